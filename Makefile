@@ -1,0 +1,98 @@
+# sipguard: one non-recursive GNU Makefile.  `make help' lists the targets.
+
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+sysconfdir	?= /etc
+unitdir		?= /lib/systemd/system
+DESTDIR		?=
+
+CC		?= cc
+CFLAGS		?= -O2 -g
+CFLAGS		+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
+		   -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith \
+		   -Wformat=2 -Werror -Iinclude -MMD -MP \
+		   -DSG_SYSCONFDIR='"$(sysconfdir)"'
+PKGS		:= libosip2 libconfig libpcap libsodium
+CFLAGS		+= $(shell pkg-config --cflags $(PKGS))
+LDLIBS		+= $(shell pkg-config --libs $(PKGS)) -lm
+
+ifeq ($(SANITIZE),1)
+CFLAGS		+= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=undefined
+LDFLAGS		+= -fsanitize=address,undefined
+endif
+
+B		:= build
+ENGINE_SRC	:= src/alarm.c src/bind.c src/cbf.c src/clock.c src/conf.c \
+		   src/decode.c src/enforce.c src/engine.c src/hash.c \
+		   src/htab.c src/log.c src/pending.c src/sipmsg.c \
+		   src/spoof.c src/util.c src/capture_pcap.c
+ENGINE_OBJ	:= $(ENGINE_SRC:src/%.c=$(B)/%.o)
+SG_OBJ		:= $(B)/main.o
+
+TESTS		:= $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+TEST_BINS	:= $(TESTS:%=$(B)/tests/%)
+TOOL_BINS	:= $(B)/sgpcap
+
+DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d)
+
+.PHONY: all check demo deps install clean help lint bench
+
+all: $(B)/sipguard ## build the daemon (build/sipguard)
+
+$(B)/sipguard: $(SG_OBJ) $(B)/libsg.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libsg.a: $(ENGINE_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/%.o: src/%.c | $(B)
+	@echo '  CC  $<'
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/%.o: tests/%.c | $(B)/tests
+	@echo '  CC  $<'
+	@$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -Itests -c -o $@ $<
+
+$(B)/tools/%.o: tools/%.c | $(B)/tools
+	@echo '  CC  $<'
+	@$(CC) $(CFLAGS) -Itests -c -o $@ $<
+
+$(B)/tests/test_%: $(B)/tests/test_%.o $(B)/tests/pktgen.o $(B)/libsg.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka) $(LDLIBS)
+
+$(B)/sgpcap: $(B)/tools/sgpcap.o $(B)/tests/pktgen.o $(B)/libsg.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B) $(B)/tests $(B)/tools:
+	mkdir -p $@
+
+deps: ## install the Debian packages the build and tests need (if missing)
+	@tools/deps.sh
+
+check: deps $(B)/sipguard $(TEST_BINS) $(TOOL_BINS) ## build and run every test
+	@tools/run-tests.sh $(TEST_BINS)
+
+demo: deps $(B)/sipguard $(TOOL_BINS) ## replay generated attacks through the engine
+	@tools/demo.sh
+
+lint: ## fail on clock calls outside src/clock.c
+	@! grep -nE '\b(time|gettimeofday|clock_gettime)\(' src/*.c | \
+	    grep -v '^src/clock.c:' || { echo "lint: use clock.c"; exit 1; }
+
+install: $(B)/sipguard ## install (PREFIX, DESTDIR, sysconfdir honoured)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(sysconfdir)/sipguard
+	install -m 0755 $(B)/sipguard $(DESTDIR)$(SBINDIR)/sipguard
+	test -e $(DESTDIR)$(sysconfdir)/sipguard/sipguard.conf || \
+	    install -m 0644 conf/sipguard.conf \
+	    $(DESTDIR)$(sysconfdir)/sipguard/sipguard.conf
+
+clean: ## remove build/
+	rm -rf $(B)
+
+help: ## this list
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	    awk -F':.*## ' '{ printf "  %-10s %s\n", $$1, $$2 }'
+
+-include $(DEPS)

@@ -1,0 +1,59 @@
+/*
+ * alarm.h: the one way alarms leave the engine.  A struct alarm carries
+ * the fields of SPEC 7; sinks (syslog with aggregation in the daemon,
+ * JSON Lines in `sipguard -r') receive each one.  Strings point into the
+ * caller's storage and are valid only during the call.
+ */
+#ifndef SG_ALARM_H
+#define SG_ALARM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sipguard.h"
+
+enum alarm_type {
+	ALARM_SPOOF,		/* module I */
+	ALARM_MALFORMED,
+	ALARM_TABLE_FULL,
+	ALARM_SS,		/* module II, SPEC 5 */
+	ALARM_DS1,
+	ALARM_DS2,
+	ALARM_IR,
+	ALARM_BRUTEFORCE,
+	ALARM_SCAN,
+	ALARM__COUNT
+};
+
+enum alarm_action {
+	ACT_DROP,		/* this message dropped, nothing listed */
+	ACT_BLOCK,		/* the offender's key is now blacklisted */
+	ACT_NOTICE,		/* logged only (mode = detect, or DS1) */
+};
+
+struct alarm {
+	enum alarm_type	 type;
+	const char	*kase;		/* case label, NULL: none */
+	enum alarm_action action;
+	struct sg_mac	 m;
+	bool		 has_m;
+	struct sg_addr	 i, s;
+	const char	*identity;
+	const char	*method;
+	const char	*call_id;
+	double		 rate;		/* msgs/s, < 0: none */
+	const char	*cls;		/* attack class (SPEC 5), or NULL */
+	const char	*detail;	/* free text, or NULL */
+	uint64_t	 now;
+};
+
+typedef void	(*alarm_sink)(void *, const struct alarm *);
+
+const char	*alarm_type_str(enum alarm_type);
+const char	*alarm_action_str(enum alarm_action);
+/* "type=spoof case=vi action=drop mac=... rate=-": SPEC 7 key order. */
+size_t		 alarm_format(const struct alarm *, char *, size_t);
+/* Append `s' to buf as a JSON string literal (quotes included). */
+size_t		 json_str(char *, size_t, const char *);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * bind.h: the registration table W of SPEC 3 and 4.  Bindings are learned
+ * only from the proxy's 200 OK to a REGISTER (pending.h holds REGISTERs
+ * until then).  Capacity is fixed at creation; a live binding is never
+ * evicted to make room: bind_learn() refuses and the caller alarms.
+ *
+ * Lookups: the exact binding key F = {m, d, i} costs one Bloom probe and
+ * one chain read.  The best partial match Ec (for the case label) comes
+ * from secondary indexes on m (host MACs only), i, d and public s; each
+ * chain walk is capped, so a label may be imprecise in pathological
+ * tables, but the accept decision (exact K) never is.
+ */
+#ifndef SG_BIND_H
+#define SG_BIND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "sipguard.h"
+
+struct binding {
+	struct sg_mac	 m;
+	bool		 has_m;
+	bool		 nat;		/* s is a tolerated private SIP-IP */
+	uint16_t	 port;		/* source port at registration */
+	struct sg_addr	 i, s;
+	uint64_t	 dh, impih, contact_idh;
+	uint64_t	 created, refreshed, expires;	/* ns */
+	uint64_t	 seq;		/* creation order: deterministic ties */
+	uint32_t	 gen;		/* bumped whenever the slot is reused */
+	char		 d[SG_ID_MAX];
+	char		 impi[SG_ID_MAX];
+	/* index hashes, kept to unlink without recomputing */
+	uint64_t	 fh, cfh, mh, ih, sh, devh, mih;
+	bool		 live;
+};
+
+/* Which elements of E a binding shares (SPEC 4 flags, m i s d). */
+#define BM_M	8u
+#define BM_I	4u
+#define BM_S	2u
+#define BM_D	1u
+
+struct bind_match {
+	const struct binding	*b;	/* NULL: no binding shares anything */
+	unsigned		 flags;
+};
+
+enum bind_res {
+	BIND_NEW,
+	BIND_REFRESHED,
+	BIND_FULL,
+};
+
+struct bind_stats {
+	uint32_t	 live, capacity;
+	uint64_t	 learned, refreshed, removed, expired, full;
+	uint32_t	 gateway_macs;	/* learned, beyond the configured */
+	size_t		 memory;	/* bytes, bloom filter included */
+	uint64_t	 bloom_probes, bloom_hits, bloom_false;
+};
+
+struct bind_table;
+
+struct bind_table *bind_create(const struct sg_conf *);
+void		 bind_destroy(struct bind_table *);
+void		 bind_set_conf(struct bind_table *, const struct sg_conf *);
+
+/* Exact F = {m, d, i}: Bloom probe, then the slot. */
+const struct binding *bind_find(struct bind_table *, const struct sg_tuple *,
+		    uint64_t now);
+/* Ec of SPEC 4.  `response': d may also name the registered Contact. */
+void		 bind_match(struct bind_table *, const struct sg_tuple *,
+		    bool response, uint64_t now, struct bind_match *);
+/* A binding on the same device (m, i, and s behind NAT), any identity. */
+const struct binding *bind_find_device(struct bind_table *,
+		    const struct sg_tuple *, uint64_t now);
+bool		 bind_is_gateway(const struct bind_table *,
+		    const struct sg_mac *, bool has_m);
+/* REGISTER rule 3: a live binding of another device holding this IP. */
+const struct binding *bind_ip_other_device(struct bind_table *,
+		    const struct sg_tuple *, uint64_t now);
+/* REGISTER rule 4: identities bound on this device; *has_d if this one. */
+int		 bind_device_identities(struct bind_table *,
+		    const struct sg_tuple *, uint64_t now, bool *has_d);
+
+/* Create or refresh the binding for tuple `t' until `expires'. */
+enum bind_res	 bind_learn(struct bind_table *, const struct sg_tuple *,
+		    uint64_t contact_idh, uint64_t expires, uint64_t now,
+		    const struct binding **);
+/* De-registration: remove F of `t'; returns 1 if one was removed. */
+int		 bind_remove(struct bind_table *, const struct sg_tuple *);
+/* Contact: * with expires 0: every binding of identity hash `dh'. */
+int		 bind_remove_identity(struct bind_table *, uint64_t dh);
+/* Reclaim expired bindings, looking at no more than `budget' slots. */
+void		 bind_expire(struct bind_table *, uint64_t now,
+		    uint32_t budget);
+
+uint32_t	 bind_slot(const struct bind_table *, const struct binding *);
+const struct binding *bind_at(const struct bind_table *, uint32_t slot);
+uint32_t	 bind_capacity(const struct bind_table *);
+/* Re-insert a saved binding (state restore); skipped when expired. */
+int		 bind_restore(struct bind_table *, const struct binding *,
+		    uint64_t now);
+void		 bind_stats(const struct bind_table *, struct bind_stats *);
+/* Called when a binding goes away (module II resets its row). */
+void		 bind_set_hook(struct bind_table *,
+		    void (*)(void *, uint32_t slot), void *);
+
+#endif

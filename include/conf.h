@@ -1,0 +1,113 @@
+/*
+ * conf.h: the configuration, read with libconfig.  conf_load() checks
+ * every key against one schema (conf.c), collects every problem as
+ * "file:line: key: problem" and only then fails, so an operator sees all
+ * mistakes at once.  A struct sg_conf is plain data: a reload builds a
+ * new one and swaps it in only when it is clean.
+ */
+#ifndef SG_CONF_H
+#define SG_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sipguard.h"
+
+#define CONF_MAX_ADDRS		64
+#define CONF_MAX_CIDRS		256
+#define CONF_MAX_MACS		256
+
+enum conf_mode { MODE_PREVENT = 0, MODE_DETECT };
+enum conf_nat { NAT_TOLERANT = 0, NAT_STRICT, NAT_OFF };
+enum conf_policy { POLICY_DROP = 0, POLICY_ACCEPT };
+
+struct sg_conf {
+	int		 mode;			/* enum conf_mode */
+	int		 nat;			/* enum conf_nat */
+	int		 malformed;		/* enum conf_policy */
+	int		 fragments;		/* enum conf_policy */
+	int		 identities_per_device;
+	int		 gateway_mac_ips;
+
+	struct sg_addr	 proxy[CONF_MAX_ADDRS];
+	int		 nproxy;
+	struct sg_cidr	 whitelist[CONF_MAX_CIDRS];
+	int		 nwhitelist;
+	struct sg_mac	 gateway_macs[CONF_MAX_MACS];
+	int		 ngateway_macs;
+
+	uint64_t	 blacklist_ttl;		/* ns */
+	int		 blacklist_size;
+
+	uint64_t	 register_timeout;	/* ns, pending REGISTER */
+	uint64_t	 replay_window;		/* ns, nonce memory */
+	uint64_t	 default_expires;	/* ns, when nothing states it */
+
+	int		 tab_bindings;
+	int		 tab_pending;
+	int		 tab_nonces;
+	int		 tab_sources;
+	int		 tab_fragments;
+
+	int		 bloom_cells;		/* counters per binding */
+	int		 bloom_hashes;
+
+	/* module II (SPEC 5) */
+	uint64_t	 training_duration;	/* ns */
+	char		 baseline_file[256];
+	int		 ss_threshold;
+	uint64_t	 ss_decay;		/* ns per Trs unit forgiven */
+	int		 window;		/* samples in Curr.D_Avg */
+	int		 min_samples;		/* before eq. 2 is trusted */
+	double		 ds_tolerance;		/* tr, messages/s */
+	double		 ds_tolerance_ratio;	/* tr as a share of Init.C_Avg */
+	uint64_t	 ds_interval;		/* ns, Curr.C_Avg window */
+	double		 ds2_ratio;		/* x */
+	double		 ir_ratio;
+	int		 ir_samples;
+	double		 admission_rate;	/* msgs/s admitted under DS1 */
+	int		 admission_burst;
+	int		 bf_failures;		/* failures ... */
+	uint64_t	 bf_window;		/* ... within this window */
+	int		 scan_identities;
+
+	/* live daemon */
+	int		 queue_num;
+	int		 queue_count;
+	int		 queue_maxlen;
+	bool		 queue_fail_open;
+	int		 queue_batch;
+	bool		 nft_enabled;
+	bool		 nft_keep;
+	char		 log_facility[16];
+	uint64_t	 log_aggregate;		/* ns */
+	char		 state_dir[256];
+	uint64_t	 state_interval;	/* ns */
+	char		 control_socket[108];
+	char		 user[32];
+};
+
+/* Where conf_load() writes its complaints, one per line. */
+struct conf_errors {
+	char		 buf[8192];
+	size_t		 len;
+	int		 count;
+};
+
+void	conf_defaults(struct sg_conf *);
+/*
+ * Read `path' (NULL: defaults only), apply `sets' ("key=value", value in
+ * libconfig syntax), check everything.  0 on success, -1 with errors
+ * listed in `errs'.
+ */
+int	conf_load(const char *path, const char *const *sets, int nsets,
+	    struct sg_conf *, struct conf_errors *);
+/* Print every key with its value in libconfig syntax (sipguard -T). */
+void	conf_dump(const struct sg_conf *, FILE *);
+
+bool	conf_is_proxy(const struct sg_conf *, const struct sg_addr *);
+bool	conf_is_whitelisted(const struct sg_conf *, const struct sg_addr *);
+bool	conf_is_gateway_mac(const struct sg_conf *, const struct sg_mac *);
+
+#endif

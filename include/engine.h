@@ -1,0 +1,88 @@
+/*
+ * engine.h: the pipeline of SPEC 1, owned in one place.  Both packet
+ * sources (NFQUEUE, a pcap file) call engine_packet() with the frame and
+ * its time and get a verdict back; the order of the stages lives in
+ * engine.c alone.  All tables are allocated in engine_create() from the
+ * configuration; engine_packet() allocates nothing but osip2's parse.
+ */
+#ifndef SG_ENGINE_H
+#define SG_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alarm.h"
+#include "conf.h"
+#include "decode.h"
+#include "sipguard.h"
+#include "sipmsg.h"
+
+/* One SIP message or keep-alive judged (several per TCP segment). */
+struct sg_result {
+	bool			 inbound;
+	enum sg_verdict		 verdict;
+	enum sg_reason		 reason;
+	enum sipm_kind		 kind;
+	const struct dec_pkt	*pkt;
+	const struct sipm	*msg;	/* NULL unless kind == SIPM_K_SIP */
+};
+
+typedef void	(*engine_observer)(void *, const struct sg_result *);
+
+enum engine_dir {
+	DIR_UNKNOWN = -1,	/* decide from proxy.addresses */
+	DIR_IN = 0,
+	DIR_OUT = 1,		/* e.g. the OUTPUT hook */
+};
+
+struct engine_stats {
+	uint64_t	 packets, bytes;
+	uint64_t	 decode[DEC__COUNT];
+	uint64_t	 inbound, outbound, transit;
+	uint64_t	 sip, keepalive, not_sip, malformed, tcp_partial;
+	uint64_t	 verdict[2];
+	uint64_t	 accept[SG_R__COUNT], drop[SG_R__COUNT];
+	uint64_t	 alarms[ALARM__COUNT];
+	uint64_t	 register_answers, register_unmatched;
+	uint64_t	 frag_bad;
+};
+
+struct engine;
+struct bind_table;
+struct enforcer;
+struct pending_table;
+
+struct engine	*engine_create(const struct sg_conf *);
+void		 engine_destroy(struct engine *);
+/*
+ * Apply a new configuration.  Table sizes are fixed at start: a change to
+ * one is ignored (and reported through the return value, 1).
+ */
+int		 engine_reload(struct engine *, const struct sg_conf *);
+const struct sg_conf *engine_conf(const struct engine *);
+
+void		 engine_set_observer(struct engine *, engine_observer, void *);
+void		 engine_set_alarm_sink(struct engine *, alarm_sink, void *);
+/*
+ * Parse messages dropped by the blacklist anyway, so a report can show
+ * their method and Call-ID (sipguard -r).  The verdict is the same; the
+ * live daemon leaves this off and saves the parse.
+ */
+void		 engine_set_report_dropped(struct engine *, bool);
+
+/*
+ * Judge one frame.  `hwmac' (may be NULL) gives the source MAC when the
+ * frame starts at layer 3 (NFQUEUE).  `now' is the packet's time in ns.
+ */
+enum sg_verdict	 engine_packet(struct engine *, enum dec_link,
+		    const uint8_t *, size_t, const struct sg_mac *hwmac,
+		    enum engine_dir, uint64_t now);
+/* Housekeeping (expiry sweeps); call at least once a second. */
+void		 engine_tick(struct engine *, uint64_t now);
+
+void		 engine_stats(const struct engine *, struct engine_stats *);
+struct bind_table *engine_bindings(struct engine *);
+struct enforcer	*engine_enforcer(struct engine *);
+struct pending_table *engine_pending(struct engine *);
+
+#endif

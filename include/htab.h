@@ -1,0 +1,94 @@
+/*
+ * htab.h: the building blocks of every fixed-size table.  Entries live in
+ * a caller-owned array indexed by slot number; these structures only link
+ * slots together, so nothing here allocates after *_init().
+ *
+ *  hidx:  chained hash index, doubly linked so removal is O(1).  Buckets
+ *         are the next power of two above the capacity (load <= 1).
+ *  dlist: an intrusive list of slots (free lists, FIFO/LRU order).
+ */
+#ifndef SG_HTAB_H
+#define SG_HTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HNIL	UINT32_MAX
+
+struct hlink {
+	uint32_t	 next, prev;
+};
+
+struct hidx {
+	uint32_t	*head;
+	struct hlink	*link;
+	uint32_t	 mask;
+};
+
+int	hidx_init(struct hidx *, uint32_t slots);
+void	hidx_fini(struct hidx *);
+void	hidx_clear(struct hidx *, uint32_t slots);
+void	hidx_add(struct hidx *, uint32_t slot, uint64_t hv);
+void	hidx_del(struct hidx *, uint32_t slot, uint64_t hv);
+size_t	hidx_memory(const struct hidx *, uint32_t slots);
+
+static inline uint32_t
+hidx_first(const struct hidx *h, uint64_t hv)
+{
+	return h->head[hv & h->mask];
+}
+
+static inline uint32_t
+hidx_next(const struct hidx *h, uint32_t slot)
+{
+	return h->link[slot].next;
+}
+
+struct dlist {
+	uint32_t	 head, tail, count;
+	struct hlink	*link;
+};
+
+int	dlist_init(struct dlist *, uint32_t slots);
+void	dlist_fini(struct dlist *);
+void	dlist_clear(struct dlist *);
+void	dlist_push_tail(struct dlist *, uint32_t slot);
+void	dlist_del(struct dlist *, uint32_t slot);
+uint32_t dlist_pop_head(struct dlist *);
+/* Fill with slots 0..n-1 in order (a fresh free list). */
+void	dlist_fill(struct dlist *, uint32_t n);
+
+#endif
+
+/*
+ * ftab: a fixed-capacity table keyed by a 64-bit keyed hash, in insertion
+ * order, each entry with its own expiry.  When full, the oldest entry is
+ * recycled (counted).  The caller keeps the payload in its own array,
+ * indexed by the slot numbers returned here.
+ */
+struct ftab {
+	struct hidx	 ix;
+	struct dlist	 order, free;
+	uint64_t	*key;
+	uint64_t	*expires;
+	uint32_t	 cap;
+	uint64_t	 evicted, expired;
+};
+
+int	 ftab_init(struct ftab *, uint32_t cap);
+void	 ftab_fini(struct ftab *);
+void	 ftab_clear(struct ftab *);
+/* The live entry for `key', or HNIL; an expired one is removed. */
+uint32_t ftab_find(struct ftab *, uint64_t key, uint64_t now);
+/* A new entry (the caller checked it is absent); never fails. */
+uint32_t ftab_insert(struct ftab *, uint64_t key, uint64_t expires,
+	    bool *evicted);
+void	 ftab_del(struct ftab *, uint32_t slot);
+/* Remove expired entries from the old end, at most `budget'. */
+void	 ftab_expire(struct ftab *, uint64_t now, uint32_t budget);
+static inline uint32_t
+ftab_count(const struct ftab *f)
+{
+	return f->order.count;
+}

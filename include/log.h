@@ -1,0 +1,25 @@
+/*
+ * log.h: daemon logging in the OpenBSD manner.  Messages go to syslog;
+ * with log_init(..., 1) they also go to stderr (foreground, tests).
+ * Nothing here is called per packet: decoders count, they do not log.
+ */
+#ifndef SG_LOG_H
+#define SG_LOG_H
+
+#include <stdarg.h>
+
+#define LOGF(a, b)	__attribute__((format(printf, a, b)))
+
+void	log_init(const char *ident, int to_stderr, int facility);
+void	log_set_facility(int facility);
+void	log_set_verbose(int);
+void	log_set_syslog(int);
+void	log_warn(const char *, ...) LOGF(1, 2);
+void	log_warnx(const char *, ...) LOGF(1, 2);
+void	log_info(const char *, ...) LOGF(1, 2);
+void	log_debug(const char *, ...) LOGF(1, 2);
+void	log_raw(int pri, const char *, ...) LOGF(2, 3);
+void	fatal(const char *, ...) LOGF(1, 2) __attribute__((noreturn));
+void	fatalx(const char *, ...) LOGF(1, 2) __attribute__((noreturn));
+
+#endif

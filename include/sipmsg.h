@@ -1,0 +1,89 @@
+/*
+ * sipmsg.h: second stage, the SIP fields the decision needs.  The payload
+ * is classified (keep-alive, STUN, SIP, not SIP); for SIP, the start line
+ * and only the headers the decision reads are copied into a scratch
+ * buffer and handed to libosip2, never a body.  Every field is copied
+ * out into fixed arrays and the osip2 message is freed before
+ * sipm_parse() returns: nothing allocated outlives the call.
+ */
+#ifndef SG_SIPMSG_H
+#define SG_SIPMSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sipguard.h"
+
+enum sipm_kind {
+	SIPM_K_SIP = 0,
+	SIPM_K_EMPTY,		/* zero-length payload */
+	SIPM_K_KEEPALIVE,	/* CRLF / CRLFCRLF (RFC 5626) */
+	SIPM_K_STUN,		/* RFC 5389 message (keep-alive) */
+	SIPM_K_NOT_SIP,		/* does not claim to be SIP */
+	SIPM_K_MALFORMED,	/* claims to be SIP, does not parse */
+};
+
+/* What a 200 OK to REGISTER says of one Contact. */
+struct sipm_contact {
+	uint64_t	 uh;		/* keyed hash of user@host:port */
+	int64_t		 expires;	/* -1: no expires parameter */
+};
+
+#define SIPM_MAX_CONTACTS	16
+
+struct sipm {
+	bool		 request;
+	enum sip_method	 method;	/* SIPM_NONE for a response */
+	char		 method_str[SG_METHOD_MAX];
+	int		 status;	/* responses: 100..699 */
+
+	char		 call_id[SG_CALLID_MAX];
+	uint64_t	 call_id_h;
+	uint32_t	 cseq;
+	enum sip_method	 cseq_method;
+
+	struct sg_addr	 via_host;	/* top Via sent-by */
+	struct sg_addr	 contact_host;	/* first Contact's host */
+	bool		 contact_star;	/* Contact: * */
+	int		 ncontacts;	/* Contact values in the message */
+	uint64_t	 contact_uh;	/* first Contact: user@host:port */
+	uint64_t	 contact_idh;	/* first Contact: user@host */
+	int64_t		 contact_expires; /* first Contact's, -1 none */
+	struct sipm_contact contacts[SIPM_MAX_CONTACTS];
+	int		 ncontacts_kept;
+
+	char		 from[SG_ID_MAX], to[SG_ID_MAX];
+	uint64_t	 from_h, to_h;
+	bool		 from_anonymous;	/* RFC 3323 anonymous.invalid */
+	int64_t		 expires;	/* Expires header, -1 none */
+
+	bool		 has_auth;	/* (Proxy-)Authorization present */
+	char		 impi[SG_ID_MAX];	/* digest username */
+	uint64_t	 impi_h;
+	uint64_t	 auth_h;	/* keyed hash of nonce + response */
+	bool		 auth_has_response;
+
+	size_t		 msg_len;	/* header + body as framed */
+	const char	*why;		/* SIPM_K_MALFORMED: what was wrong */
+};
+
+struct sipm_parser;
+
+struct sipm_parser *sipm_parser_create(void);
+void		 sipm_parser_destroy(struct sipm_parser *);
+/*
+ * Classify and parse one datagram payload (or one framed TCP message).
+ * `stream' is true for TCP: Content-Length then frames the message and a
+ * missing one means no body.
+ */
+enum sipm_kind	 sipm_parse(struct sipm_parser *, const uint8_t *, size_t,
+		    bool stream, struct sipm *);
+/*
+ * For TCP: the length of the first whole message in the buffer, 0 if the
+ * buffer holds only part of one, -1 if it cannot be framed.
+ */
+long		 sipm_frame(const uint8_t *, size_t);
+enum sip_method	 sipm_method_from_str(const char *);
+
+#endif

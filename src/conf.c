@@ -1,0 +1,653 @@
+/*
+ * conf.c: one schema table describes every key (type, range, where it is
+ * stored); loading walks the file against it, so unknown keys, wrong
+ * types and out-of-range values are all reported with file and line, and
+ * `--set key=value' goes through exactly the same checks.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libconfig.h>
+
+#include "conf.h"
+
+enum ktype {
+	K_INT,		/* int */
+	K_BOOL,		/* bool */
+	K_ENUM,		/* int, one of `choices' */
+	K_SECS,		/* uint64_t ns, from int or float seconds */
+	K_FLOAT,	/* double */
+	K_STR,		/* char[size] */
+	K_ADDRS,	/* proxy addresses */
+	K_CIDRS,	/* whitelist */
+	K_MACS,		/* gateway MACs */
+	K_GROUP,	/* a group that holds other keys */
+};
+
+struct key {
+	const char	*path;
+	enum ktype	 type;
+	size_t		 off;
+	double		 min, max;
+	const char	*const *choices;
+	size_t		 size;		/* K_STR buffer size */
+};
+
+static const char *const modes[] = { "prevent", "detect", NULL };
+static const char *const nats[] = { "tolerant", "strict", "off", NULL };
+static const char *const policies[] = { "drop", "accept", NULL };
+
+#define O(f)	offsetof(struct sg_conf, f)
+#define S(f)	sizeof(((struct sg_conf *)0)->f)
+
+static const struct key schema[] = {
+	{ "mode", K_ENUM, O(mode), 0, 0, modes, 0 },
+	{ "nat", K_ENUM, O(nat), 0, 0, nats, 0 },
+	{ "malformed", K_ENUM, O(malformed), 0, 0, policies, 0 },
+	{ "fragments", K_ENUM, O(fragments), 0, 0, policies, 0 },
+	{ "identities_per_device", K_INT, O(identities_per_device), 1, 1024,
+	    NULL, 0 },
+	{ "gateway_mac_ips", K_INT, O(gateway_mac_ips), 1, 1000000, NULL, 0 },
+	{ "gateway_macs", K_MACS, 0, 0, 0, NULL, 0 },
+	{ "whitelist", K_CIDRS, 0, 0, 0, NULL, 0 },
+
+	{ "proxy", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "proxy.addresses", K_ADDRS, 0, 0, 0, NULL, 0 },
+
+	{ "blacklist", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "blacklist.ttl", K_SECS, O(blacklist_ttl), 1, 86400 * 30, NULL, 0 },
+	{ "blacklist.size", K_INT, O(blacklist_size), 16, 1 << 24, NULL, 0 },
+
+	{ "register", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "register.timeout", K_SECS, O(register_timeout), 1, 600, NULL, 0 },
+	{ "register.replay_window", K_SECS, O(replay_window), 1, 86400, NULL,
+	    0 },
+	{ "register.default_expires", K_SECS, O(default_expires), 1,
+	    86400 * 7, NULL, 0 },
+
+	{ "tables", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "tables.bindings", K_INT, O(tab_bindings), 16, 1 << 24, NULL, 0 },
+	{ "tables.pending", K_INT, O(tab_pending), 16, 1 << 24, NULL, 0 },
+	{ "tables.nonces", K_INT, O(tab_nonces), 16, 1 << 24, NULL, 0 },
+	{ "tables.sources", K_INT, O(tab_sources), 16, 1 << 24, NULL, 0 },
+	{ "tables.fragments", K_INT, O(tab_fragments), 1, 4096, NULL, 0 },
+
+	{ "bloom", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "bloom.cells_per_binding", K_INT, O(bloom_cells), 2, 256, NULL, 0 },
+	{ "bloom.hashes", K_INT, O(bloom_hashes), 1, 16, NULL, 0 },
+};
+
+#undef O
+
+void
+conf_defaults(struct sg_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->mode = MODE_PREVENT;
+	c->nat = NAT_TOLERANT;
+	c->malformed = POLICY_DROP;
+	c->fragments = POLICY_DROP;
+	c->identities_per_device = 8;
+	c->gateway_mac_ips = 8;
+
+	c->blacklist_ttl = SEC(600);
+	c->blacklist_size = 65536;
+	c->register_timeout = SEC(32);
+	c->replay_window = SEC(600);
+	c->default_expires = SEC(3600);
+
+	c->tab_bindings = 65536;
+	c->tab_pending = 16384;
+	c->tab_nonces = 65536;
+	c->tab_sources = 65536;
+	c->tab_fragments = 64;
+	c->bloom_cells = 16;
+	c->bloom_hashes = 4;
+
+	c->training_duration = SEC(1800);
+	c->queue_num = 0;
+	c->queue_count = 1;
+	c->queue_maxlen = 4096;
+	c->queue_fail_open = true;
+	c->queue_batch = 64;
+	c->nft_enabled = true;
+	snprintf(c->log_facility, sizeof(c->log_facility), "daemon");
+	c->log_aggregate = SEC(10);
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", SG_STATE_DIR);
+	c->state_interval = SEC(300);
+	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
+	    SG_CTL_PATH);
+}
+
+/* ---- error collection ------------------------------------------------ */
+
+static void
+err_add(struct conf_errors *e, const config_setting_t *s, const char *file,
+    const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+err_add(struct conf_errors *e, const config_setting_t *s, const char *file,
+    const char *key, const char *fmt, ...)
+{
+	va_list		 ap;
+	int		 n;
+	size_t		 room;
+	unsigned int	 line = s ? config_setting_source_line(s) : 0;
+	const char	*sfile = s ? config_setting_source_file(s) : NULL;
+
+	e->count++;
+	if (e->len >= sizeof(e->buf) - 1)
+		return;
+	room = sizeof(e->buf) - e->len;
+	if (sfile == NULL || line == 0)
+		n = snprintf(e->buf + e->len, room, "%s: %s: ",
+		    sfile ? sfile : file, key);
+	else
+		n = snprintf(e->buf + e->len, room, "%s:%u: %s: ", sfile, line,
+		    key);
+	if (n < 0 || (size_t)n >= room) {
+		e->len = sizeof(e->buf) - 1;
+		return;
+	}
+	e->len += (size_t)n;
+	room -= (size_t)n;
+	va_start(ap, fmt);
+	n = vsnprintf(e->buf + e->len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room - 1) {
+		e->len = sizeof(e->buf) - 1;
+		return;
+	}
+	e->len += (size_t)n;
+	e->buf[e->len++] = '\n';
+	e->buf[e->len] = '\0';
+}
+
+/* ---- walking the file ------------------------------------------------- */
+
+static const struct key *
+schema_find(const char *path)
+{
+	for (size_t k = 0; k < nitems(schema); k++)
+		if (strcmp(schema[k].path, path) == 0)
+			return &schema[k];
+	return NULL;
+}
+
+static const char *
+type_name(int t)
+{
+	switch (t) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a number";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	default:
+		return "a value";
+	}
+}
+
+static bool
+is_number(const config_setting_t *s)
+{
+	int	 t = config_setting_type(s);
+
+	return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ||
+	    t == CONFIG_TYPE_FLOAT;
+}
+
+static double
+number(const config_setting_t *s)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+		return config_setting_get_float(s);
+	return (double)config_setting_get_int64(s);
+}
+
+/* A list or array of strings; each element goes through `parse'. */
+static void
+load_strings(const config_setting_t *s, const char *file, const char *path,
+    struct conf_errors *e, int max, const char *what,
+    int (*parse)(const char *, void *), void *out, size_t elemsz, int *n)
+{
+	int	 len, t = config_setting_type(s);
+
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		err_add(e, s, file, path, "must be a list of strings, not %s",
+		    type_name(t));
+		return;
+	}
+	len = config_setting_length(s);
+	if (len > max) {
+		err_add(e, s, file, path, "at most %d entries (%d given)", max,
+		    len);
+		len = max;
+	}
+	*n = 0;
+	for (int k = 0; k < len; k++) {
+		const config_setting_t	*el = config_setting_get_elem(s,
+		    (unsigned)k);
+		const char		*v = config_setting_get_string(el);
+
+		if (v == NULL) {
+			err_add(e, el, file, path, "entry %d: %s, not a %s",
+			    k + 1, type_name(config_setting_type(el)), what);
+			continue;
+		}
+		if (parse(v, (char *)out + (size_t)*n * elemsz) == -1) {
+			err_add(e, el, file, path, "entry %d: \"%s\" is not "
+			    "a valid %s", k + 1, v, what);
+			continue;
+		}
+		(*n)++;
+	}
+}
+
+static int
+parse_addr(const char *v, void *out)
+{
+	return sg_addr_parse(v, out);
+}
+
+static int
+parse_cidr(const char *v, void *out)
+{
+	return sg_cidr_parse(v, out);
+}
+
+static int
+parse_mac(const char *v, void *out)
+{
+	return sg_mac_parse(v, out);
+}
+
+static void
+load_key(const struct key *k, const config_setting_t *s, const char *file,
+    struct sg_conf *c, struct conf_errors *e)
+{
+	char		*base = (char *)c;
+	int		 t = config_setting_type(s);
+	double		 v;
+	const char	*str;
+
+	switch (k->type) {
+	case K_GROUP:
+		if (t != CONFIG_TYPE_GROUP)
+			err_add(e, s, file, k->path, "must be a group "
+			    "{ ... }, not %s", type_name(t));
+		return;
+	case K_INT:
+	case K_SECS:
+	case K_FLOAT:
+		if (!is_number(s) || (k->type == K_INT &&
+		    t == CONFIG_TYPE_FLOAT)) {
+			err_add(e, s, file, k->path, "must be %s, not %s",
+			    k->type == K_INT ? "an integer" : "a number",
+			    type_name(t));
+			return;
+		}
+		v = number(s);
+		if (v < k->min || v > k->max) {
+			err_add(e, s, file, k->path, "%g is out of range "
+			    "[%g, %g]", v, k->min, k->max);
+			return;
+		}
+		if (k->type == K_INT)
+			*(int *)(base + k->off) = (int)v;
+		else if (k->type == K_FLOAT)
+			*(double *)(base + k->off) = v;
+		else
+			*(uint64_t *)(base + k->off) =
+			    (uint64_t)(v * (double)NS_PER_SEC + 0.5);
+		return;
+	case K_BOOL:
+		if (t != CONFIG_TYPE_BOOL) {
+			err_add(e, s, file, k->path, "must be true or false, "
+			    "not %s", type_name(t));
+			return;
+		}
+		*(bool *)(base + k->off) = config_setting_get_bool(s) != 0;
+		return;
+	case K_ENUM:
+		str = config_setting_get_string(s);
+		if (str != NULL) {
+			for (int i = 0; k->choices[i] != NULL; i++)
+				if (strcmp(str, k->choices[i]) == 0) {
+					*(int *)(base + k->off) = i;
+					return;
+				}
+		}
+		{
+			char	 list[128] = "";
+
+			for (int i = 0; k->choices[i] != NULL; i++) {
+				strncat(list, i ? ", \"" : "\"",
+				    sizeof(list) - strlen(list) - 1);
+				strncat(list, k->choices[i],
+				    sizeof(list) - strlen(list) - 1);
+				strncat(list, "\"",
+				    sizeof(list) - strlen(list) - 1);
+			}
+			err_add(e, s, file, k->path, "must be one of %s", list);
+		}
+		return;
+	case K_STR:
+		str = config_setting_get_string(s);
+		if (str == NULL) {
+			err_add(e, s, file, k->path, "must be a string, not %s",
+			    type_name(t));
+			return;
+		}
+		if (strlen(str) >= k->size) {
+			err_add(e, s, file, k->path, "longer than %zu bytes",
+			    k->size - 1);
+			return;
+		}
+		memcpy(base + k->off, str, strlen(str) + 1);
+		return;
+	case K_ADDRS:
+		load_strings(s, file, k->path, e, CONF_MAX_ADDRS,
+		    "IP address", parse_addr, c->proxy, sizeof(c->proxy[0]),
+		    &c->nproxy);
+		return;
+	case K_CIDRS:
+		load_strings(s, file, k->path, e, CONF_MAX_CIDRS,
+		    "address or CIDR prefix", parse_cidr, c->whitelist,
+		    sizeof(c->whitelist[0]), &c->nwhitelist);
+		return;
+	case K_MACS:
+		load_strings(s, file, k->path, e, CONF_MAX_MACS,
+		    "MAC address", parse_mac, c->gateway_macs,
+		    sizeof(c->gateway_macs[0]), &c->ngateway_macs);
+		return;
+	}
+}
+
+static void
+walk(const config_setting_t *g, const char *prefix, const char *file,
+    struct sg_conf *c, struct conf_errors *e)
+{
+	char	 path[256];
+	int	 n = config_setting_length(g);
+
+	for (int k = 0; k < n; k++) {
+		const config_setting_t	*s = config_setting_get_elem(g,
+		    (unsigned)k);
+		const char		*name = config_setting_name(s);
+		const struct key	*key;
+
+		if (name == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s%s%s", prefix,
+		    *prefix ? "." : "", name);
+		if ((key = schema_find(path)) == NULL) {
+			err_add(e, s, file, path, "unknown key");
+			continue;
+		}
+		load_key(key, s, file, c, e);
+		if (key->type == K_GROUP &&
+		    config_setting_type(s) == CONFIG_TYPE_GROUP)
+			walk(s, path, file, c, e);
+	}
+}
+
+/* ---- --set key=value -------------------------------------------------- */
+
+static config_setting_t *
+copy_setting(config_setting_t *parent, const char *name,
+    const config_setting_t *src)
+{
+	int			 t = config_setting_type(src);
+	config_setting_t	*dst;
+
+	if (name != NULL && config_setting_get_member(parent, name) != NULL)
+		config_setting_remove(parent, name);
+	if ((dst = config_setting_add(parent, name, t)) == NULL)
+		return NULL;
+	switch (t) {
+	case CONFIG_TYPE_INT:
+		config_setting_set_int(dst, config_setting_get_int(src));
+		break;
+	case CONFIG_TYPE_INT64:
+		config_setting_set_int64(dst, config_setting_get_int64(src));
+		break;
+	case CONFIG_TYPE_FLOAT:
+		config_setting_set_float(dst, config_setting_get_float(src));
+		break;
+	case CONFIG_TYPE_BOOL:
+		config_setting_set_bool(dst, config_setting_get_bool(src));
+		break;
+	case CONFIG_TYPE_STRING:
+		config_setting_set_string(dst, config_setting_get_string(src));
+		break;
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST:
+	case CONFIG_TYPE_GROUP:
+		for (int k = 0; k < config_setting_length(src); k++) {
+			const config_setting_t *el =
+			    config_setting_get_elem(src, (unsigned)k);
+
+			if (copy_setting(dst, t == CONFIG_TYPE_GROUP ?
+			    config_setting_name(el) : NULL, el) == NULL)
+				return NULL;
+		}
+		break;
+	}
+	return dst;
+}
+
+static void
+apply_set(config_t *cfg, const char *set, struct conf_errors *e)
+{
+	char			 key[256], text[4096], *seg, *next;
+	char			*save = NULL;
+	const char		*eq = strchr(set, '=');
+	config_t		 tmp;
+	config_setting_t	*parent, *child;
+	size_t			 klen;
+
+	if (eq == NULL) {
+		err_add(e, NULL, "--set", set, "expected key=value");
+		return;
+	}
+	klen = (size_t)(eq - set);
+	while (klen > 0 && set[klen - 1] == ' ')
+		klen--;
+	if (klen == 0 || klen >= sizeof(key)) {
+		err_add(e, NULL, "--set", set, "bad key");
+		return;
+	}
+	memcpy(key, set, klen);
+	key[klen] = '\0';
+	if (schema_find(key) == NULL) {
+		err_add(e, NULL, "--set", key, "unknown key");
+		return;
+	}
+	snprintf(text, sizeof(text), "v = %s;", eq + 1);
+	config_init(&tmp);
+	if (config_read_string(&tmp, text) == CONFIG_FALSE) {
+		err_add(e, NULL, "--set", key, "bad value \"%s\": %s", eq + 1,
+		    config_error_text(&tmp));
+		config_destroy(&tmp);
+		return;
+	}
+	/* Walk or create the groups down to the leaf, then replace it. */
+	parent = config_root_setting(cfg);
+	for (seg = strtok_r(key, ".", &save); seg != NULL; seg = next) {
+		next = strtok_r(NULL, ".", &save);
+		if (next == NULL) {
+			copy_setting(parent, seg, config_lookup(&tmp, "v"));
+			break;
+		}
+		child = config_setting_get_member(parent, seg);
+		if (child == NULL || config_setting_type(child) !=
+		    CONFIG_TYPE_GROUP) {
+			if (child != NULL)
+				config_setting_remove(parent, seg);
+			child = config_setting_add(parent, seg,
+			    CONFIG_TYPE_GROUP);
+		}
+		parent = child;
+	}
+	config_destroy(&tmp);
+}
+
+int
+conf_load(const char *path, const char *const *sets, int nsets,
+    struct sg_conf *c, struct conf_errors *e)
+{
+	config_t	 cfg;
+	int		 rc = 0;
+
+	memset(e, 0, sizeof(*e));
+	conf_defaults(c);
+	config_init(&cfg);
+	if (path != NULL) {
+		FILE	*fp = fopen(path, "r");
+
+		if (fp == NULL) {
+			err_add(e, NULL, path, "file", "cannot open: %s",
+			    strerror(errno));
+			config_destroy(&cfg);
+			return -1;
+		}
+		/* config_read() keeps the file name for source lines. */
+		fclose(fp);
+		if (config_read_file(&cfg, path) == CONFIG_FALSE) {
+			int	 n;
+
+			e->count++;
+			n = snprintf(e->buf, sizeof(e->buf), "%s:%d: syntax: "
+			    "%s\n", config_error_file(&cfg) ?
+			    config_error_file(&cfg) : path,
+			    config_error_line(&cfg), config_error_text(&cfg));
+			e->len = n > 0 ? (size_t)n : 0;
+			config_destroy(&cfg);
+			return -1;
+		}
+	}
+	for (int k = 0; k < nsets; k++)
+		apply_set(&cfg, sets[k], e);
+	walk(config_root_setting(&cfg), "", path ? path : "-", c, e);
+	config_destroy(&cfg);
+
+	if (e->count > 0)
+		rc = -1;
+	return rc;
+}
+
+/* ---- queries ----------------------------------------------------------- */
+
+bool
+conf_is_proxy(const struct sg_conf *c, const struct sg_addr *a)
+{
+	for (int k = 0; k < c->nproxy; k++)
+		if (sg_addr_eq(&c->proxy[k], a))
+			return true;
+	return false;
+}
+
+bool
+conf_is_whitelisted(const struct sg_conf *c, const struct sg_addr *a)
+{
+	for (int k = 0; k < c->nwhitelist; k++)
+		if (sg_cidr_match(&c->whitelist[k], a))
+			return true;
+	return false;
+}
+
+bool
+conf_is_gateway_mac(const struct sg_conf *c, const struct sg_mac *m)
+{
+	for (int k = 0; k < c->ngateway_macs; k++)
+		if (memcmp(&c->gateway_macs[k], m, sizeof(*m)) == 0)
+			return true;
+	return false;
+}
+
+/* ---- dump -------------------------------------------------------------- */
+
+void
+conf_dump(const struct sg_conf *c, FILE *fp)
+{
+	const char	*base = (const char *)c;
+	char		 buf[SG_ADDRSTRLEN];
+
+	for (size_t k = 0; k < nitems(schema); k++) {
+		const struct key *key = &schema[k];
+
+		switch (key->type) {
+		case K_GROUP:
+			continue;
+		case K_INT:
+			fprintf(fp, "%s = %d;\n", key->path,
+			    *(const int *)(base + key->off));
+			break;
+		case K_BOOL:
+			fprintf(fp, "%s = %s;\n", key->path,
+			    *(const bool *)(base + key->off) ? "true" :
+			    "false");
+			break;
+		case K_ENUM:
+			fprintf(fp, "%s = \"%s\";\n", key->path,
+			    key->choices[*(const int *)(base + key->off)]);
+			break;
+		case K_SECS:
+			fprintf(fp, "%s = %g;\n", key->path,
+			    (double)*(const uint64_t *)(base + key->off) /
+			    (double)NS_PER_SEC);
+			break;
+		case K_FLOAT:
+			fprintf(fp, "%s = %g;\n", key->path,
+			    *(const double *)(base + key->off));
+			break;
+		case K_STR:
+			fprintf(fp, "%s = \"%s\";\n", key->path, base +
+			    key->off);
+			break;
+		case K_ADDRS:
+			fprintf(fp, "%s = [", key->path);
+			for (int i = 0; i < c->nproxy; i++)
+				fprintf(fp, "%s\"%s\"", i ? ", " : " ",
+				    sg_addr_str(&c->proxy[i], buf,
+				    sizeof(buf)));
+			fprintf(fp, " ];\n");
+			break;
+		case K_CIDRS:
+			fprintf(fp, "%s = [", key->path);
+			for (int i = 0; i < c->nwhitelist; i++)
+				fprintf(fp, "%s\"%s/%u\"", i ? ", " : " ",
+				    sg_addr_str(&c->whitelist[i].net, buf,
+				    sizeof(buf)), c->whitelist[i].len);
+			fprintf(fp, " ];\n");
+			break;
+		case K_MACS:
+			fprintf(fp, "%s = [", key->path);
+			for (int i = 0; i < c->ngateway_macs; i++) {
+				char	 mb[SG_MACSTRLEN];
+
+				fprintf(fp, "%s\"%s\"", i ? ", " : " ",
+				    sg_mac_str(&c->gateway_macs[i], true, mb,
+				    sizeof(mb)));
+			}
+			fprintf(fp, " ];\n");
+			break;
+		}
+	}
+}

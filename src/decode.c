@@ -1,0 +1,479 @@
+/*
+ * decode.c: first pipeline stage.  Ethernet (802.1Q/802.1ad tags), Linux
+ * cooked captures, IPv4 (with IP-in-IP), IPv6 (walking extension
+ * headers), UDP and TCP.  Every read is checked against the frame's end;
+ * fragments are handed to the reassembly table below.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+
+#define ETH_HLEN	14
+#define SLL_HLEN	16
+#define SLL2_HLEN	20
+#define ET_IPV4		0x0800
+#define ET_IPV6		0x86dd
+#define ET_VLAN		0x8100
+#define ET_QINQ		0x88a8
+#define ET_QINQ_OLD	0x9100
+#define MAX_VLAN_TAGS	4
+#define MAX_TUNNEL	2	/* IP-in-IP nesting we look through */
+#define MAX_EXTHDR	10
+
+static const char *const result_names[DEC__COUNT] = {
+	[DEC_OK] = "ok",
+	[DEC_FRAGMENT] = "fragment",
+	[DEC_NOT_IP] = "not-ip",
+	[DEC_OTHER_L4] = "other-l4",
+	[DEC_TRUNCATED] = "truncated",
+	[DEC_MALFORMED] = "malformed",
+};
+
+const char *
+dec_result_str(enum dec_result r)
+{
+	return (unsigned)r < DEC__COUNT ? result_names[r] : "?";
+}
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static enum dec_result dec_ip(const uint8_t *, size_t, struct dec_pkt *,
+    int);
+
+enum dec_result
+dec_l4(uint8_t proto, const uint8_t *p, size_t len, struct dec_pkt *pkt)
+{
+	size_t	 hl;
+
+	pkt->proto = proto;
+	if (proto == DEC_PROTO_UDP) {
+		uint16_t	 ulen;
+
+		if (len < 8)
+			return DEC_TRUNCATED;
+		ulen = rd16(p + 4);
+		if (ulen < 8)
+			return DEC_MALFORMED;
+		if (ulen > len)
+			return DEC_TRUNCATED;
+		pkt->sport = rd16(p);
+		pkt->dport = rd16(p + 2);
+		pkt->payload = p + 8;
+		pkt->plen = (size_t)ulen - 8;
+		return DEC_OK;
+	}
+	if (proto == DEC_PROTO_TCP) {
+		if (len < 20)
+			return DEC_TRUNCATED;
+		hl = (size_t)(p[12] >> 4) * 4;
+		if (hl < 20)
+			return DEC_MALFORMED;
+		if (hl > len)
+			return DEC_TRUNCATED;
+		pkt->sport = rd16(p);
+		pkt->dport = rd16(p + 2);
+		pkt->payload = p + hl;
+		pkt->plen = len - hl;
+		return DEC_OK;
+	}
+	return DEC_OTHER_L4;
+}
+
+static enum dec_result
+dec_ipv4(const uint8_t *p, size_t len, struct dec_pkt *pkt, int depth)
+{
+	size_t		 hl, tot;
+	uint16_t	 fo;
+
+	if (len < 20)
+		return DEC_TRUNCATED;
+	if ((p[0] >> 4) != 4)
+		return DEC_MALFORMED;
+	hl = (size_t)(p[0] & 0x0f) * 4;
+	tot = rd16(p + 2);
+	if (hl < 20 || tot < hl)
+		return DEC_MALFORMED;
+	if (hl > len || tot > len)
+		return DEC_TRUNCATED;
+	/* tot < len: Ethernet padding, ignored. */
+	memset(&pkt->src, 0, sizeof(pkt->src));
+	memset(&pkt->dst, 0, sizeof(pkt->dst));
+	pkt->src.family = pkt->dst.family = SG_AF_INET;
+	memcpy(pkt->src.a, p + 12, 4);
+	memcpy(pkt->dst.a, p + 16, 4);
+
+	fo = rd16(p + 6);
+	if ((fo & 0x3fff) != 0) {	/* MF set or offset != 0 */
+		pkt->frag.id = rd16(p + 4);
+		pkt->frag.offset = (uint16_t)((fo & 0x1fff) * 8);
+		pkt->frag.more = (fo & 0x2000) != 0;
+		pkt->frag.proto = p[9];
+		pkt->frag.data = p + hl;
+		pkt->frag.len = tot - hl;
+		return DEC_FRAGMENT;
+	}
+	if ((p[9] == 4 || p[9] == 41) && depth < MAX_TUNNEL)
+		return dec_ip(p + hl, tot - hl, pkt, depth + 1);
+	return dec_l4(p[9], p + hl, tot - hl, pkt);
+}
+
+static enum dec_result
+dec_ipv6(const uint8_t *p, size_t len, struct dec_pkt *pkt, int depth)
+{
+	size_t		 plen, off, elen;
+	uint8_t		 nh;
+
+	if (len < 40)
+		return DEC_TRUNCATED;
+	if ((p[0] >> 4) != 6)
+		return DEC_MALFORMED;
+	plen = rd16(p + 4);
+	if (plen == 0)			/* jumbogram: not on a SIP path */
+		return DEC_MALFORMED;
+	if (40 + plen > len)
+		return DEC_TRUNCATED;
+	len = 40 + plen;
+	memset(&pkt->src, 0, sizeof(pkt->src));
+	memset(&pkt->dst, 0, sizeof(pkt->dst));
+	pkt->src.family = pkt->dst.family = SG_AF_INET6;
+	memcpy(pkt->src.a, p + 8, 16);
+	memcpy(pkt->dst.a, p + 24, 16);
+
+	nh = p[6];
+	off = 40;
+	for (int n = 0; n < MAX_EXTHDR; n++) {
+		switch (nh) {
+		case 0:		/* hop-by-hop */
+		case 43:	/* routing */
+		case 60:	/* destination options */
+		case 135:	/* mobility */
+		case 139:	/* HIP */
+		case 140:	/* shim6 */
+			if (off + 2 > len)
+				return DEC_TRUNCATED;
+			elen = ((size_t)p[off + 1] + 1) * 8;
+			if (off + elen > len)
+				return DEC_TRUNCATED;
+			nh = p[off];
+			off += elen;
+			continue;
+		case 51:	/* AH */
+			if (off + 2 > len)
+				return DEC_TRUNCATED;
+			elen = ((size_t)p[off + 1] + 2) * 4;
+			if (off + elen > len)
+				return DEC_TRUNCATED;
+			nh = p[off];
+			off += elen;
+			continue;
+		case 44: {	/* fragment */
+			uint16_t	 fo;
+
+			if (off + 8 > len)
+				return DEC_TRUNCATED;
+			fo = rd16(p + off + 2);
+			if ((fo & 0xfff9) == 0) {
+				/* Atomic fragment (RFC 6946): no reassembly. */
+				nh = p[off];
+				off += 8;
+				continue;
+			}
+			pkt->frag.id = rd32(p + off + 4);
+			pkt->frag.offset = (uint16_t)(fo & 0xfff8);
+			pkt->frag.more = (fo & 1) != 0;
+			pkt->frag.proto = p[off];
+			pkt->frag.data = p + off + 8;
+			pkt->frag.len = len - off - 8;
+			return DEC_FRAGMENT;
+		}
+		case 4:
+		case 41:
+			if (depth < MAX_TUNNEL)
+				return dec_ip(p + off, len - off, pkt,
+				    depth + 1);
+			return DEC_OTHER_L4;
+		default:
+			return dec_l4(nh, p + off, len - off, pkt);
+		}
+	}
+	return DEC_MALFORMED;		/* too many extension headers */
+}
+
+static enum dec_result
+dec_ip(const uint8_t *p, size_t len, struct dec_pkt *pkt, int depth)
+{
+	if (len < 1)
+		return DEC_TRUNCATED;
+	switch (p[0] >> 4) {
+	case 4:
+		return dec_ipv4(p, len, pkt, depth);
+	case 6:
+		return dec_ipv6(p, len, pkt, depth);
+	default:
+		return DEC_NOT_IP;
+	}
+}
+
+static enum dec_result
+dec_ethertype(uint16_t et, const uint8_t *p, size_t len, struct dec_pkt *pkt)
+{
+	if (et == ET_IPV4 || et == ET_IPV6) {
+		if (len < 1)
+			return DEC_TRUNCATED;
+		if ((p[0] >> 4) != (et == ET_IPV4 ? 4 : 6))
+			return DEC_MALFORMED;
+		return dec_ip(p, len, pkt, 0);
+	}
+	return DEC_NOT_IP;
+}
+
+enum dec_result
+dec_frame(enum dec_link link, const uint8_t *p, size_t len,
+    struct dec_pkt *pkt)
+{
+	uint16_t	 et;
+	size_t		 off;
+	struct sg_mac	 mac = pkt->smac;
+	bool		 has_mac = pkt->has_mac;
+
+	memset(pkt, 0, sizeof(*pkt));
+	switch (link) {
+	case LINK_ETHERNET:
+		if (len < ETH_HLEN)
+			return DEC_TRUNCATED;
+		memcpy(pkt->smac.b, p + 6, 6);
+		pkt->has_mac = true;
+		et = rd16(p + 12);
+		off = ETH_HLEN;
+		for (int n = 0; (et == ET_VLAN || et == ET_QINQ ||
+		    et == ET_QINQ_OLD); n++) {
+			if (n == MAX_VLAN_TAGS)
+				return DEC_MALFORMED;
+			if (off + 4 > len)
+				return DEC_TRUNCATED;
+			et = rd16(p + off + 2);
+			off += 4;
+		}
+		return dec_ethertype(et, p + off, len - off, pkt);
+	case LINK_SLL:
+		if (len < SLL_HLEN)
+			return DEC_TRUNCATED;
+		/* ARPHRD_ETHER (1) with a 6-byte link-layer address. */
+		if (rd16(p + 2) == 1 && rd16(p + 4) == 6) {
+			memcpy(pkt->smac.b, p + 6, 6);
+			pkt->has_mac = true;
+		}
+		return dec_ethertype(rd16(p + 14), p + SLL_HLEN,
+		    len - SLL_HLEN, pkt);
+	case LINK_SLL2:
+		if (len < SLL2_HLEN)
+			return DEC_TRUNCATED;
+		if (rd16(p + 8) == 1 && p[11] == 6) {
+			memcpy(pkt->smac.b, p + 12, 6);
+			pkt->has_mac = true;
+		}
+		return dec_ethertype(rd16(p), p + SLL2_HLEN, len - SLL2_HLEN,
+		    pkt);
+	case LINK_RAW:
+		pkt->smac = mac;
+		pkt->has_mac = has_mac;
+		return dec_ip(p, len, pkt, 0);
+	case LINK_NULL: {
+		uint32_t	 fam;
+
+		if (len < 4)
+			return DEC_TRUNCATED;
+		/* Host byte order of the capturing machine: try both. */
+		fam = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+		    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		if (fam > 0xffff)
+			fam = rd32(p);
+		if (fam != 2 && fam != 10 && fam != 24 && fam != 28 &&
+		    fam != 30)
+			return DEC_NOT_IP;
+		return dec_ip(p + 4, len - 4, pkt, 0);
+	}
+	}
+	return DEC_NOT_IP;
+}
+
+/* ---- reassembly --------------------------------------------------------- */
+
+#define FRAG_MAX	65535
+#define FRAG_BLOCKS	(FRAG_MAX / 8 + 1)
+
+struct frag_ctx {
+	bool		 used;
+	struct sg_addr	 src, dst;
+	uint32_t	 id;
+	uint8_t		 proto;
+	uint64_t	 born;
+	uint32_t	 total;		/* 0 until the last fragment arrives */
+	uint32_t	 have;		/* bytes received */
+	uint32_t	 maxend;	/* highest end offset seen */
+	uint8_t		 seen[FRAG_BLOCKS / 8 + 1];
+	uint8_t		*buf;
+};
+
+struct frag_table {
+	struct frag_ctx	*ctx;
+	uint8_t		*bufs;
+	int		 n;
+	uint64_t	 timeout;
+	struct frag_stats st;
+};
+
+struct frag_table *
+frag_create(int contexts, uint64_t timeout)
+{
+	struct frag_table	*ft;
+
+	if ((ft = calloc(1, sizeof(*ft))) == NULL)
+		return NULL;
+	ft->n = contexts;
+	ft->timeout = timeout;
+	ft->ctx = calloc((size_t)contexts, sizeof(*ft->ctx));
+	ft->bufs = malloc((size_t)contexts * FRAG_MAX);
+	if (ft->ctx == NULL || ft->bufs == NULL) {
+		frag_destroy(ft);
+		return NULL;
+	}
+	for (int k = 0; k < contexts; k++)
+		ft->ctx[k].buf = ft->bufs + (size_t)k * FRAG_MAX;
+	ft->st.capacity = (uint32_t)contexts;
+	return ft;
+}
+
+void
+frag_destroy(struct frag_table *ft)
+{
+	if (ft == NULL)
+		return;
+	free(ft->ctx);
+	free(ft->bufs);
+	free(ft);
+}
+
+static void
+ctx_release(struct frag_table *ft, struct frag_ctx *c)
+{
+	c->used = false;
+	ft->st.in_use--;
+}
+
+/*
+ * Linear search over a small pool (default 64): fragments are rare on a
+ * SIP path, and the pool size is the bound on this cost.
+ */
+static struct frag_ctx *
+ctx_get(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now)
+{
+	struct frag_ctx	*c, *freec = NULL, *oldest = NULL;
+
+	for (int k = 0; k < ft->n; k++) {
+		c = &ft->ctx[k];
+		if (c->used && now - c->born > ft->timeout &&
+		    now >= c->born) {
+			ctx_release(ft, c);
+			ft->st.expired++;
+		}
+		if (!c->used) {
+			if (freec == NULL)
+				freec = c;
+			continue;
+		}
+		if (c->id == pkt->frag.id && c->proto == pkt->frag.proto &&
+		    sg_addr_eq(&c->src, &pkt->src) &&
+		    sg_addr_eq(&c->dst, &pkt->dst))
+			return c;
+		if (oldest == NULL || c->born < oldest->born)
+			oldest = c;
+	}
+	if (freec == NULL) {
+		freec = oldest;
+		ctx_release(ft, freec);
+		ft->st.evicted++;
+	}
+	c = freec;
+	c->used = true;
+	ft->st.in_use++;
+	c->src = pkt->src;
+	c->dst = pkt->dst;
+	c->id = pkt->frag.id;
+	c->proto = pkt->frag.proto;
+	c->born = now;
+	c->total = 0;
+	c->have = 0;
+	c->maxend = 0;
+	memset(c->seen, 0, sizeof(c->seen));
+	return c;
+}
+
+enum frag_result
+frag_add(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now,
+    const uint8_t **data, size_t *len)
+{
+	struct frag_ctx		*c;
+	const struct dec_frag	*f = &pkt->frag;
+	uint32_t		 start = f->offset, end = start + (uint32_t)f->len;
+
+	/* Every fragment but the last carries a multiple of 8 bytes. */
+	if (end > FRAG_MAX || (f->more && (f->len % 8) != 0) ||
+	    (f->more && f->len == 0)) {
+		ft->st.oversize++;
+		return FRAG_BAD;
+	}
+	c = ctx_get(ft, pkt, now);
+	if (!f->more) {
+		if (c->total != 0 || end < c->maxend) {
+			ft->st.overlap++;
+			ctx_release(ft, c);
+			return FRAG_BAD;
+		}
+		c->total = end;
+	} else if (c->total != 0 && end > c->total) {
+		ft->st.overlap++;
+		ctx_release(ft, c);
+		return FRAG_BAD;
+	}
+	for (uint32_t b = start / 8; b < (end + 7) / 8; b++) {
+		if (c->seen[b / 8] & (1u << (b % 8))) {
+			ft->st.overlap++;
+			ctx_release(ft, c);
+			return FRAG_BAD;
+		}
+		c->seen[b / 8] |= (uint8_t)(1u << (b % 8));
+	}
+	memcpy(c->buf + start, f->data, f->len);
+	c->have += (uint32_t)f->len;
+	if (end > c->maxend)
+		c->maxend = end;
+	if (c->total == 0 || c->have < c->total) {
+		ft->st.held++;
+		return FRAG_HELD;
+	}
+	/* have == total and no overlaps: every byte is present. */
+	*data = c->buf;
+	*len = c->total;
+	ft->st.done++;
+	ctx_release(ft, c);	/* buffer stays valid until the next add */
+	return FRAG_DONE;
+}
+
+void
+frag_stats(const struct frag_table *ft, struct frag_stats *st)
+{
+	*st = ft->st;
+}

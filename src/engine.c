@@ -1,0 +1,578 @@
+/*
+ * engine.c: owns the order of the pipeline (SPEC 1):
+ *   decode -> (reassembly) -> direction -> whitelist -> blacklist (m, i)
+ *   -> classify/parse -> blacklist (K) -> module I -> module II -> verdict
+ * Outbound traffic from the proxy is always accepted but read: its answers
+ * to REGISTER are how bindings are learned (SPEC 3).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bind.h"
+#include "engine.h"
+#include "enforce.h"
+#include "pending.h"
+#include "sipmsg.h"
+#include "spoof.h"
+
+/* Slots of the binding table examined per packet by the expiry sweep. */
+#define SWEEP_PER_PACKET	8
+#define SWEEP_PER_TICK		4096
+
+struct engine {
+	struct sg_conf		 conf;
+	struct frag_table	*frag;
+	struct sipm_parser	*sp;
+	struct bind_table	*bt;
+	struct pending_table	*pt;
+	struct spoof		*spoof;
+	struct enforcer		*enf;
+	engine_observer		 observer;
+	void			*observer_arg;
+	alarm_sink		 sink;
+	void			*sink_arg;
+	bool			 report_dropped;
+	struct engine_stats	 st;
+	struct sipm		 msg;	/* per-message scratch, not on stack */
+};
+
+struct engine *
+engine_create(const struct sg_conf *conf)
+{
+	struct engine	*e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	e->conf = *conf;
+	e->frag = frag_create(conf->tab_fragments, SEC(30));
+	e->sp = sipm_parser_create();
+	e->bt = bind_create(&e->conf);
+	e->pt = pending_create((uint32_t)conf->tab_pending,
+	    conf->register_timeout);
+	e->spoof = spoof_create(&e->conf);
+	e->enf = enf_create(&e->conf);
+	if (e->frag == NULL || e->sp == NULL || e->bt == NULL ||
+	    e->pt == NULL || e->spoof == NULL || e->enf == NULL) {
+		engine_destroy(e);
+		return NULL;
+	}
+	return e;
+}
+
+void
+engine_destroy(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	frag_destroy(e->frag);
+	sipm_parser_destroy(e->sp);
+	bind_destroy(e->bt);
+	pending_destroy(e->pt);
+	spoof_destroy(e->spoof);
+	enf_destroy(e->enf);
+	free(e);
+}
+
+int
+engine_reload(struct engine *e, const struct sg_conf *conf)
+{
+	struct sg_conf	 next = *conf;
+	int		 ignored = 0;
+
+	/* Sizes are fixed at start: keep the running ones. */
+#define KEEP(f)	do { if (next.f != e->conf.f) { next.f = e->conf.f; \
+		ignored = 1; } } while (0)
+	KEEP(tab_bindings);
+	KEEP(tab_pending);
+	KEEP(tab_nonces);
+	KEEP(tab_sources);
+	KEEP(tab_fragments);
+	KEEP(blacklist_size);
+	KEEP(bloom_cells);
+	KEEP(bloom_hashes);
+#undef KEEP
+	e->conf = next;
+	pending_set_timeout(e->pt, e->conf.register_timeout);
+	return ignored;
+}
+
+const struct sg_conf *
+engine_conf(const struct engine *e)
+{
+	return &e->conf;
+}
+
+void
+engine_set_observer(struct engine *e, engine_observer fn, void *arg)
+{
+	e->observer = fn;
+	e->observer_arg = arg;
+}
+
+void
+engine_set_alarm_sink(struct engine *e, alarm_sink fn, void *arg)
+{
+	e->sink = fn;
+	e->sink_arg = arg;
+}
+
+void
+engine_set_report_dropped(struct engine *e, bool on)
+{
+	e->report_dropped = on;
+}
+
+void
+engine_stats(const struct engine *e, struct engine_stats *st)
+{
+	*st = e->st;
+}
+
+struct bind_table *
+engine_bindings(struct engine *e)
+{
+	return e->bt;
+}
+
+struct enforcer *
+engine_enforcer(struct engine *e)
+{
+	return e->enf;
+}
+
+struct pending_table *
+engine_pending(struct engine *e)
+{
+	return e->pt;
+}
+
+void
+engine_tick(struct engine *e, uint64_t now)
+{
+	bind_expire(e->bt, now, SWEEP_PER_TICK);
+	pending_expire(e->pt, now);
+	enf_expire(e->enf, now);
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static void
+emit(struct engine *e, bool inbound, enum sg_verdict v, enum sg_reason r,
+    enum sipm_kind kind, const struct dec_pkt *pkt, const struct sipm *msg)
+{
+	struct sg_result	 res;
+
+	e->st.verdict[v]++;
+	if (v == SG_ACCEPT)
+		e->st.accept[r]++;
+	else
+		e->st.drop[r]++;
+	if (e->observer == NULL)
+		return;
+	res.inbound = inbound;
+	res.verdict = v;
+	res.reason = r;
+	res.kind = kind;
+	res.pkt = pkt;
+	res.msg = kind == SIPM_K_SIP ? msg : NULL;
+	e->observer(e->observer_arg, &res);
+}
+
+static void
+raise_alarm(struct engine *e, enum alarm_type type, const char *kase,
+    enum alarm_action act, const struct sg_tuple *t,
+    const struct dec_pkt *pkt, const struct sipm *msg, const char *detail,
+    uint64_t now)
+{
+	struct alarm	 a;
+
+	e->st.alarms[type]++;
+	if (e->sink == NULL)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.type = type;
+	a.kase = kase;
+	a.action = act;
+	a.rate = -1;
+	a.detail = detail;
+	a.now = now;
+	if (t != NULL) {
+		a.m = t->m;
+		a.has_m = t->has_m;
+		a.i = t->i;
+		a.s = t->s;
+		a.identity = t->d;
+	} else if (pkt != NULL) {
+		a.m = pkt->smac;
+		a.has_m = pkt->has_mac;
+		a.i = pkt->src;
+	}
+	if (msg != NULL) {
+		a.method = msg->request ? msg->method_str : NULL;
+		a.call_id = msg->call_id;
+	}
+	e->sink(e->sink_arg, &a);
+}
+
+/* The L3 part of E, before parsing: enough for the (m, i) blacklist. */
+static void
+tuple_l3(struct sg_tuple *t, const struct dec_pkt *pkt)
+{
+	memset(t, 0, sizeof(*t));
+	t->m = pkt->smac;
+	t->has_m = pkt->has_mac;
+	t->i = pkt->src;
+	t->sport = pkt->sport;
+}
+
+/* SPEC 2: the rest of E from the message. */
+static void
+tuple_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg)
+{
+	const char	*d;
+
+	if (msg->request) {
+		t->s = msg->via_host;
+		t->a = msg->method;
+	} else {
+		t->s = msg->contact_host;	/* none: not checked */
+		t->a = SIPM_NONE;
+	}
+	if (!msg->request || msg->method == SIPM_REGISTER) {
+		d = msg->to;
+		t->dh = msg->to_h;
+	} else {
+		d = msg->from;
+		t->dh = msg->from_h;
+	}
+	memcpy(t->d, d, sizeof(t->d));
+	t->impih = msg->impi_h;
+	memcpy(t->impi, msg->impi, sizeof(t->impi));
+	t->nat = e->conf.nat != NAT_STRICT && sg_addr_is_ip(&t->s) &&
+	    !sg_addr_eq(&t->s, &t->i) && sg_addr_private(&t->s);
+}
+
+/* ---- outbound: learning from the proxy's answers (SPEC 3) --------------- */
+
+static int64_t
+granted_expiry(const struct pending *p, const struct sipm *msg)
+{
+	for (int k = 0; k < msg->ncontacts_kept; k++)
+		if (msg->contacts[k].uh == p->contact_uh &&
+		    msg->contacts[k].expires >= 0)
+			return msg->contacts[k].expires;
+	if (msg->expires >= 0)
+		return msg->expires;
+	return p->req_expires;
+}
+
+static void
+learn(struct engine *e, const struct sipm *msg, uint64_t now)
+{
+	struct pending		*p;
+	const struct binding	*b;
+	int64_t			 exp;
+
+	if (msg->request || msg->cseq_method != SIPM_REGISTER ||
+	    msg->status < 200)
+		return;
+	p = pending_find(e->pt, msg->call_id_h, msg->cseq, now);
+	if (p == NULL) {
+		e->st.register_unmatched++;
+		return;
+	}
+	e->st.register_answers++;
+	if (msg->status == 401 || msg->status == 407)
+		return;		/* challenged: stays pending */
+	if (msg->status >= 300) {
+		pending_del(e->pt, p);
+		return;
+	}
+	if (p->contact_star) {
+		bind_remove_identity(e->bt, p->t.dh);
+	} else if (p->has_contact) {
+		exp = granted_expiry(p, msg);
+		if (exp < 0)
+			exp = (int64_t)(e->conf.default_expires / NS_PER_SEC);
+		if (exp == 0) {
+			bind_remove(e->bt, &p->t);
+		} else if (bind_learn(e->bt, &p->t, p->contact_idh,
+		    now + SEC(exp), now, &b) == BIND_FULL) {
+			raise_alarm(e, ALARM_TABLE_FULL, "bindings", ACT_DROP,
+			    &p->t, NULL, msg, "binding refused: table full",
+			    now);
+		} else {
+			/* The proxy vouched for K: forget spoof entries. */
+			enf_forgive(e->enf, &p->t);
+		}
+	}
+	pending_del(e->pt, p);
+}
+
+/* ---- inbound ------------------------------------------------------------- */
+
+static void
+remember_register(struct engine *e, const struct sg_tuple *t,
+    const struct sipm *msg, uint64_t now)
+{
+	struct pending	*p;
+	bool		 is_new;
+
+	p = pending_add(e->pt, msg->call_id_h, msg->cseq, now, &is_new);
+	p->t = *t;
+	p->contact_star = msg->contact_star;
+	p->has_contact = msg->ncontacts_kept > 0;
+	p->contact_uh = msg->contact_uh;
+	p->contact_idh = msg->contact_idh;
+	p->has_auth = msg->has_auth;
+	p->req_expires = msg->contact_expires >= 0 ? msg->contact_expires :
+	    msg->expires;
+}
+
+static enum sg_verdict
+judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
+    const struct dec_pkt *pkt, uint64_t now, enum sg_reason *reason)
+{
+	struct spoof_result	 r;
+	enum alarm_action	 act;
+	bool			 reg = msg->request &&
+				    msg->method == SIPM_REGISTER;
+
+	tuple_sip(e, t, msg);
+	/* SPEC 6: K entries never stop a REGISTER, the way back to trust. */
+	if (!reg && enf_check_k(e->enf, t, now)) {
+		*reason = SG_R_BLACKLISTED;
+		return SG_DROP;
+	}
+	if (reg)
+		spoof_register(e->spoof, e->bt, t, msg, now, &r);
+	else
+		spoof_check(e->spoof, e->bt, t, msg, now, &r);
+	*reason = r.reason;
+	if (r.verdict == SG_DROP) {
+		if (reg) {
+			act = e->conf.mode == MODE_DETECT ? ACT_NOTICE :
+			    ACT_DROP;
+		} else {
+			struct bl_key	 k;
+
+			enf_key_k(&k, t);
+			act = enf_add(e->enf, &k, sg_reason_str(r.reason),
+			    t->d, 0, now);
+		}
+		raise_alarm(e, ALARM_SPOOF, sg_reason_str(r.reason), act, t,
+		    pkt, msg, NULL, now);
+		if (e->conf.mode == MODE_DETECT)
+			return SG_ACCEPT;
+		return SG_DROP;
+	}
+	if (reg)
+		remember_register(e, t, msg, now);
+	return SG_ACCEPT;
+}
+
+/* One SIP payload (a datagram, or one message framed out of TCP). */
+static enum sg_verdict
+handle_payload(struct engine *e, const struct dec_pkt *pkt,
+    const uint8_t *p, size_t len, bool stream, bool inbound, uint64_t now)
+{
+	struct sipm	*msg = &e->msg;
+	struct sg_tuple	 t;
+	enum sipm_kind	 kind;
+	enum sg_reason	 reason;
+	enum sg_verdict	 v;
+	bool		 listed = false;
+
+	if (!inbound) {
+		kind = sipm_parse(e->sp, p, len, stream, msg);
+		if (kind == SIPM_K_SIP) {
+			e->st.sip++;
+			learn(e, msg, now);
+		} else if (kind == SIPM_K_NOT_SIP)
+			return SG_ACCEPT;
+		emit(e, false, SG_ACCEPT, SG_R_OUTBOUND, kind, pkt, msg);
+		return SG_ACCEPT;
+	}
+
+	tuple_l3(&t, pkt);
+	if (conf_is_whitelisted(&e->conf, &pkt->src)) {
+		kind = sipm_parse(e->sp, p, len, stream, msg);
+		if (kind == SIPM_K_NOT_SIP)
+			return SG_ACCEPT;
+		emit(e, true, SG_ACCEPT, SG_R_WHITELISTED, kind, pkt, msg);
+		return SG_ACCEPT;
+	}
+	/* SPEC 6: the blacklist first, before any parsing. */
+	if (enf_check_l3(e->enf, &t, now)) {
+		listed = true;
+		if (!e->report_dropped) {
+			v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;
+			emit(e, true, v, SG_R_BLACKLISTED, SIPM_K_NOT_SIP, pkt,
+			    NULL);
+			return v;
+		}
+	}
+
+	kind = sipm_parse(e->sp, p, len, stream, msg);
+	if (kind == SIPM_K_NOT_SIP) {
+		/* SPEC 1: not SIP at all is accepted and counted. */
+		e->st.not_sip++;
+		if (!listed)
+			return SG_ACCEPT;
+		e->st.verdict[SG_DROP]++;
+		e->st.drop[SG_R_BLACKLISTED]++;
+		return SG_DROP;
+	}
+	if (listed) {
+		v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;
+		emit(e, true, v, SG_R_BLACKLISTED, kind, pkt, msg);
+		return v;
+	}
+	switch (kind) {
+	case SIPM_K_EMPTY:
+	case SIPM_K_KEEPALIVE:
+	case SIPM_K_STUN:
+		e->st.keepalive++;
+		emit(e, true, SG_ACCEPT, SG_R_KEEPALIVE, kind, pkt, msg);
+		return SG_ACCEPT;
+	case SIPM_K_MALFORMED:
+		e->st.malformed++;
+		v = (e->conf.malformed == POLICY_ACCEPT ||
+		    e->conf.mode == MODE_DETECT) ? SG_ACCEPT : SG_DROP;
+		raise_alarm(e, ALARM_MALFORMED, NULL,
+		    v == SG_DROP ? ACT_DROP : ACT_NOTICE, NULL, pkt, NULL,
+		    msg->why, now);
+		emit(e, true, v, SG_R_MALFORMED, kind, pkt, msg);
+		return v;
+	case SIPM_K_NOT_SIP:
+	case SIPM_K_SIP:
+		break;
+	}
+	e->st.sip++;
+	v = judge_sip(e, &t, msg, pkt, now, &reason);
+	emit(e, true, v, reason, kind, pkt, msg);
+	return v;
+}
+
+/* TCP: judge every whole message in the segment (SPEC 7, "SIP over TCP"). */
+static enum sg_verdict
+handle_stream(struct engine *e, const struct dec_pkt *pkt, bool inbound,
+    uint64_t now)
+{
+	const uint8_t	*p = pkt->payload;
+	size_t		 len = pkt->plen;
+	enum sg_verdict	 v = SG_ACCEPT;
+	long		 n;
+
+	/* Keep-alives (RFC 5626 CRLFCRLF) come alone. */
+	if (len <= 8 && sipm_parse(e->sp, p, len, true, &e->msg) !=
+	    SIPM_K_SIP)
+		return handle_payload(e, pkt, p, len, true, inbound, now);
+	while (len > 0) {
+		while (len > 0 && (*p == '\r' || *p == '\n')) {
+			p++;
+			len--;
+		}
+		if (len == 0)
+			break;
+		n = sipm_frame(p, len);
+		if (n <= 0) {
+			/*
+			 * Part of a message (the rest is in another segment)
+			 * or the middle of a body: there is nothing whole to
+			 * judge here, and the proxy cannot act on it alone.
+			 */
+			e->st.tcp_partial++;
+			break;
+		}
+		if (handle_payload(e, pkt, p, (size_t)n, true, inbound, now) ==
+		    SG_DROP)
+			v = SG_DROP;
+		p += n;
+		len -= (size_t)n;
+	}
+	return v;
+}
+
+enum sg_verdict
+engine_packet(struct engine *e, enum dec_link link, const uint8_t *frame,
+    size_t len, const struct sg_mac *hwmac, enum engine_dir dir, uint64_t now)
+{
+	struct dec_pkt	 pkt;
+	enum dec_result	 dr;
+	bool		 inbound;
+
+	e->st.packets++;
+	e->st.bytes += len;
+	bind_expire(e->bt, now, SWEEP_PER_PACKET);
+	pending_expire(e->pt, now);
+
+	memset(&pkt, 0, sizeof(pkt));
+	if (hwmac != NULL) {
+		pkt.smac = *hwmac;
+		pkt.has_mac = true;
+	}
+	dr = dec_frame(link, frame, len, &pkt);
+	if (dr == DEC_FRAGMENT) {
+		const uint8_t	*data;
+		size_t		 dlen;
+
+		e->st.decode[DEC_FRAGMENT]++;
+		switch (frag_add(e->frag, &pkt, now, &data, &dlen)) {
+		case FRAG_HELD:
+			e->st.verdict[SG_ACCEPT]++;
+			e->st.accept[SG_R_FRAGMENT]++;
+			return SG_ACCEPT;
+		case FRAG_BAD:
+			e->st.frag_bad++;
+			if (e->conf.fragments == POLICY_ACCEPT ||
+			    e->conf.mode == MODE_DETECT) {
+				e->st.verdict[SG_ACCEPT]++;
+				e->st.accept[SG_R_FRAG_DROP]++;
+				return SG_ACCEPT;
+			}
+			e->st.verdict[SG_DROP]++;
+			e->st.drop[SG_R_FRAG_DROP]++;
+			return SG_DROP;
+		case FRAG_DONE:
+			dr = dec_l4(pkt.frag.proto, data, dlen, &pkt);
+			break;
+		}
+	}
+	e->st.decode[dr]++;
+	if (dr != DEC_OK) {
+		/* Not a datagram we can read: nothing SIP to judge. */
+		e->st.verdict[SG_ACCEPT]++;
+		e->st.accept[SG_R_NOT_SIP]++;
+		return SG_ACCEPT;
+	}
+	/*
+	 * Direction (SPEC 1): from the proxy is outbound, towards it is
+	 * inbound.  With the proxy's addresses known, traffic between two
+	 * other hosts is not ours to judge (a capture from a span port, a
+	 * sloppy queue rule): accepted as transit.
+	 */
+	if (conf_is_proxy(&e->conf, &pkt.src) || dir == DIR_OUT)
+		inbound = false;
+	else if (e->conf.nproxy > 0 && !conf_is_proxy(&e->conf, &pkt.dst)) {
+		e->st.transit++;
+		e->st.verdict[SG_ACCEPT]++;
+		e->st.accept[SG_R_TRANSIT]++;
+		return SG_ACCEPT;
+	} else
+		inbound = true;
+	if (inbound)
+		e->st.inbound++;
+	else
+		e->st.outbound++;
+	if (pkt.proto == DEC_PROTO_TCP) {
+		if (pkt.plen == 0) {
+			e->st.verdict[SG_ACCEPT]++;
+			e->st.accept[SG_R_TCP]++;
+			return SG_ACCEPT;
+		}
+		return handle_stream(e, &pkt, inbound, now);
+	}
+	return handle_payload(e, &pkt, pkt.payload, pkt.plen, false, inbound,
+	    now);
+}

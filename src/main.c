@@ -1,0 +1,207 @@
+/*
+ * main.c: arguments, configuration, and the choice of packet source.
+ *   sipguard -r FILE [-c FILE] [--set key=value]...   offline replay
+ *   sipguard -t [-c FILE]                              check the config
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "capture.h"
+#include "conf.h"
+#include "engine.h"
+#include "hash.h"
+#include "log.h"
+
+#define MAX_SETS	64
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: sipguard [-ftv] [-c file] [--set key=value]...\n"
+	    "       sipguard -r capture [-c file] [--set key=value]...\n"
+	    "  -c file        configuration (default " SG_CONF_PATH ")\n"
+	    "  -r capture     replay a pcap/pcapng file, JSON Lines to stdout\n"
+	    "  -t             check the configuration and exit\n"
+	    "  -T             print the effective configuration and exit\n"
+	    "  -f             stay in the foreground, log to stderr too\n"
+	    "  -v             verbose logging\n"
+	    "  --set k=v      override a configuration key (libconfig value)\n"
+	    "  -V             print the version\n");
+	exit(status);
+}
+
+static void
+print_summary(const char *path, const struct engine *e,
+    const struct replay_summary *sum, const char *proxy_note)
+{
+	struct engine_stats	 st;
+	bool			 first = true;
+
+	engine_stats(e, &st);
+	fprintf(stderr, "sipguard: %s: %llu frames, %llu SIP messages and "
+	    "keep-alives: %llu accepted, %llu dropped; %llu alarms\n", path,
+	    (unsigned long long)sum->frames,
+	    (unsigned long long)sum->messages,
+	    (unsigned long long)sum->accepted,
+	    (unsigned long long)sum->dropped,
+	    (unsigned long long)sum->alarms);
+	fprintf(stderr, "sipguard: dropped by reason:");
+	for (int r = 0; r < SG_R__COUNT; r++) {
+		if (st.drop[r] == 0)
+			continue;
+		fprintf(stderr, "%s %s=%llu", first ? "" : ",",
+		    sg_reason_str((enum sg_reason)r),
+		    (unsigned long long)st.drop[r]);
+		first = false;
+	}
+	fprintf(stderr, "%s\n", first ? " none" : "");
+	if (st.decode[DEC_TRUNCATED] || st.decode[DEC_MALFORMED] ||
+	    st.frag_bad)
+		fprintf(stderr, "sipguard: undecodable frames: %llu "
+		    "truncated, %llu malformed, %llu bad fragments\n",
+		    (unsigned long long)st.decode[DEC_TRUNCATED],
+		    (unsigned long long)st.decode[DEC_MALFORMED],
+		    (unsigned long long)st.frag_bad);
+	if (proxy_note != NULL)
+		fprintf(stderr, "sipguard: %s\n", proxy_note);
+	if (sum->truncated[0] != '\0')
+		fprintf(stderr, "sipguard: %s: capture cut short at %s\n",
+		    path, sum->truncated);
+}
+
+static int
+run_replay(const char *path, struct sg_conf *conf)
+{
+	struct engine		*e;
+	struct replay_summary	 sum;
+	char			 err[512], note[160], buf[SG_ADDRSTRLEN];
+	const char		*proxy_note = NULL;
+	int			 rc;
+
+	if (conf->nproxy == 0) {
+		rc = replay_guess_proxy(path, conf, err, sizeof(err));
+		if (rc == -1) {
+			fprintf(stderr, "sipguard: %s\n", err);
+			return 2;
+		}
+		if (rc == 0)
+			snprintf(note, sizeof(note), "proxy.addresses not set: "
+			    "took %s, the destination of most REGISTERs",
+			    sg_addr_str(&conf->proxy[0], buf, sizeof(buf)));
+		else
+			snprintf(note, sizeof(note), "proxy.addresses not set "
+			    "and no REGISTER seen: all traffic judged inbound");
+		proxy_note = note;
+	}
+	if ((e = engine_create(conf)) == NULL) {
+		fprintf(stderr, "sipguard: cannot allocate the tables "
+		    "(tables.*, blacklist.size too large?)\n");
+		return 1;
+	}
+	memset(&sum, 0, sizeof(sum));
+	if (replay_run(path, e, stdout, &sum, err, sizeof(err)) == -1) {
+		fflush(stdout);
+		fprintf(stderr, "sipguard: %s\n", err);
+		engine_destroy(e);
+		return 2;
+	}
+	fflush(stdout);
+	print_summary(path, e, &sum, proxy_note);
+	engine_destroy(e);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "set", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*sets[MAX_SETS];
+	const char		*conffile = NULL, *replay = NULL;
+	int			 nsets = 0, ch, test = 0, dump = 0;
+	int			 foreground = 0, verbose = 0;
+	struct sg_conf		 conf;
+	struct conf_errors	 errs;
+
+	while ((ch = getopt_long(argc, argv, "c:fhr:tTvV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conffile = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'r':
+			replay = optarg;
+			break;
+		case 's':
+			if (nsets == MAX_SETS) {
+				fprintf(stderr, "sipguard: too many --set\n");
+				return 2;
+			}
+			sets[nsets++] = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'T':
+			dump = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("sipguard %s\n", SG_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	(void)foreground;
+
+	if (hash_init() == -1) {
+		fprintf(stderr, "sipguard: libsodium initialisation failed\n");
+		return 1;
+	}
+	/* A replay reads no system file unless asked to. */
+	if (conffile == NULL && replay == NULL)
+		conffile = SG_CONF_PATH;
+	if (conf_load(conffile, sets, nsets, &conf, &errs) == -1) {
+		fputs(errs.buf, stderr);
+		if (test)
+			fprintf(stderr, "sipguard: configuration %s test "
+			    "failed\n", conffile ? conffile : "(defaults)");
+		return test ? 1 : 2;
+	}
+	if (dump) {
+		conf_dump(&conf, stdout);
+		return 0;
+	}
+	if (test) {
+		printf("sipguard: configuration %s test is successful\n",
+		    conffile ? conffile : "(defaults)");
+		return 0;
+	}
+	if (replay != NULL) {
+		log_init("sipguard", 1, LOG_DAEMON);
+		log_set_syslog(0);
+		log_set_verbose(verbose);
+		return run_replay(replay, &conf);
+	}
+	fprintf(stderr, "sipguard: live capture (NFQUEUE) is not part of "
+	    "this build yet; use -r to replay a capture\n");
+	return 1;
+}

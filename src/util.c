@@ -1,0 +1,239 @@
+/*
+ * util.c: addresses, MACs, CIDRs and the names of methods and reasons.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipguard.h"
+
+static const char *const reason_names[SG_R__COUNT] = {
+	[SG_R_NONE] = "none",
+	[SG_R_OUTBOUND] = "outbound",
+	[SG_R_KEEPALIVE] = "keepalive",
+	[SG_R_WHITELISTED] = "whitelisted",
+	[SG_R_NOT_SIP] = "not-sip",
+	[SG_R_FRAGMENT] = "fragment",
+	[SG_R_TCP] = "tcp",
+	[SG_R_TRANSIT] = "transit",
+	[SG_R_CASE_B] = "b",
+	[SG_R_CASE_I] = "i",
+	[SG_R_CASE_II] = "ii",
+	[SG_R_CASE_III] = "iii",
+	[SG_R_CASE_IV] = "iv",
+	[SG_R_CASE_V] = "v",
+	[SG_R_CASE_VI] = "vi",
+	[SG_R_CASE_VII] = "vii",
+	[SG_R_CASE_VIII] = "viii",
+	[SG_R_CASE_IX] = "ix",
+	[SG_R_CASE_X] = "x",
+	[SG_R_CASE_XI] = "xi",
+	[SG_R_MASQUERADE] = "masquerade",
+	[SG_R_REFLECTION] = "reflection",
+	[SG_R_SPOOF] = "spoof",
+	[SG_R_REPLAY] = "replay",
+	[SG_R_BLACKLISTED] = "blacklisted",
+	[SG_R_MALFORMED] = "malformed",
+	[SG_R_FRAG_DROP] = "fragment-dropped",
+	[SG_R_TABLE_FULL] = "table-full",
+	[SG_R_DS_ADMISSION] = "ds-admission",
+	[SG_R_FLOOD] = "flood",
+};
+
+static const char *const method_names[SIPM__COUNT] = {
+	[SIPM_NONE] = "-",
+	[SIPM_REGISTER] = "REGISTER",
+	[SIPM_INVITE] = "INVITE",
+	[SIPM_ACK] = "ACK",
+	[SIPM_BYE] = "BYE",
+	[SIPM_CANCEL] = "CANCEL",
+	[SIPM_OPTIONS] = "OPTIONS",
+	[SIPM_MESSAGE] = "MESSAGE",
+	[SIPM_SUBSCRIBE] = "SUBSCRIBE",
+	[SIPM_NOTIFY] = "NOTIFY",
+	[SIPM_PUBLISH] = "PUBLISH",
+	[SIPM_INFO] = "INFO",
+	[SIPM_PRACK] = "PRACK",
+	[SIPM_UPDATE] = "UPDATE",
+	[SIPM_REFER] = "REFER",
+	[SIPM_OTHER] = "OTHER",
+};
+
+const char *
+sg_reason_str(enum sg_reason r)
+{
+	if ((unsigned)r >= SG_R__COUNT || reason_names[r] == NULL)
+		return "?";
+	return reason_names[r];
+}
+
+const char *
+sg_method_str(enum sip_method m)
+{
+	if ((unsigned)m >= SIPM__COUNT)
+		return "?";
+	return method_names[m];
+}
+
+const char *
+sg_addr_str(const struct sg_addr *a, char *buf, size_t len)
+{
+	switch (a->family) {
+	case SG_AF_INET:
+		if (inet_ntop(AF_INET, a->a, buf, len) != NULL)
+			return buf;
+		break;
+	case SG_AF_INET6:
+		if (inet_ntop(AF_INET6, a->a, buf, len) != NULL)
+			return buf;
+		break;
+	case SG_AF_HOST:
+		snprintf(buf, len, "host:%02x%02x%02x%02x", a->a[0], a->a[1],
+		    a->a[2], a->a[3]);
+		return buf;
+	default:
+		break;
+	}
+	snprintf(buf, len, "-");
+	return buf;
+}
+
+const char *
+sg_mac_str(const struct sg_mac *m, bool present, char *buf, size_t len)
+{
+	if (!present)
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x",
+		    m->b[0], m->b[1], m->b[2], m->b[3], m->b[4], m->b[5]);
+	return buf;
+}
+
+int
+sg_addr_parse(const char *s, struct sg_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, a->a) == 1) {
+		a->family = SG_AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a->a) == 1) {
+		a->family = SG_AF_INET6;
+		return 0;
+	}
+	memset(a, 0, sizeof(*a));
+	return -1;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+sg_mac_parse(const char *s, struct sg_mac *m)
+{
+	int	 i, hi, lo;
+
+	for (i = 0; i < 6; i++) {
+		if ((hi = hexval(s[0])) < 0 || (lo = hexval(s[1])) < 0)
+			return -1;
+		m->b[i] = (uint8_t)(hi << 4 | lo);
+		s += 2;
+		if (i < 5) {
+			if (*s != ':' && *s != '-')
+				return -1;
+			s++;
+		}
+	}
+	return *s == '\0' ? 0 : -1;
+}
+
+bool
+sg_addr_eq(const struct sg_addr *a, const struct sg_addr *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+bool
+sg_addr_is_ip(const struct sg_addr *a)
+{
+	return a->family == SG_AF_INET || a->family == SG_AF_INET6;
+}
+
+/*
+ * SPEC 2, nat = tolerant: addresses a SIP-IP may hold behind a NAT.
+ * RFC 1918, CGNAT 100.64.0.0/10, IPv6 ULA fc00::/7; link-local too, as
+ * phones behind some routers state it.
+ */
+bool
+sg_addr_private(const struct sg_addr *a)
+{
+	const uint8_t	*p = a->a;
+
+	if (a->family == SG_AF_INET)
+		return p[0] == 10 ||
+		    (p[0] == 172 && (p[1] & 0xf0) == 16) ||
+		    (p[0] == 192 && p[1] == 168) ||
+		    (p[0] == 100 && (p[1] & 0xc0) == 64) ||
+		    (p[0] == 169 && p[1] == 254);
+	if (a->family == SG_AF_INET6)
+		return (p[0] & 0xfe) == 0xfc ||
+		    (p[0] == 0xfe && (p[1] & 0xc0) == 0x80);
+	return false;
+}
+
+int
+sg_cidr_parse(const char *s, struct sg_cidr *c)
+{
+	char		 buf[64];
+	const char	*slash;
+	size_t		 n;
+	int		 max, len;
+	char		*end;
+	long		 v;
+
+	slash = strchr(s, '/');
+	n = slash ? (size_t)(slash - s) : strlen(s);
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (sg_addr_parse(buf, &c->net) == -1)
+		return -1;
+	max = c->net.family == SG_AF_INET ? 32 : 128;
+	len = max;
+	if (slash != NULL) {
+		v = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || v < 0 || v > max)
+			return -1;
+		len = (int)v;
+	}
+	c->len = (uint8_t)len;
+	/* Clear host bits so matching is a plain prefix compare. */
+	for (int bit = len; bit < 128; bit++)
+		c->net.a[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+	return 0;
+}
+
+bool
+sg_cidr_match(const struct sg_cidr *c, const struct sg_addr *a)
+{
+	int	 full = c->len / 8, rem = c->len % 8;
+
+	if (a->family != c->net.family)
+		return false;
+	if (memcmp(a->a, c->net.a, (size_t)full) != 0)
+		return false;
+	if (rem == 0)
+		return true;
+	return ((a->a[full] ^ c->net.a[full]) & (0xff << (8 - rem))) == 0;
+}
