@@ -59,10 +59,12 @@ $(B)/tools/%.o: tools/%.c | $(B)/tools
 	@echo '  CC  $<'
 	@$(CC) $(CFLAGS) -Itests -c -o $@ $<
 
-$(B)/tests/test_%: $(B)/tests/test_%.o $(B)/tests/pktgen.o $(B)/libsg.a
+TEST_LIB	:= $(B)/tests/pktgen.o $(B)/tests/scenario.o $(B)/tests/scenarios.o
+
+$(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LIB) $(B)/libsg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka) $(LDLIBS)
 
-$(B)/sgpcap: $(B)/tools/sgpcap.o $(B)/tests/pktgen.o $(B)/libsg.a
+$(B)/sgpcap: $(B)/tools/sgpcap.o $(TEST_LIB) $(B)/libsg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B) $(B)/tests $(B)/tools:

@@ -141,18 +141,22 @@ spoof_check(struct spoof *sp, struct bind_table *bt, const struct sg_tuple *t,
 	r->verdict = r->reason == SG_R_CASE_VII ? SG_ACCEPT : SG_DROP;
 }
 
-/* A REGISTER accepted: which mobility case of the paper it is. */
+/*
+ * A REGISTER accepted: which mobility case of the paper it is.  "The same
+ * device" is the device of SPEC 4 ((m, i), or (m, i, s) behind NAT), not
+ * a shared MAC: twelve users behind one router are not one UE.
+ */
 static enum sg_reason
-register_case(unsigned f)
+register_case(unsigned f, int on_device, bool has_d)
 {
-	if (f == 0xf)
+	if (has_d)
 		return SG_R_CASE_VII;		/* re-registration */
 	if ((f & BM_D) && (f & BM_M))
-		return SG_R_CASE_II;		/* same device, new address */
+		return SG_R_CASE_II;		/* same UE, new address */
 	if (f & BM_D)
-		return SG_R_CASE_IX;		/* subscriber on a new device */
-	if (f & BM_M)
-		return SG_R_CASE_III;		/* same device, new subscriber */
+		return SG_R_CASE_IX;		/* subscriber on a new UE */
+	if (on_device > 0)
+		return SG_R_CASE_III;		/* same UE, new subscriber */
 	return SG_R_CASE_X;			/* first registration */
 }
 
@@ -216,7 +220,7 @@ spoof_register(struct spoof *sp, struct bind_table *bt,
 		return;
 	}
 	r->verdict = SG_ACCEPT;
-	r->reason = register_case(r->ec.flags);
+	r->reason = register_case(r->ec.flags, n, has_d);
 }
 
 void

@@ -1,0 +1,1096 @@
+/*
+ * scenarios.c: the project's own traffic, written in code.  A small world
+ * (a proxy, three subscribers, an outsider) and, per scenario, what each
+ * message must get: verdict, case label, alarm.  Addresses come from the
+ * documentation ranges (RFC 5737, RFC 3849) so "public" and "private"
+ * mean what they would in the field.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "scenarios.h"
+
+#define DOMAIN	"example.com"
+
+struct ua {
+	const char	*user;
+	struct pg_ep	 ep;
+	const char	*via;		/* SIP-IP; NULL: the source IP */
+};
+
+static const struct pg_ep PROXY = { { 2, 0, 0, 0, 0, 1 }, "192.0.2.1",
+    5060 };
+static const struct pg_ep PROXY6 = { { 2, 0, 0, 0, 0, 1 }, "2001:db8::1",
+    5060 };
+
+static const struct ua ALICE = { "alice", { { 2, 0, 0, 0, 0, 0x11 },
+    "198.51.100.11", 5060 }, NULL };
+static const struct ua BOB = { "bob", { { 2, 0, 0, 0, 0, 0x12 },
+    "198.51.100.12", 5060 }, NULL };
+static const struct ua MALLORY = { "mallory", { { 2, 0, 0, 0, 0, 0x13 },
+    "198.51.100.13", 5060 }, NULL };
+/* An outsider: never registered. */
+static const struct pg_ep EVE = { { 2, 0, 0, 0, 0, 0x66 }, "203.0.113.66",
+    5060 };
+
+static const char *const SETS_BASE[] = {
+	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	NULL,
+};
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static const char *
+via_of(const struct ua *u)
+{
+	return u->via ? u->via : u->ep.ip;
+}
+
+static void
+aor(char *buf, size_t len, const char *user)
+{
+	snprintf(buf, len, "sip:%s@" DOMAIN, user);
+}
+
+static void
+hostport(char *buf, size_t len, const char *host, uint16_t port)
+{
+	if (strchr(host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%u", host, port);
+	else
+		snprintf(buf, len, "%s:%u", host, port);
+}
+
+/*
+ * A full registration: REGISTER, 401, REGISTER with credentials, 200.
+ * `label' is the case each REGISTER is expected to carry.
+ */
+static void
+reg_to(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
+    int expires, const char *label)
+{
+	char		 cid[64], nonce[64], auth[256], contact[160], c200[200];
+	char		 a[64], via[80], wa[128];
+	struct pg_msg	 m, r;
+
+	aor(a, sizeof(a), u->user);
+	scn_token(s, cid, sizeof(cid));
+	hostport(via, sizeof(via), via_of(u), u->ep.port);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s>", u->user, via);
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.ruri = "sip:" DOMAIN;
+	m.via = via;
+	m.from = a;
+	m.to = a;
+	m.call_id = cid;
+	m.cseq = 1;
+	m.contact = contact;
+	m.expires = expires;
+	scn_send(s, &u->ep, proxy, &m);
+	scn_expect(s, "accept", label);
+
+	scn_token(s, nonce, sizeof(nonce));
+	snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\""
+	    DOMAIN "\", nonce=\"%s\"\r\n", nonce);
+	memset(&r, 0, sizeof(r));
+	r.status = 401;
+	r.via = via;
+	r.from = a;
+	r.to = a;
+	r.to_tag = "reg";
+	r.call_id = cid;
+	r.cseq = 1;
+	r.cseq_method = "REGISTER";
+	r.raw_headers = wa;
+	r.expires = -1;
+	scn_send(s, proxy, &u->ep, &r);
+	scn_expect(s, "accept", "outbound");
+
+	snprintf(auth, sizeof(auth), "Digest username=\"%s\", realm=\"" DOMAIN
+	    "\", nonce=\"%s\", uri=\"sip:" DOMAIN "\", response=\"%032x\", "
+	    "algorithm=MD5", u->user, nonce, (unsigned)s->seq * 2654435761u);
+	m.cseq = 2;
+	m.auth = auth;
+	scn_send(s, &u->ep, proxy, &m);
+	scn_expect(s, "accept", label);
+
+	snprintf(c200, sizeof(c200), "%s;expires=%d", contact, expires);
+	r.status = 200;
+	r.cseq = 2;
+	r.contact = c200;
+	r.raw_headers = NULL;
+	scn_send(s, proxy, &u->ep, &r);
+	scn_expect(s, "accept", "outbound");
+}
+
+static void
+reg(struct scn *s, const struct ua *u, int expires, const char *label)
+{
+	reg_to(s, u, &PROXY, expires, label);
+}
+
+/* The three subscribers of the decision-table rows. */
+static void
+world(struct scn *s)
+{
+	reg(s, &ALICE, 3600, "x");
+	reg(s, &BOB, 3600, "x");
+	reg(s, &MALLORY, 3600, "x");
+}
+
+/*
+ * A request towards the proxy with every layer chosen by the caller:
+ * source (m, i), SIP-IP (Via) and identity (From).
+ */
+static uint64_t
+forge(struct scn *s, const struct pg_ep *src, const char *via_host,
+    const char *from_user, const char *method, const char *call_id)
+{
+	char		 a[64], b[64], via[80], cid[64];
+	struct pg_msg	 m;
+
+	aor(a, sizeof(a), from_user);
+	aor(b, sizeof(b), "bob");
+	hostport(via, sizeof(via), via_host, src->port);
+	memset(&m, 0, sizeof(m));
+	m.method = method;
+	m.via = via;
+	m.from = a;
+	m.to = b;
+	m.call_id = call_id ? call_id : scn_token(s, cid, sizeof(cid));
+	m.cseq = 1;
+	m.expires = -1;
+	return scn_send(s, src, &PROXY, &m);
+}
+
+/* A request from a subscriber, as its own device sends it. */
+static void
+ua_request(struct scn *s, const struct ua *u, const char *method,
+    const char *to_user, const char *call_id, uint32_t cseq,
+    const struct pg_ep *proxy)
+{
+	char		 a[64], b[64], via[80], contact[160];
+	struct pg_msg	 m;
+
+	aor(a, sizeof(a), u->user);
+	aor(b, sizeof(b), to_user);
+	hostport(via, sizeof(via), via_of(u), u->ep.port);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s>", u->user, via);
+	memset(&m, 0, sizeof(m));
+	m.method = method;
+	m.via = via;
+	m.from = a;
+	m.to = b;
+	m.call_id = call_id;
+	m.cseq = cseq;
+	m.contact = contact;
+	m.expires = -1;
+	scn_send(s, &u->ep, proxy, &m);
+}
+
+/* A response sent by user agent `u' (the callee) for `method'. */
+static void
+ua_response(struct scn *s, const struct ua *u, int status, const char *method,
+    const char *from_user, const char *call_id, uint32_t cseq,
+    const struct pg_ep *proxy)
+{
+	char		 a[64], b[64], via[80], contact[160], pvia[80];
+	struct pg_msg	 m;
+
+	aor(a, sizeof(a), from_user);
+	aor(b, sizeof(b), u->user);
+	hostport(via, sizeof(via), via_of(u), u->ep.port);
+	hostport(pvia, sizeof(pvia), proxy->ip, proxy->port);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s>", u->user, via);
+	memset(&m, 0, sizeof(m));
+	m.status = status;
+	m.via = pvia;
+	m.from = a;
+	m.to = b;
+	m.to_tag = "callee";
+	m.call_id = call_id;
+	m.cseq = cseq;
+	m.cseq_method = method;
+	m.contact = contact;
+	m.expires = -1;
+	scn_send(s, &u->ep, proxy, &m);
+}
+
+/* The proxy relaying something to a user agent (outbound). */
+static void
+proxy_sends(struct scn *s, const struct pg_ep *proxy, const struct ua *to,
+    const char *method, int status, const char *from_user,
+    const char *to_user, const char *call_id, uint32_t cseq,
+    const char *cseq_method)
+{
+	char		 a[64], b[64], pvia[80];
+	struct pg_msg	 m;
+
+	aor(a, sizeof(a), from_user);
+	aor(b, sizeof(b), to_user);
+	hostport(pvia, sizeof(pvia), proxy->ip, proxy->port);
+	memset(&m, 0, sizeof(m));
+	m.method = method;
+	m.status = status;
+	m.via = pvia;
+	m.from = a;
+	m.to = b;
+	m.call_id = call_id;
+	m.cseq = cseq;
+	m.cseq_method = cseq_method;
+	m.expires = -1;
+	scn_send(s, proxy, &to->ep, &m);
+	scn_expect(s, "accept", "outbound");
+}
+
+/* A whole call: INVITE ... 200, ACK, BYE, 200; every message expected. */
+static void
+call_via(struct scn *s, const struct ua *caller, const struct ua *callee,
+    const struct pg_ep *proxy)
+{
+	char	 cid[64];
+
+	scn_token(s, cid, sizeof(cid));
+	ua_request(s, caller, "INVITE", callee->user, cid, 1, proxy);
+	scn_expect(s, "accept", "vii");
+	proxy_sends(s, proxy, caller, NULL, 100, caller->user, callee->user,
+	    cid, 1, "INVITE");
+	proxy_sends(s, proxy, callee, "INVITE", 0, caller->user,
+	    callee->user, cid, 1, NULL);
+	ua_response(s, callee, 180, "INVITE", caller->user, cid, 1, proxy);
+	scn_expect(s, "accept", "vii");
+	proxy_sends(s, proxy, caller, NULL, 180, caller->user, callee->user,
+	    cid, 1, "INVITE");
+	ua_response(s, callee, 200, "INVITE", caller->user, cid, 1, proxy);
+	scn_expect(s, "accept", "vii");
+	proxy_sends(s, proxy, caller, NULL, 200, caller->user, callee->user,
+	    cid, 1, "INVITE");
+	ua_request(s, caller, "ACK", callee->user, cid, 1, proxy);
+	scn_expect(s, "accept", "vii");
+	proxy_sends(s, proxy, callee, "ACK", 0, caller->user, callee->user,
+	    cid, 1, NULL);
+	scn_wait(s, 30);
+	ua_request(s, caller, "BYE", callee->user, cid, 2, proxy);
+	scn_expect(s, "accept", "vii");
+	proxy_sends(s, proxy, callee, "BYE", 0, caller->user, callee->user,
+	    cid, 2, NULL);
+	ua_response(s, callee, 200, "BYE", caller->user, cid, 2, proxy);
+	scn_expect(s, "accept", "vii");
+	proxy_sends(s, proxy, caller, NULL, 200, caller->user, callee->user,
+	    cid, 2, "BYE");
+}
+
+static void
+call(struct scn *s, const struct ua *caller, const struct ua *callee)
+{
+	call_via(s, caller, callee, &PROXY);
+}
+
+/* ---- scenarios ------------------------------------------------------------- */
+
+static void
+legit_register_call(struct scn *s)
+{
+	reg(s, &ALICE, 3600, "x");
+	reg(s, &BOB, 3600, "x");
+	call(s, &ALICE, &BOB);
+	call(s, &BOB, &ALICE);
+	/* Re-registration at half the expiry: same binding, case vii. */
+	scn_wait(s, 1800);
+	reg(s, &ALICE, 3600, "vii");
+	call(s, &ALICE, &BOB);
+}
+
+/* One decision-table row: a message with chosen (m, i, s, d). */
+#define ROW(fn, src, via, user, verdict, label)				\
+static void								\
+fn(struct scn *s)							\
+{									\
+	world(s);							\
+	scn_tag(s, #fn);						\
+	forge(s, src, via, user, "INVITE", NULL);			\
+	scn_expect(s, verdict, label);					\
+	if (strcmp(verdict, "drop") == 0)				\
+		scn_expect_alarm(s, "spoof", label);			\
+}
+
+/* Alice's MAC on another IP, as a device that moved or lies. */
+static const struct pg_ep ALICE_MAC_NEW_IP = { { 2, 0, 0, 0, 0, 0x11 },
+    "198.51.100.77", 5060 };
+/* Eve's MAC with alice's IP: IP spoofing / ARP poisoning. */
+static const struct pg_ep EVE_WITH_ALICE_IP = { { 2, 0, 0, 0, 0, 0x66 },
+    "198.51.100.11", 5060 };
+
+ROW(row_vii, &ALICE.ep, "198.51.100.11", "alice", "accept", "vii")
+ROW(row_b, &EVE, "203.0.113.66", "eve", "drop", "b")
+ROW(row_i, &ALICE_MAC_NEW_IP, "198.51.100.77", "nobody", "drop", "i")
+ROW(row_ii, &ALICE_MAC_NEW_IP, "198.51.100.77", "alice", "drop", "ii")
+ROW(row_iv, &ALICE_MAC_NEW_IP, "198.51.100.11", "nobody", "drop", "iv")
+ROW(row_v, &ALICE.ep, "203.0.113.99", "nobody", "drop", "v")
+ROW(row_vi, &MALLORY.ep, "198.51.100.13", "alice", "drop", "vi")
+ROW(row_viii, &EVE_WITH_ALICE_IP, "203.0.113.99", "nobody", "drop", "viii")
+ROW(row_ix, &EVE_WITH_ALICE_IP, "198.51.100.11", "alice", "drop", "ix")
+ROW(row_xi, &EVE, "198.51.100.11", "nobody", "drop", "xi")
+ROW(row_masquerade, &EVE, "203.0.113.66", "alice", "drop", "masquerade")
+ROW(row_reflection, &ALICE.ep, "203.0.113.50", "alice", "drop",
+    "reflection")
+ROW(row_spoof, &ALICE_MAC_NEW_IP, "198.51.100.11", "alice", "drop", "spoof")
+
+/* A second message with the same forged K is stopped by the blacklist. */
+static void
+blacklist_repeat(struct scn *s)
+{
+	world(s);
+	scn_tag(s, "forged INVITE, repeated");
+	forge(s, &EVE, "203.0.113.66", "alice", "INVITE", NULL);
+	scn_expect(s, "drop", "masquerade");
+	scn_expect_alarm(s, "spoof", "masquerade");
+	for (int k = 0; k < 3; k++) {
+		forge(s, &EVE, "203.0.113.66", "alice", "INVITE", NULL);
+		scn_expect(s, "drop", "blacklisted");
+	}
+	/* The entry expires after blacklist.ttl; module I still drops. */
+	scn_wait(s, 601);
+	forge(s, &EVE, "203.0.113.66", "alice", "INVITE", NULL);
+	scn_expect(s, "drop", "masquerade");
+}
+
+/* ---- REGISTER rules ------------------------------------------------------- */
+
+static void
+reg_labels(struct scn *s)
+{
+	/* Re-registration from the same binding. */
+	reg(s, &ALICE, 3600, "x");
+	reg(s, &ALICE, 3600, "vii");
+	/* ii: the same device with a new IP. */
+	{
+		struct ua moved = ALICE;
+
+		moved.ep = ALICE_MAC_NEW_IP;
+		reg(s, &moved, 3600, "ii");
+		ua_request(s, &moved, "OPTIONS", "alice", "opt-moved", 1,
+		    &PROXY);
+		scn_expect(s, "accept", "vii");
+	}
+	/* iii: the same device, a new subscriber (a UICC swap). */
+	{
+		struct ua carol = ALICE;
+
+		carol.user = "carol";
+		reg(s, &carol, 3600, "iii");
+	}
+	/* ix: the subscriber on a new device. */
+	{
+		struct ua newdev = BOB;
+
+		reg(s, &BOB, 3600, "x");
+		newdev.ep.mac[5] = 0x22;
+		newdev.ep.ip = "198.51.100.22";
+		reg(s, &newdev, 3600, "ix");
+		/* Both of bob's devices are bound. */
+		ua_request(s, &newdev, "MESSAGE", "alice", "msg-1", 1, &PROXY);
+		scn_expect(s, "accept", "vii");
+		ua_request(s, &BOB, "MESSAGE", "alice", "msg-2", 1, &PROXY);
+		scn_expect(s, "accept", "vii");
+	}
+}
+
+static void
+reg_x_intra(struct scn *s)
+{
+	char		 cid[64];
+	struct pg_msg	 m;
+
+	scn_tag(s, "REGISTER with a forged Via");
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.via = "203.0.113.200:5060";		/* public, not the source */
+	m.from = m.to = "sip:eve@" DOMAIN;
+	m.call_id = scn_token(s, cid, sizeof(cid));
+	m.cseq = 1;
+	m.contact = "<sip:eve@203.0.113.200>";
+	m.expires = 3600;
+	scn_send(s, &EVE, &PROXY, &m);
+	scn_expect(s, "drop", "x");
+	scn_expect_alarm(s, "spoof", "x");
+}
+
+/* nat = tolerant (default): a private Via behind a public source. */
+static void
+reg_nat_tolerant(struct scn *s)
+{
+	struct ua	 phone = { "dave", { { 2, 0, 0, 0, 0, 0x31 },
+			    "198.51.100.31", 5062 }, "192.168.1.20" };
+
+	reg(s, &phone, 3600, "x");
+	ua_request(s, &phone, "INVITE", "alice", "nat-1", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+}
+
+static const char *const SETS_STRICT[] = {
+	"proxy.addresses = [\"192.0.2.1\"]",
+	"nat = \"strict\"",
+	NULL,
+};
+
+/* nat = strict (the paper): the same REGISTER fails the check. */
+static void
+reg_nat_strict(struct scn *s)
+{
+	char		 cid[64];
+	struct pg_msg	 m;
+	const struct pg_ep phone = { { 2, 0, 0, 0, 0, 0x31 }, "198.51.100.31",
+			    5062 };
+
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.via = "192.168.1.20:5062";
+	m.from = m.to = "sip:dave@" DOMAIN;
+	m.call_id = scn_token(s, cid, sizeof(cid));
+	m.cseq = 1;
+	m.contact = "<sip:dave@192.168.1.20:5062>";
+	m.expires = 3600;
+	scn_send(s, &phone, &PROXY, &m);
+	scn_expect(s, "drop", "x");
+	scn_expect_alarm(s, "spoof", "x");
+}
+
+/* Rule 2: alice's captured Authorization replayed from eve's address. */
+static void
+reg_replay(struct scn *s)
+{
+	char		 cid[64];
+	const char	*auth = "Digest username=\"alice\", realm=\"" DOMAIN
+			    "\", nonce=\"c2lwZ3VhcmQ\", uri=\"sip:" DOMAIN
+			    "\", response=\"6629fae49393a05397450978507c4ef1\"";
+	struct pg_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.via = "198.51.100.11:5060";
+	m.from = m.to = "sip:alice@" DOMAIN;
+	m.call_id = scn_token(s, cid, sizeof(cid));
+	m.cseq = 7;
+	m.contact = "<sip:alice@198.51.100.11:5060>";
+	m.expires = 3600;
+	m.auth = auth;
+	scn_send(s, &ALICE.ep, &PROXY, &m);
+	scn_expect(s, "accept", "x");
+	/* The same REGISTER, retransmitted by alice: still fine. */
+	scn_send(s, &ALICE.ep, &PROXY, &m);
+	scn_expect(s, "accept", "x");
+
+	scn_tag(s, "replayed Authorization");
+	m.via = "203.0.113.66:5060";
+	m.contact = "<sip:alice@203.0.113.66:5060>";
+	m.call_id = scn_token(s, cid, sizeof(cid));
+	scn_send(s, &EVE, &PROXY, &m);
+	scn_expect(s, "drop", "replay");
+	scn_expect_alarm(s, "spoof", "replay");
+}
+
+/* Rule 3: eve registers her identity from alice's IP (another device). */
+static void
+reg_ip_other_device(struct scn *s)
+{
+	char		 cid[64];
+	struct pg_msg	 m;
+
+	world(s);
+	scn_tag(s, "registration hijack from a bound IP");
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.via = "198.51.100.11:5060";
+	m.from = m.to = "sip:eve@" DOMAIN;
+	m.call_id = scn_token(s, cid, sizeof(cid));
+	m.cseq = 1;
+	m.contact = "<sip:eve@198.51.100.11:5060>";
+	m.expires = 3600;
+	scn_send(s, &EVE_WITH_ALICE_IP, &PROXY, &m);
+	scn_expect(s, "drop", "viii");
+	scn_expect_alarm(s, "spoof", "viii");
+	/* Alice herself is untouched. */
+	ua_request(s, &ALICE, "OPTIONS", "alice", "opt-a", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+}
+
+static const char *const SETS_IPD2[] = {
+	"proxy.addresses = [\"192.0.2.1\"]",
+	"identities_per_device = 2",
+	NULL,
+};
+
+/* Rule 4: a device may hold identities_per_device identities. */
+static void
+reg_identities(struct scn *s)
+{
+	struct ua	 line = ALICE;
+
+	line.user = "pbx-1";
+	reg(s, &line, 3600, "x");
+	line.user = "pbx-2";
+	reg(s, &line, 3600, "iii");
+	{
+		char		 cid[64];
+		struct pg_msg	 m;
+
+		scn_tag(s, "identity beyond identities_per_device");
+		memset(&m, 0, sizeof(m));
+		m.method = "REGISTER";
+		m.via = "198.51.100.11:5060";
+		m.from = m.to = "sip:pbx-3@" DOMAIN;
+		m.call_id = scn_token(s, cid, sizeof(cid));
+		m.cseq = 1;
+		m.contact = "<sip:pbx-3@198.51.100.11:5060>";
+		m.expires = 3600;
+		scn_send(s, &ALICE.ep, &PROXY, &m);
+		scn_expect(s, "drop", "vi");
+		scn_expect_alarm(s, "spoof", "vi");
+	}
+	scn_tag(s, NULL);
+	/* The two bound lines keep working, and re-register. */
+	line.user = "pbx-1";
+	ua_request(s, &line, "INVITE", "bob", "pbx-call", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+	reg(s, &line, 3600, "vii");
+}
+
+/* ---- lifecycle ------------------------------------------------------------- */
+
+static void
+deregistration(struct scn *s)
+{
+	reg(s, &ALICE, 3600, "x");
+	ua_request(s, &ALICE, "OPTIONS", "bob", "dereg-1", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+	reg(s, &ALICE, 0, "vii");
+	scn_tag(s, "message after de-registration");
+	ua_request(s, &ALICE, "OPTIONS", "bob", "dereg-2", 1, &PROXY);
+	scn_expect(s, "drop", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	scn_tag(s, NULL);
+	/* And she can come back. */
+	reg(s, &ALICE, 3600, "x");
+	ua_request(s, &ALICE, "OPTIONS", "bob", "dereg-3", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+}
+
+static void
+expiry(struct scn *s)
+{
+	reg(s, &ALICE, 120, "x");
+	scn_wait(s, 100);
+	ua_request(s, &ALICE, "OPTIONS", "bob", "exp-1", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+	scn_wait(s, 21);
+	scn_tag(s, "message after expiry");
+	ua_request(s, &ALICE, "OPTIONS", "bob", "exp-2", 1, &PROXY);
+	scn_expect(s, "drop", "b");
+	scn_expect_alarm(s, "spoof", "b");
+}
+
+/* Two phones behind one home NAT: one MAC, one public IP, two devices. */
+static void
+nat_two_users(struct scn *s)
+{
+	struct ua	 u1 = { "frank", { { 2, 0, 0, 0, 0, 0x41 },
+			    "198.51.100.41", 5060 }, "192.168.1.10" };
+	struct ua	 u2 = { "grace", { { 2, 0, 0, 0, 0, 0x41 },
+			    "198.51.100.41", 5062 }, "192.168.1.11" };
+
+	reg(s, &u1, 3600, "x");
+	reg(s, &u2, 3600, "x");
+	call(s, &u1, &u2);
+	call(s, &u2, &u1);
+	/* frank's phone claiming to be grace: another device's identity. */
+	scn_tag(s, "identity theft behind NAT");
+	{
+		struct ua	 fake = u1;
+
+		fake.user = "grace";
+		ua_request(s, &fake, "INVITE", "alice", "nat-theft", 1,
+		    &PROXY);
+		/*
+		 * Two bindings share three elements: grace's (m, i, d) and
+		 * frank's device (m, i, s); the device is the stronger
+		 * evidence: an insider using another's identity.
+		 */
+		scn_expect(s, "drop", "vi");
+		scn_expect_alarm(s, "spoof", "vi");
+	}
+	scn_tag(s, NULL);
+	/* The forged message blacklisted K only: grace is untouched. */
+	ua_request(s, &u2, "INVITE", "alice", "nat-ok", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+}
+
+/* A dozen remote users behind one router: every frame has its MAC. */
+static void
+gateway_dozen(struct scn *s)
+{
+	static char	 names[12][16], ips[12][32];
+	struct ua	 u[12];
+
+	for (int k = 0; k < 12; k++) {
+		snprintf(names[k], sizeof(names[k]), "remote%02d", k);
+		snprintf(ips[k], sizeof(ips[k]), "203.0.113.%d", 100 + k);
+		memset(&u[k], 0, sizeof(u[k]));
+		u[k].user = names[k];
+		u[k].ep.mac[0] = 2;
+		u[k].ep.mac[5] = 0xfe;		/* the router */
+		u[k].ep.ip = ips[k];
+		u[k].ep.port = 5060;
+		reg(s, &u[k], 3600, "x");
+	}
+	for (int k = 0; k < 12; k++)
+		call(s, &u[k], &u[(k + 1) % 12]);
+	/* A host on the proxy's segment forging a remote user's IP. */
+	scn_tag(s, "LAN host forging a remote user's IP");
+	{
+		struct pg_ep	 liar = EVE;
+
+		liar.ip = ips[3];
+		forge(s, &liar, ips[3], names[3], "BYE", NULL);
+		scn_expect(s, "drop", "ix");
+		scn_expect_alarm(s, "spoof", "ix");
+	}
+	scn_tag(s, NULL);
+	ua_request(s, &u[3], "OPTIONS", "alice", "gw-after", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+}
+
+/* A forged BYE inside a live dialog: forged one dropped, real accepted. */
+static void
+forged_bye(struct scn *s)
+{
+	char	 cid[64];
+
+	reg(s, &ALICE, 3600, "x");
+	reg(s, &BOB, 3600, "x");
+	scn_token(s, cid, sizeof(cid));
+	ua_request(s, &ALICE, "INVITE", "bob", cid, 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+	proxy_sends(s, &PROXY, &BOB, "INVITE", 0, "alice", "bob", cid, 1,
+	    NULL);
+	ua_response(s, &BOB, 200, "INVITE", "alice", cid, 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+	ua_request(s, &ALICE, "ACK", "bob", cid, 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+
+	scn_tag(s, "forged BYE");
+	forge(s, &EVE_WITH_ALICE_IP, "198.51.100.11", "alice", "BYE", cid);
+	scn_expect(s, "drop", "ix");
+	scn_expect_alarm(s, "spoof", "ix");
+	forge(s, &EVE, "203.0.113.66", "alice", "CANCEL", cid);
+	scn_expect(s, "drop", "masquerade");
+	scn_expect_alarm(s, "spoof", "masquerade");
+	scn_tag(s, NULL);
+
+	scn_wait(s, 60);
+	ua_request(s, &ALICE, "BYE", "bob", cid, 2, &PROXY);
+	scn_expect(s, "accept", "vii");
+	ua_response(s, &BOB, 200, "BYE", "alice", cid, 2, &PROXY);
+	scn_expect(s, "accept", "vii");
+}
+
+/* Forged traffic with a victim's IP must not get the victim blocked. */
+static void
+victim_ip(struct scn *s)
+{
+	world(s);
+	scn_tag(s, "messages forged with alice's IP");
+	forge(s, &EVE_WITH_ALICE_IP, "198.51.100.11", "alice", "INVITE",
+	    NULL);
+	scn_expect(s, "drop", "ix");
+	scn_expect_alarm(s, "spoof", "ix");
+	/* The same K again: the blacklist stops it before module I. */
+	for (int k = 0; k < 10; k++) {
+		forge(s, &EVE_WITH_ALICE_IP, "198.51.100.11", "alice",
+		    k % 2 ? "INVITE" : "MESSAGE", NULL);
+		scn_expect(s, "drop", "blacklisted");
+	}
+	/* Other identities, and alice's IP with a made-up Via. */
+	forge(s, &EVE_WITH_ALICE_IP, "198.51.100.11", "bob", "INVITE", NULL);
+	scn_expect(s, "drop", "spoof");
+	scn_expect_alarm(s, "spoof", "spoof");
+	forge(s, &EVE_WITH_ALICE_IP, "203.0.113.9", "nobody", "INVITE",
+	    NULL);
+	scn_expect(s, "drop", "viii");
+	scn_expect_alarm(s, "spoof", "viii");
+	scn_tag(s, NULL);
+	call(s, &ALICE, &BOB);
+	reg(s, &ALICE, 3600, "vii");
+}
+
+static void
+keepalive(struct scn *s)
+{
+	static const uint8_t stun[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12,
+	    0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+
+	reg(s, &ALICE, 3600, "x");
+	scn_send_payload(s, &ALICE.ep, &PROXY, "\r\n\r\n", 4, NULL);
+	scn_expect(s, "accept", "keepalive");
+	scn_send_payload(s, &ALICE.ep, &PROXY, "\r\n", 2, NULL);
+	scn_expect(s, "accept", "keepalive");
+	scn_send_payload(s, &ALICE.ep, &PROXY, stun, sizeof(stun), NULL);
+	scn_expect(s, "accept", "keepalive");
+	/* From an unknown source too: a keep-alive carries no identity. */
+	scn_send_payload(s, &EVE, &PROXY, "\r\n\r\n", 4, NULL);
+	scn_expect(s, "accept", "keepalive");
+	/* The proxy's pong. */
+	scn_send_payload(s, &PROXY, &ALICE.ep, "\r\n", 2, NULL);
+	scn_expect(s, "accept", "outbound");
+}
+
+static void
+malformed(struct scn *s)
+{
+	static const char *const bad[] = {
+		/* no Call-ID */
+		"INVITE sip:bob@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 203.0.113.66;branch=z9hG4bK1\r\n"
+		"From: <sip:eve@example.com>;tag=1\r\n"
+		"To: <sip:bob@example.com>\r\nCSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n",
+		/* CSeq method does not match */
+		"BYE sip:bob@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 203.0.113.66;branch=z9hG4bK2\r\n"
+		"From: <sip:eve@example.com>;tag=1\r\n"
+		"To: <sip:bob@example.com>\r\nCall-ID: m2\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+		/* negative Content-Length */
+		"MESSAGE sip:bob@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 203.0.113.66;branch=z9hG4bK3\r\n"
+		"From: <sip:eve@example.com>;tag=1\r\n"
+		"To: <sip:bob@example.com>\r\nCall-ID: m3\r\n"
+		"CSeq: 1 MESSAGE\r\nContent-Length: -5\r\n\r\nhello",
+		/* Content-Length beyond the datagram */
+		"MESSAGE sip:bob@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 203.0.113.66;branch=z9hG4bK4\r\n"
+		"From: <sip:eve@example.com>;tag=1\r\n"
+		"To: <sip:bob@example.com>\r\nCall-ID: m4\r\n"
+		"CSeq: 1 MESSAGE\r\nContent-Length: 500\r\n\r\nhello",
+		/* a status code out of range */
+		"SIP/2.0 4294967301 Huge\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK5\r\n"
+		"From: <sip:eve@example.com>;tag=1\r\n"
+		"To: <sip:bob@example.com>;tag=2\r\nCall-ID: m5\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+		/* SIP/7.0 */
+		"OPTIONS sip:bob@example.com SIP/7.0\r\n"
+		"Via: SIP/2.0/UDP 203.0.113.66;branch=z9hG4bK6\r\n"
+		"From: <sip:eve@example.com>;tag=1\r\n"
+		"To: <sip:bob@example.com>\r\nCall-ID: m6\r\n"
+		"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+		/* a header line without a colon */
+		"OPTIONS sip:bob@example.com SIP/2.0\r\n"
+		"Via SIP/2.0/UDP 203.0.113.66\r\n\r\n",
+		/* no Via */
+		"OPTIONS sip:bob@example.com SIP/2.0\r\n"
+		"From: <sip:eve@example.com>;tag=1\r\n"
+		"To: <sip:bob@example.com>\r\nCall-ID: m8\r\n"
+		"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+	};
+
+	scn_tag(s, "malformed messages");
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		scn_send_payload(s, &EVE, &PROXY, bad[k], strlen(bad[k]),
+		    NULL);
+		scn_expect(s, "drop", "malformed");
+		scn_expect_alarm(s, "malformed", NULL);
+	}
+	/* A "hello" keep-alive some phones send is not SIP: accepted. */
+	scn_tag(s, NULL);
+	reg(s, &ALICE, 3600, "x");
+	ua_request(s, &ALICE, "OPTIONS", "bob", "after-bad", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+}
+
+/* A multipart body never reaches osip2: no leak, no CPU burn. */
+static void
+multipart_body(struct scn *s)
+{
+	static char	 body[60000], raw[256];
+	size_t		 o = 0;
+	char		 a[64], b[64], via[80];
+	struct pg_msg	 m;
+
+	reg(s, &ALICE, 3600, "x");
+	o += (size_t)snprintf(body + o, sizeof(body) - o, "--b1\r\n"
+	    "Content-Type: text/plain");
+	while (o < sizeof(body) - 200)
+		o += (size_t)snprintf(body + o, sizeof(body) - o, ";x");
+	snprintf(body + o, sizeof(body) - o, "\r\nContent-Type: text/plain"
+	    "\r\n\r\nhi\r\n--b1--\r\n");
+	aor(a, sizeof(a), "alice");
+	aor(b, sizeof(b), "bob");
+	hostport(via, sizeof(via), ALICE.ep.ip, 5060);
+	memset(&m, 0, sizeof(m));
+	m.method = "MESSAGE";
+	m.via = via;
+	m.from = a;
+	m.to = b;
+	m.call_id = "multipart-1";
+	m.cseq = 1;
+	m.expires = -1;
+	m.body = body;
+	snprintf(raw, sizeof(raw), "multipart/mixed;boundary=b1");
+	m.content_type = raw;
+	scn_send(s, &ALICE.ep, &PROXY, &m);
+	scn_expect(s, "accept", "vii");
+}
+
+static void
+ipv6(struct scn *s)
+{
+	struct ua	 a6 = { "alice6", { { 2, 0, 0, 0, 0, 0x61 },
+			    "2001:db8:1::11", 5060 }, NULL };
+	struct ua	 b6 = { "bob6", { { 2, 0, 0, 0, 0, 0x62 },
+			    "2001:db8:1::12", 5060 }, NULL };
+
+	reg_to(s, &a6, &PROXY6, 3600, "x");
+	reg_to(s, &b6, &PROXY6, 3600, "x");
+	call_via(s, &a6, &b6, &PROXY6);
+	scn_tag(s, "forged BYE over IPv6");
+	{
+		struct pg_ep	 liar = { { 2, 0, 0, 0, 0, 0x66 },
+				    "2001:db8:1::11", 5060 };
+		char		 a[64], b[64];
+		struct pg_msg	 m;
+
+		aor(a, sizeof(a), "alice6");
+		aor(b, sizeof(b), "bob6");
+		memset(&m, 0, sizeof(m));
+		m.method = "BYE";
+		m.via = "[2001:db8:1::11]:5060";
+		m.from = a;
+		m.to = b;
+		m.call_id = "v6-forged";
+		m.cseq = 9;
+		m.expires = -1;
+		scn_send(s, &liar, &PROXY6, &m);
+		scn_expect(s, "drop", "ix");
+		scn_expect_alarm(s, "spoof", "ix");
+	}
+}
+
+/* 802.1Q tags in front of IP change nothing. */
+static void
+vlan(struct scn *s)
+{
+	static char	 text[2048];
+	struct pg_frame_opt opt = { .vlan = 42 };
+	struct pg_msg	 m;
+	char		 cid[64];
+
+	reg(s, &ALICE, 3600, "x");
+	memset(&m, 0, sizeof(m));
+	m.method = "OPTIONS";
+	m.via = "198.51.100.11:5060";
+	m.from = "sip:alice@" DOMAIN;
+	m.to = "sip:bob@" DOMAIN;
+	m.call_id = scn_token(s, cid, sizeof(cid));
+	m.cseq = 1;
+	m.expires = -1;
+	scn_send_payload(s, &ALICE.ep, &PROXY, text, pg_sip(text,
+	    sizeof(text), &m), &opt);
+	scn_expect(s, "accept", "vii");
+	m.from = "sip:mallory@" DOMAIN;
+	scn_send_payload(s, &ALICE.ep, &PROXY, text, pg_sip(text,
+	    sizeof(text), &m), &opt);
+	scn_expect(s, "drop", "vi");
+}
+
+/* An INVITE too big for one frame, in three IPv4 fragments. */
+static void
+fragments(struct scn *s)
+{
+	static char	 text[4000], body[3000];
+	static uint8_t	 dgram[5000];
+	char		 a[64], b[64];
+	struct pg_msg	 m;
+	size_t		 n, off = 0, chunk = 1480;
+	uint16_t	 id = 77;
+
+	reg(s, &ALICE, 3600, "x");
+	memset(body, 'a', sizeof(body) - 1);
+	for (size_t k = 0; k + 1 < sizeof(body); k += 60)
+		body[k] = '\n';
+	aor(a, sizeof(a), "alice");
+	aor(b, sizeof(b), "bob");
+	memset(&m, 0, sizeof(m));
+	m.method = "INVITE";
+	m.via = "198.51.100.11:5060";
+	m.from = a;
+	m.to = b;
+	m.call_id = "frag-1";
+	m.cseq = 1;
+	m.expires = -1;
+	m.body = body;
+	n = pg_udp_datagram(dgram, sizeof(dgram), &ALICE.ep, &PROXY, text,
+	    pg_sip(text, sizeof(text), &m));
+	for (int pass = 0; pass < 2; pass++) {
+		const struct pg_ep *src = pass ? &EVE_WITH_ALICE_IP : &ALICE.ep;
+
+		off = 0;
+		while (off < n) {
+			size_t len = n - off > chunk ? chunk : n - off;
+			struct pg_frame_opt opt = { .raw_l4 = true,
+			    .ip_id = id, .frag_off = (uint16_t)off,
+			    .frag_more = off + len < n };
+
+			scn_send_payload(s, src, &PROXY, dgram + off, len,
+			    &opt);
+			off += len;
+		}
+		/* The last fragment completes the datagram and is judged. */
+		if (pass == 0)
+			scn_expect(s, "accept", "vii");
+		else {
+			scn_expect(s, "drop", "ix");
+			scn_expect_alarm(s, "spoof", "ix");
+		}
+		id++;
+	}
+}
+
+/* SIP over TCP where every segment holds whole messages. */
+static void
+tcp(struct scn *s)
+{
+	static char	 text[4096];
+	struct pg_frame_opt opt = { .tcp = true };
+	struct pg_msg	 m;
+	size_t		 n;
+
+	reg(s, &ALICE, 3600, "x");
+	memset(&m, 0, sizeof(m));
+	m.method = "MESSAGE";
+	m.via = "198.51.100.11:5060";
+	m.from = "sip:alice@" DOMAIN;
+	m.to = "sip:bob@" DOMAIN;
+	m.call_id = "tcp-1";
+	m.cseq = 1;
+	m.expires = -1;
+	m.body = "hello";
+	m.content_type = "text/plain";
+	n = pg_sip(text, sizeof(text), &m);
+	scn_send_payload(s, &ALICE.ep, &PROXY, text, n, &opt);
+	scn_expect(s, "accept", "vii");
+	/* Two messages in one segment: both judged, the forged one drops. */
+	m.call_id = "tcp-2";
+	n += pg_sip(text + n, sizeof(text) - n, &m);
+	scn_send_payload(s, &EVE_WITH_ALICE_IP, &PROXY, text, n, &opt);
+	scn_expect(s, "drop", "ix");
+	scn_expect_alarm(s, "spoof", "ix");
+}
+
+static const char *const SETS_DETECT[] = {
+	"proxy.addresses = [\"192.0.2.1\"]",
+	"mode = \"detect\"",
+	NULL,
+};
+
+/* mode = detect: every alarm, no drop. */
+static void
+detect_mode(struct scn *s)
+{
+	world(s);
+	scn_tag(s, "forged BYE (detect mode)");
+	forge(s, &EVE_WITH_ALICE_IP, "198.51.100.11", "alice", "BYE", NULL);
+	scn_expect(s, "accept", "ix");
+	scn_expect_alarm(s, "spoof", "ix");
+	forge(s, &EVE_WITH_ALICE_IP, "198.51.100.11", "alice", "BYE", NULL);
+	scn_expect(s, "accept", "ix");
+	scn_expect_alarm(s, "spoof", "ix");
+}
+
+static const char *const SETS_WHITELIST[] = {
+	"proxy.addresses = [\"192.0.2.1\"]",
+	"whitelist = [\"203.0.113.0/28\"]",
+	NULL,
+};
+
+/* A trunk never registers: whitelisted, never judged, never blocked. */
+static void
+whitelist(struct scn *s)
+{
+	const struct pg_ep trunk = { { 2, 0, 0, 0, 0, 0x77 }, "203.0.113.5",
+			    5060 };
+
+	for (int k = 0; k < 3; k++) {
+		forge(s, &trunk, "203.0.113.5", "pstn-gw", "INVITE", NULL);
+		scn_expect(s, "accept", "whitelisted");
+	}
+	forge(s, &EVE, "203.0.113.66", "pstn-gw", "INVITE", NULL);
+	scn_expect(s, "drop", "b");
+}
+
+const struct scenario scenarios[] = {
+	{ "legit_register_call", "legitimate registrations and calls",
+	    legit_register_call, SETS_BASE, 1 },
+	{ "row_vii", "case vii", row_vii, SETS_BASE, 0 },
+	{ "row_b", "case (b): unregistered sender", row_b, SETS_BASE, 1 },
+	{ "row_i", "case i: identity theft, IPs spoofed", row_i, SETS_BASE,
+	    0 },
+	{ "row_ii", "case ii: IP changed, no re-registration", row_ii,
+	    SETS_BASE, 0 },
+	{ "row_iv", "case iv: network/application spoofing", row_iv,
+	    SETS_BASE, 0 },
+	{ "row_v", "case v: replayed message of another subscriber", row_v,
+	    SETS_BASE, 0 },
+	{ "row_vi", "case vi: insider using another's identity", row_vi,
+	    SETS_BASE, 1 },
+	{ "row_viii", "case viii: IP spoofing", row_viii, SETS_BASE, 1 },
+	{ "row_ix", "case ix: ARP poisoning / both IPs spoofed", row_ix,
+	    SETS_BASE, 0 },
+	{ "row_xi", "case xi: outsider spoofing the SIP-IP", row_xi,
+	    SETS_BASE, 0 },
+	{ "row_masquerade", "masquerade: identity without its device",
+	    row_masquerade, SETS_BASE, 1 },
+	{ "row_reflection", "INVITE reflection (forged Via)",
+	    row_reflection, SETS_BASE, 1 },
+	{ "row_spoof", "other mixes", row_spoof, SETS_BASE, 0 },
+	{ "blacklist_repeat", "repeated forged messages", blacklist_repeat,
+	    SETS_BASE, 0 },
+	{ "reg_labels", "mobility: moved, UICC swap, new device",
+	    reg_labels, SETS_BASE, 0 },
+	{ "reg_x_intra", "REGISTER failing the intra-packet check",
+	    reg_x_intra, SETS_BASE, 1 },
+	{ "reg_nat_tolerant", "REGISTER from behind NAT (tolerant)",
+	    reg_nat_tolerant, SETS_BASE, 0 },
+	{ "reg_nat_strict", "REGISTER from behind NAT (strict)",
+	    reg_nat_strict, SETS_STRICT, 0 },
+	{ "reg_replay", "replayed Authorization from another address",
+	    reg_replay, SETS_BASE, 1 },
+	{ "reg_ip_other_device", "registration hijack from a bound IP",
+	    reg_ip_other_device, SETS_BASE, 1 },
+	{ "reg_identities", "too many identities on one device",
+	    reg_identities, SETS_IPD2, 0 },
+	{ "deregistration", "de-registration", deregistration, SETS_BASE,
+	    0 },
+	{ "expiry", "binding expiry", expiry, SETS_BASE, 0 },
+	{ "nat_two_users", "two users behind one NAT", nat_two_users,
+	    SETS_BASE, 0 },
+	{ "gateway_dozen", "a dozen users behind one gateway MAC",
+	    gateway_dozen, SETS_BASE, 0 },
+	{ "forged_bye", "forged BYE/CANCEL in a live dialog", forged_bye,
+	    SETS_BASE, 1 },
+	{ "victim_ip", "forged messages carrying a victim's IP", victim_ip,
+	    SETS_BASE, 1 },
+	{ "keepalive", "keep-alives", keepalive, SETS_BASE, 0 },
+	{ "malformed", "malformed messages", malformed, SETS_BASE, 1 },
+	{ "multipart_body", "60 KB multipart body", multipart_body,
+	    SETS_BASE, 0 },
+	{ "ipv6", "IPv6 registration, call, forged BYE", ipv6, SETS_BASE, 0 },
+	{ "vlan", "802.1Q tagged frames", vlan, SETS_BASE, 0 },
+	{ "fragments", "a fragmented INVITE", fragments, SETS_BASE, 0 },
+	{ "tcp", "SIP over TCP", tcp, SETS_BASE, 0 },
+	{ "detect_mode", "mode = detect", detect_mode, SETS_DETECT, 0 },
+	{ "whitelist", "whitelisted trunk", whitelist, SETS_WHITELIST, 0 },
+};
+
+const int nscenarios = (int)(sizeof(scenarios) / sizeof(scenarios[0]));

@@ -1,0 +1,50 @@
+/*
+ * test_engine.c: every scenario of scenarios.c fed straight into an
+ * engine; each expectation (verdict, case, alarm) is checked as stated.
+ * The decision-table rows and REGISTER rules are scenarios of their own,
+ * so each is a named test here.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "hash.h"
+#include "scenarios.h"
+
+static void
+run(void **state)
+{
+	const struct scenario	*sc = *state;
+	struct scn		 s;
+
+	if (scn_init(&s, sc->name, sc->sets, NULL, true) == 0)
+		sc->run(&s);
+	if (s.nfail > 0)
+		print_message("%s", s.fail);
+	assert_true(s.nexp > 0);
+	assert_int_equal(s.nfail, 0);
+	scn_fini(&s);
+}
+
+int
+main(void)
+{
+	struct CMUnitTest	*t;
+	int			 rc;
+
+	hash_init();
+	t = calloc((size_t)nscenarios, sizeof(*t));
+	for (int k = 0; k < nscenarios; k++) {
+		t[k].name = scenarios[k].name;
+		t[k].test_func = run;
+		t[k].initial_state = (void *)&scenarios[k];
+	}
+	rc = _cmocka_run_group_tests("engine", t, (size_t)nscenarios, NULL,
+	    NULL);
+	free(t);
+	return rc;
+}
