@@ -23,7 +23,7 @@ CFLAGS		+= -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS		+= -fsanitize=address,undefined
 endif
 
-B		:= build
+B		?= build
 ENGINE_SRC	:= src/alarm.c src/bind.c src/cbf.c src/clock.c src/conf.c \
 		   src/decode.c src/enforce.c src/engine.c src/hash.c \
 		   src/htab.c src/log.c src/pending.c src/sipmsg.c \

@@ -144,7 +144,10 @@ err_add(struct conf_errors *e, const config_setting_t *s, const char *file,
 	if (e->len >= sizeof(e->buf) - 1)
 		return;
 	room = sizeof(e->buf) - e->len;
-	if (sfile == NULL || line == 0)
+	/* A setting without a source line came from --set. */
+	if (s != NULL && line == 0)
+		n = snprintf(e->buf + e->len, room, "--set: %s: ", key);
+	else if (sfile == NULL || line == 0)
 		n = snprintf(e->buf + e->len, room, "%s: %s: ",
 		    sfile ? sfile : file, key);
 	else
@@ -304,8 +307,8 @@ load_key(const struct key *k, const config_setting_t *s, const char *file,
 		}
 		v = number(s);
 		if (v < k->min || v > k->max) {
-			err_add(e, s, file, k->path, "%g is out of range "
-			    "[%g, %g]", v, k->min, k->max);
+			err_add(e, s, file, k->path, "%.15g is out of range "
+			    "[%.15g, %.15g]", v, k->min, k->max);
 			return;
 		}
 		if (k->type == K_INT)
@@ -482,8 +485,14 @@ apply_set(config_t *cfg, const char *set, struct conf_errors *e)
 	snprintf(text, sizeof(text), "v = %s;", eq + 1);
 	config_init(&tmp);
 	if (config_read_string(&tmp, text) == CONFIG_FALSE) {
-		err_add(e, NULL, "--set", key, "bad value \"%s\": %s", eq + 1,
-		    config_error_text(&tmp));
+		const char *v = eq + 1;
+
+		while (*v == ' ')
+			v++;
+		err_add(e, NULL, "--set", key, "bad value \"%s\": %s%s", eq + 1,
+		    config_error_text(&tmp), (*v >= 'a' && *v <= 'z' &&
+		    strncmp(v, "true", 4) != 0 && strncmp(v, "false", 5) != 0) ?
+		    " (strings take double quotes)" : "");
 		config_destroy(&tmp);
 		return;
 	}

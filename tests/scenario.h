@@ -51,6 +51,7 @@ struct scn_seen {
 
 struct scn {
 	const char		*name;
+	const char		*what;	/* scenario description */
 	struct engine		*e;
 	struct sg_conf		 conf;
 	struct pg_pcap		*pcap;
@@ -95,7 +96,7 @@ const char *scn_token(struct scn *, char *buf, size_t);
  * expectations; also counts, per tag, messages and drops for the demo.
  */
 struct scn_tally {
-	char		 tag[32];
+	char		 tag[64];
 	uint64_t	 sent, dropped;
 	char		 cases[64];
 };

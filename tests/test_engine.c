@@ -21,8 +21,10 @@ run(void **state)
 	const struct scenario	*sc = *state;
 	struct scn		 s;
 
-	if (scn_init(&s, sc->name, sc->sets, NULL, true) == 0)
+	if (scn_init(&s, sc->name, sc->sets, NULL, true) == 0) {
+		s.what = sc->what;
 		sc->run(&s);
+	}
 	if (s.nfail > 0)
 		print_message("%s", s.fail);
 	assert_true(s.nexp > 0);

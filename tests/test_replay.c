@@ -27,6 +27,7 @@ run(void **state)
 
 	snprintf(path, sizeof(path), "%s/%s.pcap", tmpdir, sc->name);
 	if (scn_init(&s, sc->name, sc->sets, path, false) == 0) {
+		s.what = sc->what;
 		sc->run(&s);
 		pg_pcap_close(s.pcap);
 		s.pcap = NULL;
