@@ -35,7 +35,8 @@ TESTS		:= $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 TEST_BINS	:= $(TESTS:%=$(B)/tests/%)
 TOOL_BINS	:= $(B)/sgpcap
 
-DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d)
+DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
+		   $(B)/bench/*.d)
 
 .PHONY: all check demo deps install clean help lint bench
 
@@ -67,7 +68,14 @@ $(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LIB) $(B)/libsg.a
 $(B)/sgpcap: $(B)/tools/sgpcap.o $(TEST_LIB) $(B)/libsg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B) $(B)/tests $(B)/tools:
+$(B)/bench/%.o: bench/%.c | $(B)/bench
+	@echo '  CC  $<'
+	@$(CC) $(CFLAGS) -Itests -c -o $@ $<
+
+$(B)/bench/bench: $(B)/bench/bench.o $(B)/tests/pktgen.o $(B)/libsg.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B) $(B)/tests $(B)/tools $(B)/bench:
 	mkdir -p $@
 
 deps: ## install the Debian packages the build and tests need (if missing)
@@ -78,6 +86,9 @@ check: deps $(B)/sipguard $(TEST_BINS) $(TOOL_BINS) ## build and run every test
 
 demo: deps $(B)/sipguard $(TOOL_BINS) ## replay generated attacks through the engine
 	@tools/demo.sh
+
+bench: $(B)/bench/bench ## measure the cost per message (ratios to osip2)
+	@$(B)/bench/bench
 
 lint: ## fail on clock calls outside src/clock.c
 	@! grep -nE '\b(time|gettimeofday|clock_gettime)\(' src/*.c | \

@@ -271,7 +271,7 @@ replay_run(const char *path, struct engine *e, FILE *out,
 	enum dec_link		 link;
 	pcap_t			*pc;
 	int			 rc;
-	uint64_t		 now = 0;
+	uint64_t		 now = 0, next_tick = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.out = out;
@@ -290,8 +290,10 @@ replay_run(const char *path, struct engine *e, FILE *out,
 		    now);
 		flush_alarms(&r);
 		/* Housekeeping on capture time, as the daemon's timer would. */
-		if ((r.frame & 1023) == 0)
+		if (now >= next_tick) {
 			engine_tick(e, now);
+			next_tick = now + NS_PER_SEC;
+		}
 	}
 	engine_set_observer(e, NULL, NULL);
 	engine_set_alarm_sink(e, NULL, NULL);

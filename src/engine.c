@@ -15,8 +15,7 @@
 #include "sipmsg.h"
 #include "spoof.h"
 
-/* Slots of the binding table examined per packet by the expiry sweep. */
-#define SWEEP_PER_PACKET	8
+/* Slots of the binding table the expiry sweep examines per tick. */
 #define SWEEP_PER_TICK		4096
 
 struct engine {
@@ -504,7 +503,9 @@ engine_packet(struct engine *e, enum dec_link link, const uint8_t *frame,
 
 	e->st.packets++;
 	e->st.bytes += len;
-	bind_expire(e->bt, now, SWEEP_PER_PACKET);
+	/* Expired bindings are skipped (and reclaimed) lazily on lookup;
+	 * engine_tick() sweeps the rest.  Pending entries sit in FIFO
+	 * order, so this looks at the oldest only. */
 	pending_expire(e->pt, now);
 
 	memset(&pkt, 0, sizeof(pkt));

@@ -150,29 +150,78 @@ enum hdr {
 	H_EXPIRES, H_AUTH, H_PAUTH, H_CLEN,
 };
 
+static inline int
+lc(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* Case-insensitive compare of a name of known length with a literal. */
+static bool
+name_is(const char *name, size_t n, const char *lit, size_t litlen)
+{
+	if (n != litlen)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (lc((unsigned char)name[k]) != lit[k])
+			return false;
+	return true;
+}
+
+/* Dispatch on length and first letter: this runs for every header line. */
 static enum hdr
 header_id(const char *name, size_t n)
 {
-	static const struct {
-		const char	*name;
-		enum hdr	 h;
-	} names[] = {
-		{ "via", H_VIA }, { "v", H_VIA },
-		{ "from", H_FROM }, { "f", H_FROM },
-		{ "to", H_TO }, { "t", H_TO },
-		{ "call-id", H_CALLID }, { "i", H_CALLID },
-		{ "cseq", H_CSEQ },
-		{ "contact", H_CONTACT }, { "m", H_CONTACT },
-		{ "expires", H_EXPIRES },
-		{ "authorization", H_AUTH },
-		{ "proxy-authorization", H_PAUTH },
-		{ "content-length", H_CLEN }, { "l", H_CLEN },
-	};
-
-	for (size_t k = 0; k < nitems(names); k++)
-		if (strlen(names[k].name) == n &&
-		    strncasecmp(names[k].name, name, n) == 0)
-			return names[k].h;
+	if (n == 0)
+		return H_OTHER;
+	switch (lc((unsigned char)name[0])) {
+	case 'v':
+		if (n == 1 || name_is(name, n, "via", 3))
+			return H_VIA;
+		break;
+	case 'f':
+		if (n == 1 || name_is(name, n, "from", 4))
+			return H_FROM;
+		break;
+	case 't':
+		if (n == 1 || name_is(name, n, "to", 2))
+			return H_TO;
+		break;
+	case 'i':
+		if (n == 1)
+			return H_CALLID;
+		break;
+	case 'c':
+		if (name_is(name, n, "call-id", 7))
+			return H_CALLID;
+		if (name_is(name, n, "cseq", 4))
+			return H_CSEQ;
+		if (name_is(name, n, "contact", 7))
+			return H_CONTACT;
+		if (name_is(name, n, "content-length", 14))
+			return H_CLEN;
+		break;
+	case 'm':
+		if (n == 1)
+			return H_CONTACT;
+		break;
+	case 'l':
+		if (n == 1)
+			return H_CLEN;
+		break;
+	case 'e':
+		if (name_is(name, n, "expires", 7))
+			return H_EXPIRES;
+		break;
+	case 'a':
+		if (name_is(name, n, "authorization", 13))
+			return H_AUTH;
+		break;
+	case 'p':
+		if (name_is(name, n, "proxy-authorization", 19))
+			return H_PAUTH;
+		break;
+	}
 	return H_OTHER;
 }
 
@@ -225,8 +274,11 @@ filter_headers(const uint8_t *p, size_t len, char *out, size_t outsz,
 	while (pos < len) {
 		size_t	 start = pos, linelen;
 
-		for (eol = pos; eol < len && p[eol] != '\n'; eol++)
-			;
+		{
+			const uint8_t *nl = memchr(p + pos, '\n', len - pos);
+
+			eol = nl != NULL ? (size_t)(nl - p) : len;
+		}
 		linelen = eol - start;
 		if (linelen > 0 && p[start + linelen - 1] == '\r')
 			linelen--;
@@ -257,13 +309,16 @@ filter_headers(const uint8_t *p, size_t len, char *out, size_t outsz,
 			keep = h != H_OTHER && h != H_CLEN;
 		}
 		if (out != NULL && (first || keep)) {
+			char	*z, *zend;
+
 			if (o + linelen + 2 >= outsz)
 				return -1;
-			for (size_t k = 0; k < linelen; k++) {
-				char	 c = (char)p[start + k];
-
-				out[o++] = c == '\0' ? '?' : c;
-			}
+			memcpy(out + o, p + start, linelen);
+			zend = out + o + linelen;
+			for (z = out + o; (z = memchr(z, '\0',
+			    (size_t)(zend - z))) != NULL; z++)
+				*z = '?';
+			o += linelen;
 			out[o++] = '\r';
 			out[o++] = '\n';
 		}
@@ -356,9 +411,10 @@ hexv(int c)
 	return -1;
 }
 
-/* Append lower-cased, %XX-decoded `s' to out[*o], bounded. */
+/* Append `s' to out[*o], bounded: lower-cased, %XX-decoded if asked. */
 static void
-append_norm(char *out, size_t osz, size_t *o, const char *s, bool decode)
+append_norm(char *out, size_t osz, size_t *o, const char *s, bool decode,
+    bool lower)
 {
 	for (; *s != '\0' && *o + 1 < osz; s++) {
 		int	 c = (unsigned char)*s;
@@ -367,7 +423,7 @@ append_norm(char *out, size_t osz, size_t *o, const char *s, bool decode)
 			c = hexv(s[1]) << 4 | hexv(s[2]);
 			s += 2;
 		}
-		out[(*o)++] = (char)tolower(c);
+		out[(*o)++] = (char)(lower ? lc(c) : c);
 	}
 	out[*o] = '\0';
 }
@@ -390,21 +446,21 @@ uri_identity(const osip_uri_t *u, char *out, size_t osz, uint64_t *h,
 	    strcasecmp(u->scheme, "sips") != 0) {
 		if (u->string == NULL || u->string[0] == '\0')
 			return -1;
-		append_norm(tmp, tsz, &o, u->scheme, false);
-		append_norm(tmp, tsz, &o, ":", false);
-		append_norm(tmp, tsz, &o, u->string, true);
+		append_norm(tmp, tsz, &o, u->scheme, false, true);
+		append_norm(tmp, tsz, &o, ":", false, true);
+		append_norm(tmp, tsz, &o, u->string, true, true);
 	} else {
 		if (u->host == NULL || u->host[0] == '\0')
 			return -1;
 		if (u->username != NULL && u->username[0] != '\0') {
-			append_norm(tmp, tsz, &o, u->username, true);
-			append_norm(tmp, tsz, &o, "@", false);
+			append_norm(tmp, tsz, &o, u->username, true, true);
+			append_norm(tmp, tsz, &o, "@", false, true);
 		}
-		append_norm(tmp, tsz, &o, u->host, false);
+		append_norm(tmp, tsz, &o, u->host, false, true);
 		if (port) {
-			append_norm(tmp, tsz, &o, ":", false);
+			append_norm(tmp, tsz, &o, ":", false, true);
 			append_norm(tmp, tsz, &o, u->port != NULL ? u->port :
-			    "5060", false);
+			    "5060", false, true);
 		}
 	}
 	*h = hash_bytes(tmp, o);
@@ -486,11 +542,18 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 	if (msg->call_id == NULL || msg->call_id->number == NULL ||
 	    msg->call_id->number[0] == '\0')
 		return "Call-ID";
-	snprintf(tmp, tsz, "%s%s%s", msg->call_id->number,
-	    msg->call_id->host ? "@" : "",
-	    msg->call_id->host ? msg->call_id->host : "");
-	m->call_id_h = hash_bytes(tmp, strlen(tmp));
-	copy_trunc(m->call_id, sizeof(m->call_id), tmp);
+	{
+		size_t	 o = 0;
+
+		append_norm(tmp, tsz, &o, msg->call_id->number, false, false);
+		if (msg->call_id->host != NULL) {
+			append_norm(tmp, tsz, &o, "@", false, false);
+			append_norm(tmp, tsz, &o, msg->call_id->host, false,
+			    false);
+		}
+		m->call_id_h = hash_bytes(tmp, o);
+		copy_trunc(m->call_id, sizeof(m->call_id), tmp);
+	}
 
 	if (msg->cseq == NULL || msg->cseq->number == NULL ||
 	    msg->cseq->method == NULL)
@@ -536,15 +599,6 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 		}
 		if (ct->url == NULL)
 			return "Contact";
-		if (k == 0) {
-			if (ct->url->host != NULL)
-				host_to_addr(ct->url->host, &m->contact_host);
-			if (uri_identity(ct->url, NULL, 0, &m->contact_uh, tmp,
-			    tsz, true) == -1 || uri_identity(ct->url, NULL, 0,
-			    &m->contact_idh, tmp, tsz, false) == -1)
-				return "Contact";
-			m->contact_expires = contact_expires(ct);
-		}
 		if (m->ncontacts_kept < SIPM_MAX_CONTACTS) {
 			struct sipm_contact *c =
 			    &m->contacts[m->ncontacts_kept];
@@ -554,6 +608,16 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 				return "Contact";
 			c->expires = contact_expires(ct);
 			m->ncontacts_kept++;
+			if (m->ncontacts_kept == 1) {
+				m->contact_uh = c->uh;
+				m->contact_expires = c->expires;
+				if (ct->url->host != NULL)
+					host_to_addr(ct->url->host,
+					    &m->contact_host);
+				if (uri_identity(ct->url, NULL, 0,
+				    &m->contact_idh, tmp, tsz, false) == -1)
+					return "Contact";
+			}
 		}
 	}
 
