@@ -25,7 +25,7 @@ endif
 
 B		?= build
 ENGINE_SRC	:= src/alarm.c src/bind.c src/cbf.c src/clock.c src/conf.c \
-		   src/decode.c src/enforce.c src/engine.c src/hash.c \
+		   src/decode.c src/enforce.c src/engine.c src/flood.c src/hash.c \
 		   src/htab.c src/log.c src/pending.c src/sipmsg.c \
 		   src/spoof.c src/util.c src/capture_pcap.c
 ENGINE_OBJ	:= $(ENGINE_SRC:src/%.c=$(B)/%.o)
@@ -60,7 +60,8 @@ $(B)/tools/%.o: tools/%.c | $(B)/tools
 	@echo '  CC  $<'
 	@$(CC) $(CFLAGS) -Itests -c -o $@ $<
 
-TEST_LIB	:= $(B)/tests/pktgen.o $(B)/tests/scenario.o $(B)/tests/scenarios.o
+TEST_LIB	:= $(B)/tests/pktgen.o $(B)/tests/scenario.o $(B)/tests/scenarios.o \
+		   $(B)/tests/floodgen.o
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LIB) $(B)/libsg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka) $(LDLIBS)

@@ -18,6 +18,7 @@ struct replay_summary {
 	uint64_t	 messages;	/* lines written for SIP/keep-alives */
 	uint64_t	 accepted, dropped;
 	uint64_t	 alarms;
+	uint64_t	 last_time;	/* ns, of the last frame */
 	char		 truncated[256];	/* non-empty: cut short */
 };
 

@@ -56,21 +56,28 @@ struct sg_conf {
 	/* module II (SPEC 5) */
 	uint64_t	 training_duration;	/* ns */
 	char		 baseline_file[256];
-	int		 ss_threshold;
+	int		 window;		/* gaps in Curr.D_Avg */
+	int		 min_samples;		/* gaps for a row's own Init */
+	double		 min_rate;		/* msgs/s below which IR/DS2
+						   never judge a row */
+	int		 ss_threshold;		/* Trs above this: SS */
 	uint64_t	 ss_decay;		/* ns per Trs unit forgiven */
-	int		 window;		/* samples in Curr.D_Avg */
-	int		 min_samples;		/* before eq. 2 is trusted */
-	double		 ds_tolerance;		/* tr, messages/s */
-	double		 ds_tolerance_ratio;	/* tr as a share of Init.C_Avg */
+	double		 ss_rate_factor;	/* ... or this x the row's rate */
 	uint64_t	 ds_interval;		/* ns, Curr.C_Avg window */
+	double		 ds_tolerance;		/* tr floor, msgs/s */
+	double		 ds_tolerance_ratio;	/* tr as a share of Init.C_Avg */
+	double		 ds_fast_ratio;		/* x Init.C_Avg over 2 s */
 	double		 ds2_ratio;		/* x */
+	int		 ds2_samples;
 	double		 ir_ratio;
 	int		 ir_samples;
+	uint64_t	 ir_hold;		/* ns the IR condition must hold */
 	double		 admission_rate;	/* msgs/s admitted under DS1 */
+	double		 admission_factor;	/* x the trained unbound rate */
 	int		 admission_burst;
 	int		 bf_failures;		/* failures ... */
 	uint64_t	 bf_window;		/* ... within this window */
-	int		 scan_identities;
+	int		 scan_identities;	/* distinct To within window */
 
 	/* live daemon */
 	int		 queue_num;

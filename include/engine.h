@@ -51,6 +51,7 @@ struct engine;
 struct bind_table;
 struct enforcer;
 struct pending_table;
+struct flood;
 
 struct engine	*engine_create(const struct sg_conf *);
 void		 engine_destroy(struct engine *);
@@ -80,9 +81,20 @@ enum sg_verdict	 engine_packet(struct engine *, enum dec_link,
 /* Housekeeping (expiry sweeps); call at least once a second. */
 void		 engine_tick(struct engine *, uint64_t now);
 
+/*
+ * The learned baseline of module II (SPEC 5): load one to skip training;
+ * save one (written atomically: temporary file, fsync, rename).  Both
+ * return 0, or -1 with a one-line reason in `err'.
+ */
+int		 engine_baseline_load(struct engine *, const char *path,
+		    char *err, size_t errlen);
+int		 engine_baseline_save(struct engine *, const char *path,
+		    uint64_t now, char *err, size_t errlen);
+
 void		 engine_stats(const struct engine *, struct engine_stats *);
 struct bind_table *engine_bindings(struct engine *);
 struct enforcer	*engine_enforcer(struct engine *);
 struct pending_table *engine_pending(struct engine *);
+struct flood	*engine_flood(struct engine *);
 
 #endif

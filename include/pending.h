@@ -22,6 +22,7 @@ struct pending {
 	bool		 has_contact;
 	bool		 contact_star;
 	bool		 has_auth;	/* carried credentials */
+	bool		 challenged;	/* answered 401/407 */
 	int64_t		 req_expires;	/* expiry it asked for, -1 none */
 	uint64_t	 born;
 };

@@ -145,6 +145,13 @@ enum sg_reason {
 	SG_R__COUNT
 };
 
+/*
+ * Tables are allocated once and touched at once, so the daemon's resident
+ * memory is what it will ever be from the start: no page is first
+ * faulted in by an attacker's flood.  NULL on overflow or failure.
+ */
+void		*sg_table_alloc(size_t n, size_t size);
+
 const char	*sg_reason_str(enum sg_reason);
 const char	*sg_method_str(enum sip_method);
 

@@ -49,8 +49,8 @@ cset_init(struct cset *c, uint32_t cap)
 {
 	if (hidx_init(&c->ix, cap) == -1 || dlist_init(&c->free, cap) == -1)
 		return -1;
-	c->key = calloc(cap, sizeof(*c->key));
-	c->count = calloc(cap, sizeof(*c->count));
+	c->key = sg_table_alloc(cap, sizeof(*c->key));
+	c->count = sg_table_alloc(cap, sizeof(*c->count));
 	if (c->key == NULL || c->count == NULL)
 		return -1;
 	dlist_fill(&c->free, cap);
@@ -211,7 +211,7 @@ bind_create(const struct sg_conf *conf)
 		return NULL;
 	bt->cap = cap;
 	bt->conf = conf;
-	bt->row = calloc(cap, sizeof(*bt->row));
+	bt->row = sg_table_alloc(cap, sizeof(*bt->row));
 	if (bt->row == NULL || dlist_init(&bt->free, cap) == -1)
 		goto fail;
 	for (int k = 0; k < IX__COUNT; k++)

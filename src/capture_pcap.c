@@ -288,6 +288,7 @@ replay_run(const char *path, struct engine *e, FILE *out,
 		    (uint64_t)h->ts.tv_usec;	/* nanosecond precision */
 		engine_packet(e, link, data, h->caplen, NULL, DIR_UNKNOWN,
 		    now);
+		sum->last_time = now;
 		flush_alarms(&r);
 		/* Housekeeping on capture time, as the daemon's timer would. */
 		if (now >= next_tick) {

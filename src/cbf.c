@@ -8,6 +8,7 @@
 
 #include "cbf.h"
 #include "hash.h"
+#include "sipguard.h"
 
 struct cbf {
 	uint8_t		*cell;
@@ -26,7 +27,7 @@ cbf_create(uint32_t cells, int hashes)
 		return NULL;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
-	if ((f->cell = calloc(cells, 1)) == NULL) {
+	if ((f->cell = sg_table_alloc(cells, 1)) == NULL) {
 		free(f);
 		return NULL;
 	}

@@ -80,6 +80,42 @@ static const struct key schema[] = {
 	{ "bloom", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "bloom.cells_per_binding", K_INT, O(bloom_cells), 2, 256, NULL, 0 },
 	{ "bloom.hashes", K_INT, O(bloom_hashes), 1, 16, NULL, 0 },
+
+	{ "training", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "training.duration", K_SECS, O(training_duration), 0, 86400 * 7,
+	    NULL, 0 },
+	{ "training.baseline_file", K_STR, O(baseline_file), 0, 0, NULL,
+	    S(baseline_file) },
+
+	{ "flood", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "flood.window", K_INT, O(window), 2, 15, NULL, 0 },
+	{ "flood.min_samples", K_INT, O(min_samples), 1, 1000, NULL, 0 },
+	{ "flood.min_rate", K_FLOAT, O(min_rate), 0, 1e6, NULL, 0 },
+	{ "flood.ss_threshold", K_INT, O(ss_threshold), 2, 100000, NULL, 0 },
+	{ "flood.ss_decay", K_SECS, O(ss_decay), 0.001, 3600, NULL, 0 },
+	{ "flood.ss_rate_factor", K_FLOAT, O(ss_rate_factor), 0, 1000, NULL,
+	    0 },
+	{ "flood.ds_interval", K_SECS, O(ds_interval), 1, 60, NULL, 0 },
+	{ "flood.ds_tolerance", K_FLOAT, O(ds_tolerance), 0, 1e9, NULL, 0 },
+	{ "flood.ds_tolerance_ratio", K_FLOAT, O(ds_tolerance_ratio), 0, 1000,
+	    NULL, 0 },
+	{ "flood.ds_fast_ratio", K_FLOAT, O(ds_fast_ratio), 1, 1e6, NULL, 0 },
+	{ "flood.ds2_ratio", K_FLOAT, O(ds2_ratio), 0.001, 1, NULL, 0 },
+	{ "flood.ds2_samples", K_INT, O(ds2_samples), 1, 255, NULL, 0 },
+	{ "flood.ir_ratio", K_FLOAT, O(ir_ratio), 0.001, 1, NULL, 0 },
+	{ "flood.ir_samples", K_INT, O(ir_samples), 1, 255, NULL, 0 },
+	{ "flood.ir_hold", K_SECS, O(ir_hold), 0, 3600, NULL, 0 },
+	{ "flood.admission_rate", K_FLOAT, O(admission_rate), 0, 1e9, NULL,
+	    0 },
+	{ "flood.admission_factor", K_FLOAT, O(admission_factor), 0, 1000,
+	    NULL, 0 },
+	{ "flood.admission_burst", K_INT, O(admission_burst), 1, 1000000,
+	    NULL, 0 },
+	{ "flood.bruteforce_failures", K_INT, O(bf_failures), 2, 100000, NULL,
+	    0 },
+	{ "flood.bruteforce_window", K_SECS, O(bf_window), 1, 86400, NULL, 0 },
+	{ "flood.scan_identities", K_INT, O(scan_identities), 2, 100, NULL,
+	    0 },
 };
 
 #undef O
@@ -110,6 +146,27 @@ conf_defaults(struct sg_conf *c)
 	c->bloom_hashes = 4;
 
 	c->training_duration = SEC(1800);
+	c->window = 15;
+	c->min_samples = 4;
+	c->min_rate = 0.5;
+	c->ss_threshold = 25;
+	c->ss_decay = SEC(1);
+	c->ss_rate_factor = 4;
+	c->ds_interval = SEC(20);
+	c->ds_tolerance = 5;
+	c->ds_tolerance_ratio = 1.7;
+	c->ds_fast_ratio = 5;
+	c->ds2_ratio = 0.4;
+	c->ds2_samples = 3;
+	c->ir_ratio = 0.2;
+	c->ir_samples = 3;
+	c->ir_hold = SEC(10);
+	c->admission_rate = 10;
+	c->admission_factor = 2;
+	c->admission_burst = 20;
+	c->bf_failures = 10;
+	c->bf_window = SEC(60);
+	c->scan_identities = 10;
 	c->queue_num = 0;
 	c->queue_count = 1;
 	c->queue_maxlen = 4096;
@@ -554,6 +611,17 @@ conf_load(const char *path, const char *const *sets, int nsets,
 	for (int k = 0; k < nsets; k++)
 		apply_set(&cfg, sets[k], e);
 	walk(config_root_setting(&cfg), "", path ? path : "-", c, e);
+	/* A PBX registering its lines must not look like a scan. */
+	if (c->scan_identities <= c->identities_per_device) {
+		config_setting_t *s = config_lookup(&cfg,
+		    "flood.scan_identities");
+
+		if (s == NULL)
+			s = config_lookup(&cfg, "identities_per_device");
+		err_add(e, s, path ? path : "-", "flood.scan_identities",
+		    "%d must exceed identities_per_device (%d)",
+		    c->scan_identities, c->identities_per_device);
+	}
 	config_destroy(&cfg);
 
 	if (e->count > 0)

@@ -344,8 +344,8 @@ frag_create(int contexts, uint64_t timeout)
 		return NULL;
 	ft->n = contexts;
 	ft->timeout = timeout;
-	ft->ctx = calloc((size_t)contexts, sizeof(*ft->ctx));
-	ft->bufs = malloc((size_t)contexts * FRAG_MAX);
+	ft->ctx = sg_table_alloc((size_t)contexts, sizeof(*ft->ctx));
+	ft->bufs = sg_table_alloc((size_t)contexts, FRAG_MAX);
 	if (ft->ctx == NULL || ft->bufs == NULL) {
 		frag_destroy(ft);
 		return NULL;

@@ -29,7 +29,7 @@ enf_create(const struct sg_conf *conf)
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
 	e->conf = conf;
-	e->row = calloc(cap, sizeof(*e->row));
+	e->row = sg_table_alloc(cap, sizeof(*e->row));
 	if (e->row == NULL || ftab_init(&e->ft, cap) == -1) {
 		enf_destroy(e);
 		return NULL;

@@ -5,12 +5,17 @@
  * Outbound traffic from the proxy is always accepted but read: its answers
  * to REGISTER are how bindings are learned (SPEC 3).
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bind.h"
 #include "engine.h"
 #include "enforce.h"
+#include "flood.h"
 #include "pending.h"
 #include "sipmsg.h"
 #include "spoof.h"
@@ -26,6 +31,7 @@ struct engine {
 	struct pending_table	*pt;
 	struct spoof		*spoof;
 	struct enforcer		*enf;
+	struct flood		*flood;
 	engine_observer		 observer;
 	void			*observer_arg;
 	alarm_sink		 sink;
@@ -34,6 +40,15 @@ struct engine {
 	struct engine_stats	 st;
 	struct sipm		 msg;	/* per-message scratch, not on stack */
 };
+
+/* A binding went away: module II's row for its slot starts afresh. */
+static void
+binding_gone(void *arg, uint32_t slot)
+{
+	struct engine	*e = arg;
+
+	flood_forget_binding(e->flood, slot);
+}
 
 struct engine *
 engine_create(const struct sg_conf *conf)
@@ -50,11 +65,14 @@ engine_create(const struct sg_conf *conf)
 	    conf->register_timeout);
 	e->spoof = spoof_create(&e->conf);
 	e->enf = enf_create(&e->conf);
+	e->flood = e->bt ? flood_create(&e->conf, e->bt) : NULL;
 	if (e->frag == NULL || e->sp == NULL || e->bt == NULL ||
-	    e->pt == NULL || e->spoof == NULL || e->enf == NULL) {
+	    e->pt == NULL || e->spoof == NULL || e->enf == NULL ||
+	    e->flood == NULL) {
 		engine_destroy(e);
 		return NULL;
 	}
+	bind_set_hook(e->bt, binding_gone, e);
 	return e;
 }
 
@@ -69,6 +87,7 @@ engine_destroy(struct engine *e)
 	pending_destroy(e->pt);
 	spoof_destroy(e->spoof);
 	enf_destroy(e->enf);
+	flood_destroy(e->flood);
 	free(e);
 }
 
@@ -145,12 +164,73 @@ engine_pending(struct engine *e)
 	return e->pt;
 }
 
+struct flood *
+engine_flood(struct engine *e)
+{
+	return e->flood;
+}
+
 void
 engine_tick(struct engine *e, uint64_t now)
 {
 	bind_expire(e->bt, now, SWEEP_PER_TICK);
 	pending_expire(e->pt, now);
 	enf_expire(e->enf, now);
+}
+
+/* ---- baseline ------------------------------------------------------------- */
+
+int
+engine_baseline_load(struct engine *e, const char *path, char *err,
+    size_t errlen)
+{
+	FILE	*fp = fopen(path, "r");
+	char	 why[128];
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flood_load_baseline(e->flood, fp, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	return 0;
+}
+
+int
+engine_baseline_save(struct engine *e, const char *path, uint64_t now,
+    char *err, size_t errlen)
+{
+	char	 tmp[512];
+	FILE	*fp;
+	int	 fd, rc;
+
+	flood_finish_training(e->flood, now);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640))
+	    == -1 || (fp = fdopen(fd, "w")) == NULL) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	rc = flood_save_baseline(e->flood, fp);
+	if (fflush(fp) != 0 || fsync(fd) != 0)
+		rc = -1;
+	if (fclose(fp) != 0)
+		rc = -1;
+	if (rc == -1 || rename(tmp, path) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -178,10 +258,10 @@ emit(struct engine *e, bool inbound, enum sg_verdict v, enum sg_reason r,
 }
 
 static void
-raise_alarm(struct engine *e, enum alarm_type type, const char *kase,
+raise_alarm_full(struct engine *e, enum alarm_type type, const char *kase,
     enum alarm_action act, const struct sg_tuple *t,
     const struct dec_pkt *pkt, const struct sipm *msg, const char *detail,
-    uint64_t now)
+    double rate, const char *cls, uint64_t now)
 {
 	struct alarm	 a;
 
@@ -192,7 +272,8 @@ raise_alarm(struct engine *e, enum alarm_type type, const char *kase,
 	a.type = type;
 	a.kase = kase;
 	a.action = act;
-	a.rate = -1;
+	a.rate = rate;
+	a.cls = cls;
 	a.detail = detail;
 	a.now = now;
 	if (t != NULL) {
@@ -211,6 +292,49 @@ raise_alarm(struct engine *e, enum alarm_type type, const char *kase,
 		a.call_id = msg->call_id;
 	}
 	e->sink(e->sink_arg, &a);
+}
+
+static void
+raise_alarm(struct engine *e, enum alarm_type type, const char *kase,
+    enum alarm_action act, const struct sg_tuple *t,
+    const struct dec_pkt *pkt, const struct sipm *msg, const char *detail,
+    uint64_t now)
+{
+	raise_alarm_full(e, type, kase, act, t, pkt, msg, detail, -1, NULL,
+	    now);
+}
+
+/*
+ * SPEC 6: list a flood offender under a key it cannot forge cheaply:
+ * (m, i), or (m, i, port) behind NAT; not at all when the source may be
+ * forged (behind a gateway MAC and never seen answering).
+ */
+static enum alarm_action
+block_offender(struct engine *e, const struct sg_tuple *t, bool blockable,
+    const char *why, uint64_t now)
+{
+	struct bl_key	 k;
+
+	if (!blockable)
+		return e->conf.mode == MODE_DETECT ? ACT_NOTICE : ACT_DROP;
+	if (t->nat)
+		enf_key_mip(&k, t);
+	else
+		enf_key_mi(&k, t);
+	return enf_add(e->enf, &k, why, t->d, 0, now);
+}
+
+static void
+flood_alarm(struct engine *e, const struct flood_alarm *fa,
+    const struct sg_tuple *t, const struct dec_pkt *pkt,
+    const struct sipm *msg, uint64_t now)
+{
+	enum alarm_action	 act;
+
+	act = block_offender(e, t, fa->blockable, alarm_type_str(fa->type),
+	    now);
+	raise_alarm_full(e, fa->type, NULL, act, t, pkt, msg,
+	    fa->detail[0] ? fa->detail : NULL, fa->rate, fa->cls, now);
 }
 
 /* The L3 part of E, before parsing: enough for the (m, i) blacklist. */
@@ -266,11 +390,14 @@ granted_expiry(const struct pending *p, const struct sipm *msg)
 }
 
 static void
-learn(struct engine *e, const struct sipm *msg, uint64_t now)
+learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
+    uint64_t now)
 {
 	struct pending		*p;
 	const struct binding	*b;
+	struct flood_alarm	 fa;
 	int64_t			 exp;
+	bool			 failure;
 
 	if (msg->request || msg->cseq_method != SIPM_REGISTER ||
 	    msg->status < 200)
@@ -281,8 +408,20 @@ learn(struct engine *e, const struct sipm *msg, uint64_t now)
 		return;
 	}
 	e->st.register_answers++;
-	if (msg->status == 401 || msg->status == 407)
-		return;		/* challenged: stays pending */
+	/*
+	 * SPEC 5: a failure is a 403 or 404, or a 401/407 to a request
+	 * that carried credentials (the first challenge is not one).
+	 */
+	failure = msg->status == 403 || msg->status == 404 ||
+	    ((msg->status == 401 || msg->status == 407) && p->has_auth);
+	if (failure && flood_failure(e->flood, &p->t,
+	    bind_find_device(e->bt, &p->t, now) != NULL, msg->status, now,
+	    &fa) == FLOOD_ALARM)
+		flood_alarm(e, &fa, &p->t, pkt, msg, now);
+	if (msg->status == 401 || msg->status == 407) {
+		p->challenged = true;	/* stays pending */
+		return;
+	}
 	if (msg->status >= 300) {
 		pending_del(e->pt, p);
 		return;
@@ -317,6 +456,19 @@ remember_register(struct engine *e, const struct sg_tuple *t,
 	struct pending	*p;
 	bool		 is_new;
 
+	/*
+	 * Credentials on the next CSeq of a challenged transaction from the
+	 * same device: the source answered, so its address is its own.
+	 */
+	if (msg->has_auth && msg->cseq > 0) {
+		struct pending	*prev = pending_find(e->pt, msg->call_id_h,
+				    msg->cseq - 1, now);
+
+		if (prev != NULL && prev->challenged &&
+		    sg_addr_eq(&prev->t.i, &t->i) &&
+		    memcmp(&prev->t.m, &t->m, sizeof(t->m)) == 0)
+			flood_answered(e->flood, t);
+	}
 	p = pending_add(e->pt, msg->call_id_h, msg->cseq, now, &is_new);
 	p->t = *t;
 	p->contact_star = msg->contact_star;
@@ -326,6 +478,51 @@ remember_register(struct engine *e, const struct sg_tuple *t,
 	p->has_auth = msg->has_auth;
 	p->req_expires = msg->contact_expires >= 0 ? msg->contact_expires :
 	    msg->expires;
+}
+
+/* Module II (SPEC 5) for a message module I accepted. */
+static enum sg_verdict
+module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
+    const struct binding *b, const struct dec_pkt *pkt, uint64_t now,
+    enum sg_reason *reason)
+{
+	struct flood_alarm	 fa;
+	enum flood_verdict	 fv;
+	bool			 reg = msg->request &&
+				    msg->method == SIPM_REGISTER;
+	bool			 detect = e->conf.mode == MODE_DETECT;
+
+	fv = flood_message(e->flood, t, b, msg->method, now, &fa);
+	if (flood_ds1_edge(e->flood, now, &fa))
+		raise_alarm_full(e, ALARM_DS1, NULL, ACT_NOTICE, NULL, NULL,
+		    NULL, fa.detail, fa.rate, fa.cls, now);
+	if (fv == FLOOD_PASS && reg) {
+		if (flood_register_probe(e->flood, t, b != NULL, now, &fa) ==
+		    FLOOD_ALARM)
+			fv = FLOOD_ALARM;
+	}
+	switch (fv) {
+	case FLOOD_PASS:
+		if (reg)
+			remember_register(e, t, msg, now);
+		return SG_ACCEPT;
+	case FLOOD_ALARM:
+		flood_alarm(e, &fa, t, pkt, msg, now);
+		*reason = SG_R_FLOOD;
+		break;
+	case FLOOD_ADMISSION:
+		*reason = SG_R_DS_ADMISSION;
+		break;
+	case FLOOD_THROTTLE:
+		*reason = SG_R_FLOOD;
+		break;
+	}
+	if (detect) {
+		if (reg)
+			remember_register(e, t, msg, now);
+		return SG_ACCEPT;
+	}
+	return SG_DROP;
 }
 
 static enum sg_verdict
@@ -365,9 +562,8 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 			return SG_ACCEPT;
 		return SG_DROP;
 	}
-	if (reg)
-		remember_register(e, t, msg, now);
-	return SG_ACCEPT;
+	return module2(e, t, msg, reg ? bind_find(e->bt, t, now) : r.ec.b,
+	    pkt, now, reason);
 }
 
 /* One SIP payload (a datagram, or one message framed out of TCP). */
@@ -386,7 +582,7 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 		kind = sipm_parse(e->sp, p, len, stream, msg);
 		if (kind == SIPM_K_SIP) {
 			e->st.sip++;
-			learn(e, msg, now);
+			learn(e, msg, pkt, now);
 		} else if (kind == SIPM_K_NOT_SIP)
 			return SG_ACCEPT;
 		emit(e, false, SG_ACCEPT, SG_R_OUTBOUND, kind, pkt, msg);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "htab.h"
+#include "sipguard.h"
 
 static uint32_t
 pow2_at_least(uint32_t n)
@@ -161,8 +162,8 @@ ftab_init(struct ftab *f, uint32_t cap)
 	if (hidx_init(&f->ix, cap) == -1 || dlist_init(&f->order, cap) == -1 ||
 	    dlist_init(&f->free, cap) == -1)
 		return -1;
-	f->key = calloc(cap, sizeof(*f->key));
-	f->expires = calloc(cap, sizeof(*f->expires));
+	f->key = sg_table_alloc(cap, sizeof(*f->key));
+	f->expires = sg_table_alloc(cap, sizeof(*f->expires));
 	if (f->key == NULL || f->expires == NULL)
 		return -1;
 	ftab_clear(f);

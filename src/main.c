@@ -12,6 +12,7 @@
 #include "capture.h"
 #include "conf.h"
 #include "engine.h"
+#include "flood.h"
 #include "hash.h"
 #include "log.h"
 
@@ -23,8 +24,11 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: sipguard [-ftv] [-c file] [--set key=value]...\n"
 	    "       sipguard -r capture [-c file] [--set key=value]...\n"
+	    "       sipguard --learn -r capture [-c file] [--set key=value]...\n"
 	    "  -c file        configuration (default " SG_CONF_PATH ")\n"
 	    "  -r capture     replay a pcap/pcapng file, JSON Lines to stdout\n"
+	    "  --learn        train module II on the whole capture and write\n"
+	    "                 the baseline to training.baseline_file\n"
 	    "  -t             check the configuration and exit\n"
 	    "  -T             print the effective configuration and exit\n"
 	    "  -f             stay in the foreground, log to stderr too\n"
@@ -74,7 +78,7 @@ print_summary(const char *path, const struct engine *e,
 }
 
 static int
-run_replay(const char *path, struct sg_conf *conf)
+run_replay(const char *path, struct sg_conf *conf, bool learn)
 {
 	struct engine		*e;
 	struct replay_summary	 sum;
@@ -97,10 +101,27 @@ run_replay(const char *path, struct sg_conf *conf)
 			    "and no REGISTER seen: all traffic judged inbound");
 		proxy_note = note;
 	}
+	if (learn && conf->baseline_file[0] == '\0') {
+		fprintf(stderr, "sipguard: --learn writes the baseline to "
+		    "training.baseline_file: set it (-c or --set)\n");
+		return 2;
+	}
+	/* --learn: the whole capture is the training period. */
+	if (learn)
+		conf->training_duration = UINT64_MAX / 2;
 	if ((e = engine_create(conf)) == NULL) {
 		fprintf(stderr, "sipguard: cannot allocate the tables "
 		    "(tables.*, blacklist.size too large?)\n");
 		return 1;
+	}
+	/* A saved baseline skips training (SPEC 5); --learn makes one. */
+	if (!learn && conf->baseline_file[0] != '\0') {
+		if (engine_baseline_load(e, conf->baseline_file, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "sipguard: baseline %s\n", err);
+			engine_destroy(e);
+			return 2;
+		}
 	}
 	memset(&sum, 0, sizeof(sum));
 	if (replay_run(path, e, stdout, &sum, err, sizeof(err)) == -1) {
@@ -111,6 +132,21 @@ run_replay(const char *path, struct sg_conf *conf)
 	}
 	fflush(stdout);
 	print_summary(path, e, &sum, proxy_note);
+	if (learn) {
+		struct flood_stats	 fs;
+
+		if (engine_baseline_save(e, conf->baseline_file, sum.last_time,
+		    err, sizeof(err)) == -1) {
+			fprintf(stderr, "sipguard: baseline %s\n", err);
+			engine_destroy(e);
+			return 1;
+		}
+		flood_stats(engine_flood(e), sum.last_time, &fs);
+		fprintf(stderr, "sipguard: baseline written to %s: "
+		    "T.Dist_Avg %.2f s, Init.C_Avg %.2f msgs/s, unknown "
+		    "sources %.2f msgs/s\n", conf->baseline_file, fs.tdist_avg,
+		    fs.init_c_avg, fs.unbound_rate);
+	}
 	engine_destroy(e);
 	return 0;
 }
@@ -120,6 +156,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "set", required_argument, NULL, 's' },
+		{ "learn", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -128,6 +165,7 @@ main(int argc, char *argv[])
 	const char		*conffile = NULL, *replay = NULL;
 	int			 nsets = 0, ch, test = 0, dump = 0;
 	int			 foreground = 0, verbose = 0;
+	bool			 learn = false;
 	struct sg_conf		 conf;
 	struct conf_errors	 errs;
 
@@ -142,6 +180,9 @@ main(int argc, char *argv[])
 			break;
 		case 'r':
 			replay = optarg;
+			break;
+		case 'L':
+			learn = true;
 			break;
 		case 's':
 			if (nsets == MAX_SETS) {
@@ -168,7 +209,7 @@ main(int argc, char *argv[])
 			usage(2);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (learn && replay == NULL))
 		usage(2);
 	(void)foreground;
 
@@ -199,7 +240,7 @@ main(int argc, char *argv[])
 		log_init("sipguard", 1, LOG_DAEMON);
 		log_set_syslog(0);
 		log_set_verbose(verbose);
-		return run_replay(replay, &conf);
+		return run_replay(replay, &conf, learn);
 	}
 	fprintf(stderr, "sipguard: live capture (NFQUEUE) is not part of "
 	    "this build yet; use -r to replay a capture\n");

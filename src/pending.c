@@ -23,7 +23,7 @@ pending_create(uint32_t cap, uint64_t timeout)
 	if ((pt = calloc(1, sizeof(*pt))) == NULL)
 		return NULL;
 	pt->timeout = timeout;
-	pt->row = calloc(cap, sizeof(*pt->row));
+	pt->row = sg_table_alloc(cap, sizeof(*pt->row));
 	if (pt->row == NULL || ftab_init(&pt->ft, cap) == -1) {
 		pending_destroy(pt);
 		return NULL;

@@ -32,7 +32,7 @@ spoof_create(const struct sg_conf *conf)
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		return NULL;
 	sp->conf = conf;
-	sp->row = calloc(cap, sizeof(*sp->row));
+	sp->row = sg_table_alloc(cap, sizeof(*sp->row));
 	if (sp->row == NULL || ftab_init(&sp->ft, cap) == -1) {
 		spoof_destroy(sp);
 		return NULL;

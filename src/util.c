@@ -2,6 +2,7 @@
  * util.c: addresses, MACs, CIDRs and the names of methods and reasons.
  */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,18 @@ static const char *const method_names[SIPM__COUNT] = {
 	[SIPM_REFER] = "REFER",
 	[SIPM_OTHER] = "OTHER",
 };
+
+void *
+sg_table_alloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		return NULL;
+	if ((p = malloc(n * size == 0 ? 1 : n * size)) != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
 
 const char *
 sg_reason_str(enum sg_reason r)

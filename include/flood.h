@@ -1,0 +1,111 @@
+/*
+ * flood.h: module II, flood statistics (SPEC 5, the paper's Table I).
+ * A row per binding (indexed by binding slot) and per not-yet-bound
+ * device ((m, i), or (m, i, s) behind NAT) in a bounded table of its own
+ * that recycles its least recently seen row, so outsiders' floods are
+ * measured without making memory grow.  Every value is on packet time.
+ *
+ * Training (training.duration from the first packet, or a loaded
+ * baseline) learns T.Dist_Avg (eq. 1), Init.C_Avg, each row's Init.D_Avg
+ * and the rate of messages from unknown sources; no alarm is raised while
+ * it lasts.  After it: SS, DS1, DS2, IR, admission while DS1 holds, and
+ * brute force / scanning from the proxy's failure answers.
+ */
+#ifndef SG_FLOOD_H
+#define SG_FLOOD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "alarm.h"
+#include "conf.h"
+#include "sipguard.h"
+
+struct binding;
+struct bind_table;
+
+/* What module II says about one message. */
+enum flood_verdict {
+	FLOOD_PASS = 0,
+	FLOOD_ALARM,		/* an alarm fired on this message: drop it */
+	FLOOD_ADMISSION,	/* over the DS1 admission rate: drop it */
+	FLOOD_THROTTLE,		/* a row over its rate, not blockable: drop */
+};
+
+/* One alarm module II wants raised (the engine formats and enforces). */
+struct flood_alarm {
+	enum alarm_type	 type;
+	double		 rate;		/* msgs/s of the row (or global) */
+	double		 ratio;		/* Curr.D_Avg / Init.D_Avg, or 0 */
+	bool		 internal;	/* a bound source */
+	bool		 blockable;	/* its (m, i) is not forged */
+	char		 cls[96];	/* attack class, SPEC 5 */
+	char		 detail[96];
+};
+
+struct flood_stats {
+	bool		 training;
+	double		 train_left;	/* seconds */
+	double		 tdist_avg;	/* T.Dist_Avg, s */
+	double		 init_c_avg;	/* Init.C_Avg, msgs/s */
+	double		 curr_c_avg;	/* Curr.C_Avg, msgs/s */
+	double		 unbound_rate;	/* trained, msgs/s */
+	bool		 ds1;
+	uint32_t	 sources_in_use, sources_capacity;
+	uint64_t	 sources_recycled;
+	uint64_t	 admitted, refused;
+	size_t		 memory;
+};
+
+struct flood;
+
+struct flood	*flood_create(const struct sg_conf *, struct bind_table *);
+void		 flood_destroy(struct flood *);
+void		 flood_set_conf(struct flood *, const struct sg_conf *);
+
+/*
+ * Count one message module I accepted.  `b' is its binding (NULL for a
+ * REGISTER from a not-yet-bound device).  Fills `a' and returns
+ * FLOOD_ALARM when an alarm fires for this row (the caller raises it and
+ * blocks the offender), FLOOD_ADMISSION when the DS1 admission refuses it.
+ */
+enum flood_verdict flood_message(struct flood *, const struct sg_tuple *,
+		    const struct binding *, enum sip_method, uint64_t now,
+		    struct flood_alarm *a);
+/*
+ * DS1 changes state (raised or cleared) as time passes; call after each
+ * message.  Returns true once when DS1 is raised, filling `a'.
+ */
+bool		 flood_ds1_edge(struct flood *, uint64_t now,
+		    struct flood_alarm *a);
+
+/* A REGISTER from this device carried credentials after a challenge. */
+void		 flood_answered(struct flood *, const struct sg_tuple *);
+/*
+ * The proxy answered a REGISTER from `t' (for identity hash `dh') with a
+ * failure: 403/404, or 401/407 to credentials.  Returns FLOOD_ALARM with
+ * `a' filled when brute force or scanning is recognised.
+ */
+enum flood_verdict flood_failure(struct flood *, const struct sg_tuple *,
+		    bool bound, int status, uint64_t now,
+		    struct flood_alarm *a);
+/* Every REGISTER from a device, for the scan count (distinct To). */
+enum flood_verdict flood_register_probe(struct flood *,
+		    const struct sg_tuple *, bool bound, uint64_t now,
+		    struct flood_alarm *a);
+
+bool		 flood_training(const struct flood *, uint64_t now);
+void		 flood_stats(const struct flood *, uint64_t now,
+		    struct flood_stats *);
+/* A binding went away: its row starts afresh when the slot is reused. */
+void		 flood_forget_binding(struct flood *, uint32_t slot);
+
+/* The learned baseline, as text (training.baseline_file). */
+int		 flood_save_baseline(struct flood *, FILE *);
+int		 flood_load_baseline(struct flood *, FILE *, char *err,
+		    size_t errlen);
+/* End training now (after a replay with --learn, or a loaded file). */
+void		 flood_finish_training(struct flood *, uint64_t now);
+
+#endif

@@ -1,0 +1,863 @@
+/*
+ * flood.c: module II.  Sees every message module I accepted; keeps the
+ * request table of the paper (C, TS, T.Dist, Init.D_Avg, Curr.D_Avg,
+ * Trs) per binding and per not-yet-bound device; raises SS, DS1, DS2, IR,
+ * brute-force and scan alarms for the engine to enforce; limits unknown
+ * sources to their trained rate while DS1 holds.
+ *
+ * Cost per message: one array index (bound) or one hash probe (unbound),
+ * a ring write, a few float operations.  Nothing is allocated after
+ * flood_create(); the unbound table recycles its least recently seen row.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bind.h"
+#include "flood.h"
+#include "hash.h"
+#include "htab.h"
+
+#define RING_MAX	16		/* largest Curr.D_Avg window (gaps) */
+#define DS_BUCKETS	64		/* per-second counters for Curr.C_Avg */
+#define MS(ns)		((uint32_t)((ns) / 1000000ULL))
+
+enum {
+	ROW_ANSWERED = 1,	/* completed a digest challenge */
+	ROW_BOUND = 2,		/* a binding's row */
+};
+
+struct frow {
+	uint32_t	 gen;		/* binding generation (bound rows) */
+	uint32_t	 c;		/* C: messages counted */
+	uint64_t	 ts;		/* TS: last message, ns */
+	float		 tdist;		/* T.Dist: last gap, s */
+	float		 init_davg;	/* Init.D_Avg, s; 0: the population's */
+	float		 curr_davg;	/* Curr.D_Avg, s; 0: window not full */
+	float		 trs;		/* Trs, leaky */
+	float		 init_sum;	/* training: sum of gaps, s */
+	uint32_t	 init_n;	/* training: gaps seen */
+	uint32_t	 ring[RING_MAX];/* recent arrival times, ms (wrapping) */
+	uint8_t		 rpos, rfill;
+	uint8_t		 flags;
+	uint8_t		 ir_run, ds2_run;
+	uint64_t	 ir_since;	/* IR condition true since, ns */
+	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
+	uint64_t	 throttle_until;/* not blockable: rate-limited until */
+	/* brute force and scanning (device rows) */
+	uint64_t	 bf_start;
+	uint32_t	 bf_count;
+	uint64_t	 scan_start;
+	uint64_t	 scan_bits[2];	/* linear counting of distinct To */
+};
+
+struct saved {
+	uint64_t	 key;
+	float		 init_davg;
+};
+
+struct flood {
+	const struct sg_conf	*conf;
+	struct bind_table	*bt;
+	/* rows of bindings, by binding slot */
+	struct frow		*brow;
+	uint32_t		 nbrow;
+	/* rows of devices (unbound sources, brute force, scans), LRU */
+	struct frow		*srow;
+	uint64_t		*skey;
+	struct hidx		 six;
+	struct dlist		 slru, sfree;
+	uint32_t		 nsrow;
+	uint64_t		 recycled;
+	/* training */
+	bool			 started, trained;
+	uint64_t		 epoch;		/* first packet, ns */
+	uint64_t		 train_end;
+	uint64_t		 train_msgs, train_unbound;
+	double			 tdist_avg, init_c_avg, unbound_rate;
+	/* saved per-binding Init.D_Avg from a baseline file */
+	struct saved		*saved;
+	uint32_t		 nsaved, capsaved;
+	/* DS1: messages per second over ds.interval */
+	uint32_t		 bucket[DS_BUCKETS];
+	uint64_t		 bucket_sec[DS_BUCKETS];
+	bool			 ds1, ds1_announced;
+	uint64_t		 ds1_below_since;
+	/* admission while DS1 holds */
+	double			 tokens;
+	uint64_t		 tokens_at;
+	uint64_t		 admitted, refused;
+};
+
+/* ---- create ----------------------------------------------------------------- */
+
+struct flood *
+flood_create(const struct sg_conf *conf, struct bind_table *bt)
+{
+	struct flood	*f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;
+	f->conf = conf;
+	f->bt = bt;
+	f->nbrow = bind_capacity(bt);
+	f->nsrow = (uint32_t)conf->tab_sources;
+	f->brow = sg_table_alloc(f->nbrow, sizeof(*f->brow));
+	f->srow = sg_table_alloc(f->nsrow, sizeof(*f->srow));
+	f->skey = sg_table_alloc(f->nsrow, sizeof(*f->skey));
+	if (f->brow == NULL || f->srow == NULL || f->skey == NULL ||
+	    hidx_init(&f->six, f->nsrow) == -1 ||
+	    dlist_init(&f->slru, f->nsrow) == -1 ||
+	    dlist_init(&f->sfree, f->nsrow) == -1) {
+		flood_destroy(f);
+		return NULL;
+	}
+	dlist_fill(&f->sfree, f->nsrow);
+	/* Every binding row starts "not yet seen": gen cannot match. */
+	for (uint32_t k = 0; k < f->nbrow; k++)
+		f->brow[k].gen = UINT32_MAX;
+	return f;
+}
+
+void
+flood_destroy(struct flood *f)
+{
+	if (f == NULL)
+		return;
+	free(f->brow);
+	free(f->srow);
+	free(f->skey);
+	free(f->saved);
+	hidx_fini(&f->six);
+	dlist_fini(&f->slru);
+	dlist_fini(&f->sfree);
+	free(f);
+}
+
+void
+flood_set_conf(struct flood *f, const struct sg_conf *conf)
+{
+	f->conf = conf;
+}
+
+/* ---- keys and rows ----------------------------------------------------------- */
+
+struct dkey {
+	uint8_t		 m[6];
+	uint8_t		 has_m;
+	uint8_t		 nat;
+	struct sg_addr	 i;
+	struct sg_addr	 s;
+};
+
+/* A device: (m, i), or (m, i, s) behind NAT (SPEC 4). */
+static uint64_t
+device_key(const struct sg_tuple *t)
+{
+	struct dkey	 k;
+
+	memset(&k, 0, sizeof(k));
+	if (t->has_m)
+		memcpy(k.m, t->m.b, 6);
+	k.has_m = t->has_m;
+	k.nat = t->nat;
+	k.i = t->i;
+	if (t->nat)
+		k.s = t->s;
+	return hash_bytes(&k, sizeof(k));
+}
+
+/* The key a binding's saved Init.D_Avg is filed under: its F. */
+static uint64_t
+binding_key(const struct sg_mac *m, bool has_m, const struct sg_addr *i,
+    uint64_t dh)
+{
+	struct {
+		uint8_t		 m[6];
+		uint8_t		 has_m;
+		uint8_t		 pad;
+		struct sg_addr	 i;
+		uint64_t	 dh;
+	} k;
+
+	memset(&k, 0, sizeof(k));
+	if (has_m)
+		memcpy(k.m, m->b, 6);
+	k.has_m = has_m;
+	k.i = *i;
+	k.dh = dh;
+	return hash_bytes(&k, sizeof(k));
+}
+
+static float
+saved_init(const struct flood *f, uint64_t key)
+{
+	/* Sorted by key at load: binary search. */
+	uint32_t	 lo = 0, hi = f->nsaved;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (f->saved[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < f->nsaved && f->saved[lo].key == key)
+		return f->saved[lo].init_davg;
+	return 0;
+}
+
+static void
+row_reset(struct frow *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+static struct frow *
+bound_row(struct flood *f, const struct binding *b)
+{
+	uint32_t	 slot = bind_slot(f->bt, b);
+	struct frow	*r = &f->brow[slot];
+
+	if (r->gen != b->gen) {
+		row_reset(r);
+		r->gen = b->gen;
+		r->flags = ROW_BOUND;
+		if (f->nsaved > 0)
+			r->init_davg = saved_init(f, binding_key(&b->m,
+			    b->has_m, &b->i, b->dh));
+	}
+	return r;
+}
+
+static struct frow *
+device_row(struct flood *f, const struct sg_tuple *t, bool create)
+{
+	uint64_t	 key = device_key(t);
+	uint32_t	 s;
+
+	for (s = hidx_first(&f->six, key); s != HNIL;
+	    s = hidx_next(&f->six, s))
+		if (f->skey[s] == key) {
+			/* Most recently seen goes to the young end. */
+			dlist_del(&f->slru, s);
+			dlist_push_tail(&f->slru, s);
+			return &f->srow[s];
+		}
+	if (!create)
+		return NULL;
+	if ((s = dlist_pop_head(&f->sfree)) == HNIL) {
+		/* Full: recycle the row seen least recently. */
+		s = dlist_pop_head(&f->slru);
+		hidx_del(&f->six, s, f->skey[s]);
+		f->recycled++;
+	}
+	row_reset(&f->srow[s]);
+	f->skey[s] = key;
+	hidx_add(&f->six, s, key);
+	dlist_push_tail(&f->slru, s);
+	return &f->srow[s];
+}
+
+void
+flood_forget_binding(struct flood *f, uint32_t slot)
+{
+	if (slot < f->nbrow)
+		f->brow[slot].gen = UINT32_MAX;
+}
+
+/* ---- training ----------------------------------------------------------------- */
+
+bool
+flood_training(const struct flood *f, uint64_t now)
+{
+	return !f->trained && (!f->started || now < f->train_end);
+}
+
+static double
+row_init(const struct flood *f, const struct frow *r)
+{
+	return r->init_davg > 0 ? r->init_davg : f->tdist_avg;
+}
+
+static void
+finish_row(struct flood *f, struct frow *r, double *sum, uint32_t *z)
+{
+	double	 mean;
+
+	if (r->init_n == 0)
+		return;
+	mean = r->init_sum / r->init_n;
+	*sum += mean;
+	(*z)++;
+	/* A row's own average needs samples; else the population's. */
+	if (r->init_n >= (uint32_t)f->conf->min_samples)
+		r->init_davg = (float)mean;
+}
+
+void
+flood_finish_training(struct flood *f, uint64_t now)
+{
+	double		 sum = 0, secs;
+	uint32_t	 z = 0;
+
+	if (f->trained)
+		return;
+	for (uint32_t k = 0; k < f->nbrow; k++)
+		if (f->brow[k].gen != UINT32_MAX)
+			finish_row(f, &f->brow[k], &sum, &z);
+	for (uint32_t s = f->slru.head; s != HNIL; s = f->slru.link[s].next)
+		finish_row(f, &f->srow[s], &sum, &z);
+	/* Eq. 1: T.Dist_Avg = sum of the rows' mean gaps / z (C != 0). */
+	if (z > 0)
+		f->tdist_avg = sum / z;
+	else if (f->tdist_avg <= 0)
+		f->tdist_avg = 60;	/* nothing seen: a quiet minute */
+	secs = f->started && now > f->epoch ? (double)(now - f->epoch) / 1e9 :
+	    0;
+	if (secs > 0 && f->train_msgs > 0) {
+		f->init_c_avg = (double)f->train_msgs / secs;
+		f->unbound_rate = (double)f->train_unbound / secs;
+	}
+	f->trained = true;
+}
+
+/* ---- DS1: Curr.C_Avg over ds.interval ------------------------------------------- */
+
+static uint32_t
+ds_window(const struct flood *f)
+{
+	uint32_t	 w = (uint32_t)(f->conf->ds_interval / NS_PER_SEC);
+
+	return w < 1 ? 1 : w > DS_BUCKETS - 1 ? DS_BUCKETS - 1 : w;
+}
+
+static void
+ds_count(struct flood *f, uint64_t now)
+{
+	uint64_t	 sec = now / NS_PER_SEC;
+	uint32_t	 b = (uint32_t)(sec % DS_BUCKETS);
+
+	if (f->bucket_sec[b] != sec) {
+		f->bucket_sec[b] = sec;
+		f->bucket[b] = 0;
+	}
+	f->bucket[b]++;
+}
+
+/*
+ * Messages per second over the last `w' whole seconds; the current second
+ * counts too once it holds more than that average (a flood shows in its
+ * first second, a quiet start of a second does not drag the rate down).
+ */
+static double
+rate_over(const struct flood *f, uint64_t now, uint32_t w)
+{
+	uint64_t	 sec = now / NS_PER_SEC;
+	uint32_t	 n = 0, b;
+
+	for (uint32_t k = 1; k <= w; k++) {
+		b = (uint32_t)((sec - k) % DS_BUCKETS);
+		if (f->bucket_sec[b] == sec - k)
+			n += f->bucket[b];
+	}
+	b = (uint32_t)(sec % DS_BUCKETS);
+	if (f->bucket_sec[b] == sec && f->bucket[b] > n / w)
+		return (double)(n + f->bucket[b]) / (w + 1);
+	return (double)n / w;
+}
+
+/* Curr.C_Avg: over ds.interval. */
+static double
+curr_c_avg(const struct flood *f, uint64_t now)
+{
+	return rate_over(f, now, ds_window(f));
+}
+
+static double
+ds1_threshold(const struct flood *f)
+{
+	double	 tr = f->conf->ds_tolerance_ratio * f->init_c_avg;
+
+	if (tr < f->conf->ds_tolerance)
+		tr = f->conf->ds_tolerance;
+	return f->init_c_avg + tr;
+}
+
+bool
+flood_ds1_edge(struct flood *f, uint64_t now, struct flood_alarm *a)
+{
+	double	 c;
+
+	if (flood_training(f, now))
+		return false;
+	c = curr_c_avg(f, now);
+	/*
+	 * Two views of Curr.C_Avg: over ds.interval against Init.C_Avg + tr,
+	 * steady enough not to take a busy hour for an attack; and over the
+	 * last 2 s against ds_fast_ratio x Init.C_Avg, so a massive flood
+	 * raises DS1 within a second or two.
+	 */
+	if (c <= ds1_threshold(f)) {
+		double	 fast = rate_over(f, now, 2);
+
+		if (fast > f->conf->ds_fast_ratio * f->init_c_avg &&
+		    fast > ds1_threshold(f))
+			c = fast;
+	}
+	if (c > ds1_threshold(f)) {
+		f->ds1_below_since = 0;
+		if (!f->ds1) {
+			f->ds1 = true;
+			f->tokens = f->conf->admission_burst;
+			f->tokens_at = now;
+			memset(a, 0, sizeof(*a));
+			a->type = ALARM_DS1;
+			a->rate = c;
+			snprintf(a->cls, sizeof(a->cls), "distributed");
+			snprintf(a->detail, sizeof(a->detail),
+			    "Curr.C_Avg %.1f/s > Init.C_Avg %.1f/s + tr",
+			    c, f->init_c_avg);
+			return true;
+		}
+		return false;
+	}
+	/*
+	 * Hysteresis: DS1 clears only after a whole window below
+	 * Init.C_Avg + tr/2, so a flood hovering near the threshold does
+	 * not switch admission and DS2 on and off.
+	 */
+	if (f->ds1) {
+		if (c > (ds1_threshold(f) + f->init_c_avg) / 2)
+			f->ds1_below_since = 0;
+		else if (f->ds1_below_since == 0)
+			f->ds1_below_since = now;
+		else if (now - f->ds1_below_since >= f->conf->ds_interval)
+			f->ds1 = false;
+	}
+	return false;
+}
+
+/* ---- per-message statistics ------------------------------------------------------ */
+
+/* Curr.D_Avg: the mean gap over the last `window' gaps (0: not enough). */
+static float
+curr_davg(const struct frow *r, int window)
+{
+	uint32_t	 newest, oldest;
+
+	if (r->rfill < window + 1)
+		return 0;
+	newest = r->ring[(r->rpos + RING_MAX - 1) % RING_MAX];
+	oldest = r->ring[(r->rpos + RING_MAX - 1 - window) % RING_MAX];
+	return (float)(newest - oldest) / 1000.0f / (float)window;
+}
+
+static void
+classify(struct flood_alarm *a, const struct flood *f, bool internal,
+    enum sip_method m, bool distributed)
+{
+	const char	*target;
+
+	(void)f;
+	if (m == SIPM_REGISTER)
+		target = distributed && !internal ? "state-exhaustion" :
+		    "cpu-exhaustion";
+	else if (m == SIPM_INVITE || m == SIPM_MESSAGE || m == SIPM_REFER ||
+	    m == SIPM_NONE)
+		target = internal ? "end-user-flood" : "cpu-exhaustion";
+	else
+		target = "cpu-exhaustion";
+	snprintf(a->cls, sizeof(a->cls), "%s,%s,%s,%s",
+	    internal ? "internal" : "external",
+	    m == SIPM_REGISTER ? "register" : "non-register",
+	    distributed ? "distributed" : "single-source", target);
+}
+
+static bool
+blockable(const struct flood *f, const struct sg_tuple *t,
+    const struct frow *r)
+{
+	/* SPEC 6: behind a gateway MAC, only a source seen answering. */
+	if (t->has_m && bind_is_gateway(f->bt, &t->m, true))
+		return (r->flags & (ROW_BOUND | ROW_ANSWERED)) != 0;
+	return true;
+}
+
+static enum flood_verdict
+fire(struct flood *f, struct frow *r, const struct sg_tuple *t,
+    enum alarm_type type, enum sip_method m, float davg, double ratio,
+    uint64_t now, struct flood_alarm *a)
+{
+	bool	 internal = (r->flags & ROW_BOUND) != 0;
+
+	memset(a, 0, sizeof(*a));
+	a->type = type;
+	a->rate = davg > 0 ? 1.0 / davg : 0;
+	a->ratio = ratio;
+	a->internal = internal;
+	a->blockable = blockable(f, t, r);
+	classify(a, f, internal, m, type == ALARM_DS2);
+	r->quiet_until = now + f->conf->blacklist_ttl;
+	r->trs = 0;
+	r->ir_run = r->ds2_run = 0;
+	if (!a->blockable)
+		r->throttle_until = now + f->conf->blacklist_ttl;
+	return FLOOD_ALARM;
+}
+
+/* Curr.C_Avg / Init.C_Avg, never below 1. */
+static double
+trend(const struct flood *f, uint64_t now)
+{
+	double	 t;
+
+	if (f->init_c_avg <= 0)
+		return 1;
+	t = curr_c_avg(f, now) / f->init_c_avg;
+	return t < 1 ? 1 : t;
+}
+
+/* Admission while DS1 holds: a token bucket at the trained rate. */
+static bool
+admit(struct flood *f, uint64_t now)
+{
+	double	 rate = f->conf->admission_factor * f->unbound_rate;
+
+	if (rate < f->conf->admission_rate)
+		rate = f->conf->admission_rate;
+	f->tokens += (double)(now - f->tokens_at) / 1e9 * rate;
+	f->tokens_at = now;
+	if (f->tokens > f->conf->admission_burst)
+		f->tokens = f->conf->admission_burst;
+	if (f->tokens >= 1) {
+		f->tokens -= 1;
+		f->admitted++;
+		return true;
+	}
+	f->refused++;
+	return false;
+}
+
+enum flood_verdict
+flood_message(struct flood *f, const struct sg_tuple *t,
+    const struct binding *b, enum sip_method m, uint64_t now,
+    struct flood_alarm *a)
+{
+	struct frow	*r;
+	float		 gap = -1, davg;
+	double		 init, ratio;
+	bool		 training, ir_ok;
+	const struct sg_conf *c = f->conf;
+
+	if (!f->started) {
+		f->started = true;
+		f->epoch = now;
+		f->train_end = now + c->training_duration;
+	}
+	training = flood_training(f, now);
+	if (!training && !f->trained)
+		flood_finish_training(f, now);
+
+	r = b != NULL ? bound_row(f, b) : device_row(f, t, true);
+	ds_count(f, now);
+	if (r->c > 0 && now >= r->ts)
+		gap = (float)((double)(now - r->ts) / 1e9);
+	r->c++;
+	r->ts = now;
+	r->ring[r->rpos] = MS(now - f->epoch);
+	r->rpos = (uint8_t)((r->rpos + 1) % RING_MAX);
+	if (r->rfill < RING_MAX)
+		r->rfill++;
+
+	if (training) {
+		f->train_msgs++;
+		if (b == NULL)
+			f->train_unbound++;
+		if (gap >= 0) {
+			r->tdist = gap;
+			r->init_sum += gap;
+			r->init_n++;
+		}
+		return FLOOD_PASS;
+	}
+
+	/* Admission while DS1 holds: unknown sources at the trained rate. */
+	if (f->ds1 && b == NULL && r->init_davg <= 0 &&
+	    !(r->flags & ROW_ANSWERED) && !admit(f, now))
+		return FLOOD_ADMISSION;
+	if (gap < 0)
+		return FLOOD_PASS;
+	r->tdist = gap;
+	init = row_init(f, r);
+
+	/*
+	 * SS: gaps below T.Dist_Avg add to Trs, which leaks with time: one
+	 * unit per ss_decay, or faster for a row trained at a high rate
+	 * (ss_rate_factor x its own rate, times the population's trend), so
+	 * a busy line in the busy hour never builds Trs, while a flood does
+	 * within ss_threshold messages.
+	 */
+	{
+		double	 leak = 1e9 / (double)c->ss_decay;
+
+		if (c->ss_rate_factor * trend(f, now) / init > leak)
+			leak = c->ss_rate_factor * trend(f, now) / init;
+		r->trs -= (float)(gap * leak);
+	}
+	if (r->trs < 0)
+		r->trs = 0;
+	if (gap < f->tdist_avg)
+		r->trs += 1;
+
+	davg = curr_davg(r, c->window);
+	r->curr_davg = davg;
+	ratio = davg > 0 ? davg / init : 1;
+
+	if (r->throttle_until > now && gap < init)
+		return FLOOD_THROTTLE;
+	if (r->quiet_until > now)
+		return FLOOD_PASS;
+
+	if (r->trs > c->ss_threshold)
+		return fire(f, r, t, ALARM_SS, m, davg > 0 ? davg : gap, ratio,
+		    now, a);
+	/*
+	 * A row sending less than flood.min_rate is never judged by a ratio:
+	 * at a few messages a minute, a call set-up shrinks the mean gap of
+	 * a window as much as a flood would.
+	 */
+	ir_ok = davg > 0 && 1.0 / davg >= c->min_rate;
+	/*
+	 * IR (eq. 2), sustained over ir.samples messages.  The ratio is
+	 * taken against the population's trend: in the busy hour every
+	 * row's gaps shrink, and a row is judged by how much faster it went
+	 * than everyone else (DS2 is the test for rows that rise together).
+	 */
+	if (ir_ok && ratio * trend(f, now) < c->ir_ratio) {
+		if (r->ir_run == 0)
+			r->ir_since = now;
+		if (r->ir_run < UINT8_MAX)
+			r->ir_run++;
+		/* Sustained: a burst ends before the window forgets it. */
+		if (r->ir_run >= c->ir_samples &&
+		    now - r->ir_since >= c->ir_hold)
+			return fire(f, r, t, ALARM_IR, m, davg, ratio, now, a);
+	} else
+		r->ir_run = 0;
+	/* DS2: while DS1 holds, rows whose gaps shrank below x. */
+	if (f->ds1 && davg > 0 && ratio < c->ds2_ratio) {
+		if (r->ds2_run < UINT8_MAX)
+			r->ds2_run++;
+		if (r->ds2_run >= c->ds2_samples)
+			return fire(f, r, t, ALARM_DS2, m, davg, ratio, now,
+			    a);
+	} else
+		r->ds2_run = 0;
+	return FLOOD_PASS;
+}
+
+/* ---- brute force and scanning --------------------------------------------------------- */
+
+void
+flood_answered(struct flood *f, const struct sg_tuple *t)
+{
+	struct frow	*r = device_row(f, t, true);
+
+	r->flags |= ROW_ANSWERED;
+}
+
+enum flood_verdict
+flood_failure(struct flood *f, const struct sg_tuple *t, bool bound,
+    int status, uint64_t now, struct flood_alarm *a)
+{
+	struct frow	*r = device_row(f, t, true);
+
+	(void)status;
+	if (bound)
+		r->flags |= ROW_BOUND;
+	if (r->bf_count == 0 || now - r->bf_start > f->conf->bf_window) {
+		r->bf_start = now;
+		r->bf_count = 0;
+	}
+	r->bf_count++;
+	if (r->bf_count < (uint32_t)f->conf->bf_failures ||
+	    r->quiet_until > now)
+		return FLOOD_PASS;
+	fire(f, r, t, ALARM_BRUTEFORCE, SIPM_REGISTER, 0, 0, now, a);
+	a->rate = r->bf_count / ((double)(now - r->bf_start) / 1e9 + 1e-3);
+	snprintf(a->detail, sizeof(a->detail), "%u failures in %.0f s",
+	    r->bf_count, (double)(now - r->bf_start) / 1e9);
+	r->bf_count = 0;
+	return FLOOD_ALARM;
+}
+
+/* Linear counting: distinct values from the zero bits of a 128-bit map. */
+static uint32_t
+distinct(const uint64_t bits[2])
+{
+	int	 zeros = 128 - __builtin_popcountll(bits[0]) -
+		    __builtin_popcountll(bits[1]);
+
+	if (zeros == 0)
+		return 1000;
+	return (uint32_t)lround(-128.0 * log((double)zeros / 128.0));
+}
+
+enum flood_verdict
+flood_register_probe(struct flood *f, const struct sg_tuple *t, bool bound,
+    uint64_t now, struct flood_alarm *a)
+{
+	struct frow	*r = device_row(f, t, true);
+	uint32_t	 bit = (uint32_t)(t->dh % 128), n;
+
+	if (bound)
+		r->flags |= ROW_BOUND;
+	if (now - r->scan_start > f->conf->bf_window ||
+	    (r->scan_bits[0] == 0 && r->scan_bits[1] == 0)) {
+		r->scan_start = now;
+		r->scan_bits[0] = r->scan_bits[1] = 0;
+	}
+	r->scan_bits[bit / 64] |= 1ULL << (bit % 64);
+	n = distinct(r->scan_bits);
+	if (n < (uint32_t)f->conf->scan_identities || r->quiet_until > now)
+		return FLOOD_PASS;
+	fire(f, r, t, ALARM_SCAN, SIPM_REGISTER, 0, 0, now, a);
+	a->rate = n / ((double)(now - r->scan_start) / 1e9 + 1e-3);
+	snprintf(a->detail, sizeof(a->detail), "%u identities in %.0f s", n,
+	    (double)(now - r->scan_start) / 1e9);
+	r->scan_bits[0] = r->scan_bits[1] = 0;
+	return FLOOD_ALARM;
+}
+
+/* ---- stats ------------------------------------------------------------------------------- */
+
+void
+flood_stats(const struct flood *f, uint64_t now, struct flood_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->training = flood_training(f, now);
+	if (st->training && f->started && f->train_end > now)
+		st->train_left = (double)(f->train_end - now) / 1e9;
+	else if (!f->started)
+		st->train_left = (double)f->conf->training_duration / 1e9;
+	st->tdist_avg = f->tdist_avg;
+	st->init_c_avg = f->init_c_avg;
+	st->curr_c_avg = curr_c_avg(f, now);
+	st->unbound_rate = f->unbound_rate;
+	st->ds1 = f->ds1;
+	st->sources_in_use = f->slru.count;
+	st->sources_capacity = f->nsrow;
+	st->sources_recycled = f->recycled;
+	st->admitted = f->admitted;
+	st->refused = f->refused;
+	st->memory = sizeof(*f) + (size_t)f->nbrow * sizeof(struct frow) +
+	    (size_t)f->nsrow * (sizeof(struct frow) + sizeof(uint64_t) +
+	    2 * sizeof(struct hlink)) + hidx_memory(&f->six, f->nsrow) +
+	    (size_t)f->capsaved * sizeof(struct saved);
+}
+
+/* ---- baseline file ------------------------------------------------------------------------ */
+
+int
+flood_save_baseline(struct flood *f, FILE *fp)
+{
+	char	 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN];
+
+	fprintf(fp, "sipguard-baseline 1\n");
+	fprintf(fp, "tdist_avg %.6f\ninit_c_avg %.6f\nunbound_rate %.6f\n",
+	    f->tdist_avg, f->init_c_avg, f->unbound_rate);
+	for (uint32_t k = 0; k < f->nbrow; k++) {
+		const struct frow	*r = &f->brow[k];
+		const struct binding	*b = bind_at(f->bt, k);
+
+		if (b == NULL || r->gen != b->gen || r->init_davg <= 0)
+			continue;
+		/* d holds no blanks (a lower-cased URI), so %s reads back. */
+		fprintf(fp, "row %s %s %.6f %s\n",
+		    sg_mac_str(&b->m, b->has_m, mac, sizeof(mac)),
+		    sg_addr_str(&b->i, ip, sizeof(ip)), r->init_davg, b->d);
+	}
+	fprintf(fp, "end\n");
+	return ferror(fp) ? -1 : 0;
+}
+
+static int
+cmp_saved(const void *a, const void *b)
+{
+	const struct saved *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+int
+flood_load_baseline(struct flood *f, FILE *fp, char *err, size_t errlen)
+{
+	char		 line[512], mac[32], ip[64], d[SG_ID_MAX + 8];
+	double		 v, davg;
+	int		 lineno = 0, ended = 0;
+	uint32_t	 cap = f->nbrow;
+
+	free(f->saved);
+	f->saved = sg_table_alloc(cap, sizeof(*f->saved));
+	f->capsaved = cap;
+	f->nsaved = 0;
+	if (f->saved == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if (lineno == 1) {
+			if (strcmp(line, "sipguard-baseline 1\n") != 0)
+				goto bad;
+			continue;
+		}
+		if (sscanf(line, "tdist_avg %lf", &v) == 1 && v > 0 &&
+		    v < 1e7)
+			f->tdist_avg = v;
+		else if (sscanf(line, "init_c_avg %lf", &v) == 1 && v >= 0 &&
+		    v < 1e9)
+			f->init_c_avg = v;
+		else if (sscanf(line, "unbound_rate %lf", &v) == 1 &&
+		    v >= 0 && v < 1e9)
+			f->unbound_rate = v;
+		else if (sscanf(line, "row %31s %63s %lf %135s", mac, ip,
+		    &davg, d) == 4) {
+			struct sg_mac	 m;
+			struct sg_addr	 i;
+			bool		 has_m = strcmp(mac, "none") != 0;
+
+			if ((has_m && sg_mac_parse(mac, &m) == -1) ||
+			    sg_addr_parse(ip, &i) == -1 || !(davg > 0) ||
+			    davg > 1e7)
+				goto bad;
+			if (!has_m)
+				memset(&m, 0, sizeof(m));
+			if (f->nsaved == cap)
+				continue;	/* more rows than bindings */
+			f->saved[f->nsaved].key = binding_key(&m, has_m, &i,
+			    hash_bytes(d, strlen(d)));
+			f->saved[f->nsaved].init_davg = (float)davg;
+			f->nsaved++;
+		} else if (strcmp(line, "end\n") == 0) {
+			ended = 1;
+			break;
+		} else
+			goto bad;
+	}
+	if (!ended || f->tdist_avg <= 0) {
+		snprintf(err, errlen, "truncated (no end line)");
+		f->nsaved = 0;
+		return -1;
+	}
+	qsort(f->saved, f->nsaved, sizeof(*f->saved), cmp_saved);
+	f->trained = true;
+	f->started = true;
+	return 0;
+bad:
+	snprintf(err, errlen, "line %d: not a baseline line", lineno);
+	f->nsaved = 0;
+	return -1;
+}
