@@ -62,6 +62,12 @@ enum dec_result	 dec_frame(enum dec_link, const uint8_t *, size_t,
 /* Decode an L4 header (after reassembly): fills proto/ports/payload. */
 enum dec_result	 dec_l4(uint8_t proto, const uint8_t *, size_t,
 		    struct dec_pkt *);
+/*
+ * Decode a reassembled datagram: `proto' is the fragments' next header,
+ * which may still be IPv6 extension headers or a tunnelled packet.
+ */
+enum dec_result	 dec_reassembled(uint8_t proto, const uint8_t *, size_t,
+		    struct dec_pkt *);
 const char	*dec_result_str(enum dec_result);
 
 /*

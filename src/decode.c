@@ -51,6 +51,8 @@ rd32(const uint8_t *p)
 
 static enum dec_result dec_ip(const uint8_t *, size_t, struct dec_pkt *,
     int);
+static enum dec_result dec_chain(uint8_t, const uint8_t *, size_t,
+    struct dec_pkt *, int, bool, bool);
 
 enum dec_result
 dec_l4(uint8_t proto, const uint8_t *p, size_t len, struct dec_pkt *pkt)
@@ -91,6 +93,89 @@ dec_l4(uint8_t proto, const uint8_t *p, size_t len, struct dec_pkt *pkt)
 	return DEC_OTHER_L4;
 }
 
+/*
+ * What follows an IP header (or a reassembled datagram): IPv6 extension
+ * headers, a tunnelled IP packet, or UDP/TCP.  `v6' allows the IPv6
+ * extension headers; `reassembled' refuses a second Fragment header.
+ */
+static enum dec_result
+dec_chain(uint8_t nh, const uint8_t *p, size_t len, struct dec_pkt *pkt,
+    int depth, bool v6, bool reassembled)
+{
+	size_t		 off = 0, elen;
+
+	for (int n = 0; n < MAX_EXTHDR; n++) {
+		switch (nh) {
+		case 0:		/* hop-by-hop */
+		case 43:	/* routing */
+		case 60:	/* destination options */
+		case 135:	/* mobility */
+		case 139:	/* HIP */
+		case 140:	/* shim6 */
+			if (!v6)
+				return DEC_OTHER_L4;
+			if (off + 2 > len)
+				return DEC_TRUNCATED;
+			elen = ((size_t)p[off + 1] + 1) * 8;
+			if (off + elen > len)
+				return DEC_TRUNCATED;
+			nh = p[off];
+			off += elen;
+			continue;
+		case 51:	/* AH */
+			if (off + 2 > len)
+				return DEC_TRUNCATED;
+			elen = ((size_t)p[off + 1] + 2) * 4;
+			if (off + elen > len)
+				return DEC_TRUNCATED;
+			nh = p[off];
+			off += elen;
+			continue;
+		case 44: {	/* fragment */
+			uint16_t	 fo;
+
+			if (!v6)
+				return DEC_OTHER_L4;
+			if (off + 8 > len)
+				return DEC_TRUNCATED;
+			fo = rd16(p + off + 2);
+			if ((fo & 0xfff9) == 0) {
+				/* Atomic fragment (RFC 6946): no reassembly. */
+				nh = p[off];
+				off += 8;
+				continue;
+			}
+			if (reassembled)
+				return DEC_MALFORMED;	/* nested fragments */
+			pkt->frag.id = rd32(p + off + 4);
+			pkt->frag.offset = (uint16_t)(fo & 0xfff8);
+			pkt->frag.more = (fo & 1) != 0;
+			pkt->frag.proto = p[off];
+			pkt->frag.data = p + off + 8;
+			pkt->frag.len = len - off - 8;
+			return DEC_FRAGMENT;
+		}
+		case 4:
+		case 41:
+			if (depth < MAX_TUNNEL)
+				return dec_ip(p + off, len - off, pkt,
+				    depth + 1);
+			return DEC_OTHER_L4;
+		default:
+			return dec_l4(nh, p + off, len - off, pkt);
+		}
+	}
+	return DEC_MALFORMED;		/* too many extension headers */
+}
+
+enum dec_result
+dec_reassembled(uint8_t proto, const uint8_t *p, size_t len,
+    struct dec_pkt *pkt)
+{
+	return dec_chain(proto, p, len, pkt, 0,
+	    pkt->src.family == SG_AF_INET6, true);
+}
+
 static enum dec_result
 dec_ipv4(const uint8_t *p, size_t len, struct dec_pkt *pkt, int depth)
 {
@@ -124,16 +209,13 @@ dec_ipv4(const uint8_t *p, size_t len, struct dec_pkt *pkt, int depth)
 		pkt->frag.len = tot - hl;
 		return DEC_FRAGMENT;
 	}
-	if ((p[9] == 4 || p[9] == 41) && depth < MAX_TUNNEL)
-		return dec_ip(p + hl, tot - hl, pkt, depth + 1);
-	return dec_l4(p[9], p + hl, tot - hl, pkt);
+	return dec_chain(p[9], p + hl, tot - hl, pkt, depth, false, false);
 }
 
 static enum dec_result
 dec_ipv6(const uint8_t *p, size_t len, struct dec_pkt *pkt, int depth)
 {
-	size_t		 plen, off, elen;
-	uint8_t		 nh;
+	size_t		 plen;
 
 	if (len < 40)
 		return DEC_TRUNCATED;
@@ -144,71 +226,12 @@ dec_ipv6(const uint8_t *p, size_t len, struct dec_pkt *pkt, int depth)
 		return DEC_MALFORMED;
 	if (40 + plen > len)
 		return DEC_TRUNCATED;
-	len = 40 + plen;
 	memset(&pkt->src, 0, sizeof(pkt->src));
 	memset(&pkt->dst, 0, sizeof(pkt->dst));
 	pkt->src.family = pkt->dst.family = SG_AF_INET6;
 	memcpy(pkt->src.a, p + 8, 16);
 	memcpy(pkt->dst.a, p + 24, 16);
-
-	nh = p[6];
-	off = 40;
-	for (int n = 0; n < MAX_EXTHDR; n++) {
-		switch (nh) {
-		case 0:		/* hop-by-hop */
-		case 43:	/* routing */
-		case 60:	/* destination options */
-		case 135:	/* mobility */
-		case 139:	/* HIP */
-		case 140:	/* shim6 */
-			if (off + 2 > len)
-				return DEC_TRUNCATED;
-			elen = ((size_t)p[off + 1] + 1) * 8;
-			if (off + elen > len)
-				return DEC_TRUNCATED;
-			nh = p[off];
-			off += elen;
-			continue;
-		case 51:	/* AH */
-			if (off + 2 > len)
-				return DEC_TRUNCATED;
-			elen = ((size_t)p[off + 1] + 2) * 4;
-			if (off + elen > len)
-				return DEC_TRUNCATED;
-			nh = p[off];
-			off += elen;
-			continue;
-		case 44: {	/* fragment */
-			uint16_t	 fo;
-
-			if (off + 8 > len)
-				return DEC_TRUNCATED;
-			fo = rd16(p + off + 2);
-			if ((fo & 0xfff9) == 0) {
-				/* Atomic fragment (RFC 6946): no reassembly. */
-				nh = p[off];
-				off += 8;
-				continue;
-			}
-			pkt->frag.id = rd32(p + off + 4);
-			pkt->frag.offset = (uint16_t)(fo & 0xfff8);
-			pkt->frag.more = (fo & 1) != 0;
-			pkt->frag.proto = p[off];
-			pkt->frag.data = p + off + 8;
-			pkt->frag.len = len - off - 8;
-			return DEC_FRAGMENT;
-		}
-		case 4:
-		case 41:
-			if (depth < MAX_TUNNEL)
-				return dec_ip(p + off, len - off, pkt,
-				    depth + 1);
-			return DEC_OTHER_L4;
-		default:
-			return dec_l4(nh, p + off, len - off, pkt);
-		}
-	}
-	return DEC_MALFORMED;		/* too many extension headers */
+	return dec_chain(p[6], p + 40, plen, pkt, depth, true, false);
 }
 
 static enum dec_result

@@ -671,7 +671,16 @@ handle_stream(struct engine *e, const struct dec_pkt *pkt, bool inbound,
 		if (len == 0)
 			break;
 		n = sipm_frame(p, len);
-		if (n <= 0) {
+		if (n < 0) {
+			/* Cannot be framed (two or a bad Content-Length): the
+			 * rest of the segment is judged as one malformed
+			 * message. */
+			if (handle_payload(e, pkt, p, len, true, inbound,
+			    now) == SG_DROP)
+				v = SG_DROP;
+			break;
+		}
+		if (n == 0) {
 			/*
 			 * Part of a message (the rest is in another segment)
 			 * or the middle of a body: there is nothing whole to
@@ -732,7 +741,8 @@ engine_packet(struct engine *e, enum dec_link link, const uint8_t *frame,
 			e->st.drop[SG_R_FRAG_DROP]++;
 			return SG_DROP;
 		case FRAG_DONE:
-			dr = dec_l4(pkt.frag.proto, data, dlen, &pkt);
+			dr = dec_reassembled(pkt.frag.proto, data, dlen,
+			    &pkt);
 			break;
 		}
 	}

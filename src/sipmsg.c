@@ -9,6 +9,7 @@
  * every field the decision depends on is checked here.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,11 +21,24 @@
 
 #define SCRATCH_MAX	(SG_PKT_MAX + 64)
 #define FIRSTLINE_MAX	8192
+#define LINE_TMP	(8192 + 256)	/* a kept header, normalised */
 
 struct sipm_parser {
 	char		 buf[SCRATCH_MAX];
-	char		 tmp[1024];
+	char		 tmp[LINE_TMP];
 };
+
+/* osip2 prints its errors to stdout unless told otherwise: never here. */
+static void
+osip_silence(const char *file, int line, osip_trace_level_t level,
+    const char *fmt, va_list ap)
+{
+	(void)file;
+	(void)line;
+	(void)level;
+	(void)fmt;
+	(void)ap;
+}
 
 struct sipm_parser *
 sipm_parser_create(void)
@@ -34,6 +48,7 @@ sipm_parser_create(void)
 	if (!inited) {
 		if (parser_init() != 0)
 			return NULL;
+		osip_trace_initialize_func(END_TRACE_LEVEL, osip_silence);
 		inited = 1;
 	}
 	return calloc(1, sizeof(struct sipm_parser));
@@ -231,7 +246,17 @@ struct scan {
 	long long	 clen;		/* -1 absent, -2 malformed */
 	int		 nclen;
 	bool		 terminated;	/* blank line seen */
+	const char	*bad;		/* why the headers are unusable */
 };
+
+/*
+ * Bounds on what reaches osip2.  Its parameter lists are quadratic
+ * (30,000 ";x" in one To cost ~0.9 s): no legitimate message comes near
+ * these, and a message beyond them is malformed, not parsed.
+ */
+#define LINE_MAX_KEPT	8192	/* one kept header, folded lines included */
+#define PARAMS_MAX	512	/* ';' over all kept headers */
+#define CONTACTS_MAX	64	/* ',' over all Contact headers */
 
 /* Parse a Content-Length value: digits with optional surrounding LWS. */
 static long long
@@ -254,17 +279,50 @@ parse_clen(const uint8_t *v, size_t n)
 }
 
 /*
- * Copy the start line and the headers we read into `out' (NULL: only
- * scan), NULs replaced
- * (osip2 works on C strings: a NUL would silently cut a value short).
- * Returns the length copied, or -1 when the message does not fit.
+ * An identity header's URI escapes must be well formed: osip2 stops at
+ * a bad one (and at %00) and would hand two different users the same
+ * name.
+ */
+static bool
+escapes_ok(const uint8_t *v, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (v[k] != '%')
+			continue;
+		if (k + 2 >= n || !isxdigit(v[k + 1]) || !isxdigit(v[k + 2]) ||
+		    (v[k + 1] == '0' && v[k + 2] == '0'))
+			return false;
+		k += 2;
+	}
+	return true;
+}
+
+static size_t
+count_byte(const uint8_t *p, size_t n, uint8_t c)
+{
+	size_t	 x = 0;
+
+	for (const uint8_t *q = p; (q = memchr(q, c, n - (size_t)(q - p))) !=
+	    NULL; q++)
+		x++;
+	return x;
+}
+
+/*
+ * Copy the start line and the headers the decision reads into `out'
+ * (NULL: only scan), with NULs replaced (osip2 works on C strings: a NUL
+ * would silently cut a value short).  Only the first Via header goes
+ * through: the top Via is all the decision reads.  Returns the length
+ * copied, or -1 (sc->bad says why).
  */
 static long
 filter_headers(const uint8_t *p, size_t len, char *out, size_t outsz,
     struct scan *sc)
 {
-	size_t		 pos = 0, o = 0, eol;
-	bool		 keep = true, first = true;
+	size_t		 pos = 0, o = 0, eol, kept_len = 0;
+	size_t		 params = 0, contacts = 0;
+	bool		 keep = true, first = true, seen_via = false;
+	enum hdr	 cur = H_OTHER;
 
 	memset(sc, 0, sizeof(*sc));
 	sc->clen = -1;
@@ -272,13 +330,10 @@ filter_headers(const uint8_t *p, size_t len, char *out, size_t outsz,
 	while (pos < len && (p[pos] == '\r' || p[pos] == '\n'))
 		pos++;
 	while (pos < len) {
-		size_t	 start = pos, linelen;
+		size_t		 start = pos, linelen;
+		const uint8_t	*nl = memchr(p + pos, '\n', len - pos);
 
-		{
-			const uint8_t *nl = memchr(p + pos, '\n', len - pos);
-
-			eol = nl != NULL ? (size_t)(nl - p) : len;
-		}
+		eol = nl != NULL ? (size_t)(nl - p) : len;
 		linelen = eol - start;
 		if (linelen > 0 && p[start + linelen - 1] == '\r')
 			linelen--;
@@ -288,31 +343,62 @@ filter_headers(const uint8_t *p, size_t len, char *out, size_t outsz,
 			break;
 		}
 		if (!first && (p[start] == ' ' || p[start] == '\t')) {
-			/* continuation of the previous header */
+			/* A folded line continues the previous header. */
+			if (cur == H_CLEN && sc->bad == NULL)
+				sc->bad = "folded Content-Length";
+			kept_len += linelen;
 		} else if (!first) {
 			const uint8_t	*colon = memchr(p + start, ':', linelen);
-			size_t		 nl;
-			enum hdr	 h;
+			size_t		 namelen;
 
-			if (colon == NULL)
-				return -1;
-			nl = (size_t)(colon - (p + start));
-			while (nl > 0 && (p[start + nl - 1] == ' ' ||
-			    p[start + nl - 1] == '\t'))
-				nl--;
-			h = header_id((const char *)p + start, nl);
-			if (h == H_CLEN) {
+			if (colon == NULL) {
+				/* Scanning (framing) goes on to the end. */
+				if (sc->bad == NULL)
+					sc->bad = "header without a colon";
+				if (out != NULL)
+					return -1;
+				continue;
+			}
+			namelen = (size_t)(colon - (p + start));
+			while (namelen > 0 && (p[start + namelen - 1] == ' ' ||
+			    p[start + namelen - 1] == '\t'))
+				namelen--;
+			cur = header_id((const char *)p + start, namelen);
+			if (cur == H_CLEN) {
 				sc->nclen++;
 				sc->clen = parse_clen(colon + 1, (size_t)(p +
 				    start + linelen - colon - 1));
 			}
-			keep = h != H_OTHER && h != H_CLEN;
+			keep = cur != H_OTHER && cur != H_CLEN &&
+			    !(cur == H_VIA && seen_via);
+			if (cur == H_VIA)
+				seen_via = true;
+			kept_len = linelen;
 		}
+		if (first || !keep)
+			goto copy;
+		/* The bounds on what osip2 gets. */
+		params += count_byte(p + start, linelen, ';');
+		if (cur == H_CONTACT)
+			contacts += count_byte(p + start, linelen, ',');
+		if (kept_len > LINE_MAX_KEPT || params > PARAMS_MAX ||
+		    contacts > CONTACTS_MAX) {
+			sc->bad = "headers too large";
+			return -1;
+		}
+		if ((cur == H_FROM || cur == H_TO || cur == H_CONTACT) &&
+		    !escapes_ok(p + start, linelen)) {
+			sc->bad = "bad %-escape in a URI";
+			return -1;
+		}
+copy:
 		if (out != NULL && (first || keep)) {
 			char	*z, *zend;
 
-			if (o + linelen + 2 >= outsz)
+			if (o + linelen + 2 >= outsz) {
+				sc->bad = "headers too large";
 				return -1;
+			}
 			memcpy(out + o, p + start, linelen);
 			zend = out + o + linelen;
 			for (z = out + o; (z = memchr(z, '\0',
@@ -328,8 +414,10 @@ filter_headers(const uint8_t *p, size_t len, char *out, size_t outsz,
 	sc->body_off = pos;
 	if (out == NULL)
 		return 0;
-	if (o + 3 > outsz)
+	if (o + 3 > outsz) {
+		sc->bad = "headers too large";
 		return -1;
+	}
 	out[o++] = '\r';
 	out[o++] = '\n';
 	out[o] = '\0';
@@ -405,7 +493,7 @@ hexv(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = tolower(c);
+	c = tolower((unsigned char)c);
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
@@ -452,8 +540,9 @@ uri_identity(const osip_uri_t *u, char *out, size_t osz, uint64_t *h,
 	} else {
 		if (u->host == NULL || u->host[0] == '\0')
 			return -1;
+		/* osip2 has already decoded %XX in a sip/sips user part. */
 		if (u->username != NULL && u->username[0] != '\0') {
-			append_norm(tmp, tsz, &o, u->username, true, true);
+			append_norm(tmp, tsz, &o, u->username, false, true);
 			append_norm(tmp, tsz, &o, "@", false, true);
 		}
 		append_norm(tmp, tsz, &o, u->host, false, true);
@@ -515,6 +604,7 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 	const char		*cs;
 	char			*end;
 	unsigned long long	 seq;
+	osip_list_iterator_t	 it;
 
 	if (MSG_IS_REQUEST(msg)) {
 		m->request = true;
@@ -530,6 +620,17 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 		    strcasecmp(msg->sip_version, "SIP/2.0") != 0)
 			return "version";
 	} else {
+		/*
+		 * osip2 reads the code with sscanf("%d"): 4294967496 wraps to
+		 * 200.  The start line in our copy must hold three digits.
+		 */
+		const char	*sp1 = strchr(sp->buf, ' ');
+
+		if (sp1 == NULL || !isdigit((unsigned char)sp1[1]) ||
+		    !isdigit((unsigned char)sp1[2]) ||
+		    !isdigit((unsigned char)sp1[3]) ||
+		    (sp1[4] != ' ' && sp1[4] != '\r' && sp1[4] != '\n'))
+			return "status code";
 		if (msg->status_code < 100 || msg->status_code > 699)
 			return "status code";
 		if (msg->sip_version == NULL ||
@@ -588,12 +689,13 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 	if (m->ncontacts < 0)
 		m->ncontacts = 0;
 	m->contact_expires = -1;
-	for (int k = 0; k < m->ncontacts; k++) {
-		ct = osip_list_get(&msg->contacts, k);
-		if (ct == NULL)
-			continue;
+	for (ct = osip_list_get_first(&msg->contacts, &it); ct != NULL;
+	    ct = osip_list_get_next(&it)) {
 		if (ct->displayname != NULL && strcmp(ct->displayname,
 		    "*") == 0 && ct->url == NULL) {
+			/* RFC 3261 10.2.2: "*" stands alone. */
+			if (m->ncontacts > 1)
+				return "Contact";
 			m->contact_star = true;
 			continue;
 		}
@@ -635,7 +737,6 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 			au = pa;
 	}
 	if (au != NULL) {
-		char	 nonce[SG_NONCE_MAX * 2], resp[128];
 		const char *u;
 
 		m->has_auth = true;
@@ -644,11 +745,11 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 			copy_trunc(m->impi, sizeof(m->impi), u);
 			m->impi_h = hash_bytes(u, strlen(u)) | 1;
 		}
+		/* The whole nonce and response, however long. */
 		if (au->nonce != NULL && au->response != NULL) {
-			unquote(au->nonce, nonce, sizeof(nonce));
-			unquote(au->response, resp, sizeof(resp));
-			snprintf(tmp, tsz, "%s\n%s", nonce, resp);
-			m->auth_h = hash_bytes(tmp, strlen(tmp)) | 1;
+			m->auth_h = hash_mix(hash_bytes(au->nonce,
+			    strlen(au->nonce)), hash_bytes(au->response,
+			    strlen(au->response))) | 1;
 			m->auth_has_response = true;
 		}
 	}
@@ -683,8 +784,8 @@ sipm_parse(struct sipm_parser *sp, const uint8_t *p, size_t len, bool stream,
 		return SIPM_K_NOT_SIP;
 
 	n = filter_headers(p, len, sp->buf, sizeof(sp->buf), &sc);
-	if (n < 0) {
-		m->why = "header syntax";
+	if (n < 0 || sc.bad != NULL) {
+		m->why = sc.bad != NULL ? sc.bad : "header syntax";
 		return SIPM_K_MALFORMED;
 	}
 	body = len - sc.body_off;
@@ -731,7 +832,12 @@ sipm_frame(const uint8_t *p, size_t len)
 
 	n = filter_headers(p, len, NULL, 0, &sc);
 	if (n < 0)
-		return len >= SG_PKT_MAX ? -1 : 0;
+		return -1;
+	/*
+	 * A bad header line does not stop framing: the message is whole
+	 * (the proxy will frame it by Content-Length), and sipm_parse()
+	 * will call it malformed.
+	 */
 	if (!sc.terminated)
 		return len >= SG_PKT_MAX ? -1 : 0;
 	if (sc.nclen > 1 || sc.clen == -2)
