@@ -110,3 +110,4 @@ help: ## this list
 	    awk -F':.*## ' '{ printf "  %-10s %s\n", $$1, $$2 }'
 
 -include $(DEPS)
+.SECONDARY:

@@ -91,7 +91,22 @@ int		 engine_baseline_load(struct engine *, const char *path,
 int		 engine_baseline_save(struct engine *, const char *path,
 		    uint64_t now, char *err, size_t errlen);
 
+/* Occupancy of every fixed-size table (they never grow). */
+struct engine_tables {
+	uint32_t	 bindings, bindings_cap;
+	uint32_t	 pending, pending_cap;
+	uint32_t	 sources, sources_cap;
+	uint32_t	 blacklist, blacklist_cap;
+	uint32_t	 nonces, nonces_cap;
+	uint32_t	 frags, frags_cap;
+	uint64_t	 pending_evicted, sources_recycled, blacklist_evicted;
+	uint64_t	 nonces_evicted, bindings_refused;
+	size_t		 memory;		/* bytes, all tables */
+};
+
 void		 engine_stats(const struct engine *, struct engine_stats *);
+void		 engine_tables(const struct engine *, uint64_t now,
+		    struct engine_tables *);
 struct bind_table *engine_bindings(struct engine *);
 struct enforcer	*engine_enforcer(struct engine *);
 struct pending_table *engine_pending(struct engine *);

@@ -617,6 +617,11 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 		return BIND_REFRESHED;
 	}
 	if ((s = dlist_pop_head(&bt->free)) == HNIL) {
+		/* Expired rows the sweep has not reached yet are free. */
+		bind_expire(bt, now, bt->cap);
+		s = dlist_pop_head(&bt->free);
+	}
+	if (s == HNIL) {
 		bt->st.full++;
 		*out = NULL;
 		return BIND_FULL;

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <ctype.h>
 
 #include <libconfig.h>
 
@@ -114,7 +116,7 @@ static const struct key schema[] = {
 	{ "flood.bruteforce_failures", K_INT, O(bf_failures), 2, 100000, NULL,
 	    0 },
 	{ "flood.bruteforce_window", K_SECS, O(bf_window), 1, 86400, NULL, 0 },
-	{ "flood.scan_identities", K_INT, O(scan_identities), 2, 100, NULL,
+	{ "flood.scan_identities", K_INT, O(scan_identities), 2, 100000, NULL,
 	    0 },
 };
 
@@ -228,6 +230,93 @@ err_add(struct conf_errors *e, const config_setting_t *s, const char *file,
 	e->buf[e->len] = '\0';
 }
 
+/* ---- integers libconfig 1.5 would wrap --------------------------------- */
+
+/*
+ * libconfig 1.5 reads an integer literal without an L suffix with atoi():
+ * 4294967396 becomes 100.  Find such literals (outside strings and
+ * comments) and remember their lines, so the key on that line can be
+ * refused instead of silently taking a small value.
+ */
+#define WIDE_MAX	64
+
+struct wide {
+	int		 line[WIDE_MAX];
+	int		 n;
+};
+
+static bool
+wide_literal(const char *p, const char **endp)
+{
+	unsigned long long	 v;
+	char			*end;
+	int			 base = 10;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		base = 16;
+	errno = 0;
+	v = strtoull(p, &end, base);
+	*endp = end;
+	/* A float (1.5, 2e9) or a 64-bit literal (L) is read correctly. */
+	if (*end == '.' || *end == 'e' || *end == 'E' || *end == 'L')
+		return false;
+	return errno == ERANGE || v > 2147483647ULL;
+}
+
+static void
+wide_scan(const char *text, struct wide *w)
+{
+	const char	*p = text;
+	int		 line = 1;
+
+	w->n = 0;
+	while (*p != '\0') {
+		if (*p == '\n') {
+			line++;
+			p++;
+		} else if (*p == '"') {
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				else if (*p == '\n')
+					line++;
+			}
+			if (*p == '"')
+				p++;
+		} else if (*p == '#' || (*p == '/' && p[1] == '/')) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+		} else if (*p == '/' && p[1] == '*') {
+			for (p += 2; *p != '\0' && !(*p == '*' && p[1] == '/');
+			    p++)
+				if (*p == '\n')
+					line++;
+			if (*p != '\0')
+				p += 2;
+		} else if (isdigit((unsigned char)*p) && (p == text ||
+		    !(isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
+		    p[-1] == '.'))) {
+			const char	*end;
+
+			if (wide_literal(p, &end) && w->n < WIDE_MAX)
+				w->line[w->n++] = line;
+			p = end > p ? end : p + 1;
+		} else
+			p++;
+	}
+}
+
+static bool
+wide_at(const struct wide *w, int line)
+{
+	for (int k = 0; k < w->n; k++)
+		if (w->line[k] == line)
+			return true;
+	return false;
+}
+
+static const struct wide *wide_current;
+
 /* ---- walking the file ------------------------------------------------- */
 
 static const struct key *
@@ -306,8 +395,9 @@ load_strings(const config_setting_t *s, const char *file, const char *path,
 		const char		*v = config_setting_get_string(el);
 
 		if (v == NULL) {
-			err_add(e, el, file, path, "entry %d: %s, not a %s",
-			    k + 1, type_name(config_setting_type(el)), what);
+			err_add(e, el, file, path, "entry %d: %s, not a string "
+			    "(%s)", k + 1, type_name(config_setting_type(el)),
+			    what);
 			continue;
 		}
 		if (parse(v, (char *)out + (size_t)*n * elemsz) == -1) {
@@ -360,6 +450,12 @@ load_key(const struct key *k, const config_setting_t *s, const char *file,
 			err_add(e, s, file, k->path, "must be %s, not %s",
 			    k->type == K_INT ? "an integer" : "a number",
 			    type_name(t));
+			return;
+		}
+		if (t == CONFIG_TYPE_INT && wide_current != NULL &&
+		    wide_at(wide_current, (int)config_setting_source_line(s))) {
+			err_add(e, s, file, k->path, "integer too large (write "
+			    "it with an L suffix if you mean it)");
 			return;
 		}
 		v = number(s);
@@ -539,6 +635,16 @@ apply_set(config_t *cfg, const char *set, struct conf_errors *e)
 		err_add(e, NULL, "--set", key, "unknown key");
 		return;
 	}
+	{
+		struct wide	 w;
+
+		wide_scan(eq + 1, &w);
+		if (w.n > 0) {
+			err_add(e, NULL, "--set", key, "integer too large "
+			    "(write it with an L suffix if you mean it)");
+			return;
+		}
+	}
 	snprintf(text, sizeof(text), "v = %s;", eq + 1);
 	config_init(&tmp);
 	if (config_read_string(&tmp, text) == CONFIG_FALSE) {
@@ -580,12 +686,16 @@ conf_load(const char *path, const char *const *sets, int nsets,
 {
 	config_t	 cfg;
 	int		 rc = 0;
+	struct wide	 wide = { .n = 0 };
 
 	memset(e, 0, sizeof(*e));
 	conf_defaults(c);
 	config_init(&cfg);
 	if (path != NULL) {
-		FILE	*fp = fopen(path, "r");
+		FILE		*fp = fopen(path, "r");
+		struct stat	 sb;
+		char		*text;
+		long		 size;
 
 		if (fp == NULL) {
 			err_add(e, NULL, path, "file", "cannot open: %s",
@@ -593,7 +703,23 @@ conf_load(const char *path, const char *const *sets, int nsets,
 			config_destroy(&cfg);
 			return -1;
 		}
-		/* config_read() keeps the file name for source lines. */
+		if (fstat(fileno(fp), &sb) == 0 && !S_ISREG(sb.st_mode)) {
+			err_add(e, NULL, path, "file", "not a regular file");
+			fclose(fp);
+			config_destroy(&cfg);
+			return -1;
+		}
+		/* Integer literals libconfig would wrap (see wide_scan). */
+		if (fseek(fp, 0, SEEK_END) == 0 && (size = ftell(fp)) >= 0 &&
+		    size < (1 << 24) && fseek(fp, 0, SEEK_SET) == 0 &&
+		    (text = malloc((size_t)size + 1)) != NULL) {
+			size_t	 got = fread(text, 1, (size_t)size, fp);
+
+			text[got] = '\0';
+			wide_scan(text, &wide);
+			free(text);
+		}
+		/* config_read_file() keeps the file name for source lines. */
 		fclose(fp);
 		if (config_read_file(&cfg, path) == CONFIG_FALSE) {
 			int	 n;
@@ -610,7 +736,15 @@ conf_load(const char *path, const char *const *sets, int nsets,
 	}
 	for (int k = 0; k < nsets; k++)
 		apply_set(&cfg, sets[k], e);
+	wide_current = &wide;
 	walk(config_root_setting(&cfg), "", path ? path : "-", c, e);
+	wide_current = NULL;
+	/* The Bloom filter's cells are counted in 32 bits. */
+	if ((uint64_t)c->tab_bindings * (uint64_t)c->bloom_cells > UINT32_MAX)
+		err_add(e, config_lookup(&cfg, "tables.bindings"),
+		    path ? path : "-", "tables.bindings", "%d bindings x %d "
+		    "bloom.cells_per_binding exceeds 2^32 cells",
+		    c->tab_bindings, c->bloom_cells);
 	/* A PBX registering its lines must not look like a scan. */
 	if (c->scan_identities <= c->identities_per_device) {
 		config_setting_t *s = config_lookup(&cfg,
@@ -660,71 +794,129 @@ conf_is_gateway_mac(const struct sg_conf *c, const struct sg_mac *m)
 
 /* ---- dump -------------------------------------------------------------- */
 
-void
-conf_dump(const struct sg_conf *c, FILE *fp)
+/* A libconfig string literal. */
+static void
+dump_str(FILE *fp, const char *v)
+{
+	fputc('"', fp);
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', fp);
+		fputc(*v, fp);
+	}
+	fputc('"', fp);
+}
+
+/* A float that reads back exactly, and always as a float. */
+static void
+dump_float(FILE *fp, double v)
+{
+	char	 buf[64];
+
+	snprintf(buf, sizeof(buf), "%.17g", v);
+	if (strpbrk(buf, ".eEn") == NULL)
+		strcat(buf, ".0");
+	fputs(buf, fp);
+}
+
+static void
+dump_value(FILE *fp, const struct sg_conf *c, const struct key *key)
 {
 	const char	*base = (const char *)c;
 	char		 buf[SG_ADDRSTRLEN];
 
-	for (size_t k = 0; k < nitems(schema); k++) {
-		const struct key *key = &schema[k];
+	switch (key->type) {
+	case K_GROUP:
+		break;
+	case K_INT:
+		fprintf(fp, "%d", *(const int *)(base + key->off));
+		break;
+	case K_BOOL:
+		fputs(*(const bool *)(base + key->off) ? "true" : "false", fp);
+		break;
+	case K_ENUM:
+		dump_str(fp, key->choices[*(const int *)(base + key->off)]);
+		break;
+	case K_SECS: {
+		uint64_t ns = *(const uint64_t *)(base + key->off);
 
-		switch (key->type) {
-		case K_GROUP:
-			continue;
-		case K_INT:
-			fprintf(fp, "%s = %d;\n", key->path,
-			    *(const int *)(base + key->off));
-			break;
-		case K_BOOL:
-			fprintf(fp, "%s = %s;\n", key->path,
-			    *(const bool *)(base + key->off) ? "true" :
-			    "false");
-			break;
-		case K_ENUM:
-			fprintf(fp, "%s = \"%s\";\n", key->path,
-			    key->choices[*(const int *)(base + key->off)]);
-			break;
-		case K_SECS:
-			fprintf(fp, "%s = %g;\n", key->path,
-			    (double)*(const uint64_t *)(base + key->off) /
-			    (double)NS_PER_SEC);
-			break;
-		case K_FLOAT:
-			fprintf(fp, "%s = %g;\n", key->path,
-			    *(const double *)(base + key->off));
-			break;
-		case K_STR:
-			fprintf(fp, "%s = \"%s\";\n", key->path, base +
-			    key->off);
-			break;
-		case K_ADDRS:
-			fprintf(fp, "%s = [", key->path);
-			for (int i = 0; i < c->nproxy; i++)
-				fprintf(fp, "%s\"%s\"", i ? ", " : " ",
-				    sg_addr_str(&c->proxy[i], buf,
-				    sizeof(buf)));
-			fprintf(fp, " ];\n");
-			break;
-		case K_CIDRS:
-			fprintf(fp, "%s = [", key->path);
-			for (int i = 0; i < c->nwhitelist; i++)
-				fprintf(fp, "%s\"%s/%u\"", i ? ", " : " ",
-				    sg_addr_str(&c->whitelist[i].net, buf,
-				    sizeof(buf)), c->whitelist[i].len);
-			fprintf(fp, " ];\n");
-			break;
-		case K_MACS:
-			fprintf(fp, "%s = [", key->path);
-			for (int i = 0; i < c->ngateway_macs; i++) {
-				char	 mb[SG_MACSTRLEN];
-
-				fprintf(fp, "%s\"%s\"", i ? ", " : " ",
-				    sg_mac_str(&c->gateway_macs[i], true, mb,
-				    sizeof(mb)));
-			}
-			fprintf(fp, " ];\n");
-			break;
+		if (ns % NS_PER_SEC == 0)
+			fprintf(fp, "%llu", (unsigned long long)(ns /
+			    NS_PER_SEC));
+		else
+			fprintf(fp, "%llu.%09llu", (unsigned long long)(ns /
+			    NS_PER_SEC), (unsigned long long)(ns % NS_PER_SEC));
+		break;
+	}
+	case K_FLOAT:
+		dump_float(fp, *(const double *)(base + key->off));
+		break;
+	case K_STR:
+		dump_str(fp, base + key->off);
+		break;
+	case K_ADDRS:
+		fputs("[", fp);
+		for (int i = 0; i < c->nproxy; i++) {
+			fputs(i ? ", " : " ", fp);
+			dump_str(fp, sg_addr_str(&c->proxy[i], buf,
+			    sizeof(buf)));
 		}
+		fputs(" ]", fp);
+		break;
+	case K_CIDRS:
+		fputs("[", fp);
+		for (int i = 0; i < c->nwhitelist; i++)
+			fprintf(fp, "%s\"%s/%u\"", i ? ", " : " ",
+			    sg_addr_str(&c->whitelist[i].net, buf, sizeof(buf)),
+			    c->whitelist[i].len);
+		fputs(" ]", fp);
+		break;
+	case K_MACS:
+		fputs("[", fp);
+		for (int i = 0; i < c->ngateway_macs; i++) {
+			char	 mb[SG_MACSTRLEN];
+
+			fprintf(fp, "%s\"%s\"", i ? ", " : " ",
+			    sg_mac_str(&c->gateway_macs[i], true, mb,
+			    sizeof(mb)));
+		}
+		fputs(" ]", fp);
+		break;
+	}
+}
+
+/*
+ * Every key with its value, in libconfig syntax that conf_load() reads
+ * back to the same configuration (sipguard -T).
+ */
+void
+conf_dump(const struct sg_conf *c, FILE *fp)
+{
+	/* Top-level keys first, then each group with its members. */
+	for (size_t k = 0; k < nitems(schema); k++) {
+		if (schema[k].type == K_GROUP ||
+		    strchr(schema[k].path, '.') != NULL)
+			continue;
+		fprintf(fp, "%s = ", schema[k].path);
+		dump_value(fp, c, &schema[k]);
+		fputs(";\n", fp);
+	}
+	for (size_t g = 0; g < nitems(schema); g++) {
+		size_t	 plen;
+
+		if (schema[g].type != K_GROUP)
+			continue;
+		plen = strlen(schema[g].path);
+		fprintf(fp, "%s:\n{\n", schema[g].path);
+		for (size_t k = 0; k < nitems(schema); k++) {
+			if (schema[k].type == K_GROUP ||
+			    strncmp(schema[k].path, schema[g].path, plen) != 0 ||
+			    schema[k].path[plen] != '.')
+				continue;
+			fprintf(fp, "\t%s = ", schema[k].path + plen + 1);
+			dump_value(fp, c, &schema[k]);
+			fputs(";\n", fp);
+		}
+		fputs("};\n", fp);
 	}
 }

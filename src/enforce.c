@@ -93,6 +93,47 @@ enf_key_mip(struct bl_key *k, const struct sg_tuple *t)
 	k->port = t->sport;
 }
 
+static void
+drop_entry(struct enforcer *e, uint32_t s)
+{
+	const struct bl_entry	*b = &e->row[s];
+
+	e->nkind[b->key.kind]--;
+	if (e->offload != NULL && b->key.kind != BL_K)
+		e->offload(e->offload_arg, b, false);
+	ftab_del(&e->ft, s);
+}
+
+/*
+ * Keep the order list sorted by expiry, so expiry and eviction both take
+ * from its head: insert scanning back from the tail (O(1) when every
+ * entry has the same TTL, as is usual).
+ */
+static void
+place(struct enforcer *e, uint32_t s)
+{
+	struct dlist	*d = &e->ft.order;
+	uint32_t	 at;
+
+	dlist_del(d, s);
+	at = d->tail;
+	while (at != HNIL && e->ft.expires[at] > e->ft.expires[s])
+		at = d->link[at].prev;
+	if (at == d->tail) {
+		dlist_push_tail(d, s);
+		return;
+	}
+	/* Insert after `at' (or at the head when at == HNIL). */
+	d->link[s].prev = at;
+	d->link[s].next = at == HNIL ? d->head : d->link[at].next;
+	if (at == HNIL)
+		d->head = s;
+	else
+		d->link[at].next = s;
+	d->link[d->link[s].next].prev = s;
+	d->count++;
+}
+
 static uint32_t
 find(struct enforcer *e, const struct bl_key *k, uint64_t now)
 {
@@ -105,8 +146,7 @@ find(struct enforcer *e, const struct bl_key *k, uint64_t now)
 		    memcmp(&e->row[s].key, k, sizeof(*k)) != 0)
 			continue;
 		if (e->ft.expires[s] <= now) {
-			e->nkind[e->row[s].key.kind]--;
-			ftab_del(&e->ft, s);
+			drop_entry(e, s);
 			e->st.expired++;
 			return HNIL;
 		}
@@ -163,17 +203,6 @@ enf_check_k(struct enforcer *e, const struct sg_tuple *t, uint64_t now)
 	return false;
 }
 
-static void
-drop_entry(struct enforcer *e, uint32_t s)
-{
-	const struct bl_entry	*b = &e->row[s];
-
-	e->nkind[b->key.kind]--;
-	if (e->offload != NULL && b->key.kind != BL_K)
-		e->offload(e->offload_arg, b, false);
-	ftab_del(&e->ft, s);
-}
-
 enum alarm_action
 enf_add(struct enforcer *e, const struct bl_key *k, const char *why,
     const char *d, uint64_t ttl, uint64_t now)
@@ -192,17 +221,20 @@ enf_add(struct enforcer *e, const struct bl_key *k, const char *why,
 	if ((s = find(e, k, now)) != HNIL) {
 		e->ft.expires[s] = now + ttl;
 		e->row[s].expires = now + ttl;
+		place(e, s);
 		e->st.refreshed++;
 		if (e->offload != NULL && k->kind != BL_K)
 			e->offload(e->offload_arg, &e->row[s], true);
 		return ACT_BLOCK;
 	}
 	if (ftab_count(&e->ft) == e->ft.cap) {
-		/* Full: recycle the oldest, telling the kernel first. */
+		/* Full: recycle the one closest to expiry, telling the
+		 * kernel first. */
 		drop_entry(e, e->ft.order.head);
 		e->st.evicted++;
 	}
 	s = ftab_insert(&e->ft, h, now + ttl, &evicted);
+	place(e, s);
 	b = &e->row[s];
 	memset(b, 0, sizeof(*b));
 	b->key = *k;
@@ -243,7 +275,7 @@ enf_forgive(struct enforcer *e, const struct sg_tuple *t)
 void
 enf_expire(struct enforcer *e, uint64_t now)
 {
-	/* Mostly one TTL, so expired entries gather at the old end. */
+	/* Sorted by expiry: the expired entries are at the head. */
 	for (int n = 0; n < 64 && e->ft.order.head != HNIL; n++) {
 		uint32_t	 s = e->ft.order.head;
 

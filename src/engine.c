@@ -146,6 +146,43 @@ engine_stats(const struct engine *e, struct engine_stats *st)
 	*st = e->st;
 }
 
+void
+engine_tables(const struct engine *e, uint64_t now, struct engine_tables *t)
+{
+	struct bind_stats	 bs;
+	struct pending_stats	 ps;
+	struct flood_stats	 fs;
+	struct enf_stats	 es;
+	struct spoof_stats	 ss;
+	struct frag_stats	 gs;
+
+	bind_stats(e->bt, &bs);
+	pending_stats(e->pt, &ps);
+	flood_stats(e->flood, now, &fs);
+	enf_stats(e->enf, &es);
+	spoof_stats(e->spoof, &ss);
+	frag_stats(e->frag, &gs);
+	memset(t, 0, sizeof(*t));
+	t->bindings = bs.live;
+	t->bindings_cap = bs.capacity;
+	t->bindings_refused = bs.full;
+	t->pending = ps.in_use;
+	t->pending_cap = ps.capacity;
+	t->pending_evicted = ps.evicted;
+	t->sources = fs.sources_in_use;
+	t->sources_cap = fs.sources_capacity;
+	t->sources_recycled = fs.sources_recycled;
+	t->blacklist = es.entries;
+	t->blacklist_cap = es.capacity;
+	t->blacklist_evicted = es.evicted;
+	t->nonces = ss.nonces;
+	t->nonces_cap = ss.capacity;
+	t->nonces_evicted = ss.evicted;
+	t->frags = gs.in_use;
+	t->frags_cap = gs.capacity;
+	t->memory = bs.memory + fs.memory;
+}
+
 struct bind_table *
 engine_bindings(struct engine *e)
 {

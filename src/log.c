@@ -41,6 +41,11 @@ log_set_syslog(int on)
 	log_syslog = on;
 }
 
+static void	vlog(int, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+static void	vlog_errno(int, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 vlog(int pri, const char *fmt, va_list ap)
 {

@@ -70,6 +70,18 @@ print_summary(const char *path, const struct engine *e,
 		    (unsigned long long)st.decode[DEC_TRUNCATED],
 		    (unsigned long long)st.decode[DEC_MALFORMED],
 		    (unsigned long long)st.frag_bad);
+	{
+		struct engine_tables	 t;
+
+		engine_tables(e, sum->last_time, &t);
+		fprintf(stderr, "sipguard: tables: bindings %u/%u, pending "
+		    "%u/%u (%llu recycled), sources %u/%u (%llu recycled), "
+		    "blacklist %u/%u, nonces %u/%u\n", t.bindings,
+		    t.bindings_cap, t.pending, t.pending_cap,
+		    (unsigned long long)t.pending_evicted, t.sources,
+		    t.sources_cap, (unsigned long long)t.sources_recycled,
+		    t.blacklist, t.blacklist_cap, t.nonces, t.nonces_cap);
+	}
 	if (proxy_note != NULL)
 		fprintf(stderr, "sipguard: %s\n", proxy_note);
 	if (sum->truncated[0] != '\0')

@@ -25,6 +25,9 @@ pg_mac(uint8_t mac[6], unsigned n)
 	mac[5] = (uint8_t)n;
 }
 
+static size_t	add(char *, size_t, size_t, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+
 static size_t
 add(char *buf, size_t sz, size_t o, const char *fmt, ...)
 {

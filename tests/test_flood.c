@@ -35,7 +35,8 @@ struct score {
 	uint64_t	 attack_after, attack_after_dropped;
 	uint64_t	 after_ds1, after_ds1_dropped;
 	double		 first_alarm;		/* naming the attacker; -1 */
-	const char	*first_type;
+	char		 first_type[16];
+	unsigned long	 sources, sources_cap, pending, pending_cap;
 	double		 first_ds1;		/* -1: none */
 	int		 alarms[16];
 	int		 legit_alarmed;		/* UEs wrongly named */
@@ -82,12 +83,13 @@ replay(const char *pcap, const struct fg_result *res, const char *const *sets,
 	int		 argc = 0, fds[2];
 	pid_t		 pid;
 	FILE		*fp;
-	char		 line[4096], v[64];
+	char		 line[4096], v[64], errpath[600];
 	struct rusage	 ru;
 	bool		*named = calloc(NUE, sizeof(bool));
 
 	memset(sc, 0, sizeof(*sc));
 	sc->first_alarm = sc->first_ds1 = -1;
+	snprintf(errpath, sizeof(errpath), "%s.err", pcap);
 	argv[argc++] = sipguard;
 	argv[argc++] = "-r";
 	argv[argc++] = pcap;
@@ -112,10 +114,11 @@ replay(const char *pcap, const struct fg_result *res, const char *const *sets,
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0) {
-		int	 null = open("/dev/null", O_WRONLY);
+		int	 errfd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC,
+			    0600);
 
 		dup2(fds[1], 1);
-		dup2(null, 2);
+		dup2(errfd, 2);
 		close(fds[0]);
 		execv(sipguard, (char *const *)argv);
 		_exit(127);
@@ -152,7 +155,8 @@ replay(const char *pcap, const struct fg_result *res, const char *const *sets,
 			if (attacker(ue, ip, arg)) {
 				if (sc->first_alarm < 0) {
 					sc->first_alarm = f->t;
-					sc->first_type = strdup(v);
+					snprintf(sc->first_type,
+					    sizeof(sc->first_type), "%s", v);
 				}
 				sc->last_attacker_alarm = f->t;
 				if (ue >= 0 && !named[ue]) {
@@ -199,6 +203,20 @@ replay(const char *pcap, const struct fg_result *res, const char *const *sets,
 	wait4(pid, &sc->status, 0, &ru);
 	sc->maxrss_kb = ru.ru_maxrss;
 	free(named);
+	/* The summary's table occupancy (they are fixed, never grow). */
+	if ((fp = fopen(errpath, "r")) != NULL) {
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			const char *t = strstr(line, "tables: ");
+
+			if (t != NULL)
+				sscanf(t, "tables: bindings %*u/%*u, pending "
+				    "%lu/%lu (%*u recycled), sources %lu/%lu",
+				    &sc->pending, &sc->pending_cap,
+				    &sc->sources, &sc->sources_cap);
+		}
+		fclose(fp);
+	}
+	unlink(errpath);
 }
 
 static bool
@@ -245,7 +263,7 @@ report(const char *name, const struct score *sc)
 	    (unsigned long long)sc->attack_dropped,
 	    (unsigned long long)sc->attack_after_dropped,
 	    (unsigned long long)sc->attack_after,
-	    sc->first_type ? sc->first_type : "-", sc->first_alarm,
+	    sc->first_type[0] ? sc->first_type : "-", sc->first_alarm,
 	    sc->first_ds1, sc->types[0] ? sc->types : " none",
 	    sc->legit_alarmed, sc->maxrss_kb);
 }
@@ -482,10 +500,20 @@ spoofed_register(void **state)
 	/* Bound UEs: >= 99 % accepted, none alarmed. */
 	assert_true(sc.legit_dropped * 100 <= sc.legit_in);
 	assert_int_equal(sc.legit_alarmed, 0);
-	/* Memory: every table is allocated at start; the flood adds none. */
-	print_message("  max RSS with the flood %ld KB, without %ld KB\n",
-	    sc.maxrss_kb, quiet.maxrss_kb);
+	/*
+	 * Memory: every table is allocated and touched at start, so the
+	 * flood adds nothing; the tables it fills are bounded and recycle.
+	 * (Under AddressSanitizer RSS counts its quarantine, not ours.)
+	 */
+	print_message("  max RSS with the flood %ld KB, without %ld KB; "
+	    "sources %lu/%lu, pending %lu/%lu\n", sc.maxrss_kb,
+	    quiet.maxrss_kb, sc.sources, sc.sources_cap, sc.pending,
+	    sc.pending_cap);
+	assert_true(sc.sources_cap > 0 && sc.sources <= sc.sources_cap);
+	assert_true(sc.pending_cap > 0 && sc.pending <= sc.pending_cap);
+#ifndef __SANITIZE_ADDRESS__
 	assert_true(sc.maxrss_kb <= quiet.maxrss_kb + 2048);
+#endif
 	fg_result_free(&res);
 }
 

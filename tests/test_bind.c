@@ -1,0 +1,1582 @@
+/*
+ * test_bind.c: the binding table W of SPEC 3 and 4 (bind.h).  Tuples are
+ * built directly; identities are arbitrary nonzero 64-bit values.  Covers
+ * exact lookup through the Bloom filter, the best partial match for every
+ * flag pattern of SPEC 4's table with deterministic ties, gateway MACs,
+ * devices behind NAT, REGISTER rules 3 and 4, learning until full,
+ * removal, expiry (swept and lazy), restore, statistics, the removal hook
+ * and slot reuse.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <malloc.h>
+
+#include <cmocka.h>
+
+#include "bind.h"
+#include "cbf.h"
+#include "conf.h"
+#include "hash.h"
+#include "sipguard.h"
+#include "spoof.h"
+
+#define T0		SEC(1700000000)		/* any start time */
+#define LATER		(T0 + SEC(3600))	/* a far expiry */
+#define FULLMATCH	(BM_M | BM_I | BM_S | BM_D)
+
+/* Identity hashes: arbitrary, nonzero, distinct per id. */
+#define DH(id)		(0xd15c000000000000ULL | (uint64_t)(id))
+#define IMPIH(id)	(0x1a91000000000000ULL | (uint64_t)(id))
+#define CONTACT(id)	(0xc0c0000000000000ULL | (uint64_t)(id))
+
+/* ---- fixture ------------------------------------------------------------ */
+
+struct fx {
+	struct sg_conf		 conf;
+	struct bind_table	*bt;
+	int			 nhooks;
+	uint32_t		 hooks[64];	/* first slots reported */
+};
+
+static void
+on_gone(void *arg, uint32_t slot)
+{
+	struct fx	*f = arg;
+
+	if (f->nhooks < (int)nitems(f->hooks))
+		f->hooks[f->nhooks] = slot;
+	f->nhooks++;
+}
+
+/* Fixtures a test made and has not freed: reaped when it fails. */
+static struct fx	*open_fx[4];
+static struct bind_table *own_bt;
+
+static struct fx *
+fx_new(int cap)
+{
+	struct fx	*f = calloc(1, sizeof(*f));
+	size_t		 k;
+
+	assert_non_null(f);
+	conf_defaults(&f->conf);
+	f->conf.tab_bindings = cap;
+	f->bt = bind_create(&f->conf);
+	assert_non_null(f->bt);
+	bind_set_hook(f->bt, on_gone, f);
+	for (k = 0; k < nitems(open_fx) && open_fx[k] != NULL; k++)
+		;
+	assert_true(k < nitems(open_fx));
+	open_fx[k] = f;
+	return f;
+}
+
+static void
+fx_free(struct fx *f)
+{
+	for (size_t k = 0; k < nitems(open_fx); k++)
+		if (open_fx[k] == f)
+			open_fx[k] = NULL;
+	bind_destroy(f->bt);
+	free(f);
+}
+
+static int
+setup64(void **state)
+{
+	*state = fx_new(64);
+	return 0;
+}
+
+static int
+reap(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < nitems(open_fx); k++)
+		if (open_fx[k] != NULL)
+			fx_free(open_fx[k]);
+	bind_destroy(own_bt);
+	own_bt = NULL;
+	return 0;
+}
+
+/* ---- tuples ------------------------------------------------------------- */
+
+static struct sg_addr
+ip(const char *s)
+{
+	struct sg_addr	 a;
+
+	if (sg_addr_parse(s, &a) == -1)
+		fail_msg("bad test address %s", s);
+	return a;
+}
+
+static struct sg_addr
+ip4(unsigned a, unsigned b, unsigned c, unsigned d)
+{
+	char	 buf[32];
+
+	snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a, b, c, d);
+	return ip(buf);
+}
+
+static struct sg_addr
+none(void)
+{
+	struct sg_addr	 a;
+
+	memset(&a, 0, sizeof(a));
+	return a;
+}
+
+/* MAC 02:00:00:xx:xx:xx for mac != 0; mac 0: no layer 2 at all. */
+static void
+tup(struct sg_tuple *t, unsigned mac, struct sg_addr i, struct sg_addr s,
+    unsigned id)
+{
+	memset(t, 0, sizeof(*t));
+	if (mac != 0) {
+		t->has_m = true;
+		t->m.b[0] = 0x02;
+		t->m.b[3] = (uint8_t)(mac >> 16);
+		t->m.b[4] = (uint8_t)(mac >> 8);
+		t->m.b[5] = (uint8_t)mac;
+	}
+	t->i = i;
+	t->s = s;
+	/* SPEC 2: nat means s is a private SIP-IP different from i. */
+	t->nat = sg_addr_private(&s) && !sg_addr_eq(&s, &i);
+	t->sport = 5060;
+	t->a = SIPM_INVITE;
+	t->dh = DH(id);
+	snprintf(t->d, sizeof(t->d), "user%u@example.com", id);
+}
+
+static struct sg_mac
+mac_of(unsigned mac)
+{
+	struct sg_tuple	 t;
+
+	tup(&t, mac, none(), none(), 1);
+	return t.m;
+}
+
+static const struct binding *
+learn_until(struct fx *f, const struct sg_tuple *t, uint64_t expires,
+    uint64_t now)
+{
+	const struct binding	*b = NULL;
+
+	assert_int_equal(bind_learn(f->bt, t, 0, expires, now, &b), BIND_NEW);
+	assert_non_null(b);
+	return b;
+}
+
+static const struct binding *
+learn(struct fx *f, const struct sg_tuple *t)
+{
+	return learn_until(f, t, LATER, T0);
+}
+
+static unsigned
+match(struct fx *f, const struct sg_tuple *t, bool response, uint64_t now,
+    const struct binding **b)
+{
+	struct bind_match	 bm;
+
+	memset(&bm, 0xa5, sizeof(bm));
+	bind_match(f->bt, t, response, now, &bm);
+	if (b != NULL)
+		*b = bm.b;
+	if (bm.b == NULL)
+		assert_int_equal(bm.flags, 0);
+	return bm.flags;
+}
+
+static struct bind_stats
+stats(struct fx *f)
+{
+	struct bind_stats	 st;
+
+	bind_stats(f->bt, &st);
+	return st;
+}
+
+/* ---- creation, learning, exact lookup ----------------------------------- */
+
+static void
+test_create(void **state)
+{
+	struct fx		*f = *state;
+	struct bind_stats	 st = stats(f);
+
+	assert_int_equal(bind_capacity(f->bt), 64);
+	assert_int_equal(st.capacity, 64);
+	assert_int_equal(st.live, 0);
+	assert_int_equal(st.learned + st.refreshed + st.removed + st.expired +
+	    st.full, 0);
+	assert_int_equal(st.gateway_macs, 0);
+	assert_true(st.memory >= 64 * sizeof(struct binding) + 64 * 16);
+	assert_null(bind_at(f->bt, 0));
+	assert_null(bind_at(f->bt, 63));
+	assert_null(bind_at(f->bt, 64));
+	assert_null(bind_at(f->bt, UINT32_MAX));
+}
+
+static void
+test_learn_find(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t, q;
+	const struct binding	*b;
+	struct bind_stats	 st;
+	uint64_t		 probes;
+
+	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	t.sport = 5070;
+	t.impih = IMPIH(1);
+	snprintf(t.impi, sizeof(t.impi), "impi1@example.com");
+	assert_int_equal(bind_learn(f->bt, &t, CONTACT(1), LATER, T0, &b),
+	    BIND_NEW);
+	assert_non_null(b);
+	assert_true(b->live);
+	assert_true(b->has_m);
+	assert_memory_equal(&b->m, &t.m, sizeof(b->m));
+	assert_false(b->nat);
+	assert_int_equal(b->port, 5070);
+	assert_true(sg_addr_eq(&b->i, &t.i));
+	assert_true(sg_addr_eq(&b->s, &t.s));
+	assert_true(b->dh == DH(1));
+	assert_true(b->impih == IMPIH(1));
+	assert_true(b->contact_idh == CONTACT(1));
+	assert_true(b->created == T0);
+	assert_true(b->refreshed == T0);
+	assert_true(b->expires == LATER);
+	assert_true(b->seq > 0);
+	assert_string_equal(b->d, "user1@example.com");
+	assert_string_equal(b->impi, "impi1@example.com");
+	assert_ptr_equal(bind_at(f->bt, bind_slot(f->bt, b)), b);
+
+	bind_stats(f->bt, &st);
+	probes = st.bloom_probes;
+	/* F = {m, d, i}: s, the method and the port do not matter. */
+	assert_ptr_equal(bind_find(f->bt, &t, T0 + 1), b);
+	q = t;
+	q.s = ip("198.51.100.99");
+	q.a = SIPM_BYE;
+	q.sport = 1;
+	q.impih = 0;
+	assert_ptr_equal(bind_find(f->bt, &q, T0 + 1), b);
+	/* Any element of F different: not this binding. */
+	tup(&q, 2, t.i, t.s, 1);
+	assert_null(bind_find(f->bt, &q, T0 + 1));
+	tup(&q, 1, ip("203.0.113.11"), t.s, 1);
+	assert_null(bind_find(f->bt, &q, T0 + 1));
+	tup(&q, 1, t.i, t.s, 2);
+	assert_null(bind_find(f->bt, &q, T0 + 1));
+	tup(&q, 0, t.i, t.s, 1);
+	assert_null(bind_find(f->bt, &q, T0 + 1));
+
+	bind_stats(f->bt, &st);
+	assert_int_equal(st.live, 1);
+	assert_int_equal(st.learned, 1);
+	/* One Bloom probe per exact lookup, hits only for the binding. */
+	assert_int_equal(st.bloom_probes - probes, 6);
+	assert_true(st.bloom_hits >= 2);
+	assert_int_equal(f->nhooks, 0);
+}
+
+static void
+test_refresh(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t, q;
+	const struct binding	*b, *r;
+	uint32_t		 slot, gen;
+	uint64_t		 seq;
+
+	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	t.impih = IMPIH(1);
+	b = learn(f, &t);
+	slot = bind_slot(f->bt, b);
+	gen = b->gen;
+	seq = b->seq;
+
+	/* Same F again: refreshed in place. */
+	t.sport = 6000;
+	t.impih = IMPIH(2);
+	assert_int_equal(bind_learn(f->bt, &t, 0, LATER + SEC(10), T0 + SEC(5),
+	    &r), BIND_REFRESHED);
+	assert_ptr_equal(r, b);
+	assert_int_equal(bind_slot(f->bt, r), slot);
+	assert_int_equal(r->gen, gen);
+	assert_true(r->seq == seq);
+	assert_true(r->created == T0);
+	assert_true(r->refreshed == T0 + SEC(5));
+	assert_true(r->expires == LATER + SEC(10));
+	assert_int_equal(r->port, 6000);
+	assert_true(r->impih == IMPIH(2));
+	/* No IMPI this time: the known one is kept. */
+	t.impih = 0;
+	assert_int_equal(bind_learn(f->bt, &t, 0, LATER, T0 + SEC(6), &r),
+	    BIND_REFRESHED);
+	assert_true(r->impih == IMPIH(2));
+
+	/* The SIP-IP changes: the row is relinked, same slot and gen. */
+	t.s = ip("198.51.100.77");
+	assert_int_equal(bind_learn(f->bt, &t, CONTACT(9), LATER, T0 + SEC(7),
+	    &r), BIND_REFRESHED);
+	assert_int_equal(bind_slot(f->bt, r), slot);
+	assert_int_equal(r->gen, gen);
+	assert_true(sg_addr_eq(&r->s, &t.s));
+	assert_true(r->contact_idh == CONTACT(9));
+	/* The new s is an index lead now (pattern 0010), the old one not. */
+	tup(&q, 7, ip("192.0.2.7"), ip("198.51.100.77"), 7);
+	assert_int_equal(match(f, &q, false, T0 + SEC(8), &r), BM_S);
+	assert_ptr_equal(r, b);
+	tup(&q, 7, ip("192.0.2.7"), ip("203.0.113.10"), 7);
+	assert_int_equal(match(f, &q, false, T0 + SEC(8), NULL), 0);
+	/* The new Contact identity matches a response, the old one not. */
+	tup(&q, 1, t.i, t.s, 0);
+	q.dh = CONTACT(9);
+	assert_int_equal(match(f, &q, true, T0 + SEC(8), NULL), FULLMATCH);
+
+	/* Now behind NAT: a private s makes (m, i, s) the device. */
+	t.s = ip("192.168.1.20");
+	t.nat = true;
+	assert_int_equal(bind_learn(f->bt, &t, 0, LATER, T0 + SEC(9), &r),
+	    BIND_REFRESHED);
+	assert_true(r->nat);
+	tup(&q, 1, t.i, ip("192.168.1.20"), 5);
+	assert_ptr_equal(bind_find_device(f->bt, &q, T0 + SEC(9)), b);
+
+	assert_int_equal(stats(f).live, 1);
+	assert_int_equal(stats(f).learned, 1);
+	assert_int_equal(stats(f).refreshed, 4);
+	/* A refresh is not a binding going away. */
+	assert_int_equal(f->nhooks, 0);
+	assert_ptr_equal(bind_find(f->bt, &t, T0 + SEC(10)), b);
+}
+
+/* F distinguishes each of its elements, and "no MAC" from any MAC. */
+static void
+test_f_distinct(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t[6];
+	const struct binding	*b[6];
+
+	tup(&t[0], 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	tup(&t[1], 1, ip("203.0.113.11"), ip("203.0.113.11"), 1);
+	tup(&t[2], 1, ip("203.0.113.10"), ip("203.0.113.10"), 2);
+	tup(&t[3], 0, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	tup(&t[4], 1, ip("2001:db8::10"), ip("2001:db8::10"), 1);
+	/* 00:00:00:00:00:00 is a MAC, not "none". */
+	tup(&t[5], 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	memset(&t[5].m, 0, sizeof(t[5].m));
+	for (int k = 0; k < 6; k++)
+		b[k] = learn(f, &t[k]);
+	assert_int_equal(stats(f).live, 6);
+	for (int k = 0; k < 6; k++) {
+		assert_ptr_equal(bind_find(f->bt, &t[k], T0), b[k]);
+		for (int j = 0; j < k; j++)
+			assert_ptr_not_equal(b[j], b[k]);
+	}
+}
+
+/* ---- best partial match: SPEC 4's table --------------------------------- */
+
+struct pattern_case {
+	const char	*name;
+	unsigned	 flags;		/* m i s d */
+	const char	*label;		/* spoof_case() of the flags */
+};
+
+static const struct pattern_case patterns[] = {
+	{ "vii_1111", 0xf, "vii" },
+	{ "b_0000", 0x0, "b" },
+	{ "i_1000", 0x8, "i" },
+	{ "ii_1001", 0x9, "ii" },
+	{ "iv_1010", 0xa, "iv" },
+	{ "v_1100", 0xc, "v" },
+	{ "vi_1110", 0xe, "vi" },
+	{ "viii_0100", 0x4, "viii" },
+	{ "ix_0111", 0x7, "ix" },
+	{ "xi_0010", 0x2, "xi" },
+	{ "masquerade_0001", 0x1, "masquerade" },
+	{ "reflection_1101", 0xd, "reflection" },
+	{ "spoof_0011", 0x3, "spoof" },
+	{ "spoof_0101", 0x5, "spoof" },
+	{ "spoof_0110", 0x6, "spoof" },
+	{ "spoof_1011", 0xb, "spoof" },
+};
+
+/*
+ * One registered binding B; the message takes each of B's elements or a
+ * different value, per the pattern.  Every element that matches is a
+ * lead (d, i, host m, public s), so every pattern must come back whole,
+ * for IPv4 and IPv6, as a request and as a response.
+ */
+static void
+test_pattern(void **state)
+{
+	const struct pattern_case	*pc = *state;
+	static const char *const	 fam[2][4] = {
+		{ "203.0.113.10", "198.51.100.20", "203.0.113.11",
+		    "198.51.100.21" },
+		{ "2001:db8::10", "2001:db8:1::20", "2001:db8::11",
+		    "2001:db8:1::21" },
+	};
+
+	for (int v = 0; v < 2; v++) {
+		struct fx		*f = fx_new(64);
+		struct sg_tuple		 bt, t;
+		const struct binding	*b, *got;
+		unsigned		 p = pc->flags;
+
+		/* B's s differs from its i (both public), so each counts. */
+		tup(&bt, 1, ip(fam[v][0]), ip(fam[v][2]), 1);
+		b = learn(f, &bt);
+		tup(&t, p & BM_M ? 1 : 2, ip(p & BM_I ? fam[v][0] : fam[v][1]),
+		    ip(p & BM_S ? fam[v][2] : fam[v][3]), p & BM_D ? 1 : 2);
+		for (int resp = 0; resp < 2; resp++) {
+			assert_int_equal(match(f, &t, resp, T0 + 1, &got), p);
+			if (p == 0)
+				assert_null(got);
+			else
+				assert_ptr_equal(got, b);
+			assert_string_equal(sg_reason_str(spoof_case(p)),
+			    pc->label);
+		}
+		fx_free(f);
+	}
+}
+
+/* A response: d may also name the Contact registered with the binding. */
+static void
+test_match_contact(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t, q;
+	const struct binding	*b, *got;
+
+	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	assert_int_equal(bind_learn(f->bt, &t, CONTACT(1), LATER, T0, &b),
+	    BIND_NEW);
+	q = t;
+	q.dh = CONTACT(1);
+	assert_int_equal(match(f, &q, true, T0, &got), FULLMATCH);
+	assert_ptr_equal(got, b);
+	/* A request naming the Contact is not the AOR: d differs. */
+	assert_int_equal(match(f, &q, false, T0, &got), BM_M | BM_I | BM_S);
+	assert_ptr_equal(got, b);
+	/* The AOR itself matches either way. */
+	assert_int_equal(match(f, &t, true, T0, NULL), FULLMATCH);
+	assert_int_equal(match(f, &t, false, T0, NULL), FULLMATCH);
+}
+
+/* The IMPI is checked whenever both sides have one (SPEC 2). */
+static void
+test_match_impi(void **state)
+{
+	struct fx	*f = *state;
+	struct sg_tuple	 t, q;
+
+	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	t.impih = IMPIH(1);
+	learn(f, &t);
+	q = t;
+	assert_int_equal(match(f, &q, false, T0, NULL), FULLMATCH);
+	q.impih = IMPIH(2);
+	assert_int_equal(match(f, &q, false, T0, NULL), BM_M | BM_I | BM_S);
+	q.impih = 0;
+	assert_int_equal(match(f, &q, false, T0, NULL), FULLMATCH);
+	/* A binding without IMPI accepts any. */
+	tup(&t, 2, ip("203.0.113.20"), ip("203.0.113.20"), 2);
+	learn(f, &t);
+	t.impih = IMPIH(7);
+	assert_int_equal(match(f, &t, false, T0, NULL), FULLMATCH);
+}
+
+/* SPEC 2: a message that states no SIP-IP is not checked on s. */
+static void
+test_match_no_s(void **state)
+{
+	struct fx	*f = *state;
+	struct sg_tuple	 t, q;
+
+	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	learn(f, &t);
+	q = t;
+	q.s = none();
+	assert_int_equal(match(f, &q, true, T0, NULL), FULLMATCH);
+	tup(&q, 1, ip("203.0.113.99"), none(), 9);
+	assert_int_equal(match(f, &q, true, T0, NULL), BM_M | BM_S);
+	tup(&q, 9, ip("203.0.113.99"), none(), 9);
+	assert_int_equal(match(f, &q, true, T0, NULL), 0);
+}
+
+/* SPEC 4: private SIP-IPs are no lead (many homes share 192.168.1.x). */
+static void
+test_match_private_s(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t, q;
+	const struct binding	*b, *got;
+
+	tup(&t, 1, ip("203.0.113.10"), ip("192.168.1.10"), 1);
+	assert_true(t.nat);
+	b = learn(f, &t);
+	assert_true(b->nat);
+	tup(&q, 2, ip("198.51.100.5"), ip("192.168.1.10"), 2);
+	assert_int_equal(match(f, &q, false, T0, &got), 0);
+	assert_null(got);
+	/* Found through i instead: i and s shared. */
+	tup(&q, 2, ip("203.0.113.10"), ip("192.168.1.10"), 2);
+	assert_int_equal(match(f, &q, false, T0, &got), BM_I | BM_S);
+	assert_ptr_equal(got, b);
+	/* The same for IPv6 ULA. */
+	tup(&t, 3, ip("2001:db8::3"), ip("fd00::3"), 3);
+	assert_true(t.nat);
+	learn(f, &t);
+	tup(&q, 4, ip("2001:db8::4"), ip("fd00::3"), 4);
+	assert_int_equal(match(f, &q, false, T0, NULL), 0);
+}
+
+/*
+ * Ties: the result must not depend on insertion order.  Each row holds
+ * two bindings sharing `a' and `b' elements with the query; the winner is
+ * the one sharing most, then the strongest evidence (m, i, s, d: the flag
+ * value), then the oldest binding.
+ */
+struct tie_case {
+	const char	*name;
+	unsigned	 a, b, want;
+};
+
+static const struct tie_case ties[] = {
+	{ "m_over_i", 0x8, 0x4, 0x8 },
+	{ "i_over_s", 0x4, 0x2, 0x4 },
+	{ "s_over_d", 0x2, 0x1, 0x2 },
+	{ "md_over_is", 0x9, 0x6, 0x9 },
+	{ "ms_over_id", 0xa, 0x5, 0xa },
+	{ "mi_over_sd", 0xc, 0x3, 0xc },
+	{ "mis_over_isd", 0xe, 0x7, 0xe },
+	{ "mid_over_msd", 0xd, 0xb, 0xd },
+	{ "mis_over_mid", 0xe, 0xd, 0xe },
+	{ "two_over_one", 0x3, 0x8, 0x3 },
+	{ "three_over_two", 0x7, 0xc, 0x7 },
+	{ "same_i", 0x4, 0x4, 0x4 },
+	{ "same_md", 0x9, 0x9, 0x9 },
+	{ "same_d", 0x1, 0x1, 0x1 },
+	{ "same_misd_minus_d", 0xe, 0xe, 0xe },
+};
+
+/* A binding sharing pattern p with the query Q; `u' keeps the rest apart. */
+static void
+tie_tuple(struct sg_tuple *t, unsigned p, unsigned u)
+{
+	tup(t, p & BM_M ? 1 : 100 + u,
+	    p & BM_I ? ip("203.0.113.1") : ip4(198, 51, 100, u),
+	    p & BM_S ? ip("203.0.113.2") : ip4(198, 18, 0, u),
+	    p & BM_D ? 1 : 100 + u);
+}
+
+static void
+test_tie(void **state)
+{
+	const struct tie_case	*tc = *state;
+	struct sg_tuple		 q, ta, tb;
+	const struct binding	*first[2], *got[2];
+	unsigned		 flags[2];
+
+	tup(&q, 1, ip("203.0.113.1"), ip("203.0.113.2"), 1);
+	tie_tuple(&ta, tc->a, 1);
+	tie_tuple(&tb, tc->b, 2);
+	for (int order = 0; order < 2; order++) {
+		struct fx		*f = fx_new(64);
+		const struct binding	*ba, *bb;
+
+		if (order == 0) {
+			ba = learn(f, &ta);
+			bb = learn(f, &tb);
+			first[order] = ba;
+		} else {
+			bb = learn(f, &tb);
+			ba = learn(f, &ta);
+			first[order] = bb;
+		}
+		flags[order] = match(f, &q, false, T0, &got[order]);
+		assert_int_equal(flags[order], tc->want);
+		if (tc->a != tc->b) {
+			/* The pattern decides, so the binding is fixed. */
+			assert_ptr_equal(got[order], tc->want == tc->a ?
+			    ba : bb);
+		} else {
+			/* Same pattern: the older binding, whichever it is. */
+			assert_ptr_equal(got[order], first[order]);
+			assert_true(got[order]->seq < (got[order] == ba ?
+			    bb : ba)->seq);
+		}
+		/* Stable: asking again gives the same answer. */
+		assert_int_equal(match(f, &q, false, T0, NULL), flags[order]);
+		fx_free(f);
+	}
+	assert_int_equal(flags[0], flags[1]);
+}
+
+/* ---- gateway MACs ------------------------------------------------------- */
+
+static void
+test_gateway_learned(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t, q;
+	struct sg_mac		 g = mac_of(0x60);
+	const struct binding	*b9, *got;
+
+	assert_int_equal(f->conf.gateway_mac_ips, 8);
+	/* Eight distinct IPs behind one MAC: still a host MAC. */
+	for (unsigned k = 1; k <= 8; k++) {
+		tup(&t, 0x60, ip4(198, 51, 100, k), ip4(198, 51, 100, k), k);
+		learn(f, &t);
+	}
+	/* More identities on a known IP add no IP. */
+	tup(&t, 0x60, ip4(198, 51, 100, 1), ip4(198, 51, 100, 1), 100);
+	learn(f, &t);
+	assert_false(bind_is_gateway(f->bt, &g, true));
+	assert_int_equal(stats(f).gateway_macs, 0);
+	/* As a host MAC, m leads to its bindings: case i. */
+	tup(&q, 0x60, ip("192.0.2.50"), ip("192.0.2.50"), 999);
+	assert_int_equal(match(f, &q, false, T0, NULL), BM_M);
+
+	/* The ninth IP: more than gateway_mac_ips, a gateway MAC. */
+	tup(&t, 0x60, ip4(198, 51, 100, 9), ip4(198, 51, 100, 9), 9);
+	b9 = learn(f, &t);
+	assert_true(bind_is_gateway(f->bt, &g, true));
+	assert_false(bind_is_gateway(f->bt, &g, false));
+	assert_int_equal(stats(f).gateway_macs, 1);
+	/* Never a lead, never evidence of its own. */
+	assert_int_equal(match(f, &q, false, T0, NULL), 0);
+	/* A message through the same gateway matches m of its binding... */
+	tup(&q, 0x60, ip4(198, 51, 100, 3), ip4(198, 51, 100, 3), 3);
+	assert_int_equal(match(f, &q, false, T0, NULL), FULLMATCH);
+	tup(&q, 0x60, ip4(198, 51, 100, 3), ip4(198, 51, 100, 3), 4);
+	assert_int_equal(match(f, &q, false, T0, NULL), BM_M | BM_I | BM_S);
+	/* ... one forging that user's IP from another MAC does not (ix). */
+	tup(&q, 0x61, ip4(198, 51, 100, 3), ip4(198, 51, 100, 3), 3);
+	assert_int_equal(match(f, &q, false, T0, &got), BM_I | BM_S | BM_D);
+	assert_non_null(got);
+	/* Rule 3: an IP behind a gateway MAC is no other device's. */
+	tup(&q, 0x61, ip4(198, 51, 100, 3), ip4(198, 51, 100, 3), 77);
+	assert_null(bind_ip_other_device(f->bt, &q, T0));
+
+	/* Losing the ninth IP: a host MAC again. */
+	tup(&t, 0x60, ip4(198, 51, 100, 9), ip4(198, 51, 100, 9), 9);
+	assert_int_equal(bind_remove(f->bt, &t), 1);
+	assert_int_equal(f->nhooks, 1);
+	assert_int_equal(f->hooks[0], bind_slot(f->bt, b9));
+	assert_false(bind_is_gateway(f->bt, &g, true));
+	assert_int_equal(stats(f).gateway_macs, 0);
+	/* One of two identities on an IP going away leaves the IP: one
+	 * more IP makes nine again. */
+	tup(&t, 0x60, ip4(198, 51, 100, 1), ip4(198, 51, 100, 1), 100);
+	assert_int_equal(bind_remove(f->bt, &t), 1);
+	assert_false(bind_is_gateway(f->bt, &g, true));
+	tup(&t, 0x60, ip4(198, 51, 100, 10), ip4(198, 51, 100, 10), 10);
+	learn_until(f, &t, T0 + SEC(10), T0);
+	assert_true(bind_is_gateway(f->bt, &g, true));
+	/* An expiry swept away loses it too. */
+	bind_expire(f->bt, T0 + SEC(20), 64);
+	assert_false(bind_is_gateway(f->bt, &g, true));
+	/* Other MACs never were gateways. */
+	{
+		struct sg_mac	 h = mac_of(0x61);
+
+		assert_false(bind_is_gateway(f->bt, &h, true));
+	}
+}
+
+static void
+test_gateway_configured(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t, q;
+	struct sg_mac		 c = mac_of(0x70), h = mac_of(0x71);
+	struct sg_conf		 conf2;
+
+	f->conf.gateway_macs[0] = c;
+	f->conf.ngateway_macs = 1;
+	assert_true(bind_is_gateway(f->bt, &c, true));
+	assert_false(bind_is_gateway(f->bt, &c, false));
+	assert_false(bind_is_gateway(f->bt, &h, true));
+	/* Configured, not learned. */
+	assert_int_equal(stats(f).gateway_macs, 0);
+
+	tup(&t, 0x70, ip("198.51.100.1"), ip("198.51.100.1"), 1);
+	learn(f, &t);
+	tup(&q, 0x70, ip("192.0.2.9"), ip("192.0.2.9"), 9);
+	assert_int_equal(match(f, &q, false, T0, NULL), 0);
+	tup(&q, 0x71, ip("198.51.100.1"), ip("198.51.100.1"), 2);
+	assert_null(bind_ip_other_device(f->bt, &q, T0));
+	/* A REGISTER through the gateway is not judged by rule 3. */
+	tup(&t, 0x72, ip("198.51.100.2"), ip("198.51.100.2"), 2);
+	learn(f, &t);
+	tup(&q, 0x70, ip("198.51.100.2"), ip("198.51.100.2"), 3);
+	assert_null(bind_ip_other_device(f->bt, &q, T0));
+
+	/* A new configuration applies at once. */
+	conf2 = f->conf;
+	conf2.ngateway_macs = 0;
+	bind_set_conf(f->bt, &conf2);
+	assert_false(bind_is_gateway(f->bt, &c, true));
+	conf2.gateway_mac_ips = 1;
+	tup(&t, 0x70, ip("198.51.100.3"), ip("198.51.100.3"), 3);
+	learn(f, &t);
+	assert_true(bind_is_gateway(f->bt, &c, true));
+	bind_set_conf(f->bt, &f->conf);
+}
+
+/* ---- devices, NAT, REGISTER rules 3 and 4 ------------------------------- */
+
+static void
+test_ip_other_device(void **state)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 mac, id;
+		const char	*ip;
+		bool		 other;
+	} rows[] = {
+		{ "another_mac_and_identity", 2, 2, "203.0.113.10", true },
+		{ "same_mac_new_identity", 1, 2, "203.0.113.10", false },
+		{ "same_identity_new_mac", 2, 1, "203.0.113.10", false },
+		{ "another_ip", 2, 2, "203.0.113.11", false },
+		{ "no_l2", 0, 2, "203.0.113.10", false },
+		{ "ipv6_other", 2, 2, "2001:db8::10", true },
+		{ "ipv6_same_mac", 1, 2, "2001:db8::10", false },
+		{ "bound_without_l2", 2, 2, "198.51.100.10", false },
+	};
+	struct fx		*f = *state;
+	struct sg_tuple		 t;
+	const struct binding	*b4, *b6, *got;
+
+	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	b4 = learn(f, &t);
+	tup(&t, 1, ip("2001:db8::10"), ip("2001:db8::10"), 1);
+	b6 = learn(f, &t);
+	tup(&t, 0, ip("198.51.100.10"), ip("198.51.100.10"), 1);
+	learn(f, &t);
+	for (size_t r = 0; r < nitems(rows); r++) {
+		tup(&t, rows[r].mac, ip(rows[r].ip), ip(rows[r].ip),
+		    rows[r].id);
+		got = bind_ip_other_device(f->bt, &t, T0);
+		if (!rows[r].other) {
+			if (got != NULL)
+				fail_msg("%s: unexpected binding",
+				    rows[r].name);
+			continue;
+		}
+		if (got == NULL)
+			fail_msg("%s: binding not found", rows[r].name);
+		assert_ptr_equal(got, t.i.family == SG_AF_INET ? b4 : b6);
+	}
+	/* Only live bindings count. */
+	tup(&t, 3, ip("192.0.2.33"), ip("192.0.2.33"), 3);
+	learn_until(f, &t, T0 + SEC(10), T0);
+	tup(&t, 4, ip("192.0.2.33"), ip("192.0.2.33"), 4);
+	assert_non_null(bind_ip_other_device(f->bt, &t, T0 + SEC(9)));
+	assert_null(bind_ip_other_device(f->bt, &t, T0 + SEC(10)));
+}
+
+static void
+test_device_identities(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t;
+	const struct binding	*b;
+	bool			 has_d;
+
+	for (unsigned id = 1; id <= 10; id++) {
+		tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), id);
+		learn(f, &t);
+	}
+	/* The same MAC on another IP, and no MAC on the same IP: others. */
+	tup(&t, 1, ip("203.0.113.11"), ip("203.0.113.11"), 1);
+	learn(f, &t);
+	tup(&t, 0, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	learn(f, &t);
+
+	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 3);
+	assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d), 10);
+	assert_true(has_d);
+	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 30);
+	assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d), 10);
+	assert_false(has_d);
+	b = bind_find_device(f->bt, &t, T0);
+	assert_non_null(b);
+	assert_true(sg_addr_eq(&b->i, &t.i));
+	assert_memory_equal(&b->m, &t.m, sizeof(b->m));
+	tup(&t, 1, ip("203.0.113.11"), ip("203.0.113.11"), 30);
+	assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d), 1);
+	tup(&t, 0, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d), 1);
+	assert_true(has_d);
+	tup(&t, 2, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d), 0);
+	assert_false(has_d);
+	assert_null(bind_find_device(f->bt, &t, T0));
+	/* Expired identities no longer count. */
+	tup(&t, 5, ip("192.0.2.5"), ip("192.0.2.5"), 1);
+	learn_until(f, &t, T0 + SEC(5), T0);
+	tup(&t, 5, ip("192.0.2.5"), ip("192.0.2.5"), 2);
+	learn_until(f, &t, T0 + SEC(50), T0);
+	assert_int_equal(bind_device_identities(f->bt, &t, T0 + SEC(4),
+	    &has_d), 2);
+	assert_int_equal(bind_device_identities(f->bt, &t, T0 + SEC(5),
+	    &has_d), 1);
+	assert_true(has_d);
+}
+
+/* SPEC 4: twenty phones behind one home router are twenty devices. */
+static void
+test_nat_devices(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t;
+	const struct binding	*b[20], *got;
+	struct sg_mac		 r = mac_of(0x42);
+	bool			 has_d;
+
+	for (unsigned k = 0; k < 20; k++) {
+		tup(&t, 0x42, ip("203.0.113.50"), ip4(192, 168, 1, 10 + k),
+		    k + 1);
+		assert_true(t.nat);
+		b[k] = learn(f, &t);
+	}
+	assert_false(bind_is_gateway(f->bt, &r, true));
+	for (unsigned k = 0; k < 20; k++) {
+		/* Each phone is its own device with one identity. */
+		tup(&t, 0x42, ip("203.0.113.50"), ip4(192, 168, 1, 10 + k),
+		    500);
+		assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d),
+		    1);
+		assert_false(has_d);
+		assert_ptr_equal(bind_find_device(f->bt, &t, T0), b[k]);
+		/* A second line on the same phone: the same device. */
+		tup(&t, 0x42, ip("203.0.113.50"), ip4(192, 168, 1, 10 + k),
+		    k + 1);
+		assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d),
+		    1);
+		assert_true(has_d);
+		assert_ptr_equal(bind_find(f->bt, &t, T0), b[k]);
+		assert_int_equal(match(f, &t, false, T0, &got), FULLMATCH);
+		assert_ptr_equal(got, b[k]);
+	}
+	/* A new phone behind the same router: a new device, no conflict. */
+	tup(&t, 0x42, ip("203.0.113.50"), ip("192.168.1.99"), 99);
+	assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d), 0);
+	assert_null(bind_find_device(f->bt, &t, T0));
+	assert_null(bind_ip_other_device(f->bt, &t, T0));
+	/* The same private s behind another public address: another one. */
+	tup(&t, 0x43, ip("203.0.113.51"), ip("192.168.1.10"), 1);
+	assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d), 0);
+	/*
+	 * Phone 1's identity from phone 2's SIP-IP: no exact match.  Phone
+	 * 1's binding shares m, i, d (1101), phone 2's m, i, s (1110); on
+	 * the tie the stronger evidence wins: phone 2, an insider using
+	 * another subscriber's identity (vi).
+	 */
+	tup(&t, 0x42, ip("203.0.113.50"), ip("192.168.1.11"), 1);
+	assert_int_equal(match(f, &t, false, T0, &got), BM_M | BM_I | BM_S);
+	assert_ptr_equal(got, b[1]);
+	/* With no neighbour on that SIP-IP it is a reflection (1101). */
+	tup(&t, 0x42, ip("203.0.113.50"), ip("192.168.1.200"), 1);
+	assert_int_equal(match(f, &t, false, T0, &got), BM_M | BM_I | BM_D);
+	assert_ptr_equal(got, b[0]);
+}
+
+/* ---- capacity, removal, expiry ------------------------------------------ */
+
+static void
+test_full_then_reuse(void **state)
+{
+	struct fx		*f = fx_new(16);
+	struct sg_tuple		 t[16], x;
+	const struct binding	*b[16], *r;
+	uint32_t		 slot, gen;
+	uint64_t		 seq;
+	bool			 used[16] = { false };
+
+	(void)state;
+	for (unsigned k = 0; k < 16; k++) {
+		tup(&t[k], k + 1, ip4(198, 51, 100, k + 1),
+		    ip4(198, 51, 100, k + 1), k + 1);
+		b[k] = learn(f, &t[k]);
+		slot = bind_slot(f->bt, b[k]);
+		assert_true(slot < 16);
+		assert_false(used[slot]);
+		used[slot] = true;
+	}
+	seq = b[15]->seq;
+	/* Full: refused, and no live binding pays for it. */
+	tup(&x, 99, ip("192.0.2.99"), ip("192.0.2.99"), 99);
+	r = (const struct binding *)&x;
+	assert_int_equal(bind_learn(f->bt, &x, 0, LATER, T0, &r), BIND_FULL);
+	assert_null(r);
+	assert_int_equal(stats(f).full, 1);
+	assert_int_equal(stats(f).live, 16);
+	for (unsigned k = 0; k < 16; k++)
+		assert_ptr_equal(bind_find(f->bt, &t[k], T0), b[k]);
+	assert_null(bind_find(f->bt, &x, T0));
+	/* A refresh needs no room. */
+	assert_int_equal(bind_learn(f->bt, &t[3], 0, LATER, T0, &r),
+	    BIND_REFRESHED);
+
+	/* One freed: its slot comes back with a new generation. */
+	slot = bind_slot(f->bt, b[5]);
+	gen = b[5]->gen;
+	assert_int_equal(bind_remove(f->bt, &t[5]), 1);
+	assert_null(bind_at(f->bt, slot));
+	assert_int_equal(f->nhooks, 1);
+	assert_int_equal(f->hooks[0], slot);
+	r = learn(f, &x);
+	assert_int_equal(bind_slot(f->bt, r), slot);
+	assert_int_equal(r->gen, gen + 1);
+	assert_true(r->seq > seq);
+	assert_true(r->dh == DH(99));
+	assert_ptr_equal(bind_at(f->bt, slot), r);
+	assert_null(bind_find(f->bt, &t[5], T0));
+
+	/* All freed, all reused. */
+	for (unsigned k = 0; k < 16; k++)
+		if (k != 5)
+			assert_int_equal(bind_remove(f->bt, &t[k]), 1);
+	assert_int_equal(bind_remove(f->bt, &x), 1);
+	assert_int_equal(stats(f).live, 0);
+	assert_int_equal(stats(f).removed, 17);
+	assert_int_equal(f->nhooks, 17);
+	for (unsigned k = 0; k < 16; k++) {
+		assert_null(bind_find(f->bt, &t[k], T0));
+		assert_null(bind_at(f->bt, k));
+	}
+	for (unsigned k = 0; k < 16; k++) {
+		tup(&t[k], k + 200, ip4(203, 0, 113, k + 1),
+		    ip4(203, 0, 113, k + 1), k + 200);
+		b[k] = learn(f, &t[k]);
+	}
+	assert_int_equal(bind_learn(f->bt, &x, 0, LATER, T0, &r), BIND_FULL);
+	for (unsigned k = 0; k < 16; k++) {
+		assert_ptr_equal(bind_find(f->bt, &t[k], T0), b[k]);
+		assert_true(b[k]->gen >= 1);
+	}
+	assert_int_equal(stats(f).live, 16);
+	fx_free(f);
+}
+
+/*
+ * Regression (a bug found and fixed): bind_learn() answers BIND_FULL when the table holds only expired
+ * bindings the sweep has not reached yet.  No live binding would have to
+ * go, yet the proxy's 200 OK is lost (the engine raises "binding refused:
+ * table full") and the subscriber's calls are dropped until it registers
+ * again.  Expected: an expired row is reclaimed (BIND_NEW).
+ */
+static void
+test_full_of_expired(void **state)
+{
+	struct fx		*f = fx_new(16);
+	struct sg_tuple		 t, x;
+	const struct binding	*r;
+
+	(void)state;
+	for (unsigned k = 0; k < 16; k++) {
+		tup(&t, k + 1, ip4(198, 51, 100, k + 1),
+		    ip4(198, 51, 100, k + 1), k + 1);
+		learn_until(f, &t, T0 + SEC(10), T0);
+	}
+	tup(&x, 99, ip("192.0.2.99"), ip("192.0.2.99"), 99);
+	assert_int_equal(bind_learn(f->bt, &x, 0, LATER, T0 + SEC(20), &r),
+	    BIND_NEW);
+	assert_ptr_equal(bind_find(f->bt, &x, T0 + SEC(20)), r);
+	fx_free(f);
+}
+
+static void
+test_remove(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t, q;
+	const struct binding	*b;
+	uint32_t		 slot;
+
+	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	b = learn(f, &t);
+	slot = bind_slot(f->bt, b);
+	/* Only the exact F is removed. */
+	tup(&q, 2, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	assert_int_equal(bind_remove(f->bt, &q), 0);
+	tup(&q, 1, ip("203.0.113.10"), ip("203.0.113.10"), 2);
+	assert_int_equal(bind_remove(f->bt, &q), 0);
+	assert_int_equal(f->nhooks, 0);
+	/* s is not part of F: a de-registration via another Via counts. */
+	q = t;
+	q.s = ip("198.51.100.1");
+	assert_int_equal(bind_remove(f->bt, &q), 1);
+	assert_int_equal(f->nhooks, 1);
+	assert_int_equal(f->hooks[0], slot);
+	assert_null(bind_find(f->bt, &t, T0));
+	assert_null(bind_at(f->bt, slot));
+	assert_int_equal(match(f, &t, false, T0, NULL), 0);
+	assert_int_equal(bind_remove(f->bt, &t), 0);
+	assert_int_equal(stats(f).removed, 1);
+	assert_int_equal(stats(f).live, 0);
+	/* An expired binding the sweep has not reached is removed too. */
+	learn_until(f, &t, T0 + SEC(1), T0);
+	assert_int_equal(bind_remove(f->bt, &t), 1);
+	assert_int_equal(f->nhooks, 2);
+	assert_int_equal(stats(f).live, 0);
+}
+
+static void
+test_remove_identity(void **state)
+{
+	struct fx	*f = *state;
+	struct sg_tuple	 t;
+
+	/* Identity 1 on three devices, identity 2 on one of them. */
+	tup(&t, 1, ip("203.0.113.1"), ip("203.0.113.1"), 1);
+	learn(f, &t);
+	tup(&t, 2, ip("203.0.113.2"), ip("203.0.113.2"), 1);
+	learn(f, &t);
+	tup(&t, 0, ip("2001:db8::3"), ip("2001:db8::3"), 1);
+	learn(f, &t);
+	tup(&t, 1, ip("203.0.113.1"), ip("203.0.113.1"), 2);
+	learn(f, &t);
+	assert_int_equal(bind_remove_identity(f->bt, DH(1)), 3);
+	assert_int_equal(f->nhooks, 3);
+	assert_int_equal(stats(f).live, 1);
+	assert_int_equal(stats(f).removed, 3);
+	assert_non_null(bind_find(f->bt, &t, T0));
+	tup(&t, 2, ip("203.0.113.2"), ip("203.0.113.2"), 1);
+	assert_null(bind_find(f->bt, &t, T0));
+	assert_int_equal(bind_remove_identity(f->bt, DH(1)), 0);
+	assert_int_equal(bind_remove_identity(f->bt, DH(12345)), 0);
+	assert_int_equal(bind_remove_identity(f->bt, DH(2)), 1);
+	assert_int_equal(stats(f).live, 0);
+}
+
+static void
+test_expire_sweep(void **state)
+{
+	struct fx	*f = *state;
+	struct sg_tuple	 t[50];
+
+	/* Slots 0..39 expire early, 40..49 late. */
+	for (unsigned k = 0; k < 50; k++) {
+		tup(&t[k], k + 1, ip4(198, 51, 100, k + 1),
+		    ip4(198, 51, 100, k + 1), k + 1);
+		learn_until(f, &t[k], k < 40 ? T0 + SEC(100) : T0 + SEC(1000),
+		    T0);
+	}
+	bind_expire(f->bt, T0 + SEC(200), 0);
+	assert_int_equal(stats(f).live, 50);
+	/* Not yet due: nothing goes. */
+	bind_expire(f->bt, T0 + SEC(99), 64);
+	assert_int_equal(stats(f).live, 50);
+	assert_int_equal(f->nhooks, 0);
+	/* The sweep resumes where it stopped, `budget' slots a call. */
+	bind_expire(f->bt, T0 + SEC(200), 16);
+	assert_int_equal(stats(f).expired, 16);
+	assert_int_equal(stats(f).live, 34);
+	assert_int_equal(f->nhooks, 16);
+	for (int k = 0; k < 16; k++)
+		assert_int_equal(f->hooks[k], k);
+	bind_expire(f->bt, T0 + SEC(200), 16);
+	assert_int_equal(stats(f).expired, 32);
+	bind_expire(f->bt, T0 + SEC(200), 16);
+	assert_int_equal(stats(f).expired, 40);
+	assert_int_equal(stats(f).live, 10);
+	for (unsigned k = 0; k < 50; k++) {
+		const struct binding *b = bind_find(f->bt, &t[k],
+		    T0 + SEC(200));
+
+		if (k < 40)
+			assert_null(b);
+		else
+			assert_non_null(b);
+	}
+	/* A budget above the capacity is one full turn; no harm. */
+	bind_expire(f->bt, T0 + SEC(200), 1000000);
+	assert_int_equal(stats(f).live, 10);
+	bind_expire(f->bt, T0 + SEC(1000), 64);
+	assert_int_equal(stats(f).live, 0);
+	assert_int_equal(stats(f).expired, 50);
+	assert_int_equal(f->nhooks, 50);
+	assert_int_equal(stats(f).gateway_macs, 0);
+}
+
+static void
+test_lazy_expiry(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t, q;
+	const struct binding	*b;
+	uint32_t		 slot, gen;
+	bool			 has_d;
+
+	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	b = learn_until(f, &t, T0 + SEC(100), T0);
+	slot = bind_slot(f->bt, b);
+	gen = b->gen;
+	assert_ptr_equal(bind_find(f->bt, &t, T0 + SEC(100) - 1), b);
+	/* Every lookup treats an expired binding as gone. */
+	tup(&q, 2, ip("203.0.113.10"), ip("203.0.113.10"), 2);
+	assert_int_equal(match(f, &q, false, T0 + SEC(100), NULL), 0);
+	assert_null(bind_ip_other_device(f->bt, &q, T0 + SEC(100)));
+	q = t;
+	q.dh = DH(2);
+	assert_null(bind_find_device(f->bt, &q, T0 + SEC(100)));
+	assert_int_equal(bind_device_identities(f->bt, &q, T0 + SEC(100),
+	    &has_d), 0);
+	/* The exact lookup reclaims it on the spot. */
+	assert_null(bind_find(f->bt, &t, T0 + SEC(100)));
+	assert_int_equal(stats(f).expired, 1);
+	assert_int_equal(stats(f).live, 0);
+	assert_int_equal(f->nhooks, 1);
+	assert_int_equal(f->hooks[0], slot);
+	assert_null(bind_at(f->bt, slot));
+	assert_int_equal(b->gen, gen + 1);
+	/* Learned again: a new binding. */
+	assert_int_equal(bind_learn(f->bt, &t, 0, LATER, T0 + SEC(101), &b),
+	    BIND_NEW);
+	assert_true(b->created == T0 + SEC(101));
+	/* Refreshing an expired binding is a new one as well. */
+	assert_int_equal(bind_learn(f->bt, &t, 0, LATER + 1, LATER + 1, &b),
+	    BIND_NEW);
+	assert_int_equal(stats(f).expired, 2);
+}
+
+static void
+test_restore(void **state)
+{
+	struct fx		*f = *state;
+	struct fx		*g = fx_new(16);
+	struct sg_tuple		 t[4];
+	struct binding		 saved[4];
+	const struct binding	*b;
+	uint64_t		 now = T0 + SEC(50);
+
+	tup(&t[0], 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	t[0].impih = IMPIH(1);
+	snprintf(t[0].impi, sizeof(t[0].impi), "impi1");
+	tup(&t[1], 2, ip("203.0.113.20"), ip("192.168.0.20"), 2);
+	tup(&t[2], 0, ip("2001:db8::30"), ip("2001:db8::30"), 3);
+	tup(&t[3], 4, ip("203.0.113.40"), ip("203.0.113.40"), 4);
+	for (int k = 0; k < 4; k++) {
+		assert_int_equal(bind_learn(f->bt, &t[k], CONTACT(k),
+		    k == 3 ? T0 + SEC(40) : LATER, T0 + (uint64_t)k, &b),
+		    BIND_NEW);
+		assert_int_equal(bind_learn(f->bt, &t[k], CONTACT(k),
+		    k == 3 ? T0 + SEC(40) : LATER, T0 + SEC(10), &b),
+		    BIND_REFRESHED);
+		saved[k] = *b;
+	}
+	for (int k = 0; k < 4; k++) {
+		int	 rc = bind_restore(g->bt, &saved[k], now);
+
+		if (k == 3) {
+			/* Expired while the daemon was down: skipped. */
+			assert_int_equal(rc, 0);
+			assert_null(bind_find(g->bt, &t[k], now));
+			continue;
+		}
+		assert_int_equal(rc, 1);
+		b = bind_find(g->bt, &t[k], now);
+		assert_non_null(b);
+		assert_true(b->has_m == saved[k].has_m);
+		assert_memory_equal(&b->m, &saved[k].m, sizeof(b->m));
+		assert_true(b->nat == saved[k].nat);
+		assert_int_equal(b->port, saved[k].port);
+		assert_true(sg_addr_eq(&b->i, &saved[k].i));
+		assert_true(sg_addr_eq(&b->s, &saved[k].s));
+		assert_true(b->dh == saved[k].dh);
+		assert_true(b->impih == saved[k].impih);
+		assert_true(b->contact_idh == saved[k].contact_idh);
+		assert_true(b->created == saved[k].created);
+		assert_true(b->refreshed == saved[k].refreshed);
+		assert_true(b->expires == saved[k].expires);
+		assert_string_equal(b->d, saved[k].d);
+		assert_string_equal(b->impi, saved[k].impi);
+	}
+	assert_true(saved[1].nat);
+	assert_int_equal(stats(g).live, 3);
+	/* Restoring twice does not duplicate. */
+	assert_int_equal(bind_restore(g->bt, &saved[0], now), 1);
+	assert_int_equal(stats(g).live, 3);
+	/* The restored rows are indexed like learned ones. */
+	assert_int_equal(match(g, &t[1], false, now, NULL), FULLMATCH);
+	/* Full: -1. */
+	for (unsigned k = 0; k < 13; k++) {
+		struct sg_tuple	 x;
+
+		tup(&x, k + 50, ip4(192, 0, 2, k + 1), ip4(192, 0, 2, k + 1),
+		    k + 50);
+		learn(g, &x);
+	}
+	saved[3].expires = LATER;
+	assert_int_equal(bind_restore(g->bt, &saved[3], now), -1);
+	fx_free(g);
+}
+
+/* ---- hook --------------------------------------------------------------- */
+
+static void
+test_hook(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t[4];
+	uint32_t		 slot[4];
+
+	for (unsigned k = 0; k < 4; k++) {
+		tup(&t[k], k + 1, ip4(203, 0, 113, k + 1),
+		    ip4(203, 0, 113, k + 1), k + 1);
+		slot[k] = bind_slot(f->bt, learn_until(f, &t[k],
+		    k == 2 ? T0 + SEC(5) : LATER, T0));
+	}
+	assert_int_equal(f->nhooks, 0);
+	assert_int_equal(bind_remove(f->bt, &t[0]), 1);
+	assert_int_equal(f->nhooks, 1);
+	assert_int_equal(f->hooks[0], slot[0]);
+	assert_int_equal(bind_remove_identity(f->bt, DH(2)), 1);
+	assert_int_equal(f->hooks[1], slot[1]);
+	bind_expire(f->bt, T0 + SEC(6), 64);
+	assert_int_equal(f->nhooks, 3);
+	assert_int_equal(f->hooks[2], slot[2]);
+	/* Hook removed: nothing called any more. */
+	bind_set_hook(f->bt, NULL, NULL);
+	assert_int_equal(bind_remove(f->bt, &t[3]), 1);
+	assert_int_equal(f->nhooks, 3);
+	assert_int_equal(stats(f).live, 0);
+}
+
+/* ---- no layer 2 --------------------------------------------------------- */
+
+static void
+test_no_mac(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t, q;
+	const struct binding	*b;
+	struct sg_mac		 z;
+	bool			 has_d;
+
+	memset(&z, 0, sizeof(z));
+	tup(&t, 0, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	b = learn(f, &t);
+	assert_false(b->has_m);
+	assert_ptr_equal(bind_find(f->bt, &t, T0), b);
+	assert_int_equal(match(f, &t, false, T0, NULL), FULLMATCH);
+	/* "none" is not a MAC: a message with one does not match m. */
+	tup(&q, 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	assert_null(bind_find(f->bt, &q, T0));
+	assert_int_equal(match(f, &q, false, T0, NULL), BM_I | BM_S | BM_D);
+	assert_false(bind_is_gateway(f->bt, &z, false));
+	/* Rule 3 needs host MACs on both sides. */
+	tup(&q, 2, ip("203.0.113.10"), ip("203.0.113.10"), 2);
+	assert_null(bind_ip_other_device(f->bt, &q, T0));
+	tup(&q, 0, ip("203.0.113.10"), ip("203.0.113.10"), 2);
+	assert_null(bind_ip_other_device(f->bt, &q, T0));
+	assert_int_equal(bind_device_identities(f->bt, &q, T0, &has_d), 1);
+	/* Many IPs without MAC make no gateway. */
+	for (unsigned k = 1; k <= 20; k++) {
+		tup(&t, 0, ip4(198, 51, 100, k), ip4(198, 51, 100, k), k);
+		learn(f, &t);
+	}
+	assert_int_equal(stats(f).gateway_macs, 0);
+	assert_false(bind_is_gateway(f->bt, &z, true));
+	/* No lead from m: an unknown message without MAC finds nothing. */
+	tup(&q, 0, ip("192.0.2.1"), ip("192.0.2.1"), 999);
+	assert_int_equal(match(f, &q, false, T0, NULL), 0);
+}
+
+/* ---- pathological chains ------------------------------------------------ */
+
+#define CROWD	3000
+
+/*
+ * Thousands of bindings share one IP (a carrier NAT, or an attacker's
+ * dream): every secondary walk is capped; exact lookups stay exact and
+ * nothing crashes.
+ */
+static void
+test_crowd_one_ip(void **state)
+{
+	struct fx		*f = fx_new(8192);
+	struct sg_tuple		 t, q;
+	struct sg_addr		 shared = ip("198.51.100.7");
+	const struct binding	*got;
+	bool			 has_d;
+
+	(void)state;
+	for (unsigned k = 0; k < CROWD; k++) {
+		tup(&t, 0x1000 + k, shared, shared, k + 1);
+		learn(f, &t);
+	}
+	assert_int_equal(stats(f).live, CROWD);
+	for (unsigned k = 0; k < CROWD; k++) {
+		tup(&t, 0x1000 + k, shared, shared, k + 1);
+		got = bind_find(f->bt, &t, T0);
+		assert_non_null(got);
+		assert_true(got->dh == DH(k + 1));
+		if (k % 97 == 0) {
+			assert_int_equal(match(f, &t, false, T0, NULL),
+			    FULLMATCH);
+			assert_int_equal(bind_device_identities(f->bt, &t, T0,
+			    &has_d), 1);
+			assert_true(has_d);
+		}
+	}
+	/* A newcomer at that IP: some binding shares i (and s). */
+	tup(&q, 0x9999, shared, shared, 99999);
+	assert_int_equal(match(f, &q, false, T0, &got), BM_I | BM_S);
+	assert_true(sg_addr_eq(&got->i, &shared));
+	got = bind_ip_other_device(f->bt, &q, T0);
+	assert_non_null(got);
+	assert_true(sg_addr_eq(&got->i, &shared));
+	/* An identity of the crowd from elsewhere: d found by its index. */
+	tup(&q, 0x9999, ip("192.0.2.1"), ip("192.0.2.1"), 1234);
+	assert_int_equal(match(f, &q, false, T0, NULL), BM_D);
+	for (unsigned k = 0; k < CROWD; k++)
+		assert_int_equal(bind_remove_identity(f->bt, DH(k + 1)), 1);
+	assert_int_equal(stats(f).live, 0);
+	assert_int_equal(f->nhooks, CROWD);
+	fx_free(f);
+}
+
+/* The same crowd behind one router MAC (NAT), and on one single device. */
+static void
+test_crowd_one_device(void **state)
+{
+	struct fx		*f = fx_new(8192);
+	struct sg_tuple		 t, q;
+	struct sg_addr		 pub = ip("203.0.113.77");
+	struct sg_mac		 r = mac_of(0x77);
+	const struct binding	*got;
+	bool			 has_d;
+
+	(void)state;
+	for (unsigned k = 0; k < CROWD; k++) {
+		tup(&t, 0x77, pub, ip4(10, 1 + k / 250, k % 250, 1), k + 1);
+		assert_true(t.nat);
+		learn(f, &t);
+	}
+	assert_false(bind_is_gateway(f->bt, &r, true));
+	for (unsigned k = 0; k < CROWD; k += 101) {
+		tup(&t, 0x77, pub, ip4(10, 1 + k / 250, k % 250, 1), 50000);
+		assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d),
+		    1);
+		got = bind_find_device(f->bt, &t, T0);
+		assert_non_null(got);
+		assert_true(got->dh == DH(k + 1));
+	}
+	tup(&q, 0x77, pub, ip("10.200.0.1"), 50000);
+	assert_int_equal(match(f, &q, false, T0, NULL), BM_M | BM_I);
+	assert_null(bind_ip_other_device(f->bt, &q, T0));
+	for (unsigned k = 0; k < CROWD; k++)
+		assert_int_equal(bind_remove_identity(f->bt, DH(k + 1)), 1);
+
+	/* One device (a huge PBX) holding every identity: counted whole. */
+	for (unsigned k = 0; k < CROWD; k++) {
+		tup(&t, 0x78, pub, pub, k + 1);
+		learn(f, &t);
+	}
+	tup(&t, 0x78, pub, pub, 7);
+	assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d), CROWD);
+	assert_true(has_d);
+	tup(&q, 0x78, pub, pub, 50000);
+	assert_int_equal(match(f, &q, false, T0, NULL), BM_M | BM_I | BM_S);
+	assert_int_equal(stats(f).live, CROWD);
+	fx_free(f);
+}
+
+/* ---- default size: memory and the Bloom filter in place ----------------- */
+
+/* mallinfo2() means nothing under a sanitizer's allocator. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HEAP_CHECK	0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HEAP_CHECK	0
+#endif
+#endif
+#if !defined(HEAP_CHECK) && defined(__GLIBC__) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+#define HEAP_CHECK	1
+#endif
+#ifndef HEAP_CHECK
+#define HEAP_CHECK	0
+#endif
+
+#if HEAP_CHECK
+static size_t
+heap_used(void)
+{
+	struct mallinfo2	 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+#endif
+
+static void
+test_default_memory(void **state)
+{
+	struct sg_conf		 conf;
+	struct bind_table	*bt;
+	struct bind_stats	 st, st0;
+	struct sg_tuple		 t;
+	const struct binding	*b;
+	uint32_t		 cap;
+	uint64_t		 probes, falses;
+	double			 rate, theory;
+	const uint32_t		 absent = 1000000;
+#if HEAP_CHECK
+	size_t			 heap0, heap;
+#endif
+
+	(void)state;
+	conf_defaults(&conf);
+#if HEAP_CHECK
+	heap0 = heap_used();
+#endif
+	own_bt = bt = bind_create(&conf);
+	assert_non_null(bt);
+	bind_stats(bt, &st);
+#if HEAP_CHECK
+	/* The figure stats report is what the heap really gave. */
+	heap = heap_used() - heap0;
+	print_message("heap growth at bind_create: %zu bytes (stats say "
+	    "%zu)\n", heap, st.memory);
+	assert_true(st.memory >= heap - heap / 20);
+	assert_true(st.memory <= heap + heap / 20);
+#endif
+	cap = st.capacity;
+	assert_int_equal(cap, (uint32_t)conf.tab_bindings);
+	assert_int_equal(cap, 65536);
+	print_message("default table: %u bindings, %zu bytes, %.1f bytes "
+	    "per binding (struct binding %zu, Bloom %d cells x 1 byte)\n",
+	    cap, st.memory, (double)st.memory / cap, sizeof(struct binding),
+	    conf.bloom_cells);
+	/* At least the rows and the Bloom counters are accounted for. */
+	assert_true(st.memory >= (size_t)cap * (sizeof(struct binding) +
+	    (size_t)conf.bloom_cells));
+	assert_true(st.memory <= (size_t)cap * 4096);
+
+	/* Fill it, then probe absent keys: the filter in place. */
+	for (uint32_t k = 0; k < cap; k++) {
+		tup(&t, 0x100000 + k, ip4(203, k >> 16, (k >> 8) & 255,
+		    k & 255), none(), k + 1);
+		assert_int_equal(bind_learn(bt, &t, 0, LATER, T0, &b),
+		    BIND_NEW);
+	}
+	bind_stats(bt, &st0);
+	assert_int_equal(st0.live, cap);
+	assert_int_equal(st0.memory, st.memory);
+	for (uint32_t k = 0; k < absent; k++) {
+		uint32_t	 j = k % cap;
+
+		/* A known device with an unknown identity. */
+		tup(&t, 0x100000 + j, ip4(203, j >> 16, (j >> 8) & 255,
+		    j & 255), none(), cap + 1 + k);
+		assert_null(bind_find(bt, &t, T0));
+	}
+	bind_stats(bt, &st);
+	probes = st.bloom_probes - st0.bloom_probes;
+	falses = st.bloom_false - st0.bloom_false;
+	assert_int_equal(probes, absent);
+	/* Every hit was a false one: none of these keys is registered. */
+	assert_int_equal(st.bloom_hits - st0.bloom_hits, falses);
+	rate = (double)falses / absent;
+	theory = cbf_fpr_theory(cap * (uint32_t)conf.bloom_cells,
+	    conf.bloom_hashes, cap);
+	print_message("binding table Bloom filter, full: %" PRIu64 " false "
+	    "of %" PRIu64 " probes = %.4f%% (theory %.4f%%)\n", falses,
+	    probes, rate * 100, theory * 100);
+	assert_true(rate <= 2 * theory);
+	assert_true(rate >= theory / 2);
+	bind_destroy(bt);
+	own_bt = NULL;
+}
+
+int
+main(void)
+{
+	static const uint8_t	 key[16] = {
+		0x62, 0x69, 0x6e, 0x64, 0x2d, 0x74, 0x65, 0x73,
+		0x74, 0x2d, 0x6b, 0x65, 0x79, 0x2d, 0x30, 0x31,
+	};
+	const struct CMUnitTest	 tests[] = {
+#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup64, reap)
+#define U(fn)	cmocka_unit_test_teardown(fn, reap)
+		T(test_create),
+		T(test_learn_find),
+		T(test_refresh),
+		T(test_f_distinct),
+		T(test_match_contact),
+		T(test_match_impi),
+		T(test_match_no_s),
+		T(test_match_private_s),
+		T(test_gateway_learned),
+		T(test_gateway_configured),
+		T(test_ip_other_device),
+		T(test_device_identities),
+		T(test_nat_devices),
+		U(test_full_then_reuse),
+		U(test_full_of_expired),
+		T(test_remove),
+		T(test_remove_identity),
+		T(test_expire_sweep),
+		T(test_lazy_expiry),
+		T(test_restore),
+		T(test_hook),
+		T(test_no_mac),
+		U(test_crowd_one_ip),
+		U(test_crowd_one_device),
+		U(test_default_memory),
+#undef T
+#undef U
+	};
+	struct CMUnitTest	 pt[nitems(patterns)], tt[nitems(ties)];
+	int			 rc;
+
+	if (hash_init() == -1)
+		return 1;
+	hash_set_key(key);
+	for (size_t k = 0; k < nitems(patterns); k++) {
+		memset(&pt[k], 0, sizeof(pt[k]));
+		pt[k].name = patterns[k].name;
+		pt[k].test_func = test_pattern;
+		pt[k].teardown_func = reap;
+		pt[k].initial_state = (void *)&patterns[k];
+	}
+	for (size_t k = 0; k < nitems(ties); k++) {
+		memset(&tt[k], 0, sizeof(tt[k]));
+		tt[k].name = ties[k].name;
+		tt[k].test_func = test_tie;
+		tt[k].teardown_func = reap;
+		tt[k].initial_state = (void *)&ties[k];
+	}
+	rc = cmocka_run_group_tests_name("bind", tests, NULL, NULL);
+	rc += _cmocka_run_group_tests("bind_patterns", pt, nitems(patterns),
+	    NULL, NULL);
+	rc += _cmocka_run_group_tests("bind_ties", tt, nitems(ties), NULL,
+	    NULL);
+	return rc;
+}
