@@ -23,7 +23,8 @@ CFLAGS		+= -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS		+= -fsanitize=address,undefined
 endif
 
-B		?= build
+# Each flavour builds in its own directory, so flags never mix.
+B		?= build$(if $(filter 1,$(SANITIZE)),-asan)$(if $(findstring clang,$(CC)),-clang)
 ENGINE_SRC	:= src/alarm.c src/bind.c src/cbf.c src/clock.c src/conf.c \
 		   src/decode.c src/enforce.c src/engine.c src/flood.c src/hash.c \
 		   src/htab.c src/log.c src/pending.c src/sipmsg.c \
@@ -83,10 +84,10 @@ deps: ## install the Debian packages the build and tests need (if missing)
 	@tools/deps.sh
 
 check: deps $(B)/sipguard $(TEST_BINS) $(TOOL_BINS) ## build and run every test
-	@tools/run-tests.sh $(TEST_BINS)
+	@SIPGUARD=$(B)/sipguard tools/run-tests.sh $(TEST_BINS)
 
 demo: deps $(B)/sipguard $(TOOL_BINS) ## replay generated attacks through the engine
-	@tools/demo.sh
+	@B=$(B) tools/demo.sh
 
 bench: $(B)/bench/bench ## measure the cost per message (ratios to osip2)
 	@$(B)/bench/bench
@@ -102,8 +103,8 @@ install: $(B)/sipguard ## install (PREFIX, DESTDIR, sysconfdir honoured)
 	    install -m 0644 conf/sipguard.conf \
 	    $(DESTDIR)$(sysconfdir)/sipguard/sipguard.conf
 
-clean: ## remove build/
-	rm -rf $(B)
+clean: ## remove the build directories
+	rm -rf build build-asan build-clang build-asan-clang
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
