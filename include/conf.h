@@ -87,12 +87,11 @@ struct sg_conf {
 	int		 queue_batch;
 	bool		 nft_enabled;
 	bool		 nft_keep;
-	char		 log_facility[16];
+	int		 log_facility_id;	/* index in conf_facility() */
 	uint64_t	 log_aggregate;		/* ns */
 	char		 state_dir[256];
 	uint64_t	 state_interval;	/* ns */
 	char		 control_socket[108];
-	char		 user[32];
 };
 
 /* Where conf_load() writes its complaints, one per line. */
@@ -113,6 +112,8 @@ int	conf_load(const char *path, const char *const *sets, int nsets,
 /* Print every key with its value in libconfig syntax (sipguard -T). */
 void	conf_dump(const struct sg_conf *, FILE *);
 
+/* The syslog facility (LOG_DAEMON, ...) of log.facility. */
+int	conf_facility(const struct sg_conf *);
 bool	conf_is_proxy(const struct sg_conf *, const struct sg_addr *);
 bool	conf_is_whitelisted(const struct sg_conf *, const struct sg_addr *);
 bool	conf_is_gateway_mac(const struct sg_conf *, const struct sg_mac *);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <ctype.h>
 
 #include <libconfig.h>
@@ -43,6 +44,9 @@ struct key {
 static const char *const modes[] = { "prevent", "detect", NULL };
 static const char *const nats[] = { "tolerant", "strict", "off", NULL };
 static const char *const policies[] = { "drop", "accept", NULL };
+static const char *const facilities[] = { "daemon", "user", "local0",
+    "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+    "authpriv", NULL };
 
 #define O(f)	offsetof(struct sg_conf, f)
 #define S(f)	sizeof(((struct sg_conf *)0)->f)
@@ -118,6 +122,29 @@ static const struct key schema[] = {
 	{ "flood.bruteforce_window", K_SECS, O(bf_window), 1, 86400, NULL, 0 },
 	{ "flood.scan_identities", K_INT, O(scan_identities), 2, 100000, NULL,
 	    0 },
+
+	{ "queue", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "queue.num", K_INT, O(queue_num), 0, 65535, NULL, 0 },
+	{ "queue.count", K_INT, O(queue_count), 1, 64, NULL, 0 },
+	{ "queue.maxlen", K_INT, O(queue_maxlen), 16, 1 << 20, NULL, 0 },
+	{ "queue.fail_open", K_BOOL, O(queue_fail_open), 0, 0, NULL, 0 },
+	{ "queue.batch", K_INT, O(queue_batch), 1, 1024, NULL, 0 },
+
+	{ "nft", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "nft.enabled", K_BOOL, O(nft_enabled), 0, 0, NULL, 0 },
+	{ "nft.keep", K_BOOL, O(nft_keep), 0, 0, NULL, 0 },
+
+	{ "log", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "log.facility", K_ENUM, O(log_facility_id), 0, 0, facilities, 0 },
+	{ "log.aggregate", K_SECS, O(log_aggregate), 0, 3600, NULL, 0 },
+
+	{ "state", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "state.dir", K_STR, O(state_dir), 0, 0, NULL, S(state_dir) },
+	{ "state.interval", K_SECS, O(state_interval), 0, 86400, NULL, 0 },
+
+	{ "control", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "control.socket", K_STR, O(control_socket), 0, 0, NULL,
+	    S(control_socket) },
 };
 
 #undef O
@@ -175,7 +202,6 @@ conf_defaults(struct sg_conf *c)
 	c->queue_fail_open = true;
 	c->queue_batch = 64;
 	c->nft_enabled = true;
-	snprintf(c->log_facility, sizeof(c->log_facility), "daemon");
 	c->log_aggregate = SEC(10);
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", SG_STATE_DIR);
 	c->state_interval = SEC(300);
@@ -764,6 +790,18 @@ conf_load(const char *path, const char *const *sets, int nsets,
 }
 
 /* ---- queries ----------------------------------------------------------- */
+
+int
+conf_facility(const struct sg_conf *c)
+{
+	static const int fac[] = { LOG_DAEMON, LOG_USER, LOG_LOCAL0,
+	    LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5,
+	    LOG_LOCAL6, LOG_LOCAL7, LOG_AUTHPRIV };
+
+	if (c->log_facility_id < 0 || (size_t)c->log_facility_id >= nitems(fac))
+		return LOG_DAEMON;
+	return fac[c->log_facility_id];
+}
 
 bool
 conf_is_proxy(const struct sg_conf *c, const struct sg_addr *a)

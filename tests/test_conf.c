@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <syslog.h>
 
 #include "conf.h"
 #include "hash.h"
@@ -504,9 +505,10 @@ assert_conf_equal(const struct sg_conf *a, const struct sg_conf *b)
 	EQ(admission_factor); EQ(admission_burst);
 	EQ(bf_failures); EQ(bf_window); EQ(scan_identities);
 	EQ(queue_num); EQ(queue_count); EQ(queue_maxlen); EQ(queue_fail_open);
-	EQ(queue_batch); EQ(nft_enabled); EQ(nft_keep); EQS(log_facility);
+	EQ(queue_batch); EQ(nft_enabled); EQ(nft_keep); EQ(log_facility_id);
 	EQ(log_aggregate); EQS(state_dir); EQ(state_interval);
-	EQS(control_socket); EQS(user);
+	EQS(control_socket); EQ(min_rate); EQ(ss_rate_factor);
+	EQ(ds_fast_ratio); EQ(ir_hold);
 #undef EQ
 #undef EQS
 	/* Anything added to the struct later is compared too. */
@@ -559,7 +561,7 @@ assert_defaults(const struct sg_conf *c)
 	assert_int_equal(c->queue_batch, 64);
 	assert_true(c->nft_enabled);
 	assert_false(c->nft_keep);
-	assert_string_equal(c->log_facility, "daemon");
+	assert_int_equal(conf_facility(c), LOG_DAEMON);
 	assert_true(c->log_aggregate == SEC(10));
 	assert_string_equal(c->state_dir, SG_STATE_DIR);
 	assert_true(c->state_interval == SEC(300));
