@@ -13,9 +13,10 @@ CFLAGS		+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 		   -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith \
 		   -Wformat=2 -Werror -Iinclude -MMD -MP \
 		   -DSG_SYSCONFDIR='"$(sysconfdir)"'
-PKGS		:= libosip2 libconfig libpcap libsodium
+PKGS		:= libosip2 libconfig libpcap libsodium libmnl libnftnl \
+		   libnetfilter_queue libsystemd
 CFLAGS		+= $(shell pkg-config --cflags $(PKGS))
-LDLIBS		+= $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS		+= $(shell pkg-config --libs $(PKGS)) -lm -lpthread
 
 ifeq ($(SANITIZE),1)
 CFLAGS		+= -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -27,8 +28,9 @@ endif
 B		?= build$(if $(filter 1,$(SANITIZE)),-asan)$(if $(findstring clang,$(CC)),-clang)
 ENGINE_SRC	:= src/alarm.c src/bind.c src/cbf.c src/clock.c src/conf.c \
 		   src/decode.c src/enforce.c src/engine.c src/flood.c src/hash.c \
-		   src/htab.c src/log.c src/pending.c src/sipmsg.c \
-		   src/spoof.c src/util.c src/capture_pcap.c
+		   src/htab.c src/log.c src/nft.c src/pending.c src/sipmsg.c \
+		   src/state.c src/ctl.c src/daemon.c \
+		   src/spoof.c src/util.c src/capture_pcap.c src/capture_nfq.c
 ENGINE_OBJ	:= $(ENGINE_SRC:src/%.c=$(B)/%.o)
 SG_OBJ		:= $(B)/main.o
 
@@ -41,10 +43,13 @@ DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 
 .PHONY: all check demo deps install clean help lint bench
 
-all: $(B)/sipguard ## build the daemon (build/sipguard)
+all: $(B)/sipguard $(B)/sipguardctl ## build the daemon and sipguardctl
 
 $(B)/sipguard: $(SG_OBJ) $(B)/libsg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/sipguardctl: $(B)/sipguardctl.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/libsg.a: $(ENGINE_OBJ)
 	$(AR) rcs $@ $^
@@ -83,7 +88,7 @@ $(B) $(B)/tests $(B)/tools $(B)/bench:
 deps: ## install the Debian packages the build and tests need (if missing)
 	@tools/deps.sh
 
-check: deps $(B)/sipguard $(TEST_BINS) $(TOOL_BINS) ## build and run every test
+check: deps $(B)/sipguard $(B)/sipguardctl $(TEST_BINS) $(TOOL_BINS) ## build and run every test
 	@SIPGUARD=$(B)/sipguard tools/run-tests.sh $(TEST_BINS)
 
 demo: deps $(B)/sipguard $(TOOL_BINS) ## replay generated attacks through the engine

@@ -57,3 +57,20 @@ size_t		 alarm_format(const struct alarm *, char *, size_t);
 size_t		 json_str(char *, size_t, const char *);
 
 #endif
+
+/*
+ * The daemon's alarm sink: one syslog line per alarm (SPEC 7), identical
+ * alarms (same type, case, action, source and identity) within
+ * `interval' logged once and then summarised with "N more suppressed".
+ * A fixed table of recent keys, sized at creation; thread-safe.
+ */
+struct alarm_log;
+
+struct alarm_log *alarm_log_create(uint32_t keys, uint64_t interval);
+void		 alarm_log_destroy(struct alarm_log *);
+void		 alarm_log_set_interval(struct alarm_log *, uint64_t);
+/* An alarm_sink: arg is the alarm_log. */
+void		 alarm_log_emit(void *, const struct alarm *);
+/* Write the summaries of windows that have closed (call each second). */
+void		 alarm_log_flush(struct alarm_log *, uint64_t now);
+uint64_t	 alarm_log_suppressed(const struct alarm_log *);

@@ -11,6 +11,8 @@
 
 int		 hash_init(void);
 void		 hash_set_key(const uint8_t key[16]);
+/* The key, for the state file: hashes saved there stay valid. */
+void		 hash_get_key(uint8_t key[16]);
 uint64_t	 hash_bytes(const void *, size_t);
 /* 128 bits of keyed hash, for double hashing in the Bloom filter. */
 void		 hash_bytes128(const void *, size_t, uint64_t out[2]);

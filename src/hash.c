@@ -13,11 +13,20 @@ static uint8_t	 key128[crypto_shorthash_siphashx24_KEYBYTES];
 int
 hash_init(void)
 {
+	uint8_t	 key[16];
+
 	if (sodium_init() < 0)
 		return -1;
-	randombytes_buf(key64, sizeof(key64));
-	randombytes_buf(key128, sizeof(key128));
+	randombytes_buf(key, sizeof(key));
+	hash_set_key(key);
+	sodium_memzero(key, sizeof(key));
 	return 0;
+}
+
+void
+hash_get_key(uint8_t key[16])
+{
+	memcpy(key, key64, sizeof(key64));
 }
 
 void

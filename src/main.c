@@ -11,6 +11,7 @@
 
 #include "capture.h"
 #include "conf.h"
+#include "daemon.h"
 #include "engine.h"
 #include "flood.h"
 #include "hash.h"
@@ -223,8 +224,6 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc || (learn && replay == NULL))
 		usage(2);
-	(void)foreground;
-
 	if (hash_init() == -1) {
 		fprintf(stderr, "sipguard: libsodium initialisation failed\n");
 		return 1;
@@ -254,7 +253,6 @@ main(int argc, char *argv[])
 		log_set_verbose(verbose);
 		return run_replay(replay, &conf, learn);
 	}
-	fprintf(stderr, "sipguard: live capture (NFQUEUE) is not part of "
-	    "this build yet; use -r to replay a capture\n");
-	return 1;
+	return daemon_run(conffile, sets, nsets, &conf, foreground != 0,
+	    verbose);
 }

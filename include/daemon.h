@@ -1,0 +1,16 @@
+/*
+ * daemon.h: the live service (SPEC 1, 6, 7): NFQUEUE workers, the
+ * kernel blacklist, syslog alarms, reload, state, the control socket,
+ * systemd notification.  Returns the process exit status.
+ */
+#ifndef SG_DAEMON_H
+#define SG_DAEMON_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+
+int	daemon_run(const char *conffile, const char *const *sets, int nsets,
+	    const struct sg_conf *, bool foreground, int verbose);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * state.h: what survives a restart (SPEC 7): bindings, the blacklist and
+ * the keyed-hash key their stored hashes were made with, in one text
+ * file under state.dir, written atomically (temporary file, fsync,
+ * rename, fsync of the directory).  The learned baseline has a file of
+ * its own (engine_baseline_save).  A corrupt or truncated file is
+ * reported and ignored: the daemon starts empty, never crashes.
+ */
+#ifndef SG_STATE_H
+#define SG_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct engine;
+
+#define STATE_FILE	"state"
+#define BASELINE_FILE	"baseline"
+
+struct state_counts {
+	uint32_t	 bindings, blacklist, expired, bad;
+};
+
+/*
+ * Read the hash key from the state file, if there is one, and install
+ * it (hash_set_key) so the hashes in the file stay valid.  Call before
+ * any engine exists.  0: key installed; 1: no usable file; -1 error.
+ */
+int	state_load_key(const char *dir, char *err, size_t errlen);
+/* Restore bindings and blacklist into each engine, skipping expired. */
+int	state_restore(const char *dir, struct engine **, int n, uint64_t now,
+	    struct state_counts *, char *err, size_t errlen);
+/* Save the bindings and blacklist of all engines (duplicates merged). */
+int	state_save(const char *dir, struct engine **, int n, uint64_t now,
+	    struct state_counts *, char *err, size_t errlen);
+/* Write dir/name atomically with what `fill' prints (0, or -1). */
+int	state_write_atomic(const char *dir, const char *name,
+	    int (*fill)(void *, FILE *), void *arg, char *err,
+	    size_t errlen);
+
+#endif

@@ -1,0 +1,263 @@
+/*
+ * capture_nfq.c: the live packet source, after libnetfilter_queue's
+ * examples/nf-queue.c: libmnl and the nfq_nlmsg_* helpers.  Packets are
+ * read in batches with recvmmsg(), judged by the caller, and their
+ * verdicts sent back together in one sendmsg().
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+
+#include "capture.h"
+#include "clock.h"
+
+#define BATCH_MAX	1024
+/* A whole datagram plus the netlink and queue attribute overhead. */
+#define PKT_BUF		(0xffff + 4096)
+
+struct cap_nfq {
+	struct mnl_socket	*nl;
+	uint32_t		 portid;
+	uint16_t		 qnum;
+	int			 batch;
+	uint8_t			*rbuf;		/* batch x PKT_BUF */
+	struct mmsghdr		*msgs;
+	struct iovec		*iov;
+	char			*vbuf;		/* the verdicts' batch */
+	size_t			 vlen;
+	cap_judge		 judge;
+	void			*arg;
+	uint64_t		 now;
+	struct cap_nfq_stats	 st;
+};
+
+static int
+send_cfg(struct cap_nfq *q, struct nlmsghdr *nlh, char *err, size_t errlen,
+    const char *what)
+{
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
+		snprintf(err, errlen, "queue %u: %s: %s", q->qnum, what,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct cap_nfq *
+cap_nfq_open(const struct sg_conf *c, uint16_t qnum, char *err, size_t errlen)
+{
+	struct cap_nfq	*q;
+	char		 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr	*nlh;
+	uint32_t	 flags;
+	int		 one = 1, rcvbuf;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	q->qnum = qnum;
+	q->batch = c->queue_batch < BATCH_MAX ? c->queue_batch : BATCH_MAX;
+	q->rbuf = malloc((size_t)q->batch * PKT_BUF);
+	q->msgs = calloc((size_t)q->batch, sizeof(*q->msgs));
+	q->iov = calloc((size_t)q->batch, sizeof(*q->iov));
+	q->vbuf = malloc((size_t)q->batch * 64 + 64);
+	if (q->rbuf == NULL || q->msgs == NULL || q->iov == NULL ||
+	    q->vbuf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		cap_nfq_close(q);
+		return NULL;
+	}
+	for (int k = 0; k < q->batch; k++) {
+		q->iov[k].iov_base = q->rbuf + (size_t)k * PKT_BUF;
+		q->iov[k].iov_len = PKT_BUF;
+		q->msgs[k].msg_hdr.msg_iov = &q->iov[k];
+		q->msgs[k].msg_hdr.msg_iovlen = 1;
+	}
+	if ((q->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "queue %u: netlink: %s", qnum,
+		    strerror(errno));
+		cap_nfq_close(q);
+		return NULL;
+	}
+	q->portid = mnl_socket_get_portid(q->nl);
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, qnum);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
+	if (send_cfg(q, nlh, err, errlen, "bind") == -1) {
+		cap_nfq_close(q);
+		return NULL;
+	}
+	/* Copy whole packets: a SIP datagram may be up to 64 KB. */
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, qnum);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+	flags = NFQA_CFG_F_GSO | (c->queue_fail_open ? NFQA_CFG_F_FAIL_OPEN :
+	    0);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO |
+	    NFQA_CFG_F_FAIL_OPEN));
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, (uint32_t)c->queue_maxlen);
+	if (send_cfg(q, nlh, err, errlen, "configure") == -1) {
+		cap_nfq_close(q);
+		return NULL;
+	}
+	/*
+	 * A receive buffer for the whole queue: the limit cannot be raised
+	 * from inside a namespace, SO_RCVBUFFORCE (CAP_NET_ADMIN) can.
+	 */
+	rcvbuf = c->queue_maxlen * 2048;
+	if (rcvbuf < (1 << 20))
+		rcvbuf = 1 << 20;
+	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE,
+	    &rcvbuf, sizeof(rcvbuf)) == -1)
+		setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUF,
+		    &rcvbuf, sizeof(rcvbuf));
+	/* Ask the kernel to report overruns (ENOBUFS): we count them. */
+	setsockopt(mnl_socket_get_fd(q->nl), SOL_NETLINK, NETLINK_NO_ENOBUFS,
+	    &(int){ 0 }, sizeof(int));
+	(void)one;
+	return q;
+}
+
+void
+cap_nfq_close(struct cap_nfq *q)
+{
+	if (q == NULL)
+		return;
+	if (q->nl != NULL) {
+		char		 buf[MNL_SOCKET_BUFFER_SIZE];
+		struct nlmsghdr	*nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG,
+				    q->qnum);
+
+		nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_UNBIND);
+		mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len);
+		mnl_socket_close(q->nl);
+	}
+	free(q->rbuf);
+	free(q->msgs);
+	free(q->iov);
+	free(q->vbuf);
+	free(q);
+}
+
+uint16_t
+cap_nfq_num(const struct cap_nfq *q)
+{
+	return q->qnum;
+}
+
+void
+cap_nfq_stats(const struct cap_nfq *q, struct cap_nfq_stats *st)
+{
+	*st = q->st;
+}
+
+static void
+put_verdict(struct cap_nfq *q, uint32_t id, int verdict)
+{
+	struct nlmsghdr	*nlh = nfq_nlmsg_put(q->vbuf + q->vlen,
+			    NFQNL_MSG_VERDICT, q->qnum);
+
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+static int
+on_packet(const struct nlmsghdr *nlh, void *arg)
+{
+	struct cap_nfq			*q = arg;
+	struct nlattr			*attr[NFQA_MAX + 1] = { 0 };
+	const struct nfqnl_msg_packet_hdr *ph;
+	struct sg_mac			 mac;
+	bool				 has_mac = false, out;
+	uint32_t			 id;
+	enum sg_verdict			 v = SG_ACCEPT;
+
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL) {
+		q->st.errors++;
+		return MNL_CB_OK;
+	}
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	id = ntohl(ph->packet_id);
+	out = ph->hook == NF_INET_LOCAL_OUT || ph->hook == NF_INET_POST_ROUTING;
+	if (out)
+		q->st.hook_out++;
+	if (attr[NFQA_HWADDR] != NULL) {
+		const struct nfqnl_msg_packet_hw *hw =
+		    mnl_attr_get_payload(attr[NFQA_HWADDR]);
+
+		if (ntohs(hw->hw_addrlen) == 6) {
+			memcpy(mac.b, hw->hw_addr, 6);
+			has_mac = true;
+		}
+	}
+	q->st.packets++;
+	if (attr[NFQA_PAYLOAD] != NULL)
+		v = q->judge(q->arg, mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
+		    mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]),
+		    has_mac ? &mac : NULL, out, q->now);
+	else
+		q->st.no_payload++;
+	if (v == SG_DROP)
+		q->st.dropped++;
+	else
+		q->st.accepted++;
+	put_verdict(q, id, v == SG_DROP ? NF_DROP : NF_ACCEPT);
+	return MNL_CB_OK;
+}
+
+int
+cap_nfq_run(struct cap_nfq *q, int wait_ms, pthread_mutex_t *lock,
+    cap_judge judge, void *arg)
+{
+	struct pollfd	 pfd;
+	int		 fd = mnl_socket_get_fd(q->nl), n, handled = 0;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, wait_ms) <= 0)
+		return 0;
+	n = recvmmsg(fd, q->msgs, (unsigned)q->batch, MSG_DONTWAIT, NULL);
+	if (n < 0) {
+		if (errno == ENOBUFS) {
+			/* The kernel dropped (or, fail-open, passed) some. */
+			q->st.enobufs++;
+			return 0;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		q->st.errors++;
+		return -1;
+	}
+	q->judge = judge;
+	q->arg = arg;
+	q->vlen = 0;
+	/* One clock read per batch: every packet in it gets this time. */
+	q->now = clock_now();
+	if (lock != NULL)
+		pthread_mutex_lock(lock);
+	for (int k = 0; k < n; k++) {
+		int	 ret = mnl_cb_run(q->iov[k].iov_base, q->msgs[k].msg_len,
+			    0, q->portid, on_packet, q);
+
+		if (ret < 0)
+			q->st.errors++;
+		handled++;
+	}
+	if (lock != NULL)
+		pthread_mutex_unlock(lock);
+	q->st.batches++;
+	if (q->vlen > 0 && mnl_socket_sendto(q->nl, q->vbuf, q->vlen) < 0)
+		q->st.errors++;
+	return handled;
+}

@@ -1,0 +1,483 @@
+/*
+ * nft.c: kernel offload of (m, i) and (m, i, port) blocks, through one
+ * netlink socket and nf_tables batches.  The rules are the ones nft(8)
+ * would build for
+ *   ether saddr . ip saddr @blk4 drop
+ *   ether saddr . ip6 saddr @blk6 drop
+ *   ether saddr . ip saddr . udp sport @blk4p drop   (and tcp, and ip6)
+ * in a prerouting chain at priority -150: a listed source's packets are
+ * dropped before they ever reach the queue.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if_arp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "clock.h"
+#include "nft.h"
+
+#define TABLE		"sipguard"
+#define CHAIN		"prerouting"
+#define PRIORITY	(-150)
+
+/* nft's data type numbers, for how `nft list` prints the sets. */
+#define TYPE_IPV4	7
+#define TYPE_IPV6	8
+#define TYPE_ETHER	9
+#define TYPE_PORT	13
+#define CONCAT(a, b)	(((a) << 6) | (b))
+
+enum { S4, S6, S4P, S6P, NSETS };
+
+static const struct {
+	const char	*name;
+	uint32_t	 type, len;
+} sets[NSETS] = {
+	[S4] = { "blk4", CONCAT(TYPE_ETHER, TYPE_IPV4), 8 + 4 },
+	[S6] = { "blk6", CONCAT(TYPE_ETHER, TYPE_IPV6), 8 + 16 },
+	[S4P] = { "blk4p", CONCAT(CONCAT(TYPE_ETHER, TYPE_IPV4), TYPE_PORT),
+	    8 + 4 + 4 },
+	[S6P] = { "blk6p", CONCAT(CONCAT(TYPE_ETHER, TYPE_IPV6), TYPE_PORT),
+	    8 + 16 + 4 },
+};
+
+struct nft {
+	struct mnl_socket	*nl;
+	uint32_t		 portid;
+	uint32_t		 seq;
+	uint32_t		 acks;		/* ACKs the batch asked for */
+	pthread_mutex_t		 lock;
+	struct nft_stats	 st;
+	char			 buf[65536];
+};
+
+/* ---- batches ------------------------------------------------------------- */
+
+static struct nlmsghdr *
+msg(struct nft *n, struct mnl_nlmsg_batch *b, int type, uint16_t flags)
+{
+	if (flags & NLM_F_ACK)
+		n->acks++;
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), type,
+	    NFPROTO_INET, flags, n->seq++);
+}
+
+static void
+batch_hdr(struct nft *n, struct mnl_nlmsg_batch *b, int type)
+{
+	struct nlmsghdr		*nlh = mnl_nlmsg_put_header(
+				    mnl_nlmsg_batch_current(b));
+	struct nfgenmsg		*g;
+
+	nlh->nlmsg_type = (uint16_t)type;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = n->seq++;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(NFNL_SUBSYS_NFTABLES);
+	mnl_nlmsg_batch_next(b);
+}
+
+/*
+ * Send a batch and read its answers: an ACK per message that asked, or
+ * an error, after which the kernel aborts the batch and sends no more.
+ * Bounded by a 1 s wait.  0, or -1 with errno set.
+ */
+static int
+run_batch(struct nft *n, struct mnl_nlmsg_batch *b)
+{
+	struct pollfd	 pfd;
+	int		 ret, err = 0;
+	uint32_t	 want = n->acks;
+
+	n->acks = 0;
+	batch_hdr(n, b, NFNL_MSG_BATCH_END);
+	if (mnl_socket_sendto(n->nl, mnl_nlmsg_batch_head(b),
+	    mnl_nlmsg_batch_size(b)) < 0)
+		return -1;
+	pfd.fd = mnl_socket_get_fd(n->nl);
+	pfd.events = POLLIN;
+	while (want > 0 && err == 0) {
+		if (poll(&pfd, 1, 1000) != 1) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		ret = (int)mnl_socket_recvfrom(n->nl, n->buf, sizeof(n->buf));
+		if (ret <= 0)
+			return -1;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)n->buf;
+		    mnl_nlmsg_ok(h, ret); h = mnl_nlmsg_next(h, &ret)) {
+			if (h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			{
+				struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+
+				if (e->error != 0 && err == 0)
+					err = -e->error;
+				if (want > 0)
+					want--;
+			}
+		}
+	}
+	if (err != 0) {
+		/* Drain whatever else the aborted batch produced. */
+		while (poll(&pfd, 1, 0) == 1 && mnl_socket_recvfrom(n->nl,
+		    n->buf, sizeof(n->buf)) > 0)
+			;
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the ruleset ------------------------------------------------------------ */
+
+static void
+put_expr(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	put_expr(r, e);
+}
+
+static void
+cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	put_expr(r, e);
+}
+
+static void
+payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+    uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	put_expr(r, e);
+}
+
+/*
+ * ether saddr . ip[6] saddr [. udp/tcp sport] @set drop: the guards nft
+ * adds (an Ethernet interface, the right ethertype, the L4 protocol),
+ * then the key in consecutive 32-bit registers, the lookup, the drop.
+ */
+static struct nftnl_rule *
+build_rule(int set, uint8_t l4)
+{
+	struct nftnl_rule	*r = nftnl_rule_alloc();
+	struct nftnl_expr	*e;
+	bool			 v6 = set == S6 || set == S6P;
+	bool			 port = set == S4P || set == S6P;
+	uint16_t		 arphrd = ARPHRD_ETHER;
+	uint32_t		 iiftype = arphrd;
+	uint16_t		 etype = htons(v6 ? 0x86dd : 0x0800);
+
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN);
+	meta(r, NFT_META_IIFTYPE, NFT_REG_1);
+	cmp_eq(r, NFT_REG_1, &arphrd, sizeof(arphrd));
+	(void)iiftype;
+	payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+	cmp_eq(r, NFT_REG_1, &etype, sizeof(etype));
+	if (port) {
+		meta(r, NFT_META_L4PROTO, NFT_REG_1);
+		cmp_eq(r, NFT_REG_1, &l4, sizeof(l4));
+	}
+	payload(r, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG32_00);
+	payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+	    NFT_REG32_02);
+	if (port)
+		payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
+		    v6 ? NFT_REG32_06 : NFT_REG32_03);
+	e = nftnl_expr_alloc("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, sets[set].name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, (uint32_t)set + 1);
+	put_expr(r, e);
+	e = nftnl_expr_alloc("immediate");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+	put_expr(r, e);
+	return r;
+}
+
+static int
+create(struct nft *n)
+{
+	struct mnl_nlmsg_batch	*b;
+	struct nftnl_table	*t;
+	struct nftnl_chain	*c;
+	struct nlmsghdr		*nlh;
+	int			 rc;
+	static const struct { int set; uint8_t l4; } rules[] = {
+		{ S4, 0 }, { S6, 0 }, { S4P, 17 }, { S4P, 6 }, { S6P, 17 },
+		{ S6P, 6 },
+	};
+
+	b = mnl_nlmsg_batch_start(n->buf, sizeof(n->buf));
+	batch_hdr(n, b, NFNL_MSG_BATCH_BEGIN);
+
+	/* Add, delete, add: a stale table from a crash goes, whole. */
+	t = nftnl_table_alloc();
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, TABLE);
+	nlh = msg(n, b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	mnl_nlmsg_batch_next(b);
+	nlh = msg(n, b, NFT_MSG_DELTABLE, NLM_F_ACK);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	mnl_nlmsg_batch_next(b);
+	nlh = msg(n, b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	mnl_nlmsg_batch_next(b);
+	nftnl_table_free(t);
+
+	for (int k = 0; k < NSETS; k++) {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, TABLE);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, sets[k].name);
+		nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)k + 1);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sets[k].type);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sets[k].len);
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
+		nlh = msg(n, b, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_ACK);
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		mnl_nlmsg_batch_next(b);
+		nftnl_set_free(s);
+	}
+
+	c = nftnl_chain_alloc();
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, CHAIN);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, PRIORITY);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nlh = msg(n, b, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	mnl_nlmsg_batch_next(b);
+	nftnl_chain_free(c);
+
+	for (size_t k = 0; k < sizeof(rules) / sizeof(rules[0]); k++) {
+		struct nftnl_rule *r = build_rule(rules[k].set, rules[k].l4);
+
+		nlh = msg(n, b, NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE |
+		    NLM_F_ACK);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		mnl_nlmsg_batch_next(b);
+		nftnl_rule_free(r);
+	}
+	rc = run_batch(n, b);
+	mnl_nlmsg_batch_stop(b);
+	return rc;
+}
+
+struct nft *
+nft_open(char *err, size_t errlen)
+{
+	struct nft	*n;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&n->lock, NULL);
+	n->seq = (uint32_t)(clock_now() / NS_PER_SEC);
+	if ((n->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "netlink: %s", strerror(errno));
+		nft_close(n, true);
+		return NULL;
+	}
+	n->portid = mnl_socket_get_portid(n->nl);
+	if (create(n) == -1) {
+		snprintf(err, errlen, "creating table inet %s: %s", TABLE,
+		    strerror(errno));
+		nft_close(n, true);
+		return NULL;
+	}
+	return n;
+}
+
+static int
+del_table(struct nft *n)
+{
+	struct mnl_nlmsg_batch	*b;
+	struct nftnl_table	*t = nftnl_table_alloc();
+	struct nlmsghdr		*nlh;
+	int			 rc;
+
+	b = mnl_nlmsg_batch_start(n->buf, sizeof(n->buf));
+	batch_hdr(n, b, NFNL_MSG_BATCH_BEGIN);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, TABLE);
+	nlh = msg(n, b, NFT_MSG_DELTABLE, NLM_F_ACK);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	mnl_nlmsg_batch_next(b);
+	nftnl_table_free(t);
+	rc = run_batch(n, b);
+	mnl_nlmsg_batch_stop(b);
+	return rc;
+}
+
+void
+nft_close(struct nft *n, bool keep)
+{
+	if (n == NULL)
+		return;
+	if (n->nl != NULL) {
+		if (!keep)
+			del_table(n);
+		mnl_socket_close(n->nl);
+	}
+	pthread_mutex_destroy(&n->lock);
+	free(n);
+}
+
+/* ---- elements ------------------------------------------------------------------ */
+
+/* The set and the key bytes nf_tables expects (32-bit padded fields). */
+static int
+elem_key(const struct bl_key *k, uint8_t key[32], uint32_t *len)
+{
+	bool	 v6 = k->i.family == SG_AF_INET6;
+	int	 set;
+
+	if (!k->has_m || (k->i.family != SG_AF_INET && !v6))
+		return -1;		/* no MAC: not expressible here */
+	memset(key, 0, 32);
+	memcpy(key, k->m, 6);
+	memcpy(key + 8, k->i.a, v6 ? 16 : 4);
+	if (k->kind == BL_MIP) {
+		uint16_t p = htons(k->port);
+
+		memcpy(key + 8 + (v6 ? 16 : 4), &p, 2);
+		set = v6 ? S6P : S4P;
+	} else
+		set = v6 ? S6 : S4;
+	*len = sets[set].len;
+	return set;
+}
+
+static int
+elem_op(struct nft *n, const struct bl_key *k, int type, uint64_t ttl_ms)
+{
+	struct mnl_nlmsg_batch	*b;
+	struct nftnl_set	*s;
+	struct nftnl_set_elem	*e;
+	struct nlmsghdr		*nlh;
+	uint8_t			 key[32];
+	uint32_t		 len;
+	int			 set, rc;
+
+	if ((set = elem_key(k, key, &len)) < 0)
+		return -1;
+	pthread_mutex_lock(&n->lock);
+	s = nftnl_set_alloc();
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, sets[set].name);
+	e = nftnl_set_elem_alloc();
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
+	if (type == NFT_MSG_NEWSETELEM && ttl_ms > 0)
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, ttl_ms);
+	nftnl_set_elem_add(s, e);
+	b = mnl_nlmsg_batch_start(n->buf, sizeof(n->buf));
+	batch_hdr(n, b, NFNL_MSG_BATCH_BEGIN);
+	nlh = msg(n, b, type, (type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0) |
+	    NLM_F_ACK);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	mnl_nlmsg_batch_next(b);
+	rc = run_batch(n, b);
+	mnl_nlmsg_batch_stop(b);
+	nftnl_set_free(s);
+	if (rc == 0) {
+		if (type == NFT_MSG_NEWSETELEM)
+			n->st.added++;
+		else
+			n->st.removed++;
+	} else if (!(type == NFT_MSG_DELSETELEM && errno == ENOENT))
+		n->st.errors++;
+	pthread_mutex_unlock(&n->lock);
+	return rc;
+}
+
+int
+nft_add(struct nft *n, const struct bl_key *k, uint64_t ttl_ns)
+{
+	uint64_t	 ms = ttl_ns / 1000000ULL;
+
+	if (ms == 0)
+		ms = 1;
+	/* A refresh: the kernel keeps an existing element's old timeout,
+	 * so it is replaced (a missing one is no error). */
+	elem_op(n, k, NFT_MSG_DELSETELEM, 0);
+	return elem_op(n, k, NFT_MSG_NEWSETELEM, ms);
+}
+
+int
+nft_del(struct nft *n, const struct bl_key *k)
+{
+	return elem_op(n, k, NFT_MSG_DELSETELEM, 0);
+}
+
+void
+nft_offload(void *arg, const struct bl_entry *b, bool add)
+{
+	struct nft	*n = arg;
+	uint64_t	 now;
+
+	if (n == NULL)
+		return;
+	if (!add) {
+		nft_del(n, &b->key);
+		return;
+	}
+	/* The entry's remaining life: it carries absolute packet time. */
+	now = clock_now();
+	nft_add(n, &b->key, b->expires > now ? b->expires - now :
+	    b->expires - b->added);
+}
+
+void
+nft_stats(struct nft *n, struct nft_stats *st)
+{
+	pthread_mutex_lock(&n->lock);
+	*st = n->st;
+	pthread_mutex_unlock(&n->lock);
+}

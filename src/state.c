@@ -1,0 +1,478 @@
+/*
+ * state.c: the state file.  Text, one record a line, so an operator can
+ * read it and a torn write shows:
+ *   sipguard-state 1
+ *   key <32 hex>                      the hash key of every stored hash
+ *   b <mac> <ip> <s> <nat> <port> <dh> <impih> <cidh> <created>
+ *     <refreshed> <expires> <d> <impi>          a binding
+ *   l <kind> <mac> <ip> <port> <s> <dh> <added> <expires> <why> <d>
+ *                                               a blacklist entry
+ *   end
+ * Addresses as <family>/<32 hex>, strings %-escaped, times in ns.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "enforce.h"
+#include "engine.h"
+#include "hash.h"
+#include "state.h"
+
+#define LINE_MAX_STATE	2048
+
+/* ---- encoding -------------------------------------------------------------- */
+
+static void
+put_hex(FILE *fp, const uint8_t *p, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		fprintf(fp, "%02x", p[k]);
+}
+
+static int
+get_hex(const char *s, uint8_t *p, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		unsigned int	 v;
+
+		if (!isxdigit((unsigned char)s[2 * k]) ||
+		    !isxdigit((unsigned char)s[2 * k + 1]) ||
+		    sscanf(s + 2 * k, "%2x", &v) != 1)
+			return -1;
+		p[k] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static void
+put_addr(FILE *fp, const struct sg_addr *a)
+{
+	fprintf(fp, " %u/", a->family);
+	put_hex(fp, a->a, sizeof(a->a));
+}
+
+static int
+get_addr(const char *s, struct sg_addr *a)
+{
+	unsigned int	 fam;
+	const char	*slash = strchr(s, '/');
+
+	memset(a, 0, sizeof(*a));
+	if (slash == NULL || sscanf(s, "%u/", &fam) != 1 ||
+	    (fam != SG_AF_NONE && fam != SG_AF_INET && fam != SG_AF_INET6 &&
+	    fam != SG_AF_HOST))
+		return -1;
+	a->family = (uint8_t)fam;
+	return get_hex(slash + 1, a->a, sizeof(a->a));
+}
+
+static void
+put_mac(FILE *fp, const uint8_t m[6], bool has_m)
+{
+	char	 buf[SG_MACSTRLEN];
+
+	fprintf(fp, " %s", sg_mac_str((const struct sg_mac *)m, has_m, buf,
+	    sizeof(buf)));
+}
+
+static int
+get_mac(const char *s, struct sg_mac *m, bool *has_m)
+{
+	memset(m, 0, sizeof(*m));
+	*has_m = strcmp(s, "none") != 0;
+	return *has_m ? sg_mac_parse(s, m) : 0;
+}
+
+/* A string with blanks, '%' and control bytes %-escaped; "-" if empty. */
+static void
+put_str(FILE *fp, const char *s)
+{
+	fputc(' ', fp);
+	if (*s == '\0' || strcmp(s, "-") == 0) {
+		/* "-" stands for empty, so a lone dash is escaped. */
+		fputs(*s == '\0' ? "-" : "%2d", fp);
+		return;
+	}
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= ' ' || c == '%' || c >= 0x7f)
+			fprintf(fp, "%%%02x", c);
+		else
+			fputc(c, fp);
+	}
+}
+
+static int
+get_str(const char *s, char *out, size_t len)
+{
+	size_t	 o = 0;
+
+	if (strcmp(s, "-") == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	for (; *s != '\0'; s++) {
+		unsigned int	 v;
+		char		 c = *s;
+
+		if (c == '%') {
+			if (!isxdigit((unsigned char)s[1]) ||
+			    !isxdigit((unsigned char)s[2]) ||
+			    sscanf(s + 1, "%2x", &v) != 1)
+				return -1;
+			c = (char)v;
+			s += 2;
+		}
+		if (o + 1 >= len)
+			return -1;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* ---- atomic write -------------------------------------------------------------- */
+
+int
+state_write_atomic(const char *dir, const char *name,
+    int (*fill)(void *, FILE *), void *arg, char *err, size_t errlen)
+{
+	char	 path[512], tmp[520];
+	FILE	*fp;
+	int	 fd, dfd, rc;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    (int)sizeof(path)) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
+	    -1 || (fp = fdopen(fd, "w")) == NULL) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	rc = fill(arg, fp);
+	if (fflush(fp) != 0 || fsync(fd) != 0)
+		rc = -1;
+	if (fclose(fp) != 0)
+		rc = -1;
+	if (rc == -1 || rename(tmp, path) == -1) {
+		snprintf(err, errlen, "%s: %s", path, errno ? strerror(errno) :
+		    "write failed");
+		unlink(tmp);
+		return -1;
+	}
+	/* The rename itself reaches the disk with the directory. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/* ---- save ----------------------------------------------------------------------- */
+
+struct saver {
+	struct engine	**e;
+	int		 n;
+	uint64_t	 now;
+	struct state_counts *c;
+	/* bindings written, by F, to merge the workers' copies */
+	uint64_t	*seen;
+	size_t		 nseen, capseen;
+};
+
+static bool
+seen_before(struct saver *sv, uint64_t key)
+{
+	for (size_t k = 0; k < sv->nseen; k++)	/* small per save, rare */
+		if (sv->seen[k] == key)
+			return true;
+	if (sv->nseen == sv->capseen) {
+		size_t	 cap = sv->capseen ? sv->capseen * 2 : 1024;
+		uint64_t *p = realloc(sv->seen, cap * sizeof(*p));
+
+		if (p == NULL)
+			return false;
+		sv->seen = p;
+		sv->capseen = cap;
+	}
+	sv->seen[sv->nseen++] = key;
+	return false;
+}
+
+static int
+put_blacklist(void *arg, const struct bl_entry *b)
+{
+	FILE	*fp = arg;
+
+	fprintf(fp, "l %u", b->key.kind);
+	put_mac(fp, b->key.m, b->key.has_m);
+	put_addr(fp, &b->key.i);
+	fprintf(fp, " %u", b->key.port);
+	put_addr(fp, &b->key.s);
+	fprintf(fp, " %016" PRIx64 " %" PRIu64 " %" PRIu64, b->key.dh,
+	    b->added, b->expires);
+	put_str(fp, b->why);
+	put_str(fp, b->d);
+	fputc('\n', fp);
+	return 0;
+}
+
+static int
+fill_state(void *arg, FILE *fp)
+{
+	struct saver	*sv = arg;
+	uint8_t		 key[16];
+
+	hash_get_key(key);
+	fprintf(fp, "sipguard-state 1\nkey ");
+	put_hex(fp, key, sizeof(key));
+	fputc('\n', fp);
+	for (int w = 0; w < sv->n; w++) {
+		struct bind_table	*bt = engine_bindings(sv->e[w]);
+
+		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
+			const struct binding *b = bind_at(bt, s);
+
+			if (b == NULL || b->expires <= sv->now ||
+			    seen_before(sv, b->fh ^ b->devh))
+				continue;
+			fprintf(fp, "b");
+			put_mac(fp, b->m.b, b->has_m);
+			put_addr(fp, &b->i);
+			put_addr(fp, &b->s);
+			fprintf(fp, " %d %u %016" PRIx64 " %016" PRIx64
+			    " %016" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+			    b->nat, b->port, b->dh, b->impih, b->contact_idh,
+			    b->created, b->refreshed, b->expires);
+			put_str(fp, b->d);
+			put_str(fp, b->impi);
+			fputc('\n', fp);
+			sv->c->bindings++;
+		}
+	}
+	/* Every worker holds every listed entry: the first one's will do. */
+	if (sv->n > 0) {
+		struct enf_stats es;
+
+		enf_foreach(engine_enforcer(sv->e[0]), sv->now, put_blacklist,
+		    fp);
+		enf_stats(engine_enforcer(sv->e[0]), &es);
+		sv->c->blacklist = es.entries;
+	}
+	fprintf(fp, "end\n");
+	return ferror(fp) ? -1 : 0;
+}
+
+int
+state_save(const char *dir, struct engine **e, int n, uint64_t now,
+    struct state_counts *c, char *err, size_t errlen)
+{
+	struct saver	 sv = { .e = e, .n = n, .now = now, .c = c };
+	int		 rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = state_write_atomic(dir, STATE_FILE, fill_state, &sv, err, errlen);
+	free(sv.seen);
+	return rc;
+}
+
+/* ---- load ------------------------------------------------------------------------ */
+
+static FILE *
+open_state(const char *dir, char *path, size_t plen, char *err, size_t errlen)
+{
+	FILE	*fp;
+	char	 line[64];
+
+	snprintf(path, plen, "%s/%s", dir, STATE_FILE);
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno != ENOENT)
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL ||
+	    strcmp(line, "sipguard-state 1\n") != 0) {
+		snprintf(err, errlen, "%s: line 1: not a sipguard state file",
+		    path);
+		fclose(fp);
+		return NULL;
+	}
+	return fp;
+}
+
+int
+state_load_key(const char *dir, char *err, size_t errlen)
+{
+	char	 path[512], line[LINE_MAX_STATE], hex[64];
+	uint8_t	 key[16];
+	FILE	*fp;
+	int	 rc = 1;
+
+	err[0] = '\0';
+	if ((fp = open_state(dir, path, sizeof(path), err, errlen)) == NULL)
+		return err[0] ? -1 : 1;
+	if (fgets(line, sizeof(line), fp) != NULL &&
+	    sscanf(line, "key %63s", hex) == 1 &&
+	    get_hex(hex, key, sizeof(key)) == 0) {
+		hash_set_key(key);
+		rc = 0;
+	} else
+		snprintf(err, errlen, "%s: line 2: no key", path);
+	fclose(fp);
+	return rc;
+}
+
+static int
+parse_binding(char *line, struct binding *b)
+{
+	char		*f[16], *save = NULL;
+	int		 n = 0, nat;
+	unsigned int	 port;
+
+	for (char *t = strtok_r(line, " \n", &save); t != NULL && n < 16;
+	    t = strtok_r(NULL, " \n", &save))
+		f[n++] = t;
+	if (n != 14 || strcmp(f[0], "b") != 0)
+		return -1;
+	memset(b, 0, sizeof(*b));
+	if (get_mac(f[1], &b->m, &b->has_m) == -1 || get_addr(f[2], &b->i) ==
+	    -1 || get_addr(f[3], &b->s) == -1 || sscanf(f[4], "%d", &nat) !=
+	    1 || sscanf(f[5], "%u", &port) != 1 || port > 65535 ||
+	    sscanf(f[6], "%" SCNx64, &b->dh) != 1 ||
+	    sscanf(f[7], "%" SCNx64, &b->impih) != 1 ||
+	    sscanf(f[8], "%" SCNx64, &b->contact_idh) != 1 ||
+	    sscanf(f[9], "%" SCNu64, &b->created) != 1 ||
+	    sscanf(f[10], "%" SCNu64, &b->refreshed) != 1 ||
+	    sscanf(f[11], "%" SCNu64, &b->expires) != 1 ||
+	    get_str(f[12], b->d, sizeof(b->d)) == -1 ||
+	    get_str(f[13], b->impi, sizeof(b->impi)) == -1 ||
+	    !sg_addr_is_ip(&b->i) || b->dh == 0)
+		return -1;
+	b->nat = nat != 0;
+	b->port = (uint16_t)port;
+	return 0;
+}
+
+static int
+parse_listed(char *line, struct bl_entry *x)
+{
+	char		*f[12], *save = NULL;
+	int		 n = 0;
+	unsigned int	 kind, port;
+	bool		 has_m;
+	struct sg_mac	 m;
+
+	for (char *t = strtok_r(line, " \n", &save); t != NULL && n < 12;
+	    t = strtok_r(NULL, " \n", &save))
+		f[n++] = t;
+	if (n != 11 || strcmp(f[0], "l") != 0)
+		return -1;
+	memset(x, 0, sizeof(*x));
+	if (sscanf(f[1], "%u", &kind) != 1 || kind < BL_K || kind > BL_MIP ||
+	    get_mac(f[2], &m, &has_m) == -1 ||
+	    get_addr(f[3], &x->key.i) == -1 ||
+	    sscanf(f[4], "%u", &port) != 1 || port > 65535 ||
+	    get_addr(f[5], &x->key.s) == -1 ||
+	    sscanf(f[6], "%" SCNx64, &x->key.dh) != 1 ||
+	    sscanf(f[7], "%" SCNu64, &x->added) != 1 ||
+	    sscanf(f[8], "%" SCNu64, &x->expires) != 1 ||
+	    get_str(f[9], x->why, sizeof(x->why)) == -1 ||
+	    get_str(f[10], x->d, sizeof(x->d)) == -1 ||
+	    !sg_addr_is_ip(&x->key.i))
+		return -1;
+	x->key.kind = (uint8_t)kind;
+	x->key.has_m = has_m;
+	memcpy(x->key.m, m.b, 6);
+	x->key.port = (uint16_t)port;
+	return 0;
+}
+
+int
+state_restore(const char *dir, struct engine **e, int n, uint64_t now,
+    struct state_counts *c, char *err, size_t errlen)
+{
+	char		 path[512], line[LINE_MAX_STATE];
+	FILE		*fp;
+	int		 lineno = 1;
+	bool		 ended = false;
+
+	memset(c, 0, sizeof(*c));
+	err[0] = '\0';
+	if ((fp = open_state(dir, path, sizeof(path), err, errlen)) == NULL)
+		return err[0] ? -1 : 1;
+	/*
+	 * Check the whole file first: a corrupt or truncated one is
+	 * reported and ignored as a whole, never half applied.
+	 */
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		struct binding	 b;
+		struct bl_entry	 x;
+
+		lineno++;
+		if (lineno == 2 && strncmp(line, "key ", 4) == 0)
+			continue;
+		if (strcmp(line, "end\n") == 0) {
+			ended = true;
+			break;
+		}
+		if ((line[0] == 'b' && parse_binding(line, &b) == 0) ||
+		    (line[0] == 'l' && parse_listed(line, &x) == 0))
+			continue;
+		snprintf(err, errlen, "%s: line %d: unreadable record", path,
+		    lineno);
+		fclose(fp);
+		return -1;
+	}
+	if (!ended) {
+		snprintf(err, errlen, "%s: truncated (no end line)", path);
+		fclose(fp);
+		return -1;
+	}
+	rewind(fp);
+	if (fgets(line, sizeof(line), fp) == NULL) {
+		fclose(fp);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		struct binding	 b;
+		struct bl_entry	 x;
+
+		if (line[0] == 'b' && parse_binding(line, &b) == 0) {
+			if (b.expires <= now) {
+				c->expired++;
+				continue;
+			}
+			for (int w = 0; w < n; w++)
+				bind_restore(engine_bindings(e[w]), &b, now);
+			c->bindings++;
+		} else if (line[0] == 'l' && parse_listed(line, &x) == 0) {
+			if (x.expires <= now) {
+				c->expired++;
+				continue;
+			}
+			for (int w = 0; w < n; w++)
+				enf_add(engine_enforcer(e[w]), &x.key, x.why,
+				    x.d, x.expires - now, now);
+			c->blacklist++;
+		}
+	}
+	fclose(fp);
+	return 0;
+}
