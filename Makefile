@@ -41,7 +41,7 @@ TOOL_BINS	:= $(B)/sgpcap
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 		   $(B)/bench/*.d)
 
-.PHONY: all check demo deps install clean help lint bench
+.PHONY: all check demo deps install clean help lint bench bench-nfq
 
 all: $(B)/sipguard $(B)/sipguardctl ## build the daemon and sipguardctl
 
@@ -82,6 +82,12 @@ $(B)/bench/%.o: bench/%.c | $(B)/bench
 $(B)/bench/bench: $(B)/bench/bench.o $(B)/tests/pktgen.o $(B)/libsg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/bench/nfq_accept: $(B)/bench/nfq_accept.o $(B)/libsg.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bench/udpflood: $(B)/bench/udpflood.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
 $(B) $(B)/tests $(B)/tools $(B)/bench:
 	mkdir -p $@
 
@@ -96,6 +102,9 @@ demo: deps $(B)/sipguard $(TOOL_BINS) ## replay generated attacks through the en
 
 bench: $(B)/bench/bench ## measure the cost per message (ratios to osip2)
 	@$(B)/bench/bench
+
+bench-nfq: all $(B)/bench/nfq_accept $(B)/bench/udpflood ## live pkts/s, daemon vs bare reader (root)
+	@B=$(B) tools/bench-nfq.sh
 
 lint: ## fail on clock calls outside src/clock.c
 	@! grep -nE '\b(time|gettimeofday|clock_gettime)\(' src/*.c | \

@@ -1,0 +1,62 @@
+/*
+ * nfq_accept: the reference for `make bench-nfq': a bare NFQUEUE reader
+ * that accepts everything, on the very same intake code as the daemon
+ * (capture_nfq.c), so the difference is what judging costs.  Runs until
+ * SIGTERM; prints the packets it answered.
+ *   nfq_accept QUEUE
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "capture.h"
+#include "conf.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static enum sg_verdict
+accept_all(void *arg, const uint8_t *p, size_t len, const struct sg_mac *m,
+    bool out, uint64_t now)
+{
+	(void)arg;
+	(void)p;
+	(void)len;
+	(void)m;
+	(void)out;
+	(void)now;
+	return SG_ACCEPT;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sg_conf		 c;
+	struct cap_nfq		*q;
+	struct cap_nfq_stats	 st;
+	char			 err[256];
+
+	if (argc != 2)
+		return 2;
+	conf_defaults(&c);
+	c.queue_fail_open = false;
+	if ((q = cap_nfq_open(&c, (uint16_t)atoi(argv[1]), err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "nfq_accept: %s\n", err);
+		return 1;
+	}
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	while (!stop)
+		cap_nfq_run(q, 100, NULL, accept_all, NULL);
+	cap_nfq_stats(q, &st);
+	printf("%llu\n", (unsigned long long)st.packets);
+	cap_nfq_close(q);
+	return 0;
+}

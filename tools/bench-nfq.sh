@@ -1,0 +1,137 @@
+#!/bin/sh
+# make bench-nfq: packets per second through the daemon against a bare
+# accept-all NFQUEUE reader (bench/nfq_accept, the same intake code), in
+# one run, interleaved, sender and reader pinned to different CPUs.
+# Root only; everything happens in two namespaces made here and removed.
+set -eu
+B=${B:-build}
+SECS=${SECS:-4}
+ROUNDS=${ROUNDS:-2}
+TMP=$(mktemp -d /tmp/sgbench.XXXXXX)
+S=sgbs$$
+R=sgbr$$
+
+cleanup() {
+	[ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true
+	ip netns del "$S" 2>/dev/null || true
+	ip netns del "$R" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+[ "$(id -u)" -eq 0 ] || { echo "bench-nfq: needs root" >&2; exit 1; }
+ip netns add "$S"
+ip netns add "$R"
+ip link add "bs$$" type veth peer name "br$$"
+ip link set "bs$$" netns "$S"
+ip link set "br$$" netns "$R"
+ip -n "$S" link set "bs$$" address 02:5b:00:00:00:11
+ip -n "$R" link set "br$$" address 02:5b:00:00:00:01
+ip -n "$S" addr add 10.97.0.11/24 dev "bs$$"
+ip -n "$R" addr add 10.97.0.1/24 dev "br$$"
+for n in "$S" "$R"; do ip -n "$n" link set lo up; done
+ip -n "$S" link set "bs$$" up
+ip -n "$R" link set "br$$" up
+ip netns exec "$R" iptables -A INPUT -p udp --dport 5060 -j NFQUEUE \
+    --queue-num 0
+ip netns exec "$R" iptables -A OUTPUT -p udp --sport 5060 -j NFQUEUE \
+    --queue-num 0
+
+crlf() { printf '%s\r\n' "$@"; }
+{
+	crlf "INVITE sip:bob@lab.example SIP/2.0" \
+	    "Via: SIP/2.0/UDP 10.97.0.11:5060;branch=z9hG4bK-bench" \
+	    "Max-Forwards: 70" "From: <sip:alice@lab.example>;tag=b1" \
+	    "To: <sip:bob@lab.example>" "Call-ID: bench-1@10.97.0.11" \
+	    "CSeq: 1 INVITE" "Contact: <sip:alice@10.97.0.11:5060>" \
+	    "Content-Type: application/sdp" "Content-Length: 129" ""
+	crlf "v=0" "o=- 1 1 IN IP4 10.97.0.11" "s=-" "c=IN IP4 10.97.0.11" \
+	    "t=0 0" "m=audio 4000 RTP/AVP 0 8" "a=rtpmap:0 PCMU/8000" \
+	    "a=rtpmap:8 PCMA/8000"
+} > "$TMP/invite"
+{
+	crlf "REGISTER sip:lab.example SIP/2.0" \
+	    "Via: SIP/2.0/UDP 10.97.0.11:5060;branch=z9hG4bK-reg" \
+	    "From: <sip:alice@lab.example>;tag=r1" "To: <sip:alice@lab.example>" \
+	    "Call-ID: reg-1@10.97.0.11" "CSeq: 1 REGISTER" \
+	    "Contact: <sip:alice@10.97.0.11:5060>" "Expires: 3600" \
+	    "Content-Length: 0" ""
+} > "$TMP/register"
+{
+	crlf "SIP/2.0 200 OK" \
+	    "Via: SIP/2.0/UDP 10.97.0.11:5060;branch=z9hG4bK-reg" \
+	    "From: <sip:alice@lab.example>;tag=r1" \
+	    "To: <sip:alice@lab.example>;tag=s1" \
+	    "Call-ID: reg-1@10.97.0.11" "CSeq: 1 REGISTER" \
+	    "Contact: <sip:alice@10.97.0.11:5060>;expires=3600" \
+	    "Content-Length: 0" ""
+} > "$TMP/ok"
+cat > "$TMP/sg.conf" <<EOC
+mode = "detect";
+proxy: { addresses = [ "10.97.0.1" ]; };
+queue: { fail_open = false; maxlen = 8192; };
+nft: { enabled = false; };
+state: { dir = "$TMP"; interval = 0; };
+control: { socket = "$TMP/control"; };
+training: { duration = 0.5; };
+EOC
+
+flood() {
+	ip netns exec "$S" taskset -c 0 "$B/bench/udpflood" 10.97.0.11 \
+	    10.97.0.1 5060 "$TMP/invite" "$SECS"
+}
+
+run_ref() {
+	ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" 0 \
+	    > "$TMP/ref.out" &
+	PID=$!
+	sleep 0.5
+	flood > /dev/null
+	sleep 0.2
+	kill "$PID"; wait "$PID" || true
+	PID=
+	echo $(( $(cat "$TMP/ref.out") / SECS ))
+}
+
+run_sg() {
+	rm -f "$TMP/state"
+	ip netns exec "$R" taskset -c 1 "$B/sipguard" -c "$TMP/sg.conf" \
+	    2> "$TMP/sg.err" &
+	PID=$!
+	sleep 0.5
+	# alice registers; the proxy's 200 goes out through the queue.
+	ip netns exec "$S" "$B/bench/udpflood" 10.97.0.11 10.97.0.1 5060 \
+	    "$TMP/register" 0 > /dev/null
+	ip netns exec "$R" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.97.0.1', 5060))
+s.sendto(open('$TMP/ok', 'rb').read(), ('10.97.0.11', 5060))"
+	sleep 1
+	before=$("$B/sipguardctl" -s "$TMP/control" -j stats |
+	    sed 's/.*"received":\([0-9]*\).*/\1/')
+	flood > /dev/null
+	sleep 0.2
+	"$B/sipguardctl" -s "$TMP/control" -j stats > "$TMP/stats"
+	after=$(sed 's/.*"received":\([0-9]*\).*/\1/' "$TMP/stats")
+	vii=$(sed -n 's/.*"accept":{[^}]*"vii":\([0-9]*\).*/\1/p' "$TMP/stats")
+	kill "$PID"; wait "$PID" || true
+	PID=
+	[ -n "$vii" ] && [ "$vii" -gt 0 ] || {
+		echo "bench-nfq: the daemon judged no INVITE as vii" >&2
+		cat "$TMP/sg.err" >&2
+		exit 1
+	}
+	echo $(( (after - before) / SECS ))
+}
+
+echo "bench-nfq: ${SECS} s floods of a 580-byte INVITE from a bound UE," \
+    "sender on CPU 0, reader on CPU 1"
+i=1
+while [ "$i" -le "$ROUNDS" ]; do
+	ref=$(run_ref)
+	sg=$(run_sg)
+	echo "  round $i: accept-all reader $ref pkts/s, sipguard $sg pkts/s" \
+	    "($(awk "BEGIN { printf \"%.2f\", $sg / $ref }") of the reader)"
+	i=$((i + 1))
+done
