@@ -142,6 +142,16 @@ save_state(struct daemon *d, struct state_counts *c, char *err, size_t len)
 /* ---- configuration ---------------------------------------------------------- */
 
 static int
+offload_one(void *arg, const struct bl_entry *b)
+{
+	struct daemon	*d = arg;
+
+	if (b->key.kind != BL_K)
+		nft_offload(d->nft, b, d->conf.mode != MODE_DETECT);
+	return 0;
+}
+
+static int
 reload(struct daemon *d, struct ctl_buf *out)
 {
 	struct sg_conf		 next;
@@ -176,7 +186,21 @@ reload(struct daemon *d, struct ctl_buf *out)
 	alarm_log_set_interval(d->alog, next.log_aggregate);
 	if (conf_facility(&next) != conf_facility(&d->conf))
 		log_set_facility(conf_facility(&next));
-	d->conf = next;
+	{
+		bool	 mode_changed = next.mode != d->conf.mode;
+
+		d->conf = next;
+		/*
+		 * detect drops nothing: the kernel's copy of the blacklist
+		 * goes; back to prevent, it returns.
+		 */
+		if (mode_changed && d->nft != NULL) {
+			lock_all(d);
+			enf_foreach(engine_enforcer(d->w[0].e), clock_now(),
+			    offload_one, d);
+			unlock_all(d);
+		}
+	}
 	log_info("reload: configuration %s applied", d->conffile ?
 	    d->conffile : "(defaults)");
 	if (out != NULL)

@@ -572,8 +572,12 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 				    msg->method == SIPM_REGISTER;
 
 	tuple_sip(e, t, msg);
-	/* SPEC 6: K entries never stop a REGISTER, the way back to trust. */
-	if (!reg && enf_check_k(e->enf, t, now)) {
+	/*
+	 * SPEC 6: K entries never stop a REGISTER, the way back to trust.
+	 * In detect mode nothing is dropped, and module I still speaks.
+	 */
+	if (!reg && e->conf.mode != MODE_DETECT && enf_check_k(e->enf, t,
+	    now)) {
 		*reason = SG_R_BLACKLISTED;
 		return SG_DROP;
 	}
@@ -635,7 +639,7 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 		return SG_ACCEPT;
 	}
 	/* SPEC 6: the blacklist first, before any parsing. */
-	if (enf_check_l3(e->enf, &t, now)) {
+	if (e->conf.mode != MODE_DETECT && enf_check_l3(e->enf, &t, now)) {
 		listed = true;
 		if (!e->report_dropped) {
 			v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;

@@ -5,7 +5,8 @@ set -eu
 
 PKGS="build-essential pkg-config clang libosip2-dev libconfig-dev \
 libpcap-dev libsodium-dev libcmocka-dev libnetfilter-queue-dev libmnl-dev \
-libnftnl-dev libsystemd-dev iproute2 iptables nftables kamailio sip-tester"
+libnftnl-dev libsystemd-dev iproute2 iptables nftables kamailio sip-tester \
+python3"
 
 missing=""
 for p in $PKGS; do

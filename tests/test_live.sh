@@ -1,0 +1,235 @@
+#!/bin/sh
+# test_live.sh: the live daemon in network namespaces made here (issue 5):
+# a UA, an attacker and a proxy on one bridge; iptables NFQUEUE rules with
+# --queue-bypass in the proxy's namespace; sipguard running there in
+# front of a minimal registrar (tests/sipnode.py).  Checks verdicts,
+# alarms, the kernel blacklist, kill -9 with bypass, restore from state,
+# SIGHUP with a broken and a good file, and sipguardctl, malformed
+# requests included.  Root only; everything is removed on exit.
+set -u
+SG=${SIPGUARD:-build/sipguard}
+CTL=$(dirname "$SG")/sipguardctl
+NODE="python3 $(dirname "$0")/sipnode.py"
+ID=$$
+BR=sglb$ID
+P=sglp$ID
+U=sglu$ID
+A=sgla$ID
+TMP=$(mktemp -d /tmp/sglive.XXXXXX)
+PIDS=""
+FAIL=0
+STEP=0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test_live: SKIPPED: needs root (network namespaces, NFQUEUE)"
+	exit 77
+fi
+
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	for n in "$P" "$U" "$A" "$BR"; do
+		for p in $(ip netns pids "$n" 2>/dev/null); do
+			kill -9 "$p" 2>/dev/null
+		done
+		ip netns del "$n" 2>/dev/null
+	done
+	if [ "$FAIL" -gt 0 ] && [ -f "$TMP/sg.log" ]; then
+		echo "test_live: the daemon's log:"
+		sed 's/^/  | /' "$TMP/sg.log"
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+ok() { STEP=$((STEP + 1)); echo "ok $STEP - $1"; }
+no() { STEP=$((STEP + 1)); echo "not ok $STEP - $1"; FAIL=$((FAIL + 1)); }
+check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
+ctl() { "$CTL" -s "$TMP/control" "$@"; }
+in_p() { ip netns exec "$P" "$@"; }
+json_num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+
+# ---- the network ---------------------------------------------------------
+for n in "$BR" "$P" "$U" "$A"; do ip netns add "$n"; done
+ip -n "$BR" link add br0 type bridge
+ip -n "$BR" link set br0 up
+i=1
+for n in "$P" "$U" "$A"; do
+	case $n in
+	"$P") mac=02:5c:00:00:00:01; ip=10.96.0.1 ;;
+	"$U") mac=02:5c:00:00:00:11; ip=10.96.0.11 ;;
+	"$A") mac=02:5c:00:00:00:66; ip=10.96.0.66 ;;
+	esac
+	ip link add "v$ID$i" type veth peer name "b$ID$i"
+	ip link set "v$ID$i" netns "$n"
+	ip link set "b$ID$i" netns "$BR"
+	ip -n "$BR" link set "b$ID$i" master br0 up
+	ip -n "$n" link set "v$ID$i" name eth0
+	ip -n "$n" link set eth0 address $mac
+	ip -n "$n" addr add $ip/24 dev eth0
+	ip -n "$n" link set eth0 up
+	ip -n "$n" link set lo up
+	i=$((i + 1))
+done
+in_p iptables -A INPUT -p udp --dport 5060 -j NFQUEUE --queue-num 0 \
+    --queue-bypass
+in_p iptables -A OUTPUT -p udp --sport 5060 -j NFQUEUE --queue-num 0 \
+    --queue-bypass
+
+cat > "$TMP/good.conf" <<EOF
+proxy: { addresses = [ "10.96.0.1" ]; };
+state: { dir = "$TMP/state"; interval = 1; };
+control: { socket = "$TMP/control"; };
+log: { aggregate = 0; };
+EOF
+ip netns exec "$P" $NODE registrar 10.96.0.1 5060 "$TMP/proxy.log" &
+PIDS="$PIDS $!"
+
+start_sg() {
+	# Not through in_p: a backgrounded function is a subshell, and $!
+	# would be its pid, not the daemon's.
+	ip netns exec "$P" "$SG" -f -c "$TMP/good.conf" >> "$TMP/sg.log" 2>&1 &
+	SGPID=$!
+	PIDS="$PIDS $SGPID"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ -S "$TMP/control" ] && ctl stats >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+received() { grep -c " $1\$" "$TMP/proxy.log" 2>/dev/null || true; }
+
+# ---- a registration, a call, a forged BYE ----------------------------------
+check "sipguard starts and answers on its control socket" start_sg
+check "a registration passes (REGISTER accepted, 200 learned)" \
+    "ip netns exec $U $NODE send 10.96.0.11 10.96.0.1 REGISTER alice reg-1"
+check "the binding is listed by sipguardctl bindings" \
+    "ctl bindings | grep -q 'alice@lab.example .*02:5c:00:00:00:11 10.96.0.11'"
+ip netns exec "$U" $NODE send 10.96.0.11 10.96.0.1 INVITE alice call-1
+ip netns exec "$U" $NODE send 10.96.0.11 10.96.0.1 ACK alice call-1
+sleep 0.3
+check "the call's INVITE and ACK reach the proxy" \
+    "[ \"\$(received call-1)\" -eq 2 ]"
+# The attacker forges alice's BYE, her IP as its source.
+ip netns exec "$A" $NODE spoof 10.96.0.11 10.96.0.1 BYE alice call-1
+sleep 0.3
+check "a forged BYE (alice's IP, another MAC) is dropped" \
+    "[ \"\$(received call-1)\" -eq 2 ]"
+check "its alarm is logged: type=spoof case=ix" \
+    "grep -q 'alarm type=spoof case=ix action=block mac=02:5c:00:00:00:66 ip=10.96.0.11' $TMP/sg.log"
+ip netns exec "$U" $NODE send 10.96.0.11 10.96.0.1 BYE alice call-1
+sleep 0.3
+check "alice's own BYE still reaches the proxy" \
+    "[ \"\$(received call-1)\" -eq 3 ]"
+
+# ---- the kernel blacklist ---------------------------------------------------
+check "sipguardctl blacklist add (m, i)" \
+    "ctl blacklist add 02:5c:00:00:00:66 10.96.0.66 ttl 300 >/dev/null"
+check "the entry is in the nftables set inet sipguard blk4" \
+    "in_p nft list set inet sipguard blk4 | grep -q '02:5c:00:00:00:66 . 10.96.0.66'"
+before=$(ctl -j stats | json_num received)
+ip netns exec "$A" $NODE send 10.96.0.66 10.96.0.1 OPTIONS mallory flood-1 50
+sleep 0.5
+after=$(ctl -j stats | json_num received)
+check "its 50 packets are dropped by the kernel: the queue counter stays at $before" \
+    "[ \"$before\" = \"$after\" ] && [ \"\$(received flood-1)\" -eq 0 ]"
+check "sipguardctl blacklist lists it" \
+    "ctl blacklist | grep -q 'mi  02:5c:00:00:00:66 10.96.0.66 why=manual'"
+
+# ---- kill -9, bypass, restart from state -------------------------------------
+sleep 1.5	# state.interval = 1: the periodic save has run
+kill -9 "$SGPID"
+wait "$SGPID" 2>/dev/null
+ip netns exec "$U" $NODE send 10.96.0.11 10.96.0.1 INVITE alice call-2
+sleep 0.3
+check "with the daemon killed, --queue-bypass lets SIP through" \
+    "[ \"\$(received call-2)\" -eq 1 ]"
+check "sipguard restarts" start_sg
+check "bindings restored from state (alice without re-registering)" \
+    "ctl bindings | grep -q 'alice@lab.example'"
+check "blacklist restored from state" \
+    "ctl blacklist | grep -q '02:5c:00:00:00:66 10.96.0.66'"
+check "and offloaded again to the kernel" \
+    "in_p nft list set inet sipguard blk4 | grep -q '02:5c:00:00:00:66 . 10.96.0.66'"
+ip netns exec "$U" $NODE send 10.96.0.11 10.96.0.1 INVITE alice call-3
+sleep 0.3
+check "alice's INVITE is judged legitimate (vii) after the restart" \
+    "[ \"\$(received call-3)\" -eq 1 ] && ctl -j stats | grep -q '\"vii\":1'"
+
+# ---- SIGHUP ---------------------------------------------------------------------
+cp "$TMP/good.conf" "$TMP/saved.conf"
+printf 'mode = "block";\ntables: { binding = 1; };\n' >> "$TMP/good.conf"
+kill -HUP "$SGPID"
+sleep 0.5
+check "SIGHUP with a broken file: rejected, logged with file and line" \
+    "grep -q 'good.conf:[0-9]*: mode: must be one of' $TMP/sg.log && grep -q 'running one is kept' $TMP/sg.log"
+check "the running configuration is kept (mode prevent)" \
+    "ctl -j stats | grep -q '\"mode\":\"prevent\"'"
+cp "$TMP/saved.conf" "$TMP/good.conf"
+echo 'mode = "detect";' >> "$TMP/good.conf"
+kill -HUP "$SGPID"
+sleep 0.5
+check "SIGHUP with a good file applies it (mode detect)" \
+    "ctl -j stats | grep -q '\"mode\":\"detect\"'"
+ip netns exec "$A" $NODE spoof 10.96.0.11 10.96.0.1 BYE alice call-4
+sleep 0.3
+check "in detect mode a forged BYE passes, with its alarm as a notice" \
+    "[ \"\$(received call-4)\" -eq 1 ] && grep -q 'case=ix action=notice' $TMP/sg.log"
+cp "$TMP/saved.conf" "$TMP/good.conf"
+check "sipguardctl reload applies the file too" \
+    "ctl reload | grep -q reloaded && ctl -j stats | grep -q '\"mode\":\"prevent\"'"
+
+# ---- sipguardctl, and what a bad client cannot do -------------------------------
+check "sipguardctl stats" "ctl stats | grep -q '^packets '"
+check "sipguardctl --json stats is one JSON object" \
+    "ctl -j stats | python3 -c 'import json,sys; json.load(sys.stdin)'"
+check "sipguardctl --json bindings and blacklist parse" \
+    "ctl -j bindings | python3 -c 'import json,sys; json.load(sys.stdin)' && ctl -j blacklist | python3 -c 'import json,sys; json.load(sys.stdin)'"
+check "sipguardctl save" "ctl save | grep -q '^saved '"
+check "sipguardctl blacklist del" \
+    "ctl blacklist del 02:5c:00:00:00:66 10.96.0.66 | grep -q deleted && ! in_p nft list set inet sipguard blk4 | grep -q '10.96.0.66'"
+check "an unknown command is an error (exit 1)" "! ctl frobnicate 2>/dev/null >/dev/null"
+check "a bad MAC is refused" \
+    "ctl blacklist add zz:zz 10.0.0.1 | grep -q 'error: bad MAC'"
+raw() { python3 -c "
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect('$TMP/control')
+s.sendall($1)
+s.settimeout(7)
+try:
+    print(s.recv(4096).decode('latin-1'))
+except Exception as e:
+    print('no answer', e)
+"; }
+check "garbage bytes (a NUL, control characters) get 'bad request'" \
+    "raw \"b'stats\\\\x00\\\\x01\\\\n'\" | grep -q 'error: bad request'"
+check "a request over 1024 bytes gets 'request too long'" \
+    "raw \"b'x' * 3000\" | grep -q 'request too long'"
+check "a client that sends nothing is dropped after 5 s" \
+    "raw \"b''\" | grep -q -v stats"
+python3 -c "
+import socket
+socks = []
+for k in range(40):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect('$TMP/control'); s.sendall(b'stat')
+    except OSError:
+        pass
+    socks.append(s)
+for s in socks:
+    s.close()
+"
+check "40 clients that hang up mid-request leave the daemon serving" \
+    "ctl stats | grep -q '^packets '"
+
+# ---- stop ------------------------------------------------------------------------
+kill -TERM "$SGPID"
+wait "$SGPID" 2>/dev/null
+check "SIGTERM saves the state" \
+    "grep -q '^state saved: 1 bindings' $TMP/sg.log && grep -q '^b ' $TMP/state/state"
+check "and removes the nftables table" \
+    "! in_p nft list tables | grep -q sipguard"
+
+echo "test_live: $STEP checks, $FAIL failed"
+[ "$FAIL" -eq 0 ]
