@@ -36,7 +36,7 @@ SG_OBJ		:= $(B)/main.o
 
 TESTS		:= $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 TEST_BINS	:= $(TESTS:%=$(B)/tests/%)
-TEST_SCRIPTS	:= tests/test_live.sh
+TEST_SCRIPTS	:= tests/test_live.sh tests/e2e_lab.sh tests/e2e_sipguard.sh
 TOOL_BINS	:= $(B)/sgpcap
 
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
@@ -95,7 +95,7 @@ $(B) $(B)/tests $(B)/tools $(B)/bench:
 deps: ## install the Debian packages the build and tests need (if missing)
 	@tools/deps.sh
 
-check: deps $(B)/sipguard $(B)/sipguardctl $(TEST_BINS) $(TOOL_BINS) ## build and run every test
+check: deps $(B)/sipguard $(B)/sipguardctl $(B)/bench/udpflood $(TEST_BINS) $(TOOL_BINS) ## build and run every test
 	@SIPGUARD=$(B)/sipguard tools/run-tests.sh $(TEST_BINS) $(TEST_SCRIPTS)
 
 demo: deps $(B)/sipguard $(TOOL_BINS) ## replay generated attacks through the engine
