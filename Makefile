@@ -98,8 +98,9 @@ deps: ## install the Debian packages the build and tests need (if missing)
 check: deps $(B)/sipguard $(B)/sipguardctl $(B)/bench/udpflood $(TEST_BINS) $(TOOL_BINS) ## build and run every test
 	@SIPGUARD=$(B)/sipguard tools/run-tests.sh $(TEST_BINS) $(TEST_SCRIPTS)
 
-demo: deps $(B)/sipguard $(TOOL_BINS) ## replay generated attacks through the engine
+demo: deps $(B)/sipguard $(B)/sipguardctl $(TOOL_BINS) ## attacks replayed, then live in front of Kamailio
 	@B=$(B) tools/demo.sh
+	@B=$(B) tools/demo-live.sh
 
 bench: $(B)/bench/bench ## measure the cost per message (ratios to osip2)
 	@$(B)/bench/bench

@@ -29,6 +29,7 @@ enum alarm_action {
 	ACT_DROP,		/* this message dropped, nothing listed */
 	ACT_BLOCK,		/* the offender's key is now blacklisted */
 	ACT_NOTICE,		/* logged only (mode = detect, or DS1) */
+	ACT_CLEAR,		/* a raised condition (DS1) ended */
 };
 
 struct alarm {

@@ -74,10 +74,11 @@ enum flood_verdict flood_message(struct flood *, const struct sg_tuple *,
 		    const struct binding *, enum sip_method, uint64_t now,
 		    struct flood_alarm *a);
 /*
- * DS1 changes state (raised or cleared) as time passes; call after each
- * message.  Returns true once when DS1 is raised, filling `a'.
+ * DS1 changes state as time passes; call after each message and from the
+ * timer.  Returns 1 when DS1 is raised, -1 when it clears (`a' filled
+ * either way), 0 otherwise.
  */
-bool		 flood_ds1_edge(struct flood *, uint64_t now,
+int		 flood_ds1_edge(struct flood *, uint64_t now,
 		    struct flood_alarm *a);
 
 /* A REGISTER from this device carried credentials after a challenge. */

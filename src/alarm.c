@@ -42,6 +42,8 @@ alarm_action_str(enum alarm_action a)
 		return "block";
 	case ACT_NOTICE:
 		return "notice";
+	case ACT_CLEAR:
+		return "clear";
 	}
 	return "?";
 }

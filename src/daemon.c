@@ -589,8 +589,33 @@ cmd_blacklist(struct daemon *d, char **args, int nargs, bool json,
 		    args[2]);
 		return 0;
 	}
+	if (strcmp(args[0], "forget") == 0 && nargs == 2) {
+		/* forget MAC | IP: every entry naming it, any kind. */
+		struct sg_mac	 m;
+		struct sg_addr	 i;
+		bool		 is_mac = sg_mac_parse(args[1], &m) == 0;
+
+		if (!is_mac && sg_addr_parse(args[1], &i) == -1) {
+			ctl_printf(o, "error: \"%.64s\" is neither a MAC nor "
+			    "an IP address\n", args[1]);
+			return -1;
+		}
+		lock_all(d);
+		for (int w = 0; w < d->nw; w++)
+			n += enf_forget(engine_enforcer(d->w[w].e),
+			    is_mac ? &m : NULL, is_mac ? NULL : &i);
+		unlock_all(d);
+		if (json)
+			ctl_printf(o, "{\"forgotten\":%d}\n", n);
+		else
+			ctl_printf(o, "forgot %d entr%s\n", n, n == 1 ? "y" :
+			    "ies");
+		log_info("blacklist: %d entr%s naming %s forgotten by "
+		    "sipguardctl", n, n == 1 ? "y" : "ies", args[1]);
+		return 0;
+	}
 	ctl_printf(o, "error: blacklist [list | add MAC IP [PORT] [ttl "
-	    "SECONDS] | del MAC IP [PORT]]\n");
+	    "SECONDS] | del MAC IP [PORT] | forget MAC|IP]\n");
 	return -1;
 }
 
@@ -646,8 +671,8 @@ handle(void *arg, char *line, bool json, struct ctl_buf *o)
 	}
 	if (strcmp(args[0], "help") == 0) {
 		ctl_printf(o, "commands: stats | bindings | blacklist [list | "
-		    "add MAC IP [PORT] [ttl SECONDS] | del MAC IP [PORT]] | "
-		    "reload | save; prefix json for JSON\n");
+		    "add MAC IP [PORT] [ttl SECONDS] | del MAC IP [PORT] | "
+		    "forget MAC|IP] | reload | save; prefix json for JSON\n");
 		return 0;
 	}
 	ctl_printf(o, "error: unknown command \"%.64s\" (try help)\n",

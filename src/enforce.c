@@ -261,6 +261,26 @@ enf_del(struct enforcer *e, const struct bl_key *k)
 	return 1;
 }
 
+int
+enf_forget(struct enforcer *e, const struct sg_mac *m, const struct sg_addr *i)
+{
+	uint32_t	 s, next;
+	int		 n = 0;
+
+	for (s = e->ft.order.head; s != HNIL; s = next) {
+		const struct bl_key	*k = &e->row[s].key;
+
+		next = e->ft.order.link[s].next;
+		if ((m != NULL && k->has_m && memcmp(k->m, m->b, 6) == 0) ||
+		    (i != NULL && sg_addr_eq(&k->i, i))) {
+			drop_entry(e, s);
+			e->st.removed++;
+			n++;
+		}
+	}
+	return n;
+}
+
 void
 enf_forgive(struct enforcer *e, const struct sg_tuple *t)
 {

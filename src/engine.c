@@ -41,6 +41,8 @@ struct engine {
 	struct sipm		 msg;	/* per-message scratch, not on stack */
 };
 
+static void	 ds1_check(struct engine *, uint64_t);
+
 /* A binding went away: module II's row for its slot starts afresh. */
 static void
 binding_gone(void *arg, uint32_t slot)
@@ -213,6 +215,7 @@ engine_tick(struct engine *e, uint64_t now)
 	bind_expire(e->bt, now, SWEEP_PER_TICK);
 	pending_expire(e->pt, now);
 	enf_expire(e->enf, now);
+	ds1_check(e, now);
 }
 
 /* ---- baseline ------------------------------------------------------------- */
@@ -302,7 +305,8 @@ raise_alarm_full(struct engine *e, enum alarm_type type, const char *kase,
 {
 	struct alarm	 a;
 
-	e->st.alarms[type]++;
+	if (act != ACT_CLEAR)
+		e->st.alarms[type]++;
 	if (e->sink == NULL)
 		return;
 	memset(&a, 0, sizeof(a));
@@ -329,6 +333,19 @@ raise_alarm_full(struct engine *e, enum alarm_type type, const char *kase,
 		a.call_id = msg->call_id;
 	}
 	e->sink(e->sink_arg, &a);
+}
+
+/* DS1 is a state of the whole population: raised and cleared notices. */
+static void
+ds1_check(struct engine *e, uint64_t now)
+{
+	struct flood_alarm	 fa;
+	int			 edge = flood_ds1_edge(e->flood, now, &fa);
+
+	if (edge == 0)
+		return;
+	raise_alarm_full(e, ALARM_DS1, NULL, edge > 0 ? ACT_NOTICE : ACT_CLEAR,
+	    NULL, NULL, NULL, fa.detail, fa.rate, fa.cls, now);
 }
 
 static void
@@ -530,9 +547,7 @@ module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
 	bool			 detect = e->conf.mode == MODE_DETECT;
 
 	fv = flood_message(e->flood, t, b, msg->method, now, &fa);
-	if (flood_ds1_edge(e->flood, now, &fa))
-		raise_alarm_full(e, ALARM_DS1, NULL, ACT_NOTICE, NULL, NULL,
-		    NULL, fa.detail, fa.rate, fa.cls, now);
+	ds1_check(e, now);
 	if (fv == FLOOD_PASS && reg) {
 		if (flood_register_probe(e->flood, t, b != NULL, now, &fa) ==
 		    FLOOD_ALARM)

@@ -86,7 +86,7 @@ struct flood {
 	/* admission while DS1 holds */
 	double			 tokens;
 	uint64_t		 tokens_at;
-	uint64_t		 admitted, refused;
+	uint64_t		 admitted, refused, refused_at_raise;
 };
 
 /* ---- create ----------------------------------------------------------------- */
@@ -385,13 +385,13 @@ ds1_threshold(const struct flood *f)
 	return f->init_c_avg + tr;
 }
 
-bool
+int
 flood_ds1_edge(struct flood *f, uint64_t now, struct flood_alarm *a)
 {
 	double	 c;
 
-	if (flood_training(f, now))
-		return false;
+	if (flood_training(f, now) || !f->trained)
+		return 0;
 	c = curr_c_avg(f, now);
 	/*
 	 * Two views of Curr.C_Avg: over ds.interval against Init.C_Avg + tr,
@@ -412,6 +412,7 @@ flood_ds1_edge(struct flood *f, uint64_t now, struct flood_alarm *a)
 			f->ds1 = true;
 			f->tokens = f->conf->admission_burst;
 			f->tokens_at = now;
+			f->refused_at_raise = f->refused;
 			memset(a, 0, sizeof(*a));
 			a->type = ALARM_DS1;
 			a->rate = c;
@@ -419,24 +420,36 @@ flood_ds1_edge(struct flood *f, uint64_t now, struct flood_alarm *a)
 			snprintf(a->detail, sizeof(a->detail),
 			    "Curr.C_Avg %.1f/s > Init.C_Avg %.1f/s + tr",
 			    c, f->init_c_avg);
-			return true;
+			return 1;
 		}
-		return false;
+		return 0;
 	}
 	/*
-	 * Hysteresis: DS1 clears only after a whole window below
-	 * Init.C_Avg + tr/2, so a flood hovering near the threshold does
-	 * not switch admission and DS2 on and off.
+	 * Hysteresis: DS1 clears once Curr.C_Avg, itself an average over
+	 * ds.interval, has stayed below Init.C_Avg + tr/2 for a quarter of
+	 * that interval, so a flood hovering near the threshold does not
+	 * switch admission and DS2 on and off.
 	 */
-	if (f->ds1) {
-		if (c > (ds1_threshold(f) + f->init_c_avg) / 2)
-			f->ds1_below_since = 0;
-		else if (f->ds1_below_since == 0)
-			f->ds1_below_since = now;
-		else if (now - f->ds1_below_since >= f->conf->ds_interval)
-			f->ds1 = false;
+	if (!f->ds1)
+		return 0;
+	if (c > (ds1_threshold(f) + f->init_c_avg) / 2) {
+		f->ds1_below_since = 0;
+		return 0;
 	}
-	return false;
+	if (f->ds1_below_since == 0)
+		f->ds1_below_since = now;
+	if (now - f->ds1_below_since < f->conf->ds_interval / 4)
+		return 0;
+	f->ds1 = false;
+	f->ds1_below_since = 0;
+	memset(a, 0, sizeof(*a));
+	a->type = ALARM_DS1;
+	a->rate = c;
+	snprintf(a->cls, sizeof(a->cls), "distributed");
+	snprintf(a->detail, sizeof(a->detail),
+	    "cleared: Curr.C_Avg %.1f/s; %llu refused by admission", c,
+	    (unsigned long long)(f->refused - f->refused_at_raise));
+	return -1;
 }
 
 /* ---- per-message statistics ------------------------------------------------------ */

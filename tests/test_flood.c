@@ -38,6 +38,7 @@ struct score {
 	char		 first_type[16];
 	unsigned long	 sources, sources_cap, pending, pending_cap;
 	double		 first_ds1;		/* -1: none */
+	double		 ds1_clear;		/* last clear, -1: none */
 	int		 alarms[16];
 	int		 legit_alarmed;		/* UEs wrongly named */
 	int		 attackers_alarmed;
@@ -88,7 +89,7 @@ replay(const char *pcap, const struct fg_result *res, const char *const *sets,
 	bool		*named = calloc(NUE, sizeof(bool));
 
 	memset(sc, 0, sizeof(*sc));
-	sc->first_alarm = sc->first_ds1 = -1;
+	sc->first_alarm = sc->first_ds1 = sc->ds1_clear = -1;
 	snprintf(errpath, sizeof(errpath), "%s.err", pcap);
 	argv[argc++] = sipguard;
 	argv[argc++] = "-r";
@@ -146,6 +147,13 @@ replay(const char *pcap, const struct fg_result *res, const char *const *sets,
 				strcat(sc->types, v);
 			}
 			if (strcmp(v, "ds1") == 0) {
+				char	 act[16];
+
+				jsonl_get(line, "action", act, sizeof(act));
+				if (strcmp(act, "clear") == 0) {
+					sc->ds1_clear = f->t;
+					continue;
+				}
 				if (sc->first_ds1 < 0)
 					sc->first_ds1 = f->t;
 				continue;
@@ -497,6 +505,14 @@ spoofed_register(void **state)
 	    (unsigned long long)sc.after_ds1_dropped,
 	    (unsigned long long)sc.after_ds1);
 	assert_true(sc.after_ds1_dropped * 100 >= sc.after_ds1 * 95);
+	/*
+	 * DS1 clears once the flood has left Curr.C_Avg's window
+	 * (ds.interval, 20 s) and a quarter of it more has passed quietly.
+	 */
+	print_message("  DS1 cleared %.1f s after the flood ended\n",
+	    sc.ds1_clear - (a.start + a.dur));
+	assert_true(sc.ds1_clear > a.start + a.dur);
+	assert_true(sc.ds1_clear <= a.start + a.dur + 20 + 5 + 2);
 	/* Bound UEs: >= 99 % accepted, none alarmed. */
 	assert_true(sc.legit_dropped * 100 <= sc.legit_in);
 	assert_int_equal(sc.legit_alarmed, 0);

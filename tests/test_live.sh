@@ -134,6 +134,10 @@ check "its 50 packets are dropped by the kernel: the queue counter stays at $bef
     "[ \"$before\" = \"$after\" ] && [ \"\$(received flood-1)\" -eq 0 ]"
 check "sipguardctl blacklist lists it" \
     "ctl blacklist | grep -q 'mi  02:5c:00:00:00:66 10.96.0.66 why=manual'"
+check "sipguardctl blacklist forget MAC: every entry naming it, kernel too" \
+    "ctl blacklist add 02:5c:00:00:00:77 10.96.0.77 ttl 300 >/dev/null && ctl blacklist add 02:5c:00:00:00:77 10.96.0.78 5062 ttl 300 >/dev/null && in_p nft list ruleset | grep -q '10.96.0.78' && ctl blacklist forget 02:5c:00:00:00:77 | grep -q 'forgot 2 entries' && ! in_p nft list ruleset | grep -q '10.96.0.7[78]'"
+check "sipguardctl blacklist forget IP; garbage is refused" \
+    "ctl blacklist add 02:5c:00:00:00:79 10.96.0.79 ttl 300 >/dev/null && ctl blacklist forget 10.96.0.79 | grep -q 'forgot 1 entry' && ctl blacklist forget nonsense | grep -q 'neither a MAC'"
 
 # ---- kill -9, bypass, restart from state -------------------------------------
 sleep 1.5	# state.interval = 1: the periodic save has run
