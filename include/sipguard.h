@@ -139,7 +139,6 @@ enum sg_reason {
 	SG_R_BLACKLISTED,
 	SG_R_MALFORMED,
 	SG_R_FRAG_DROP,		/* fragment that could not be reassembled */
-	SG_R_TABLE_FULL,	/* a REGISTER refused: no room to track it */
 	SG_R_DS_ADMISSION,
 	SG_R_FLOOD,		/* module II alarm on this very message */
 	SG_R__COUNT
@@ -151,6 +150,20 @@ enum sg_reason {
  * faulted in by an attacker's flood.  NULL on overflow or failure.
  */
 void		*sg_table_alloc(size_t n, size_t size);
+
+/*
+ * A set of 64-bit hashes, for merging the workers' copies of a table
+ * when it is saved or listed (never on the packet path).  NULL v: the
+ * set could not be allocated and every key counts as new.
+ */
+struct sg_keyset {
+	uint64_t	*v;
+	size_t		 mask, count;
+};
+
+void		 sg_keyset_init(struct sg_keyset *, size_t n);
+bool		 sg_keyset_add(struct sg_keyset *, uint64_t key);
+void		 sg_keyset_free(struct sg_keyset *);
 
 const char	*sg_reason_str(enum sg_reason);
 const char	*sg_method_str(enum sip_method);

@@ -851,7 +851,12 @@ dump_float(FILE *fp, double v)
 {
 	char	 buf[64];
 
-	snprintf(buf, sizeof(buf), "%.17g", v);
+	/* The shortest form that reads back as the same double. */
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
 	if (strpbrk(buf, ".eEn") == NULL)
 		strcat(buf, ".0");
 	fputs(buf, fp);

@@ -227,6 +227,48 @@ printable(const char *s, size_t n)
 	return true;
 }
 
+/*
+ * A JSON request gets JSON back: a plain-text answer (an error, reload,
+ * help) becomes {"error": "..."} or {"message": "..."}.
+ */
+static void
+to_json(struct ctl_buf *b)
+{
+	struct ctl_buf	 j = { 0 };
+	size_t		 len = b->len;
+	const char	*text = b->p;
+	bool		 error;
+
+	if (len > 0 && b->p[0] == '{')
+		return;
+	error = len >= 7 && strncmp(text, "error: ", 7) == 0;
+	if (error) {
+		text += 7;
+		len -= 7;
+	}
+	while (len > 0 && text[len - 1] == '\n')
+		len--;
+	ctl_printf(&j, "{\"%s\":", error ? "error" : "message");
+	{
+		char	*t = strndup(text, len);
+
+		if (t == NULL) {
+			j.failed = true;
+		} else {
+			ctl_json_str(&j, t);
+			free(t);
+		}
+	}
+	ctl_printf(&j, "}\n");
+	if (j.failed) {
+		free(j.p);
+		b->failed = true;
+		return;
+	}
+	free(b->p);
+	*b = j;
+}
+
 static void
 answer(struct ctl *ctl, struct client *c)
 {
@@ -256,6 +298,8 @@ answer(struct ctl *ctl, struct client *c)
 		}
 		if (ctl->handler(ctl->arg, line, json, &c->out) == -1)
 			ctl->st.bad++;
+		if (json && !c->out.failed)
+			to_json(&c->out);
 	}
 	if (c->out.failed) {
 		free(c->out.p);

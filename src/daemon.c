@@ -151,6 +151,46 @@ offload_one(void *arg, const struct bl_entry *b)
 	return 0;
 }
 
+/*
+ * Settings the running daemon was built around (its queues, sockets,
+ * directories) change only at restart: keep the running values, and say
+ * which ones wait.
+ */
+static void
+keep_restart_only(struct sg_conf *next, const struct sg_conf *cur)
+{
+	char	 names[256] = "";
+
+#define KEEP(cond, name, field) do {					\
+	if (cond) {							\
+		if (strlen(names) + strlen(name) + 3 < sizeof(names))	\
+			strcat(strcat(names, names[0] ? ", " : ""), name); \
+		memcpy(&next->field, &cur->field, sizeof(cur->field));	\
+	}								\
+} while (0)
+	KEEP(next->queue_num != cur->queue_num, "queue.num", queue_num);
+	KEEP(next->queue_count != cur->queue_count, "queue.count",
+	    queue_count);
+	KEEP(next->queue_maxlen != cur->queue_maxlen, "queue.maxlen",
+	    queue_maxlen);
+	KEEP(next->queue_fail_open != cur->queue_fail_open,
+	    "queue.fail_open", queue_fail_open);
+	KEEP(next->queue_batch != cur->queue_batch, "queue.batch",
+	    queue_batch);
+	KEEP(next->nft_enabled != cur->nft_enabled, "nft.enabled",
+	    nft_enabled);
+	KEEP(strcmp(next->control_socket, cur->control_socket) != 0,
+	    "control.socket", control_socket);
+	KEEP(strcmp(next->state_dir, cur->state_dir) != 0, "state.dir",
+	    state_dir);
+	KEEP(strcmp(next->baseline_file, cur->baseline_file) != 0,
+	    "training.baseline_file", baseline_file);
+#undef KEEP
+	if (names[0] != '\0')
+		log_warnx("reload: %s take%s effect at restart", names,
+		    strchr(names, ',') ? "" : "s");
+}
+
 static int
 reload(struct daemon *d, struct ctl_buf *out)
 {
@@ -168,15 +208,7 @@ reload(struct daemon *d, struct ctl_buf *out)
 		sd_notify(0, "READY=1");
 		return -1;
 	}
-	if (next.queue_num != d->conf.queue_num ||
-	    next.queue_count != d->conf.queue_count ||
-	    next.queue_maxlen != d->conf.queue_maxlen ||
-	    next.queue_fail_open != d->conf.queue_fail_open ||
-	    next.nft_enabled != d->conf.nft_enabled ||
-	    strcmp(next.control_socket, d->conf.control_socket) != 0 ||
-	    strcmp(next.state_dir, d->conf.state_dir) != 0)
-		log_warnx("reload: queue, nft, control and state settings "
-		    "take effect at restart");
+	keep_restart_only(&next, &d->conf);
 	lock_all(d);
 	for (int k = 0; k < d->nw; k++)
 		ignored |= engine_reload(d->w[k].e, &next);
@@ -196,8 +228,9 @@ reload(struct daemon *d, struct ctl_buf *out)
 		 */
 		if (mode_changed && d->nft != NULL) {
 			lock_all(d);
-			enf_foreach(engine_enforcer(d->w[0].e), clock_now(),
-			    offload_one, d);
+			for (int k = 0; k < d->nw; k++)
+				enf_foreach(engine_enforcer(d->w[k].e),
+				    clock_now(), offload_one, d);
 			unlock_all(d);
 		}
 	}
@@ -385,25 +418,30 @@ cmd_stats(struct daemon *d, bool json, struct ctl_buf *o)
 static void
 cmd_bindings(struct daemon *d, bool json, struct ctl_buf *o)
 {
-	uint64_t	 now = clock_now();
-	int		 n = 0;
+	uint64_t		 now = clock_now();
+	int			 n = 0;
+	struct sg_keyset	 seen = { NULL, 0, 0 };
 
 	if (json)
 		ctl_printf(o, "{\"bindings\":[");
 	lock_all(d);
+	/*
+	 * Each worker learns the bindings of its own queue and holds those
+	 * restored at start: list each binding once.
+	 */
+	if (d->nw > 1)
+		sg_keyset_init(&seen, (size_t)d->nw *
+		    bind_capacity(engine_bindings(d->w[0].e)));
 	for (int k = 0; k < d->nw; k++) {
 		struct bind_table *bt = engine_bindings(d->w[k].e);
 
-		/* Every worker restored all: show the first's, then any
-		 * learned by the others (for one queue, just one). */
-		if (k > 0 && d->nw > 1)
-			break;
 		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
 			const struct binding	*b = bind_at(bt, s);
 			char			 mac[SG_MACSTRLEN];
 			char			 ip[SG_ADDRSTRLEN], sip[SG_ADDRSTRLEN];
 
-			if (b == NULL || b->expires <= now)
+			if (b == NULL || b->expires <= now || (d->nw > 1 &&
+			    !sg_keyset_add(&seen, b->fh ^ b->devh)))
 				continue;
 			sg_mac_str(&b->m, b->has_m, mac, sizeof(mac));
 			sg_addr_str(&b->i, ip, sizeof(ip));
@@ -428,6 +466,7 @@ cmd_bindings(struct daemon *d, bool json, struct ctl_buf *o)
 		}
 	}
 	unlock_all(d);
+	sg_keyset_free(&seen);
 	if (json)
 		ctl_printf(o, "],\"count\":%d}\n", n);
 	else
@@ -439,6 +478,8 @@ struct listing {
 	bool		 json;
 	int		 n;
 	uint64_t	 now;
+	struct sg_keyset seen;		/* with several workers */
+	bool		 dedup;
 };
 
 static int
@@ -448,6 +489,10 @@ list_one(void *arg, const struct bl_entry *b)
 	char		 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN];
 	const char	*kind = b->key.kind == BL_K ? "K" : b->key.kind ==
 			    BL_MI ? "mi" : "mip";
+
+	if (l->dedup && !sg_keyset_add(&l->seen, hash_bytes(&b->key,
+	    sizeof(b->key))))
+		return 0;
 
 	sg_mac_str((const struct sg_mac *)b->key.m, b->key.has_m, mac,
 	    sizeof(mac));
@@ -519,13 +564,29 @@ cmd_blacklist(struct daemon *d, char **args, int nargs, bool json,
 	int		 n = 0;
 
 	if (nargs == 0 || strcmp(args[0], "list") == 0) {
-		struct listing l = { .o = o, .json = json, .now = now };
+		struct listing l = { .o = o, .json = json, .now = now,
+				    .dedup = d->nw > 1 };
 
 		if (json)
 			ctl_printf(o, "{\"blacklist\":[");
 		lock_all(d);
-		enf_foreach(engine_enforcer(d->w[0].e), now, list_one, &l);
+		/* Each worker lists its own queue's offenders. */
+		if (l.dedup) {
+			size_t	 cap = 0;
+
+			for (int w = 0; w < d->nw; w++) {
+				struct enf_stats es;
+
+				enf_stats(engine_enforcer(d->w[w].e), &es);
+				cap += es.entries;
+			}
+			sg_keyset_init(&l.seen, cap);
+		}
+		for (int w = 0; w < d->nw; w++)
+			enf_foreach(engine_enforcer(d->w[w].e), now, list_one,
+			    &l);
 		unlock_all(d);
+		sg_keyset_free(&l.seen);
 		if (json)
 			ctl_printf(o, "],\"count\":%d}\n", l.n);
 		else
@@ -628,6 +689,7 @@ handle(void *arg, char *line, bool json, struct ctl_buf *o)
 	struct state_counts	 c;
 	char			 err[512];
 
+	log_debug("control: %s%s", json ? "json " : "", line);
 	for (char *t = strtok_r(line, " \t", &save); t != NULL; t = strtok_r(
 	    NULL, " \t", &save)) {
 		if (n == (int)(sizeof(args) / sizeof(args[0]))) {

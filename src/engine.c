@@ -490,7 +490,7 @@ learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
 			bind_remove(e->bt, &p->t);
 		} else if (bind_learn(e->bt, &p->t, p->contact_idh,
 		    now + SEC(exp), now, &b) == BIND_FULL) {
-			raise_alarm(e, ALARM_TABLE_FULL, "bindings", ACT_DROP,
+			raise_alarm(e, ALARM_TABLE_FULL, "bindings", ACT_NOTICE,
 			    &p->t, NULL, msg, "binding refused: table full",
 			    now);
 		} else {

@@ -3,11 +3,13 @@
  *   sipguard -r FILE [-c FILE] [--set key=value]...   offline replay
  *   sipguard -t [-c FILE]                              check the config
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "conf.h"
@@ -32,8 +34,10 @@ usage(int status)
 	    "                 the baseline to training.baseline_file\n"
 	    "  -t             check the configuration and exit\n"
 	    "  -T             print the effective configuration and exit\n"
-	    "  -f             stay in the foreground, log to stderr too\n"
-	    "  -v             verbose logging\n"
+	    "  -f             log to stderr as well as syslog (sipguard never\n"
+	    "                 forks; systemd runs it as Type=notify)\n"
+	    "  -v             debug logging: control requests, kernel set\n"
+	    "                 changes\n"
 	    "  --set k=v      override a configuration key (libconfig value)\n"
 	    "  -V             print the version\n");
 	exit(status);
@@ -128,7 +132,11 @@ run_replay(const char *path, struct sg_conf *conf, bool learn)
 		return 1;
 	}
 	/* A saved baseline skips training (SPEC 5); --learn makes one. */
-	if (!learn && conf->baseline_file[0] != '\0') {
+	if (!learn && conf->baseline_file[0] != '\0' &&
+	    access(conf->baseline_file, F_OK) == -1 && errno == ENOENT)
+		fprintf(stderr, "sipguard: baseline %s does not exist yet: "
+		    "training on the capture\n", conf->baseline_file);
+	else if (!learn && conf->baseline_file[0] != '\0') {
 		if (engine_baseline_load(e, conf->baseline_file, err,
 		    sizeof(err)) == -1) {
 			fprintf(stderr, "sipguard: baseline %s\n", err);

@@ -28,6 +28,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "clock.h"
+#include "log.h"
 #include "nft.h"
 
 #define TABLE		"sipguard"
@@ -200,7 +201,6 @@ build_rule(int set, uint8_t l4)
 	bool			 v6 = set == S6 || set == S6P;
 	bool			 port = set == S4P || set == S6P;
 	uint16_t		 arphrd = ARPHRD_ETHER;
-	uint32_t		 iiftype = arphrd;
 	uint16_t		 etype = htons(v6 ? 0x86dd : 0x0800);
 
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
@@ -208,7 +208,6 @@ build_rule(int set, uint8_t l4)
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN);
 	meta(r, NFT_META_IIFTYPE, NFT_REG_1);
 	cmp_eq(r, NFT_REG_1, &arphrd, sizeof(arphrd));
-	(void)iiftype;
 	payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
 	cmp_eq(r, NFT_REG_1, &etype, sizeof(etype));
 	if (port) {
@@ -461,9 +460,17 @@ nft_offload(void *arg, const struct bl_entry *b, bool add)
 {
 	struct nft	*n = arg;
 	uint64_t	 now;
+	struct sg_mac	 m;
+	char		 ms[32], is[64], ps[16] = "";
 
 	if (n == NULL)
 		return;
+	memcpy(m.b, b->key.m, sizeof(m.b));
+	if (b->key.kind == BL_MIP)
+		snprintf(ps, sizeof(ps), " port %u", b->key.port);
+	log_debug("nft: %s %s %s%s", add ? "add" : "delete",
+	    sg_mac_str(&m, b->key.has_m, ms, sizeof(ms)),
+	    sg_addr_str(&b->key.i, is, sizeof(is)), ps);
 	if (!add) {
 		nft_del(n, &b->key);
 		return;

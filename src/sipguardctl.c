@@ -30,6 +30,7 @@ usage(int status)
 	    "  blacklist del MAC IP [PORT]\n"
 	    "  blacklist forget MAC|IP       every entry naming it\n"
 	    "  reload                        re-read the configuration\n"
+	    "  help                          the daemon's list of commands\n"
 	    "  save                          write the state file now\n"
 	    "  -j, --json                    answer in JSON\n"
 	    "  -s socket                     default " SG_CTL_PATH "\n");
@@ -61,18 +62,27 @@ main(int argc, char *argv[])
 	}
 	if (k == argc)
 		usage(2);
+	/* -j is also taken after the command: `sipguardctl stats -j'. */
+	for (int a = k; a < argc; a++)
+		if (strcmp(argv[a], "-j") == 0 || strcmp(argv[a], "--json") == 0)
+			json = 1;
 	if (json)
 		o += (size_t)snprintf(req, sizeof(req), "json ");
 	for (; k < argc; k++) {
-		int	 r = snprintf(req + o, sizeof(req) - o, "%s%s", argv[k],
-			    k + 1 < argc ? " " : "\n");
+		int	 r;
 
+		if (strcmp(argv[k], "-j") == 0 || strcmp(argv[k], "--json") == 0)
+			continue;
+		r = snprintf(req + o, sizeof(req) - o, "%s ", argv[k]);
 		if (r < 0 || (size_t)r >= sizeof(req) - o) {
 			fprintf(stderr, "sipguardctl: request too long\n");
 			return 2;
 		}
 		o += (size_t)r;
 	}
+	if (o == 0 || o > sizeof(req))
+		usage(2);
+	req[o - 1] = '\n';		/* the last space */
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {

@@ -192,35 +192,21 @@ struct saver {
 	int		 n;
 	uint64_t	 now;
 	struct state_counts *c;
-	/* bindings written, by F, to merge the workers' copies */
-	uint64_t	*seen;
-	size_t		 nseen, capseen;
+	/* what was written, to merge the workers' copies (n > 1) */
+	struct sg_keyset seen;
+	FILE		*fp;
 };
-
-static bool
-seen_before(struct saver *sv, uint64_t key)
-{
-	for (size_t k = 0; k < sv->nseen; k++)	/* small per save, rare */
-		if (sv->seen[k] == key)
-			return true;
-	if (sv->nseen == sv->capseen) {
-		size_t	 cap = sv->capseen ? sv->capseen * 2 : 1024;
-		uint64_t *p = realloc(sv->seen, cap * sizeof(*p));
-
-		if (p == NULL)
-			return false;
-		sv->seen = p;
-		sv->capseen = cap;
-	}
-	sv->seen[sv->nseen++] = key;
-	return false;
-}
 
 static int
 put_blacklist(void *arg, const struct bl_entry *b)
 {
-	FILE	*fp = arg;
+	struct saver	*sv = arg;
+	FILE		*fp = sv->fp;
 
+	if (sv->n > 1 && !sg_keyset_add(&sv->seen,
+	    hash_bytes(&b->key, sizeof(b->key))))
+		return 0;
+	sv->c->blacklist++;
 	fprintf(fp, "l %u", b->key.kind);
 	put_mac(fp, b->key.m, b->key.has_m);
 	put_addr(fp, &b->key.i);
@@ -244,6 +230,7 @@ fill_state(void *arg, FILE *fp)
 	fprintf(fp, "sipguard-state 1\nkey ");
 	put_hex(fp, key, sizeof(key));
 	fputc('\n', fp);
+	sv->fp = fp;
 	for (int w = 0; w < sv->n; w++) {
 		struct bind_table	*bt = engine_bindings(sv->e[w]);
 
@@ -251,7 +238,8 @@ fill_state(void *arg, FILE *fp)
 			const struct binding *b = bind_at(bt, s);
 
 			if (b == NULL || b->expires <= sv->now ||
-			    seen_before(sv, b->fh ^ b->devh))
+			    (sv->n > 1 && !sg_keyset_add(&sv->seen,
+			    b->fh ^ b->devh)))
 				continue;
 			fprintf(fp, "b");
 			put_mac(fp, b->m.b, b->has_m);
@@ -267,15 +255,26 @@ fill_state(void *arg, FILE *fp)
 			sv->c->bindings++;
 		}
 	}
-	/* Every worker holds every listed entry: the first one's will do. */
-	if (sv->n > 0) {
-		struct enf_stats es;
+	/*
+	 * Each worker lists the offenders of its own queue (the kernel
+	 * spreads sources over queues by address); manual entries are in
+	 * all of them.
+	 */
+	sg_keyset_free(&sv->seen);
+	if (sv->n > 1) {
+		size_t	 cap = 0;
 
-		enf_foreach(engine_enforcer(sv->e[0]), sv->now, put_blacklist,
-		    fp);
-		enf_stats(engine_enforcer(sv->e[0]), &es);
-		sv->c->blacklist = es.entries;
+		for (int w = 0; w < sv->n; w++) {
+			struct enf_stats es;
+
+			enf_stats(engine_enforcer(sv->e[w]), &es);
+			cap += es.entries;
+		}
+		sg_keyset_init(&sv->seen, cap);
 	}
+	for (int w = 0; w < sv->n; w++)
+		enf_foreach(engine_enforcer(sv->e[w]), sv->now, put_blacklist,
+		    sv);
 	fprintf(fp, "end\n");
 	return ferror(fp) ? -1 : 0;
 }
@@ -288,8 +287,15 @@ state_save(const char *dir, struct engine **e, int n, uint64_t now,
 	int		 rc;
 
 	memset(c, 0, sizeof(*c));
+	if (n > 1) {
+		size_t	 cap = 0;
+
+		for (int w = 0; w < n; w++)
+			cap += bind_capacity(engine_bindings(e[w]));
+		sg_keyset_init(&sv.seen, cap);
+	}
 	rc = state_write_atomic(dir, STATE_FILE, fill_state, &sv, err, errlen);
-	free(sv.seen);
+	sg_keyset_free(&sv.seen);
 	return rc;
 }
 

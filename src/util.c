@@ -37,7 +37,6 @@ static const char *const reason_names[SG_R__COUNT] = {
 	[SG_R_BLACKLISTED] = "blacklisted",
 	[SG_R_MALFORMED] = "malformed",
 	[SG_R_FRAG_DROP] = "fragment-dropped",
-	[SG_R_TABLE_FULL] = "table-full",
 	[SG_R_DS_ADMISSION] = "ds-admission",
 	[SG_R_FLOOD] = "flood",
 };
@@ -71,6 +70,43 @@ sg_table_alloc(size_t n, size_t size)
 	if ((p = malloc(n * size == 0 ? 1 : n * size)) != NULL)
 		memset(p, 0, n * size);
 	return p;
+}
+
+void
+sg_keyset_init(struct sg_keyset *ks, size_t n)
+{
+	size_t	 cap = 16;
+
+	while (cap < 2 * n && cap < SIZE_MAX / 4)
+		cap <<= 1;
+	ks->v = calloc(cap, sizeof(*ks->v));
+	ks->mask = cap - 1;
+	ks->count = 0;
+}
+
+/* True when `key' was not in the set (it is now). */
+bool
+sg_keyset_add(struct sg_keyset *ks, uint64_t key)
+{
+	size_t	 at;
+
+	if (ks->v == NULL || ks->count == ks->mask)	/* never full */
+		return true;
+	if (key == 0)			/* 0 marks an empty slot */
+		key = 1;
+	for (at = key & ks->mask; ks->v[at] != 0; at = (at + 1) & ks->mask)
+		if (ks->v[at] == key)
+			return false;
+	ks->v[at] = key;
+	ks->count++;
+	return true;
+}
+
+void
+sg_keyset_free(struct sg_keyset *ks)
+{
+	free(ks->v);
+	ks->v = NULL;
 }
 
 const char *

@@ -592,6 +592,50 @@ expiry(struct scn *s)
 	scn_expect_alarm(s, "spoof", "b");
 }
 
+static const char *const SETS_SMALL[] = {
+	"proxy.addresses = [\"192.0.2.1\"]",
+	"tables.bindings = 16",
+	NULL,
+};
+
+/*
+ * A full binding table refuses the 17th device: the proxy's 200 still
+ * passes (sipguard never breaks a registration), the refusal is a notice,
+ * and that device's requests are unbound (case b) until a slot frees.
+ */
+static void
+table_full(struct scn *s)
+{
+	struct ua	 u[17];
+	char		 name[17][16], ip[17][20];
+
+	for (int k = 0; k < 17; k++) {
+		snprintf(name[k], sizeof(name[k]), "user%02d", k);
+		snprintf(ip[k], sizeof(ip[k]), "198.51.100.%d", 100 + k);
+		memset(&u[k], 0, sizeof(u[k]));
+		u[k].user = name[k];
+		u[k].ep.mac[0] = 2;
+		u[k].ep.mac[5] = (uint8_t)(0x80 + k);
+		u[k].ep.ip = ip[k];
+		u[k].ep.port = 5060;
+		if (k == 16)
+			scn_tag(s, "registration beyond tables.bindings");
+		reg(s, &u[k], 3600, "x");
+	}
+	scn_expect_alarm(s, "table-full", "bindings");
+	ua_request(s, &u[16], "OPTIONS", "bob", "full-1", 1, &PROXY);
+	scn_expect(s, "drop", "b");
+	scn_tag(s, NULL);
+	/* The sixteen bound devices are untouched. */
+	ua_request(s, &u[0], "OPTIONS", "bob", "full-2", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+	/* One de-registers: the next registration finds room. */
+	reg(s, &u[1], 0, "vii");
+	reg(s, &u[16], 3600, "x");
+	ua_request(s, &u[16], "OPTIONS", "bob", "full-3", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+}
+
 /* Two phones behind one home NAT: one MAC, one public IP, two devices. */
 static void
 nat_two_users(struct scn *s)
@@ -1092,6 +1136,7 @@ const struct scenario scenarios[] = {
 	{ "vlan", "802.1Q tagged frames", vlan, SETS_BASE, 0 },
 	{ "fragments", "a fragmented INVITE", fragments, SETS_BASE, 0 },
 	{ "tcp", "SIP over TCP", tcp, SETS_BASE, 0 },
+	{ "table_full", "a full binding table", table_full, SETS_SMALL, 0 },
 	{ "detect_mode", "mode = detect", detect_mode, SETS_DETECT, 0 },
 	{ "whitelist", "whitelisted trunk", whitelist, SETS_WHITELIST, 0 },
 };

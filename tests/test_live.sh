@@ -191,6 +191,10 @@ check "sipguardctl --json bindings and blacklist parse" \
 check "sipguardctl save" "ctl save | grep -q '^saved '"
 check "sipguardctl blacklist del" \
     "ctl blacklist del 02:5c:00:00:00:66 10.96.0.66 | grep -q deleted && ! in_p nft list set inet sipguard blk4 | grep -q '10.96.0.66'"
+check "-j after the command works too" \
+    "ctl stats -j | python3 -c 'import json,sys; json.load(sys.stdin)'"
+check "a JSON request gets a JSON error (exit 1) and a JSON message" \
+    "! ctl -j frobnicate > $TMP/j.out && python3 -c 'import json; assert \"error\" in json.load(open(\"$TMP/j.out\"))' && ctl -j help | python3 -c 'import json,sys; assert \"message\" in json.load(sys.stdin)'"
 check "an unknown command is an error (exit 1)" "! ctl frobnicate 2>/dev/null >/dev/null"
 check "a bad MAC is refused" \
     "ctl blacklist add zz:zz 10.0.0.1 | grep -q 'error: bad MAC'"
@@ -234,6 +238,28 @@ check "SIGTERM saves the state" \
     "grep -q '^state saved: 1 bindings' $TMP/sg.log && grep -q '^b ' $TMP/state/state"
 check "and removes the nftables table" \
     "! in_p nft list tables | grep -q sipguard"
+
+# ---- two queues: each binding and entry once, in listings and state ---------------
+for c in INPUT OUTPUT; do in_p iptables -F "$c"; done
+in_p iptables -A INPUT -p udp --dport 5060 -j NFQUEUE --queue-balance 0:1 \
+    --queue-bypass
+in_p iptables -A OUTPUT -p udp --sport 5060 -j NFQUEUE --queue-balance 0:1 \
+    --queue-bypass
+sed -i 's/^mode = .*//' "$TMP/good.conf"
+echo 'queue: { count = 2; };' >> "$TMP/good.conf"
+check "sipguard starts on two queues (0 and 1)" \
+    "start_sg && ctl stats | grep -q '2 queue(s) from 0'"
+check "a registration from another host passes" \
+    "ip netns exec $A $NODE send 10.96.0.66 10.96.0.1 REGISTER bob reg-mq"
+check "bindings lists alice (restored into both workers) and bob, once each" \
+    "[ \"\$(ctl bindings | grep -c 'alice@lab.example')\" -eq 1 ] && [ \"\$(ctl bindings | grep -c 'bob@lab.example')\" -eq 1 ] && ctl bindings | grep -q '^2 binding'"
+nbl=$(ctl blacklist | tail -1 | cut -d' ' -f1)
+check "a manual entry (held by both workers) is listed once" \
+    "ctl blacklist add 02:5c:00:00:00:99 10.96.0.99 ttl 300 >/dev/null && [ \"\$(ctl blacklist | grep -c '10.96.0.99')\" -eq 1 ] && [ \"\$(ctl blacklist | tail -1 | cut -d' ' -f1)\" -eq \$((nbl + 1)) ]"
+kill -TERM "$SGPID"
+wait "$SGPID" 2>/dev/null
+check "the state file holds each binding and entry once" \
+    "[ \"\$(grep -c '^b ' $TMP/state/state)\" -eq 2 ] && [ -z \"\$(grep '^l ' $TMP/state/state | sort | uniq -d)\" ] && grep -q '/0a600063' $TMP/state/state"
 
 echo "test_live: $STEP checks, $FAIL failed"
 [ "$FAIL" -eq 0 ]

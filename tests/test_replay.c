@@ -118,6 +118,39 @@ errors(void **state)
 }
 
 /*
+ * training.baseline_file: a file that does not exist yet means "train on
+ * the capture" (as for the daemon); one that exists but is not a
+ * baseline is an error naming it.
+ */
+static void
+baseline_file(void **state)
+{
+	char		 err[1024], cap[300], bl[300], set[400];
+	const char	*args[] = { "-r", cap, "--set", set, NULL };
+	struct pg_pcap	*w;
+	FILE		*fp;
+
+	(void)state;
+	snprintf(cap, sizeof(cap), "%s/empty.pcap", tmpdir);
+	w = pg_pcap_open_link(cap, 1);
+	assert_non_null(w);
+	pg_pcap_close(w);
+	snprintf(bl, sizeof(bl), "%s/no-such-baseline", tmpdir);
+	snprintf(set, sizeof(set), "training.baseline_file=\"%s\"", bl);
+	assert_int_equal(run_status(args, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, bl));
+	assert_non_null(strstr(err, "does not exist yet"));
+
+	fp = fopen(bl, "w");
+	fputs("not a baseline\n", fp);
+	fclose(fp);
+	assert_int_equal(run_status(args, err, sizeof(err)), 2);
+	assert_non_null(strstr(err, bl));
+	unlink(bl);
+	unlink(cap);
+}
+
+/*
  * Linux cooked capture: the MAC is in the SLL header.  A forged BYE from
  * another MAC with the victim's IP must still be told from the real one.
  */
@@ -218,6 +251,7 @@ main(void)
 	{
 		const struct CMUnitTest more[] = {
 			cmocka_unit_test(errors),
+			cmocka_unit_test(baseline_file),
 			cmocka_unit_test(sll_capture),
 		};
 
