@@ -5,6 +5,7 @@ SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
 sysconfdir	?= /etc
 unitdir		?= /lib/systemd/system
+sysusersdir	?= /usr/lib/sysusers.d
 DESTDIR		?=
 
 CC		?= cc
@@ -34,9 +35,16 @@ ENGINE_SRC	:= src/alarm.c src/bind.c src/cbf.c src/clock.c src/conf.c \
 ENGINE_OBJ	:= $(ENGINE_SRC:src/%.c=$(B)/%.o)
 SG_OBJ		:= $(B)/main.o
 
+# The configuration path is compiled in: rebuild when sysconfdir changes,
+# so `make install sysconfdir=...' never installs a binary that looks
+# elsewhere than where the file went.
+$(shell mkdir -p $(B) && { [ "$$(cat $(B)/sysconfdir 2>/dev/null)" = \
+    "$(sysconfdir)" ] || echo "$(sysconfdir)" > $(B)/sysconfdir; })
+
 TESTS		:= $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 TEST_BINS	:= $(TESTS:%=$(B)/tests/%)
-TEST_SCRIPTS	:= tests/test_live.sh tests/e2e_lab.sh tests/e2e_sipguard.sh
+TEST_SCRIPTS	:= tests/test_packaging.sh tests/test_live.sh tests/e2e_lab.sh \
+		   tests/e2e_sipguard.sh
 TOOL_BINS	:= $(B)/sgpcap
 
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
@@ -45,6 +53,8 @@ DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 .PHONY: all check demo deps install clean help lint bench bench-nfq
 
 all: $(B)/sipguard $(B)/sipguardctl ## build the daemon and sipguardctl
+
+$(ENGINE_OBJ) $(SG_OBJ): $(B)/sysconfdir
 
 $(B)/sipguard: $(SG_OBJ) $(B)/libsg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -96,7 +106,7 @@ deps: ## install the Debian packages the build and tests need (if missing)
 	@tools/deps.sh
 
 check: deps $(B)/sipguard $(B)/sipguardctl $(B)/bench/udpflood $(TEST_BINS) $(TOOL_BINS) ## build and run every test
-	@SIPGUARD=$(B)/sipguard tools/run-tests.sh $(TEST_BINS) $(TEST_SCRIPTS)
+	@B=$(B) SIPGUARD=$(B)/sipguard tools/run-tests.sh $(TEST_BINS) $(TEST_SCRIPTS)
 
 demo: deps $(B)/sipguard $(B)/sipguardctl $(TOOL_BINS) ## attacks replayed, then live in front of Kamailio
 	@B=$(B) tools/demo.sh
@@ -112,12 +122,29 @@ lint: ## fail on clock calls outside src/clock.c
 	@! grep -nE '\b(time|gettimeofday|clock_gettime)\(' src/*.c | \
 	    grep -v '^src/clock.c:' || { echo "lint: use clock.c"; exit 1; }
 
-install: $(B)/sipguard ## install (PREFIX, DESTDIR, sysconfdir honoured)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(sysconfdir)/sipguard
+install: $(B)/sipguard $(B)/sipguardctl ## install (PREFIX, DESTDIR, sysconfdir honoured)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(sysconfdir)/sipguard \
+	    $(DESTDIR)$(unitdir) $(DESTDIR)$(sysusersdir) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/sipguard $(DESTDIR)$(SBINDIR)/sipguard
+	install -m 0755 $(B)/sipguardctl $(DESTDIR)$(SBINDIR)/sipguardctl
 	test -e $(DESTDIR)$(sysconfdir)/sipguard/sipguard.conf || \
 	    install -m 0644 conf/sipguard.conf \
 	    $(DESTDIR)$(sysconfdir)/sipguard/sipguard.conf
+	sed 's|/usr/sbin/sipguard|$(SBINDIR)/sipguard|g' \
+	    systemd/sipguard.service > $(B)/sipguard.service
+	install -m 0644 $(B)/sipguard.service \
+	    $(DESTDIR)$(unitdir)/sipguard.service
+	install -m 0644 systemd/sipguard.sysusers \
+	    $(DESTDIR)$(sysusersdir)/sipguard.conf
+	for m in sipguard.8 sipguardctl.8 sipguard.conf.5; do \
+	    sed 's|/etc/sipguard/|$(sysconfdir)/sipguard/|g' man/$$m \
+	        > $(B)/$$m && \
+	    install -m 0644 $(B)/$$m \
+	        $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit 1; \
+	done
+	@echo 'installed; once: systemd-sysusers sipguard.conf &&' \
+	    'systemctl daemon-reload && systemctl enable --now sipguard'
 
 clean: ## remove the build directories
 	rm -rf build build-asan build-clang build-asan-clang
