@@ -81,9 +81,13 @@ enum alarm_action enf_add(struct enforcer *, const struct bl_key *,
 		    const char *why, const char *d, uint64_t ttl,
 		    uint64_t now);
 int		 enf_del(struct enforcer *, const struct bl_key *);
-/* Remove every entry naming MAC `m' or address `i' (either may be NULL). */
+/*
+ * Remove every entry naming MAC `m' or address `i' (either may be NULL).
+ * Returns how many were removed; with `seen', only those whose key was
+ * not in it yet (the same entry held by several workers counts once).
+ */
 int		 enf_forget(struct enforcer *, const struct sg_mac *,
-		    const struct sg_addr *);
+		    const struct sg_addr *, struct sg_keyset *seen);
 /* The proxy vouched for K (a 200 to its REGISTER): forget spoof entries. */
 void		 enf_forgive(struct enforcer *, const struct sg_tuple *);
 void		 enf_expire(struct enforcer *, uint64_t now);

@@ -21,8 +21,12 @@
 #include "clock.h"
 
 #define BATCH_MAX	1024
-/* A whole datagram plus the netlink and queue attribute overhead. */
-#define PKT_BUF		(0xffff + 4096)
+/*
+ * A whole datagram plus the netlink and queue attribute overhead; a
+ * multiple of the page size, so every buffer of a batch starts aligned
+ * (netlink attributes are 4-aligned only relative to their buffer).
+ */
+#define PKT_BUF		(0x10000 + 4096)
 
 struct cap_nfq {
 	struct mnl_socket	*nl;

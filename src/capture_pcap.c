@@ -225,7 +225,8 @@ on_alarm(void *arg, const struct alarm *a)
 	size_t		 o = 0, len = LINE_MAX_;
 	char		 tmp[LINE_MAX_];
 
-	r->sum->alarms++;
+	if (a->action != ACT_CLEAR)	/* an end, not an alarm */
+		r->sum->alarms++;
 	buf = r->nqueued < QUEUED_MAX ? r->queued[r->nqueued] : tmp;
 
 #define APPEND(...) do { int n_ = snprintf(buf + o, len - o, __VA_ARGS__); \
@@ -294,6 +295,7 @@ replay_run(const char *path, struct engine *e, FILE *out,
 		if (now >= next_tick) {
 			engine_tick(e, now);
 			next_tick = now + NS_PER_SEC;
+			flush_alarms(&r);
 		}
 	}
 	engine_set_observer(e, NULL, NULL);

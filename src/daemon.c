@@ -473,6 +473,27 @@ cmd_bindings(struct daemon *d, bool json, struct ctl_buf *o)
 		ctl_printf(o, "%d binding(s)\n", n);
 }
 
+/*
+ * With several workers, a set to merge their blacklists by (each lists
+ * its own queue's offenders; manual and restored entries are in all).
+ * Left empty for one worker.  Called with every worker locked.
+ */
+static void
+blacklist_keyset(struct daemon *d, struct sg_keyset *ks)
+{
+	size_t	 cap = 0;
+
+	if (d->nw < 2)
+		return;
+	for (int w = 0; w < d->nw; w++) {
+		struct enf_stats es;
+
+		enf_stats(engine_enforcer(d->w[w].e), &es);
+		cap += es.entries;
+	}
+	sg_keyset_init(ks, cap);
+}
+
 struct listing {
 	struct ctl_buf	*o;
 	bool		 json;
@@ -571,17 +592,7 @@ cmd_blacklist(struct daemon *d, char **args, int nargs, bool json,
 			ctl_printf(o, "{\"blacklist\":[");
 		lock_all(d);
 		/* Each worker lists its own queue's offenders. */
-		if (l.dedup) {
-			size_t	 cap = 0;
-
-			for (int w = 0; w < d->nw; w++) {
-				struct enf_stats es;
-
-				enf_stats(engine_enforcer(d->w[w].e), &es);
-				cap += es.entries;
-			}
-			sg_keyset_init(&l.seen, cap);
-		}
+		blacklist_keyset(d, &l.seen);
 		for (int w = 0; w < d->nw; w++)
 			enf_foreach(engine_enforcer(d->w[w].e), now, list_one,
 			    &l);
@@ -661,11 +672,16 @@ cmd_blacklist(struct daemon *d, char **args, int nargs, bool json,
 			    "an IP address\n", args[1]);
 			return -1;
 		}
+		struct sg_keyset seen = { NULL, 0, 0 };
+
 		lock_all(d);
+		blacklist_keyset(d, &seen);
 		for (int w = 0; w < d->nw; w++)
 			n += enf_forget(engine_enforcer(d->w[w].e),
-			    is_mac ? &m : NULL, is_mac ? NULL : &i);
+			    is_mac ? &m : NULL, is_mac ? NULL : &i,
+			    d->nw > 1 ? &seen : NULL);
 		unlock_all(d);
+		sg_keyset_free(&seen);
 		if (json)
 			ctl_printf(o, "{\"forgotten\":%d}\n", n);
 		else

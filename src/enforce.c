@@ -262,7 +262,8 @@ enf_del(struct enforcer *e, const struct bl_key *k)
 }
 
 int
-enf_forget(struct enforcer *e, const struct sg_mac *m, const struct sg_addr *i)
+enf_forget(struct enforcer *e, const struct sg_mac *m, const struct sg_addr *i,
+    struct sg_keyset *seen)
 {
 	uint32_t	 s, next;
 	int		 n = 0;
@@ -273,9 +274,11 @@ enf_forget(struct enforcer *e, const struct sg_mac *m, const struct sg_addr *i)
 		next = e->ft.order.link[s].next;
 		if ((m != NULL && k->has_m && memcmp(k->m, m->b, 6) == 0) ||
 		    (i != NULL && sg_addr_eq(&k->i, i))) {
+			if (seen == NULL || sg_keyset_add(seen,
+			    hash_bytes(k, sizeof(*k))))
+				n++;
 			drop_entry(e, s);
 			e->st.removed++;
-			n++;
 		}
 	}
 	return n;

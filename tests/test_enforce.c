@@ -920,7 +920,7 @@ test_forget(void **state)
 
 	/* MAC ..:66: its (m, i), its (m, i, port) and its forged K. */
 	m = a.m;
-	assert_int_equal(enf_forget(f->e, &m, NULL), 3);
+	assert_int_equal(enf_forget(f->e, &m, NULL, NULL), 3);
 	assert_false(enf_check_l3(f->e, &a, T0));
 	assert_false(enf_check_k(f->e, &b, T0));
 	assert_true(enf_check_l3(f->e, &c, T0));
@@ -930,10 +930,10 @@ test_forget(void **state)
 	assert_false(f->calls[1].add);
 	/* Address 198.51.100.66: the other MAC's entry. */
 	i = ip("198.51.100.66");
-	assert_int_equal(enf_forget(f->e, NULL, &i), 1);
+	assert_int_equal(enf_forget(f->e, NULL, &i, NULL), 1);
 	assert_false(enf_check_l3(f->e, &c, T0));
 	/* Nothing else named: nothing removed. */
-	assert_int_equal(enf_forget(f->e, &m, &i), 0);
+	assert_int_equal(enf_forget(f->e, &m, &i, NULL), 0);
 	assert_true(enf_check_l3(f->e, &other, T0));
 	assert_int_equal(stats(f).entries, 1);
 }

@@ -256,6 +256,9 @@ check "bindings lists alice (restored into both workers) and bob, once each" \
 nbl=$(ctl blacklist | tail -1 | cut -d' ' -f1)
 check "a manual entry (held by both workers) is listed once" \
     "ctl blacklist add 02:5c:00:00:00:99 10.96.0.99 ttl 300 >/dev/null && [ \"\$(ctl blacklist | grep -c '10.96.0.99')\" -eq 1 ] && [ \"\$(ctl blacklist | tail -1 | cut -d' ' -f1)\" -eq \$((nbl + 1)) ]"
+ctl blacklist add 02:5c:00:00:00:98 10.96.0.98 ttl 300 >/dev/null
+check "forget counts an entry held by both workers once" \
+    "ctl blacklist forget 10.96.0.98 | grep -q 'forgot 1 entry' && ! ctl blacklist | grep -q '10.96.0.98'"
 kill -TERM "$SGPID"
 wait "$SGPID" 2>/dev/null
 check "the state file holds each binding and entry once" \

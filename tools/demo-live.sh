@@ -39,23 +39,7 @@ state: { dir = "$TMP/state"; interval = 0; };
 control: { socket = "$TMP/control"; };
 training: { duration = 15; };
 EOF
-cat > "$TMP/up.sh" <<EOF
-#!/bin/sh
-for t in iptables ip6tables; do
-	\$t -A INPUT -p udp --dport 5060 -j NFQUEUE --queue-num 0 --queue-bypass
-	\$t -A OUTPUT -p udp --sport 5060 -j NFQUEUE --queue-num 0 --queue-bypass
-done
-setsid -f "$SG" -f -c "$TMP/sg.conf" >> "$TMP/sg.log" 2>&1 < /dev/null
-for i in \$(seq 1 50); do [ -S "$TMP/control" ] && exit 0; sleep 0.1; done
-exit 1
-EOF
-cat > "$TMP/down.sh" <<EOF
-#!/bin/sh
-pkill -TERM -f "$SG -f -c $TMP/sg.conf" || exit 0
-sleep 0.5
-EOF
-chmod +x "$TMP/up.sh" "$TMP/down.sh"
-export LAB_HOOK_UP=$TMP/up.sh LAB_HOOK_DOWN=$TMP/down.sh
+lab_sipguard_hooks "$TMP" "$SG" "$TMP/sg.conf"
 
 say ""
 say "sipguard live: Kamailio 5.6 (registrar, digest auth) in namespace"

@@ -10,8 +10,8 @@
 #   lab.sh status
 #
 # Sourceable: `. tools/lab.sh` defines lab_up, lab_down, lab_register,
-# lab_call, lab_exec, lab_status (and the LAB_* variables) without running
-# anything. Each returns 0 on success. They work under set -euo pipefail
+# lab_call, lab_exec, lab_status, lab_sipguard_hooks (and the LAB_*
+# variables) without running anything. Each returns 0 on success. They work under set -euo pipefail
 # too.
 #
 # Environment:
@@ -496,6 +496,39 @@ lab_exec() {
 	ns=$(lab_ns "$1") || { _lab_say "unknown namespace '$1'"; return 2; }
 	shift
 	ip netns exec "$ns" "$@"
+}
+
+# lab_sipguard_hooks DIR SIPGUARD CONF: write DIR/up.sh and DIR/down.sh
+# and export them as LAB_HOOK_UP/DOWN, so the lab comes up with sipguard
+# judging Kamailio's UDP 5060 (IPv4 and IPv6, NFQUEUE 0, bypass when it
+# is not running; its log in DIR/sg.log; CONF must put control.socket at
+# DIR/control) and goes down with SIGTERM first, so the daemon saves its
+# state and removes its nftables table before the lab kills the rest.
+lab_sipguard_hooks() {
+	local dir=$1 sg=$2 conf=$3
+	cat > "$dir/up.sh" <<EOF
+#!/bin/sh
+for t in iptables ip6tables; do
+	\$t -A INPUT -p udp --dport 5060 -j NFQUEUE --queue-num 0 --queue-bypass
+	\$t -A OUTPUT -p udp --sport 5060 -j NFQUEUE --queue-num 0 --queue-bypass
+done
+setsid -f "$sg" -f -c "$conf" >> "$dir/sg.log" 2>&1 < /dev/null
+for i in \$(seq 1 50); do
+	[ -S "$dir/control" ] && exit 0
+	sleep 0.1
+done
+exit 1
+EOF
+	cat > "$dir/down.sh" <<EOF
+#!/bin/sh
+pkill -TERM -f "$sg -f -c $conf" || exit 0
+for i in \$(seq 1 30); do
+	pgrep -f "$sg -f -c $conf" >/dev/null || exit 0
+	sleep 0.1
+done
+EOF
+	chmod +x "$dir/up.sh" "$dir/down.sh"
+	export LAB_HOOK_UP=$dir/up.sh LAB_HOOK_DOWN=$dir/down.sh
 }
 
 lab_status() {
