@@ -5,7 +5,8 @@
 # front of a minimal registrar (tests/sipnode.py).  Checks verdicts,
 # alarms, the kernel blacklist, kill -9 with bypass, restore from state,
 # SIGHUP with a broken and a good file, and sipguardctl, malformed
-# requests included.  Root only; everything is removed on exit.
+# requests included, two queues, and the daemon as an unprivileged user
+# with CAP_NET_ADMIN alone.  Root only; everything is removed on exit.
 set -u
 SG=${SIPGUARD:-build/sipguard}
 CTL=$(dirname "$SG")/sipguardctl
@@ -263,6 +264,45 @@ kill -TERM "$SGPID"
 wait "$SGPID" 2>/dev/null
 check "the state file holds each binding and entry once" \
     "[ \"\$(grep -c '^b ' $TMP/state/state)\" -eq 2 ] && [ -z \"\$(grep '^l ' $TMP/state/state | sort | uniq -d)\" ] && grep -q '/0a600063' $TMP/state/state"
+
+# ---- as the unit runs it: an unprivileged user with CAP_NET_ADMIN only -----------
+# (systemd/sipguard.service: User=sipguard, AmbientCapabilities and
+# CapabilityBoundingSet CAP_NET_ADMIN, NoNewPrivileges; nobody stands in
+# for the sipguard user.)  The binary is copied where nobody can reach it.
+for c in INPUT OUTPUT; do in_p iptables -F "$c"; done
+in_p iptables -A INPUT -p udp --dport 5060 -j NFQUEUE --queue-num 0 \
+    --queue-bypass
+in_p iptables -A OUTPUT -p udp --sport 5060 -j NFQUEUE --queue-num 0 \
+    --queue-bypass
+chmod 711 "$TMP"
+mkdir -m 755 "$TMP/priv"
+cp "$SG" "$TMP/priv/sipguard"
+mkdir -m 700 "$TMP/priv/run" "$TMP/priv/state"
+chown nobody:nogroup "$TMP/priv/run" "$TMP/priv/state"
+cat > "$TMP/priv/sg.conf" <<EOF
+proxy: { addresses = [ "10.96.0.1" ]; };
+state: { dir = "$TMP/priv/state"; };
+control: { socket = "$TMP/priv/run/control"; };
+EOF
+ip netns exec "$P" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    --inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
+    --bounding-set=-all,+net_admin --no-new-privs \
+    "$TMP/priv/sipguard" -f -c "$TMP/priv/sg.conf" >> "$TMP/sg.log" 2>&1 &
+SGPID=$!
+PIDS="$PIDS $SGPID"
+pctl() { "$CTL" -s "$TMP/priv/run/control" "$@"; }
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+	pctl stats >/dev/null 2>&1 && break
+	sleep 0.2
+done
+check "as nobody with CAP_NET_ADMIN alone: starts, binds the queue, makes its table" \
+    "pctl stats | grep -q '^packets ' && in_p nft list tables | grep -q 'inet sipguard' && grep -q '^Uid:.*65534' /proc/\$SGPID/status"
+check "and judges: a registration is learned, a forged BYE dropped" \
+    "ip netns exec $U $NODE send 10.96.0.11 10.96.0.1 REGISTER alice reg-priv && pctl bindings | grep -q alice@lab.example && ip netns exec $A $NODE spoof 10.96.0.11 10.96.0.1 BYE alice call-priv && sleep 0.3 && pctl -j stats | grep -q '\"drop\":{[^}]*\"ix\":[1-9]'"
+kill -TERM "$SGPID"
+wait "$SGPID" 2>/dev/null
+check "and at SIGTERM saves its state and removes its table" \
+    "[ -s $TMP/priv/state/state ] && ! in_p nft list tables | grep -q sipguard"
 
 echo "test_live: $STEP checks, $FAIL failed"
 [ "$FAIL" -eq 0 ]
