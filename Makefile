@@ -80,7 +80,8 @@ $(B)/tools/%.o: tools/%.c | $(B)/tools
 TEST_LIB	:= $(B)/tests/pktgen.o $(B)/tests/scenario.o $(B)/tests/scenarios.o \
 		   $(B)/tests/floodgen.o
 
-$(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LIB) $(B)/libsg.a
+$(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LIB) $(B)/tests/registry.o \
+		   $(B)/libsg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka) $(LDLIBS)
 
 $(B)/sgpcap: $(B)/tools/sgpcap.o $(TEST_LIB) $(B)/libsg.a

@@ -21,6 +21,7 @@
 #include "decode.h"
 #include "hash.h"
 #include "pktgen.h"
+#include "registry.h"
 
 #define SPORT		5062
 #define DPORT		5060
@@ -1982,32 +1983,6 @@ test_random_fragments(void **state)
 	frag_destroy(ft);
 }
 
-/* ---- registry --------------------------------------------------------- */
-
-#define MAXTESTS	512
-
-static struct CMUnitTest	 tests[MAXTESTS];
-static char			*names[MAXTESTS];
-static size_t			 ntests;
-
-static void
-add(const char *group, const char *name, CMUnitTestFunction fn,
-    const void *st)
-{
-	if (ntests == MAXTESTS ||
-	    asprintf(&names[ntests], "%s/%s", group, name) < 0)
-		abort();
-	tests[ntests].name = names[ntests];
-	tests[ntests].test_func = fn;
-	tests[ntests].initial_state = (void *)(uintptr_t)st;
-	ntests++;
-}
-
-#define ADD_ROWS(group, fn, rows) do {					\
-	for (size_t k_ = 0; k_ < nitems(rows); k_++)			\
-		add(group, rows[k_].name, fn, &rows[k_]);		\
-} while (0)
-
 int
 main(void)
 {
@@ -2025,36 +2000,35 @@ main(void)
 			combos[nc].k = &kinds[k];
 			snprintf(nm, sizeof(nm), "%s_%s", wraps[w].name,
 			    kinds[k].name);
-			add("frame", nm, test_frame, &combos[nc++]);
+			treg_add("frame", nm, test_frame, &combos[nc++]);
 		}
 	for (size_t k = 0; k < nitems(kinds); k++)
 		if (kind_depth(&kinds[k]) == 1)
-			add("l4_cut", kinds[k].name, test_l4_cut, &kinds[k]);
-	ADD_ROWS("pktgen", test_pktgen, pgcases);
-	ADD_ROWS("vlan", test_vlan, vlancases);
-	ADD_ROWS("ipv6_ext", test_ipv6_ext, v6cases);
-	ADD_ROWS("anomaly", test_anomaly, anocases);
-	ADD_ROWS("mac", test_mac, maccases);
-	ADD_ROWS("null", test_null, nullcases);
-	ADD_ROWS("padding", test_padding, padcases);
-	ADD_ROWS("dec_l4", test_dec_l4, l4cases);
-	add("misc", "result_str", test_result_str, NULL);
-	add("misc", "unknown_link", test_unknown_link, NULL);
-	ADD_ROWS("frag_order", test_frag_order, fragcases);
-	ADD_ROWS("frag_bad", test_frag_bad, badcases);
-	add("frag", "empty_last", test_frag_empty_last, NULL);
-	add("frag", "fields", test_frag_fields, NULL);
-	add("frag", "evict", test_frag_evict, NULL);
-	add("frag", "expire", test_frag_expire, NULL);
-	add("frag", "clock_backwards", test_frag_clock_backwards, NULL);
-	add("frag", "keys", test_frag_keys, NULL);
-	add("frag", "reassembled_headers", test_frag_reassembled_headers,
+			treg_add("l4_cut", kinds[k].name, test_l4_cut,
+			    &kinds[k]);
+	TREG_ROWS("pktgen", test_pktgen, pgcases);
+	TREG_ROWS("vlan", test_vlan, vlancases);
+	TREG_ROWS("ipv6_ext", test_ipv6_ext, v6cases);
+	TREG_ROWS("anomaly", test_anomaly, anocases);
+	TREG_ROWS("mac", test_mac, maccases);
+	TREG_ROWS("null", test_null, nullcases);
+	TREG_ROWS("padding", test_padding, padcases);
+	TREG_ROWS("dec_l4", test_dec_l4, l4cases);
+	treg_add("misc", "result_str", test_result_str, NULL);
+	treg_add("misc", "unknown_link", test_unknown_link, NULL);
+	TREG_ROWS("frag_order", test_frag_order, fragcases);
+	TREG_ROWS("frag_bad", test_frag_bad, badcases);
+	treg_add("frag", "empty_last", test_frag_empty_last, NULL);
+	treg_add("frag", "fields", test_frag_fields, NULL);
+	treg_add("frag", "evict", test_frag_evict, NULL);
+	treg_add("frag", "expire", test_frag_expire, NULL);
+	treg_add("frag", "clock_backwards", test_frag_clock_backwards, NULL);
+	treg_add("frag", "keys", test_frag_keys, NULL);
+	treg_add("frag", "reassembled_headers", test_frag_reassembled_headers,
 	    NULL);
-	add("random", "frames", test_random_frames, NULL);
-	add("random", "fragments", test_random_fragments, NULL);
+	treg_add("random", "frames", test_random_frames, NULL);
+	treg_add("random", "fragments", test_random_fragments, NULL);
 
-	rc = _cmocka_run_group_tests("decode", tests, ntests, NULL, NULL);
-	for (size_t k = 0; k < ntests; k++)
-		free(names[k]);
+	rc = treg_run("decode");
 	return rc;
 }

@@ -21,6 +21,7 @@
 
 #include "hash.h"
 #include "pktgen.h"
+#include "registry.h"
 #include "sipmsg.h"
 
 static struct sipm_parser	*sp;
@@ -1780,32 +1781,6 @@ osip_silent(const char *fi, int li, osip_trace_level_t level,
 	(void)ap;
 }
 
-/* ---- registry --------------------------------------------------------- */
-
-#define MAXTESTS	512
-
-static struct CMUnitTest	 tests[MAXTESTS];
-static char			*names[MAXTESTS];
-static size_t			 ntests;
-
-static void
-add(const char *group, const char *name, CMUnitTestFunction fn,
-    const void *st)
-{
-	if (ntests == MAXTESTS ||
-	    asprintf(&names[ntests], "%s/%s", group, name) < 0)
-		abort();
-	tests[ntests].name = names[ntests];
-	tests[ntests].test_func = fn;
-	tests[ntests].initial_state = (void *)(uintptr_t)st;
-	ntests++;
-}
-
-#define ADD_ROWS(group, fn, rows) do {					\
-	for (size_t k_ = 0; k_ < nitems(rows); k_++)			\
-		add(group, rows[k_].name, fn, &rows[k_]);		\
-} while (0)
-
 int
 main(void)
 {
@@ -1821,38 +1796,37 @@ main(void)
 	/* What follows feeds osip2 much garbage: keep its trace quiet. */
 	osip_trace_initialize_func(TRACE_LEVEL0, osip_silent);
 
-	ADD_ROWS("case", test_case, cases);
-	add("bug", "status_code_digits", test_status_code_digits, NULL);
-	add("fields", "register", test_register_fields, NULL);
-	add("fields", "invite", test_invite_fields, NULL);
-	add("fields", "response", test_response_fields, NULL);
-	add("fields", "many_contacts", test_many_contacts, NULL);
-	add("fields", "contact_star", test_contact_star, NULL);
-	add("fields", "via_top_contact_v6", test_via_top_contact_v6, NULL);
-	add("fields", "capped", test_capped_fields, NULL);
-	add("fields", "nul_in_call_id", test_nul_in_call_id, NULL);
-	add("fields", "parser_reuse", test_parser_reuse, NULL);
-	ADD_ROWS("equivalent", test_equivalent, eqcases);
-	ADD_ROWS("identity", test_identity, idcases);
-	add("bug", "identity_escapes", test_identity_escapes, NULL);
-	ADD_ROWS("anonymous", test_anonymous, anoncases);
-	ADD_ROWS("via", test_via, viacases);
-	ADD_ROWS("auth", test_auth, authcases);
-	add("auth", "fields", test_auth_fields, NULL);
-	add("bug", "auth_long_nonce", test_auth_long_nonce, NULL);
-	ADD_ROWS("expires", test_expires, expcases);
-	ADD_ROWS("method", test_method, methcases);
-	ADD_ROWS("frame", test_frame, framecases);
-	add("frame", "unterminated", test_frame_unterminated, NULL);
-	add("bug", "frame_colonless_line", test_frame_colonless_line, NULL);
-	add("robust", "truncations", test_truncations, NULL);
-	add("robust", "mutations", test_mutations, NULL);
-	add("robust", "multipart_body", test_multipart_body, NULL);
-	add("bug", "header_params_time", test_header_params_time, NULL);
+	TREG_ROWS("case", test_case, cases);
+	treg_add("bug", "status_code_digits", test_status_code_digits, NULL);
+	treg_add("fields", "register", test_register_fields, NULL);
+	treg_add("fields", "invite", test_invite_fields, NULL);
+	treg_add("fields", "response", test_response_fields, NULL);
+	treg_add("fields", "many_contacts", test_many_contacts, NULL);
+	treg_add("fields", "contact_star", test_contact_star, NULL);
+	treg_add("fields", "via_top_contact_v6", test_via_top_contact_v6, NULL);
+	treg_add("fields", "capped", test_capped_fields, NULL);
+	treg_add("fields", "nul_in_call_id", test_nul_in_call_id, NULL);
+	treg_add("fields", "parser_reuse", test_parser_reuse, NULL);
+	TREG_ROWS("equivalent", test_equivalent, eqcases);
+	TREG_ROWS("identity", test_identity, idcases);
+	treg_add("bug", "identity_escapes", test_identity_escapes, NULL);
+	TREG_ROWS("anonymous", test_anonymous, anoncases);
+	TREG_ROWS("via", test_via, viacases);
+	TREG_ROWS("auth", test_auth, authcases);
+	treg_add("auth", "fields", test_auth_fields, NULL);
+	treg_add("bug", "auth_long_nonce", test_auth_long_nonce, NULL);
+	TREG_ROWS("expires", test_expires, expcases);
+	TREG_ROWS("method", test_method, methcases);
+	TREG_ROWS("frame", test_frame, framecases);
+	treg_add("frame", "unterminated", test_frame_unterminated, NULL);
+	treg_add("bug", "frame_colonless_line", test_frame_colonless_line,
+	    NULL);
+	treg_add("robust", "truncations", test_truncations, NULL);
+	treg_add("robust", "mutations", test_mutations, NULL);
+	treg_add("robust", "multipart_body", test_multipart_body, NULL);
+	treg_add("bug", "header_params_time", test_header_params_time, NULL);
 
-	rc |= _cmocka_run_group_tests("sipmsg", tests, ntests, NULL, NULL);
-	for (size_t k = 0; k < ntests; k++)
-		free(names[k]);
+	rc |= treg_run("sipmsg");
 	sipm_parser_destroy(sp);
 	return rc;
 }

@@ -1,0 +1,37 @@
+/*
+ * registry.c: see registry.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "registry.h"
+
+#define MAXTESTS	512
+
+static struct CMUnitTest	 tests[MAXTESTS];
+static char			*names[MAXTESTS];
+static size_t			 ntests;
+
+void
+treg_add(const char *group, const char *name, CMUnitTestFunction fn,
+    const void *st)
+{
+	if (ntests == MAXTESTS ||
+	    asprintf(&names[ntests], "%s/%s", group, name) < 0)
+		abort();
+	tests[ntests].name = names[ntests];
+	tests[ntests].test_func = fn;
+	tests[ntests].initial_state = (void *)(uintptr_t)st;
+	ntests++;
+}
+
+int
+treg_run(const char *name)
+{
+	int	 rc = _cmocka_run_group_tests(name, tests, ntests, NULL, NULL);
+
+	for (size_t k = 0; k < ntests; k++)
+		free(names[k]);
+	ntests = 0;
+	return rc;
+}
