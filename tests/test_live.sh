@@ -284,6 +284,25 @@ proxy: { addresses = [ "10.96.0.1" ]; };
 state: { dir = "$TMP/priv/state"; };
 control: { socket = "$TMP/priv/run/control"; };
 EOF
+# systemd's side of Type=notify: a datagram socket, as systemd would give.
+python3 -c '
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+s.settimeout(0.5)
+end = time.time() + 30
+with open(sys.argv[2], "w") as out:
+    while time.time() < end:
+        try:
+            out.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+            out.flush()
+        except socket.timeout:
+            pass
+' "$TMP/priv/run/notify" "$TMP/notify.log" &
+PIDS="$PIDS $!"
+sleep 0.3
+NOTIFY_SOCKET=$TMP/priv/run/notify \
 ip netns exec "$P" setpriv --reuid=nobody --regid=nogroup --clear-groups \
     --inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
     --bounding-set=-all,+net_admin --no-new-privs \
@@ -299,10 +318,15 @@ check "as nobody with CAP_NET_ADMIN alone: starts, binds the queue, makes its ta
     "pctl stats | grep -q '^packets ' && in_p nft list tables | grep -q 'inet sipguard' && grep -q '^Uid:.*65534' /proc/\$SGPID/status"
 check "and judges: a registration is learned, a forged BYE dropped" \
     "ip netns exec $U $NODE send 10.96.0.11 10.96.0.1 REGISTER alice reg-priv && pctl bindings | grep -q alice@lab.example && ip netns exec $A $NODE spoof 10.96.0.11 10.96.0.1 BYE alice call-priv && sleep 0.3 && pctl -j stats | grep -q '\"drop\":{[^}]*\"ix\":[1-9]'"
+check "sd_notify: READY=1 once the queue is bound" "grep -q '^READY=1' $TMP/notify.log"
+kill -HUP "$SGPID"
+sleep 1.5
+check "sd_notify: RELOADING=1 then READY=1 around a SIGHUP; WATCHDOG=1 each second" \
+    "grep -A1 '^RELOADING=1' $TMP/notify.log | grep -q '^READY=1' && [ \"\$(grep -c '^WATCHDOG=1' $TMP/notify.log)\" -ge 1 ]"
 kill -TERM "$SGPID"
 wait "$SGPID" 2>/dev/null
-check "and at SIGTERM saves its state and removes its table" \
-    "[ -s $TMP/priv/state/state ] && ! in_p nft list tables | grep -q sipguard"
+check "and at SIGTERM says STOPPING=1, saves its state and removes its table" \
+    "grep -q '^STOPPING=1' $TMP/notify.log && [ -s $TMP/priv/state/state ] && ! in_p nft list tables | grep -q sipguard"
 
 echo "test_live: $STEP checks, $FAIL failed"
 [ "$FAIL" -eq 0 ]
