@@ -236,6 +236,14 @@ main(int argc, char *argv[])
 		fprintf(stderr, "sipguard: libsodium initialisation failed\n");
 		return 1;
 	}
+	/*
+	 * A replay is a function of the capture and the configuration: the
+	 * keyed hashes (Bloom filter, scan counting) get a fixed key, so the
+	 * same capture gives the same verdicts and alarms every time.  The
+	 * daemon keeps its random key, which an attacker cannot aim at.
+	 */
+	if (replay != NULL)
+		hash_set_key((const uint8_t *)"sipguard replay!");
 	/* A replay reads no system file unless asked to. */
 	if (conffile == NULL && replay == NULL)
 		conffile = SG_CONF_PATH;
