@@ -80,7 +80,7 @@ $(B)/tools/%.o: tools/%.c | $(B)/tools
 TEST_LIB	:= $(B)/tests/pktgen.o $(B)/tests/scenario.o $(B)/tests/scenarios.o \
 		   $(B)/tests/floodgen.o
 
-$(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LIB) $(B)/tests/registry.o \
+$(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LIB) $(B)/tests/testlib.o \
 		   $(B)/libsg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka) $(LDLIBS)
 

@@ -485,6 +485,15 @@ aor(char *buf, size_t len, int k)
 }
 
 /* Fill `r' for event `e'; returns 0, or -1 for nothing to send. */
+/* From `ue' to the proxy (up: the judged direction) or back. */
+static bool
+route(struct render *r, const struct pg_ep *ue, bool up)
+{
+	r->src = up ? ue : &PROXY;
+	r->dst = up ? &PROXY : ue;
+	return up;
+}
+
 static int
 render(struct render *r, const struct ev *e)
 {
@@ -525,9 +534,7 @@ render(struct render *r, const struct ev *e)
 			    (unsigned)e->ue * 40503u + e->cseq);
 			m->auth = r->auth;
 		}
-		r->src = &r->a;
-		r->dst = &PROXY;
-		in = true;
+		in = route(r, &r->a, true);
 		break;
 	case E_R401:
 	case E_R200:
@@ -548,9 +555,7 @@ render(struct render *r, const struct ev *e)
 			    "<sip:ue%03d@%s:5060>;expires=600", e->ue, r->aip);
 			m->contact = r->c200;
 		}
-		r->src = &PROXY;
-		r->dst = &r->a;
-		in = false;
+		in = route(r, &r->a, false);
 		break;
 	case E_SUB:
 	case E_SUB200:
@@ -566,32 +571,24 @@ render(struct render *r, const struct ev *e)
 			m->contact = r->contact;
 			m->expires = 600;
 			m->raw_headers = "Event: message-summary\r\n";
-			r->src = &r->a;
-			r->dst = &PROXY;
-			in = true;
+			in = route(r, &r->a, true);
 		} else if (e->kind == E_SUB200) {
 			m->status = 200;
 			m->cseq_method = "SUBSCRIBE";
 			m->to_tag = "sub";
 			snprintf(r->via, sizeof(r->via), "%s:5060", r->aip);
-			r->src = &PROXY;
-			r->dst = &r->a;
-			in = false;
+			in = route(r, &r->a, false);
 		} else if (e->kind == E_NOTIFY) {
 			m->method = "NOTIFY";
 			snprintf(r->via, sizeof(r->via), "192.0.2.1:5060");
 			m->raw_headers = "Event: message-summary\r\n"
 			    "Subscription-State: active\r\n";
-			r->src = &PROXY;
-			r->dst = &r->a;
-			in = false;
+			in = route(r, &r->a, false);
 		} else {
 			m->status = 200;
 			m->cseq_method = "NOTIFY";
 			snprintf(r->via, sizeof(r->via), "192.0.2.1:5060");
-			r->src = &r->a;
-			r->dst = &PROXY;
-			in = true;
+			in = route(r, &r->a, true);
 		}
 		m->via = r->via;
 		break;
@@ -602,15 +599,11 @@ render(struct render *r, const struct ev *e)
 		m->via = r->via;
 		if (e->kind == E_OPT) {
 			m->method = "OPTIONS";
-			r->src = &r->a;
-			r->dst = &PROXY;
-			in = true;
+			in = route(r, &r->a, true);
 		} else {
 			m->status = 200;
 			m->cseq_method = "OPTIONS";
-			r->src = &PROXY;
-			r->dst = &r->a;
-			in = false;
+			in = route(r, &r->a, false);
 		}
 		break;
 	case E_PING:
@@ -625,15 +618,11 @@ render(struct render *r, const struct ev *e)
 		if (e->kind == E_PING) {
 			m->method = "OPTIONS";
 			m->ruri = r->to;
-			r->src = &PROXY;
-			r->dst = &r->a;
-			in = false;
+			in = route(r, &r->a, false);
 		} else {
 			m->status = 200;
 			m->cseq_method = "OPTIONS";
-			r->src = &r->a;
-			r->dst = &PROXY;
-			in = true;
+			in = route(r, &r->a, true);
 		}
 		break;
 	case E_INV: case E_100: case E_INVP: case E_180C: case E_180:
@@ -650,17 +639,13 @@ render(struct render *r, const struct ev *e)
 			snprintf(r->contact, sizeof(r->contact),
 			    "<sip:ue%03d@%s:5060>", caller, r->aip);
 			m->contact = r->contact;
-			r->src = &r->a;
-			r->dst = &PROXY;
-			in = true;
+			in = route(r, &r->a, true);
 			break;
 		case E_INVP:
 		case E_ACKP:
 			m->method = e->kind == E_INVP ? "INVITE" : "ACK";
 			snprintf(r->via, sizeof(r->via), "192.0.2.1:5060");
-			r->src = &PROXY;
-			r->dst = &r->b;
-			in = false;
+			in = route(r, &r->b, false);
 			break;
 		case E_180C:
 		case E_200C:
@@ -671,18 +656,14 @@ render(struct render *r, const struct ev *e)
 			snprintf(r->contact, sizeof(r->contact),
 			    "<sip:ue%03d@%s:5060>", callee, r->bip);
 			m->contact = r->contact;
-			r->src = &r->b;
-			r->dst = &PROXY;
-			in = true;
+			in = route(r, &r->b, true);
 			break;
 		default:	/* 100, 180, 200 relayed to the caller */
 			m->status = e->kind == E_100 ? 100 :
 			    e->kind == E_180 ? 180 : 200;
 			m->cseq_method = "INVITE";
 			snprintf(r->via, sizeof(r->via), "%s:5060", r->aip);
-			r->src = &PROXY;
-			r->dst = &r->a;
-			in = false;
+			in = route(r, &r->a, false);
 			break;
 		}
 		m->via = r->via;
@@ -701,15 +682,11 @@ render(struct render *r, const struct ev *e)
 		if (e->kind == E_BYE) {
 			m->method = "BYE";
 			snprintf(r->via, sizeof(r->via), "%s:5060", endip);
-			r->src = eend;
-			r->dst = &PROXY;
-			in = true;
+			in = route(r, eend, true);
 		} else if (e->kind == E_BYEP) {
 			m->method = "BYE";
 			snprintf(r->via, sizeof(r->via), "192.0.2.1:5060");
-			r->src = &PROXY;
-			r->dst = eoth;
-			in = false;
+			in = route(r, eoth, false);
 		} else if (e->kind == E_BYE200) {
 			m->status = 200;
 			m->cseq_method = "BYE";
@@ -717,16 +694,12 @@ render(struct render *r, const struct ev *e)
 			snprintf(r->contact, sizeof(r->contact),
 			    "<sip:ue%03d@%s:5060>", other, othip);
 			m->contact = r->contact;
-			r->src = eoth;
-			r->dst = &PROXY;
-			in = true;
+			in = route(r, eoth, true);
 		} else {
 			m->status = 200;
 			m->cseq_method = "BYE";
 			snprintf(r->via, sizeof(r->via), "%s:5060", endip);
-			r->src = &PROXY;
-			r->dst = eend;
-			in = false;
+			in = route(r, eend, false);
 		}
 		m->via = r->via;
 		break;
@@ -743,15 +716,11 @@ render(struct render *r, const struct ev *e)
 			if (e->kind == E_MSG) {
 				snprintf(r->via, sizeof(r->via), "%s:5060",
 				    r->aip);
-				r->src = &r->a;
-				r->dst = &PROXY;
-				in = true;
+				in = route(r, &r->a, true);
 			} else {
 				snprintf(r->via, sizeof(r->via),
 				    "192.0.2.1:5060");
-				r->src = &PROXY;
-				r->dst = &r->b;
-				in = false;
+				in = route(r, &r->b, false);
 			}
 		} else {
 			m->status = 200;
@@ -760,15 +729,11 @@ render(struct render *r, const struct ev *e)
 			if (e->kind == E_MSG200) {
 				snprintf(r->via, sizeof(r->via),
 				    "192.0.2.1:5060");
-				r->src = &r->b;
-				r->dst = &PROXY;
-				in = true;
+				in = route(r, &r->b, true);
 			} else {
 				snprintf(r->via, sizeof(r->via), "%s:5060",
 				    r->aip);
-				r->src = &PROXY;
-				r->dst = &r->a;
-				in = false;
+				in = route(r, &r->a, false);
 			}
 		}
 		m->via = r->via;
@@ -789,15 +754,11 @@ render(struct render *r, const struct ev *e)
 			m->method = "NOTIFY";
 			m->raw_headers = "Event: dialog\r\n"
 			    "Subscription-State: active\r\n";
-			r->src = &PROXY;
-			r->dst = &r->a;
-			in = false;
+			in = route(r, &r->a, false);
 		} else {
 			m->status = 200;
 			m->cseq_method = "NOTIFY";
-			r->src = &r->a;
-			r->dst = &PROXY;
-			in = true;
+			in = route(r, &r->a, true);
 		}
 		break;
 	case E_FLOOD:
@@ -817,9 +778,7 @@ render(struct render *r, const struct ev *e)
 			m->body = "spam";
 			m->content_type = "text/plain";
 		}
-		r->src = &r->a;
-		r->dst = &PROXY;
-		in = true;
+		in = route(r, &r->a, true);
 		break;
 	case E_OREG:
 	case E_BF:
@@ -849,9 +808,7 @@ render(struct render *r, const struct ev *e)
 			    (e->aux % 3 == 0 ? 401 : 404);
 			m->cseq_method = "REGISTER";
 			m->contact = NULL;
-			r->src = &PROXY;
-			r->dst = &r->a;
-			in = false;
+			in = route(r, &r->a, false);
 		} else {
 			m->method = "REGISTER";
 			m->ruri = "sip:example.com";
@@ -864,9 +821,7 @@ render(struct render *r, const struct ev *e)
 				    e->id * 2654435761u);
 				m->auth = r->auth;
 			}
-			r->src = &r->a;
-			r->dst = &PROXY;
-			in = true;
+			in = route(r, &r->a, true);
 		}
 		if (e->kind == E_BF || e->kind == E_BF401)
 			snprintf(r->cid, sizeof(r->cid), "bf-%u", e->id);
@@ -894,9 +849,7 @@ render(struct render *r, const struct ev *e)
 		m->method = "REGISTER";
 		m->ruri = "sip:example.com";
 		m->expires = 600;
-		r->src = &r->a;
-		r->dst = &PROXY;
-		in = true;
+		in = route(r, &r->a, true);
 		break;
 	}
 	default:

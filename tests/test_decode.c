@@ -21,7 +21,7 @@
 #include "decode.h"
 #include "hash.h"
 #include "pktgen.h"
-#include "registry.h"
+#include "testlib.h"
 
 #define SPORT		5062
 #define DPORT		5060
@@ -47,19 +47,6 @@ static const char *const A6[3][2] = {
 
 /* Bytes for reassembly tests: never all equal, never periodic in 8. */
 static uint8_t pattern[70000];
-
-/* ---- a small deterministic PRNG (xorshift64*) ------------------------- */
-
-static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
 
 /* ---- frame building: headers are prepended in front of the payload ---- */
 
@@ -1419,7 +1406,7 @@ test_frag_order(void **state)
 			idx[k] = j == nf / 2 ? ++j : j;
 		break;
 	case SHUFFLE:
-		rng_state = 0x5eed + n;
+		rng_seed(0x5eed + n);
 		for (size_t k = nf - 1; k > 0; k--) {
 			size_t	 j = (size_t)(rng() % (k + 1)), x = idx[k];
 
@@ -1839,7 +1826,7 @@ test_random_frames(void **state)
 			memcpy(tmpl[nt], pb_front(&b), pb_len(&b));
 			tlen[nt++] = pb_len(&b);
 		}
-	rng_state = 0x0decade5eedULL;
+	rng_seed(0x0decade5eedULL);
 	for (int i = 0; i < NRANDOM; i++) {
 		enum wrap	 w = (enum wrap)(rng() % W__COUNT);
 		size_t		 len;
@@ -1931,7 +1918,7 @@ test_random_fragments(void **state)
 	(void)state;
 	assert_non_null(ft);
 	memset(&prev, 0, sizeof(prev));
-	rng_state = 0xf4a65eedULL;
+	rng_seed(0xf4a65eedULL);
 	for (int i = 0; i < 200000; i++) {
 		struct dec_pkt	 pkt;
 		const uint8_t	*data = NULL;

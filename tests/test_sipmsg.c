@@ -21,7 +21,7 @@
 
 #include "hash.h"
 #include "pktgen.h"
-#include "registry.h"
+#include "testlib.h"
 #include "sipmsg.h"
 
 static struct sipm_parser	*sp;
@@ -63,19 +63,6 @@ static const char AUTH[] = "Digest username=\"alice\", realm=\"example.com\", "
 	"nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", "
 	"uri=\"sip:example.com\", "
 	"response=\"6629fae49393a05397450978507c4ef1\", algorithm=MD5";
-
-/* ---- a small deterministic PRNG (xorshift64*) ------------------------- */
-
-static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -1505,7 +1492,7 @@ test_mutations(void **state)
 	    SL_INV "v: SIP/2.0/UDP 192.0.2.10\r\nf: <sip:a@b>;tag=1\r\n"
 	    "t: <sip:c@d>\r\ni: e@f\r\nCSeq: 1 INVITE\r\nm: <sip:a@g>\r\n"
 	    "l: 5\r\n\r\n" BODY);
-	rng_state = 0x5192a11d5eedULL;
+	rng_seed(0x5192a11d5eedULL);
 	for (int i = 0; i < NMUTATIONS; i++) {
 		int		 s = (int)(rng() % 5);
 		int		 nm = 1 + (int)(rng() % 6);

@@ -1,10 +1,10 @@
 /*
- * registry.c: see registry.h.
+ * testlib.c: see testlib.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "registry.h"
+#include "testlib.h"
 
 #define MAXTESTS	512
 
@@ -34,4 +34,21 @@ treg_run(const char *name)
 		free(names[k]);
 	ntests = 0;
 	return rc;
+}
+
+static uint64_t	 rng_state = 1;
+
+void
+rng_seed(uint64_t seed)
+{
+	rng_state = seed != 0 ? seed : 1;
+}
+
+uint64_t
+rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
 }
