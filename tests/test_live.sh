@@ -5,8 +5,9 @@
 # front of a minimal registrar (tests/sipnode.py).  Checks verdicts,
 # alarms, the kernel blacklist, kill -9 with bypass, restore from state,
 # SIGHUP with a broken and a good file, and sipguardctl, malformed
-# requests included, two queues, and the daemon as an unprivileged user
-# with CAP_NET_ADMIN alone.  Root only; everything is removed on exit.
+# requests included, two queues, the daemon as an unprivileged user with
+# CAP_NET_ADMIN alone, and on a gateway judging FORWARD.  Root only;
+# everything is removed on exit.
 set -u
 SG=${SIPGUARD:-build/sipguard}
 CTL=$(dirname "$SG")/sipguardctl
@@ -16,6 +17,8 @@ BR=sglb$ID
 P=sglp$ID
 U=sglu$ID
 A=sgla$ID
+G=sglg$ID
+X=sglx$ID
 TMP=$(mktemp -d /tmp/sglive.XXXXXX)
 PIDS=""
 FAIL=0
@@ -28,7 +31,7 @@ fi
 
 cleanup() {
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	for n in "$P" "$U" "$A" "$BR"; do
+	for n in "$P" "$U" "$A" "$G" "$X" "$BR"; do
 		for p in $(ip netns pids "$n" 2>/dev/null); do
 			kill -9 "$p" 2>/dev/null
 		done
@@ -327,6 +330,69 @@ kill -TERM "$SGPID"
 wait "$SGPID" 2>/dev/null
 check "and at SIGTERM says STOPPING=1, saves its state and removes its table" \
     "grep -q '^STOPPING=1' $TMP/notify.log && [ -s $TMP/priv/state/state ] && ! in_p nft list tables | grep -q sipguard"
+
+# ---- on a gateway in front of the proxy: FORWARD rules ------------------------
+# G routes between the bridge (10.96.0.0/24) and the proxy's own network,
+# where X runs a registrar at 10.97.0.1; sipguard judges in G's FORWARD.
+ip netns add "$G"
+ip netns add "$X"
+ip link add "g$ID" type veth peer name "bg$ID"
+ip link set "g$ID" netns "$G"
+ip link set "bg$ID" netns "$BR"
+ip -n "$BR" link set "bg$ID" master br0 up
+ip -n "$G" link set "g$ID" name eth0
+ip -n "$G" link set eth0 address 02:5c:00:00:00:fe
+ip -n "$G" addr add 10.96.0.254/24 dev eth0
+ip link add "x$ID" type veth peer name "gx$ID"
+ip link set "x$ID" netns "$X"
+ip link set "gx$ID" netns "$G"
+ip -n "$G" link set "gx$ID" name eth1
+ip -n "$G" addr add 10.97.0.254/24 dev eth1
+ip -n "$X" link set "x$ID" name eth0
+ip -n "$X" addr add 10.97.0.1/24 dev eth0
+for n in "$G" "$X"; do
+	ip -n "$n" link set lo up
+	for l in $(ip -n "$n" -o link show | sed -n 's/^[0-9]*: \(eth[0-9]\)[:@].*/\1/p'); do
+		ip -n "$n" link set "$l" up
+	done
+done
+ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$X" route add default via 10.97.0.254
+ip -n "$U" route add 10.97.0.0/24 via 10.96.0.254
+ip -n "$A" route add 10.97.0.0/24 via 10.96.0.254
+ip netns exec "$G" iptables -A FORWARD -p udp -d 10.97.0.1 --dport 5060 \
+    -j NFQUEUE --queue-num 0 --queue-bypass
+ip netns exec "$G" iptables -A FORWARD -p udp -s 10.97.0.1 --sport 5060 \
+    -j NFQUEUE --queue-num 0 --queue-bypass
+ip netns exec "$X" $NODE registrar 10.97.0.1 5060 "$TMP/gw-proxy.log" &
+PIDS="$PIDS $!"
+mkdir "$TMP/gw"
+cat > "$TMP/gw/sg.conf" <<EOF
+proxy: { addresses = [ "10.97.0.1" ]; };
+state: { dir = "$TMP/gw"; };
+control: { socket = "$TMP/gw/control"; };
+log: { aggregate = 0; };
+EOF
+ip netns exec "$G" "$SG" -f -c "$TMP/gw/sg.conf" >> "$TMP/sg.log" 2>&1 &
+SGPID=$!
+PIDS="$PIDS $SGPID"
+gctl() { "$CTL" -s "$TMP/gw/control" "$@"; }
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+	gctl stats >/dev/null 2>&1 && break
+	sleep 0.2
+done
+gw_received() { grep -c " $1\$" "$TMP/gw-proxy.log" 2>/dev/null || true; }
+check "gateway (FORWARD): a registration through it is learned with the phone's MAC" \
+    "ip netns exec $U $NODE send 10.96.0.11 10.97.0.1 REGISTER alice reg-gw && gctl bindings | grep -q 'alice@lab.example .*02:5c:00:00:00:11 10.96.0.11'"
+ip netns exec "$U" $NODE send 10.96.0.11 10.97.0.1 INVITE alice call-gw
+ip netns exec "$A" $NODE spoof 10.96.0.11 10.97.0.1 BYE alice call-gw
+sleep 0.3
+ip netns exec "$U" $NODE send 10.96.0.11 10.97.0.1 BYE alice call-gw
+sleep 0.3
+check "gateway: the INVITE and alice's BYE pass, the forged BYE is dropped (ix)" \
+    "[ \"\$(gw_received call-gw)\" -eq 2 ] && gctl -j stats | grep -q '\"drop\":{[^}]*\"ix\":1' && gctl -j stats | grep -q '\"inbound\":4,\"outbound\":3'"
+kill -TERM "$SGPID"
+wait "$SGPID" 2>/dev/null
 
 echo "test_live: $STEP checks, $FAIL failed"
 [ "$FAIL" -eq 0 ]
