@@ -100,6 +100,14 @@ start_sg() {
 	done
 	return 1
 }
+# answering CTL: wait up to 3 s for a daemon to answer through CTL.
+answering() {
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+		"$1" stats >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
 received() { grep -c " $1\$" "$TMP/proxy.log" 2>/dev/null || true; }
 
 # ---- a registration, a call, a forged BYE ----------------------------------
@@ -313,10 +321,7 @@ ip netns exec "$P" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 SGPID=$!
 PIDS="$PIDS $SGPID"
 pctl() { "$CTL" -s "$TMP/priv/run/control" "$@"; }
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
-	pctl stats >/dev/null 2>&1 && break
-	sleep 0.2
-done
+answering pctl
 check "as nobody with CAP_NET_ADMIN alone: starts, binds the queue, makes its table" \
     "pctl stats | grep -q '^packets ' && in_p nft list tables | grep -q 'inet sipguard' && grep -q '^Uid:.*65534' /proc/\$SGPID/status"
 check "and judges: a registration is learned, a forged BYE dropped" \
@@ -377,10 +382,7 @@ ip netns exec "$G" "$SG" -f -c "$TMP/gw/sg.conf" >> "$TMP/sg.log" 2>&1 &
 SGPID=$!
 PIDS="$PIDS $SGPID"
 gctl() { "$CTL" -s "$TMP/gw/control" "$@"; }
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
-	gctl stats >/dev/null 2>&1 && break
-	sleep 0.2
-done
+answering gctl
 gw_received() { grep -c " $1\$" "$TMP/gw-proxy.log" 2>/dev/null || true; }
 check "gateway (FORWARD): a registration through it is learned with the phone's MAC" \
     "ip netns exec $U $NODE send 10.96.0.11 10.97.0.1 REGISTER alice reg-gw && gctl bindings | grep -q 'alice@lab.example .*02:5c:00:00:00:11 10.96.0.11'"
