@@ -27,6 +27,7 @@ struct sg_conf {
 	int		 nat;			/* enum conf_nat */
 	int		 malformed;		/* enum conf_policy */
 	int		 fragments;		/* enum conf_policy */
+	int		 not_sip;		/* enum conf_policy */
 	int		 identities_per_device;
 	int		 gateway_mac_ips;
 
@@ -36,6 +37,8 @@ struct sg_conf {
 	int		 nwhitelist;
 	struct sg_mac	 gateway_macs[CONF_MAX_MACS];
 	int		 ngateway_macs;
+	struct sg_mac	 proxy_macs[CONF_MAX_MACS];
+	int		 nproxy_macs;
 
 	uint64_t	 blacklist_ttl;		/* ns */
 	int		 blacklist_size;
@@ -49,6 +52,10 @@ struct sg_conf {
 	int		 tab_nonces;
 	int		 tab_sources;
 	int		 tab_fragments;
+	int		 tab_streams;		/* tracked TCP connections */
+	int		 tab_stream_buffers;	/* 64 KB reassembly buffers */
+	uint64_t	 tcp_idle;		/* ns a quiet connection lives */
+	int		 tcp_per_source;	/* connections per client IP */
 
 	int		 bloom_cells;		/* counters per binding */
 	int		 bloom_hashes;
@@ -117,5 +124,6 @@ int	conf_facility(const struct sg_conf *);
 bool	conf_is_proxy(const struct sg_conf *, const struct sg_addr *);
 bool	conf_is_whitelisted(const struct sg_conf *, const struct sg_addr *);
 bool	conf_is_gateway_mac(const struct sg_conf *, const struct sg_mac *);
+bool	conf_is_proxy_mac(const struct sg_conf *, const struct sg_mac *);
 
 #endif

@@ -28,7 +28,7 @@ enum ktype {
 	K_STR,		/* char[size] */
 	K_ADDRS,	/* proxy addresses */
 	K_CIDRS,	/* whitelist */
-	K_MACS,		/* gateway MACs */
+	K_MACS,		/* MAC list: `off' the array, `size' its count */
 	K_GROUP,	/* a group that holds other keys */
 };
 
@@ -56,14 +56,17 @@ static const struct key schema[] = {
 	{ "nat", K_ENUM, O(nat), 0, 0, nats, 0 },
 	{ "malformed", K_ENUM, O(malformed), 0, 0, policies, 0 },
 	{ "fragments", K_ENUM, O(fragments), 0, 0, policies, 0 },
+	{ "not_sip", K_ENUM, O(not_sip), 0, 0, policies, 0 },
 	{ "identities_per_device", K_INT, O(identities_per_device), 1, 1024,
 	    NULL, 0 },
 	{ "gateway_mac_ips", K_INT, O(gateway_mac_ips), 1, 1000000, NULL, 0 },
-	{ "gateway_macs", K_MACS, 0, 0, 0, NULL, 0 },
+	{ "gateway_macs", K_MACS, O(gateway_macs), 0, 0, NULL,
+	    O(ngateway_macs) },
 	{ "whitelist", K_CIDRS, 0, 0, 0, NULL, 0 },
 
 	{ "proxy", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "proxy.addresses", K_ADDRS, 0, 0, 0, NULL, 0 },
+	{ "proxy.macs", K_MACS, O(proxy_macs), 0, 0, NULL, O(nproxy_macs) },
 
 	{ "blacklist", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "blacklist.ttl", K_SECS, O(blacklist_ttl), 1, 86400 * 30, NULL, 0 },
@@ -82,6 +85,14 @@ static const struct key schema[] = {
 	{ "tables.nonces", K_INT, O(tab_nonces), 16, 1 << 24, NULL, 0 },
 	{ "tables.sources", K_INT, O(tab_sources), 16, 1 << 24, NULL, 0 },
 	{ "tables.fragments", K_INT, O(tab_fragments), 1, 4096, NULL, 0 },
+	{ "tables.streams", K_INT, O(tab_streams), 16, 1 << 22, NULL, 0 },
+	{ "tables.stream_buffers", K_INT, O(tab_stream_buffers), 1, 65536,
+	    NULL, 0 },
+
+	{ "tcp", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "tcp.idle_timeout", K_SECS, O(tcp_idle), 1, 86400, NULL, 0 },
+	{ "tcp.streams_per_source", K_INT, O(tcp_per_source), 1, 1 << 20,
+	    NULL, 0 },
 
 	{ "bloom", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "bloom.cells_per_binding", K_INT, O(bloom_cells), 2, 256, NULL, 0 },
@@ -157,6 +168,7 @@ conf_defaults(struct sg_conf *c)
 	c->nat = NAT_TOLERANT;
 	c->malformed = POLICY_DROP;
 	c->fragments = POLICY_DROP;
+	c->not_sip = POLICY_DROP;
 	c->identities_per_device = 8;
 	c->gateway_mac_ips = 8;
 
@@ -171,6 +183,10 @@ conf_defaults(struct sg_conf *c)
 	c->tab_nonces = 65536;
 	c->tab_sources = 65536;
 	c->tab_fragments = 64;
+	c->tab_streams = 16384;
+	c->tab_stream_buffers = 256;
+	c->tcp_idle = SEC(1800);
+	c->tcp_per_source = 256;
 	c->bloom_cells = 16;
 	c->bloom_hashes = 4;
 
@@ -555,8 +571,8 @@ load_key(const struct key *k, const config_setting_t *s, const char *file,
 		return;
 	case K_MACS:
 		load_strings(s, file, k->path, e, CONF_MAX_MACS,
-		    "MAC address", parse_mac, c->gateway_macs,
-		    sizeof(c->gateway_macs[0]), &c->ngateway_macs);
+		    "MAC address", parse_mac, base + k->off,
+		    sizeof(struct sg_mac), (int *)(void *)(base + k->size));
 		return;
 	}
 }
@@ -822,6 +838,15 @@ conf_is_whitelisted(const struct sg_conf *c, const struct sg_addr *a)
 }
 
 bool
+conf_is_proxy_mac(const struct sg_conf *c, const struct sg_mac *m)
+{
+	for (int k = 0; k < c->nproxy_macs; k++)
+		if (memcmp(&c->proxy_macs[k], m, sizeof(*m)) == 0)
+			return true;
+	return false;
+}
+
+bool
 conf_is_gateway_mac(const struct sg_conf *c, const struct sg_mac *m)
 {
 	for (int k = 0; k < c->ngateway_macs; k++)
@@ -914,17 +939,21 @@ dump_value(FILE *fp, const struct sg_conf *c, const struct key *key)
 			    c->whitelist[i].len);
 		fputs(" ]", fp);
 		break;
-	case K_MACS:
+	case K_MACS: {
+		const struct sg_mac *macs = (const void *)(base + key->off);
+		int		 n = *(const int *)(const void *)(base +
+				    key->size);
+
 		fputs("[", fp);
-		for (int i = 0; i < c->ngateway_macs; i++) {
+		for (int i = 0; i < n; i++) {
 			char	 mb[SG_MACSTRLEN];
 
 			fprintf(fp, "%s\"%s\"", i ? ", " : " ",
-			    sg_mac_str(&c->gateway_macs[i], true, mb,
-			    sizeof(mb)));
+			    sg_mac_str(&macs[i], true, mb, sizeof(mb)));
 		}
 		fputs(" ]", fp);
 		break;
+	}
 	}
 }
 
