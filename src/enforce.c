@@ -10,9 +10,22 @@
 #include "hash.h"
 #include "htab.h"
 
+/*
+ * Entries live in an ftab (hash index, free list, insertion order); a
+ * binary min-heap of slots orders them by expiry, so expiry and eviction
+ * both take its root.  Insert, refresh and removal cost O(log n) in any
+ * order of expiries: a list kept sorted cost O(n) per insert when they
+ * came in decreasing (capture time going back, a wall-clock step, long
+ * manual entries first), 2e9 steps to fill 65536 slots.
+ */
 struct enforcer {
 	struct ftab	 ft;
 	struct bl_entry	*row;
+	uint32_t	*heap;		/* slots; heap[0] expires first */
+	uint32_t	*hpos;		/* slot -> index in heap, or HNIL */
+	uint64_t	*seq;		/* slot -> when placed: ties go FIFO */
+	uint32_t	 nheap;
+	uint64_t	 nseq;
 	const struct sg_conf *conf;
 	uint32_t	 nkind[4];	/* live entries per kind */
 	enf_offload	 offload;
@@ -30,10 +43,15 @@ enf_create(const struct sg_conf *conf)
 		return NULL;
 	e->conf = conf;
 	e->row = sg_table_alloc(cap, sizeof(*e->row));
-	if (e->row == NULL || ftab_init(&e->ft, cap) == -1) {
+	e->heap = sg_table_alloc(cap, sizeof(*e->heap));
+	e->hpos = sg_table_alloc(cap, sizeof(*e->hpos));
+	e->seq = sg_table_alloc(cap, sizeof(*e->seq));
+	if (e->row == NULL || e->heap == NULL || e->hpos == NULL ||
+	    e->seq == NULL || ftab_init(&e->ft, cap) == -1) {
 		enf_destroy(e);
 		return NULL;
 	}
+	memset(e->hpos, 0xff, (size_t)cap * sizeof(*e->hpos));
 	e->st.capacity = cap;
 	return e;
 }
@@ -45,6 +63,9 @@ enf_destroy(struct enforcer *e)
 		return;
 	ftab_fini(&e->ft);
 	free(e->row);
+	free(e->heap);
+	free(e->hpos);
+	free(e->seq);
 	free(e);
 }
 
@@ -93,6 +114,76 @@ enf_key_mip(struct bl_key *k, const struct sg_tuple *t)
 	k->port = t->sport;
 }
 
+/* Does slot `a' lapse before slot `b'?  Equal expiries: first placed. */
+static bool
+before(const struct enforcer *e, uint32_t a, uint32_t b)
+{
+	if (e->ft.expires[a] != e->ft.expires[b])
+		return e->ft.expires[a] < e->ft.expires[b];
+	return e->seq[a] < e->seq[b];
+}
+
+static void
+heap_set(struct enforcer *e, uint32_t at, uint32_t s)
+{
+	e->heap[at] = s;
+	e->hpos[s] = at;
+}
+
+/* Restore the heap order around index `at', whichever way it broke. */
+static void
+heap_fix(struct enforcer *e, uint32_t at)
+{
+	uint32_t	 s = e->heap[at], up, c;
+
+	while (at > 0) {
+		up = (at - 1) / 2;
+		if (!before(e, s, e->heap[up]))
+			break;
+		heap_set(e, at, e->heap[up]);
+		at = up;
+	}
+	/* 2 * at + 2 fits: at < nheap <= blacklist.size <= 2^24. */
+	while ((c = 2 * at + 1) < e->nheap) {
+		if (c + 1 < e->nheap && before(e, e->heap[c + 1], e->heap[c]))
+			c++;
+		if (!before(e, e->heap[c], s))
+			break;
+		heap_set(e, at, e->heap[c]);
+		at = c;
+	}
+	heap_set(e, at, s);
+}
+
+static void
+heap_del(struct enforcer *e, uint32_t s)
+{
+	uint32_t	 at = e->hpos[s], last = e->heap[--e->nheap];
+
+	e->hpos[s] = HNIL;
+	if (last == s)
+		return;
+	heap_set(e, at, last);
+	heap_fix(e, at);
+}
+
+/* Slot `s' was listed or its expiry changed: put it in its place. */
+static void
+place(struct enforcer *e, uint32_t s)
+{
+	e->seq[s] = e->nseq++;
+	if (e->hpos[s] == HNIL)
+		heap_set(e, e->nheap++, s);
+	heap_fix(e, e->hpos[s]);
+}
+
+/* The entry to lapse first (and to recycle when full), or HNIL. */
+static uint32_t
+first_due(const struct enforcer *e)
+{
+	return e->nheap > 0 ? e->heap[0] : HNIL;
+}
+
 static void
 drop_entry(struct enforcer *e, uint32_t s)
 {
@@ -101,37 +192,8 @@ drop_entry(struct enforcer *e, uint32_t s)
 	e->nkind[b->key.kind]--;
 	if (e->offload != NULL && b->key.kind != BL_K)
 		e->offload(e->offload_arg, b, false);
+	heap_del(e, s);
 	ftab_del(&e->ft, s);
-}
-
-/*
- * Keep the order list sorted by expiry, so expiry and eviction both take
- * from its head: insert scanning back from the tail (O(1) when every
- * entry has the same TTL, as is usual).
- */
-static void
-place(struct enforcer *e, uint32_t s)
-{
-	struct dlist	*d = &e->ft.order;
-	uint32_t	 at;
-
-	dlist_del(d, s);
-	at = d->tail;
-	while (at != HNIL && e->ft.expires[at] > e->ft.expires[s])
-		at = d->link[at].prev;
-	if (at == d->tail) {
-		dlist_push_tail(d, s);
-		return;
-	}
-	/* Insert after `at' (or at the head when at == HNIL). */
-	d->link[s].prev = at;
-	d->link[s].next = at == HNIL ? d->head : d->link[at].next;
-	if (at == HNIL)
-		d->head = s;
-	else
-		d->link[at].next = s;
-	d->link[d->link[s].next].prev = s;
-	d->count++;
 }
 
 static uint32_t
@@ -230,7 +292,7 @@ enf_add(struct enforcer *e, const struct bl_key *k, const char *why,
 	if (ftab_count(&e->ft) == e->ft.cap) {
 		/* Full: recycle the one closest to expiry, telling the
 		 * kernel first. */
-		drop_entry(e, e->ft.order.head);
+		drop_entry(e, first_due(e));
 		e->st.evicted++;
 	}
 	s = ftab_insert(&e->ft, h, now + ttl, &evicted);
@@ -298,9 +360,9 @@ enf_forgive(struct enforcer *e, const struct sg_tuple *t)
 void
 enf_expire(struct enforcer *e, uint64_t now)
 {
-	/* Sorted by expiry: the expired entries are at the head. */
-	for (int n = 0; n < 64 && e->ft.order.head != HNIL; n++) {
-		uint32_t	 s = e->ft.order.head;
+	/* The expired entries are at the root of the heap. */
+	for (int n = 0; n < 64 && first_due(e) != HNIL; n++) {
+		uint32_t	 s = first_due(e);
 
 		if (e->ft.expires[s] > now)
 			break;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -672,6 +673,159 @@ test_evict_large(void **state)
 	}
 }
 
+/* A distinct (m, i) tuple per n (n < 2^24). */
+static void
+tup_n(struct sg_tuple *t, unsigned n)
+{
+	tup(t, n + 1, "10.0.0.1", 5060, NULL, 1);
+	t->m.b[3] = (uint8_t)((n + 1) >> 16);
+	t->i.a[1] = (uint8_t)(n >> 16);
+	t->i.a[2] = (uint8_t)(n >> 8);
+	t->i.a[3] = (uint8_t)n;
+}
+
+static double
+mono_s(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Fill a fresh table of `size' with expiries increasing (capture time
+ * going forward, one TTL) or decreasing (capture time going back, a
+ * wall-clock step, long manual entries first); seconds taken.
+ */
+static double
+fill_timed(unsigned size, bool decreasing)
+{
+	struct fx	*f = fx_new((int)size);
+	struct sg_tuple	 t;
+	double		 t0, t1;
+
+	enf_set_offload(f->e, NULL, NULL);
+	t0 = mono_s();
+	for (unsigned k = 0; k < size; k++) {
+		tup_n(&t, k);
+		if (decreasing)
+			assert_int_equal(add_mi(f, &t, TTL + size - k, T0),
+			    ACT_BLOCK);
+		else
+			assert_int_equal(add_mi(f, &t, 0, T0 + k), ACT_BLOCK);
+	}
+	t1 = mono_s();
+	assert_int_equal(stats(f).entries, size);
+	teardown(NULL);
+	return t1 - t0;
+}
+
+/*
+ * Regression (issue 9, point 7): entries were kept in a list sorted by
+ * expiry, placed by scanning back from the tail, so an insert with an
+ * expiry below the others walked the whole list: filling 65536 entries
+ * in decreasing order took about 2e9 steps.  Any order must cost about
+ * the same.
+ */
+static void
+test_insert_decreasing_fast(void **state)
+{
+	const unsigned	 size = 65536;
+	double		 inc = 1e9, dec = 1e9;
+
+	(void)state;
+	/* The best of three, so a busy machine does not decide. */
+	for (int r = 0; r < 3; r++) {
+		double	 a = fill_timed(size, false);
+		double	 b = fill_timed(size, true);
+
+		if (a < inc)
+			inc = a;
+		if (b < dec)
+			dec = b;
+		/* Clearly fast or clearly slow: no need for more. */
+		if (dec < 5 * inc || dec > 50 * inc)
+			break;
+	}
+	print_message("increasing %.3f s, decreasing %.3f s\n", inc, dec);
+	assert_true(dec < 5 * inc + 0.005);
+}
+
+/*
+ * Whatever the order they came in, entries lapse and are evicted in
+ * order of expiry, ties in order of insertion.
+ */
+static void
+test_expiry_order_any(void **state)
+{
+	struct fx	*f = fx_new(64);
+	struct sg_tuple	 t;
+	struct bl_entry	 seen;
+
+	(void)state;
+	/* 48 entries, expiring at T0 + 1000 - k (s) for k = 0..47, added
+	 * in a scrambled order (17 is prime to 48). */
+	for (unsigned n = 0; n < 48; n++) {
+		unsigned	 k = (n * 17) % 48;
+
+		tup_n(&t, k);
+		assert_int_equal(add_mi(f, &t, SEC(1000 - k), T0), ACT_BLOCK);
+	}
+	/* Each second from T0 + 953 s, exactly the next one lapses. */
+	for (unsigned k = 47; k + 1 > 0; k--) {
+		enf_expire(f->e, T0 + SEC(1000 - k));
+		assert_int_equal(stats(f).entries, k);
+		tup_n(&t, k);
+		assert_false(enf_check_l3(f->e, &t, T0));
+		if (k > 0) {
+			tup_n(&t, k - 1);
+			assert_true(enf_check_l3(f->e, &t, T0));
+		}
+	}
+	assert_int_equal(stats(f).expired, 48);
+	teardown(NULL);
+
+	/* Full, filled in decreasing order: the next add evicts the one
+	 * closest to expiry, which was the last added; among equal
+	 * expiries, the first added. */
+	f = fx_new(16);
+	for (unsigned k = 0; k < 16; k++) {
+		tup_n(&t, k);
+		assert_int_equal(add_mi(f, &t, SEC(100 - k), T0), ACT_BLOCK);
+	}
+	tup_n(&t, 16);
+	assert_int_equal(add_mi(f, &t, SEC(200), T0), ACT_BLOCK);
+	assert_int_equal(stats(f).evicted, 1);
+	tup_n(&t, 15);
+	assert_false(enf_check_l3(f->e, &t, T0));
+	tup_n(&t, 14);
+	assert_true(enf_check_l3(f->e, &t, T0));
+	/* A refresh moves an entry to its new place. */
+	tup_n(&t, 14);
+	assert_int_equal(add_mi(f, &t, SEC(300), T0), ACT_BLOCK);
+	tup_n(&t, 17);
+	assert_int_equal(add_mi(f, &t, SEC(200), T0), ACT_BLOCK);
+	tup_n(&t, 13);
+	assert_false(enf_check_l3(f->e, &t, T0));
+	tup_n(&t, 14);
+	assert_true(enf_check_l3(f->e, &t, T0));
+	/* Equal expiries: 16 and 17 both at 200 s; 16 goes first. */
+	for (unsigned k = 0; k < 14; k++) {
+		tup_n(&t, 100 + k);
+		assert_int_equal(add_mi(f, &t, SEC(400), T0), ACT_BLOCK);
+	}
+	tup_n(&t, 16);
+	assert_false(enf_check_l3(f->e, &t, T0));
+	tup_n(&t, 17);
+	assert_true(enf_check_l3(f->e, &t, T0));
+	memset(&seen, 0, sizeof(seen));
+	enf_foreach(f->e, T0, copy_first, &seen);
+	assert_int_equal(seen.key.kind, BL_MI);
+	assert_int_equal(stats(f).entries, 16);
+	teardown(NULL);
+}
+
 static void
 test_del(void **state)
 {
@@ -958,6 +1112,9 @@ main(void)
 		T(test_lazy_expiry_offload),
 		T(test_evict_oldest),
 		cmocka_unit_test_teardown(test_evict_large, teardown),
+		cmocka_unit_test_teardown(test_insert_decreasing_fast,
+		    teardown),
+		cmocka_unit_test_teardown(test_expiry_order_any, teardown),
 		T(test_del),
 		T(test_forgive),
 		T(test_forget),
