@@ -773,13 +773,18 @@ flood_stats(const struct flood *f, uint64_t now, struct flood_stats *st)
 
 /* ---- baseline file ------------------------------------------------------------------------ */
 
+/*
+ * Values are written with 17 significant digits, which read back to the
+ * same double (and a row's float) bit for bit: with a fixed six decimals
+ * a gap under 0.5 us was saved as 0, and the loader refused its own file.
+ */
 int
 flood_save_baseline(struct flood *f, FILE *fp)
 {
 	char	 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN];
 
 	fprintf(fp, "sipguard-baseline 1\n");
-	fprintf(fp, "tdist_avg %.6f\ninit_c_avg %.6f\nunbound_rate %.6f\n",
+	fprintf(fp, "tdist_avg %.17g\ninit_c_avg %.17g\nunbound_rate %.17g\n",
 	    f->tdist_avg, f->init_c_avg, f->unbound_rate);
 	for (uint32_t k = 0; k < f->nbrow; k++) {
 		const struct frow	*r = &f->brow[k];
@@ -788,7 +793,7 @@ flood_save_baseline(struct flood *f, FILE *fp)
 		if (b == NULL || r->gen != b->gen || r->init_davg <= 0)
 			continue;
 		/* d holds no blanks (a lower-cased URI), so %s reads back. */
-		fprintf(fp, "row %s %s %.6f %s\n",
+		fprintf(fp, "row %s %s %.17g %s\n",
 		    sg_mac_str(&b->m, b->has_m, mac, sizeof(mac)),
 		    sg_addr_str(&b->i, ip, sizeof(ip)), r->init_davg, b->d);
 	}
@@ -809,7 +814,7 @@ flood_load_baseline(struct flood *f, FILE *fp, char *err, size_t errlen)
 {
 	char		 line[512], mac[32], ip[64], d[SG_ID_MAX + 8];
 	double		 v, davg;
-	int		 lineno = 0, ended = 0;
+	int		 lineno = 0, ended = 0, tdist = 0;
 	uint32_t	 cap = f->nbrow;
 
 	free(f->saved);
@@ -827,10 +832,15 @@ flood_load_baseline(struct flood *f, FILE *fp, char *err, size_t errlen)
 				goto bad;
 			continue;
 		}
-		if (sscanf(line, "tdist_avg %lf", &v) == 1 && v > 0 &&
-		    v < 1e7)
+		/*
+		 * T.Dist_Avg is 0 when every trained gap was (messages in
+		 * the same nanosecond): what training left, so read back.
+		 */
+		if (sscanf(line, "tdist_avg %lf", &v) == 1 && v >= 0 &&
+		    v < 1e7) {
 			f->tdist_avg = v;
-		else if (sscanf(line, "init_c_avg %lf", &v) == 1 && v >= 0 &&
+			tdist = 1;
+		} else if (sscanf(line, "init_c_avg %lf", &v) == 1 && v >= 0 &&
 		    v < 1e9)
 			f->init_c_avg = v;
 		else if (sscanf(line, "unbound_rate %lf", &v) == 1 &&
@@ -860,8 +870,9 @@ flood_load_baseline(struct flood *f, FILE *fp, char *err, size_t errlen)
 		} else
 			goto bad;
 	}
-	if (!ended || f->tdist_avg <= 0) {
-		snprintf(err, errlen, "truncated (no end line)");
+	if (!ended || !tdist) {
+		snprintf(err, errlen, ended ? "no tdist_avg line" :
+		    "truncated (no end line)");
 		f->nsaved = 0;
 		return -1;
 	}
