@@ -272,59 +272,56 @@ err_add(struct conf_errors *e, const config_setting_t *s, const char *file,
 	e->buf[e->len] = '\0';
 }
 
-/* ---- integers libconfig 1.5 would wrap --------------------------------- */
+/* ---- libconfig 1.5's tokens, for the checks before it parses ---------- */
 
 /*
- * libconfig 1.5 reads an integer literal without an L suffix with atoi():
- * 4294967396 becomes 100.  Find such literals (outside strings and
- * comments) and remember their lines, so the key on that line can be
- * refused instead of silently taking a small value.
+ * Just enough of libconfig 1.5's scanner (scanner.l) to find its string
+ * and number tokens and the names before them, skipping comments, so
+ * the checks below see the file as libconfig will.
  */
-#define WIDE_MAX	64
-
-struct wide {
-	int		 line[WIDE_MAX];
-	int		 n;
+enum lx_tok {
+	LX_END,
+	LX_STRING,	/* "...", a backslash escaping the next byte */
+	LX_OPEN,	/* a string still open at the end of the file */
+	LX_NUMBER,	/* integer, hex, float, with their sign and suffix */
+	LX_NAME,	/* a setting name (or true/false) */
+	LX_INCLUDE,	/* @include "path" at the start of a line: the path */
+	LX_PUNCT,	/* = : ; , { } [ ] ( ), or a stray byte */
 };
 
-static bool
-wide_literal(const char *p, const char **endp)
-{
-	unsigned long long	 v;
-	char			*end;
-	int			 base = 10;
-
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-		base = 16;
-	errno = 0;
-	v = strtoull(p, &end, base);
-	*endp = end;
-	/* A float (1.5, 2e9) or a 64-bit literal (L) is read correctly. */
-	if (*end == '.' || *end == 'e' || *end == 'E' || *end == 'L')
-		return false;
-	return errno == ERANGE || v > 2147483647ULL;
-}
+struct lx {
+	const char	*p;
+	int		 line;		/* of p */
+	bool		 bol;		/* only blanks since the last newline */
+	const char	*start, *end;	/* the last token */
+	int		 tline;		/* the line it starts on */
+};
 
 static void
-wide_scan(const char *text, struct wide *w)
+lx_init(struct lx *l, const char *text)
 {
-	const char	*p = text;
-	int		 line = 1;
+	memset(l, 0, sizeof(*l));
+	l->p = text;
+	l->line = 1;
+	l->bol = true;
+}
 
-	w->n = 0;
-	while (*p != '\0') {
+/* Blanks and comments (#, //, C style). */
+static void
+lx_skip(struct lx *l)
+{
+	const char	*p = l->p;
+
+	for (;;) {
 		if (*p == '\n') {
-			line++;
+			l->line++;
+			l->bol = true;
 			p++;
-		} else if (*p == '"') {
-			for (p++; *p != '\0' && *p != '"'; p++) {
-				if (*p == '\\' && p[1] != '\0')
-					p++;
-				else if (*p == '\n')
-					line++;
-			}
-			if (*p == '"')
-				p++;
+		} else if (*p == ' ' || *p == '\t')
+			p++;
+		else if (isspace((unsigned char)*p)) {
+			l->bol = false;
+			p++;
 		} else if (*p == '#' || (*p == '/' && p[1] == '/')) {
 			while (*p != '\0' && *p != '\n')
 				p++;
@@ -332,19 +329,156 @@ wide_scan(const char *text, struct wide *w)
 			for (p += 2; *p != '\0' && !(*p == '*' && p[1] == '/');
 			    p++)
 				if (*p == '\n')
-					line++;
+					l->line++;
 			if (*p != '\0')
 				p += 2;
-		} else if (isdigit((unsigned char)*p) && (p == text ||
-		    !(isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
-		    p[-1] == '.'))) {
-			const char	*end;
-
-			if (wide_literal(p, &end) && w->n < WIDE_MAX)
-				w->line[w->n++] = line;
-			p = end > p ? end : p + 1;
+			l->bol = false;
 		} else
+			break;
+	}
+	l->p = p;
+}
+
+static bool
+lx_number_start(const char *p)
+{
+	if (*p == '-' || *p == '+')
+		p++;
+	if (*p == '.')
+		p++;
+	return isdigit((unsigned char)*p);
+}
+
+/* The rest of a quoted string from `p' (past its quote); NULL: open. */
+static const char *
+lx_string(struct lx *l, const char *p, bool escapes)
+{
+	for (; *p != '"'; p++) {
+		if (*p == '\0')
+			return NULL;
+		if (escapes && *p == '\\' && p[1] != '\0')
 			p++;
+		if (*p == '\n')
+			l->line++;
+	}
+	return p;
+}
+
+static enum lx_tok
+lx_next(struct lx *l)
+{
+	const char	*p, *q;
+	bool		 bol;
+
+	lx_skip(l);
+	p = l->start = l->end = l->p;
+	l->tline = l->line;
+	bol = l->bol;
+	l->bol = false;
+	if (*p == '\0')
+		return LX_END;
+	if (*p == '"') {
+		if ((q = lx_string(l, p + 1, true)) == NULL) {
+			l->p = l->end = p + strlen(p);
+			return LX_OPEN;
+		}
+		l->p = l->end = q + 1;
+		return LX_STRING;
+	}
+	/* ^[ \t]*@include[ \t]+\" in the scanner; the path has no escapes. */
+	if (bol && strncmp(p, "@include", 8) == 0 &&
+	    (p[8] == ' ' || p[8] == '\t')) {
+		for (q = p + 8; *q == ' ' || *q == '\t'; q++)
+			;
+		if (*q == '"') {
+			l->start = q + 1;
+			if ((q = lx_string(l, q + 1, false)) == NULL) {
+				l->p = l->end = l->start + strlen(l->start);
+				return LX_OPEN;
+			}
+			l->end = q;
+			l->p = q + 1;
+			return LX_INCLUDE;
+		}
+	}
+	if (lx_number_start(p)) {
+		bool	 hex;
+
+		q = p + (*p == '-' || *p == '+');
+		hex = q[0] == '0' && (q[1] == 'x' || q[1] == 'X');
+		/* Digits, point, exponent (with its sign), L suffix. */
+		while (isalnum((unsigned char)*q) || *q == '.' || *q == '_' ||
+		    (!hex && (*q == '-' || *q == '+') &&
+		    (q[-1] == 'e' || q[-1] == 'E')))
+			q++;
+		l->p = l->end = q;
+		return LX_NUMBER;
+	}
+	if (isalpha((unsigned char)*p) || *p == '*') {
+		for (q = p + 1; isalnum((unsigned char)*q) || *q == '-' ||
+		    *q == '_' || *q == '*'; q++)
+			;
+		l->p = l->end = q;
+		return LX_NAME;
+	}
+	l->p = l->end = p + 1;
+	return LX_PUNCT;
+}
+
+/* ---- integers libconfig 1.5 would wrap --------------------------------- */
+
+/*
+ * libconfig 1.5 reads an integer literal without an L suffix with atoi():
+ * 4294967396 becomes 100.  Find such literals (outside strings and
+ * comments) and remember the lines from the name before each to the
+ * literal, since the setting's source line is its name's and the value
+ * may follow on another (`size =\n 4294967396;'): a key in that range
+ * is refused instead of silently taking a small value.
+ */
+#define WIDE_MAX	64
+
+struct wide {
+	int		 from[WIDE_MAX], to[WIDE_MAX];
+	int		 n;
+};
+
+static bool
+wide_literal(const char *p)
+{
+	unsigned long long	 v;
+	char			*end;
+	int			 base = 10;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		base = 16;
+	errno = 0;
+	v = strtoull(p, &end, base);
+	/* A float (1.5, 2e9) or a 64-bit literal (L) is read correctly. */
+	if (end == p || *end == '.' || *end == 'e' || *end == 'E' ||
+	    *end == 'L')
+		return false;
+	return errno == ERANGE || v > 2147483647ULL;
+}
+
+static void
+wide_scan(const char *text, struct wide *w)
+{
+	struct lx	 l;
+	enum lx_tok	 t;
+	int		 name = 1;
+
+	w->n = 0;
+	lx_init(&l, text);
+	while ((t = lx_next(&l)) != LX_END && t != LX_OPEN) {
+		if (t == LX_NAME)
+			name = l.tline;
+		else if (t == LX_NUMBER && wide_literal(l.start) &&
+		    w->n < WIDE_MAX) {
+			w->from[w->n] = name;
+			w->to[w->n++] = l.tline;
+		}
 	}
 }
 
@@ -352,7 +486,7 @@ static bool
 wide_at(const struct wide *w, int line)
 {
 	for (int k = 0; k < w->n; k++)
-		if (w->line[k] == line)
+		if (w->from[k] <= line && line <= w->to[k])
 			return true;
 	return false;
 }

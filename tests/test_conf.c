@@ -274,6 +274,16 @@ static const struct bad_case bad_cases[] = {
 		{ 2, "tables.bindings", NULL, NULL },
 		{ 3, "blacklist.ttl", NULL, NULL },
 	} },
+	/*
+	 * Regression (issue 9, point 7): the check above matched a wide
+	 * literal to a key by line, so a literal on a line after its key
+	 * (`size =\n 4294967312;') passed and wrapped to 16.
+	 */
+	{ "int_wraps_next_line", "bad_wrap_next_line.conf", {
+		{ 3, "blacklist.size", "integer too large", NULL },
+		{ 5, "blacklist.ttl", "integer too large", NULL },
+		{ 11, "tables.bindings", "integer too large", NULL },
+	} },
 	{ "missing_file", "does-not-exist.conf", {
 		{ 0, "file", "cannot open: No such file or directory", NULL },
 	} },
