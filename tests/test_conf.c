@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <malloc.h>
 #include <syslog.h>
 
 #include "conf.h"
@@ -283,6 +284,22 @@ static const struct bad_case bad_cases[] = {
 		{ 3, "blacklist.size", "integer too large", NULL },
 		{ 5, "blacklist.ttl", "integer too large", NULL },
 		{ 11, "tables.bindings", "integer too large", NULL },
+	} },
+	/*
+	 * Regression (issue 9, point 7): libconfig 1.5 leaks the string it
+	 * holds when it gives up, so each of these, refused on SIGHUP, grew
+	 * the daemon; they are refused before libconfig reads them (see
+	 * test_rejected_reload_no_growth).
+	 */
+	{ "string_not_closed", "bad_string_open.conf", {
+		{ 3, "syntax", "string not closed", NULL },
+	} },
+	{ "string_quote_missing", "bad_string_quote.conf", {
+		{ 5, "syntax", "string not closed; the string at line 3 runs "
+		    "to line 5: a quote missing?", NULL },
+	} },
+	{ "string_misplaced", "bad_string_place.conf", {
+		{ 4, "syntax", "a string cannot stand here", NULL },
 	} },
 	{ "missing_file", "does-not-exist.conf", {
 		{ 0, "file", "cannot open: No such file or directory", NULL },
@@ -1287,6 +1304,127 @@ test_string_too_long(void **state)
 	check_errors("-", &e, want, (int)nitems(want));
 }
 
+/* Every place libconfig takes a string still takes one. */
+static void
+test_string_places(void **state)
+{
+	static const char text[] =
+	    "# a \"quoted\" word in a comment, and an odd one: \"\n"
+	    "/* and \"here */ // and \" here\n"
+	    "mode : \"det\" \"ect\";\n"
+	    "gateway_macs = ( \"aa:bb:cc:dd:ee:ff\",\n"
+	    "    \"aa:bb:cc:dd:ee:01\" );\n"
+	    "proxy = { addresses = [ \"192.0.2.1\", \"2001:db8::1\" ] };\n"
+	    "training = { baseline_file = \"/tmp/a\\\"b#c//d/*e*/\\\\\"; },\n"
+	    "tables = { bindings = 1024 };\n";
+	char			 path[512];
+	struct sg_conf		 c;
+	struct conf_errors	 e;
+	int			 rc;
+
+	(void)state;
+	scratch(path, sizeof(path), text);
+	rc = conf_load(path, NULL, 0, &c, &e);
+	unlink(path);
+	if (rc != 0)
+		fail_msg("%s", e.buf);
+	assert_int_equal(c.mode, MODE_DETECT);
+	assert_int_equal(c.ngateway_macs, 2);
+	assert_int_equal(c.nproxy, 2);
+	assert_string_equal(c.baseline_file, "/tmp/a\"b#c//d/*e*/\\");
+	assert_int_equal(c.tab_bindings, 1024);
+}
+
+/*
+ * Regression (issue 9, point 7): libconfig 1.5 leaks the string token it
+ * holds when it meets a syntax error there (a quote missing upstream,
+ * a string after a value), so every refused SIGHUP reload of such a file
+ * grew the daemon (64 to 80 bytes each).  Load each 1000 times: no
+ * growth.  The cmocka allocator does not see libconfig's malloc();
+ * mallinfo2() does.
+ */
+static void
+test_rejected_reload_no_growth(void **state)
+{
+	static const char *const files[] = {
+		"bad_string_open.conf", "bad_string_quote.conf",
+		"bad_string_place.conf",
+	};
+	static const char *const texts[] = {
+		"a = 5 \"abc\";\n",
+		"\"abc\"\n",
+		"mode = \"detect\"; \"prevent\"\n",
+		"nat = \"strict\"\nmode \"detect\";\n",
+		"tables = { bindings = 1 \"x\" };\n",
+		"proxy = { addresses = [ \"192.0.2.1\" ], \"192.0.2.2\" };\n",
+		"tables = ( { bindings = 1, \"x\" } );\n",
+		"a = \"x;\nb = 1;\nc = \"y\";\nd = \"z\";\n",
+	};
+	char			 path[nitems(files) + nitems(texts)][512];
+	struct sg_conf		 c;
+	struct conf_errors	 e;
+
+	(void)state;
+	for (size_t k = 0; k < nitems(files); k++)
+		data_path(path[k], sizeof(path[k]), files[k]);
+	for (size_t k = 0; k < nitems(texts); k++)
+		scratch(path[nitems(files) + k], sizeof(path[0]), texts[k]);
+	for (size_t k = 0; k < nitems(path); k++) {
+		struct mallinfo2	 before, after;
+
+		/* Once first: stdio and libconfig set up what they keep. */
+		assert_int_equal(conf_load(path[k], NULL, 0, &c, &e), -1);
+		before = mallinfo2();
+		for (int n = 0; n < 1000; n++)
+			assert_int_equal(conf_load(path[k], NULL, 0, &c, &e),
+			    -1);
+		after = mallinfo2();
+		if (after.uordblks > before.uordblks + 1024)
+			fail_msg("%s: %zu bytes more after 1000 loads (%s)",
+			    k < nitems(files) ? files[k] :
+			    texts[k - nitems(files)],
+			    after.uordblks - before.uordblks, e.buf);
+		assert_non_null(strstr(e.buf, ": syntax: "));
+	}
+	for (size_t k = 0; k < nitems(texts); k++)
+		unlink(path[nitems(files) + k]);
+}
+
+/* A file included is checked the same way, and named in the report. */
+static void
+test_string_included(void **state)
+{
+	char			 inc[512], text[600], path[512], want[600];
+	struct sg_conf		 c;
+	struct conf_errors	 e;
+
+	(void)state;
+	scratch(inc, sizeof(inc), "tables = { bindings = 1024; };\n"
+	    "mode = \"detect\" 5 \"x\";\n");
+	snprintf(text, sizeof(text), "nat = \"strict\";\n@include \"%s\"\n",
+	    inc);
+	scratch(path, sizeof(path), text);
+	assert_int_equal(conf_load(path, NULL, 0, &c, &e), -1);
+	snprintf(want, sizeof(want), "%s:2: syntax: a string cannot stand "
+	    "here\n", inc);
+	assert_string_equal(e.buf, want);
+	assert_int_equal(e.count, 1);
+	/* Fixed, it loads. */
+	unlink(inc);
+	scratch(inc, sizeof(inc), "tables = { bindings = 1024; };\n"
+	    "mode = \"detect\";\n");
+	snprintf(text, sizeof(text), "nat = \"strict\";\n@include \"%s\"\n",
+	    inc);
+	unlink(path);
+	scratch(path, sizeof(path), text);
+	if (conf_load(path, NULL, 0, &c, &e) != 0)
+		fail_msg("%s", e.buf);
+	assert_int_equal(c.mode, MODE_DETECT);
+	assert_int_equal(c.tab_bindings, 1024);
+	unlink(inc);
+	unlink(path);
+}
+
 /* flood.scan_identities must exceed identities_per_device. */
 static void
 test_scan_vs_identities(void **state)
@@ -1628,6 +1766,9 @@ main(void)
 		cmocka_unit_test(test_roundtrip_file),
 		cmocka_unit_test(test_roundtrip_string),
 		cmocka_unit_test(test_string_too_long),
+		cmocka_unit_test(test_string_places),
+		cmocka_unit_test(test_rejected_reload_no_growth),
+		cmocka_unit_test(test_string_included),
 		cmocka_unit_test(test_scan_vs_identities),
 		cmocka_unit_test(test_documented_defaults),
 		cmocka_unit_test(test_identities_above_100),
