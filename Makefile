@@ -31,7 +31,8 @@ ENGINE_SRC	:= src/alarm.c src/bind.c src/cbf.c src/clock.c src/conf.c \
 		   src/decode.c src/enforce.c src/engine.c src/flood.c src/hash.c \
 		   src/htab.c src/log.c src/nft.c src/pending.c src/sipmsg.c \
 		   src/state.c src/ctl.c src/daemon.c \
-		   src/spoof.c src/util.c src/capture_pcap.c src/capture_nfq.c
+		   src/spoof.c src/stream.c src/util.c src/capture_pcap.c \
+		   src/capture_nfq.c
 ENGINE_OBJ	:= $(ENGINE_SRC:src/%.c=$(B)/%.o)
 SG_OBJ		:= $(B)/main.o
 

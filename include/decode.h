@@ -33,6 +33,11 @@ enum dec_result {
 #define DEC_PROTO_TCP	6
 #define DEC_PROTO_UDP	17
 
+#define TCP_F_FIN	0x01
+#define TCP_F_SYN	0x02
+#define TCP_F_RST	0x04
+#define TCP_F_ACK	0x10
+
 struct dec_frag {
 	uint32_t	 id;
 	uint16_t	 offset;	/* bytes */
@@ -48,6 +53,8 @@ struct dec_pkt {
 	struct sg_addr	 src, dst;
 	uint8_t		 proto;		/* DEC_PROTO_UDP, DEC_PROTO_TCP */
 	uint16_t	 sport, dport;
+	uint32_t	 seq, ack;	/* TCP */
+	uint8_t		 tcp_flags;	/* TCP_F_* */
 	const uint8_t	*payload;
 	size_t		 plen;
 	struct dec_frag	 frag;		/* valid when DEC_FRAGMENT */
@@ -71,21 +78,28 @@ enum dec_result	 dec_reassembled(uint8_t proto, const uint8_t *, size_t,
 const char	*dec_result_str(enum dec_result);
 
 /*
- * frag.h part: bounded IPv4/IPv6 reassembly.  A fixed pool of contexts,
- * each with its own 64 KB buffer, allocated once; the oldest context is
- * recycled when all are busy.  Overlapping fragments (RFC 5722) make the
- * whole datagram unusable.
+ * frag.h part: bounded IPv4/IPv6 reassembly (SPEC 1: a fragment is judged
+ * as the datagram it makes).  A fixed pool of contexts, each with its own
+ * 64 KB buffer, allocated once.  A datagram's context, and after it is
+ * judged its verdict, is kept for `timeout' after the last fragment it
+ * took (at least the kernel's own reassembly time), so a late copy of a
+ * fragment gets the datagram's verdict.  An overlap (RFC 5722), a
+ * conflicting copy or an oversized fragment poisons the datagram: it and
+ * every later fragment of it are dropped.  When every context is busy a
+ * fragment of a new datagram is dropped: a busy context is never
+ * recycled, since its remaining fragments would then pass unjudged.
  */
 struct frag_table;
 
 enum frag_result {
-	FRAG_HELD,		/* stored, datagram not complete yet */
+	FRAG_HELD,		/* stored, datagram not complete yet: accept */
 	FRAG_DONE,		/* complete: data/len hold the L4 datagram */
-	FRAG_BAD,		/* overlap, oversize, or state lost */
+	FRAG_LATE,		/* an identical copy, datagram accepted */
+	FRAG_BAD,		/* drop: poisoned, dropped datagram, full */
 };
 
 struct frag_stats {
-	uint64_t	 held, done, overlap, oversize, evicted, expired;
+	uint64_t	 held, done, overlap, oversize, full, expired, late;
 	uint32_t	 in_use, capacity;
 };
 
@@ -93,6 +107,8 @@ struct frag_table *frag_create(int contexts, uint64_t timeout);
 void		 frag_destroy(struct frag_table *);
 enum frag_result frag_add(struct frag_table *, const struct dec_pkt *,
 		    uint64_t now, const uint8_t **data, size_t *len);
+/* The verdict of the datagram of the last FRAG_DONE. */
+void		 frag_judged(struct frag_table *, bool dropped);
 void		 frag_stats(const struct frag_table *, struct frag_stats *);
 
 #endif

@@ -29,10 +29,19 @@ struct sg_result {
 
 typedef void	(*engine_observer)(void *, const struct sg_result *);
 
+/*
+ * Where a packet was taken (SPEC 1: direction comes from what an
+ * attacker cannot forge).  Outbound is only OUTPUT on the proxy host;
+ * on a gateway or in a capture, the proxy's address *and* its MAC.
+ */
 enum engine_dir {
-	DIR_UNKNOWN = -1,	/* decide from proxy.addresses */
-	DIR_IN = 0,
-	DIR_OUT = 1,		/* e.g. the OUTPUT hook */
+	DIR_UNKNOWN = -1,	/* FORWARD, PREROUTING, a capture: the proxy's
+				   address and MAC decide */
+	DIR_IN = 0,		/* INPUT on the proxy host: inbound; the
+				   proxy's own address here is a forgery */
+	DIR_OUT = 1,		/* OUTPUT: outbound */
+	DIR_LOCAL = 2,		/* INPUT from the loopback interface: a
+				   local process, by address */
 };
 
 struct engine_stats {
@@ -44,7 +53,9 @@ struct engine_stats {
 	uint64_t	 accept[SG_R__COUNT], drop[SG_R__COUNT];
 	uint64_t	 alarms[ALARM__COUNT];
 	uint64_t	 register_answers, register_unmatched;
-	uint64_t	 frag_bad;
+	uint64_t	 frag_bad, frag_late;
+	uint64_t	 forged_proxy, undecodable;
+	uint64_t	 tcp_dropped;
 };
 
 struct engine;
@@ -99,6 +110,9 @@ struct engine_tables {
 	uint32_t	 blacklist, blacklist_cap;
 	uint32_t	 nonces, nonces_cap;
 	uint32_t	 frags, frags_cap;
+	uint32_t	 streams, streams_cap;
+	uint32_t	 stream_buffers, stream_buffers_cap;
+	uint64_t	 streams_refused;
 	uint64_t	 pending_evicted, sources_recycled, blacklist_evicted;
 	uint64_t	 nonces_evicted, bindings_refused;
 	size_t		 memory;		/* bytes, all tables */
@@ -111,5 +125,12 @@ struct bind_table *engine_bindings(struct engine *);
 struct enforcer	*engine_enforcer(struct engine *);
 struct pending_table *engine_pending(struct engine *);
 struct flood	*engine_flood(struct engine *);
+/*
+ * The proxy's MAC as the engine knows it: 2 listed in proxy.macs, 1
+ * learned from traffic and pinned (in `mac', `has_mac' false for a
+ * frame without one), 0 not yet.
+ */
+int		 engine_proxy_mac(const struct engine *, struct sg_mac *mac,
+		    bool *has_mac);
 
 #endif

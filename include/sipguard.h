@@ -141,6 +141,15 @@ enum sg_reason {
 	SG_R_FRAG_DROP,		/* fragment that could not be reassembled */
 	SG_R_DS_ADMISSION,
 	SG_R_FLOOD,		/* module II alarm on this very message */
+	/* evasion (SPEC 1: nothing the proxy acts on goes unjudged) */
+	SG_R_FORGED_PROXY,	/* the proxy's address from the network */
+	SG_R_UNDECODABLE,	/* a frame on the SIP path that cannot be read */
+	SG_R_TCP_POISONED,	/* a message on this connection was dropped */
+	SG_R_TCP_CONFLICT,	/* retransmitted bytes differ from the judged */
+	SG_R_TCP_UNVERIFIABLE,	/* old bytes no longer held, not yet acked */
+	SG_R_TCP_OOO,		/* beyond a hole */
+	SG_R_TCP_UNSYNCED,	/* not the start of a message, no state */
+	SG_R_TCP_FULL,		/* no connection slot or buffer */
 	SG_R__COUNT
 };
 

@@ -21,6 +21,8 @@
 #include "clock.h"
 
 #define BATCH_MAX	1024
+/* The loopback device is the first one of every network namespace. */
+#define LOOPBACK_IFINDEX	1
 /*
  * A whole datagram plus the netlink and queue attribute overhead; a
  * multiple of the page size, so every buffer of a batch starts aligned
@@ -176,6 +178,28 @@ put_verdict(struct cap_nfq *q, uint32_t id, int verdict)
 	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
+/*
+ * SPEC 1: OUTPUT (and POSTROUTING) is the proxy host speaking; INPUT is
+ * the network, or a local process over loopback; FORWARD and PREROUTING
+ * are a gateway's, where the proxy's address and MAC decide.
+ */
+static enum engine_dir
+hook_dir(uint8_t hook, const struct nlattr *indev)
+{
+	switch (hook) {
+	case NF_INET_LOCAL_OUT:
+	case NF_INET_POST_ROUTING:
+		return DIR_OUT;
+	case NF_INET_LOCAL_IN:
+		if (indev != NULL && ntohl(mnl_attr_get_u32(indev)) ==
+		    LOOPBACK_IFINDEX)
+			return DIR_LOCAL;
+		return DIR_IN;
+	default:
+		return DIR_UNKNOWN;
+	}
+}
+
 static int
 on_packet(const struct nlmsghdr *nlh, void *arg)
 {
@@ -183,7 +207,8 @@ on_packet(const struct nlmsghdr *nlh, void *arg)
 	struct nlattr			*attr[NFQA_MAX + 1] = { 0 };
 	const struct nfqnl_msg_packet_hdr *ph;
 	struct sg_mac			 mac;
-	bool				 has_mac = false, out;
+	bool				 has_mac = false;
+	enum engine_dir			 dir;
 	uint32_t			 id;
 	enum sg_verdict			 v = SG_ACCEPT;
 
@@ -193,8 +218,8 @@ on_packet(const struct nlmsghdr *nlh, void *arg)
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	id = ntohl(ph->packet_id);
-	out = ph->hook == NF_INET_LOCAL_OUT || ph->hook == NF_INET_POST_ROUTING;
-	if (out)
+	dir = hook_dir(ph->hook, attr[NFQA_IFINDEX_INDEV]);
+	if (dir == DIR_OUT)
 		q->st.hook_out++;
 	if (attr[NFQA_HWADDR] != NULL) {
 		const struct nfqnl_msg_packet_hw *hw =
@@ -209,7 +234,7 @@ on_packet(const struct nlmsghdr *nlh, void *arg)
 	if (attr[NFQA_PAYLOAD] != NULL)
 		v = q->judge(q->arg, mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
 		    mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]),
-		    has_mac ? &mac : NULL, out, q->now);
+		    has_mac ? &mac : NULL, dir, q->now);
 	else
 		q->st.no_payload++;
 	if (v == SG_DROP)

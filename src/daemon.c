@@ -54,6 +54,7 @@ struct worker {
 	struct cap_nfq	*q;
 	bool		 started;
 	bool		 trained;	/* training end logged */
+	bool		 pin_logged;	/* the pinned proxy MAC logged */
 };
 
 struct daemon {
@@ -78,12 +79,11 @@ struct daemon {
 
 static enum sg_verdict
 judge(void *arg, const uint8_t *p, size_t len, const struct sg_mac *mac,
-    bool out, uint64_t now)
+    enum engine_dir dir, uint64_t now)
 {
 	struct worker	*w = arg;
 
-	return engine_packet(w->e, LINK_RAW, p, len, mac,
-	    out ? DIR_OUT : DIR_UNKNOWN, now);
+	return engine_packet(w->e, LINK_RAW, p, len, mac, dir, now);
 }
 
 static void *
@@ -771,8 +771,21 @@ tick(struct daemon *d)
 		struct worker		*w = &d->w[k];
 		struct flood_stats	 fs;
 
+		struct sg_mac		 mac;
+		bool			 has_mac;
+		char			 mb[SG_MACSTRLEN];
+
 		pthread_mutex_lock(&w->lock);
 		engine_tick(w->e, now);
+		if (engine_proxy_mac(w->e, &mac, &has_mac) == 1) {
+			if (!w->pin_logged)
+				log_info("queue %u: proxy MAC pinned from its "
+				    "first answer: %s (list proxy.macs to "
+				    "change it)", cap_nfq_num(w->q),
+				    sg_mac_str(&mac, has_mac, mb, sizeof(mb)));
+			w->pin_logged = true;
+		} else
+			w->pin_logged = false;
 		if (!w->trained) {
 			flood_stats(engine_flood(w->e), now, &fs);
 			if (!fs.training && fs.init_c_avg > 0) {

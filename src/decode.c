@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "decode.h"
+#include "hash.h"
+#include "htab.h"
 
 #define ETH_HLEN	14
 #define SLL_HLEN	16
@@ -19,7 +21,8 @@
 #define ET_QINQ_OLD	0x9100
 #define MAX_VLAN_TAGS	4
 #define MAX_TUNNEL	2	/* IP-in-IP nesting we look through */
-#define MAX_EXTHDR	10
+#define MAX_EXTHDR	128	/* the kernel walks any number; the
+				   walk costs one read per header */
 
 static const char *const result_names[DEC__COUNT] = {
 	[DEC_OK] = "ok",
@@ -86,6 +89,9 @@ dec_l4(uint8_t proto, const uint8_t *p, size_t len, struct dec_pkt *pkt)
 			return DEC_TRUNCATED;
 		pkt->sport = rd16(p);
 		pkt->dport = rd16(p + 2);
+		pkt->seq = rd32(p + 4);
+		pkt->ack = rd32(p + 8);
+		pkt->tcp_flags = p[13];
 		pkt->payload = p + hl;
 		pkt->plen = len - hl;
 		return DEC_OK;
@@ -160,7 +166,7 @@ dec_chain(uint8_t nh, const uint8_t *p, size_t len, struct dec_pkt *pkt,
 			if (depth < MAX_TUNNEL)
 				return dec_ip(p + off, len - off, pkt,
 				    depth + 1);
-			return DEC_OTHER_L4;
+			return DEC_MALFORMED;	/* deeper than we look */
 		default:
 			return dec_l4(nh, p + off, len - off, pkt);
 		}
@@ -337,12 +343,15 @@ dec_frame(enum dec_link link, const uint8_t *p, size_t len,
 #define FRAG_MAX	65535
 #define FRAG_BLOCKS	(FRAG_MAX / 8 + 1)
 
+enum frag_state { FS_FREE = 0, FS_OPEN, FS_ACCEPTED, FS_DROPPED };
+
 struct frag_ctx {
-	bool		 used;
+	uint8_t		 state;		/* enum frag_state */
 	struct sg_addr	 src, dst;
 	uint32_t	 id;
 	uint8_t		 proto;
-	uint64_t	 born;
+	uint64_t	 hv;
+	uint64_t	 until;		/* state kept until then */
 	uint32_t	 total;		/* 0 until the last fragment arrives */
 	uint32_t	 have;		/* bytes received */
 	uint32_t	 maxend;	/* highest end offset seen */
@@ -353,7 +362,9 @@ struct frag_ctx {
 struct frag_table {
 	struct frag_ctx	*ctx;
 	uint8_t		*bufs;
+	struct hidx	 ix;
 	int		 n;
+	uint32_t	 last_done;	/* for frag_judged() */
 	uint64_t	 timeout;
 	struct frag_stats st;
 };
@@ -367,9 +378,11 @@ frag_create(int contexts, uint64_t timeout)
 		return NULL;
 	ft->n = contexts;
 	ft->timeout = timeout;
+	ft->last_done = HNIL;
 	ft->ctx = sg_table_alloc((size_t)contexts, sizeof(*ft->ctx));
 	ft->bufs = sg_table_alloc((size_t)contexts, FRAG_MAX);
-	if (ft->ctx == NULL || ft->bufs == NULL) {
+	if (ft->ctx == NULL || ft->bufs == NULL ||
+	    hidx_init(&ft->ix, (uint32_t)contexts) == -1) {
 		frag_destroy(ft);
 		return NULL;
 	}
@@ -384,6 +397,7 @@ frag_destroy(struct frag_table *ft)
 {
 	if (ft == NULL)
 		return;
+	hidx_fini(&ft->ix);
 	free(ft->ctx);
 	free(ft->bufs);
 	free(ft);
@@ -392,56 +406,133 @@ frag_destroy(struct frag_table *ft)
 static void
 ctx_release(struct frag_table *ft, struct frag_ctx *c)
 {
-	c->used = false;
+	hidx_del(&ft->ix, (uint32_t)(c - ft->ctx), c->hv);
+	c->state = FS_FREE;
 	ft->st.in_use--;
 }
 
+static uint64_t
+frag_hash(const struct dec_pkt *pkt)
+{
+	struct {
+		struct sg_addr	 src, dst;
+		uint32_t	 id;
+		uint32_t	 proto;
+	} k;
+
+	memset(&k, 0, sizeof(k));
+	k.src = pkt->src;
+	k.dst = pkt->dst;
+	k.id = pkt->frag.id;
+	k.proto = pkt->frag.proto;
+	return hash_bytes(&k, sizeof(k));
+}
+
+static bool
+ctx_expired(const struct frag_table *ft, const struct frag_ctx *c,
+    uint64_t now)
+{
+	(void)ft;
+	return now > c->until;
+}
+
 /*
- * Linear search over a small pool (default 64): fragments are rare on a
- * SIP path, and the pool size is the bound on this cost.
+ * The context of this fragment's datagram, or a new one.  A context is
+ * kept for the timeout after the last fragment it accepted, at least the
+ * kernel's own reassembly time (ipfrag_time 30 s, ip6frag_time 60 s), so
+ * every fragment the end host may still hold belongs to a context here.
+ * When all are busy the new datagram gets none (NULL): recycling a busy
+ * one would let its remaining fragments through unjudged.
  */
 static struct frag_ctx *
 ctx_get(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now)
 {
-	struct frag_ctx	*c, *freec = NULL, *oldest = NULL;
+	uint64_t	 hv = frag_hash(pkt);
+	struct frag_ctx	*c, *freec = NULL;
 
-	for (int k = 0; k < ft->n; k++) {
+	for (uint32_t k = hidx_first(&ft->ix, hv); k != HNIL;
+	    k = hidx_next(&ft->ix, k)) {
 		c = &ft->ctx[k];
-		if (c->used && now - c->born > ft->timeout &&
-		    now >= c->born) {
+		if (c->hv != hv || c->id != pkt->frag.id ||
+		    c->proto != pkt->frag.proto ||
+		    !sg_addr_eq(&c->src, &pkt->src) ||
+		    !sg_addr_eq(&c->dst, &pkt->dst))
+			continue;
+		if (!ctx_expired(ft, c, now))
+			return c;
+		ctx_release(ft, c);
+		ft->st.expired++;
+		break;
+	}
+	/* A bounded scan (the pool is small: tables.fragments). */
+	for (int k = 0; k < ft->n && freec == NULL; k++) {
+		c = &ft->ctx[k];
+		if (c->state != FS_FREE && ctx_expired(ft, c, now)) {
 			ctx_release(ft, c);
 			ft->st.expired++;
 		}
-		if (!c->used) {
-			if (freec == NULL)
-				freec = c;
-			continue;
-		}
-		if (c->id == pkt->frag.id && c->proto == pkt->frag.proto &&
-		    sg_addr_eq(&c->src, &pkt->src) &&
-		    sg_addr_eq(&c->dst, &pkt->dst))
-			return c;
-		if (oldest == NULL || c->born < oldest->born)
-			oldest = c;
+		if (c->state == FS_FREE)
+			freec = c;
 	}
-	if (freec == NULL) {
-		freec = oldest;
-		ctx_release(ft, freec);
-		ft->st.evicted++;
+	if ((c = freec) == NULL) {
+		ft->st.full++;
+		return NULL;
 	}
-	c = freec;
-	c->used = true;
+	c->state = FS_OPEN;
 	ft->st.in_use++;
 	c->src = pkt->src;
 	c->dst = pkt->dst;
 	c->id = pkt->frag.id;
 	c->proto = pkt->frag.proto;
-	c->born = now;
+	c->hv = hv;
 	c->total = 0;
 	c->have = 0;
 	c->maxend = 0;
 	memset(c->seen, 0, sizeof(c->seen));
+	hidx_add(&ft->ix, (uint32_t)(c - ft->ctx), hv);
 	return c;
+}
+
+static bool
+blocks_seen(const struct frag_ctx *c, uint32_t start, uint32_t end,
+    bool *any)
+{
+	bool	 all = true;
+
+	*any = false;
+	for (uint32_t b = start / 8; b < (end + 7) / 8; b++) {
+		if (c->seen[b / 8] & (1u << (b % 8)))
+			*any = true;
+		else
+			all = false;
+	}
+	return all;
+}
+
+/* Everything about this fragment agrees with what the context holds. */
+static bool
+same_as_held(const struct frag_ctx *c, const struct dec_frag *f,
+    uint32_t start, uint32_t end)
+{
+	bool	 any;
+
+	if (!blocks_seen(c, start, end, &any) || end > c->maxend)
+		return false;
+	if (!f->more && c->total != end)
+		return false;
+	if (f->more && c->total != 0 && end > c->total)
+		return false;
+	return memcmp(c->buf + start, f->data, f->len) == 0;
+}
+
+static enum frag_result
+ctx_poison(struct frag_table *ft, struct frag_ctx *c, uint64_t now,
+    uint64_t *counter)
+{
+	(*counter)++;
+	c->state = FS_DROPPED;
+	c->until = now + ft->timeout;
+	return FRAG_BAD;
 }
 
 enum frag_result
@@ -451,34 +542,48 @@ frag_add(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now,
 	struct frag_ctx		*c;
 	const struct dec_frag	*f = &pkt->frag;
 	uint32_t		 start = f->offset, end = start + (uint32_t)f->len;
+	bool			 bad, any;
 
 	/* Every fragment but the last carries a multiple of 8 bytes. */
-	if (end > FRAG_MAX || (f->more && (f->len % 8) != 0) ||
-	    (f->more && f->len == 0)) {
-		ft->st.oversize++;
-		return FRAG_BAD;
+	bad = end > FRAG_MAX || (f->more && (f->len % 8) != 0) ||
+	    (f->more && f->len == 0);
+	if ((c = ctx_get(ft, pkt, now)) == NULL)
+		return FRAG_BAD;	/* table full: counted there */
+	if (bad) {
+		return ctx_poison(ft, c, now, &ft->st.oversize);
 	}
-	c = ctx_get(ft, pkt, now);
+	switch (c->state) {
+	case FS_DROPPED:
+		ft->st.late++;
+		c->until = now + ft->timeout;
+		return FRAG_BAD;
+	case FS_ACCEPTED:
+		/* A late copy: the same verdict if it is the same bytes. */
+		if (!same_as_held(c, f, start, end))
+			return ctx_poison(ft, c, now, &ft->st.overlap);
+		ft->st.late++;
+		c->until = now + ft->timeout;
+		return FRAG_LATE;
+	default:
+		break;
+	}
+	c->until = now + ft->timeout;
+	if (blocks_seen(c, start, end, &any) && same_as_held(c, f, start,
+	    end)) {
+		/* An exact duplicate: the end host ignores it too. */
+		ft->st.held++;
+		return FRAG_HELD;
+	}
+	if (any)				/* RFC 5722: an overlap */
+		return ctx_poison(ft, c, now, &ft->st.overlap);
 	if (!f->more) {
-		if (c->total != 0 || end < c->maxend) {
-			ft->st.overlap++;
-			ctx_release(ft, c);
-			return FRAG_BAD;
-		}
+		if (c->total != 0 || end < c->maxend)
+			return ctx_poison(ft, c, now, &ft->st.overlap);
 		c->total = end;
-	} else if (c->total != 0 && end > c->total) {
-		ft->st.overlap++;
-		ctx_release(ft, c);
-		return FRAG_BAD;
-	}
-	for (uint32_t b = start / 8; b < (end + 7) / 8; b++) {
-		if (c->seen[b / 8] & (1u << (b % 8))) {
-			ft->st.overlap++;
-			ctx_release(ft, c);
-			return FRAG_BAD;
-		}
+	} else if (c->total != 0 && end > c->total)
+		return ctx_poison(ft, c, now, &ft->st.overlap);
+	for (uint32_t b = start / 8; b < (end + 7) / 8; b++)
 		c->seen[b / 8] |= (uint8_t)(1u << (b % 8));
-	}
 	memcpy(c->buf + start, f->data, f->len);
 	c->have += (uint32_t)f->len;
 	if (end > c->maxend)
@@ -491,8 +596,19 @@ frag_add(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now,
 	*data = c->buf;
 	*len = c->total;
 	ft->st.done++;
-	ctx_release(ft, c);	/* buffer stays valid until the next add */
+	c->state = FS_ACCEPTED;		/* until frag_judged() says */
+	ft->last_done = (uint32_t)(c - ft->ctx);
 	return FRAG_DONE;
+}
+
+void
+frag_judged(struct frag_table *ft, bool dropped)
+{
+	if (ft->last_done == HNIL)
+		return;
+	if (dropped)
+		ft->ctx[ft->last_done].state = FS_DROPPED;
+	ft->last_done = HNIL;
 }
 
 void

@@ -19,6 +19,7 @@
 #include "pending.h"
 #include "sipmsg.h"
 #include "spoof.h"
+#include "stream.h"
 
 /* Slots of the binding table the expiry sweep examines per tick. */
 #define SWEEP_PER_TICK		4096
@@ -26,6 +27,7 @@
 struct engine {
 	struct sg_conf		 conf;
 	struct frag_table	*frag;
+	struct stream_table	*streams;
 	struct sipm_parser	*sp;
 	struct bind_table	*bt;
 	struct pending_table	*pt;
@@ -39,7 +41,16 @@ struct engine {
 	bool			 report_dropped;
 	struct engine_stats	 st;
 	struct sipm		 msg;	/* per-message scratch, not on stack */
+	struct stream_res	 sres;	/* per-segment scratch */
+	/* SPEC 1: the proxy's MAC, learned from its first answer and
+	 * pinned, when proxy.macs does not list them. */
+	bool			 pinned;
+	bool			 pinned_has_mac;
+	struct sg_mac		 pinned_mac;
 };
+
+/* Linux keeps fragments 30 s (IPv4) and 60 s (IPv6): at least that. */
+#define FRAG_TIMEOUT		SEC(60)
 
 static void	 ds1_check(struct engine *, uint64_t);
 
@@ -60,7 +71,8 @@ engine_create(const struct sg_conf *conf)
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
 	e->conf = *conf;
-	e->frag = frag_create(conf->tab_fragments, SEC(30));
+	e->frag = frag_create(conf->tab_fragments, FRAG_TIMEOUT);
+	e->streams = stream_create(conf);
 	e->sp = sipm_parser_create();
 	e->bt = bind_create(&e->conf);
 	e->pt = pending_create((uint32_t)conf->tab_pending,
@@ -68,7 +80,7 @@ engine_create(const struct sg_conf *conf)
 	e->spoof = spoof_create(&e->conf);
 	e->enf = enf_create(&e->conf);
 	e->flood = e->bt ? flood_create(&e->conf, e->bt) : NULL;
-	if (e->frag == NULL || e->sp == NULL || e->bt == NULL ||
+	if (e->frag == NULL || e->streams == NULL || e->sp == NULL || e->bt == NULL ||
 	    e->pt == NULL || e->spoof == NULL || e->enf == NULL ||
 	    e->flood == NULL) {
 		engine_destroy(e);
@@ -84,6 +96,7 @@ engine_destroy(struct engine *e)
 	if (e == NULL)
 		return;
 	frag_destroy(e->frag);
+	stream_destroy(e->streams);
 	sipm_parser_destroy(e->sp);
 	bind_destroy(e->bt);
 	pending_destroy(e->pt);
@@ -107,11 +120,19 @@ engine_reload(struct engine *e, const struct sg_conf *conf)
 	KEEP(tab_nonces);
 	KEEP(tab_sources);
 	KEEP(tab_fragments);
+	KEEP(tab_streams);
+	KEEP(tab_stream_buffers);
 	KEEP(blacklist_size);
 	KEEP(bloom_cells);
 	KEEP(bloom_hashes);
 #undef KEEP
+	/* A MAC pinned from traffic yields to the operator's list. */
+	if (next.nproxy_macs != e->conf.nproxy_macs ||
+	    memcmp(next.proxy_macs, e->conf.proxy_macs,
+	    sizeof(next.proxy_macs)) != 0)
+		e->pinned = false;
 	e->conf = next;
+	stream_set_idle(e->streams, e->conf.tcp_idle);
 	pending_set_timeout(e->pt, e->conf.register_timeout);
 	return ignored;
 }
@@ -157,6 +178,7 @@ engine_tables(const struct engine *e, uint64_t now, struct engine_tables *t)
 	struct enf_stats	 es;
 	struct spoof_stats	 ss;
 	struct frag_stats	 gs;
+	struct stream_stats	 ts;
 
 	bind_stats(e->bt, &bs);
 	pending_stats(e->pt, &ps);
@@ -164,6 +186,7 @@ engine_tables(const struct engine *e, uint64_t now, struct engine_tables *t)
 	enf_stats(e->enf, &es);
 	spoof_stats(e->spoof, &ss);
 	frag_stats(e->frag, &gs);
+	stream_stats(e->streams, &ts);
 	memset(t, 0, sizeof(*t));
 	t->bindings = bs.live;
 	t->bindings_cap = bs.capacity;
@@ -182,7 +205,12 @@ engine_tables(const struct engine *e, uint64_t now, struct engine_tables *t)
 	t->nonces_evicted = ss.evicted;
 	t->frags = gs.in_use;
 	t->frags_cap = gs.capacity;
-	t->memory = bs.memory + fs.memory;
+	t->streams = ts.in_use;
+	t->streams_cap = ts.capacity;
+	t->stream_buffers = ts.buffers_in_use;
+	t->stream_buffers_cap = ts.buffers;
+	t->streams_refused = ts.refused;
+	t->memory = bs.memory + fs.memory + ts.memory;
 }
 
 struct bind_table *
@@ -215,6 +243,7 @@ engine_tick(struct engine *e, uint64_t now)
 	bind_expire(e->bt, now, SWEEP_PER_TICK);
 	pending_expire(e->pt, now);
 	enf_expire(e->enf, now);
+	stream_expire(e->streams, now);
 	ds1_check(e, now);
 }
 
@@ -622,6 +651,27 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 	    pkt, now, reason);
 }
 
+/* Drop under a policy key, unless it says accept or mode is detect. */
+static enum sg_verdict
+policy_verdict(const struct engine *e, int policy)
+{
+	return (policy == POLICY_ACCEPT || e->conf.mode == MODE_DETECT) ?
+	    SG_ACCEPT : SG_DROP;
+}
+
+static enum sg_verdict
+malformed(struct engine *e, const struct dec_pkt *pkt, const char *why,
+    uint64_t now)
+{
+	enum sg_verdict	 v = policy_verdict(e, e->conf.malformed);
+
+	e->st.malformed++;
+	raise_alarm(e, ALARM_MALFORMED, NULL, v == SG_DROP ? ACT_DROP :
+	    ACT_NOTICE, NULL, pkt, NULL, why, now);
+	emit(e, true, v, SG_R_MALFORMED, SIPM_K_MALFORMED, pkt, NULL);
+	return v;
+}
+
 /* One SIP payload (a datagram, or one message framed out of TCP). */
 static enum sg_verdict
 handle_payload(struct engine *e, const struct dec_pkt *pkt,
@@ -666,13 +716,16 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 
 	kind = sipm_parse(e->sp, p, len, stream, msg);
 	if (kind == SIPM_K_NOT_SIP) {
-		/* SPEC 1: not SIP at all is accepted and counted. */
+		/*
+		 * SPEC 1: neither SIP, a keep-alive, STUN nor empty.  The
+		 * proxy would not act on it as SIP, but nothing on the SIP
+		 * path passes unjudged: dropped unless not_sip = accept.
+		 */
 		e->st.not_sip++;
-		if (!listed)
-			return SG_ACCEPT;
-		e->st.verdict[SG_DROP]++;
-		e->st.drop[SG_R_BLACKLISTED]++;
-		return SG_DROP;
+		v = listed ? SG_DROP : policy_verdict(e, e->conf.not_sip);
+		emit(e, true, v, listed ? SG_R_BLACKLISTED : SG_R_NOT_SIP,
+		    kind, pkt, NULL);
+		return v;
 	}
 	if (listed) {
 		v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;
@@ -687,14 +740,7 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 		emit(e, true, SG_ACCEPT, SG_R_KEEPALIVE, kind, pkt, msg);
 		return SG_ACCEPT;
 	case SIPM_K_MALFORMED:
-		e->st.malformed++;
-		v = (e->conf.malformed == POLICY_ACCEPT ||
-		    e->conf.mode == MODE_DETECT) ? SG_ACCEPT : SG_DROP;
-		raise_alarm(e, ALARM_MALFORMED, NULL,
-		    v == SG_DROP ? ACT_DROP : ACT_NOTICE, NULL, pkt, NULL,
-		    msg->why, now);
-		emit(e, true, v, SG_R_MALFORMED, kind, pkt, msg);
-		return v;
+		return malformed(e, pkt, msg->why, now);
 	case SIPM_K_NOT_SIP:
 	case SIPM_K_SIP:
 		break;
@@ -705,53 +751,138 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	return v;
 }
 
-/* TCP: judge every whole message in the segment (SPEC 7, "SIP over TCP"). */
+/*
+ * TCP (SPEC 1): the stream stage says which whole messages this segment
+ * completes; each is judged once, and the segment carries the verdict
+ * (drop if any of them is dropped).  Segments the stream stage refuses
+ * (a poisoned connection, a conflicting retransmission, a hole, no
+ * state) are dropped with their own reason.
+ */
 static enum sg_verdict
 handle_stream(struct engine *e, const struct dec_pkt *pkt, bool inbound,
     uint64_t now)
 {
-	const uint8_t	*p = pkt->payload;
-	size_t		 len = pkt->plen;
-	enum sg_verdict	 v = SG_ACCEPT;
-	long		 n;
+	struct stream_res	*r = &e->sres;
+	enum sg_verdict		 v = SG_ACCEPT;
 
-	/* Keep-alives (RFC 5626 CRLFCRLF) come alone. */
-	if (len <= 8 && sipm_parse(e->sp, p, len, true, &e->msg) !=
-	    SIPM_K_SIP)
-		return handle_payload(e, pkt, p, len, true, inbound, now);
-	while (len > 0) {
-		while (len > 0 && (*p == '\r' || *p == '\n')) {
-			p++;
-			len--;
-		}
-		if (len == 0)
-			break;
-		n = sipm_frame(p, len);
-		if (n < 0) {
-			/* Cannot be framed (two or a bad Content-Length): the
-			 * rest of the segment is judged as one malformed
-			 * message. */
-			if (handle_payload(e, pkt, p, len, true, inbound,
-			    now) == SG_DROP)
-				v = SG_DROP;
-			break;
-		}
-		if (n == 0) {
-			/*
-			 * Part of a message (the rest is in another segment)
-			 * or the middle of a body: there is nothing whole to
-			 * judge here, and the proxy cannot act on it alone.
-			 */
+	stream_input(e->streams, pkt, inbound, now, r);
+	switch (r->action) {
+	case STREAM_ACCEPT:
+		e->st.verdict[SG_ACCEPT]++;
+		e->st.accept[r->reason]++;
+		if (r->reason == SG_R_TCP)
 			e->st.tcp_partial++;
-			break;
-		}
-		if (handle_payload(e, pkt, p, (size_t)n, true, inbound, now) ==
-		    SG_DROP)
-			v = SG_DROP;
-		p += n;
-		len -= (size_t)n;
+		return SG_ACCEPT;
+	case STREAM_DROP:
+		e->st.tcp_dropped++;
+		if (r->alarm)
+			raise_alarm(e, ALARM_MALFORMED, sg_reason_str(r->reason),
+			    e->conf.mode == MODE_DETECT ? ACT_NOTICE :
+			    ACT_DROP, NULL, pkt, NULL, r->why, now);
+		v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;
+		emit(e, inbound, v, r->reason, SIPM_K_NOT_SIP, pkt, NULL);
+		return v;
+	case STREAM_JUDGE:
+		break;
 	}
+	for (int k = 0; k < r->nmsg; k++) {
+		enum sg_verdict	 mv;
+
+		if (k == r->nmsg - 1 && r->unframed && inbound) {
+			/* Cannot be framed: malformed, whatever it says. */
+			mv = malformed(e, pkt, "cannot be framed", now);
+		} else
+			mv = handle_payload(e, pkt, r->msg[k].p,
+			    r->msg[k].len, true, inbound, now);
+		if (mv == SG_DROP)
+			v = SG_DROP;
+	}
+	stream_commit(e->streams, r, v);
 	return v;
+}
+
+static enum sg_verdict
+undecodable(struct engine *e, const struct dec_pkt *pkt, enum dec_result dr,
+    uint64_t now)
+{
+	enum sg_verdict	 v = policy_verdict(e, e->conf.malformed);
+
+	e->st.undecodable++;
+	raise_alarm(e, ALARM_MALFORMED, "undecodable", v == SG_DROP ?
+	    ACT_DROP : ACT_NOTICE, NULL, pkt, NULL, dec_result_str(dr), now);
+	emit(e, true, v, SG_R_UNDECODABLE, SIPM_K_NOT_SIP, pkt, NULL);
+	return v;
+}
+
+int
+engine_proxy_mac(const struct engine *e, struct sg_mac *mac, bool *has_mac)
+{
+	if (e->conf.nproxy_macs > 0)
+		return 2;
+	if (!e->pinned)
+		return 0;
+	*mac = e->pinned_mac;
+	*has_mac = e->pinned_has_mac;
+	return 1;
+}
+
+/*
+ * A packet from a proxy address, taken where the hook does not say (a
+ * gateway, a capture): it is the proxy's only from the proxy's MAC,
+ * listed in proxy.macs or pinned from the first such packet.
+ */
+static bool
+from_proxy_mac(struct engine *e, const struct dec_pkt *pkt)
+{
+	if (e->conf.nproxy_macs > 0)
+		return pkt->has_mac && conf_is_proxy_mac(&e->conf, &pkt->smac);
+	if (e->pinned)
+		return pkt->has_mac == e->pinned_has_mac && (!pkt->has_mac ||
+		    memcmp(&pkt->smac, &e->pinned_mac, sizeof(pkt->smac)) ==
+		    0);
+	e->pinned = true;
+	e->pinned_has_mac = pkt->has_mac;
+	e->pinned_mac = pkt->smac;
+	return true;
+}
+
+/*
+ * Direction (SPEC 1), from what an attacker cannot forge.  Returns
+ * SG_R_NONE with *inbound set, SG_R_TRANSIT (not ours), or
+ * SG_R_FORGED_PROXY.
+ */
+static enum sg_reason
+direction(struct engine *e, const struct dec_pkt *pkt, enum engine_dir dir,
+    bool *inbound)
+{
+	bool	 src_proxy = conf_is_proxy(&e->conf, &pkt->src);
+
+	*inbound = true;
+	switch (dir) {
+	case DIR_OUT:
+		*inbound = false;
+		return SG_R_NONE;
+	case DIR_LOCAL:
+		*inbound = !src_proxy;
+		return SG_R_NONE;
+	case DIR_IN:
+		/* On the proxy host the proxy's own address never comes in
+		 * from the network (IPv6 has no martian check for it). */
+		return src_proxy ? SG_R_FORGED_PROXY : SG_R_NONE;
+	case DIR_UNKNOWN:
+		break;
+	}
+	if (src_proxy) {
+		if (!from_proxy_mac(e, pkt))
+			return SG_R_FORGED_PROXY;
+		*inbound = false;
+		return SG_R_NONE;
+	}
+	/* A capture from a span port, a sloppy queue rule: traffic
+	 * between two other hosts is not ours to judge. */
+	if (e->conf.nproxy > 0 && !conf_is_proxy(&e->conf, &pkt->dst))
+		return SG_R_TRANSIT;
+	return SG_R_NONE;
 }
 
 enum sg_verdict
@@ -760,7 +891,9 @@ engine_packet(struct engine *e, enum dec_link link, const uint8_t *frame,
 {
 	struct dec_pkt	 pkt;
 	enum dec_result	 dr;
-	bool		 inbound;
+	enum sg_reason	 why;
+	enum sg_verdict	 v;
+	bool		 inbound, reassembled = false;
 
 	e->st.packets++;
 	e->st.bytes += len;
@@ -778,64 +911,88 @@ engine_packet(struct engine *e, enum dec_link link, const uint8_t *frame,
 	if (dr == DEC_FRAGMENT) {
 		const uint8_t	*data;
 		size_t		 dlen;
+		struct frag_stats fs0, fs1;
 
 		e->st.decode[DEC_FRAGMENT]++;
+		frag_stats(e->frag, &fs0);
 		switch (frag_add(e->frag, &pkt, now, &data, &dlen)) {
 		case FRAG_HELD:
 			e->st.verdict[SG_ACCEPT]++;
 			e->st.accept[SG_R_FRAGMENT]++;
 			return SG_ACCEPT;
+		case FRAG_LATE:
+			e->st.frag_late++;
+			e->st.verdict[SG_ACCEPT]++;
+			e->st.accept[SG_R_FRAGMENT]++;
+			return SG_ACCEPT;
 		case FRAG_BAD:
+			/* One alarm per datagram: when it goes bad. */
+			frag_stats(e->frag, &fs1);
 			e->st.frag_bad++;
-			if (e->conf.fragments == POLICY_ACCEPT ||
-			    e->conf.mode == MODE_DETECT) {
-				e->st.verdict[SG_ACCEPT]++;
-				e->st.accept[SG_R_FRAG_DROP]++;
-				return SG_ACCEPT;
-			}
-			e->st.verdict[SG_DROP]++;
-			e->st.drop[SG_R_FRAG_DROP]++;
-			return SG_DROP;
+			v = policy_verdict(e, e->conf.fragments);
+			if (fs1.overlap + fs1.oversize + fs1.full !=
+			    fs0.overlap + fs0.oversize + fs0.full)
+				raise_alarm(e, ALARM_MALFORMED, "fragment",
+				    v == SG_DROP ? ACT_DROP : ACT_NOTICE, NULL,
+				    &pkt, NULL, fs1.full != fs0.full ?
+				    "reassembly table full" :
+				    "overlapping or conflicting fragment", now);
+			emit(e, true, v, SG_R_FRAG_DROP, SIPM_K_NOT_SIP, &pkt,
+			    NULL);
+			return v;
 		case FRAG_DONE:
 			dr = dec_reassembled(pkt.frag.proto, data, dlen,
 			    &pkt);
+			reassembled = true;
 			break;
 		}
 	}
 	e->st.decode[dr]++;
-	if (dr != DEC_OK) {
-		/* Not a datagram we can read: nothing SIP to judge. */
+	switch (dr) {
+	case DEC_OK:
+		break;
+	case DEC_TRUNCATED:
+	case DEC_MALFORMED:
+		/* SPEC 1: on the SIP path and unreadable: never accepted
+		 * unjudged. */
+		v = undecodable(e, &pkt, dr, now);
+		if (reassembled)
+			frag_judged(e->frag, v == SG_DROP);
+		return v;
+	default:
+		/* ARP, ICMP, ...: nothing SIP in it. */
 		e->st.verdict[SG_ACCEPT]++;
 		e->st.accept[SG_R_NOT_SIP]++;
 		return SG_ACCEPT;
 	}
-	/*
-	 * Direction (SPEC 1): from the proxy is outbound, towards it is
-	 * inbound.  With the proxy's addresses known, traffic between two
-	 * other hosts is not ours to judge (a capture from a span port, a
-	 * sloppy queue rule): accepted as transit.
-	 */
-	if (conf_is_proxy(&e->conf, &pkt.src) || dir == DIR_OUT)
-		inbound = false;
-	else if (e->conf.nproxy > 0 && !conf_is_proxy(&e->conf, &pkt.dst)) {
+	why = direction(e, &pkt, dir, &inbound);
+	if (why == SG_R_TRANSIT) {
 		e->st.transit++;
 		e->st.verdict[SG_ACCEPT]++;
 		e->st.accept[SG_R_TRANSIT]++;
 		return SG_ACCEPT;
-	} else
-		inbound = true;
+	}
+	if (why == SG_R_FORGED_PROXY) {
+		e->st.forged_proxy++;
+		v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;
+		raise_alarm(e, ALARM_SPOOF, "forged-proxy", v == SG_DROP ?
+		    ACT_DROP : ACT_NOTICE, NULL, &pkt, NULL,
+		    "the proxy's address from the network", now);
+		emit(e, true, v, SG_R_FORGED_PROXY, SIPM_K_NOT_SIP, &pkt, NULL);
+		if (reassembled)
+			frag_judged(e->frag, v == SG_DROP);
+		return v;
+	}
 	if (inbound)
 		e->st.inbound++;
 	else
 		e->st.outbound++;
-	if (pkt.proto == DEC_PROTO_TCP) {
-		if (pkt.plen == 0) {
-			e->st.verdict[SG_ACCEPT]++;
-			e->st.accept[SG_R_TCP]++;
-			return SG_ACCEPT;
-		}
-		return handle_stream(e, &pkt, inbound, now);
-	}
-	return handle_payload(e, &pkt, pkt.payload, pkt.plen, false, inbound,
-	    now);
+	if (pkt.proto == DEC_PROTO_TCP)
+		v = handle_stream(e, &pkt, inbound, now);
+	else
+		v = handle_payload(e, &pkt, pkt.payload, pkt.plen, false,
+		    inbound, now);
+	if (reassembled)
+		frag_judged(e->frag, v == SG_DROP);
+	return v;
 }

@@ -89,6 +89,33 @@ print_summary(const char *path, const struct engine *e,
 	}
 	if (proxy_note != NULL)
 		fprintf(stderr, "sipguard: %s\n", proxy_note);
+	{
+		struct sg_mac	 mac;
+		bool		 has_mac = false;
+		char		 mb[SG_MACSTRLEN];
+
+		/* SPEC 1: what made a packet outbound in this replay. */
+		switch (engine_proxy_mac(e, &mac, &has_mac)) {
+		case 2:
+			fprintf(stderr, "sipguard: proxy MACs: as listed in "
+			    "proxy.macs\n");
+			break;
+		case 1:
+			fprintf(stderr, "sipguard: proxy MAC: %s, learned from "
+			    "its first packet and pinned (list proxy.macs to "
+			    "choose)\n", sg_mac_str(&mac, has_mac, mb,
+			    sizeof(mb)));
+			break;
+		default:
+			break;
+		}
+	}
+	if (st.forged_proxy || st.undecodable || st.tcp_dropped)
+		fprintf(stderr, "sipguard: evasion: %llu forged proxy "
+		    "packets, %llu undecodable frames, %llu TCP segments "
+		    "dropped\n", (unsigned long long)st.forged_proxy,
+		    (unsigned long long)st.undecodable,
+		    (unsigned long long)st.tcp_dropped);
 	if (sum->truncated[0] != '\0')
 		fprintf(stderr, "sipguard: %s: capture cut short at %s\n",
 		    path, sum->truncated);

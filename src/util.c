@@ -39,6 +39,14 @@ static const char *const reason_names[SG_R__COUNT] = {
 	[SG_R_FRAG_DROP] = "fragment-dropped",
 	[SG_R_DS_ADMISSION] = "ds-admission",
 	[SG_R_FLOOD] = "flood",
+	[SG_R_FORGED_PROXY] = "forged-proxy",
+	[SG_R_UNDECODABLE] = "undecodable",
+	[SG_R_TCP_POISONED] = "tcp-poisoned",
+	[SG_R_TCP_CONFLICT] = "tcp-conflict",
+	[SG_R_TCP_UNVERIFIABLE] = "tcp-unverifiable",
+	[SG_R_TCP_OOO] = "tcp-out-of-order",
+	[SG_R_TCP_UNSYNCED] = "tcp-unsynced",
+	[SG_R_TCP_FULL] = "tcp-table-full",
 };
 
 static const char *const method_names[SIPM__COUNT] = {

@@ -131,6 +131,13 @@ put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
 static int
 family(const char *ip, uint8_t addr[16])
 {
@@ -193,8 +200,10 @@ pg_frame(uint8_t *out, size_t sz, const struct pg_ep *src,
 		memset(l4, 0, 20);
 		put16(l4, src->port);
 		put16(l4 + 2, dst->port);
+		put32(l4 + 4, opt->seq);
+		put32(l4 + 8, opt->ack);
 		l4[12] = 5 << 4;
-		l4[13] = 0x18;		/* PSH ACK */
+		l4[13] = opt->tcp_flags ? opt->tcp_flags : 0x18; /* PSH ACK */
 		put16(l4 + 14, 65535);
 		memcpy(l4 + 20, payload, len);
 		l4len = len + 20;

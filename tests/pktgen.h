@@ -51,6 +51,8 @@ size_t	pg_sip(char *buf, size_t sz, const struct pg_msg *m);
 struct pg_frame_opt {
 	int		 vlan;		/* 802.1Q tag, 0: none */
 	bool		 tcp;
+	uint32_t	 seq, ack;	/* TCP */
+	uint8_t		 tcp_flags;	/* 0: PSH|ACK */
 	uint16_t	 ip_id;
 	uint16_t	 frag_off;	/* bytes; for building fragments */
 	bool		 frag_more;

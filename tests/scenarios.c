@@ -1023,9 +1023,12 @@ tcp(struct scn *s)
 	m.body = "hello";
 	m.content_type = "text/plain";
 	n = pg_sip(text, sizeof(text), &m);
+	opt.seq = 1000;
 	scn_send_payload(s, &ALICE.ep, &PROXY, text, n, &opt);
 	scn_expect(s, "accept", "vii");
-	/* Two messages in one segment: both judged, the forged one drops. */
+	/* Two messages in one segment (Eve guessed the sequence number):
+	 * both judged, the forged one drops. */
+	opt.seq += (uint32_t)n;
 	m.call_id = "tcp-2";
 	n += pg_sip(text + n, sizeof(text) - n, &m);
 	scn_send_payload(s, &EVE_WITH_ALICE_IP, &PROXY, text, n, &opt);

@@ -346,8 +346,9 @@ static const struct kind {
 	{ "v6_in_v6", { 6, 6 }, 5, 0, { 0 }, 0, DEC_OK },
 	{ "v4_in_v6_in_v4", { 4, 6, 4 }, 5, 0, { 0 }, 0, DEC_OK },
 	/* Two levels of IP-in-IP are looked through, not three. */
+	/* Deeper than sipguard looks: undecodable, so dropped. */
 	{ "v4_in_v4_in_v4_in_v4", { 4, 4, 4, 4 }, 5, 0, { 0 }, 0,
-	    DEC_OTHER_L4 },
+	    DEC_MALFORMED },
 };
 
 struct built {
@@ -686,7 +687,7 @@ test_vlan(void **state)
 static const struct v6case {
 	const char	*name;
 	uint8_t		 ext[24];
-	int		 n;
+	int		 n;		/* > 24: ext[0] repeated n times */
 	uint8_t		 last;		/* 0: UDP */
 	uint8_t		 len0;		/* nonzero: first header's length */
 	uint16_t	 fo;		/* fragment header's offset|flags */
@@ -702,12 +703,17 @@ static const struct v6case {
 	{ "atomic_fragment_then_dstopts", { 44, 60 }, 2, 0, 0, 0, DEC_OK },
 	{ "nine_headers", { 60, 60, 60, 60, 60, 60, 60, 60, 60 }, 9, 0, 0, 0,
 	    DEC_OK },
+	/* The kernel walks any number of them (ip6tables -p udp too). */
 	{ "ten_headers", { 60, 60, 60, 60, 60, 60, 60, 60, 60, 60 }, 10, 0,
-	    0, 0, DEC_MALFORMED },
+	    0, 0, DEC_OK },
 	{ "twenty_headers", { 0, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
-	    60, 60, 60, 60, 60, 60, 60, 60 }, 20, 0, 0, 0, DEC_MALFORMED },
+	    60, 60, 60, 60, 60, 60, 60, 60 }, 20, 0, 0, 0, DEC_OK },
 	{ "ten_atomic_fragments", { 44, 44, 44, 44, 44, 44, 44, 44, 44, 44 },
-	    10, 0, 0, 0, DEC_MALFORMED },
+	    10, 0, 0, 0, DEC_OK },
+	{ "forty_headers", { 60 }, 40, 0, 0, 0, DEC_OK },
+	{ "128_headers", { 60 }, 127, 0, 0, 0, DEC_OK },
+	/* Past the bound: undecodable, dropped under `malformed'. */
+	{ "129_headers", { 60 }, 129, 0, 0, 0, DEC_MALFORMED },
 	{ "dstopts_then_esp", { 60 }, 1, 50, 0, 0, DEC_OTHER_L4 },
 	{ "no_next_header", { 0 }, 1, 59, 0, 0, DEC_OTHER_L4 },
 	{ "icmpv6", { 0 }, 0, 58, 0, 0, DEC_OTHER_L4 },
@@ -722,6 +728,7 @@ test_ipv6_ext(void **state)
 {
 	const struct v6case	*t = *state;
 	static struct pb	 b;
+	static uint8_t		 ext[160];
 	struct dec_pkt		 pkt;
 	uint8_t			*ip, nh;
 	size_t			 n, ploff;
@@ -732,11 +739,16 @@ test_ipv6_ext(void **state)
 	if (t->last == 0)
 		push_udp(&b, SPORT, DPORT);
 	ploff = pb_len(&b);
-	nh = push_chain(&b, t->ext, t->n, t->last ? t->last :
-	    DEC_PROTO_UDP);
+	if (t->n > (int)sizeof(t->ext)) {
+		memset(ext, t->ext[0], sizeof(ext));
+		nh = push_chain(&b, ext, t->n, t->last ? t->last :
+		    DEC_PROTO_UDP);
+	} else
+		nh = push_chain(&b, t->ext, t->n, t->last ? t->last :
+		    DEC_PROTO_UDP);
 	if (t->len0 != 0)
 		pb_front(&b)[1] = t->len0;
-	for (int k = 0, off = 0; k < t->n; k++) {
+	for (int k = 0, off = 0; k < t->n && k < (int)sizeof(t->ext); k++) {
 		uint8_t	*e = pb_front(&b) + off;
 
 		if (t->ext[k] == 44) {
@@ -1429,7 +1441,8 @@ test_frag_order(void **state)
 	assert_int_equal(st.done, 1);
 	assert_int_equal(st.overlap, 0);
 	assert_int_equal(st.oversize, 0);
-	assert_int_equal(st.in_use, 0);
+	/* The judged datagram's state stays, for late copies. */
+	assert_int_equal(st.in_use, 1);
 	assert_int_equal(st.capacity, 8);
 	frag_destroy(ft);
 }
@@ -1439,6 +1452,7 @@ struct fstep {
 	uint16_t	 off, len;
 	bool		 more;
 	enum frag_result want;
+	bool		 alt;		/* other bytes than the datagram's */
 };
 
 static const struct badcase {
@@ -1449,47 +1463,54 @@ static const struct badcase {
 	bool		 oversize;	/* counted as oversize, else overlap */
 	uint32_t	 left;		/* contexts still held at the end */
 } badcases[] = {
-	{ "v4_overlap_tail", 4, { { 0, 1480, true, FRAG_HELD },
-	    { 1472, 1480, true, FRAG_BAD } }, 2, false, 0 },
-	{ "v4_overlap_inside", 4, { { 0, 1480, true, FRAG_HELD },
-	    { 8, 16, true, FRAG_BAD } }, 2, false, 0 },
-	{ "v4_overlap_by_last", 4, { { 1480, 1480, true, FRAG_HELD },
-	    { 0, 1480, true, FRAG_HELD }, { 2952, 100, false, FRAG_BAD } }, 3,
-	    false, 0 },
-	{ "v4_duplicate_first", 4, { { 0, 1480, true, FRAG_HELD },
-	    { 0, 1480, true, FRAG_BAD } }, 2, false, 0 },
-	{ "v4_duplicate_last", 4, { { 1480, 100, false, FRAG_HELD },
-	    { 1480, 100, false, FRAG_BAD } }, 2, false, 0 },
-	{ "v4_two_different_lasts", 4, { { 1480, 100, false, FRAG_HELD },
-	    { 2960, 100, false, FRAG_BAD } }, 2, false, 0 },
-	{ "v4_last_ends_before_held", 4, { { 1480, 1480, true, FRAG_HELD },
-	    { 8, 800, false, FRAG_BAD } }, 2, false, 0 },
-	{ "v4_middle_past_last", 4, { { 1480, 48, false, FRAG_HELD },
-	    { 2960, 1480, true, FRAG_BAD } }, 2, false, 0 },
-	{ "v4_oversize_last", 4, { { 65528, 16, false, FRAG_BAD } }, 1,
-	    true, 0 },
+	{ "v4_overlap_tail", 4, { { 0, 1480, true, FRAG_HELD, false },
+	    { 1472, 1480, true, FRAG_BAD, false } }, 2, false, 1 },
+	/* Inside a held fragment: Linux ignores it (IPFRAG_DUP) and keeps
+	 * the first copy; other bytes there are an attack all the same. */
+	{ "v4_overlap_inside", 4, { { 0, 1480, true, FRAG_HELD, false },
+	    { 8, 16, true, FRAG_BAD, true } }, 2, false, 1 },
+	{ "v4_overlap_by_last", 4, { { 1480, 1480, true, FRAG_HELD, false },
+	    { 0, 1480, true, FRAG_HELD, false }, { 2952, 100, false, FRAG_BAD, false } }, 3,
+	    false, 1 },
+	{ "v4_conflicting_first", 4, { { 0, 1480, true, FRAG_HELD, false },
+	    { 0, 1480, true, FRAG_BAD, true } }, 2, false, 1 },
+	{ "v4_conflicting_last", 4, { { 1480, 100, false, FRAG_HELD, false },
+	    { 1480, 100, false, FRAG_BAD, true } }, 2, false, 1 },
+	/* Once poisoned, even the right bytes are dropped. */
+	{ "v4_poisoned_then_good", 4, { { 0, 1480, true, FRAG_HELD, false },
+	    { 8, 16, true, FRAG_BAD, true }, { 1480, 100, false, FRAG_BAD,
+	    false } }, 3,
+	    false, 1 },
+	{ "v4_two_different_lasts", 4, { { 1480, 100, false, FRAG_HELD, false },
+	    { 2960, 100, false, FRAG_BAD, false } }, 2, false, 1 },
+	{ "v4_last_ends_before_held", 4, { { 1480, 1480, true, FRAG_HELD, false },
+	    { 8, 800, false, FRAG_BAD, false } }, 2, false, 1 },
+	{ "v4_middle_past_last", 4, { { 1480, 48, false, FRAG_HELD, false },
+	    { 2960, 1480, true, FRAG_BAD, false } }, 2, false, 1 },
+	{ "v4_oversize_last", 4, { { 65528, 16, false, FRAG_BAD, false } }, 1,
+	    true, 1 },
 	/*
-	 * Like Linux for IPv6 (ip6_frag_queue), a fragment that cannot
-	 * belong to a valid datagram is refused alone; what is held stays.
+	 * A fragment that cannot belong to a valid datagram poisons it:
+	 * what the end host holds of it must never be completed.
 	 */
-	{ "v4_oversize_middle", 4, { { 0, 1480, true, FRAG_HELD },
-	    { 64000, 1600, true, FRAG_BAD } }, 2, true, 1 },
-	{ "v4_middle_not_multiple_of_8", 4, { { 0, 1001, true, FRAG_BAD } },
-	    1, true, 0 },
-	{ "v4_middle_empty", 4, { { 1480, 0, true, FRAG_BAD } }, 1, true, 0 },
-	{ "v6_overlap_tail", 6, { { 0, 1232, true, FRAG_HELD },
-	    { 1224, 1232, true, FRAG_BAD } }, 2, false, 0 },
-	{ "v6_duplicate_middle", 6, { { 1232, 1232, true, FRAG_HELD },
-	    { 0, 1232, true, FRAG_HELD }, { 1232, 1232, true, FRAG_BAD } }, 3,
-	    false, 0 },
-	{ "v6_duplicate_last", 6, { { 2464, 10, false, FRAG_HELD },
-	    { 2464, 10, false, FRAG_BAD } }, 2, false, 0 },
-	{ "v6_oversize_last", 6, { { 65528, 8, false, FRAG_BAD } }, 1,
-	    true, 0 },
-	{ "v6_oversize_by_one", 6, { { 0, 1232, true, FRAG_HELD },
-	    { 65520, 16, false, FRAG_BAD } }, 2, true, 1 },
+	{ "v4_oversize_middle", 4, { { 0, 1480, true, FRAG_HELD, false },
+	    { 64000, 1600, true, FRAG_BAD, false } }, 2, true, 1 },
+	{ "v4_middle_not_multiple_of_8", 4, { { 0, 1001, true, FRAG_BAD, false } },
+	    1, true, 1 },
+	{ "v4_middle_empty", 4, { { 1480, 0, true, FRAG_BAD, false } }, 1, true, 1 },
+	{ "v6_overlap_tail", 6, { { 0, 1232, true, FRAG_HELD, false },
+	    { 1224, 1232, true, FRAG_BAD, false } }, 2, false, 1 },
+	{ "v6_conflicting_middle", 6, { { 1232, 1232, true, FRAG_HELD, false },
+	    { 0, 1232, true, FRAG_HELD, false }, { 1232, 1232, true, FRAG_BAD,
+	    true } }, 3, false, 1 },
+	{ "v6_conflicting_last", 6, { { 2464, 10, false, FRAG_HELD, false },
+	    { 2464, 10, false, FRAG_BAD, true } }, 2, false, 1 },
+	{ "v6_oversize_last", 6, { { 65528, 8, false, FRAG_BAD, false } }, 1,
+	    true, 1 },
+	{ "v6_oversize_by_one", 6, { { 0, 1232, true, FRAG_HELD, false },
+	    { 65520, 16, false, FRAG_BAD, false } }, 2, true, 1 },
 	{ "v6_middle_not_multiple_of_8", 6, { { 1232, 1231, true,
-	    FRAG_BAD } }, 1, true, 0 },
+	    FRAG_BAD, false } }, 1, true, 1 },
 };
 
 static void
@@ -1508,14 +1529,14 @@ test_frag_bad(void **state)
 		const struct fstep *s = &t->step[k];
 
 		assert_int_equal(feed(ft, t->fam, src, 77, s->off,
-		    pattern + s->off, s->len, s->more, SEC(1) + (uint64_t)k,
-		    &data, &len, &pkt), s->want);
+		    pattern + s->off + (s->alt ? 1 : 0), s->len, s->more,
+		    SEC(1) + (uint64_t)k, &data, &len, &pkt), s->want);
 	}
 	frag_stats(ft, &st);
 	assert_int_equal(st.done, 0);
 	assert_int_equal(st.oversize, t->oversize ? 1 : 0);
 	assert_int_equal(st.overlap, t->oversize ? 0 : 1);
-	/* After an overlap nothing of the datagram stays held. */
+	/* A poisoned datagram keeps its context, to drop the rest. */
 	assert_int_equal(st.in_use, t->left);
 	frag_destroy(ft);
 }
@@ -1576,9 +1597,13 @@ test_frag_fields(void **state)
 	check_addr(&pkt.src, A6[0][0]);
 }
 
-/* The pool is full: the oldest datagram goes, the others survive. */
+/*
+ * The pool is full: a new datagram finds no room and its fragment is
+ * dropped; no busy datagram is ever recycled, since the end host would
+ * then complete it from fragments nobody judges.
+ */
 static void
-test_frag_evict(void **state)
+test_frag_full(void **state)
 {
 	struct frag_table	*ft = frag_create(4, SEC(30));
 	struct frag_stats	 st;
@@ -1588,36 +1613,77 @@ test_frag_evict(void **state)
 
 	(void)state;
 	assert_int_equal(n, 1580);
-	for (uint32_t id = 1; id <= 5; id++)
+	for (uint32_t id = 1; id <= 4; id++)
 		assert_int_equal(feed(ft, 4, A4[0][0], id, 0, dgram, 1480, true,
 		    SEC(id), &data, &len, &pkt), FRAG_HELD);
+	/* 64 decoys between the two halves: all refused. */
+	for (uint32_t id = 100; id < 164; id++)
+		assert_int_equal(feed(ft, 4, A4[0][1], id, 0, dgram, 1480,
+		    true, SEC(5), &data, &len, &pkt), FRAG_BAD);
 	frag_stats(ft, &st);
-	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.full, 64);
 	assert_int_equal(st.in_use, 4);
-	assert_int_equal(st.capacity, 4);
-	/* id 2 survived. */
-	assert_int_equal(feed(ft, 4, A4[0][0], 2, 1480, dgram + 1480, 100,
-	    false, SEC(6), &data, &len, &pkt), FRAG_DONE);
-	check_done(data, len, dgram, n, pattern, 1572);
-	/* id 1 (the oldest) lost its first fragment and starts over. */
-	assert_int_equal(feed(ft, 4, A4[0][0], 1, 1480, dgram + 1480, 100,
-	    false, SEC(7), &data, &len, &pkt), FRAG_HELD);
+	/* Every held datagram completes and is judged. */
+	for (uint32_t id = 1; id <= 4; id++) {
+		assert_int_equal(feed(ft, 4, A4[0][0], id, 1480, dgram + 1480,
+		    100, false, SEC(6), &data, &len, &pkt), FRAG_DONE);
+		check_done(data, len, dgram, n, pattern, 1572);
+		frag_judged(ft, false);
+	}
+	/* Past the timeout the judged ones make room again. */
+	assert_int_equal(feed(ft, 4, A4[0][1], 200, 0, dgram, 1480, true,
+	    SEC(40), &data, &len, &pkt), FRAG_HELD);
+	frag_destroy(ft);
+}
+
+/*
+ * After its verdict a datagram's state stays: a resent or duplicated
+ * fragment gets the same verdict, a different one poisons it.
+ */
+static void
+test_frag_late(void **state)
+{
+	struct frag_table	*ft = frag_create(4, SEC(60));
+	struct frag_stats	 st;
+	struct dec_pkt		 pkt;
+	const uint8_t		*data;
+	size_t			 len, n = mk_dgram(1572, pattern);
+	static uint8_t		 other[1580];
+
+	(void)state;
+	memcpy(other, dgram, n);
+	other[1500] ^= 0x20;
+	/* Dropped datagram: every later copy is dropped, for the time
+	 * the end host may still hold the first fragment. */
+	assert_int_equal(feed(ft, 6, A6[0][0], 1, 0, dgram, 1480, true,
+	    SEC(1), &data, &len, &pkt), FRAG_HELD);
+	assert_int_equal(feed(ft, 6, A6[0][0], 1, 1480, dgram + 1480, 100,
+	    false, SEC(2), &data, &len, &pkt), FRAG_DONE);
+	frag_judged(ft, true);
+	assert_int_equal(feed(ft, 6, A6[0][0], 1, 1480, dgram + 1480, 100,
+	    false, SEC(3), &data, &len, &pkt), FRAG_BAD);
+	assert_int_equal(feed(ft, 6, A6[0][0], 1, 0, dgram, 1480, true,
+	    SEC(50), &data, &len, &pkt), FRAG_BAD);
+	/* Each copy renews the state: still dropped 100 s later. */
+	assert_int_equal(feed(ft, 6, A6[0][0], 1, 1480, dgram + 1480, 100,
+	    false, SEC(100), &data, &len, &pkt), FRAG_BAD);
+
+	/* Accepted datagram: identical copies accepted, a different last
+	 * fragment poisons it, and then the right one is dropped too. */
+	assert_int_equal(feed(ft, 6, A6[0][0], 2, 0, dgram, 1480, true,
+	    SEC(1), &data, &len, &pkt), FRAG_HELD);
+	assert_int_equal(feed(ft, 6, A6[0][0], 2, 1480, dgram + 1480, 100,
+	    false, SEC(2), &data, &len, &pkt), FRAG_DONE);
+	frag_judged(ft, false);
+	assert_int_equal(feed(ft, 6, A6[0][0], 2, 0, dgram, 1480, true,
+	    SEC(3), &data, &len, &pkt), FRAG_LATE);
+	assert_int_equal(feed(ft, 6, A6[0][0], 2, 1480, other + 1480, 100,
+	    false, SEC(4), &data, &len, &pkt), FRAG_BAD);
+	assert_int_equal(feed(ft, 6, A6[0][0], 2, 1480, dgram + 1480, 100,
+	    false, SEC(5), &data, &len, &pkt), FRAG_BAD);
 	frag_stats(ft, &st);
-	assert_int_equal(st.evicted, 1);
-	assert_int_equal(st.in_use, 4);
-	assert_int_equal(feed(ft, 4, A4[0][0], 1, 0, dgram, 1480, true,
-	    SEC(8), &data, &len, &pkt), FRAG_DONE);
-	check_done(data, len, dgram, n, pattern, 1572);
-	/* Three new datagrams: one takes the free slot, two evict. */
-	assert_int_equal(feed(ft, 4, A4[0][0], 10, 0, dgram, 1480, true,
-	    SEC(9), &data, &len, &pkt), FRAG_HELD);
-	assert_int_equal(feed(ft, 4, A4[0][0], 11, 0, dgram, 1480, true,
-	    SEC(10), &data, &len, &pkt), FRAG_HELD);
-	assert_int_equal(feed(ft, 4, A4[0][0], 12, 0, dgram, 1480, true,
-	    SEC(11), &data, &len, &pkt), FRAG_HELD);
-	frag_stats(ft, &st);
-	assert_int_equal(st.evicted, 3);
-	assert_int_equal(st.in_use, 4);
+	assert_int_equal(st.late, 5);
+	assert_int_equal(st.overlap, 1);
 	assert_int_equal(st.done, 2);
 	frag_destroy(ft);
 }
@@ -1647,14 +1713,14 @@ test_frag_expire(void **state)
 	assert_int_equal(feed(ft, 6, A6[0][0], 2, 1480, dgram + 1480, 100,
 	    false, SEC(206), &data, &len, &pkt), FRAG_HELD);
 	frag_stats(ft, &st);
-	assert_int_equal(st.expired, 1);
+	assert_int_equal(st.expired, 2);
 	assert_int_equal(st.in_use, 1);
 	assert_int_equal(st.done, 1);
 	/* Much later, the leftover is reclaimed too. */
 	assert_int_equal(feed(ft, 6, A6[0][0], 3, 0, dgram, 1480, true,
 	    SEC(300), &data, &len, &pkt), FRAG_HELD);
 	frag_stats(ft, &st);
-	assert_int_equal(st.expired, 2);
+	assert_int_equal(st.expired, 3);
 	assert_int_equal(st.in_use, 1);
 	frag_destroy(ft);
 }
@@ -1719,7 +1785,7 @@ test_frag_keys(void **state)
 	pkt.frag.len = 100;
 	assert_int_equal(frag_add(ft, &pkt, SEC(3), &data, &len), FRAG_HELD);
 	frag_stats(ft, &st);
-	assert_int_equal(st.in_use, 2);
+	assert_int_equal(st.in_use, 4);	/* two judged, two held */
 	frag_destroy(ft);
 }
 
@@ -1913,7 +1979,7 @@ test_random_fragments(void **state)
 	    "2001:db8::1" };
 	struct frag_table	*ft = frag_create(8, SEC(1) / 5);
 	struct frag_stats	 st, prev;
-	uint64_t		 now = SEC(1), n[3] = { 0 };
+	uint64_t		 now = SEC(1), n[4] = { 0 };
 
 	(void)state;
 	assert_non_null(ft);
@@ -1946,7 +2012,7 @@ test_random_fragments(void **state)
 		now += rng() % 50000000;
 		fr = frag_add(ft, &pkt, now, &data, &len);
 		assert_true(fr == FRAG_HELD || fr == FRAG_DONE ||
-		    fr == FRAG_BAD);
+		    fr == FRAG_BAD || fr == FRAG_LATE);
 		n[fr]++;
 		if (fr == FRAG_DONE) {
 			assert_non_null(data);
@@ -1955,18 +2021,18 @@ test_random_fragments(void **state)
 		frag_stats(ft, &st);
 		assert_true(st.in_use <= st.capacity);
 		assert_true(st.held >= prev.held && st.done >= prev.done &&
-		    st.evicted >= prev.evicted && st.expired >= prev.expired);
+		    st.full >= prev.full && st.expired >= prev.expired);
 		prev = st;
 	}
 	assert_true(n[FRAG_HELD] > 0);
 	assert_true(n[FRAG_DONE] > 0);
 	assert_true(n[FRAG_BAD] > 0);
-	assert_true(st.evicted > 0);
+	assert_true(st.full > 0);
 	assert_true(st.expired > 0);
 	print_message("random fragments: held %llu done %llu bad %llu "
-	    "evicted %llu expired %llu\n", (unsigned long long)n[FRAG_HELD],
+	    "full %llu expired %llu\n", (unsigned long long)n[FRAG_HELD],
 	    (unsigned long long)n[FRAG_DONE], (unsigned long long)n[FRAG_BAD],
-	    (unsigned long long)st.evicted, (unsigned long long)st.expired);
+	    (unsigned long long)st.full, (unsigned long long)st.expired);
 	frag_destroy(ft);
 }
 
@@ -2007,7 +2073,8 @@ main(void)
 	TREG_ROWS("frag_bad", test_frag_bad, badcases);
 	treg_add("frag", "empty_last", test_frag_empty_last, NULL);
 	treg_add("frag", "fields", test_frag_fields, NULL);
-	treg_add("frag", "evict", test_frag_evict, NULL);
+	treg_add("frag", "full", test_frag_full, NULL);
+	treg_add("frag", "late", test_frag_late, NULL);
 	treg_add("frag", "expire", test_frag_expire, NULL);
 	treg_add("frag", "clock_backwards", test_frag_clock_backwards, NULL);
 	treg_add("frag", "keys", test_frag_keys, NULL);

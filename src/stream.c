@@ -1,0 +1,687 @@
+/*
+ * stream.c: TCP reassembly for the judge (see stream.h for the rules).
+ *
+ * Sequence numbers compare modulo 2^32.  A connection's key is oriented
+ * client -> proxy whatever the segment's direction, so both directions
+ * find the same entry.  The table is a chained hash over fixed slots with
+ * an LRU list; a slot is recycled only when idle at a message boundary
+ * (no buffer held, not poisoned): recycling it then loses nothing, since
+ * the next segment on that connection starts a message and is picked up.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hash.h"
+#include "htab.h"
+#include "sipmsg.h"
+#include "stream.h"
+
+#define DIR_IN		0
+#define DIR_OUT		1
+#define EVICT_SCAN	16	/* LRU entries examined for a free slot */
+#define EXPIRE_BUDGET	1024	/* entries forgotten per stream_expire() */
+
+struct sdir {
+	uint32_t	 next;		/* next sequence number expected */
+	uint32_t	 buf;		/* pool index, or HNIL */
+	uint32_t	 blen;		/* bytes held: a message's start */
+	bool		 synced;	/* `next' is known */
+	bool		 poisoned;	/* a message was dropped: drop all */
+};
+
+struct stream {
+	struct sg_addr	 cli, srv;
+	uint16_t	 cport, sport;
+	bool		 used;
+	bool		 has_acked;
+	uint32_t	 acked;		/* highest ACK from the proxy */
+	uint32_t	 src;		/* slot in the source table */
+	uint64_t	 hv;
+	uint64_t	 last;
+	struct sdir	 d[2];
+};
+
+struct source {
+	struct sg_addr	 a;
+	uint64_t	 hv;
+	uint32_t	 count;
+};
+
+struct stream_table {
+	struct stream	*s;
+	uint32_t	 n;
+	struct hidx	 ix;
+	struct dlist	 lru, free;
+	struct source	*src;
+	struct hidx	 srcix;
+	struct dlist	 srcfree;
+	uint8_t		*pool;
+	uint32_t	*bfree;		/* stack of free buffer indexes */
+	uint32_t	 nbuf, nbfree;
+	uint64_t	 idle;
+	uint32_t	 per_source;
+	struct stream_stats st;
+};
+
+static inline int32_t
+seq_diff(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+struct stream_table *
+stream_create(const struct sg_conf *c)
+{
+	struct stream_table	*t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->n = (uint32_t)c->tab_streams;
+	t->nbuf = (uint32_t)c->tab_stream_buffers;
+	t->idle = c->tcp_idle;
+	t->per_source = (uint32_t)c->tcp_per_source;
+	t->s = sg_table_alloc(t->n, sizeof(*t->s));
+	t->src = sg_table_alloc(t->n, sizeof(*t->src));
+	t->pool = sg_table_alloc(t->nbuf, STREAM_BUF);
+	t->bfree = sg_table_alloc(t->nbuf, sizeof(*t->bfree));
+	if (t->s == NULL || t->src == NULL || t->pool == NULL ||
+	    t->bfree == NULL || hidx_init(&t->ix, t->n) == -1 ||
+	    dlist_init(&t->lru, t->n) == -1 ||
+	    dlist_init(&t->free, t->n) == -1 ||
+	    hidx_init(&t->srcix, t->n) == -1 ||
+	    dlist_init(&t->srcfree, t->n) == -1) {
+		stream_destroy(t);
+		return NULL;
+	}
+	dlist_fill(&t->free, t->n);
+	dlist_fill(&t->srcfree, t->n);
+	for (uint32_t k = 0; k < t->nbuf; k++)
+		t->bfree[k] = t->nbuf - 1 - k;
+	t->nbfree = t->nbuf;
+	t->st.capacity = t->n;
+	t->st.buffers = t->nbuf;
+	t->st.memory = (size_t)t->n * (sizeof(*t->s) + sizeof(*t->src)) +
+	    hidx_memory(&t->ix, t->n) * 2 + (size_t)t->n * 4 *
+	    sizeof(struct hlink) + (size_t)t->nbuf * (STREAM_BUF + 4);
+	return t;
+}
+
+void
+stream_destroy(struct stream_table *t)
+{
+	if (t == NULL)
+		return;
+	hidx_fini(&t->ix);
+	hidx_fini(&t->srcix);
+	dlist_fini(&t->lru);
+	dlist_fini(&t->free);
+	dlist_fini(&t->srcfree);
+	free(t->s);
+	free(t->src);
+	free(t->pool);
+	free(t->bfree);
+	free(t);
+}
+
+void
+stream_set_idle(struct stream_table *t, uint64_t idle)
+{
+	t->idle = idle;
+}
+
+void
+stream_stats(const struct stream_table *t, struct stream_stats *st)
+{
+	*st = t->st;
+	st->in_use = t->lru.count;
+	st->buffers_in_use = t->nbuf - t->nbfree;
+}
+
+/* ---- buffers and sources ------------------------------------------------ */
+
+static uint8_t *
+bufp(struct stream_table *t, uint32_t b)
+{
+	return t->pool + (size_t)b * STREAM_BUF;
+}
+
+static uint32_t
+buf_get(struct stream_table *t)
+{
+	return t->nbfree > 0 ? t->bfree[--t->nbfree] : HNIL;
+}
+
+static void
+buf_put(struct stream_table *t, uint32_t b)
+{
+	if (b != HNIL)
+		t->bfree[t->nbfree++] = b;
+}
+
+static void
+dir_release(struct stream_table *t, struct sdir *d)
+{
+	buf_put(t, d->buf);
+	d->buf = HNIL;
+	d->blen = 0;
+}
+
+static uint64_t
+addr_hash(const struct sg_addr *a)
+{
+	return hash_bytes(a, sizeof(*a));
+}
+
+static uint32_t
+source_find(struct stream_table *t, const struct sg_addr *a, uint64_t hv)
+{
+	for (uint32_t k = hidx_first(&t->srcix, hv); k != HNIL;
+	    k = hidx_next(&t->srcix, k))
+		if (t->src[k].hv == hv && sg_addr_eq(&t->src[k].a, a))
+			return k;
+	return HNIL;
+}
+
+static void
+source_put(struct stream_table *t, uint32_t k)
+{
+	if (--t->src[k].count > 0)
+		return;
+	hidx_del(&t->srcix, k, t->src[k].hv);
+	dlist_push_tail(&t->srcfree, k);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static uint64_t
+conn_hash(const struct sg_addr *cli, uint16_t cport,
+    const struct sg_addr *srv, uint16_t sport)
+{
+	uint64_t	 h = hash_mix(addr_hash(cli), addr_hash(srv));
+
+	return hash_mix(h, (uint64_t)cport << 16 | sport);
+}
+
+static void
+conn_free(struct stream_table *t, uint32_t k)
+{
+	struct stream	*s = &t->s[k];
+
+	dir_release(t, &s->d[DIR_IN]);
+	dir_release(t, &s->d[DIR_OUT]);
+	source_put(t, s->src);
+	hidx_del(&t->ix, k, s->hv);
+	dlist_del(&t->lru, k);
+	dlist_push_tail(&t->free, k);
+	s->used = false;
+}
+
+static bool
+conn_idle(const struct stream_table *t, const struct stream *s, uint64_t now)
+{
+	return now > s->last && now - s->last > t->idle;
+}
+
+/* Recycling loses nothing only at a message boundary, never poisoned. */
+static bool
+conn_evictable(const struct stream *s)
+{
+	return s->d[DIR_IN].buf == HNIL && !s->d[DIR_IN].poisoned;
+}
+
+static uint32_t
+conn_find(struct stream_table *t, const struct sg_addr *cli, uint16_t cport,
+    const struct sg_addr *srv, uint16_t sport, uint64_t hv, uint64_t now)
+{
+	for (uint32_t k = hidx_first(&t->ix, hv); k != HNIL;
+	    k = hidx_next(&t->ix, k)) {
+		struct stream	*s = &t->s[k];
+
+		if (s->hv != hv || s->cport != cport || s->sport != sport ||
+		    !sg_addr_eq(&s->cli, cli) || !sg_addr_eq(&s->srv, srv))
+			continue;
+		if (conn_idle(t, s, now)) {
+			conn_free(t, k);
+			t->st.expired++;
+			return HNIL;
+		}
+		return k;
+	}
+	return HNIL;
+}
+
+/* A free slot: the free list, else an idle or boundary entry of the LRU. */
+static uint32_t
+conn_slot(struct stream_table *t, uint64_t now)
+{
+	uint32_t	 k = t->lru.head;
+
+	if (t->free.count > 0)
+		return dlist_pop_head(&t->free);
+	for (int n = 0; n < EVICT_SCAN && k != HNIL; n++,
+	    k = t->lru.link[k].next) {
+		if (conn_idle(t, &t->s[k], now)) {
+			t->st.expired++;
+			break;
+		}
+		if (conn_evictable(&t->s[k])) {
+			t->st.evicted++;
+			break;
+		}
+	}
+	if (k == HNIL)
+		return HNIL;
+	conn_free(t, k);
+	return dlist_pop_head(&t->free);
+}
+
+static uint32_t
+conn_new(struct stream_table *t, const struct sg_addr *cli, uint16_t cport,
+    const struct sg_addr *srv, uint16_t sport, uint64_t hv, uint64_t now,
+    const char **why)
+{
+	uint64_t	 sh = addr_hash(cli);
+	uint32_t	 sk = source_find(t, cli, sh), k;
+	struct stream	*s;
+
+	if (sk != HNIL && t->src[sk].count >= t->per_source) {
+		*why = "too many connections from this address";
+		return HNIL;
+	}
+	if ((k = conn_slot(t, now)) == HNIL) {
+		*why = "connection table full";
+		return HNIL;
+	}
+	if (sk == HNIL) {
+		/* A source per connection at most: never runs out. */
+		sk = dlist_pop_head(&t->srcfree);
+		t->src[sk].a = *cli;
+		t->src[sk].hv = sh;
+		t->src[sk].count = 0;
+		hidx_add(&t->srcix, sk, sh);
+	}
+	t->src[sk].count++;
+	s = &t->s[k];
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	s->cli = *cli;
+	s->srv = *srv;
+	s->cport = cport;
+	s->sport = sport;
+	s->hv = hv;
+	s->src = sk;
+	s->d[DIR_IN].buf = s->d[DIR_OUT].buf = HNIL;
+	hidx_add(&t->ix, k, hv);
+	dlist_push_tail(&t->lru, k);
+	t->st.opened++;
+	return k;
+}
+
+void
+stream_expire(struct stream_table *t, uint64_t now)
+{
+	for (int n = 0; n < EXPIRE_BUDGET && t->lru.head != HNIL; n++) {
+		uint32_t	 k = t->lru.head;
+
+		if (!conn_idle(t, &t->s[k], now))
+			break;
+		conn_free(t, k);
+		t->st.expired++;
+	}
+}
+
+/* ---- framing ------------------------------------------------------------ */
+
+static bool
+is_tchar(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr("-.!%*_+`'~", c) != NULL;
+}
+
+/*
+ * Does the segment start a SIP message, as the proxy's first-line parser
+ * would read it: "SIP/2.0" SP|HTAB ..., or token SP|HTAB ... SP|HTAB
+ * "SIP/2.0" at the end of the line (any case, leading CRLFs allowed)?
+ * The whole first line must be in the segment.
+ */
+static bool
+starts_message(const uint8_t *p, size_t len)
+{
+	const uint8_t	*nl;
+	size_t		 n, k = 0;
+
+	while (len > 0 && (*p == '\r' || *p == '\n')) {
+		p++;
+		len--;
+	}
+	if ((nl = memchr(p, '\n', len)) == NULL)
+		return false;
+	n = (size_t)(nl - p);
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (n >= 8 && strncasecmp((const char *)p, "SIP/2.0", 7) == 0 &&
+	    (p[7] == ' ' || p[7] == '\t'))
+		return true;
+	while (k < n && is_tchar(p[k]))
+		k++;
+	if (k == 0 || k == n || (p[k] != ' ' && p[k] != '\t'))
+		return false;
+	while (n > k && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	return n >= k + 9 && strncasecmp((const char *)p + n - 7, "SIP/2.0",
+	    7) == 0 && (p[n - 8] == ' ' || p[n - 8] == '\t');
+}
+
+static void
+drop(struct stream_res *r, enum sg_reason why, const char *detail,
+    bool alarm)
+{
+	r->action = STREAM_DROP;
+	r->reason = why;
+	r->why = detail;
+	r->alarm = alarm;
+}
+
+/*
+ * In-order bytes [next, next + len) for direction `dir' of slot `k':
+ * append them to what the connection holds and cut whole messages.
+ */
+static void
+frame(struct stream_table *t, uint32_t k, int dir, const uint8_t *data,
+    size_t len, struct stream_res *r)
+{
+	struct sdir	*d = &t->s[k].d[dir];
+	const uint8_t	*p = data;
+	size_t		 n = len, pos = 0;
+
+	r->slot = k;
+	r->dir = dir;
+	r->next = d->next + (uint32_t)len;
+	r->newbuf = HNIL;
+	if (d->buf != HNIL) {
+		if ((size_t)d->blen + len > STREAM_BUF) {
+			/* No message sipguard accepts is this large. */
+			r->msg[0].p = bufp(t, d->buf);
+			r->msg[0].len = d->blen;
+			r->nmsg = 1;
+			r->unframed = true;
+			r->action = STREAM_JUDGE;
+			r->left_len = 0;
+			return;
+		}
+		p = bufp(t, d->buf);
+		memcpy((uint8_t *)p + d->blen, data, len);
+		n = d->blen + len;
+	}
+	while (pos < n) {
+		long	 m;
+
+		while (pos < n && (p[pos] == '\r' || p[pos] == '\n'))
+			pos++;
+		if (pos == n)
+			break;
+		m = sipm_frame(p + pos, n - pos);
+		if (m < 0 || r->nmsg == STREAM_MAX_MSGS - 1) {
+			/* Cannot be framed: the rest is one malformed
+			 * message, and the stream must be picked up again. */
+			r->msg[r->nmsg].p = p + pos;
+			r->msg[r->nmsg++].len = n - pos;
+			r->unframed = true;
+			pos = n;
+			break;
+		}
+		if (m == 0)
+			break;
+		r->msg[r->nmsg].p = p + pos;
+		r->msg[r->nmsg++].len = (size_t)m;
+		pos += (size_t)m;
+	}
+	r->left = p + pos;
+	r->left_len = n - pos;
+	if (r->left_len > 0 && d->buf == HNIL &&
+	    (r->newbuf = buf_get(t)) == HNIL) {
+		t->st.no_buffer++;
+		r->nmsg = 0;
+		if (dir == DIR_IN) {
+			drop(r, SG_R_TCP_FULL, "no reassembly buffer free",
+			    true);
+			return;
+		}
+		/* Outbound: lose this message for learning, resync. */
+		d->synced = false;
+		r->action = STREAM_ACCEPT;
+		r->reason = SG_R_OUTBOUND;
+		return;
+	}
+	if (r->nmsg > 0) {
+		r->action = STREAM_JUDGE;
+		return;
+	}
+	/* Only part of a message: held, and the segment accepted. */
+	t->st.held++;
+	r->action = STREAM_JUDGE;	/* committed below, nothing to judge */
+	stream_commit(t, r, SG_ACCEPT);
+	r->action = STREAM_ACCEPT;
+	r->reason = dir == DIR_IN ? SG_R_TCP : SG_R_OUTBOUND;
+}
+
+void
+stream_commit(struct stream_table *t, struct stream_res *r,
+    enum sg_verdict v)
+{
+	struct stream	*s;
+	struct sdir	*d;
+
+	if (r->action != STREAM_JUDGE)
+		return;
+	s = &t->s[r->slot];
+	d = &s->d[r->dir];
+	t->st.judged += (uint64_t)r->nmsg;
+	if (v == SG_DROP && r->dir == DIR_IN) {
+		buf_put(t, r->newbuf);
+		dir_release(t, d);
+		d->poisoned = true;
+		t->st.poisoned++;
+		return;
+	}
+	d->next = r->next;
+	if (r->unframed) {
+		/* Lost the message boundaries: pick up again later. */
+		buf_put(t, r->newbuf);
+		dir_release(t, d);
+		d->synced = false;
+		return;
+	}
+	if (r->left_len == 0) {
+		buf_put(t, r->newbuf);
+		dir_release(t, d);
+		return;
+	}
+	if (d->buf == HNIL)
+		d->buf = r->newbuf;
+	else
+		buf_put(t, r->newbuf);
+	memmove(bufp(t, d->buf), r->left, r->left_len);
+	d->blen = (uint32_t)r->left_len;
+}
+
+/* ---- segments ----------------------------------------------------------- */
+
+/*
+ * Bytes [seq, seq + len) that the inbound stream has already passed:
+ * acknowledged by the proxy (its stack discards them), or identical to
+ * what is held.  Returns 0, or the reason to drop.
+ */
+static enum sg_reason
+check_old(struct stream_table *t, struct stream *s, uint32_t seq,
+    const uint8_t *p, size_t len)
+{
+	struct sdir	*d = &s->d[DIR_IN];
+	uint32_t	 base = d->next - d->blen;
+
+	if (s->has_acked && seq_diff(s->acked, seq) > 0) {
+		uint32_t	 skip = (uint32_t)seq_diff(s->acked, seq);
+
+		if (skip >= len)
+			return SG_R_NONE;
+		seq += skip;
+		p += skip;
+		len -= skip;
+	}
+	if (d->buf == HNIL || seq_diff(seq, base) < 0) {
+		t->st.unverifiable++;
+		return SG_R_TCP_UNVERIFIABLE;
+	}
+	if (memcmp(bufp(t, d->buf) + (uint32_t)seq_diff(seq, base), p,
+	    len) != 0) {
+		t->st.conflict++;
+		return SG_R_TCP_CONFLICT;
+	}
+	return SG_R_NONE;
+}
+
+void
+stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
+    uint64_t now, struct stream_res *r)
+{
+	const struct sg_addr *cli = inbound ? &pkt->src : &pkt->dst;
+	const struct sg_addr *srv = inbound ? &pkt->dst : &pkt->src;
+	uint16_t	 cport = inbound ? pkt->sport : pkt->dport;
+	uint16_t	 sport = inbound ? pkt->dport : pkt->sport;
+	uint64_t	 hv = conn_hash(cli, cport, srv, sport);
+	uint8_t		 fl = pkt->tcp_flags;
+	int		 dir = inbound ? DIR_IN : DIR_OUT;
+	const uint8_t	*p = pkt->payload;
+	size_t		 len = pkt->plen;
+	uint32_t	 seq = pkt->seq, k;
+	const char	*why = NULL;
+	struct stream	*s;
+	struct sdir	*d;
+	int32_t		 off;
+
+	r->action = STREAM_ACCEPT;
+	r->reason = inbound ? SG_R_TCP : SG_R_OUTBOUND;
+	r->why = NULL;
+	r->alarm = false;
+	r->nmsg = 0;
+	r->unframed = false;
+	r->left_len = 0;
+
+	if (inbound && (fl & TCP_F_SYN) && len > 0) {
+		/* TCP Fast Open data: the proxy does not enable it. */
+		drop(r, SG_R_TCP_UNSYNCED, "data on a SYN", false);
+		return;
+	}
+	k = conn_find(t, cli, cport, srv, sport, hv, now);
+	if (k == HNIL) {
+		if ((fl & TCP_F_RST) || (len == 0 && !(fl & TCP_F_SYN)))
+			return;		/* nothing to track */
+		if (!(fl & TCP_F_SYN) && !starts_message(p, len)) {
+			if (inbound) {
+				t->st.unsynced++;
+				drop(r, SG_R_TCP_UNSYNCED, NULL, false);
+			}
+			return;
+		}
+		if ((k = conn_new(t, cli, cport, srv, sport, hv, now, &why)) ==
+		    HNIL) {
+			t->st.refused++;
+			if (inbound)
+				drop(r, SG_R_TCP_FULL, why, true);
+			return;
+		}
+	}
+	s = &t->s[k];
+	s->last = now;
+	dlist_del(&t->lru, k);
+	dlist_push_tail(&t->lru, k);
+	d = &s->d[dir];
+	if (!inbound && (fl & TCP_F_ACK) && (!s->has_acked ||
+	    seq_diff(pkt->ack, s->acked) > 0)) {
+		s->acked = pkt->ack;
+		s->has_acked = true;
+	}
+	if (fl & TCP_F_RST) {
+		/* The proxy's reset, or one it accepts (RFC 5961: exactly
+		 * the next sequence number) ends the connection. */
+		if (!inbound || !s->d[DIR_IN].synced ||
+		    seq == s->d[DIR_IN].next) {
+			conn_free(t, k);
+			t->st.closed++;
+		}
+		return;
+	}
+	if (d->poisoned) {
+		drop(r, SG_R_TCP_POISONED, NULL, false);
+		return;
+	}
+	if (fl & TCP_F_SYN) {
+		/* A new connection on this 4-tuple; never while a message
+		 * is held or the connection is poisoned (the proxy would
+		 * answer a challenge ACK and keep what it has). */
+		if (d->buf == HNIL) {
+			d->next = seq + 1;
+			d->synced = true;
+		}
+		return;
+	}
+	if (!inbound && (fl & TCP_F_FIN) && len == 0) {
+		/* The proxy closed its side: nothing more to learn. */
+		return;
+	}
+	if (len == 0)
+		return;
+	if (!d->synced) {
+		if (!starts_message(p, len)) {
+			if (inbound) {
+				t->st.unsynced++;
+				drop(r, SG_R_TCP_UNSYNCED, NULL, false);
+			}
+			return;
+		}
+		d->next = seq;
+		d->synced = true;
+	}
+	off = seq_diff(seq, d->next);
+	if (off > 0) {
+		if (inbound) {
+			t->st.out_of_order++;
+			drop(r, SG_R_TCP_OOO, NULL, false);
+		} else {
+			/* Outbound hole: learn again from the next start. */
+			dir_release(t, d);
+			d->synced = false;
+		}
+		return;
+	}
+	if (off < 0) {
+		size_t	 old = (size_t)-(int64_t)off;
+
+		if (old > len)
+			old = len;
+		if (inbound) {
+			enum sg_reason	 why2 = check_old(t, s, seq, p, old);
+
+			if (why2 == SG_R_TCP_CONFLICT) {
+				dir_release(t, d);
+				d->poisoned = true;
+				t->st.poisoned++;
+				drop(r, why2, "retransmission differs from "
+				    "what was judged", true);
+				return;
+			}
+			if (why2 != SG_R_NONE) {
+				drop(r, why2, NULL, false);
+				return;
+			}
+		}
+		t->st.trimmed++;
+		p += old;
+		len -= old;
+		if (len == 0)
+			return;
+	}
+	frame(t, k, dir, p, len, r);
+}
