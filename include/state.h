@@ -3,8 +3,9 @@
  * the keyed-hash key their stored hashes were made with, in one text
  * file under state.dir, written atomically (temporary file, fsync,
  * rename, fsync of the directory).  The learned baseline has a file of
- * its own (engine_baseline_save).  A corrupt or truncated file is
- * reported and ignored: the daemon starts empty, never crashes.
+ * its own (engine_baseline_save).  A corrupt or truncated file (or one
+ * with records after its end line) is reported and ignored as a whole:
+ * the daemon starts empty, never crashes.
  */
 #ifndef SG_STATE_H
 #define SG_STATE_H

@@ -410,44 +410,75 @@ parse_listed(char *line, struct bl_entry *x)
 	return 0;
 }
 
-int
-state_restore(const char *dir, struct engine **e, int n, uint64_t now,
-    struct state_counts *c, char *err, size_t errlen)
+static bool
+blank(const char *s)
 {
-	char		 path[512], line[LINE_MAX_STATE];
-	FILE		*fp;
+	while (isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
+}
+
+/*
+ * Check the whole file first: a corrupt or truncated one is reported and
+ * ignored as a whole, never half applied.  state_save() writes `end'
+ * last, and the file is replaced by a rename, so a record after it was
+ * not written by a save: an edit gone wrong, two files run together.
+ * Applying the part before `end' would silently drop the operator's
+ * lines, applying all would restore lines never checked: the file is
+ * refused with the line, like any other corrupt file.  Blank lines after
+ * `end' (an editor's) are not records and are let be.
+ */
+static int
+check_state(FILE *fp, const char *path, char *err, size_t errlen)
+{
+	char		 line[LINE_MAX_STATE];
 	int		 lineno = 1;
 	bool		 ended = false;
 
-	memset(c, 0, sizeof(*c));
-	err[0] = '\0';
-	if ((fp = open_state(dir, path, sizeof(path), err, errlen)) == NULL)
-		return err[0] ? -1 : 1;
-	/*
-	 * Check the whole file first: a corrupt or truncated one is
-	 * reported and ignored as a whole, never half applied.
-	 */
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		struct binding	 b;
 		struct bl_entry	 x;
 
 		lineno++;
+		if (ended) {
+			if (blank(line))
+				continue;
+			snprintf(err, errlen, "%s: line %d: record after the "
+			    "end line", path, lineno);
+			return -1;
+		}
 		if (lineno == 2 && strncmp(line, "key ", 4) == 0)
 			continue;
 		if (strcmp(line, "end\n") == 0) {
 			ended = true;
-			break;
+			continue;
 		}
 		if ((line[0] == 'b' && parse_binding(line, &b) == 0) ||
 		    (line[0] == 'l' && parse_listed(line, &x) == 0))
 			continue;
 		snprintf(err, errlen, "%s: line %d: unreadable record", path,
 		    lineno);
-		fclose(fp);
 		return -1;
 	}
 	if (!ended) {
 		snprintf(err, errlen, "%s: truncated (no end line)", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_restore(const char *dir, struct engine **e, int n, uint64_t now,
+    struct state_counts *c, char *err, size_t errlen)
+{
+	char		 path[512], line[LINE_MAX_STATE];
+	FILE		*fp;
+
+	memset(c, 0, sizeof(*c));
+	err[0] = '\0';
+	if ((fp = open_state(dir, path, sizeof(path), err, errlen)) == NULL)
+		return err[0] ? -1 : 1;
+	if (check_state(fp, path, err, errlen) == -1) {
 		fclose(fp);
 		return -1;
 	}
@@ -456,7 +487,9 @@ state_restore(const char *dir, struct engine **e, int n, uint64_t now,
 		fclose(fp);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	/* Checked above; apply up to `end', never past it. */
+	while (fgets(line, sizeof(line), fp) != NULL &&
+	    strcmp(line, "end\n") != 0) {
 		struct binding	 b;
 		struct bl_entry	 x;
 
