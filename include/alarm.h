@@ -57,12 +57,15 @@ size_t		 alarm_format(const struct alarm *, char *, size_t);
 /* Append `s' to buf as a JSON string literal (quotes included). */
 size_t		 json_str(char *, size_t, const char *);
 
-#endif
-
 /*
  * The daemon's alarm sink: one syslog line per alarm (SPEC 7), identical
  * alarms (same type, case, action, source and identity) within
- * `interval' logged once and then summarised with "N more suppressed".
+ * `interval' logged once and then summarised with "N more suppressed";
+ * and a budget of lines per second for each (type, case), so alarms from
+ * ever new (spoofed) sources cannot flood the log either: what it holds
+ * back is summarised once a second per (type, case), whatever the
+ * sources ("alarm type=spoof case=b action=summary suppressed=N ...").
+ * Only lines are budgeted; the engine counts and acts before the sink.
  * A fixed table of recent keys, sized at creation; thread-safe.
  */
 struct alarm_log;
@@ -70,8 +73,25 @@ struct alarm_log;
 struct alarm_log *alarm_log_create(uint32_t keys, uint64_t interval);
 void		 alarm_log_destroy(struct alarm_log *);
 void		 alarm_log_set_interval(struct alarm_log *, uint64_t);
+/*
+ * Lines/s per (type, case) and its burst in lines, lines/s for all of
+ * them together (burst: two seconds' worth); 0: no limit.  The default is
+ * 20/s, burst 40, 250/s in all (under journald's default rate limit).
+ * Refills every bucket.
+ */
+void		 alarm_log_set_budget(struct alarm_log *, uint32_t rate,
+		    uint32_t burst, uint32_t total);
 /* An alarm_sink: arg is the alarm_log. */
 void		 alarm_log_emit(void *, const struct alarm *);
-/* Write the summaries of windows that have closed (call each second). */
+/*
+ * Write the summaries of windows that have closed, and the budget's
+ * summaries (at most once a second).  The daemon calls it each second.
+ */
 void		 alarm_log_flush(struct alarm_log *, uint64_t now);
+/* Alarms without a line of their own: aggregated or over the budget. */
 uint64_t	 alarm_log_suppressed(const struct alarm_log *);
+/* Of those, held back by the budget for `type' (and `kase', or any). */
+uint64_t	 alarm_log_over_budget(struct alarm_log *, enum alarm_type,
+		    const char *kase);
+
+#endif

@@ -1,5 +1,6 @@
 /*
- * alarm.c: alarm names and formatting.  Packet strings are attacker
+ * alarm.c: alarm names and formatting, and the daemon's syslog sink
+ * (aggregated and budgeted, SPEC 7).  Packet strings are attacker
  * controlled: they are escaped and capped before they reach a log line.
  */
 #include <pthread.h>
@@ -151,12 +152,68 @@ json_str(char *buf, size_t len, const char *s)
 	return o;
 }
 
-/* ---- the syslog sink, with aggregation ------------------------------------- */
+/* ---- the syslog sink: aggregation and budget ----------------------------- */
+
+/*
+ * SPEC 7: an attack cannot flood the log.  Two mechanisms, in this order:
+ *
+ *  aggregation  an alarm whose key (type, case, action, source, identity)
+ *               was logged less than `interval' ago is only counted; the
+ *               key's "(N more suppressed)" line comes when its window
+ *               closes.  Repeats of one offender cost one line a window.
+ *  budget       every line (an alarm's own, or a key's summary) is
+ *               charged to a token bucket of its class, (type, case):
+ *               ALOG_RATE lines/s with a burst of ALOG_BURST, and to one
+ *               bucket for all classes.  Spoofed alarms, each from a new
+ *               source, have a new key each and aggregation does nothing
+ *               for them (100,000 lines a second); the budget does, and a
+ *               flood of one class leaves the others their own budget.
+ *               What it holds back is counted per class and written once
+ *               a second, from alarm_log_flush(), as "alarm type=spoof
+ *               case=b action=summary suppressed=N (N more suppressed
+ *               over the log budget)", whatever the sources.  A key held
+ *               back is not remembered: its repeats count in the class.
+ *
+ * The total bucket keeps the sum under journald's default rate limit
+ * (RateLimitBurst=10000 per RateLimitIntervalSec=30s, 333 lines/s),
+ * above which journald discards lines blindly, the alarms that matter
+ * with the rest: ALOG_TOTAL_RATE 250 lines/s (burst 500), plus one
+ * summary line a second per class that held lines back (a few dozen
+ * classes at most: the case labels are the engine's constants).  So
+ * that a flood of many classes cannot silence another through the total,
+ * a class within its own budget may write one line a second past an
+ * empty total bucket.  Only the log is budgeted: the engine has counted
+ * the alarm and acted on it before the sink sees it.
+ */
+#define ALOG_RATE		20	/* lines/s per (type, case) */
+#define ALOG_BURST		40
+#define ALOG_TOTAL_RATE		250	/* lines/s, all classes; burst 2 s */
+#define ALOG_CLASSES		64	/* the first ALARM__COUNT: per type */
+#define ALOG_CASE_MAX		24
+#define ALOG_PERIOD		NS_PER_SEC	/* summaries of the budget */
+
+struct alog_bucket {
+	uint64_t	 credit;	/* ns of line time saved up */
+	uint64_t	 last;		/* ns; 0: never used (full) */
+	uint64_t	 cost;		/* ns per line; 0: no budget */
+	uint64_t	 cap;		/* burst * cost */
+};
+
+struct alog_class {
+	uint8_t		 type;
+	bool		 used;
+	char		 kase[ALOG_CASE_MAX];	/* "": no case, or overflow */
+	struct alog_bucket tb;
+	uint64_t	 last_free;	/* the last line past the total */
+	uint64_t	 held;		/* held back since the last summary */
+	uint64_t	 held_total;
+};
 
 struct alog_entry {
 	uint64_t	 key;
 	uint64_t	 first;		/* start of the window, ns */
 	uint32_t	 suppressed;
+	uint16_t	 cls;		/* index into classes */
 	bool		 used;
 	char		 line[640];	/* the logged line, for the summary */
 };
@@ -167,7 +224,64 @@ struct alarm_log {
 	uint32_t	 n;
 	uint64_t	 interval;
 	uint64_t	 suppressed;
+	struct alog_class cls[ALOG_CLASSES];
+	struct alog_bucket total;
+	uint32_t	 rate, burst, total_rate;
+	uint64_t	 last_summary;
 };
+
+static void
+bucket_init(struct alog_bucket *b, uint32_t rate, uint32_t burst)
+{
+	memset(b, 0, sizeof(*b));
+	if (rate == 0)
+		return;
+	b->cost = NS_PER_SEC / rate;
+	b->cap = b->cost * (burst > 0 ? burst : 1);
+	b->credit = b->cap;
+}
+
+static void
+bucket_refill(struct alog_bucket *b, uint64_t now)
+{
+	if (b->last == 0) {
+		b->last = now;
+		return;
+	}
+	/* Workers' clocks may disagree a little: never refill backwards. */
+	if (now <= b->last)
+		return;
+	if (now - b->last >= b->cap - b->credit)
+		b->credit = b->cap;
+	else
+		b->credit += now - b->last;
+	b->last = now;
+}
+
+static bool
+bucket_has(struct alog_bucket *b, uint64_t now)
+{
+	if (b->cost == 0)
+		return true;
+	bucket_refill(b, now);
+	return b->credit >= b->cost;
+}
+
+static void
+bucket_take(struct alog_bucket *b)
+{
+	if (b->cost != 0)
+		b->credit -= b->cost;
+}
+
+static void
+budget_reset(struct alarm_log *l)
+{
+	for (int k = 0; k < ALOG_CLASSES; k++)
+		bucket_init(&l->cls[k].tb, l->rate, l->burst);
+	bucket_init(&l->total, l->total_rate, l->total_rate > 0 ?
+	    l->total_rate * 2 : 0);
+}
 
 struct alarm_log *
 alarm_log_create(uint32_t keys, uint64_t interval)
@@ -182,6 +296,14 @@ alarm_log_create(uint32_t keys, uint64_t interval)
 	}
 	l->n = keys;
 	l->interval = interval;
+	for (int k = 0; k < ALARM__COUNT; k++) {
+		l->cls[k].used = true;
+		l->cls[k].type = (uint8_t)k;
+	}
+	l->rate = ALOG_RATE;
+	l->burst = ALOG_BURST;
+	l->total_rate = ALOG_TOTAL_RATE;
+	budget_reset(l);
 	pthread_mutex_init(&l->lock, NULL);
 	return l;
 }
@@ -205,12 +327,84 @@ alarm_log_set_interval(struct alarm_log *l, uint64_t interval)
 	pthread_mutex_unlock(&l->lock);
 }
 
-static void
-summary(struct alog_entry *x)
+void
+alarm_log_set_budget(struct alarm_log *l, uint32_t rate, uint32_t burst,
+    uint32_t total)
 {
-	if (x->suppressed > 0)
+	pthread_mutex_lock(&l->lock);
+	l->rate = rate;
+	l->burst = burst;
+	l->total_rate = total;
+	budget_reset(l);
+	pthread_mutex_unlock(&l->lock);
+}
+
+/*
+ * The class of (type, case): found, or made in a free slot; when all are
+ * taken (more distinct case labels than ALOG_CLASSES), the type's own.
+ * Case labels are the engine's constants, a few dozen at most: a linear
+ * search under the lock costs less than the formatting.
+ */
+static uint16_t
+class_of(struct alarm_log *l, const struct alarm *a)
+{
+	uint16_t	 t = (unsigned)a->type < ALARM__COUNT ? a->type : 0;
+
+	if (a->kase == NULL || a->kase[0] == '\0')
+		return t;
+	for (uint16_t k = ALARM__COUNT; k < ALOG_CLASSES; k++) {
+		struct alog_class *c = &l->cls[k];
+
+		if (!c->used) {
+			c->used = true;
+			c->type = (uint8_t)t;
+			snprintf(c->kase, sizeof(c->kase), "%s", a->kase);
+			return k;
+		}
+		if (c->type == t && strncmp(c->kase, a->kase,
+		    sizeof(c->kase) - 1) == 0)
+			return k;
+	}
+	return t;
+}
+
+/* May a line of class `k' be written now?  Charged if so. */
+static bool
+budget_take(struct alarm_log *l, uint16_t k, uint64_t now)
+{
+	struct alog_class	*c = &l->cls[k];
+
+	if (!bucket_has(&c->tb, now))
+		return false;
+	if (bucket_has(&l->total, now))
+		bucket_take(&l->total);
+	else if (c->last_free == 0 || now < c->last_free ||
+	    now - c->last_free >= ALOG_PERIOD)
+		c->last_free = now;
+	else
+		return false;
+	bucket_take(&c->tb);
+	return true;
+}
+
+static void
+hold(struct alarm_log *l, uint16_t k, uint64_t n)
+{
+	l->cls[k].held += n;
+	l->cls[k].held_total += n;
+}
+
+/* A key's window closed: its summary line, or its count to the class. */
+static void
+summary(struct alarm_log *l, struct alog_entry *x, uint64_t now)
+{
+	if (x->suppressed == 0)
+		return;
+	if (budget_take(l, x->cls, now))
 		log_raw(LOG_WARNING, "alarm %s (%u more suppressed)", x->line,
 		    x->suppressed);
+	else
+		hold(l, x->cls, x->suppressed);
 	x->suppressed = 0;
 }
 
@@ -240,34 +434,64 @@ void
 alarm_log_emit(void *arg, const struct alarm *a)
 {
 	struct alarm_log	*l = arg;
-	struct alog_entry	*x;
+	struct alog_entry	*x = NULL;
 	uint64_t		 key = alarm_key(a);
+	uint16_t		 k;
 	char			 line[640];
 
-	alarm_format(a, line, sizeof(line));
 	pthread_mutex_lock(&l->lock);
-	if (l->interval == 0 || l->n == 0) {
-		pthread_mutex_unlock(&l->lock);
-		log_raw(LOG_WARNING, "alarm %s", line);
-		return;
+	k = class_of(l, a);
+	if (l->interval > 0 && l->n > 0) {
+		x = &l->e[key % l->n];
+		if (x->used && x->key == key && a->now >= x->first &&
+		    a->now - x->first < l->interval) {
+			x->suppressed++;
+			l->suppressed++;
+			pthread_mutex_unlock(&l->lock);
+			return;
+		}
 	}
-	x = &l->e[key % l->n];
-	if (x->used && x->key == key && a->now >= x->first &&
-	    a->now - x->first < l->interval) {
-		x->suppressed++;
+	if (!budget_take(l, k, a->now)) {
+		hold(l, k, 1);
 		l->suppressed++;
 		pthread_mutex_unlock(&l->lock);
 		return;
 	}
-	/* A new window for this key (or a slot taken from another). */
-	if (x->used)
-		summary(x);
-	x->used = true;
-	x->key = key;
-	x->first = a->now;
-	snprintf(x->line, sizeof(x->line), "%s", line);
+	alarm_format(a, line, sizeof(line));
+	if (x != NULL) {
+		/* A new window for this key (or a slot taken from another). */
+		if (x->used)
+			summary(l, x, a->now);
+		x->used = true;
+		x->key = key;
+		x->first = a->now;
+		x->cls = k;
+		snprintf(x->line, sizeof(x->line), "%s", line);
+	}
 	pthread_mutex_unlock(&l->lock);
 	log_raw(LOG_WARNING, "alarm %s", line);
+}
+
+/* The budget's summary: one line per class that held lines back. */
+static void
+budget_summary(struct alarm_log *l)
+{
+	char	 buf[128];
+	size_t	 o;
+
+	for (int k = 0; k < ALOG_CLASSES; k++) {
+		struct alog_class *c = &l->cls[k];
+
+		if (!c->used || c->held == 0)
+			continue;
+		o = kv(buf, sizeof(buf), 0, "type", alarm_type_str(
+		    (enum alarm_type)c->type));
+		kv(buf, sizeof(buf), o, "case", c->kase);
+		log_raw(LOG_WARNING, "alarm %s action=summary suppressed=%llu "
+		    "(%llu more suppressed over the log budget)", buf,
+		    (unsigned long long)c->held, (unsigned long long)c->held);
+		c->held = 0;
+	}
 }
 
 void
@@ -279,7 +503,12 @@ alarm_log_flush(struct alarm_log *l, uint64_t now)
 
 		if (x->used && x->suppressed > 0 && (now < x->first ||
 		    now - x->first >= l->interval))
-			summary(x);
+			summary(l, x, now);
+	}
+	if (now == UINT64_MAX || now < l->last_summary ||
+	    now - l->last_summary >= ALOG_PERIOD) {
+		budget_summary(l);
+		l->last_summary = now;
 	}
 	pthread_mutex_unlock(&l->lock);
 }
@@ -288,4 +517,22 @@ uint64_t
 alarm_log_suppressed(const struct alarm_log *l)
 {
 	return l->suppressed;
+}
+
+uint64_t
+alarm_log_over_budget(struct alarm_log *l, enum alarm_type t,
+    const char *kase)
+{
+	uint64_t	 n = 0;
+
+	pthread_mutex_lock(&l->lock);
+	for (int k = 0; k < ALOG_CLASSES; k++) {
+		struct alog_class *c = &l->cls[k];
+
+		if (c->used && c->type == t && (kase == NULL ||
+		    strcmp(c->kase, kase) == 0))
+			n += c->held_total;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return n;
 }
