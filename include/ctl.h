@@ -4,8 +4,9 @@
  * at most CTL_LINE_MAX bytes: "[json] command [args...]"; the answer is
  * text (or one JSON object) and the connection is closed.  A client that
  * sends garbage, too much, or nothing for CTL_TIMEOUT seconds is
- * answered "error: ..." (or simply dropped) and cannot stall the daemon:
- * every socket is non-blocking and served from the main loop.
+ * answered "error: ..." ({"error": "..."} if it began with "json"), or
+ * simply dropped, and cannot stall the daemon: every socket is
+ * non-blocking and served from the main loop.
  */
 #ifndef SG_CTL_H
 #define SG_CTL_H

@@ -228,6 +228,31 @@ printable(const char *s, size_t n)
 }
 
 /*
+ * "[json] command": does the request of `n' bytes ask for JSON?  `*at'
+ * is where the command starts (past blanks, and past the word if so).
+ * The word ends at a space or the end of the line, or at a control byte:
+ * garbage sent as JSON is still answered in JSON.
+ */
+static bool
+wants_json(const char *s, size_t n, size_t *at)
+{
+	size_t	 k = 0;
+
+	while (k < n && (s[k] == ' ' || s[k] == '\t'))
+		k++;
+	*at = k;
+	if (n - k < 4 || memcmp(s + k, "json", 4) != 0)
+		return false;
+	k += 4;
+	if (k < n && s[k] != ' ' && printable(s + k, 1))
+		return false;
+	while (k < n && s[k] == ' ')
+		k++;
+	*at = k;
+	return true;
+}
+
+/*
  * A JSON request gets JSON back: a plain-text answer (an error, reload,
  * help) becomes {"error": "..."} or {"message": "..."}.
  */
@@ -273,34 +298,26 @@ static void
 answer(struct ctl *ctl, struct client *c)
 {
 	struct epoll_event	 ev;
-	char			*line = c->in, *nl;
-	bool			 json = false;
+	char			*nl;
+	size_t			 at;
+	bool			 json;
 
 	ctl->st.requests++;
 	nl = memchr(c->in, '\n', c->inlen);
 	if (nl > c->in && nl[-1] == '\r')
 		nl--;
+	json = wants_json(c->in, (size_t)(nl - c->in), &at);
 	/* A NUL or any control byte before the newline: garbage. */
-	if (!printable(line, (size_t)(nl - c->in))) {
-		*nl = '\0';
+	if (!printable(c->in, (size_t)(nl - c->in))) {
 		ctl->st.bad++;
 		ctl_printf(&c->out, "error: bad request\n");
 	} else {
 		*nl = '\0';
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (strncmp(line, "json", 4) == 0 && (line[4] == ' ' ||
-		    line[4] == '\0')) {
-			json = true;
-			line += 4;
-			while (*line == ' ')
-				line++;
-		}
-		if (ctl->handler(ctl->arg, line, json, &c->out) == -1)
+		if (ctl->handler(ctl->arg, c->in + at, json, &c->out) == -1)
 			ctl->st.bad++;
-		if (json && !c->out.failed)
-			to_json(&c->out);
 	}
+	if (json && !c->out.failed)
+		to_json(&c->out);
 	if (c->out.failed) {
 		free(c->out.p);
 		memset(&c->out, 0, sizeof(c->out));
@@ -348,8 +365,16 @@ client_event(struct ctl *ctl, struct client *c, uint32_t events)
 		return;
 	}
 	if (c->inlen == CTL_LINE_MAX) {
+		static const char	 text[] = "error: request too long\n";
+		static const char	 json[] =
+		    "{\"error\":\"request too long\"}\n";
+		size_t			 at;
+
 		ctl->st.bad++;
-		(void)!write(c->fd, "error: request too long\n", 24);
+		if (wants_json(c->in, c->inlen, &at))
+			(void)!write(c->fd, json, sizeof(json) - 1);
+		else
+			(void)!write(c->fd, text, sizeof(text) - 1);
 		client_close(ctl, c);
 	}
 }
