@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bind.h"
+#include "hash.h"
 #include "engine.h"
 #include "enforce.h"
 #include "flood.h"
@@ -460,6 +461,19 @@ tuple_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg)
 
 /* ---- outbound: learning from the proxy's answers (SPEC 3) --------------- */
 
+/*
+ * A pending REGISTER is keyed by Call-ID, CSeq *and* the address it came
+ * from, where the proxy sends its answer (the Via's received address):
+ * another host sending the same Call-ID and CSeq (both predictable for a
+ * re-registration) gets an entry of its own and can neither replace the
+ * victim's tuple nor be credited with the victim's 200.
+ */
+static uint64_t
+pending_key(uint64_t call_id_h, const struct sg_addr *ip)
+{
+	return hash_mix(call_id_h, hash_bytes(ip, sizeof(*ip)));
+}
+
 static int64_t
 granted_expiry(const struct pending *p, const struct sipm *msg)
 {
@@ -485,7 +499,8 @@ learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
 	if (msg->request || msg->cseq_method != SIPM_REGISTER ||
 	    msg->status < 200)
 		return;
-	p = pending_find(e->pt, msg->call_id_h, msg->cseq, now);
+	p = pending_find(e->pt, pending_key(msg->call_id_h, &pkt->dst),
+	    msg->cseq, now);
 	if (p == NULL) {
 		e->st.register_unmatched++;
 		return;
@@ -509,6 +524,10 @@ learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
 		pending_del(e->pt, p);
 		return;
 	}
+	/* The proxy accepted these credentials: the replay memory keeps
+	 * them for the whole window (spoof.c). */
+	if (p->auth_has_response)
+		spoof_confirm(e->spoof, p->auth_h, &p->t, now);
 	if (p->contact_star) {
 		bind_remove_identity(e->bt, p->t.dh);
 	} else if (p->has_contact) {
@@ -544,7 +563,8 @@ remember_register(struct engine *e, const struct sg_tuple *t,
 	 * same device: the source answered, so its address is its own.
 	 */
 	if (msg->has_auth && msg->cseq > 0) {
-		struct pending	*prev = pending_find(e->pt, msg->call_id_h,
+		struct pending	*prev = pending_find(e->pt,
+				    pending_key(msg->call_id_h, &t->i),
 				    msg->cseq - 1, now);
 
 		if (prev != NULL && prev->challenged &&
@@ -552,13 +572,16 @@ remember_register(struct engine *e, const struct sg_tuple *t,
 		    memcmp(&prev->t.m, &t->m, sizeof(t->m)) == 0)
 			flood_answered(e->flood, t);
 	}
-	p = pending_add(e->pt, msg->call_id_h, msg->cseq, now, &is_new);
+	p = pending_add(e->pt, pending_key(msg->call_id_h, &t->i), msg->cseq,
+	    now, &is_new);
 	p->t = *t;
 	p->contact_star = msg->contact_star;
 	p->has_contact = msg->ncontacts_kept > 0;
 	p->contact_uh = msg->contact_uh;
 	p->contact_idh = msg->contact_idh;
 	p->has_auth = msg->has_auth;
+	p->auth_h = msg->auth_h;
+	p->auth_has_response = msg->auth_has_response;
 	p->req_expires = msg->contact_expires >= 0 ? msg->contact_expires :
 	    msg->expires;
 }

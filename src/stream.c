@@ -34,18 +34,26 @@ struct stream {
 	struct sg_addr	 cli, srv;
 	uint16_t	 cport, sport;
 	bool		 used;
+	bool		 seen_out;	/* the proxy sent on it */
 	bool		 has_acked;
 	uint32_t	 acked;		/* highest ACK from the proxy */
 	uint32_t	 src;		/* slot in the source table */
+	uint32_t	 snext, sprev;	/* the source's connections */
 	uint64_t	 hv;
 	uint64_t	 last;
 	struct sdir	 d[2];
 };
 
+/* A client device: (m, i), as the blacklist keys offenders (SPEC 6), so
+ * a host forging a victim's address spends its own quota. */
 struct source {
 	struct sg_addr	 a;
+	struct sg_mac	 m;
+	bool		 has_m;
 	uint64_t	 hv;
 	uint32_t	 count;
+	uint32_t	 first;		/* its connections, oldest first */
+	uint32_t	 last;
 };
 
 struct stream_table {
@@ -173,23 +181,46 @@ addr_hash(const struct sg_addr *a)
 	return hash_bytes(a, sizeof(*a));
 }
 
+static uint64_t
+source_hash(const struct sg_addr *a, const struct sg_mac *m, bool has_m)
+{
+	uint64_t	 h = addr_hash(a);
+
+	return has_m ? hash_mix(h, hash_bytes(m, sizeof(*m))) : h;
+}
+
 static uint32_t
-source_find(struct stream_table *t, const struct sg_addr *a, uint64_t hv)
+source_find(struct stream_table *t, const struct sg_addr *a,
+    const struct sg_mac *m, bool has_m, uint64_t hv)
 {
 	for (uint32_t k = hidx_first(&t->srcix, hv); k != HNIL;
 	    k = hidx_next(&t->srcix, k))
-		if (t->src[k].hv == hv && sg_addr_eq(&t->src[k].a, a))
+		if (t->src[k].hv == hv && sg_addr_eq(&t->src[k].a, a) &&
+		    t->src[k].has_m == has_m && (!has_m ||
+		    memcmp(&t->src[k].m, m, sizeof(*m)) == 0))
 			return k;
 	return HNIL;
 }
 
+/* Unlink connection `c' from its source; the source goes with its last. */
 static void
-source_put(struct stream_table *t, uint32_t k)
+source_put(struct stream_table *t, uint32_t c)
 {
-	if (--t->src[k].count > 0)
+	struct stream	*s = &t->s[c];
+	struct source	*src = &t->src[s->src];
+
+	if (s->sprev != HNIL)
+		t->s[s->sprev].snext = s->snext;
+	else
+		src->first = s->snext;
+	if (s->snext != HNIL)
+		t->s[s->snext].sprev = s->sprev;
+	else
+		src->last = s->sprev;
+	if (--src->count > 0)
 		return;
-	hidx_del(&t->srcix, k, t->src[k].hv);
-	dlist_push_tail(&t->srcfree, k);
+	hidx_del(&t->srcix, s->src, src->hv);
+	dlist_push_tail(&t->srcfree, s->src);
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -210,7 +241,7 @@ conn_free(struct stream_table *t, uint32_t k)
 
 	dir_release(t, &s->d[DIR_IN]);
 	dir_release(t, &s->d[DIR_OUT]);
-	source_put(t, s->src);
+	source_put(t, k);
 	hidx_del(&t->ix, k, s->hv);
 	dlist_del(&t->lru, k);
 	dlist_push_tail(&t->free, k);
@@ -223,11 +254,16 @@ conn_idle(const struct stream_table *t, const struct stream *s, uint64_t now)
 	return now > s->last && now - s->last > t->idle;
 }
 
-/* Recycling loses nothing only at a message boundary, never poisoned. */
+/*
+ * Recycling loses nothing only at a message boundary and never while
+ * poisoned, unless the proxy never answered on the connection: then it
+ * has no such connection (its stack resets it) and holds nothing of it.
+ */
 static bool
 conn_evictable(const struct stream *s)
 {
-	return s->d[DIR_IN].buf == HNIL && !s->d[DIR_IN].poisoned;
+	return s->d[DIR_IN].buf == HNIL && (!s->d[DIR_IN].poisoned ||
+	    !s->seen_out);
 }
 
 static uint32_t
@@ -263,47 +299,75 @@ conn_slot(struct stream_table *t, uint64_t now)
 	    k = t->lru.link[k].next) {
 		if (conn_idle(t, &t->s[k], now)) {
 			t->st.expired++;
-			break;
+			conn_free(t, k);
+			return dlist_pop_head(&t->free);
 		}
 		if (conn_evictable(&t->s[k])) {
 			t->st.evicted++;
-			break;
+			conn_free(t, k);
+			return dlist_pop_head(&t->free);
 		}
 	}
-	if (k == HNIL)
-		return HNIL;
-	conn_free(t, k);
-	return dlist_pop_head(&t->free);
+	return HNIL;
 }
 
 static uint32_t
-conn_new(struct stream_table *t, const struct sg_addr *cli, uint16_t cport,
-    const struct sg_addr *srv, uint16_t sport, uint64_t hv, uint64_t now,
-    const char **why)
+conn_new(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
+    const struct sg_addr *cli, uint16_t cport, const struct sg_addr *srv,
+    uint16_t sport, uint64_t hv, uint64_t now, const char **why)
 {
-	uint64_t	 sh = addr_hash(cli);
-	uint32_t	 sk = source_find(t, cli, sh), k;
+	/* The client's MAC only when it sent this packet. */
+	bool		 has_m = inbound && pkt->has_mac;
+	uint64_t	 sh = source_hash(cli, &pkt->smac, has_m);
+	uint32_t	 sk, k;
 	struct stream	*s;
 
-	if (sk != HNIL && t->src[sk].count >= t->per_source) {
-		*why = "too many connections from this address";
-		return HNIL;
-	}
+	/* First the slot: recycling may end this source's last entry. */
 	if ((k = conn_slot(t, now)) == HNIL) {
 		*why = "connection table full";
 		return HNIL;
+	}
+	sk = source_find(t, cli, &pkt->smac, has_m, sh);
+	if (sk != HNIL && t->src[sk].count >= t->per_source) {
+		/* At its quota, a device recycles its own oldest idle or
+		 * boundary connection, or gets no new one. */
+		uint32_t	 c = t->src[sk].first, victim = HNIL;
+
+		for (int n = 0; n < EVICT_SCAN && c != HNIL &&
+		    victim == HNIL; n++, c = t->s[c].snext)
+			if (conn_idle(t, &t->s[c], now) ||
+			    conn_evictable(&t->s[c]))
+				victim = c;
+		c = victim;
+		if (c == HNIL || t->src[sk].count == 1) {
+			dlist_push_tail(&t->free, k);
+			*why = "too many connections from this device";
+			return HNIL;
+		}
+		conn_free(t, c);
+		t->st.evicted++;
 	}
 	if (sk == HNIL) {
 		/* A source per connection at most: never runs out. */
 		sk = dlist_pop_head(&t->srcfree);
 		t->src[sk].a = *cli;
+		t->src[sk].m = has_m ? pkt->smac : (struct sg_mac){ { 0 } };
+		t->src[sk].has_m = has_m;
 		t->src[sk].hv = sh;
 		t->src[sk].count = 0;
+		t->src[sk].first = t->src[sk].last = HNIL;
 		hidx_add(&t->srcix, sk, sh);
 	}
 	t->src[sk].count++;
 	s = &t->s[k];
 	memset(s, 0, sizeof(*s));
+	s->snext = HNIL;
+	s->sprev = t->src[sk].last;
+	if (s->sprev != HNIL)
+		t->s[s->sprev].snext = k;
+	else
+		t->src[sk].first = k;
+	t->src[sk].last = k;
 	s->used = true;
 	s->cli = *cli;
 	s->srv = *srv;
@@ -585,8 +649,8 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 			}
 			return;
 		}
-		if ((k = conn_new(t, cli, cport, srv, sport, hv, now, &why)) ==
-		    HNIL) {
+		if ((k = conn_new(t, pkt, inbound, cli, cport, srv, sport, hv,
+		    now, &why)) == HNIL) {
 			t->st.refused++;
 			if (inbound)
 				drop(r, SG_R_TCP_FULL, why, true);
@@ -598,6 +662,8 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 	dlist_del(&t->lru, k);
 	dlist_push_tail(&t->lru, k);
 	d = &s->d[dir];
+	if (!inbound)
+		s->seen_out = true;
 	if (!inbound && (fl & TCP_F_ACK) && (!s->has_acked ||
 	    seq_diff(pkt->ack, s->acked) > 0)) {
 		s->acked = pkt->ack;

@@ -191,7 +191,9 @@ pg_frame(uint8_t *out, size_t sz, const struct pg_ep *src,
 	put16(out + o, fam == 4 ? 0x0800 : 0x86dd);
 	o += 2;
 	ip = out + o;
-	iph = fam == 4 ? 20 : 40;
+	iph = fam == 4 ? 20 : 40 + 8 * (size_t)opt->v6_dstopts;
+	if (sz < 14 + 4 + iph + 20 + len)
+		return 0;
 	l4 = ip + iph;
 	if (opt->raw_l4) {
 		memcpy(l4, payload, len);
@@ -227,10 +229,22 @@ pg_frame(uint8_t *out, size_t sz, const struct pg_ep *src,
 		memcpy(ip + 16, da, 4);
 		put16(ip + 10, csum(ip, 20, 0));
 	} else {
+		uint8_t	 nh = opt->tcp ? 6 : 17;
+
+		/* Destination Options, innermost first: PadN filling 6. */
+		for (int k = opt->v6_dstopts - 1; k >= 0; k--) {
+			uint8_t	*x = ip + 40 + 8 * k;
+
+			memset(x, 0, 8);
+			x[0] = nh;
+			x[2] = 1;	/* PadN */
+			x[3] = 4;
+			nh = 60;
+		}
 		memset(ip, 0, 40);
 		ip[0] = 0x60;
-		put16(ip + 4, (uint16_t)l4len);
-		ip[6] = opt->tcp ? 6 : 17;
+		put16(ip + 4, (uint16_t)(l4len + iph - 40));
+		ip[6] = nh;
 		ip[7] = 64;
 		memcpy(ip + 8, sa, 16);
 		memcpy(ip + 24, da, 16);

@@ -57,6 +57,8 @@ struct pg_frame_opt {
 	uint16_t	 frag_off;	/* bytes; for building fragments */
 	bool		 frag_more;
 	bool		 raw_l4;	/* payload already holds the L4 header */
+	int		 v6_dstopts;	/* IPv6: this many Destination Options
+					   headers (8 bytes each) before L4 */
 };
 
 /* Ethernet + IP + UDP/TCP around payload; returns the frame length. */

@@ -141,8 +141,8 @@ scn_send_frame(struct scn *s, const void *frame, size_t len)
 	if (s->pcap != NULL)
 		pg_pcap_write(s->pcap, s->now, frame, len);
 	if (s->e != NULL)
-		engine_packet(s->e, LINK_ETHERNET, frame, len, NULL,
-		    DIR_UNKNOWN, s->now);
+		s->verdict = engine_packet(s->e, LINK_ETHERNET, frame, len,
+		    NULL, DIR_UNKNOWN, s->now);
 	return s->frame;
 }
 
@@ -215,6 +215,27 @@ scn_expect(struct scn *s, const char *verdict, const char *reason)
 		    (unsigned long long)s->frame, verdict, reason,
 		    s->seen.res[0].v == SG_ACCEPT ? "accept" : "drop",
 		    sg_reason_str(s->seen.res[0].r));
+}
+
+void
+scn_expect_held(struct scn *s)
+{
+	struct scn_expect	*x;
+
+	s->exp = grow(s->exp, &s->capexp, s->nexp, sizeof(*s->exp));
+	x = &s->exp[s->nexp++];
+	x->frame = s->frame;
+	snprintf(x->verdict, sizeof(x->verdict), "held");
+	x->reason[0] = '\0';
+	x->tag = s->tag;
+	if (s->e == NULL)
+		return;
+	if (s->verdict != SG_ACCEPT || s->seen.nres != 0)
+		scn_failf(s, "frame %llu: expected held, got %s with %d "
+		    "line(s)%s%s", (unsigned long long)s->frame,
+		    s->verdict == SG_ACCEPT ? "accept" : "drop", s->seen.nres,
+		    s->seen.nres ? ", the first " : "", s->seen.nres ?
+		    sg_reason_str(s->seen.res[0].r) : "");
 }
 
 void
@@ -316,12 +337,19 @@ scn_check_jsonl(struct scn *s, FILE *fp, struct scn_tally *tally,
 		jsonl_get(line, "reason", r, sizeof(r));
 		/* Expectations are in frame order; skip unexpected frames. */
 		while (xi < s->nexp && s->exp[xi].frame < frame) {
-			scn_failf(s, "frame %llu: expected %s/%s, no line",
-			    (unsigned long long)s->exp[xi].frame,
-			    s->exp[xi].verdict, s->exp[xi].reason);
+			if (strcmp(s->exp[xi].verdict, "held") != 0)
+				scn_failf(s, "frame %llu: expected %s/%s, no "
+				    "line", (unsigned long long)
+				    s->exp[xi].frame, s->exp[xi].verdict,
+				    s->exp[xi].reason);
 			xi++;
 		}
-		if (xi < s->nexp && s->exp[xi].frame == frame) {
+		if (xi < s->nexp && s->exp[xi].frame == frame &&
+		    strcmp(s->exp[xi].verdict, "held") == 0) {
+			scn_failf(s, "frame %llu: expected held, got %s/%s",
+			    (unsigned long long)frame, v, r);
+			xi++;
+		} else if (xi < s->nexp && s->exp[xi].frame == frame) {
 			const struct scn_expect *x = &s->exp[xi++];
 
 			if (strcmp(x->verdict, v) != 0 ||
@@ -351,9 +379,10 @@ scn_check_jsonl(struct scn *s, FILE *fp, struct scn_tally *tally,
 		}
 	}
 	for (; xi < s->nexp; xi++)
-		scn_failf(s, "frame %llu: expected %s/%s, no line",
-		    (unsigned long long)s->exp[xi].frame, s->exp[xi].verdict,
-		    s->exp[xi].reason);
+		if (strcmp(s->exp[xi].verdict, "held") != 0)
+			scn_failf(s, "frame %llu: expected %s/%s, no line",
+			    (unsigned long long)s->exp[xi].frame,
+			    s->exp[xi].verdict, s->exp[xi].reason);
 	for (ai = 0; ai < s->naexp; ai++)
 		if (!amatched[ai])
 			scn_failf(s, "frame %llu: expected alarm %s/%s, none",

@@ -58,6 +58,7 @@ struct scn {
 	uint64_t		 now;
 	uint64_t		 frame;
 	struct scn_seen		 seen;
+	enum sg_verdict		 verdict;	/* of the last frame */
 	struct scn_expect	*exp;
 	size_t			 nexp, capexp;
 	struct scn_alarm_expect	*aexp;
@@ -82,6 +83,9 @@ uint64_t scn_send_payload(struct scn *, const struct pg_ep *src,
 uint64_t scn_send_frame(struct scn *, const void *, size_t);
 /* Expect the last frame's (first) message to get verdict and reason. */
 void	scn_expect(struct scn *, const char *verdict, const char *reason);
+/* The last frame was accepted without a line: held (part of a TCP
+ * message, a fragment), judged later with the frame that completes it. */
+void	scn_expect_held(struct scn *);
 /* ... and to raise an alarm of this type (and case, if not NULL). */
 void	scn_expect_alarm(struct scn *, const char *type, const char *kase);
 /* Tag the following frames as part of an attack (NULL: legitimate). */

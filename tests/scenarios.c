@@ -1036,6 +1036,380 @@ tcp(struct scn *s)
 	scn_expect_alarm(s, "spoof", "ix");
 }
 
+/* ---- evasion (SPEC 1: nothing the proxy acts on goes unjudged) -------- */
+
+/* A request as text: `from_user' to bob, Via on `src'. */
+static size_t
+request_text(char *buf, size_t len, const struct pg_ep *src,
+    const char *from_user, const char *method, const char *call_id)
+{
+	char		 a[64], b[64], via[80];
+	struct pg_msg	 m;
+
+	aor(a, sizeof(a), from_user);
+	aor(b, sizeof(b), "bob");
+	hostport(via, sizeof(via), src->ip, 5060);
+	memset(&m, 0, sizeof(m));
+	m.method = method;
+	m.via = via;
+	m.from = a;
+	m.to = b;
+	m.call_id = call_id;
+	m.cseq = 7;
+	m.expires = -1;
+	m.body = method[0] == 'I' ? "v=0\r\no=- 1 1 IN IP4 198.51.100.11\r\n"
+	    "s=-\r\nc=IN IP4 198.51.100.11\r\nt=0 0\r\nm=audio 4000 RTP/AVP "
+	    "0\r\n" : NULL;
+	return pg_sip(buf, len, &m);
+}
+
+/* One TCP segment of the connection from `src' (its port) to the proxy. */
+static void
+segment(struct scn *s, const struct pg_ep *src, uint16_t port, uint32_t seq,
+    const char *p, size_t len)
+{
+	struct pg_frame_opt	 opt = { .tcp = true, .seq = seq };
+	struct pg_ep		 ep = *src;
+
+	ep.port = port;
+	scn_send_payload(s, &ep, &PROXY, p, len, &opt);
+}
+
+/* The client's SYN (sequence 0: its data starts at 1). */
+static void
+syn(struct scn *s, const struct pg_ep *src, uint16_t port)
+{
+	struct pg_frame_opt	 opt = { .tcp = true, .tcp_flags = 0x02 };
+	struct pg_ep		 ep = *src;
+
+	ep.port = port;
+	scn_send_payload(s, &ep, &PROXY, "", 0, &opt);
+}
+
+/*
+ * A forged BYE (Alice's IP, Eve's MAC) cut at every byte over two TCP
+ * segments: the first is held, the second completes it and is dropped;
+ * and Alice's own INVITE cut the same ways is judged once and accepted.
+ */
+static void
+tcp_split(struct scn *s)
+{
+	static char	 bye[2048], inv[2048];
+	size_t		 nb, ni;
+
+	reg(s, &ALICE, 3600, "x");
+	nb = request_text(bye, sizeof(bye), &ALICE.ep, "alice", "BYE",
+	    "split-bye");
+	ni = request_text(inv, sizeof(inv), &ALICE.ep, "alice", "INVITE",
+	    "split-invite");
+	scn_tag(s, "forged BYE split across TCP segments");
+	for (size_t cut = 1; cut < nb; cut++) {
+		uint16_t	 port = (uint16_t)(20000 + cut);
+
+		syn(s, &EVE_WITH_ALICE_IP, port);
+		segment(s, &EVE_WITH_ALICE_IP, port, 1, bye, cut);
+		scn_expect_held(s);
+		/* Judged whole; after the first, Eve's K is listed. */
+		segment(s, &EVE_WITH_ALICE_IP, port, 1 + (uint32_t)cut,
+		    bye + cut, nb - cut);
+		scn_expect(s, "drop", cut == 1 ? "ix" : "blacklisted");
+		/* Resent: the connection is poisoned. */
+		segment(s, &EVE_WITH_ALICE_IP, port, 1 + (uint32_t)cut,
+		    bye + cut, nb - cut);
+		scn_expect(s, "drop", "tcp-poisoned");
+	}
+	/* Slow connections, each holding part of a message: one device
+	 * gets tcp.streams_per_source (100 here) of them; Alice, at the
+	 * same address from her own MAC, is not touched. */
+	scn_tag(s, "slow connections beyond the quota of one device");
+	for (uint16_t port = 30000; port < 30105; port++) {
+		syn(s, &EVE_WITH_ALICE_IP, port);
+		if (port >= 30100) {
+			scn_expect(s, "drop", "tcp-table-full");
+			scn_expect_alarm(s, "malformed", "tcp-table-full");
+		}
+		segment(s, &EVE_WITH_ALICE_IP, port, 1, bye, 20);
+		if (port < 30100)
+			scn_expect_held(s);
+		else
+			scn_expect(s, "drop", "tcp-unsynced");
+	}
+	scn_tag(s, NULL);
+	syn(s, &ALICE.ep, 30200);
+	segment(s, &ALICE.ep, 30200, 1, inv, ni);
+	scn_expect(s, "accept", "vii");
+	scn_tag(s, NULL);
+	for (size_t cut = 1; cut < ni; cut += 7) {
+		uint16_t	 port = (uint16_t)(40000 + cut);
+
+		syn(s, &ALICE.ep, port);
+		segment(s, &ALICE.ep, port, 1, inv, cut);
+		scn_expect_held(s);
+		segment(s, &ALICE.ep, port, 1 + (uint32_t)cut, inv + cut,
+		    ni - cut);
+		scn_expect(s, "accept", "vii");
+	}
+	/* Three segments. */
+	syn(s, &ALICE.ep, 50000);
+	segment(s, &ALICE.ep, 50000, 1, inv, 10);
+	scn_expect_held(s);
+	segment(s, &ALICE.ep, 50000, 11, inv + 10, 100);
+	scn_expect_held(s);
+	segment(s, &ALICE.ep, 50000, 111, inv + 110, ni - 110);
+	scn_expect(s, "accept", "vii");
+}
+
+/*
+ * Overlaps, retransmissions and holes: the bytes the proxy will see are
+ * the bytes that were judged, or the segment is dropped.
+ */
+static void
+tcp_overlap(struct scn *s)
+{
+	static char	 bye[2048], inv[2048], other[2048];
+	size_t		 nb, ni;
+
+	reg(s, &ALICE, 3600, "x");
+	nb = request_text(bye, sizeof(bye), &ALICE.ep, "alice", "BYE",
+	    "overlap-bye");
+	ni = request_text(inv, sizeof(inv), &ALICE.ep, "alice", "INVITE",
+	    "overlap-invite");
+	memcpy(other, inv, ni);
+	other[20] ^= 0x20;
+
+	/* An identical retransmission of held bytes is harmless. */
+	syn(s, &ALICE.ep, 41000);
+	segment(s, &ALICE.ep, 41000, 1, inv, 100);
+	scn_expect_held(s);
+	segment(s, &ALICE.ep, 41000, 1, inv, 100);
+	scn_expect_held(s);
+	/* One that overlaps the held bytes and goes on is trimmed. */
+	segment(s, &ALICE.ep, 41000, 51, inv + 50, ni - 50);
+	scn_expect(s, "accept", "vii");
+
+	scn_tag(s, "overlapping TCP segment with other bytes");
+	syn(s, &ALICE.ep, 41001);
+	segment(s, &ALICE.ep, 41001, 1, inv, 100);
+	scn_expect_held(s);
+	segment(s, &EVE_WITH_ALICE_IP, 41001, 1, other, 100);
+	scn_expect(s, "drop", "tcp-conflict");
+	scn_expect_alarm(s, "malformed", "tcp-conflict");
+	segment(s, &ALICE.ep, 41001, 101, inv + 100, ni - 100);
+	scn_expect(s, "drop", "tcp-poisoned");
+
+	/* Out of order: dropped until the hole is filled, then judged. */
+	scn_tag(s, "TCP segments out of order");
+	syn(s, &EVE_WITH_ALICE_IP, 41002);
+	segment(s, &EVE_WITH_ALICE_IP, 41002, 1, bye, 40);
+	scn_expect_held(s);
+	segment(s, &EVE_WITH_ALICE_IP, 41002, 81, bye + 80, nb - 80);
+	scn_expect(s, "drop", "tcp-out-of-order");
+	segment(s, &EVE_WITH_ALICE_IP, 41002, 41, bye + 40, 40);
+	scn_expect_held(s);
+	segment(s, &EVE_WITH_ALICE_IP, 41002, 81, bye + 80, nb - 80);
+	scn_expect(s, "drop", "ix");
+
+	/* The rest of a message on a connection never seen: no way to
+	 * judge it, so it is dropped. */
+	scn_tag(s, "continuation of an unseen TCP message");
+	segment(s, &EVE_WITH_ALICE_IP, 41003, 5000, bye + 30, nb - 30);
+	scn_expect(s, "drop", "tcp-unsynced");
+	/* Old bytes neither held nor acknowledged cannot be verified. */
+	scn_tag(s, NULL);
+	syn(s, &ALICE.ep, 41004);
+	segment(s, &ALICE.ep, 41004, 1, inv, ni);
+	scn_expect(s, "accept", "vii");
+	scn_tag(s, "retransmission of judged, unacknowledged bytes");
+	segment(s, &ALICE.ep, 41004, 1, other, ni);
+	scn_expect(s, "drop", "tcp-unverifiable");
+}
+
+/* A forged BYE behind a long IPv6 extension header chain. */
+static void
+v6_exthdr(struct scn *s)
+{
+	static char	 bye[2048];
+	static const struct ua ALICE6 = { "alice", { { 2, 0, 0, 0, 0, 0x11 },
+	    "2001:db8::11", 5060 }, NULL };
+	static const struct pg_ep EVE6 = { { 2, 0, 0, 0, 0, 0x66 },
+	    "2001:db8::11", 5060 };
+	static const int chains[] = { 1, 2, 9, 10, 11, 20, 40 };
+	size_t		 n;
+
+	reg_to(s, &ALICE6, &PROXY6, 3600, "x");
+	n = request_text(bye, sizeof(bye), &ALICE6.ep, "alice", "BYE",
+	    "v6-bye");
+	scn_tag(s, "forged BYE behind IPv6 extension headers");
+	for (size_t k = 0; k < nitems(chains); k++) {
+		struct pg_frame_opt opt = { .v6_dstopts = chains[k] };
+
+		/* Read and judged; after the first, Eve's K is listed. */
+		scn_send_payload(s, &EVE6, &PROXY6, bye, n, &opt);
+		scn_expect(s, "drop", k == 0 ? "ix" : "blacklisted");
+	}
+	/* Past what sipguard walks: undecodable, dropped all the same. */
+	{
+		struct pg_frame_opt opt = { .v6_dstopts = 200 };
+
+		scn_send_payload(s, &EVE6, &PROXY6, bye, n, &opt);
+		scn_expect(s, "drop", "undecodable");
+		scn_expect_alarm(s, "malformed", "undecodable");
+	}
+}
+
+/* Fragments resent, duplicated, and decoys between the halves. */
+static void
+frag_evasion(struct scn *s)
+{
+	static char	 text[4000];
+	static uint8_t	 dgram[5000];
+	size_t		 n, half;
+	struct pg_msg	 m;
+	char		 a[64], b[64], body[2500];
+
+	reg(s, &ALICE, 3600, "x");
+	memset(body, 'x', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	aor(a, sizeof(a), "alice");
+	aor(b, sizeof(b), "bob");
+	memset(&m, 0, sizeof(m));
+	m.method = "BYE";
+	m.via = "198.51.100.11:5060";
+	m.from = a;
+	m.to = b;
+	m.call_id = "frag-bye";
+	m.cseq = 2;
+	m.expires = -1;
+	m.body = body;
+	m.content_type = "text/plain";
+	n = pg_udp_datagram(dgram, sizeof(dgram), &EVE_WITH_ALICE_IP, &PROXY,
+	    text, pg_sip(text, sizeof(text), &m));
+	half = 1480;
+
+	scn_tag(s, "forged fragmented BYE, resent");
+	{
+		struct pg_frame_opt f1 = { .raw_l4 = true, .ip_id = 901,
+		    .frag_off = 0, .frag_more = true };
+		struct pg_frame_opt f2 = { .raw_l4 = true, .ip_id = 901,
+		    .frag_off = (uint16_t)half };
+
+		scn_send_payload(s, &EVE_WITH_ALICE_IP, &PROXY, dgram, half,
+		    &f1);
+		scn_expect_held(s);
+		/* An identical duplicate of the first: held too. */
+		scn_send_payload(s, &EVE_WITH_ALICE_IP, &PROXY, dgram, half,
+		    &f1);
+		scn_expect_held(s);
+		/* 64 decoy datagrams between the halves: the table is full
+		 * (tables.fragments = 8 here), so they are dropped, and the
+		 * BYE's state survives. */
+		for (uint16_t id = 1000; id < 1064; id++) {
+			struct pg_frame_opt d = { .raw_l4 = true, .ip_id = id,
+			    .frag_more = true };
+
+			scn_send_payload(s, &EVE, &PROXY, dgram, half, &d);
+			if (id >= 1007)
+				scn_expect(s, "drop", "fragment-dropped");
+		}
+		scn_send_payload(s, &EVE_WITH_ALICE_IP, &PROXY, dgram + half,
+		    n - half, &f2);
+		scn_expect(s, "drop", "ix");
+		/* The last fragment resent, and the first: same verdict. */
+		scn_send_payload(s, &EVE_WITH_ALICE_IP, &PROXY, dgram + half,
+		    n - half, &f2);
+		scn_expect(s, "drop", "fragment-dropped");
+		scn_send_payload(s, &EVE_WITH_ALICE_IP, &PROXY, dgram, half,
+		    &f1);
+		scn_expect(s, "drop", "fragment-dropped");
+	}
+}
+
+/*
+ * A registration hijack through a forged answer: Eve asks to register
+ * Alice's identity from her own device, then forges the proxy's 200 OK
+ * from her MAC.  Dropped as a forgery, nothing learned: her INVITEs as
+ * Alice stay dropped.
+ */
+static void
+forged_answer_to(struct scn *s, const struct ua *victim,
+    const struct pg_ep *eve, const struct pg_ep *proxy, const char *label)
+{
+	char		 a[64], via[80], contact[160];
+	struct pg_msg	 m, r;
+	struct pg_ep	 fake = *proxy;
+
+	memcpy(fake.mac, eve->mac, 6);
+	reg_to(s, victim, proxy, 3600, label);
+	aor(a, sizeof(a), victim->user);
+	hostport(via, sizeof(via), eve->ip, eve->port);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s>", victim->user, via);
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.ruri = "sip:" DOMAIN;
+	m.via = via;
+	m.from = a;
+	m.to = a;
+	m.call_id = "hijack";
+	m.cseq = 1;
+	m.contact = contact;
+	m.expires = 3600;
+	scn_send(s, eve, proxy, &m);
+	scn_expect(s, "accept", "ix");
+
+	scn_tag(s, "forged 200 OK from the proxy's address");
+	memset(&r, 0, sizeof(r));
+	r.status = 200;
+	r.via = via;
+	r.from = a;
+	r.to = a;
+	r.to_tag = "x";
+	r.call_id = "hijack";
+	r.cseq = 1;
+	r.cseq_method = "REGISTER";
+	r.contact = contact;
+	r.expires = -1;
+	scn_send(s, &fake, eve, &r);
+	scn_expect(s, "drop", "forged-proxy");
+	scn_expect_alarm(s, "spoof", "forged-proxy");
+	scn_tag(s, "INVITE as the victim after the forged answer");
+	memset(&m, 0, sizeof(m));
+	m.method = "INVITE";
+	m.via = via;
+	m.from = a;
+	aor(contact, sizeof(contact), "bob");
+	m.to = contact;
+	m.call_id = "hijack-call";
+	m.cseq = 1;
+	m.expires = -1;
+	scn_send(s, eve, proxy, &m);
+	scn_expect(s, "drop", "masquerade");
+}
+
+static void
+forged_answer(struct scn *s)
+{
+	static const struct ua ALICE6 = { "alice", { { 2, 0, 0, 0, 0, 0x11 },
+	    "2001:db8::11", 5060 }, NULL };
+	static const struct pg_ep EVE6 = { { 2, 0, 0, 0, 0, 0x66 },
+	    "2001:db8::66", 5060 };
+
+	forged_answer_to(s, &ALICE, &EVE, &PROXY, "x");
+	/* The same phone on IPv6: "the IP changed". */
+	forged_answer_to(s, &ALICE6, &EVE6, &PROXY6, "ii");
+}
+
+static const char *const SETS_TCP100[] = {
+	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	"tcp.streams_per_source = 100",
+	NULL,
+};
+
+static const char *const SETS_FRAG8[] = {
+	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	"tables.fragments = 8",
+	NULL,
+};
+
 static const char *const SETS_DETECT[] = {
 	"proxy.addresses = [\"192.0.2.1\"]",
 	"mode = \"detect\"",
@@ -1139,6 +1513,16 @@ const struct scenario scenarios[] = {
 	{ "vlan", "802.1Q tagged frames", vlan, SETS_BASE, 0 },
 	{ "fragments", "a fragmented INVITE", fragments, SETS_BASE, 0 },
 	{ "tcp", "SIP over TCP", tcp, SETS_BASE, 0 },
+	{ "tcp_split", "a forged BYE split across TCP segments",
+	    tcp_split, SETS_TCP100, 1 },
+	{ "tcp_overlap", "TCP overlaps, retransmissions, holes",
+	    tcp_overlap, SETS_BASE, 1 },
+	{ "v6_exthdr", "a forged BYE behind IPv6 extension headers",
+	    v6_exthdr, SETS_BASE, 1 },
+	{ "frag_evasion", "fragments resent, duplicated, with decoys",
+	    frag_evasion, SETS_FRAG8, 1 },
+	{ "forged_answer", "a forged 200 OK from the proxy's address",
+	    forged_answer, SETS_BASE, 1 },
 	{ "table_full", "a full binding table", table_full, SETS_SMALL, 0 },
 	{ "detect_mode", "mode = detect", detect_mode, SETS_DETECT, 0 },
 	{ "whitelist", "whitelisted trunk", whitelist, SETS_WHITELIST, 0 },
