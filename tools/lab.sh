@@ -500,7 +500,7 @@ lab_exec() {
 
 # lab_sipguard_hooks DIR SIPGUARD CONF: write DIR/up.sh and DIR/down.sh
 # and export them as LAB_HOOK_UP/DOWN, so the lab comes up with sipguard
-# judging Kamailio's UDP 5060 (IPv4 and IPv6, NFQUEUE 0, bypass when it
+# judging Kamailio's UDP and TCP 5060 (IPv4 and IPv6, NFQUEUE 0, bypass when it
 # is not running; its log in DIR/sg.log; CONF must put control.socket at
 # DIR/control) and goes down with SIGTERM first, so the daemon saves its
 # state and removes its nftables table before the lab kills the rest.
@@ -509,8 +509,10 @@ lab_sipguard_hooks() {
 	cat > "$dir/up.sh" <<EOF
 #!/bin/sh
 for t in iptables ip6tables; do
-	\$t -A INPUT -p udp --dport 5060 -j NFQUEUE --queue-num 0 --queue-bypass
-	\$t -A OUTPUT -p udp --sport 5060 -j NFQUEUE --queue-num 0 --queue-bypass
+	for p in udp tcp; do
+		\$t -A INPUT -p \$p --dport 5060 -j NFQUEUE --queue-num 0 --queue-bypass
+		\$t -A OUTPUT -p \$p --sport 5060 -j NFQUEUE --queue-num 0 --queue-bypass
+	done
 done
 setsid -f "$sg" -f -c "$conf" >> "$dir/sg.log" 2>&1 < /dev/null
 for i in \$(seq 1 50); do
