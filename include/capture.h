@@ -56,7 +56,8 @@ struct cap_nfq_stats {
 
 /* `dir' is what the hook says (SPEC 1): see enum engine_dir. */
 typedef enum sg_verdict (*cap_judge)(void *, const uint8_t *, size_t,
-    const struct sg_mac *, enum engine_dir dir, uint64_t now);
+    const struct sg_mac *, enum engine_dir dir, unsigned csum_flags,
+    uint64_t now);
 
 struct cap_nfq	*cap_nfq_open(const struct sg_conf *, uint16_t qnum, char *err,
 		    size_t errlen);

@@ -55,6 +55,8 @@ struct dec_pkt {
 	uint16_t	 sport, dport;
 	uint32_t	 seq, ack;	/* TCP */
 	uint8_t		 tcp_flags;	/* TCP_F_* */
+	const uint8_t	*l4;		/* UDP/TCP header, for checksums */
+	size_t		 l4len;
 	const uint8_t	*payload;
 	size_t		 plen;
 	struct dec_frag	 frag;		/* valid when DEC_FRAGMENT */
@@ -76,6 +78,9 @@ enum dec_result	 dec_l4(uint8_t proto, const uint8_t *, size_t,
 enum dec_result	 dec_reassembled(uint8_t proto, const uint8_t *, size_t,
 		    struct dec_pkt *);
 const char	*dec_result_str(enum dec_result);
+/* The UDP or TCP checksum of a DEC_OK packet is right (a UDP checksum of
+ * 0 over IPv4 means none: right). */
+bool		 dec_l4_csum_ok(const struct dec_pkt *);
 
 /*
  * frag.h part: bounded IPv4/IPv6 reassembly (SPEC 1: a fragment is judged

@@ -55,7 +55,7 @@ struct engine_stats {
 	uint64_t	 register_answers, register_unmatched;
 	uint64_t	 frag_bad, frag_late;
 	uint64_t	 forged_proxy, undecodable;
-	uint64_t	 tcp_dropped;
+	uint64_t	 tcp_dropped, bad_csum;
 };
 
 struct engine;
@@ -89,6 +89,19 @@ void		 engine_set_report_dropped(struct engine *, bool);
 enum sg_verdict	 engine_packet(struct engine *, enum dec_link,
 		    const uint8_t *, size_t, const struct sg_mac *hwmac,
 		    enum engine_dir, uint64_t now);
+/*
+ * What the packet source knows of the transport checksum.  A TCP segment
+ * whose checksum is wrong never reaches the proxy's socket, so sipguard
+ * must not take it into a stream either (an insertion: Ptacek and
+ * Newsham): with ENGINE_CSUM_UNVERIFIED every inbound TCP segment is
+ * checked; with neither flag only resets are (a capture); with
+ * ENGINE_CSUM_PARTIAL (a local sender's offload) none is.
+ */
+#define ENGINE_CSUM_UNVERIFIED	0x1
+#define ENGINE_CSUM_PARTIAL	0x2
+enum sg_verdict	 engine_packet_flags(struct engine *, enum dec_link,
+		    const uint8_t *, size_t, const struct sg_mac *hwmac,
+		    enum engine_dir, unsigned flags, uint64_t now);
 /* Housekeeping (expiry sweeps); call at least once a second. */
 void		 engine_tick(struct engine *, uint64_t now);
 

@@ -150,6 +150,7 @@ enum sg_reason {
 	SG_R_TCP_OOO,		/* beyond a hole */
 	SG_R_TCP_UNSYNCED,	/* not the start of a message, no state */
 	SG_R_TCP_FULL,		/* no connection slot or buffer */
+	SG_R_BAD_CSUM,		/* TCP checksum wrong: the host drops it */
 	SG_R__COUNT
 };
 

@@ -209,6 +209,7 @@ on_packet(const struct nlmsghdr *nlh, void *arg)
 	struct sg_mac			 mac;
 	bool				 has_mac = false;
 	enum engine_dir			 dir;
+	unsigned			 csum = 0;
 	uint32_t			 id;
 	enum sg_verdict			 v = SG_ACCEPT;
 
@@ -230,11 +231,20 @@ on_packet(const struct nlmsghdr *nlh, void *arg)
 			has_mac = true;
 		}
 	}
+	if (attr[NFQA_SKB_INFO] != NULL) {
+		uint32_t	 info = ntohl(mnl_attr_get_u32(
+				    attr[NFQA_SKB_INFO]));
+
+		if (info & NFQA_SKB_CSUMNOTREADY)
+			csum = ENGINE_CSUM_PARTIAL;
+		else if (info & NFQA_SKB_CSUM_NOTVERIFIED)
+			csum = ENGINE_CSUM_UNVERIFIED;
+	}
 	q->st.packets++;
 	if (attr[NFQA_PAYLOAD] != NULL)
 		v = q->judge(q->arg, mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
 		    mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]),
-		    has_mac ? &mac : NULL, dir, q->now);
+		    has_mac ? &mac : NULL, dir, csum, q->now);
 	else
 		q->st.no_payload++;
 	if (v == SG_DROP)

@@ -79,11 +79,12 @@ struct daemon {
 
 static enum sg_verdict
 judge(void *arg, const uint8_t *p, size_t len, const struct sg_mac *mac,
-    enum engine_dir dir, uint64_t now)
+    enum engine_dir dir, unsigned csum, uint64_t now)
 {
 	struct worker	*w = arg;
 
-	return engine_packet(w->e, LINK_RAW, p, len, mac, dir, now);
+	return engine_packet_flags(w->e, LINK_RAW, p, len, mac, dir, csum,
+	    now);
 }
 
 static void *
@@ -758,6 +759,32 @@ handle(void *arg, char *line, bool json, struct ctl_buf *o)
 	return -1;
 }
 
+/*
+ * SPEC 1: fragments.  With conntrack in use the kernel reassembles IPv4
+ * and IPv6 before the filter hooks (nf_defrag), so the queue sees whole
+ * datagrams.  Without it IPv4 is still reassembled before INPUT on the
+ * proxy host, but IPv6 fragments reach INPUT one by one and a `--dport'
+ * rule only matches the first: the others would pass unjudged.  Say so.
+ */
+static void
+defrag_notice(void)
+{
+	bool	 v4 = access("/sys/module/nf_defrag_ipv4", F_OK) == 0;
+	bool	 v6 = access("/sys/module/nf_defrag_ipv6", F_OK) == 0;
+
+	if (v4 && v6) {
+		log_info("fragments: nf_defrag_ipv4 and nf_defrag_ipv6 are "
+		    "loaded: with a conntrack rule in this namespace the "
+		    "kernel reassembles before the queue");
+		return;
+	}
+	log_warnx("fragments: nf_defrag_ipv%s not loaded: %s fragments "
+	    "reach the hooks unreassembled, and a --dport rule matches only "
+	    "the first of them; load it (any conntrack rule does) or queue "
+	    "fragments too (ip6tables -m frag, iptables -f): see sipguard(8)",
+	    !v6 ? "6" : "4", !v6 ? "IPv6" : "IPv4 (on a gateway)");
+}
+
 /* ---- the loop ------------------------------------------------------------------ */
 
 static void
@@ -1028,6 +1055,7 @@ daemon_run(const char *conffile, const char *const *sets, int nsets,
 		}
 		d.w[k].started = true;
 	}
+	defrag_notice();
 	log_info("started: queue%s %d..%d, mode %s, %d bindings capacity, "
 	    "control %s", d.nw > 1 ? "s" : "", d.conf.queue_num,
 	    d.conf.queue_num + d.nw - 1, d.conf.mode == MODE_DETECT ?

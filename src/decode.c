@@ -63,6 +63,8 @@ dec_l4(uint8_t proto, const uint8_t *p, size_t len, struct dec_pkt *pkt)
 	size_t	 hl;
 
 	pkt->proto = proto;
+	pkt->l4 = p;
+	pkt->l4len = len;
 	if (proto == DEC_PROTO_UDP) {
 		uint16_t	 ulen;
 
@@ -77,6 +79,7 @@ dec_l4(uint8_t proto, const uint8_t *p, size_t len, struct dec_pkt *pkt)
 		pkt->dport = rd16(p + 2);
 		pkt->payload = p + 8;
 		pkt->plen = (size_t)ulen - 8;
+		pkt->l4len = ulen;
 		return DEC_OK;
 	}
 	if (proto == DEC_PROTO_TCP) {
@@ -97,6 +100,43 @@ dec_l4(uint8_t proto, const uint8_t *p, size_t len, struct dec_pkt *pkt)
 		return DEC_OK;
 	}
 	return DEC_OTHER_L4;
+}
+
+static uint32_t
+sum16(uint32_t s, const uint8_t *p, size_t n)
+{
+	for (; n >= 2; p += 2, n -= 2)
+		s += (uint32_t)(p[0] << 8 | p[1]);
+	if (n)
+		s += (uint32_t)(p[0] << 8);
+	return s;
+}
+
+bool
+dec_l4_csum_ok(const struct dec_pkt *pkt)
+{
+	uint8_t		 ph[8];
+	size_t		 alen = pkt->src.family == SG_AF_INET ? 4 : 16;
+	uint32_t	 s = 0;
+
+	if (pkt->l4 == NULL)
+		return false;
+	if (pkt->proto == DEC_PROTO_UDP && alen == 4 && pkt->l4len >= 8 &&
+	    pkt->l4[6] == 0 && pkt->l4[7] == 0)
+		return true;
+	s = sum16(s, pkt->src.a, alen);
+	s = sum16(s, pkt->dst.a, alen);
+	ph[0] = (uint8_t)(pkt->l4len >> 24);
+	ph[1] = (uint8_t)(pkt->l4len >> 16);
+	ph[2] = (uint8_t)(pkt->l4len >> 8);
+	ph[3] = (uint8_t)pkt->l4len;
+	ph[4] = ph[5] = ph[6] = 0;
+	ph[7] = pkt->proto;
+	s = sum16(s, ph, 8);
+	s = sum16(s, pkt->l4, pkt->l4len);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff;
 }
 
 /*

@@ -912,6 +912,14 @@ enum sg_verdict
 engine_packet(struct engine *e, enum dec_link link, const uint8_t *frame,
     size_t len, const struct sg_mac *hwmac, enum engine_dir dir, uint64_t now)
 {
+	return engine_packet_flags(e, link, frame, len, hwmac, dir, 0, now);
+}
+
+enum sg_verdict
+engine_packet_flags(struct engine *e, enum dec_link link,
+    const uint8_t *frame, size_t len, const struct sg_mac *hwmac,
+    enum engine_dir dir, unsigned flags, uint64_t now)
+{
 	struct dec_pkt	 pkt;
 	enum dec_result	 dr;
 	enum sg_reason	 why;
@@ -1010,6 +1018,16 @@ engine_packet(struct engine *e, enum dec_link link, const uint8_t *frame,
 		e->st.inbound++;
 	else
 		e->st.outbound++;
+	if (pkt.proto == DEC_PROTO_TCP && inbound && !reassembled &&
+	    !(flags & ENGINE_CSUM_PARTIAL) && ((flags &
+	    ENGINE_CSUM_UNVERIFIED) || (pkt.tcp_flags & TCP_F_RST)) &&
+	    !dec_l4_csum_ok(&pkt)) {
+		/* The proxy's stack drops it: so must the stream. */
+		e->st.bad_csum++;
+		v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;
+		emit(e, true, v, SG_R_BAD_CSUM, SIPM_K_NOT_SIP, &pkt, NULL);
+		return v;
+	}
 	if (pkt.proto == DEC_PROTO_TCP)
 		v = handle_stream(e, &pkt, inbound, now);
 	else

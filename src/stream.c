@@ -34,7 +34,10 @@ struct stream {
 	struct sg_addr	 cli, srv;
 	uint16_t	 cport, sport;
 	bool		 used;
-	bool		 seen_out;	/* the proxy sent on it */
+	bool		 seen_out;	/* the proxy answered its SYN */
+	bool		 established;	/* the client completed a handshake,
+					   or the proxy sent on it */
+	uint32_t	 isn_out;	/* the proxy's SYN-ACK sequence */
 	bool		 has_acked;
 	uint32_t	 acked;		/* highest ACK from the proxy */
 	uint32_t	 src;		/* slot in the source table */
@@ -155,7 +158,7 @@ bufp(struct stream_table *t, uint32_t b)
 }
 
 static uint32_t
-buf_get(struct stream_table *t)
+buf_take(struct stream_table *t)
 {
 	return t->nbfree > 0 ? t->bfree[--t->nbfree] : HNIL;
 }
@@ -256,14 +259,15 @@ conn_idle(const struct stream_table *t, const struct stream *s, uint64_t now)
 
 /*
  * Recycling loses nothing only at a message boundary and never while
- * poisoned, unless the proxy never answered on the connection: then it
- * has no such connection (its stack resets it) and holds nothing of it.
+ * poisoned, unless the connection was never established: then the
+ * proxy's stack has no such connection and holds nothing of it (a
+ * spoofed source cannot complete a handshake).
  */
 static bool
 conn_evictable(const struct stream *s)
 {
 	return s->d[DIR_IN].buf == HNIL && (!s->d[DIR_IN].poisoned ||
-	    !s->seen_out);
+	    !s->established);
 }
 
 static uint32_t
@@ -395,6 +399,33 @@ stream_expire(struct stream_table *t, uint64_t now)
 	}
 }
 
+/*
+ * A buffer for connection `keep'.  None free: take one back from the
+ * least recently used connection that was never established (a spoofed
+ * source's slow message: the proxy holds nothing of it), so such a
+ * flood cannot starve the phones' messages that span segments.
+ */
+static uint32_t
+buf_get(struct stream_table *t, uint32_t keep)
+{
+	uint32_t	 k = t->lru.head;
+
+	if (t->nbfree > 0)
+		return buf_take(t);
+	for (int n = 0; n < EVICT_SCAN && k != HNIL; n++,
+	    k = t->lru.link[k].next) {
+		struct stream	*s = &t->s[k];
+
+		if (k != keep && !s->established &&
+		    (s->d[DIR_IN].buf != HNIL || s->d[DIR_OUT].buf != HNIL)) {
+			conn_free(t, k);
+			t->st.evicted++;
+			return buf_take(t);
+		}
+	}
+	return HNIL;
+}
+
 /* ---- framing ------------------------------------------------------------ */
 
 static bool
@@ -505,7 +536,7 @@ frame(struct stream_table *t, uint32_t k, int dir, const uint8_t *data,
 	r->left = p + pos;
 	r->left_len = n - pos;
 	if (r->left_len > 0 && d->buf == HNIL &&
-	    (r->newbuf = buf_get(t)) == HNIL) {
+	    (r->newbuf = buf_get(t, k)) == HNIL) {
 		t->st.no_buffer++;
 		r->nmsg = 0;
 		if (dir == DIR_IN) {
@@ -662,8 +693,14 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 	dlist_del(&t->lru, k);
 	dlist_push_tail(&t->lru, k);
 	d = &s->d[dir];
-	if (!inbound)
+	if (!inbound && (fl & TCP_F_SYN)) {
 		s->seen_out = true;
+		s->isn_out = seq;
+	} else if (!inbound && !(fl & TCP_F_RST))
+		s->established = true;
+	else if (inbound && (fl & TCP_F_ACK) && s->seen_out &&
+	    pkt->ack == s->isn_out + 1)
+		s->established = true;
 	if (!inbound && (fl & TCP_F_ACK) && (!s->has_acked ||
 	    seq_diff(pkt->ack, s->acked) > 0)) {
 		s->acked = pkt->ack;

@@ -249,6 +249,32 @@ pg_frame(uint8_t *out, size_t sz, const struct pg_ep *src,
 		memcpy(ip + 8, sa, 16);
 		memcpy(ip + 24, da, 16);
 	}
+	if (opt->tcp && !opt->raw_l4) {
+		/* The TCP checksum over the pseudo-header (always right
+		 * unless asked otherwise). */
+		uint8_t		 ph[40];
+		size_t		 alen = fam == 4 ? 4 : 16, o2 = 0;
+		uint32_t	 sum = 0;
+		uint16_t	 c;
+
+		memcpy(ph, sa, alen);
+		memcpy(ph + alen, da, alen);
+		o2 = 2 * alen;
+		ph[o2++] = 0;
+		ph[o2++] = 0;
+		ph[o2++] = (uint8_t)(l4len >> 8);
+		ph[o2++] = (uint8_t)l4len;
+		ph[o2++] = 0;
+		ph[o2++] = 0;
+		ph[o2++] = 0;
+		ph[o2++] = 6;
+		for (size_t k = 0; k < o2; k += 2)
+			sum += (uint32_t)(ph[k] << 8 | ph[k + 1]);
+		c = csum(l4, l4len, sum);
+		if (opt->bad_csum)
+			c ^= 0x5555;
+		put16(l4 + 16, c);
+	}
 	return (size_t)(l4 - out) + l4len;
 }
 

@@ -53,6 +53,7 @@ struct pg_frame_opt {
 	bool		 tcp;
 	uint32_t	 seq, ack;	/* TCP */
 	uint8_t		 tcp_flags;	/* 0: PSH|ACK */
+	bool		 bad_csum;	/* TCP: a wrong checksum */
 	uint16_t	 ip_id;
 	uint16_t	 frag_off;	/* bytes; for building fragments */
 	bool		 frag_more;

@@ -1209,6 +1209,24 @@ tcp_overlap(struct scn *s)
 	segment(s, &EVE_WITH_ALICE_IP, 41002, 81, bye + 80, nb - 80);
 	scn_expect(s, "drop", "ix");
 
+	/* A reset the proxy's stack would refuse (wrong checksum) does
+	 * not end the poisoned connection here either; a right one does. */
+	scn_tag(s, "reset with a wrong checksum");
+	{
+		struct pg_frame_opt opt = { .tcp = true, .seq = 101,
+		    .tcp_flags = 0x04, .bad_csum = true };
+		struct pg_ep	 ep = ALICE.ep;
+
+		ep.port = 41001;
+		scn_send_payload(s, &ep, &PROXY, "", 0, &opt);
+		scn_expect(s, "drop", "bad-checksum");
+		segment(s, &ALICE.ep, 41001, 101, inv + 100, ni - 100);
+		scn_expect(s, "drop", "tcp-poisoned");
+		opt.bad_csum = false;
+		scn_send_payload(s, &ep, &PROXY, "", 0, &opt);
+		scn_expect_held(s);
+	}
+
 	/* The rest of a message on a connection never seen: no way to
 	 * judge it, so it is dropped. */
 	scn_tag(s, "continuation of an unseen TCP message");
@@ -1404,6 +1422,54 @@ static const char *const SETS_TCP100[] = {
 	NULL,
 };
 
+/*
+ * Slow messages from spoofed sources (no handshake: the proxy holds
+ * nothing of them) take every reassembly buffer; a phone's connection,
+ * established, still gets one for its message that spans segments.
+ */
+static void
+tcp_slowloris(struct scn *s)
+{
+	static char	 inv[2048];
+	size_t		 ni;
+	struct pg_frame_opt synack = { .tcp = true, .tcp_flags = 0x12,
+			    .seq = 5000, .ack = 1 };
+	struct pg_frame_opt ack = { .tcp = true, .tcp_flags = 0x10,
+			    .seq = 1, .ack = 5001 };
+	struct pg_ep	 phone = ALICE.ep, proxy = PROXY;
+
+	reg(s, &ALICE, 3600, "x");
+	ni = request_text(inv, sizeof(inv), &ALICE.ep, "alice", "INVITE",
+	    "slow-invite");
+	scn_tag(s, "slow messages from spoofed sources");
+	for (int k = 0; k < 40; k++) {
+		struct pg_ep	 fake = EVE;
+		char		 ip[32];
+
+		snprintf(ip, sizeof(ip), "203.0.113.%d", 100 + k);
+		fake.ip = ip;
+		segment(s, &fake, 6000, 1, inv, 60);
+		scn_expect_held(s);
+	}
+	/* Alice's connection: handshake, then her INVITE in two parts. */
+	scn_tag(s, NULL);
+	phone.port = 45000;
+	proxy.port = 5060;
+	syn(s, &ALICE.ep, 45000);
+	scn_send_payload(s, &proxy, &phone, "", 0, &synack);
+	scn_send_payload(s, &phone, &PROXY, "", 0, &ack);
+	segment(s, &ALICE.ep, 45000, 1, inv, 60);
+	scn_expect_held(s);
+	segment(s, &ALICE.ep, 45000, 61, inv + 60, ni - 60);
+	scn_expect(s, "accept", "vii");
+}
+
+static const char *const SETS_BUF8[] = {
+	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	"tables.stream_buffers = 8",
+	NULL,
+};
+
 static const char *const SETS_FRAG8[] = {
 	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
 	"tables.fragments = 8",
@@ -1517,6 +1583,8 @@ const struct scenario scenarios[] = {
 	    tcp_split, SETS_TCP100, 1 },
 	{ "tcp_overlap", "TCP overlaps, retransmissions, holes",
 	    tcp_overlap, SETS_BASE, 1 },
+	{ "tcp_slowloris", "slow TCP messages from spoofed sources",
+	    tcp_slowloris, SETS_BUF8, 0 },
 	{ "v6_exthdr", "a forged BYE behind IPv6 extension headers",
 	    v6_exthdr, SETS_BASE, 1 },
 	{ "frag_evasion", "fragments resent, duplicated, with decoys",
