@@ -9,6 +9,7 @@ B=${B:-build}
 SG=$(realpath "$ROOT/$B/sipguard")
 CTL=$ROOT/$B/sipguardctl
 NODE="python3 $ROOT/tests/sipnode.py"
+EV="python3 $ROOT/tests/evasion.py"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: the live part needs root (network namespaces); skipped"
@@ -17,6 +18,7 @@ fi
 # shellcheck source=lab.sh
 . "$ROOT/tools/lab.sh"
 export LAB_STATE=/tmp/sglab-demo.state
+export LAB_KAM_DEBUG=2		# Kamailio logs every request it acts on
 TMP=$(mktemp -d /tmp/sgdemo.XXXXXX)
 CALLS=6
 
@@ -29,6 +31,14 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 ctl() { "$CTL" -s "$TMP/control" "$@"; }
+# Did Kamailio act on a request for sip:USER@ (its own log says)?
+kamailio_saw() {
+	grep -q "req $1 sip:$2@" "$LAB_DIR/kamailio.log" && echo yes || echo no
+}
+raw6() { # SRC6 NHDRS FILE: one IPv6/UDP frame from the attacker's MAC
+	lab_exec atk $EV raw6 eth0 02:5a:00:00:00:66 02:5a:00:00:00:01 \
+	    "$1" fd99::1 5060 5060 "$2" "$3"
+}
 # alarms TYPE [REGEX]: how many alarm lines of TYPE (matching REGEX) so far
 alarms() { grep -c "^alarm type=$1 .*${2:-}" "$TMP/sg.log" 2>/dev/null || true; }
 say() { printf '%s\n' "$*"; }
@@ -78,6 +88,30 @@ say "  REGISTER from alice's IP (hijack)             $(alarms spoof 'case=viii')
 
 say "  (the attacker is now listed; an operator lifts that with"
 say "   sipguardctl blacklist forget 02:5a:00:00:00:66: $(ctl blacklist forget 02:5a:00:00:00:66))"
+
+# The ways around a monitor (SPEC 1): what Kamailio acts on is judged.
+_lab_load_state
+say ""
+say "  evasion: the same forged BYE, the ways an IDS is walked around"
+lab_exec atk $EV tcp-request 10.99.0.66 10.99.0.1 BYE bobtcp alice ev1-$$ - >/dev/null 2>&1
+sleep 0.3
+say "  whole over TCP (alice's name)                 $(alarms spoof 'call_id=ev1-') alarm case masquerade, dropped; Kamailio acted on it: $(kamailio_saw BYE bobtcp)"
+lab_exec atk $EV tcp-request 10.99.0.66 10.99.0.1 BYE bobsplit carol ev2-$$ 25,80 >/dev/null 2>&1
+sleep 0.3
+say "  in three TCP segments (carol's name)          $(alarms spoof 'call_id=ev2-') alarm case masquerade on the last segment, dropped; Kamailio: $(kamailio_saw BYE bobsplit)"
+printf 'BYE sip:bobext@lab.example SIP/2.0\r\nVia: SIP/2.0/UDP [fd99::12]:5060;branch=z9hG4bK-ev3\r\nMax-Forwards: 70\r\nFrom: <sip:bob@lab.example>;tag=a\r\nTo: <sip:bob@lab.example>;tag=b\r\nCall-ID: ev3-%s\r\nCSeq: 5 BYE\r\nContent-Length: 0\r\n\r\n' $$ > "$TMP/bye6"
+raw6 fd99::12 12 "$TMP/bye6"
+sleep 0.3
+say "  behind 12 IPv6 extension headers (ua2's IP)   $(alarms spoof 'call_id=ev3-') alarm case $(grep 'call_id=ev3-' "$TMP/sg.log" | sed -n 's/.*case=\([^ ]*\).*/\1/p' | head -1), dropped; Kamailio: $(kamailio_saw BYE bobext)"
+printf 'REGISTER sip:lab.example SIP/2.0\r\nVia: SIP/2.0/UDP [fd99::66]:5060;branch=z9hG4bK-hj\r\nMax-Forwards: 70\r\nFrom: <sip:alice@lab.example>;tag=h\r\nTo: <sip:alice@lab.example>\r\nCall-ID: hijack-%s\r\nCSeq: 1 REGISTER\r\nContact: <sip:alice@[fd99::66]:5060>\r\nContent-Length: 0\r\n\r\n' $$ > "$TMP/hj"
+printf 'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP [fd99::66]:5060;branch=z9hG4bK-hj\r\nFrom: <sip:alice@lab.example>;tag=h\r\nTo: <sip:alice@lab.example>;tag=x\r\nCall-ID: hijack-%s\r\nCSeq: 1 REGISTER\r\nContact: <sip:alice@[fd99::66]:5060>;expires=3600\r\nContent-Length: 0\r\n\r\n' $$ > "$TMP/hj200"
+raw6 fd99::66 0 "$TMP/hj"
+sleep 0.2
+raw6 fd99::1 0 "$TMP/hj200"
+sleep 0.3
+say "  registration hijack: a forged 200 OK from the proxy's address"
+say "                                                $(alarms spoof 'case=forged-proxy') alarm case forged-proxy, dropped; alice bound to: $(ctl bindings | awk '/^alice@/ {print $2, $3}' | sort -u | tr '\n' ' ')"
+ctl blacklist forget 02:5a:00:00:00:66 >/dev/null
 
 for i in $(seq 1 12); do
 	LAB_PASSWORD=guess$i lab_register atk bob >/dev/null 2>&1
