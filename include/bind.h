@@ -51,11 +51,14 @@ enum bind_res {
 	BIND_NEW,
 	BIND_REFRESHED,
 	BIND_FULL,
+	BIND_QUOTA,		/* the device has identities_per_device */
 };
 
 struct bind_stats {
 	uint32_t	 live, capacity;
 	uint64_t	 learned, refreshed, removed, expired, full;
+	uint64_t	 quota;		/* refused: identities_per_device */
+	uint64_t	 quota_replaced;	/* an identity's oldest device */
 	uint32_t	 gateway_macs;	/* learned, beyond the configured */
 	size_t		 memory;	/* bytes, bloom filter included */
 	uint64_t	 bloom_probes, bloom_hits, bloom_false;

@@ -29,6 +29,7 @@ struct sg_conf {
 	int		 fragments;		/* enum conf_policy */
 	int		 not_sip;		/* enum conf_policy */
 	int		 identities_per_device;
+	int		 devices_per_identity;
 	int		 gateway_mac_ips;
 
 	struct sg_addr	 proxy[CONF_MAX_ADDRS];

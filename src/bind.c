@@ -579,6 +579,30 @@ bind_device_identities(struct bind_table *bt, const struct sg_tuple *t,
 
 /* ---- learning ----------------------------------------------------------- */
 
+/* At most devices_per_identity live bindings for identity `dh'. */
+static void
+identity_make_room(struct bind_table *bt, uint64_t dh, uint64_t now)
+{
+	uint32_t	 oldest = HNIL;
+	int		 n = 0;
+
+	for (uint32_t s = hidx_first(&bt->ix[IX_D], dh); s != HNIL;
+	    s = hidx_next(&bt->ix[IX_D], s)) {
+		struct binding	*b = &bt->row[s];
+
+		if (b->dh != dh || !alive(b, now))
+			continue;
+		n++;
+		if (oldest == HNIL || b->refreshed <
+		    bt->row[oldest].refreshed)
+			oldest = s;
+	}
+	if (n >= bt->conf->devices_per_identity && oldest != HNIL) {
+		unlink_row(bt, oldest);
+		bt->st.quota_replaced++;
+	}
+}
+
 enum bind_res
 bind_learn(struct bind_table *bt, const struct sg_tuple *t,
     uint64_t contact_idh, uint64_t expires, uint64_t now,
@@ -615,6 +639,27 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 		bt->st.refreshed++;
 		*out = b;
 		return BIND_REFRESHED;
+	}
+	/*
+	 * Quotas (SPEC 3), checked when the proxy answers, so REGISTERs in
+	 * flight together cannot pass them: a device holds at most
+	 * identities_per_device identities (more is refused), and an
+	 * identity at most devices_per_identity devices (its own oldest
+	 * binding makes room: only its credentials could have added them,
+	 * and a phone that hops addresses keeps working).  One subscriber
+	 * can so hold no more than devices_per_identity rows, whatever the
+	 * number of its addresses.
+	 */
+	{
+		bool	 has_d;
+
+		if (bind_device_identities(bt, t, now, &has_d) >=
+		    bt->conf->identities_per_device && !has_d) {
+			bt->st.quota++;
+			*out = NULL;
+			return BIND_QUOTA;
+		}
+		identity_make_room(bt, t->dh, now);
 	}
 	if ((s = dlist_pop_head(&bt->free)) == HNIL) {
 		/* Expired rows the sweep has not reached yet are free. */

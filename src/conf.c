@@ -59,6 +59,8 @@ static const struct key schema[] = {
 	{ "not_sip", K_ENUM, O(not_sip), 0, 0, policies, 0 },
 	{ "identities_per_device", K_INT, O(identities_per_device), 1, 1024,
 	    NULL, 0 },
+	{ "devices_per_identity", K_INT, O(devices_per_identity), 1, 1024,
+	    NULL, 0 },
 	{ "gateway_mac_ips", K_INT, O(gateway_mac_ips), 1, 1000000, NULL, 0 },
 	{ "gateway_macs", K_MACS, O(gateway_macs), 0, 0, NULL,
 	    O(ngateway_macs) },
@@ -170,6 +172,7 @@ conf_defaults(struct sg_conf *c)
 	c->fragments = POLICY_DROP;
 	c->not_sip = POLICY_DROP;
 	c->identities_per_device = 8;
+	c->devices_per_identity = 8;
 	c->gateway_mac_ips = 8;
 
 	c->blacklist_ttl = SEC(600);

@@ -494,6 +494,7 @@ learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
 	const struct binding	*b;
 	struct flood_alarm	 fa;
 	int64_t			 exp;
+	enum bind_res		 br;
 	bool			 failure;
 
 	if (msg->request || msg->cseq_method != SIPM_REGISTER ||
@@ -536,10 +537,16 @@ learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
 			exp = (int64_t)(e->conf.default_expires / NS_PER_SEC);
 		if (exp == 0) {
 			bind_remove(e->bt, &p->t);
-		} else if (bind_learn(e->bt, &p->t, p->contact_idh,
-		    now + SEC(exp), now, &b) == BIND_FULL) {
+		} else if ((br = bind_learn(e->bt, &p->t, p->contact_idh,
+		    now + SEC(exp), now, &b)) == BIND_FULL) {
 			raise_alarm(e, ALARM_TABLE_FULL, "bindings", ACT_NOTICE,
 			    &p->t, NULL, msg, "binding refused: table full",
+			    now);
+		} else if (br == BIND_QUOTA) {
+			/* REGISTERs in flight together: the proxy said 200 to
+			 * one identity too many for this device. */
+			raise_alarm(e, ALARM_SPOOF, "vi", ACT_NOTICE, &p->t,
+			    NULL, msg, "binding refused: identities_per_device",
 			    now);
 		} else {
 			/* The proxy vouched for K: forget spoof entries. */

@@ -558,6 +558,107 @@ reg_identities(struct scn *s)
 	reg(s, &line, 3600, "vii");
 }
 
+/* A REGISTER from `u' (Call-ID `cid'), and, when `label' is NULL, the
+ * proxy's 200 for it instead. */
+static void
+reg_leg(struct scn *s, const struct ua *u, const char *cid,
+    const char *label)
+{
+	char		 a[64], via[80], contact[160], c200[200];
+	struct pg_msg	 m;
+
+	aor(a, sizeof(a), u->user);
+	hostport(via, sizeof(via), via_of(u), u->ep.port);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s>", u->user, via);
+	memset(&m, 0, sizeof(m));
+	m.via = via;
+	m.from = a;
+	m.to = a;
+	m.call_id = cid;
+	m.cseq = 1;
+	m.expires = -1;
+	if (label != NULL) {
+		m.method = "REGISTER";
+		m.ruri = "sip:" DOMAIN;
+		m.contact = contact;
+		m.expires = 3600;
+		scn_send(s, &u->ep, &PROXY, &m);
+		scn_expect(s, "accept", label);
+		return;
+	}
+	snprintf(c200, sizeof(c200), "%s;expires=3600", contact);
+	m.status = 200;
+	m.to_tag = "q";
+	m.cseq_method = "REGISTER";
+	m.contact = c200;
+	scn_send(s, &PROXY, &u->ep, &m);
+	scn_expect(s, "accept", "outbound");
+}
+
+/*
+ * Binding quotas (identities_per_device 2, devices_per_identity 3 here):
+ * three REGISTERs in flight together from one device bind two; one
+ * subscriber registering from five addresses holds three bindings.
+ */
+static void
+binding_quotas(struct scn *s)
+{
+	static const char *const users[] = { "q-1", "q-2", "q-3" };
+	struct ua	 line = ALICE, roamer = { "roamer", { { 2, 0, 0, 0, 0,
+			    0x77 }, NULL, 5060 }, NULL };
+	char		 ips[5][32];
+
+	for (int k = 0; k < 3; k++) {
+		line.user = users[k];
+		reg_leg(s, &line, users[k], "x");
+	}
+	for (int k = 0; k < 3; k++) {
+		line.user = users[k];
+		reg_leg(s, &line, users[k], NULL);
+		if (k == 2) {
+			scn_tag(s, "identity beyond identities_per_device, "
+			    "in flight");
+			scn_expect_alarm(s, "spoof", "vi");
+		}
+	}
+	line.user = "q-3";
+	ua_request(s, &line, "INVITE", "bob", "q-3-call", 1, &PROXY);
+	scn_expect(s, "drop", "vi");
+	scn_tag(s, NULL);
+	line.user = "q-1";
+	ua_request(s, &line, "INVITE", "bob", "q-1-call", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+
+	for (int k = 0; k < 5; k++) {
+		char	 cid[32];
+
+		snprintf(ips[k], sizeof(ips[k]), "198.51.100.%d", 101 + k);
+		roamer.ep.ip = ips[k];
+		snprintf(cid, sizeof(cid), "roam-%d", k);
+		reg_leg(s, &roamer, cid, k == 0 ? "x" : "ii");
+		reg_leg(s, &roamer, cid, NULL);
+	}
+	/* The two oldest made room; the three newest work. */
+	roamer.ep.ip = ips[0];
+	scn_tag(s, "a device the identity's newer ones replaced");
+	ua_request(s, &roamer, "INVITE", "bob", "roam-call-0", 1, &PROXY);
+	scn_expect(s, "drop", "ii");
+	scn_tag(s, NULL);
+	roamer.ep.ip = ips[4];
+	ua_request(s, &roamer, "INVITE", "bob", "roam-call-4", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+	roamer.ep.ip = ips[2];
+	ua_request(s, &roamer, "INVITE", "bob", "roam-call-2", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+}
+
+static const char *const SETS_QUOTA[] = {
+	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	"identities_per_device = 2",
+	"devices_per_identity = 3",
+	NULL,
+};
+
 /* ---- lifecycle ------------------------------------------------------------- */
 
 static void
@@ -1560,6 +1661,8 @@ const struct scenario scenarios[] = {
 	    reg_ip_other_device, SETS_BASE, 1 },
 	{ "reg_identities", "too many identities on one device",
 	    reg_identities, SETS_IPD2, 1 },
+	{ "binding_quotas", "binding quotas: in flight, many addresses",
+	    binding_quotas, SETS_QUOTA, 0 },
 	{ "deregistration", "de-registration", deregistration, SETS_BASE,
 	    0 },
 	{ "expiry", "binding expiry", expiry, SETS_BASE, 0 },
