@@ -275,10 +275,16 @@ flood_training(const struct flood *f, uint64_t now)
 	return !f->trained && (!f->started || now < f->train_end);
 }
 
+/* A gap below a microsecond is a capture artefact (every gap 0 in
+ * training): never divide by it. */
+#define GAP_FLOOR	1e-6
+
 static double
 row_init(const struct flood *f, const struct frow *r)
 {
-	return r->init_davg > 0 ? r->init_davg : f->tdist_avg;
+	double	 v = r->init_davg > 0 ? r->init_davg : f->tdist_avg;
+
+	return v > GAP_FLOOR ? v : GAP_FLOOR;
 }
 
 static void
