@@ -1,10 +1,12 @@
 /*
  * sipmsg.h: second stage, the SIP fields the decision needs.  The payload
- * is classified (keep-alive, STUN, SIP, not SIP); for SIP, the start line
- * and only the headers the decision reads are copied into a scratch
- * buffer and handed to libosip2, never a body.  Every field is copied
- * out into fixed arrays and the osip2 message is freed before
- * sipm_parse() returns: nothing allocated outlives the call.
+ * is classified (keep-alive, STUN, SIP, not SIP) by its start line, as
+ * the proxy classifies it; for SIP, the start line and only the headers
+ * the decision reads are copied into a scratch buffer and handed to
+ * libosip2, within bounds that keep any message's cost within a few times
+ * an INVITE's, never a body.  Every field is copied out into fixed arrays
+ * and the osip2 message is freed before sipm_parse() returns: nothing
+ * allocated outlives the call.
  */
 #ifndef SG_SIPMSG_H
 #define SG_SIPMSG_H
@@ -20,8 +22,8 @@ enum sipm_kind {
 	SIPM_K_EMPTY,		/* zero-length payload */
 	SIPM_K_KEEPALIVE,	/* CRLF / CRLFCRLF (RFC 5626) */
 	SIPM_K_STUN,		/* RFC 5389 message (keep-alive) */
-	SIPM_K_NOT_SIP,		/* does not claim to be SIP */
-	SIPM_K_MALFORMED,	/* claims to be SIP, does not parse */
+	SIPM_K_NOT_SIP,		/* no SIP start line: not SIP to the proxy */
+	SIPM_K_MALFORMED,	/* claims SIP; unparsable, or past the bounds */
 };
 
 /* What a 200 OK to REGISTER says of one Contact. */
@@ -81,7 +83,10 @@ enum sipm_kind	 sipm_parse(struct sipm_parser *, const uint8_t *, size_t,
 		    bool stream, struct sipm *);
 /*
  * For TCP: the length of the first whole message in the buffer, 0 if the
- * buffer holds only part of one, -1 if it cannot be framed.
+ * buffer holds only part of one, -1 if it cannot be framed (two or a bad
+ * Content-Length; past 64 KB, or past the blank lines before a start line
+ * or the header lines sipm_parse() would look at).  Content-Length is
+ * found in any case, compact "l" too.
  */
 long		 sipm_frame(const uint8_t *, size_t);
 enum sip_method	 sipm_method_from_str(const char *);

@@ -20,13 +20,23 @@
 #include "sipmsg.h"
 
 #define SCRATCH_MAX	(SG_PKT_MAX + 64)
-#define FIRSTLINE_MAX	8192
 #define LINE_TMP	(8192 + 256)	/* a kept header, normalised */
+
+/*
+ * The '%' of a sip/sips URI is replaced by this byte before osip2 sees it.
+ * osip2 decodes %XX in a user part into a C string, so "bob%00x" would
+ * come back as "bob", the same user as "bob"; uri_identity() decodes the
+ * user part itself.  osip2 also decodes with an sscanf() per escape that
+ * measures the rest of the string, quadratic in a long one.  The byte
+ * cannot come from the wire: a URI holding a control byte is refused.
+ */
+#define PCT_MARK	'\001'
 
 struct sipm_parser {
 	char		 buf[SCRATCH_MAX];
 	char		 tmp[LINE_TMP];
 };
+
 
 /* osip2 prints its errors to stdout unless told otherwise: never here. */
 static void
@@ -83,7 +93,58 @@ sipm_method_from_str(const char *s)
 	return SIPM_OTHER;
 }
 
+/* One of ours in any case: Kamailio's parse_fline.c takes it as ours. */
+static bool
+method_any_case(const char *s)
+{
+	for (size_t k = 0; k < nitems(methods); k++)
+		if (strcasecmp(s, methods[k].name) == 0)
+			return true;
+	return false;
+}
+
 /* ---- classification ----------------------------------------------------- */
+
+/*
+ * What counts as SIP (SPEC 1) is what the proxy parses as SIP.  Kamailio
+ * (src/core/parser/parse_fline.c, msg_parser.c) decides by the start line
+ * alone.  It skips CR, LF, NUL, SP and HTAB, then reads a status line
+ * ("SIP/2.0" in any case, then SP) or a request line (a token, SP, a URI,
+ * SP/HTAB, a version, SP/HTAB, end of line) whose version begins with
+ * "SIP/2.0" in any case; anything else is not SIP to it (an HTTP version
+ * goes to its non-SIP hooks, the rest is dropped).  It then finds headers
+ * wherever they are, with no limit on their number.
+ *
+ * sipguard decides the same way, by the start line, and where it differs
+ * it claims more, never less: nothing Kamailio acts on as SIP is ever
+ * "not-sip" (which an operator may choose to let through unjudged).
+ *
+ * - It skips the same bytes before the start line, at most LEAD_MAX.
+ * - A start line that begins with "SIP/", or has a token after the first
+ *   that begins with "SIP/", in any case, claims SIP: it is parsed, or it
+ *   is malformed (dropped by default).  Kamailio takes only "SIP/2.0" and,
+ *   in a request, exactly three tokens: what sipguard claims beyond that
+ *   (SIP/3.0, four tokens, a bare CR, ...) Kamailio refuses.
+ * - SP or HTAB, any number, between all parts (Kamailio wants one SP
+ *   after the method and after a status line's version): more is judged
+ *   than Kamailio would take.  osip2 knows only SP, and an upper-case
+ *   "SIP/" on a status line, so the start line it gets is rewritten with
+ *   single spaces and an upper-case "SIP/".
+ * - Header lines never make a payload SIP: an MGCP answer ("200 1203 OK",
+ *   then "I: 7c") is not SIP to Kamailio, and not to sipguard.  Headers
+ *   are found wherever they are, up to the blank line.
+ * - Bounds Kamailio does not have: FIRSTLINE_MAX bytes of start line,
+ *   LINES_MAX header lines, and those on what reaches osip2 (below).  Past
+ *   them a payload is malformed, never not-sip: dropped by default, so not
+ *   handed to the proxy unjudged (unless the operator accepts malformed).
+ * - A request whose method is one of ours in another case is malformed:
+ *   Kamailio takes "register" for a REGISTER, osip2 and RFC 3261 for an
+ *   extension method, which would escape the REGISTER checks.
+ * - Kamailio can take "HTTP/1.x" replies for replies (http_reply_parse,
+ *   off by default); sipguard calls them not-sip.
+ */
+#define LEAD_MAX	1024	/* CR LF NUL SP HTAB before a start line */
+#define FIRSTLINE_MAX	4096	/* the start line */
 
 static bool
 is_stun(const uint8_t *p, size_t len)
@@ -104,72 +165,192 @@ is_tchar(int c)
 	return isalnum(c) || strchr("-.!%*_+`'~", c) != NULL;
 }
 
-/* Header names that only SIP (and its kin) put at the start of a line. */
-static bool
-sip_header_line(const uint8_t *p, size_t n)
+static inline int
+lc(int c)
 {
-	static const char *const names[] = {
-		"via", "v", "cseq", "call-id", "i", "from", "f", "to", "t",
-	};
-	size_t	 k = 0, namelen;
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
 
-	while (k < n && k < 16 && p[k] != ':' && p[k] != ' ' && p[k] != '\t')
-		k++;
-	namelen = k;
-	while (k < n && (p[k] == ' ' || p[k] == '\t'))
-		k++;
-	if (namelen == 0 || k >= n || p[k] != ':')
-		return false;
-	k = namelen;
-	for (size_t j = 0; j < nitems(names); j++)
-		if (strlen(names[j]) == k &&
-		    strncasecmp(names[j], (const char *)p, k) == 0)
-			return true;
-	return false;
+static inline bool
+is_lead(uint8_t c)
+{
+	return c == '\r' || c == '\n' || c == ' ' || c == '\t' || c == '\0';
+}
+
+/* "SIP/" in any case. */
+static bool
+sip_slash(const uint8_t *p, size_t n)
+{
+	return n >= 4 && lc(p[0]) == 's' && lc(p[1]) == 'i' &&
+	    lc(p[2]) == 'p' && p[3] == '/';
 }
 
 /*
- * Does the payload claim to be SIP (SPEC 1)?  A status line "SIP/...", a
- * request line whose last token starts with "SIP/", or, when the start
- * line is mangled beyond that, a Via, CSeq, Call-ID, From or To header at
- * the start of a line.  A claim that does not parse is malformed; a
- * payload that makes none ("hello" keep-alives, RTP) is simply not SIP.
+ * osip2 works on C strings: a NUL would cut a value short, so it becomes
+ * a '?'.  memchr() to the first, then a byte loop: NULs may be dense.
  */
-static bool
-claims_sip(const uint8_t *p, size_t len)
+static void
+nul_to_q(char *s, size_t n)
 {
-	size_t	 n, k;
+	char	*z = memchr(s, '\0', n);
 
-	while (len > 0 && (*p == '\r' || *p == '\n')) {
-		p++;
-		len--;
+	for (; z != NULL && z < s + n; z++)
+		if (*z == '\0')
+			*z = '?';
+}
+
+/* The start line, as sipm_parse() found it. */
+struct sline {
+	size_t		 off;		/* its first byte */
+	size_t		 next;		/* the byte after it and its EOL */
+	size_t		 tok[3];	/* first three tokens: where, */
+	size_t		 toklen[3];	/* how long */
+	size_t		 end;		/* its CR, LF or len */
+	bool		 status;
+};
+
+/*
+ * Classify by the start line: SIPM_K_SIP (a start line sipguard parses),
+ * SIPM_K_NOT_SIP, or SIPM_K_MALFORMED (*why set).  The work is bounded by
+ * LEAD_MAX + FIRSTLINE_MAX bytes, whatever the payload's length.
+ */
+static enum sipm_kind
+start_line(const uint8_t *p, size_t len, struct sline *sl, const char **why)
+{
+	const uint8_t	*q;
+	size_t		 n, lim, k, ntok = 0;
+	bool		 intok = false, named = false;
+	int		 delim = 0;	/* the first SP/HTAB/CR/LF seen */
+
+	memset(sl, 0, sizeof(*sl));
+	while (sl->off < len && sl->off < LEAD_MAX && is_lead(p[sl->off]))
+		sl->off++;
+	if (sl->off == len)
+		return SIPM_K_NOT_SIP;
+	if (is_lead(p[sl->off])) {
+		*why = "blank lines before the start line";
+		return SIPM_K_MALFORMED;
 	}
-	if (len >= 4 && memcmp(p, "SIP/", 4) == 0)
-		return true;
-	for (n = 0; n < len && n < FIRSTLINE_MAX && p[n] != '\n'; n++)
-		;
-	for (k = 0; k + 5 <= n; k++)
-		if (p[k] == ' ' && memcmp(p + k + 1, "SIP/", 4) == 0)
-			return true;
-	/* Look at the start of every following line, in the first 4 KB. */
-	for (k = n; k + 1 < len && k < 4096; k++)
-		if (p[k] == '\n' && sip_header_line(p + k + 1, len - k - 1))
-			return true;
-	return false;
+	q = p + sl->off;
+	n = len - sl->off;
+	lim = n < FIRSTLINE_MAX ? n : FIRSTLINE_MAX;
+	sl->status = sip_slash(q, n);
+	for (k = 0; k < lim; k++) {
+		uint8_t	 c = q[k];
+
+		if (c == '\r' || c == '\n') {
+			if (delim == 0)
+				delim = c;
+			break;
+		}
+		if (c == ' ' || c == '\t') {
+			if (delim == 0)
+				delim = c;
+			intok = false;
+			continue;
+		}
+		if (!intok) {
+			intok = true;
+			if (ntok < 3)
+				sl->tok[ntok] = k;
+			if (ntok >= 1 && sip_slash(q + k, lim - k))
+				named = true;
+			ntok++;
+		}
+		if (ntok <= 3)
+			sl->toklen[ntok - 1]++;
+	}
+	if (k == lim && lim < n) {
+		/*
+		 * Longer than any start line sipguard parses.  Kamailio could
+		 * still take it for a request when its first token ends in SP
+		 * (or has not ended yet): malformed.  A first token ending in
+		 * HTAB is no request line to Kamailio.
+		 */
+		if (sl->status || named || delim != '\t') {
+			*why = "start line too long";
+			return SIPM_K_MALFORMED;
+		}
+		return SIPM_K_NOT_SIP;
+	}
+	sl->end = sl->off + k;
+	if (k == n)
+		sl->next = len;
+	else if (q[k] == '\n')
+		sl->next = sl->end + 1;
+	else if (k + 1 < n && q[k + 1] == '\n')
+		sl->next = sl->end + 2;
+	else if (sl->status || named) {
+		*why = "bare CR after the start line";
+		return SIPM_K_MALFORMED;
+	} else
+		return SIPM_K_NOT_SIP;
+	if (sl->status) {
+		if (ntok < 2) {
+			*why = "status line";
+			return SIPM_K_MALFORMED;
+		}
+		return SIPM_K_SIP;
+	}
+	if (!named)
+		return SIPM_K_NOT_SIP;
+	if (ntok != 3 || !sip_slash(q + sl->tok[2], sl->toklen[2])) {
+		*why = "request line";
+		return SIPM_K_MALFORMED;
+	}
+	return SIPM_K_SIP;
+}
+
+/*
+ * The start line as osip2 gets it: single spaces between the parts and
+ * "SIP/" in upper case.  A status line keeps its reason phrase whole.
+ */
+static size_t
+start_line_copy(const uint8_t *p, const struct sline *sl, char *out)
+{
+	const uint8_t	*q = p + sl->off;
+	size_t		 o = 0;
+	char		*z;
+
+	for (int t = 0; t < 3; t++) {
+		size_t	 n = sl->toklen[t];
+
+		if (t == 2 && sl->status)	/* the reason phrase */
+			n = sl->tok[2] == 0 ? 0 : sl->end - sl->off -
+			    sl->tok[2];
+		if (t > 0)
+			out[o++] = ' ';
+		memcpy(out + o, q + sl->tok[t], n);
+		if ((t == 0 && sl->status) || (t == 2 && !sl->status)) {
+			out[o] = 'S';
+			out[o + 1] = 'I';
+			out[o + 2] = 'P';
+		}
+		/* The Request-URI is not read: osip2 decodes none of it. */
+		if (t == 1 && !sl->status)
+			for (z = out + o; z < out + o + n; z++)
+				if (*z == '%')
+					*z = PCT_MARK;
+		o += n;
+	}
+	nul_to_q(out, o);
+	out[o++] = '\r';
+	out[o++] = '\n';
+	return o;
 }
 
 /* ---- header scan -------------------------------------------------------- */
 
 enum hdr {
 	H_OTHER = 0, H_VIA, H_FROM, H_TO, H_CALLID, H_CSEQ, H_CONTACT,
-	H_EXPIRES, H_AUTH, H_PAUTH, H_CLEN,
+	H_EXPIRES, H_AUTH, H_PAUTH, H_CLEN, H_NKINDS
 };
 
-static inline int
-lc(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
+static const char *const hdr_dup[H_NKINDS] = {
+	[H_FROM] = "two From headers", [H_TO] = "two To headers",
+	[H_CALLID] = "two Call-ID headers", [H_CSEQ] = "two CSeq headers",
+	[H_EXPIRES] = "two Expires headers",
+};
 
 /* Case-insensitive compare of a name of known length with a literal. */
 static bool
@@ -240,23 +421,41 @@ header_id(const char *name, size_t n)
 	return H_OTHER;
 }
 
+/*
+ * Bounds on the scan and on what reaches osip2.  osip2 appends to its
+ * lists (headers, Contact values, parameters, URI headers) by walking
+ * them, so N of anything in one list costs N^2 (4,000 Expires lines
+ * ~15 ms, 30,000 ";x" in one To ~0.9 s); it looks at each credential
+ * parameter it does not know from there to the end; and it spends a few
+ * ns on every byte it is given, the scan one memchr() per line.  So
+ * osip2 gets one of each header the decision reads (the first Via value,
+ * the first Authorization and Proxy-Authorization), the first
+ * SIPM_MAX_CONTACTS Contact values, no display name, at most
+ * VALUE_PARAMS_MAX parameters in one list and PARAMS_MAX in all, KEPT_MAX
+ * bytes; and no more than LINES_MAX header lines are looked at.  No
+ * legitimate message comes near these (a registrar's 200 listing 16
+ * Contacts with 6 parameters each is 96 parameters, ~3 KB); a message
+ * past them is malformed, and none costs much more than 10 INVITEs
+ * (tests/test_sipmsg.c "robust/cost" measures the worst inputs found).
+ */
+#define LINES_MAX	256	/* header lines, folds included */
+#define LINE_MAX_KEPT	4096	/* one kept header, folds included */
+#define KEPT_MAX	6144	/* the start line and all kept headers */
+#define VALUE_PARAMS_MAX 32	/* ';' '?' '&' in one value (osip2 list) */
+#define PARAMS_MAX	160	/* the same over the start line and all */
+#define CONTACTS_MAX	64	/* Contact values in all */
+#define AUTH_MAX	4	/* Authorization, Proxy-Authorization each */
+#define AUTH_PARAMS_MAX	16	/* ',' in the one of each kept */
+
 struct scan {
-	size_t		 head_len;	/* start line + headers, no blank */
 	size_t		 body_off;	/* first body byte */
 	long long	 clen;		/* -1 absent, -2 malformed */
 	int		 nclen;
 	bool		 terminated;	/* blank line seen */
 	const char	*bad;		/* why the headers are unusable */
+	int		 ncontacts;	/* Contact values, all of them */
+	bool		 contact_star;	/* one of them "*" */
 };
-
-/*
- * Bounds on what reaches osip2.  Its parameter lists are quadratic
- * (30,000 ";x" in one To cost ~0.9 s): no legitimate message comes near
- * these, and a message beyond them is malformed, not parsed.
- */
-#define LINE_MAX_KEPT	8192	/* one kept header, folded lines included */
-#define PARAMS_MAX	512	/* ';' over all kept headers */
-#define CONTACTS_MAX	64	/* ',' over all Contact headers */
 
 /* Parse a Content-Length value: digits with optional surrounding LWS. */
 static long long
@@ -278,60 +477,346 @@ parse_clen(const uint8_t *v, size_t n)
 	return (digits == 0 || k != n) ? -2 : x;
 }
 
-/*
- * An identity header's URI escapes must be well formed: osip2 stops at
- * a bad one (and at %00) and would hand two different users the same
- * name.
- */
-static bool
-escapes_ok(const uint8_t *v, size_t n)
+static int
+hexv(int c)
 {
-	for (size_t k = 0; k < n; k++) {
-		if (v[k] != '%')
-			continue;
-		if (k + 2 >= n || !isxdigit(v[k + 1]) || !isxdigit(v[k + 2]) ||
-		    (v[k + 1] == '0' && v[k + 2] == '0'))
-			return false;
-		k += 2;
-	}
-	return true;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lc(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
 }
 
+/* ';' '?' '&': each may start an element of an osip2 list. */
 static size_t
-count_byte(const uint8_t *p, size_t n, uint8_t c)
+count_params(const char *v, size_t n)
 {
-	size_t	 x = 0;
+	static const uint8_t	 pcls[256] = {
+		[';'] = 1, ['?'] = 1, ['&'] = 1,
+	};
+	size_t			 x = 0;
 
-	for (const uint8_t *q = p; (q = memchr(q, c, n - (size_t)(q - p))) !=
-	    NULL; q++)
+	for (size_t k = 0; k < n; k++)
+		x += pcls[(unsigned char)v[k]];
+	return x;
+}
+
+/* ',' in v, stopping once past AUTH_PARAMS_MAX. */
+static size_t
+count_comma(const char *v, size_t n)
+{
+	size_t		 x = 0;
+	const char	*q, *end = v + n;
+
+	for (q = v; x <= AUTH_PARAMS_MAX && (q = memchr(q, ',',
+	    (size_t)(end - q))) != NULL; q++)
 		x++;
 	return x;
 }
 
 /*
- * Copy the start line and the headers the decision reads into `out'
- * (NULL: only scan), with NULs replaced (osip2 works on C strings: a NUL
- * would silently cut a value short).  Only the first Via header goes
- * through: the top Via is all the decision reads.  Returns the length
- * copied, or -1 (sc->bad says why).
+ * One URI of a From, To or Contact value, NUL-terminated at u[n].  Every
+ * escape must be "%" HEX HEX: osip2 stops at a bad one and would give two
+ * users one name.  In a sip/sips URI every '%' is marked (PCT_MARK), and
+ * %00 is taken in the user part only (RFC 4475 3.1.1.4): osip2's user
+ * part runs from the first ':' to the first '@' of the URI, and so does
+ * this one.  A NUL (it would become '?') or the mark itself are refused.
+ */
+static const char *
+uri_check(char *u, size_t n)
+{
+	const char	*c = memchr(u, ':', n), *a;
+	size_t		 colon, at;
+	bool		 sip;
+
+	if (strlen(u) != n || memchr(u, PCT_MARK, n) != NULL)
+		return "control byte in a URI";
+	colon = c != NULL ? (size_t)(c - u) : n;
+	a = colon < n ? memchr(u + colon, '@', n - colon) : NULL;
+	at = a != NULL ? (size_t)(a - u) : n;
+	sip = (colon == 3 || (colon == 4 && lc(u[3]) == 's')) &&
+	    lc(u[0]) == 's' && lc(u[1]) == 'i' && lc(u[2]) == 'p';
+	/* memchr() to the first '%', then a byte loop: they may be dense. */
+	c = memchr(u, '%', n);
+	for (size_t k = c != NULL ? (size_t)(c - u) : n; k < n; k++) {
+		if (u[k] != '%')
+			continue;
+		if (k + 2 >= n || hexv(u[k + 1]) < 0 || hexv(u[k + 2]) < 0)
+			return "bad %-escape in a URI";
+		if (u[k + 1] == '0' && u[k + 2] == '0' &&
+		    !(sip && k > colon && k < at))
+			return "%00 outside a user part";
+		if (sip && k > colon)
+			u[k] = PCT_MARK;
+		k += 2;
+	}
+	return NULL;
+}
+
+/*
+ * The closing quote of a quoted string opened before v[k]: the next '"'
+ * not escaped by an odd number of backslashes (n if none).  memchr() from
+ * quote to quote; each run of backslashes is looked at once.
+ */
+static size_t
+quoted_end(const char *v, size_t k, size_t n)
+{
+	const char	*x;
+
+	while (k < n && (x = memchr(v + k, '"', n - k)) != NULL) {
+		size_t	 q = (size_t)(x - v), b = q;
+
+		while (b > k && v[b - 1] == '\\')
+			b--;
+		if ((q - b) % 2 == 0)
+			return q;
+		k = q + 1;
+	}
+	return n;
+}
+
+/* What uri_walk() found in a From, To or Contact header. */
+struct walk {
+	int		 values;	/* so far, in every Contact header */
+	size_t		 params;	/* ; ? & in the values kept */
+	size_t		 cut;		/* the kept values end */
+	bool		 star;		/* a value "*" */
+};
+
+/*
+ * The URIs of a From, To or Contact value list (NUL-terminated at v[n]):
+ * inside <> when there is one, else up to the first ';' (addr-spec);
+ * values split at commas out of quotes and <>, empty ones skipped (as
+ * osip2 splits Contact).  Escapes are checked only there: a quoted
+ * display name is not a URI, and "%Z%45" is a valid one (RFC 4475
+ * 3.1.1.5).
+ *
+ * The list is rewritten in place without display names, which the
+ * decision never reads and osip2 spends most on: "<URI>params" or the
+ * addr-spec, joined by ','.  Returns its new length in *len; w->cut is
+ * where the SIPM_MAX_CONTACTS-th value of all the walks ends.
+ */
+static const char *
+uri_walk(char *v, size_t *len, struct walk *w)
+{
+	size_t		 n = *len, k = 0, o = 0, np;
+
+	w->cut = SIZE_MAX;
+	while (k < n) {
+		size_t		 s = k, lt = n, gt = n, semi = n;
+		size_t		 e, us, ue, vo;
+		const char	*why;
+		char		 save;
+
+		for (e = k; e < n; e++) {
+			char	 c;
+
+			e += strcspn(v + e, "\"<>;,");
+			if (e >= n)
+				break;
+			c = v[e];
+			if (lt < n && gt == n) {	/* in <URI> */
+				if (c == '>')
+					gt = e;
+				else if (c == '"')
+					return "quote in a URI";
+			} else if (c == '"')
+				e = quoted_end(v, e + 1, n);
+			else if (gt < n && (c == '<' || c == '>'))
+				return "'<' or '>' after a URI";
+			else if (c == '<')
+				lt = e;
+			else if (c == ';' && semi == n)
+				semi = e;
+			else if (c == ',')
+				break;
+		}
+		if (e > n)
+			e = n;
+		while (s < e && (v[s] == ' ' || v[s] == '\t'))
+			s++;
+		if (s == e) {			/* an empty value */
+			k = e + 1;
+			continue;
+		}
+		if (o > 0)
+			v[o++] = ',';
+		vo = o;
+		if (lt < n) {
+			/* "<" URI, then ">" and the parameters. */
+			if (gt > e)
+				gt = e;
+			v[o++] = '<';
+			memmove(v + o, v + lt + 1, gt - lt - 1);
+			us = o;
+			o += gt - lt - 1;
+			ue = o;
+			memmove(v + o, v + gt, e - gt);
+			o += e - gt;
+		} else {
+			if (semi > e)
+				semi = e;
+			while (semi > s && (v[semi - 1] == ' ' ||
+			    v[semi - 1] == '\t'))
+				semi--;
+			if (semi - s == 1 && v[s] == '*')
+				w->star = true;
+			memmove(v + o, v + s, e - s);
+			us = o;
+			ue = o + (semi - s);
+			o += e - s;
+		}
+		save = v[ue];
+		v[ue] = '\0';
+		why = uri_check(v + us, ue - us);
+		v[ue] = save;
+		if (why != NULL)
+			return why;
+		/* One value is one osip2 list of parameters. */
+		if ((np = count_params(v + vo, o - vo)) > VALUE_PARAMS_MAX)
+			return "too many parameters";
+		if (w->values < SIPM_MAX_CONTACTS)
+			w->params += np;
+		if (++w->values == SIPM_MAX_CONTACTS)
+			w->cut = o;
+		k = e + 1;
+	}
+	if (w->cut == SIZE_MAX)
+		w->cut = o;
+	*len = o;
+	return NULL;
+}
+
+struct keep {
+	enum hdr	 cur;		/* kind of the header being kept */
+	size_t		 hstart;	/* its first byte in out */
+	size_t		 vstart;	/* its value */
+	int		 seen[H_NKINDS];
+	size_t		 kept;		/* bytes kept */
+	size_t		 params;	/* ';' '?' '&' given to osip2 */
+	size_t		 contacts;	/* Contact lines + commas */
+	struct walk	 walk;		/* Contact values */
+};
+
+/*
+ * A kept header is whole (its folds appended): apply the bounds, check
+ * its URIs, cut a Via to its first value and Contacts to the first
+ * SIPM_MAX_CONTACTS values, and end its line.
+ */
+static const char *
+keep_end(struct keep *kp, char *out, size_t *o)
+{
+	char		*v = out + kp->vstart, *z;
+	size_t		 n = *o - kp->vstart, params;
+	const char	*why = NULL;
+	struct walk	 w = { 0 };
+	int		 before = kp->walk.values;
+	size_t		 pbefore = kp->walk.params;
+	enum hdr	 cur = kp->cur;
+
+	kp->cur = H_OTHER;
+	/* osip2 would end the header there (Kamailio does not). */
+	if (memchr(v, '\r', n) != NULL)
+		return "CR inside a header";
+	out[*o] = '\0';
+	switch (cur) {
+	case H_CONTACT:
+		why = uri_walk(v, &n, &kp->walk);
+		kp->contacts += kp->walk.values - before;
+		if (why == NULL && kp->contacts > CONTACTS_MAX)
+			why = "too many Contact values";
+		n = kp->walk.cut;
+		params = kp->walk.params - pbefore;
+		break;
+	case H_FROM:
+	case H_TO:
+		/* osip2 takes it whole: one value, one list. */
+		if ((why = uri_walk(v, &n, &w)) == NULL && w.values > 1)
+			why = "two values in From or To";
+		params = w.params;
+		break;
+	case H_AUTH:
+	case H_PAUTH:
+		/*
+		 * osip2 looks at each parameter it does not know from there to
+		 * the end of the value: cost parameters times length.
+		 */
+		if (count_comma(v, n) > AUTH_PARAMS_MAX)
+			why = "too many parameters";
+		/* FALLTHROUGH */
+	case H_VIA:
+		if (cur == H_VIA && (z = memchr(v, ',', n)) != NULL)
+			n = (size_t)(z - v);
+		/* FALLTHROUGH */
+	default:
+		if ((params = count_params(v, n)) > VALUE_PARAMS_MAX)
+			why = "too many parameters";
+		break;
+	}
+	if (why != NULL)
+		return why;
+	if (cur == H_CONTACT && before >= SIPM_MAX_CONTACTS) {
+		*o = kp->hstart;
+		return NULL;
+	}
+	*o = kp->vstart + n;
+	if ((kp->params += params) > PARAMS_MAX)
+		return "too many parameters";
+	nul_to_q(out + kp->hstart, *o - kp->hstart);
+	out[(*o)++] = '\r';
+	out[(*o)++] = '\n';
+	return NULL;
+}
+
+/* Append to the kept header, within its bounds and the buffer's. */
+static bool
+keep_add(struct keep *kp, char *out, size_t outsz, size_t *o,
+    const uint8_t *s, size_t n, bool fold)
+{
+	size_t	 add = n + (fold ? 1 : 0);
+
+	if (*o - kp->hstart + add > LINE_MAX_KEPT ||
+	    kp->kept + add > KEPT_MAX || *o + add + 4 > outsz)
+		return false;
+	if (fold)		/* unfolded: the CRLF becomes one SP */
+		out[(*o)++] = ' ';
+	memcpy(out + *o, s, n);
+	*o += n;
+	kp->kept += add;
+	return true;
+}
+
+/*
+ * Scan the headers from `pos' (the line after the start line) to the
+ * blank line: Content-Length, where the body starts.  With `out', also
+ * copy the headers the decision reads after the `o' bytes already there,
+ * within the bounds above.  Returns the length of out, or -1 (sc->bad
+ * says why).  One pass, memchr per line, no line looked at twice.
  */
 static long
-filter_headers(const uint8_t *p, size_t len, char *out, size_t outsz,
-    struct scan *sc)
+filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
+    size_t outsz, size_t o, struct scan *sc)
 {
-	size_t		 pos = 0, o = 0, eol, kept_len = 0;
-	size_t		 params = 0, contacts = 0;
-	bool		 keep = true, first = true, seen_via = false;
+	struct keep	 kp;
 	enum hdr	 cur = H_OTHER;
+	int		 lines = 0;
+	const char	*why;
 
 	memset(sc, 0, sizeof(*sc));
+	memset(&kp, 0, sizeof(kp));
 	sc->clen = -1;
-	/* Leading CRLFs before the start line are allowed (RFC 3261 7.5). */
-	while (pos < len && (p[pos] == '\r' || p[pos] == '\n'))
-		pos++;
+	kp.kept = o;			/* the start line counts */
+	/* The Request-URI's parameters are an osip2 list too. */
+	if (out != NULL && (kp.params = count_params(out, o)) >
+	    VALUE_PARAMS_MAX) {
+		sc->bad = "too many parameters";
+		return -1;
+	}
 	while (pos < len) {
-		size_t		 start = pos, linelen;
+		size_t		 start = pos, linelen, eol, namelen;
 		const uint8_t	*nl = memchr(p + pos, '\n', len - pos);
+		const uint8_t	*colon;
 
 		eol = nl != NULL ? (size_t)(nl - p) : len;
 		linelen = eol - start;
@@ -342,82 +827,79 @@ filter_headers(const uint8_t *p, size_t len, char *out, size_t outsz,
 			sc->terminated = true;
 			break;
 		}
-		if (!first && (p[start] == ' ' || p[start] == '\t')) {
+		if (++lines > LINES_MAX) {
+			sc->bad = "too many header lines";
+			return -1;
+		}
+		if (p[start] == ' ' || p[start] == '\t') {
 			/* A folded line continues the previous header. */
 			if (cur == H_CLEN && sc->bad == NULL)
 				sc->bad = "folded Content-Length";
-			kept_len += linelen;
-		} else if (!first) {
-			const uint8_t	*colon = memchr(p + start, ':', linelen);
-			size_t		 namelen;
-
-			if (colon == NULL) {
-				/* Scanning (framing) goes on to the end. */
-				if (sc->bad == NULL)
-					sc->bad = "header without a colon";
-				if (out != NULL)
-					return -1;
-				continue;
-			}
-			namelen = (size_t)(colon - (p + start));
-			while (namelen > 0 && (p[start + namelen - 1] == ' ' ||
-			    p[start + namelen - 1] == '\t'))
-				namelen--;
-			cur = header_id((const char *)p + start, namelen);
-			if (cur == H_CLEN) {
-				sc->nclen++;
-				sc->clen = parse_clen(colon + 1, (size_t)(p +
-				    start + linelen - colon - 1));
-			}
-			keep = cur != H_OTHER && cur != H_CLEN &&
-			    !(cur == H_VIA && seen_via);
-			if (cur == H_VIA)
-				seen_via = true;
-			kept_len = linelen;
-		}
-		if (first || !keep)
-			goto copy;
-		/* The bounds on what osip2 gets. */
-		params += count_byte(p + start, linelen, ';');
-		if (cur == H_CONTACT)
-			contacts += count_byte(p + start, linelen, ',');
-		if (kept_len > LINE_MAX_KEPT || params > PARAMS_MAX ||
-		    contacts > CONTACTS_MAX) {
-			sc->bad = "headers too large";
-			return -1;
-		}
-		if ((cur == H_FROM || cur == H_TO || cur == H_CONTACT) &&
-		    !escapes_ok(p + start, linelen)) {
-			sc->bad = "bad %-escape in a URI";
-			return -1;
-		}
-copy:
-		if (out != NULL && (first || keep)) {
-			char	*z, *zend;
-
-			if (o + linelen + 2 >= outsz) {
+			if (kp.cur != H_OTHER && !keep_add(&kp, out, outsz,
+			    &o, p + start, linelen, true)) {
 				sc->bad = "headers too large";
 				return -1;
 			}
-			memcpy(out + o, p + start, linelen);
-			zend = out + o + linelen;
-			for (z = out + o; (z = memchr(z, '\0',
-			    (size_t)(zend - z))) != NULL; z++)
-				*z = '?';
-			o += linelen;
-			out[o++] = '\r';
-			out[o++] = '\n';
+			continue;
 		}
-		first = false;
+		if (kp.cur != H_OTHER && (why = keep_end(&kp, out, &o)) !=
+		    NULL) {
+			sc->bad = why;
+			return -1;
+		}
+		if ((colon = memchr(p + start, ':', linelen)) == NULL) {
+			/* Scanning (framing) goes on to the end. */
+			if (sc->bad == NULL)
+				sc->bad = "header without a colon";
+			if (out != NULL)
+				return -1;
+			cur = H_OTHER;
+			continue;
+		}
+		namelen = (size_t)(colon - (p + start));
+		while (namelen > 0 && (p[start + namelen - 1] == ' ' ||
+		    p[start + namelen - 1] == '\t'))
+			namelen--;
+		cur = header_id((const char *)p + start, namelen);
+		if (cur == H_CLEN) {
+			sc->nclen++;
+			sc->clen = parse_clen(colon + 1, (size_t)(p + start +
+			    linelen - colon - 1));
+		}
+		if (out == NULL || cur == H_OTHER || cur == H_CLEN)
+			continue;
+		if (kp.seen[cur]++ > 0) {
+			if (hdr_dup[cur] != NULL) {
+				sc->bad = hdr_dup[cur];
+				return -1;
+			}
+			if ((cur == H_AUTH || cur == H_PAUTH) &&
+			    kp.seen[cur] > AUTH_MAX) {
+				sc->bad = "too many credentials";
+				return -1;
+			}
+			/* Only the top Via and the first credentials. */
+			if (cur != H_CONTACT)
+				continue;
+		}
+		kp.cur = cur;
+		kp.hstart = o;
+		kp.vstart = o + (size_t)(colon - (p + start)) + 1;
+		if (!keep_add(&kp, out, outsz, &o, p + start, linelen,
+		    false)) {
+			sc->bad = "headers too large";
+			return -1;
+		}
 	}
-	sc->head_len = pos;
-	sc->body_off = pos;
-	if (out == NULL)
-		return 0;
-	if (o + 3 > outsz) {
-		sc->bad = "headers too large";
+	if (kp.cur != H_OTHER && (why = keep_end(&kp, out, &o)) != NULL) {
+		sc->bad = why;
 		return -1;
 	}
+	sc->body_off = pos;
+	sc->ncontacts = kp.walk.values;
+	sc->contact_star = kp.walk.star;
+	if (out == NULL)
+		return 0;
 	out[o++] = '\r';
 	out[o++] = '\n';
 	out[o] = '\0';
@@ -488,43 +970,94 @@ host_to_addr(const char *host, struct sg_addr *a)
 	}
 }
 
-static int
-hexv(int c)
+/* ASCII lower case, eight bytes at a time (bytes >= 0x80 untouched). */
+static void
+lower_copy(char *dst, const char *src, size_t n)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	size_t	 k = 0;
+
+	for (; k + 8 <= n; k += 8) {
+		uint64_t	 x, h, up;
+
+		memcpy(&x, src + k, 8);
+		h = x & 0x7f7f7f7f7f7f7f7fULL;
+		up = ~x & ((h + 0x3f3f3f3f3f3f3f3fULL) ^
+		    (h + 0x2525252525252525ULL)) & 0x8080808080808080ULL;
+		x |= up >> 2;
+		memcpy(dst + k, &x, 8);
+	}
+	for (; k < n; k++)
+		dst[k] = (char)lc((unsigned char)src[k]);
 }
 
-/* Append `s' to out[*o], bounded: lower-cased, %XX-decoded if asked. */
+/*
+ * Append `s' to out[*o], bounded, lower-cased if asked.  `esc' HEX HEX is
+ * decoded into the byte it stands for, NUL included (the caller hashes
+ * the length, not a C string); with no `esc', a PCT_MARK is a '%' again.
+ * Up to the first of them a fast copy, then a byte loop.
+ */
 static void
-append_norm(char *out, size_t osz, size_t *o, const char *s, bool decode,
+append_norm(char *out, size_t osz, size_t *o, const char *s, int esc,
     bool lower)
 {
-	for (; *s != '\0' && *o + 1 < osz; s++) {
-		int	 c = (unsigned char)*s;
+	size_t		 n = strnlen(s, osz - 1 - *o), k;
+	const char	 sp = (char)(esc != 0 ? esc : PCT_MARK);
+	const char	*x = memchr(s, sp, n);
 
-		if (decode && c == '%' && hexv(s[1]) >= 0 && hexv(s[2]) >= 0) {
-			c = hexv(s[1]) << 4 | hexv(s[2]);
-			s += 2;
+	k = x != NULL ? (size_t)(x - s) : n;
+	if (lower)
+		lower_copy(out + *o, s, k);
+	else
+		memcpy(out + *o, s, k);
+	*o += k;
+	for (; k < n; k++) {
+		int	 c = (unsigned char)s[k];
+
+		if (c == sp) {
+			c = '%';
+			if (esc != 0 && k + 2 < n && hexv(s[k + 1]) >= 0 &&
+			    hexv(s[k + 2]) >= 0) {
+				c = hexv(s[k + 1]) << 4 | hexv(s[k + 2]);
+				k += 2;
+			}
 		}
 		out[(*o)++] = (char)(lower ? lc(c) : c);
 	}
 	out[*o] = '\0';
 }
 
+/* A decoded identity for display: a NUL byte shows as "%00". */
+static void
+copy_id(char *dst, size_t dsz, const char *src, size_t n)
+{
+	size_t	 o = 0;
+
+	for (size_t k = 0; k < n && o + 1 < dsz; k++) {
+		if (src[k] != '\0')
+			dst[o++] = src[k];
+		else if (o + 4 <= dsz) {
+			memcpy(dst + o, "%00", 3);
+			o += 3;
+		} else
+			break;
+	}
+	dst[o] = '\0';
+}
+
 /*
  * SPEC 2: d is the address-of-record user@host, lower-cased.  Other
  * schemes (tel:) keep scheme and number.  The hash covers the whole
- * value; the stored copy may be truncated.  With `port', user@host:port
- * (for matching Contacts).
+ * value; the stored copy may be truncated.  With `hport', also the hash
+ * of user@host:port (for matching Contacts).
+ *
+ * A sip/sips user part is decoded here, once, from what osip2 left of it
+ * (its '%' were marked, see PCT_MARK): "%61lice" is alice, "%2561lice" is
+ * "%61lice", and "bob%00x" is the five bytes b o b NUL x, hashed with its
+ * length, so it is never bob nor "bob%00x" (written "bob%2500x").
  */
 static int
 uri_identity(const osip_uri_t *u, char *out, size_t osz, uint64_t *h,
-    char *tmp, size_t tsz, bool port)
+    char *tmp, size_t tsz, uint64_t *hport)
 {
 	size_t	 o = 0;
 
@@ -534,27 +1067,33 @@ uri_identity(const osip_uri_t *u, char *out, size_t osz, uint64_t *h,
 	    strcasecmp(u->scheme, "sips") != 0) {
 		if (u->string == NULL || u->string[0] == '\0')
 			return -1;
-		append_norm(tmp, tsz, &o, u->scheme, false, true);
-		append_norm(tmp, tsz, &o, ":", false, true);
-		append_norm(tmp, tsz, &o, u->string, true, true);
+		append_norm(tmp, tsz, &o, u->scheme, 0, true);
+		append_norm(tmp, tsz, &o, ":", 0, true);
+		append_norm(tmp, tsz, &o, u->string, '%', true);
+		*h = hash_bytes(tmp, o);
+		if (hport != NULL)
+			*hport = *h;
 	} else {
 		if (u->host == NULL || u->host[0] == '\0')
 			return -1;
-		/* osip2 has already decoded %XX in a sip/sips user part. */
 		if (u->username != NULL && u->username[0] != '\0') {
-			append_norm(tmp, tsz, &o, u->username, false, true);
-			append_norm(tmp, tsz, &o, "@", false, true);
+			append_norm(tmp, tsz, &o, u->username, PCT_MARK, true);
+			append_norm(tmp, tsz, &o, "@", 0, true);
 		}
-		append_norm(tmp, tsz, &o, u->host, false, true);
-		if (port) {
-			append_norm(tmp, tsz, &o, ":", false, true);
-			append_norm(tmp, tsz, &o, u->port != NULL ? u->port :
-			    "5060", false, true);
+		append_norm(tmp, tsz, &o, u->host, 0, true);
+		*h = hash_bytes(tmp, o);
+		if (hport != NULL) {
+			size_t	 p = o;
+
+			append_norm(tmp, tsz, &p, ":", 0, true);
+			append_norm(tmp, tsz, &p, u->port != NULL ? u->port :
+			    "5060", 0, true);
+			*hport = hash_bytes(tmp, p);
+			tmp[o] = '\0';
 		}
 	}
-	*h = hash_bytes(tmp, o);
 	if (out != NULL)
-		copy_trunc(out, osz, tmp);
+		copy_id(out, osz, tmp, o);
 	return 0;
 }
 
@@ -616,6 +1155,8 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 		copy_trunc(m->method_str, sizeof(m->method_str),
 		    msg->sip_method);
 		m->method = sipm_method_from_str(msg->sip_method);
+		if (m->method == SIPM_OTHER && method_any_case(msg->sip_method))
+			return "method case";
 		if (msg->sip_version == NULL ||
 		    strcasecmp(msg->sip_version, "SIP/2.0") != 0)
 			return "version";
@@ -646,10 +1187,10 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 	{
 		size_t	 o = 0;
 
-		append_norm(tmp, tsz, &o, msg->call_id->number, false, false);
+		append_norm(tmp, tsz, &o, msg->call_id->number, 0, false);
 		if (msg->call_id->host != NULL) {
-			append_norm(tmp, tsz, &o, "@", false, false);
-			append_norm(tmp, tsz, &o, msg->call_id->host, false,
+			append_norm(tmp, tsz, &o, "@", 0, false);
+			append_norm(tmp, tsz, &o, msg->call_id->host, 0,
 			    false);
 		}
 		m->call_id_h = hash_bytes(tmp, o);
@@ -671,13 +1212,13 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 		return "CSeq method";
 
 	if (msg->from == NULL || uri_identity(msg->from->url, m->from,
-	    sizeof(m->from), &m->from_h, tmp, tsz, false) == -1)
+	    sizeof(m->from), &m->from_h, tmp, tsz, NULL) == -1)
 		return "From";
 	if (msg->from->url->host != NULL &&
 	    strcasecmp(msg->from->url->host, "anonymous.invalid") == 0)
 		m->from_anonymous = true;
 	if (msg->to == NULL || uri_identity(msg->to->url, m->to,
-	    sizeof(m->to), &m->to_h, tmp, tsz, false) == -1)
+	    sizeof(m->to), &m->to_h, tmp, tsz, NULL) == -1)
 		return "To";
 
 	if (osip_message_get_via(msg, 0, &via) < 0 || via == NULL ||
@@ -685,9 +1226,9 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 		return "Via";
 	host_to_addr(via->host, &m->via_host);
 
-	m->ncontacts = osip_list_size(&msg->contacts);
-	if (m->ncontacts < 0)
-		m->ncontacts = 0;
+	/* osip2 has the first SIPM_MAX_CONTACTS; the scan counted them all. */
+	if (osip_list_size(&msg->contacts) > m->ncontacts)
+		m->ncontacts = osip_list_size(&msg->contacts);
 	m->contact_expires = -1;
 	for (ct = osip_list_get_first(&msg->contacts, &it); ct != NULL;
 	    ct = osip_list_get_next(&it)) {
@@ -705,20 +1246,20 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 			struct sipm_contact *c =
 			    &m->contacts[m->ncontacts_kept];
 
-			if (uri_identity(ct->url, NULL, 0, &c->uh, tmp, tsz,
-			    true) == -1)
+			uint64_t	 idh;
+
+			if (uri_identity(ct->url, NULL, 0, &idh, tmp, tsz,
+			    &c->uh) == -1)
 				return "Contact";
 			c->expires = contact_expires(ct);
 			m->ncontacts_kept++;
 			if (m->ncontacts_kept == 1) {
 				m->contact_uh = c->uh;
+				m->contact_idh = idh;
 				m->contact_expires = c->expires;
 				if (ct->url->host != NULL)
 					host_to_addr(ct->url->host,
 					    &m->contact_host);
-				if (uri_identity(ct->url, NULL, 0,
-				    &m->contact_idh, tmp, tsz, false) == -1)
-					return "Contact";
 			}
 		}
 	}
@@ -761,29 +1302,35 @@ sipm_parse(struct sipm_parser *sp, const uint8_t *p, size_t len, bool stream,
     struct sipm *m)
 {
 	osip_message_t	*msg = NULL;
+	struct sline	 sl;
 	struct scan	 sc;
+	enum sipm_kind	 kind;
+	const char	*why = NULL;
 	long		 n;
 	size_t		 body;
-	bool		 crlf_only = true;
 
 	memset(m, 0, sizeof(*m));
 	m->expires = -1;
 	m->contact_expires = -1;
 	if (len == 0)
 		return SIPM_K_EMPTY;
-	for (size_t k = 0; k < len; k++)
-		if (p[k] != '\r' && p[k] != '\n') {
-			crlf_only = false;
-			break;
-		}
-	if (crlf_only && len <= 8)
-		return SIPM_K_KEEPALIVE;
+	if (len <= 8) {
+		size_t	 k = 0;
+
+		while (k < len && (p[k] == '\r' || p[k] == '\n'))
+			k++;
+		if (k == len)
+			return SIPM_K_KEEPALIVE;
+	}
 	if (is_stun(p, len))
 		return SIPM_K_STUN;
-	if (!claims_sip(p, len))
-		return SIPM_K_NOT_SIP;
+	if ((kind = start_line(p, len, &sl, &why)) != SIPM_K_SIP) {
+		m->why = why;
+		return kind;
+	}
 
-	n = filter_headers(p, len, sp->buf, sizeof(sp->buf), &sc);
+	n = filter_headers(p, len, sl.next, sp->buf, sizeof(sp->buf),
+	    start_line_copy(p, &sl, sp->buf), &sc);
 	if (n < 0 || sc.bad != NULL) {
 		m->why = sc.bad != NULL ? sc.bad : "header syntax";
 		return SIPM_K_MALFORMED;
@@ -819,7 +1366,11 @@ sipm_parse(struct sipm_parser *sp, const uint8_t *p, size_t len, bool stream,
 		m->why = "osip2 rejects it";
 		return SIPM_K_MALFORMED;
 	}
+	m->ncontacts = sc.ncontacts;
 	m->why = extract(sp, msg, m);
+	/* RFC 3261 10.2.2: "*" stands alone, wherever it is. */
+	if (m->why == NULL && sc.contact_star && m->ncontacts > 1)
+		m->why = "Contact";
 	osip_message_free(msg);
 	return m->why == NULL ? SIPM_K_SIP : SIPM_K_MALFORMED;
 }
@@ -828,16 +1379,24 @@ long
 sipm_frame(const uint8_t *p, size_t len)
 {
 	struct scan	 sc;
-	long		 n;
+	const uint8_t	*nl;
+	size_t		 pos = 0;
 
-	n = filter_headers(p, len, NULL, 0, &sc);
-	if (n < 0)
+	/* Where sipm_parse() finds the start line, and its end. */
+	while (pos < len && pos < LEAD_MAX && is_lead(p[pos]))
+		pos++;
+	if (pos == LEAD_MAX)
 		return -1;
+	if ((nl = memchr(p + pos, '\n', len - pos)) == NULL)
+		return len >= SG_PKT_MAX ? -1 : 0;
 	/*
 	 * A bad header line does not stop framing: the message is whole
 	 * (the proxy will frame it by Content-Length), and sipm_parse()
-	 * will call it malformed.
+	 * will call it malformed.  Past LINES_MAX lines it cannot be framed
+	 * at a bounded cost.
 	 */
+	if (filter_headers(p, len, (size_t)(nl - p) + 1, NULL, 0, 0, &sc) < 0)
+		return -1;
 	if (!sc.terminated)
 		return len >= SG_PKT_MAX ? -1 : 0;
 	if (sc.nclen > 1 || sc.clen == -2)

@@ -1,10 +1,11 @@
 /*
- * test_sipmsg.c: sipm_parse() classification (SIP, empty, keep-alive,
- * STUN, not SIP, malformed) and every field of struct sipm, on messages
- * written here: compact and folded forms, identities, digest fields,
- * Content-Length framing for UDP and TCP, the checks osip2 does not do,
- * every truncation of an INVITE, random mutations, and bodies and
- * headers built to make osip2 slow.
+ * test_sipmsg.c: sipm_parse() classification by the start line (SIP,
+ * empty, keep-alive, STUN, not SIP, malformed) and every field of struct
+ * sipm, on messages written here: compact and folded forms, identities
+ * and their escapes, digest fields, Content-Length framing for UDP and
+ * TCP, the checks osip2 does not do, each bound on what osip2 is given,
+ * every truncation of an INVITE, random mutations, and the costliest
+ * inputs found, timed against an INVITE.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -229,8 +230,49 @@ static const struct tcase {
 	{ "http_response", T("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
 	    true, SIPM_K_NOT_SIP, NULL, -1 },
 
+	/*
+	 * Not SIP by the start line, whatever the headers say: Kamailio
+	 * decides by the start line (parse_fline.c), and so does sipguard.
+	 */
+	{ "mangled_start_line_via", T("INVITE\r\n" H_VIA H_FROM H_TO H_CID
+	    H_CSEQ END0), false, SIPM_K_NOT_SIP, NULL, -1 },
+	{ "garbage_start_line_cseq", T("xyzzy\r\nCSeq: 1 INVITE\r\n\r\n"),
+	    false, SIPM_K_NOT_SIP, NULL, -1 },
+	{ "garbage_start_line_compact_call_id", T("\x01\x02\x03\r\n"
+	    "i: abc\r\n\r\n"), false, SIPM_K_NOT_SIP, NULL, -1 },
+	{ "garbage_start_line_to", T("hello\nto: <sip:bob@example.com>\n\n"),
+	    false, SIPM_K_NOT_SIP, NULL, -1 },
+	{ "mgcp_answer", T("200 1203 OK\r\nI: 7c\r\n\r\nv=0\r\n"), false,
+	    SIPM_K_NOT_SIP, NULL, -1 },
+	{ "mgcp_command", T("RQNT 1201 aaln/1@rgw.example.net MGCP 1.0\r\n"
+	    "X: 0123456789AC\r\nR: L/hd(N)\r\n"), false, SIPM_K_NOT_SIP,
+	    NULL, -1 },
+	{ "request_line_other_version", T("INVITE sip:bob@example.com FOO/1\r\n"
+	    H_VIA H_FROM H_TO H_CID H_CSEQ END0), false, SIPM_K_NOT_SIP, NULL,
+	    -1 },
+	{ "request_line_no_version", T("INVITE sip:bob@example.com\r\n" H_VIA
+	    H_FROM H_TO H_CID H_CSEQ END0), false, SIPM_K_NOT_SIP, NULL, -1 },
+	{ "crlfs_only", T("\r\n\r\n\r\n\r\n\r\n"), false, SIPM_K_NOT_SIP,
+	    NULL, -1 },
+
 	/* SIP. */
 	{ "invite", T(INV END5), false, SIPM_K_SIP, NULL, 0 },
+	/* SIP as Kamailio reads it: any case, SP or HTAB, headers anywhere. */
+	{ "version_mixed_case", T("INVITE sip:bob@example.com sIp/2.0\r\n"
+	    H_VIA H_FROM H_TO H_CID H_CSEQ END0), false, SIPM_K_SIP, NULL, 0 },
+	{ "tabs_between_parts", T("INVITE\tsip:bob@example.com \t SIP/2.0"
+	    "\t \r\n" H_VIA H_FROM H_TO H_CID H_CSEQ END0), false, SIPM_K_SIP,
+	    NULL, 0 },
+	{ "status_line_lower_case", T("sip/2.0 200 OK\r\n" H_VIA H_FROM H_TO
+	    H_CID H_CSEQ END0), false, SIPM_K_SIP, NULL, 0 },
+	{ "status_line_tabs", T("SIP/2.0\t180\t\tRinging now\r\n" H_VIA
+	    H_FROM H_TO H_CID H_CSEQ END0), false, SIPM_K_SIP, NULL, 0 },
+	{ "leading_white_space", T(" \t\r\n\0 " INV END5), false, SIPM_K_SIP,
+	    NULL, 0 },
+	{ "bare_lf_lines", T("OPTIONS sip:bob@example.com SIP/2.0\n"
+	    "v: SIP/2.0/UDP 192.0.2.10\nf: <sip:alice@example.com>;tag=1\n"
+	    "t: <sip:bob@example.com>\ni: x\nCSeq: 1 OPTIONS\n\n"), false,
+	    SIPM_K_SIP, NULL, 0 },
 	{ "invite_stream", T(INV END5), true, SIPM_K_SIP, NULL, 0 },
 	{ "leading_crlfs", T("\r\n\r\n\r\n" INV END5), false, SIPM_K_SIP,
 	    NULL, 0 },
@@ -261,14 +303,24 @@ static const struct tcase {
 	    SIPM_K_MALFORMED, NULL, -1 },
 	{ "status_line_bare", T("SIP/2.0 2"), false, SIPM_K_MALFORMED, NULL,
 	    -1 },
-	{ "mangled_start_line_via", T("INVITE\r\n" H_VIA H_FROM H_TO H_CID
-	    H_CSEQ END0), false, SIPM_K_MALFORMED, NULL, -1 },
-	{ "garbage_start_line_cseq", T("xyzzy\r\nCSeq: 1 INVITE\r\n\r\n"),
-	    false, SIPM_K_MALFORMED, NULL, -1 },
-	{ "garbage_start_line_compact_call_id", T("\x01\x02\x03\r\n"
-	    "i: abc\r\n\r\n"), false, SIPM_K_MALFORMED, NULL, -1 },
-	{ "garbage_start_line_to", T("hello\nto: <sip:bob@example.com>\n\n"),
-	    false, SIPM_K_MALFORMED, NULL, -1 },
+	{ "request_line_extra_token", T("INVITE sip:bob@example.com SIP/2.0 "
+	    "x\r\n" H_VIA H_FROM H_TO H_CID H_CSEQ END0), false,
+	    SIPM_K_MALFORMED, "request line", -1 },
+	{ "request_line_version_second", T("INVITE SIP/2.0\r\n" H_VIA H_FROM
+	    H_TO H_CID H_CSEQ END0), false, SIPM_K_MALFORMED, "request line",
+	    -1 },
+	{ "version_2_0_suffix", T("INVITE sip:bob@example.com SIP/2.0x\r\n"
+	    H_VIA H_FROM H_TO H_CID H_CSEQ END0), false, SIPM_K_MALFORMED,
+	    NULL, -1 },
+	{ "bare_cr_after_start_line", T("INVITE sip:bob@example.com SIP/2.0\r"
+	    "x\r\n" H_VIA H_FROM H_TO H_CID H_CSEQ END0), false,
+	    SIPM_K_MALFORMED, "bare CR after the start line", -1 },
+	{ "method_lower_case", T("register sip:example.com SIP/2.0\r\n" H_VIA
+	    H_FROM H_TO H_CID "CSeq: 1 register\r\n" END0), false,
+	    SIPM_K_MALFORMED, "method case", -1 },
+	{ "method_mixed_case", T("Bye sip:bob@example.com SIP/2.0\r\n" H_VIA
+	    H_FROM H_TO H_CID "CSeq: 1 Bye\r\n" END0), false,
+	    SIPM_K_MALFORMED, "method case", -1 },
 	{ "version_3", T("INVITE sip:bob@example.com SIP/3.0\r\n" H_VIA
 	    H_FROM H_TO H_CID H_CSEQ END0), false, SIPM_K_MALFORMED,
 	    "version", -1 },
@@ -1307,6 +1359,264 @@ test_parser_reuse(void **state)
 	assert_null(m.why);
 }
 
+/* ---- escapes in identities (RFC 4475 3.1.1.4, 3.1.1.5) ---------------- */
+
+/*
+ * Escapes are a URI's business: a quoted display name holding "%Z%45" is
+ * valid (RFC 4475 3.1.1.5), and so is a token display name with a '%'.
+ */
+static void
+test_escapes_outside_uri(void **state)
+{
+	static const char *const froms[] = {
+		"\"%Z%45\" <sip:alice@example.com>;tag=1",
+		"\"100%\" <sip:alice@example.com>;tag=1",
+		"token%!.- <sip:alice@example.com>;tag=1",
+		"<sip:alice@example.com>;tag=%zz",
+		"\"a,b%\" <sip:alice@example.com>;tag=1",
+	};
+	char		 msg[1024];
+	struct sipm	 m;
+
+	(void)state;
+	for (size_t j = 0; j < nitems(froms); j++) {
+		snprintf(msg, sizeof(msg), "%sFrom: %s\r\n%s", SL_INV H_VIA,
+		    froms[j], H_TO H_CID H_CSEQ END0);
+		expect_kind(parse_str(msg, &m), SIPM_K_SIP, &m, froms[j]);
+		assert_string_equal(m.from, "alice@example.com");
+		assert_true(m.from_h == H("alice@example.com"));
+	}
+	/* In a Contact's display name too, and a quoted ',' splits nothing. */
+	expect_kind(parse_str(SL_200 H_VIA H_FROM H_TO H_CID
+	    "CSeq: 1 REGISTER\r\nContact: \"%Z, %\" <sip:a%41@192.0.2.1>, "
+	    "<sip:b@192.0.2.2>\r\n" END0, &m), SIPM_K_SIP, &m, "contact");
+	assert_int_equal(m.ncontacts, 2);
+	assert_true(m.contacts[0].uh == H("aa@192.0.2.1:5060"));
+	assert_true(m.contacts[1].uh == H("b@192.0.2.2:5060"));
+}
+
+/*
+ * %00 in a user part is valid (RFC 4475 3.1.1.4); osip2 decodes it into
+ * a C string.  The identity keeps the NUL byte (hashed with its length):
+ * "null-%00-null" is neither "null-" nor "null--null" nor the user
+ * written "null-%2500-null", and %00 equals %00 however it is spelt.
+ */
+static void
+test_escaped_nul(void **state)
+{
+	static const struct {
+		const char	*user;
+		const char	*others[3];
+	} rows[] = {
+		{ "null-%00-null", { "null-", "null--null",
+		    "null-%2500-null" } },
+		{ "%00", { "", "%2500", "%00%00" } },
+		{ "%00%00", { "%00", "", "%2500%2500" } },
+		{ "bob%00x", { "bob", "bobx", "bob%2500x" } },
+	};
+	static const char id_nul[] = "null-\0-null@example.com";
+	char		 msg[1024];
+	struct sipm	 m, o;
+
+	(void)state;
+	for (size_t j = 0; j < nitems(rows); j++) {
+		/* addr-spec (To), name-addr (From) and Contact. */
+		snprintf(msg, sizeof(msg), "%sTo: sip:%s@example.com\r\n"
+		    "From: <sip:%s@example.com>;tag=1\r\n%s"
+		    "Contact: <sip:%s@192.0.2.10>\r\n%s", SL_REG H_VIA,
+		    rows[j].user, rows[j].user, H_CID "CSeq: 1 REGISTER\r\n",
+		    rows[j].user, END0);
+		expect_kind(parse_str(msg, &m), SIPM_K_SIP, &m, rows[j].user);
+		assert_true(m.to_h == m.from_h);
+		for (int k = 0; k < 3; k++) {
+			snprintf(msg, sizeof(msg), "%sTo: sip:%s@example.com"
+			    "\r\nFrom: <sip:%s@example.com>;tag=1\r\n%s"
+			    "Contact: <sip:%s@192.0.2.10>\r\n%s", SL_REG H_VIA,
+			    rows[j].others[k], rows[j].others[k],
+			    H_CID "CSeq: 1 REGISTER\r\n", rows[j].others[k],
+			    END0);
+			expect_kind(parse_str(msg, &o), SIPM_K_SIP, &o,
+			    rows[j].others[k]);
+			if (o.to_h == m.to_h || o.from_h == m.from_h ||
+			    o.contact_uh == m.contact_uh ||
+			    o.contact_idh == m.contact_idh)
+				fail_msg("%s and %s are one identity",
+				    rows[j].user, rows[j].others[k]);
+		}
+	}
+	/* The same user spelt otherwise, and how it shows. */
+	expect_kind(parse_str(SL_INV H_VIA "From: <sip:NULL-%00-%4eull@"
+	    "Example.com>;tag=1\r\n" H_TO H_CID H_CSEQ END0, &m), SIPM_K_SIP,
+	    &m, "spelt");
+	assert_true(m.from_h == hash_bytes(id_nul, sizeof(id_nul) - 1));
+	assert_string_equal(m.from, "null-%00-null@example.com");
+	/* %00 anywhere else in a URI is refused. */
+	expect_kind(parse_str(SL_INV H_VIA "From: <sip:alice@exa%00mple.com>"
+	    ";tag=1\r\n" H_TO H_CID H_CSEQ END0, &m), SIPM_K_MALFORMED, &m,
+	    "host");
+	expect_kind(parse_str(SL_INV H_VIA "From: <sip:alice@example.com;"
+	    "x=%00>;tag=1\r\n" H_TO H_CID H_CSEQ END0, &m), SIPM_K_MALFORMED,
+	    &m, "param");
+	expect_kind(parse_str(SL_INV H_VIA "From: <tel:+1%00>;tag=1\r\n" H_TO
+	    H_CID H_CSEQ END0, &m), SIPM_K_MALFORMED, &m, "tel");
+	/* A raw NUL or control byte in a URI is no escape. */
+	expect_kind(parse(T(SL_INV H_VIA "From: <sip:bob\0x@example.com>"
+	    ";tag=1\r\n" H_TO H_CID H_CSEQ END0), false, &m),
+	    SIPM_K_MALFORMED, &m, "raw NUL");
+	expect_kind(parse(T(SL_INV H_VIA "From: <sip:bob\001" "00x@example."
+	    "com>;tag=1\r\n" H_TO H_CID H_CSEQ END0), false, &m),
+	    SIPM_K_MALFORMED, &m, "raw mark");
+}
+
+/* ---- what is classified SIP: no horizon, no header letter ------------- */
+
+/* Identity headers after a padding header far past the first 4 KB. */
+static void
+test_headers_anywhere(void **state)
+{
+	size_t		 sz = 40000, o;
+	char		*msg = malloc(sz);
+	struct sipm	 m;
+
+	(void)state;
+	assert_non_null(msg);
+	o = (size_t)snprintf(msg, sz, "%sX-Pad: ", SL_INV);
+	memset(msg + o, 'p', 30000);
+	o += 30000;
+	o += (size_t)snprintf(msg + o, sz - o, "\r\n%s", H_VIA H_FROM H_TO
+	    H_CID H_CSEQ END0);
+	expect_kind(parse(msg, o, false, &m), SIPM_K_SIP, &m, "padded");
+	assert_string_equal(m.from, "alice@example.com");
+	assert_string_equal(m.call_id, CALLID);
+	assert_int_equal(frame(msg, o), (long)o);
+	/* Without a start line, no header makes it SIP. */
+	o = (size_t)snprintf(msg, sz, "x\r\nX-Pad: ");
+	memset(msg + o, 'p', 30000);
+	o += 30000;
+	o += (size_t)snprintf(msg + o, sz - o, "\r\n%s", H_VIA H_FROM H_TO
+	    H_CID H_CSEQ END0);
+	expect_kind(parse(msg, o, false, &m), SIPM_K_NOT_SIP, &m, "no line");
+	free(msg);
+}
+
+/* ---- the bounds on what osip2 is given -------------------------------- */
+
+static const struct capcase {
+	const char	*name;
+	const char	*pre;		/* before the repeated part */
+	const char	*unit;		/* `ok' times: SIP, ... */
+	const char	*post;
+	int		 ok;		/* ... and once more: malformed */
+	const char	*why;
+} capcases[] = {
+	{ "header_lines", SL_INV H_VIA H_FROM H_TO H_CID H_CSEQ,
+	    "X-A: b\r\n", END0, 256 - 6, "too many header lines" },
+	{ "folded_lines", SL_INV H_VIA H_FROM H_TO H_CID H_CSEQ "X-A: b\r\n",
+	    " c\r\n", END0, 256 - 7, "too many header lines" },
+	{ "contact_values", SL_200 H_VIA H_FROM H_TO H_CID
+	    "CSeq: 1 REGISTER\r\nContact: <sip:a@192.0.2.1>", ", <sip:b@b>",
+	    "\r\n" END0, 63, "too many Contact values" },
+	{ "contact_lines", SL_200 H_VIA H_FROM H_TO H_CID
+	    "CSeq: 1 REGISTER\r\n", "m: <sip:b@b>\r\n", END0, 64,
+	    "too many Contact values" },
+	{ "params_one_value", SL_INV H_VIA H_FROM H_CID H_CSEQ
+	    "To: <sip:bob@example.com>", ";x", "\r\n" END0, 32,
+	    "too many parameters" },
+	{ "params_one_contact", SL_200 H_VIA H_FROM H_TO H_CID
+	    "CSeq: 1 REGISTER\r\nContact: <sip:a@b>, <sip:b@b>", ";x",
+	    "\r\n" END0, 32, "too many parameters" },
+	{ "params_all_headers", SL_200 H_VIA H_FROM H_TO H_CID
+	    "CSeq: 1 REGISTER\r\n", "m: <sip:b@b>;p;p;p;p;p;p;p;p;p;p\r\n",
+	    END0, 15, "too many parameters" },
+	{ "ruri_params", "INVITE sip:bob@example.com", ";x",
+	    " SIP/2.0\r\n" H_VIA H_FROM H_TO H_CID H_CSEQ END0, 32,
+	    "too many parameters" },
+	{ "credential_params", SL_REG H_VIA H_FROM H_TO H_CID
+	    "CSeq: 1 REGISTER\r\nAuthorization: Digest username=\"a\"",
+	    ", x=y", "\r\n" END0, 16, "too many parameters" },
+	{ "credentials", SL_REG H_VIA H_FROM H_TO H_CID "CSeq: 1 REGISTER\r\n",
+	    "Authorization: Digest username=\"a\", realm=\"b\", nonce=\"c\", "
+	    "uri=\"sip:b\", response=\"d\"\r\n", END0, 4,
+	    "too many credentials" },
+	{ "header_bytes", SL_INV H_VIA H_TO H_CID H_CSEQ "From: <sip:alice@"
+	    "example.com>;tag=", "0123456789abcdef", "\r\n" END0, 253,
+	    "headers too large" },
+	{ "kept_bytes", SL_INV H_VIA H_FROM H_TO H_CID H_CSEQ,
+	    "Contact: <sip:alice@192.0.2.1;x=0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef>\r\n", END0, 33,
+	    "headers too large" },
+	{ "start_line", "INVITE sip:", "0123456789abcdef",
+	    "@example.com SIP/2.0\r\n" H_VIA H_FROM H_TO H_CID H_CSEQ END0, 254,
+	    "start line too long" },
+	{ "leading_blank", "", "\r\n", SL_INV H_VIA H_FROM H_TO H_CID H_CSEQ
+	    END0, 512, "blank lines before the start line" },
+};
+
+/*
+ * Each bound: a message right at it is parsed, one unit more is malformed
+ * with its reason.  The numbers are sipmsg.c's (LINES_MAX, CONTACTS_MAX,
+ * VALUE_PARAMS_MAX, PARAMS_MAX, AUTH_MAX, LINE_MAX_KEPT, KEPT_MAX,
+ * FIRSTLINE_MAX, LEAD_MAX).
+ */
+static void
+test_cap(void **state)
+{
+	const struct capcase	*t = *state;
+	size_t			 sz = SG_PKT_MAX, o;
+	char			*msg = malloc(sz);
+	struct sipm		 m;
+	enum sipm_kind		 k;
+
+	assert_non_null(msg);
+	for (int extra = 0; extra < 2; extra++) {
+		o = (size_t)snprintf(msg, sz, "%s", t->pre);
+		for (int j = 0; j < t->ok + extra; j++)
+			o += (size_t)snprintf(msg + o, sz - o, "%s", t->unit);
+		o += (size_t)snprintf(msg + o, sz - o, "%s", t->post);
+		assert_true(o < sz);
+		k = parse(msg, o, false, &m);
+		if (extra == 0)
+			expect_kind(k, SIPM_K_SIP, &m, "at the bound");
+		else {
+			expect_kind(k, SIPM_K_MALFORMED, &m, "past it");
+			assert_string_equal(m.why, t->why);
+		}
+	}
+	free(msg);
+}
+
+/* One of each header the decision reads; the first Via value only. */
+static void
+test_kept_once(void **state)
+{
+	struct sipm	 m;
+
+	(void)state;
+	expect_kind(parse_str(SL_INV "Via: SIP/2.0/UDP 192.0.2.10;branch=z9h"
+	    "G4bK1, SIP/2.0/UDP 203.0.113.9;branch=z9hG4bK2\r\n"
+	    "v: SIP/2.0/UDP 198.51.100.7\r\n" H_FROM H_TO H_CID H_CSEQ END0,
+	    &m), SIPM_K_SIP, &m, "vias");
+	check_addr(&m.via_host, "192.0.2.10");
+	expect_kind(parse_str(SL_REG H_VIA H_FROM H_TO H_CID
+	    "CSeq: 1 REGISTER\r\nAuthorization: Digest username=\"alice\", "
+	    "nonce=\"n1\", response=\"r1\"\r\nAuthorization: Digest "
+	    "username=\"bob\", nonce=\"n2\", response=\"r2\"\r\n" END0, &m),
+	    SIPM_K_SIP, &m, "two credentials");
+	assert_string_equal(m.impi, "alice");
+	expect_kind(parse_str(INV "Expires: 60\r\nExpires: 0\r\n" END0, &m),
+	    SIPM_K_MALFORMED, &m, "two Expires");
+	assert_string_equal(m.why, "two Expires headers");
+	expect_kind(parse_str(INV "t: <sip:mallory@example.com>\r\n" END0, &m),
+	    SIPM_K_MALFORMED, &m, "two To");
+	assert_string_equal(m.why, "two To headers");
+	/* A CR osip2 would end a header at (and Kamailio would not). */
+	expect_kind(parse_str(SL_INV H_VIA H_FROM "To: <sip:bob@example.com>"
+	    "\rVia: SIP/2.0/UDP 203.0.113.9\r\n" H_CID H_CSEQ END0, &m),
+	    SIPM_K_MALFORMED, &m, "CR");
+	assert_string_equal(m.why, "CR inside a header");
+}
+
 /* ---- TCP framing: sipm_frame() ---------------------------------------- */
 
 static const struct framecase {
@@ -1351,23 +1661,36 @@ test_frame(void **state)
 	assert_int_equal(frame(t->text, t->len), want);
 }
 
-/* Headers that never end, past the largest message: unframeable. */
+/*
+ * Headers that never end: partial while under the bounds, unframeable
+ * past the largest message or past the 256 header lines sipguard reads
+ * (sipm_parse() calls such a message malformed).
+ */
 static void
 test_frame_unterminated(void **state)
 {
-	size_t		 n = SG_PKT_MAX + 100, o;
+	size_t		 n = SG_PKT_MAX + 100, o, o200 = 0;
 	char		*big = malloc(n);
 	struct sipm	 m;
 
 	(void)state;
 	assert_non_null(big);
 	o = (size_t)snprintf(big, n, "%s", INV);
-	while (o + 20 < n)
+	for (int k = 0; o + 20 < n; k++) {
 		o += (size_t)snprintf(big + o, n - o, "X-Pad: 0123456789\r\n");
-	assert_int_equal(frame(big, 60000), 0);
+		if (k == 200)
+			o200 = o;
+	}
+	assert_int_equal(frame(big, o200), 0);
+	assert_int_equal(frame(big, 60000), -1);
 	assert_int_equal(frame(big, o), -1);
-	/* As a datagram it is a message without a body. */
-	expect_kind(parse(big, o, false, &m), SIPM_K_SIP, &m, "huge");
+	expect_kind(parse(big, o, false, &m), SIPM_K_MALFORMED, &m, "huge");
+	assert_string_equal(m.why, "too many header lines");
+	/* A few long lines past the largest message. */
+	o = (size_t)snprintf(big, n, "%sX-Pad: ", INV);
+	memset(big + o, 'a', n - o);
+	assert_int_equal(frame(big, 60000), 0);
+	assert_int_equal(frame(big, n), -1);
 	free(big);
 }
 
@@ -1704,6 +2027,257 @@ test_header_params_time(void **state)
 		fail_msg("want well under 10 ms each: %s", bad);
 }
 
+/* ---- no input costs much more than an INVITE (SPEC 1) ----------------- */
+
+/*
+ * The costliest inputs found.  `tmpl' with each '#' replaced by `unit'
+ * repeated to `fill' bytes; with `fill' 0, its one '#' fills the message
+ * to the largest datagram.  Every list osip2 builds by walking it
+ * (headers, values, parameters, URI headers), every line shape the scan
+ * meets (tiny, folded, bare LF, NUL, very long), escapes osip2 decodes
+ * with an sscanf() per '%', and values as long as the bounds allow.
+ */
+#define CM_REG		SL_REG H_VIA H_FROM H_TO H_CID \
+			"CSeq: 1 REGISTER\r\n"
+#define CM_INV		SL_INV H_VIA H_FROM H_TO H_CID H_CSEQ
+#define CM_200		SL_200 H_VIA H_FROM H_TO H_CID \
+			"CSeq: 1 REGISTER\r\n"
+#define CM_AUTH		"Digest username=\"a\", realm=\"b\", nonce=\"c\", " \
+			"uri=\"sip:b\", response=\"d\""
+#define CM_AP15		", x=y, x=y, x=y, x=y, x=y, x=y, x=y, x=y, " \
+			"x=y, x=y, x=y, x=y, x=y, x=y, x=y"
+#define CM_P31		";x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;" \
+			"x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;" \
+			"x=y;x=y;x=y;x=y;x=y;x=y;x=y"
+
+static const struct costcase {
+	const char	*name;
+	const char	*tmpl;
+	const char	*unit;
+	size_t		 unitlen;
+	size_t		 fill;
+} costcases[] = {
+	/* One header, list or value repeated to the largest datagram. */
+	{ "expires_lines", CM_REG "#" END0, T("Expires: 3600\r\n"), 0 },
+	{ "contact_lines", CM_200 "#" END0, T("m: <sip:a@b>\r\n"), 0 },
+	{ "contact_lines_params", CM_200 "#" END0,
+	    T("m: <sip:a@b;x;y>;q=1;x\r\n"), 0 },
+	{ "contact_star_lines", CM_REG "#" END0, T("m: *\r\n"), 0 },
+	{ "contact_values", CM_200 "Contact: <sip:a@b>#\r\n" END0,
+	    T(",<sip:a@b>"), 0 },
+	{ "contact_empty_values", CM_200 "Contact: <sip:a@b>#\r\n" END0,
+	    T(","), 0 },
+	{ "contact_values_folded", CM_200 "Contact: <sip:a@b>#\r\n" END0,
+	    T("\r\n ,<sip:a@b>"), 0 },
+	{ "contact_params", CM_200 "Contact: <sip:a@b>#\r\n" END0, T(";x"),
+	    0 },
+	{ "contact_lt_sip", CM_200 "Contact: #\r\n" END0, T("<sip:"), 0 },
+	{ "auth_lines", CM_REG "#" END0, T("Authorization: " CM_AUTH "\r\n"),
+	    0 },
+	{ "proxy_auth_lines", CM_INV "#" END0,
+	    T("Proxy-Authorization: " CM_AUTH "\r\n"), 0 },
+	{ "auth_params", CM_REG "Authorization: Digest username=\"a\"#\r\n"
+	    END0, T(", x=y"), 0 },
+	{ "via_lines", CM_INV "#" END0,
+	    T("v: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK1\r\n"), 0 },
+	{ "via_values", SL_INV "Via: SIP/2.0/UDP h#\r\n" H_FROM H_TO H_CID
+	    H_CSEQ END0, T(",SIP/2.0/UDP h"), 0 },
+	{ "via_params", SL_INV "Via: SIP/2.0/UDP h#\r\n" H_FROM H_TO H_CID
+	    H_CSEQ END0, T(";x"), 0 },
+	{ "from_lines", CM_INV "#" END0, T("f: <sip:a@b>;tag=1\r\n"), 0 },
+	{ "to_lines", CM_INV "#" END0, T("t: <sip:a@b>\r\n"), 0 },
+	{ "call_id_lines", CM_INV "#" END0, T("i: x\r\n"), 0 },
+	{ "cseq_lines", CM_INV "#" END0, T("CSeq: 1 INVITE\r\n"), 0 },
+	{ "record_route_lines", CM_INV "#" END0,
+	    T("Record-Route: <sip:p.example.com;lr>\r\n"), 0 },
+	{ "from_uri_params", SL_INV H_VIA "From: <sip:a@b#>;tag=1\r\n" H_TO
+	    H_CID H_CSEQ END0, T(";x"), 0 },
+	{ "from_uri_headers", SL_INV H_VIA "From: <sip:a@b?x=y#>;tag=1\r\n"
+	    H_TO H_CID H_CSEQ END0, T("&x=y"), 0 },
+	{ "from_user_escapes", SL_INV H_VIA "From: <sip:#@b>;tag=1\r\n" H_TO
+	    H_CID H_CSEQ END0, T("%41"), 0 },
+	{ "from_display_quotes", SL_INV H_VIA "From: \"#\" <sip:a@b>;tag=1\r\n"
+	    H_TO H_CID H_CSEQ END0, T("\\\""), 0 },
+	{ "to_params_folded", SL_INV H_VIA H_FROM "To: <sip:a@b>#\r\n" H_CID
+	    H_CSEQ END0, T("\r\n ;x"), 0 },
+	{ "ruri_params", "INVITE sip:a@b# SIP/2.0\r\n" H_VIA H_FROM H_TO H_CID
+	    H_CSEQ END0, T(";x"), 0 },
+	{ "ruri_headers", "INVITE sip:a@b?x=y# SIP/2.0\r\n" H_VIA H_FROM H_TO
+	    H_CID H_CSEQ END0, T("&x=y"), 0 },
+	{ "long_method", "# sip:a@b SIP/2.0\r\n" H_VIA H_FROM H_TO H_CID
+	    "CSeq: 1 A\r\n" END0, T("A"), 0 },
+	{ "long_reason", "SIP/2.0 200 #\r\n" H_VIA H_FROM H_TO H_CID H_CSEQ
+	    END0, T("a"), 0 },
+	{ "start_line_spaces", "INVITE sip:a@b#SIP/2.0\r\n" H_VIA H_FROM H_TO
+	    H_CID H_CSEQ END0, T(" \t"), 0 },
+	{ "padding_before_identity", SL_INV "X-Pad: #\r\n" H_VIA H_FROM H_TO
+	    H_CID H_CSEQ END0, T("a"), 0 },
+	{ "tiny_lines", CM_INV "#" END0, T("a:b\r\n"), 0 },
+	{ "bare_lf_lines", CM_INV "#" END0, T("a:\n"), 0 },
+	{ "colon_lines", CM_INV "#" END0, T(":\n"), 0 },
+	{ "folded_other", CM_INV "X-A: a#\r\n" END0, T("\r\n a"), 0 },
+	{ "folded_empty", CM_INV "X-A: a#\r\n" END0, T("\n "), 0 },
+	{ "nul_other", CM_INV "X-A: #\r\n" END0, T("\0"), 0 },
+	{ "nul_lines", CM_INV "#" END0, T("\0:\n"), 0 },
+	{ "nul_body", CM_INV "\r\n#", T("\0"), 0 },
+	{ "content_length_lines", CM_INV "#\r\n", T("l: 0\r\n"), 0 },
+	{ "leading_crlfs", "#" CM_INV END0, T("\r\n"), 0 },
+	{ "leading_spaces", "#" CM_INV END0, T(" "), 0 },
+	{ "headers_no_end", CM_INV "#", T("X: y\r\n"), 0 },
+	{ "no_start_line", "xyzzy\r\n#", T("Via: SIP/2.0/UDP h\r\n"), 0 },
+	{ "no_line_end", "#", T("INVITE "), 0 },
+	/* As long as the bounds allow, in the values osip2 parses. */
+	{ "long_users", SL_INV H_VIA "From: <sip:#@b>;tag=1\r\nTo: <sip:#@b>"
+	    "\r\n" H_CID H_CSEQ END0, T("a"), 2950 },
+	{ "long_hosts", SL_INV H_VIA "From: <sip:a@#>;tag=1\r\nTo: <sip:a@#>"
+	    "\r\n" H_CID H_CSEQ END0, T("a"), 2900 },
+	{ "long_user_escapes", SL_INV H_VIA "From: <sip:#@b>;tag=1\r\n"
+	    "To: <sip:#@b>\r\n" H_CID H_CSEQ END0, T("%41"), 2900 },
+	{ "long_param_escapes", SL_INV H_VIA "From: <sip:a@b;x=#>;tag=1\r\n"
+	    "To: <sip:a@b?x=#>\r\n" H_CID H_CSEQ END0, T("%41"), 2900 },
+	{ "long_contact_hosts", CM_200 "Contact: <sip:a@#>\r\n"
+	    "Contact: <sip:b@#>\r\n" END0, T("a"), 2900 },
+	{ "long_displays", SL_INV H_VIA "From: \"#\" <sip:a@b>;tag=1\r\n"
+	    "To: \"#\" <sip:b@b>\r\n" H_CID H_CSEQ END0, T("\\\"a"), 2900 },
+	{ "long_ruri_and_users", "INVITE sip:#@b SIP/2.0\r\n" H_VIA
+	    "From: <sip:#@b>;tag=1\r\nTo: <sip:#@b>\r\n" H_CID H_CSEQ END0,
+	    T("%41"), 1950 },
+	{ "long_credentials", CM_REG "Authorization: Digest username=\"#\", "
+	    "nonce=\"n\", response=\"r\"\r\nProxy-Authorization: Digest "
+	    "username=\"#\"\r\n" END0, T("a"), 2900 },
+	{ "long_credential_params", CM_REG "Authorization: Digest username="
+	    "\"a\"" CM_AP15 ", x=\"#\"\r\nProxy-Authorization: Digest "
+	    "username=\"a\"" CM_AP15 ", x=#\r\n" END0, T("a"), 2800 },
+	{ "long_params_ruri_from", "INVITE sip:b" CM_P31 ";x=# SIP/2.0\r\n"
+	    H_VIA "From: <sip:a@b" CM_P31 ";x=#>;tag=1\r\n" H_TO H_CID
+	    H_CSEQ END0, T("a"), 2800 },
+	{ "long_params_contacts", CM_200 "Contact: <sip:a@b>" CM_P31
+	    ";x=#\r\nContact: <sip:a@b" CM_P31 ";x=#>\r\n" END0, T("a"),
+	    2800 },
+	{ "long_params_via_to", SL_INV "Via: SIP/2.0/UDP h" CM_P31 ";x=#\r\n"
+	    H_FROM "To: <sip:a@b?x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&"
+	    "x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&"
+	    "x=y&x=y&x=y&x=y&x=#>\r\n" H_CID H_CSEQ END0, T("a"), 2800 },
+	{ "long_via_and_call_id", SL_INV "Via: SIP/2.0/UDP #\r\n" H_FROM H_TO
+	    "Call-ID: #\r\n" H_CSEQ END0, T("a"), 2900 },
+	{ "most_contacts_params", CM_200 "Contact: #<sip:a@b>\r\n"
+	    "Contact: #<sip:a@b>\r\n" END0, T("<sip:a@b;x;x>;y;y,"), 31 * 18 },
+	{ "most_params_one_list", SL_INV H_VIA "From: <sip:a@b#>;tag=1\r\n"
+	    "To: <sip:a@b#>\r\n" H_CID H_CSEQ END0, T(";x"), 2 * 31 },
+	{ "most_params", CM_200 "#" END0, T("m: <sip:b@b;x;y;z>;p;p;p;p;p;p;"
+	    "p;p;p;p;p;p;p;p;p;p;p;p;p;p;p;p;p;p;p;p;p;p;p\r\n"), 4 * 78 },
+	{ "most_lines", CM_INV "#" END0, T("Record-Route: <sip:p;lr>\r\n"),
+	    249 * 26 },
+};
+
+static double
+cost_now_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Mean cost of one sipm_parse(), over enough calls to last ~2 ms. */
+static double
+cost_of(const uint8_t *b, size_t len)
+{
+	struct sipm	 m;
+	double		 t0, dt;
+
+	for (unsigned n = 1;; n *= 2) {
+		t0 = cost_now_ns();
+		for (unsigned k = 0; k < n; k++)
+			(void)sipm_parse(sp, b, len, false, &m);
+		dt = cost_now_ns() - t0;
+		if (dt >= 2e6 || n >= (1u << 20))
+			return dt / n;
+	}
+}
+
+static size_t
+cost_build(uint8_t *b, size_t sz, const struct costcase *c)
+{
+	size_t	 fixed = strlen(c->tmpl), fill = c->fill, o = 0;
+
+	if (fill == 0)
+		fill = sz - fixed;
+	for (const char *t = c->tmpl; *t != '\0'; t++) {
+		if (*t != '#') {
+			b[o++] = (uint8_t)*t;
+			continue;
+		}
+		for (size_t f = 0; f + c->unitlen <= fill && o + c->unitlen <
+		    sz; f += c->unitlen) {
+			memcpy(b + o, c->unit, c->unitlen);
+			o += c->unitlen;
+		}
+	}
+	return o;
+}
+
+#define COST_RUNS	7
+#define COST_MAX	20	/* times a typical INVITE */
+
+/*
+ * Each input costs at most COST_MAX times a typical INVITE with SDP,
+ * measured in the same run: the best of COST_RUNS interleaved runs of
+ * each, so that a busy machine slows both rather than one.
+ */
+static void
+test_cost(void **state)
+{
+	static uint8_t	 b[SG_PKT_MAX];
+	char		 invite[1024], bad[1024] = "";
+	size_t		 ilen, len;
+	double		 tinv = 1e18, worst = 0;
+	const char	*worst_name = "-";
+	struct sipm	 m;
+
+	(void)state;
+	ilen = (size_t)snprintf(invite, sizeof(invite), "%sContent-Type: "
+	    "application/sdp\r\nContent-Length: %zu\r\n\r\n%s", INV,
+	    strlen(SDP), SDP);
+	expect_kind(parse(invite, ilen, false, &m), SIPM_K_SIP, &m, "invite");
+	for (size_t j = 0; j < nitems(costcases); j++) {
+		const struct costcase *c = &costcases[j];
+		double		 t = 1e18, r;
+		enum sipm_kind	 k;
+
+		len = cost_build(b, sizeof(b), c);
+		k = parse(b, len, false, &m);
+		for (int run = 0; run < COST_RUNS; run++) {
+			double	 ti, tc;
+
+			ti = cost_of((const uint8_t *)invite, ilen);
+			tc = cost_of(b, len);
+
+			if (ti < tinv)
+				tinv = ti;
+			if (tc < t)
+				t = tc;
+		}
+		r = t / tinv;
+		print_message("%-24s %5zu bytes %-9s %7.0f ns %5.1fx %s\n",
+		    c->name, len, kind_str(k), t, r, m.why ? m.why : "");
+		if (r > worst) {
+			worst = r;
+			worst_name = c->name;
+		}
+		if (r > COST_MAX) {
+			size_t	 o = strlen(bad);
+
+			snprintf(bad + o, sizeof(bad) - o, "%s %.1fx; ",
+			    c->name, r);
+		}
+	}
+	print_message("INVITE %.0f ns; worst %s, %.1fx\n", tinv, worst_name,
+	    worst);
+	if (bad[0] != '\0')
+		fail_msg("over %d times an INVITE: %s", COST_MAX, bad);
+}
+
 /*
  * Regression (a bug found and fixed): sipm_parser_create() calls parser_init() but leaves osip2's trace
  * at its default, which writes "| ERROR | ..." lines to stdout for many
@@ -1716,8 +2290,10 @@ static void
 test_osip_quiet(void **state)
 {
 	static const char *const bad[] = {
-		INV "From: <sip:mallory@example.com>;tag=2\r\n" END0,
-		"INVITE\r\n" H_VIA H_FROM H_TO H_CID H_CSEQ END0,
+		SL_INV "Via: SIP/2.0/UDP [::1\r\n" H_FROM H_TO H_CID H_CSEQ
+		    END0,
+		SL_INV H_VIA "From: <sip:alice@example.com;tag=2\r\n" H_TO
+		    H_CID H_CSEQ END0,
 	};
 	FILE		*tf = tmpfile();
 	int		 o1, o2;
@@ -1812,6 +2388,12 @@ main(void)
 	treg_add("robust", "mutations", test_mutations, NULL);
 	treg_add("robust", "multipart_body", test_multipart_body, NULL);
 	treg_add("bug", "header_params_time", test_header_params_time, NULL);
+	treg_add("escapes", "outside_uri", test_escapes_outside_uri, NULL);
+	treg_add("escapes", "escaped_nul", test_escaped_nul, NULL);
+	treg_add("classify", "headers_anywhere", test_headers_anywhere, NULL);
+	TREG_ROWS("cap", test_cap, capcases);
+	treg_add("cap", "kept_once", test_kept_once, NULL);
+	treg_add("robust", "cost", test_cost, NULL);
 
 	rc |= treg_run("sipmsg");
 	sipm_parser_destroy(sp);
