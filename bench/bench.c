@@ -174,19 +174,66 @@ time_osip(unsigned n)
 
 /* Our SIP stage alone: filter, osip2 on the headers, field extraction. */
 static double
-time_sipm(unsigned n)
+time_sipm(const char *text, size_t len, unsigned n, enum sipm_kind want)
 {
 	struct sipm_parser	*sp = sipm_parser_create();
 	struct sipm		 m;
 	uint64_t		 t0 = clock_mono();
 
 	for (unsigned k = 0; k < n; k++)
-		if (sipm_parse(sp, (const uint8_t *)invite_text, invite_len,
-		    false, &m) != SIPM_K_SIP)
+		if (sipm_parse(sp, (const uint8_t *)text, len, false, &m) !=
+		    want)
 			abort();
 	t0 = clock_mono() - t0;
 	sipm_parser_destroy(sp);
 	return (double)t0 / n;
+}
+
+/*
+ * The costliest messages tests/test_sipmsg.c "robust/cost" finds for the
+ * SIP stage: values as long as sipmsg.c's bounds let osip2 have them.
+ * Each '#' of the template is `unit' repeated to `fill' bytes.
+ */
+#define W_VIA		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK7\r\n"
+#define W_FROM		"From: <sip:alice@example.com>;tag=9fxced76sl\r\n"
+#define W_TO		"To: <sip:bob@example.com>\r\n"
+#define W_CID		"Call-ID: 3848276298220188511@192.0.2.10\r\n"
+#define W_END		"Content-Length: 0\r\n\r\n"
+
+static const struct {
+	const char	*name;
+	const char	*tmpl;
+	const char	*unit;
+	size_t		 fill;
+} worst[] = {
+	{ "long Contact hosts", "SIP/2.0 200 OK\r\n" W_VIA W_FROM W_TO W_CID
+	    "CSeq: 1 REGISTER\r\nContact: <sip:a@#>\r\n"
+	    "Contact: <sip:b@#>\r\n" W_END, "a", 2900 },
+	{ "long escaped users", "INVITE sip:bob@example.com SIP/2.0\r\n"
+	    W_VIA "From: <sip:#@b>;tag=1\r\nTo: <sip:#@b>\r\n" W_CID
+	    "CSeq: 2 INVITE\r\n" W_END, "%41", 2900 },
+	{ "long R-URI and users", "INVITE sip:#@b SIP/2.0\r\n" W_VIA
+	    "From: <sip:#@b>;tag=1\r\nTo: <sip:#@b>\r\n" W_CID
+	    "CSeq: 2 INVITE\r\n" W_END, "%41", 1950 },
+};
+
+static size_t
+worst_build(char *b, size_t sz, size_t w)
+{
+	size_t	 o = 0, ul = strlen(worst[w].unit);
+
+	for (const char *t = worst[w].tmpl; *t != '\0' && o + ul < sz; t++) {
+		if (*t != '#') {
+			b[o++] = *t;
+			continue;
+		}
+		for (size_t f = 0; f + ul <= worst[w].fill && o + ul < sz;
+		    f += ul) {
+			memcpy(b + o, worst[w].unit, ul);
+			o += ul;
+		}
+	}
+	return o;
 }
 
 static double
@@ -232,8 +279,11 @@ main(int argc, char *argv[])
 		"tables.bindings = 65536",
 		"training.duration = 0.05",
 	};
-	double		 t[8] = { 0 };
-	const char	*names[8] = {
+	double		 t[9] = { 0 }, tw[nitems(worst)] = { 0 };
+	static char	 wtext[nitems(worst)][SG_PKT_MAX];
+	size_t		 wlen[nitems(worst)], wk = 0;
+	char		 wname[80];
+	const char	*names[9] = {
 		"osip2 parse+free of the INVITE (reference)",
 		"SIP stage alone (filter, osip2, fields)",
 		"vii: bound user's INVITE, accepted",
@@ -242,6 +292,7 @@ main(int argc, char *argv[])
 		"forged INVITE, new K (module I, alarm, list)",
 		"flood from a (m, i)-blacklisted source",
 		"CRLFCRLF keep-alive",
+		wname,
 	};
 
 	hash_init();
@@ -272,9 +323,14 @@ main(int argc, char *argv[])
 		enf_add(engine_enforcer(e), &k, "bench", NULL, SEC(86400),
 		    now);
 	}
+	for (size_t w = 0; w < nitems(worst); w++)
+		wlen[w] = worst_build(wtext[w], sizeof(wtext[w]), w);
 	for (unsigned r = 0; r < rounds; r++) {
 		t[0] += time_osip(n);
-		t[1] += time_sipm(n);
+		t[1] += time_sipm(invite_text, invite_len, n, SIPM_K_SIP);
+		for (size_t w = 0; w < nitems(worst); w++)
+			tw[w] += time_sipm(wtext[w], wlen[w], n / 20,
+			    SIPM_K_SIP);
 		t[2] += time_engine(e, legit, n, &now, SG_ACCEPT, names[2]);
 		t[3] += time_engine(e, reg, n, &now, SG_ACCEPT, names[3]);
 		t[4] += time_engine(e, forged, n, &now, SG_DROP, names[4]);
@@ -282,12 +338,20 @@ main(int argc, char *argv[])
 		t[6] += time_engine(e, flood, n, &now, SG_DROP, names[6]);
 		t[7] += time_engine(e, kalive, n, &now, SG_ACCEPT, names[7]);
 	}
+	for (size_t w = 1; w < nitems(worst); w++)
+		if (tw[w] > tw[wk])
+			wk = w;
+	t[8] = tw[wk];
+	snprintf(wname, sizeof(wname), "worst message found (%s)",
+	    worst[wk].name);
 	printf("sipguard bench: %u bindings, %u messages x %u rounds per "
 	    "case, interleaved\n\n", bs.live, n, rounds);
 	printf("  %-46s %9s %9s\n", "case", "ns/msg", "x osip2");
-	for (int k = 0; k < 8; k++)
+	for (int k = 0; k < 9; k++)
 		printf("  %-46s %9.0f %9.2f\n", names[k], t[k] / rounds,
 		    t[k] / t[0]);
+	printf("\n  worst message found: %.1f times the SIP stage's INVITE "
+	    "(%zu bytes)\n", t[8] / t[1], wlen[wk]);
 	printf("\n  binding table: %.0f bytes per binding (indexes and "
 	    "Bloom filter included)\n", (double)bs.memory / bs.capacity);
 	engine_destroy(e);
