@@ -45,7 +45,8 @@ $(shell mkdir -p $(B) && { [ "$$(cat $(B)/sysconfdir 2>/dev/null)" = \
 TESTS		:= $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 TEST_BINS	:= $(TESTS:%=$(B)/tests/%)
 TEST_SCRIPTS	:= tests/test_packaging.sh tests/test_live.sh tests/e2e_lab.sh \
-		   tests/e2e_sipguard.sh tests/e2e_evasion.sh
+		   tests/e2e_sipguard.sh tests/e2e_evasion.sh \
+		   tests/e2e_differential.sh
 TOOL_BINS	:= $(B)/sgpcap
 
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
