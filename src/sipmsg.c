@@ -343,7 +343,8 @@ start_line_copy(const uint8_t *p, const struct sline *sl, char *out)
 
 enum hdr {
 	H_OTHER = 0, H_VIA, H_FROM, H_TO, H_CALLID, H_CSEQ, H_CONTACT,
-	H_EXPIRES, H_AUTH, H_PAUTH, H_CLEN, H_NKINDS
+	H_EXPIRES, H_AUTH, H_PAUTH, H_CLEN, H_NKINDS,
+	H_CONTACT_TAIL,		/* a Contact after the first 16 values */
 };
 
 static const char *const hdr_dup[H_NKINDS] = {
@@ -502,14 +503,14 @@ count_params(const char *v, size_t n)
 	return x;
 }
 
-/* ',' in v, stopping once past AUTH_PARAMS_MAX. */
+/* ',' in v (a bound on values), stopping once past CONTACTS_MAX. */
 static size_t
-count_comma(const char *v, size_t n)
+count_comma(const void *v, size_t n)
 {
 	size_t		 x = 0;
-	const char	*q, *end = v + n;
+	const char	*q, *end = (const char *)v + n;
 
-	for (q = v; x <= AUTH_PARAMS_MAX && (q = memchr(q, ',',
+	for (q = v; x <= CONTACTS_MAX && (q = memchr(q, ',',
 	    (size_t)(end - q))) != NULL; q++)
 		x++;
 	return x;
@@ -695,7 +696,8 @@ struct keep {
 	int		 seen[H_NKINDS];
 	size_t		 kept;		/* bytes kept */
 	size_t		 params;	/* ';' '?' '&' given to osip2 */
-	size_t		 contacts;	/* Contact lines + commas */
+	size_t		 contacts;	/* Contact values (lines + ',' past
+					   the first SIPM_MAX_CONTACTS) */
 	struct walk	 walk;		/* Contact values */
 };
 
@@ -756,10 +758,6 @@ keep_end(struct keep *kp, char *out, size_t *o)
 	}
 	if (why != NULL)
 		return why;
-	if (cur == H_CONTACT && before >= SIPM_MAX_CONTACTS) {
-		*o = kp->hstart;
-		return NULL;
-	}
 	*o = kp->vstart + n;
 	if ((kp->params += params) > PARAMS_MAX)
 		return "too many parameters";
@@ -835,6 +833,11 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 			/* A folded line continues the previous header. */
 			if (cur == H_CLEN && sc->bad == NULL)
 				sc->bad = "folded Content-Length";
+			if (cur == H_CONTACT_TAIL && (kp.contacts +=
+			    count_comma(p + start, linelen)) > CONTACTS_MAX) {
+				sc->bad = "too many Contact values";
+				return -1;
+			}
 			if (kp.cur != H_OTHER && !keep_add(&kp, out, outsz,
 			    &o, p + start, linelen, true)) {
 				sc->bad = "headers too large";
@@ -882,6 +885,16 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 			if (cur != H_CONTACT)
 				continue;
 		}
+		if (cur == H_CONTACT && kp.walk.values >= SIPM_MAX_CONTACTS) {
+			/* osip2 has its Contacts: the rest are only counted. */
+			cur = H_CONTACT_TAIL;
+			if ((kp.contacts += 1 + count_comma(colon, (size_t)(p +
+			    start + linelen - colon))) > CONTACTS_MAX) {
+				sc->bad = "too many Contact values";
+				return -1;
+			}
+			continue;
+		}
 		kp.cur = cur;
 		kp.hstart = o;
 		kp.vstart = o + (size_t)(colon - (p + start)) + 1;
@@ -896,7 +909,7 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 		return -1;
 	}
 	sc->body_off = pos;
-	sc->ncontacts = kp.walk.values;
+	sc->ncontacts = (int)kp.contacts;
 	sc->contact_star = kp.walk.star;
 	if (out == NULL)
 		return 0;

@@ -1501,6 +1501,8 @@ test_headers_anywhere(void **state)
 
 /* ---- the bounds on what osip2 is given -------------------------------- */
 
+#define X16	"0123456789abcdef"
+
 static const struct capcase {
 	const char	*name;
 	const char	*pre;		/* before the repeated part */
@@ -1542,10 +1544,9 @@ static const struct capcase {
 	    "example.com>;tag=", "0123456789abcdef", "\r\n" END0, 253,
 	    "headers too large" },
 	{ "kept_bytes", SL_INV H_VIA H_FROM H_TO H_CID H_CSEQ,
-	    "Contact: <sip:alice@192.0.2.1;x=0123456789abcdef0123456789abcdef"
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	    "0123456789abcdef0123456789abcdef0123456789abcdef>\r\n", END0, 33,
-	    "headers too large" },
+	    "Contact: <sip:alice@192.0.2.1;x=" X16 X16 X16 X16 X16 X16 X16
+	    X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16
+	    "0123456789>\r\n", END0, 15, "headers too large" },
 	{ "start_line", "INVITE sip:", "0123456789abcdef",
 	    "@example.com SIP/2.0\r\n" H_VIA H_FROM H_TO H_CID H_CSEQ END0, 254,
 	    "start line too long" },
@@ -1610,6 +1611,26 @@ test_kept_once(void **state)
 	expect_kind(parse_str(INV "t: <sip:mallory@example.com>\r\n" END0, &m),
 	    SIPM_K_MALFORMED, &m, "two To");
 	assert_string_equal(m.why, "two To headers");
+	/* A registrar's 200 for a busy AOR: osip2 gets the first 16. */
+	{
+		char	 big[16384];
+		size_t	 o;
+
+		o = (size_t)snprintf(big, sizeof(big), "%s", SL_200 H_VIA
+		    H_FROM H_TO H_CID "CSeq: 1 REGISTER\r\n");
+		for (int k = 0; k < 60; k++)
+			o += (size_t)snprintf(big + o, sizeof(big) - o,
+			    "Contact: <sip:alice@192.0.2.%d:5060;transport=udp>"
+			    ";expires=%d;+sip.instance=\"<urn:uuid:00000000-"
+			    "0000-1000-8000-%012d>\";reg-id=1;q=0.5\r\n", k,
+			    100 + k, k);
+		o += (size_t)snprintf(big + o, sizeof(big) - o, "%s", END0);
+		assert_true(o > 6144 && o < sizeof(big));
+		expect_kind(parse(big, o, false, &m), SIPM_K_SIP, &m, "aor");
+		assert_int_equal(m.ncontacts, 60);
+		assert_int_equal(m.ncontacts_kept, SIPM_MAX_CONTACTS);
+		assert_int_equal(m.contacts[15].expires, 115);
+	}
 	/* A CR osip2 would end a header at (and Kamailio would not). */
 	expect_kind(parse_str(SL_INV H_VIA H_FROM "To: <sip:bob@example.com>"
 	    "\rVia: SIP/2.0/UDP 203.0.113.9\r\n" H_CID H_CSEQ END0, &m),
