@@ -217,10 +217,13 @@ struct sline {
 static enum sipm_kind
 start_line(const uint8_t *p, size_t len, struct sline *sl, const char **why)
 {
-	const uint8_t	*q;
-	size_t		 n, lim, k, ntok = 0;
-	bool		 intok = false, named = false;
-	int		 delim = 0;	/* the first SP/HTAB/CR/LF seen */
+	static const uint8_t	 dl[256] = {
+		[' '] = 1, ['\t'] = 1, ['\r'] = 2, ['\n'] = 2,
+	};
+	const uint8_t		*q;
+	size_t			 n, lim, k, ntok = 0;
+	bool			 named = false;
+	int			 delim = 0;	/* the first SP/HTAB/CR/LF */
 
 	memset(sl, 0, sizeof(*sl));
 	while (sl->off < len && sl->off < LEAD_MAX && is_lead(p[sl->off]))
@@ -235,30 +238,28 @@ start_line(const uint8_t *p, size_t len, struct sline *sl, const char **why)
 	n = len - sl->off;
 	lim = n < FIRSTLINE_MAX ? n : FIRSTLINE_MAX;
 	sl->status = sip_slash(q, n);
-	for (k = 0; k < lim; k++) {
-		uint8_t	 c = q[k];
+	for (k = 0; k < lim;) {
+		size_t	 t0 = k;
 
-		if (c == '\r' || c == '\n') {
-			if (delim == 0)
-				delim = c;
-			break;
-		}
-		if (c == ' ' || c == '\t') {
-			if (delim == 0)
-				delim = c;
-			intok = false;
-			continue;
-		}
-		if (!intok) {
-			intok = true;
-			if (ntok < 3)
-				sl->tok[ntok] = k;
-			if (ntok >= 1 && sip_slash(q + k, lim - k))
+		while (k < lim && dl[q[k]] == 0)	/* a token */
+			k++;
+		if (k > t0) {
+			if (ntok < 3) {
+				sl->tok[ntok] = t0;
+				sl->toklen[ntok] = k - t0;
+			}
+			if (ntok >= 1 && sip_slash(q + t0, k - t0))
 				named = true;
 			ntok++;
 		}
-		if (ntok <= 3)
-			sl->toklen[ntok - 1]++;
+		if (k == lim)
+			break;
+		if (delim == 0)
+			delim = q[k];
+		if (dl[q[k]] == 2)			/* CR or LF */
+			break;
+		while (k < lim && dl[q[k]] == 1)	/* SP, HTAB */
+			k++;
 	}
 	if (k == lim && lim < n) {
 		/*
@@ -326,9 +327,13 @@ start_line_copy(const uint8_t *p, const struct sline *sl, char *out)
 			out[o + 1] = 'I';
 			out[o + 2] = 'P';
 		}
-		/* The Request-URI is not read: osip2 decodes none of it. */
-		if (t == 1 && !sl->status)
-			for (z = out + o; z < out + o + n; z++)
+		/*
+		 * The Request-URI is not read: osip2 decodes none of it.
+		 * memchr() to the first '%', then a byte loop.
+		 */
+		if (t == 1 && !sl->status && (z = memchr(out + o, '%', n)) !=
+		    NULL)
+			for (; z < out + o + n; z++)
 				if (*z == '%')
 					*z = PCT_MARK;
 		o += n;

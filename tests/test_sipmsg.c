@@ -2170,7 +2170,7 @@ static const struct costcase {
 	    "\"a\"" CM_AP15 ", x=\"#\"\r\nProxy-Authorization: Digest "
 	    "username=\"a\"" CM_AP15 ", x=#\r\n" END0, T("a"), 2800 },
 	{ "long_params_ruri_from", "INVITE sip:b" CM_P31 ";x=# SIP/2.0\r\n"
-	    H_VIA "From: <sip:a@b" CM_P31 ";x=#>;tag=1\r\n" H_TO H_CID
+	    H_VIA "From: <sip:a@b" CM_P31 ";x=#>\r\n" H_TO H_CID
 	    H_CSEQ END0, T("a"), 2800 },
 	{ "long_params_contacts", CM_200 "Contact: <sip:a@b>" CM_P31
 	    ";x=#\r\nContact: <sip:a@b" CM_P31 ";x=#>\r\n" END0, T("a"),
@@ -2179,6 +2179,13 @@ static const struct costcase {
 	    H_FROM "To: <sip:a@b?x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&"
 	    "x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&x=y&"
 	    "x=y&x=y&x=y&x=y&x=#>\r\n" H_CID H_CSEQ END0, T("a"), 2800 },
+	{ "long_quoted_params", SL_INV H_VIA "From: <sip:a@b>;tag=1;x=\"#\"\r\n"
+	    "To: <sip:b@b>;x=\"#\"\r\n" H_CID H_CSEQ END0, T("\\\""), 2900 },
+	{ "long_via_comment", SL_INV "Via: SIP/2.0/UDP h;branch=z9hG4bK1 (#)"
+	    "\r\n" H_FROM "To: <sip:b@#>\r\n" H_CID H_CSEQ END0, T("a"),
+	    2900 },
+	{ "long_reason_and_host", "SIP/2.0 200 #\r\n" H_VIA H_FROM
+	    "To: <sip:b@#>\r\n" H_CID H_CSEQ END0, T("a"), 2900 },
 	{ "long_via_and_call_id", SL_INV "Via: SIP/2.0/UDP #\r\n" H_FROM H_TO
 	    "Call-ID: #\r\n" H_CSEQ END0, T("a"), 2900 },
 	{ "most_contacts_params", CM_200 "Contact: #<sip:a@b>\r\n"
@@ -2244,7 +2251,8 @@ cost_build(uint8_t *b, size_t sz, const struct costcase *c)
 /*
  * Each input costs at most COST_MAX times a typical INVITE with SDP,
  * measured in the same run: the best of COST_RUNS interleaved runs of
- * each, so that a busy machine slows both rather than one.
+ * each (up to four times as many while over the bound), so that a busy
+ * machine slows both rather than one.  Quiet, the worst is ~10 times.
  */
 static void
 test_cost(void **state)
@@ -2268,12 +2276,13 @@ test_cost(void **state)
 
 		len = cost_build(b, sizeof(b), c);
 		k = parse(b, len, false, &m);
-		for (int run = 0; run < COST_RUNS; run++) {
+		/* Over the bound: measured again, a busy machine is no bug. */
+		for (int run = 0; run < COST_RUNS || (t / tinv > COST_MAX &&
+		    run < 4 * COST_RUNS); run++) {
 			double	 ti, tc;
 
 			ti = cost_of((const uint8_t *)invite, ilen);
 			tc = cost_of(b, len);
-
 			if (ti < tinv)
 				tinv = ti;
 			if (tc < t)
