@@ -199,6 +199,9 @@ time_sipm(const char *text, size_t len, unsigned n, enum sipm_kind want)
 #define W_TO		"To: <sip:bob@example.com>\r\n"
 #define W_CID		"Call-ID: 3848276298220188511@192.0.2.10\r\n"
 #define W_END		"Content-Length: 0\r\n\r\n"
+#define W_P31		";x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;" \
+			"x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;x=y;" \
+			"x=y;x=y;x=y;x=y;x=y;x=y;x=y"
 
 static const struct {
 	const char	*name;
@@ -215,6 +218,12 @@ static const struct {
 	{ "long R-URI and users", "INVITE sip:#@b SIP/2.0\r\n" W_VIA
 	    "From: <sip:#@b>;tag=1\r\nTo: <sip:#@b>\r\n" W_CID
 	    "CSeq: 2 INVITE\r\n" W_END, "%41", 1950 },
+	{ "R-URI, From: 32 params", "INVITE sip:b" W_P31 ";x=# SIP/2.0\r\n"
+	    W_VIA "From: <sip:a@b" W_P31 ";x=#>\r\n" W_TO W_CID
+	    "CSeq: 2 INVITE\r\n" W_END, "a", 2800 },
+	{ "quoted parameters", "INVITE sip:bob@example.com SIP/2.0\r\n"
+	    W_VIA "From: <sip:a@b>;tag=1;x=\"#\"\r\nTo: <sip:b@b>;x=\"#\"\r\n"
+	    W_CID "CSeq: 2 INVITE\r\n" W_END, "\\\"", 2900 },
 };
 
 static size_t
