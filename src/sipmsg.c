@@ -826,6 +826,16 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 		if (linelen > 0 && p[start + linelen - 1] == '\r')
 			linelen--;
 		pos = eol < len ? eol + 1 : len;
+		/*
+		 * A blank line ends the headers only once its LF is there:
+		 * "\r\n\r" at the end of a TCP segment is not yet the end
+		 * (the proxy waits for the LF; what follows the CR may make
+		 * it a header line again).
+		 */
+		if (linelen == 0 && nl == NULL) {
+			pos = start;
+			break;
+		}
 		if (linelen == 0) {		/* blank line: end of headers */
 			sc->terminated = true;
 			break;

@@ -805,6 +805,7 @@ test_device_identities(void **state)
 	const struct binding	*b;
 	bool			 has_d;
 
+	f->conf.identities_per_device = 16;	/* room for ten */
 	for (unsigned id = 1; id <= 10; id++) {
 		tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), id);
 		learn(f, &t);
@@ -1393,17 +1394,56 @@ test_crowd_one_device(void **state)
 	for (unsigned k = 0; k < CROWD; k++)
 		assert_int_equal(bind_remove_identity(f->bt, DH(k + 1)), 1);
 
-	/* One device (a huge PBX) holding every identity: counted whole. */
-	for (unsigned k = 0; k < CROWD; k++) {
+	/*
+	 * One device (a huge PBX) holding as many identities as the
+	 * configuration allows (1024): counted whole; one more is refused
+	 * however the REGISTERs were timed (SPEC 3, quota at the answer).
+	 */
+	f->conf.identities_per_device = 1024;
+	for (unsigned k = 0; k < 1024; k++) {
 		tup(&t, 0x78, pub, pub, k + 1);
 		learn(f, &t);
 	}
 	tup(&t, 0x78, pub, pub, 7);
-	assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d), CROWD);
+	assert_int_equal(bind_device_identities(f->bt, &t, T0, &has_d), 1024);
 	assert_true(has_d);
+	tup(&t, 0x78, pub, pub, 5000);
+	assert_int_equal(bind_learn(f->bt, &t, 0, T0 + SEC(3600), T0, &got),
+	    BIND_QUOTA);
+	assert_null(got);
+	assert_int_equal(stats(f).quota, 1);
 	tup(&q, 0x78, pub, pub, 50000);
 	assert_int_equal(match(f, &q, false, T0, NULL), BM_M | BM_I | BM_S);
-	assert_int_equal(stats(f).live, CROWD);
+	assert_int_equal(stats(f).live, 1024);
+	fx_free(f);
+}
+
+/*
+ * One identity from ever new addresses (an IPv6 /64, a phone hopping
+ * networks): at most devices_per_identity bindings, the least recently
+ * refreshed making room, so one subscriber cannot fill the table.
+ */
+static void
+test_devices_per_identity(void **state)
+{
+	struct fx		*f = fx_new(4096);
+	struct sg_tuple		 t;
+	const struct binding	*b;
+
+	(void)state;
+	f->conf.devices_per_identity = 3;
+	for (unsigned k = 0; k < 2000; k++) {
+		tup(&t, 0x42, ip4(198, 51, 100 + k / 250, k % 250), none(), 9);
+		assert_int_equal(bind_learn(f->bt, &t, 0, T0 + SEC(3600),
+		    T0 + k, &b), BIND_NEW);
+	}
+	assert_int_equal(stats(f).live, 3);
+	assert_int_equal(stats(f).quota_replaced, 1997);
+	/* The three newest stand. */
+	tup(&t, 0x42, ip4(198, 51, 100 + 1999 / 250, 1999 % 250), none(), 9);
+	assert_non_null(bind_find(f->bt, &t, T0 + 2000));
+	tup(&t, 0x42, ip4(198, 51, 100, 0), none(), 9);
+	assert_null(bind_find(f->bt, &t, T0 + 2000));
 	fx_free(f);
 }
 
@@ -1549,6 +1589,7 @@ main(void)
 		T(test_no_mac),
 		U(test_crowd_one_ip),
 		U(test_crowd_one_device),
+		U(test_devices_per_identity),
 		U(test_default_memory),
 #undef T
 #undef U
