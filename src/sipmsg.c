@@ -461,6 +461,7 @@ struct scan {
 	const char	*bad;		/* why the headers are unusable */
 	int		 ncontacts;	/* Contact values, all of them */
 	bool		 contact_star;	/* one of them "*" */
+	int		 ncred;		/* Authorization + Proxy-Authorization */
 };
 
 /* Parse a Content-Length value: digits with optional surrounding LWS. */
@@ -886,6 +887,8 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 		}
 		if (out == NULL || cur == H_OTHER || cur == H_CLEN)
 			continue;
+		if (cur == H_AUTH || cur == H_PAUTH)
+			sc->ncred++;
 		if (kp.seen[cur]++ > 0) {
 			if (hdr_dup[cur] != NULL) {
 				sc->bad = hdr_dup[cur];
@@ -1396,6 +1399,15 @@ sipm_parse(struct sipm_parser *sp, const uint8_t *p, size_t len, bool stream,
 	}
 	m->ncontacts = sc.ncontacts;
 	m->why = extract(sp, msg, m);
+	/*
+	 * The replay check (SPEC 4 rule 2) reads one credential; the
+	 * registrar picks whichever matches its realm.  A victim's captured
+	 * credential behind a fresh one would pass unseen: a REGISTER
+	 * carries one credential, as every phone sends it.
+	 */
+	if (m->why == NULL && m->request && m->method == SIPM_REGISTER &&
+	    sc.ncred > 1)
+		m->why = "more than one credential in a REGISTER";
 	/* RFC 3261 10.2.2: "*" stands alone, wherever it is. */
 	if (m->why == NULL && sc.contact_star && m->ncontacts > 1)
 		m->why = "Contact";
