@@ -37,6 +37,7 @@ enum dec_result {
 #define TCP_F_SYN	0x02
 #define TCP_F_RST	0x04
 #define TCP_F_ACK	0x10
+#define TCP_F_URG	0x20
 
 struct dec_frag {
 	uint32_t	 id;

@@ -151,6 +151,8 @@ enum sg_reason {
 	SG_R_TCP_UNSYNCED,	/* not the start of a message, no state */
 	SG_R_TCP_FULL,		/* no connection slot or buffer */
 	SG_R_BAD_CSUM,		/* TCP checksum wrong: the host drops it */
+	SG_R_TCP_INVALID,	/* what the proxy's stack discards: urgent
+				   data, data without ACK, another MAC */
 	SG_R__COUNT
 };
 

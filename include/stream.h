@@ -69,6 +69,9 @@ struct stream_res {
 	bool		 unframed;	/* msg[nmsg-1] cannot be framed */
 	struct stream_span msg[STREAM_MAX_MSGS];
 	/* for stream_commit() */
+	uint64_t	 now;
+	uint32_t	 seg_seq, seg_len;	/* the whole segment */
+	uint64_t	 seg_h;
 	uint32_t	 slot, newbuf, next;
 	int		 dir;
 	const uint8_t	*left;
@@ -80,6 +83,7 @@ struct stream_stats {
 	uint64_t	 opened, evicted, expired, closed, refused;
 	uint64_t	 held, judged, poisoned, conflict, unverifiable;
 	uint64_t	 out_of_order, unsynced, no_buffer, trimmed;
+	uint64_t	 buf_quota, invalid, other_mac, retransmits;
 	size_t		 memory;
 };
 

@@ -188,7 +188,7 @@ conf_defaults(struct sg_conf *c)
 	c->tab_fragments = 64;
 	c->tab_streams = 16384;
 	c->tab_stream_buffers = 256;
-	c->tcp_idle = SEC(1800);
+	c->tcp_idle = SEC(7200);
 	c->tcp_per_source = 256;
 	c->bloom_cells = 16;
 	c->bloom_hashes = 4;

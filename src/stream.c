@@ -22,12 +22,23 @@
 #define EVICT_SCAN	16	/* LRU entries examined for a free slot */
 #define EXPIRE_BUDGET	1024	/* entries forgotten per stream_expire() */
 
+/* An accepted segment, remembered until it is surely delivered: an
+ * identical retransmission of it is then recognised. */
+struct seen_seg {
+	uint32_t	 seq, len;
+	uint64_t	 h;
+};
+#define SEEN_SEGS	4
+
 struct sdir {
 	uint32_t	 next;		/* next sequence number expected */
 	uint32_t	 buf;		/* pool index, or HNIL */
 	uint32_t	 blen;		/* bytes held: a message's start */
+	uint64_t	 held_since;	/* when the buffer was taken */
 	bool		 synced;	/* `next' is known */
 	bool		 poisoned;	/* a message was dropped: drop all */
+	uint8_t		 nseen;
+	struct seen_seg	 seen[SEEN_SEGS];
 };
 
 struct stream {
@@ -35,6 +46,12 @@ struct stream {
 	uint16_t	 cport, sport;
 	bool		 used;
 	bool		 seen_out;	/* the proxy answered its SYN */
+	bool		 has_m;		/* the MAC that opened it */
+	struct sg_mac	 m;
+	bool		 m_known;
+	bool		 proxy_closed;	/* the proxy sent its FIN */
+	bool		 syn_pending;	/* a client SYN awaits the SYN-ACK */
+	uint32_t	 syn_seq;
 	bool		 established;	/* the client completed a handshake,
 					   or the proxy sent on it */
 	uint32_t	 isn_out;	/* the proxy's SYN-ACK sequence */
@@ -55,6 +72,7 @@ struct source {
 	bool		 has_m;
 	uint64_t	 hv;
 	uint32_t	 count;
+	uint32_t	 nbufs;		/* buffers its connections hold */
 	uint32_t	 first;		/* its connections, oldest first */
 	uint32_t	 last;
 };
@@ -72,6 +90,7 @@ struct stream_table {
 	uint32_t	 nbuf, nbfree;
 	uint64_t	 idle;
 	uint32_t	 per_source;
+	uint32_t	 buf_quota;	/* buffers per device */
 	struct stream_stats st;
 };
 
@@ -92,6 +111,8 @@ stream_create(const struct sg_conf *c)
 	t->nbuf = (uint32_t)c->tab_stream_buffers;
 	t->idle = c->tcp_idle;
 	t->per_source = (uint32_t)c->tcp_per_source;
+	/* One device may hold a sixteenth of the buffers (at least 2). */
+	t->buf_quota = t->nbuf / 16 > 2 ? t->nbuf / 16 : 2;
 	t->s = sg_table_alloc(t->n, sizeof(*t->s));
 	t->src = sg_table_alloc(t->n, sizeof(*t->src));
 	t->pool = sg_table_alloc(t->nbuf, STREAM_BUF);
@@ -171,11 +192,22 @@ buf_put(struct stream_table *t, uint32_t b)
 }
 
 static void
-dir_release(struct stream_table *t, struct sdir *d)
+dir_release(struct stream_table *t, struct stream *s, struct sdir *d)
 {
+	if (d->buf != HNIL)
+		t->src[s->src].nbufs--;
 	buf_put(t, d->buf);
 	d->buf = HNIL;
 	d->blen = 0;
+}
+
+static void
+dir_attach(struct stream_table *t, struct stream *s, struct sdir *d,
+    uint32_t b, uint64_t now)
+{
+	d->buf = b;
+	d->held_since = now;
+	t->src[s->src].nbufs++;
 }
 
 static uint64_t
@@ -242,8 +274,8 @@ conn_free(struct stream_table *t, uint32_t k)
 {
 	struct stream	*s = &t->s[k];
 
-	dir_release(t, &s->d[DIR_IN]);
-	dir_release(t, &s->d[DIR_OUT]);
+	dir_release(t, s, &s->d[DIR_IN]);
+	dir_release(t, s, &s->d[DIR_OUT]);
 	source_put(t, k);
 	hidx_del(&t->ix, k, s->hv);
 	dlist_del(&t->lru, k);
@@ -258,16 +290,18 @@ conn_idle(const struct stream_table *t, const struct stream *s, uint64_t now)
 }
 
 /*
- * Recycling loses nothing only at a message boundary and never while
- * poisoned, unless the connection was never established: then the
- * proxy's stack has no such connection and holds nothing of it (a
- * spoofed source cannot complete a handshake).
+ * A connection is recycled only when the proxy holds nothing of it:
+ * never established (a spoofed source cannot complete a handshake), or
+ * closed by the proxy, and no message held.  An established one never
+ * is, whatever its state: picked up again, its next segment could begin
+ * before the proxy's stream (whose stack trims what it has) and smuggle
+ * a message past the framing.  A full table then refuses new ones.
  */
 static bool
 conn_evictable(const struct stream *s)
 {
-	return s->d[DIR_IN].buf == HNIL && (!s->d[DIR_IN].poisoned ||
-	    !s->established);
+	return s->d[DIR_IN].buf == HNIL && (!s->established ||
+	    s->proxy_closed);
 }
 
 static uint32_t
@@ -400,26 +434,44 @@ stream_expire(struct stream_table *t, uint64_t now)
 }
 
 /*
- * A buffer for connection `keep'.  None free: take one back from the
- * least recently used connection that was never established (a spoofed
- * source's slow message: the proxy holds nothing of it), so such a
- * flood cannot starve the phones' messages that span segments.
+ * A buffer for connection `keep'.  A device holds at most a sixteenth
+ * of the pool.  None free: take one back from the least recently used
+ * connection that was never established (a spoofed source's slow
+ * message: the proxy holds nothing of it), or that has held part of a
+ * message for HOLD_MAX (a slow message on a real connection: poisoned,
+ * so the proxy never completes it), so neither flood can starve the
+ * phones' messages that span segments.
  */
+#define HOLD_MAX	SEC(60)
+
 static uint32_t
-buf_get(struct stream_table *t, uint32_t keep)
+buf_get(struct stream_table *t, uint32_t keep, uint64_t now)
 {
 	uint32_t	 k = t->lru.head;
 
+	if (t->src[t->s[keep].src].nbufs >= t->buf_quota) {
+		t->st.buf_quota++;
+		return HNIL;
+	}
 	if (t->nbfree > 0)
 		return buf_take(t);
 	for (int n = 0; n < EVICT_SCAN && k != HNIL; n++,
 	    k = t->lru.link[k].next) {
 		struct stream	*s = &t->s[k];
+		struct sdir	*in = &s->d[DIR_IN];
 
-		if (k != keep && !s->established &&
-		    (s->d[DIR_IN].buf != HNIL || s->d[DIR_OUT].buf != HNIL)) {
+		if (k == keep)
+			continue;
+		if (!s->established && (in->buf != HNIL ||
+		    s->d[DIR_OUT].buf != HNIL)) {
 			conn_free(t, k);
 			t->st.evicted++;
+			return buf_take(t);
+		}
+		if (in->buf != HNIL && now - in->held_since > HOLD_MAX) {
+			dir_release(t, s, in);
+			in->poisoned = true;
+			t->st.poisoned++;
 			return buf_take(t);
 		}
 	}
@@ -536,7 +588,7 @@ frame(struct stream_table *t, uint32_t k, int dir, const uint8_t *data,
 	r->left = p + pos;
 	r->left_len = n - pos;
 	if (r->left_len > 0 && d->buf == HNIL &&
-	    (r->newbuf = buf_get(t, k)) == HNIL) {
+	    (r->newbuf = buf_get(t, k, r->now)) == HNIL) {
 		t->st.no_buffer++;
 		r->nmsg = 0;
 		if (dir == DIR_IN) {
@@ -562,6 +614,28 @@ frame(struct stream_table *t, uint32_t k, int dir, const uint8_t *data,
 	r->reason = dir == DIR_IN ? SG_R_TCP : SG_R_OUTBOUND;
 }
 
+/* Remember the accepted segment (the whole of it, as its sender may
+ * send it again). */
+static void
+seen_add(struct sdir *d, const struct stream_res *r)
+{
+	struct seen_seg	*g = &d->seen[d->nseen++ % SEEN_SEGS];
+
+	g->seq = r->seg_seq;
+	g->len = r->seg_len;
+	g->h = r->seg_h;
+}
+
+static bool
+seen_has(const struct sdir *d, uint32_t seq, uint32_t len, uint64_t h)
+{
+	for (int k = 0; k < SEEN_SEGS; k++)
+		if (d->seen[k].len == len && d->seen[k].seq == seq &&
+		    d->seen[k].h == h && len > 0)
+			return true;
+	return false;
+}
+
 void
 stream_commit(struct stream_table *t, struct stream_res *r,
     enum sg_verdict v)
@@ -576,26 +650,27 @@ stream_commit(struct stream_table *t, struct stream_res *r,
 	t->st.judged += (uint64_t)r->nmsg;
 	if (v == SG_DROP && r->dir == DIR_IN) {
 		buf_put(t, r->newbuf);
-		dir_release(t, d);
+		dir_release(t, s, d);
 		d->poisoned = true;
 		t->st.poisoned++;
 		return;
 	}
 	d->next = r->next;
+	seen_add(d, r);
 	if (r->unframed) {
 		/* Lost the message boundaries: pick up again later. */
 		buf_put(t, r->newbuf);
-		dir_release(t, d);
+		dir_release(t, s, d);
 		d->synced = false;
 		return;
 	}
 	if (r->left_len == 0) {
 		buf_put(t, r->newbuf);
-		dir_release(t, d);
+		dir_release(t, s, d);
 		return;
 	}
 	if (d->buf == HNIL)
-		d->buf = r->newbuf;
+		dir_attach(t, s, d, r->newbuf, r->now);
 	else
 		buf_put(t, r->newbuf);
 	memmove(bufp(t, d->buf), r->left, r->left_len);
@@ -637,6 +712,84 @@ check_old(struct stream_table *t, struct stream *s, uint32_t seq,
 	return SG_R_NONE;
 }
 
+static void
+touch(struct stream_table *t, uint32_t k, uint64_t now)
+{
+	t->s[k].last = now;
+	dlist_del(&t->lru, k);
+	dlist_push_tail(&t->lru, k);
+}
+
+/* The proxy accepted a new connection on this 4-tuple: start afresh. */
+static void
+restart_in(struct stream_table *t, struct stream *s, uint32_t next)
+{
+	struct sdir	*in = &s->d[DIR_IN];
+
+	dir_release(t, s, in);
+	memset(in->seen, 0, sizeof(in->seen));
+	in->nseen = 0;
+	in->poisoned = false;
+	in->next = next;
+	in->synced = true;
+	s->established = false;
+	s->has_acked = false;
+	s->proxy_closed = false;
+	s->syn_pending = false;
+}
+
+/*
+ * What the proxy's own stack discards before any byte reaches its
+ * socket must not enter the stream either, or sipguard's idea of the
+ * stream drifts from the proxy's (an insertion): data without ACK
+ * (tcp_validate_incoming), data on a SYN (no Fast Open), and urgent data,
+ * whose byte Linux takes out of the stream (the proxy does not set
+ * SO_OOBINLINE), so no two readers agree on what follows.
+ */
+static const char *
+invalid_inbound(uint8_t fl, size_t len)
+{
+	if (fl & TCP_F_URG)
+		return "urgent data";
+	if ((fl & TCP_F_SYN) && len > 0)
+		return "data on a SYN";
+	if (len > 0 && !(fl & TCP_F_ACK))
+		return "data without ACK";
+	return NULL;
+}
+
+static void
+outbound_control(struct stream_table *t, struct stream *s,
+    const struct dec_pkt *pkt)
+{
+	uint8_t	 fl = pkt->tcp_flags;
+
+	if (fl & TCP_F_SYN) {
+		s->seen_out = true;
+		s->isn_out = pkt->seq;
+		if (s->syn_pending && (fl & TCP_F_ACK) &&
+		    pkt->ack == s->syn_seq + 1)
+			restart_in(t, s, s->syn_seq + 1);
+		dir_release(t, s, &s->d[DIR_OUT]);
+		s->d[DIR_OUT].next = pkt->seq + 1;
+		s->d[DIR_OUT].synced = true;
+		if (fl & TCP_F_ACK) {
+			s->acked = pkt->ack;
+			s->has_acked = true;
+		}
+		return;
+	}
+	if (!(fl & TCP_F_RST))
+		s->established = true;
+	if ((fl & TCP_F_ACK) && (!s->has_acked ||
+	    seq_diff(pkt->ack, s->acked) > 0)) {
+		s->acked = pkt->ack;
+		s->has_acked = true;
+	}
+	if (fl & TCP_F_FIN)
+		s->proxy_closed = true;
+}
+
 void
 stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
     uint64_t now, struct stream_res *r)
@@ -663,10 +816,14 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 	r->nmsg = 0;
 	r->unframed = false;
 	r->left_len = 0;
+	r->now = now;
+	r->seg_seq = seq;
+	r->seg_len = (uint32_t)len;
+	r->seg_h = inbound && len > 0 ? hash_bytes(p, len) : 0;
 
-	if (inbound && (fl & TCP_F_SYN) && len > 0) {
-		/* TCP Fast Open data: the proxy does not enable it. */
-		drop(r, SG_R_TCP_UNSYNCED, "data on a SYN", false);
+	if (inbound && (why = invalid_inbound(fl, len)) != NULL) {
+		t->st.invalid++;
+		drop(r, SG_R_TCP_INVALID, why, false);
 		return;
 	}
 	k = conn_find(t, cli, cport, srv, sport, hv, now);
@@ -689,31 +846,42 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 		}
 	}
 	s = &t->s[k];
-	s->last = now;
-	dlist_del(&t->lru, k);
-	dlist_push_tail(&t->lru, k);
+	if (inbound) {
+		/* The device that opened it, and no other, speaks on it: a
+		 * segment from another MAC is dropped and changes nothing. */
+		if (!s->m_known) {
+			s->m_known = true;
+			s->has_m = pkt->has_mac;
+			s->m = pkt->smac;
+		} else if (s->has_m != pkt->has_mac || (s->has_m &&
+		    memcmp(&s->m, &pkt->smac, sizeof(s->m)) != 0)) {
+			t->st.other_mac++;
+			drop(r, SG_R_TCP_INVALID, "another MAC on this "
+			    "connection", true);
+			return;
+		}
+	} else
+		outbound_control(t, s, pkt);
 	d = &s->d[dir];
-	if (!inbound && (fl & TCP_F_SYN)) {
-		s->seen_out = true;
-		s->isn_out = seq;
-	} else if (!inbound && !(fl & TCP_F_RST))
-		s->established = true;
-	else if (inbound && (fl & TCP_F_ACK) && s->seen_out &&
-	    pkt->ack == s->isn_out + 1)
-		s->established = true;
-	if (!inbound && (fl & TCP_F_ACK) && (!s->has_acked ||
-	    seq_diff(pkt->ack, s->acked) > 0)) {
-		s->acked = pkt->ack;
-		s->has_acked = true;
-	}
 	if (fl & TCP_F_RST) {
-		/* The proxy's reset, or one it accepts (RFC 5961: exactly
-		 * the next sequence number) ends the connection. */
-		if (!inbound || !s->d[DIR_IN].synced ||
-		    seq == s->d[DIR_IN].next) {
+		/*
+		 * The proxy's reset ends it.  The client's ends it where the
+		 * proxy takes it (RFC 5961: exactly its rcv_nxt, which its
+		 * last ACK states); any other is refused with a challenge
+		 * ACK and the connection lives on.
+		 */
+		if (!inbound || (s->has_acked && seq == s->acked) ||
+		    (!s->established && !s->has_acked)) {
 			conn_free(t, k);
 			t->st.closed++;
 		}
+		return;
+	}
+	if (!inbound && (fl & TCP_F_FIN) && len == 0) {
+		/* The proxy closed it (Kamailio closes, never half-closes):
+		 * it reads no more. */
+		conn_free(t, k);
+		t->st.closed++;
 		return;
 	}
 	if (d->poisoned) {
@@ -721,22 +889,30 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 		return;
 	}
 	if (fl & TCP_F_SYN) {
-		/* A new connection on this 4-tuple; never while a message
-		 * is held or the connection is poisoned (the proxy would
-		 * answer a challenge ACK and keep what it has). */
-		if (d->buf == HNIL) {
-			d->next = seq + 1;
-			d->synced = true;
+		/*
+		 * A client SYN moves nothing until the proxy answers it with
+		 * a SYN-ACK for it (a new connection on this 4-tuple); on a
+		 * connection it still holds it answers a challenge ACK and
+		 * keeps its stream.
+		 */
+		if (inbound) {
+			s->syn_pending = true;
+			s->syn_seq = seq;
 		}
+		touch(t, k, now);
 		return;
 	}
-	if (!inbound && (fl & TCP_F_FIN) && len == 0) {
-		/* The proxy closed its side: nothing more to learn. */
-		return;
-	}
+	touch(t, k, now);
 	if (len == 0)
 		return;
 	if (!d->synced) {
+		/* Picked up: at a message start, and where the proxy's
+		 * stream is when it has said so. */
+		if (inbound && s->has_acked && seq != s->acked) {
+			t->st.unsynced++;
+			drop(r, SG_R_TCP_UNSYNCED, NULL, false);
+			return;
+		}
 		if (!starts_message(p, len)) {
 			if (inbound) {
 				t->st.unsynced++;
@@ -754,7 +930,7 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 			drop(r, SG_R_TCP_OOO, NULL, false);
 		} else {
 			/* Outbound hole: learn again from the next start. */
-			dir_release(t, d);
+			dir_release(t, s, d);
 			d->synced = false;
 		}
 		return;
@@ -764,11 +940,17 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 
 		if (old > len)
 			old = len;
+		if (inbound && old == len && seen_has(d, seq, (uint32_t)len,
+		    r->seg_h)) {
+			/* A segment sent again as it was accepted. */
+			t->st.retransmits++;
+			return;
+		}
 		if (inbound) {
 			enum sg_reason	 why2 = check_old(t, s, seq, p, old);
 
 			if (why2 == SG_R_TCP_CONFLICT) {
-				dir_release(t, d);
+				dir_release(t, s, d);
 				d->poisoned = true;
 				t->st.poisoned++;
 				drop(r, why2, "retransmission differs from "

@@ -48,6 +48,7 @@ static const char *const reason_names[SG_R__COUNT] = {
 	[SG_R_TCP_UNSYNCED] = "tcp-unsynced",
 	[SG_R_TCP_FULL] = "tcp-table-full",
 	[SG_R_BAD_CSUM] = "bad-checksum",
+	[SG_R_TCP_INVALID] = "tcp-invalid",
 };
 
 static const char *const method_names[SIPM__COUNT] = {

@@ -1127,12 +1127,16 @@ tcp(struct scn *s)
 	opt.seq = 1000;
 	scn_send_payload(s, &ALICE.ep, &PROXY, text, n, &opt);
 	scn_expect(s, "accept", "vii");
-	/* Two messages in one segment (Eve guessed the sequence number):
-	 * both judged, the forged one drops. */
-	opt.seq += (uint32_t)n;
+	/* Two messages in one segment, on Eve's own connection from
+	 * Alice's address: both judged, the forged one drops. */
 	m.call_id = "tcp-2";
 	n += pg_sip(text + n, sizeof(text) - n, &m);
-	scn_send_payload(s, &EVE_WITH_ALICE_IP, &PROXY, text, n, &opt);
+	{
+		struct pg_ep	 eve = EVE_WITH_ALICE_IP;
+
+		eve.port = 5070;
+		scn_send_payload(s, &eve, &PROXY, text, n, &opt);
+	}
 	scn_expect(s, "drop", "ix");
 	scn_expect_alarm(s, "spoof", "ix");
 }
@@ -1176,7 +1180,21 @@ segment(struct scn *s, const struct pg_ep *src, uint16_t port, uint32_t seq,
 	scn_send_payload(s, &ep, &PROXY, p, len, &opt);
 }
 
-/* The client's SYN (sequence 0: its data starts at 1). */
+/* A segment from the proxy to `dst' (its port). */
+static void
+proxy_segment(struct scn *s, const struct pg_ep *dst, uint16_t port,
+    uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	struct pg_frame_opt	 opt = { .tcp = true, .tcp_flags = flags,
+				    .seq = seq, .ack = ack };
+	struct pg_ep		 ep = *dst;
+
+	ep.port = port;
+	scn_send_payload(s, &PROXY, &ep, "", 0, &opt);
+}
+
+/* The three-way handshake: the client's data starts at 1, the proxy's
+ * at 5001. */
 static void
 syn(struct scn *s, const struct pg_ep *src, uint16_t port)
 {
@@ -1184,6 +1202,11 @@ syn(struct scn *s, const struct pg_ep *src, uint16_t port)
 	struct pg_ep		 ep = *src;
 
 	ep.port = port;
+	scn_send_payload(s, &ep, &PROXY, "", 0, &opt);
+	proxy_segment(s, src, port, 0x12, 5000, 1);
+	opt.tcp_flags = 0x10;
+	opt.seq = 1;
+	opt.ack = 5001;
 	scn_send_payload(s, &ep, &PROXY, "", 0, &opt);
 }
 
@@ -1218,22 +1241,35 @@ tcp_split(struct scn *s)
 		segment(s, &EVE_WITH_ALICE_IP, port, 1 + (uint32_t)cut,
 		    bye + cut, nb - cut);
 		scn_expect(s, "drop", "tcp-poisoned");
+		/* The proxy gives up on the stalled connection. */
+		proxy_segment(s, &EVE_WITH_ALICE_IP, port, 0x04, 5001, 0);
 	}
 	/* Slow connections, each holding part of a message: one device
-	 * gets tcp.streams_per_source (100 here) of them; Alice, at the
-	 * same address from her own MAC, is not touched. */
+	 * holds a sixteenth of the buffers (16 of 256); Alice, at the same
+	 * address from her own MAC, is not touched. */
 	scn_tag(s, "slow connections beyond the quota of one device");
-	for (uint16_t port = 30000; port < 30105; port++) {
+	for (uint16_t port = 30000; port < 30020; port++) {
 		syn(s, &EVE_WITH_ALICE_IP, port);
-		if (port >= 30100) {
+		segment(s, &EVE_WITH_ALICE_IP, port, 1, bye, 20);
+		if (port < 30016) {
+			scn_expect_held(s);
+		} else {
 			scn_expect(s, "drop", "tcp-table-full");
 			scn_expect_alarm(s, "malformed", "tcp-table-full");
 		}
-		segment(s, &EVE_WITH_ALICE_IP, port, 1, bye, 20);
-		if (port < 30100)
-			scn_expect_held(s);
-		else
-			scn_expect(s, "drop", "tcp-unsynced");
+	}
+	/* Established connections are never recycled: beyond
+	 * tcp.streams_per_source (100 here) a device gets no new one. */
+	for (uint16_t port = 31000; port < 31100; port++)
+		syn(s, &EVE_WITH_ALICE_IP, port);
+	{
+		struct pg_frame_opt opt = { .tcp = true, .tcp_flags = 0x02 };
+		struct pg_ep	 ep = EVE_WITH_ALICE_IP;
+
+		ep.port = 31200;
+		scn_send_payload(s, &ep, &PROXY, "", 0, &opt);
+		scn_expect(s, "drop", "tcp-table-full");
+		scn_expect_alarm(s, "malformed", "tcp-table-full");
 	}
 	scn_tag(s, NULL);
 	syn(s, &ALICE.ep, 30200);
@@ -1292,7 +1328,12 @@ tcp_overlap(struct scn *s)
 	syn(s, &ALICE.ep, 41001);
 	segment(s, &ALICE.ep, 41001, 1, inv, 100);
 	scn_expect_held(s);
+	/* Another MAC on the connection changes nothing ... */
 	segment(s, &EVE_WITH_ALICE_IP, 41001, 1, other, 100);
+	scn_expect(s, "drop", "tcp-invalid");
+	scn_expect_alarm(s, "malformed", "tcp-invalid");
+	/* ... and one forging the MAC too is caught by its bytes. */
+	segment(s, &ALICE.ep, 41001, 1, other, 100);
 	scn_expect(s, "drop", "tcp-conflict");
 	scn_expect_alarm(s, "malformed", "tcp-conflict");
 	segment(s, &ALICE.ep, 41001, 101, inv + 100, ni - 100);
@@ -1310,8 +1351,9 @@ tcp_overlap(struct scn *s)
 	segment(s, &EVE_WITH_ALICE_IP, 41002, 81, bye + 80, nb - 80);
 	scn_expect(s, "drop", "ix");
 
-	/* A reset the proxy's stack would refuse (wrong checksum) does
-	 * not end the poisoned connection here either; a right one does. */
+	/* A reset the proxy's stack would refuse (wrong checksum, or not
+	 * at the sequence number its last ACK stated) does not end the
+	 * poisoned connection here either. */
 	scn_tag(s, "reset with a wrong checksum");
 	{
 		struct pg_frame_opt opt = { .tcp = true, .seq = 101,
