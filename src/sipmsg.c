@@ -1372,13 +1372,20 @@ sipm_parse(struct sipm_parser *sp, const uint8_t *p, size_t len, bool stream,
 		return SIPM_K_MALFORMED;
 	}
 	if (stream) {
-		if (sc.clen < 0)
-			sc.clen = 0;
-		if ((size_t)sc.clen > body) {
-			m->why = "Content-Length";
+		/*
+		 * `len' is what the proxy's framer cut (sipm_frame()); the
+		 * message's own headers must say the same, or the proxy acts
+		 * on other bytes than were judged.
+		 */
+		if (sc.clen < 0) {
+			m->why = "no Content-Length over TCP";
 			return SIPM_K_MALFORMED;
 		}
 		m->msg_len = sc.body_off + (size_t)sc.clen;
+		if (m->msg_len != len) {
+			m->why = "framed otherwise than the proxy frames it";
+			return SIPM_K_MALFORMED;
+		}
 	} else {
 		/* RFC 3261 18.3: a UDP body shorter than stated is an error. */
 		if (sc.clen >= 0 && (size_t)sc.clen > body) {
@@ -1415,35 +1422,129 @@ sipm_parse(struct sipm_parser *sp, const uint8_t *p, size_t len, bool stream,
 	return m->why == NULL ? SIPM_K_SIP : SIPM_K_MALFORMED;
 }
 
+/*
+ * TCP framing as the proxy frames it: Kamailio's tcp_read_headers(),
+ * state for state, not sipguard's own header reading, since the proxy
+ * acts on the messages its framer cuts.  It looks for the end of the
+ * headers (LF LF or LF CR LF) and takes the first Content-Length it
+ * recognises, in forms the header parser does not share: the name with
+ * '_' for '-', a line starting with white space (a folded line to SIP),
+ * the first line itself; `l' compact; digits then CR, SP, HTAB or LF.
+ * sipm_parse() then calls a message whose own headers say otherwise
+ * malformed, so the two readings can never disagree silently.  No
+ * Content-Length at the end of the headers: Kamailio refuses the message
+ * and closes the connection (tcp_accept_no_cl is off): -1 here too.
+ */
+enum kframe { KF_START, KF_SKIP, KF_LF, KF_LFCR, KF_WS, KF_NAME, KF_COLON,
+	KF_VALUE, KF_DIGITS };
+
+/* content_len_beg_case: where a Content-Length may begin. */
+static enum kframe
+kf_begin(uint8_t c, bool has, int *ni)
+{
+	if (has)
+		return KF_SKIP;
+	if (c == ' ' || c == '\t')
+		return KF_WS;
+	if (c == 'c' || c == 'C') {
+		*ni = 1;
+		return KF_NAME;
+	}
+	if (c == 'l' || c == 'L')
+		return KF_COLON;
+	return KF_SKIP;
+}
+
 long
 sipm_frame(const uint8_t *p, size_t len)
 {
-	struct scan	 sc;
-	const uint8_t	*nl;
-	size_t		 pos = 0;
+	static const char name[] = "content-length";
+	enum kframe	 st = KF_START;
+	bool		 has = false;
+	long		 clen = 0, v = 0;
+	int		 ni = 0;
+	size_t		 k;
 
-	/* Where sipm_parse() finds the start line, and its end. */
-	while (pos < len && pos < LEAD_MAX && is_lead(p[pos]))
-		pos++;
-	if (pos == LEAD_MAX)
+	for (k = 0; k < len; k++) {
+		uint8_t	 c = p[k];
+
+		switch (st) {
+		case KF_START:		/* H_SKIP_EMPTY */
+			if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
+				break;
+			st = kf_begin(c, false, &ni);
+			break;
+		case KF_SKIP:
+			if (c == '\n')
+				st = KF_LF;
+			break;
+		case KF_LF:
+			if (c == '\r')
+				st = KF_LFCR;
+			else if (c == '\n')
+				goto end;
+			else if (c == '-')
+				st = KF_SKIP;
+			else
+				st = kf_begin(c, has, &ni);
+			break;
+		case KF_LFCR:
+			if (c == '\n')
+				goto end;
+			st = KF_SKIP;
+			break;
+		case KF_WS:		/* H_STARTWS */
+			if (c == '\n')
+				st = KF_LF;
+			else
+				st = kf_begin(c, has, &ni);
+			break;
+		case KF_NAME:		/* H_CONT_LEN1 .. 13 */
+			if ((ni == 7 && (c == '-' || c == '_')) ||
+			    (ni != 7 && lc(c) == name[ni])) {
+				if (++ni == (int)sizeof(name) - 1)
+					st = KF_COLON;
+			} else
+				st = c == '\n' ? KF_LF : KF_SKIP;
+			break;
+		case KF_COLON:		/* H_L_COLON */
+			if (c == ':')
+				st = KF_VALUE;
+			else if (c == '\n')
+				st = KF_LF;
+			else if (c != ' ' && c != '\t')
+				st = KF_SKIP;
+			break;
+		case KF_VALUE:		/* H_CONT_LEN_BODY */
+			if (c >= '0' && c <= '9') {
+				v = c - '0';
+				st = KF_DIGITS;
+			} else if (c == '\n')
+				st = KF_LF;
+			else if (c != ' ' && c != '\t')
+				st = KF_SKIP;
+			break;
+		case KF_DIGITS:		/* H_CONT_LEN_BODY_PARSE */
+			if (c >= '0' && c <= '9') {
+				/* Beyond a datagram: no buffer holds it. */
+				if ((v = v * 10 + (c - '0')) > SG_PKT_MAX)
+					return -1;
+			} else if (c == '\r' || c == ' ' || c == '\t' ||
+			    c == '\n') {
+				has = true;
+				clen = v;
+				st = c == '\n' ? KF_LF : KF_SKIP;
+			} else
+				st = KF_SKIP;
+			break;
+		}
+	}
+	return len >= SG_PKT_MAX ? -1 : 0;
+end:
+	if (!has)
 		return -1;
-	if ((nl = memchr(p + pos, '\n', len - pos)) == NULL)
-		return len >= SG_PKT_MAX ? -1 : 0;
-	/*
-	 * A bad header line does not stop framing: the message is whole
-	 * (the proxy will frame it by Content-Length), and sipm_parse()
-	 * will call it malformed.  Past LINES_MAX lines it cannot be framed
-	 * at a bounded cost.
-	 */
-	if (filter_headers(p, len, (size_t)(nl - p) + 1, NULL, 0, 0, &sc) < 0)
-		return -1;
-	if (!sc.terminated)
-		return len >= SG_PKT_MAX ? -1 : 0;
-	if (sc.nclen > 1 || sc.clen == -2)
-		return -1;
-	if (sc.clen < 0)
-		sc.clen = 0;
-	if (sc.body_off + (size_t)sc.clen > len)
-		return 0;
-	return (long)(sc.body_off + (size_t)sc.clen);
+	k++;			/* the body starts after this LF */
+	if (k + (size_t)clen > len)
+		return k + (size_t)clen > SG_PKT_MAX ? -1 : 0;
+	return (long)(k + (size_t)clen);
 }
