@@ -106,6 +106,7 @@ enum frag_result {
 
 struct frag_stats {
 	uint64_t	 held, done, overlap, oversize, full, expired, late;
+	uint64_t	 other_mac;
 	uint32_t	 in_use, capacity;
 };
 
@@ -115,6 +116,9 @@ enum frag_result frag_add(struct frag_table *, const struct dec_pkt *,
 		    uint64_t now, const uint8_t **data, size_t *len);
 /* The verdict of the datagram of the last FRAG_DONE. */
 void		 frag_judged(struct frag_table *, bool dropped);
+/* The protocol of the last FRAG_DONE datagram (IPv6: its first
+ * fragment's next header, as Linux takes it). */
+uint8_t		 frag_last_proto(const struct frag_table *);
 void		 frag_stats(const struct frag_table *, struct frag_stats *);
 
 #endif

@@ -389,7 +389,10 @@ struct frag_ctx {
 	uint8_t		 state;		/* enum frag_state */
 	struct sg_addr	 src, dst;
 	uint32_t	 id;
-	uint8_t		 proto;
+	uint8_t		 proto;		/* IPv4: of the key; IPv6: of the
+					   first fragment, once seen */
+	bool		 has_mac;	/* the sender's, from the first */
+	struct sg_mac	 mac;
 	uint64_t	 hv;
 	uint64_t	 until;		/* state kept until then */
 	uint32_t	 total;		/* 0 until the last fragment arrives */
@@ -405,6 +408,8 @@ struct frag_table {
 	struct hidx	 ix;
 	int		 n;
 	uint32_t	 last_done;	/* for frag_judged() */
+	uint8_t		 last_proto;	/* of the last FRAG_DONE */
+	int		 per_sender;	/* contexts one sender may hold */
 	uint64_t	 timeout;
 	struct frag_stats st;
 };
@@ -419,6 +424,10 @@ frag_create(int contexts, uint64_t timeout)
 	ft->n = contexts;
 	ft->timeout = timeout;
 	ft->last_done = HNIL;
+	/* A quarter each (at least 4), so one host's decoys leave room for
+	 * the rest. */
+	ft->per_sender = contexts / 4 > 4 ? contexts / 4 : contexts < 4 ?
+	    contexts : 4;
 	ft->ctx = sg_table_alloc((size_t)contexts, sizeof(*ft->ctx));
 	ft->bufs = sg_table_alloc((size_t)contexts, FRAG_MAX);
 	if (ft->ctx == NULL || ft->bufs == NULL ||
@@ -451,6 +460,33 @@ ctx_release(struct frag_table *ft, struct frag_ctx *c)
 	ft->st.in_use--;
 }
 
+/*
+ * Linux keys an IPv4 datagram by addresses, id and protocol, an IPv6 one
+ * by addresses and id alone (the protocol is the first fragment's): so
+ * does sipguard, or two contexts would hold what the end host joins.
+ */
+static uint8_t
+key_proto(const struct dec_pkt *pkt)
+{
+	return pkt->src.family == SG_AF_INET6 ? 0 : pkt->frag.proto;
+}
+
+static bool
+same_sender(const struct frag_ctx *c, const struct dec_pkt *pkt)
+{
+	return c->has_mac == pkt->has_mac && (!c->has_mac ||
+	    memcmp(&c->mac, &pkt->smac, sizeof(c->mac)) == 0);
+}
+
+/* One sender for the quota: its MAC, or without one its address. */
+static bool
+quota_sender(const struct frag_ctx *c, const struct dec_pkt *pkt)
+{
+	if (c->has_mac || pkt->has_mac)
+		return same_sender(c, pkt);
+	return sg_addr_eq(&c->src, &pkt->src);
+}
+
 static uint64_t
 frag_hash(const struct dec_pkt *pkt)
 {
@@ -464,7 +500,7 @@ frag_hash(const struct dec_pkt *pkt)
 	k.src = pkt->src;
 	k.dst = pkt->dst;
 	k.id = pkt->frag.id;
-	k.proto = pkt->frag.proto;
+	k.proto = key_proto(pkt);
 	return hash_bytes(&k, sizeof(k));
 }
 
@@ -489,12 +525,13 @@ ctx_get(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now)
 {
 	uint64_t	 hv = frag_hash(pkt);
 	struct frag_ctx	*c, *freec = NULL;
+	int		 held = 0;
 
 	for (uint32_t k = hidx_first(&ft->ix, hv); k != HNIL;
 	    k = hidx_next(&ft->ix, k)) {
 		c = &ft->ctx[k];
 		if (c->hv != hv || c->id != pkt->frag.id ||
-		    c->proto != pkt->frag.proto ||
+		    (key_proto(pkt) != 0 && c->proto != pkt->frag.proto) ||
 		    !sg_addr_eq(&c->src, &pkt->src) ||
 		    !sg_addr_eq(&c->dst, &pkt->dst))
 			continue;
@@ -504,17 +541,21 @@ ctx_get(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now)
 		ft->st.expired++;
 		break;
 	}
-	/* A bounded scan (the pool is small: tables.fragments). */
-	for (int k = 0; k < ft->n && freec == NULL; k++) {
+	/* A bounded scan (the pool is small: tables.fragments), counting
+	 * what this sender holds. */
+	for (int k = 0; k < ft->n; k++) {
 		c = &ft->ctx[k];
 		if (c->state != FS_FREE && ctx_expired(ft, c, now)) {
 			ctx_release(ft, c);
 			ft->st.expired++;
 		}
-		if (c->state == FS_FREE)
-			freec = c;
+		if (c->state == FS_FREE) {
+			if (freec == NULL)
+				freec = c;
+		} else if (quota_sender(c, pkt))
+			held++;
 	}
-	if ((c = freec) == NULL) {
+	if ((c = freec) == NULL || held >= ft->per_sender) {
 		ft->st.full++;
 		return NULL;
 	}
@@ -523,7 +564,10 @@ ctx_get(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now)
 	c->src = pkt->src;
 	c->dst = pkt->dst;
 	c->id = pkt->frag.id;
-	c->proto = pkt->frag.proto;
+	c->proto = pkt->frag.offset == 0 || key_proto(pkt) != 0 ?
+	    pkt->frag.proto : 0;
+	c->has_mac = pkt->has_mac;
+	c->mac = pkt->smac;
 	c->hv = hv;
 	c->total = 0;
 	c->have = 0;
@@ -589,6 +633,15 @@ frag_add(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now,
 	    (f->more && f->len == 0);
 	if ((c = ctx_get(ft, pkt, now)) == NULL)
 		return FRAG_BAD;	/* table full: counted there */
+	/*
+	 * One datagram, one sender: a fragment from another MAC is dropped
+	 * (the end host would join it in) and changes nothing, whether the
+	 * datagram is held or judged (a late copy from elsewhere).
+	 */
+	if (!same_sender(c, pkt)) {
+		ft->st.other_mac++;
+		return FRAG_BAD;
+	}
 	if (bad) {
 		return ctx_poison(ft, c, now, &ft->st.oversize);
 	}
@@ -625,6 +678,8 @@ frag_add(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now,
 	for (uint32_t b = start / 8; b < (end + 7) / 8; b++)
 		c->seen[b / 8] |= (uint8_t)(1u << (b % 8));
 	memcpy(c->buf + start, f->data, f->len);
+	if (start == 0)
+		c->proto = f->proto;	/* IPv6: the first fragment's */
 	c->have += (uint32_t)f->len;
 	if (end > c->maxend)
 		c->maxend = end;
@@ -638,6 +693,7 @@ frag_add(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now,
 	ft->st.done++;
 	c->state = FS_ACCEPTED;		/* until frag_judged() says */
 	ft->last_done = (uint32_t)(c - ft->ctx);
+	ft->last_proto = c->proto;
 	return FRAG_DONE;
 }
 
@@ -649,6 +705,12 @@ frag_judged(struct frag_table *ft, bool dropped)
 	if (dropped)
 		ft->ctx[ft->last_done].state = FS_DROPPED;
 	ft->last_done = HNIL;
+}
+
+uint8_t
+frag_last_proto(const struct frag_table *ft)
+{
+	return ft->last_proto;
 }
 
 void

@@ -979,8 +979,12 @@ engine_packet_flags(struct engine *e, enum dec_link link,
 			    NULL);
 			return v;
 		case FRAG_DONE:
-			dr = dec_reassembled(pkt.frag.proto, data, dlen,
-			    &pkt);
+			dr = dec_reassembled(frag_last_proto(e->frag), data,
+			    dlen, &pkt);
+			/* A fragment inside a reassembled packet (IP-in-IP):
+			 * not followed further, so undecodable. */
+			if (dr == DEC_FRAGMENT)
+				dr = DEC_MALFORMED;
 			reassembled = true;
 			break;
 		}
