@@ -51,6 +51,8 @@ struct dec_frag {
 struct dec_pkt {
 	struct sg_mac	 smac;
 	bool		 has_mac;
+	struct sg_mac	 dmac;		/* Ethernet frames only */
+	bool		 has_dmac;
 	struct sg_addr	 src, dst;
 	uint8_t		 proto;		/* DEC_PROTO_UDP, DEC_PROTO_TCP */
 	uint16_t	 sport, dport;

@@ -23,6 +23,7 @@ struct pending {
 	bool		 contact_star;
 	bool		 has_auth;	/* carried credentials */
 	bool		 challenged;	/* answered 401/407 */
+	bool		 ambiguous;	/* sent by two devices: learn nothing */
 	bool		 auth_has_response;
 	uint64_t	 auth_h;	/* its digest (nonce, response) */
 	int64_t		 req_expires;	/* expiry it asked for, -1 none */

