@@ -7,7 +7,8 @@
  * (Kamailio on Linux) acts on as SIP has been judged, or is dropped; a
  * phone's traffic is not dropped; no table an attacker fills switches a
  * protection off.  A test that FAILS demonstrates a hole: its comment
- * says what Linux and Kamailio do with the same bytes.
+ * says what Linux and Kamailio do with the same bytes.  Every one of
+ * them failed before its fix (see the commit that added this file).
  *
  * The Kamailio references are to src/core/tcp_read.c, tcp_read_headers()
  * (the TCP framer: which bytes make one message); the Linux ones to
