@@ -149,6 +149,20 @@ sleep 0.3
 check "control: the kernel delivers past 12 extension headers (a REGISTER reaches Kamailio)" \
     "klog | grep -q 'req REGISTER sip:lab.example from fd99::66'"
 
+# ---- IPv6 fragments (the lab's rules load conntrack: nf_defrag) ------------
+check "the daemon says how fragments reach it (nf_defrag)" \
+    "sglog '^fragments: '"
+bye6 bobfrag fd99::11 bob > "$TMP/byefrag"
+lab_exec atk $EV raw6frag eth0 02:5a:00:00:00:66 02:5a:00:00:00:01 fd99::11 fd99::1 5060 5060 96 "$TMP/byefrag"
+sleep 0.3
+check "a forged BYE in two IPv6 fragments: reassembled, judged and dropped" \
+    "sglog 'type=spoof .*ip=fd99::11 .*call_id=bobfrag ' && ! kam_saw BYE bobfrag"
+printf 'REGISTER sip:fragcheck@lab.example SIP/2.0\r\nVia: SIP/2.0/UDP [fd99::66]:5060;branch=z9hG4bK-frag\r\nMax-Forwards: 70\r\nFrom: <sip:fragcheck@lab.example>;tag=a\r\nTo: <sip:fragcheck@lab.example>\r\nCall-ID: fragcheck\r\nCSeq: 1 REGISTER\r\nContact: <sip:fragcheck@[fd99::66]:5060>\r\nContent-Length: 0\r\n\r\n' > "$TMP/regfrag"
+lab_exec atk $EV raw6frag eth0 02:5a:00:00:00:66 02:5a:00:00:00:01 fd99::66 fd99::1 5060 5060 96 "$TMP/regfrag"
+sleep 0.3
+check "control: a REGISTER in two IPv6 fragments reaches Kamailio" \
+    "kam_saw REGISTER fragcheck"
+
 # ---- a registration hijack through a forged answer from the proxy ----------
 printf 'REGISTER sip:lab.example SIP/2.0\r\nVia: SIP/2.0/UDP [fd99::66]:5060;branch=z9hG4bK-hj\r\nMax-Forwards: 70\r\nFrom: <sip:alice@lab.example>;tag=h\r\nTo: <sip:alice@lab.example>\r\nCall-ID: hijack\r\nCSeq: 1 REGISTER\r\nContact: <sip:alice@[fd99::66]:5060>\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n' > "$TMP/hj"
 printf 'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP [fd99::66]:5060;branch=z9hG4bK-hj\r\nFrom: <sip:alice@lab.example>;tag=h\r\nTo: <sip:alice@lab.example>;tag=x\r\nCall-ID: hijack\r\nCSeq: 1 REGISTER\r\nContact: <sip:alice@[fd99::66]:5060>;expires=3600\r\nContent-Length: 0\r\n\r\n' > "$TMP/hj200"

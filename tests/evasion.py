@@ -19,6 +19,9 @@
   evasion.py raw6 IFACE SRC_MAC DST_MAC SRC6 DST6 SPORT DPORT NHDRS FILE
       FILE (a SIP message) in one IPv6/UDP frame written on IFACE, behind
       NHDRS Destination Options headers, with a correct UDP checksum.
+  evasion.py raw6frag IFACE SRC_MAC DST_MAC SRC6 DST6 SPORT DPORT CUT FILE
+      the same datagram in two IPv6 fragments, cut CUT bytes (a multiple
+      of 8) into the UDP datagram.
 
 Only ever talks to addresses in the test's own namespaces; every loop is
 bounded in count and time.
@@ -289,6 +292,30 @@ def cmd_raw6(iface, smac, dmac, src6, dst6, sport, dport, nhdrs, path):
     return 0
 
 
+def cmd_raw6frag(iface, smac, dmac, src6, dst6, sport, dport, cut, path):
+    """FILE in one IPv6/UDP datagram, sent as two fragments cut at CUT
+    (a multiple of 8) bytes of the UDP datagram."""
+    payload = open(path, "rb").read()
+    sa = socket.inet_pton(socket.AF_INET6, src6)
+    da = socket.inet_pton(socket.AF_INET6, dst6)
+    ulen = 8 + len(payload)
+    pseudo = sa + da + struct.pack("!IxxxB", ulen, 17)
+    udp = struct.pack("!HHHH", int(sport), int(dport), ulen, 0) + payload
+    c = csum(pseudo + udp) or 0xffff
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    cut = int(cut)
+    ident = random.getrandbits(32)
+    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    for off, chunk, more in ((0, udp[:cut], 1), (cut, udp[cut:], 0)):
+        fh = struct.pack("!BBHI", 17, 0, off | more, ident)
+        ip = struct.pack("!IHBB", 6 << 28, len(fh) + len(chunk), 44,
+                         64) + sa + da
+        s.send(mac(dmac) + mac(smac) + b"\x86\xdd" + ip + fh + chunk)
+    return 0
+
+
 def main(argv):
     cmds = {
         "tcp-request": (cmd_tcp_request, 7),
@@ -296,6 +323,7 @@ def main(argv):
         "tcp-call": (cmd_tcp_call, 7),
         "tcp-keep": (cmd_tcp_keep, 5),
         "raw6": (cmd_raw6, 9),
+        "raw6frag": (cmd_raw6frag, 9),
     }
     if len(argv) < 2 or argv[1] not in cmds or \
             len(argv) - 2 != cmds[argv[1]][1]:

@@ -509,6 +509,11 @@ lab_sipguard_hooks() {
 	cat > "$dir/up.sh" <<EOF
 #!/bin/sh
 for t in iptables ip6tables; do
+	# A conntrack rule that does nothing but make the kernel reassemble
+	# fragments before the hooks (nf_defrag), so the queue sees whole
+	# datagrams (README: fragments).
+	\$t -N sgdefrag 2>/dev/null
+	\$t -A INPUT -m conntrack --ctstate INVALID -j sgdefrag
 	for p in udp tcp; do
 		\$t -A INPUT -p \$p --dport 5060 -j NFQUEUE --queue-num 0 --queue-bypass
 		\$t -A OUTPUT -p \$p --sport 5060 -j NFQUEUE --queue-num 0 --queue-bypass
