@@ -97,6 +97,9 @@ struct sg_conf {
 	bool		 nft_keep;
 	int		 log_facility_id;	/* index in conf_facility() */
 	uint64_t	 log_aggregate;		/* ns */
+	int		 log_budget;		/* alarm lines/s per type+case */
+	int		 log_burst;
+	int		 log_budget_total;	/* alarm lines/s in all */
 	char		 state_dir[256];
 	uint64_t	 state_interval;	/* ns */
 	char		 control_socket[108];

@@ -150,6 +150,10 @@ static const struct key schema[] = {
 	{ "log", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "log.facility", K_ENUM, O(log_facility_id), 0, 0, facilities, 0 },
 	{ "log.aggregate", K_SECS, O(log_aggregate), 0, 3600, NULL, 0 },
+	{ "log.budget", K_INT, O(log_budget), 0, 1000000, NULL, 0 },
+	{ "log.burst", K_INT, O(log_burst), 1, 1000000, NULL, 0 },
+	{ "log.budget_total", K_INT, O(log_budget_total), 0, 1000000, NULL,
+	    0 },
 
 	{ "state", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "state.dir", K_STR, O(state_dir), 0, 0, NULL, S(state_dir) },
@@ -222,6 +226,9 @@ conf_defaults(struct sg_conf *c)
 	c->queue_batch = 64;
 	c->nft_enabled = true;
 	c->log_aggregate = SEC(10);
+	c->log_budget = 20;
+	c->log_burst = 40;
+	c->log_budget_total = 250;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", SG_STATE_DIR);
 	c->state_interval = SEC(300);
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",

@@ -217,6 +217,8 @@ reload(struct daemon *d, struct ctl_buf *out)
 	if (ignored)
 		log_warnx("reload: table sizes take effect at restart");
 	alarm_log_set_interval(d->alog, next.log_aggregate);
+	alarm_log_set_budget(d->alog, (uint32_t)next.log_budget,
+	    (uint32_t)next.log_burst, (uint32_t)next.log_budget_total);
 	if (conf_facility(&next) != conf_facility(&d->conf))
 		log_set_facility(conf_facility(&next));
 	{
@@ -892,6 +894,10 @@ setup(struct daemon *d, char *err, size_t errlen)
 		    d->conf.state_dir, BASELINE_FILE);
 
 	d->alog = alarm_log_create(ALOG_KEYS, d->conf.log_aggregate);
+	if (d->alog != NULL)
+		alarm_log_set_budget(d->alog, (uint32_t)d->conf.log_budget,
+		    (uint32_t)d->conf.log_burst,
+		    (uint32_t)d->conf.log_budget_total);
 	d->nw = d->conf.queue_count;
 	d->w = calloc((size_t)d->nw, sizeof(*d->w));
 	d->engines = calloc((size_t)d->nw, sizeof(*d->engines));
