@@ -536,28 +536,52 @@ err_syntax(struct conf_errors *e, const char *file, int line,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	e->count++;
-	n = snprintf(e->buf + e->len, room, "%s:%d: syntax: %s\n", file, line,
-	    msg);
+	if (line > 0)
+		n = snprintf(e->buf + e->len, room, "%s:%d: syntax: %s\n",
+		    file, line, msg);
+	else
+		n = snprintf(e->buf + e->len, room, "%s: %s\n", file, msg);
 	if (n < 0 || (size_t)n >= room)
 		e->len = strlen(e->buf);
 	else
 		e->len += (size_t)n;
 }
 
-/* The whole of a regular file, NUL-terminated; NULL if too large. */
+/*
+ * The whole of a regular file with no NUL byte, NUL-terminated; NULL,
+ * with an error, for anything else.
+ */
 static char *
-read_text(FILE *fp)
+read_text(FILE *fp, const char *path, struct conf_errors *e)
 {
-	long	 size;
-	size_t	 got;
-	char	*text;
+	struct stat	 sb;
+	long		 size;
+	size_t		 got;
+	char		*text, *nul;
 
+	/* libconfig exit()s on reading a directory: never hand it one. */
+	if (fstat(fileno(fp), &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		err_syntax(e, path, 0, "not a regular file");
+		return NULL;
+	}
 	if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 ||
 	    size >= (1 << 24) || fseek(fp, 0, SEEK_SET) != 0 ||
-	    (text = malloc((size_t)size + 1)) == NULL)
+	    (text = malloc((size_t)size + 1)) == NULL) {
+		err_syntax(e, path, 0, "cannot read (16 MB at most)");
 		return NULL;
+	}
 	got = fread(text, 1, (size_t)size, fp);
 	text[got] = '\0';
+	/* A NUL would hide the rest of the file from strings_check. */
+	if ((nul = memchr(text, '\0', got)) != NULL) {
+		int	 line = 1;
+
+		for (const char *q = text; q < nul; q++)
+			line += *q == '\n';
+		err_syntax(e, path, line, "a NUL byte in the file");
+		free(text);
+		return NULL;
+	}
 	return text;
 }
 
@@ -638,10 +662,11 @@ strings_file(const char *path, int depth, struct conf_errors *e)
 	/* Too deep or unreadable: libconfig says so, leaking nothing. */
 	if (depth > INCLUDE_MAX || (fp = fopen(path, "r")) == NULL)
 		return 0;
-	if ((text = read_text(fp)) != NULL) {
+	if ((text = read_text(fp, path, e)) != NULL) {
 		rc = strings_check(text, path, depth, e);
 		free(text);
-	}
+	} else
+		rc = -1;
 	fclose(fp);
 	return rc;
 }
@@ -977,6 +1002,9 @@ apply_set(config_t *cfg, const char *set, struct conf_errors *e)
 		}
 	}
 	snprintf(text, sizeof(text), "v = %s;", eq + 1);
+	/* What libconfig would leak or exit() on, as in a file. */
+	if (strings_check(text, "--set", 0, e) == -1)
+		return;
 	config_init(&tmp);
 	if (config_read_string(&tmp, text) == CONFIG_FALSE) {
 		const char *v = eq + 1;
@@ -1023,9 +1051,8 @@ conf_load(const char *path, const char *const *sets, int nsets,
 	conf_defaults(c);
 	config_init(&cfg);
 	if (path != NULL) {
-		FILE		*fp = fopen(path, "r");
-		struct stat	 sb;
-		char		*text;
+		FILE	*fp = fopen(path, "r");
+		char	*text;
 
 		if (fp == NULL) {
 			err_add(e, NULL, path, "file", "cannot open: %s",
@@ -1033,26 +1060,19 @@ conf_load(const char *path, const char *const *sets, int nsets,
 			config_destroy(&cfg);
 			return -1;
 		}
-		if (fstat(fileno(fp), &sb) == 0 && !S_ISREG(sb.st_mode)) {
-			err_add(e, NULL, path, "file", "not a regular file");
+		/*
+		 * What libconfig would exit() on or leak (see read_text,
+		 * strings_check), integer literals it would wrap (wide_scan).
+		 */
+		if ((text = read_text(fp, path, e)) == NULL ||
+		    strings_check(text, path, 0, e) == -1) {
+			free(text);
 			fclose(fp);
 			config_destroy(&cfg);
 			return -1;
 		}
-		/*
-		 * Strings libconfig would leak (see strings_check), integer
-		 * literals it would wrap (see wide_scan).
-		 */
-		if ((text = read_text(fp)) != NULL) {
-			if (strings_check(text, path, 0, e) == -1) {
-				free(text);
-				fclose(fp);
-				config_destroy(&cfg);
-				return -1;
-			}
-			wide_scan(text, &wide);
-			free(text);
-		}
+		wide_scan(text, &wide);
+		free(text);
 		/* config_read_file() keeps the file name for source lines. */
 		fclose(fp);
 		if (config_read_file(&cfg, path) == CONFIG_FALSE) {

@@ -1425,6 +1425,70 @@ test_string_included(void **state)
 	unlink(path);
 }
 
+/*
+ * Found by fuzz_conf (make fuzz): libconfig 1.5 exit()s when an
+ * @include names a directory (a SIGHUP reload would have stopped the
+ * daemon), a NUL byte hid the rest of a file from the screening of
+ * strings libconfig leaks, and --set values were not screened at all.
+ * Each is now refused with its own error, and none grows the process.
+ */
+static void
+test_fuzz_findings(void **state)
+{
+	static const char	 nul[] = "nat = \"strict\";\n\"\0\n\"\"";
+	const char		*tmp = getenv("TMPDIR");
+	char			 dir[512], text[600], inc[512], npath[512];
+	char			 want[700];
+	const char		*set[1] = { "log.facility=\"daemon" };
+	struct sg_conf		 c;
+	struct conf_errors	 e;
+	FILE			*fp;
+	int			 fd;
+
+	(void)state;
+	/* @include of a directory. */
+	snprintf(dir, sizeof(dir), "%s/test_conf.XXXXXX", tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(text, sizeof(text), "nat = \"strict\";\n@include \"%s\"\n",
+	    dir);
+	scratch(inc, sizeof(inc), text);
+	assert_int_equal(conf_load(inc, NULL, 0, &c, &e), -1);
+	snprintf(want, sizeof(want), "%s: not a regular file\n", dir);
+	assert_string_equal(e.buf, want);
+	unlink(inc);
+	rmdir(dir);
+
+	/* A NUL byte, inside what would be a leaked string. */
+	snprintf(npath, sizeof(npath), "%s/test_conf.XXXXXX",
+	    tmp ? tmp : "/tmp");
+	assert_true((fd = mkstemp(npath)) >= 0);
+	assert_non_null(fp = fdopen(fd, "w"));
+	assert_int_equal(fwrite(nul, 1, sizeof(nul) - 1, fp), sizeof(nul) - 1);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(conf_load(npath, NULL, 0, &c, &e), -1);
+	snprintf(want, sizeof(want), "%s:2: syntax: a NUL byte in the file\n",
+	    npath);
+	assert_string_equal(e.buf, want);
+
+	/* --set with a string not closed; neither grows the process. */
+	assert_int_equal(conf_load(NULL, set, 1, &c, &e), -1);
+	assert_string_equal(e.buf, "--set:1: syntax: string not closed\n");
+	for (int k = 0; k < 2; k++) {
+		struct mallinfo2	 before, after;
+
+		before = mallinfo2();
+		for (int n = 0; n < 1000; n++)
+			assert_int_equal(k == 0 ? conf_load(npath, NULL, 0, &c,
+			    &e) : conf_load(NULL, set, 1, &c, &e), -1);
+		after = mallinfo2();
+		if (after.uordblks > before.uordblks + 1024)
+			fail_msg("%s: %zu bytes more after 1000 loads",
+			    k == 0 ? "NUL" : "--set",
+			    after.uordblks - before.uordblks);
+	}
+	unlink(npath);
+}
+
 /* flood.scan_identities must exceed identities_per_device. */
 static void
 test_scan_vs_identities(void **state)
@@ -1769,6 +1833,7 @@ main(void)
 		cmocka_unit_test(test_string_places),
 		cmocka_unit_test(test_rejected_reload_no_growth),
 		cmocka_unit_test(test_string_included),
+		cmocka_unit_test(test_fuzz_findings),
 		cmocka_unit_test(test_scan_vs_identities),
 		cmocka_unit_test(test_documented_defaults),
 		cmocka_unit_test(test_identities_above_100),
