@@ -16,8 +16,22 @@ CFLAGS		+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 		   -DSG_SYSCONFDIR='"$(sysconfdir)"'
 PKGS		:= libosip2 libconfig libpcap libsodium libmnl libnftnl \
 		   libnetfilter_queue libsystemd
-CFLAGS		+= $(shell pkg-config --cflags $(PKGS))
-LDLIBS		+= $(shell pkg-config --libs $(PKGS)) -lm -lpthread
+# pkg-config runs once per make: simple variables, expanded here.
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS))
+CMOCKA_CFLAGS	:= $(shell pkg-config --cflags cmocka)
+CMOCKA_LIBS	:= $(shell pkg-config --libs cmocka)
+CFLAGS		+= $(PKG_CFLAGS)
+LDLIBS		+= $(PKG_LIBS) -lm -lpthread
+
+# `make V=1' shows every command; by default a short line per file.
+ifeq ($(V),1)
+Q		:=
+say		= @:
+else
+Q		:= @
+say		= @echo '  $(1)  $(2)'
+endif
 
 ifeq ($(SANITIZE),1)
 CFLAGS		+= -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -27,12 +41,9 @@ endif
 
 # Each flavour builds in its own directory, so flags never mix.
 B		?= build$(if $(filter 1,$(SANITIZE)),-asan)$(if $(findstring clang,$(CC)),-clang)
-ENGINE_SRC	:= src/alarm.c src/bind.c src/cbf.c src/clock.c src/conf.c \
-		   src/decode.c src/enforce.c src/engine.c src/flood.c src/hash.c \
-		   src/htab.c src/log.c src/nft.c src/pending.c src/sipmsg.c \
-		   src/state.c src/ctl.c src/daemon.c \
-		   src/spoof.c src/stream.c src/util.c src/capture_pcap.c \
-		   src/capture_nfq.c
+# Every file of src/ but the two programs' main()s is in the library.
+ENGINE_SRC	:= $(filter-out src/main.c src/sipguardctl.c, \
+		   $(sort $(wildcard src/*.c)))
 ENGINE_OBJ	:= $(ENGINE_SRC:src/%.c=$(B)/%.o)
 SG_OBJ		:= $(B)/main.o
 
@@ -46,7 +57,7 @@ TESTS		:= $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 TEST_BINS	:= $(TESTS:%=$(B)/tests/%)
 TEST_SCRIPTS	:= tests/test_packaging.sh tests/test_live.sh tests/e2e_lab.sh \
 		   tests/e2e_sipguard.sh tests/e2e_evasion.sh \
-		   tests/e2e_differential.sh
+		   tests/e2e_differential.sh tests/fuzz_smoke.sh
 TOOL_BINS	:= $(B)/sgpcap
 
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
@@ -59,48 +70,56 @@ all: $(B)/sipguard $(B)/sipguardctl ## build the daemon and sipguardctl
 $(ENGINE_OBJ) $(SG_OBJ): $(B)/sysconfdir
 
 $(B)/sipguard: $(SG_OBJ) $(B)/libsg.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/sipguardctl: $(B)/sipguardctl.o
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/libsg.a: $(ENGINE_OBJ)
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 $(B)/%.o: src/%.c | $(B)
-	@echo '  CC  $<'
-	@$(CC) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/tests/%.o: tests/%.c | $(B)/tests
-	@echo '  CC  $<'
-	@$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -Itests -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) -Itests -c -o $@ $<
 
 $(B)/tools/%.o: tools/%.c | $(B)/tools
-	@echo '  CC  $<'
-	@$(CC) $(CFLAGS) -Itests -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -Itests -c -o $@ $<
 
 TEST_LIB	:= $(B)/tests/pktgen.o $(B)/tests/scenario.o $(B)/tests/scenarios.o \
 		   $(B)/tests/floodgen.o
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LIB) $(B)/tests/testlib.o \
 		   $(B)/libsg.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka) $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
 $(B)/sgpcap: $(B)/tools/sgpcap.o $(TEST_LIB) $(B)/libsg.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bench/%.o: bench/%.c | $(B)/bench
-	@echo '  CC  $<'
-	@$(CC) $(CFLAGS) -Itests -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -Itests -c -o $@ $<
 
 $(B)/bench/bench: $(B)/bench/bench.o $(B)/tests/pktgen.o $(B)/libsg.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bench/nfq_accept: $(B)/bench/nfq_accept.o $(B)/libsg.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bench/udpflood: $(B)/bench/udpflood.o
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(B) $(B)/tests $(B)/tools $(B)/bench:
 	mkdir -p $@
@@ -158,3 +177,95 @@ help: ## this list
 
 -include $(DEPS)
 .SECONDARY:
+
+# ---- fuzzing (tests/fuzz): libFuzzer harnesses, built with clang ----------
+# The library is built for them in $(FUZZ_B) with ASan, UBSan and coverage
+# (-fsanitize=fuzzer-no-link, given to the sub-make through the
+# environment so the Makefile's own CFLAGS still apply); the seeds come
+# from the test scenarios (tests/fuzz/seedgen.c, a plain build in
+# $(FUZZ_SEEDS_B)).  `make -k -j2 fuzz' runs two harnesses at a time.
+FUZZ_B		:= build-fuzz
+FUZZ_SEEDS_B	:= build-fuzz-seeds
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 600
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_NAMES	:= packet packets sipmsg conf state baseline ctl
+FUZZ_BINS	:= $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
+FUZZ_CFLAGS	:= -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		   -Iinclude -Itests -Itests/fuzz -fno-omit-frame-pointer \
+		   -fsanitize=fuzzer,address,undefined \
+		   -fno-sanitize-recover=undefined \
+		   $(PKG_CFLAGS)
+FUZZ_ENGINE	:= packet packets
+FUZZ_MAXLEN_packet	:= 65536
+FUZZ_MAXLEN_packets	:= 131072
+FUZZ_MAXLEN_sipmsg	:= 65535
+FUZZ_MAXLEN_conf	:= 16384
+FUZZ_MAXLEN_state	:= 16384
+FUZZ_MAXLEN_baseline	:= 16384
+FUZZ_MAXLEN_ctl		:= 4096
+FUZZ_ARGS	= -max_len=$(FUZZ_MAXLEN_$*) -timeout=30 -print_final_stats=1 \
+		  -artifact_prefix=$(FUZZ_B)/crashes/$*-
+FUZZ_SEED_OBJ	:= $(TEST_LIB:$(B)/%=$(FUZZ_SEEDS_B)/%) \
+		   $(FUZZ_SEEDS_B)/libsg.a
+
+# The sub-makes below build in $(FUZZ_B) and $(FUZZ_SEEDS_B) with the
+# rules above: they must not see these.
+ifeq ($(filter $(FUZZ_B) $(FUZZ_SEEDS_B),$(B)),)
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-seeds fuzz-force fuzz-seed-lib \
+	$(FUZZ_NAMES:%=fuzz-run-%) $(FUZZ_NAMES:%=fuzz-smoke-%)
+
+fuzz: $(FUZZ_NAMES:%=fuzz-run-%) ## run each fuzz harness FUZZ_SECONDS (clang)
+
+fuzz-smoke: $(FUZZ_NAMES:%=fuzz-smoke-%) ## each fuzz harness 5 s on its seeds
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-seeds: $(FUZZ_B)/seeds/.done
+
+fuzz-force:
+
+$(FUZZ_B)/libsg.a: fuzz-force
+	@CFLAGS='-O2 -g -fsanitize=fuzzer-no-link' $(MAKE) -s \
+	    --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) SANITIZE=1 $@
+
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.c \
+		  tests/fuzz/fuzz_engine.c tests/fuzz/fuzz.h $(FUZZ_B)/libsg.a
+	$(call say,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< tests/fuzz/fuzz_util.c \
+	    $(if $(filter $*,$(FUZZ_ENGINE)),tests/fuzz/fuzz_engine.c) \
+	    $(FUZZ_B)/libsg.a $(LDLIBS)
+
+$(FUZZ_SEED_OBJ): fuzz-seed-lib ;
+
+fuzz-seed-lib:
+	@$(MAKE) -s --no-print-directory B=$(FUZZ_SEEDS_B) $(FUZZ_SEED_OBJ)
+
+$(FUZZ_SEEDS_B)/seedgen: tests/fuzz/seedgen.c tests/fuzz/fuzz.h $(FUZZ_SEED_OBJ)
+	$(CC) $(CFLAGS) -Itests -Itests/fuzz -o $@ $< $(FUZZ_SEED_OBJ) $(LDLIBS)
+
+$(FUZZ_B)/seeds/.done: $(FUZZ_SEEDS_B)/seedgen $(wildcard conf/*.conf \
+		       tests/conf/*.conf)
+	rm -rf $(FUZZ_B)/seeds
+	$(FUZZ_SEEDS_B)/seedgen $(FUZZ_B)/seeds
+	cp conf/*.conf tests/conf/*.conf $(FUZZ_B)/seeds/conf/
+	@touch $@
+
+$(FUZZ_NAMES:%=fuzz-run-%): fuzz-run-%: $(FUZZ_B)/fuzz_% fuzz-seeds
+	@mkdir -p $(FUZZ_B)/corpus/$* $(FUZZ_B)/crashes
+	@echo "fuzz: $* for $(FUZZ_SECONDS) s, log in $(FUZZ_B)/$*.log"
+	@$< $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
+	    $(FUZZ_B)/corpus/$* $(FUZZ_B)/seeds/$* > $(FUZZ_B)/$*.log 2>&1 || \
+	    { tail -40 $(FUZZ_B)/$*.log; exit 1; }
+	@grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units' \
+	    $(FUZZ_B)/$*.log | sed 's/^/  $*: /'
+
+$(FUZZ_NAMES:%=fuzz-smoke-%): fuzz-smoke-%: $(FUZZ_B)/fuzz_% fuzz-seeds
+	@rm -rf $(FUZZ_B)/smoke/$* && mkdir -p $(FUZZ_B)/smoke/$* \
+	    $(FUZZ_B)/crashes
+	@$< $(FUZZ_ARGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+	    $(FUZZ_B)/smoke/$* $(FUZZ_B)/seeds/$* > $(FUZZ_B)/smoke/$*.log \
+	    2>&1 || { tail -40 $(FUZZ_B)/smoke/$*.log; exit 1; }
+	@grep -E '^#[0-9]+[[:space:]]+DONE' $(FUZZ_B)/smoke/$*.log | \
+	    sed 's/^/fuzz-smoke: $* ok: /'
+endif

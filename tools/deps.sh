@@ -3,10 +3,10 @@
 # only those that are missing (dpkg-query), with one apt-get call.
 set -eu
 
-PKGS="build-essential pkg-config clang libosip2-dev libconfig-dev \
-libpcap-dev libsodium-dev libcmocka-dev libnetfilter-queue-dev libmnl-dev \
-libnftnl-dev libsystemd-dev iproute2 iptables nftables kamailio sip-tester \
-python3"
+PKGS="build-essential pkg-config clang libclang-rt-dev libosip2-dev \
+libconfig-dev libpcap-dev libsodium-dev libcmocka-dev libnetfilter-queue-dev \
+libmnl-dev libnftnl-dev libsystemd-dev iproute2 iptables nftables kamailio \
+sip-tester python3"
 
 missing=""
 for p in $PKGS; do
