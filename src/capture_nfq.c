@@ -17,7 +17,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
-#include "capture.h"
+#include "capture_nfq.h"
 #include "clock.h"
 
 #define BATCH_MAX	1024

@@ -11,7 +11,7 @@
 #include <pcap/pcap.h>
 
 #include "alarm.h"
-#include "capture.h"
+#include "capture_pcap.h"
 #include "decode.h"
 
 #define QUEUED_MAX	16

@@ -27,7 +27,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bind.h"
-#include "capture.h"
+#include "capture_nfq.h"
 #include "clock.h"
 #include "conf.h"
 #include "ctl.h"

@@ -11,7 +11,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "capture_pcap.h"
 #include "conf.h"
 #include "daemon.h"
 #include "engine.h"
