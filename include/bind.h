@@ -107,8 +107,5 @@ uint32_t	 bind_capacity(const struct bind_table *);
 int		 bind_restore(struct bind_table *, const struct binding *,
 		    uint64_t now);
 void		 bind_stats(const struct bind_table *, struct bind_stats *);
-/* Called when a binding goes away (module II resets its row). */
-void		 bind_set_hook(struct bind_table *,
-		    void (*)(void *, uint32_t slot), void *);
 
 #endif

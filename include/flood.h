@@ -99,8 +99,6 @@ enum flood_verdict flood_register_probe(struct flood *,
 bool		 flood_training(const struct flood *, uint64_t now);
 void		 flood_stats(const struct flood *, uint64_t now,
 		    struct flood_stats *);
-/* A binding went away: its row starts afresh when the slot is reused. */
-void		 flood_forget_binding(struct flood *, uint32_t slot);
 
 /* The learned baseline, as text (training.baseline_file). */
 int		 flood_save_baseline(struct flood *, FILE *);

@@ -38,8 +38,6 @@ struct bind_table {
 	uint64_t	 seq;
 	const struct sg_conf *conf;
 	struct bind_stats st;
-	void		(*hook)(void *, uint32_t);
-	void		*hook_arg;
 };
 
 /* ---- counters ----------------------------------------------------------- */
@@ -257,13 +255,6 @@ bind_set_conf(struct bind_table *bt, const struct sg_conf *conf)
 	bt->conf = conf;
 }
 
-void
-bind_set_hook(struct bind_table *bt, void (*fn)(void *, uint32_t), void *arg)
-{
-	bt->hook = fn;
-	bt->hook_arg = arg;
-}
-
 uint32_t
 bind_slot(const struct bind_table *bt, const struct binding *b)
 {
@@ -356,8 +347,6 @@ unlink_row(struct bind_table *bt, uint32_t s)
 	b->gen++;
 	bt->st.live--;
 	dlist_push_tail(&bt->free, s);
-	if (bt->hook != NULL)
-		bt->hook(bt->hook_arg, s);
 }
 
 static bool
@@ -617,11 +606,10 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 		if (!sg_addr_eq(&b->s, &t->s) || b->nat != t->nat ||
 		    b->contact_idh != contact_idh) {
 			uint32_t	 gen = b->gen;
-			void		(*hook)(void *, uint32_t) = bt->hook;
 
-			bt->hook = NULL;	/* same binding: keep its row */
+			/* The same binding: its generation (and so its
+			 * module II row) stays. */
 			unlink_row(bt, s);
-			bt->hook = hook;
 			dlist_del(&bt->free, s);
 			b->gen = gen;
 			b->s = t->s;

@@ -55,15 +55,6 @@ struct engine {
 
 static void	 ds1_check(struct engine *, uint64_t);
 
-/* A binding went away: module II's row for its slot starts afresh. */
-static void
-binding_gone(void *arg, uint32_t slot)
-{
-	struct engine	*e = arg;
-
-	flood_forget_binding(e->flood, slot);
-}
-
 struct engine *
 engine_create(const struct sg_conf *conf)
 {
@@ -87,7 +78,6 @@ engine_create(const struct sg_conf *conf)
 		engine_destroy(e);
 		return NULL;
 	}
-	bind_set_hook(e->bt, binding_gone, e);
 	return e;
 }
 

@@ -214,6 +214,19 @@ row_reset(struct frow *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * A binding's row belongs to it while their generations match: a slot
+ * freed (its generation moves on) and reused starts a fresh row, with no
+ * word from the binding table.
+ */
+static bool
+row_of_live_binding(const struct flood *f, uint32_t slot)
+{
+	const struct binding	*b = bind_at(f->bt, slot);
+
+	return b != NULL && f->brow[slot].gen == b->gen;
+}
+
 static struct frow *
 bound_row(struct flood *f, const struct binding *b)
 {
@@ -260,13 +273,6 @@ device_row(struct flood *f, const struct sg_tuple *t, bool create)
 	return &f->srow[s];
 }
 
-void
-flood_forget_binding(struct flood *f, uint32_t slot)
-{
-	if (slot < f->nbrow)
-		f->brow[slot].gen = UINT32_MAX;
-}
-
 /* ---- training ----------------------------------------------------------------- */
 
 bool
@@ -311,7 +317,7 @@ flood_finish_training(struct flood *f, uint64_t now)
 	if (f->trained)
 		return;
 	for (uint32_t k = 0; k < f->nbrow; k++)
-		if (f->brow[k].gen != UINT32_MAX)
+		if (row_of_live_binding(f, k))
 			finish_row(f, &f->brow[k], &sum, &z);
 	for (uint32_t s = f->slru.head; s != HNIL; s = f->slru.link[s].next)
 		finish_row(f, &f->srow[s], &sum, &z);
@@ -796,7 +802,7 @@ flood_save_baseline(struct flood *f, FILE *fp)
 		const struct frow	*r = &f->brow[k];
 		const struct binding	*b = bind_at(f->bt, k);
 
-		if (b == NULL || r->gen != b->gen || r->init_davg <= 0)
+		if (!row_of_live_binding(f, k) || r->init_davg <= 0)
 			continue;
 		/* d holds no blanks (a lower-cased URI), so %s reads back. */
 		fprintf(fp, "row %s %s %.17g %s\n",

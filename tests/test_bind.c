@@ -41,19 +41,7 @@
 struct fx {
 	struct sg_conf		 conf;
 	struct bind_table	*bt;
-	int			 nhooks;
-	uint32_t		 hooks[64];	/* first slots reported */
 };
-
-static void
-on_gone(void *arg, uint32_t slot)
-{
-	struct fx	*f = arg;
-
-	if (f->nhooks < (int)nitems(f->hooks))
-		f->hooks[f->nhooks] = slot;
-	f->nhooks++;
-}
 
 /* Fixtures a test made and has not freed: reaped when it fails. */
 static struct fx	*open_fx[4];
@@ -70,7 +58,6 @@ fx_new(int cap)
 	f->conf.tab_bindings = cap;
 	f->bt = bind_create(&f->conf);
 	assert_non_null(f->bt);
-	bind_set_hook(f->bt, on_gone, f);
 	for (k = 0; k < nitems(open_fx) && open_fx[k] != NULL; k++)
 		;
 	assert_true(k < nitems(open_fx));
@@ -210,6 +197,19 @@ stats(struct fx *f)
 	return st;
 }
 
+/*
+ * Bindings gone so far (removed, expired, replaced by the identity's
+ * quota): each frees its slot, and the slot's generation moves on, which
+ * is how module II's row for it starts afresh (flood.c).
+ */
+static uint64_t
+gone(struct fx *f)
+{
+	struct bind_stats	 st = stats(f);
+
+	return st.removed + st.expired + st.quota_replaced;
+}
+
 /* ---- creation, learning, exact lookup ----------------------------------- */
 
 static void
@@ -291,7 +291,7 @@ test_learn_find(void **state)
 	/* One Bloom probe per exact lookup, hits only for the binding. */
 	assert_int_equal(st.bloom_probes - probes, 6);
 	assert_true(st.bloom_hits >= 2);
-	assert_int_equal(f->nhooks, 0);
+	assert_int_equal(gone(f), 0);
 }
 
 static void
@@ -362,7 +362,7 @@ test_refresh(void **state)
 	assert_int_equal(stats(f).learned, 1);
 	assert_int_equal(stats(f).refreshed, 4);
 	/* A refresh is not a binding going away. */
-	assert_int_equal(f->nhooks, 0);
+	assert_int_equal(gone(f), 0);
 	assert_ptr_equal(bind_find(f->bt, &t, T0 + SEC(10)), b);
 }
 
@@ -682,8 +682,8 @@ test_gateway_learned(void **state)
 	/* Losing the ninth IP: a host MAC again. */
 	tup(&t, 0x60, ip4(198, 51, 100, 9), ip4(198, 51, 100, 9), 9);
 	assert_int_equal(bind_remove(f->bt, &t), 1);
-	assert_int_equal(f->nhooks, 1);
-	assert_int_equal(f->hooks[0], bind_slot(f->bt, b9));
+	assert_int_equal(gone(f), 1);
+	assert_null(bind_at(f->bt, bind_slot(f->bt, b9)));
 	assert_false(bind_is_gateway(f->bt, &g, true));
 	assert_int_equal(stats(f).gateway_macs, 0);
 	/* One of two identities on an IP going away leaves the IP: one
@@ -947,8 +947,7 @@ test_full_then_reuse(void **state)
 	gen = b[5]->gen;
 	assert_int_equal(bind_remove(f->bt, &t[5]), 1);
 	assert_null(bind_at(f->bt, slot));
-	assert_int_equal(f->nhooks, 1);
-	assert_int_equal(f->hooks[0], slot);
+	assert_int_equal(gone(f), 1);
 	r = learn(f, &x);
 	assert_int_equal(bind_slot(f->bt, r), slot);
 	assert_int_equal(r->gen, gen + 1);
@@ -964,7 +963,7 @@ test_full_then_reuse(void **state)
 	assert_int_equal(bind_remove(f->bt, &x), 1);
 	assert_int_equal(stats(f).live, 0);
 	assert_int_equal(stats(f).removed, 17);
-	assert_int_equal(f->nhooks, 17);
+	assert_int_equal(gone(f), 17);
 	for (unsigned k = 0; k < 16; k++) {
 		assert_null(bind_find(f->bt, &t[k], T0));
 		assert_null(bind_at(f->bt, k));
@@ -1026,13 +1025,12 @@ test_remove(void **state)
 	assert_int_equal(bind_remove(f->bt, &q), 0);
 	tup(&q, 1, ip("203.0.113.10"), ip("203.0.113.10"), 2);
 	assert_int_equal(bind_remove(f->bt, &q), 0);
-	assert_int_equal(f->nhooks, 0);
+	assert_int_equal(gone(f), 0);
 	/* s is not part of F: a de-registration via another Via counts. */
 	q = t;
 	q.s = ip("198.51.100.1");
 	assert_int_equal(bind_remove(f->bt, &q), 1);
-	assert_int_equal(f->nhooks, 1);
-	assert_int_equal(f->hooks[0], slot);
+	assert_int_equal(gone(f), 1);
 	assert_null(bind_find(f->bt, &t, T0));
 	assert_null(bind_at(f->bt, slot));
 	assert_int_equal(match(f, &t, false, T0, NULL), 0);
@@ -1042,7 +1040,7 @@ test_remove(void **state)
 	/* An expired binding the sweep has not reached is removed too. */
 	learn_until(f, &t, T0 + SEC(1), T0);
 	assert_int_equal(bind_remove(f->bt, &t), 1);
-	assert_int_equal(f->nhooks, 2);
+	assert_int_equal(gone(f), 2);
 	assert_int_equal(stats(f).live, 0);
 }
 
@@ -1062,7 +1060,7 @@ test_remove_identity(void **state)
 	tup(&t, 1, ip("203.0.113.1"), ip("203.0.113.1"), 2);
 	learn(f, &t);
 	assert_int_equal(bind_remove_identity(f->bt, DH(1)), 3);
-	assert_int_equal(f->nhooks, 3);
+	assert_int_equal(gone(f), 3);
 	assert_int_equal(stats(f).live, 1);
 	assert_int_equal(stats(f).removed, 3);
 	assert_non_null(bind_find(f->bt, &t, T0));
@@ -1092,14 +1090,14 @@ test_expire_sweep(void **state)
 	/* Not yet due: nothing goes. */
 	bind_expire(f->bt, T0 + SEC(99), 64);
 	assert_int_equal(stats(f).live, 50);
-	assert_int_equal(f->nhooks, 0);
+	assert_int_equal(gone(f), 0);
 	/* The sweep resumes where it stopped, `budget' slots a call. */
 	bind_expire(f->bt, T0 + SEC(200), 16);
 	assert_int_equal(stats(f).expired, 16);
 	assert_int_equal(stats(f).live, 34);
-	assert_int_equal(f->nhooks, 16);
+	assert_int_equal(gone(f), 16);
 	for (int k = 0; k < 16; k++)
-		assert_int_equal(f->hooks[k], k);
+		assert_null(bind_at(f->bt, (uint32_t)k));
 	bind_expire(f->bt, T0 + SEC(200), 16);
 	assert_int_equal(stats(f).expired, 32);
 	bind_expire(f->bt, T0 + SEC(200), 16);
@@ -1120,7 +1118,7 @@ test_expire_sweep(void **state)
 	bind_expire(f->bt, T0 + SEC(1000), 64);
 	assert_int_equal(stats(f).live, 0);
 	assert_int_equal(stats(f).expired, 50);
-	assert_int_equal(f->nhooks, 50);
+	assert_int_equal(gone(f), 50);
 	assert_int_equal(stats(f).gateway_macs, 0);
 }
 
@@ -1151,8 +1149,7 @@ test_lazy_expiry(void **state)
 	assert_null(bind_find(f->bt, &t, T0 + SEC(100)));
 	assert_int_equal(stats(f).expired, 1);
 	assert_int_equal(stats(f).live, 0);
-	assert_int_equal(f->nhooks, 1);
-	assert_int_equal(f->hooks[0], slot);
+	assert_int_equal(gone(f), 1);
 	assert_null(bind_at(f->bt, slot));
 	assert_int_equal(b->gen, gen + 1);
 	/* Learned again: a new binding. */
@@ -1237,35 +1234,53 @@ test_restore(void **state)
 	fx_free(g);
 }
 
-/* ---- hook --------------------------------------------------------------- */
+/* ---- generations -------------------------------------------------------- */
 
+/*
+ * Whatever makes a binding go (removed, de-registered, expired), its
+ * slot is freed and the slot's generation moves on; a relink of the same
+ * binding (another Via) keeps it.  Module II keys its rows on that, with
+ * no call from the binding table.
+ */
 static void
-test_hook(void **state)
+test_generations(void **state)
 {
 	struct fx		*f = *state;
-	struct sg_tuple		 t[4];
-	uint32_t		 slot[4];
+	struct sg_tuple		 t[4], v;
+	const struct binding	*b;
+	uint32_t		 slot[4], gen[4];
 
 	for (unsigned k = 0; k < 4; k++) {
 		tup(&t[k], k + 1, ip4(203, 0, 113, k + 1),
 		    ip4(203, 0, 113, k + 1), k + 1);
-		slot[k] = bind_slot(f->bt, learn_until(f, &t[k],
-		    k == 2 ? T0 + SEC(5) : LATER, T0));
+		b = learn_until(f, &t[k], k == 2 ? T0 + SEC(5) : LATER, T0);
+		slot[k] = bind_slot(f->bt, b);
+		gen[k] = b->gen;
 	}
-	assert_int_equal(f->nhooks, 0);
+	/* The same binding learned through another Via: same generation. */
+	v = t[3];
+	v.s = ip4(198, 51, 100, 7);
+	assert_int_equal(bind_learn(f->bt, &v, 0, LATER, T0, &b),
+	    BIND_REFRESHED);
+	assert_int_equal(bind_slot(f->bt, b), slot[3]);
+	assert_int_equal(b->gen, gen[3]);
+	assert_int_equal(gone(f), 0);
 	assert_int_equal(bind_remove(f->bt, &t[0]), 1);
-	assert_int_equal(f->nhooks, 1);
-	assert_int_equal(f->hooks[0], slot[0]);
 	assert_int_equal(bind_remove_identity(f->bt, DH(2)), 1);
-	assert_int_equal(f->hooks[1], slot[1]);
 	bind_expire(f->bt, T0 + SEC(6), 64);
-	assert_int_equal(f->nhooks, 3);
-	assert_int_equal(f->hooks[2], slot[2]);
-	/* Hook removed: nothing called any more. */
-	bind_set_hook(f->bt, NULL, NULL);
-	assert_int_equal(bind_remove(f->bt, &t[3]), 1);
-	assert_int_equal(f->nhooks, 3);
-	assert_int_equal(stats(f).live, 0);
+	assert_int_equal(gone(f), 3);
+	for (unsigned k = 0; k < 3; k++)
+		assert_null(bind_at(f->bt, slot[k]));
+	/* Reused slots carry a new generation. */
+	for (unsigned k = 0; k < 3; k++) {
+		tup(&v, 10 + k, ip4(203, 0, 113, 10 + k),
+		    ip4(203, 0, 113, 10 + k), 10 + k);
+		b = learn(f, &v);
+		if (bind_slot(f->bt, b) == slot[k])
+			assert_int_not_equal(b->gen, gen[k]);
+	}
+	assert_ptr_equal(bind_at(f->bt, slot[3]), bind_find(f->bt, &t[3], T0));
+	assert_int_equal(stats(f).live, 4);
 }
 
 /* ---- no layer 2 --------------------------------------------------------- */
@@ -1358,7 +1373,7 @@ test_crowd_one_ip(void **state)
 	for (unsigned k = 0; k < CROWD; k++)
 		assert_int_equal(bind_remove_identity(f->bt, DH(k + 1)), 1);
 	assert_int_equal(stats(f).live, 0);
-	assert_int_equal(f->nhooks, CROWD);
+	assert_int_equal(gone(f), CROWD);
 	fx_free(f);
 }
 
@@ -1585,7 +1600,7 @@ main(void)
 		T(test_expire_sweep),
 		T(test_lazy_expiry),
 		T(test_restore),
-		T(test_hook),
+		T(test_generations),
 		T(test_no_mac),
 		U(test_crowd_one_ip),
 		U(test_crowd_one_device),
