@@ -671,9 +671,22 @@ strings_file(const char *path, int depth, struct conf_errors *e)
 	return rc;
 }
 
-static const struct wide *wide_current;
-
 /* ---- walking the file ------------------------------------------------- */
+
+/* What walk() carries down the tree to every key it loads. */
+struct load {
+	const char		*file;	/* for settings with no source file */
+	struct sg_conf		*c;
+	struct conf_errors	*e;
+	const struct wide	*wide;	/* literals libconfig 1.5 wrapped */
+};
+
+/* Where key `k' is stored in the configuration being loaded. */
+static void *
+field(const struct load *ld, const struct key *k)
+{
+	return (char *)ld->c + k->off;
+}
 
 static const struct key *
 schema_find(const char *path)
@@ -727,21 +740,21 @@ number(const config_setting_t *s)
 
 /* A list or array of strings; each element goes through `parse'. */
 static void
-load_strings(const config_setting_t *s, const char *file, const char *path,
-    struct conf_errors *e, int max, const char *what,
+load_strings(const config_setting_t *s, const char *path,
+    const struct load *ld, int max, const char *what,
     int (*parse)(const char *, void *), void *out, size_t elemsz, int *n)
 {
 	int	 len, t = config_setting_type(s);
 
 	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
-		err_add(e, s, file, path, "must be a list of strings, not %s",
-		    type_name(t));
+		err_add(ld->e, s, ld->file, path, "must be a list of strings, "
+		    "not %s", type_name(t));
 		return;
 	}
 	len = config_setting_length(s);
 	if (len > max) {
-		err_add(e, s, file, path, "at most %d entries (%d given)", max,
-		    len);
+		err_add(ld->e, s, ld->file, path, "at most %d entries (%d "
+		    "given)", max, len);
 		len = max;
 	}
 	*n = 0;
@@ -751,14 +764,14 @@ load_strings(const config_setting_t *s, const char *file, const char *path,
 		const char		*v = config_setting_get_string(el);
 
 		if (v == NULL) {
-			err_add(e, el, file, path, "entry %d: %s, not a string "
-			    "(%s)", k + 1, type_name(config_setting_type(el)),
-			    what);
+			err_add(ld->e, el, ld->file, path, "entry %d: %s, not "
+			    "a string (%s)", k + 1,
+			    type_name(config_setting_type(el)), what);
 			continue;
 		}
 		if (parse(v, (char *)out + (size_t)*n * elemsz) == -1) {
-			err_add(e, el, file, path, "entry %d: \"%s\" is not "
-			    "a valid %s", k + 1, v, what);
+			err_add(ld->e, el, ld->file, path, "entry %d: \"%s\" "
+			    "is not a valid %s", k + 1, v, what);
 			continue;
 		}
 		(*n)++;
@@ -783,117 +796,145 @@ parse_mac(const char *v, void *out)
 	return sg_mac_parse(v, out);
 }
 
+/* K_INT, K_SECS, K_FLOAT: a number within [min, max], stored by type. */
 static void
-load_key(const struct key *k, const config_setting_t *s, const char *file,
-    struct sg_conf *c, struct conf_errors *e)
+load_number(const struct key *k, const config_setting_t *s,
+    const struct load *ld)
 {
-	char		*base = (char *)c;
+	int	 t = config_setting_type(s);
+	double	 v;
+
+	if (!is_number(s) || (k->type == K_INT && t == CONFIG_TYPE_FLOAT)) {
+		err_add(ld->e, s, ld->file, k->path, "must be %s, not %s",
+		    k->type == K_INT ? "an integer" : "a number",
+		    type_name(t));
+		return;
+	}
+	if (t == CONFIG_TYPE_INT &&
+	    wide_at(ld->wide, (int)config_setting_source_line(s))) {
+		err_add(ld->e, s, ld->file, k->path, "integer too large "
+		    "(write it with an L suffix if you mean it)");
+		return;
+	}
+	v = number(s);
+	if (v < k->min || v > k->max) {
+		err_add(ld->e, s, ld->file, k->path, "%.15g is out of range "
+		    "[%.15g, %.15g]", v, k->min, k->max);
+		return;
+	}
+	if (k->type == K_INT)
+		*(int *)field(ld, k) = (int)v;
+	else if (k->type == K_FLOAT)
+		*(double *)field(ld, k) = v;
+	else
+		*(uint64_t *)field(ld, k) =
+		    (uint64_t)(v * (double)NS_PER_SEC + 0.5);
+}
+
+static void
+load_bool(const struct key *k, const config_setting_t *s,
+    const struct load *ld)
+{
+	int	 t = config_setting_type(s);
+
+	if (t != CONFIG_TYPE_BOOL) {
+		err_add(ld->e, s, ld->file, k->path, "must be true or false, "
+		    "not %s", type_name(t));
+		return;
+	}
+	*(bool *)field(ld, k) = config_setting_get_bool(s) != 0;
+}
+
+/* K_ENUM: the index of the string among `choices', else all of them. */
+static void
+load_enum(const struct key *k, const config_setting_t *s,
+    const struct load *ld)
+{
+	const char	*str = config_setting_get_string(s);
+	char		 list[128] = "";
+
+	if (str != NULL) {
+		for (int i = 0; k->choices[i] != NULL; i++)
+			if (strcmp(str, k->choices[i]) == 0) {
+				*(int *)field(ld, k) = i;
+				return;
+			}
+	}
+	for (int i = 0; k->choices[i] != NULL; i++) {
+		strncat(list, i ? ", \"" : "\"",
+		    sizeof(list) - strlen(list) - 1);
+		strncat(list, k->choices[i], sizeof(list) - strlen(list) - 1);
+		strncat(list, "\"", sizeof(list) - strlen(list) - 1);
+	}
+	err_add(ld->e, s, ld->file, k->path, "must be one of %s", list);
+}
+
+/* K_STR: copied whole into its char[size], or refused. */
+static void
+load_str(const struct key *k, const config_setting_t *s,
+    const struct load *ld)
+{
+	const char	*str = config_setting_get_string(s);
+
+	if (str == NULL) {
+		err_add(ld->e, s, ld->file, k->path, "must be a string, not %s",
+		    type_name(config_setting_type(s)));
+		return;
+	}
+	if (strlen(str) >= k->size) {
+		err_add(ld->e, s, ld->file, k->path, "longer than %zu bytes",
+		    k->size - 1);
+		return;
+	}
+	memcpy(field(ld, k), str, strlen(str) + 1);
+}
+
+static void
+load_key(const struct key *k, const config_setting_t *s,
+    const struct load *ld)
+{
+	struct sg_conf	*c = ld->c;
 	int		 t = config_setting_type(s);
-	double		 v;
-	const char	*str;
 
 	switch (k->type) {
 	case K_GROUP:
 		if (t != CONFIG_TYPE_GROUP)
-			err_add(e, s, file, k->path, "must be a group "
+			err_add(ld->e, s, ld->file, k->path, "must be a group "
 			    "{ ... }, not %s", type_name(t));
 		return;
 	case K_INT:
 	case K_SECS:
 	case K_FLOAT:
-		if (!is_number(s) || (k->type == K_INT &&
-		    t == CONFIG_TYPE_FLOAT)) {
-			err_add(e, s, file, k->path, "must be %s, not %s",
-			    k->type == K_INT ? "an integer" : "a number",
-			    type_name(t));
-			return;
-		}
-		if (t == CONFIG_TYPE_INT && wide_current != NULL &&
-		    wide_at(wide_current, (int)config_setting_source_line(s))) {
-			err_add(e, s, file, k->path, "integer too large (write "
-			    "it with an L suffix if you mean it)");
-			return;
-		}
-		v = number(s);
-		if (v < k->min || v > k->max) {
-			err_add(e, s, file, k->path, "%.15g is out of range "
-			    "[%.15g, %.15g]", v, k->min, k->max);
-			return;
-		}
-		if (k->type == K_INT)
-			*(int *)(base + k->off) = (int)v;
-		else if (k->type == K_FLOAT)
-			*(double *)(base + k->off) = v;
-		else
-			*(uint64_t *)(base + k->off) =
-			    (uint64_t)(v * (double)NS_PER_SEC + 0.5);
+		load_number(k, s, ld);
 		return;
 	case K_BOOL:
-		if (t != CONFIG_TYPE_BOOL) {
-			err_add(e, s, file, k->path, "must be true or false, "
-			    "not %s", type_name(t));
-			return;
-		}
-		*(bool *)(base + k->off) = config_setting_get_bool(s) != 0;
+		load_bool(k, s, ld);
 		return;
 	case K_ENUM:
-		str = config_setting_get_string(s);
-		if (str != NULL) {
-			for (int i = 0; k->choices[i] != NULL; i++)
-				if (strcmp(str, k->choices[i]) == 0) {
-					*(int *)(base + k->off) = i;
-					return;
-				}
-		}
-		{
-			char	 list[128] = "";
-
-			for (int i = 0; k->choices[i] != NULL; i++) {
-				strncat(list, i ? ", \"" : "\"",
-				    sizeof(list) - strlen(list) - 1);
-				strncat(list, k->choices[i],
-				    sizeof(list) - strlen(list) - 1);
-				strncat(list, "\"",
-				    sizeof(list) - strlen(list) - 1);
-			}
-			err_add(e, s, file, k->path, "must be one of %s", list);
-		}
+		load_enum(k, s, ld);
 		return;
 	case K_STR:
-		str = config_setting_get_string(s);
-		if (str == NULL) {
-			err_add(e, s, file, k->path, "must be a string, not %s",
-			    type_name(t));
-			return;
-		}
-		if (strlen(str) >= k->size) {
-			err_add(e, s, file, k->path, "longer than %zu bytes",
-			    k->size - 1);
-			return;
-		}
-		memcpy(base + k->off, str, strlen(str) + 1);
+		load_str(k, s, ld);
 		return;
 	case K_ADDRS:
-		load_strings(s, file, k->path, e, CONF_MAX_ADDRS,
-		    "IP address", parse_addr, c->proxy, sizeof(c->proxy[0]),
-		    &c->nproxy);
+		load_strings(s, k->path, ld, CONF_MAX_ADDRS, "IP address",
+		    parse_addr, c->proxy, sizeof(c->proxy[0]), &c->nproxy);
 		return;
 	case K_CIDRS:
-		load_strings(s, file, k->path, e, CONF_MAX_CIDRS,
+		load_strings(s, k->path, ld, CONF_MAX_CIDRS,
 		    "address or CIDR prefix", parse_cidr, c->whitelist,
 		    sizeof(c->whitelist[0]), &c->nwhitelist);
 		return;
 	case K_MACS:
-		load_strings(s, file, k->path, e, CONF_MAX_MACS,
-		    "MAC address", parse_mac, base + k->off,
-		    sizeof(struct sg_mac), (int *)(void *)(base + k->size));
+		load_strings(s, k->path, ld, CONF_MAX_MACS, "MAC address",
+		    parse_mac, field(ld, k), sizeof(struct sg_mac),
+		    (int *)(void *)((char *)c + k->size));
 		return;
 	}
 }
 
 static void
-walk(const config_setting_t *g, const char *prefix, const char *file,
-    struct sg_conf *c, struct conf_errors *e)
+walk(const config_setting_t *g, const char *prefix, const struct load *ld)
 {
 	char	 path[256];
 	int	 n = config_setting_length(g);
@@ -909,13 +950,13 @@ walk(const config_setting_t *g, const char *prefix, const char *file,
 		snprintf(path, sizeof(path), "%s%s%s", prefix,
 		    *prefix ? "." : "", name);
 		if ((key = schema_find(path)) == NULL) {
-			err_add(e, s, file, path, "unknown key");
+			err_add(ld->e, s, ld->file, path, "unknown key");
 			continue;
 		}
-		load_key(key, s, file, c, e);
+		load_key(key, s, ld);
 		if (key->type == K_GROUP &&
 		    config_setting_type(s) == CONFIG_TYPE_GROUP)
-			walk(s, path, file, c, e);
+			walk(s, path, ld);
 	}
 }
 
@@ -1039,82 +1080,90 @@ apply_set(config_t *cfg, const char *set, struct conf_errors *e)
 	config_destroy(&tmp);
 }
 
+/*
+ * The file into `cfg', once nothing in it can make libconfig 1.5 exit()
+ * or leak (read_text, strings_check); the integer literals it would wrap
+ * into `wide' (wide_scan).
+ */
+static int
+read_file(config_t *cfg, const char *path, struct wide *wide,
+    struct conf_errors *e)
+{
+	FILE	*fp = fopen(path, "r");
+	char	*text;
+	int	 n;
+
+	if (fp == NULL) {
+		err_add(e, NULL, path, "file", "cannot open: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if ((text = read_text(fp, path, e)) == NULL ||
+	    strings_check(text, path, 0, e) == -1) {
+		free(text);
+		fclose(fp);
+		return -1;
+	}
+	wide_scan(text, wide);
+	free(text);
+	/* config_read_file() keeps the file name for source lines. */
+	fclose(fp);
+	if (config_read_file(cfg, path) != CONFIG_FALSE)
+		return 0;
+	e->count++;
+	n = snprintf(e->buf, sizeof(e->buf), "%s:%d: syntax: %s\n",
+	    config_error_file(cfg) ? config_error_file(cfg) : path,
+	    config_error_line(cfg), config_error_text(cfg));
+	e->len = n > 0 ? (size_t)n : 0;
+	return -1;
+}
+
+/* Keys each within range, but not together. */
+static void
+cross_check(const config_t *cfg, const char *file, const struct sg_conf *c,
+    struct conf_errors *e)
+{
+	/* The Bloom filter's cells are counted in 32 bits. */
+	if ((uint64_t)c->tab_bindings * (uint64_t)c->bloom_cells > UINT32_MAX)
+		err_add(e, config_lookup(cfg, "tables.bindings"), file,
+		    "tables.bindings", "%d bindings x %d "
+		    "bloom.cells_per_binding exceeds 2^32 cells",
+		    c->tab_bindings, c->bloom_cells);
+	/* A PBX registering its lines must not look like a scan. */
+	if (c->scan_identities <= c->identities_per_device) {
+		config_setting_t *s = config_lookup(cfg,
+		    "flood.scan_identities");
+
+		if (s == NULL)
+			s = config_lookup(cfg, "identities_per_device");
+		err_add(e, s, file, "flood.scan_identities",
+		    "%d must exceed identities_per_device (%d)",
+		    c->scan_identities, c->identities_per_device);
+	}
+}
+
 int
 conf_load(const char *path, const char *const *sets, int nsets,
     struct sg_conf *c, struct conf_errors *e)
 {
 	config_t	 cfg;
-	int		 rc = 0;
 	struct wide	 wide = { .n = 0 };
+	struct load	 ld = { .file = path ? path : "-", .c = c, .e = e,
+	    .wide = &wide };
 
 	memset(e, 0, sizeof(*e));
 	conf_defaults(c);
 	config_init(&cfg);
-	if (path != NULL) {
-		FILE	*fp = fopen(path, "r");
-		char	*text;
-
-		if (fp == NULL) {
-			err_add(e, NULL, path, "file", "cannot open: %s",
-			    strerror(errno));
-			config_destroy(&cfg);
-			return -1;
-		}
-		/*
-		 * What libconfig would exit() on or leak (see read_text,
-		 * strings_check), integer literals it would wrap (wide_scan).
-		 */
-		if ((text = read_text(fp, path, e)) == NULL ||
-		    strings_check(text, path, 0, e) == -1) {
-			free(text);
-			fclose(fp);
-			config_destroy(&cfg);
-			return -1;
-		}
-		wide_scan(text, &wide);
-		free(text);
-		/* config_read_file() keeps the file name for source lines. */
-		fclose(fp);
-		if (config_read_file(&cfg, path) == CONFIG_FALSE) {
-			int	 n;
-
-			e->count++;
-			n = snprintf(e->buf, sizeof(e->buf), "%s:%d: syntax: "
-			    "%s\n", config_error_file(&cfg) ?
-			    config_error_file(&cfg) : path,
-			    config_error_line(&cfg), config_error_text(&cfg));
-			e->len = n > 0 ? (size_t)n : 0;
-			config_destroy(&cfg);
-			return -1;
-		}
+	if (path != NULL && read_file(&cfg, path, &wide, e) == -1) {
+		config_destroy(&cfg);
+		return -1;
 	}
 	for (int k = 0; k < nsets; k++)
 		apply_set(&cfg, sets[k], e);
-	wide_current = &wide;
-	walk(config_root_setting(&cfg), "", path ? path : "-", c, e);
-	wide_current = NULL;
-	/* The Bloom filter's cells are counted in 32 bits. */
-	if ((uint64_t)c->tab_bindings * (uint64_t)c->bloom_cells > UINT32_MAX)
-		err_add(e, config_lookup(&cfg, "tables.bindings"),
-		    path ? path : "-", "tables.bindings", "%d bindings x %d "
-		    "bloom.cells_per_binding exceeds 2^32 cells",
-		    c->tab_bindings, c->bloom_cells);
-	/* A PBX registering its lines must not look like a scan. */
-	if (c->scan_identities <= c->identities_per_device) {
-		config_setting_t *s = config_lookup(&cfg,
-		    "flood.scan_identities");
-
-		if (s == NULL)
-			s = config_lookup(&cfg, "identities_per_device");
-		err_add(e, s, path ? path : "-", "flood.scan_identities",
-		    "%d must exceed identities_per_device (%d)",
-		    c->scan_identities, c->identities_per_device);
-	}
+	walk(config_root_setting(&cfg), "", &ld);
+	cross_check(&cfg, ld.file, c, e);
 	config_destroy(&cfg);
-
-	if (e->count > 0)
-		rc = -1;
-	return rc;
+	return e->count > 0 ? -1 : 0;
 }
 
 /* ---- queries ----------------------------------------------------------- */
