@@ -295,19 +295,43 @@ engine_baseline_save(struct engine *e, const char *path, uint64_t now,
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static void
-emit(struct engine *e, bool inbound, enum sg_verdict v, enum sg_reason r,
-    enum sipm_kind kind, const struct dec_pkt *pkt, const struct sipm *msg)
+/*
+ * Every stage decides as prevent mode would.  Whether a drop reaches the
+ * packet is decided here, once: in detect mode the message goes through
+ * (so the proxy sees it, and what follows from that, such as learning a
+ * REGISTER's answer, follows too) and its alarm says "notice".
+ */
+static bool
+delivered(const struct engine *e, enum sg_verdict v)
 {
-	struct sg_result	 res;
+	return v == SG_ACCEPT || e->conf.mode == MODE_DETECT;
+}
 
+/* The counters every verdict updates. */
+static void
+count(struct engine *e, enum sg_verdict v, enum sg_reason r)
+{
 	e->st.verdict[v]++;
 	if (v == SG_ACCEPT)
 		e->st.accept[r]++;
 	else
 		e->st.drop[r]++;
+}
+
+/*
+ * A verdict leaves the engine: the mode applied, counted, shown to the
+ * observer (the replay's output).  Returns the verdict the packet gets.
+ */
+static enum sg_verdict
+emit(struct engine *e, bool inbound, enum sg_verdict v, enum sg_reason r,
+    enum sipm_kind kind, const struct dec_pkt *pkt, const struct sipm *msg)
+{
+	struct sg_result	 res;
+
+	v = delivered(e, v) ? SG_ACCEPT : SG_DROP;
+	count(e, v, r);
 	if (e->observer == NULL)
-		return;
+		return v;
 	res.inbound = inbound;
 	res.verdict = v;
 	res.reason = r;
@@ -315,6 +339,7 @@ emit(struct engine *e, bool inbound, enum sg_verdict v, enum sg_reason r,
 	res.pkt = pkt;
 	res.msg = kind == SIPM_K_SIP ? msg : NULL;
 	e->observer(e->observer_arg, &res);
+	return v;
 }
 
 static void
@@ -325,6 +350,9 @@ raise_alarm_full(struct engine *e, enum alarm_type type, const char *kase,
 {
 	struct alarm	 a;
 
+	/* Detect mode: what would have been dropped goes through. */
+	if (act == ACT_DROP && delivered(e, SG_DROP))
+		act = ACT_NOTICE;
 	if (act != ACT_CLEAR)
 		e->st.alarms[type]++;
 	if (e->sink == NULL)
@@ -390,7 +418,7 @@ block_offender(struct engine *e, const struct sg_tuple *t, bool blockable,
 	struct bl_key	 k;
 
 	if (!blockable)
-		return e->conf.mode == MODE_DETECT ? ACT_NOTICE : ACT_DROP;
+		return ACT_DROP;
 	if (t->nat)
 		enf_key_mip(&k, t);
 	else
@@ -611,7 +639,6 @@ module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
 	enum flood_verdict	 fv;
 	bool			 reg = msg->request &&
 				    msg->method == SIPM_REGISTER;
-	bool			 detect = e->conf.mode == MODE_DETECT;
 
 	fv = flood_message(e->flood, t, b, msg->method, now, &fa);
 	ds1_check(e, now);
@@ -622,8 +649,6 @@ module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
 	}
 	switch (fv) {
 	case FLOOD_PASS:
-		if (reg)
-			remember_register(e, t, msg, now);
 		return SG_ACCEPT;
 	case FLOOD_ALARM:
 		flood_alarm(e, &fa, t, pkt, msg, now);
@@ -636,11 +661,6 @@ module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
 		*reason = SG_R_FLOOD;
 		break;
 	}
-	if (detect) {
-		if (reg)
-			remember_register(e, t, msg, now);
-		return SG_ACCEPT;
-	}
 	return SG_DROP;
 }
 
@@ -650,16 +670,13 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 {
 	struct spoof_result	 r;
 	enum alarm_action	 act;
+	enum sg_verdict		 v;
 	bool			 reg = msg->request &&
 				    msg->method == SIPM_REGISTER;
 
 	tuple_sip(e, t, msg);
-	/*
-	 * SPEC 6: K entries never stop a REGISTER, the way back to trust.
-	 * In detect mode nothing is dropped, and module I still speaks.
-	 */
-	if (!reg && e->conf.mode != MODE_DETECT && enf_check_k(e->enf, t,
-	    now)) {
+	/* SPEC 6: K entries never stop a REGISTER, the way back to trust. */
+	if (!reg && enf_check_k(e->enf, t, now)) {
 		*reason = SG_R_BLACKLISTED;
 		return SG_DROP;
 	}
@@ -670,8 +687,7 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 	*reason = r.reason;
 	if (r.verdict == SG_DROP) {
 		if (reg) {
-			act = e->conf.mode == MODE_DETECT ? ACT_NOTICE :
-			    ACT_DROP;
+			act = ACT_DROP;
 		} else {
 			struct bl_key	 k;
 
@@ -681,33 +697,39 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 		}
 		raise_alarm(e, ALARM_SPOOF, sg_reason_str(r.reason), act, t,
 		    pkt, msg, NULL, now);
-		if (e->conf.mode == MODE_DETECT)
-			return SG_ACCEPT;
 		return SG_DROP;
 	}
-	return module2(e, t, msg, reg ? bind_find(e->bt, t, now) : r.ec.b,
-	    pkt, now, reason);
+	v = module2(e, t, msg, reg ? bind_find(e->bt, t, now) : r.ec.b, pkt,
+	    now, reason);
+	/* The proxy will see it: its answer may teach a binding. */
+	if (reg && delivered(e, v))
+		remember_register(e, t, msg, now);
+	return v;
 }
 
-/* Drop under a policy key, unless it says accept or mode is detect. */
+/* Drop under a policy key, unless it says accept. */
 static enum sg_verdict
-policy_verdict(const struct engine *e, int policy)
+policy_verdict(int policy)
 {
-	return (policy == POLICY_ACCEPT || e->conf.mode == MODE_DETECT) ?
-	    SG_ACCEPT : SG_DROP;
+	return policy == POLICY_ACCEPT ? SG_ACCEPT : SG_DROP;
+}
+
+static enum alarm_action
+alarm_action_for(enum sg_verdict v)
+{
+	return v == SG_DROP ? ACT_DROP : ACT_NOTICE;
 }
 
 static enum sg_verdict
 malformed(struct engine *e, const struct dec_pkt *pkt, const char *why,
     uint64_t now)
 {
-	enum sg_verdict	 v = policy_verdict(e, e->conf.malformed);
+	enum sg_verdict	 v = policy_verdict(e->conf.malformed);
 
 	e->st.malformed++;
-	raise_alarm(e, ALARM_MALFORMED, NULL, v == SG_DROP ? ACT_DROP :
-	    ACT_NOTICE, NULL, pkt, NULL, why, now);
-	emit(e, true, v, SG_R_MALFORMED, SIPM_K_MALFORMED, pkt, NULL);
-	return v;
+	raise_alarm(e, ALARM_MALFORMED, NULL, alarm_action_for(v), NULL, pkt,
+	    NULL, why, now);
+	return emit(e, true, v, SG_R_MALFORMED, SIPM_K_MALFORMED, pkt, NULL);
 }
 
 /* One SIP payload (a datagram, or one message framed out of TCP). */
@@ -729,8 +751,7 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 			learn(e, msg, pkt, now);
 		} else if (kind == SIPM_K_NOT_SIP)
 			return SG_ACCEPT;
-		emit(e, false, SG_ACCEPT, SG_R_OUTBOUND, kind, pkt, msg);
-		return SG_ACCEPT;
+		return emit(e, false, SG_ACCEPT, SG_R_OUTBOUND, kind, pkt, msg);
 	}
 
 	tuple_l3(&t, pkt);
@@ -738,18 +759,15 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 		kind = sipm_parse(e->sp, p, len, stream, msg);
 		if (kind == SIPM_K_NOT_SIP)
 			return SG_ACCEPT;
-		emit(e, true, SG_ACCEPT, SG_R_WHITELISTED, kind, pkt, msg);
-		return SG_ACCEPT;
+		return emit(e, true, SG_ACCEPT, SG_R_WHITELISTED, kind, pkt,
+		    msg);
 	}
 	/* SPEC 6: the blacklist first, before any parsing. */
-	if (e->conf.mode != MODE_DETECT && enf_check_l3(e->enf, &t, now)) {
+	if (enf_check_l3(e->enf, &t, now)) {
 		listed = true;
-		if (!e->report_dropped) {
-			v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;
-			emit(e, true, v, SG_R_BLACKLISTED, SIPM_K_NOT_SIP, pkt,
-			    NULL);
-			return v;
-		}
+		if (!e->report_dropped)
+			return emit(e, true, SG_DROP, SG_R_BLACKLISTED,
+			    SIPM_K_NOT_SIP, pkt, NULL);
 	}
 
 	kind = sipm_parse(e->sp, p, len, stream, msg);
@@ -760,23 +778,18 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 		 * path passes unjudged: dropped unless not_sip = accept.
 		 */
 		e->st.not_sip++;
-		v = listed ? SG_DROP : policy_verdict(e, e->conf.not_sip);
-		emit(e, true, v, listed ? SG_R_BLACKLISTED : SG_R_NOT_SIP,
-		    kind, pkt, NULL);
-		return v;
+		v = listed ? SG_DROP : policy_verdict(e->conf.not_sip);
+		return emit(e, true, v, listed ? SG_R_BLACKLISTED :
+		    SG_R_NOT_SIP, kind, pkt, NULL);
 	}
-	if (listed) {
-		v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;
-		emit(e, true, v, SG_R_BLACKLISTED, kind, pkt, msg);
-		return v;
-	}
+	if (listed)
+		return emit(e, true, SG_DROP, SG_R_BLACKLISTED, kind, pkt, msg);
 	switch (kind) {
 	case SIPM_K_EMPTY:
 	case SIPM_K_KEEPALIVE:
 	case SIPM_K_STUN:
 		e->st.keepalive++;
-		emit(e, true, SG_ACCEPT, SG_R_KEEPALIVE, kind, pkt, msg);
-		return SG_ACCEPT;
+		return emit(e, true, SG_ACCEPT, SG_R_KEEPALIVE, kind, pkt, msg);
 	case SIPM_K_MALFORMED:
 		return malformed(e, pkt, msg->why, now);
 	case SIPM_K_NOT_SIP:
@@ -785,8 +798,7 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	}
 	e->st.sip++;
 	v = judge_sip(e, &t, msg, pkt, now, &reason);
-	emit(e, true, v, reason, kind, pkt, msg);
-	return v;
+	return emit(e, true, v, reason, kind, pkt, msg);
 }
 
 /*
@@ -806,8 +818,7 @@ handle_stream(struct engine *e, const struct dec_pkt *pkt, bool inbound,
 	stream_input(e->streams, pkt, inbound, now, r);
 	switch (r->action) {
 	case STREAM_ACCEPT:
-		e->st.verdict[SG_ACCEPT]++;
-		e->st.accept[r->reason]++;
+		count(e, SG_ACCEPT, r->reason);
 		if (r->reason == SG_R_TCP)
 			e->st.tcp_partial++;
 		return SG_ACCEPT;
@@ -815,11 +826,9 @@ handle_stream(struct engine *e, const struct dec_pkt *pkt, bool inbound,
 		e->st.tcp_dropped++;
 		if (r->alarm)
 			raise_alarm(e, ALARM_MALFORMED, sg_reason_str(r->reason),
-			    e->conf.mode == MODE_DETECT ? ACT_NOTICE :
 			    ACT_DROP, NULL, pkt, NULL, r->why, now);
-		v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;
-		emit(e, inbound, v, r->reason, SIPM_K_NOT_SIP, pkt, NULL);
-		return v;
+		return emit(e, inbound, SG_DROP, r->reason, SIPM_K_NOT_SIP, pkt,
+		    NULL);
 	case STREAM_JUDGE:
 		break;
 	}
@@ -843,13 +852,12 @@ static enum sg_verdict
 undecodable(struct engine *e, const struct dec_pkt *pkt, enum dec_result dr,
     uint64_t now)
 {
-	enum sg_verdict	 v = policy_verdict(e, e->conf.malformed);
+	enum sg_verdict	 v = policy_verdict(e->conf.malformed);
 
 	e->st.undecodable++;
-	raise_alarm(e, ALARM_MALFORMED, "undecodable", v == SG_DROP ?
-	    ACT_DROP : ACT_NOTICE, NULL, pkt, NULL, dec_result_str(dr), now);
-	emit(e, true, v, SG_R_UNDECODABLE, SIPM_K_NOT_SIP, pkt, NULL);
-	return v;
+	raise_alarm(e, ALARM_MALFORMED, "undecodable", alarm_action_for(v),
+	    NULL, pkt, NULL, dec_result_str(dr), now);
+	return emit(e, true, v, SG_R_UNDECODABLE, SIPM_K_NOT_SIP, pkt, NULL);
 }
 
 int
@@ -951,6 +959,124 @@ engine_packet(struct engine *e, enum dec_link link, const uint8_t *frame,
 	return engine_packet_flags(e, link, frame, len, hwmac, dir, 0, now);
 }
 
+/*
+ * Fragments (SPEC 1): each is held (accepted: the end host cannot use a
+ * datagram before its last piece) until the datagram is whole, which is
+ * then judged as one packet; a late copy gets the datagram's verdict, a
+ * conflicting one is dropped.  Returns true, with *pkt and *dr those of
+ * the whole datagram, when it is complete; false, with *v the fragment's
+ * verdict, otherwise.
+ */
+static bool
+reassemble(struct engine *e, struct dec_pkt *pkt, enum dec_result *dr,
+    uint64_t now, enum sg_verdict *v)
+{
+	const uint8_t		*data;
+	size_t			 dlen;
+	struct frag_stats	 fs0, fs1;
+
+	e->st.decode[DEC_FRAGMENT]++;
+	frag_stats(e->frag, &fs0);
+	switch (frag_add(e->frag, pkt, now, &data, &dlen)) {
+	case FRAG_LATE:
+		e->st.frag_late++;
+		/* FALLTHROUGH */
+	case FRAG_HELD:
+		count(e, SG_ACCEPT, SG_R_FRAGMENT);
+		*v = SG_ACCEPT;
+		return false;
+	case FRAG_BAD:
+		/* One alarm per datagram: when it goes bad. */
+		frag_stats(e->frag, &fs1);
+		e->st.frag_bad++;
+		*v = policy_verdict(e->conf.fragments);
+		if (fs1.overlap + fs1.oversize + fs1.full !=
+		    fs0.overlap + fs0.oversize + fs0.full)
+			raise_alarm(e, ALARM_MALFORMED, "fragment",
+			    alarm_action_for(*v), NULL, pkt, NULL,
+			    fs1.full != fs0.full ? "reassembly table full" :
+			    "overlapping or conflicting fragment", now);
+		*v = emit(e, true, *v, SG_R_FRAG_DROP, SIPM_K_NOT_SIP, pkt,
+		    NULL);
+		return false;
+	case FRAG_DONE:
+		break;
+	}
+	*dr = dec_reassembled(frag_last_proto(e->frag), data, dlen, pkt);
+	/* A fragment inside a reassembled packet (IP-in-IP): not followed
+	 * further, so undecodable. */
+	if (*dr == DEC_FRAGMENT)
+		*dr = DEC_MALFORMED;
+	return true;
+}
+
+/*
+ * A TCP segment whose checksum the kernel has not verified, or any RST
+ * (the stream acts on it): the proxy's stack drops a bad one, so the
+ * stream must not take it in either.
+ */
+static bool
+bad_checksum(const struct dec_pkt *pkt, unsigned flags)
+{
+	if (pkt->proto != DEC_PROTO_TCP || (flags & ENGINE_CSUM_PARTIAL))
+		return false;
+	if (!(flags & ENGINE_CSUM_UNVERIFIED) &&
+	    !(pkt->tcp_flags & TCP_F_RST))
+		return false;
+	return !dec_l4_csum_ok(pkt);
+}
+
+/* A whole packet (a frame, or a reassembled datagram). */
+static enum sg_verdict
+judge_packet(struct engine *e, struct dec_pkt *pkt, enum dec_result dr,
+    enum engine_dir dir, unsigned flags, bool reassembled, uint64_t now)
+{
+	enum sg_reason	 why;
+	bool		 inbound;
+
+	e->st.decode[dr]++;
+	switch (dr) {
+	case DEC_OK:
+		break;
+	case DEC_TRUNCATED:
+	case DEC_MALFORMED:
+		/* SPEC 1: on the SIP path and unreadable: never accepted
+		 * unjudged. */
+		return undecodable(e, pkt, dr, now);
+	default:
+		/* ARP, ICMP, ...: nothing SIP in it. */
+		count(e, SG_ACCEPT, SG_R_NOT_SIP);
+		return SG_ACCEPT;
+	}
+	switch ((why = direction(e, pkt, dir, &inbound))) {
+	case SG_R_TRANSIT:
+		e->st.transit++;
+		count(e, SG_ACCEPT, SG_R_TRANSIT);
+		return SG_ACCEPT;
+	case SG_R_FORGED_PROXY:
+		e->st.forged_proxy++;
+		raise_alarm(e, ALARM_SPOOF, "forged-proxy", ACT_DROP, NULL, pkt,
+		    NULL, "the proxy's address from the network", now);
+		return emit(e, true, SG_DROP, why, SIPM_K_NOT_SIP, pkt, NULL);
+	default:
+		break;
+	}
+	if (inbound)
+		e->st.inbound++;
+	else
+		e->st.outbound++;
+	if (inbound && !reassembled && bad_checksum(pkt, flags)) {
+		e->st.bad_csum++;
+		return emit(e, true, SG_DROP, SG_R_BAD_CSUM, SIPM_K_NOT_SIP,
+		    pkt, NULL);
+	}
+	if (pkt->proto == DEC_PROTO_TCP)
+		return handle_stream(e, pkt, inbound, now);
+	return handle_payload(e, pkt, pkt->payload, pkt->plen, false, inbound,
+	    now);
+}
+
+/* SPEC 1: decode -> reassembly -> direction -> the payload's stages. */
 enum sg_verdict
 engine_packet_flags(struct engine *e, enum dec_link link,
     const uint8_t *frame, size_t len, const struct sg_mac *hwmac,
@@ -958,9 +1084,8 @@ engine_packet_flags(struct engine *e, enum dec_link link,
 {
 	struct dec_pkt	 pkt;
 	enum dec_result	 dr;
-	enum sg_reason	 why;
 	enum sg_verdict	 v;
-	bool		 inbound, reassembled = false;
+	bool		 reassembled = false;
 
 	e->st.packets++;
 	e->st.bytes += len;
@@ -976,103 +1101,11 @@ engine_packet_flags(struct engine *e, enum dec_link link,
 	}
 	dr = dec_frame(link, frame, len, &pkt);
 	if (dr == DEC_FRAGMENT) {
-		const uint8_t	*data;
-		size_t		 dlen;
-		struct frag_stats fs0, fs1;
-
-		e->st.decode[DEC_FRAGMENT]++;
-		frag_stats(e->frag, &fs0);
-		switch (frag_add(e->frag, &pkt, now, &data, &dlen)) {
-		case FRAG_HELD:
-			e->st.verdict[SG_ACCEPT]++;
-			e->st.accept[SG_R_FRAGMENT]++;
-			return SG_ACCEPT;
-		case FRAG_LATE:
-			e->st.frag_late++;
-			e->st.verdict[SG_ACCEPT]++;
-			e->st.accept[SG_R_FRAGMENT]++;
-			return SG_ACCEPT;
-		case FRAG_BAD:
-			/* One alarm per datagram: when it goes bad. */
-			frag_stats(e->frag, &fs1);
-			e->st.frag_bad++;
-			v = policy_verdict(e, e->conf.fragments);
-			if (fs1.overlap + fs1.oversize + fs1.full !=
-			    fs0.overlap + fs0.oversize + fs0.full)
-				raise_alarm(e, ALARM_MALFORMED, "fragment",
-				    v == SG_DROP ? ACT_DROP : ACT_NOTICE, NULL,
-				    &pkt, NULL, fs1.full != fs0.full ?
-				    "reassembly table full" :
-				    "overlapping or conflicting fragment", now);
-			emit(e, true, v, SG_R_FRAG_DROP, SIPM_K_NOT_SIP, &pkt,
-			    NULL);
+		if (!reassemble(e, &pkt, &dr, now, &v))
 			return v;
-		case FRAG_DONE:
-			dr = dec_reassembled(frag_last_proto(e->frag), data,
-			    dlen, &pkt);
-			/* A fragment inside a reassembled packet (IP-in-IP):
-			 * not followed further, so undecodable. */
-			if (dr == DEC_FRAGMENT)
-				dr = DEC_MALFORMED;
-			reassembled = true;
-			break;
-		}
+		reassembled = true;
 	}
-	e->st.decode[dr]++;
-	switch (dr) {
-	case DEC_OK:
-		break;
-	case DEC_TRUNCATED:
-	case DEC_MALFORMED:
-		/* SPEC 1: on the SIP path and unreadable: never accepted
-		 * unjudged. */
-		v = undecodable(e, &pkt, dr, now);
-		if (reassembled)
-			frag_judged(e->frag, v == SG_DROP);
-		return v;
-	default:
-		/* ARP, ICMP, ...: nothing SIP in it. */
-		e->st.verdict[SG_ACCEPT]++;
-		e->st.accept[SG_R_NOT_SIP]++;
-		return SG_ACCEPT;
-	}
-	why = direction(e, &pkt, dir, &inbound);
-	if (why == SG_R_TRANSIT) {
-		e->st.transit++;
-		e->st.verdict[SG_ACCEPT]++;
-		e->st.accept[SG_R_TRANSIT]++;
-		return SG_ACCEPT;
-	}
-	if (why == SG_R_FORGED_PROXY) {
-		e->st.forged_proxy++;
-		v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;
-		raise_alarm(e, ALARM_SPOOF, "forged-proxy", v == SG_DROP ?
-		    ACT_DROP : ACT_NOTICE, NULL, &pkt, NULL,
-		    "the proxy's address from the network", now);
-		emit(e, true, v, SG_R_FORGED_PROXY, SIPM_K_NOT_SIP, &pkt, NULL);
-		if (reassembled)
-			frag_judged(e->frag, v == SG_DROP);
-		return v;
-	}
-	if (inbound)
-		e->st.inbound++;
-	else
-		e->st.outbound++;
-	if (pkt.proto == DEC_PROTO_TCP && inbound && !reassembled &&
-	    !(flags & ENGINE_CSUM_PARTIAL) && ((flags &
-	    ENGINE_CSUM_UNVERIFIED) || (pkt.tcp_flags & TCP_F_RST)) &&
-	    !dec_l4_csum_ok(&pkt)) {
-		/* The proxy's stack drops it: so must the stream. */
-		e->st.bad_csum++;
-		v = e->conf.mode == MODE_DETECT ? SG_ACCEPT : SG_DROP;
-		emit(e, true, v, SG_R_BAD_CSUM, SIPM_K_NOT_SIP, &pkt, NULL);
-		return v;
-	}
-	if (pkt.proto == DEC_PROTO_TCP)
-		v = handle_stream(e, &pkt, inbound, now);
-	else
-		v = handle_payload(e, &pkt, pkt.payload, pkt.plen, false,
-		    inbound, now);
+	v = judge_packet(e, &pkt, dr, dir, flags, reassembled, now);
 	if (reassembled)
 		frag_judged(e->frag, v == SG_DROP);
 	return v;
