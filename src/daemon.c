@@ -6,7 +6,9 @@
  * epoll loop over signals (signalfd), a one-second timer (timerfd) and
  * the control socket; it never judges packets.  A worker holds its
  * engine's lock while judging a batch; the main thread takes it for
- * ticks, statistics, blacklist changes, reloads and saves.
+ * ticks, reloads and saves, and control.c (the commands of the socket,
+ * which see the service through struct control) for statistics and
+ * blacklist changes.
  */
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -14,22 +16,20 @@
 #include <sys/timerfd.h>
 
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
-#include "bind.h"
 #include "capture_nfq.h"
 #include "clock.h"
 #include "conf.h"
+#include "control.h"
 #include "ctl.h"
 #include "daemon.h"
 #include "enforce.h"
@@ -38,7 +38,6 @@
 #include "hash.h"
 #include "log.h"
 #include "nft.h"
-#include "pending.h"
 #include "state.h"
 
 #define WAIT_MS		200	/* a worker notices a stop within this */
@@ -68,6 +67,7 @@ struct daemon {
 	struct alarm_log *alog;
 	struct nft	*nft;
 	struct ctl	*ctl;
+	struct control	 control;	/* what the commands see */
 	int		 epfd, sigfd, timerfd;
 	atomic_bool	 stop;
 	uint64_t	 started, last_save;
@@ -246,7 +246,7 @@ reload(struct daemon *d, struct ctl_buf *out)
 	return 0;
 }
 
-/* ---- control commands -------------------------------------------------------- */
+/* ---- the control module's view of the service ------------------------------------ */
 
 /* Queue drops the kernel counted (/proc/net/netfilter/nfnetlink_queue). */
 static void
@@ -269,496 +269,41 @@ kernel_queue(uint16_t qnum, uint64_t *qdrop, uint64_t *udrop)
 }
 
 static void
-cmd_stats(struct daemon *d, bool json, struct ctl_buf *o)
+on_lock(void *arg)
 {
-	struct engine_stats	 s, t;
-	struct engine_tables	 tb, tt;
-	struct cap_nfq_stats	 q, qt;
-	struct flood_stats	 fs;
-	struct nft_stats	 ns = { 0 };
-	uint64_t		 now = clock_now(), qd = 0, ud = 0;
-
-	memset(&t, 0, sizeof(t));
-	memset(&tt, 0, sizeof(tt));
-	memset(&qt, 0, sizeof(qt));
-	lock_all(d);
-	for (int k = 0; k < d->nw; k++) {
-		uint64_t	 a, b;
-
-		engine_stats(d->w[k].e, &s);
-		engine_tables(d->w[k].e, now, &tb);
-		cap_nfq_stats(d->w[k].q, &q);
-		t.packets += s.packets;
-		t.inbound += s.inbound;
-		t.outbound += s.outbound;
-		t.transit += s.transit;
-		t.sip += s.sip;
-		t.keepalive += s.keepalive;
-		t.not_sip += s.not_sip;
-		t.malformed += s.malformed;
-		for (int v = 0; v < 2; v++)
-			t.verdict[v] += s.verdict[v];
-		for (int r = 0; r < SG_R__COUNT; r++) {
-			t.accept[r] += s.accept[r];
-			t.drop[r] += s.drop[r];
-		}
-		for (int a2 = 0; a2 < ALARM__COUNT; a2++)
-			t.alarms[a2] += s.alarms[a2];
-		tt.bindings += tb.bindings;
-		tt.bindings_cap += tb.bindings_cap;
-		tt.pending += tb.pending;
-		tt.pending_cap += tb.pending_cap;
-		tt.sources += tb.sources;
-		tt.sources_cap += tb.sources_cap;
-		tt.blacklist += tb.blacklist;
-		tt.blacklist_cap += tb.blacklist_cap;
-		qt.packets += q.packets;
-		qt.enobufs += q.enobufs;
-		qt.errors += q.errors;
-		kernel_queue(cap_nfq_num(d->w[k].q), &a, &b);
-		qd += a;
-		ud += b;
-	}
-	flood_stats(engine_flood(d->w[0].e), now, &fs);
-	unlock_all(d);
-	if (d->nft != NULL)
-		nft_stats(d->nft, &ns);
-
-	if (json) {
-		ctl_printf(o, "{\"uptime\":%.0f,\"mode\":\"%s\",\"queues\":%d,",
-		    (double)(now - d->started) / 1e9,
-		    d->conf.mode == MODE_DETECT ? "detect" : "prevent", d->nw);
-		ctl_printf(o, "\"packets\":%" PRIu64 ",\"inbound\":%" PRIu64
-		    ",\"outbound\":%" PRIu64 ",\"transit\":%" PRIu64
-		    ",\"sip\":%" PRIu64 ",\"keepalive\":%" PRIu64
-		    ",\"not_sip\":%" PRIu64 ",\"malformed\":%" PRIu64
-		    ",\"accepted\":%" PRIu64 ",\"dropped\":%" PRIu64,
-		    t.packets, t.inbound, t.outbound, t.transit, t.sip,
-		    t.keepalive, t.not_sip, t.malformed, t.verdict[SG_ACCEPT],
-		    t.verdict[SG_DROP]);
-		ctl_printf(o, ",\"accept\":{");
-		for (int r = 0, n = 0; r < SG_R__COUNT; r++)
-			if (t.accept[r])
-				ctl_printf(o, "%s\"%s\":%" PRIu64, n++ ? "," :
-				    "", sg_reason_str((enum sg_reason)r),
-				    t.accept[r]);
-		ctl_printf(o, "},\"drop\":{");
-		for (int r = 0, n = 0; r < SG_R__COUNT; r++)
-			if (t.drop[r])
-				ctl_printf(o, "%s\"%s\":%" PRIu64, n++ ? "," :
-				    "", sg_reason_str((enum sg_reason)r),
-				    t.drop[r]);
-		ctl_printf(o, "},\"alarms\":{");
-		for (int a = 0; a < ALARM__COUNT; a++)
-			ctl_printf(o, "%s\"%s\":%" PRIu64, a ? "," : "",
-			    alarm_type_str((enum alarm_type)a), t.alarms[a]);
-		ctl_printf(o, "},\"alarms_suppressed\":%" PRIu64,
-		    alarm_log_suppressed(d->alog));
-		ctl_printf(o, ",\"tables\":{\"bindings\":[%u,%u],\"pending\":"
-		    "[%u,%u],\"sources\":[%u,%u],\"blacklist\":[%u,%u]}",
-		    tt.bindings, tt.bindings_cap, tt.pending, tt.pending_cap,
-		    tt.sources, tt.sources_cap, tt.blacklist,
-		    tt.blacklist_cap);
-		ctl_printf(o, ",\"queue\":{\"received\":%" PRIu64 ",\"enobufs\":"
-		    "%" PRIu64 ",\"errors\":%" PRIu64 ",\"kernel_dropped\":%"
-		    PRIu64 ",\"user_dropped\":%" PRIu64 "}", qt.packets,
-		    qt.enobufs, qt.errors, qd, ud);
-		ctl_printf(o, ",\"module2\":{\"training\":%s,\"train_left\":"
-		    "%.0f,\"tdist_avg\":%.3f,\"init_c_avg\":%.3f,\"curr_c_avg\":"
-		    "%.3f,\"ds1\":%s}", fs.training ? "true" : "false",
-		    fs.train_left, fs.tdist_avg, fs.init_c_avg, fs.curr_c_avg,
-		    fs.ds1 ? "true" : "false");
-		ctl_printf(o, ",\"nft\":{\"enabled\":%s,\"added\":%" PRIu64
-		    ",\"removed\":%" PRIu64 ",\"errors\":%" PRIu64 "}}\n",
-		    d->nft ? "true" : "false", ns.added, ns.removed,
-		    ns.errors);
-		return;
-	}
-	ctl_printf(o, "uptime %.0f s, mode %s, %d queue(s) from %d\n",
-	    (double)(now - d->started) / 1e9, d->conf.mode == MODE_DETECT ?
-	    "detect" : "prevent", d->nw, d->conf.queue_num);
-	ctl_printf(o, "packets %" PRIu64 " (inbound %" PRIu64 ", outbound %"
-	    PRIu64 ", transit %" PRIu64 "): SIP %" PRIu64 ", keep-alives %"
-	    PRIu64 ", not SIP %" PRIu64 ", malformed %" PRIu64 "\n",
-	    t.packets, t.inbound, t.outbound, t.transit, t.sip, t.keepalive,
-	    t.not_sip, t.malformed);
-	ctl_printf(o, "accepted %" PRIu64 ":", t.verdict[SG_ACCEPT]);
-	for (int r = 0; r < SG_R__COUNT; r++)
-		if (t.accept[r])
-			ctl_printf(o, " %s=%" PRIu64,
-			    sg_reason_str((enum sg_reason)r), t.accept[r]);
-	ctl_printf(o, "\ndropped %" PRIu64 ":", t.verdict[SG_DROP]);
-	for (int r = 0; r < SG_R__COUNT; r++)
-		if (t.drop[r])
-			ctl_printf(o, " %s=%" PRIu64,
-			    sg_reason_str((enum sg_reason)r), t.drop[r]);
-	ctl_printf(o, "\nalarms:");
-	for (int a = 0; a < ALARM__COUNT; a++)
-		ctl_printf(o, " %s=%" PRIu64, alarm_type_str((enum alarm_type)a),
-		    t.alarms[a]);
-	ctl_printf(o, " (%" PRIu64 " repeats suppressed in the log)\n",
-	    alarm_log_suppressed(d->alog));
-	ctl_printf(o, "tables: bindings %u/%u, pending %u/%u, sources %u/%u, "
-	    "blacklist %u/%u\n", tt.bindings, tt.bindings_cap, tt.pending,
-	    tt.pending_cap, tt.sources, tt.sources_cap, tt.blacklist,
-	    tt.blacklist_cap);
-	ctl_printf(o, "queue: received %" PRIu64 ", ENOBUFS %" PRIu64
-	    ", errors %" PRIu64 "; kernel dropped %" PRIu64 " (queue full), %"
-	    PRIu64 " (socket full)\n", qt.packets, qt.enobufs, qt.errors, qd,
-	    ud);
-	if (fs.training)
-		ctl_printf(o, "module II: training, %.0f s left\n",
-		    fs.train_left);
-	else
-		ctl_printf(o, "module II: T.Dist_Avg %.2f s, Init.C_Avg %.2f/s,"
-		    " Curr.C_Avg %.2f/s, DS1 %s\n", fs.tdist_avg, fs.init_c_avg,
-		    fs.curr_c_avg, fs.ds1 ? "raised" : "clear");
-	ctl_printf(o, "nft offload: %s, %" PRIu64 " added, %" PRIu64
-	    " removed, %" PRIu64 " errors\n", d->nft ? "on" : "off", ns.added,
-	    ns.removed, ns.errors);
+	lock_all(arg);
 }
 
 static void
-cmd_bindings(struct daemon *d, bool json, struct ctl_buf *o)
+on_unlock(void *arg)
 {
-	uint64_t		 now = clock_now();
-	int			 n = 0;
-	struct sg_keyset	 seen = { NULL, 0, 0 };
-
-	if (json)
-		ctl_printf(o, "{\"bindings\":[");
-	lock_all(d);
-	/*
-	 * Each worker learns the bindings of its own queue and holds those
-	 * restored at start: list each binding once.
-	 */
-	if (d->nw > 1)
-		sg_keyset_init(&seen, (size_t)d->nw *
-		    bind_capacity(engine_bindings(d->w[0].e)));
-	for (int k = 0; k < d->nw; k++) {
-		struct bind_table *bt = engine_bindings(d->w[k].e);
-
-		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
-			const struct binding	*b = bind_at(bt, s);
-			char			 mac[SG_MACSTRLEN];
-			char			 ip[SG_ADDRSTRLEN], sip[SG_ADDRSTRLEN];
-
-			if (b == NULL || b->expires <= now || (d->nw > 1 &&
-			    !sg_keyset_add(&seen, b->fh ^ b->devh)))
-				continue;
-			sg_mac_str(&b->m, b->has_m, mac, sizeof(mac));
-			sg_addr_str(&b->i, ip, sizeof(ip));
-			sg_addr_str(&b->s, sip, sizeof(sip));
-			if (json) {
-				ctl_printf(o, "%s{\"mac\":\"%s\",\"ip\":\"%s\","
-				    "\"sip_ip\":\"%s\",\"port\":%u,\"nat\":%s,"
-				    "\"identity\":", n ? "," : "", mac, ip, sip,
-				    b->port, b->nat ? "true" : "false");
-				ctl_json_str(o, b->d);
-				ctl_printf(o, ",\"impi\":");
-				ctl_json_str(o, b->impi);
-				ctl_printf(o, ",\"expires_in\":%.0f}",
-				    (double)(b->expires - now) / 1e9);
-			} else
-				ctl_printf(o, "%-40s %s %s sip_ip=%s port=%u%s "
-				    "impi=%s expires_in=%.0f\n", b->d, mac, ip,
-				    sip, b->port, b->nat ? " nat" : "",
-				    b->impi[0] ? b->impi : "-",
-				    (double)(b->expires - now) / 1e9);
-			n++;
-		}
-	}
-	unlock_all(d);
-	sg_keyset_free(&seen);
-	if (json)
-		ctl_printf(o, "],\"count\":%d}\n", n);
-	else
-		ctl_printf(o, "%d binding(s)\n", n);
+	unlock_all(arg);
 }
 
-/*
- * With several workers, a set to merge their blacklists by (each lists
- * its own queue's offenders; manual and restored entries are in all).
- * Left empty for one worker.  Called with every worker locked.
- */
 static void
-blacklist_keyset(struct daemon *d, struct sg_keyset *ks)
-{
-	size_t	 cap = 0;
-
-	if (d->nw < 2)
-		return;
-	for (int w = 0; w < d->nw; w++) {
-		struct enf_stats es;
-
-		enf_stats(engine_enforcer(d->w[w].e), &es);
-		cap += es.entries;
-	}
-	sg_keyset_init(ks, cap);
-}
-
-struct listing {
-	struct ctl_buf	*o;
-	bool		 json;
-	int		 n;
-	uint64_t	 now;
-	struct sg_keyset seen;		/* with several workers */
-	bool		 dedup;
-};
-
-static int
-list_one(void *arg, const struct bl_entry *b)
-{
-	struct listing	*l = arg;
-	char		 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN];
-	const char	*kind = b->key.kind == BL_K ? "K" : b->key.kind ==
-			    BL_MI ? "mi" : "mip";
-
-	if (l->dedup && !sg_keyset_add(&l->seen, hash_bytes(&b->key,
-	    sizeof(b->key))))
-		return 0;
-
-	sg_mac_str((const struct sg_mac *)b->key.m, b->key.has_m, mac,
-	    sizeof(mac));
-	sg_addr_str(&b->key.i, ip, sizeof(ip));
-	if (l->json) {
-		ctl_printf(l->o, "%s{\"kind\":\"%s\",\"mac\":\"%s\",\"ip\":"
-		    "\"%s\",\"port\":%u,\"why\":", l->n ? "," : "", kind, mac,
-		    ip, b->key.port);
-		ctl_json_str(l->o, b->why);
-		ctl_printf(l->o, ",\"identity\":");
-		ctl_json_str(l->o, b->d);
-		ctl_printf(l->o, ",\"hits\":%" PRIu64 ",\"expires_in\":%.0f}",
-		    b->hits, (double)(b->expires - l->now) / 1e9);
-	} else {
-		ctl_printf(l->o, "%-3s %s %s", kind, mac, ip);
-		if (b->key.kind == BL_MIP)
-			ctl_printf(l->o, " port=%u", b->key.port);
-		if (b->key.kind == BL_K)
-			ctl_printf(l->o, " identity=%s", b->d[0] ? b->d : "-");
-		ctl_printf(l->o, " why=%s hits=%" PRIu64 " expires_in=%.0f\n",
-		    b->why, b->hits, (double)(b->expires - l->now) / 1e9);
-	}
-	l->n++;
-	return 0;
-}
-
-/* "MAC IP [PORT]": the key of a manual (m, i) or (m, i, port) entry. */
-static int
-parse_key(char **args, int nargs, struct bl_key *k, char *why, size_t wlen)
-{
-	struct sg_tuple	 t;
-	char		*end;
-	long		 port = -1;
-
-	memset(&t, 0, sizeof(t));
-	if (nargs < 2 || nargs > 3) {
-		snprintf(why, wlen, "want MAC IP [PORT]");
-		return -1;
-	}
-	if (sg_mac_parse(args[0], &t.m) == -1) {
-		snprintf(why, wlen, "bad MAC \"%s\"", args[0]);
-		return -1;
-	}
-	t.has_m = true;
-	if (sg_addr_parse(args[1], &t.i) == -1) {
-		snprintf(why, wlen, "bad IP address \"%s\"", args[1]);
-		return -1;
-	}
-	if (nargs == 3) {
-		port = strtol(args[2], &end, 10);
-		if (*end != '\0' || port < 1 || port > 65535) {
-			snprintf(why, wlen, "bad port \"%s\"", args[2]);
-			return -1;
-		}
-		t.sport = (uint16_t)port;
-		enf_key_mip(k, &t);
-	} else
-		enf_key_mi(k, &t);
-	return 0;
-}
-
-static int
-cmd_blacklist(struct daemon *d, char **args, int nargs, bool json,
-    struct ctl_buf *o)
-{
-	uint64_t	 now = clock_now(), ttl = 0;
-	struct bl_key	 k;
-	char		 why[128];
-	int		 n = 0;
-
-	if (nargs == 0 || strcmp(args[0], "list") == 0) {
-		struct listing l = { .o = o, .json = json, .now = now,
-				    .dedup = d->nw > 1 };
-
-		if (json)
-			ctl_printf(o, "{\"blacklist\":[");
-		lock_all(d);
-		/* Each worker lists its own queue's offenders. */
-		blacklist_keyset(d, &l.seen);
-		for (int w = 0; w < d->nw; w++)
-			enf_foreach(engine_enforcer(d->w[w].e), now, list_one,
-			    &l);
-		unlock_all(d);
-		sg_keyset_free(&l.seen);
-		if (json)
-			ctl_printf(o, "],\"count\":%d}\n", l.n);
-		else
-			ctl_printf(o, "%d entr%s\n", l.n, l.n == 1 ? "y" :
-			    "ies");
-		return 0;
-	}
-	if (strcmp(args[0], "add") == 0) {
-		/* add MAC IP [PORT] [ttl SECONDS] */
-		int	 kn = nargs - 1;
-
-		if (kn >= 3 && strcmp(args[nargs - 2], "ttl") == 0) {
-			char	*end;
-			double	 secs = strtod(args[nargs - 1], &end);
-
-			if (*end != '\0' || !(secs >= 1) || secs > 86400 * 30) {
-				ctl_printf(o, "error: bad ttl \"%s\"\n",
-				    args[nargs - 1]);
-				return -1;
-			}
-			ttl = (uint64_t)(secs * 1e9);
-			kn -= 2;
-		}
-		if (parse_key(args + 1, kn, &k, why, sizeof(why)) == -1) {
-			ctl_printf(o, "error: %s\n", why);
-			return -1;
-		}
-		lock_all(d);
-		for (int w = 0; w < d->nw; w++)
-			if (enf_add(engine_enforcer(d->w[w].e), &k, "manual",
-			    NULL, ttl, now) == ACT_BLOCK)
-				n++;
-		unlock_all(d);
-		if (n == 0) {
-			ctl_printf(o, "error: not listed (whitelisted source, "
-			    "or mode = detect)\n");
-			return -1;
-		}
-		ctl_printf(o, json ? "{\"added\":true}\n" : "added\n");
-		log_info("blacklist: added by sipguardctl: %s %s%s%s",
-		    args[1], args[2], kn == 3 ? " port " : "", kn == 3 ?
-		    args[3] : "");
-		return 0;
-	}
-	if (strcmp(args[0], "del") == 0) {
-		if (parse_key(args + 1, nargs - 1, &k, why, sizeof(why)) ==
-		    -1) {
-			ctl_printf(o, "error: %s\n", why);
-			return -1;
-		}
-		lock_all(d);
-		for (int w = 0; w < d->nw; w++)
-			n += enf_del(engine_enforcer(d->w[w].e), &k);
-		unlock_all(d);
-		if (n == 0) {
-			ctl_printf(o, "error: no such entry\n");
-			return -1;
-		}
-		ctl_printf(o, json ? "{\"deleted\":true}\n" : "deleted\n");
-		log_info("blacklist: deleted by sipguardctl: %s %s", args[1],
-		    args[2]);
-		return 0;
-	}
-	if (strcmp(args[0], "forget") == 0 && nargs == 2) {
-		/* forget MAC | IP: every entry naming it, any kind. */
-		struct sg_mac	 m;
-		struct sg_addr	 i;
-		bool		 is_mac = sg_mac_parse(args[1], &m) == 0;
-
-		if (!is_mac && sg_addr_parse(args[1], &i) == -1) {
-			ctl_printf(o, "error: \"%.64s\" is neither a MAC nor "
-			    "an IP address\n", args[1]);
-			return -1;
-		}
-		struct sg_keyset seen = { NULL, 0, 0 };
-
-		lock_all(d);
-		blacklist_keyset(d, &seen);
-		for (int w = 0; w < d->nw; w++)
-			n += enf_forget(engine_enforcer(d->w[w].e),
-			    is_mac ? &m : NULL, is_mac ? NULL : &i,
-			    d->nw > 1 ? &seen : NULL);
-		unlock_all(d);
-		sg_keyset_free(&seen);
-		if (json)
-			ctl_printf(o, "{\"forgotten\":%d}\n", n);
-		else
-			ctl_printf(o, "forgot %d entr%s\n", n, n == 1 ? "y" :
-			    "ies");
-		log_info("blacklist: %d entr%s naming %s forgotten by "
-		    "sipguardctl", n, n == 1 ? "y" : "ies", args[1]);
-		return 0;
-	}
-	ctl_printf(o, "error: blacklist [list | add MAC IP [PORT] [ttl "
-	    "SECONDS] | del MAC IP [PORT] | forget MAC|IP]\n");
-	return -1;
-}
-
-static int
-handle(void *arg, char *line, bool json, struct ctl_buf *o)
+on_queue(void *arg, int k, struct control_queue *cq)
 {
 	struct daemon		*d = arg;
-	char			*args[8], *save = NULL;
-	int			 n = 0;
-	struct state_counts	 c;
-	char			 err[512];
+	struct cap_nfq_stats	 q;
 
-	log_debug("control: %s%s", json ? "json " : "", line);
-	for (char *t = strtok_r(line, " \t", &save); t != NULL; t = strtok_r(
-	    NULL, " \t", &save)) {
-		if (n == (int)(sizeof(args) / sizeof(args[0]))) {
-			ctl_printf(o, "error: too many arguments\n");
-			return -1;
-		}
-		args[n++] = t;
-	}
-	if (n == 0) {
-		ctl_printf(o, "error: empty request\n");
-		return -1;
-	}
-	if (strcmp(args[0], "stats") == 0 && n == 1) {
-		cmd_stats(d, json, o);
-		return 0;
-	}
-	if (strcmp(args[0], "bindings") == 0 && n == 1) {
-		cmd_bindings(d, json, o);
-		return 0;
-	}
-	if (strcmp(args[0], "blacklist") == 0)
-		return cmd_blacklist(d, args + 1, n - 1, json, o);
-	if (strcmp(args[0], "reload") == 0 && n == 1)
-		return reload(d, o);
-	if (strcmp(args[0], "save") == 0 && n == 1) {
-		if (save_state(d, &c, err, sizeof(err)) == -1) {
-			log_warnx("save: %s", err);
-			ctl_printf(o, "error: %s\n", err);
-			return -1;
-		}
-		log_info("state saved: %u bindings, %u blacklist entries",
-		    c.bindings, c.blacklist);
-		if (json)
-			ctl_printf(o, "{\"saved\":true,\"bindings\":%u,"
-			    "\"blacklist\":%u}\n", c.bindings, c.blacklist);
-		else
-			ctl_printf(o, "saved %u bindings, %u blacklist entries "
-			    "to %s/%s\n", c.bindings, c.blacklist,
-			    d->conf.state_dir, STATE_FILE);
-		return 0;
-	}
-	if (strcmp(args[0], "help") == 0) {
-		ctl_printf(o, "commands: stats | bindings | blacklist [list | "
-		    "add MAC IP [PORT] [ttl SECONDS] | del MAC IP [PORT] | "
-		    "forget MAC|IP] | reload | save; prefix json for JSON\n");
-		return 0;
-	}
-	ctl_printf(o, "error: unknown command \"%.64s\" (try help)\n",
-	    args[0]);
-	return -1;
+	cap_nfq_stats(d->w[k].q, &q);
+	cq->received = q.packets;
+	cq->enobufs = q.enobufs;
+	cq->errors = q.errors;
+	kernel_queue(cap_nfq_num(d->w[k].q), &cq->kernel_dropped,
+	    &cq->user_dropped);
+}
+
+static int
+on_reload(void *arg, struct ctl_buf *out)
+{
+	return reload(arg, out);
+}
+
+static int
+on_save(void *arg, struct state_counts *c, char *err, size_t errlen)
+{
+	return save_state(arg, c, err, errlen);
 }
 
 /*
@@ -860,19 +405,13 @@ signals(struct daemon *d)
 	return 0;
 }
 
+/* The state directory, the hash key its file was saved with, the baseline. */
 static int
-setup(struct daemon *d, char *err, size_t errlen)
+setup_state_dir(struct daemon *d, char *err, size_t errlen)
 {
-	struct epoll_event	 ev;
-	struct itimerspec	 its;
-	sigset_t		 set;
-	char			 why[512];
-	struct state_counts	 c;
-	int			 rc;
-	uint64_t		 now;
+	char	 why[512];
+	int	 rc;
 
-	d->started = clock_now();
-	d->last_save = d->started;
 	if (mkdir(d->conf.state_dir, 0700) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", d->conf.state_dir,
 		    strerror(errno));
@@ -892,6 +431,43 @@ setup(struct daemon *d, char *err, size_t errlen)
 	else
 		snprintf(d->baseline, sizeof(d->baseline), "%s/%s",
 		    d->conf.state_dir, BASELINE_FILE);
+	return 0;
+}
+
+/* Worker k's engine, its alarm sink and kernel copy, its baseline. */
+static int
+setup_worker(struct daemon *d, int k, char *err, size_t errlen)
+{
+	struct worker	*w = &d->w[k];
+	char		 why[512];
+
+	w->d = d;
+	pthread_mutex_init(&w->lock, NULL);
+	if ((w->e = engine_create(&d->conf)) == NULL) {
+		snprintf(err, errlen, "cannot allocate the tables "
+		    "(tables.*, blacklist.size too large?)");
+		return -1;
+	}
+	d->engines[k] = w->e;
+	engine_set_alarm_sink(w->e, alarm_log_emit, d->alog);
+	if (d->nft != NULL)
+		enf_set_offload(engine_enforcer(w->e), nft_offload, d->nft);
+	if (access(d->baseline, R_OK) == 0) {
+		if (engine_baseline_load(w->e, d->baseline, why,
+		    sizeof(why)) == -1)
+			log_warnx("baseline ignored: %s", why);
+		else if (k == 0)
+			log_info("baseline %s loaded: training skipped",
+			    d->baseline);
+	}
+	return 0;
+}
+
+/* The alarm log, the kernel's blacklist, a worker per queue. */
+static int
+setup_workers(struct daemon *d, char *err, size_t errlen)
+{
+	char	 why[512];
 
 	d->alog = alarm_log_create(ALOG_KEYS, d->conf.log_aggregate);
 	if (d->alog != NULL)
@@ -911,38 +487,32 @@ setup(struct daemon *d, char *err, size_t errlen)
 		else
 			log_info("nft offload: table inet sipguard ready");
 	}
-	for (int k = 0; k < d->nw; k++) {
-		struct worker	*w = &d->w[k];
-
-		w->d = d;
-		pthread_mutex_init(&w->lock, NULL);
-		if ((w->e = engine_create(&d->conf)) == NULL) {
-			snprintf(err, errlen, "cannot allocate the tables "
-			    "(tables.*, blacklist.size too large?)");
+	for (int k = 0; k < d->nw; k++)
+		if (setup_worker(d, k, err, errlen) == -1)
 			return -1;
-		}
-		d->engines[k] = w->e;
-		engine_set_alarm_sink(w->e, alarm_log_emit, d->alog);
-		if (d->nft != NULL)
-			enf_set_offload(engine_enforcer(w->e), nft_offload,
-			    d->nft);
-		if (access(d->baseline, R_OK) == 0) {
-			if (engine_baseline_load(w->e, d->baseline, why,
-			    sizeof(why)) == -1)
-				log_warnx("baseline ignored: %s", why);
-			else if (k == 0)
-				log_info("baseline %s loaded: training "
-				    "skipped", d->baseline);
-		}
-	}
-	now = clock_now();
-	rc = state_restore(d->conf.state_dir, d->engines, d->nw, now, &c, why,
-	    sizeof(why));
+	return 0;
+}
+
+/* Bindings and blacklist of the last run; a bad file is ignored. */
+static void
+restore_state(struct daemon *d)
+{
+	struct state_counts	 c;
+	char			 why[512];
+	int			 rc;
+
+	rc = state_restore(d->conf.state_dir, d->engines, d->nw, clock_now(),
+	    &c, why, sizeof(why));
 	if (rc == -1)
 		log_warnx("state ignored: %s", why);
 	else if (rc == 0)
 		log_info("state restored: %u bindings, %u blacklist entries "
 		    "(%u expired)", c.bindings, c.blacklist, c.expired);
+}
+
+static int
+open_queues(struct daemon *d, char *err, size_t errlen)
+{
 	for (int k = 0; k < d->nw; k++) {
 		uint16_t qn = (uint16_t)(d->conf.queue_num + k);
 
@@ -950,6 +520,16 @@ setup(struct daemon *d, char *err, size_t errlen)
 		    NULL)
 			return -1;
 	}
+	return 0;
+}
+
+/* Signals as a descriptor, the one-second timer, the epoll set. */
+static int
+setup_loop(struct daemon *d, char *err, size_t errlen)
+{
+	struct epoll_event	 ev;
+	struct itimerspec	 its;
+	sigset_t		 set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -975,18 +555,53 @@ setup(struct daemon *d, char *err, size_t errlen)
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev);
 	ev.data.ptr = &d->timerfd;
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->timerfd, &ev);
-	{
-		char	 dir[128], *slash;
+	return 0;
+}
 
-		snprintf(dir, sizeof(dir), "%s", d->conf.control_socket);
-		if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-			*slash = '\0';
-			if (mkdir(dir, 0750) == -1 && errno != EEXIST)
-				log_warn("%s", dir);
-		}
+/* The control socket, served by control.c over what it may see. */
+static int
+setup_control(struct daemon *d, char *err, size_t errlen)
+{
+	char	 dir[128], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", d->conf.control_socket);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+			log_warn("%s", dir);
 	}
-	if ((d->ctl = ctl_open(d->conf.control_socket, d->epfd, handle, d,
-	    err, errlen)) == NULL)
+	d->control = (struct control){
+		.engines = d->engines,
+		.nw = d->nw,
+		.conf = &d->conf,
+		.alog = d->alog,
+		.nft = d->nft,
+		.started = d->started,
+		.arg = d,
+		.lock = on_lock,
+		.unlock = on_unlock,
+		.queue = on_queue,
+		.reload = on_reload,
+		.save = on_save,
+	};
+	if ((d->ctl = ctl_open(d->conf.control_socket, d->epfd, control_handle,
+	    &d->control, err, errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+setup(struct daemon *d, char *err, size_t errlen)
+{
+	d->started = clock_now();
+	d->last_save = d->started;
+	if (setup_state_dir(d, err, errlen) == -1 ||
+	    setup_workers(d, err, errlen) == -1)
+		return -1;
+	restore_state(d);
+	if (open_queues(d, err, errlen) == -1 ||
+	    setup_loop(d, err, errlen) == -1 ||
+	    setup_control(d, err, errlen) == -1)
 		return -1;
 	return 0;
 }
@@ -1030,13 +645,51 @@ teardown(struct daemon *d)
 		close(d->timerfd);
 }
 
+static int
+start_workers(struct daemon *d)
+{
+	for (int k = 0; k < d->nw; k++) {
+		if (pthread_create(&d->w[k].thread, NULL, worker_main,
+		    &d->w[k]) != 0) {
+			log_warnx("cannot start worker %d", k);
+			return -1;
+		}
+		d->w[k].started = true;
+	}
+	return 0;
+}
+
+/* The main loop: signals, the timer, the control socket, until a stop. */
+static void
+serve(struct daemon *d)
+{
+	while (!atomic_load(&d->stop)) {
+		struct epoll_event	 ev[16];
+		int			 n = epoll_wait(d->epfd, ev, 16, 1000);
+
+		for (int k = 0; k < n; k++) {
+			void	*p = ev[k].data.ptr;
+
+			if (p == &d->sigfd) {
+				if (signals(d) == 1)
+					atomic_store(&d->stop, true);
+			} else if (p == &d->timerfd) {
+				uint64_t	 x;
+
+				(void)!read(d->timerfd, &x, sizeof(x));
+				tick(d);
+			} else if (ctl_owns(d->ctl, p))
+				ctl_event(d->ctl, p, ev[k].events);
+		}
+	}
+}
+
 int
 daemon_run(const char *conffile, const char *const *sets, int nsets,
     const struct sg_conf *conf, bool foreground, int verbose)
 {
 	struct daemon		 d;
 	char			 err[1024];
-	int			 rc = 0;
 
 	memset(&d, 0, sizeof(d));
 	d.conffile = conffile;
@@ -1052,14 +705,9 @@ daemon_run(const char *conffile, const char *const *sets, int nsets,
 		teardown(&d);
 		return 1;
 	}
-	for (int k = 0; k < d.nw; k++) {
-		if (pthread_create(&d.w[k].thread, NULL, worker_main,
-		    &d.w[k]) != 0) {
-			log_warnx("cannot start worker %d", k);
-			teardown(&d);
-			return 1;
-		}
-		d.w[k].started = true;
+	if (start_workers(&d) == -1) {
+		teardown(&d);
+		return 1;
 	}
 	defrag_notice();
 	log_info("started: queue%s %d..%d, mode %s, %d bindings capacity, "
@@ -1067,28 +715,9 @@ daemon_run(const char *conffile, const char *const *sets, int nsets,
 	    d.conf.queue_num + d.nw - 1, d.conf.mode == MODE_DETECT ?
 	    "detect" : "prevent", d.conf.tab_bindings, d.conf.control_socket);
 	sd_notify(0, "READY=1\nSTATUS=judging SIP");
-
-	while (!atomic_load(&d.stop)) {
-		struct epoll_event	 ev[16];
-		int			 n = epoll_wait(d.epfd, ev, 16, 1000);
-
-		for (int k = 0; k < n; k++) {
-			void	*p = ev[k].data.ptr;
-
-			if (p == &d.sigfd) {
-				if (signals(&d) == 1)
-					atomic_store(&d.stop, true);
-			} else if (p == &d.timerfd) {
-				uint64_t	 x;
-
-				(void)!read(d.timerfd, &x, sizeof(x));
-				tick(&d);
-			} else if (ctl_owns(d.ctl, p))
-				ctl_event(d.ctl, p, ev[k].events);
-		}
-	}
+	serve(&d);
 	sd_notify(0, "STOPPING=1");
 	teardown(&d);
 	log_info("stopped");
-	return rc;
+	return 0;
 }

@@ -1,0 +1,64 @@
+/*
+ * control.h: the commands of the control socket (SPEC 7): stats,
+ * bindings, blacklist list|add|del|forget, reload, save, help.  ctl.c
+ * frames a request into one line; control_handle() splits it into at
+ * most CONTROL_WORDS words and runs the command a table names, one
+ * function per command and subcommand.  The help text and the usage
+ * errors are made from that table, and `stats' renders text and JSON
+ * from one table of fields.
+ *
+ * The commands see the service only through struct control, which the
+ * caller (daemon.c, a test, a fuzzer) fills and owns: the engines, the
+ * running configuration, and callbacks for what only the service can do
+ * (lock its workers, read its queues, reload, save).  Every command runs
+ * in the caller's thread and takes the workers' locks itself.
+ */
+#ifndef SG_CONTROL_H
+#define SG_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "ctl.h"
+
+#define CONTROL_WORDS	8	/* words of a request, the command's own too */
+
+struct alarm_log;
+struct engine;
+struct nft;
+struct state_counts;
+
+/* A worker's queue counters, and what the kernel dropped for its queue. */
+struct control_queue {
+	uint64_t	 received, enobufs, errors;
+	uint64_t	 kernel_dropped, user_dropped;
+};
+
+struct control {
+	struct engine *const	*engines;	/* one per worker */
+	int			 nw;		/* at least 1 */
+	const struct sg_conf	*conf;		/* the running one */
+	struct alarm_log	*alog;
+	struct nft		*nft;		/* NULL: offload off */
+	uint64_t		 started;	/* clock_now() at start */
+
+	/* Each callback is given `arg'. */
+	void			*arg;
+	/* Take and release every worker's lock (the engines are theirs). */
+	void			(*lock)(void *);
+	void			(*unlock)(void *);
+	/* Worker k's queue counters (called with the workers locked). */
+	void			(*queue)(void *, int k, struct control_queue *);
+	/* Reload the configuration, say how it went in `out'; 0 or -1. */
+	int			(*reload)(void *, struct ctl_buf *out);
+	/* Save the state; 0 with the counts, or -1 with the reason. */
+	int			(*save)(void *, struct state_counts *, char *err,
+				    size_t errlen);
+};
+
+/* A ctl_handler: `arg' is a struct control. */
+int	control_handle(void *arg, char *line, bool json, struct ctl_buf *out);
+
+#endif

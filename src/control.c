@@ -1,0 +1,858 @@
+/*
+ * control.c: what sipguardctl's requests do.  ctl.c hands over one line;
+ * control_handle() splits it into words and runs the row of `commands'
+ * it names.  The commands read and change the workers' engines under
+ * their locks, through struct control: this file never sees a queue, a
+ * thread or a file.
+ */
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarm.h"
+#include "bind.h"
+#include "clock.h"
+#include "control.h"
+#include "enforce.h"
+#include "engine.h"
+#include "flood.h"
+#include "hash.h"
+#include "log.h"
+#include "nft.h"
+#include "state.h"
+
+/* ---- stats -------------------------------------------------------------------- */
+
+/* What `stats' shows: the workers' counters summed, taken at one time. */
+struct snapshot {
+	double			 uptime;	/* s */
+	const char		*mode;
+	int			 queues, queue_from;
+	struct engine_stats	 e;
+	uint64_t		 suppressed;	/* repeats the alarm log held */
+	struct engine_tables	 t;
+	struct control_queue	 q;
+	struct flood_stats	 f;		/* worker 0's: one baseline */
+	bool			 nft;
+	struct nft_stats	 n;
+};
+
+enum field_kind {
+	F_GROUP,	/* JSON "name":{ up to the F_END */
+	F_END,
+	F_INT,		/* int */
+	F_U64,		/* uint64_t */
+	F_STR,		/* const char * */
+	F_BOOL,		/* bool: JSON true or false, text `yes' or `no' */
+	F_SECS,		/* double: %.0f */
+	F_RATE,		/* double: %.2f in text, %.3f in JSON */
+	F_USE,		/* uint32_t in use at `at', capacity at `cap' */
+	F_REASONS,	/* uint64_t[SG_R__COUNT]: those not 0 */
+	F_ALARMS,	/* uint64_t[ALARM__COUNT]: all */
+};
+
+#define ONLY_TEXT	1
+#define ONLY_JSON	2
+
+/*
+ * One statistic.  JSON prints `"name":value' and groups nest; text
+ * prints `pre', the value, then `post' (a group only its `pre' and its
+ * end's `post'), and only when `when' holds if there is one.
+ */
+struct field {
+	const char	*name;
+	enum field_kind	 kind;
+	size_t		 at, cap;	/* offsetof(struct snapshot, ...) */
+	const char	*pre, *post;
+	const char	*yes, *no;
+	int		 only;		/* 0: both */
+	bool		(*when)(const struct snapshot *);
+};
+
+static bool
+training(const struct snapshot *s)
+{
+	return s->f.training;
+}
+
+static bool
+trained(const struct snapshot *s)
+{
+	return !s->f.training;
+}
+
+#define AT(m)	offsetof(struct snapshot, m)
+
+/*
+ * A counter added here shows in both renderings.  The order is JSON's;
+ * text wants each verdict's total just before its reasons, so the drop
+ * total has a row of each.
+ */
+static const struct field stats_fields[] = {
+	{ "uptime", F_SECS, AT(uptime), 0, .pre = "uptime ", .post = " s" },
+	{ "mode", F_STR, AT(mode), 0, .pre = ", mode " },
+	{ "queues", F_INT, AT(queues), 0, .pre = ", ",
+	    .post = " queue(s)" },
+	{ "queue_from", F_INT, AT(queue_from), 0, .pre = " from ",
+	    .post = "\n", .only = ONLY_TEXT },
+	{ "packets", F_U64, AT(e.packets), 0, .pre = "packets " },
+	{ "inbound", F_U64, AT(e.inbound), 0, .pre = " (inbound " },
+	{ "outbound", F_U64, AT(e.outbound), 0, .pre = ", outbound " },
+	{ "transit", F_U64, AT(e.transit), 0, .pre = ", transit " },
+	{ "sip", F_U64, AT(e.sip), 0, .pre = "): SIP " },
+	{ "keepalive", F_U64, AT(e.keepalive), 0, .pre = ", keep-alives " },
+	{ "not_sip", F_U64, AT(e.not_sip), 0, .pre = ", not SIP " },
+	{ "malformed", F_U64, AT(e.malformed), 0, .pre = ", malformed ",
+	    .post = "\n" },
+	{ "accepted", F_U64, AT(e.verdict[SG_ACCEPT]), 0,
+	    .pre = "accepted ", .post = ":" },
+	{ "dropped", F_U64, AT(e.verdict[SG_DROP]), 0, .only = ONLY_JSON },
+	{ "accept", F_REASONS, AT(e.accept), 0, .post = "\n" },
+	{ "dropped", F_U64, AT(e.verdict[SG_DROP]), 0, .pre = "dropped ",
+	    .post = ":", .only = ONLY_TEXT },
+	{ "drop", F_REASONS, AT(e.drop), 0, .post = "\n" },
+	{ "alarms", F_ALARMS, AT(e.alarms), 0, .pre = "alarms:" },
+	{ "alarms_suppressed", F_U64, AT(suppressed), 0, .pre = " (",
+	    .post = " repeats suppressed in the log)\n" },
+	{ "tables", F_GROUP, 0, 0, .pre = "tables: " },
+	{ "bindings", F_USE, AT(t.bindings), AT(t.bindings_cap),
+	    .pre = "bindings " },
+	{ "pending", F_USE, AT(t.pending), AT(t.pending_cap),
+	    .pre = ", pending " },
+	{ "sources", F_USE, AT(t.sources), AT(t.sources_cap),
+	    .pre = ", sources " },
+	{ "blacklist", F_USE, AT(t.blacklist), AT(t.blacklist_cap),
+	    .pre = ", blacklist " },
+	{ NULL, F_END, 0, 0, .post = "\n" },
+	{ "queue", F_GROUP, 0, 0, .pre = "queue: " },
+	{ "received", F_U64, AT(q.received), 0, .pre = "received " },
+	{ "enobufs", F_U64, AT(q.enobufs), 0, .pre = ", ENOBUFS " },
+	{ "errors", F_U64, AT(q.errors), 0, .pre = ", errors " },
+	{ "kernel_dropped", F_U64, AT(q.kernel_dropped), 0,
+	    .pre = "; kernel dropped ", .post = " (queue full)" },
+	{ "user_dropped", F_U64, AT(q.user_dropped), 0, .pre = ", ",
+	    .post = " (socket full)" },
+	{ NULL, F_END, 0, 0, .post = "\n" },
+	{ "module2", F_GROUP, 0, 0, .pre = "module II: " },
+	{ "training", F_BOOL, AT(f.training), 0, .only = ONLY_JSON },
+	{ "train_left", F_SECS, AT(f.train_left), 0, .pre = "training, ",
+	    .post = " s left", .when = training },
+	{ "tdist_avg", F_RATE, AT(f.tdist_avg), 0, .pre = "T.Dist_Avg ",
+	    .post = " s", .when = trained },
+	{ "init_c_avg", F_RATE, AT(f.init_c_avg), 0, .pre = ", Init.C_Avg ",
+	    .post = "/s", .when = trained },
+	{ "curr_c_avg", F_RATE, AT(f.curr_c_avg), 0, .pre = ", Curr.C_Avg ",
+	    .post = "/s", .when = trained },
+	{ "ds1", F_BOOL, AT(f.ds1), 0, .pre = ", DS1 ", .yes = "raised",
+	    .no = "clear", .when = trained },
+	{ NULL, F_END, 0, 0, .post = "\n" },
+	{ "nft", F_GROUP, 0, 0, .pre = "nft offload: " },
+	{ "enabled", F_BOOL, AT(nft), 0, .yes = "on", .no = "off" },
+	{ "added", F_U64, AT(n.added), 0, .pre = ", ", .post = " added" },
+	{ "removed", F_U64, AT(n.removed), 0, .pre = ", ",
+	    .post = " removed" },
+	{ "errors", F_U64, AT(n.errors), 0, .pre = ", ", .post = " errors" },
+	{ NULL, F_END, 0, 0, .post = "\n" },
+};
+
+#undef AT
+
+static void
+add_worker(struct snapshot *s, const struct engine_stats *e,
+    const struct engine_tables *t, const struct control_queue *q)
+{
+	s->e.packets += e->packets;
+	s->e.inbound += e->inbound;
+	s->e.outbound += e->outbound;
+	s->e.transit += e->transit;
+	s->e.sip += e->sip;
+	s->e.keepalive += e->keepalive;
+	s->e.not_sip += e->not_sip;
+	s->e.malformed += e->malformed;
+	for (int v = 0; v < 2; v++)
+		s->e.verdict[v] += e->verdict[v];
+	for (int r = 0; r < SG_R__COUNT; r++) {
+		s->e.accept[r] += e->accept[r];
+		s->e.drop[r] += e->drop[r];
+	}
+	for (int a = 0; a < ALARM__COUNT; a++)
+		s->e.alarms[a] += e->alarms[a];
+	s->t.bindings += t->bindings;
+	s->t.bindings_cap += t->bindings_cap;
+	s->t.pending += t->pending;
+	s->t.pending_cap += t->pending_cap;
+	s->t.sources += t->sources;
+	s->t.sources_cap += t->sources_cap;
+	s->t.blacklist += t->blacklist;
+	s->t.blacklist_cap += t->blacklist_cap;
+	s->q.received += q->received;
+	s->q.enobufs += q->enobufs;
+	s->q.errors += q->errors;
+	s->q.kernel_dropped += q->kernel_dropped;
+	s->q.user_dropped += q->user_dropped;
+}
+
+static void
+snapshot(struct control *c, struct snapshot *s)
+{
+	uint64_t	 now = clock_now();
+
+	memset(s, 0, sizeof(*s));
+	c->lock(c->arg);
+	for (int k = 0; k < c->nw; k++) {
+		struct engine_stats	 e;
+		struct engine_tables	 t;
+		struct control_queue	 q;
+
+		engine_stats(c->engines[k], &e);
+		engine_tables(c->engines[k], now, &t);
+		c->queue(c->arg, k, &q);
+		add_worker(s, &e, &t, &q);
+	}
+	flood_stats(engine_flood(c->engines[0]), now, &s->f);
+	c->unlock(c->arg);
+	if (c->nft != NULL)
+		nft_stats(c->nft, &s->n);
+	s->nft = c->nft != NULL;
+	s->suppressed = alarm_log_suppressed(c->alog);
+	s->uptime = (double)(now - c->started) / 1e9;
+	s->mode = c->conf->mode == MODE_DETECT ? "detect" : "prevent";
+	s->queues = c->nw;
+	s->queue_from = c->conf->queue_num;
+}
+
+/* " name=n" each, or {"name":n,...}; those at 0 only with `zeros'. */
+static void
+put_counts(struct ctl_buf *o, bool json, const uint64_t *v, int n,
+    const char *(*name)(int), bool zeros)
+{
+	if (json)
+		ctl_printf(o, "{");
+	for (int k = 0, shown = 0; k < n; k++) {
+		if (v[k] == 0 && !zeros)
+			continue;
+		if (json)
+			ctl_printf(o, "%s\"%s\":%" PRIu64, shown ? "," : "",
+			    name(k), v[k]);
+		else
+			ctl_printf(o, " %s=%" PRIu64, name(k), v[k]);
+		shown++;
+	}
+	if (json)
+		ctl_printf(o, "}");
+}
+
+static const char *
+reason_name(int r)
+{
+	return sg_reason_str((enum sg_reason)r);
+}
+
+static const char *
+alarm_name(int a)
+{
+	return alarm_type_str((enum alarm_type)a);
+}
+
+static void
+put_value(struct ctl_buf *o, bool json, const struct field *f,
+    const struct snapshot *s)
+{
+	const void	*v = (const char *)s + f->at;
+
+	switch (f->kind) {
+	case F_GROUP:
+	case F_END:
+		break;
+	case F_INT:
+		ctl_printf(o, "%d", *(const int *)v);
+		break;
+	case F_U64:
+		ctl_printf(o, "%" PRIu64, *(const uint64_t *)v);
+		break;
+	case F_STR:
+		if (json)
+			ctl_json_str(o, *(const char *const *)v);
+		else
+			ctl_printf(o, "%s", *(const char *const *)v);
+		break;
+	case F_BOOL:
+		if (json)
+			ctl_printf(o, "%s", *(const bool *)v ? "true" : "false");
+		else
+			ctl_printf(o, "%s", *(const bool *)v ? f->yes : f->no);
+		break;
+	case F_SECS:
+		ctl_printf(o, "%.0f", *(const double *)v);
+		break;
+	case F_RATE:
+		ctl_printf(o, json ? "%.3f" : "%.2f", *(const double *)v);
+		break;
+	case F_USE:
+		ctl_printf(o, json ? "[%u,%u]" : "%u/%u", *(const uint32_t *)v,
+		    *(const uint32_t *)(const void *)((const char *)s + f->cap));
+		break;
+	case F_REASONS:
+		put_counts(o, json, v, SG_R__COUNT, reason_name, false);
+		break;
+	case F_ALARMS:
+		put_counts(o, json, v, ALARM__COUNT, alarm_name, true);
+		break;
+	}
+}
+
+static void
+render_text(struct ctl_buf *o, const struct snapshot *s)
+{
+	for (size_t k = 0; k < nitems(stats_fields); k++) {
+		const struct field	*f = &stats_fields[k];
+
+		if (f->only == ONLY_JSON || (f->when != NULL && !f->when(s)))
+			continue;
+		ctl_printf(o, "%s", f->pre != NULL ? f->pre : "");
+		put_value(o, false, f, s);
+		ctl_printf(o, "%s", f->post != NULL ? f->post : "");
+	}
+}
+
+static void
+render_json(struct ctl_buf *o, const struct snapshot *s)
+{
+	bool	 first = true;
+
+	ctl_printf(o, "{");
+	for (size_t k = 0; k < nitems(stats_fields); k++) {
+		const struct field	*f = &stats_fields[k];
+
+		if (f->only == ONLY_TEXT)
+			continue;
+		if (f->kind == F_END) {
+			ctl_printf(o, "}");
+			first = false;
+			continue;
+		}
+		ctl_printf(o, "%s\"%s\":", first ? "" : ",", f->name);
+		if (f->kind == F_GROUP) {
+			ctl_printf(o, "{");
+			first = true;
+			continue;
+		}
+		put_value(o, true, f, s);
+		first = false;
+	}
+	ctl_printf(o, "}\n");
+}
+
+static int
+cmd_stats(struct control *c, char **args, int n, bool json,
+    struct ctl_buf *o)
+{
+	struct snapshot	 s;
+
+	(void)args;
+	(void)n;
+	snapshot(c, &s);
+	if (json)
+		render_json(o, &s);
+	else
+		render_text(o, &s);
+	return 0;
+}
+
+/* ---- bindings ------------------------------------------------------------------ */
+
+static void
+put_binding(struct ctl_buf *o, bool json, bool first,
+    const struct binding *b, uint64_t now)
+{
+	char	 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN], sip[SG_ADDRSTRLEN];
+
+	sg_mac_str(&b->m, b->has_m, mac, sizeof(mac));
+	sg_addr_str(&b->i, ip, sizeof(ip));
+	sg_addr_str(&b->s, sip, sizeof(sip));
+	if (json) {
+		ctl_printf(o, "%s{\"mac\":\"%s\",\"ip\":\"%s\",\"sip_ip\":"
+		    "\"%s\",\"port\":%u,\"nat\":%s,\"identity\":", first ? "" :
+		    ",", mac, ip, sip, b->port, b->nat ? "true" : "false");
+		ctl_json_str(o, b->d);
+		ctl_printf(o, ",\"impi\":");
+		ctl_json_str(o, b->impi);
+		ctl_printf(o, ",\"expires_in\":%.0f}",
+		    (double)(b->expires - now) / 1e9);
+	} else
+		ctl_printf(o, "%-40s %s %s sip_ip=%s port=%u%s impi=%s "
+		    "expires_in=%.0f\n", b->d, mac, ip, sip, b->port,
+		    b->nat ? " nat" : "", b->impi[0] ? b->impi : "-",
+		    (double)(b->expires - now) / 1e9);
+}
+
+static int
+cmd_bindings(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	uint64_t		 now = clock_now();
+	int			 n = 0;
+	struct sg_keyset	 seen = { NULL, 0, 0 };
+
+	(void)args;
+	(void)nargs;
+	if (json)
+		ctl_printf(o, "{\"bindings\":[");
+	c->lock(c->arg);
+	/*
+	 * Each worker learns the bindings of its own queue and holds those
+	 * restored at start: list each binding once.
+	 */
+	if (c->nw > 1)
+		sg_keyset_init(&seen, (size_t)c->nw *
+		    bind_capacity(engine_bindings(c->engines[0])));
+	for (int k = 0; k < c->nw; k++) {
+		struct bind_table *bt = engine_bindings(c->engines[k]);
+
+		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
+			const struct binding	*b = bind_at(bt, s);
+
+			if (b == NULL || b->expires <= now || (c->nw > 1 &&
+			    !sg_keyset_add(&seen, b->fh ^ b->devh)))
+				continue;
+			put_binding(o, json, n == 0, b, now);
+			n++;
+		}
+	}
+	c->unlock(c->arg);
+	sg_keyset_free(&seen);
+	if (json)
+		ctl_printf(o, "],\"count\":%d}\n", n);
+	else
+		ctl_printf(o, "%d binding(s)\n", n);
+	return 0;
+}
+
+/* ---- blacklist ----------------------------------------------------------------- */
+
+/*
+ * With several workers, a set to merge their blacklists by (each lists
+ * its own queue's offenders; manual and restored entries are in all).
+ * Left empty for one worker.  Called with every worker locked.
+ */
+static void
+blacklist_keyset(struct control *c, struct sg_keyset *ks)
+{
+	size_t	 cap = 0;
+
+	if (c->nw < 2)
+		return;
+	for (int w = 0; w < c->nw; w++) {
+		struct enf_stats es;
+
+		enf_stats(engine_enforcer(c->engines[w]), &es);
+		cap += es.entries;
+	}
+	sg_keyset_init(ks, cap);
+}
+
+struct listing {
+	struct ctl_buf	*o;
+	bool		 json;
+	int		 n;
+	uint64_t	 now;
+	struct sg_keyset seen;		/* with several workers */
+	bool		 dedup;
+};
+
+static int
+list_one(void *arg, const struct bl_entry *b)
+{
+	struct listing	*l = arg;
+	char		 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN];
+	const char	*kind = b->key.kind == BL_K ? "K" : b->key.kind ==
+			    BL_MI ? "mi" : "mip";
+
+	if (l->dedup && !sg_keyset_add(&l->seen, hash_bytes(&b->key,
+	    sizeof(b->key))))
+		return 0;
+
+	sg_mac_str((const struct sg_mac *)b->key.m, b->key.has_m, mac,
+	    sizeof(mac));
+	sg_addr_str(&b->key.i, ip, sizeof(ip));
+	if (l->json) {
+		ctl_printf(l->o, "%s{\"kind\":\"%s\",\"mac\":\"%s\",\"ip\":"
+		    "\"%s\",\"port\":%u,\"why\":", l->n ? "," : "", kind, mac,
+		    ip, b->key.port);
+		ctl_json_str(l->o, b->why);
+		ctl_printf(l->o, ",\"identity\":");
+		ctl_json_str(l->o, b->d);
+		ctl_printf(l->o, ",\"hits\":%" PRIu64 ",\"expires_in\":%.0f}",
+		    b->hits, (double)(b->expires - l->now) / 1e9);
+	} else {
+		ctl_printf(l->o, "%-3s %s %s", kind, mac, ip);
+		if (b->key.kind == BL_MIP)
+			ctl_printf(l->o, " port=%u", b->key.port);
+		if (b->key.kind == BL_K)
+			ctl_printf(l->o, " identity=%s", b->d[0] ? b->d : "-");
+		ctl_printf(l->o, " why=%s hits=%" PRIu64 " expires_in=%.0f\n",
+		    b->why, b->hits, (double)(b->expires - l->now) / 1e9);
+	}
+	l->n++;
+	return 0;
+}
+
+/* "MAC IP [PORT]": the key of a manual (m, i) or (m, i, port) entry. */
+static int
+parse_key(char **args, int nargs, struct bl_key *k, char *why, size_t wlen)
+{
+	struct sg_tuple	 t;
+	char		*end;
+	long		 port = -1;
+
+	memset(&t, 0, sizeof(t));
+	if (nargs < 2 || nargs > 3) {
+		snprintf(why, wlen, "want MAC IP [PORT]");
+		return -1;
+	}
+	if (sg_mac_parse(args[0], &t.m) == -1) {
+		snprintf(why, wlen, "bad MAC \"%s\"", args[0]);
+		return -1;
+	}
+	t.has_m = true;
+	if (sg_addr_parse(args[1], &t.i) == -1) {
+		snprintf(why, wlen, "bad IP address \"%s\"", args[1]);
+		return -1;
+	}
+	if (nargs == 3) {
+		port = strtol(args[2], &end, 10);
+		if (*end != '\0' || port < 1 || port > 65535) {
+			snprintf(why, wlen, "bad port \"%s\"", args[2]);
+			return -1;
+		}
+		t.sport = (uint16_t)port;
+		enf_key_mip(k, &t);
+	} else
+		enf_key_mi(k, &t);
+	return 0;
+}
+
+static int
+cmd_blacklist_list(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	uint64_t	 now = clock_now();
+	struct listing	 l = { .o = o, .json = json, .now = now,
+			    .dedup = c->nw > 1 };
+
+	(void)args;
+	(void)nargs;
+	if (json)
+		ctl_printf(o, "{\"blacklist\":[");
+	c->lock(c->arg);
+	/* Each worker lists its own queue's offenders. */
+	blacklist_keyset(c, &l.seen);
+	for (int w = 0; w < c->nw; w++)
+		enf_foreach(engine_enforcer(c->engines[w]), now, list_one, &l);
+	c->unlock(c->arg);
+	sg_keyset_free(&l.seen);
+	if (json)
+		ctl_printf(o, "],\"count\":%d}\n", l.n);
+	else
+		ctl_printf(o, "%d entr%s\n", l.n, l.n == 1 ? "y" : "ies");
+	return 0;
+}
+
+/* MAC IP [PORT] [ttl SECONDS] */
+static int
+cmd_blacklist_add(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	uint64_t	 now = clock_now(), ttl = 0;
+	struct bl_key	 k;
+	char		 why[128];
+	int		 kn = nargs, n = 0;
+
+	if (kn >= 3 && strcmp(args[nargs - 2], "ttl") == 0) {
+		char	*end;
+		double	 secs = strtod(args[nargs - 1], &end);
+
+		if (*end != '\0' || !(secs >= 1) || secs > 86400 * 30) {
+			ctl_printf(o, "error: bad ttl \"%s\"\n",
+			    args[nargs - 1]);
+			return -1;
+		}
+		ttl = (uint64_t)(secs * 1e9);
+		kn -= 2;
+	}
+	if (parse_key(args, kn, &k, why, sizeof(why)) == -1) {
+		ctl_printf(o, "error: %s\n", why);
+		return -1;
+	}
+	c->lock(c->arg);
+	for (int w = 0; w < c->nw; w++)
+		if (enf_add(engine_enforcer(c->engines[w]), &k, "manual", NULL,
+		    ttl, now) == ACT_BLOCK)
+			n++;
+	c->unlock(c->arg);
+	if (n == 0) {
+		ctl_printf(o, "error: not listed (whitelisted source, or mode "
+		    "= detect)\n");
+		return -1;
+	}
+	ctl_printf(o, json ? "{\"added\":true}\n" : "added\n");
+	log_info("blacklist: added by sipguardctl: %s %s%s%s", args[0],
+	    args[1], kn == 3 ? " port " : "", kn == 3 ? args[2] : "");
+	return 0;
+}
+
+/* MAC IP [PORT] */
+static int
+cmd_blacklist_del(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	struct bl_key	 k;
+	char		 why[128];
+	int		 n = 0;
+
+	if (parse_key(args, nargs, &k, why, sizeof(why)) == -1) {
+		ctl_printf(o, "error: %s\n", why);
+		return -1;
+	}
+	c->lock(c->arg);
+	for (int w = 0; w < c->nw; w++)
+		n += enf_del(engine_enforcer(c->engines[w]), &k);
+	c->unlock(c->arg);
+	if (n == 0) {
+		ctl_printf(o, "error: no such entry\n");
+		return -1;
+	}
+	ctl_printf(o, json ? "{\"deleted\":true}\n" : "deleted\n");
+	log_info("blacklist: deleted by sipguardctl: %s %s", args[0],
+	    args[1]);
+	return 0;
+}
+
+/* MAC | IP: every entry naming it, any kind. */
+static int
+cmd_blacklist_forget(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	struct sg_mac	 m;
+	struct sg_addr	 i;
+	struct sg_keyset seen = { NULL, 0, 0 };
+	bool		 is_mac = sg_mac_parse(args[0], &m) == 0;
+	int		 n = 0;
+
+	(void)nargs;
+	if (!is_mac && sg_addr_parse(args[0], &i) == -1) {
+		ctl_printf(o, "error: \"%.64s\" is neither a MAC nor an IP "
+		    "address\n", args[0]);
+		return -1;
+	}
+	c->lock(c->arg);
+	blacklist_keyset(c, &seen);
+	for (int w = 0; w < c->nw; w++)
+		n += enf_forget(engine_enforcer(c->engines[w]), is_mac ? &m :
+		    NULL, is_mac ? NULL : &i, c->nw > 1 ? &seen : NULL);
+	c->unlock(c->arg);
+	sg_keyset_free(&seen);
+	if (json)
+		ctl_printf(o, "{\"forgotten\":%d}\n", n);
+	else
+		ctl_printf(o, "forgot %d entr%s\n", n, n == 1 ? "y" : "ies");
+	log_info("blacklist: %d entr%s naming %s forgotten by sipguardctl", n,
+	    n == 1 ? "y" : "ies", args[0]);
+	return 0;
+}
+
+/* ---- reload, save, help --------------------------------------------------------- */
+
+static int
+cmd_reload(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	(void)args;
+	(void)nargs;
+	(void)json;
+	return c->reload(c->arg, o);
+}
+
+static int
+cmd_save(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	struct state_counts	 sc;
+	char			 err[512];
+
+	(void)args;
+	(void)nargs;
+	if (c->save(c->arg, &sc, err, sizeof(err)) == -1) {
+		log_warnx("save: %s", err);
+		ctl_printf(o, "error: %s\n", err);
+		return -1;
+	}
+	log_info("state saved: %u bindings, %u blacklist entries",
+	    sc.bindings, sc.blacklist);
+	if (json)
+		ctl_printf(o, "{\"saved\":true,\"bindings\":%u,\"blacklist\":"
+		    "%u}\n", sc.bindings, sc.blacklist);
+	else
+		ctl_printf(o, "saved %u bindings, %u blacklist entries to "
+		    "%s/%s\n", sc.bindings, sc.blacklist, c->conf->state_dir,
+		    STATE_FILE);
+	return 0;
+}
+
+static int	cmd_help(struct control *, char **, int, bool,
+		    struct ctl_buf *);
+
+/*
+ * The commands, those of one name in adjacent rows.  A request runs the
+ * first row whose name, subcommand (the second word) and number of
+ * further words fit.  None fits: a command with subcommands answers its
+ * usage, any other word is an unknown command.  `help' lists the rows
+ * with a help text; a subcommand's text begins with its own name.
+ */
+static const struct command {
+	const char	*name;
+	const char	*sub;		/* NULL: the name alone */
+	int		 min, max;	/* words after the name (and sub) */
+	int		(*run)(struct control *, char **args, int nargs,
+			    bool json, struct ctl_buf *);
+	const char	*help;		/* NULL: not listed */
+} commands[] = {
+	{ "stats", NULL, 0, 0, cmd_stats, "stats" },
+	{ "bindings", NULL, 0, 0, cmd_bindings, "bindings" },
+	{ "blacklist", NULL, 0, 0, cmd_blacklist_list, NULL },
+	{ "blacklist", "list", 0, CONTROL_WORDS, cmd_blacklist_list, "list" },
+	{ "blacklist", "add", 0, CONTROL_WORDS, cmd_blacklist_add,
+	    "add MAC IP [PORT] [ttl SECONDS]" },
+	{ "blacklist", "del", 0, CONTROL_WORDS, cmd_blacklist_del,
+	    "del MAC IP [PORT]" },
+	{ "blacklist", "forget", 1, 1, cmd_blacklist_forget, "forget MAC|IP" },
+	{ "reload", NULL, 0, 0, cmd_reload, "reload" },
+	{ "save", NULL, 0, 0, cmd_save, "save" },
+	{ "help", NULL, 0, CONTROL_WORDS, cmd_help, NULL },
+};
+
+static bool
+has_subcommands(const char *name)
+{
+	for (size_t k = 0; k < nitems(commands); k++)
+		if (commands[k].sub != NULL &&
+		    strcmp(commands[k].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Does `help' list the command `name'? */
+static bool
+listed(const char *name)
+{
+	for (size_t k = 0; k < nitems(commands); k++)
+		if (commands[k].help != NULL &&
+		    strcmp(commands[k].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* "name", or "name [sub ... | sub ...]" for a command with subcommands. */
+static void
+put_usage(struct ctl_buf *o, const char *name)
+{
+	int	 subs = 0;
+
+	for (size_t k = 0; k < nitems(commands); k++) {
+		const struct command	*cmd = &commands[k];
+
+		if (cmd->help == NULL || strcmp(cmd->name, name) != 0)
+			continue;
+		if (cmd->sub == NULL)
+			ctl_printf(o, "%s", cmd->help);
+		else if (subs++ == 0)
+			ctl_printf(o, "%s [%s", name, cmd->help);
+		else
+			ctl_printf(o, " | %s", cmd->help);
+	}
+	if (subs > 0)
+		ctl_printf(o, "]");
+}
+
+static int
+cmd_help(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	int	 shown = 0;
+
+	(void)c;
+	(void)args;
+	(void)nargs;
+	(void)json;
+	ctl_printf(o, "commands: ");
+	for (size_t k = 0; k < nitems(commands); k++) {
+		const char	*name = commands[k].name;
+
+		if ((k > 0 && strcmp(commands[k - 1].name, name) == 0) ||
+		    !listed(name))
+			continue;
+		if (shown++ > 0)
+			ctl_printf(o, " | ");
+		put_usage(o, name);
+	}
+	ctl_printf(o, "; prefix json for JSON\n");
+	return 0;
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+static const struct command *
+lookup(char **args, int n)
+{
+	for (size_t k = 0; k < nitems(commands); k++) {
+		const struct command	*cmd = &commands[k];
+		int			 rest = n - (cmd->sub != NULL ? 2 : 1);
+
+		if (strcmp(cmd->name, args[0]) != 0)
+			continue;
+		if (cmd->sub != NULL && (n < 2 || strcmp(cmd->sub, args[1]) !=
+		    0))
+			continue;
+		if (rest >= cmd->min && rest <= cmd->max)
+			return cmd;
+	}
+	return NULL;
+}
+
+int
+control_handle(void *arg, char *line, bool json, struct ctl_buf *o)
+{
+	struct control		*c = arg;
+	const struct command	*cmd;
+	char			*args[CONTROL_WORDS], *save = NULL;
+	int			 n = 0, skip;
+
+	log_debug("control: %s%s", json ? "json " : "", line);
+	for (char *t = strtok_r(line, " \t", &save); t != NULL; t = strtok_r(
+	    NULL, " \t", &save)) {
+		if (n == CONTROL_WORDS) {
+			ctl_printf(o, "error: too many arguments\n");
+			return -1;
+		}
+		args[n++] = t;
+	}
+	if (n == 0) {
+		ctl_printf(o, "error: empty request\n");
+		return -1;
+	}
+	if ((cmd = lookup(args, n)) != NULL) {
+		skip = cmd->sub != NULL ? 2 : 1;
+		return cmd->run(c, args + skip, n - skip, json, o);
+	}
+	if (has_subcommands(args[0])) {
+		ctl_printf(o, "error: ");
+		put_usage(o, args[0]);
+		ctl_printf(o, "\n");
+		return -1;
+	}
+	ctl_printf(o, "error: unknown command \"%.64s\" (try help)\n",
+	    args[0]);
+	return -1;
+}
