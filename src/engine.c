@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "bind.h"
-#include "hash.h"
 #include "engine.h"
 #include "enforce.h"
 #include "flood.h"
 #include "pending.h"
+#include "register.h"
 #include "sipmsg.h"
 #include "spoof.h"
 #include "stream.h"
@@ -479,155 +479,85 @@ tuple_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg)
 
 /* ---- outbound: learning from the proxy's answers (SPEC 3) --------------- */
 
-/*
- * A pending REGISTER is keyed by Call-ID, CSeq *and* the address it came
- * from, where the proxy sends its answer (the Via's received address):
- * another host sending the same Call-ID and CSeq (both predictable for a
- * re-registration) gets an entry of its own and can neither replace the
- * victim's tuple nor be credited with the victim's 200.
- */
-static uint64_t
-pending_key(uint64_t call_id_h, const struct sg_addr *ip)
+/* A 2xx to a REGISTER: the bindings it grants or removes. */
+static void
+bind_granted(struct engine *e, const struct reg_answer *a,
+    const struct sipm *msg, uint64_t now)
 {
-	return hash_mix(call_id_h, hash_bytes(ip, sizeof(*ip)));
+	const struct binding	*b;
+
+	switch (a->bind) {
+	case REG_BIND_NOTHING:
+		return;
+	case REG_BIND_REMOVE_ALL:
+		bind_remove_identity(e->bt, a->t.dh);
+		return;
+	case REG_BIND_REMOVE:
+		bind_remove(e->bt, &a->t);
+		return;
+	case REG_BIND_LEARN:
+		break;
+	}
+	switch (bind_learn(e->bt, &a->t, a->contact_idh, now + SEC(a->expires),
+	    now, &b)) {
+	case BIND_FULL:
+		raise_alarm(e, ALARM_TABLE_FULL, "bindings", ACT_NOTICE, &a->t,
+		    NULL, msg, "binding refused: table full", now);
+		break;
+	case BIND_QUOTA:
+		/* REGISTERs in flight together: the proxy said 200 to one
+		 * identity too many for this device. */
+		raise_alarm(e, ALARM_SPOOF, "vi", ACT_NOTICE, &a->t, NULL, msg,
+		    "binding refused: identities_per_device", now);
+		break;
+	default:
+		/* The proxy vouched for K: forget spoof entries. */
+		enf_forgive(e->enf, &a->t);
+		break;
+	}
 }
 
-static int64_t
-granted_expiry(const struct pending *p, const struct sipm *msg)
-{
-	for (int k = 0; k < msg->ncontacts_kept; k++)
-		if (msg->contacts[k].uh == p->contact_uh &&
-		    msg->contacts[k].expires >= 0)
-			return msg->contacts[k].expires;
-	if (msg->expires >= 0)
-		return msg->expires;
-	return p->req_expires;
-}
-
+/* The proxy's answer to a REGISTER (register.c reads it). */
 static void
 learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
     uint64_t now)
 {
-	struct pending		*p;
-	const struct binding	*b;
+	struct reg_answer	 a;
 	struct flood_alarm	 fa;
-	int64_t			 exp;
-	enum bind_res		 br;
-	bool			 failure;
+	enum reg_event		 ev;
 
-	if (msg->request || msg->cseq_method != SIPM_REGISTER ||
-	    msg->status < 200)
+	ev = reg_answer(e->pt, msg, &pkt->dst,
+	    (int64_t)(e->conf.default_expires / NS_PER_SEC), now, &a);
+	if (ev == REG_NONE)
 		return;
-	p = pending_find(e->pt, pending_key(msg->call_id_h, &pkt->dst),
-	    msg->cseq, now);
-	if (p == NULL) {
+	if (ev == REG_UNMATCHED) {
 		e->st.register_unmatched++;
 		return;
 	}
 	e->st.register_answers++;
-	/*
-	 * SPEC 5: a failure is a 403 or 404, or a 401/407 to a request
-	 * that carried credentials (the first challenge is not one).
-	 */
-	failure = msg->status == 403 || msg->status == 404 ||
-	    ((msg->status == 401 || msg->status == 407) && p->has_auth);
-	if (failure && flood_failure(e->flood, &p->t,
-	    bind_find_device(e->bt, &p->t, now) != NULL, msg->status, now,
+	if (a.failure && flood_failure(e->flood, &a.t,
+	    bind_find_device(e->bt, &a.t, now) != NULL, msg->status, now,
 	    &fa) == FLOOD_ALARM)
-		flood_alarm(e, &fa, &p->t, pkt, msg, now);
-	if (msg->status == 401 || msg->status == 407) {
-		p->challenged = true;	/* stays pending */
-		return;
-	}
-	if (msg->status >= 300) {
-		pending_del(e->pt, p);
-		return;
-	}
-	if (p->ambiguous) {
-		raise_alarm(e, ALARM_SPOOF, "ambiguous", ACT_NOTICE, &p->t,
+		flood_alarm(e, &fa, &a.t, pkt, msg, now);
+	switch (ev) {
+	case REG_AMBIGUOUS:
+		raise_alarm(e, ALARM_SPOOF, "ambiguous", ACT_NOTICE, &a.t,
 		    NULL, msg, "two devices sent this REGISTER: nothing "
 		    "learned from its answer", now);
-		pending_del(e->pt, p);
-		return;
+		break;
+	case REG_GRANTED:
+		/* The proxy accepted these credentials: the replay memory
+		 * keeps them for the whole window (spoof.c). */
+		if (a.confirm)
+			spoof_confirm(e->spoof, a.auth_h, &a.t, now);
+		bind_granted(e, &a, msg, now);
+		break;
+	default:
+		break;
 	}
-	/* The proxy accepted these credentials: the replay memory keeps
-	 * them for the whole window (spoof.c). */
-	if (p->auth_has_response)
-		spoof_confirm(e->spoof, p->auth_h, &p->t, now);
-	if (p->contact_star) {
-		bind_remove_identity(e->bt, p->t.dh);
-	} else if (p->has_contact) {
-		exp = granted_expiry(p, msg);
-		if (exp < 0)
-			exp = (int64_t)(e->conf.default_expires / NS_PER_SEC);
-		if (exp == 0) {
-			bind_remove(e->bt, &p->t);
-		} else if ((br = bind_learn(e->bt, &p->t, p->contact_idh,
-		    now + SEC(exp), now, &b)) == BIND_FULL) {
-			raise_alarm(e, ALARM_TABLE_FULL, "bindings", ACT_NOTICE,
-			    &p->t, NULL, msg, "binding refused: table full",
-			    now);
-		} else if (br == BIND_QUOTA) {
-			/* REGISTERs in flight together: the proxy said 200 to
-			 * one identity too many for this device. */
-			raise_alarm(e, ALARM_SPOOF, "vi", ACT_NOTICE, &p->t,
-			    NULL, msg, "binding refused: identities_per_device",
-			    now);
-		} else {
-			/* The proxy vouched for K: forget spoof entries. */
-			enf_forgive(e->enf, &p->t);
-		}
-	}
-	pending_del(e->pt, p);
 }
 
 /* ---- inbound ------------------------------------------------------------- */
-
-static void
-remember_register(struct engine *e, const struct sg_tuple *t,
-    const struct sipm *msg, uint64_t now)
-{
-	struct pending	*p;
-	bool		 is_new;
-
-	/*
-	 * Credentials on the next CSeq of a challenged transaction from the
-	 * same device: the source answered, so its address is its own.
-	 */
-	if (msg->has_auth && msg->cseq > 0) {
-		struct pending	*prev = pending_find(e->pt,
-				    pending_key(msg->call_id_h, &t->i),
-				    msg->cseq - 1, now);
-
-		if (prev != NULL && prev->challenged &&
-		    sg_addr_eq(&prev->t.i, &t->i) &&
-		    memcmp(&prev->t.m, &t->m, sizeof(t->m)) == 0)
-			flood_answered(e->flood, t);
-	}
-	p = pending_add(e->pt, pending_key(msg->call_id_h, &t->i), msg->cseq,
-	    now, &is_new);
-	/*
-	 * The same transaction from another device at the same address
-	 * (a copy racing the phone's re-registration, its Call-ID and CSeq
-	 * predictable): whose it is cannot be told, so the proxy's answer
-	 * teaches nothing.  A retransmission from the same device is fine.
-	 */
-	if (!is_new && (p->t.has_m != t->has_m || (t->has_m &&
-	    memcmp(&p->t.m, &t->m, sizeof(t->m)) != 0)))
-		p->ambiguous = true;
-	if (p->ambiguous)
-		return;
-	p->t = *t;
-	p->contact_star = msg->contact_star;
-	p->has_contact = msg->ncontacts_kept > 0;
-	p->contact_uh = msg->contact_uh;
-	p->contact_idh = msg->contact_idh;
-	p->has_auth = msg->has_auth;
-	p->auth_h = msg->auth_h;
-	p->auth_has_response = msg->auth_has_response;
-	p->req_expires = msg->contact_expires >= 0 ? msg->contact_expires :
-	    msg->expires;
-}
 
 /* Module II (SPEC 5) for a message module I accepted. */
 static enum sg_verdict
@@ -702,8 +632,8 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 	v = module2(e, t, msg, reg ? bind_find(e->bt, t, now) : r.ec.b, pkt,
 	    now, reason);
 	/* The proxy will see it: its answer may teach a binding. */
-	if (reg && delivered(e, v))
-		remember_register(e, t, msg, now);
+	if (reg && delivered(e, v) && reg_request(e->pt, t, msg, now))
+		flood_answered(e->flood, t);
 	return v;
 }
 

@@ -1,0 +1,131 @@
+/*
+ * register.c: the REGISTER transaction (SPEC 3), between the request
+ * module I let through and the proxy's final answer to it.
+ */
+#include <string.h>
+
+#include "hash.h"
+#include "register.h"
+
+/*
+ * A pending REGISTER is keyed by Call-ID, CSeq *and* the address it came
+ * from, where the proxy sends its answer (the Via's received address):
+ * another host sending the same Call-ID and CSeq (both predictable for a
+ * re-registration) gets an entry of its own and can neither replace the
+ * victim's tuple nor be credited with the victim's 200.
+ */
+static uint64_t
+key(uint64_t call_id_h, const struct sg_addr *ip)
+{
+	return hash_mix(call_id_h, hash_bytes(ip, sizeof(*ip)));
+}
+
+bool
+reg_request(struct pending_table *pt, const struct sg_tuple *t,
+    const struct sipm *msg, uint64_t now)
+{
+	struct pending	*p;
+	bool		 is_new, answered = false;
+
+	if (msg->has_auth && msg->cseq > 0) {
+		struct pending	*prev = pending_find(pt, key(msg->call_id_h,
+				    &t->i), msg->cseq - 1, now);
+
+		answered = prev != NULL && prev->challenged &&
+		    sg_addr_eq(&prev->t.i, &t->i) &&
+		    memcmp(&prev->t.m, &t->m, sizeof(t->m)) == 0;
+	}
+	p = pending_add(pt, key(msg->call_id_h, &t->i), msg->cseq, now,
+	    &is_new);
+	/*
+	 * The same transaction from another device at the same address
+	 * (a copy racing the phone's re-registration, its Call-ID and CSeq
+	 * predictable): whose it is cannot be told, so the proxy's answer
+	 * teaches nothing.  A retransmission from the same device is fine.
+	 */
+	if (!is_new && (p->t.has_m != t->has_m || (t->has_m &&
+	    memcmp(&p->t.m, &t->m, sizeof(t->m)) != 0)))
+		p->ambiguous = true;
+	if (p->ambiguous)
+		return answered;
+	p->t = *t;
+	p->contact_star = msg->contact_star;
+	p->has_contact = msg->ncontacts_kept > 0;
+	p->contact_uh = msg->contact_uh;
+	p->contact_idh = msg->contact_idh;
+	p->has_auth = msg->has_auth;
+	p->auth_h = msg->auth_h;
+	p->auth_has_response = msg->auth_has_response;
+	p->req_expires = msg->contact_expires >= 0 ? msg->contact_expires :
+	    msg->expires;
+	return answered;
+}
+
+/* The expiry the proxy granted this Contact, else the request's. */
+static int64_t
+granted_expiry(const struct pending *p, const struct sipm *msg)
+{
+	for (int k = 0; k < msg->ncontacts_kept; k++)
+		if (msg->contacts[k].uh == p->contact_uh &&
+		    msg->contacts[k].expires >= 0)
+			return msg->contacts[k].expires;
+	if (msg->expires >= 0)
+		return msg->expires;
+	return p->req_expires;
+}
+
+static void
+granted(const struct pending *p, const struct sipm *msg,
+    int64_t default_expires, struct reg_answer *a)
+{
+	a->confirm = p->auth_has_response;
+	a->auth_h = p->auth_h;
+	a->contact_idh = p->contact_idh;
+	if (p->contact_star) {
+		a->bind = REG_BIND_REMOVE_ALL;
+		return;
+	}
+	if (!p->has_contact)
+		return;
+	if ((a->expires = granted_expiry(p, msg)) < 0)
+		a->expires = default_expires;
+	a->bind = a->expires == 0 ? REG_BIND_REMOVE : REG_BIND_LEARN;
+}
+
+enum reg_event
+reg_answer(struct pending_table *pt, const struct sipm *msg,
+    const struct sg_addr *to, int64_t default_expires, uint64_t now,
+    struct reg_answer *a)
+{
+	struct pending	*p;
+	enum reg_event	 ev;
+
+	memset(a, 0, sizeof(*a));
+	if (msg->request || msg->cseq_method != SIPM_REGISTER ||
+	    msg->status < 200)
+		return REG_NONE;
+	if ((p = pending_find(pt, key(msg->call_id_h, to), msg->cseq, now)) ==
+	    NULL)
+		return REG_UNMATCHED;
+	a->t = p->t;
+	/*
+	 * SPEC 5: a failure is a 403 or 404, or a 401/407 to a request
+	 * that carried credentials (the first challenge is not one).
+	 */
+	a->failure = msg->status == 403 || msg->status == 404 ||
+	    ((msg->status == 401 || msg->status == 407) && p->has_auth);
+	if (msg->status == 401 || msg->status == 407) {
+		p->challenged = true;	/* stays pending */
+		return REG_CHALLENGE;
+	}
+	if (msg->status >= 300)
+		ev = REG_REFUSED;
+	else if (p->ambiguous)
+		ev = REG_AMBIGUOUS;
+	else {
+		granted(p, msg, default_expires, a);
+		ev = REG_GRANTED;
+	}
+	pending_del(pt, p);
+	return ev;
+}
