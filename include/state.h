@@ -35,9 +35,11 @@ int	state_restore(const char *dir, struct engine **, int n, uint64_t now,
 /* Save the bindings and blacklist of all engines (duplicates merged). */
 int	state_save(const char *dir, struct engine **, int n, uint64_t now,
 	    struct state_counts *, char *err, size_t errlen);
-/* Write dir/name atomically with what `fill' prints (0, or -1). */
-int	state_write_atomic(const char *dir, const char *name,
-	    int (*fill)(void *, FILE *), void *arg, char *err,
-	    size_t errlen);
+/*
+ * Replace `path' atomically with what `fill' prints (0, or -1 with the
+ * reason in err): the state file and the baseline.
+ */
+int	state_write_atomic(const char *path, int (*fill)(void *, FILE *),
+	    void *arg, char *err, size_t errlen);
 
 #endif

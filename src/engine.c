@@ -6,11 +6,9 @@
  * to REGISTER are how bindings are learned (SPEC 3).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bind.h"
 #include "engine.h"
@@ -20,6 +18,7 @@
 #include "register.h"
 #include "sipmsg.h"
 #include "spoof.h"
+#include "state.h"
 #include "stream.h"
 
 /* Slots of the binding table the expiry sweep examines per tick. */
@@ -260,37 +259,18 @@ engine_baseline_load(struct engine *e, const char *path, char *err,
 	return 0;
 }
 
+static int
+fill_baseline(void *arg, FILE *fp)
+{
+	return flood_save_baseline(arg, fp);
+}
+
 int
 engine_baseline_save(struct engine *e, const char *path, uint64_t now,
     char *err, size_t errlen)
 {
-	char	 tmp[512];
-	FILE	*fp;
-	int	 fd, rc;
-
 	flood_finish_training(e->flood, now);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640))
-	    == -1 || (fp = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	rc = flood_save_baseline(e->flood, fp);
-	if (fflush(fp) != 0 || fsync(fd) != 0)
-		rc = -1;
-	if (fclose(fp) != 0)
-		rc = -1;
-	if (rc == -1 || rename(tmp, path) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return state_write_atomic(path, fill_baseline, e->flood, err, errlen);
 }
 
 /* ---- helpers ------------------------------------------------------------- */

@@ -145,20 +145,27 @@ get_str(const char *s, char *out, size_t len)
 
 /* ---- atomic write -------------------------------------------------------------- */
 
+/*
+ * The one way sipguard replaces a file: a temporary file beside it (mode
+ * 0600: both files name subscribers, the state file holds the hash key),
+ * written, fsync'ed, renamed over the old one, and the directory
+ * fsync'ed so the rename itself survives a crash.  A reader sees the old
+ * file or the new one, never a torn one.
+ */
 int
-state_write_atomic(const char *dir, const char *name,
-    int (*fill)(void *, FILE *), void *arg, char *err, size_t errlen)
+state_write_atomic(const char *path, int (*fill)(void *, FILE *), void *arg,
+    char *err, size_t errlen)
 {
-	char	 path[512], tmp[520];
+	char	 tmp[520], dir[512];
+	char	*slash;
 	FILE	*fp;
 	int	 fd, dfd, rc;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    (int)sizeof(path)) {
-		snprintf(err, errlen, "%s: path too long", dir);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) ||
+	    snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
 	    -1 || (fp = fdopen(fd, "w")) == NULL) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
@@ -166,6 +173,7 @@ state_write_atomic(const char *dir, const char *name,
 			close(fd);
 		return -1;
 	}
+	errno = 0;
 	rc = fill(arg, fp);
 	if (fflush(fp) != 0 || fsync(fd) != 0)
 		rc = -1;
@@ -177,7 +185,12 @@ state_write_atomic(const char *dir, const char *name,
 		unlink(tmp);
 		return -1;
 	}
-	/* The rename itself reaches the disk with the directory. */
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
 		fsync(dfd);
 		close(dfd);
@@ -284,6 +297,7 @@ state_save(const char *dir, struct engine **e, int n, uint64_t now,
     struct state_counts *c, char *err, size_t errlen)
 {
 	struct saver	 sv = { .e = e, .n = n, .now = now, .c = c };
+	char		 path[512];
 	int		 rc;
 
 	memset(c, 0, sizeof(*c));
@@ -294,7 +308,12 @@ state_save(const char *dir, struct engine **e, int n, uint64_t now,
 			cap += bind_capacity(engine_bindings(e[w]));
 		sg_keyset_init(&sv.seen, cap);
 	}
-	rc = state_write_atomic(dir, STATE_FILE, fill_state, &sv, err, errlen);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE) >=
+	    (int)sizeof(path)) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	rc = state_write_atomic(path, fill_state, &sv, err, errlen);
 	sg_keyset_free(&sv.seen);
 	return rc;
 }
