@@ -23,7 +23,7 @@
 #include "conf.h"
 #include "ctl.h"
 
-#define CONTROL_WORDS	8	/* words of a request, the command's own too */
+#define CONTROL_WORDS	8	/* words in a request, command too */
 
 struct alarm_log;
 struct engine;
@@ -50,15 +50,17 @@ struct control {
 	void			(*lock)(void *);
 	void			(*unlock)(void *);
 	/* Worker k's queue counters (called with the workers locked). */
-	void			(*queue)(void *, int k, struct control_queue *);
+	void			(*queue)(void *, int k,
+				    struct control_queue *);
 	/* Reload the configuration, say how it went in `out'; 0 or -1. */
 	int			(*reload)(void *, struct ctl_buf *out);
 	/* Save the state; 0 with the counts, or -1 with the reason. */
-	int			(*save)(void *, struct state_counts *, char *err,
-				    size_t errlen);
+	int			(*save)(void *, struct state_counts *,
+				    char *err, size_t errlen);
 };
 
 /* A ctl_handler: `arg' is a struct control. */
-int	control_handle(void *arg, char *line, bool json, struct ctl_buf *out);
+int	control_handle(void *arg, char *line, bool json,
+	    struct ctl_buf *out);
 
 #endif

@@ -23,7 +23,7 @@
 #include "nft.h"
 #include "state.h"
 
-/* ---- stats -------------------------------------------------------------------- */
+/* ---- stats --------------------------------------------------------------- */
 
 /* What `stats' shows: the workers' counters summed, taken at one time. */
 struct snapshot {
@@ -31,10 +31,10 @@ struct snapshot {
 	const char		*mode;
 	int			 queues, queue_from;
 	struct engine_stats	 e;
-	uint64_t		 suppressed;	/* repeats the alarm log held */
+	uint64_t		 suppressed;	/* alarm log repeats held */
 	struct engine_tables	 t;
 	struct control_queue	 q;
-	struct flood_stats	 f;		/* worker 0's: one baseline */
+	struct flood_stats	 f;		/* worker 0's baseline */
 	bool			 nft;
 	struct nft_stats	 n;
 };
@@ -45,7 +45,7 @@ enum field_kind {
 	F_INT,		/* int */
 	F_U64,		/* uint64_t */
 	F_STR,		/* const char * */
-	F_BOOL,		/* bool: JSON true or false, text `yes' or `no' */
+	F_BOOL,		/* bool: JSON true/false, text `yes'/`no' */
 	F_SECS,		/* double: %.0f */
 	F_RATE,		/* double: %.2f in text, %.3f in JSON */
 	F_USE,		/* uint32_t in use at `at', capacity at `cap' */
@@ -64,7 +64,7 @@ enum field_kind {
 struct field {
 	const char	*name;
 	enum field_kind	 kind;
-	size_t		 at, cap;	/* offsetof(struct snapshot, ...) */
+	size_t		 at, cap;	/* offsets in struct snapshot */
 	const char	*pre, *post;
 	const char	*yes, *no;
 	int		 only;		/* 0: both */
@@ -280,7 +280,8 @@ put_value(struct ctl_buf *o, bool json, const struct field *f,
 		break;
 	case F_BOOL:
 		if (json)
-			ctl_printf(o, "%s", *(const bool *)v ? "true" : "false");
+			ctl_printf(o, "%s", *(const bool *)v ? "true" :
+			    "false");
 		else
 			ctl_printf(o, "%s", *(const bool *)v ? f->yes : f->no);
 		break;
@@ -292,7 +293,8 @@ put_value(struct ctl_buf *o, bool json, const struct field *f,
 		break;
 	case F_USE:
 		ctl_printf(o, json ? "[%u,%u]" : "%u/%u", *(const uint32_t *)v,
-		    *(const uint32_t *)(const void *)((const char *)s + f->cap));
+		    *(const uint32_t *)(const void *)((const char *)s +
+		    f->cap));
 		break;
 	case F_REASONS:
 		put_counts(o, json, v, SG_R__COUNT, reason_name, false);
@@ -361,7 +363,7 @@ cmd_stats(struct control *c, char **args, int n, bool json,
 	return 0;
 }
 
-/* ---- bindings ------------------------------------------------------------------ */
+/* ---- bindings ------------------------------------------------------------ */
 
 static void
 put_binding(struct ctl_buf *o, bool json, bool first,
@@ -430,7 +432,7 @@ cmd_bindings(struct control *c, char **args, int nargs, bool json,
 	return 0;
 }
 
-/* ---- blacklist ----------------------------------------------------------------- */
+/* ---- blacklist ----------------------------------------------------------- */
 
 /*
  * With several workers, a set to merge their blacklists by (each lists
@@ -663,7 +665,7 @@ cmd_blacklist_forget(struct control *c, char **args, int nargs, bool json,
 	return 0;
 }
 
-/* ---- reload, save, help --------------------------------------------------------- */
+/* ---- reload, save, help -------------------------------------------------- */
 
 static int
 cmd_reload(struct control *c, char **args, int nargs, bool json,
@@ -714,7 +716,7 @@ static int	cmd_help(struct control *, char **, int, bool,
 static const struct command {
 	const char	*name;
 	const char	*sub;		/* NULL: the name alone */
-	int		 min, max;	/* words after the name (and sub) */
+	int		 min, max;	/* words after name (and sub) */
 	int		(*run)(struct control *, char **args, int nargs,
 			    bool json, struct ctl_buf *);
 	const char	*help;		/* NULL: not listed */
@@ -801,20 +803,21 @@ cmd_help(struct control *c, char **args, int nargs, bool json,
 	return 0;
 }
 
-/* ---- dispatch ------------------------------------------------------------------ */
+/* ---- dispatch ------------------------------------------------------------ */
 
 static const struct command *
 lookup(char **args, int n)
 {
 	for (size_t k = 0; k < nitems(commands); k++) {
 		const struct command	*cmd = &commands[k];
-		int			 rest = n - (cmd->sub != NULL ? 2 : 1);
+		int			 rest;
 
 		if (strcmp(cmd->name, args[0]) != 0)
 			continue;
 		if (cmd->sub != NULL && (n < 2 || strcmp(cmd->sub, args[1]) !=
 		    0))
 			continue;
+		rest = n - (cmd->sub != NULL ? 2 : 1);
 		if (rest >= cmd->min && rest <= cmd->max)
 			return cmd;
 	}

@@ -75,7 +75,7 @@ struct daemon {
 	bool		 foreground;
 };
 
-/* ---- workers ---------------------------------------------------------------- */
+/* ---- workers ------------------------------------------------------------- */
 
 static enum sg_verdict
 judge(void *arg, const uint8_t *p, size_t len, const struct sg_mac *mac,
@@ -104,7 +104,7 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* ---- state ------------------------------------------------------------------- */
+/* ---- state --------------------------------------------------------------- */
 
 static void
 lock_all(struct daemon *d)
@@ -140,7 +140,7 @@ save_state(struct daemon *d, struct state_counts *c, char *err, size_t len)
 	return rc;
 }
 
-/* ---- configuration ---------------------------------------------------------- */
+/* ---- configuration ------------------------------------------------------- */
 
 static int
 offload_one(void *arg, const struct bl_entry *b)
@@ -246,7 +246,7 @@ reload(struct daemon *d, struct ctl_buf *out)
 	return 0;
 }
 
-/* ---- the control module's view of the service ------------------------------------ */
+/* ---- what control.c sees of the service ---------------------------------- */
 
 /* Queue drops the kernel counted (/proc/net/netfilter/nfnetlink_queue). */
 static void
@@ -306,33 +306,7 @@ on_save(void *arg, struct state_counts *c, char *err, size_t errlen)
 	return save_state(arg, c, err, errlen);
 }
 
-/*
- * SPEC 1: fragments.  With conntrack in use the kernel reassembles IPv4
- * and IPv6 before the filter hooks (nf_defrag), so the queue sees whole
- * datagrams.  Without it IPv4 is still reassembled before INPUT on the
- * proxy host, but IPv6 fragments reach INPUT one by one and a `--dport'
- * rule only matches the first: the others would pass unjudged.  Say so.
- */
-static void
-defrag_notice(void)
-{
-	bool	 v4 = access("/sys/module/nf_defrag_ipv4", F_OK) == 0;
-	bool	 v6 = access("/sys/module/nf_defrag_ipv6", F_OK) == 0;
-
-	if (v4 && v6) {
-		log_info("fragments: nf_defrag_ipv4 and nf_defrag_ipv6 are "
-		    "loaded: with a conntrack rule in this namespace the "
-		    "kernel reassembles before the queue");
-		return;
-	}
-	log_warnx("fragments: nf_defrag_ipv%s not loaded: %s fragments "
-	    "reach the hooks unreassembled, and a --dport rule matches only "
-	    "the first of them; load it (any conntrack rule does) or queue "
-	    "fragments too (ip6tables -m frag, iptables -f): see sipguard(8)",
-	    !v6 ? "6" : "4", !v6 ? "IPv6" : "IPv4 (on a gateway)");
-}
-
-/* ---- the loop ------------------------------------------------------------------ */
+/* ---- the loop ------------------------------------------------------------ */
 
 static void
 tick(struct daemon *d)
@@ -404,6 +378,34 @@ signals(struct daemon *d)
 	}
 	return 0;
 }
+
+/* The main loop: signals, the timer, the control socket, until a stop. */
+static void
+serve(struct daemon *d)
+{
+	while (!atomic_load(&d->stop)) {
+		struct epoll_event	 ev[16];
+		int			 n;
+
+		n = epoll_wait(d->epfd, ev, 16, 1000);
+		for (int k = 0; k < n; k++) {
+			void	*p = ev[k].data.ptr;
+
+			if (p == &d->sigfd) {
+				if (signals(d) == 1)
+					atomic_store(&d->stop, true);
+			} else if (p == &d->timerfd) {
+				uint64_t	 x;
+
+				(void)!read(d->timerfd, &x, sizeof(x));
+				tick(d);
+			} else if (ctl_owns(d->ctl, p))
+				ctl_event(d->ctl, p, ev[k].events);
+		}
+	}
+}
+
+/* ---- start and stop ------------------------------------------------------ */
 
 /* The state directory, the hash key its file was saved with, the baseline. */
 static int
@@ -645,6 +647,32 @@ teardown(struct daemon *d)
 		close(d->timerfd);
 }
 
+/*
+ * SPEC 1: fragments.  With conntrack in use the kernel reassembles IPv4
+ * and IPv6 before the filter hooks (nf_defrag), so the queue sees whole
+ * datagrams.  Without it IPv4 is still reassembled before INPUT on the
+ * proxy host, but IPv6 fragments reach INPUT one by one and a `--dport'
+ * rule only matches the first: the others would pass unjudged.  Say so.
+ */
+static void
+defrag_notice(void)
+{
+	bool	 v4 = access("/sys/module/nf_defrag_ipv4", F_OK) == 0;
+	bool	 v6 = access("/sys/module/nf_defrag_ipv6", F_OK) == 0;
+
+	if (v4 && v6) {
+		log_info("fragments: nf_defrag_ipv4 and nf_defrag_ipv6 are "
+		    "loaded: with a conntrack rule in this namespace the "
+		    "kernel reassembles before the queue");
+		return;
+	}
+	log_warnx("fragments: nf_defrag_ipv%s not loaded: %s fragments "
+	    "reach the hooks unreassembled, and a --dport rule matches only "
+	    "the first of them; load it (any conntrack rule does) or queue "
+	    "fragments too (ip6tables -m frag, iptables -f): see sipguard(8)",
+	    !v6 ? "6" : "4", !v6 ? "IPv6" : "IPv4 (on a gateway)");
+}
+
 static int
 start_workers(struct daemon *d)
 {
@@ -657,31 +685,6 @@ start_workers(struct daemon *d)
 		d->w[k].started = true;
 	}
 	return 0;
-}
-
-/* The main loop: signals, the timer, the control socket, until a stop. */
-static void
-serve(struct daemon *d)
-{
-	while (!atomic_load(&d->stop)) {
-		struct epoll_event	 ev[16];
-		int			 n = epoll_wait(d->epfd, ev, 16, 1000);
-
-		for (int k = 0; k < n; k++) {
-			void	*p = ev[k].data.ptr;
-
-			if (p == &d->sigfd) {
-				if (signals(d) == 1)
-					atomic_store(&d->stop, true);
-			} else if (p == &d->timerfd) {
-				uint64_t	 x;
-
-				(void)!read(d->timerfd, &x, sizeof(x));
-				tick(d);
-			} else if (ctl_owns(d->ctl, p))
-				ctl_event(d->ctl, p, ev[k].events);
-		}
-	}
 }
 
 int
