@@ -1,8 +1,11 @@
 /*
- * test_ctl.c: the control socket (ctl.h), served from an epoll loop in
- * the test as the daemon serves it.  Each row is a request as bytes and
- * the exact answer: a request that starts with `json' is answered with
- * one JSON object, whatever went wrong with it; any other in text.
+ * test_ctl.c: the control protocol.  First the socket (ctl.h) with a
+ * handler of its own: each row is a request as bytes and the exact
+ * answer; a request that starts with `json' is answered with one JSON
+ * object, whatever went wrong with it; any other in text.  Then the
+ * commands (control.h) behind that socket, as the daemon serves them,
+ * over engines made from a small configuration: each row is a few
+ * requests in turn and their exact answers.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -20,8 +23,16 @@
 
 #include <cmocka.h>
 
+#include "bind.h"
+#include "clock.h"
+#include "conf.h"
+#include "control.h"
 #include "ctl.h"
+#include "enforce.h"
+#include "engine.h"
+#include "hash.h"
 #include "sipguard.h"
+#include "state.h"
 #include "testlib.h"
 
 struct fx {
@@ -210,10 +221,423 @@ test_too_long(void **state)
 	teardown((void **)&f);
 }
 
+/* ---- the commands (control.h) -------------------------------------------- */
+
+#define WORKERS_MAX	2
+#define STEPS_MAX	8
+
+static const char *const sets[] = {
+	"proxy.addresses = [\"192.0.2.1\"]",
+	"tables.bindings = 64",
+	"tables.pending = 16",
+	"tables.nonces = 16",
+	"tables.sources = 16",
+	"tables.streams = 16",
+	"tables.stream_buffers = 1",
+	"tables.fragments = 1",
+	"blacklist.size = 32",
+	"state.dir = \"/tmp/sgctl-state\"",
+	"queue.num = 7",
+	"training.duration = 900",
+};
+
+/* A service of one or two workers behind a real control socket. */
+struct cx {
+	struct fx		 fx;		/* the socket, as above */
+	struct sg_conf		 conf;
+	struct engine		*e[WORKERS_MAX];
+	struct control		 c;
+	int			 depth, locks;	/* nesting, calls */
+	int			 reloads, saves;
+	bool			 save_fails;
+};
+
+static void
+cx_lock(void *arg)
+{
+	struct cx	*x = arg;
+
+	assert_int_equal(x->depth, 0);
+	x->depth++;
+	x->locks++;
+}
+
+static void
+cx_unlock(void *arg)
+{
+	struct cx	*x = arg;
+
+	assert_int_equal(x->depth, 1);
+	x->depth--;
+}
+
+/* Each worker: 7 received, 1 ENOBUFS, 2 errors, 3 and 4 kernel drops. */
+static void
+cx_queue(void *arg, int k, struct control_queue *q)
+{
+	struct cx	*x = arg;
+
+	assert_int_equal(x->depth, 1);
+	assert_true(k >= 0 && k < x->c.nw);
+	*q = (struct control_queue){ 7, 1, 2, 3, 4 };
+}
+
+static int
+cx_reload(void *arg, struct ctl_buf *out)
+{
+	struct cx	*x = arg;
+
+	x->reloads++;
+	ctl_printf(out, "reloaded test.conf\n");
+	return 0;
+}
+
+static int
+cx_save(void *arg, struct state_counts *c, char *err, size_t errlen)
+{
+	struct cx	*x = arg;
+
+	x->saves++;
+	if (x->save_fails) {
+		snprintf(err, errlen, "state: No space left on device");
+		return -1;
+	}
+	*c = (struct state_counts){ .bindings = 2, .blacklist = 3 };
+	return 0;
+}
+
+/* UE 1's binding, expiring in an hour, in every worker. */
+static void
+learn_ue1(struct cx *x)
+{
+	struct sg_tuple		 t;
+	const struct binding	*b;
+
+	memset(&t, 0, sizeof(t));
+	t.has_m = true;
+	t.m.b[0] = 0x02;
+	t.m.b[5] = 1;
+	assert_int_equal(sg_addr_parse("198.51.100.1", &t.i), 0);
+	t.s = t.i;
+	t.sport = 5060;
+	snprintf(t.d, sizeof(t.d), "user1@example.com");
+	t.dh = hash_bytes(t.d, strlen(t.d));
+	for (int k = 0; k < x->c.nw; k++)
+		assert_int_equal(bind_learn(engine_bindings(x->e[k]), &t, 0,
+		    clock_now() + SEC(3600), clock_now(), &b), BIND_NEW);
+}
+
+struct step {
+	const char	*req;		/* NULL: the end */
+	const char	*want;
+};
+
+struct crow {
+	const char	*name;
+	int		 nw;		/* workers; 0 means 1 */
+	bool		 detect, binding, save_fails;
+	struct step	 steps[STEPS_MAX];
+	int		 reloads, saves;	/* callbacks expected */
+};
+
+#define BL_USAGE	"error: blacklist [list | add MAC IP [PORT] [ttl " \
+			"SECONDS] | del MAC IP [PORT] | forget MAC|IP]\n"
+#define BL_USAGE_JSON	"{\"error\":\"blacklist [list | add MAC IP " \
+			"[PORT] [ttl SECONDS] | del MAC IP [PORT] | forget " \
+			"MAC|IP]\"}\n"
+#define HELP		"commands: stats | bindings | blacklist [list | " \
+			"add MAC IP [PORT] [ttl SECONDS] | del MAC IP " \
+			"[PORT] | forget MAC|IP] | reload | save; prefix " \
+			"json for JSON"
+#define MAC1		"02:00:00:00:00:01"
+#define MAC2		"02:00:00:00:00:02"
+#define ENTRY1		"mi  " MAC1 " 192.0.2.7 why=manual hits=0 " \
+			"expires_in=600\n"
+#define ENTRY2		"mip " MAC2 " 2001:db8::7 port=5060 why=manual " \
+			"hits=0 expires_in=60\n"
+#define JENTRY1		"{\"kind\":\"mi\",\"mac\":\"" MAC1 "\",\"ip\":" \
+			"\"192.0.2.7\",\"port\":0,\"why\":\"manual\"," \
+			"\"identity\":\"\",\"hits\":0,\"expires_in\":600}"
+#define ALARMS0		"spoof=0 malformed=0 table-full=0 ss=0 ds1=0 " \
+			"ds2=0 ir=0 bruteforce=0 scan=0"
+#define JALARMS0	"\"spoof\":0,\"malformed\":0,\"table-full\":0," \
+			"\"ss\":0,\"ds1\":0,\"ds2\":0,\"ir\":0," \
+			"\"bruteforce\":0,\"scan\":0"
+
+static const struct crow crows[] = {
+	{ "help", .steps = {
+		{ "help\n", HELP "\n" },
+		{ "help me please\n", HELP "\n" },
+		{ "json help\n", "{\"message\":\"" HELP "\"}\n" },
+	} },
+	{ "unknown", .steps = {
+		{ "frob\n", "error: unknown command \"frob\" (try help)\n" },
+		{ "json frob\n",
+		    "{\"error\":\"unknown command \\\"frob\\\" "
+		    "(try help)\"}\n" },
+		{ "blacklistx\n",
+		    "error: unknown command \"blacklistx\" (try help)\n" },
+	} },
+	{ "empty", .steps = {
+		{ "\n", "error: empty request\n" },
+		{ " \t \n", "error: empty request\n" },
+		{ "json\n", "{\"error\":\"empty request\"}\n" },
+	} },
+	{ "words", .steps = {
+		{ "help 1 2 3 4 5 6 7\n", HELP "\n" },
+		{ "help 1 2 3 4 5 6 7 8\n", "error: too many arguments\n" },
+		{ "json help 1 2 3 4 5 6 7 8\n",
+		    "{\"error\":\"too many arguments\"}\n" },
+		{ "help\t1 \t 2\n", HELP "\n" },
+	} },
+	/* A command without subcommands and with words after it is unknown. */
+	{ "extra_words", .steps = {
+		{ "stats now\n",
+		    "error: unknown command \"stats\" (try help)\n" },
+		{ "bindings all\n",
+		    "error: unknown command \"bindings\" (try help)\n" },
+		{ "reload now\n",
+		    "error: unknown command \"reload\" (try help)\n" },
+		{ "save now\n",
+		    "error: unknown command \"save\" (try help)\n" },
+	} },
+	{ "stats", .nw = 2, .steps = {
+		{ "stats\n",
+		    "uptime 0 s, mode prevent, 2 queue(s) from 7\n"
+		    "packets 0 (inbound 0, outbound 0, transit 0): SIP 0, "
+		    "keep-alives 0, not SIP 0, malformed 0\n"
+		    "accepted 0:\n"
+		    "dropped 0:\n"
+		    "alarms: " ALARMS0 " (0 repeats suppressed in the log)\n"
+		    "tables: bindings 0/128, pending 0/32, sources 0/32, "
+		    "blacklist 0/64\n"
+		    "queue: received 14, ENOBUFS 2, errors 4; kernel dropped "
+		    "6 (queue full), 8 (socket full)\n"
+		    "module II: training, 900 s left\n"
+		    "nft offload: off, 0 added, 0 removed, 0 errors\n" },
+		{ "json stats\n",
+		    "{\"uptime\":0,\"mode\":\"prevent\",\"queues\":2,"
+		    "\"packets\":0,\"inbound\":0,\"outbound\":0,"
+		    "\"transit\":0,\"sip\":0,\"keepalive\":0,\"not_sip\":0,"
+		    "\"malformed\":0,\"accepted\":0,\"dropped\":0,"
+		    "\"accept\":{},\"drop\":{},\"alarms\":{" JALARMS0 "},"
+		    "\"alarms_suppressed\":0,\"tables\":{\"bindings\":"
+		    "[0,128],\"pending\":[0,32],\"sources\":[0,32],"
+		    "\"blacklist\":[0,64]},\"queue\":{\"received\":14,"
+		    "\"enobufs\":2,\"errors\":4,\"kernel_dropped\":6,"
+		    "\"user_dropped\":8},\"module2\":{\"training\":true,"
+		    "\"train_left\":900,\"tdist_avg\":0.000,"
+		    "\"init_c_avg\":0.000,\"curr_c_avg\":0.000,"
+		    "\"ds1\":false},\"nft\":{\"enabled\":false,"
+		    "\"added\":0,\"removed\":0,\"errors\":0}}\n" },
+	} },
+	{ "stats_detect", .detect = true, .steps = {
+		{ "json stats\n", NULL },	/* checked: "mode":"detect" */
+	} },
+	{ "bindings_none", .steps = {
+		{ "bindings\n", "0 binding(s)\n" },
+		{ "json bindings\n", "{\"bindings\":[],\"count\":0}\n" },
+	} },
+	/* Each worker holds the binding: listed once. */
+	{ "bindings", .nw = 2, .binding = true, .steps = {
+		{ "bindings\n", "user1@example.com                        "
+		    MAC1 " 198.51.100.1 sip_ip=198.51.100.1 port=5060 impi=- "
+		    "expires_in=3600\n1 binding(s)\n" },
+		{ "json bindings\n", "{\"bindings\":[{\"mac\":\"" MAC1
+		    "\",\"ip\":\"198.51.100.1\",\"sip_ip\":\"198.51.100.1\","
+		    "\"port\":5060,\"nat\":false,\"identity\":"
+		    "\"user1@example.com\",\"impi\":\"\",\"expires_in\":3600}"
+		    "],\"count\":1}\n" },
+	} },
+	{ "blacklist_empty", .steps = {
+		{ "blacklist\n", "0 entries\n" },
+		{ "blacklist list\n", "0 entries\n" },
+		{ "blacklist list all\n", "0 entries\n" },
+		{ "json blacklist\n", "{\"blacklist\":[],\"count\":0}\n" },
+	} },
+	{ "blacklist_usage", .steps = {
+		{ "blacklist frob\n", BL_USAGE },
+		{ "json blacklist frob\n", BL_USAGE_JSON },
+		{ "blacklist forget\n", BL_USAGE },
+		{ "blacklist forget " MAC1 " 192.0.2.7\n", BL_USAGE },
+	} },
+	/* Added to every worker, listed once. */
+	{ "blacklist_add_list", .nw = 2, .steps = {
+		{ "blacklist add " MAC1 " 192.0.2.7\n", "added\n" },
+		{ "json blacklist add " MAC2 " 2001:db8::7 5060 ttl 60\n",
+		    "{\"added\":true}\n" },
+		{ "blacklist list\n", ENTRY1 ENTRY2 "2 entries\n" },
+		{ "blacklist add " MAC1 " 192.0.2.7\n", "added\n" },
+		{ "blacklist\n", ENTRY1 ENTRY2 "2 entries\n" },
+		{ "json blacklist del " MAC2 " 2001:db8::7 5060\n",
+		    "{\"deleted\":true}\n" },
+		{ "json blacklist list\n",
+		    "{\"blacklist\":[" JENTRY1 "],\"count\":1}\n" },
+	} },
+	{ "blacklist_add_bad", .steps = {
+		{ "blacklist add\n", "error: want MAC IP [PORT]\n" },
+		{ "blacklist add " MAC1 "\n", "error: want MAC IP [PORT]\n" },
+		{ "blacklist add " MAC1 " 192.0.2.7 5060 5061\n",
+		    "error: want MAC IP [PORT]\n" },
+		{ "blacklist add 02:00:00:00:00:0g 192.0.2.7\n",
+		    "error: bad MAC \"02:00:00:00:00:0g\"\n" },
+		{ "blacklist add " MAC1 " 192.0.2.777\n",
+		    "error: bad IP address \"192.0.2.777\"\n" },
+		{ "blacklist add " MAC1 " 192.0.2.7 65536\n",
+		    "error: bad port \"65536\"\n" },
+		{ "json blacklist add " MAC1 " 192.0.2.7 0\n",
+		    "{\"error\":\"bad port \\\"0\\\"\"}\n" },
+		{ "blacklist\n", "0 entries\n" },
+	} },
+	{ "blacklist_add_ttl", .steps = {
+		{ "blacklist add " MAC1 " 192.0.2.7 ttl 0.5\n",
+		    "error: bad ttl \"0.5\"\n" },
+		{ "blacklist add " MAC1 " 192.0.2.7 ttl 2592001\n",
+		    "error: bad ttl \"2592001\"\n" },
+		{ "blacklist add " MAC1 " 192.0.2.7 ttl nan\n",
+		    "error: bad ttl \"nan\"\n" },
+		{ "blacklist add " MAC1 " 192.0.2.7 ttl\n",
+		    "error: bad port \"ttl\"\n" },
+		{ "blacklist add " MAC1 " 192.0.2.7 ttl 2592000\n", "added\n" },
+		{ "blacklist\n", "mi  " MAC1 " 192.0.2.7 why=manual hits=0 "
+		    "expires_in=2592000\n1 entry\n" },
+	} },
+	{ "blacklist_add_detect", .detect = true, .steps = {
+		{ "blacklist add " MAC1 " 192.0.2.7\n", "error: not listed "
+		    "(whitelisted source, or mode = detect)\n" },
+		{ "json blacklist add " MAC1 " 192.0.2.7\n",
+		    "{\"error\":\"not listed (whitelisted source, or "
+		    "mode = detect)\"}\n" },
+	} },
+	{ "blacklist_del", .steps = {
+		{ "blacklist del " MAC1 " 192.0.2.7\n",
+		    "error: no such entry\n" },
+		{ "blacklist del " MAC1 "\n", "error: want MAC IP [PORT]\n" },
+		{ "blacklist add " MAC1 " 192.0.2.7 5060\n", "added\n" },
+		{ "blacklist del " MAC1 " 192.0.2.7\n",
+		    "error: no such entry\n" },
+		{ "blacklist del " MAC1 " 192.0.2.7 5060\n", "deleted\n" },
+		{ "blacklist\n", "0 entries\n" },
+	} },
+	{ "blacklist_forget", .nw = 2, .steps = {
+		{ "blacklist add " MAC1 " 192.0.2.7\n", "added\n" },
+		{ "blacklist add " MAC1 " 192.0.2.8 5060\n", "added\n" },
+		{ "blacklist add " MAC2 " 192.0.2.7\n", "added\n" },
+		{ "blacklist forget " MAC1 "\n", "forgot 2 entries\n" },
+		{ "json blacklist forget 192.0.2.7\n", "{\"forgotten\":1}\n" },
+		{ "blacklist forget 192.0.2.7\n", "forgot 0 entries\n" },
+		{ "blacklist forget nobody\n", "error: \"nobody\" is neither "
+		    "a MAC nor an IP address\n" },
+	} },
+	{ "reload", .reloads = 2, .steps = {
+		{ "reload\n", "reloaded test.conf\n" },
+		{ "json reload\n", "{\"message\":\"reloaded test.conf\"}\n" },
+	} },
+	{ "save", .saves = 2, .steps = {
+		{ "save\n", "saved 2 bindings, 3 blacklist entries to "
+		    "/tmp/sgctl-state/" STATE_FILE "\n" },
+		{ "json save\n",
+		    "{\"saved\":true,\"bindings\":2,\"blacklist\":3}\n" },
+	} },
+	{ "save_fails", .save_fails = true, .saves = 2, .steps = {
+		{ "save\n", "error: state: No space left on device\n" },
+		{ "json save\n",
+		    "{\"error\":\"state: No space left on device\"}\n" },
+	} },
+};
+
+static void
+cx_open(struct cx *x, const struct crow *r)
+{
+	const char		*all[nitems(sets) + 1];
+	struct conf_errors	 errs;
+	char			 err[256];
+	int			 n = 0;
+
+	for (size_t k = 0; k < nitems(sets); k++)
+		all[n++] = sets[k];
+	if (r->detect)
+		all[n++] = "mode = \"detect\"";
+	if (conf_load(NULL, all, n, &x->conf, &errs) == -1)
+		fail_msg("%s", errs.buf);
+	x->save_fails = r->save_fails;
+	x->c = (struct control){
+		.engines = x->e,
+		.nw = r->nw > 0 ? r->nw : 1,
+		.conf = &x->conf,
+		.started = clock_now(),
+		.arg = x,
+		.lock = cx_lock,
+		.unlock = cx_unlock,
+		.queue = cx_queue,
+		.reload = cx_reload,
+		.save = cx_save,
+	};
+	for (int k = 0; k < x->c.nw; k++)
+		assert_non_null(x->e[k] = engine_create(&x->conf));
+	assert_non_null(x->c.alog = alarm_log_create(64, 0));
+	snprintf(x->fx.dir, sizeof(x->fx.dir), "/tmp/sgctl.XXXXXX");
+	assert_non_null(mkdtemp(x->fx.dir));
+	snprintf(x->fx.path, sizeof(x->fx.path), "%s/ctl", x->fx.dir);
+	assert_true((x->fx.epfd = epoll_create1(EPOLL_CLOEXEC)) != -1);
+	x->fx.ctl = ctl_open(x->fx.path, x->fx.epfd, control_handle, &x->c,
+	    err, sizeof(err));
+	if (x->fx.ctl == NULL)
+		fail_msg("%s", err);
+}
+
+static void
+cx_close(struct cx *x)
+{
+	ctl_close(x->fx.ctl);
+	close(x->fx.epfd);
+	rmdir(x->fx.dir);
+	alarm_log_destroy(x->c.alog);
+	for (int k = 0; k < x->c.nw; k++)
+		engine_destroy(x->e[k]);
+}
+
+static void
+test_command(void **state)
+{
+	const struct crow	*r = *state;
+	struct cx		 x;
+	struct ctl_stats	 st;
+	int			 bad = 0, n = 0;
+
+	memset(&x, 0, sizeof(x));
+	cx_open(&x, r);
+	if (r->binding)
+		learn_ue1(&x);
+	for (const struct step *s = r->steps; s < r->steps + STEPS_MAX &&
+	    s->req != NULL; s++) {
+		char	*got = ask(&x.fx, s->req, strlen(s->req));
+
+		if (s->want != NULL && strcmp(got, s->want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", s->req, got,
+			    s->want);
+		if (s->want == NULL)
+			assert_non_null(strstr(got, "\"mode\":\"detect\""));
+		bad += strncmp(got, "error: ", 7) == 0 ||
+		    strncmp(got, "{\"error\":", 9) == 0;
+		assert_int_equal(x.depth, 0);
+		free(got);
+		n++;
+	}
+	/* Every "error:" answer is counted as a bad request. */
+	ctl_stats(x.fx.ctl, &st);
+	assert_int_equal(st.requests, n);
+	assert_int_equal(st.bad, bad);
+	assert_int_equal(x.reloads, r->reloads);
+	assert_int_equal(x.saves, r->saves);
+	cx_close(&x);
+}
+
 int
 main(void)
 {
 	TREG_ROWS("ctl", test_row, rows);
 	treg_add("ctl", "too_long", test_too_long, NULL);
+	TREG_ROWS("control", test_command, crows);
 	return treg_run("ctl");
 }
