@@ -467,21 +467,18 @@ main(void)
 		0x61, 0x6c, 0x61, 0x72, 0x6d, 0x2d, 0x74, 0x65,
 		0x73, 0x74, 0x2d, 0x6b, 0x65, 0x79, 0x2d, 0x31,
 	};
-	const struct CMUnitTest	 tests[] = {
-#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_spoofed_flood),
-		T(test_sustained_by_case),
-		T(test_total_budget),
-		T(test_repeats_aggregated),
-		T(test_repeating_sources_exact),
-		T(test_set_budget),
-#undef T
-	};
 
 	if (hash_init() == -1)
 		return 1;
 	hash_set_key(key);
 	log_init("test_alarm", 1, LOG_USER);
 	log_set_syslog(0);
-	return cmocka_run_group_tests_name("alarm", tests, NULL, NULL);
+	treg_fixture(setup, teardown);
+	TREG("alarm", spoofed_flood);
+	TREG("alarm", sustained_by_case);
+	TREG("alarm", total_budget);
+	TREG("alarm", repeats_aggregated);
+	TREG("alarm", repeating_sources_exact);
+	TREG("alarm", set_budget);
+	return treg_run("alarm");
 }

@@ -28,6 +28,7 @@
 
 #include "hash.h"
 #include "scenario.h"
+#include "testlib.h"
 
 #define DOMAIN	"example.com"
 
@@ -328,7 +329,7 @@ control_plain(struct scn *s)
 }
 
 static void
-t_control_plain(void **st)
+test_control_plain(void **st)
 {
 	(void)st;
 	run(control_plain, "control_plain", SETS_BASE);
@@ -402,14 +403,14 @@ clen_folded(struct scn *s)
 }
 
 static void
-t_clen_underscore(void **st)
+test_clen_underscore(void **st)
 {
 	(void)st;
 	run(clen_underscore, "clen_underscore", SETS_BASE);
 }
 
 static void
-t_clen_folded(void **st)
+test_clen_folded(void **st)
 {
 	(void)st;
 	run(clen_folded, "clen_folded", SETS_BASE);
@@ -443,7 +444,7 @@ clen_first_line(struct scn *s)
 }
 
 static void
-t_clen_first_line(void **st)
+test_clen_first_line(void **st)
 {
 	(void)st;
 	run(clen_first_line, "clen_first_line", SETS_BASE);
@@ -506,7 +507,7 @@ syn_rebase(struct scn *s)
 }
 
 static void
-t_syn_rebase(void **st)
+test_syn_rebase(void **st)
 {
 	(void)st;
 	run(syn_rebase, "syn_rebase", SETS_BASE);
@@ -565,7 +566,7 @@ evict_pickup(struct scn *s)
 }
 
 static void
-t_evict_pickup(void **st)
+test_evict_pickup(void **st)
 {
 	(void)st;
 	run(evict_pickup, "evict_pickup", SETS_SMALL_STREAMS);
@@ -606,7 +607,7 @@ quota_pickup(struct scn *s)
 }
 
 static void
-t_quota_pickup(void **st)
+test_quota_pickup(void **st)
 {
 	(void)st;
 	run(quota_pickup, "quota_pickup", SETS_BASE);
@@ -644,7 +645,7 @@ idle_pickup(struct scn *s)
 }
 
 static void
-t_idle_pickup(void **st)
+test_idle_pickup(void **st)
 {
 	(void)st;
 	run(idle_pickup, "idle_pickup", SETS_BASE);
@@ -688,7 +689,7 @@ noack_rst_pickup(struct scn *s)
 }
 
 static void
-t_noack_rst_pickup(void **st)
+test_noack_rst_pickup(void **st)
 {
 	(void)st;
 	run(noack_rst_pickup, "noack_rst_pickup", SETS_BASE);
@@ -728,7 +729,7 @@ urgent_byte(struct scn *s)
 }
 
 static void
-t_urgent_byte(void **st)
+test_urgent_byte(void **st)
 {
 	(void)st;
 	run(urgent_byte, "urgent_byte", SETS_BASE);
@@ -769,7 +770,7 @@ urgent_ahead(struct scn *s)
 }
 
 static void
-t_urgent_ahead(void **st)
+test_urgent_ahead(void **st)
 {
 	(void)st;
 	run(urgent_ahead, "urgent_ahead", SETS_BASE);
@@ -896,7 +897,7 @@ v6_frag_nh(struct scn *s)
 }
 
 static void
-t_v6_frag_nh(void **st)
+test_v6_frag_nh(void **st)
 {
 	(void)st;
 	run(v6_frag_nh, "v6_frag_nh", SETS_BASE);
@@ -1016,7 +1017,7 @@ nested_fragment(struct scn *s)
 }
 
 static void
-t_nested_fragment(void **st)
+test_nested_fragment(void **st)
 {
 	(void)st;
 	run(nested_fragment, "nested_fragment", SETS_BASE);
@@ -1058,7 +1059,7 @@ pin_first(struct scn *s)
 }
 
 static void
-t_pin_first(void **st)
+test_pin_first(void **st)
 {
 	(void)st;
 	run(pin_first, "pin_first", SETS_BASE);
@@ -1138,7 +1139,7 @@ pending_overwrite(struct scn *s)
 }
 
 static void
-t_pending_overwrite(void **st)
+test_pending_overwrite(void **st)
 {
 	(void)st;
 	run(pending_overwrite, "pending_overwrite", SETS_BASE);
@@ -1204,7 +1205,7 @@ frag_table_fill(struct scn *s)
 }
 
 static void
-t_frag_table_fill(void **st)
+test_frag_table_fill(void **st)
 {
 	(void)st;
 	run(frag_table_fill, "frag_table_fill", SETS_BASE);
@@ -1248,7 +1249,7 @@ buffer_hog(struct scn *s)
 }
 
 static void
-t_buffer_hog(void **st)
+test_buffer_hog(void **st)
 {
 	(void)st;
 	run(buffer_hog, "buffer_hog", SETS_BASE);
@@ -1298,7 +1299,7 @@ poison_phone(struct scn *s)
 }
 
 static void
-t_poison_phone(void **st)
+test_poison_phone(void **st)
 {
 	(void)st;
 	run(poison_phone, "poison_phone", SETS_BASE);
@@ -1339,7 +1340,7 @@ poison_forever(struct scn *s)
 }
 
 static void
-t_poison_forever(void **st)
+test_poison_forever(void **st)
 {
 	(void)st;
 	run(poison_forever, "poison_forever", SETS_BASE);
@@ -1380,7 +1381,7 @@ retransmit_identical(struct scn *s)
 }
 
 static void
-t_retransmit_identical(void **st)
+test_retransmit_identical(void **st)
 {
 	(void)st;
 	run(retransmit_identical, "retransmit_identical", SETS_BASE);
@@ -1462,7 +1463,7 @@ frag_mac_mix(struct scn *s)
 }
 
 static void
-t_frag_mac_mix(void **st)
+test_frag_mac_mix(void **st)
 {
 	(void)st;
 	run(frag_mac_mix, "frag_mac_mix", SETS_BASE);
@@ -1497,7 +1498,7 @@ frag_late_replay(struct scn *s)
 }
 
 static void
-t_frag_late_replay(void **st)
+test_frag_late_replay(void **st)
 {
 	(void)st;
 	run(frag_late_replay, "frag_late_replay", SETS_BASE);
@@ -1563,7 +1564,7 @@ trickle_cost(struct scn *s)
 }
 
 static void
-t_trickle_cost(void **st)
+test_trickle_cost(void **st)
 {
 	(void)st;
 	run(trickle_cost, "trickle_cost", SETS_BASE);
@@ -1585,38 +1586,35 @@ t_trickle_cost(void **st)
  *    length, so Linux can only rebuild what was judged;
  *  - duplicated Content-Length, a malformed value, folded Content-Length
  *    header, bare CR, "\n\r\r\n": all malformed (dropped);
- *  - cost of a message trickled a byte at a time (t_trickle_cost: about
+ *  - cost of a message trickled a byte at a time (test_trickle_cost: about
  *    one INVITE per segment).
  */
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_control_plain),
-		cmocka_unit_test(t_clen_underscore),
-		cmocka_unit_test(t_clen_folded),
-		cmocka_unit_test(t_clen_first_line),
-		cmocka_unit_test(t_syn_rebase),
-		cmocka_unit_test(t_evict_pickup),
-		cmocka_unit_test(t_quota_pickup),
-		cmocka_unit_test(t_idle_pickup),
-		cmocka_unit_test(t_noack_rst_pickup),
-		cmocka_unit_test(t_urgent_byte),
-		cmocka_unit_test(t_urgent_ahead),
-		cmocka_unit_test(t_v6_frag_nh),
-		cmocka_unit_test(t_nested_fragment),
-		cmocka_unit_test(t_pin_first),
-		cmocka_unit_test(t_pending_overwrite),
-		cmocka_unit_test(t_frag_table_fill),
-		cmocka_unit_test(t_buffer_hog),
-		cmocka_unit_test(t_poison_phone),
-		cmocka_unit_test(t_poison_forever),
-		cmocka_unit_test(t_retransmit_identical),
-		cmocka_unit_test(t_frag_mac_mix),
-		cmocka_unit_test(t_frag_late_replay),
-		cmocka_unit_test(t_trickle_cost),
-	};
-
 	hash_init();
-	return cmocka_run_group_tests_name("attack", tests, NULL, NULL);
+	TREG("attack", control_plain);
+	TREG("attack", clen_underscore);
+	TREG("attack", clen_folded);
+	TREG("attack", clen_first_line);
+	TREG("attack", syn_rebase);
+	TREG("attack", evict_pickup);
+	TREG("attack", quota_pickup);
+	TREG("attack", idle_pickup);
+	TREG("attack", noack_rst_pickup);
+	TREG("attack", urgent_byte);
+	TREG("attack", urgent_ahead);
+	TREG("attack", v6_frag_nh);
+	TREG("attack", nested_fragment);
+	TREG("attack", pin_first);
+	TREG("attack", pending_overwrite);
+	TREG("attack", frag_table_fill);
+	TREG("attack", buffer_hog);
+	TREG("attack", poison_phone);
+	TREG("attack", poison_forever);
+	TREG("attack", retransmit_identical);
+	TREG("attack", frag_mac_mix);
+	TREG("attack", frag_late_replay);
+	TREG("attack", trickle_cost);
+	return treg_run("attack");
 }

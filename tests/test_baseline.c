@@ -19,6 +19,7 @@
 #include "flood.h"
 #include "hash.h"
 #include "sipguard.h"
+#include "testlib.h"
 
 #define T0	SEC(1700000000)
 #define LATER	(T0 + SEC(3600))
@@ -275,16 +276,12 @@ test_refused(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest	 tests[] = {
-#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_tiny_gaps),
-		T(test_plain_gaps),
-		T(test_zero_gaps),
-		T(test_refused),
-#undef T
-	};
-
 	if (hash_init() == -1)
 		return 1;
-	return cmocka_run_group_tests_name("baseline", tests, NULL, NULL);
+	treg_fixture(setup, teardown);
+	TREG("baseline", tiny_gaps);
+	TREG("baseline", plain_gaps);
+	TREG("baseline", zero_gaps);
+	TREG("baseline", refused);
+	return treg_run("baseline");
 }

@@ -26,6 +26,7 @@
 #include "hash.h"
 #include "sipguard.h"
 #include "spoof.h"
+#include "testlib.h"
 
 #define T0		SEC(1700000000)		/* any start time */
 #define LATER		(T0 + SEC(3600))	/* a far expiry */
@@ -1577,62 +1578,41 @@ main(void)
 		0x62, 0x69, 0x6e, 0x64, 0x2d, 0x74, 0x65, 0x73,
 		0x74, 0x2d, 0x6b, 0x65, 0x79, 0x2d, 0x30, 0x31,
 	};
-	const struct CMUnitTest	 tests[] = {
-#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup64, reap)
-#define U(fn)	cmocka_unit_test_teardown(fn, reap)
-		T(test_create),
-		T(test_learn_find),
-		T(test_refresh),
-		T(test_f_distinct),
-		T(test_match_contact),
-		T(test_match_impi),
-		T(test_match_no_s),
-		T(test_match_private_s),
-		T(test_gateway_learned),
-		T(test_gateway_configured),
-		T(test_ip_other_device),
-		T(test_device_identities),
-		T(test_nat_devices),
-		U(test_full_then_reuse),
-		U(test_full_of_expired),
-		T(test_remove),
-		T(test_remove_identity),
-		T(test_expire_sweep),
-		T(test_lazy_expiry),
-		T(test_restore),
-		T(test_generations),
-		T(test_no_mac),
-		U(test_crowd_one_ip),
-		U(test_crowd_one_device),
-		U(test_devices_per_identity),
-		U(test_default_memory),
-#undef T
-#undef U
-	};
-	struct CMUnitTest	 pt[nitems(patterns)], tt[nitems(ties)];
-	int			 rc;
 
 	if (hash_init() == -1)
 		return 1;
 	hash_set_key(key);
-	for (size_t k = 0; k < nitems(patterns); k++) {
-		memset(&pt[k], 0, sizeof(pt[k]));
-		pt[k].name = patterns[k].name;
-		pt[k].test_func = test_pattern;
-		pt[k].teardown_func = reap;
-		pt[k].initial_state = (void *)&patterns[k];
-	}
-	for (size_t k = 0; k < nitems(ties); k++) {
-		memset(&tt[k], 0, sizeof(tt[k]));
-		tt[k].name = ties[k].name;
-		tt[k].test_func = test_tie;
-		tt[k].teardown_func = reap;
-		tt[k].initial_state = (void *)&ties[k];
-	}
-	rc = cmocka_run_group_tests_name("bind", tests, NULL, NULL);
-	rc += _cmocka_run_group_tests("bind_patterns", pt, nitems(patterns),
-	    NULL, NULL);
-	rc += _cmocka_run_group_tests("bind_ties", tt, nitems(ties), NULL,
-	    NULL);
-	return rc;
+	treg_fixture(setup64, reap);
+	TREG("bind", create);
+	TREG("bind", learn_find);
+	TREG("bind", refresh);
+	TREG("bind", f_distinct);
+	TREG("bind", match_contact);
+	TREG("bind", match_impi);
+	TREG("bind", match_no_s);
+	TREG("bind", match_private_s);
+	TREG("bind", gateway_learned);
+	TREG("bind", gateway_configured);
+	TREG("bind", ip_other_device);
+	TREG("bind", device_identities);
+	TREG("bind", nat_devices);
+	treg_fixture(NULL, reap);
+	TREG("bind", full_then_reuse);
+	TREG("bind", full_of_expired);
+	treg_fixture(setup64, reap);
+	TREG("bind", remove);
+	TREG("bind", remove_identity);
+	TREG("bind", expire_sweep);
+	TREG("bind", lazy_expiry);
+	TREG("bind", restore);
+	TREG("bind", generations);
+	TREG("bind", no_mac);
+	treg_fixture(NULL, reap);
+	TREG("bind", crowd_one_ip);
+	TREG("bind", crowd_one_device);
+	TREG("bind", devices_per_identity);
+	TREG("bind", default_memory);
+	TREG_ROWS("pattern", test_pattern, patterns);
+	TREG_ROWS("tie", test_tie, ties);
+	return treg_run("bind");
 }

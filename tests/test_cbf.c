@@ -21,6 +21,7 @@
 #include "cbf.h"
 #include "hash.h"
 #include "sipguard.h"
+#include "testlib.h"
 
 /* Absent keys queried per false-positive measurement. */
 #define FP_QUERIES	1000000u
@@ -439,34 +440,22 @@ main(void)
 		0x73, 0x69, 0x70, 0x67, 0x75, 0x61, 0x72, 0x64,
 		0x2d, 0x63, 0x62, 0x66, 0x2d, 0x74, 0x73, 0x74,
 	};
-	struct CMUnitTest	 fpr[sizeof(fpr_cases) / sizeof(fpr_cases[0])];
-	const struct CMUnitTest	 tests[] = {
-		cmocka_unit_test(test_create_rejects),
-		cmocka_unit_test(test_accessors),
-		cmocka_unit_test(test_key_deterministic),
-		cmocka_unit_test(test_empty_and_single),
-		cmocka_unit_test(test_no_false_negatives),
-		cmocka_unit_test(test_remove_half),
-		cmocka_unit_test(test_churn),
-		cmocka_unit_test(test_saturation_one_key),
-		cmocka_unit_test(test_saturation_no_false_negative),
-		cmocka_unit_test(test_saturation_interleaved),
-		cmocka_unit_test(test_fpr_theory_formula),
-	};
-	int			 rc;
 
 	if (hash_init() == -1)
 		return 1;
 	/* A fixed key: the printed rates are the same on every run. */
 	hash_set_key(key);
-	rc = cmocka_run_group_tests_name("cbf", tests, NULL, NULL);
-	for (size_t k = 0; k < nitems(fpr_cases); k++) {
-		memset(&fpr[k], 0, sizeof(fpr[k]));
-		fpr[k].name = fpr_cases[k].name;
-		fpr[k].test_func = test_fpr;
-		fpr[k].initial_state = (void *)&fpr_cases[k];
-	}
-	rc += _cmocka_run_group_tests("cbf_fpr", fpr, nitems(fpr_cases), NULL,
-	    NULL);
-	return rc;
+	TREG("cbf", create_rejects);
+	TREG("cbf", accessors);
+	TREG("cbf", key_deterministic);
+	TREG("cbf", empty_and_single);
+	TREG("cbf", no_false_negatives);
+	TREG("cbf", remove_half);
+	TREG("cbf", churn);
+	TREG("cbf", saturation_one_key);
+	TREG("cbf", saturation_no_false_negative);
+	TREG("cbf", saturation_interleaved);
+	TREG("cbf", fpr_theory_formula);
+	TREG_ROWS("fpr", test_fpr, fpr_cases);
+	return treg_run("cbf");
 }

@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "hash.h"
 #include "sipguard.h"
+#include "testlib.h"
 
 static const char *tests_dir = "tests";
 
@@ -1814,38 +1815,7 @@ test_cidr_parse(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest	 tests[] = {
-		cmocka_unit_test(test_path_as_given),
-		cmocka_unit_test(test_directory),
-		cmocka_unit_test(test_too_many),
-		cmocka_unit_test(test_error_overflow),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_good_full),
-		cmocka_unit_test(test_good_ipv6),
-		cmocka_unit_test(test_good_literals),
-		cmocka_unit_test(test_set_bounds),
-		cmocka_unit_test(test_dump_keys),
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_roundtrip_precision),
-		cmocka_unit_test(test_roundtrip_file),
-		cmocka_unit_test(test_roundtrip_string),
-		cmocka_unit_test(test_string_too_long),
-		cmocka_unit_test(test_string_places),
-		cmocka_unit_test(test_rejected_reload_no_growth),
-		cmocka_unit_test(test_string_included),
-		cmocka_unit_test(test_fuzz_findings),
-		cmocka_unit_test(test_scan_vs_identities),
-		cmocka_unit_test(test_documented_defaults),
-		cmocka_unit_test(test_identities_above_100),
-		cmocka_unit_test(test_is_proxy),
-		cmocka_unit_test(test_is_whitelisted),
-		cmocka_unit_test(test_is_gateway_mac),
-		cmocka_unit_test(test_cidr_match),
-		cmocka_unit_test(test_cidr_parse),
-	};
-	struct CMUnitTest	 bt[nitems(bad_cases)], st[nitems(set_cases)];
-	const char		*env = getenv("TESTS_DIR");
-	int			 rc;
+	const char	*env = getenv("TESTS_DIR");
 
 	if (env != NULL && *env != '\0')
 		tests_dir = env;
@@ -1862,22 +1832,34 @@ main(void)
 	}
 	if (hash_init() == -1)
 		return 1;
-	for (size_t k = 0; k < nitems(bad_cases); k++) {
-		memset(&bt[k], 0, sizeof(bt[k]));
-		bt[k].name = bad_cases[k].name;
-		bt[k].test_func = test_bad_file;
-		bt[k].initial_state = (void *)&bad_cases[k];
-	}
-	for (size_t k = 0; k < nitems(set_cases); k++) {
-		memset(&st[k], 0, sizeof(st[k]));
-		st[k].name = set_cases[k].name;
-		st[k].test_func = test_set;
-		st[k].initial_state = (void *)&set_cases[k];
-	}
-	rc = _cmocka_run_group_tests("conf_bad_files", bt, nitems(bad_cases),
-	    NULL, NULL);
-	rc += _cmocka_run_group_tests("conf_set", st, nitems(set_cases), NULL,
-	    NULL);
-	rc += cmocka_run_group_tests_name("conf", tests, NULL, NULL);
-	return rc;
+	TREG_ROWS("bad_file", test_bad_file, bad_cases);
+	TREG_ROWS("set", test_set, set_cases);
+	TREG("conf", path_as_given);
+	TREG("conf", directory);
+	TREG("conf", too_many);
+	TREG("conf", error_overflow);
+	TREG("conf", defaults);
+	TREG("conf", good_full);
+	TREG("conf", good_ipv6);
+	TREG("conf", good_literals);
+	TREG("conf", set_bounds);
+	TREG("conf", dump_keys);
+	TREG("conf", roundtrip);
+	TREG("conf", roundtrip_precision);
+	TREG("conf", roundtrip_file);
+	TREG("conf", roundtrip_string);
+	TREG("conf", string_too_long);
+	TREG("conf", string_places);
+	TREG("conf", rejected_reload_no_growth);
+	TREG("conf", string_included);
+	TREG("conf", fuzz_findings);
+	TREG("conf", scan_vs_identities);
+	TREG("conf", documented_defaults);
+	TREG("conf", identities_above_100);
+	TREG("conf", is_proxy);
+	TREG("conf", is_whitelisted);
+	TREG("conf", is_gateway_mac);
+	TREG("conf", cidr_match);
+	TREG("conf", cidr_parse);
+	return treg_run("conf");
 }

@@ -2067,8 +2067,8 @@ main(void)
 	TREG_ROWS("null", test_null, nullcases);
 	TREG_ROWS("padding", test_padding, padcases);
 	TREG_ROWS("dec_l4", test_dec_l4, l4cases);
-	treg_add("misc", "result_str", test_result_str, NULL);
-	treg_add("misc", "unknown_link", test_unknown_link, NULL);
+	TREG("misc", result_str);
+	TREG("misc", unknown_link);
 	TREG_ROWS("frag_order", test_frag_order, fragcases);
 	TREG_ROWS("frag_bad", test_frag_bad, badcases);
 	treg_add("frag", "empty_last", test_frag_empty_last, NULL);

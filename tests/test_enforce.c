@@ -21,6 +21,7 @@
 #include "enforce.h"
 #include "hash.h"
 #include "sipguard.h"
+#include "testlib.h"
 
 #define T0	SEC(1700000000)
 #define TTL	SEC(600)		/* blacklist.ttl default */
@@ -1095,36 +1096,35 @@ test_forget(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest	 tests[] = {
-#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		cmocka_unit_test(test_keys),
-		T(test_check_l3_mi),
-		T(test_check_l3_mip),
-		T(test_check_k),
-		T(test_forged_victim_untouched),
-		T(test_detect_mode),
-		T(test_whitelisted),
-		T(test_ttl),
-		T(test_refresh),
-		cmocka_unit_test_teardown(test_expire, teardown),
-		T(test_expire_behind_longer),
-		T(test_refreshed_not_evicted),
-		T(test_lazy_expiry_offload),
-		T(test_evict_oldest),
-		cmocka_unit_test_teardown(test_evict_large, teardown),
-		cmocka_unit_test_teardown(test_insert_decreasing_fast,
-		    teardown),
-		cmocka_unit_test_teardown(test_expiry_order_any, teardown),
-		T(test_del),
-		T(test_forgive),
-		T(test_forget),
-		T(test_foreach),
-		T(test_stats),
-		T(test_offload_kinds),
-#undef T
-	};
-
 	if (hash_init() == -1)
 		return 1;
-	return cmocka_run_group_tests_name("enforce", tests, NULL, NULL);
+	TREG("enforce", keys);
+	treg_fixture(setup, teardown);
+	TREG("enforce", check_l3_mi);
+	TREG("enforce", check_l3_mip);
+	TREG("enforce", check_k);
+	TREG("enforce", forged_victim_untouched);
+	TREG("enforce", detect_mode);
+	TREG("enforce", whitelisted);
+	TREG("enforce", ttl);
+	TREG("enforce", refresh);
+	treg_fixture(NULL, teardown);
+	TREG("enforce", expire);
+	treg_fixture(setup, teardown);
+	TREG("enforce", expire_behind_longer);
+	TREG("enforce", refreshed_not_evicted);
+	TREG("enforce", lazy_expiry_offload);
+	TREG("enforce", evict_oldest);
+	treg_fixture(NULL, teardown);
+	TREG("enforce", evict_large);
+	TREG("enforce", insert_decreasing_fast);
+	TREG("enforce", expiry_order_any);
+	treg_fixture(setup, teardown);
+	TREG("enforce", del);
+	TREG("enforce", forgive);
+	TREG("enforce", forget);
+	TREG("enforce", foreach);
+	TREG("enforce", stats);
+	TREG("enforce", offload_kinds);
+	return treg_run("enforce");
 }

@@ -14,6 +14,7 @@
 
 #include "hash.h"
 #include "scenarios.h"
+#include "testlib.h"
 
 static void
 run(void **state)
@@ -35,18 +36,8 @@ run(void **state)
 int
 main(void)
 {
-	struct CMUnitTest	*t;
-	int			 rc;
-
 	hash_init();
-	t = calloc((size_t)nscenarios, sizeof(*t));
-	for (int k = 0; k < nscenarios; k++) {
-		t[k].name = scenarios[k].name;
-		t[k].test_func = run;
-		t[k].initial_state = (void *)&scenarios[k];
-	}
-	rc = _cmocka_run_group_tests("engine", t, (size_t)nscenarios, NULL,
-	    NULL);
-	free(t);
-	return rc;
+	for (int k = 0; k < nscenarios; k++)
+		treg_add("engine", scenarios[k].name, run, &scenarios[k]);
+	return treg_run("engine");
 }

@@ -22,6 +22,7 @@
 
 #include "floodgen.h"
 #include "scenario.h"
+#include "testlib.h"
 
 #define NUE	300
 
@@ -312,7 +313,7 @@ static const char *SETS_BASELINE[] = {
 
 /* 1. A legitimate hour, training in its first 30 minutes. */
 static void
-legit_hour(void **state)
+test_legit_hour(void **state)
 {
 	struct fg_model		 m;
 	struct fg_result	 res;
@@ -338,7 +339,7 @@ legit_hour(void **state)
 
 /* 2. Busy hour: calls ramp to 2x after training. */
 static void
-busy_hour(void **state)
+test_busy_hour(void **state)
 {
 	struct fg_model		 m;
 	struct fg_result	 res;
@@ -436,28 +437,28 @@ constant_rate(const char *method)
 }
 
 static void
-constant_invite(void **state)
+test_constant_invite(void **state)
 {
 	(void)state;
 	constant_rate("INVITE");
 }
 
 static void
-constant_options(void **state)
+test_constant_options(void **state)
 {
 	(void)state;
 	constant_rate("OPTIONS");
 }
 
 static void
-constant_message(void **state)
+test_constant_message(void **state)
 {
 	(void)state;
 	constant_rate("MESSAGE");
 }
 
 static void
-constant_subscribe(void **state)
+test_constant_subscribe(void **state)
 {
 	(void)state;
 	constant_rate("SUBSCRIBE");
@@ -465,7 +466,7 @@ constant_subscribe(void **state)
 
 /* 4. An outsider's REGISTER flood from one real source at 500/s. */
 static void
-outsider_register(void **state)
+test_outsider_register(void **state)
 {
 	struct fg_attack	 a = { .kind = FG_OUTSIDER_REG, .start = 240,
 				    .dur = 30, .rate = 500, .ue = -1 };
@@ -484,7 +485,7 @@ outsider_register(void **state)
 
 /* 5. Spoofed sources, 2,000 REGISTER/s for 30 s. */
 static void
-spoofed_register(void **state)
+test_spoofed_register(void **state)
 {
 	struct fg_attack	 a = { .kind = FG_SPOOFED_REG, .start = 240,
 				    .dur = 30, .rate = 2000, .ue = -1 };
@@ -535,7 +536,7 @@ spoofed_register(void **state)
 
 /* 6. 50 insiders at >= 3x their baseline, >= 3x the global rate. */
 static void
-distributed(void **state)
+test_distributed(void **state)
 {
 	struct fg_attack	 a = { .kind = FG_DISTRIBUTED, .start = 240,
 				    .dur = 40, .count = 50, .ue = -1 };
@@ -557,7 +558,7 @@ distributed(void **state)
 
 /* 7. One bound UE doubling its rate every 10 s. */
 static void
-increasing(void **state)
+test_increasing(void **state)
 {
 	/* A call-centre line: a UE at two messages a minute sends only
 	 * ten before its rate reaches 20x, too few to tell from a burst. */
@@ -583,7 +584,7 @@ increasing(void **state)
 
 /* 8. Password guessing and extension scanning. */
 static void
-bruteforce(void **state)
+test_bruteforce(void **state)
 {
 	struct fg_attack	 a = { .kind = FG_BRUTEFORCE, .start = 240,
 				    .dur = 10, .count = 50, .ue = 5 };
@@ -600,7 +601,7 @@ bruteforce(void **state)
 }
 
 static void
-scan(void **state)
+test_scan(void **state)
 {
 	struct fg_attack	 a = { .kind = FG_SCAN, .start = 240,
 				    .dur = 10, .count = 30, .ue = -1 };
@@ -637,7 +638,7 @@ replay_to(const char *pcap, const char *out)
  * of scan counting included).
  */
 static void
-same_twice(void **state)
+test_same_twice(void **state)
 {
 	struct fg_attack	 a = { .kind = FG_SCAN, .start = 240,
 				    .dur = 10, .count = 30, .ue = -1 };
@@ -665,12 +666,12 @@ same_twice(void **state)
 	drop_file(p);
 }
 
+/* Remove the captures, unless SGFLOOD_KEEP asks to keep them. */
 static int
-teardown(void **state)
+remove_dir(void)
 {
 	char	 cmd[600];
 
-	(void)state;
 	if (getenv("SGFLOOD_KEEP") != NULL) {
 		fprintf(stderr, "test_flood: captures kept in %s\n", dir);
 		return 0;
@@ -682,21 +683,7 @@ teardown(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(legit_hour),
-		cmocka_unit_test(busy_hour),
-		cmocka_unit_test(constant_invite),
-		cmocka_unit_test(constant_options),
-		cmocka_unit_test(constant_message),
-		cmocka_unit_test(constant_subscribe),
-		cmocka_unit_test(outsider_register),
-		cmocka_unit_test(spoofed_register),
-		cmocka_unit_test(distributed),
-		cmocka_unit_test(increasing),
-		cmocka_unit_test(bruteforce),
-		cmocka_unit_test(scan),
-		cmocka_unit_test(same_twice),
-	};
+	int	 rc;
 
 	if (getenv("SIPGUARD") != NULL)
 		sipguard = getenv("SIPGUARD");
@@ -706,5 +693,21 @@ main(void)
 		fprintf(stderr, "test_flood: could not learn a baseline\n");
 		return 1;
 	}
-	return cmocka_run_group_tests_name("flood", tests, NULL, teardown);
+	TREG("flood", legit_hour);
+	TREG("flood", busy_hour);
+	TREG("flood", constant_invite);
+	TREG("flood", constant_options);
+	TREG("flood", constant_message);
+	TREG("flood", constant_subscribe);
+	TREG("flood", outsider_register);
+	TREG("flood", spoofed_register);
+	TREG("flood", distributed);
+	TREG("flood", increasing);
+	TREG("flood", bruteforce);
+	TREG("flood", scan);
+	TREG("flood", same_twice);
+	rc = treg_run("flood");
+	if (remove_dir() == -1)
+		rc = 1;
+	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include "hash.h"
 #include "scenarios.h"
+#include "testlib.h"
 
 static const char	*sipguard = "build/sipguard";
 static char		 tmpdir[] = "/tmp/sgtest.XXXXXX";
@@ -71,7 +72,7 @@ run_status(const char *const *args, char *err, size_t errlen)
 
 /* Errors are one line naming the file, and exit status 2. */
 static void
-errors(void **state)
+test_errors(void **state)
 {
 	char		 err[1024], bad[300], wrong[300], cfg[300];
 	FILE		*fp;
@@ -123,7 +124,7 @@ errors(void **state)
  * baseline is an error naming it.
  */
 static void
-baseline_file(void **state)
+test_baseline_file(void **state)
 {
 	char		 err[1024], cap[300], bl[300], set[400];
 	const char	*args[] = { "-r", cap, "--set", set, NULL };
@@ -155,7 +156,7 @@ baseline_file(void **state)
  * another MAC with the victim's IP must still be told from the real one.
  */
 static void
-sll_capture(void **state)
+test_sll_capture(void **state)
 {
 	static const struct pg_ep alice = { { 2, 0, 0, 0, 0, 0x11 },
 	    "198.51.100.11", 5060 };
@@ -231,33 +232,19 @@ sll_capture(void **state)
 int
 main(void)
 {
-	struct CMUnitTest	*t;
-	int			 rc;
+	int	 rc;
 
 	if (getenv("SIPGUARD") != NULL)
 		sipguard = getenv("SIPGUARD");
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
 	hash_init();
-	t = calloc((size_t)nscenarios, sizeof(*t));
-	for (int k = 0; k < nscenarios; k++) {
-		t[k].name = scenarios[k].name;
-		t[k].test_func = run;
-		t[k].initial_state = (void *)&scenarios[k];
-	}
-	rc = _cmocka_run_group_tests("replay", t, (size_t)nscenarios, NULL,
-	    NULL);
-	free(t);
-	{
-		const struct CMUnitTest more[] = {
-			cmocka_unit_test(errors),
-			cmocka_unit_test(baseline_file),
-			cmocka_unit_test(sll_capture),
-		};
-
-		rc |= cmocka_run_group_tests_name("replay-io", more, NULL,
-		    NULL);
-	}
+	for (int k = 0; k < nscenarios; k++)
+		treg_add("replay", scenarios[k].name, run, &scenarios[k]);
+	TREG("io", errors);
+	TREG("io", baseline_file);
+	TREG("io", sll_capture);
+	rc = treg_run("replay");
 	rmdir(tmpdir);
 	return rc;
 }

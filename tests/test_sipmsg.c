@@ -2402,53 +2402,50 @@ osip_silent(const char *fi, int li, osip_trace_level_t level,
 int
 main(void)
 {
-	const struct CMUnitTest	 first[] = {
-		cmocka_unit_test(test_osip_quiet),
-	};
-	int			 rc;
+	int	 rc;
 
 	hash_init();
 	if ((sp = sipm_parser_create()) == NULL)
 		return 1;
-	rc = cmocka_run_group_tests_name("sipmsg_quiet", first, NULL, NULL);
+	TREG("quiet", osip_quiet);
+	rc = treg_run("sipmsg_quiet");
 	/* What follows feeds osip2 much garbage: keep its trace quiet. */
 	osip_trace_initialize_func(TRACE_LEVEL0, osip_silent);
 
 	TREG_ROWS("case", test_case, cases);
-	treg_add("bug", "status_code_digits", test_status_code_digits, NULL);
+	TREG("bug", status_code_digits);
 	treg_add("fields", "register", test_register_fields, NULL);
 	treg_add("fields", "invite", test_invite_fields, NULL);
 	treg_add("fields", "response", test_response_fields, NULL);
-	treg_add("fields", "many_contacts", test_many_contacts, NULL);
-	treg_add("fields", "contact_star", test_contact_star, NULL);
-	treg_add("fields", "via_top_contact_v6", test_via_top_contact_v6, NULL);
+	TREG("fields", many_contacts);
+	TREG("fields", contact_star);
+	TREG("fields", via_top_contact_v6);
 	treg_add("fields", "capped", test_capped_fields, NULL);
-	treg_add("fields", "nul_in_call_id", test_nul_in_call_id, NULL);
-	treg_add("fields", "parser_reuse", test_parser_reuse, NULL);
+	TREG("fields", nul_in_call_id);
+	TREG("fields", parser_reuse);
 	TREG_ROWS("equivalent", test_equivalent, eqcases);
 	TREG_ROWS("identity", test_identity, idcases);
-	treg_add("bug", "identity_escapes", test_identity_escapes, NULL);
+	TREG("bug", identity_escapes);
 	TREG_ROWS("anonymous", test_anonymous, anoncases);
 	TREG_ROWS("via", test_via, viacases);
 	TREG_ROWS("auth", test_auth, authcases);
 	treg_add("auth", "fields", test_auth_fields, NULL);
-	treg_add("bug", "auth_long_nonce", test_auth_long_nonce, NULL);
+	TREG("bug", auth_long_nonce);
 	TREG_ROWS("expires", test_expires, expcases);
 	TREG_ROWS("method", test_method, methcases);
 	TREG_ROWS("frame", test_frame, framecases);
 	treg_add("frame", "unterminated", test_frame_unterminated, NULL);
-	treg_add("bug", "frame_colonless_line", test_frame_colonless_line,
-	    NULL);
-	treg_add("robust", "truncations", test_truncations, NULL);
-	treg_add("robust", "mutations", test_mutations, NULL);
-	treg_add("robust", "multipart_body", test_multipart_body, NULL);
-	treg_add("bug", "header_params_time", test_header_params_time, NULL);
+	TREG("bug", frame_colonless_line);
+	TREG("robust", truncations);
+	TREG("robust", mutations);
+	TREG("robust", multipart_body);
+	TREG("bug", header_params_time);
 	treg_add("escapes", "outside_uri", test_escapes_outside_uri, NULL);
-	treg_add("escapes", "escaped_nul", test_escaped_nul, NULL);
-	treg_add("classify", "headers_anywhere", test_headers_anywhere, NULL);
+	TREG("escapes", escaped_nul);
+	TREG("classify", headers_anywhere);
 	TREG_ROWS("cap", test_cap, capcases);
-	treg_add("cap", "kept_once", test_kept_once, NULL);
-	treg_add("robust", "cost", test_cost, NULL);
+	TREG("cap", kept_once);
+	TREG("robust", cost);
 
 	rc |= treg_run("sipmsg");
 	sipm_parser_destroy(sp);

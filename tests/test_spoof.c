@@ -405,25 +405,22 @@ main(void)
 		0x73, 0x70, 0x6f, 0x6f, 0x66, 0x2d, 0x74, 0x65,
 		0x73, 0x74, 0x2d, 0x6b, 0x65, 0x79, 0x2d, 0x31,
 	};
-	const struct CMUnitTest	 tests[] = {
-#define S(fn)	cmocka_unit_test_setup_teardown(fn, setup_small, teardown)
-#define D(fn)	cmocka_unit_test_setup_teardown(fn, setup_default, teardown)
-		S(test_replay_other_address),
-		S(test_window),
-		S(test_confirm_keeps_first_owner),
-		S(test_flood_after_confirm),
-		D(test_flood_after_confirm_default),
-		S(test_flood_before_confirm),
-		S(test_one_source_recycles_its_own),
-		S(test_insider_confirmed_flood),
-		S(test_confirmed_tier_full),
-		S(test_expired_make_room),
-#undef S
-#undef D
-	};
 
 	if (hash_init() == -1)
 		return 1;
 	hash_set_key(key);
-	return cmocka_run_group_tests_name("spoof", tests, NULL, NULL);
+	treg_fixture(setup_small, teardown);
+	TREG("spoof", replay_other_address);
+	TREG("spoof", window);
+	TREG("spoof", confirm_keeps_first_owner);
+	TREG("spoof", flood_after_confirm);
+	treg_fixture(setup_default, teardown);
+	TREG("spoof", flood_after_confirm_default);
+	treg_fixture(setup_small, teardown);
+	TREG("spoof", flood_before_confirm);
+	TREG("spoof", one_source_recycles_its_own);
+	TREG("spoof", insider_confirmed_flood);
+	TREG("spoof", confirmed_tier_full);
+	TREG("spoof", expired_make_room);
+	return treg_run("spoof");
 }

@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "sipguard.h"
 #include "state.h"
+#include "testlib.h"
 
 #define T0	SEC(1700000000)
 #define LATER	(T0 + SEC(3600))
@@ -298,17 +299,13 @@ test_not_whole(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest	 tests[] = {
-#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_round_trip),
-		T(test_records_after_end),
-		T(test_garbage_after_end),
-		T(test_blank_after_end),
-		T(test_not_whole),
-#undef T
-	};
-
 	if (hash_init() == -1)
 		return 1;
-	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
+	treg_fixture(setup, teardown);
+	TREG("state", round_trip);
+	TREG("state", records_after_end);
+	TREG("state", garbage_after_end);
+	TREG("state", blank_after_end);
+	TREG("state", not_whole);
+	return treg_run("state");
 }

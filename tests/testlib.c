@@ -11,6 +11,14 @@
 static struct CMUnitTest	 tests[MAXTESTS];
 static char			*names[MAXTESTS];
 static size_t			 ntests;
+static CMFixtureFunction	 cur_setup, cur_teardown;
+
+void
+treg_fixture(CMFixtureFunction setup, CMFixtureFunction teardown)
+{
+	cur_setup = setup;
+	cur_teardown = teardown;
+}
 
 void
 treg_add(const char *group, const char *name, CMUnitTestFunction fn,
@@ -21,6 +29,8 @@ treg_add(const char *group, const char *name, CMUnitTestFunction fn,
 		abort();
 	tests[ntests].name = names[ntests];
 	tests[ntests].test_func = fn;
+	tests[ntests].setup_func = cur_setup;
+	tests[ntests].teardown_func = cur_teardown;
 	tests[ntests].initial_state = (void *)(uintptr_t)st;
 	ntests++;
 }
@@ -33,6 +43,7 @@ treg_run(const char *name)
 	for (size_t k = 0; k < ntests; k++)
 		free(names[k]);
 	ntests = 0;
+	treg_fixture(NULL, NULL);
 	return rc;
 }
 

@@ -1,7 +1,9 @@
 /*
- * testlib.h: what the test programs share: a list of cmocka tests built
- * at run time for tables of cases (each row a test named "group/row"),
- * and a small deterministic PRNG.
+ * testlib.h: what the test programs share.  Every program registers its
+ * tests here, in the order they are to run, and runs them with
+ * treg_run(): a plain test with TREG(), a table of cases with TREG_ROWS()
+ * (one test per row), anything else with treg_add(); each test is named
+ * "group/name".  Also a small deterministic PRNG.
  */
 #ifndef SG_TESTLIB_H
 #define SG_TESTLIB_H
@@ -14,11 +16,20 @@
 
 #include "sipguard.h"
 
+/*
+ * Setup and teardown (either may be NULL) for every test added after this
+ * call, until the next call or treg_run().
+ */
+void		 treg_fixture(CMFixtureFunction setup,
+		    CMFixtureFunction teardown);
 /* Add one test; `st' is its initial state.  Aborts past 512 tests. */
 void		 treg_add(const char *group, const char *name,
 		    CMUnitTestFunction, const void *st);
-/* Run every test added, as group `name'; frees the list. */
+/* Run every test added, in order, as group `name'; empties the list. */
 int		 treg_run(const char *name);
+
+/* A plain test, the function test_<name>. */
+#define TREG(group, name)	treg_add(group, #name, test_##name, NULL)
 
 /* One test per row of `rows', an array of structs with a `name'. */
 #define TREG_ROWS(group, fn, rows) do {					\
