@@ -61,7 +61,6 @@ struct engine_stats {
 struct engine;
 struct bind_table;
 struct enforcer;
-struct pending_table;
 struct flood;
 
 struct engine	*engine_create(const struct sg_conf *);
@@ -71,7 +70,6 @@ void		 engine_destroy(struct engine *);
  * one is ignored (and reported through the return value, 1).
  */
 int		 engine_reload(struct engine *, const struct sg_conf *);
-const struct sg_conf *engine_conf(const struct engine *);
 
 void		 engine_set_observer(struct engine *, engine_observer, void *);
 void		 engine_set_alarm_sink(struct engine *, alarm_sink, void *);
@@ -136,7 +134,6 @@ void		 engine_tables(const struct engine *, uint64_t now,
 		    struct engine_tables *);
 struct bind_table *engine_bindings(struct engine *);
 struct enforcer	*engine_enforcer(struct engine *);
-struct pending_table *engine_pending(struct engine *);
 struct flood	*engine_flood(struct engine *);
 /*
  * The proxy's MAC as the engine knows it: 2 listed in proxy.macs, 1

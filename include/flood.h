@@ -62,7 +62,6 @@ struct flood;
 
 struct flood	*flood_create(const struct sg_conf *, struct bind_table *);
 void		 flood_destroy(struct flood *);
-void		 flood_set_conf(struct flood *, const struct sg_conf *);
 
 /*
  * Count one message module I accepted.  `b' is its binding (NULL for a

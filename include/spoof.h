@@ -35,7 +35,6 @@ struct spoof;
 
 struct spoof	*spoof_create(const struct sg_conf *);
 void		 spoof_destroy(struct spoof *);
-void		 spoof_set_conf(struct spoof *, const struct sg_conf *);
 
 /* The case label of a flag pattern (m i s d), non-REGISTER table. */
 enum sg_reason	 spoof_case(unsigned flags);

@@ -127,12 +127,6 @@ engine_reload(struct engine *e, const struct sg_conf *conf)
 	return ignored;
 }
 
-const struct sg_conf *
-engine_conf(const struct engine *e)
-{
-	return &e->conf;
-}
-
 void
 engine_set_observer(struct engine *e, engine_observer fn, void *arg)
 {
@@ -213,12 +207,6 @@ struct enforcer *
 engine_enforcer(struct engine *e)
 {
 	return e->enf;
-}
-
-struct pending_table *
-engine_pending(struct engine *e)
-{
-	return e->pt;
 }
 
 struct flood *

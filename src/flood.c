@@ -134,12 +134,6 @@ flood_destroy(struct flood *f)
 	free(f);
 }
 
-void
-flood_set_conf(struct flood *f, const struct sg_conf *conf)
-{
-	f->conf = conf;
-}
-
 /* ---- keys and rows ----------------------------------------------------------- */
 
 struct dkey {

@@ -123,12 +123,6 @@ spoof_destroy(struct spoof *sp)
 	free(sp);
 }
 
-void
-spoof_set_conf(struct spoof *sp, const struct sg_conf *conf)
-{
-	sp->conf = conf;
-}
-
 /* SPEC 4 table: flags are m i s d = 8 4 2 1. */
 enum sg_reason
 spoof_case(unsigned f)
