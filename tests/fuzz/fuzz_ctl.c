@@ -8,14 +8,13 @@
  * CR LF, NUL and control bytes, partial reads), "json" detection, the
  * JSON wrapping of text answers, ctl_printf() and ctl_json_str().
  *
- * The dispatcher of the daemon, handle() in src/daemon.c, is static and
- * needs the whole struct daemon: it cannot be called here.  The handler
- * below is a faithful copy of its parsing (strtok_r into at most 8
- * words; stats, bindings, blacklist list|add|del|forget, reload, save,
- * help), run against one engine through the same public calls
- * (sg_mac_parse, sg_addr_parse, enf_add, enf_del, enf_forget,
- * enf_foreach, bind_at, engine_stats); reload and save answer a fixed
- * text.
+ * Behind the socket is the daemon's own dispatcher, control_handle() of
+ * src/control.c, over two engines (so the merging of the workers'
+ * bindings and blacklists runs too): stats, bindings, blacklist
+ * list|add|del|forget, help, every argument check.  What only the
+ * service can do is stubbed as struct control lets a caller: locking
+ * (one thread here), the queue counters (fixed), reload and save (an
+ * answer, no file).
  *
  * Input: the first byte is the size of the pieces the request is written
  * in (0: all at once), so requests arrive over several reads; the rest
@@ -30,17 +29,19 @@
 #include <sys/un.h>
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "bind.h"
+#include "alarm.h"
 #include "clock.h"
+#include "conf.h"
+#include "control.h"
 #include "ctl.h"
-#include "enforce.h"
+#include "engine.h"
 #include "fuzz.h"
+#include "state.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -56,270 +57,41 @@ static const char *const sets[] = {
 	"blacklist.size = 32",
 };
 
-static struct engine	*eng;
-static uint64_t		 now = FZ_T0;
+static struct engine	*engines[2];
+static struct control	 control;
 
-/* ---- a copy of the daemon's handler (src/daemon.c, one worker) ------- */
-
-static void
-cmd_stats(bool json, struct ctl_buf *o)
-{
-	struct engine_stats	 s;
-	struct engine_tables	 tb;
-
-	engine_stats(eng, &s);
-	engine_tables(eng, now, &tb);
-	if (json) {
-		ctl_printf(o, "{\"packets\":%" PRIu64 ",\"accept\":{",
-		    s.packets);
-		for (int r = 0; r < SG_R__COUNT; r++)
-			ctl_printf(o, "%s\"%s\":%" PRIu64, r ? "," : "",
-			    sg_reason_str((enum sg_reason)r), s.accept[r]);
-		ctl_printf(o, "},\"tables\":{\"bindings\":[%u,%u],"
-		    "\"blacklist\":[%u,%u]}}\n", tb.bindings, tb.bindings_cap,
-		    tb.blacklist, tb.blacklist_cap);
-		return;
-	}
-	ctl_printf(o, "packets %" PRIu64 "\naccepted %" PRIu64 ":",
-	    s.packets, s.verdict[SG_ACCEPT]);
-	for (int r = 0; r < SG_R__COUNT; r++)
-		if (s.accept[r])
-			ctl_printf(o, " %s=%" PRIu64,
-			    sg_reason_str((enum sg_reason)r), s.accept[r]);
-	ctl_printf(o, "\ntables: bindings %u/%u, blacklist %u/%u\n",
-	    tb.bindings, tb.bindings_cap, tb.blacklist, tb.blacklist_cap);
-}
+/* ---- what the daemon would do --------------------------------------- */
 
 static void
-cmd_bindings(bool json, struct ctl_buf *o)
+no_lock(void *arg)
 {
-	struct bind_table	*bt = engine_bindings(eng);
-	int			 n = 0;
-
-	if (json)
-		ctl_printf(o, "{\"bindings\":[");
-	for (uint32_t s = 0; s < bind_capacity(bt); s++) {
-		const struct binding	*b = bind_at(bt, s);
-		char			 mac[SG_MACSTRLEN];
-		char			 ip[SG_ADDRSTRLEN];
-
-		if (b == NULL || b->expires <= now)
-			continue;
-		sg_mac_str(&b->m, b->has_m, mac, sizeof(mac));
-		sg_addr_str(&b->i, ip, sizeof(ip));
-		if (json) {
-			ctl_printf(o, "%s{\"mac\":\"%s\",\"ip\":\"%s\","
-			    "\"identity\":", n ? "," : "", mac, ip);
-			ctl_json_str(o, b->d);
-			ctl_printf(o, "}");
-		} else
-			ctl_printf(o, "%-40s %s %s\n", b->d, mac, ip);
-		n++;
-	}
-	if (json)
-		ctl_printf(o, "],\"count\":%d}\n", n);
-	else
-		ctl_printf(o, "%d binding(s)\n", n);
-}
-
-struct listing {
-	struct ctl_buf	*o;
-	bool		 json;
-	int		 n;
-};
-
-static int
-list_one(void *arg, const struct bl_entry *b)
-{
-	struct listing	*l = arg;
-	char		 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN];
-
-	sg_mac_str((const struct sg_mac *)b->key.m, b->key.has_m, mac,
-	    sizeof(mac));
-	sg_addr_str(&b->key.i, ip, sizeof(ip));
-	if (l->json) {
-		ctl_printf(l->o, "%s{\"mac\":\"%s\",\"ip\":\"%s\",\"port\":%u,"
-		    "\"why\":", l->n ? "," : "", mac, ip, b->key.port);
-		ctl_json_str(l->o, b->why);
-		ctl_printf(l->o, ",\"identity\":");
-		ctl_json_str(l->o, b->d);
-		ctl_printf(l->o, ",\"expires_in\":%.0f}",
-		    (double)(b->expires - now) / 1e9);
-	} else
-		ctl_printf(l->o, "%s %s port=%u why=%s expires_in=%.0f\n",
-		    mac, ip, b->key.port, b->why,
-		    (double)(b->expires - now) / 1e9);
-	l->n++;
-	return 0;
-}
-
-static int
-parse_key(char **args, int nargs, struct bl_key *k, char *why, size_t wlen)
-{
-	struct sg_tuple	 t;
-	char		*end;
-	long		 port;
-
-	memset(&t, 0, sizeof(t));
-	if (nargs < 2 || nargs > 3) {
-		snprintf(why, wlen, "want MAC IP [PORT]");
-		return -1;
-	}
-	if (sg_mac_parse(args[0], &t.m) == -1) {
-		snprintf(why, wlen, "bad MAC \"%s\"", args[0]);
-		return -1;
-	}
-	t.has_m = true;
-	if (sg_addr_parse(args[1], &t.i) == -1) {
-		snprintf(why, wlen, "bad IP address \"%s\"", args[1]);
-		return -1;
-	}
-	if (nargs == 3) {
-		port = strtol(args[2], &end, 10);
-		if (*end != '\0' || port < 1 || port > 65535) {
-			snprintf(why, wlen, "bad port \"%s\"", args[2]);
-			return -1;
-		}
-		t.sport = (uint16_t)port;
-		enf_key_mip(k, &t);
-	} else
-		enf_key_mi(k, &t);
-	return 0;
-}
-
-static int
-cmd_blacklist(char **args, int nargs, bool json, struct ctl_buf *o)
-{
-	struct enforcer	*enf = engine_enforcer(eng);
-	struct bl_key	 k;
-	char		 why[128];
-	uint64_t	 ttl = 0;
-
-	if (nargs == 0 || strcmp(args[0], "list") == 0) {
-		struct listing	 l = { .o = o, .json = json };
-
-		if (json)
-			ctl_printf(o, "{\"blacklist\":[");
-		enf_foreach(enf, now, list_one, &l);
-		if (json)
-			ctl_printf(o, "],\"count\":%d}\n", l.n);
-		else
-			ctl_printf(o, "%d entr%s\n", l.n, l.n == 1 ? "y" :
-			    "ies");
-		return 0;
-	}
-	if (strcmp(args[0], "add") == 0) {
-		int	 kn = nargs - 1;
-
-		if (kn >= 3 && strcmp(args[nargs - 2], "ttl") == 0) {
-			char	*end;
-			double	 secs = strtod(args[nargs - 1], &end);
-
-			if (*end != '\0' || !(secs >= 1) || secs > 86400 * 30) {
-				ctl_printf(o, "error: bad ttl \"%s\"\n",
-				    args[nargs - 1]);
-				return -1;
-			}
-			ttl = (uint64_t)(secs * 1e9);
-			kn -= 2;
-		}
-		if (parse_key(args + 1, kn, &k, why, sizeof(why)) == -1) {
-			ctl_printf(o, "error: %s\n", why);
-			return -1;
-		}
-		if (enf_add(enf, &k, "manual", NULL, ttl, now) != ACT_BLOCK) {
-			ctl_printf(o, "error: not listed (whitelisted source, "
-			    "or mode = detect)\n");
-			return -1;
-		}
-		ctl_printf(o, json ? "{\"added\":true}\n" : "added\n");
-		return 0;
-	}
-	if (strcmp(args[0], "del") == 0) {
-		if (parse_key(args + 1, nargs - 1, &k, why, sizeof(why)) ==
-		    -1) {
-			ctl_printf(o, "error: %s\n", why);
-			return -1;
-		}
-		if (enf_del(enf, &k) == 0) {
-			ctl_printf(o, "error: no such entry\n");
-			return -1;
-		}
-		ctl_printf(o, json ? "{\"deleted\":true}\n" : "deleted\n");
-		return 0;
-	}
-	if (strcmp(args[0], "forget") == 0 && nargs == 2) {
-		struct sg_mac	 m;
-		struct sg_addr	 i;
-		bool		 is_mac = sg_mac_parse(args[1], &m) == 0;
-		int		 n;
-
-		if (!is_mac && sg_addr_parse(args[1], &i) == -1) {
-			ctl_printf(o, "error: \"%.64s\" is neither a MAC nor "
-			    "an IP address\n", args[1]);
-			return -1;
-		}
-		n = enf_forget(enf, is_mac ? &m : NULL, is_mac ? NULL : &i,
-		    NULL);
-		if (json)
-			ctl_printf(o, "{\"forgotten\":%d}\n", n);
-		else
-			ctl_printf(o, "forgot %d entr%s\n", n, n == 1 ? "y" :
-			    "ies");
-		return 0;
-	}
-	ctl_printf(o, "error: blacklist [list | add MAC IP [PORT] [ttl "
-	    "SECONDS] | del MAC IP [PORT] | forget MAC|IP]\n");
-	return -1;
-}
-
-static int
-handle(void *arg, char *line, bool json, struct ctl_buf *o)
-{
-	char	*args[8], *save = NULL;
-	int	 n = 0;
-
 	(void)arg;
-	for (char *t = strtok_r(line, " \t", &save); t != NULL; t = strtok_r(
-	    NULL, " \t", &save)) {
-		if (n == (int)nitems(args)) {
-			ctl_printf(o, "error: too many arguments\n");
-			return -1;
-		}
-		args[n++] = t;
-	}
-	if (n == 0) {
-		ctl_printf(o, "error: empty request\n");
-		return -1;
-	}
-	if (strcmp(args[0], "stats") == 0 && n == 1) {
-		cmd_stats(json, o);
-		return 0;
-	}
-	if (strcmp(args[0], "bindings") == 0 && n == 1) {
-		cmd_bindings(json, o);
-		return 0;
-	}
-	if (strcmp(args[0], "blacklist") == 0)
-		return cmd_blacklist(args + 1, n - 1, json, o);
-	if (strcmp(args[0], "reload") == 0 && n == 1) {
-		ctl_printf(o, "reloaded -\n");
-		return 0;
-	}
-	if (strcmp(args[0], "save") == 0 && n == 1) {
-		ctl_printf(o, json ? "{\"saved\":true,\"bindings\":0,"
-		    "\"blacklist\":0}\n" : "saved 0 bindings\n");
-		return 0;
-	}
-	if (strcmp(args[0], "help") == 0) {
-		ctl_printf(o, "commands: stats | bindings | blacklist [list | "
-		    "add MAC IP [PORT] [ttl SECONDS] | del MAC IP [PORT] | "
-		    "forget MAC|IP] | reload | save; prefix json for JSON\n");
-		return 0;
-	}
-	ctl_printf(o, "error: unknown command \"%.64s\" (try help)\n",
-	    args[0]);
-	return -1;
+}
+
+static void
+queue_counts(void *arg, int k, struct control_queue *q)
+{
+	(void)arg;
+	(void)k;
+	*q = (struct control_queue){ 1, 2, 3, 4, 5 };
+}
+
+static int
+reload(void *arg, struct ctl_buf *out)
+{
+	(void)arg;
+	ctl_printf(out, "reloaded -\n");
+	return 0;
+}
+
+static int
+save(void *arg, struct state_counts *c, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	memset(c, 0, sizeof(*c));
+	return 0;
 }
 
 /* ---- the socket ------------------------------------------------------ */
@@ -337,13 +109,28 @@ setup(void)
 
 	if (conf_load(NULL, sets, (int)nitems(sets), &conf, &errs) == -1)
 		fz_fail("config: %s", errs.buf);
-	if ((eng = engine_create(&conf)) == NULL)
-		fz_fail("engine_create failed");
+	for (size_t k = 0; k < nitems(engines); k++)
+		if ((engines[k] = engine_create(&conf)) == NULL)
+			fz_fail("engine_create failed");
+	control = (struct control){
+		.engines = engines,
+		.nw = (int)nitems(engines),
+		.conf = &conf,
+		.alog = alarm_log_create(64, conf.log_aggregate),
+		.started = clock_now(),
+		.lock = no_lock,
+		.unlock = no_lock,
+		.queue = queue_counts,
+		.reload = reload,
+		.save = save,
+	};
+	if (control.alog == NULL)
+		fz_fail("alarm_log_create failed");
 	snprintf(sock, sizeof(sock), "%s/control", fz_dir());
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fz_fail("epoll_create1: %s", strerror(errno));
-	if ((ctl = ctl_open(sock, epfd, handle, NULL, err, sizeof(err))) ==
-	    NULL)
+	if ((ctl = ctl_open(sock, epfd, control_handle, &control, err,
+	    sizeof(err))) == NULL)
 		fz_fail("ctl_open: %s", err);
 }
 
@@ -399,7 +186,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (size < 1)
 		return 0;
-	now += NS_PER_SEC;
 	piece = data[0] ? data[0] : size;
 	data++;
 	size--;
