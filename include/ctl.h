@@ -6,7 +6,8 @@
  * sends garbage, too much, or nothing for CTL_TIMEOUT seconds is
  * answered "error: ..." ({"error": "..."} if it began with "json"), or
  * simply dropped, and cannot stall the daemon: every socket is
- * non-blocking and served from the main loop.
+ * non-blocking and served from the main loop.  What a request does is
+ * the handler's business: the daemon's is control_handle() (control.h).
  */
 #ifndef SG_CTL_H
 #define SG_CTL_H
