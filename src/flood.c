@@ -559,28 +559,29 @@ admit(struct flood *f, uint64_t now)
 	return false;
 }
 
-enum flood_verdict
-flood_message(struct flood *f, const struct sg_tuple *t,
-    const struct binding *b, enum sip_method m, uint64_t now,
-    struct flood_alarm *a)
+/* The clock starts with the first message; training ends by time. */
+static bool
+training_phase(struct flood *f, uint64_t now)
 {
-	struct frow	*r;
-	float		 gap = -1, davg;
-	double		 init, ratio;
-	bool		 training, ir_ok;
-	const struct sg_conf *c = f->conf;
+	bool	 training;
 
 	if (!f->started) {
 		f->started = true;
 		f->epoch = now;
-		f->train_end = now + c->training_duration;
+		f->train_end = now + f->conf->training_duration;
 	}
 	training = flood_training(f, now);
 	if (!training && !f->trained)
 		flood_finish_training(f, now);
+	return training;
+}
 
-	r = b != NULL ? bound_row(f, b) : device_row(f, t, true);
-	ds_count(f, now);
+/* A message on row r: its gap since the last (-1: the first), in s. */
+static float
+row_record(struct flood *f, struct frow *r, uint64_t now)
+{
+	float	 gap = -1;
+
 	if (r->c > 0 && now >= r->ts)
 		gap = (float)((double)(now - r->ts) / 1e9);
 	r->c++;
@@ -589,19 +590,103 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	r->rpos = (uint8_t)((r->rpos + 1) % RING_MAX);
 	if (r->rfill < RING_MAX)
 		r->rfill++;
+	return gap;
+}
 
+static void
+train_sample(struct flood *f, struct frow *r, bool bound, float gap)
+{
+	f->train_msgs++;
+	if (!bound)
+		f->train_unbound++;
+	if (gap >= 0) {
+		r->tdist = gap;
+		r->init_sum += gap;
+		r->init_n++;
+	}
+}
+
+/*
+ * SS: gaps below T.Dist_Avg add to Trs, which leaks with time: one unit
+ * per ss_decay, or faster for a row trained at a high rate
+ * (ss_rate_factor x its own rate, times the population's trend), so a
+ * busy line in the busy hour never builds Trs, while a flood does within
+ * ss_threshold messages.
+ */
+static void
+ss_update(struct flood *f, struct frow *r, float gap, double init,
+    uint64_t now)
+{
+	double	 leak = 1e9 / (double)f->conf->ss_decay;
+	double	 own = f->conf->ss_rate_factor * trend(f, now) / init;
+
+	if (own > leak)
+		leak = own;
+	r->trs -= (float)(gap * leak);
+	if (r->trs < 0)
+		r->trs = 0;
+	if (gap < f->tdist_avg)
+		r->trs += 1;
+}
+
+/*
+ * IR (eq. 2), sustained over ir.samples messages.  The ratio is taken
+ * against the population's trend: in the busy hour every row's gaps
+ * shrink, and a row is judged by how much faster it went than everyone
+ * else (DS2 is the test for rows that rise together).  A row sending
+ * less than flood.min_rate is never judged by a ratio: at a few messages
+ * a minute, a call set-up shrinks the mean gap of a window as much as a
+ * flood would.
+ */
+static bool
+ir_fires(struct flood *f, struct frow *r, float davg, double ratio,
+    uint64_t now)
+{
+	const struct sg_conf	*c = f->conf;
+
+	if (!(davg > 0 && 1.0 / davg >= c->min_rate) ||
+	    ratio * trend(f, now) >= c->ir_ratio) {
+		r->ir_run = 0;
+		return false;
+	}
+	if (r->ir_run == 0)
+		r->ir_since = now;
+	if (r->ir_run < UINT8_MAX)
+		r->ir_run++;
+	/* Sustained: a burst ends before the window forgets it. */
+	return r->ir_run >= c->ir_samples && now - r->ir_since >= c->ir_hold;
+}
+
+/* DS2: while DS1 holds, rows whose gaps shrank below x. */
+static bool
+ds2_fires(struct flood *f, struct frow *r, float davg, double ratio)
+{
+	if (!(f->ds1 && davg > 0 && ratio < f->conf->ds2_ratio)) {
+		r->ds2_run = 0;
+		return false;
+	}
+	if (r->ds2_run < UINT8_MAX)
+		r->ds2_run++;
+	return r->ds2_run >= f->conf->ds2_samples;
+}
+
+enum flood_verdict
+flood_message(struct flood *f, const struct sg_tuple *t,
+    const struct binding *b, enum sip_method m, uint64_t now,
+    struct flood_alarm *a)
+{
+	struct frow	*r;
+	float		 gap, davg;
+	double		 init, ratio;
+	bool		 training = training_phase(f, now);
+
+	r = b != NULL ? bound_row(f, b) : device_row(f, t, true);
+	ds_count(f, now);
+	gap = row_record(f, r, now);
 	if (training) {
-		f->train_msgs++;
-		if (b == NULL)
-			f->train_unbound++;
-		if (gap >= 0) {
-			r->tdist = gap;
-			r->init_sum += gap;
-			r->init_n++;
-		}
+		train_sample(f, r, b != NULL, gap);
 		return FLOOD_PASS;
 	}
-
 	/* Admission while DS1 holds: unknown sources at the trained rate. */
 	if (f->ds1 && b == NULL && r->init_davg <= 0 &&
 	    !(r->flags & ROW_ANSWERED) && !admit(f, now))
@@ -610,27 +695,8 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 		return FLOOD_PASS;
 	r->tdist = gap;
 	init = row_init(f, r);
-
-	/*
-	 * SS: gaps below T.Dist_Avg add to Trs, which leaks with time: one
-	 * unit per ss_decay, or faster for a row trained at a high rate
-	 * (ss_rate_factor x its own rate, times the population's trend), so
-	 * a busy line in the busy hour never builds Trs, while a flood does
-	 * within ss_threshold messages.
-	 */
-	{
-		double	 leak = 1e9 / (double)c->ss_decay;
-
-		if (c->ss_rate_factor * trend(f, now) / init > leak)
-			leak = c->ss_rate_factor * trend(f, now) / init;
-		r->trs -= (float)(gap * leak);
-	}
-	if (r->trs < 0)
-		r->trs = 0;
-	if (gap < f->tdist_avg)
-		r->trs += 1;
-
-	davg = curr_davg(r, c->window);
+	ss_update(f, r, gap, init, now);
+	davg = curr_davg(r, f->conf->window);
 	r->curr_davg = davg;
 	ratio = davg > 0 ? davg / init : 1;
 
@@ -638,42 +704,13 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 		return FLOOD_THROTTLE;
 	if (r->quiet_until > now)
 		return FLOOD_PASS;
-
-	if (r->trs > c->ss_threshold)
+	if (r->trs > f->conf->ss_threshold)
 		return fire(f, r, t, ALARM_SS, m, davg > 0 ? davg : gap, ratio,
 		    now, a);
-	/*
-	 * A row sending less than flood.min_rate is never judged by a ratio:
-	 * at a few messages a minute, a call set-up shrinks the mean gap of
-	 * a window as much as a flood would.
-	 */
-	ir_ok = davg > 0 && 1.0 / davg >= c->min_rate;
-	/*
-	 * IR (eq. 2), sustained over ir.samples messages.  The ratio is
-	 * taken against the population's trend: in the busy hour every
-	 * row's gaps shrink, and a row is judged by how much faster it went
-	 * than everyone else (DS2 is the test for rows that rise together).
-	 */
-	if (ir_ok && ratio * trend(f, now) < c->ir_ratio) {
-		if (r->ir_run == 0)
-			r->ir_since = now;
-		if (r->ir_run < UINT8_MAX)
-			r->ir_run++;
-		/* Sustained: a burst ends before the window forgets it. */
-		if (r->ir_run >= c->ir_samples &&
-		    now - r->ir_since >= c->ir_hold)
-			return fire(f, r, t, ALARM_IR, m, davg, ratio, now, a);
-	} else
-		r->ir_run = 0;
-	/* DS2: while DS1 holds, rows whose gaps shrank below x. */
-	if (f->ds1 && davg > 0 && ratio < c->ds2_ratio) {
-		if (r->ds2_run < UINT8_MAX)
-			r->ds2_run++;
-		if (r->ds2_run >= c->ds2_samples)
-			return fire(f, r, t, ALARM_DS2, m, davg, ratio, now,
-			    a);
-	} else
-		r->ds2_run = 0;
+	if (ir_fires(f, r, davg, ratio, now))
+		return fire(f, r, t, ALARM_IR, m, davg, ratio, now, a);
+	if (ds2_fires(f, r, davg, ratio))
+		return fire(f, r, t, ALARM_DS2, m, davg, ratio, now, a);
 	return FLOOD_PASS;
 }
 
