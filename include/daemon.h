@@ -1,7 +1,8 @@
 /*
  * daemon.h: the live service (SPEC 1, 6, 7): NFQUEUE workers, the
- * kernel blacklist, syslog alarms, reload, state, the control socket,
- * systemd notification.  Returns the process exit status.
+ * kernel blacklist, syslog alarms, reload, state, the control socket
+ * (whose commands are control.h's), systemd notification.  Returns the
+ * process exit status.
  */
 #ifndef SG_DAEMON_H
 #define SG_DAEMON_H
