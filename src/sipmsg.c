@@ -791,36 +791,149 @@ keep_add(struct keep *kp, char *out, size_t outsz, size_t *o,
 	return true;
 }
 
+/* What filter_headers() carries from one header line to the next. */
+struct filter {
+	char		*out;		/* the copy osip2 will get */
+	size_t		 outsz;
+	size_t		 o;		/* bytes in out */
+	enum hdr	 cur;		/* kind of the last header line */
+	struct keep	 kp;		/* the header being kept, if any */
+	struct scan	*sc;
+};
+
+/* A folded line continues the previous header.  -1: past a bound. */
+static int
+fold_line(struct filter *f, const uint8_t *s, size_t n)
+{
+	struct scan	*sc = f->sc;
+
+	if (f->cur == H_CLEN && sc->bad == NULL)
+		sc->bad = "folded Content-Length";
+	if (f->cur == H_CONTACT_TAIL && (f->kp.contacts += count_comma(s,
+	    n)) > CONTACTS_MAX) {
+		sc->bad = "too many Contact values";
+		return -1;
+	}
+	if (f->kp.cur != H_OTHER && !keep_add(&f->kp, f->out, f->outsz,
+	    &f->o, s, n, true)) {
+		sc->bad = "headers too large";
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Header `cur', its line `s' of n bytes, is one the decision reads: keep
+ * it for osip2, unless it is a repeat (of a Via or a credential: skipped;
+ * of a header that must be single: -1) or a Contact past the first
+ * SIPM_MAX_CONTACTS values (only counted).  -1: past a bound.
+ */
+static int
+keep_start(struct filter *f, enum hdr cur, const uint8_t *s, size_t n,
+    const uint8_t *colon)
+{
+	struct scan	*sc = f->sc;
+	struct keep	*kp = &f->kp;
+
+	if (cur == H_AUTH || cur == H_PAUTH)
+		sc->ncred++;
+	if (kp->seen[cur]++ > 0) {
+		if (hdr_dup[cur] != NULL) {
+			sc->bad = hdr_dup[cur];
+			return -1;
+		}
+		if ((cur == H_AUTH || cur == H_PAUTH) &&
+		    kp->seen[cur] > AUTH_MAX) {
+			sc->bad = "too many credentials";
+			return -1;
+		}
+		/* Only the top Via and the first credentials. */
+		if (cur != H_CONTACT)
+			return 0;
+	}
+	if (cur == H_CONTACT && kp->walk.values >= SIPM_MAX_CONTACTS) {
+		/* osip2 has its Contacts: the rest are only counted. */
+		f->cur = H_CONTACT_TAIL;
+		if ((kp->contacts += 1 + count_comma(colon, (size_t)(s + n -
+		    colon))) > CONTACTS_MAX) {
+			sc->bad = "too many Contact values";
+			return -1;
+		}
+		return 0;
+	}
+	kp->cur = cur;
+	kp->hstart = f->o;
+	kp->vstart = f->o + (size_t)(colon - s) + 1;
+	if (!keep_add(kp, f->out, f->outsz, &f->o, s, n, false)) {
+		sc->bad = "headers too large";
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A header line (not a fold) of n bytes: its kind, Content-Length's
+ * value, and the headers the decision reads kept.  -1: unusable.
+ */
+static int
+header_line(struct filter *f, const uint8_t *s, size_t n)
+{
+	struct scan	*sc = f->sc;
+	const uint8_t	*colon = memchr(s, ':', n);
+	size_t		 namelen;
+
+	if (colon == NULL) {
+		/* A folded Content-Length before it stays the reason. */
+		if (sc->bad == NULL)
+			sc->bad = "header without a colon";
+		return -1;
+	}
+	namelen = (size_t)(colon - s);
+	while (namelen > 0 && (s[namelen - 1] == ' ' ||
+	    s[namelen - 1] == '\t'))
+		namelen--;
+	f->cur = header_id((const char *)s, namelen);
+	if (f->cur == H_CLEN) {
+		sc->nclen++;
+		sc->clen = parse_clen(colon + 1, (size_t)(s + n - colon - 1));
+	}
+	if (f->cur == H_OTHER || f->cur == H_CLEN)
+		return 0;
+	return keep_start(f, f->cur, s, n, colon);
+}
+
 /*
  * Scan the headers from `pos' (the line after the start line) to the
- * blank line: Content-Length, where the body starts.  With `out', also
- * copy the headers the decision reads after the `o' bytes already there,
- * within the bounds above.  Returns the length of out, or -1 (sc->bad
- * says why).  One pass, memchr per line, no line looked at twice.
+ * blank line: Content-Length, where the body starts; copy the headers
+ * the decision reads into `out' after the `o' bytes already there (the
+ * start line), within the bounds above.  Returns the length of out, or
+ * -1 (sc->bad says why).  One pass, memchr per line, no line looked at
+ * twice.
  */
 static long
 filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
     size_t outsz, size_t o, struct scan *sc)
 {
-	struct keep	 kp;
-	enum hdr	 cur = H_OTHER;
+	struct filter	 f;
 	int		 lines = 0;
 	const char	*why;
 
 	memset(sc, 0, sizeof(*sc));
-	memset(&kp, 0, sizeof(kp));
+	memset(&f, 0, sizeof(f));
 	sc->clen = -1;
-	kp.kept = o;			/* the start line counts */
+	f.out = out;
+	f.outsz = outsz;
+	f.o = o;
+	f.sc = sc;
+	f.kp.kept = o;			/* the start line counts */
 	/* The Request-URI's parameters are an osip2 list too. */
-	if (out != NULL && (kp.params = count_params(out, o)) >
-	    VALUE_PARAMS_MAX) {
+	if ((f.kp.params = count_params(out, o)) > VALUE_PARAMS_MAX) {
 		sc->bad = "too many parameters";
 		return -1;
 	}
 	while (pos < len) {
-		size_t		 start = pos, linelen, eol, namelen;
+		size_t		 start = pos, linelen, eol;
 		const uint8_t	*nl = memchr(p + pos, '\n', len - pos);
-		const uint8_t	*colon;
 
 		eol = nl != NULL ? (size_t)(nl - p) : len;
 		linelen = eol - start;
@@ -846,95 +959,31 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 			return -1;
 		}
 		if (p[start] == ' ' || p[start] == '\t') {
-			/* A folded line continues the previous header. */
-			if (cur == H_CLEN && sc->bad == NULL)
-				sc->bad = "folded Content-Length";
-			if (cur == H_CONTACT_TAIL && (kp.contacts +=
-			    count_comma(p + start, linelen)) > CONTACTS_MAX) {
-				sc->bad = "too many Contact values";
+			if (fold_line(&f, p + start, linelen) == -1)
 				return -1;
-			}
-			if (kp.cur != H_OTHER && !keep_add(&kp, out, outsz,
-			    &o, p + start, linelen, true)) {
-				sc->bad = "headers too large";
-				return -1;
-			}
 			continue;
 		}
-		if (kp.cur != H_OTHER && (why = keep_end(&kp, out, &o)) !=
-		    NULL) {
+		/* A new header: the one kept before it is whole. */
+		if (f.kp.cur != H_OTHER && (why = keep_end(&f.kp, out,
+		    &f.o)) != NULL) {
 			sc->bad = why;
 			return -1;
 		}
-		if ((colon = memchr(p + start, ':', linelen)) == NULL) {
-			/* Scanning (framing) goes on to the end. */
-			if (sc->bad == NULL)
-				sc->bad = "header without a colon";
-			if (out != NULL)
-				return -1;
-			cur = H_OTHER;
-			continue;
-		}
-		namelen = (size_t)(colon - (p + start));
-		while (namelen > 0 && (p[start + namelen - 1] == ' ' ||
-		    p[start + namelen - 1] == '\t'))
-			namelen--;
-		cur = header_id((const char *)p + start, namelen);
-		if (cur == H_CLEN) {
-			sc->nclen++;
-			sc->clen = parse_clen(colon + 1, (size_t)(p + start +
-			    linelen - colon - 1));
-		}
-		if (out == NULL || cur == H_OTHER || cur == H_CLEN)
-			continue;
-		if (cur == H_AUTH || cur == H_PAUTH)
-			sc->ncred++;
-		if (kp.seen[cur]++ > 0) {
-			if (hdr_dup[cur] != NULL) {
-				sc->bad = hdr_dup[cur];
-				return -1;
-			}
-			if ((cur == H_AUTH || cur == H_PAUTH) &&
-			    kp.seen[cur] > AUTH_MAX) {
-				sc->bad = "too many credentials";
-				return -1;
-			}
-			/* Only the top Via and the first credentials. */
-			if (cur != H_CONTACT)
-				continue;
-		}
-		if (cur == H_CONTACT && kp.walk.values >= SIPM_MAX_CONTACTS) {
-			/* osip2 has its Contacts: the rest are only counted. */
-			cur = H_CONTACT_TAIL;
-			if ((kp.contacts += 1 + count_comma(colon, (size_t)(p +
-			    start + linelen - colon))) > CONTACTS_MAX) {
-				sc->bad = "too many Contact values";
-				return -1;
-			}
-			continue;
-		}
-		kp.cur = cur;
-		kp.hstart = o;
-		kp.vstart = o + (size_t)(colon - (p + start)) + 1;
-		if (!keep_add(&kp, out, outsz, &o, p + start, linelen,
-		    false)) {
-			sc->bad = "headers too large";
+		if (header_line(&f, p + start, linelen) == -1)
 			return -1;
-		}
 	}
-	if (kp.cur != H_OTHER && (why = keep_end(&kp, out, &o)) != NULL) {
+	if (f.kp.cur != H_OTHER && (why = keep_end(&f.kp, out, &f.o)) !=
+	    NULL) {
 		sc->bad = why;
 		return -1;
 	}
 	sc->body_off = pos;
-	sc->ncontacts = (int)kp.contacts;
-	sc->contact_star = kp.walk.star;
-	if (out == NULL)
-		return 0;
-	out[o++] = '\r';
-	out[o++] = '\n';
-	out[o] = '\0';
-	return (long)o;
+	sc->ncontacts = (int)f.kp.contacts;
+	sc->contact_star = f.kp.walk.star;
+	out[f.o++] = '\r';
+	out[f.o++] = '\n';
+	out[f.o] = '\0';
+	return (long)f.o;
 }
 
 /* ---- field helpers ------------------------------------------------------ */
@@ -1163,70 +1212,78 @@ contact_expires(osip_contact_t *c)
 /* ---- extraction --------------------------------------------------------- */
 
 static const char *
-extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
+take_request(const osip_message_t *msg, struct sipm *m)
 {
-	osip_via_t		*via = NULL;
-	osip_contact_t		*ct = NULL;
-	osip_authorization_t	*au = NULL;
-	osip_header_t		*eh = NULL;
-	char			*tmp = sp->tmp;
-	size_t			 tsz = sizeof(sp->tmp);
-	const char		*cs;
-	char			*end;
-	unsigned long long	 seq;
-	osip_list_iterator_t	 it;
+	const char	*cs;
 
-	if (MSG_IS_REQUEST(msg)) {
-		m->request = true;
-		if (msg->sip_method == NULL || msg->req_uri == NULL)
-			return "request line";
-		for (cs = msg->sip_method; *cs != '\0'; cs++)
-			if (!is_tchar((unsigned char)*cs))
-				return "method";
-		copy_trunc(m->method_str, sizeof(m->method_str),
-		    msg->sip_method);
-		m->method = sipm_method_from_str(msg->sip_method);
-		if (m->method == SIPM_OTHER && method_any_case(msg->sip_method))
-			return "method case";
-		if (msg->sip_version == NULL ||
-		    strcasecmp(msg->sip_version, "SIP/2.0") != 0)
-			return "version";
-	} else {
-		/*
-		 * osip2 reads the code with sscanf("%d"): 4294967496 wraps to
-		 * 200.  The start line in our copy must hold three digits.
-		 */
-		const char	*sp1 = strchr(sp->buf, ' ');
+	m->request = true;
+	if (msg->sip_method == NULL || msg->req_uri == NULL)
+		return "request line";
+	for (cs = msg->sip_method; *cs != '\0'; cs++)
+		if (!is_tchar((unsigned char)*cs))
+			return "method";
+	copy_trunc(m->method_str, sizeof(m->method_str), msg->sip_method);
+	m->method = sipm_method_from_str(msg->sip_method);
+	if (m->method == SIPM_OTHER && method_any_case(msg->sip_method))
+		return "method case";
+	if (msg->sip_version == NULL ||
+	    strcasecmp(msg->sip_version, "SIP/2.0") != 0)
+		return "version";
+	return NULL;
+}
 
-		if (sp1 == NULL || !isdigit((unsigned char)sp1[1]) ||
-		    !isdigit((unsigned char)sp1[2]) ||
-		    !isdigit((unsigned char)sp1[3]) ||
-		    (sp1[4] != ' ' && sp1[4] != '\r' && sp1[4] != '\n'))
-			return "status code";
-		if (msg->status_code < 100 || msg->status_code > 699)
-			return "status code";
-		if (msg->sip_version == NULL ||
-		    strcasecmp(msg->sip_version, "SIP/2.0") != 0)
-			return "version";
-		m->status = msg->status_code;
-		m->method = SIPM_NONE;
-	}
+/* `line': the start line as osip2 got it (start_line_copy()). */
+static const char *
+take_status(const char *line, const osip_message_t *msg, struct sipm *m)
+{
+	/*
+	 * osip2 reads the code with sscanf("%d"): 4294967496 wraps to
+	 * 200.  The start line in our copy must hold three digits.
+	 */
+	const char	*sp1 = strchr(line, ' ');
+
+	if (sp1 == NULL || !isdigit((unsigned char)sp1[1]) ||
+	    !isdigit((unsigned char)sp1[2]) ||
+	    !isdigit((unsigned char)sp1[3]) ||
+	    (sp1[4] != ' ' && sp1[4] != '\r' && sp1[4] != '\n'))
+		return "status code";
+	if (msg->status_code < 100 || msg->status_code > 699)
+		return "status code";
+	if (msg->sip_version == NULL ||
+	    strcasecmp(msg->sip_version, "SIP/2.0") != 0)
+		return "version";
+	m->status = msg->status_code;
+	m->method = SIPM_NONE;
+	return NULL;
+}
+
+static const char *
+take_call_id(struct sipm_parser *sp, const osip_message_t *msg,
+    struct sipm *m)
+{
+	size_t	 o = 0;
 
 	if (msg->call_id == NULL || msg->call_id->number == NULL ||
 	    msg->call_id->number[0] == '\0')
 		return "Call-ID";
-	{
-		size_t	 o = 0;
-
-		append_norm(tmp, tsz, &o, msg->call_id->number, 0, false);
-		if (msg->call_id->host != NULL) {
-			append_norm(tmp, tsz, &o, "@", 0, false);
-			append_norm(tmp, tsz, &o, msg->call_id->host, 0,
-			    false);
-		}
-		m->call_id_h = hash_bytes(tmp, o);
-		copy_trunc(m->call_id, sizeof(m->call_id), tmp);
+	append_norm(sp->tmp, sizeof(sp->tmp), &o, msg->call_id->number, 0,
+	    false);
+	if (msg->call_id->host != NULL) {
+		append_norm(sp->tmp, sizeof(sp->tmp), &o, "@", 0, false);
+		append_norm(sp->tmp, sizeof(sp->tmp), &o, msg->call_id->host,
+		    0, false);
 	}
+	m->call_id_h = hash_bytes(sp->tmp, o);
+	copy_trunc(m->call_id, sizeof(m->call_id), sp->tmp);
+	return NULL;
+}
+
+/* A number below 2^31 and, in a request, the request's own method. */
+static const char *
+take_cseq(const osip_message_t *msg, struct sipm *m)
+{
+	char			*end;
+	unsigned long long	 seq;
 
 	if (msg->cseq == NULL || msg->cseq->number == NULL ||
 	    msg->cseq->method == NULL)
@@ -1241,21 +1298,47 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 	m->cseq_method = sipm_method_from_str(msg->cseq->method);
 	if (m->request && strcmp(msg->cseq->method, msg->sip_method) != 0)
 		return "CSeq method";
+	return NULL;
+}
 
+static const char *
+take_from_to(struct sipm_parser *sp, const osip_message_t *msg,
+    struct sipm *m)
+{
 	if (msg->from == NULL || uri_identity(msg->from->url, m->from,
-	    sizeof(m->from), &m->from_h, tmp, tsz, NULL) == -1)
+	    sizeof(m->from), &m->from_h, sp->tmp, sizeof(sp->tmp),
+	    NULL) == -1)
 		return "From";
 	if (msg->from->url->host != NULL &&
 	    strcasecmp(msg->from->url->host, "anonymous.invalid") == 0)
 		m->from_anonymous = true;
 	if (msg->to == NULL || uri_identity(msg->to->url, m->to,
-	    sizeof(m->to), &m->to_h, tmp, tsz, NULL) == -1)
+	    sizeof(m->to), &m->to_h, sp->tmp, sizeof(sp->tmp), NULL) == -1)
 		return "To";
+	return NULL;
+}
+
+static const char *
+take_via(const osip_message_t *msg, struct sipm *m)
+{
+	osip_via_t	*via = NULL;
 
 	if (osip_message_get_via(msg, 0, &via) < 0 || via == NULL ||
 	    via->host == NULL || via->host[0] == '\0')
 		return "Via";
 	host_to_addr(via->host, &m->via_host);
+	return NULL;
+}
+
+/*
+ * The Contacts osip2 has (the first SIPM_MAX_CONTACTS, kept in
+ * m->contacts; the first one's host and hashes apart), and "*".
+ */
+static const char *
+take_contacts(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
+{
+	osip_contact_t		*ct;
+	osip_list_iterator_t	 it;
 
 	/* osip2 has the first SIPM_MAX_CONTACTS; the scan counted them all. */
 	if (osip_list_size(&msg->contacts) > m->ncontacts)
@@ -1263,6 +1346,9 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 	m->contact_expires = -1;
 	for (ct = osip_list_get_first(&msg->contacts, &it); ct != NULL;
 	    ct = osip_list_get_next(&it)) {
+		struct sipm_contact	*c;
+		uint64_t		 idh;
+
 		if (ct->displayname != NULL && strcmp(ct->displayname,
 		    "*") == 0 && ct->url == NULL) {
 			/* RFC 3261 10.2.2: "*" stands alone. */
@@ -1273,32 +1359,41 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 		}
 		if (ct->url == NULL)
 			return "Contact";
-		if (m->ncontacts_kept < SIPM_MAX_CONTACTS) {
-			struct sipm_contact *c =
-			    &m->contacts[m->ncontacts_kept];
-
-			uint64_t	 idh;
-
-			if (uri_identity(ct->url, NULL, 0, &idh, tmp, tsz,
-			    &c->uh) == -1)
-				return "Contact";
-			c->expires = contact_expires(ct);
-			m->ncontacts_kept++;
-			if (m->ncontacts_kept == 1) {
-				m->contact_uh = c->uh;
-				m->contact_idh = idh;
-				m->contact_expires = c->expires;
-				if (ct->url->host != NULL)
-					host_to_addr(ct->url->host,
-					    &m->contact_host);
-			}
+		if (m->ncontacts_kept == SIPM_MAX_CONTACTS)
+			continue;
+		c = &m->contacts[m->ncontacts_kept];
+		if (uri_identity(ct->url, NULL, 0, &idh, sp->tmp,
+		    sizeof(sp->tmp), &c->uh) == -1)
+			return "Contact";
+		c->expires = contact_expires(ct);
+		if (m->ncontacts_kept++ == 0) {
+			m->contact_uh = c->uh;
+			m->contact_idh = idh;
+			m->contact_expires = c->expires;
+			if (ct->url->host != NULL)
+				host_to_addr(ct->url->host, &m->contact_host);
 		}
 	}
+	return NULL;
+}
+
+static void
+take_expires(osip_message_t *msg, struct sipm *m)
+{
+	osip_header_t	*eh = NULL;
 
 	m->expires = -1;
-	if (osip_message_get_expires(msg, 0, &eh) >= 0 && eh != NULL) {
+	if (osip_message_get_expires(msg, 0, &eh) >= 0 && eh != NULL)
 		m->expires = parse_delta(eh->hvalue);
-	}
+}
+
+/* The first Authorization, else the first Proxy-Authorization. */
+static void
+take_credentials(struct sipm_parser *sp, osip_message_t *msg,
+    struct sipm *m)
+{
+	osip_authorization_t	*au = NULL;
+	const char		*u;
 
 	if (osip_message_get_authorization(msg, 0, &au) < 0 || au == NULL)
 		au = NULL;
@@ -1308,23 +1403,45 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 		if (osip_message_get_proxy_authorization(msg, 0, &pa) >= 0)
 			au = pa;
 	}
-	if (au != NULL) {
-		const char *u;
-
-		m->has_auth = true;
-		if ((u = unquote(au->username, tmp, tsz)) != NULL &&
-		    u[0] != '\0') {
-			copy_trunc(m->impi, sizeof(m->impi), u);
-			m->impi_h = hash_bytes(u, strlen(u)) | 1;
-		}
-		/* The whole nonce and response, however long. */
-		if (au->nonce != NULL && au->response != NULL) {
-			m->auth_h = hash_mix(hash_bytes(au->nonce,
-			    strlen(au->nonce)), hash_bytes(au->response,
-			    strlen(au->response))) | 1;
-			m->auth_has_response = true;
-		}
+	if (au == NULL)
+		return;
+	m->has_auth = true;
+	if ((u = unquote(au->username, sp->tmp, sizeof(sp->tmp))) != NULL &&
+	    u[0] != '\0') {
+		copy_trunc(m->impi, sizeof(m->impi), u);
+		m->impi_h = hash_bytes(u, strlen(u)) | 1;
 	}
+	/* The whole nonce and response, however long. */
+	if (au->nonce != NULL && au->response != NULL) {
+		m->auth_h = hash_mix(hash_bytes(au->nonce, strlen(au->nonce)),
+		    hash_bytes(au->response, strlen(au->response))) | 1;
+		m->auth_has_response = true;
+	}
+}
+
+/*
+ * Every field the decision reads, from the parsed message into `m', each
+ * checked; NULL, or the first that is wrong (the fields before it are
+ * filled in).
+ */
+static const char *
+extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
+{
+	const char	*why;
+
+	if (MSG_IS_REQUEST(msg))
+		why = take_request(msg, m);
+	else
+		why = take_status(sp->buf, msg, m);
+	if (why != NULL ||
+	    (why = take_call_id(sp, msg, m)) != NULL ||
+	    (why = take_cseq(msg, m)) != NULL ||
+	    (why = take_from_to(sp, msg, m)) != NULL ||
+	    (why = take_via(msg, m)) != NULL ||
+	    (why = take_contacts(sp, msg, m)) != NULL)
+		return why;
+	take_expires(msg, m);
+	take_credentials(sp, msg, m);
 	return NULL;
 }
 
