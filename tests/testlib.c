@@ -38,7 +38,9 @@ treg_add(const char *group, const char *name, CMUnitTestFunction fn,
 int
 treg_run(const char *name)
 {
-	int	 rc = _cmocka_run_group_tests(name, tests, ntests, NULL, NULL);
+	int	 rc;
+
+	rc = _cmocka_run_group_tests(name, tests, ntests, NULL, NULL);
 
 	for (size_t k = 0; k < ntests; k++)
 		free(names[k]);
