@@ -1,0 +1,391 @@
+/*
+ * test_pending.c: the table of REGISTERs awaiting the proxy's answer
+ * (pending.h).  A transaction is its Call-ID hash and CSeq number
+ * together; a retransmission finds the entry its first copy made, with
+ * what the engine wrote there (the ambiguity mark included); an entry
+ * lives exactly `timeout' from its first copy (Timer F); when the table
+ * is full the oldest goes, so a flood recycles its own entries; a 64-bit
+ * key collision never hands one transaction another's entry.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "hash.h"
+#include "pending.h"
+#include "sipguard.h"
+#include "testlib.h"
+
+#define CAP	16		/* tables.pending's minimum */
+#define TIMEOUT	100
+
+static int
+setup(void **state)
+{
+	*state = pending_create(CAP, TIMEOUT);
+	return *state == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	pending_destroy(*state);
+	return 0;
+}
+
+static struct pending_stats
+stats(const struct pending_table *pt)
+{
+	struct pending_stats	 st;
+
+	pending_stats(pt, &st);
+	return st;
+}
+
+/* A transaction not seen before. */
+static struct pending *
+add_new(struct pending_table *pt, uint64_t call_id_h, uint32_t cseq,
+    uint64_t now)
+{
+	struct pending	*p;
+	bool		 is_new = false;
+
+	p = pending_add(pt, call_id_h, cseq, now, &is_new);
+	assert_non_null(p);
+	assert_true(is_new);
+	return p;
+}
+
+/* A new entry holds its transaction and nothing else. */
+static void
+assert_fresh(const struct pending *p, uint64_t call_id_h, uint32_t cseq,
+    uint64_t now)
+{
+	assert_int_equal(p->call_id_h, call_id_h);
+	assert_int_equal(p->cseq, cseq);
+	assert_int_equal(p->born, now);
+	assert_int_equal(p->req_expires, -1);
+	assert_false(p->has_contact);
+	assert_false(p->contact_star);
+	assert_false(p->has_auth);
+	assert_false(p->challenged);
+	assert_false(p->ambiguous);
+	assert_false(p->auth_has_response);
+	assert_int_equal(p->contact_uh, 0);
+	assert_int_equal(p->contact_idh, 0);
+	assert_int_equal(p->auth_h, 0);
+	assert_int_equal(p->t.dh, 0);
+	assert_false(p->t.has_m);
+}
+
+/* What the engine writes into an entry: all of it set. */
+static void
+scribble(struct pending *p)
+{
+	p->t.dh = 0xd;
+	p->t.has_m = true;
+	p->contact_uh = 0xc1;
+	p->contact_idh = 0xc2;
+	p->has_contact = true;
+	p->contact_star = true;
+	p->has_auth = true;
+	p->challenged = true;
+	p->ambiguous = true;
+	p->auth_has_response = true;
+	p->auth_h = 0xa;
+	p->req_expires = 3600;
+}
+
+static void
+test_create(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending_stats	 st = stats(pt);
+
+	assert_int_equal(st.capacity, CAP);
+	assert_int_equal(st.in_use, 0);
+	assert_int_equal(st.added, 0);
+	assert_int_equal(st.answered, 0);
+	assert_int_equal(st.evicted, 0);
+	assert_int_equal(st.expired, 0);
+	assert_null(pending_find(pt, 1, 1, 0));
+}
+
+static void
+test_add(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*p = add_new(pt, 0x1234, 7, 1000);
+
+	assert_fresh(p, 0x1234, 7, 1000);
+	assert_ptr_equal(pending_find(pt, 0x1234, 7, 1000), p);
+	assert_int_equal(stats(pt).in_use, 1);
+	assert_int_equal(stats(pt).added, 1);
+}
+
+/*
+ * A retransmission is the same entry, as the engine left it (the engine
+ * tells a copy from another device by what it wrote there), and does not
+ * restart the clock: Timer F runs from the first copy (RFC 3261
+ * 17.1.2.2).
+ */
+static void
+test_retransmission(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*p = add_new(pt, 0x1234, 7, 1000), *q;
+	bool			 is_new = true;
+
+	scribble(p);
+	q = pending_add(pt, 0x1234, 7, 1000 + TIMEOUT - 1, &is_new);
+	assert_ptr_equal(q, p);
+	assert_false(is_new);
+	assert_true(q->ambiguous);
+	assert_true(q->challenged);
+	assert_int_equal(q->req_expires, 3600);
+	assert_int_equal(q->auth_h, 0xa);
+	assert_int_equal(q->t.dh, 0xd);
+	assert_int_equal(q->born, 1000);
+	assert_int_equal(stats(pt).added, 1);
+	assert_int_equal(stats(pt).in_use, 1);
+	assert_null(pending_find(pt, 0x1234, 7, 1000 + TIMEOUT));
+}
+
+/* Call-ID and CSeq both make the key. */
+static void
+test_key(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*a1 = add_new(pt, 0xa, 1, 0);
+	struct pending		*a2 = add_new(pt, 0xa, 2, 0);
+	struct pending		*b1 = add_new(pt, 0xb, 1, 0);
+
+	assert_ptr_not_equal(a1, a2);
+	assert_ptr_not_equal(a1, b1);
+	assert_ptr_not_equal(a2, b1);
+	assert_ptr_equal(pending_find(pt, 0xa, 1, 0), a1);
+	assert_ptr_equal(pending_find(pt, 0xa, 2, 0), a2);
+	assert_ptr_equal(pending_find(pt, 0xb, 1, 0), b1);
+	assert_null(pending_find(pt, 0xb, 2, 0));
+	assert_null(pending_find(pt, 0xa, 3, 0));
+	assert_null(pending_find(pt, 0xc, 1, 0));
+	assert_int_equal(stats(pt).in_use, 3);
+}
+
+/*
+ * Two transactions whose keys collide in 64 bits: the newer one wins, and
+ * neither is ever found under the other's Call-ID and CSeq (a 200 for one
+ * must not teach what the other asked for).
+ */
+static void
+test_collision(void **state)
+{
+	struct pending_table	*pt = *state;
+	const uint32_t		 c1 = 1u << 31, c2 = (1u << 31) - 65;
+	struct pending		*p, *q;
+
+	/* hash_mix(a, b) begins with a ^ (b + C + (a << 6) + (a >> 2)),
+	 * C odd: (0, 2^31) and (1, 2^31 - 65) meet there. */
+	if (hash_mix(0, c1) != hash_mix(1, c2))
+		fail_msg("hash_mix changed: find another colliding pair");
+	p = add_new(pt, 0, c1, 0);
+	scribble(p);
+	assert_null(pending_find(pt, 1, c2, 0));
+	assert_ptr_equal(pending_find(pt, 0, c1, 0), p);
+	q = add_new(pt, 1, c2, 1);
+	assert_fresh(q, 1, c2, 1);
+	assert_null(pending_find(pt, 0, c1, 1));
+	assert_ptr_equal(pending_find(pt, 1, c2, 1), q);
+	assert_int_equal(stats(pt).in_use, 1);
+}
+
+/* Alive until just before born + timeout; gone at exactly that time. */
+static void
+test_find_boundary(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*p = add_new(pt, 0xa, 1, 1000);
+
+	scribble(p);
+	assert_ptr_equal(pending_find(pt, 0xa, 1, 1000 + TIMEOUT - 1), p);
+	assert_null(pending_find(pt, 0xa, 1, 1000 + TIMEOUT));
+	assert_int_equal(stats(pt).in_use, 0);
+	assert_int_equal(stats(pt).expired, 1);
+	/* The same Call-ID and CSeq later: a transaction of its own. */
+	p = add_new(pt, 0xa, 1, 1000 + TIMEOUT);
+	assert_fresh(p, 0xa, 1, 1000 + TIMEOUT);
+	assert_int_equal(stats(pt).added, 2);
+}
+
+/* pending_add() at exactly the timeout starts over too. */
+static void
+test_add_boundary(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*p = add_new(pt, 0xa, 1, 1000);
+	bool			 is_new = true;
+
+	scribble(p);
+	assert_ptr_equal(pending_add(pt, 0xa, 1, 1000 + TIMEOUT - 1,
+	    &is_new), p);
+	assert_false(is_new);
+	p = add_new(pt, 0xa, 1, 1000 + TIMEOUT);
+	assert_fresh(p, 0xa, 1, 1000 + TIMEOUT);
+	assert_int_equal(stats(pt).expired, 1);
+	assert_int_equal(stats(pt).in_use, 1);
+}
+
+/* The sweep takes what has expired, at exactly its time, and no more. */
+static void
+test_expire(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*b;
+
+	add_new(pt, 0xa, 1, 1000);
+	b = add_new(pt, 0xb, 1, 1010);
+	pending_expire(pt, 1000 + TIMEOUT - 1);
+	assert_int_equal(stats(pt).in_use, 2);
+	pending_expire(pt, 1000 + TIMEOUT);
+	assert_int_equal(stats(pt).in_use, 1);
+	assert_int_equal(stats(pt).expired, 1);
+	assert_ptr_equal(pending_find(pt, 0xb, 1, 1000 + TIMEOUT), b);
+	pending_expire(pt, 1010 + TIMEOUT);
+	assert_int_equal(stats(pt).in_use, 0);
+	assert_int_equal(stats(pt).expired, 2);
+	assert_int_equal(stats(pt).evicted, 0);
+}
+
+/* However many expire at once, each sweep makes progress and the sweeps
+ * empty the table. */
+static void
+test_expire_many(void **state)
+{
+	struct pending_table	*pt;
+	uint32_t		 left = 1000, calls = 0;
+
+	(void)state;
+	assert_non_null(pt = pending_create(1000, TIMEOUT));
+	for (uint64_t k = 0; k < 1000; k++)
+		add_new(pt, k, 1, k);
+	while (left > 0 && calls++ < 1000) {
+		pending_expire(pt, 5000);
+		assert_true(stats(pt).in_use < left);
+		left = stats(pt).in_use;
+	}
+	assert_int_equal(left, 0);
+	assert_int_equal(stats(pt).expired, 1000);
+	pending_destroy(pt);
+}
+
+/* Answered: gone, counted, its slot free for the next one. */
+static void
+test_del(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*p;
+
+	for (uint64_t k = 0; k < CAP; k++)
+		add_new(pt, k, 1, k);
+	p = pending_find(pt, 5, 1, CAP);
+	pending_del(pt, p);
+	assert_null(pending_find(pt, 5, 1, CAP));
+	assert_int_equal(stats(pt).in_use, CAP - 1);
+	assert_int_equal(stats(pt).answered, 1);
+	p = add_new(pt, 100, 1, CAP);
+	assert_fresh(p, 100, 1, CAP);
+	assert_int_equal(stats(pt).evicted, 0);
+	assert_non_null(pending_find(pt, 0, 1, CAP));
+}
+
+/* Full: the oldest goes, its slot comes back clean; the others stay. */
+static void
+test_full(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*p;
+	bool			 is_new = true;
+
+	for (uint64_t k = 0; k < CAP; k++)
+		scribble(add_new(pt, k, 1, k));
+	p = add_new(pt, CAP, 1, CAP);
+	assert_fresh(p, CAP, 1, CAP);
+	assert_null(pending_find(pt, 0, 1, CAP));
+	for (uint64_t k = 1; k <= CAP; k++)
+		assert_non_null(pending_find(pt, k, 1, CAP));
+	assert_int_equal(stats(pt).evicted, 1);
+	assert_int_equal(stats(pt).in_use, CAP);
+	assert_int_equal(stats(pt).added, CAP + 1);
+	/* A retransmission takes no room. */
+	assert_ptr_equal(pending_add(pt, 1, 1, CAP + 1, &is_new),
+	    pending_find(pt, 1, 1, CAP + 1));
+	assert_false(is_new);
+	assert_int_equal(stats(pt).evicted, 1);
+}
+
+/*
+ * A table full of a flood's REGISTERs: a legitimate one added now
+ * outlives the flood's next CAP - 1, each of which recycles one of the
+ * flood's own.
+ */
+static void
+test_flood_recycles_its_own(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*legit;
+	uint64_t		 now = 0;
+
+	for (uint64_t k = 0; k < CAP; k++)
+		add_new(pt, 1000 + k, 1, now++);
+	legit = add_new(pt, 0x1e917, 1, now++);
+	for (uint64_t k = CAP; k < 2 * CAP - 1; k++) {
+		add_new(pt, 1000 + k, 1, now++);
+		assert_ptr_equal(pending_find(pt, 0x1e917, 1, now), legit);
+	}
+	assert_int_equal(stats(pt).evicted, CAP);
+	pending_del(pt, legit);
+	assert_int_equal(stats(pt).answered, 1);
+}
+
+/*
+ * A new timeout applies to transactions from then on; one already
+ * pending keeps the time it was given.
+ */
+static void
+test_longer_timeout(void **state)
+{
+	struct pending_table	*pt = *state;
+
+	add_new(pt, 0xa, 1, 0);
+	pending_set_timeout(pt, 10 * TIMEOUT);
+	add_new(pt, 0xb, 1, 10);
+	assert_non_null(pending_find(pt, 0xa, 1, TIMEOUT - 1));
+	assert_null(pending_find(pt, 0xa, 1, TIMEOUT));
+	assert_non_null(pending_find(pt, 0xb, 1, 10 + 10 * TIMEOUT - 1));
+	assert_null(pending_find(pt, 0xb, 1, 10 + 10 * TIMEOUT));
+}
+
+int
+main(void)
+{
+	treg_fixture(setup, teardown);
+	TREG("pending", create);
+	TREG("pending", add);
+	TREG("pending", retransmission);
+	TREG("pending", key);
+	TREG("pending", collision);
+	TREG("pending", find_boundary);
+	TREG("pending", add_boundary);
+	TREG("pending", expire);
+	TREG("pending", del);
+	TREG("pending", full);
+	TREG("pending", flood_recycles_its_own);
+	TREG("pending", longer_timeout);
+	treg_fixture(NULL, NULL);
+	TREG("pending", expire_many);
+	return treg_run("pending");
+}
