@@ -1581,6 +1581,7 @@ sipm_frame(const uint8_t *p, size_t len)
 	long		 clen = 0, v = 0;
 	int		 ni = 0;
 	size_t		 k;
+	const uint8_t	*nl;
 
 	for (k = 0; k < len; k++) {
 		uint8_t	 c = p[k];
@@ -1592,8 +1593,17 @@ sipm_frame(const uint8_t *p, size_t len)
 			st = kf_begin(c, false, &ni);
 			break;
 		case KF_SKIP:
-			if (c == '\n')
-				st = KF_LF;
+			/*
+			 * Most bytes are here: memchr() to the LF, not a
+			 * byte loop (a trickled message is framed again on
+			 * every segment).
+			 */
+			if ((nl = memchr(p + k, '\n', len - k)) == NULL) {
+				k = len - 1;
+				break;
+			}
+			k = (size_t)(nl - p);
+			st = KF_LF;
 			break;
 		case KF_LF:
 			if (c == '\r')
