@@ -352,7 +352,7 @@ test_flood_recycles_its_own(void **state)
 }
 
 /*
- * A new timeout applies to transactions from then on; one already
+ * A longer timeout applies to transactions from then on; one already
  * pending keeps the time it was given.
  */
 static void
@@ -367,6 +367,69 @@ test_longer_timeout(void **state)
 	assert_null(pending_find(pt, 0xa, 1, TIMEOUT));
 	assert_non_null(pending_find(pt, 0xb, 1, 10 + 10 * TIMEOUT - 1));
 	assert_null(pending_find(pt, 0xb, 1, 10 + 10 * TIMEOUT));
+}
+
+/* Transactions in use that a lookup at `now' still finds. */
+static uint32_t
+live(struct pending_table *pt, const uint64_t *call_id_h, size_t n,
+    uint64_t now)
+{
+	uint32_t	 k = 0;
+
+	for (size_t j = 0; j < n; j++)
+		if (pending_find(pt, call_id_h[j], 1, now) != NULL)
+			k++;
+	return k;
+}
+
+/*
+ * A shorter timeout (a reload lowering register.timeout) must leave no
+ * expired transaction in the table after a sweep, though those added from
+ * then on expire before the older ones and the sweep works from the old
+ * end.  Whether the older ones keep their time or get the new one is the
+ * table's choice: the sweep must agree with the lookup.
+ */
+static void
+test_shorter_timeout_sweep(void **state)
+{
+	struct pending_table	*pt = *state;
+	static const uint64_t	 ids[] = { 0xa, 0xb };
+	uint32_t		 in_use;
+
+	add_new(pt, 0xa, 1, 0);
+	pending_set_timeout(pt, TIMEOUT / 10);
+	add_new(pt, 0xb, 1, 1);			/* till 1 + TIMEOUT / 10 */
+	assert_non_null(pending_find(pt, 0xb, 1, TIMEOUT / 10));
+	pending_expire(pt, TIMEOUT / 2);
+	in_use = stats(pt).in_use;
+	assert_int_equal(in_use, live(pt, ids, nitems(ids), TIMEOUT / 2));
+}
+
+/*
+ * ... nor, once the table fills, recycle a live transaction while expired
+ * ones hold the other slots (the proxy's answer to it would then teach
+ * nothing).
+ */
+static void
+test_shorter_timeout_full(void **state)
+{
+	struct pending_table	*pt = *state;
+	uint64_t		 ids[CAP + 1];
+	uint32_t		 in_use;
+
+	ids[0] = 0xa;
+	add_new(pt, 0xa, 1, 0);
+	pending_set_timeout(pt, TIMEOUT / 10);
+	for (uint64_t k = 1; k < CAP; k++) {	/* till k + TIMEOUT / 10 */
+		ids[k] = 0xb0 + k;
+		add_new(pt, ids[k], 1, k);
+	}
+	pending_expire(pt, TIMEOUT / 2);
+	ids[CAP] = 0xc;
+	add_new(pt, 0xc, 1, TIMEOUT / 2);
+	assert_int_equal(stats(pt).evicted, 0);
+	in_use = stats(pt).in_use;
+	assert_int_equal(in_use, live(pt, ids, nitems(ids), TIMEOUT / 2));
 }
 
 int
@@ -385,6 +448,8 @@ main(void)
 	TREG("pending", full);
 	TREG("pending", flood_recycles_its_own);
 	TREG("pending", longer_timeout);
+	TREG("pending", shorter_timeout_sweep);
+	TREG("pending", shorter_timeout_full);
 	treg_fixture(NULL, NULL);
 	TREG("pending", expire_many);
 	return treg_run("pending");
