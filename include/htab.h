@@ -59,8 +59,6 @@ uint32_t dlist_pop_head(struct dlist *);
 /* Fill with slots 0..n-1 in order (a fresh free list). */
 void	dlist_fill(struct dlist *, uint32_t n);
 
-#endif
-
 /*
  * ftab: a fixed-capacity table keyed by a 64-bit keyed hash, in insertion
  * order, each entry with its own expiry.  When full, the oldest entry is
@@ -92,3 +90,5 @@ ftab_count(const struct ftab *f)
 {
 	return f->order.count;
 }
+
+#endif
