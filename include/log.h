@@ -19,7 +19,5 @@ void	log_warnx(const char *, ...) LOGF(1, 2);
 void	log_info(const char *, ...) LOGF(1, 2);
 void	log_debug(const char *, ...) LOGF(1, 2);
 void	log_raw(int pri, const char *, ...) LOGF(2, 3);
-void	fatal(const char *, ...) LOGF(1, 2) __attribute__((noreturn));
-void	fatalx(const char *, ...) LOGF(1, 2) __attribute__((noreturn));
 
 #endif
