@@ -178,7 +178,6 @@ bool		 sg_keyset_add(struct sg_keyset *, uint64_t key);
 void		 sg_keyset_free(struct sg_keyset *);
 
 const char	*sg_reason_str(enum sg_reason);
-const char	*sg_method_str(enum sip_method);
 
 /* Addresses: text form (buf >= 46 bytes), parsing, classification. */
 #define SG_ADDRSTRLEN	46

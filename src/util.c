@@ -1,5 +1,5 @@
 /*
- * util.c: addresses, MACs, CIDRs and the names of methods and reasons.
+ * util.c: addresses, MACs, CIDRs and the names of reasons.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -49,25 +49,6 @@ static const char *const reason_names[SG_R__COUNT] = {
 	[SG_R_TCP_FULL] = "tcp-table-full",
 	[SG_R_BAD_CSUM] = "bad-checksum",
 	[SG_R_TCP_INVALID] = "tcp-invalid",
-};
-
-static const char *const method_names[SIPM__COUNT] = {
-	[SIPM_NONE] = "-",
-	[SIPM_REGISTER] = "REGISTER",
-	[SIPM_INVITE] = "INVITE",
-	[SIPM_ACK] = "ACK",
-	[SIPM_BYE] = "BYE",
-	[SIPM_CANCEL] = "CANCEL",
-	[SIPM_OPTIONS] = "OPTIONS",
-	[SIPM_MESSAGE] = "MESSAGE",
-	[SIPM_SUBSCRIBE] = "SUBSCRIBE",
-	[SIPM_NOTIFY] = "NOTIFY",
-	[SIPM_PUBLISH] = "PUBLISH",
-	[SIPM_INFO] = "INFO",
-	[SIPM_PRACK] = "PRACK",
-	[SIPM_UPDATE] = "UPDATE",
-	[SIPM_REFER] = "REFER",
-	[SIPM_OTHER] = "OTHER",
 };
 
 void *
@@ -125,14 +106,6 @@ sg_reason_str(enum sg_reason r)
 	if ((unsigned)r >= SG_R__COUNT || reason_names[r] == NULL)
 		return "?";
 	return reason_names[r];
-}
-
-const char *
-sg_method_str(enum sip_method m)
-{
-	if ((unsigned)m >= SIPM__COUNT)
-		return "?";
-	return method_names[m];
 }
 
 const char *
