@@ -44,6 +44,16 @@ pending_destroy(struct pending_table *pt)
 void
 pending_set_timeout(struct pending_table *pt, uint64_t timeout)
 {
+	/*
+	 * Shorter: entries in flight get the new bound too, so expiries
+	 * stay in insertion order and the sweep, which stops at the first
+	 * live entry, still frees every expired one.  Once per reload.
+	 */
+	if (timeout < pt->timeout)
+		for (uint32_t s = pt->ft.order.head; s != HNIL;
+		    s = pt->ft.order.link[s].next)
+			if (pt->ft.expires[s] > pt->row[s].born + timeout)
+				pt->ft.expires[s] = pt->row[s].born + timeout;
 	pt->timeout = timeout;
 }
 
