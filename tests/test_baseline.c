@@ -188,6 +188,49 @@ round_trip(struct fx *f)
 }
 
 /*
+ * A binding's row follows it by generation alone (no call from the
+ * binding table): UE 1 trained, its binding removed, its slot reused by
+ * a new device.  The new device's row starts afresh (no Init.D_Avg of
+ * UE 1's), and UE 1's row is never saved for it.
+ */
+static void
+test_slot_reuse(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t;
+	struct flood_alarm	 a;
+	const struct binding	*b = NULL;
+	uint32_t		 slot;
+	uint64_t		 now = T0 + SEC(100);
+	char			*text, want[256];
+
+	train(f, SEC(1), SEC(2));
+	tup(&t, 1);
+	slot = bind_slot(f->bt, bind_find(f->bt, &t, T0));
+	assert_int_equal(bind_remove(f->bt, &t), 1);
+	/* The freed slot goes to the back of the free list. */
+	for (unsigned n = 3; b == NULL || bind_slot(f->bt, b) != slot; n++) {
+		assert_true(n < 3 + 64);
+		tup(&t, n);
+		b = learn(f, &t);
+	}
+	snprintf(want, sizeof(want), "row 02:00:00:00:00:02 198.51.100.2 ");
+	for (int round = 0; round < 2; round++) {
+		/* Before and after the new device's first messages. */
+		if (round == 1)
+			for (int k = 0; k < 16; k++)
+				flood_message(f->fl, &t, b, SIPM_OPTIONS,
+				    now + SEC(k), &a);
+		text = save(f);
+		/* One row: UE 2's. */
+		assert_non_null(strstr(text, want));
+		assert_ptr_equal(strstr(text, "\nrow "), strstr(text, want) - 1);
+		assert_null(strstr(strstr(text, want) + 1, "\nrow "));
+		free(text);
+	}
+}
+
+/*
  * Regression (issue 9, point 7): the baseline was written with six
  * decimals, so a gap under 0.5 us was saved as 0 and the file refused at
  * the next start ("not a baseline line"), and every value lost bits.
@@ -283,5 +326,6 @@ main(void)
 	TREG("baseline", plain_gaps);
 	TREG("baseline", zero_gaps);
 	TREG("baseline", refused);
+	TREG("baseline", slot_reuse);
 	return treg_run("baseline");
 }

@@ -4,6 +4,8 @@
  * record, records after its end line) is refused as a whole, so nothing
  * of it is applied.
  */
+#include <sys/stat.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -296,6 +298,58 @@ test_not_whole(void **state)
 	free(text);
 }
 
+static int
+fill_text(void *arg, FILE *fp)
+{
+	fputs(arg, fp);
+	return 0;
+}
+
+static int
+fill_fail(void *arg, FILE *fp)
+{
+	fputs(arg, fp);
+	return -1;
+}
+
+/*
+ * The one writer of the state file and the baseline: the new content
+ * whole, mode 0600 (the hash key, subscribers' addresses); a failed
+ * write leaves the old file as it was and no temporary file behind.
+ */
+static void
+test_write_atomic(void **state)
+{
+	struct fx	*f = *state;
+	char		 path[128], tmp[140], err[256], buf[64];
+	struct stat	 sb;
+	FILE		*fp;
+	size_t		 n;
+
+	snprintf(path, sizeof(path), "%s/file", f->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(state_write_atomic(path, fill_text, "one\n", err,
+	    sizeof(err)), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(state_write_atomic(path, fill_fail, "two\n", err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, path));
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_non_null(fp = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	assert_string_equal(buf, "one\n");
+	/* A directory that does not exist: an error naming the file. */
+	snprintf(path, sizeof(path), "%s/none/file", f->dir);
+	assert_int_equal(state_write_atomic(path, fill_text, "x", err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "none/file.tmp"));
+	snprintf(path, sizeof(path), "%s/file", f->dir);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -307,5 +361,6 @@ main(void)
 	TREG("state", garbage_after_end);
 	TREG("state", blank_after_end);
 	TREG("state", not_whole);
+	TREG("state", write_atomic);
 	return treg_run("state");
 }
