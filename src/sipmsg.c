@@ -205,9 +205,50 @@ struct sline {
 	size_t		 next;		/* the byte after it and its EOL */
 	size_t		 tok[3];	/* first three tokens: where, */
 	size_t		 toklen[3];	/* how long */
+	size_t		 ntok;		/* tokens, all of them */
+	bool		 named;		/* one after the first is "SIP/..." */
+	int		 delim;		/* the first SP, HTAB, CR or LF */
 	size_t		 end;		/* its CR, LF or len */
 	bool		 status;
 };
+
+/*
+ * The tokens of the start line q[0, lim): split at SP and HTAB, up to
+ * the first CR or LF, and where that is (lim if none).
+ */
+static size_t
+start_tokens(const uint8_t *q, size_t lim, struct sline *sl)
+{
+	static const uint8_t	 dl[256] = {
+		[' '] = 1, ['\t'] = 1, ['\r'] = 2, ['\n'] = 2,
+	};
+	size_t			 k;
+
+	for (k = 0; k < lim;) {
+		size_t	 t0 = k;
+
+		while (k < lim && dl[q[k]] == 0)	/* a token */
+			k++;
+		if (k > t0) {
+			if (sl->ntok < 3) {
+				sl->tok[sl->ntok] = t0;
+				sl->toklen[sl->ntok] = k - t0;
+			}
+			if (sl->ntok >= 1 && sip_slash(q + t0, k - t0))
+				sl->named = true;
+			sl->ntok++;
+		}
+		if (k == lim)
+			break;
+		if (sl->delim == 0)
+			sl->delim = q[k];
+		if (dl[q[k]] == 2)			/* CR or LF */
+			break;
+		while (k < lim && dl[q[k]] == 1)	/* SP, HTAB */
+			k++;
+	}
+	return k;
+}
 
 /*
  * Classify by the start line: SIPM_K_SIP (a start line sipguard parses),
@@ -217,13 +258,8 @@ struct sline {
 static enum sipm_kind
 start_line(const uint8_t *p, size_t len, struct sline *sl, const char **why)
 {
-	static const uint8_t	 dl[256] = {
-		[' '] = 1, ['\t'] = 1, ['\r'] = 2, ['\n'] = 2,
-	};
-	const uint8_t		*q;
-	size_t			 n, lim, k, ntok = 0;
-	bool			 named = false;
-	int			 delim = 0;	/* the first SP/HTAB/CR/LF */
+	const uint8_t	*q;
+	size_t		 n, lim, k;
 
 	memset(sl, 0, sizeof(*sl));
 	while (sl->off < len && sl->off < LEAD_MAX && is_lead(p[sl->off]))
@@ -238,29 +274,7 @@ start_line(const uint8_t *p, size_t len, struct sline *sl, const char **why)
 	n = len - sl->off;
 	lim = n < FIRSTLINE_MAX ? n : FIRSTLINE_MAX;
 	sl->status = sip_slash(q, n);
-	for (k = 0; k < lim;) {
-		size_t	 t0 = k;
-
-		while (k < lim && dl[q[k]] == 0)	/* a token */
-			k++;
-		if (k > t0) {
-			if (ntok < 3) {
-				sl->tok[ntok] = t0;
-				sl->toklen[ntok] = k - t0;
-			}
-			if (ntok >= 1 && sip_slash(q + t0, k - t0))
-				named = true;
-			ntok++;
-		}
-		if (k == lim)
-			break;
-		if (delim == 0)
-			delim = q[k];
-		if (dl[q[k]] == 2)			/* CR or LF */
-			break;
-		while (k < lim && dl[q[k]] == 1)	/* SP, HTAB */
-			k++;
-	}
+	k = start_tokens(q, lim, sl);
 	if (k == lim && lim < n) {
 		/*
 		 * Longer than any start line sipguard parses.  Kamailio could
@@ -268,7 +282,7 @@ start_line(const uint8_t *p, size_t len, struct sline *sl, const char **why)
 		 * (or has not ended yet): malformed.  A first token ending in
 		 * HTAB is no request line to Kamailio.
 		 */
-		if (sl->status || named || delim != '\t') {
+		if (sl->status || sl->named || sl->delim != '\t') {
 			*why = "start line too long";
 			return SIPM_K_MALFORMED;
 		}
@@ -281,21 +295,21 @@ start_line(const uint8_t *p, size_t len, struct sline *sl, const char **why)
 		sl->next = sl->end + 1;
 	else if (k + 1 < n && q[k + 1] == '\n')
 		sl->next = sl->end + 2;
-	else if (sl->status || named) {
+	else if (sl->status || sl->named) {
 		*why = "bare CR after the start line";
 		return SIPM_K_MALFORMED;
 	} else
 		return SIPM_K_NOT_SIP;
 	if (sl->status) {
-		if (ntok < 2) {
+		if (sl->ntok < 2) {
 			*why = "status line";
 			return SIPM_K_MALFORMED;
 		}
 		return SIPM_K_SIP;
 	}
-	if (!named)
+	if (!sl->named)
 		return SIPM_K_NOT_SIP;
-	if (ntok != 3 || !sip_slash(q + sl->tok[2], sl->toklen[2])) {
+	if (sl->ntok != 3 || !sip_slash(q + sl->tok[2], sl->toklen[2])) {
 		*why = "request line";
 		return SIPM_K_MALFORMED;
 	}
@@ -461,7 +475,7 @@ struct scan {
 	const char	*bad;		/* why the headers are unusable */
 	int		 ncontacts;	/* Contact values, all of them */
 	bool		 contact_star;	/* one of them "*" */
-	int		 ncred;		/* Authorization + Proxy-Authorization */
+	int		 ncred;		/* (Proxy-)Authorization headers */
 };
 
 /* Parse a Content-Length value: digits with optional surrounding LWS. */
@@ -592,6 +606,89 @@ struct walk {
 };
 
 /*
+ * Where one value of a From, To or Contact list lies in it: offsets in
+ * the list, its length n standing for none.
+ */
+struct value {
+	size_t		 end;		/* its ',' or the end of the list */
+	size_t		 lt, gt;	/* its '<' and '>' */
+	size_t		 semi;		/* its first ';' out of quotes and <> */
+	size_t		 us, ue;	/* its URI, once moved (value_move()) */
+};
+
+/*
+ * The value of the list v[0, n) that starts at v[k]: up to the first ','
+ * out of quotes and <>.  NULL, or why it is no value osip2 may have.
+ */
+static const char *
+value_find(const char *v, size_t k, size_t n, struct value *x)
+{
+	size_t	 e;
+
+	x->lt = x->gt = x->semi = n;
+	for (e = k; e < n; e++) {
+		char	 c;
+
+		e += strcspn(v + e, "\"<>;,");
+		if (e >= n)
+			break;
+		c = v[e];
+		if (x->lt < n && x->gt == n) {	/* in <URI> */
+			if (c == '>')
+				x->gt = e;
+			else if (c == '"')
+				return "quote in a URI";
+		} else if (c == '"')
+			e = quoted_end(v, e + 1, n);
+		else if (x->gt < n && (c == '<' || c == '>'))
+			return "'<' or '>' after a URI";
+		else if (c == '<')
+			x->lt = e;
+		else if (c == ';' && x->semi == n)
+			x->semi = e;
+		else if (c == ',')
+			break;
+	}
+	x->end = e > n ? n : e;
+	return NULL;
+}
+
+/*
+ * Move the value v[s, x->end) down to v[*o] without its display name:
+ * "<" URI ">" and the parameters, or the addr-spec and its parameters.
+ * Its URI is then v[x->us, x->ue).
+ */
+static void
+value_move(char *v, size_t s, size_t n, struct value *x, size_t *o,
+    struct walk *w)
+{
+	size_t	 e = x->end, gt = x->gt, semi = x->semi;
+
+	if (x->lt < n) {
+		if (gt > e)
+			gt = e;
+		v[(*o)++] = '<';
+		memmove(v + *o, v + x->lt + 1, gt - x->lt - 1);
+		x->us = *o;
+		*o += gt - x->lt - 1;
+		x->ue = *o;
+		memmove(v + *o, v + gt, e - gt);
+		*o += e - gt;
+		return;
+	}
+	if (semi > e)
+		semi = e;
+	while (semi > s && (v[semi - 1] == ' ' || v[semi - 1] == '\t'))
+		semi--;
+	if (semi - s == 1 && v[s] == '*')
+		w->star = true;
+	memmove(v + *o, v + s, e - s);
+	x->us = *o;
+	x->ue = *o + (semi - s);
+	*o += e - s;
+}
+
+/*
  * The URIs of a From, To or Contact value list (NUL-terminated at v[n]):
  * inside <> when there is one, else up to the first ';' (addr-spec);
  * values split at commas out of quotes and <>, empty ones skipped (as
@@ -611,73 +708,27 @@ uri_walk(char *v, size_t *len, struct walk *w)
 
 	w->cut = SIZE_MAX;
 	while (k < n) {
-		size_t		 s = k, lt = n, gt = n, semi = n;
-		size_t		 e, us, ue, vo;
+		struct value	 x;
+		size_t		 s = k, vo;
 		const char	*why;
 		char		 save;
 
-		for (e = k; e < n; e++) {
-			char	 c;
-
-			e += strcspn(v + e, "\"<>;,");
-			if (e >= n)
-				break;
-			c = v[e];
-			if (lt < n && gt == n) {	/* in <URI> */
-				if (c == '>')
-					gt = e;
-				else if (c == '"')
-					return "quote in a URI";
-			} else if (c == '"')
-				e = quoted_end(v, e + 1, n);
-			else if (gt < n && (c == '<' || c == '>'))
-				return "'<' or '>' after a URI";
-			else if (c == '<')
-				lt = e;
-			else if (c == ';' && semi == n)
-				semi = e;
-			else if (c == ',')
-				break;
-		}
-		if (e > n)
-			e = n;
-		while (s < e && (v[s] == ' ' || v[s] == '\t'))
+		if ((why = value_find(v, k, n, &x)) != NULL)
+			return why;
+		while (s < x.end && (v[s] == ' ' || v[s] == '\t'))
 			s++;
-		if (s == e) {			/* an empty value */
-			k = e + 1;
+		if (s == x.end) {		/* an empty value */
+			k = x.end + 1;
 			continue;
 		}
 		if (o > 0)
 			v[o++] = ',';
 		vo = o;
-		if (lt < n) {
-			/* "<" URI, then ">" and the parameters. */
-			if (gt > e)
-				gt = e;
-			v[o++] = '<';
-			memmove(v + o, v + lt + 1, gt - lt - 1);
-			us = o;
-			o += gt - lt - 1;
-			ue = o;
-			memmove(v + o, v + gt, e - gt);
-			o += e - gt;
-		} else {
-			if (semi > e)
-				semi = e;
-			while (semi > s && (v[semi - 1] == ' ' ||
-			    v[semi - 1] == '\t'))
-				semi--;
-			if (semi - s == 1 && v[s] == '*')
-				w->star = true;
-			memmove(v + o, v + s, e - s);
-			us = o;
-			ue = o + (semi - s);
-			o += e - s;
-		}
-		save = v[ue];
-		v[ue] = '\0';
-		why = uri_check(v + us, ue - us);
-		v[ue] = save;
+		value_move(v, s, n, &x, &o, w);
+		save = v[x.ue];
+		v[x.ue] = '\0';
+		why = uri_check(v + x.us, x.ue - x.us);
+		v[x.ue] = save;
 		if (why != NULL)
 			return why;
 		/* One value is one osip2 list of parameters. */
@@ -687,7 +738,7 @@ uri_walk(char *v, size_t *len, struct walk *w)
 			w->params += np;
 		if (++w->values == SIPM_MAX_CONTACTS)
 			w->cut = o;
-		k = e + 1;
+		k = x.end + 1;
 	}
 	if (w->cut == SIZE_MAX)
 		w->cut = o;
@@ -1445,17 +1496,80 @@ extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 	return NULL;
 }
 
+/*
+ * The message's length, Content-Length against the bytes given (a
+ * datagram, or what the proxy's framer cut from a stream).  NULL, or why
+ * it is malformed.
+ */
+static const char *
+msg_length(const struct scan *sc, size_t len, bool stream, struct sipm *m)
+{
+	if (sc->nclen > 1 || sc->clen == -2)
+		return "Content-Length";
+	if (stream) {
+		/*
+		 * `len' is what the proxy's framer cut (sipm_frame()); the
+		 * message's own headers must say the same, or the proxy acts
+		 * on other bytes than were judged.
+		 */
+		if (sc->clen < 0)
+			return "no Content-Length over TCP";
+		m->msg_len = sc->body_off + (size_t)sc->clen;
+		if (m->msg_len != len)
+			return "framed otherwise than the proxy frames it";
+		return NULL;
+	}
+	/* RFC 3261 18.3: a UDP body shorter than stated is an error. */
+	if (sc->clen >= 0 && (size_t)sc->clen > len - sc->body_off)
+		return "Content-Length";
+	m->msg_len = len;
+	return NULL;
+}
+
+/*
+ * osip2's parse of the n bytes filter_headers() left in sp->buf, its
+ * fields into `m' (extract()), and the checks that need the scan as
+ * well; the osip2 message is freed here.  NULL, or why it is malformed.
+ */
+static const char *
+osip_fields(struct sipm_parser *sp, size_t n, const struct scan *sc,
+    struct sipm *m)
+{
+	osip_message_t	*msg = NULL;
+	const char	*why;
+
+	if (osip_message_init(&msg) != 0)
+		return "out of memory";
+	if (osip_message_parse(msg, sp->buf, n) != 0) {
+		osip_message_free(msg);
+		return "osip2 rejects it";
+	}
+	m->ncontacts = sc->ncontacts;
+	why = extract(sp, msg, m);
+	/*
+	 * The replay check (SPEC 4 rule 2) reads one credential; the
+	 * registrar picks whichever matches its realm.  A victim's captured
+	 * credential behind a fresh one would pass unseen: a REGISTER
+	 * carries one credential, as every phone sends it.
+	 */
+	if (why == NULL && m->request && m->method == SIPM_REGISTER &&
+	    sc->ncred > 1)
+		why = "more than one credential in a REGISTER";
+	/* RFC 3261 10.2.2: "*" stands alone, wherever it is. */
+	if (why == NULL && sc->contact_star && m->ncontacts > 1)
+		why = "Contact";
+	osip_message_free(msg);
+	return why;
+}
+
 enum sipm_kind
 sipm_parse(struct sipm_parser *sp, const uint8_t *p, size_t len, bool stream,
     struct sipm *m)
 {
-	osip_message_t	*msg = NULL;
 	struct sline	 sl;
 	struct scan	 sc;
 	enum sipm_kind	 kind;
-	const char	*why = NULL;
 	long		 n;
-	size_t		 body;
 
 	memset(m, 0, sizeof(*m));
 	m->expires = -1;
@@ -1472,70 +1586,14 @@ sipm_parse(struct sipm_parser *sp, const uint8_t *p, size_t len, bool stream,
 	}
 	if (is_stun(p, len))
 		return SIPM_K_STUN;
-	if ((kind = start_line(p, len, &sl, &why)) != SIPM_K_SIP) {
-		m->why = why;
+	if ((kind = start_line(p, len, &sl, &m->why)) != SIPM_K_SIP)
 		return kind;
-	}
-
 	n = filter_headers(p, len, sl.next, sp->buf, sizeof(sp->buf),
 	    start_line_copy(p, &sl, sp->buf), &sc);
-	if (n < 0 || sc.bad != NULL) {
+	if (n < 0 || sc.bad != NULL)
 		m->why = sc.bad != NULL ? sc.bad : "header syntax";
-		return SIPM_K_MALFORMED;
-	}
-	body = len - sc.body_off;
-	if (sc.nclen > 1 || sc.clen == -2) {
-		m->why = "Content-Length";
-		return SIPM_K_MALFORMED;
-	}
-	if (stream) {
-		/*
-		 * `len' is what the proxy's framer cut (sipm_frame()); the
-		 * message's own headers must say the same, or the proxy acts
-		 * on other bytes than were judged.
-		 */
-		if (sc.clen < 0) {
-			m->why = "no Content-Length over TCP";
-			return SIPM_K_MALFORMED;
-		}
-		m->msg_len = sc.body_off + (size_t)sc.clen;
-		if (m->msg_len != len) {
-			m->why = "framed otherwise than the proxy frames it";
-			return SIPM_K_MALFORMED;
-		}
-	} else {
-		/* RFC 3261 18.3: a UDP body shorter than stated is an error. */
-		if (sc.clen >= 0 && (size_t)sc.clen > body) {
-			m->why = "Content-Length";
-			return SIPM_K_MALFORMED;
-		}
-		m->msg_len = len;
-	}
-
-	if (osip_message_init(&msg) != 0) {
-		m->why = "out of memory";
-		return SIPM_K_MALFORMED;
-	}
-	if (osip_message_parse(msg, sp->buf, (size_t)n) != 0) {
-		osip_message_free(msg);
-		m->why = "osip2 rejects it";
-		return SIPM_K_MALFORMED;
-	}
-	m->ncontacts = sc.ncontacts;
-	m->why = extract(sp, msg, m);
-	/*
-	 * The replay check (SPEC 4 rule 2) reads one credential; the
-	 * registrar picks whichever matches its realm.  A victim's captured
-	 * credential behind a fresh one would pass unseen: a REGISTER
-	 * carries one credential, as every phone sends it.
-	 */
-	if (m->why == NULL && m->request && m->method == SIPM_REGISTER &&
-	    sc.ncred > 1)
-		m->why = "more than one credential in a REGISTER";
-	/* RFC 3261 10.2.2: "*" stands alone, wherever it is. */
-	if (m->why == NULL && sc.contact_star && m->ncontacts > 1)
-		m->why = "Contact";
-	osip_message_free(msg);
+	else if ((m->why = msg_length(&sc, len, stream, m)) == NULL)
+		m->why = osip_fields(sp, (size_t)n, &sc, m);
 	return m->why == NULL ? SIPM_K_SIP : SIPM_K_MALFORMED;
 }
 
