@@ -432,6 +432,12 @@ static const struct tcase {
 	    SIPM_K_SIP, NULL, 0 },
 	{ "clen_compact", T(INV "l: 5\r\n\r\n" BODY), true, SIPM_K_SIP, NULL,
 	    0 },
+	/* A folded Content-Length; a line without a colon after it. */
+	{ "clen_folded", T(INV "Content-Length:\r\n 5\r\n\r\n" BODY), false,
+	    SIPM_K_MALFORMED, "folded Content-Length", -1 },
+	{ "clen_folded_then_no_colon", T(INV "Content-Length: 5\r\n 5\r\n"
+	    "NoColon\r\n\r\n" BODY), false, SIPM_K_MALFORMED,
+	    "folded Content-Length", -1 },
 	/*
 	 * Over TCP the bytes given are what the proxy's framer cut
 	 * (sipm_frame()); headers that say otherwise, or no Content-Length
