@@ -895,6 +895,20 @@ static const struct set_case set_cases[] = {
 	{ "set_group_as_scalar", NULL, { "tables=5" }, -1, {
 		{ 0, "tables", "must be a group", "--set" },
 	}, NULL },
+	{ "set_bool_type", NULL, { "queue.fail_open=1" }, -1, {
+		{ 0, "queue.fail_open", "must be true or false, not an "
+		    "integer", "--set" },
+	}, NULL },
+	{ "set_list_entry_type", NULL, { "whitelist=[1]" }, -1, {
+		{ 0, "whitelist", "entry 1: an integer, not a string "
+		    "(address or CIDR prefix)", "--set" },
+	}, NULL },
+	/* Each within range, not together: 2^24 x 256 is 2^32 cells. */
+	{ "set_bloom_cells_total", NULL, { "tables.bindings=16777216",
+	    "bloom.cells_per_binding=256" }, -1, {
+		{ 0, "tables.bindings", "16777216 bindings x 256 "
+		    "bloom.cells_per_binding exceeds 2^32 cells", "--set" },
+	}, NULL },
 	/* Override errors first, then the file's, all in one report. */
 	{ "set_and_file_errors", "bad_enum.conf", { "nope=1",
 	    "bloom.hashes=\"x\"" }, -1, {
