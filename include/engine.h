@@ -103,16 +103,6 @@ enum sg_verdict	 engine_packet_flags(struct engine *, enum dec_link,
 /* Housekeeping (expiry sweeps); call at least once a second. */
 void		 engine_tick(struct engine *, uint64_t now);
 
-/*
- * The learned baseline of module II (SPEC 5): load one to skip training;
- * save one (written atomically: temporary file, fsync, rename).  Both
- * return 0, or -1 with a one-line reason in `err'.
- */
-int		 engine_baseline_load(struct engine *, const char *path,
-		    char *err, size_t errlen);
-int		 engine_baseline_save(struct engine *, const char *path,
-		    uint64_t now, char *err, size_t errlen);
-
 /* Occupancy of every fixed-size table (they never grow). */
 struct engine_tables {
 	uint32_t	 bindings, bindings_cap;

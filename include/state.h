@@ -3,7 +3,7 @@
  * the keyed-hash key their stored hashes were made with, in one text
  * file under state.dir, written atomically (temporary file, fsync,
  * rename, fsync of the directory).  The learned baseline has a file of
- * its own (engine_baseline_save).  A corrupt or truncated file (or one
+ * its own (state_baseline_save), written the same way.  A corrupt or truncated file (or one
  * with records after its end line) is reported and ignored as a whole:
  * the daemon starts empty, never crashes.
  */
@@ -35,6 +35,15 @@ int	state_restore(const char *dir, struct engine **, int n, uint64_t now,
 /* Save the bindings and blacklist of all engines (duplicates merged). */
 int	state_save(const char *dir, struct engine **, int n, uint64_t now,
 	    struct state_counts *, char *err, size_t errlen);
+/*
+ * The learned baseline of module II (SPEC 5), in a file of its own: load
+ * one into an engine to skip training; save one (training ends at `now'
+ * if it has not).  Both return 0, or -1 with a one-line reason in err.
+ */
+int	state_baseline_load(struct engine *, const char *path, char *err,
+	    size_t errlen);
+int	state_baseline_save(struct engine *, const char *path, uint64_t now,
+	    char *err, size_t errlen);
 /*
  * Replace `path' atomically with what `fill' prints (0, or -1 with the
  * reason in err): the state file and the baseline.

@@ -131,7 +131,7 @@ save_state(struct daemon *d, struct state_counts *c, char *err, size_t len)
 	    len);
 	/* The baseline once learned (worker 0 speaks for all). */
 	if (rc == 0 && !flood_training(engine_flood(d->engines[0]), now) &&
-	    engine_baseline_save(d->engines[0], d->baseline, now, err, len) ==
+	    state_baseline_save(d->engines[0], d->baseline, now, err, len) ==
 	    -1)
 		rc = -1;
 	unlock_all(d);
@@ -455,7 +455,7 @@ setup_worker(struct daemon *d, int k, char *err, size_t errlen)
 	if (d->nft != NULL)
 		enf_set_offload(engine_enforcer(w->e), nft_offload, d->nft);
 	if (access(d->baseline, R_OK) == 0) {
-		if (engine_baseline_load(w->e, d->baseline, why,
+		if (state_baseline_load(w->e, d->baseline, why,
 		    sizeof(why)) == -1)
 			log_warnx("baseline ignored: %s", why);
 		else if (k == 0)

@@ -18,7 +18,6 @@
 #include "register.h"
 #include "sipmsg.h"
 #include "spoof.h"
-#include "state.h"
 #include "stream.h"
 
 /* Slots of the binding table the expiry sweep examines per tick. */
@@ -223,42 +222,6 @@ engine_tick(struct engine *e, uint64_t now)
 	enf_expire(e->enf, now);
 	stream_expire(e->streams, now);
 	ds1_check(e, now);
-}
-
-/* ---- baseline ------------------------------------------------------------- */
-
-int
-engine_baseline_load(struct engine *e, const char *path, char *err,
-    size_t errlen)
-{
-	FILE	*fp = fopen(path, "r");
-	char	 why[128];
-
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (flood_load_baseline(e->flood, fp, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, why);
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	return 0;
-}
-
-static int
-fill_baseline(void *arg, FILE *fp)
-{
-	return flood_save_baseline(arg, fp);
-}
-
-int
-engine_baseline_save(struct engine *e, const char *path, uint64_t now,
-    char *err, size_t errlen)
-{
-	flood_finish_training(e->flood, now);
-	return state_write_atomic(path, fill_baseline, e->flood, err, errlen);
 }
 
 /* ---- helpers ------------------------------------------------------------- */

@@ -18,6 +18,7 @@
 #include "flood.h"
 #include "hash.h"
 #include "log.h"
+#include "state.h"
 
 #define MAX_SETS	64
 
@@ -164,7 +165,7 @@ run_replay(const char *path, struct sg_conf *conf, bool learn)
 		fprintf(stderr, "sipguard: baseline %s does not exist yet: "
 		    "training on the capture\n", conf->baseline_file);
 	else if (!learn && conf->baseline_file[0] != '\0') {
-		if (engine_baseline_load(e, conf->baseline_file, err,
+		if (state_baseline_load(e, conf->baseline_file, err,
 		    sizeof(err)) == -1) {
 			fprintf(stderr, "sipguard: baseline %s\n", err);
 			engine_destroy(e);
@@ -183,7 +184,7 @@ run_replay(const char *path, struct sg_conf *conf, bool learn)
 	if (learn) {
 		struct flood_stats	 fs;
 
-		if (engine_baseline_save(e, conf->baseline_file, sum.last_time,
+		if (state_baseline_save(e, conf->baseline_file, sum.last_time,
 		    err, sizeof(err)) == -1) {
 			fprintf(stderr, "sipguard: baseline %s\n", err);
 			engine_destroy(e);

@@ -24,6 +24,7 @@
 #include "bind.h"
 #include "enforce.h"
 #include "engine.h"
+#include "flood.h"
 #include "hash.h"
 #include "state.h"
 
@@ -196,6 +197,43 @@ state_write_atomic(const char *path, int (*fill)(void *, FILE *), void *arg,
 		close(dfd);
 	}
 	return 0;
+}
+
+/* ---- the baseline ----------------------------------------------------------- */
+
+int
+state_baseline_load(struct engine *e, const char *path, char *err,
+    size_t errlen)
+{
+	FILE	*fp = fopen(path, "r");
+	char	 why[128];
+	int	 rc;
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((rc = flood_load_baseline(engine_flood(e), fp, why, sizeof(why)))
+	    == -1)
+		snprintf(err, errlen, "%s: %s", path, why);
+	fclose(fp);
+	return rc;
+}
+
+static int
+fill_baseline(void *arg, FILE *fp)
+{
+	return flood_save_baseline(arg, fp);
+}
+
+int
+state_baseline_save(struct engine *e, const char *path, uint64_t now,
+    char *err, size_t errlen)
+{
+	struct flood	*f = engine_flood(e);
+
+	flood_finish_training(f, now);
+	return state_write_atomic(path, fill_baseline, f, err, errlen);
 }
 
 /* ---- save ----------------------------------------------------------------------- */

@@ -1,10 +1,10 @@
 /*
  * fuzz_baseline.c: libFuzzer harness for the module II baseline loader,
- * engine_baseline_load() (engine.h), on arbitrary file contents written
+ * state_baseline_load() (state.h), on arbitrary file contents written
  * to a private directory under /tmp; a fresh engine with small tables
  * per input.
  *
- * Checked: a file that loads is saved again with engine_baseline_save()
+ * Checked: a file that loads is saved again with state_baseline_save()
  * and that file must load too (the loader takes its writer's output);
  * a refused file comes with a reason.
  *
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "state.h"
 
 #define NOW	(FZ_T0 + 1800 * NS_PER_SEC)
 
@@ -63,23 +64,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_write(in, data, size);
 	e = fresh();
 	err[0] = '\0';
-	if (engine_baseline_load(e, in, err, sizeof(err)) == 0) {
-		if (engine_baseline_save(e, out, NOW, err, sizeof(err)) == -1)
-			fz_fail("engine_baseline_save: %s", err);
+	if (state_baseline_load(e, in, err, sizeof(err)) == 0) {
+		if (state_baseline_save(e, out, NOW, err, sizeof(err)) == -1)
+			fz_fail("state_baseline_save: %s", err);
 		e2 = fresh();
-		if (engine_baseline_load(e2, out, err, sizeof(err)) == -1) {
+		if (state_baseline_load(e2, out, err, sizeof(err)) == -1) {
 			text[0] = '\0';
 			if ((fp = fopen(out, "r")) != NULL) {
 				n = fread(text, 1, sizeof(text) - 1, fp);
 				text[n] = '\0';
 				fclose(fp);
 			}
-			fz_fail("engine_baseline_load refuses what "
-			    "engine_baseline_save wrote: %s\n%s", err, text);
+			fz_fail("state_baseline_load refuses what "
+			    "state_baseline_save wrote: %s\n%s", err, text);
 		}
 		engine_destroy(e2);
 	} else if (err[0] == '\0')
-		fz_fail("engine_baseline_load failed with no reason");
+		fz_fail("state_baseline_load failed with no reason");
 	engine_destroy(e);
 	return 0;
 }

@@ -15,7 +15,7 @@
  *              time gaps (the record format of fuzz_packets.c);
  *   sipmsg/    the UDP and TCP payloads;
  * and from the engine it leaves, the state file (state_save) and the
- * baseline (engine_baseline_save) for state/ and baseline/.  ctl/ gets
+ * baseline (state_baseline_save) for state/ and baseline/.  ctl/ gets
  * the requests sipguardctl sends.  conf/ gets conf_dump() of the
  * defaults (the Makefile adds the .conf files of conf/ and tests/conf/).
  * Seeds are capped per scenario: a flood scenario's ten thousandth
@@ -252,7 +252,7 @@ tables(struct scn *s, const char *name)
 	} else
 		fprintf(stderr, "seedgen: %s: %s\n", name, err);
 	snprintf(path, sizeof(path), "%s/%s", dir, BASELINE_FILE);
-	if (engine_baseline_save(s->e, path, s->now, err, sizeof(err)) == 0) {
+	if (state_baseline_save(s->e, path, s->now, err, sizeof(err)) == 0) {
 		put_file(path, "baseline", name);
 		unlink(path);
 	} else
