@@ -790,25 +790,10 @@ outbound_control(struct stream_table *t, struct stream *s,
 		s->proxy_closed = true;
 }
 
-void
-stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
-    uint64_t now, struct stream_res *r)
+static void
+res_init(struct stream_res *r, const struct dec_pkt *pkt, bool inbound,
+    uint64_t now)
 {
-	const struct sg_addr *cli = inbound ? &pkt->src : &pkt->dst;
-	const struct sg_addr *srv = inbound ? &pkt->dst : &pkt->src;
-	uint16_t	 cport = inbound ? pkt->sport : pkt->dport;
-	uint16_t	 sport = inbound ? pkt->dport : pkt->sport;
-	uint64_t	 hv = conn_hash(cli, cport, srv, sport);
-	uint8_t		 fl = pkt->tcp_flags;
-	int		 dir = inbound ? DIR_IN : DIR_OUT;
-	const uint8_t	*p = pkt->payload;
-	size_t		 len = pkt->plen;
-	uint32_t	 seq = pkt->seq, k;
-	const char	*why = NULL;
-	struct stream	*s;
-	struct sdir	*d;
-	int32_t		 off;
-
 	r->action = STREAM_ACCEPT;
 	r->reason = inbound ? SG_R_TCP : SG_R_OUTBOUND;
 	r->why = NULL;
@@ -817,52 +802,83 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 	r->unframed = false;
 	r->left_len = 0;
 	r->now = now;
-	r->seg_seq = seq;
-	r->seg_len = (uint32_t)len;
-	r->seg_h = inbound && len > 0 ? hash_bytes(p, len) : 0;
+	r->seg_seq = pkt->seq;
+	r->seg_len = (uint32_t)pkt->plen;
+	r->seg_h = inbound && pkt->plen > 0 ? hash_bytes(pkt->payload,
+	    pkt->plen) : 0;
+}
 
-	if (inbound && (why = invalid_inbound(fl, len)) != NULL) {
-		t->st.invalid++;
-		drop(r, SG_R_TCP_INVALID, why, false);
-		return;
+/*
+ * The segment's connection: found, or opened by a SYN or a message
+ * start.  HNIL when there is nothing to track, or it cannot be tracked
+ * (*r says whether the segment is dropped).
+ */
+static uint32_t
+conn_of(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
+    uint64_t now, struct stream_res *r)
+{
+	const struct sg_addr *cli = inbound ? &pkt->src : &pkt->dst;
+	const struct sg_addr *srv = inbound ? &pkt->dst : &pkt->src;
+	uint16_t	 cport = inbound ? pkt->sport : pkt->dport;
+	uint16_t	 sport = inbound ? pkt->dport : pkt->sport;
+	uint64_t	 hv = conn_hash(cli, cport, srv, sport);
+	uint8_t		 fl = pkt->tcp_flags;
+	const char	*why = NULL;
+	uint32_t	 k;
+
+	if ((k = conn_find(t, cli, cport, srv, sport, hv, now)) != HNIL)
+		return k;
+	if ((fl & TCP_F_RST) || (pkt->plen == 0 && !(fl & TCP_F_SYN)))
+		return HNIL;		/* nothing to track */
+	if (!(fl & TCP_F_SYN) && !starts_message(pkt->payload, pkt->plen)) {
+		if (inbound) {
+			t->st.unsynced++;
+			drop(r, SG_R_TCP_UNSYNCED, NULL, false);
+		}
+		return HNIL;
 	}
-	k = conn_find(t, cli, cport, srv, sport, hv, now);
-	if (k == HNIL) {
-		if ((fl & TCP_F_RST) || (len == 0 && !(fl & TCP_F_SYN)))
-			return;		/* nothing to track */
-		if (!(fl & TCP_F_SYN) && !starts_message(p, len)) {
-			if (inbound) {
-				t->st.unsynced++;
-				drop(r, SG_R_TCP_UNSYNCED, NULL, false);
-			}
-			return;
-		}
-		if ((k = conn_new(t, pkt, inbound, cli, cport, srv, sport, hv,
-		    now, &why)) == HNIL) {
-			t->st.refused++;
-			if (inbound)
-				drop(r, SG_R_TCP_FULL, why, true);
-			return;
-		}
+	if ((k = conn_new(t, pkt, inbound, cli, cport, srv, sport, hv, now,
+	    &why)) == HNIL) {
+		t->st.refused++;
+		if (inbound)
+			drop(r, SG_R_TCP_FULL, why, true);
 	}
-	s = &t->s[k];
-	if (inbound) {
-		/* The device that opened it, and no other, speaks on it: a
-		 * segment from another MAC is dropped and changes nothing. */
-		if (!s->m_known) {
-			s->m_known = true;
-			s->has_m = pkt->has_mac;
-			s->m = pkt->smac;
-		} else if (s->has_m != pkt->has_mac || (s->has_m &&
-		    memcmp(&s->m, &pkt->smac, sizeof(s->m)) != 0)) {
-			t->st.other_mac++;
-			drop(r, SG_R_TCP_INVALID, "another MAC on this "
-			    "connection", true);
-			return;
-		}
-	} else
-		outbound_control(t, s, pkt);
-	d = &s->d[dir];
+	return k;
+}
+
+/*
+ * The device that opened it, and no other, speaks on it: a segment from
+ * another MAC is dropped and changes nothing.
+ */
+static bool
+same_device(struct stream_table *t, struct stream *s,
+    const struct dec_pkt *pkt, struct stream_res *r)
+{
+	if (!s->m_known) {
+		s->m_known = true;
+		s->has_m = pkt->has_mac;
+		s->m = pkt->smac;
+		return true;
+	}
+	if (s->has_m == pkt->has_mac && (!s->has_m ||
+	    memcmp(&s->m, &pkt->smac, sizeof(s->m)) == 0))
+		return true;
+	t->st.other_mac++;
+	drop(r, SG_R_TCP_INVALID, "another MAC on this connection", true);
+	return false;
+}
+
+/*
+ * RST, FIN, SYN: what they do to the connection.  True when the segment
+ * is dealt with (it carries no data to read).
+ */
+static bool
+control_flags(struct stream_table *t, uint32_t k, const struct dec_pkt *pkt,
+    bool inbound, uint64_t now, struct stream_res *r)
+{
+	struct stream	*s = &t->s[k];
+	uint8_t		 fl = pkt->tcp_flags;
+
 	if (fl & TCP_F_RST) {
 		/*
 		 * The proxy's reset ends it.  The client's ends it where the
@@ -870,23 +886,23 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 		 * last ACK states); any other is refused with a challenge
 		 * ACK and the connection lives on.
 		 */
-		if (!inbound || (s->has_acked && seq == s->acked) ||
+		if (!inbound || (s->has_acked && pkt->seq == s->acked) ||
 		    (!s->established && !s->has_acked)) {
 			conn_free(t, k);
 			t->st.closed++;
 		}
-		return;
+		return true;
 	}
-	if (!inbound && (fl & TCP_F_FIN) && len == 0) {
+	if (!inbound && (fl & TCP_F_FIN) && pkt->plen == 0) {
 		/* The proxy closed it (Kamailio closes, never half-closes):
 		 * it reads no more. */
 		conn_free(t, k);
 		t->st.closed++;
-		return;
+		return true;
 	}
-	if (d->poisoned) {
+	if (s->d[inbound ? DIR_IN : DIR_OUT].poisoned) {
 		drop(r, SG_R_TCP_POISONED, NULL, false);
-		return;
+		return true;
 	}
 	if (fl & TCP_F_SYN) {
 		/*
@@ -897,33 +913,49 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 		 */
 		if (inbound) {
 			s->syn_pending = true;
-			s->syn_seq = seq;
+			s->syn_seq = pkt->seq;
 		}
 		touch(t, k, now);
-		return;
+		return true;
 	}
 	touch(t, k, now);
-	if (len == 0)
-		return;
-	if (!d->synced) {
-		/* Picked up: at a message start, and where the proxy's
-		 * stream is when it has said so. */
-		if (inbound && s->has_acked && seq != s->acked) {
+	return pkt->plen == 0;
+}
+
+/* Picked up: at a message start, and where the proxy's stream is when it
+ * has said so.  False when the segment cannot be read. */
+static bool
+pick_up(struct stream_table *t, struct stream *s, struct sdir *d,
+    const struct dec_pkt *pkt, bool inbound, struct stream_res *r)
+{
+	if (d->synced)
+		return true;
+	if ((inbound && s->has_acked && pkt->seq != s->acked) ||
+	    !starts_message(pkt->payload, pkt->plen)) {
+		if (inbound) {
 			t->st.unsynced++;
 			drop(r, SG_R_TCP_UNSYNCED, NULL, false);
-			return;
 		}
-		if (!starts_message(p, len)) {
-			if (inbound) {
-				t->st.unsynced++;
-				drop(r, SG_R_TCP_UNSYNCED, NULL, false);
-			}
-			return;
-		}
-		d->next = seq;
-		d->synced = true;
+		return false;
 	}
-	off = seq_diff(seq, d->next);
+	d->next = pkt->seq;
+	d->synced = true;
+	return true;
+}
+
+/*
+ * Bytes before d->next (a retransmission, an overlap) must be the bytes
+ * already judged; they are trimmed.  A hole ahead is never filled by
+ * guessing.  False when nothing new is left to read (*r says why).
+ */
+static bool
+in_order(struct stream_table *t, struct stream *s, struct sdir *d,
+    bool inbound, const uint8_t **p, size_t *len, struct stream_res *r)
+{
+	int32_t		 off = seq_diff(r->seg_seq, d->next);
+	size_t		 old;
+	enum sg_reason	 why;
+
 	if (off > 0) {
 		if (inbound) {
 			t->st.out_of_order++;
@@ -933,40 +965,67 @@ stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
 			dir_release(t, s, d);
 			d->synced = false;
 		}
+		return false;
+	}
+	if (off == 0)
+		return true;
+	old = (size_t)-(int64_t)off;
+	if (old > *len)
+		old = *len;
+	if (inbound && old == *len && seen_has(d, r->seg_seq,
+	    (uint32_t)*len, r->seg_h)) {
+		/* A segment sent again as it was accepted. */
+		t->st.retransmits++;
+		return false;
+	}
+	if (inbound && (why = check_old(t, s, r->seg_seq, *p, old)) !=
+	    SG_R_NONE) {
+		if (why == SG_R_TCP_CONFLICT) {
+			dir_release(t, s, d);
+			d->poisoned = true;
+			t->st.poisoned++;
+			drop(r, why, "retransmission differs from what was "
+			    "judged", true);
+		} else
+			drop(r, why, NULL, false);
+		return false;
+	}
+	t->st.trimmed++;
+	*p += old;
+	*len -= old;
+	return *len > 0;
+}
+
+void
+stream_input(struct stream_table *t, const struct dec_pkt *pkt, bool inbound,
+    uint64_t now, struct stream_res *r)
+{
+	int		 dir = inbound ? DIR_IN : DIR_OUT;
+	const uint8_t	*p = pkt->payload;
+	size_t		 len = pkt->plen;
+	const char	*why;
+	struct stream	*s;
+	struct sdir	*d;
+	uint32_t	 k;
+
+	res_init(r, pkt, inbound, now);
+	if (inbound && (why = invalid_inbound(pkt->tcp_flags, len)) != NULL) {
+		t->st.invalid++;
+		drop(r, SG_R_TCP_INVALID, why, false);
 		return;
 	}
-	if (off < 0) {
-		size_t	 old = (size_t)-(int64_t)off;
-
-		if (old > len)
-			old = len;
-		if (inbound && old == len && seen_has(d, seq, (uint32_t)len,
-		    r->seg_h)) {
-			/* A segment sent again as it was accepted. */
-			t->st.retransmits++;
-			return;
-		}
-		if (inbound) {
-			enum sg_reason	 why2 = check_old(t, s, seq, p, old);
-
-			if (why2 == SG_R_TCP_CONFLICT) {
-				dir_release(t, s, d);
-				d->poisoned = true;
-				t->st.poisoned++;
-				drop(r, why2, "retransmission differs from "
-				    "what was judged", true);
-				return;
-			}
-			if (why2 != SG_R_NONE) {
-				drop(r, why2, NULL, false);
-				return;
-			}
-		}
-		t->st.trimmed++;
-		p += old;
-		len -= old;
-		if (len == 0)
-			return;
-	}
+	if ((k = conn_of(t, pkt, inbound, now, r)) == HNIL)
+		return;
+	s = &t->s[k];
+	if (inbound && !same_device(t, s, pkt, r))
+		return;
+	if (!inbound)
+		outbound_control(t, s, pkt);
+	if (control_flags(t, k, pkt, inbound, now, r))
+		return;
+	d = &s->d[dir];
+	if (!pick_up(t, s, d, pkt, inbound, r) ||
+	    !in_order(t, s, d, inbound, &p, &len, r))
+		return;
 	frame(t, k, dir, p, len, r);
 }
