@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "capture.h"
+#include "capture_nfq.h"
 #include "conf.h"
 
 static volatile sig_atomic_t stop;
@@ -23,13 +23,14 @@ on_term(int sig)
 
 static enum sg_verdict
 accept_all(void *arg, const uint8_t *p, size_t len, const struct sg_mac *m,
-    bool out, uint64_t now)
+    enum engine_dir dir, unsigned csum_flags, uint64_t now)
 {
 	(void)arg;
 	(void)p;
 	(void)len;
 	(void)m;
-	(void)out;
+	(void)dir;
+	(void)csum_flags;
 	(void)now;
 	return SG_ACCEPT;
 }
