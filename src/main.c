@@ -200,8 +200,17 @@ run_replay(const char *path, struct sg_conf *conf, bool learn)
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/* The command line. */
+struct opts {
+	const char	*sets[MAX_SETS];
+	int		 nsets;
+	const char	*conffile, *replay;
+	bool		 test, dump, foreground, learn;
+	int		 verbose;
+};
+
+static void
+parse_args(int argc, char *argv[], struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "set", required_argument, NULL, 's' },
@@ -210,56 +219,65 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char		*sets[MAX_SETS];
-	const char		*conffile = NULL, *replay = NULL;
-	int			 nsets = 0, ch, test = 0, dump = 0;
-	int			 foreground = 0, verbose = 0;
-	bool			 learn = false;
-	struct sg_conf		 conf;
-	struct conf_errors	 errs;
+	int	 ch;
 
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "c:fhr:tTvV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			conffile = optarg;
+			o->conffile = optarg;
 			break;
 		case 'f':
-			foreground = 1;
+			o->foreground = true;
 			break;
 		case 'r':
-			replay = optarg;
+			o->replay = optarg;
 			break;
 		case 'L':
-			learn = true;
+			o->learn = true;
 			break;
 		case 's':
-			if (nsets == MAX_SETS) {
+			if (o->nsets == MAX_SETS) {
 				fprintf(stderr, "sipguard: too many --set\n");
-				return 2;
+				exit(2);
 			}
-			sets[nsets++] = optarg;
+			o->sets[o->nsets++] = optarg;
 			break;
 		case 't':
-			test = 1;
+			o->test = true;
 			break;
 		case 'T':
-			dump = 1;
+			o->dump = true;
 			break;
 		case 'v':
-			verbose++;
+			o->verbose++;
 			break;
 		case 'V':
 			printf("sipguard %s\n", SG_VERSION);
-			return 0;
+			exit(0);
 		case 'h':
 			usage(0);
 		default:
 			usage(2);
 		}
 	}
-	if (optind != argc || (learn && replay == NULL))
+	if (optind != argc || (o->learn && o->replay == NULL))
 		usage(2);
+	/* A replay reads no system file unless asked to. */
+	if (o->conffile == NULL && o->replay == NULL)
+		o->conffile = SG_CONF_PATH;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts		 o;
+	struct sg_conf		 conf;
+	struct conf_errors	 errs;
+	const char		*name;
+
+	parse_args(argc, argv, &o);
 	if (hash_init() == -1) {
 		fprintf(stderr, "sipguard: libsodium initialisation failed\n");
 		return 1;
@@ -270,33 +288,31 @@ main(int argc, char *argv[])
 	 * same capture gives the same verdicts and alarms every time.  The
 	 * daemon keeps its random key, which an attacker cannot aim at.
 	 */
-	if (replay != NULL)
+	if (o.replay != NULL)
 		hash_set_key((const uint8_t *)"sipguard replay!");
-	/* A replay reads no system file unless asked to. */
-	if (conffile == NULL && replay == NULL)
-		conffile = SG_CONF_PATH;
-	if (conf_load(conffile, sets, nsets, &conf, &errs) == -1) {
+	name = o.conffile ? o.conffile : "(defaults)";
+	if (conf_load(o.conffile, o.sets, o.nsets, &conf, &errs) == -1) {
 		fputs(errs.buf, stderr);
-		if (test)
+		if (o.test)
 			fprintf(stderr, "sipguard: configuration %s test "
-			    "failed\n", conffile ? conffile : "(defaults)");
-		return test ? 1 : 2;
+			    "failed\n", name);
+		return o.test ? 1 : 2;
 	}
-	if (dump) {
+	if (o.dump) {
 		conf_dump(&conf, stdout);
 		return 0;
 	}
-	if (test) {
+	if (o.test) {
 		printf("sipguard: configuration %s test is successful\n",
-		    conffile ? conffile : "(defaults)");
+		    name);
 		return 0;
 	}
-	if (replay != NULL) {
+	if (o.replay != NULL) {
 		log_init("sipguard", 1, LOG_DAEMON);
 		log_set_syslog(0);
-		log_set_verbose(verbose);
-		return run_replay(replay, &conf, learn);
+		log_set_verbose(o.verbose);
+		return run_replay(o.replay, &conf, o.learn);
 	}
-	return daemon_run(conffile, sets, nsets, &conf, foreground != 0,
-	    verbose);
+	return daemon_run(o.conffile, o.sets, o.nsets, &conf, o.foreground,
+	    o.verbose);
 }
