@@ -40,6 +40,15 @@ void		 fz_write(const char *path, const void *, size_t len);
  */
 const char	*fz_dir(void);
 
+/*
+ * A configuration of the smallest tables, `extra' --set strings over
+ * it; an engine made from it (a fresh one each call; aborts if it
+ * cannot be made).
+ */
+void		 fz_small_conf(const char *const *extra, int nextra,
+		    struct sg_conf *);
+struct engine	*fz_small_engine(void);
+
 /* fuzz_engine.c */
 
 #define FZ_LINK(h)	((h) & 0x07)

@@ -21,36 +21,6 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static const char *const sets[] = {
-	"tables.bindings = 64",
-	"tables.pending = 16",
-	"tables.nonces = 16",
-	"tables.sources = 16",
-	"tables.streams = 16",
-	"tables.stream_buffers = 1",
-	"tables.fragments = 1",
-	"blacklist.size = 32",
-};
-
-static struct engine *
-fresh(void)
-{
-	static struct sg_conf	 conf;
-	static bool		 loaded;
-	struct conf_errors	 errs;
-	struct engine		*e;
-
-	if (!loaded) {
-		if (conf_load(NULL, sets, (int)nitems(sets), &conf, &errs) ==
-		    -1)
-			fz_fail("config: %s", errs.buf);
-		loaded = true;
-	}
-	if ((e = engine_create(&conf)) == NULL)
-		fz_fail("engine_create failed");
-	return e;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -62,12 +32,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(in, sizeof(in), "%s/baseline.in", fz_dir());
 	snprintf(out, sizeof(out), "%s/baseline.out", fz_dir());
 	fz_write(in, data, size);
-	e = fresh();
+	e = fz_small_engine();
 	err[0] = '\0';
 	if (state_baseline_load(e, in, err, sizeof(err)) == 0) {
 		if (state_baseline_save(e, out, NOW, err, sizeof(err)) == -1)
 			fz_fail("state_baseline_save: %s", err);
-		e2 = fresh();
+		e2 = fz_small_engine();
 		if (state_baseline_load(e2, out, err, sizeof(err)) == -1) {
 			text[0] = '\0';
 			if ((fp = fopen(out, "r")) != NULL) {

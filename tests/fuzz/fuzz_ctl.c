@@ -103,12 +103,10 @@ static char		 sock[128];
 static void
 setup(void)
 {
-	struct conf_errors	 errs;
 	static struct sg_conf	 conf;
 	char			 err[256];
 
-	if (conf_load(NULL, sets, (int)nitems(sets), &conf, &errs) == -1)
-		fz_fail("config: %s", errs.buf);
+	fz_small_conf(sets, (int)nitems(sets), &conf);
 	for (size_t k = 0; k < nitems(engines); k++)
 		if ((engines[k] = engine_create(&conf)) == NULL)
 			fz_fail("engine_create failed");

@@ -27,36 +27,6 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static const char *const sets[] = {
-	"tables.bindings = 64",
-	"tables.pending = 16",
-	"tables.nonces = 16",
-	"tables.sources = 16",
-	"tables.streams = 16",
-	"tables.stream_buffers = 1",
-	"tables.fragments = 1",
-	"blacklist.size = 32",
-};
-
-static struct engine *
-fresh(void)
-{
-	static struct sg_conf	 conf;
-	static bool		 loaded;
-	struct conf_errors	 errs;
-	struct engine		*e;
-
-	if (!loaded) {
-		if (conf_load(NULL, sets, (int)nitems(sets), &conf, &errs) ==
-		    -1)
-			fz_fail("config: %s", errs.buf);
-		loaded = true;
-	}
-	if ((e = engine_create(&conf)) == NULL)
-		fz_fail("engine_create failed");
-	return e;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -79,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (memchr(err, '\0', sizeof(err)) == NULL)
 		fz_fail("state_load_key: err not NUL-terminated");
 
-	e = fresh();
+	e = fz_small_engine();
 	rc = state_restore(in, &e, 1, NOW, &c, err, sizeof(err));
 	if (rc == -1 && err[0] == '\0')
 		fz_fail("state_restore failed with no reason");
@@ -89,7 +59,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (state_save(out, &e, 1, NOW, &saved, err, sizeof(err)) ==
 		    -1)
 			fz_fail("state_save: %s", err);
-		e2 = fresh();
+		e2 = fz_small_engine();
 		if (state_restore(out, &e2, 1, NOW, &again, err,
 		    sizeof(err)) != 0)
 			fz_fail("state_restore refuses what state_save "

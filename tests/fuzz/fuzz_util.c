@@ -99,3 +99,47 @@ fz_dir(void)
 	atexit(cleanup);
 	return dir;
 }
+
+/* The smallest tables: full and recycled within a few inputs. */
+static const char *const small[] = {
+	"tables.bindings = 64",
+	"tables.pending = 16",
+	"tables.nonces = 16",
+	"tables.sources = 16",
+	"tables.streams = 16",
+	"tables.stream_buffers = 1",
+	"tables.fragments = 1",
+	"blacklist.size = 32",
+};
+
+void
+fz_small_conf(const char *const *extra, int nextra, struct sg_conf *c)
+{
+	const char		*sets[32];
+	struct conf_errors	 errs;
+	int			 n = 0;
+
+	for (size_t k = 0; k < sizeof(small) / sizeof(small[0]); k++)
+		sets[n++] = small[k];
+	for (int k = 0; k < nextra && n < (int)(sizeof(sets) /
+	    sizeof(sets[0])); k++)
+		sets[n++] = extra[k];
+	if (conf_load(NULL, sets, n, c, &errs) == -1)
+		fz_fail("config: %s", errs.buf);
+}
+
+struct engine *
+fz_small_engine(void)
+{
+	static struct sg_conf	 conf;
+	static bool		 loaded;
+	struct engine		*e;
+
+	if (!loaded) {
+		fz_small_conf(NULL, 0, &conf);
+		loaded = true;
+	}
+	if ((e = engine_create(&conf)) == NULL)
+		fz_fail("engine_create failed");
+	return e;
+}
