@@ -227,12 +227,24 @@ hit(struct enforcer *e, const struct bl_key *k, uint64_t now)
 	e->row[s].hits++;
 	return true;
 }
+/*
+ * Detect mode: the blacklist lists nothing and blocks nothing, so every
+ * message is judged and speaks in its own alarm; entries it holds (from
+ * the state file, or prevent mode before a reload) wait for prevent.
+ */
+static bool
+blocking(const struct enforcer *e)
+{
+	return e->conf->mode != MODE_DETECT;
+}
 
 bool
 enf_check_l3(struct enforcer *e, const struct sg_tuple *t, uint64_t now)
 {
 	struct bl_key	 k;
 
+	if (!blocking(e))
+		return false;
 	if (e->nkind[BL_MI] > 0) {
 		enf_key_mi(&k, t);
 		if (hit(e, &k, now)) {
@@ -255,7 +267,7 @@ enf_check_k(struct enforcer *e, const struct sg_tuple *t, uint64_t now)
 {
 	struct bl_key	 k;
 
-	if (e->nkind[BL_K] == 0)
+	if (!blocking(e) || e->nkind[BL_K] == 0)
 		return false;
 	enf_key_k(&k, t);
 	if (hit(e, &k, now)) {
@@ -276,7 +288,7 @@ enf_add(struct enforcer *e, const struct bl_key *k, const char *why,
 
 	if (conf_is_whitelisted(e->conf, &k->i))
 		return ACT_DROP;
-	if (e->conf->mode == MODE_DETECT)
+	if (!blocking(e))
 		return ACT_NOTICE;
 	if (ttl == 0)
 		ttl = e->conf->blacklist_ttl;

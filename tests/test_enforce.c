@@ -373,7 +373,18 @@ test_detect_mode(void **state)
 		assert_int_equal(enf_add(f->e, &k, "ss", NULL, 0, T0),
 		    ACT_BLOCK);
 		assert_true(enf_check_l3(f->e, &t, T0));
+		enf_key_k(&k, &t);
+		assert_int_equal(enf_add(f->e, &k, "vi", t.d, 0, T0),
+		    ACT_BLOCK);
+		assert_true(enf_check_k(f->e, &t, T0));
+		/*
+		 * Detect again: the entries stay (for prevent) but block
+		 * nothing, so every message is judged and alarms itself.
+		 */
 		enf_set_conf(f->e, &f->conf);
+		assert_false(enf_check_l3(f->e, &t, T0));
+		assert_false(enf_check_k(f->e, &t, T0));
+		assert_int_equal(stats(f).entries, 2);
 	}
 }
 
