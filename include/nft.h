@@ -8,7 +8,11 @@
  * and a prerouting chain at priority -150 (before the filter hook, so
  * before any NFQUEUE rule in INPUT or FORWARD) that drops a match.  All
  * of it through netlink (libnftnl + libmnl), never by running nft.
- * Calls are serialised inside; any thread may call them.
+ *
+ * No worker ever waits on netlink: nft_offload() (the enforcer's hook,
+ * called by workers) only queues the operation; the main loop sends the
+ * queue with nft_flush(), in batches of one transaction each, every
+ * tenth of a second and after each control command.
  */
 #ifndef SG_NFT_H
 #define SG_NFT_H
@@ -25,14 +29,24 @@ struct nft;
 struct nft	*nft_open(char *err, size_t errlen);
 /* Remove the table unless `keep', and close. */
 void		 nft_close(struct nft *, bool keep);
-/* Add (or refresh) / remove one (m, i) or (m, i, port) entry. */
-int		 nft_add(struct nft *, const struct bl_key *, uint64_t ttl_ns);
-int		 nft_del(struct nft *, const struct bl_key *);
-/* The enforcer's offload hook (enf_set_offload): arg is the nft. */
+/*
+ * The enforcer's offload hook (enf_set_offload): arg is the nft.  Queues
+ * the add (or refresh) or removal of one (m, i) or (m, i, port) entry;
+ * when the queue is full the operation is counted as overflow and the
+ * next flush rebuilds the table.
+ */
 void		 nft_offload(void *, const struct bl_entry *, bool add);
+/*
+ * Send what is queued (main loop only).  Returns 1 when the table was
+ * rebuilt after an overflow: the caller offloads every entry again.
+ */
+int		 nft_flush(struct nft *);
 
 struct nft_stats {
 	uint64_t	 added, removed, errors;
+	uint64_t	 batches, resyncs;	/* transactions sent; rebuilds */
+	uint64_t	 queued, overflow;	/* operations queued; lost */
+	uint32_t	 pending;		/* in the queue now */
 };
 void		 nft_stats(struct nft *, struct nft_stats *);
 

@@ -154,6 +154,12 @@ static const struct field stats_fields[] = {
 	{ "removed", F_U64, AT(n.removed), 0, .pre = ", ",
 	    .post = " removed" },
 	{ "errors", F_U64, AT(n.errors), 0, .pre = ", ", .post = " errors" },
+	{ "batches", F_U64, AT(n.batches), 0, .pre = ", ",
+	    .post = " batches" },
+	{ "overflow", F_U64, AT(n.overflow), 0, .pre = ", ",
+	    .post = " lost to a full queue" },
+	{ "resyncs", F_U64, AT(n.resyncs), 0, .pre = ", ",
+	    .post = " rebuilds" },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 };
 

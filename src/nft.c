@@ -35,6 +35,11 @@
 #define CHAIN		"prerouting"
 #define PRIORITY	(-150)
 
+/* Operations queued between two flushes, and per netlink batch (three
+ * messages each, well inside the batch buffer). */
+#define NFT_QUEUE	16384
+#define NFT_BATCH_OPS	64
+
 /* nft's data type numbers, for how `nft list` prints the sets. */
 #define TYPE_IPV4	7
 #define TYPE_IPV6	8
@@ -56,13 +61,30 @@ static const struct {
 	    8 + 16 + 4 },
 };
 
+/*
+ * A kernel operation waiting for the main loop.  Workers only ever queue
+ * (a copy under `qlock', no system call); nft_flush() sends the queue in
+ * netlink batches.  Two arrays: the flush swaps them, so a worker never
+ * waits for more than a pointer swap.
+ */
+struct nft_op {
+	struct bl_key	 key;
+	uint64_t	 ttl_ms;	/* add: the entry's remaining life */
+	bool		 add;
+};
+
 struct nft {
 	struct mnl_socket	*nl;
 	uint32_t		 portid;
 	uint32_t		 seq;
 	uint32_t		 acks;		/* ACKs the batch asked for */
-	pthread_mutex_t		 lock;
+	pthread_mutex_t		 lock;		/* the socket, st */
 	struct nft_stats	 st;
+	pthread_mutex_t		 qlock;		/* the queue */
+	struct nft_op		*q, *spare;
+	uint32_t		 qlen;
+	bool			 lost;		/* an op did not fit */
+	uint64_t		 queued, overflow;
 	char			 buf[65536];
 };
 
@@ -316,7 +338,14 @@ nft_open(char *err, size_t errlen)
 		return NULL;
 	}
 	pthread_mutex_init(&n->lock, NULL);
+	pthread_mutex_init(&n->qlock, NULL);
 	n->seq = (uint32_t)(clock_now() / NS_PER_SEC);
+	if ((n->q = calloc(NFT_QUEUE, sizeof(*n->q))) == NULL ||
+	    (n->spare = calloc(NFT_QUEUE, sizeof(*n->spare))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		nft_close(n, true);
+		return NULL;
+	}
 	if ((n->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
 	    mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		snprintf(err, errlen, "netlink: %s", strerror(errno));
@@ -360,11 +389,16 @@ nft_close(struct nft *n, bool keep)
 	if (n == NULL)
 		return;
 	if (n->nl != NULL) {
-		if (!keep)
+		if (keep)
+			nft_flush(n);	/* what the workers queued last */
+		else
 			del_table(n);
 		mnl_socket_close(n->nl);
 	}
 	pthread_mutex_destroy(&n->lock);
+	pthread_mutex_destroy(&n->qlock);
+	free(n->q);
+	free(n->spare);
 	free(n);
 }
 
@@ -393,92 +427,175 @@ elem_key(const struct bl_key *k, uint8_t key[32], uint32_t *len)
 	return set;
 }
 
-static int
-elem_op(struct nft *n, const struct bl_key *k, int type, uint64_t ttl_ms)
+/* One element message: the set from the key, with a timeout if any. */
+static void
+elem_msg(struct nft *n, struct mnl_nlmsg_batch *b, int set,
+    const uint8_t *key, uint32_t len, int type, uint64_t ttl_ms)
 {
-	struct mnl_nlmsg_batch	*b;
-	struct nftnl_set	*s;
-	struct nftnl_set_elem	*e;
+	struct nftnl_set	*s = nftnl_set_alloc();
+	struct nftnl_set_elem	*e = nftnl_set_elem_alloc();
 	struct nlmsghdr		*nlh;
-	uint8_t			 key[32];
-	uint32_t		 len;
-	int			 set, rc;
 
-	if ((set = elem_key(k, key, &len)) < 0)
-		return -1;
-	pthread_mutex_lock(&n->lock);
-	s = nftnl_set_alloc();
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, TABLE);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, sets[set].name);
-	e = nftnl_set_elem_alloc();
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
 	if (type == NFT_MSG_NEWSETELEM && ttl_ms > 0)
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, ttl_ms);
 	nftnl_set_elem_add(s, e);
-	b = mnl_nlmsg_batch_start(n->buf, sizeof(n->buf));
-	batch_hdr(n, b, NFNL_MSG_BATCH_BEGIN);
 	nlh = msg(n, b, type, (type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0) |
 	    NLM_F_ACK);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	mnl_nlmsg_batch_next(b);
-	rc = run_batch(n, b);
-	mnl_nlmsg_batch_stop(b);
 	nftnl_set_free(s);
-	if (rc == 0) {
-		if (type == NFT_MSG_NEWSETELEM)
-			n->st.added++;
-		else
-			n->st.removed++;
-	} else if (!(type == NFT_MSG_DELSETELEM && errno == ENOENT))
-		n->st.errors++;
-	pthread_mutex_unlock(&n->lock);
+}
+
+/*
+ * One operation as messages that cannot fail on the element's state
+ * (any error aborts the whole batch): an add is add (no-op if present),
+ * delete, add with the new timeout, since the kernel keeps an existing
+ * element's old one; a delete is add (so it exists), delete.
+ */
+static bool
+op_msgs(struct nft *n, struct mnl_nlmsg_batch *b, const struct nft_op *op)
+{
+	uint8_t		 key[32];
+	uint32_t	 len;
+	int		 set;
+
+	if ((set = elem_key(&op->key, key, &len)) < 0)
+		return false;
+	elem_msg(n, b, set, key, len, NFT_MSG_NEWSETELEM, 1);
+	elem_msg(n, b, set, key, len, NFT_MSG_DELSETELEM, 0);
+	if (op->add)
+		elem_msg(n, b, set, key, len, NFT_MSG_NEWSETELEM, op->ttl_ms);
+	return true;
+}
+
+/* Ops [0, nops) in one transaction: 0, or -1 (none applied). */
+static int
+send_ops(struct nft *n, const struct nft_op *ops, uint32_t nops)
+{
+	struct mnl_nlmsg_batch	*b;
+	uint32_t		 any = 0;
+	int			 rc = 0;
+
+	b = mnl_nlmsg_batch_start(n->buf, sizeof(n->buf));
+	batch_hdr(n, b, NFNL_MSG_BATCH_BEGIN);
+	for (uint32_t k = 0; k < nops; k++)
+		any += op_msgs(n, b, &ops[k]);
+	if (any > 0) {
+		rc = run_batch(n, b);
+		n->st.batches++;
+	} else
+		n->acks = 0;
+	mnl_nlmsg_batch_stop(b);
 	return rc;
 }
 
-int
-nft_add(struct nft *n, const struct bl_key *k, uint64_t ttl_ns)
+static void
+count_ops(struct nft *n, const struct nft_op *ops, uint32_t nops, int rc)
 {
-	uint64_t	 ms = ttl_ns / 1000000ULL;
+	char	 ms[SG_MACSTRLEN], is[SG_ADDRSTRLEN];
 
-	if (ms == 0)
-		ms = 1;
-	/* A refresh: the kernel keeps an existing element's old timeout,
-	 * so it is replaced (a missing one is no error). */
-	elem_op(n, k, NFT_MSG_DELSETELEM, 0);
-	return elem_op(n, k, NFT_MSG_NEWSETELEM, ms);
+	for (uint32_t k = 0; k < nops; k++) {
+		struct sg_mac	 m;
+
+		if (rc == -1) {
+			n->st.errors++;
+			continue;
+		}
+		if (ops[k].add)
+			n->st.added++;
+		else
+			n->st.removed++;
+		memcpy(m.b, ops[k].key.m, sizeof(m.b));
+		log_debug("nft: %s %s %s port %u", ops[k].add ? "add" :
+		    "delete", sg_mac_str(&m, ops[k].key.has_m, ms, sizeof(ms)),
+		    sg_addr_str(&ops[k].key.i, is, sizeof(is)),
+		    ops[k].key.kind == BL_MIP ? ops[k].key.port : 0);
+	}
 }
 
 int
-nft_del(struct nft *n, const struct bl_key *k)
+nft_flush(struct nft *n)
 {
-	return elem_op(n, k, NFT_MSG_DELSETELEM, 0);
+	struct nft_op	*ops;
+	uint32_t	 nops;
+	bool		 lost;
+
+	if (n == NULL)
+		return 0;
+	pthread_mutex_lock(&n->qlock);
+	ops = n->q;
+	nops = n->qlen;
+	lost = n->lost;
+	n->q = n->spare;
+	n->spare = ops;
+	n->qlen = 0;
+	n->lost = false;
+	pthread_mutex_unlock(&n->qlock);
+
+	pthread_mutex_lock(&n->lock);
+	if (lost) {
+		/*
+		 * An operation was lost (a delete, maybe): the kernel's sets
+		 * no longer follow the blacklist.  Replace the table in one
+		 * transaction; the caller offloads every entry again.
+		 */
+		if (create(n) == -1)
+			n->st.errors++;
+		n->st.resyncs++;
+		pthread_mutex_unlock(&n->lock);
+		return 1;
+	}
+	for (uint32_t k = 0; k < nops; k += NFT_BATCH_OPS) {
+		uint32_t	 m = nops - k < NFT_BATCH_OPS ? nops - k :
+				    NFT_BATCH_OPS;
+
+		if (send_ops(n, ops + k, m) == 0) {
+			count_ops(n, ops + k, m, 0);
+			continue;
+		}
+		/* One bad operation aborts its batch: the others alone. */
+		for (uint32_t j = 0; j < m; j++)
+			count_ops(n, ops + k + j, 1, send_ops(n, ops + k + j,
+			    1));
+	}
+	pthread_mutex_unlock(&n->lock);
+	return 0;
 }
 
 void
 nft_offload(void *arg, const struct bl_entry *b, bool add)
 {
 	struct nft	*n = arg;
-	uint64_t	 now;
-	struct sg_mac	 m;
-	char		 ms[32], is[64], ps[16] = "";
+	struct nft_op	*op;
+	uint64_t	 now, ms = 0;
 
-	if (n == NULL)
+	if (n == NULL || !b->key.has_m)
 		return;
-	memcpy(m.b, b->key.m, sizeof(m.b));
-	if (b->key.kind == BL_MIP)
-		snprintf(ps, sizeof(ps), " port %u", b->key.port);
-	log_debug("nft: %s %s %s%s", add ? "add" : "delete",
-	    sg_mac_str(&m, b->key.has_m, ms, sizeof(ms)),
-	    sg_addr_str(&b->key.i, is, sizeof(is)), ps);
-	if (!add) {
-		nft_del(n, &b->key);
-		return;
+	if (add) {
+		/* The entry's remaining life: it carries absolute packet
+		 * time. */
+		now = clock_now();
+		ms = (b->expires > now ? b->expires - now : b->expires -
+		    b->added) / 1000000ULL;
+		if (ms == 0)
+			ms = 1;
 	}
-	/* The entry's remaining life: it carries absolute packet time. */
-	now = clock_now();
-	nft_add(n, &b->key, b->expires > now ? b->expires - now :
-	    b->expires - b->added);
+	pthread_mutex_lock(&n->qlock);
+	if (n->qlen == NFT_QUEUE) {
+		n->overflow++;
+		n->lost = true;
+	} else {
+		op = &n->q[n->qlen++];
+		op->key = b->key;
+		op->ttl_ms = ms;
+		op->add = add;
+		n->queued++;
+	}
+	pthread_mutex_unlock(&n->qlock);
 }
 
 void
@@ -487,4 +604,9 @@ nft_stats(struct nft *n, struct nft_stats *st)
 	pthread_mutex_lock(&n->lock);
 	*st = n->st;
 	pthread_mutex_unlock(&n->lock);
+	pthread_mutex_lock(&n->qlock);
+	st->queued = n->queued;
+	st->overflow = n->overflow;
+	st->pending = n->qlen;
+	pthread_mutex_unlock(&n->qlock);
 }
