@@ -76,6 +76,12 @@ const struct binding *bind_find(struct bind_table *, const struct sg_tuple *,
 /* Ec of SPEC 4.  `response': d may also name the registered Contact. */
 void		 bind_match(struct bind_table *, const struct sg_tuple *,
 		    bool response, uint64_t now, struct bind_match *);
+/*
+ * Any binding, live or not yet reclaimed, from the source (m, i): what
+ * is known before the parse.
+ */
+bool		 bind_has_source(const struct bind_table *,
+		    const struct sg_tuple *);
 /* A binding on the same device (m, i, and s behind NAT), any identity. */
 const struct binding *bind_find_device(struct bind_table *,
 		    const struct sg_tuple *, uint64_t now);

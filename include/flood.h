@@ -29,7 +29,6 @@ struct bind_table;
 enum flood_verdict {
 	FLOOD_PASS = 0,
 	FLOOD_ALARM,		/* an alarm fired on this message: drop it */
-	FLOOD_ADMISSION,	/* over the DS1 admission rate: drop it */
 	FLOOD_THROTTLE,		/* a row over its rate, not blockable: drop */
 };
 
@@ -67,11 +66,20 @@ void		 flood_destroy(struct flood *);
  * Count one message module I accepted.  `b' is its binding (NULL for a
  * REGISTER from a not-yet-bound device).  Fills `a' and returns
  * FLOOD_ALARM when an alarm fires for this row (the caller raises it and
- * blocks the offender), FLOOD_ADMISSION when the DS1 admission refuses it.
+ * blocks the offender).
  */
 enum flood_verdict flood_message(struct flood *, const struct sg_tuple *,
 		    const struct binding *, enum sip_method, uint64_t now,
 		    struct flood_alarm *a);
+/*
+ * Admission while DS1 holds (SPEC 5), decided before the parse from the
+ * source (m, i) alone: a source with no binding (`bound' false) and no
+ * row module II trained or that answered a challenge waits for a token
+ * of the bucket filled at the trained rate of unknown sources.  False:
+ * refused (the message still counts in DS1's rate).
+ */
+bool		 flood_admission(struct flood *, const struct sg_tuple *,
+		    bool bound, uint64_t now);
 /*
  * DS1 changes state as time passes; call after each message and from the
  * timer.  Returns 1 when DS1 is raised, -1 when it clears (`a' filled

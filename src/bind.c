@@ -499,6 +499,13 @@ bind_match(struct bind_table *bt, const struct sg_tuple *t, bool response,
 		    offsetof(struct binding, sh), t, response, now, bm);
 }
 
+bool
+bind_has_source(const struct bind_table *bt, const struct sg_tuple *t)
+{
+	return cset_get(&bt->mi, key_hash(IX__COUNT, &t->m, t->has_m, &t->i,
+	    0)) > 0;
+}
+
 const struct binding *
 bind_find_device(struct bind_table *bt, const struct sg_tuple *t,
     uint64_t now)

@@ -515,9 +515,6 @@ module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
 		flood_alarm(e, &fa, t, pkt, msg, now);
 		*reason = SG_R_FLOOD;
 		break;
-	case FLOOD_ADMISSION:
-		*reason = SG_R_DS_ADMISSION;
-		break;
 	case FLOOD_THROTTLE:
 		*reason = SG_R_FLOOD;
 		break;
@@ -629,6 +626,17 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 		if (!e->report_dropped)
 			return emit(e, true, SG_DROP, SG_R_BLACKLISTED,
 			    SIPM_K_NOT_SIP, pkt, NULL);
+	}
+	/*
+	 * SPEC 5: while DS1 holds, a source module II does not know waits
+	 * for admission, decided before the parse: a flood of spoofed
+	 * sources costs a lookup each, not a parse.
+	 */
+	if (!listed && !flood_admission(e->flood, &t, bind_has_source(e->bt,
+	    &t), now)) {
+		ds1_check(e, now);
+		return emit(e, true, SG_DROP, SG_R_DS_ADMISSION, SIPM_K_NOT_SIP,
+		    pkt, NULL);
 	}
 
 	kind = sipm_parse(e->sp, p, len, stream, msg);

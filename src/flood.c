@@ -66,6 +66,8 @@ struct flood {
 	struct frow		*srow;
 	uint64_t		*skey;
 	struct hidx		 six;
+	uint64_t		*smi;		/* each row's source (m, i) */
+	struct hidx		 mix;
 	struct dlist		 slru, sfree;
 	uint32_t		 nsrow;
 	uint64_t		 recycled;
@@ -105,8 +107,10 @@ flood_create(const struct sg_conf *conf, struct bind_table *bt)
 	f->brow = sg_table_alloc(f->nbrow, sizeof(*f->brow));
 	f->srow = sg_table_alloc(f->nsrow, sizeof(*f->srow));
 	f->skey = sg_table_alloc(f->nsrow, sizeof(*f->skey));
+	f->smi = sg_table_alloc(f->nsrow, sizeof(*f->smi));
 	if (f->brow == NULL || f->srow == NULL || f->skey == NULL ||
-	    hidx_init(&f->six, f->nsrow) == -1 ||
+	    f->smi == NULL || hidx_init(&f->six, f->nsrow) == -1 ||
+	    hidx_init(&f->mix, f->nsrow) == -1 ||
 	    dlist_init(&f->slru, f->nsrow) == -1 ||
 	    dlist_init(&f->sfree, f->nsrow) == -1) {
 		flood_destroy(f);
@@ -127,8 +131,10 @@ flood_destroy(struct flood *f)
 	free(f->brow);
 	free(f->srow);
 	free(f->skey);
+	free(f->smi);
 	free(f->saved);
 	hidx_fini(&f->six);
+	hidx_fini(&f->mix);
 	dlist_fini(&f->slru);
 	dlist_fini(&f->sfree);
 	free(f);
@@ -158,6 +164,20 @@ device_key(const struct sg_tuple *t)
 	k.i = t->i;
 	if (t->nat)
 		k.s = t->s;
+	return hash_bytes(&k, sizeof(k));
+}
+
+/* The source alone, (m, i): what is known of a packet before its parse. */
+static uint64_t
+source_key(const struct sg_tuple *t)
+{
+	struct dkey	 k;
+
+	memset(&k, 0, sizeof(k));
+	if (t->has_m)
+		memcpy(k.m, t->m.b, 6);
+	k.has_m = t->has_m;
+	k.i = t->i;
 	return hash_bytes(&k, sizeof(k));
 }
 
@@ -258,11 +278,14 @@ device_row(struct flood *f, const struct sg_tuple *t, bool create)
 		/* Full: recycle the row seen least recently. */
 		s = dlist_pop_head(&f->slru);
 		hidx_del(&f->six, s, f->skey[s]);
+		hidx_del(&f->mix, s, f->smi[s]);
 		f->recycled++;
 	}
 	row_reset(&f->srow[s]);
 	f->skey[s] = key;
 	hidx_add(&f->six, s, key);
+	f->smi[s] = source_key(t);
+	hidx_add(&f->mix, s, f->smi[s]);
 	dlist_push_tail(&f->slru, s);
 	return &f->srow[s];
 }
@@ -559,6 +582,40 @@ admit(struct flood *f, uint64_t now)
 	return false;
 }
 
+/* Rows of this source that module II knows: trained, or that answered a
+ * challenge.  A source behind too many rows to walk counts as known. */
+#define SOURCE_WALK	16
+
+static bool
+known_source(const struct flood *f, const struct sg_tuple *t)
+{
+	uint64_t	 key = source_key(t);
+	int		 n = 0;
+
+	for (uint32_t s = hidx_first(&f->mix, key); s != HNIL;
+	    s = hidx_next(&f->mix, s)) {
+		if (++n > SOURCE_WALK)
+			return true;
+		if (f->smi[s] == key && (f->srow[s].init_davg > 0 ||
+		    (f->srow[s].flags & ROW_ANSWERED)))
+			return true;
+	}
+	return false;
+}
+
+bool
+flood_admission(struct flood *f, const struct sg_tuple *t, bool bound,
+    uint64_t now)
+{
+	if (!f->ds1 || bound || known_source(f, t))
+		return true;
+	if (admit(f, now))
+		return true;
+	/* Refused, still part of the rate DS1 watches. */
+	ds_count(f, now);
+	return false;
+}
+
 /* The clock starts with the first message; training ends by time. */
 static bool
 training_phase(struct flood *f, uint64_t now)
@@ -687,10 +744,6 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 		train_sample(f, r, b != NULL, gap);
 		return FLOOD_PASS;
 	}
-	/* Admission while DS1 holds: unknown sources at the trained rate. */
-	if (f->ds1 && b == NULL && r->init_davg <= 0 &&
-	    !(r->flags & ROW_ANSWERED) && !admit(f, now))
-		return FLOOD_ADMISSION;
 	if (gap < 0)
 		return FLOOD_PASS;
 	r->tdist = gap;
@@ -809,8 +862,9 @@ flood_stats(const struct flood *f, uint64_t now, struct flood_stats *st)
 	st->admitted = f->admitted;
 	st->refused = f->refused;
 	st->memory = sizeof(*f) + (size_t)f->nbrow * sizeof(struct frow) +
-	    (size_t)f->nsrow * (sizeof(struct frow) + sizeof(uint64_t) +
-	    2 * sizeof(struct hlink)) + hidx_memory(&f->six, f->nsrow) +
+	    (size_t)f->nsrow * (sizeof(struct frow) + 2 * sizeof(uint64_t) +
+	    3 * sizeof(struct hlink)) + hidx_memory(&f->six, f->nsrow) +
+	    hidx_memory(&f->mix, f->nsrow) +
 	    (size_t)f->capsaved * sizeof(struct saved);
 }
 
