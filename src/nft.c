@@ -168,6 +168,26 @@ run_batch(struct nft *n, struct mnl_nlmsg_batch *b)
 	return 0;
 }
 
+/* A transaction: begun here, its messages added, sent by batch_send(). */
+static struct mnl_nlmsg_batch *
+batch_begin(struct nft *n)
+{
+	struct mnl_nlmsg_batch	*b;
+
+	b = mnl_nlmsg_batch_start(n->buf, sizeof(n->buf));
+	batch_hdr(n, b, NFNL_MSG_BATCH_BEGIN);
+	return b;
+}
+
+static int
+batch_send(struct nft *n, struct mnl_nlmsg_batch *b)
+{
+	int	 rc = run_batch(n, b);
+
+	mnl_nlmsg_batch_stop(b);
+	return rc;
+}
+
 /* ---- the ruleset ------------------------------------------------------------ */
 
 static void
@@ -261,14 +281,12 @@ create(struct nft *n)
 	struct nftnl_table	*t;
 	struct nftnl_chain	*c;
 	struct nlmsghdr		*nlh;
-	int			 rc;
 	static const struct { int set; uint8_t l4; } rules[] = {
 		{ S4, 0 }, { S6, 0 }, { S4P, 17 }, { S4P, 6 }, { S6P, 17 },
 		{ S6P, 6 },
 	};
 
-	b = mnl_nlmsg_batch_start(n->buf, sizeof(n->buf));
-	batch_hdr(n, b, NFNL_MSG_BATCH_BEGIN);
+	b = batch_begin(n);
 
 	/* Add, delete, add: a stale table from a crash goes, whole. */
 	t = nftnl_table_alloc();
@@ -323,9 +341,7 @@ create(struct nft *n)
 		mnl_nlmsg_batch_next(b);
 		nftnl_rule_free(r);
 	}
-	rc = run_batch(n, b);
-	mnl_nlmsg_batch_stop(b);
-	return rc;
+	return batch_send(n, b);
 }
 
 struct nft *
@@ -368,19 +384,15 @@ del_table(struct nft *n)
 	struct mnl_nlmsg_batch	*b;
 	struct nftnl_table	*t = nftnl_table_alloc();
 	struct nlmsghdr		*nlh;
-	int			 rc;
 
-	b = mnl_nlmsg_batch_start(n->buf, sizeof(n->buf));
-	batch_hdr(n, b, NFNL_MSG_BATCH_BEGIN);
+	b = batch_begin(n);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, TABLE);
 	nlh = msg(n, b, NFT_MSG_DELTABLE, NLM_F_ACK);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	mnl_nlmsg_batch_next(b);
 	nftnl_table_free(t);
-	rc = run_batch(n, b);
-	mnl_nlmsg_batch_stop(b);
-	return rc;
+	return batch_send(n, b);
 }
 
 void
@@ -476,21 +488,18 @@ op_msgs(struct nft *n, struct mnl_nlmsg_batch *b, const struct nft_op *op)
 static int
 send_ops(struct nft *n, const struct nft_op *ops, uint32_t nops)
 {
-	struct mnl_nlmsg_batch	*b;
+	struct mnl_nlmsg_batch	*b = batch_begin(n);
 	uint32_t		 any = 0;
-	int			 rc = 0;
 
-	b = mnl_nlmsg_batch_start(n->buf, sizeof(n->buf));
-	batch_hdr(n, b, NFNL_MSG_BATCH_BEGIN);
 	for (uint32_t k = 0; k < nops; k++)
 		any += op_msgs(n, b, &ops[k]);
-	if (any > 0) {
-		rc = run_batch(n, b);
-		n->st.batches++;
-	} else
+	if (any == 0) {
 		n->acks = 0;
-	mnl_nlmsg_batch_stop(b);
-	return rc;
+		mnl_nlmsg_batch_stop(b);
+		return 0;
+	}
+	n->st.batches++;
+	return batch_send(n, b);
 }
 
 static void
