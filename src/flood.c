@@ -150,9 +150,12 @@ struct dkey {
 	struct sg_addr	 s;
 };
 
-/* A device: (m, i), or (m, i, s) behind NAT (SPEC 4). */
+/*
+ * A device: (m, i), or (m, i, s) behind NAT (SPEC 4); or, `source' set,
+ * the source (m, i) alone: what is known of a packet before its parse.
+ */
 static uint64_t
-device_key(const struct sg_tuple *t)
+dkey_hash(const struct sg_tuple *t, bool source)
 {
 	struct dkey	 k;
 
@@ -160,25 +163,25 @@ device_key(const struct sg_tuple *t)
 	if (t->has_m)
 		memcpy(k.m, t->m.b, 6);
 	k.has_m = t->has_m;
-	k.nat = t->nat;
 	k.i = t->i;
-	if (t->nat)
-		k.s = t->s;
+	if (!source) {
+		k.nat = t->nat;
+		if (t->nat)
+			k.s = t->s;
+	}
 	return hash_bytes(&k, sizeof(k));
 }
 
-/* The source alone, (m, i): what is known of a packet before its parse. */
+static uint64_t
+device_key(const struct sg_tuple *t)
+{
+	return dkey_hash(t, false);
+}
+
 static uint64_t
 source_key(const struct sg_tuple *t)
 {
-	struct dkey	 k;
-
-	memset(&k, 0, sizeof(k));
-	if (t->has_m)
-		memcpy(k.m, t->m.b, 6);
-	k.has_m = t->has_m;
-	k.i = t->i;
-	return hash_bytes(&k, sizeof(k));
+	return dkey_hash(t, true);
 }
 
 /* The key a binding's saved Init.D_Avg is filed under: its F. */
