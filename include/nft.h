@@ -41,10 +41,17 @@ void		 nft_offload(void *, const struct bl_entry *, bool add);
  * rebuilt after an overflow: the caller offloads every entry again.
  */
 int		 nft_flush(struct nft *);
+/*
+ * The table is still in the kernel: 0.  It was gone (a firewall reload
+ * flushed the ruleset) and is built again: 1, and the caller offloads
+ * every entry again.  -1: neither (netlink error).  Main loop only.
+ */
+int		 nft_check(struct nft *);
 
 struct nft_stats {
 	uint64_t	 added, removed, errors;
 	uint64_t	 batches, resyncs;	/* transactions sent; rebuilds */
+	uint64_t	 restored;		/* the table found gone, rebuilt */
 	uint64_t	 queued, overflow;	/* operations queued; lost */
 	uint32_t	 pending;		/* in the queue now */
 };

@@ -160,6 +160,8 @@ static const struct field stats_fields[] = {
 	    .post = " lost to a full queue" },
 	{ "resyncs", F_U64, AT(n.resyncs), 0, .pre = ", ",
 	    .post = " rebuilds" },
+	{ "restored", F_U64, AT(n.restored), 0, .pre = ", ",
+	    .post = " restored after a flush" },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 };
 

@@ -70,7 +70,7 @@ struct daemon {
 	struct control	 control;	/* what the commands see */
 	int		 epfd, sigfd, timerfd;
 	atomic_bool	 stop;
-	uint64_t	 started, last_save, last_tick;
+	uint64_t	 started, last_save, last_tick, last_nft_check;
 	char		 baseline[512];
 	bool		 foreground;
 };
@@ -314,18 +314,40 @@ on_save(void *arg, struct state_counts *c, char *err, size_t errlen)
  * entry goes again.
  */
 static void
-flush_kernel(struct daemon *d)
+offload_all(struct daemon *d)
 {
-	if (d->nft == NULL || nft_flush(d->nft) == 0)
-		return;
-	log_warnx("nft: operations lost to a full queue: the kernel's sets "
-	    "were rebuilt from the blacklist");
 	lock_all(d);
 	for (int k = 0; k < d->nw; k++)
 		enf_foreach(engine_enforcer(d->w[k].e), clock_now(),
 		    offload_one, d);
 	unlock_all(d);
 	nft_flush(d->nft);
+}
+
+static void
+flush_kernel(struct daemon *d)
+{
+	if (d->nft == NULL || nft_flush(d->nft) == 0)
+		return;
+	log_warnx("nft: operations lost to a full queue: the kernel's sets "
+	    "were rebuilt from the blacklist");
+	offload_all(d);
+}
+
+/* Every NFT_CHECK_S seconds: the table may have been flushed away. */
+#define NFT_CHECK_S	2
+
+static void
+check_kernel(struct daemon *d, uint64_t now)
+{
+	if (d->nft == NULL || now - d->last_nft_check < SEC(NFT_CHECK_S))
+		return;
+	d->last_nft_check = now;
+	if (nft_check(d->nft) != 1)
+		return;
+	log_warnx("nft: table inet sipguard was gone (a firewall reload?): "
+	    "built again, with the blacklist");
+	offload_all(d);
 }
 
 static void
@@ -367,6 +389,7 @@ tick(struct daemon *d)
 		pthread_mutex_unlock(&w->lock);
 	}
 	alarm_log_flush(d->alog, now);
+	check_kernel(d, now);
 	ctl_tick(d->ctl, clock_mono());
 	if (d->conf.state_interval > 0 && now - d->last_save >=
 	    d->conf.state_interval) {

@@ -575,6 +575,48 @@ nft_flush(struct nft *n)
 	return 0;
 }
 
+/*
+ * Is the table still there?  `systemctl restart nftables' or any `nft
+ * flush ruleset' removes it, and with it the kernel's blacklist.  One
+ * transaction that creates the table only if it is missing (EXCL): it
+ * fails with EEXIST when all is well, which aborts it and changes
+ * nothing.  If it was missing, the whole table is built again.
+ */
+int
+nft_check(struct nft *n)
+{
+	struct mnl_nlmsg_batch	*b;
+	struct nftnl_table	*t;
+	struct nlmsghdr		*nlh;
+	int			 rc;
+
+	if (n == NULL)
+		return 0;
+	pthread_mutex_lock(&n->lock);
+	b = batch_begin(n);
+	t = nftnl_table_alloc();
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, TABLE);
+	nlh = msg(n, b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL |
+	    NLM_F_ACK);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	mnl_nlmsg_batch_next(b);
+	nftnl_table_free(t);
+	rc = batch_send(n, b);
+	if (rc == -1 && errno == EEXIST) {
+		pthread_mutex_unlock(&n->lock);
+		return 0;
+	}
+	if (rc == 0 && create(n) == 0) {
+		n->st.restored++;
+		pthread_mutex_unlock(&n->lock);
+		return 1;
+	}
+	n->st.errors++;
+	pthread_mutex_unlock(&n->lock);
+	return -1;
+}
+
 void
 nft_offload(void *arg, const struct bl_entry *b, bool add)
 {

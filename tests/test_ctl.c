@@ -415,7 +415,8 @@ static const struct crow crows[] = {
 		    "6 (queue full), 8 (socket full)\n"
 		    "module II: training, 900 s left\n"
 		    "nft offload: off, 0 added, 0 removed, 0 errors, "
-		    "0 batches, 0 lost to a full queue, 0 rebuilds\n" },
+		    "0 batches, 0 lost to a full queue, 0 rebuilds, "
+		    "0 restored after a flush\n" },
 		{ "json stats\n",
 		    "{\"uptime\":0,\"mode\":\"prevent\",\"queues\":2,"
 		    "\"packets\":0,\"inbound\":0,\"outbound\":0,"
@@ -431,7 +432,8 @@ static const struct crow crows[] = {
 		    "\"init_c_avg\":0.000,\"curr_c_avg\":0.000,"
 		    "\"ds1\":false},\"nft\":{\"enabled\":false,"
 		    "\"added\":0,\"removed\":0,\"errors\":0,"
-		    "\"batches\":0,\"overflow\":0,\"resyncs\":0}}\n" },
+		    "\"batches\":0,\"overflow\":0,\"resyncs\":0,"
+		    "\"restored\":0}}\n" },
 	} },
 	{ "stats_detect", .detect = true, .steps = {
 		{ "json stats\n", NULL },	/* checked: "mode":"detect" */

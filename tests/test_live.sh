@@ -146,6 +146,9 @@ check "its 50 packets are dropped by the kernel: the queue counter stays at $bef
     "[ \"$before\" = \"$after\" ] && [ \"\$(received flood-1)\" -eq 0 ]"
 check "sipguardctl blacklist lists it" \
     "ctl blacklist | grep -q 'mi  02:5c:00:00:00:66 10.96.0.66 why=manual'"
+# A firewall reload (systemctl restart nftables) takes the table away.
+check "the table deleted behind its back comes back within 3 s, with the entry" \
+    "in_p nft delete table inet sipguard && sleep 3 && in_p nft list set inet sipguard blk4 | grep -q '02:5c:00:00:00:66 . 10.96.0.66' && grep -q 'table inet sipguard was gone' $TMP/sg.log && ctl -j stats | grep -q '\"restored\":1'"
 check "sipguardctl blacklist forget MAC: every entry naming it, kernel too" \
     "ctl blacklist add 02:5c:00:00:00:77 10.96.0.77 ttl 300 >/dev/null && ctl blacklist add 02:5c:00:00:00:77 10.96.0.78 5062 ttl 300 >/dev/null && in_p nft list ruleset | grep -q '10.96.0.78' && ctl blacklist forget 02:5c:00:00:00:77 | grep -q 'forgot 2 entries' && ! in_p nft list ruleset | grep -q '10.96.0.7[78]'"
 check "sipguardctl blacklist forget IP; garbage is refused" \
