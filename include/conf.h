@@ -93,6 +93,7 @@ struct sg_conf {
 	int		 queue_maxlen;
 	bool		 queue_fail_open;
 	int		 queue_batch;
+	uint64_t	 queue_idle_warning;	/* ns; 0: never */
 	bool		 nft_enabled;
 	bool		 nft_keep;
 	int		 log_facility_id;	/* index in conf_facility() */

@@ -34,6 +34,7 @@ struct state_counts;
 struct control_queue {
 	uint64_t	 received, enobufs, errors;
 	uint64_t	 kernel_dropped, user_dropped;
+	double		 idle;		/* s since its last packet */
 };
 
 struct control {

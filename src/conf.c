@@ -142,6 +142,8 @@ static const struct key schema[] = {
 	{ "queue.maxlen", K_INT, O(queue_maxlen), 16, 1 << 20, NULL, 0 },
 	{ "queue.fail_open", K_BOOL, O(queue_fail_open), 0, 0, NULL, 0 },
 	{ "queue.batch", K_INT, O(queue_batch), 1, 1024, NULL, 0 },
+	{ "queue.idle_warning", K_SECS, O(queue_idle_warning), 0, 86400, NULL,
+	    0 },
 
 	{ "nft", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "nft.enabled", K_BOOL, O(nft_enabled), 0, 0, NULL, 0 },
@@ -224,6 +226,7 @@ conf_defaults(struct sg_conf *c)
 	c->queue_maxlen = 4096;
 	c->queue_fail_open = true;
 	c->queue_batch = 64;
+	c->queue_idle_warning = SEC(60);
 	c->nft_enabled = true;
 	c->log_aggregate = SEC(10);
 	c->log_budget = 20;

@@ -134,6 +134,8 @@ static const struct field stats_fields[] = {
 	    .pre = "; kernel dropped ", .post = " (queue full)" },
 	{ "user_dropped", F_U64, AT(q.user_dropped), 0, .pre = ", ",
 	    .post = " (socket full)" },
+	{ "idle", F_SECS, AT(q.idle), 0, .pre = "; last packet ",
+	    .post = " s ago" },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 	{ "module2", F_GROUP, 0, 0, .pre = "module II: " },
 	{ "training", F_BOOL, AT(f.training), 0, .only = ONLY_JSON },
@@ -169,7 +171,7 @@ static const struct field stats_fields[] = {
 
 static void
 add_worker(struct snapshot *s, const struct engine_stats *e,
-    const struct engine_tables *t, const struct control_queue *q)
+    const struct engine_tables *t, const struct control_queue *q, bool first)
 {
 	s->e.packets += e->packets;
 	s->e.inbound += e->inbound;
@@ -200,6 +202,9 @@ add_worker(struct snapshot *s, const struct engine_stats *e,
 	s->q.errors += q->errors;
 	s->q.kernel_dropped += q->kernel_dropped;
 	s->q.user_dropped += q->user_dropped;
+	/* The queues as one: idle as long as the busiest. */
+	if (first || q->idle < s->q.idle)
+		s->q.idle = q->idle;
 }
 
 static void
@@ -216,8 +221,9 @@ snapshot(struct control *c, struct snapshot *s)
 
 		engine_stats(c->engines[k], &e);
 		engine_tables(c->engines[k], now, &t);
+		memset(&q, 0, sizeof(q));
 		c->queue(c->arg, k, &q);
-		add_worker(s, &e, &t, &q);
+		add_worker(s, &e, &t, &q, k == 0);
 	}
 	flood_stats(engine_flood(c->engines[0]), now, &s->f);
 	c->unlock(c->arg);

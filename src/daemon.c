@@ -54,6 +54,8 @@ struct worker {
 	bool		 started;
 	bool		 trained;	/* training end logged */
 	bool		 pin_logged;	/* the pinned proxy MAC logged */
+	uint64_t	 rx;		/* packets, at rx_at (mono ns) */
+	uint64_t	 rx_at;
 };
 
 struct daemon {
@@ -71,6 +73,7 @@ struct daemon {
 	int		 epfd, sigfd, timerfd;
 	atomic_bool	 stop;
 	uint64_t	 started, last_save, last_tick, last_nft_check;
+	bool		 idle_logged;	/* the queues' silence logged */
 	char		 baseline[512];
 	bool		 foreground;
 };
@@ -290,6 +293,7 @@ on_queue(void *arg, int k, struct control_queue *cq)
 	cq->received = q.packets;
 	cq->enobufs = q.enobufs;
 	cq->errors = q.errors;
+	cq->idle = (double)(clock_mono() - d->w[k].rx_at) / 1e9;
 	kernel_queue(cap_nfq_num(d->w[k].q), &cq->kernel_dropped,
 	    &cq->user_dropped);
 }
@@ -332,6 +336,40 @@ flush_kernel(struct daemon *d)
 	log_warnx("nft: operations lost to a full queue: the kernel's sets "
 	    "were rebuilt from the blacklist");
 	offload_all(d);
+}
+
+/*
+ * No queue has had a packet for queue.idle_warning: the rules that feed
+ * them may be gone (a firewall reload), and nothing is judged.
+ */
+static void
+check_queues(struct daemon *d)
+{
+	uint64_t	 mono = clock_mono(), idle = UINT64_MAX;
+
+	for (int k = 0; k < d->nw; k++) {
+		struct worker		*w = &d->w[k];
+		struct cap_nfq_stats	 q;
+
+		cap_nfq_stats(w->q, &q);
+		if (q.packets != w->rx) {
+			w->rx = q.packets;
+			w->rx_at = mono;
+		}
+		if (mono - w->rx_at < idle)
+			idle = mono - w->rx_at;
+	}
+	if (d->conf.queue_idle_warning == 0)
+		return;
+	if (!d->idle_logged && idle >= d->conf.queue_idle_warning) {
+		log_warnx("no packet queued for %llu s: are the NFQUEUE rules "
+		    "in place? (a firewall reload removes them; see "
+		    "sipguard(8))", (unsigned long long)(idle / NS_PER_SEC));
+		d->idle_logged = true;
+	} else if (d->idle_logged && idle < d->conf.queue_idle_warning) {
+		log_info("packets are queued again");
+		d->idle_logged = false;
+	}
 }
 
 /* Every NFT_CHECK_S seconds: the table may have been flushed away. */
@@ -390,6 +428,7 @@ tick(struct daemon *d)
 	}
 	alarm_log_flush(d->alog, now);
 	check_kernel(d, now);
+	check_queues(d);
 	ctl_tick(d->ctl, clock_mono());
 	if (d->conf.state_interval > 0 && now - d->last_save >=
 	    d->conf.state_interval) {
@@ -737,6 +776,7 @@ start_workers(struct daemon *d)
 			return -1;
 		}
 		d->w[k].started = true;
+		d->w[k].rx_at = clock_mono();
 	}
 	return 0;
 }

@@ -84,6 +84,7 @@ proxy: { addresses = [ "10.96.0.1" ]; };
 state: { dir = "$TMP/state"; interval = 1; };
 control: { socket = "$TMP/control"; };
 log: { aggregate = 0; };
+queue: { idle_warning = 3; };
 EOF
 ip netns exec "$P" $NODE registrar 10.96.0.1 5060 "$TMP/proxy.log" &
 PIDS="$PIDS $!"
@@ -149,6 +150,14 @@ check "sipguardctl blacklist lists it" \
 # A firewall reload (systemctl restart nftables) takes the table away.
 check "the table deleted behind its back comes back within 3 s, with the entry" \
     "in_p nft delete table inet sipguard && sleep 3 && in_p nft list set inet sipguard blk4 | grep -q '02:5c:00:00:00:66 . 10.96.0.66' && grep -q 'table inet sipguard was gone' $TMP/sg.log && ctl -j stats | grep -q '\"restored\":1'"
+# Silence on the queues for queue.idle_warning: the rules may be gone.
+sleep 3.5
+check "no packet queued for 3 s (queue.idle_warning): logged, and stats says since when" \
+    "grep -q 'no packet queued for 3 s: are the NFQUEUE rules in place' $TMP/sg.log && ctl -j stats | grep -q '\"idle\":[3-9]'"
+ip netns exec "$U" $NODE send 10.96.0.11 10.96.0.1 OPTIONS alice idle-1
+sleep 1.5
+check "... and when packets come again" \
+    "grep -q 'packets are queued again' $TMP/sg.log"
 check "sipguardctl blacklist forget MAC: every entry naming it, kernel too" \
     "ctl blacklist add 02:5c:00:00:00:77 10.96.0.77 ttl 300 >/dev/null && ctl blacklist add 02:5c:00:00:00:77 10.96.0.78 5062 ttl 300 >/dev/null && in_p nft list ruleset | grep -q '10.96.0.78' && ctl blacklist forget 02:5c:00:00:00:77 | grep -q 'forgot 2 entries' && ! in_p nft list ruleset | grep -q '10.96.0.7[78]'"
 check "sipguardctl blacklist forget IP; garbage is refused" \
@@ -261,6 +270,7 @@ in_p iptables -A INPUT -p udp --dport 5060 -j NFQUEUE --queue-balance 0:1 \
 in_p iptables -A OUTPUT -p udp --sport 5060 -j NFQUEUE --queue-balance 0:1 \
     --queue-bypass
 sed -i 's/^mode = .*//' "$TMP/good.conf"
+sed -i '/^queue:/d' "$TMP/good.conf"
 echo 'queue: { count = 2; };' >> "$TMP/good.conf"
 check "sipguard starts on two queues (0 and 1)" \
     "start_sg && ctl stats | grep -q '2 queue(s) from 0'"
