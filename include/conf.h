@@ -94,6 +94,7 @@ struct sg_conf {
 	bool		 queue_fail_open;
 	int		 queue_batch;
 	uint64_t	 queue_idle_warning;	/* ns; 0: never */
+	uint64_t	 startup_learn;		/* ns; 0: no window */
 	bool		 nft_enabled;
 	bool		 nft_keep;
 	int		 log_facility_id;	/* index in conf_facility() */

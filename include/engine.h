@@ -53,6 +53,7 @@ struct engine_stats {
 	uint64_t	 accept[SG_R__COUNT], drop[SG_R__COUNT];
 	uint64_t	 alarms[ALARM__COUNT];
 	uint64_t	 register_answers, register_unmatched;
+	uint64_t	 learn_window;	/* case b let through: start-up window */
 	uint64_t	 frag_bad, frag_late;
 	uint64_t	 forged_proxy, undecodable;
 	uint64_t	 tcp_dropped, bad_csum;
@@ -70,6 +71,12 @@ void		 engine_destroy(struct engine *);
  * one is ignored (and reported through the return value, 1).
  */
 int		 engine_reload(struct engine *, const struct sg_conf *);
+/*
+ * The registrations are known (state restored): no start-up learning
+ * window.  Without this call an engine opens one (startup.learn) at its
+ * first packet, as after a cold start; so does every replay.
+ */
+void		 engine_warm_start(struct engine *);
 
 void		 engine_set_observer(struct engine *, engine_observer, void *);
 void		 engine_set_alarm_sink(struct engine *, alarm_sink, void *);

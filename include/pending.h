@@ -27,6 +27,8 @@ struct pending {
 	bool		 auth_has_response;
 	uint64_t	 auth_h;	/* its digest (nonce, response) */
 	int64_t		 req_expires;	/* expiry it asked for, -1 none */
+	uint8_t		 method;	/* REGISTER, or (start-up window) the
+					   authenticated request's */
 	uint64_t	 born;
 };
 

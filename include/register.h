@@ -54,12 +54,20 @@ struct reg_answer {
 bool		 reg_request(struct pending_table *, const struct sg_tuple *,
 		    const struct sipm *, uint64_t now);
 /*
+ * The start-up learning window (startup.learn): an authenticated request
+ * from a device with no binding, let through with a notice; a 2xx from
+ * the proxy to it teaches a binding as a REGISTER's would.
+ */
+void		 reg_request_window(struct pending_table *,
+		    const struct sg_tuple *, const struct sipm *, uint64_t now);
+/*
  * An answer from the proxy, sent to `to': the transaction it ends (or
  * continues), and in *a what it means.  `default_expires' (seconds)
- * applies when neither the answer nor the request says.
+ * applies when neither the answer nor the request says; `window': the
+ * start-up window is open, answers to other requests are read too.
  */
 enum reg_event	 reg_answer(struct pending_table *, const struct sipm *,
 		    const struct sg_addr *to, int64_t default_expires,
-		    uint64_t now, struct reg_answer *a);
+		    bool window, uint64_t now, struct reg_answer *a);
 
 #endif

@@ -145,6 +145,9 @@ static const struct key schema[] = {
 	{ "queue.idle_warning", K_SECS, O(queue_idle_warning), 0, 86400, NULL,
 	    0 },
 
+	{ "startup", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "startup.learn", K_SECS, O(startup_learn), 0, 86400, NULL, 0 },
+
 	{ "nft", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "nft.enabled", K_BOOL, O(nft_enabled), 0, 0, NULL, 0 },
 	{ "nft.keep", K_BOOL, O(nft_keep), 0, 0, NULL, 0 },
@@ -227,6 +230,7 @@ conf_defaults(struct sg_conf *c)
 	c->queue_fail_open = true;
 	c->queue_batch = 64;
 	c->queue_idle_warning = SEC(60);
+	c->startup_learn = SEC(3600);
 	c->nft_enabled = true;
 	c->log_aggregate = SEC(10);
 	c->log_budget = 20;

@@ -600,9 +600,20 @@ restore_state(struct daemon *d)
 	    &c, why, sizeof(why));
 	if (rc == -1)
 		log_warnx("state ignored: %s", why);
-	else if (rc == 0)
+	else if (rc == 0) {
 		log_info("state restored: %u bindings, %u blacklist entries "
 		    "(%u expired)", c.bindings, c.blacklist, c.expired);
+		for (int k = 0; k < d->nw; k++)
+			engine_warm_start(d->engines[k]);
+		return;
+	}
+	/* A cold start: the proxy may know phones sipguard does not. */
+	if (d->conf.startup_learn > 0)
+		log_info("cold start (no state): for %llu s, a device with no "
+		    "binding is let through with a notice, and learned from "
+		    "its authenticated requests the proxy accepts "
+		    "(startup.learn)", (unsigned long long)
+		    (d->conf.startup_learn / NS_PER_SEC));
 }
 
 static int

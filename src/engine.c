@@ -46,6 +46,10 @@ struct engine {
 	bool			 pinned;
 	bool			 pinned_has_mac;
 	struct sg_mac		 pinned_mac;
+	/* The start-up learning window (startup.learn): armed at a cold
+	 * start, open from the first packet for that long. */
+	bool			 learn_armed;
+	uint64_t		 learn_until;
 };
 
 /* Linux keeps fragments 30 s (IPv4) and 60 s (IPv6): at least that. */
@@ -70,6 +74,7 @@ engine_create(const struct sg_conf *conf)
 	e->spoof = spoof_create(&e->conf);
 	e->enf = enf_create(&e->conf);
 	e->flood = e->bt ? flood_create(&e->conf, e->bt) : NULL;
+	e->learn_armed = conf->startup_learn > 0;
 	if (e->frag == NULL || e->streams == NULL || e->sp == NULL || e->bt == NULL ||
 	    e->pt == NULL || e->spoof == NULL || e->enf == NULL ||
 	    e->flood == NULL) {
@@ -124,6 +129,20 @@ engine_reload(struct engine *e, const struct sg_conf *conf)
 	stream_set_idle(e->streams, e->conf.tcp_idle);
 	pending_set_timeout(e->pt, e->conf.register_timeout);
 	return ignored;
+}
+
+void
+engine_warm_start(struct engine *e)
+{
+	e->learn_armed = false;
+	e->learn_until = 0;
+}
+
+/* Is the start-up learning window open? */
+static bool
+learning(const struct engine *e, uint64_t now)
+{
+	return now < e->learn_until;
 }
 
 void
@@ -458,7 +477,8 @@ learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
 	enum reg_event		 ev;
 
 	ev = reg_answer(e->pt, msg, &pkt->dst,
-	    (int64_t)(e->conf.default_expires / NS_PER_SEC), now, &a);
+	    (int64_t)(e->conf.default_expires / NS_PER_SEC), learning(e, now),
+	    now, &a);
 	if (ev == REG_NONE)
 		return;
 	if (ev == REG_UNMATCHED) {
@@ -543,6 +563,21 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 	else
 		spoof_check(e->spoof, e->bt, t, msg, now, &r);
 	*reason = r.reason;
+	if (r.verdict == SG_DROP && r.reason == SG_R_CASE_B && !reg &&
+	    learning(e, now)) {
+		/*
+		 * The start-up window: a device with no binding may have
+		 * registered before sipguard knew (a cold start): a notice,
+		 * and if the proxy answers its credentials with a 2xx, its
+		 * binding.  Every other case stays as it is.
+		 */
+		e->st.learn_window++;
+		raise_alarm(e, ALARM_SPOOF, sg_reason_str(r.reason),
+		    ACT_NOTICE, t, pkt, msg, "start-up window", now);
+		if (msg->has_auth)
+			reg_request_window(e->pt, t, msg, now);
+		return SG_ACCEPT;
+	}
 	if (r.verdict == SG_DROP) {
 		if (reg) {
 			act = ACT_DROP;
@@ -956,6 +991,10 @@ engine_packet_flags(struct engine *e, enum dec_link link,
 	enum sg_verdict	 v;
 	bool		 reassembled = false;
 
+	if (e->learn_armed) {
+		e->learn_armed = false;
+		e->learn_until = now + e->conf.startup_learn;
+	}
 	e->st.packets++;
 	e->st.bytes += len;
 	/* Expired bindings are skipped (and reclaimed) lazily on lookup;

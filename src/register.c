@@ -37,6 +37,8 @@ reg_request(struct pending_table *pt, const struct sg_tuple *t,
 	}
 	p = pending_add(pt, key(msg->call_id_h, &t->i), msg->cseq, now,
 	    &is_new);
+	if (is_new)
+		p->method = SIPM_REGISTER;
 	/*
 	 * The same transaction from another device at the same address
 	 * (a copy racing the phone's re-registration, its Call-ID and CSeq
@@ -59,6 +61,30 @@ reg_request(struct pending_table *pt, const struct sg_tuple *t,
 	p->req_expires = msg->contact_expires >= 0 ? msg->contact_expires :
 	    msg->expires;
 	return answered;
+}
+
+void
+reg_request_window(struct pending_table *pt, const struct sg_tuple *t,
+    const struct sipm *msg, uint64_t now)
+{
+	struct pending	*p;
+	bool		 is_new;
+
+	p = pending_add(pt, key(msg->call_id_h, &t->i), msg->cseq, now,
+	    &is_new);
+	if (is_new)
+		p->method = (uint8_t)msg->method;
+	else if (p->method != msg->method || p->t.has_m != t->has_m ||
+	    (t->has_m && memcmp(&p->t.m, &t->m, sizeof(t->m)) != 0))
+		p->ambiguous = true;
+	if (p->ambiguous)
+		return;
+	p->t = *t;
+	p->has_auth = true;
+	p->has_contact = false;
+	p->contact_star = false;
+	p->auth_has_response = false;
+	p->req_expires = -1;
 }
 
 /* The expiry the proxy granted this Contact, else the request's. */
@@ -94,20 +120,35 @@ granted(const struct pending *p, const struct sipm *msg,
 
 enum reg_event
 reg_answer(struct pending_table *pt, const struct sipm *msg,
-    const struct sg_addr *to, int64_t default_expires, uint64_t now,
-    struct reg_answer *a)
+    const struct sg_addr *to, int64_t default_expires, bool window,
+    uint64_t now, struct reg_answer *a)
 {
 	struct pending	*p;
 	enum reg_event	 ev;
 
 	memset(a, 0, sizeof(*a));
-	if (msg->request || msg->cseq_method != SIPM_REGISTER ||
-	    msg->status < 200)
+	if (msg->request || msg->status < 200 || (msg->cseq_method !=
+	    SIPM_REGISTER && !window))
 		return REG_NONE;
 	if ((p = pending_find(pt, key(msg->call_id_h, to), msg->cseq, now)) ==
-	    NULL)
-		return REG_UNMATCHED;
+	    NULL || p->method != msg->cseq_method)
+		return msg->cseq_method == SIPM_REGISTER ? REG_UNMATCHED :
+		    REG_NONE;
 	a->t = p->t;
+	if (p->method != SIPM_REGISTER) {
+		/* The start-up window: a 2xx to an authenticated request
+		 * vouches for its sender as a REGISTER's would. */
+		if (msg->status == 401 || msg->status == 407)
+			return REG_CHALLENGE;
+		ev = msg->status >= 300 ? REG_REFUSED : p->ambiguous ?
+		    REG_AMBIGUOUS : REG_GRANTED;
+		if (ev == REG_GRANTED) {
+			a->bind = REG_BIND_LEARN;
+			a->expires = default_expires;
+		}
+		pending_del(pt, p);
+		return ev;
+	}
 	/*
 	 * SPEC 5: a failure is a 403 or 404, or a 401/407 to a request
 	 * that carried credentials (the first challenge is not one).

@@ -35,6 +35,7 @@ static const struct pg_ep EVE = { { 2, 0, 0, 0, 0, 0x66 }, "203.0.113.66",
 
 static const char *const SETS_BASE[] = {
 	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	"startup.learn = 0",	/* the capture holds the registrations */
 	NULL,
 };
 
@@ -431,6 +432,7 @@ reg_nat_tolerant(struct scn *s)
 
 static const char *const SETS_STRICT[] = {
 	"proxy.addresses = [\"192.0.2.1\"]",
+	"startup.learn = 0",
 	"nat = \"strict\"",
 	NULL,
 };
@@ -519,6 +521,7 @@ reg_ip_other_device(struct scn *s)
 
 static const char *const SETS_IPD2[] = {
 	"proxy.addresses = [\"192.0.2.1\"]",
+	"startup.learn = 0",
 	"identities_per_device = 2",
 	NULL,
 };
@@ -654,6 +657,7 @@ binding_quotas(struct scn *s)
 
 static const char *const SETS_QUOTA[] = {
 	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	"startup.learn = 0",
 	"identities_per_device = 2",
 	"devices_per_identity = 3",
 	NULL,
@@ -695,6 +699,7 @@ expiry(struct scn *s)
 
 static const char *const SETS_SMALL[] = {
 	"proxy.addresses = [\"192.0.2.1\"]",
+	"startup.learn = 0",
 	"tables.bindings = 16",
 	NULL,
 };
@@ -839,6 +844,89 @@ forged_bye(struct scn *s)
 	scn_expect(s, "accept", "vii");
 	ua_response(s, &BOB, 200, "BYE", "alice", cid, 2, &PROXY);
 	scn_expect(s, "accept", "vii");
+}
+
+/*
+ * A cold start (no state file; every replay): alice registered with the
+ * proxy before sipguard knew.  In the start-up window her requests are
+ * let through with a notice, and her authenticated INVITE, accepted by
+ * the proxy with a 200, teaches her binding: from then on she is case
+ * vii.  A forger with no binding is alarmed, not dropped, while the
+ * window lasts; one that forges alice's identity once she is bound is
+ * dropped as always; after the window a device with no binding is case
+ * b again.
+ */
+static const char *const SETS_COLD[] = {
+	"proxy.addresses = [\"192.0.2.1\"]",
+	"startup.learn = 600",
+	NULL,
+};
+
+static void
+cold_invite(struct scn *s, const char *cid, uint32_t cseq, const char *auth)
+{
+	char		 a[64], b[64], via[80], contact[160];
+	struct pg_msg	 m;
+
+	aor(a, sizeof(a), "alice");
+	aor(b, sizeof(b), "bob");
+	hostport(via, sizeof(via), ALICE.ep.ip, ALICE.ep.port);
+	snprintf(contact, sizeof(contact), "<sip:alice@%s>", via);
+	memset(&m, 0, sizeof(m));
+	m.method = "INVITE";
+	m.via = via;
+	m.from = a;
+	m.to = b;
+	m.call_id = cid;
+	m.cseq = cseq;
+	m.contact = contact;
+	m.expires = -1;
+	m.proxy_auth = auth;
+	scn_send(s, &ALICE.ep, &PROXY, &m);
+}
+
+static void
+cold_start(struct scn *s)
+{
+	static const char auth[] = "Digest username=\"alice\", realm=\""
+	    DOMAIN "\", nonce=\"cold1\", uri=\"sip:bob@" DOMAIN "\", "
+	    "response=\"0123456789abcdef0123456789abcdef\"";
+	char	 cid[64];
+
+	scn_tag(s, "a phone registered before the start");
+	scn_token(s, cid, sizeof(cid));
+	cold_invite(s, cid, 1, NULL);
+	scn_expect(s, "accept", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	proxy_sends(s, &PROXY, &ALICE, NULL, 407, "alice", "bob", cid, 1,
+	    "INVITE");
+	cold_invite(s, cid, 2, auth);
+	scn_expect(s, "accept", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	proxy_sends(s, &PROXY, &ALICE, NULL, 200, "alice", "bob", cid, 2,
+	    "INVITE");
+	/* Learned from the 200: her own device, case vii, no alarm. */
+	ua_request(s, &ALICE, "ACK", "bob", cid, 2, &PROXY);
+	scn_expect(s, "accept", "vii");
+	scn_tag(s, NULL);
+
+	scn_tag(s, "forgers during the window");
+	forge(s, &EVE, "203.0.113.66", "eve", "INVITE", NULL);
+	scn_expect(s, "accept", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	forge(s, &EVE, "203.0.113.66", "alice", "BYE", cid);
+	scn_expect(s, "drop", "masquerade");
+	scn_expect_alarm(s, "spoof", "masquerade");
+	scn_tag(s, NULL);
+
+	scn_tag(s, "after the window");
+	scn_wait(s, 600);
+	forge(s, &EVE, "203.0.113.67", "eve", "INVITE", NULL);
+	scn_expect(s, "drop", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	ua_request(s, &ALICE, "BYE", "bob", cid, 3, &PROXY);
+	scn_expect(s, "accept", "vii");
+	scn_tag(s, NULL);
 }
 
 /* Forged traffic with a victim's IP must not get the victim blocked. */
@@ -1561,6 +1649,7 @@ forged_answer(struct scn *s)
 
 static const char *const SETS_TCP100[] = {
 	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	"startup.learn = 0",
 	"tcp.streams_per_source = 100",
 	NULL,
 };
@@ -1609,18 +1698,21 @@ tcp_slowloris(struct scn *s)
 
 static const char *const SETS_BUF8[] = {
 	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	"startup.learn = 0",
 	"tables.stream_buffers = 8",
 	NULL,
 };
 
 static const char *const SETS_FRAG8[] = {
 	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	"startup.learn = 0",
 	"tables.fragments = 8",
 	NULL,
 };
 
 static const char *const SETS_DETECT[] = {
 	"proxy.addresses = [\"192.0.2.1\"]",
+	"startup.learn = 0",
 	"mode = \"detect\"",
 	NULL,
 };
@@ -1641,6 +1733,7 @@ detect_mode(struct scn *s)
 
 static const char *const SETS_WHITELIST[] = {
 	"proxy.addresses = [\"192.0.2.1\"]",
+	"startup.learn = 0",
 	"whitelist = [\"203.0.113.0/28\"]",
 	NULL,
 };
@@ -1737,6 +1830,8 @@ const struct scenario scenarios[] = {
 	{ "forged_answer", "a forged 200 OK from the proxy's address",
 	    forged_answer, SETS_BASE, 1 },
 	{ "table_full", "a full binding table", table_full, SETS_SMALL, 0 },
+	{ "cold_start", "a cold start: phones registered before sipguard",
+	    cold_start, SETS_COLD, 1 },
 	{ "detect_mode", "mode = detect", detect_mode, SETS_DETECT, 0 },
 	{ "whitelist", "whitelisted trunk", whitelist, SETS_WHITELIST, 0 },
 };
