@@ -296,15 +296,18 @@ drop_file(const char *p)
 
 /* ---- the sets ---------------------------------------------------------------- */
 
+/* The captures hold the population's registrations: no start-up window. */
 static const char *const SETS_TRAIN[] = {
 	"proxy.addresses = [\"192.0.2.1\"]",
 	"training.duration = 1800",
+	"startup.learn = 0",
 	NULL,
 };
 
 static char set_baseline[600];
 static const char *SETS_BASELINE[] = {
 	"proxy.addresses = [\"192.0.2.1\"]",
+	"startup.learn = 0",
 	set_baseline,
 	NULL,
 };
