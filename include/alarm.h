@@ -46,6 +46,12 @@ struct alarm {
 	const char	*cls;		/* attack class (SPEC 5), or NULL */
 	const char	*detail;	/* free text, or NULL */
 	uint64_t	 now;
+	/*
+	 * The IP packet that raised it, or NULL: set by the daemon's sink
+	 * (not the engine) so that the event file can give its ports.
+	 */
+	const uint8_t	*l3;
+	size_t		 l3len;
 };
 
 typedef void	(*alarm_sink)(void *, const struct alarm *);
@@ -54,8 +60,30 @@ const char	*alarm_type_str(enum alarm_type);
 const char	*alarm_action_str(enum alarm_action);
 /* "type=spoof case=vi action=drop mac=... rate=-": SPEC 7 key order. */
 size_t		 alarm_format(const struct alarm *, char *, size_t);
-/* Append `s' to buf as a JSON string literal (quotes included). */
+/*
+ * Write `s' to buf as a JSON string literal (quotes included): ", \\ and
+ * every byte below 0x20 or from 0x7f escaped, bytes >= 0x80 as \u00XX,
+ * so the output is ASCII and valid JSON whatever the input (invalid
+ * UTF-8 included).  Cut, quote closed, where buf ends.
+ */
 size_t		 json_str(char *, size_t, const char *);
+
+/*
+ * The journal's fields of an alarm's line: SIPGUARD_ALARM= (type),
+ * _CASE=, _ACTION= (`action' if not NULL, e.g. "summary"), _SRC_IP=,
+ * _MAC=, _IDENTITY=, _METHOD=, _CALL_ID=, and _SUPPRESSED= when
+ * `suppressed' is not 0; those the alarm lacks are left out.  Values
+ * are escaped and capped as in the line, without its quotes.
+ */
+#define ALARM_FIELDS	9
+#define ALARM_FIELD_MAX	560
+struct alarm_fields {
+	const char	*v[ALARM_FIELDS];
+	int		 n;
+	char		 buf[ALARM_FIELDS][ALARM_FIELD_MAX];
+};
+void		 alarm_fields(const struct alarm *, const char *action,
+		    uint64_t suppressed, struct alarm_fields *);
 
 /*
  * The daemon's alarm sink: one syslog line per alarm (SPEC 7), identical
@@ -67,12 +95,18 @@ size_t		 json_str(char *, size_t, const char *);
  * sources ("alarm type=spoof case=b action=summary suppressed=N ...").
  * Only lines are budgeted; the engine counts and acts before the sink.
  * A fixed table of recent keys, sized at creation; thread-safe.
+ * Each line goes to the journal with its fields (alarm_fields) when
+ * there is one, and, with an event file (events.h), as one JSON line
+ * too: exactly the lines of the log, so the budget bounds the file.
  */
 struct alarm_log;
+struct events;
 
 struct alarm_log *alarm_log_create(uint32_t keys, uint64_t interval);
 void		 alarm_log_destroy(struct alarm_log *);
 void		 alarm_log_set_interval(struct alarm_log *, uint64_t);
+/* Mirror every line to `ev' (NULL: none); ev outlives the log's use. */
+void		 alarm_log_set_events(struct alarm_log *, struct events *);
 /*
  * Lines/s per (type, case) and its burst in lines, lines/s for all of
  * them together (burst: two seconds' worth); 0: no limit.  The default is

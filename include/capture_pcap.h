@@ -3,7 +3,8 @@
  * capture with libpcap, feeds each frame to the engine with its capture
  * time, as the live source (capture_nfq.h) does with receive time, and
  * writes one JSON object per SIP message or keep-alive (and one per
- * alarm) to `out'.  Neither source knows what the engine does with a
+ * alarm) to `out', each opening with its "timestamp" (ISO-8601, UTC,
+ * microseconds: events_timestamp).  Neither source knows what the engine does with a
  * frame.
  */
 #ifndef SG_CAPTURE_PCAP_H

@@ -102,6 +102,9 @@ struct sg_conf {
 	int		 log_budget;		/* alarm lines/s per type+case */
 	int		 log_burst;
 	int		 log_budget_total;	/* alarm lines/s in all */
+	char		 log_json_file[256];	/* "": no event file */
+	char		 metrics_file[256];	/* "": no metrics */
+	uint64_t	 metrics_interval;	/* ns */
 	char		 state_dir[256];
 	uint64_t	 state_interval;	/* ns */
 	char		 control_socket[108];

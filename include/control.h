@@ -5,7 +5,8 @@
  * most CONTROL_WORDS words and runs the command a table names, one
  * function per command and subcommand.  The help text and the usage
  * errors are made from that table, and `stats' renders text and JSON
- * from one table of fields.
+ * from one table of fields, which control_metrics() renders for
+ * Prometheus too.
  *
  * The commands see the service only through struct control, which the
  * caller (daemon.c, a test, a fuzzer) fills and owns: the engines, the
@@ -24,9 +25,11 @@
 #include "ctl.h"
 
 #define CONTROL_WORDS	8	/* words in a request, command too */
+#define CONTROL_QUEUES	64	/* queue.count's most */
 
 struct alarm_log;
 struct engine;
+struct events;
 struct nft;
 struct state_counts;
 
@@ -43,6 +46,7 @@ struct control {
 	const struct sg_conf	*conf;		/* the running one */
 	struct alarm_log	*alog;
 	struct nft		*nft;		/* NULL: offload off */
+	struct events		*events;	/* NULL: no event file */
 	uint64_t		 started;	/* clock_now() at start */
 
 	/* Each callback is given `arg'. */
@@ -63,5 +67,13 @@ struct control {
 /* A ctl_handler: `arg' is a struct control. */
 int	control_handle(void *arg, char *line, bool json,
 	    struct ctl_buf *out);
+/*
+ * The counters of `stats', from the same table, in Prometheus's text
+ * exposition format (sipguard_*, HELP and TYPE before each family's
+ * samples), for node_exporter's textfile collector (metrics.file).
+ */
+void	control_metrics(struct control *, struct ctl_buf *out);
+/* `v' as a label value: quoted, \\ \" and \n escaped; its length. */
+size_t	control_prom_label(char *, size_t, const char *v);
 
 #endif

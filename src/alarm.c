@@ -1,8 +1,10 @@
 /*
  * alarm.c: alarm names and formatting, and the daemon's syslog sink
- * (aggregated and budgeted, SPEC 7).  Packet strings are attacker
+ * (aggregated and budgeted, SPEC 7), whose lines also go to the journal
+ * with fields and to the event file.  Packet strings are attacker
  * controlled: they are escaped and capped before they reach a log line.
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <syslog.h>
 
 #include "alarm.h"
+#include "events.h"
 #include "hash.h"
 #include "log.h"
 
@@ -49,6 +52,35 @@ alarm_action_str(enum alarm_action a)
 	return "?";
 }
 
+/*
+ * `v' at buf + o with \" \\ and \xNN escapes, its first VALUE_MAX bytes
+ * then "...": a line's value, a journal field's.  Returns the new end.
+ */
+static size_t
+escape(char *buf, size_t len, size_t o, const char *v)
+{
+	size_t	 n = 0;
+
+	for (const char *p = v; *p != '\0' && o + 5 < len; p++, n++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (n == VALUE_MAX) {
+			o += (size_t)snprintf(buf + o, len - o, "...");
+			break;
+		}
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c < ' ' || c >= 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (o < len)
+		buf[o] = '\0';
+	return o;
+}
+
 /* key=value: bare when safe, else quoted with \" \\ and \xNN escapes. */
 static size_t
 kv(char *buf, size_t len, size_t o, const char *key, const char *v)
@@ -71,23 +103,7 @@ kv(char *buf, size_t len, size_t o, const char *key, const char *v)
 	    quote ? "\"" : "");
 	if (r < 0 || (size_t)r >= len - o)
 		return len;
-	o += (size_t)r;
-	n = 0;
-	for (const char *p = v; *p != '\0' && o + 5 < len; p++, n++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (n == VALUE_MAX) {
-			o += (size_t)snprintf(buf + o, len - o, "...");
-			break;
-		}
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c < ' ' || c >= 0x7f)
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
+	o = escape(buf, len, o + (size_t)r, v);
 	if (quote && o + 1 < len)
 		buf[o++] = '"';
 	if (o < len)
@@ -152,6 +168,46 @@ json_str(char *buf, size_t len, const char *s)
 	return o;
 }
 
+/* One field "NAME=value" of `f', unless value is empty. */
+static void
+add_field(struct alarm_fields *f, const char *name, const char *v)
+{
+	char	*b = f->buf[f->n];
+	int	 r;
+
+	if (v == NULL || *v == '\0' || f->n == ALARM_FIELDS)
+		return;
+	r = snprintf(b, ALARM_FIELD_MAX, "SIPGUARD_%s=", name);
+	if (r < 0 || r >= ALARM_FIELD_MAX)
+		return;
+	escape(b, ALARM_FIELD_MAX, (size_t)r, v);
+	f->v[f->n++] = b;
+}
+
+void
+alarm_fields(const struct alarm *a, const char *action, uint64_t suppressed,
+    struct alarm_fields *f)
+{
+	char	 ip[SG_ADDRSTRLEN], mac[SG_MACSTRLEN], n[24];
+
+	f->n = 0;
+	add_field(f, "ALARM", alarm_type_str(a->type));
+	add_field(f, "CASE", a->kase);
+	add_field(f, "ACTION", action != NULL ? action :
+	    alarm_action_str(a->action));
+	if (a->i.family != SG_AF_NONE)
+		add_field(f, "SRC_IP", sg_addr_str(&a->i, ip, sizeof(ip)));
+	if (a->has_m)
+		add_field(f, "MAC", sg_mac_str(&a->m, true, mac, sizeof(mac)));
+	add_field(f, "IDENTITY", a->identity);
+	add_field(f, "METHOD", a->method);
+	add_field(f, "CALL_ID", a->call_id);
+	if (suppressed > 0) {
+		snprintf(n, sizeof(n), "%" PRIu64, suppressed);
+		add_field(f, "SUPPRESSED", n);
+	}
+}
+
 /* ---- the syslog sink: aggregation and budget ----------------------------- */
 
 /*
@@ -183,7 +239,9 @@ json_str(char *buf, size_t len, const char *s)
  * that a flood of many classes cannot silence another through the total,
  * a class within its own budget may write one line a second past an
  * empty total bucket.  Only the log is budgeted: the engine has counted
- * the alarm and acted on it before the sink sees it.
+ * the alarm and acted on it before the sink sees it.  The event file
+ * gets exactly the log's lines (an alert per alarm line, a
+ * sipguard_summary event per summary line): the budget bounds it too.
  */
 #define ALOG_RATE		20	/* lines/s per (type, case) */
 #define ALOG_BURST		40
@@ -209,6 +267,16 @@ struct alog_class {
 	uint64_t	 held_total;
 };
 
+/* What an alarm's key is made of: its summary's fields and event. */
+struct alog_key {
+	uint8_t		 type, action;
+	bool		 has_m;
+	struct sg_mac	 m;
+	struct sg_addr	 i;
+	char		 kase[ALOG_CASE_MAX];
+	char		 identity[SG_ID_MAX];
+};
+
 struct alog_entry {
 	uint64_t	 key;
 	uint64_t	 first;		/* start of the window, ns */
@@ -216,6 +284,7 @@ struct alog_entry {
 	uint16_t	 cls;		/* index into classes */
 	bool		 used;
 	char		 line[640];	/* the logged line, for the summary */
+	struct alog_key	 k;
 };
 
 struct alarm_log {
@@ -228,6 +297,8 @@ struct alarm_log {
 	struct alog_bucket total;
 	uint32_t	 rate, burst, total_rate;
 	uint64_t	 last_summary;
+	uint64_t	 latest;	/* the latest time seen, ns */
+	struct events	*events;	/* NULL: no event file */
 };
 
 static void
@@ -328,6 +399,14 @@ alarm_log_set_interval(struct alarm_log *l, uint64_t interval)
 }
 
 void
+alarm_log_set_events(struct alarm_log *l, struct events *ev)
+{
+	pthread_mutex_lock(&l->lock);
+	l->events = ev;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void
 alarm_log_set_budget(struct alarm_log *l, uint32_t rate, uint32_t burst,
     uint32_t total)
 {
@@ -394,16 +473,64 @@ hold(struct alarm_log *l, uint16_t k, uint64_t n)
 	l->cls[k].held_total += n;
 }
 
-/* A key's window closed: its summary line, or its count to the class. */
+/*
+ * A summary line, in the log (with fields) and in the event file: `n'
+ * alarms like `a' had no line of their own.  Called with the log locked.
+ */
 static void
-summary(struct alarm_log *l, struct alog_entry *x, uint64_t now)
+summary_line(struct alarm_log *l, const struct alarm *a, uint64_t n,
+    const char *why, const char *line)
 {
+	struct alarm_fields	 f;
+	char			 ev[EVENTS_LINE_MAX];
+	size_t			 len;
+	bool			 budget = strcmp(why, "budget") == 0;
+
+	alarm_fields(a, budget ? "summary" : NULL, n, &f);
+	if (budget)
+		log_fields(LOG_WARNING, f.v, f.n, "alarm %s action=summary "
+		    "suppressed=%" PRIu64 " (%" PRIu64 " more suppressed over "
+		    "the log budget)", line, n, n);
+	else
+		log_fields(LOG_WARNING, f.v, f.n, "alarm %s (%" PRIu64
+		    " more suppressed)", line, n);
+	if (l->events != NULL && events_on(l->events) &&
+	    (len = events_summary(a, n, why, ev, sizeof(ev))) > 0)
+		events_push(l->events, ev, len);
+}
+
+/* The alarm a key was made from, for its summary. */
+static void
+key_alarm(const struct alog_key *k, uint64_t now, struct alarm *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->type = (enum alarm_type)k->type;
+	a->action = (enum alarm_action)k->action;
+	a->kase = k->kase[0] != '\0' ? k->kase : NULL;
+	a->has_m = k->has_m;
+	a->m = k->m;
+	a->i = k->i;
+	a->identity = k->identity[0] != '\0' ? k->identity : NULL;
+	a->rate = -1;
+	a->now = now;
+}
+
+/*
+ * A key's window closed: its summary line, or its count to the class.
+ * `stamp' is the summary's time (`now' may be UINT64_MAX: everything).
+ */
+static void
+summary(struct alarm_log *l, struct alog_entry *x, uint64_t now,
+    uint64_t stamp)
+{
+	struct alarm	 a;
+
 	if (x->suppressed == 0)
 		return;
-	if (budget_take(l, x->cls, now))
-		log_raw(LOG_WARNING, "alarm %s (%u more suppressed)", x->line,
-		    x->suppressed);
-	else
+	if (budget_take(l, x->cls, now)) {
+		key_alarm(&x->k, stamp, &a);
+		summary_line(l, &a, x->suppressed, "aggregated", x->line);
+	} else
 		hold(l, x->cls, x->suppressed);
 	x->suppressed = 0;
 }
@@ -430,17 +557,36 @@ alarm_key(const struct alarm *a)
 	return hash_bytes(&k, sizeof(k));
 }
 
+static void
+key_copy(struct alog_key *k, const struct alarm *a)
+{
+	memset(k, 0, sizeof(*k));
+	k->type = (uint8_t)a->type;
+	k->action = (uint8_t)a->action;
+	k->has_m = a->has_m;
+	k->m = a->m;
+	k->i = a->i;
+	snprintf(k->kase, sizeof(k->kase), "%s", a->kase ? a->kase : "");
+	snprintf(k->identity, sizeof(k->identity), "%s", a->identity ?
+	    a->identity : "");
+}
+
 void
 alarm_log_emit(void *arg, const struct alarm *a)
 {
 	struct alarm_log	*l = arg;
 	struct alog_entry	*x = NULL;
+	struct events		*ev;
+	struct alarm_fields	 f;
 	uint64_t		 key = alarm_key(a);
 	uint16_t		 k;
-	char			 line[640];
+	size_t			 len;
+	char			 line[640], json[EVENTS_LINE_MAX];
 
 	pthread_mutex_lock(&l->lock);
 	k = class_of(l, a);
+	if (a->now > l->latest)
+		l->latest = a->now;
 	if (l->interval > 0 && l->n > 0) {
 		x = &l->e[key % l->n];
 		if (x->used && x->key == key && a->now >= x->first &&
@@ -461,23 +607,31 @@ alarm_log_emit(void *arg, const struct alarm *a)
 	if (x != NULL) {
 		/* A new window for this key (or a slot taken from another). */
 		if (x->used)
-			summary(l, x, a->now);
+			summary(l, x, a->now, a->now);
 		x->used = true;
 		x->key = key;
 		x->first = a->now;
 		x->cls = k;
 		snprintf(x->line, sizeof(x->line), "%s", line);
+		key_copy(&x->k, a);
 	}
+	ev = l->events;
 	pthread_mutex_unlock(&l->lock);
-	log_raw(LOG_WARNING, "alarm %s", line);
+	alarm_fields(a, NULL, 0, &f);
+	log_fields(LOG_WARNING, f.v, f.n, "alarm %s", line);
+	/* Formatted here, in the worker; written by the main loop. */
+	if (ev != NULL && events_on(ev) &&
+	    (len = events_alert(a, json, sizeof(json))) > 0)
+		events_push(ev, json, len);
 }
 
 /* The budget's summary: one line per class that held lines back. */
 static void
-budget_summary(struct alarm_log *l)
+budget_summary(struct alarm_log *l, uint64_t now)
 {
-	char	 buf[128];
-	size_t	 o;
+	struct alarm	 a;
+	char		 buf[128];
+	size_t		 o;
 
 	for (int k = 0; k < ALOG_CLASSES; k++) {
 		struct alog_class *c = &l->cls[k];
@@ -487,9 +641,12 @@ budget_summary(struct alarm_log *l)
 		o = kv(buf, sizeof(buf), 0, "type", alarm_type_str(
 		    (enum alarm_type)c->type));
 		kv(buf, sizeof(buf), o, "case", c->kase);
-		log_raw(LOG_WARNING, "alarm %s action=summary suppressed=%llu "
-		    "(%llu more suppressed over the log budget)", buf,
-		    (unsigned long long)c->held, (unsigned long long)c->held);
+		memset(&a, 0, sizeof(a));
+		a.type = (enum alarm_type)c->type;
+		a.kase = c->kase[0] != '\0' ? c->kase : NULL;
+		a.rate = -1;
+		a.now = now;
+		summary_line(l, &a, c->held, "budget", buf);
 		c->held = 0;
 	}
 }
@@ -497,17 +654,22 @@ budget_summary(struct alarm_log *l)
 void
 alarm_log_flush(struct alarm_log *l, uint64_t now)
 {
+	uint64_t	 stamp;
+
 	pthread_mutex_lock(&l->lock);
+	if (now != UINT64_MAX && now > l->latest)
+		l->latest = now;
+	stamp = now != UINT64_MAX ? now : l->latest;
 	for (uint32_t k = 0; k < l->n; k++) {
 		struct alog_entry *x = &l->e[k];
 
 		if (x->used && x->suppressed > 0 && (now < x->first ||
 		    now - x->first >= l->interval))
-			summary(l, x, now);
+			summary(l, x, now, stamp);
 	}
 	if (now == UINT64_MAX || now < l->last_summary ||
 	    now - l->last_summary >= ALOG_PERIOD) {
-		budget_summary(l);
+		budget_summary(l, stamp);
 		l->last_summary = now;
 	}
 	pthread_mutex_unlock(&l->lock);

@@ -3,7 +3,8 @@
  * libpcap, stamps each frame with its capture time (nanoseconds), runs
  * the engine and prints JSON Lines: one object per SIP message or
  * keep-alive in capture order, each alarm right after the line of the
- * frame that raised it.
+ * frame that raised it; each begins with the capture time, "timestamp"
+ * as in the event file (events.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "alarm.h"
 #include "capture_pcap.h"
 #include "decode.h"
+#include "events.h"
 
 #define QUEUED_MAX	16
 #define LINE_MAX_	2048
@@ -20,6 +22,7 @@
 struct replay {
 	FILE		*out;
 	uint64_t	 frame;
+	uint64_t	 now;		/* the frame's capture time, ns */
 	struct replay_summary *sum;
 	char		 queued[QUEUED_MAX][LINE_MAX_];
 	int		 nqueued;
@@ -180,14 +183,16 @@ on_result(void *arg, const struct sg_result *res)
 	struct replay		*r = arg;
 	FILE			*out = r->out;
 	const struct dec_pkt	*pkt = res->pkt;
-	char			 mac[SG_MACSTRLEN];
+	char			 mac[SG_MACSTRLEN], ts[EVENTS_TS_LEN];
 
 	r->sum->messages++;
 	if (res->verdict == SG_ACCEPT)
 		r->sum->accepted++;
 	else
 		r->sum->dropped++;
-	fprintf(out, "{\"frame\":%llu", (unsigned long long)r->frame);
+	fprintf(out, "{\"timestamp\":\"%s\",\"frame\":%llu",
+	    events_timestamp(r->now, ts, sizeof(ts)),
+	    (unsigned long long)r->frame);
 	put_str(out, "dir", res->inbound ? "in" : "out");
 	put_str(out, "verdict", res->verdict == SG_ACCEPT ? "accept" : "drop");
 	put_str(out, "reason", sg_reason_str(res->reason));
@@ -221,7 +226,7 @@ on_alarm(void *arg, const struct alarm *a)
 {
 	struct replay	*r = arg;
 	char		*buf, mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN];
-	char		 sip[SG_ADDRSTRLEN], v[512];
+	char		 sip[SG_ADDRSTRLEN], v[512], ts[EVENTS_TS_LEN];
 	size_t		 o = 0, len = LINE_MAX_;
 	char		 tmp[LINE_MAX_];
 
@@ -235,7 +240,9 @@ on_alarm(void *arg, const struct alarm *a)
 #define FIELD(k, s) do { json_str(v, sizeof(v), (s) ? (s) : "-"); \
 	APPEND(",\"%s\":%s", k, v); } while (0)
 
-	APPEND("{\"frame\":%llu", (unsigned long long)r->frame);
+	APPEND("{\"timestamp\":\"%s\",\"frame\":%llu",
+	    events_timestamp(a->now, ts, sizeof(ts)),
+	    (unsigned long long)r->frame);
 	FIELD("alarm", alarm_type_str(a->type));
 	FIELD("case", a->kase);
 	FIELD("action", alarm_action_str(a->action));
@@ -287,6 +294,7 @@ replay_run(const char *path, struct engine *e, FILE *out,
 		sum->frames++;
 		now = (uint64_t)h->ts.tv_sec * NS_PER_SEC +
 		    (uint64_t)h->ts.tv_usec;	/* nanosecond precision */
+		r.now = now;
 		engine_packet(e, link, data, h->caplen, NULL, DIR_UNKNOWN,
 		    now);
 		sum->last_time = now;

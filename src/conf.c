@@ -159,6 +159,13 @@ static const struct key schema[] = {
 	{ "log.burst", K_INT, O(log_burst), 1, 1000000, NULL, 0 },
 	{ "log.budget_total", K_INT, O(log_budget_total), 0, 1000000, NULL,
 	    0 },
+	{ "log.json_file", K_STR, O(log_json_file), 0, 0, NULL,
+	    S(log_json_file) },
+
+	{ "metrics", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "metrics.file", K_STR, O(metrics_file), 0, 0, NULL,
+	    S(metrics_file) },
+	{ "metrics.interval", K_SECS, O(metrics_interval), 1, 3600, NULL, 0 },
 
 	{ "state", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "state.dir", K_STR, O(state_dir), 0, 0, NULL, S(state_dir) },
@@ -236,6 +243,7 @@ conf_defaults(struct sg_conf *c)
 	c->log_budget = 20;
 	c->log_burst = 40;
 	c->log_budget_total = 250;
+	c->metrics_interval = SEC(15);
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", SG_STATE_DIR);
 	c->state_interval = SEC(300);
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",

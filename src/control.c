@@ -17,6 +17,7 @@
 #include "control.h"
 #include "enforce.h"
 #include "engine.h"
+#include "events.h"
 #include "flood.h"
 #include "hash.h"
 #include "log.h"
@@ -34,9 +35,11 @@ struct snapshot {
 	uint64_t		 suppressed;	/* alarm log repeats held */
 	struct engine_tables	 t;
 	struct control_queue	 q;
+	struct control_queue	 qs[CONTROL_QUEUES];	/* q, per queue */
 	struct flood_stats	 f;		/* worker 0's baseline */
 	bool			 nft;
 	struct nft_stats	 n;
+	struct events_stats	 ev;
 };
 
 enum field_kind {
@@ -60,6 +63,14 @@ enum field_kind {
  * One statistic.  JSON prints `"name":value' and groups nest; text
  * prints `pre', the value, then `post' (a group only its `pre' and its
  * end's `post'), and only when `when' holds if there is one.
+ *
+ * Prometheus (control_metrics) exports the JSON rows that have a `help':
+ * the family sipguard_<metric>, or sipguard_<group>_<name>, a counter
+ * (_total) for F_U64, F_REASONS and F_ALARMS, else a gauge; `label' a
+ * fixed label of its samples.  F_REASONS adds reason="...", F_ALARMS
+ * type="...", F_USE is two gauges, <metric>_entries and _capacity, with
+ * table="<name>", F_STR a gauge of 1 with the string as label `metric';
+ * the rows of a group marked `each_queue' give one sample per queue.
  */
 struct field {
 	const char	*name;
@@ -69,6 +80,8 @@ struct field {
 	const char	*yes, *no;
 	int		 only;		/* 0: both */
 	bool		(*when)(const struct snapshot *);
+	const char	*metric, *label, *help;
+	bool		 each_queue;	/* a group's rows: per queue */
 };
 
 static bool
@@ -86,84 +99,139 @@ trained(const struct snapshot *s)
 #define AT(m)	offsetof(struct snapshot, m)
 
 /*
- * A counter added here shows in both renderings.  The order is JSON's;
- * text wants each verdict's total just before its reasons, so the drop
- * total has a row of each.
+ * A counter added here shows in both renderings, and in the metrics once
+ * it has a help text.  The order is JSON's; text wants each verdict's
+ * total just before its reasons, so the drop total has a row of each.
  */
 static const struct field stats_fields[] = {
-	{ "uptime", F_SECS, AT(uptime), 0, .pre = "uptime ", .post = " s" },
-	{ "mode", F_STR, AT(mode), 0, .pre = ", mode " },
+	{ "uptime", F_SECS, AT(uptime), 0, .pre = "uptime ", .post = " s",
+	    .metric = "uptime_seconds",
+	    .help = "Seconds since the daemon started." },
+	{ "mode", F_STR, AT(mode), 0, .pre = ", mode ", .metric = "mode",
+	    .help = "The running mode (prevent or detect) as a label." },
 	{ "queues", F_INT, AT(queues), 0, .pre = ", ",
-	    .post = " queue(s)" },
+	    .post = " queue(s)", .help = "NFQUEUE queues, a worker each." },
 	{ "queue_from", F_INT, AT(queue_from), 0, .pre = " from ",
 	    .post = "\n", .only = ONLY_TEXT },
-	{ "packets", F_U64, AT(e.packets), 0, .pre = "packets " },
-	{ "inbound", F_U64, AT(e.inbound), 0, .pre = " (inbound " },
-	{ "outbound", F_U64, AT(e.outbound), 0, .pre = ", outbound " },
-	{ "transit", F_U64, AT(e.transit), 0, .pre = ", transit " },
-	{ "sip", F_U64, AT(e.sip), 0, .pre = "): SIP " },
-	{ "keepalive", F_U64, AT(e.keepalive), 0, .pre = ", keep-alives " },
-	{ "not_sip", F_U64, AT(e.not_sip), 0, .pre = ", not SIP " },
+	{ "packets", F_U64, AT(e.packets), 0, .pre = "packets ",
+	    .help = "Packets judged." },
+	{ "inbound", F_U64, AT(e.inbound), 0, .pre = " (inbound ",
+	    .metric = "packets_by_direction", .label = "direction=\"inbound\"",
+	    .help = "Packets judged, by direction (to the proxy, from it, "
+	    "neither)." },
+	{ "outbound", F_U64, AT(e.outbound), 0, .pre = ", outbound ",
+	    .metric = "packets_by_direction",
+	    .label = "direction=\"outbound\"", .help = "" },
+	{ "transit", F_U64, AT(e.transit), 0, .pre = ", transit ",
+	    .metric = "packets_by_direction",
+	    .label = "direction=\"transit\"", .help = "" },
+	{ "sip", F_U64, AT(e.sip), 0, .pre = "): SIP ",
+	    .metric = "sip_messages", .help = "SIP messages judged." },
+	{ "keepalive", F_U64, AT(e.keepalive), 0, .pre = ", keep-alives ",
+	    .metric = "keepalives", .help = "Keep-alives (CRLF, STUN)." },
+	{ "not_sip", F_U64, AT(e.not_sip), 0, .pre = ", not SIP ",
+	    .help = "Packets on the SIP path that are not SIP." },
 	{ "malformed", F_U64, AT(e.malformed), 0, .pre = ", malformed ",
-	    .post = "\n" },
+	    .post = "\n", .help = "Malformed SIP messages." },
 	{ "accepted", F_U64, AT(e.verdict[SG_ACCEPT]), 0,
-	    .pre = "accepted ", .post = ":" },
-	{ "dropped", F_U64, AT(e.verdict[SG_DROP]), 0, .only = ONLY_JSON },
-	{ "accept", F_REASONS, AT(e.accept), 0, .post = "\n" },
+	    .pre = "accepted ", .post = ":",
+	    .help = "Verdicts accept (messages, keep-alives, packets)." },
+	{ "dropped", F_U64, AT(e.verdict[SG_DROP]), 0, .only = ONLY_JSON,
+	    .help = "Verdicts drop (messages, keep-alives, packets)." },
+	{ "accept", F_REASONS, AT(e.accept), 0, .post = "\n",
+	    .metric = "verdicts", .label = "verdict=\"accept\"",
+	    .help = "Verdicts by verdict and reason (the spoof case, or "
+	    "what else decided)." },
 	{ "dropped", F_U64, AT(e.verdict[SG_DROP]), 0, .pre = "dropped ",
 	    .post = ":", .only = ONLY_TEXT },
-	{ "drop", F_REASONS, AT(e.drop), 0, .post = "\n" },
-	{ "alarms", F_ALARMS, AT(e.alarms), 0, .pre = "alarms:" },
+	{ "drop", F_REASONS, AT(e.drop), 0, .post = "\n",
+	    .metric = "verdicts", .label = "verdict=\"drop\"", .help = "" },
+	{ "alarms", F_ALARMS, AT(e.alarms), 0, .pre = "alarms:",
+	    .help = "Alarms raised, by type." },
 	{ "alarms_suppressed", F_U64, AT(suppressed), 0, .pre = " (",
-	    .post = " repeats suppressed in the log)\n" },
+	    .post = " repeats suppressed in the log)\n",
+	    .help = "Alarms without a log line of their own (aggregated, or "
+	    "over the log budget)." },
 	{ "tables", F_GROUP, 0, 0, .pre = "tables: " },
 	{ "bindings", F_USE, AT(t.bindings), AT(t.bindings_cap),
-	    .pre = "bindings " },
+	    .pre = "bindings ", .metric = "table",
+	    .help = "A fixed-size table (they never grow), by name:" },
 	{ "pending", F_USE, AT(t.pending), AT(t.pending_cap),
-	    .pre = ", pending " },
+	    .pre = ", pending ", .metric = "table", .help = "" },
 	{ "sources", F_USE, AT(t.sources), AT(t.sources_cap),
-	    .pre = ", sources " },
+	    .pre = ", sources ", .metric = "table", .help = "" },
 	{ "blacklist", F_USE, AT(t.blacklist), AT(t.blacklist_cap),
-	    .pre = ", blacklist " },
+	    .pre = ", blacklist ", .metric = "table", .help = "" },
 	{ NULL, F_END, 0, 0, .post = "\n" },
-	{ "queue", F_GROUP, 0, 0, .pre = "queue: " },
-	{ "received", F_U64, AT(q.received), 0, .pre = "received " },
-	{ "enobufs", F_U64, AT(q.enobufs), 0, .pre = ", ENOBUFS " },
-	{ "errors", F_U64, AT(q.errors), 0, .pre = ", errors " },
+	{ "queue", F_GROUP, 0, 0, .pre = "queue: ", .each_queue = true },
+	{ "received", F_U64, AT(q.received), 0, .pre = "received ",
+	    .help = "Packets received from the queue." },
+	{ "enobufs", F_U64, AT(q.enobufs), 0, .pre = ", ENOBUFS ",
+	    .help = "Receive errors ENOBUFS (the socket overflowed)." },
+	{ "errors", F_U64, AT(q.errors), 0, .pre = ", errors ",
+	    .help = "Other receive or verdict errors." },
 	{ "kernel_dropped", F_U64, AT(q.kernel_dropped), 0,
-	    .pre = "; kernel dropped ", .post = " (queue full)" },
+	    .pre = "; kernel dropped ", .post = " (queue full)",
+	    .help = "Packets the kernel dropped: the queue was full." },
 	{ "user_dropped", F_U64, AT(q.user_dropped), 0, .pre = ", ",
-	    .post = " (socket full)" },
+	    .post = " (socket full)",
+	    .help = "Packets the kernel dropped: the socket was full." },
 	{ "idle", F_SECS, AT(q.idle), 0, .pre = "; last packet ",
-	    .post = " s ago" },
+	    .post = " s ago", .metric = "queue_idle_seconds",
+	    .help = "Seconds since the queue's last packet." },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 	{ "module2", F_GROUP, 0, 0, .pre = "module II: " },
-	{ "training", F_BOOL, AT(f.training), 0, .only = ONLY_JSON },
+	{ "training", F_BOOL, AT(f.training), 0, .only = ONLY_JSON,
+	    .help = "1 while module II learns its baseline." },
 	{ "train_left", F_SECS, AT(f.train_left), 0, .pre = "training, ",
-	    .post = " s left", .when = training },
+	    .post = " s left", .when = training,
+	    .metric = "module2_training_left_seconds",
+	    .help = "Seconds of training left." },
 	{ "tdist_avg", F_RATE, AT(f.tdist_avg), 0, .pre = "T.Dist_Avg ",
-	    .post = " s", .when = trained },
+	    .post = " s", .when = trained,
+	    .metric = "module2_tdist_avg_seconds",
+	    .help = "T.Dist_Avg: the trained mean gap between messages." },
 	{ "init_c_avg", F_RATE, AT(f.init_c_avg), 0, .pre = ", Init.C_Avg ",
-	    .post = "/s", .when = trained },
+	    .post = "/s", .when = trained,
+	    .help = "Init.C_Avg: the trained message rate, per second." },
 	{ "curr_c_avg", F_RATE, AT(f.curr_c_avg), 0, .pre = ", Curr.C_Avg ",
-	    .post = "/s", .when = trained },
+	    .post = "/s", .when = trained,
+	    .help = "Curr.C_Avg: the current message rate, per second." },
 	{ "ds1", F_BOOL, AT(f.ds1), 0, .pre = ", DS1 ", .yes = "raised",
-	    .no = "clear", .when = trained },
+	    .no = "clear", .when = trained,
+	    .help = "1 while DS1 (a flood of the whole population) holds." },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 	{ "nft", F_GROUP, 0, 0, .pre = "nft offload: " },
-	{ "enabled", F_BOOL, AT(nft), 0, .yes = "on", .no = "off" },
-	{ "added", F_U64, AT(n.added), 0, .pre = ", ", .post = " added" },
+	{ "enabled", F_BOOL, AT(nft), 0, .yes = "on", .no = "off",
+	    .help = "1 if the blacklist is offloaded to nftables." },
+	{ "added", F_U64, AT(n.added), 0, .pre = ", ", .post = " added",
+	    .help = "Elements added to the kernel's sets." },
 	{ "removed", F_U64, AT(n.removed), 0, .pre = ", ",
-	    .post = " removed" },
-	{ "errors", F_U64, AT(n.errors), 0, .pre = ", ", .post = " errors" },
+	    .post = " removed",
+	    .help = "Elements removed from the kernel's sets." },
+	{ "errors", F_U64, AT(n.errors), 0, .pre = ", ", .post = " errors",
+	    .help = "Offload operations the kernel refused." },
 	{ "batches", F_U64, AT(n.batches), 0, .pre = ", ",
-	    .post = " batches" },
+	    .post = " batches", .help = "Netlink transactions sent." },
 	{ "overflow", F_U64, AT(n.overflow), 0, .pre = ", ",
-	    .post = " lost to a full queue" },
+	    .post = " lost to a full queue",
+	    .help = "Operations lost to a full offload queue." },
 	{ "resyncs", F_U64, AT(n.resyncs), 0, .pre = ", ",
-	    .post = " rebuilds" },
+	    .post = " rebuilds",
+	    .help = "Rebuilds of the kernel's sets after an overflow." },
 	{ "restored", F_U64, AT(n.restored), 0, .pre = ", ",
-	    .post = " restored after a flush" },
+	    .post = " restored after a flush",
+	    .help = "Times the table was gone and was built again." },
+	{ NULL, F_END, 0, 0, .post = "\n" },
+	{ "events", F_GROUP, 0, 0, .pre = "event file: " },
+	{ "written", F_U64, AT(ev.written), 0, .post = " written",
+	    .help = "Lines written to the event file (log.json_file)." },
+	{ "lost", F_U64, AT(ev.lost), 0, .pre = ", ",
+	    .post = " lost to a full buffer",
+	    .help = "Event lines dropped: the buffer was full." },
+	{ "errors", F_U64, AT(ev.errors), 0, .pre = ", ",
+	    .post = " lost to write errors",
+	    .help = "Event lines dropped: no file, or a write failed." },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 };
 
@@ -224,12 +292,16 @@ snapshot(struct control *c, struct snapshot *s)
 		memset(&q, 0, sizeof(q));
 		c->queue(c->arg, k, &q);
 		add_worker(s, &e, &t, &q, k == 0);
+		if (k < CONTROL_QUEUES)
+			s->qs[k] = q;
 	}
 	flood_stats(engine_flood(c->engines[0]), now, &s->f);
 	c->unlock(c->arg);
 	if (c->nft != NULL)
 		nft_stats(c->nft, &s->n);
 	s->nft = c->nft != NULL;
+	if (c->events != NULL)
+		events_stats(c->events, &s->ev);
 	s->suppressed = alarm_log_suppressed(c->alog);
 	s->uptime = (double)(now - c->started) / 1e9;
 	s->mode = c->conf->mode == MODE_DETECT ? "detect" : "prevent";
@@ -359,6 +431,242 @@ render_json(struct ctl_buf *o, const struct snapshot *s)
 		first = false;
 	}
 	ctl_printf(o, "}\n");
+}
+
+/* ---- the same table as Prometheus metrics ---------------------------------- */
+
+size_t
+control_prom_label(char *buf, size_t len, const char *v)
+{
+	size_t	 o = 0;
+
+	if (len < 3)
+		return 0;
+	buf[o++] = '"';
+	for (; v != NULL && *v != '\0' && o + 3 < len; v++) {
+		if (*v == '\\' || *v == '"') {
+			buf[o++] = '\\';
+			buf[o++] = *v;
+		} else if (*v == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else
+			buf[o++] = *v;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return o;
+}
+
+/* A row's place: its group (NULL: none), and whether it goes per queue. */
+static const struct field *
+group_of(size_t k)
+{
+	const struct field	*g = NULL;
+
+	for (size_t j = 0; j <= k; j++)
+		if (stats_fields[j].kind == F_GROUP)
+			g = &stats_fields[j];
+		else if (stats_fields[j].kind == F_END)
+			g = NULL;
+	return g;
+}
+
+static bool
+exported(const struct field *f)
+{
+	return f->help != NULL && f->only != ONLY_TEXT && f->kind != F_GROUP &&
+	    f->kind != F_END;
+}
+
+static bool
+is_counter(const struct field *f)
+{
+	return f->kind == F_U64 || f->kind == F_REASONS ||
+	    f->kind == F_ALARMS;
+}
+
+/* The family of row k (`part' 1: an F_USE row's capacity). */
+static void
+family(size_t k, int part, char *buf, size_t len)
+{
+	const struct field	*f = &stats_fields[k];
+	const struct field	*g = group_of(k);
+
+	if (f->kind == F_USE)
+		snprintf(buf, len, "sipguard_%s_%s", f->metric, part ?
+		    "capacity" : "entries");
+	else if (f->metric != NULL)
+		snprintf(buf, len, "sipguard_%s%s", f->metric, is_counter(f) ?
+		    "_total" : "");
+	else
+		snprintf(buf, len, "sipguard_%s%s%s%s", g ? g->name : "",
+		    g ? "_" : "", f->name, is_counter(f) ? "_total" : "");
+}
+
+/* "{a=\"x\",b=\"y\"}" of up to three labels (NULL: absent), or "". */
+static void
+labels(char *buf, size_t len, const char *l1, const char *l2,
+    const char *l3)
+{
+	const char	*l[3] = { l1, l2, l3 };
+	size_t		 o = 0;
+	int		 n = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; k < 3; k++) {
+		if (l[k] == NULL || o >= len)
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", n++ ? "," :
+		    "{", l[k]);
+	}
+	if (n > 0 && o < len)
+		snprintf(buf + o, len - o, "}");
+}
+
+/* name="value" with the value escaped. */
+static const char *
+label(char *buf, size_t len, const char *name, const char *v)
+{
+	char	 q[128];
+
+	control_prom_label(q, sizeof(q), v);
+	snprintf(buf, len, "%s=%s", name, q);
+	return buf;
+}
+
+/* The samples of row k's `part', read from `base' (s, or a queue's). */
+static void
+samples(struct ctl_buf *o, size_t k, int part, const char *base,
+    const char *queue)
+{
+	const struct field	*f = &stats_fields[k];
+	const void		*v = base + f->at;
+	char			 fam[96], ls[256], a[160];
+
+	family(k, part, fam, sizeof(fam));
+	switch (f->kind) {
+	case F_REASONS:
+	case F_ALARMS:
+		for (int r = 0; r < (f->kind == F_REASONS ? SG_R__COUNT :
+		    ALARM__COUNT); r++) {
+			labels(ls, sizeof(ls), queue, f->label, label(a,
+			    sizeof(a), f->kind == F_REASONS ? "reason" :
+			    "type", f->kind == F_REASONS ? reason_name(r) :
+			    alarm_name(r)));
+			ctl_printf(o, "%s%s %" PRIu64 "\n", fam, ls,
+			    ((const uint64_t *)v)[r]);
+		}
+		return;
+	case F_USE:
+		labels(ls, sizeof(ls), queue, f->label, label(a, sizeof(a),
+		    "table", f->name));
+		ctl_printf(o, "%s%s %u\n", fam, ls, *(const uint32_t *)(const
+		    void *)(base + (part ? f->cap : f->at)));
+		return;
+	case F_STR:
+		labels(ls, sizeof(ls), queue, f->label, label(a, sizeof(a),
+		    f->metric, *(const char *const *)v));
+		ctl_printf(o, "%s%s 1\n", fam, ls);
+		return;
+	default:
+		break;
+	}
+	labels(ls, sizeof(ls), queue, f->label, NULL);
+	ctl_printf(o, "%s%s ", fam, ls);
+	switch (f->kind) {
+	case F_INT:
+		ctl_printf(o, "%d\n", *(const int *)v);
+		break;
+	case F_U64:
+		ctl_printf(o, "%" PRIu64 "\n", *(const uint64_t *)v);
+		break;
+	case F_BOOL:
+		ctl_printf(o, "%d\n", *(const bool *)v ? 1 : 0);
+		break;
+	case F_SECS:
+	case F_RATE:
+		ctl_printf(o, "%.3f\n", *(const double *)v);
+		break;
+	default:
+		ctl_printf(o, "0\n");
+		break;
+	}
+}
+
+/* Row k's samples: once, or for each queue (from its own counters). */
+static void
+row_samples(struct ctl_buf *o, size_t k, int part, const struct snapshot *s)
+{
+	const struct field	*g = group_of(k);
+	char			 q[32], a[160];
+
+	if (g == NULL || !g->each_queue) {
+		samples(o, k, part, (const char *)s, NULL);
+		return;
+	}
+	for (int n = 0; n < s->queues && n < CONTROL_QUEUES; n++) {
+		/* The row reads s->q: point it at this queue's copy. */
+		const char *base = (const char *)&s->qs[n] -
+		    offsetof(struct snapshot, q);
+
+		snprintf(q, sizeof(q), "%d", s->queue_from + n);
+		samples(o, k, part, base, label(a, sizeof(a), "queue", q));
+	}
+}
+
+/*
+ * The text exposition format: a family's HELP and TYPE, then all of its
+ * samples, whichever rows they come from (the two verdicts, the four
+ * tables); a family is never repeated.
+ */
+static void
+render_prom(struct ctl_buf *o, const struct snapshot *s)
+{
+	char	 fam[96], other[96];
+
+	for (size_t k = 0; k < nitems(stats_fields); k++) {
+		const struct field	*f = &stats_fields[k];
+
+		if (!exported(f))
+			continue;
+		for (int part = 0; part < (f->kind == F_USE ? 2 : 1); part++) {
+			bool	 seen = false;
+
+			family(k, part, fam, sizeof(fam));
+			for (size_t j = 0; j < k && !seen; j++)
+				for (int p = 0; exported(&stats_fields[j]) &&
+				    p < (stats_fields[j].kind == F_USE ? 2 : 1);
+				    p++) {
+					family(j, p, other, sizeof(other));
+					seen |= strcmp(fam, other) == 0;
+				}
+			if (seen)
+				continue;
+			ctl_printf(o, "# HELP %s %s%s\n", fam, f->help,
+			    f->kind == F_USE ? (part ? " its capacity." :
+			    " entries in use.") : "");
+			ctl_printf(o, "# TYPE %s %s\n", fam, is_counter(f) ?
+			    "counter" : "gauge");
+			for (size_t j = k; j < nitems(stats_fields); j++)
+				for (int p = 0; exported(&stats_fields[j]) &&
+				    p < (stats_fields[j].kind == F_USE ? 2 : 1);
+				    p++) {
+					family(j, p, other, sizeof(other));
+					if (strcmp(fam, other) == 0)
+						row_samples(o, j, p, s);
+				}
+		}
+	}
+}
+
+void
+control_metrics(struct control *c, struct ctl_buf *o)
+{
+	struct snapshot	 s;
+
+	snapshot(c, &s);
+	render_prom(o, &s);
 }
 
 static int

@@ -8,7 +8,9 @@
  * engine's lock while judging a batch; the main thread takes it for
  * ticks, reloads and saves, and control.c (the commands of the socket,
  * which see the service through struct control) for statistics and
- * blacklist changes.
+ * blacklist changes.  What a worker must not wait on, the main loop
+ * writes: the kernel's sets, the event file (log.json_file: workers only
+ * queue formatted lines), the metrics file.
  */
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -34,6 +36,7 @@
 #include "daemon.h"
 #include "enforce.h"
 #include "engine.h"
+#include "events.h"
 #include "flood.h"
 #include "hash.h"
 #include "log.h"
@@ -56,6 +59,8 @@ struct worker {
 	bool		 pin_logged;	/* the pinned proxy MAC logged */
 	uint64_t	 rx;		/* packets, at rx_at (mono ns) */
 	uint64_t	 rx_at;
+	const uint8_t	*pkt;		/* being judged, for its alarms */
+	size_t		 pktlen;
 };
 
 struct daemon {
@@ -67,12 +72,15 @@ struct daemon {
 	int		 nw;
 	struct engine	**engines;
 	struct alarm_log *alog;
+	struct events	*events;	/* log.json_file */
 	struct nft	*nft;
 	struct ctl	*ctl;
 	struct control	 control;	/* what the commands see */
 	int		 epfd, sigfd, timerfd;
 	atomic_bool	 stop;
 	uint64_t	 started, last_save, last_tick, last_nft_check;
+	uint64_t	 last_metrics;
+	bool		 metrics_failing;	/* its failure logged */
 	bool		 idle_logged;	/* the queues' silence logged */
 	char		 baseline[512];
 	bool		 foreground;
@@ -85,9 +93,29 @@ judge(void *arg, const uint8_t *p, size_t len, const struct sg_mac *mac,
     enum engine_dir dir, unsigned csum, uint64_t now)
 {
 	struct worker	*w = arg;
+	enum sg_verdict	 v;
 
-	return engine_packet_flags(w->e, LINK_RAW, p, len, mac, dir, csum,
-	    now);
+	w->pkt = p;
+	w->pktlen = len;
+	v = engine_packet_flags(w->e, LINK_RAW, p, len, mac, dir, csum, now);
+	w->pkt = NULL;
+	return v;
+}
+
+/*
+ * Worker w's alarm sink: the packet being judged goes with the alarm,
+ * so that the event file can name its ports (alarms of a tick or of a
+ * command have none).  Runs in the worker, under its lock.
+ */
+static void
+worker_alarm(void *arg, const struct alarm *a)
+{
+	struct worker	*w = arg;
+	struct alarm	 b = *a;
+
+	b.l3 = w->pkt;
+	b.l3len = w->pktlen;
+	alarm_log_emit(w->d->alog, &b);
 }
 
 static void *
@@ -220,6 +248,8 @@ reload(struct daemon *d, struct ctl_buf *out)
 	if (ignored)
 		log_warnx("reload: table sizes take effect at restart");
 	alarm_log_set_interval(d->alog, next.log_aggregate);
+	if (strcmp(next.log_json_file, d->conf.log_json_file) != 0)
+		events_reopen(d->events, next.log_json_file);
 	alarm_log_set_budget(d->alog, (uint32_t)next.log_budget,
 	    (uint32_t)next.log_burst, (uint32_t)next.log_budget_total);
 	if (conf_facility(&next) != conf_facility(&d->conf))
@@ -388,6 +418,40 @@ check_kernel(struct daemon *d, uint64_t now)
 	offload_all(d);
 }
 
+/* metrics.file is read by node_exporter, another user: 0644. */
+static int
+fill_metrics(void *arg, FILE *fp)
+{
+	const struct ctl_buf	*b = arg;
+
+	if (b->failed || fchmod(fileno(fp), 0644) == -1)
+		return -1;
+	return fwrite(b->p, 1, b->len, fp) == b->len ? 0 : -1;
+}
+
+/* Every metrics.interval: the counters of `stats', for Prometheus. */
+static void
+write_metrics(struct daemon *d, uint64_t now)
+{
+	struct ctl_buf	 b;
+	char		 err[512];
+
+	if (d->conf.metrics_file[0] == '\0' || (d->last_metrics != 0 &&
+	    now - d->last_metrics < d->conf.metrics_interval))
+		return;
+	d->last_metrics = now;
+	memset(&b, 0, sizeof(b));
+	control_metrics(&d->control, &b);
+	if (state_write_atomic(d->conf.metrics_file, fill_metrics, &b, err,
+	    sizeof(err)) == -1) {
+		if (!d->metrics_failing)
+			log_warnx("metrics: %s", err);
+		d->metrics_failing = true;
+	} else
+		d->metrics_failing = false;
+	free(b.p);
+}
+
 static void
 tick(struct daemon *d)
 {
@@ -427,6 +491,7 @@ tick(struct daemon *d)
 		pthread_mutex_unlock(&w->lock);
 	}
 	alarm_log_flush(d->alog, now);
+	write_metrics(d, now);
 	check_kernel(d, now);
 	check_queues(d);
 	ctl_tick(d->ctl, clock_mono());
@@ -449,6 +514,13 @@ signals(struct daemon *d)
 			log_info("SIGHUP: reloading %s", d->conffile ?
 			    d->conffile : "(defaults)");
 			reload(d, NULL);
+			break;
+		case SIGUSR1:
+			/* logrotate moved the event file. */
+			if (events_reopen(d->events, NULL) == 0 &&
+			    d->conf.log_json_file[0] != '\0')
+				log_info("SIGUSR1: event file %s reopened",
+				    d->conf.log_json_file);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -486,6 +558,7 @@ serve(struct daemon *d)
 
 				(void)!read(d->timerfd, &x, sizeof(x));
 				flush_kernel(d);
+				events_flush(d->events);
 				if (clock_mono() - d->last_tick >= NS_PER_SEC) {
 					d->last_tick = clock_mono();
 					tick(d);
@@ -544,7 +617,7 @@ setup_worker(struct daemon *d, int k, char *err, size_t errlen)
 		return -1;
 	}
 	d->engines[k] = w->e;
-	engine_set_alarm_sink(w->e, alarm_log_emit, d->alog);
+	engine_set_alarm_sink(w->e, worker_alarm, w);
 	if (d->nft != NULL)
 		enf_set_offload(engine_enforcer(w->e), nft_offload, d->nft);
 	if (access(d->baseline, R_OK) == 0) {
@@ -569,10 +642,14 @@ setup_workers(struct daemon *d, char *err, size_t errlen)
 		alarm_log_set_budget(d->alog, (uint32_t)d->conf.log_budget,
 		    (uint32_t)d->conf.log_burst,
 		    (uint32_t)d->conf.log_budget_total);
+	d->events = events_create(d->conf.log_json_file);
+	if (d->alog != NULL)
+		alarm_log_set_events(d->alog, d->events);
 	d->nw = d->conf.queue_count;
 	d->w = calloc((size_t)d->nw, sizeof(*d->w));
 	d->engines = calloc((size_t)d->nw, sizeof(*d->engines));
-	if (d->alog == NULL || d->w == NULL || d->engines == NULL) {
+	if (d->alog == NULL || d->events == NULL || d->w == NULL ||
+	    d->engines == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -641,6 +718,7 @@ setup_loop(struct daemon *d, char *err, size_t errlen)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sigdelset(&set, SIGPIPE);
@@ -681,6 +759,7 @@ setup_control(struct daemon *d, char *err, size_t errlen)
 		.nw = d->nw,
 		.conf = &d->conf,
 		.alog = d->alog,
+		.events = d->events,
 		.nft = d->nft,
 		.started = d->started,
 		.arg = d,
@@ -740,7 +819,9 @@ teardown(struct daemon *d)
 	}
 	ctl_close(d->ctl);
 	nft_close(d->nft, d->conf.nft_keep);
+	/* Its last summaries go to the event file, written at its end. */
 	alarm_log_destroy(d->alog);
+	events_destroy(d->events);
 	free(d->w);
 	free(d->engines);
 	if (d->epfd > 0)

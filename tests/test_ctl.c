@@ -5,12 +5,15 @@
  * object, whatever went wrong with it; any other in text.  Then the
  * commands (control.h) behind that socket, as the daemon serves them,
  * over engines made from a small configuration: each row is a few
- * requests in turn and their exact answers.
+ * requests in turn and their exact answers.  Last the same table as
+ * Prometheus metrics: a validator of the text exposition format reads
+ * every line, and the values agree with `json stats'.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <ctype.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +35,7 @@
 #include "engine.h"
 #include "hash.h"
 #include "sipguard.h"
+#include "pktgen.h"
 #include "state.h"
 #include "testlib.h"
 
@@ -416,7 +420,9 @@ static const struct crow crows[] = {
 		    "module II: training, 900 s left\n"
 		    "nft offload: off, 0 added, 0 removed, 0 errors, "
 		    "0 batches, 0 lost to a full queue, 0 rebuilds, "
-		    "0 restored after a flush\n" },
+		    "0 restored after a flush\n"
+		    "event file: 0 written, 0 lost to a full buffer, "
+		    "0 lost to write errors\n" },
 		{ "json stats\n",
 		    "{\"uptime\":0,\"mode\":\"prevent\",\"queues\":2,"
 		    "\"packets\":0,\"inbound\":0,\"outbound\":0,"
@@ -433,7 +439,8 @@ static const struct crow crows[] = {
 		    "\"ds1\":false},\"nft\":{\"enabled\":false,"
 		    "\"added\":0,\"removed\":0,\"errors\":0,"
 		    "\"batches\":0,\"overflow\":0,\"resyncs\":0,"
-		    "\"restored\":0}}\n" },
+		    "\"restored\":0},\"events\":{\"written\":0,"
+		    "\"lost\":0,\"errors\":0}}\n" },
 	} },
 	{ "stats_detect", .detect = true, .steps = {
 		{ "json stats\n", NULL },	/* checked: "mode":"detect" */
@@ -637,11 +644,276 @@ test_command(void **state)
 	cx_close(&x);
 }
 
+/* ---- Prometheus ------------------------------------------------------------ */
+
+/* A metric or label name of the exposition format. */
+static const char *
+prom_name(const char *p, bool label)
+{
+	if (!(isalpha((unsigned char)*p) || *p == '_' || (!label && *p == ':')))
+		return NULL;
+	while (isalnum((unsigned char)*p) || *p == '_' || (!label && *p == ':'))
+		p++;
+	return p;
+}
+
+#define FAMILIES_MAX	128
+#define SERIES_MAX	512
+
+struct expo {
+	char	 fam[FAMILIES_MAX][96];
+	char	 type[FAMILIES_MAX][8];
+	int	 nfam;
+	char	 series[SERIES_MAX][192];
+	int	 nseries;
+};
+
+/*
+ * One sample line against the family announced last: name, labels
+ * (name="value" with only \\ \" \n escapes), one space, a number.
+ */
+static void
+check_sample(struct expo *x, const char *line)
+{
+	const char	*p = line, *e;
+	char		*end;
+	size_t		 n;
+
+	assert_non_null(e = prom_name(p, false));
+	n = (size_t)(e - p);
+	if (x->nfam == 0 || strlen(x->fam[x->nfam - 1]) != n ||
+	    strncmp(x->fam[x->nfam - 1], p, n) != 0)
+		fail_msg("sample outside its family (or before HELP/TYPE): %s",
+		    line);
+	p = e;
+	if (*p == '{') {
+		p++;
+		while (*p != '}') {
+			assert_non_null(e = prom_name(p, true));
+			p = e;
+			if (*p++ != '=' || *p++ != '"')
+				fail_msg("bad label: %s", line);
+			while (*p != '"') {
+				if (*p == '\0' || *p == '\n')
+					fail_msg("unterminated label: %s", line);
+				if (*p == '\\' && p[1] != '\\' && p[1] != '"' &&
+				    p[1] != 'n')
+					fail_msg("bad escape: %s", line);
+				p += *p == '\\' ? 2 : 1;
+			}
+			p++;
+			if (*p == ',')
+				p++;
+			else if (*p != '}')
+				fail_msg("bad label list: %s", line);
+		}
+		p++;
+	}
+	if (*p++ != ' ')
+		fail_msg("no value: %s", line);
+	(void)strtod(p, &end);
+	if (end == p || *end != '\0')
+		fail_msg("bad value: %s", line);
+	/* A series once only. */
+	n = (size_t)(p - 1 - line);
+	assert_true(n < sizeof(x->series[0]));
+	for (int k = 0; k < x->nseries; k++)
+		if (strlen(x->series[k]) == n && strncmp(x->series[k], line,
+		    n) == 0)
+			fail_msg("series twice: %s", line);
+	assert_true(x->nseries < SERIES_MAX);
+	memcpy(x->series[x->nseries], line, n);
+	x->series[x->nseries++][n] = '\0';
+}
+
+/* HELP then TYPE once per family, before its samples, never again. */
+static void
+check_exposition(struct expo *x, char *text)
+{
+	char	*save = NULL, *line;
+	bool	 want_type = false;
+
+	memset(x, 0, sizeof(*x));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		const char	*e;
+
+		if (strncmp(line, "# HELP ", 7) == 0) {
+			if (want_type)
+				fail_msg("HELP without TYPE before: %s", line);
+			assert_non_null(e = prom_name(line + 7, false));
+			assert_true(*e == ' ' && e[1] != '\0');
+			for (int k = 0; k < x->nfam; k++)
+				if (strncmp(x->fam[k], line + 7, (size_t)(e -
+				    line - 7)) == 0 && x->fam[k][e - line - 7] ==
+				    '\0')
+					fail_msg("family twice: %s", line);
+			assert_true(x->nfam < FAMILIES_MAX);
+			snprintf(x->fam[x->nfam++], sizeof(x->fam[0]), "%.*s",
+			    (int)(e - line - 7), line + 7);
+			want_type = true;
+		} else if (strncmp(line, "# TYPE ", 7) == 0) {
+			const char *fam = x->fam[x->nfam - 1];
+			const char *t = line + 7 + strlen(fam);
+
+			if (!want_type || strncmp(line + 7, fam,
+			    strlen(fam)) != 0 || *t != ' ')
+				fail_msg("TYPE not after its HELP: %s", line);
+			t++;
+			if (strcmp(t, "counter") != 0 && strcmp(t, "gauge") != 0)
+				fail_msg("bad type: %s", line);
+			/* Counters are named _total (Prometheus practice). */
+			if (strcmp(t, "counter") == 0)
+				assert_non_null(strstr(fam, "_total"));
+			snprintf(x->type[x->nfam - 1], sizeof(x->type[0]),
+			    "%s", t);
+			want_type = false;
+		} else {
+			if (want_type || line[0] == '#')
+				fail_msg("unexpected line: %s", line);
+			check_sample(x, line);
+		}
+	}
+	assert_false(want_type);
+}
+
+/* The value of the sample `series' (name and labels exactly). */
+static double
+sample(const char *text, const char *series)
+{
+	char		 pat[256];
+	const char	*p;
+
+	snprintf(pat, sizeof(pat), "\n%s ", series);
+	if ((p = strstr(text, pat)) == NULL)
+		fail_msg("no sample %s", series);
+	return strtod(p + strlen(pat), NULL);
+}
+
+/* A REGISTER from UE 1 through worker 0: a packet, a message, a verdict. */
+static void
+feed_register(struct cx *x)
+{
+	struct pg_ep	 ue = { { 0x02, 0, 0, 0, 0, 1 }, "198.51.100.1",
+			    5060 };
+	struct pg_ep	 px = { { 0x02, 0, 0, 0, 0, 0xfe }, "192.0.2.1",
+			    5060 };
+	struct pg_msg	 m = { .method = "REGISTER", .via = "198.51.100.1",
+			    .branch = "z9hG4bK-m1", .from =
+			    "sip:user1@example.com", .to =
+			    "sip:user1@example.com", .from_tag = "1",
+			    .call_id = "metrics-1", .cseq = 1,
+			    .contact = "<sip:user1@198.51.100.1>",
+			    .expires = 3600 };
+	char		 sip[2048];
+	uint8_t		 frame[4096];
+	size_t		 n = pg_sip(sip, sizeof(sip), &m), len;
+
+	assert_true(n > 0);
+	len = pg_frame(frame, sizeof(frame), &ue, &px, sip, n, NULL);
+	assert_true(len > 0);
+	engine_packet(x->e[0], LINK_ETHERNET, frame, len, NULL, DIR_UNKNOWN,
+	    clock_now());
+}
+
+static const struct crow metrics_row = { "metrics", .nw = 2 };
+
+static void
+test_metrics(void **state)
+{
+	struct cx	 x;
+	struct ctl_buf	 b, j;
+	struct expo	*e = calloc(1, sizeof(*e));
+	char		 line[] = "stats", *text, *p;
+	double		 packets;
+
+	(void)state;
+	assert_non_null(e);
+	memset(&x, 0, sizeof(x));
+	cx_open(&x, &metrics_row);
+	feed_register(&x);
+	memset(&b, 0, sizeof(b));
+	memset(&j, 0, sizeof(j));
+	control_metrics(&x.c, &b);
+	assert_false(b.failed);
+	assert_int_equal(x.depth, 0);
+	assert_int_equal(control_handle(&x.c, line, true, &j), 0);
+	/* "\n" first, so that sample() finds the first line too. */
+	assert_non_null(text = malloc(b.len + 2));
+	text[0] = '\n';
+	memcpy(text + 1, b.p, b.len);
+	text[b.len + 1] = '\0';
+
+	/* The counters are those of `json stats', by the same table. */
+	assert_non_null(p = strstr(j.p, "\"packets\":"));
+	packets = strtod(p + 10, NULL);
+	assert_true(packets >= 1);
+	assert_true(sample(text, "sipguard_packets_total") == packets);
+	assert_true(sample(text, "sipguard_sip_messages_total") == 1);
+	assert_true(sample(text,
+	    "sipguard_verdicts_total{verdict=\"accept\",reason=\"x\"}") ==
+	    1);
+	assert_true(sample(text,
+	    "sipguard_verdicts_total{verdict=\"drop\",reason=\"ix\"}") ==
+	    0);
+	assert_true(sample(text, "sipguard_alarms_total{type=\"spoof\"}") ==
+	    0);
+	assert_true(sample(text, "sipguard_mode{mode=\"prevent\"}") == 1);
+	assert_true(sample(text, "sipguard_queues") == 2);
+	/* Per queue, numbered from queue.num (7): each worker's own. */
+	assert_true(sample(text,
+	    "sipguard_queue_received_total{queue=\"7\"}") == 7);
+	assert_true(sample(text,
+	    "sipguard_queue_kernel_dropped_total{queue=\"8\"}") == 3);
+	assert_true(sample(text,
+	    "sipguard_table_capacity{table=\"bindings\"}") == 128);
+	assert_true(sample(text,
+	    "sipguard_table_entries{table=\"bindings\"}") == 0);
+	assert_true(sample(text, "sipguard_module2_training") == 1);
+	assert_true(sample(text, "sipguard_events_lost_total") == 0);
+
+	check_exposition(e, text + 1);
+	/* The two verdicts and the four tables are one family each. */
+	assert_true(e->nfam > 30);
+	free(text);
+	free(b.p);
+	free(j.p);
+	free(e);
+	cx_close(&x);
+}
+
+static const struct lrow {
+	const char	*name, *in, *want;
+} lrows[] = {
+	{ "plain", "prevent", "\"prevent\"" },
+	{ "empty", "", "\"\"" },
+	{ "quote", "a\"b", "\"a\\\"b\"" },
+	{ "backslash", "a\\b", "\"a\\\\b\"" },
+	{ "newline", "a\nb", "\"a\\nb\"" },
+	{ "all", "\\\"\n", "\"\\\\\\\"\\n\"" },
+	/* Cut where the buffer ends, the quote closed. */
+	{ "cut", "abcdefghijklmnopqrstuvwxyz", "\"abcdefghijkl\"" },
+};
+
+static void
+test_prom_label(void **state)
+{
+	const struct lrow	*r = *state;
+	char			 buf[16];
+	size_t			 n;
+
+	n = control_prom_label(buf, sizeof(buf), r->in);
+	assert_string_equal(buf, r->want);
+	assert_int_equal(n, strlen(r->want));
+}
+
 int
 main(void)
 {
 	TREG_ROWS("ctl", test_row, rows);
 	treg_add("ctl", "too_long", test_too_long, NULL);
 	TREG_ROWS("control", test_command, crows);
+	treg_add("metrics", "exposition", test_metrics, NULL);
+	TREG_ROWS("prom_label", test_prom_label, lrows);
 	return treg_run("ctl");
 }
