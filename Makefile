@@ -151,6 +151,7 @@ lint: ## fail on clock calls outside src/clock.c
 
 install: $(B)/sipguard $(B)/sipguardctl ## install (PREFIX, DESTDIR, sysconfdir honoured)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(sysconfdir)/sipguard \
+	    $(DESTDIR)$(sysconfdir)/logrotate.d \
 	    $(DESTDIR)$(unitdir) $(DESTDIR)$(sysusersdir) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/sipguard $(DESTDIR)$(SBINDIR)/sipguard
@@ -164,6 +165,7 @@ install: $(B)/sipguard $(B)/sipguardctl ## install (PREFIX, DESTDIR, sysconfdir 
 	    $(DESTDIR)$(unitdir)/sipguard.service
 	install -m 0644 systemd/sipguard.sysusers \
 	    $(DESTDIR)$(sysusersdir)/sipguard.conf
+	install -m 0644 conf/logrotate $(DESTDIR)$(sysconfdir)/logrotate.d/sipguard
 	for m in sipguard.8 sipguardctl.8 sipguard.conf.5; do \
 	    sed 's|/etc/sipguard/|$(sysconfdir)/sipguard/|g' man/$$m \
 	        > $(B)/$$m && \
