@@ -46,6 +46,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 ok() { STEP=$((STEP + 1)); echo "ok $STEP - $1"; }
+skip() { STEP=$((STEP + 1)); echo "ok $STEP - $1 # SKIP $2"; }
 no() { STEP=$((STEP + 1)); echo "not ok $STEP - $1"; FAIL=$((FAIL + 1)); }
 check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
 ctl() { "$CTL" -s "$TMP/control" "$@"; }
@@ -83,9 +84,11 @@ cat > "$TMP/good.conf" <<EOF
 proxy: { addresses = [ "10.96.0.1" ]; };
 state: { dir = "$TMP/state"; interval = 1; };
 control: { socket = "$TMP/control"; };
-log: { aggregate = 0; };
+log: { aggregate = 0; json_file = "$TMP/eve.json"; };
+metrics: { file = "$TMP/metrics/sipguard.prom"; interval = 1; };
 queue: { idle_warning = 3; };
 EOF
+mkdir "$TMP/metrics"
 ip netns exec "$P" $NODE registrar 10.96.0.1 5060 "$TMP/proxy.log" &
 PIDS="$PIDS $!"
 
@@ -133,6 +136,61 @@ ip netns exec "$U" $NODE send 10.96.0.11 10.96.0.1 BYE alice call-1
 sleep 0.3
 check "alice's own BYE still reaches the proxy" \
     "[ \"\$(received call-1)\" -eq 3 ]"
+
+# ---- events as JSON, metrics, journald ---------------------------------------
+# eve_bye FILE: every line one JSON object; the forged BYE's alert in EVE's
+# names.
+eve_bye() { python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+a = [e for e in ev if e["event_type"] == "alert" and
+     e["alert"]["signature"] == "sipguard spoof case ix"][0]
+assert a["timestamp"][10] == "T" and a["timestamp"].endswith("+0000")
+assert a["src_ip"] == "10.96.0.11" and a["dest_ip"] == "10.96.0.1"
+assert a["dest_port"] == 5060 and a["proto"] == "UDP"
+assert a["alert"]["action"] == "blocked" and a["sip"]["action"] == "block"
+assert a["sip"]["mac"] == "02:5c:00:00:00:66" and a["sip"]["method"] == "BYE"
+assert a["sip"]["call_id"] == "call-1"
+' "$1"; }
+check "the event file has the forged BYE's alert (EVE: event_type, src_ip, dest_port, alert.action blocked)" \
+    "eve_bye $TMP/eve.json && jq -e 'select(.event_type == \"alert\") | .src_ip' $TMP/eve.json >/dev/null"
+mv "$TMP/eve.json" "$TMP/eve.json.1"
+kill -USR1 "$SGPID"
+sleep 0.3
+ip netns exec "$A" $NODE spoof 10.96.0.13 10.96.0.1 BYE carol call-usr1
+sleep 0.3
+check "SIGUSR1 after logrotate's move: a new file, the next alert in it, the old one kept" \
+    "grep -q 'SIGUSR1: event file .*eve.json reopened' $TMP/sg.log && grep -q '\"src_ip\":\"10.96.0.13\"' $TMP/eve.json && ! grep -q '10.96.0.13' $TMP/eve.json.1 && eve_bye $TMP/eve.json.1"
+sleep 1.2
+# prom_ok FILE: the text exposition format, line by line.
+prom_ok() { python3 -c '
+import re, sys
+fam = None; seen = set(); n = 0
+for l in open(sys.argv[1]).read().splitlines():
+    m = re.match(r"# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$", l)
+    if m:
+        if m.group(1) == "HELP":
+            assert m.group(2) not in seen
+            seen.add(m.group(2))
+            fam = m.group(2)
+        else:
+            assert m.group(2) == fam and m.group(3) in ("counter", "gauge")
+        continue
+    m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\]|\\.)*\",?)*\})? (\S+)$", l)
+    assert m and m.group(1) == fam, l
+    float(m.group(5))
+    n += 1
+assert n > 50
+' "$1"; }
+check "the metrics file (metrics.interval 1 s): Prometheus text, sipguard_packets_total, the spoof alarms, mode 0644" \
+    "prom_ok $TMP/metrics/sipguard.prom && grep -q '^sipguard_packets_total [1-9]' $TMP/metrics/sipguard.prom && grep -q '^sipguard_alarms_total{type=\"spoof\"} [1-9]' $TMP/metrics/sipguard.prom && grep -q '^sipguard_verdicts_total{verdict=\"drop\",reason=\"ix\"} 1\$' $TMP/metrics/sipguard.prom && [ \"\$(stat -c %a $TMP/metrics/sipguard.prom)\" = 644 ] && [ ! -e $TMP/metrics/sipguard.prom.tmp ]"
+if [ -S /run/systemd/journal/socket ] && journalctl -n 0 >/dev/null 2>&1; then
+	check "journald: the alarm's fields (journalctl SIPGUARD_ALARM=spoof SIPGUARD_CASE=ix)" \
+	    "sleep 1 && journalctl -o json _PID=$SGPID SIPGUARD_ALARM=spoof SIPGUARD_CASE=ix | grep -q '\"SIPGUARD_SRC_IP\":\"10.96.0.11\"'"
+else
+	skip "journald: the alarm's fields" \
+	    "no journal here (no /run/systemd/journal/socket): alarm lines went to syslog"
+fi
 
 # ---- the kernel blacklist ---------------------------------------------------
 check "sipguardctl blacklist add (m, i)" \
