@@ -24,6 +24,8 @@
 #   LAB_KAM_NONCE_COUNT  1: enable auth nonce_count (replay protection)
 #   LAB_KAM_CHILDREN     UDP workers per listen socket (default 4)
 #   LAB_PASSWORD         password SIPp answers challenges with (default secret)
+#   LAB_CALL_NOREG       set: lab_call calls without registering the two
+#                        phones first (they registered earlier)
 #
 # Traffic only ever goes to addresses inside the namespaces made here; the
 # namespaces have no route anywhere else.
@@ -440,8 +442,11 @@ lab_call() {
 		_lab_say "UDP $tport is busy in $tns: cannot run the callee there"
 		return 1
 	fi
-	# 1. callee registers its phone port, 2. the UAS starts there
-	__lab_register "$tnode" "$tuser" "$tport" "$tport" 3600 || return 1
+	# 1. callee registers its phone port (unless LAB_CALL_NOREG: phones
+	# registered earlier, as after a cold start), 2. the UAS starts there
+	if [ -z "${LAB_CALL_NOREG:-}" ]; then
+		__lab_register "$tnode" "$tuser" "$tport" "$tport" 3600 || return 1
+	fi
 	tag=$(_lab_tag "uas-$tnode-$tuser-v$_LAB_AF")
 	_lab_sipp "$tns" "$(_lab_lip "$tnode")" "$tag" uas "" "$tport" $((secs + 25)) \
 		-s "$tuser" -mp 16000 -key sdp_af "$_LAB_AF" -key sdp_ip "$(_lab_lip "$tnode")" &
@@ -459,7 +464,8 @@ lab_call() {
 	fi
 	# 3. caller registers, 4. calls through the proxy
 	uac_rc=1
-	if __lab_register "$fnode" "$fuser" "$fport" "$fport" 3600; then
+	if [ -n "${LAB_CALL_NOREG:-}" ] ||
+	    __lab_register "$fnode" "$fuser" "$fport" "$fport" 3600; then
 		tag=$(_lab_tag "uac-$fnode-$fuser-v$_LAB_AF")
 		_lab_sipp "$fns" "$(_lab_lip "$fnode")" "$tag" uac "$(_lab_proxy)" "$fport" $((secs + 15)) \
 			-s "$fuser" -au "$fuser" -ap "${LAB_PASSWORD:-$LAB_SECRET}" -auth_uri "$tuser@$LAB_DOMAIN" \
