@@ -15,8 +15,12 @@
  *
  * Sizing: EVENTS_BUFFER bytes, twice (the half the workers fill and the
  * half being written), allocated at events_create().  The alarm log's
- * budget (250 lines/s by default, burst 500) is what bounds the rate; the
- * buffer holds more than a burst of the longest lines.
+ * budget (250 lines/s by default, burst 500, and a summary a second per
+ * class) is what bounds the rate.  An ordinary line is about 550 bytes;
+ * one whose packet strings an attacker filled with bytes to escape, at
+ * their caps, about 2.6 KB: a whole burst of those (some 630 lines,
+ * 1.6 MB) fits, and the main loop empties the buffer ten times a second.
+ * Only a budget raised far past the default can overflow it: counted.
  */
 #ifndef SG_EVENTS_H
 #define SG_EVENTS_H
@@ -28,7 +32,7 @@
 #include "alarm.h"
 
 #define EVENTS_LINE_MAX		8192	/* one formatted line, at most */
-#define EVENTS_BUFFER		(2u << 20)
+#define EVENTS_BUFFER		(2u << 20)	/* bytes, each half */
 #define EVENTS_TS_LEN		32	/* events_timestamp's buffer */
 
 /*

@@ -486,7 +486,9 @@ summary_line(struct alarm_log *l, const struct alarm *a, uint64_t n,
 	size_t			 len;
 	bool			 budget = strcmp(why, "budget") == 0;
 
-	alarm_fields(a, budget ? "summary" : NULL, n, &f);
+	f.n = 0;
+	if (log_journal())
+		alarm_fields(a, budget ? "summary" : NULL, n, &f);
 	if (budget)
 		log_fields(LOG_WARNING, f.v, f.n, "alarm %s action=summary "
 		    "suppressed=%" PRIu64 " (%" PRIu64 " more suppressed over "
@@ -617,7 +619,9 @@ alarm_log_emit(void *arg, const struct alarm *a)
 	}
 	ev = l->events;
 	pthread_mutex_unlock(&l->lock);
-	alarm_fields(a, NULL, 0, &f);
+	f.n = 0;
+	if (log_journal())	/* the fields only where they go */
+		alarm_fields(a, NULL, 0, &f);
 	log_fields(LOG_WARNING, f.v, f.n, "alarm %s", line);
 	/* Formatted here, in the worker; written by the main loop. */
 	if (ev != NULL && events_on(ev) &&

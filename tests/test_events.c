@@ -422,6 +422,35 @@ test_overlong(void **state)
 	n = events_alert(&a, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_line(buf, n);
+	/*
+	 * At the engine's own caps (what a packet can carry), every byte
+	 * escaped: the 2.6 KB (2619 bytes) events.h sizes its buffer by.
+	 */
+	{
+		char	 id[SG_ID_MAX], cid[SG_CALLID_MAX], m[SG_METHOD_MAX];
+		char	 det[96];
+		uint8_t	 pkt[2048];
+
+		memset(id, 0x01, sizeof(id) - 1);
+		memset(cid, 0x01, sizeof(cid) - 1);
+		memset(m, 0x01, sizeof(m) - 1);
+		memset(det, 0x01, sizeof(det) - 1);
+		id[sizeof(id) - 1] = cid[sizeof(cid) - 1] = '\0';
+		m[sizeof(m) - 1] = det[sizeof(det) - 1] = '\0';
+		forged_bye(&a, pkt, l3_packet(pkt, sizeof(pkt), &attacker6,
+		    &proxy6, true));
+		a.identity = id;
+		a.call_id = cid;
+		a.method = m;
+		a.detail = det;
+		a.rate = 123456.78;
+		a.cls = "internal,non-register,single-source,end-user-flood";
+		n = events_alert(&a, buf, sizeof(buf));
+		assert_line(buf, n);
+		assert_true(n < 2700);
+	}
+	forged_bye(&a, NULL, 0);
+	a.identity = a.call_id = a.method = a.detail = a.cls = a.kase = big;
 	/* Too small a buffer: nothing, and nothing half-written. */
 	assert_int_equal(events_alert(&a, buf, 200), 0);
 	assert_string_equal(buf, "");
