@@ -31,7 +31,7 @@
 
 #include "alarm.h"
 
-#define EVENTS_LINE_MAX		8192	/* one formatted line, at most */
+#define EVENTS_LINE_MAX		8192	/* a formatted line, at most */
 #define EVENTS_BUFFER		(2u << 20)	/* bytes, each half */
 #define EVENTS_TS_LEN		32	/* events_timestamp's buffer */
 
@@ -67,7 +67,7 @@ struct events;
 struct events_stats {
 	uint64_t	 written;	/* lines written to the file */
 	uint64_t	 lost;		/* dropped: the buffer was full */
-	uint64_t	 errors;	/* dropped: no file, or a write failed */
+	uint64_t	 errors;	/* dropped: no file, write failed */
 	bool		 open;
 };
 

@@ -35,7 +35,7 @@ struct snapshot {
 	uint64_t		 suppressed;	/* alarm log repeats held */
 	struct engine_tables	 t;
 	struct control_queue	 q;
-	struct control_queue	 qs[CONTROL_QUEUES];	/* q, per queue */
+	struct control_queue	 qs[CONTROL_QUEUES];	/* per queue */
 	struct flood_stats	 f;		/* worker 0's baseline */
 	bool			 nft;
 	struct nft_stats	 n;
@@ -433,7 +433,7 @@ render_json(struct ctl_buf *o, const struct snapshot *s)
 	ctl_printf(o, "}\n");
 }
 
-/* ---- the same table as Prometheus metrics ---------------------------------- */
+/* ---- the same table as Prometheus metrics -------------------------------- */
 
 size_t
 control_prom_label(char *buf, size_t len, const char *v)

@@ -59,7 +59,7 @@ struct worker {
 	bool		 pin_logged;	/* the pinned proxy MAC logged */
 	uint64_t	 rx;		/* packets, at rx_at (mono ns) */
 	uint64_t	 rx_at;
-	const uint8_t	*pkt;		/* being judged, for its alarms */
+	const uint8_t	*pkt;		/* being judged: for alarms */
 	size_t		 pktlen;
 };
 

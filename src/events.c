@@ -23,8 +23,8 @@
 #include "events.h"
 #include "log.h"
 
-#define STR_MAX		800	/* one escaped string, quotes included */
-#define RETRY		SEC(10)	/* between attempts to open the file */
+#define STR_MAX		800	/* an escaped string, quotes included */
+#define RETRY		SEC(10)	/* between attempts to open */
 #define SID_BASE	1650000	/* signature_id: a local-use range */
 
 const char *
@@ -42,7 +42,7 @@ events_timestamp(uint64_t ns, char *buf, size_t len)
 	return buf;
 }
 
-/* ---- a JSON line ----------------------------------------------------------- */
+/* ---- a JSON line --------------------------------------------------------- */
 
 /* A line being built: fields separate themselves; `full' spoils it. */
 struct jb {
@@ -148,7 +148,7 @@ jb_end(struct jb *j)
 	return j->o;
 }
 
-/* ---- EVE ---------------------------------------------------------------------- */
+/* ---- EVE ----------------------------------------------------------------- */
 
 /*
  * EVE's category and severity (1 high .. 3 low), in the words of
@@ -299,12 +299,12 @@ events_summary(const struct alarm *a, uint64_t n, const char *why,
 	return jb_end(&j);
 }
 
-/* ---- the file ------------------------------------------------------------------ */
+/* ---- the file ------------------------------------------------------------ */
 
 struct events {
 	pthread_mutex_t	 lock;
-	char		*fill;		/* the workers append here ... */
-	char		*out;		/* ... while the main loop writes this */
+	char		*fill;		/* workers append here, */
+	char		*out;		/* the main loop writes this */
 	size_t		 len;		/* bytes in fill */
 	uint64_t	 lines;		/* lines in fill */
 	uint64_t	 lost;

@@ -644,7 +644,7 @@ test_command(void **state)
 	cx_close(&x);
 }
 
-/* ---- Prometheus ------------------------------------------------------------ */
+/* ---- Prometheus ---------------------------------------------------------- */
 
 /* A metric or label name of the exposition format. */
 static const char *
@@ -695,7 +695,8 @@ check_sample(struct expo *x, const char *line)
 				fail_msg("bad label: %s", line);
 			while (*p != '"') {
 				if (*p == '\0' || *p == '\n')
-					fail_msg("unterminated label: %s", line);
+					fail_msg("unterminated label: %s",
+					    line);
 				if (*p == '\\' && p[1] != '\\' && p[1] != '"' &&
 				    p[1] != 'n')
 					fail_msg("bad escape: %s", line);
@@ -744,9 +745,9 @@ check_exposition(struct expo *x, char *text)
 			assert_non_null(e = prom_name(line + 7, false));
 			assert_true(*e == ' ' && e[1] != '\0');
 			for (int k = 0; k < x->nfam; k++)
-				if (strncmp(x->fam[k], line + 7, (size_t)(e -
-				    line - 7)) == 0 && x->fam[k][e - line - 7] ==
-				    '\0')
+				if (strlen(x->fam[k]) == (size_t)(e - line -
+				    7) && strncmp(x->fam[k], line + 7,
+				    (size_t)(e - line - 7)) == 0)
 					fail_msg("family twice: %s", line);
 			assert_true(x->nfam < FAMILIES_MAX);
 			snprintf(x->fam[x->nfam++], sizeof(x->fam[0]), "%.*s",
@@ -760,7 +761,8 @@ check_exposition(struct expo *x, char *text)
 			    strlen(fam)) != 0 || *t != ' ')
 				fail_msg("TYPE not after its HELP: %s", line);
 			t++;
-			if (strcmp(t, "counter") != 0 && strcmp(t, "gauge") != 0)
+			if (strcmp(t, "counter") != 0 &&
+			    strcmp(t, "gauge") != 0)
 				fail_msg("bad type: %s", line);
 			/* Counters are named _total (Prometheus practice). */
 			if (strcmp(t, "counter") == 0)

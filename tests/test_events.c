@@ -69,7 +69,7 @@ jp_string(struct jp *j)
 		if (c == '"')
 			return true;
 		if (c < 0x20)
-			return false;		/* raw control byte, or end */
+			return false;	/* a raw control byte, or the end */
 		if (c != '\\')
 			continue;
 		c = (unsigned char)*j->p++;
@@ -203,7 +203,8 @@ static const struct tsrow {
 	{ "eve_example", T0 + 123456789, "2026-12-07T10:11:12.123456+0000" },
 	/* Microseconds are cut, not rounded (a line is never later). */
 	{ "truncated", T0 + 999999999, "2026-12-07T10:11:12.999999+0000" },
-	{ "leap_day", SEC(1709208000) + 1000, "2024-02-29T12:00:00.000001+0000" },
+	{ "leap_day", SEC(1709208000) + 1000,
+	    "2024-02-29T12:00:00.000001+0000" },
 };
 
 static void
@@ -233,7 +234,8 @@ static size_t
 l3_packet(uint8_t *buf, size_t sz, const struct pg_ep *src,
     const struct pg_ep *dst, bool tcp)
 {
-	static const char	 bye[] = "BYE sip:bob@example.com SIP/2.0\r\n\r\n";
+	static const char	 bye[] =
+	    "BYE sip:bob@example.com SIP/2.0\r\n\r\n";
 	struct pg_frame_opt	 o = { .tcp = tcp };
 	uint8_t			 f[2048];
 	size_t			 n;
@@ -349,7 +351,7 @@ test_alert_no_packet(void **state)
 {
 	struct alarm	 a;
 	char		 buf[EVENTS_LINE_MAX];
-	uint8_t		 junk[] = { 0x45, 0x00 };	/* truncated IPv4 */
+	uint8_t		 junk[] = { 0x45, 0x00 };	/* cut IPv4 */
 	size_t		 n;
 
 	(void)state;
@@ -427,7 +429,8 @@ test_overlong(void **state)
 	 * escaped: the 2.6 KB (2619 bytes) events.h sizes its buffer by.
 	 */
 	{
-		char	 id[SG_ID_MAX], cid[SG_CALLID_MAX], m[SG_METHOD_MAX];
+		char	 id[SG_ID_MAX], cid[SG_CALLID_MAX];
+		char	 m[SG_METHOD_MAX];
 		char	 det[96];
 		uint8_t	 pkt[2048];
 
