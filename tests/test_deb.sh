@@ -121,14 +121,15 @@ in_deb -rw-r--r-- usr/share/man/man8/sipguard.8.gz
 in_deb -rw-r--r-- usr/share/man/man8/sipguardctl.8.gz
 in_deb -rw-r--r-- usr/share/man/man5/sipguard.conf.5.gz
 in_deb -rw-r--r-- etc/sipguard/sipguard.conf
+in_deb -rw-r--r-- etc/logrotate.d/sipguard
 in_deb -rw-r--r-- usr/share/doc/sipguard/copyright
 
 dpkg-deb -e "$deb" "$tmp/DEBIAN"
-if [ "$(cat "$tmp/DEBIAN/conffiles" 2>/dev/null)" = \
-    /etc/sipguard/sipguard.conf ]; then
-	pass "DEBIAN/conffiles: /etc/sipguard/sipguard.conf"
+if [ "$(sort "$tmp/DEBIAN/conffiles" 2>/dev/null | tr '\n' ' ')" = \
+    "/etc/logrotate.d/sipguard /etc/sipguard/sipguard.conf " ]; then
+	pass "DEBIAN/conffiles: the configuration and the logrotate file"
 else
-	fail "DEBIAN/conffiles is not /etc/sipguard/sipguard.conf"
+	fail "DEBIAN/conffiles is not the configuration and the logrotate file"
 	sed 's/^/    /' "$tmp/DEBIAN/conffiles" 2>/dev/null
 fi
 
