@@ -105,6 +105,10 @@ struct sg_conf {
 	char		 log_json_file[256];	/* "": no event file */
 	char		 metrics_file[256];	/* "": no metrics */
 	uint64_t	 metrics_interval;	/* ns */
+	char		 drops_file[256];	/* "": no drops capture */
+	int		 drops_size;		/* bytes a file, at most */
+	int		 drops_files;		/* files in the ring */
+	int		 drops_rate;		/* packets/s written, at most */
 	char		 state_dir[256];
 	uint64_t	 state_interval;	/* ns */
 	char		 control_socket[108];

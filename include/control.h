@@ -28,6 +28,7 @@
 #define CONTROL_QUEUES	64	/* queue.count's most */
 
 struct alarm_log;
+struct dropcap;
 struct engine;
 struct events;
 struct nft;
@@ -47,6 +48,7 @@ struct control {
 	struct alarm_log	*alog;
 	struct nft		*nft;		/* NULL: offload off */
 	struct events		*events;	/* NULL: no event file */
+	struct dropcap		*dropcap;	/* NULL: no drops capture */
 	uint64_t		 started;	/* clock_now() at start */
 
 	/* Each callback is given `arg'. */

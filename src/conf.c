@@ -167,6 +167,14 @@ static const struct key schema[] = {
 	    S(metrics_file) },
 	{ "metrics.interval", K_SECS, O(metrics_interval), 1, 3600, NULL, 0 },
 
+	{ "capture", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "capture.drops_file", K_STR, O(drops_file), 0, 0, NULL,
+	    S(drops_file) },
+	{ "capture.drops_size", K_INT, O(drops_size), 1 << 20, 1 << 30, NULL,
+	    0 },
+	{ "capture.drops_files", K_INT, O(drops_files), 1, 1000, NULL, 0 },
+	{ "capture.drops_rate", K_INT, O(drops_rate), 1, 1000000, NULL, 0 },
+
 	{ "state", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "state.dir", K_STR, O(state_dir), 0, 0, NULL, S(state_dir) },
 	{ "state.interval", K_SECS, O(state_interval), 0, 86400, NULL, 0 },
@@ -244,6 +252,9 @@ conf_defaults(struct sg_conf *c)
 	c->log_burst = 40;
 	c->log_budget_total = 250;
 	c->metrics_interval = SEC(15);
+	c->drops_size = 16 << 20;
+	c->drops_files = 4;
+	c->drops_rate = 1000;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", SG_STATE_DIR);
 	c->state_interval = SEC(300);
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",

@@ -17,6 +17,7 @@
 #include "control.h"
 #include "enforce.h"
 #include "engine.h"
+#include "dropcap.h"
 #include "events.h"
 #include "flood.h"
 #include "hash.h"
@@ -40,6 +41,7 @@ struct snapshot {
 	bool			 nft;
 	struct nft_stats	 n;
 	struct events_stats	 ev;
+	struct dropcap_stats	 dc;
 };
 
 enum field_kind {
@@ -233,6 +235,24 @@ static const struct field stats_fields[] = {
 	    .post = " lost to write errors",
 	    .help = "Event lines dropped: no file, or a write failed." },
 	{ NULL, F_END, 0, 0, .post = "\n" },
+	{ "drops_capture", F_GROUP, 0, 0, .pre = "drops capture: " },
+	{ "written", F_U64, AT(dc.written), 0, .post = " written",
+	    .help = "Dropped packets written to the drops capture "
+	    "(capture.drops_file)." },
+	{ "rate_skipped", F_U64, AT(dc.rate), 0, .pre = ", ",
+	    .post = " skipped over the rate",
+	    .help = "Dropped packets not captured: over capture.drops_rate." },
+	{ "lost", F_U64, AT(dc.lost), 0, .pre = ", ",
+	    .post = " lost to a full buffer",
+	    .help = "Dropped packets not captured: the buffer was full." },
+	{ "errors", F_U64, AT(dc.errors), 0, .pre = ", ",
+	    .post = " lost to write errors",
+	    .help = "Dropped packets not captured: no file, or a write "
+	    "failed." },
+	{ "rotations", F_U64, AT(dc.rotations), 0, .pre = ", ",
+	    .post = " rotations",
+	    .help = "Files of the drops capture begun after a full one." },
+	{ NULL, F_END, 0, 0, .post = "\n" },
 };
 
 #undef AT
@@ -302,6 +322,8 @@ snapshot(struct control *c, struct snapshot *s)
 	s->nft = c->nft != NULL;
 	if (c->events != NULL)
 		events_stats(c->events, &s->ev);
+	if (c->dropcap != NULL)
+		dropcap_stats(c->dropcap, &s->dc);
 	s->suppressed = alarm_log_suppressed(c->alog);
 	s->uptime = (double)(now - c->started) / 1e9;
 	s->mode = c->conf->mode == MODE_DETECT ? "detect" : "prevent";

@@ -10,7 +10,8 @@
  * which see the service through struct control) for statistics and
  * blacklist changes.  What a worker must not wait on, the main loop
  * writes: the kernel's sets, the event file (log.json_file: workers only
- * queue formatted lines), the metrics file.
+ * queue formatted lines), the metrics file, the drops capture
+ * (capture.drops_file: workers only queue the dropped packets).
  */
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -34,6 +35,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "dropcap.h"
 #include "enforce.h"
 #include "engine.h"
 #include "events.h"
@@ -61,6 +63,12 @@ struct worker {
 	uint64_t	 rx_at;
 	const uint8_t	*pkt;		/* being judged: for alarms */
 	size_t		 pktlen;
+	/* The packet being judged, for the drops capture: */
+	enum sg_reason	 drop_reason;	/* its first drop, SG_R_NONE */
+	bool		 alarmed;	/* its first alarm: */
+	enum alarm_type	 alarm_type;
+	enum alarm_action alarm_action;
+	char		 alarm_case[24];
 };
 
 struct daemon {
@@ -73,6 +81,7 @@ struct daemon {
 	struct engine	**engines;
 	struct alarm_log *alog;
 	struct events	*events;	/* log.json_file */
+	struct dropcap	*dropcap;	/* capture.drops_file */
 	struct nft	*nft;
 	struct ctl	*ctl;
 	struct control	 control;	/* what the commands see */
@@ -88,6 +97,32 @@ struct daemon {
 
 /* ---- workers ------------------------------------------------------------- */
 
+/*
+ * A dropped packet to the drops capture, its comment naming why:
+ * "sipguard drop: reason=ix alarm=spoof case=ix action=block queue=0"
+ * (no alarm: reason and queue alone).  A copy into a buffer; the main
+ * loop writes it.
+ */
+static void
+capture_drop(struct worker *w, const uint8_t *p, size_t len, uint64_t now)
+{
+	char	 c[DROPCAP_COMMENT_MAX];
+	int	 n;
+
+	n = snprintf(c, sizeof(c), "sipguard drop: reason=%s",
+	    w->drop_reason != SG_R_NONE ? sg_reason_str(w->drop_reason) :
+	    "-");
+	if (w->alarmed && n > 0 && (size_t)n < sizeof(c))
+		n += snprintf(c + n, sizeof(c) - (size_t)n,
+		    " alarm=%s case=%s action=%s", alarm_type_str(w->alarm_type),
+		    w->alarm_case[0] != '\0' ? w->alarm_case : "-",
+		    alarm_action_str(w->alarm_action));
+	if (n > 0 && (size_t)n < sizeof(c))
+		snprintf(c + n, sizeof(c) - (size_t)n, " queue=%u",
+		    cap_nfq_num(w->q));
+	dropcap_push(w->d->dropcap, p, len, now, c);
+}
+
 static enum sg_verdict
 judge(void *arg, const uint8_t *p, size_t len, const struct sg_mac *mac,
     enum engine_dir dir, unsigned csum, uint64_t now)
@@ -97,9 +132,26 @@ judge(void *arg, const uint8_t *p, size_t len, const struct sg_mac *mac,
 
 	w->pkt = p;
 	w->pktlen = len;
+	w->drop_reason = SG_R_NONE;
+	w->alarmed = false;
 	v = engine_packet_flags(w->e, LINK_RAW, p, len, mac, dir, csum, now);
 	w->pkt = NULL;
+	if (v == SG_DROP && dropcap_on(w->d->dropcap))
+		capture_drop(w, p, len, now);
 	return v;
+}
+
+/*
+ * Worker w's observer: the first message of the packet that was dropped
+ * names the reason (a TCP segment may carry several).
+ */
+static void
+worker_result(void *arg, const struct sg_result *r)
+{
+	struct worker	*w = arg;
+
+	if (r->verdict == SG_DROP && w->drop_reason == SG_R_NONE)
+		w->drop_reason = r->reason;
 }
 
 /*
@@ -113,6 +165,13 @@ worker_alarm(void *arg, const struct alarm *a)
 	struct worker	*w = arg;
 	struct alarm	 b = *a;
 
+	if (w->pkt != NULL && !w->alarmed) {
+		w->alarmed = true;
+		w->alarm_type = a->type;
+		w->alarm_action = a->action;
+		snprintf(w->alarm_case, sizeof(w->alarm_case), "%s",
+		    a->kase != NULL ? a->kase : "");
+	}
 	b.l3 = w->pkt;
 	b.l3len = w->pktlen;
 	alarm_log_emit(w->d->alog, &b);
@@ -250,6 +309,9 @@ reload(struct daemon *d, struct ctl_buf *out)
 	alarm_log_set_interval(d->alog, next.log_aggregate);
 	if (strcmp(next.log_json_file, d->conf.log_json_file) != 0)
 		events_reopen(d->events, next.log_json_file);
+	dropcap_configure(d->dropcap, next.drops_file,
+	    (uint64_t)next.drops_size, next.drops_files,
+	    (uint32_t)next.drops_rate);
 	alarm_log_set_budget(d->alog, (uint32_t)next.log_budget,
 	    (uint32_t)next.log_burst, (uint32_t)next.log_budget_total);
 	if (conf_facility(&next) != conf_facility(&d->conf))
@@ -559,6 +621,7 @@ serve(struct daemon *d)
 				(void)!read(d->timerfd, &x, sizeof(x));
 				flush_kernel(d);
 				events_flush(d->events);
+				dropcap_flush(d->dropcap);
 				if (clock_mono() - d->last_tick >= NS_PER_SEC) {
 					d->last_tick = clock_mono();
 					tick(d);
@@ -618,6 +681,7 @@ setup_worker(struct daemon *d, int k, char *err, size_t errlen)
 	}
 	d->engines[k] = w->e;
 	engine_set_alarm_sink(w->e, worker_alarm, w);
+	engine_set_observer(w->e, worker_result, w);
 	if (d->nft != NULL)
 		enf_set_offload(engine_enforcer(w->e), nft_offload, d->nft);
 	if (access(d->baseline, R_OK) == 0) {
@@ -645,11 +709,19 @@ setup_workers(struct daemon *d, char *err, size_t errlen)
 	d->events = events_create(d->conf.log_json_file);
 	if (d->alog != NULL)
 		alarm_log_set_events(d->alog, d->events);
+	if ((d->dropcap = dropcap_create()) != NULL &&
+	    d->conf.drops_file[0] != '\0' && dropcap_configure(d->dropcap,
+	    d->conf.drops_file, (uint64_t)d->conf.drops_size,
+	    d->conf.drops_files, (uint32_t)d->conf.drops_rate) == 0)
+		log_info("drops capture: %s, %d file(s) of at most %d bytes, "
+		    "%d packets/s at most", d->conf.drops_file,
+		    d->conf.drops_files, d->conf.drops_size,
+		    d->conf.drops_rate);
 	d->nw = d->conf.queue_count;
 	d->w = calloc((size_t)d->nw, sizeof(*d->w));
 	d->engines = calloc((size_t)d->nw, sizeof(*d->engines));
-	if (d->alog == NULL || d->events == NULL || d->w == NULL ||
-	    d->engines == NULL) {
+	if (d->alog == NULL || d->events == NULL || d->dropcap == NULL ||
+	    d->w == NULL || d->engines == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -760,6 +832,7 @@ setup_control(struct daemon *d, char *err, size_t errlen)
 		.conf = &d->conf,
 		.alog = d->alog,
 		.events = d->events,
+		.dropcap = d->dropcap,
 		.nft = d->nft,
 		.started = d->started,
 		.arg = d,
@@ -822,6 +895,8 @@ teardown(struct daemon *d)
 	/* Its last summaries go to the event file, written at its end. */
 	alarm_log_destroy(d->alog);
 	events_destroy(d->events);
+	/* The workers are gone: what they queued is written, then closed. */
+	dropcap_destroy(d->dropcap);
 	free(d->w);
 	free(d->engines);
 	if (d->epfd > 0)

@@ -422,7 +422,10 @@ static const struct crow crows[] = {
 		    "0 batches, 0 lost to a full queue, 0 rebuilds, "
 		    "0 restored after a flush\n"
 		    "event file: 0 written, 0 lost to a full buffer, "
-		    "0 lost to write errors\n" },
+		    "0 lost to write errors\n"
+		    "drops capture: 0 written, 0 skipped over the rate, "
+		    "0 lost to a full buffer, 0 lost to write errors, "
+		    "0 rotations\n" },
 		{ "json stats\n",
 		    "{\"uptime\":0,\"mode\":\"prevent\",\"queues\":2,"
 		    "\"packets\":0,\"inbound\":0,\"outbound\":0,"
@@ -440,7 +443,9 @@ static const struct crow crows[] = {
 		    "\"added\":0,\"removed\":0,\"errors\":0,"
 		    "\"batches\":0,\"overflow\":0,\"resyncs\":0,"
 		    "\"restored\":0},\"events\":{\"written\":0,"
-		    "\"lost\":0,\"errors\":0}}\n" },
+		    "\"lost\":0,\"errors\":0},\"drops_capture\":{"
+		    "\"written\":0,\"rate_skipped\":0,\"lost\":0,"
+		    "\"errors\":0,\"rotations\":0}}\n" },
 	} },
 	{ "stats_detect", .detect = true, .steps = {
 		{ "json stats\n", NULL },	/* checked: "mode":"detect" */
