@@ -87,6 +87,7 @@ control: { socket = "$TMP/control"; };
 log: { aggregate = 0; json_file = "$TMP/eve.json"; };
 metrics: { file = "$TMP/metrics/sipguard.prom"; interval = 1; };
 queue: { idle_warning = 3; };
+capture: { drops_file = "$TMP/drops.pcapng"; };
 EOF
 mkdir "$TMP/metrics"
 ip netns exec "$P" $NODE registrar 10.96.0.1 5060 "$TMP/proxy.log" &
@@ -136,6 +137,48 @@ ip netns exec "$U" $NODE send 10.96.0.11 10.96.0.1 BYE alice call-1
 sleep 0.3
 check "alice's own BYE still reaches the proxy" \
     "[ \"\$(received call-1)\" -eq 3 ]"
+
+# ---- the drops capture -------------------------------------------------------
+# drops_bye FILE: pcapng read block by block (SHB, IDB LINKTYPE_RAW, EPBs);
+# the forged BYE of call-1 is there, from alice's IP, with a comment that
+# names case ix and its alarm; alice's own BYE (accepted) is not.
+drops_bye() { python3 -c '
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+assert struct.unpack_from("<II", b, 0)[0] == 0x0a0d0d0a
+o = 0; link = None; pk = []
+while o < len(b):
+    t, n = struct.unpack_from("<II", b, o)
+    if t == 1:
+        link = struct.unpack_from("<H", b, o + 8)[0]
+    if t == 6:
+        cap = struct.unpack_from("<I", b, o + 20)[0]
+        d = b[o + 28:o + 28 + cap]; p = o + 28 + (cap + 3) // 4 * 4; c = b""
+        while p < o + n - 4:
+            code, ol = struct.unpack_from("<HH", b, p)
+            if code == 0: break
+            if code == 1: c = b[p + 4:p + 4 + ol]
+            p += 4 + (ol + 3) // 4 * 4
+        pk.append((d, c.decode()))
+    o += n
+assert link == 101, link
+bye = [(d, c) for d, c in pk if b"BYE sip:" in d and b"call-1" in d]
+assert len(bye) == 1, pk
+d, c = bye[0]
+assert d[12:16] == bytes([10, 96, 0, 11]) and d[16:20] == bytes([10, 96, 0, 1])
+assert "reason=ix alarm=spoof case=ix action=block" in c, c
+' "$1"; }
+check "the drops capture holds the forged BYE, its comment naming case ix (pcapng, LINKTYPE_RAW)" \
+    "drops_bye $TMP/drops.pcapng"
+if command -v tshark >/dev/null 2>&1; then
+	check "tshark reads the drops capture and shows the comment" \
+	    "tshark -r $TMP/drops.pcapng -T fields -e sip.Call-ID -e frame.comment 2>/dev/null | grep -q '^call-1.*sipguard drop: reason=ix alarm=spoof case=ix'"
+else
+	skip "tshark reads the drops capture and shows the comment" \
+	    "tshark not installed"
+fi
+check "stats count the drops capture (written)" \
+    "ctl -j stats | grep -q '\"drops_capture\":{\"written\":[1-9]'"
 
 # ---- events as JSON, metrics, journald ---------------------------------------
 # eve_bye FILE: every line one JSON object; the forged BYE's alert in EVE's
