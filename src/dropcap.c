@@ -242,11 +242,13 @@ dropcap_configure(struct dropcap *dc, const char *path, uint64_t size,
 	    files == dc->files;
 	if (same && (path[0] == '\0' || dc->fd != -1))
 		return 0;
+	/* Off first: no worker lays a block meant for no file. */
+	if (path[0] == '\0')
+		atomic_store(&dc->on, false);
 	/* What the workers laid so far goes to the file it was meant for. */
 	dropcap_flush(dc);
 	close_file(dc);
 	if (path[0] == '\0') {
-		atomic_store(&dc->on, false);
 		dc->path[0] = '\0';
 		return 0;
 	}
