@@ -55,7 +55,7 @@ struct dropcap;
 
 struct dropcap_stats {
 	uint64_t	 written;	/* packets written to the ring */
-	uint64_t	 rate;		/* skipped: over capture.drops_rate */
+	uint64_t	 rate;		/* skipped: over drops_rate */
 	uint64_t	 lost;		/* skipped: the buffer was full */
 	uint64_t	 errors;	/* lost: no file, or a write failed */
 	uint64_t	 rotations;	/* files begun after a full one */

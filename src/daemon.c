@@ -64,7 +64,7 @@ struct worker {
 	const uint8_t	*pkt;		/* being judged: for alarms */
 	size_t		 pktlen;
 	/* The packet being judged, for the drops capture: */
-	enum sg_reason	 drop_reason;	/* its first drop, SG_R_NONE */
+	enum sg_reason	 drop_reason;	/* its first drop, or none */
 	bool		 alarmed;	/* its first alarm: */
 	enum alarm_type	 alarm_type;
 	enum alarm_action alarm_action;
@@ -114,7 +114,8 @@ capture_drop(struct worker *w, const uint8_t *p, size_t len, uint64_t now)
 	    "-");
 	if (w->alarmed && n > 0 && (size_t)n < sizeof(c))
 		n += snprintf(c + n, sizeof(c) - (size_t)n,
-		    " alarm=%s case=%s action=%s", alarm_type_str(w->alarm_type),
+		    " alarm=%s case=%s action=%s",
+		    alarm_type_str(w->alarm_type),
 		    w->alarm_case[0] != '\0' ? w->alarm_case : "-",
 		    alarm_action_str(w->alarm_action));
 	if (n > 0 && (size_t)n < sizeof(c))

@@ -47,7 +47,7 @@ struct dropcap {
 	uint64_t	 written, errors, rotations;
 	int		 fd;
 	uint64_t	 size;		/* bytes a file may hold */
-	int		 files;		/* in the ring, current included */
+	int		 files;		/* in the ring, current too */
 	uint64_t	 cur;		/* bytes in the current file */
 	char		 path[256];
 	uint64_t	 retry_at;	/* mono ns: no open attempt before */
@@ -79,7 +79,7 @@ get32(const char *p)
 static size_t
 header(char *b)
 {
-	static const char	 ifname[] = "nfqueue";	/* 7 bytes, pad 1 */
+	static const char	 ifname[] = "nfqueue";	/* 7 bytes + 1 */
 	char			*p = b;
 	int64_t			 unknown = -1;
 
@@ -308,7 +308,8 @@ dropcap_push(struct dropcap *dc, const uint8_t *pkt, size_t len,
 {
 	size_t	 cap = len < DROPCAP_SNAPLEN ? len : DROPCAP_SNAPLEN;
 	size_t	 cl = strnlen(comment, DROPCAP_COMMENT_MAX);
-	size_t	 total = 28 + PAD4(cap) + (cl > 0 ? 4 + PAD4(cl) : 0) + 4 + 4;
+	/* Header, data, comment option, end of options, length. */
+	size_t	 total = 28 + PAD4(cap) + (cl > 0 ? 4 + PAD4(cl) : 0) + 8;
 	char	*p;
 	int	 rc = -1;
 

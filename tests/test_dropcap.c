@@ -441,11 +441,12 @@ test_overflow(void **state)
 {
 	struct fx		*f = *state;
 	struct dropcap_stats	 s;
-	size_t			 n = l3_packet(pkt, sizeof(pkt), 3, 65535);
+	size_t			 n;
 	size_t			 block = 28 + 65536 + 4 + 4 + 4 + 4;
 	uint64_t		 fit = DROPCAP_BUFFER / block;
 	int			 ok = 0;
 
+	n = l3_packet(pkt, sizeof(pkt), 3, 65535);
 	assert_int_equal(dropcap_configure(f->dc, f->path, 64 * MIB, 2,
 	    1000000), 0);
 	for (int k = 0; k < 100; k++)
