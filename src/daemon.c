@@ -166,7 +166,7 @@ worker_alarm(void *arg, const struct alarm *a)
 	struct worker	*w = arg;
 	struct alarm	 b = *a;
 
-	if (w->pkt != NULL && !w->alarmed) {
+	if (w->pkt != NULL && !w->alarmed && dropcap_on(w->d->dropcap)) {
 		w->alarmed = true;
 		w->alarm_type = a->type;
 		w->alarm_action = a->action;
