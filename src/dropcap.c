@@ -130,6 +130,10 @@ shift(struct dropcap *dc)
 {
 	char	 from[300], to[300];
 
+	/* No current file (a failed open): the older ones stay where they
+	 * are, or every retry would push one out. */
+	if (access(dc->path, F_OK) == -1)
+		return;
 	for (int k = dc->files - 1; k >= 1; k--) {
 		if (k == 1)
 			snprintf(from, sizeof(from), "%s", dc->path);
