@@ -31,6 +31,13 @@ struct binding {
 	uint32_t	 gen;		/* bumped whenever the slot is reused */
 	char		 d[SG_ID_MAX];
 	char		 impi[SG_ID_MAX];
+	/*
+	 * Imported from the proxy's registrations (bind_import()): m is
+	 * not known yet.  Such a row is in no F, m or device index and
+	 * never an exact match; bind_pin() gives it the MAC of the first
+	 * message from i carrying d, and it is then a binding like any.
+	 */
+	bool		 pin;
 	/* index hashes, kept to unlink without recomputing */
 	uint64_t	 fh, cfh, mh, ih, sh, devh, mih;
 	bool		 live;
@@ -62,6 +69,8 @@ struct bind_stats {
 	uint32_t	 gateway_macs;	/* learned, beyond the configured */
 	size_t		 memory;	/* bytes, bloom filter included */
 	uint64_t	 bloom_probes, bloom_hits, bloom_false;
+	uint32_t	 pending;	/* imported, MAC not pinned yet */
+	uint64_t	 imported, pinned;
 };
 
 struct bind_table;
@@ -105,6 +114,22 @@ int		 bind_remove_identity(struct bind_table *, uint64_t dh);
 /* Reclaim expired bindings, looking at no more than `budget' slots. */
 void		 bind_expire(struct bind_table *, uint64_t now,
 		    uint32_t budget);
+
+/*
+ * An imported binding {i, s, d} with no MAC (t->m ignored) until
+ * `expires'.  Returns 1 added, 0 if a binding of d at i exists already
+ * (it is kept: the proxy's dump never replaces what sipguard saw), -1
+ * if the table is full, -2 if d holds devices_per_identity bindings.
+ */
+int		 bind_import(struct bind_table *, const struct sg_tuple *,
+		    uint64_t expires, uint64_t now);
+/*
+ * The imported binding of t->d at t->i (and t->s, if stated) whose MAC
+ * is not known yet, made a normal binding with t->m: the first message
+ * from that address carrying that identity pins it.  NULL if none.
+ */
+const struct binding *bind_pin(struct bind_table *, const struct sg_tuple *,
+		    uint64_t now);
 
 uint32_t	 bind_slot(const struct bind_table *, const struct binding *);
 const struct binding *bind_at(const struct bind_table *, uint32_t slot);

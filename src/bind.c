@@ -306,19 +306,23 @@ link_row(struct bind_table *bt, uint32_t s)
 	b->mih = key_hash(IX__COUNT, &b->m, b->has_m, &b->i, 0);
 	b->mh = b->has_m ? mac_hash(&b->m) : 0;
 
-	cbf_add(bt->bloom, &ck);
-	hidx_add(&bt->ix[IX_F], s, b->fh);
-	if (b->contact_idh != 0 && b->contact_idh != b->dh)
-		hidx_add(&bt->ix[IX_CF], s, b->cfh);
-	if (b->has_m)
-		hidx_add(&bt->ix[IX_M], s, b->mh);
+	/* An imported row waiting for its MAC: only i, d and s lead to it. */
+	if (!b->pin) {
+		cbf_add(bt->bloom, &ck);
+		hidx_add(&bt->ix[IX_F], s, b->fh);
+		if (b->contact_idh != 0 && b->contact_idh != b->dh)
+			hidx_add(&bt->ix[IX_CF], s, b->cfh);
+		if (b->has_m)
+			hidx_add(&bt->ix[IX_M], s, b->mh);
+		hidx_add(&bt->ix[IX_DEV], s, b->devh);
+		if (cset_inc(&bt->mi, b->mih) == 1 && b->has_m)
+			cset_inc(&bt->macips, b->mh);
+	} else
+		bt->st.pending++;
 	hidx_add(&bt->ix[IX_I], s, b->ih);
 	hidx_add(&bt->ix[IX_D], s, b->dh);
 	if (public_s(&b->s))
 		hidx_add(&bt->ix[IX_S], s, b->sh);
-	hidx_add(&bt->ix[IX_DEV], s, b->devh);
-	if (cset_inc(&bt->mi, b->mih) == 1 && b->has_m)
-		cset_inc(&bt->macips, b->mh);
 	b->live = true;
 	bt->st.live++;
 }
@@ -329,20 +333,23 @@ unlink_row(struct bind_table *bt, uint32_t s)
 	struct binding	*b = &bt->row[s];
 	struct cbf_key	 ck;
 
-	f_key(&b->m, b->has_m, &b->i, b->dh, &ck);
-	cbf_remove(bt->bloom, &ck);
-	hidx_del(&bt->ix[IX_F], s, b->fh);
-	if (b->contact_idh != 0 && b->contact_idh != b->dh)
-		hidx_del(&bt->ix[IX_CF], s, b->cfh);
-	if (b->has_m)
-		hidx_del(&bt->ix[IX_M], s, b->mh);
+	if (!b->pin) {
+		f_key(&b->m, b->has_m, &b->i, b->dh, &ck);
+		cbf_remove(bt->bloom, &ck);
+		hidx_del(&bt->ix[IX_F], s, b->fh);
+		if (b->contact_idh != 0 && b->contact_idh != b->dh)
+			hidx_del(&bt->ix[IX_CF], s, b->cfh);
+		if (b->has_m)
+			hidx_del(&bt->ix[IX_M], s, b->mh);
+		hidx_del(&bt->ix[IX_DEV], s, b->devh);
+		if (cset_dec(&bt->mi, b->mih) == 0 && b->has_m)
+			cset_dec(&bt->macips, b->mh);
+	} else
+		bt->st.pending--;
 	hidx_del(&bt->ix[IX_I], s, b->ih);
 	hidx_del(&bt->ix[IX_D], s, b->dh);
 	if (public_s(&b->s))
 		hidx_del(&bt->ix[IX_S], s, b->sh);
-	hidx_del(&bt->ix[IX_DEV], s, b->devh);
-	if (cset_dec(&bt->mi, b->mih) == 0 && b->has_m)
-		cset_dec(&bt->macips, b->mh);
 	b->live = false;
 	b->gen++;
 	bt->st.live--;
@@ -400,7 +407,8 @@ flags_of(const struct binding *b, const struct sg_tuple *t, bool response)
 {
 	unsigned	 f = 0;
 
-	if (mac_eq(b, &t->m, t->has_m))
+	/* An imported binding's MAC is not known: never evidence. */
+	if (!b->pin && mac_eq(b, &t->m, t->has_m))
 		f |= BM_M;
 	if (sg_addr_eq(&b->i, &t->i))
 		f |= BM_I;
@@ -599,6 +607,29 @@ identity_make_room(struct bind_table *bt, uint64_t dh, uint64_t now)
 	}
 }
 
+/*
+ * A binding learned for d at i: an imported one of d at i still waiting
+ * for its MAC must go, or a later message from another MAC at i could
+ * pin it.  The identity's chain is short (devices_per_identity).
+ */
+static void
+drop_pending(struct bind_table *bt, uint64_t dh, const struct sg_addr *i)
+{
+	uint32_t	 s, next;
+
+	if (bt->st.pending == 0)
+		return;
+	for (s = hidx_first(&bt->ix[IX_D], dh); s != HNIL; s = next) {
+		struct binding	*b = &bt->row[s];
+
+		next = hidx_next(&bt->ix[IX_D], s);
+		if (b->dh == dh && b->pin && sg_addr_eq(&b->i, i)) {
+			unlink_row(bt, s);
+			bt->st.removed++;
+		}
+	}
+}
+
 enum bind_res
 bind_learn(struct bind_table *bt, const struct sg_tuple *t,
     uint64_t contact_idh, uint64_t expires, uint64_t now,
@@ -632,6 +663,7 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 		b->refreshed = now;
 		b->expires = expires;
 		bt->st.refreshed++;
+		drop_pending(bt, t->dh, &t->i);
 		*out = b;
 		return BIND_REFRESHED;
 	}
@@ -689,8 +721,104 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 	b->seq = ++bt->seq;
 	link_row(bt, s);
 	bt->st.learned++;
+	drop_pending(bt, t->dh, &t->i);
 	*out = b;
 	return BIND_NEW;
+}
+
+/* ---- imported bindings (the proxy's dump) ------------------------------ */
+
+int
+bind_import(struct bind_table *bt, const struct sg_tuple *t,
+    uint64_t expires, uint64_t now)
+{
+	struct binding	*b;
+	uint32_t	 s;
+	int		 n = 0;
+
+	if (expires <= now)
+		return 0;
+	for (s = hidx_first(&bt->ix[IX_D], t->dh); s != HNIL;
+	    s = hidx_next(&bt->ix[IX_D], s)) {
+		b = &bt->row[s];
+		if (b->dh != t->dh || !alive(b, now))
+			continue;
+		/* Known at i, with its MAC or imported before: kept. */
+		if (sg_addr_eq(&b->i, &t->i))
+			return 0;
+		n++;
+	}
+	/* The dump never pushes out a binding sipguard saw learned. */
+	if (n >= bt->conf->devices_per_identity) {
+		bt->st.quota++;
+		return -2;
+	}
+	if ((s = dlist_pop_head(&bt->free)) == HNIL) {
+		bind_expire(bt, now, bt->cap);
+		s = dlist_pop_head(&bt->free);
+	}
+	if (s == HNIL) {
+		bt->st.full++;
+		return -1;
+	}
+	b = &bt->row[s];
+	{
+		uint32_t	 gen = b->gen;
+
+		memset(b, 0, sizeof(*b));
+		b->gen = gen;
+	}
+	b->pin = true;
+	b->i = t->i;
+	b->s = t->s;
+	/* As tuple_sip() sets it for the device's own messages. */
+	b->nat = bt->conf->nat != NAT_STRICT && sg_addr_is_ip(&t->s) &&
+	    !sg_addr_eq(&t->s, &t->i) && sg_addr_private(&t->s);
+	b->port = t->sport;
+	b->dh = t->dh;
+	memcpy(b->d, t->d, sizeof(b->d));
+	b->created = b->refreshed = now;
+	b->expires = expires;
+	b->seq = ++bt->seq;
+	link_row(bt, s);
+	bt->st.imported++;
+	return 1;
+}
+
+const struct binding *
+bind_pin(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
+{
+	uint32_t	 s;
+	int		 n = 0;
+
+	if (bt->st.pending == 0)
+		return NULL;
+	for (s = hidx_first(&bt->ix[IX_D], t->dh); s != HNIL && n < WALK_MAX;
+	    s = hidx_next(&bt->ix[IX_D], s), n++) {
+		struct binding	*b = &bt->row[s];
+		uint32_t	 gen;
+
+		if (b->dh != t->dh || !b->pin || !alive(b, now) ||
+		    !sg_addr_eq(&b->i, &t->i))
+			continue;
+		/* SPEC 2: a response without Contact states no SIP-IP. */
+		if (t->s.family != SG_AF_NONE && !sg_addr_eq(&b->s, &t->s))
+			continue;
+		/* The same row, now with its MAC: relink as bind_learn(). */
+		gen = b->gen;
+		unlink_row(bt, s);
+		dlist_del(&bt->free, s);
+		b->gen = gen;
+		b->pin = false;
+		b->m = t->m;
+		b->has_m = t->has_m;
+		b->port = t->sport;
+		b->refreshed = now;
+		link_row(bt, s);
+		bt->st.pinned++;
+		return b;
+	}
+	return NULL;
 }
 
 int

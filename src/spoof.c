@@ -192,6 +192,19 @@ spoof_check(struct spoof *sp, struct bind_table *bt, const struct sg_tuple *t,
 		}
 	}
 	/*
+	 * An imported binding (the proxy's own registrations, MAC unknown):
+	 * the first message from its address carrying its identity gives
+	 * it this MAC and is accepted as vii; after that the MAC is fixed
+	 * and another one is ix, as for any binding.
+	 */
+	if ((b = bind_pin(bt, t, now)) != NULL) {
+		r->ec.b = b;
+		r->ec.flags = 0xf;
+		r->verdict = SG_ACCEPT;
+		r->reason = SG_R_CASE_VII;
+		return;
+	}
+	/*
 	 * RFC 3323 privacy: a caller that withholds its identity sends
 	 * From: anonymous@anonymous.invalid.  Its device is the evidence.
 	 */
