@@ -95,6 +95,8 @@ struct sg_conf {
 	int		 queue_batch;
 	uint64_t	 queue_idle_warning;	/* ns; 0: never */
 	uint64_t	 startup_learn;		/* ns; 0: no window */
+	char		 import_file[256];	/* "": no import at start */
+	char		 import_domain[128];	/* for AoRs without @host */
 	bool		 nft_enabled;
 	bool		 nft_keep;
 	int		 log_facility_id;	/* index in conf_facility() */

@@ -148,6 +148,12 @@ static const struct key schema[] = {
 	{ "startup", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "startup.learn", K_SECS, O(startup_learn), 0, 86400, NULL, 0 },
 
+	{ "bindings", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "bindings.import_file", K_STR, O(import_file), 0, 0, NULL,
+	    S(import_file) },
+	{ "bindings.import_domain", K_STR, O(import_domain), 0, 0, NULL,
+	    S(import_domain) },
+
 	{ "nft", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "nft.enabled", K_BOOL, O(nft_enabled), 0, 0, NULL, 0 },
 	{ "nft.keep", K_BOOL, O(nft_keep), 0, 0, NULL, 0 },

@@ -41,6 +41,7 @@
 #include "events.h"
 #include "flood.h"
 #include "hash.h"
+#include "import.h"
 #include "log.h"
 #include "nft.h"
 #include "state.h"
@@ -766,6 +767,34 @@ restore_state(struct daemon *d)
 		    (d->conf.startup_learn / NS_PER_SEC));
 }
 
+/*
+ * bindings.import_file: the proxy's registrations, at every start, after
+ * the state file.  Always, not only cold: the phones that registered
+ * while sipguard was down are in the proxy's table and in no state file,
+ * and the import never replaces a binding the state file gave back.  A
+ * stale dump adds only what is still live by its own Expires counted
+ * from the file's mtime.  A bad file is logged, not fatal.
+ */
+static void
+import_at_start(struct daemon *d)
+{
+	struct import_result	 r;
+	char			 why[512];
+
+	if (d->conf.import_file[0] == '\0')
+		return;
+	if (import_file(d->conf.import_file, d->conf.import_domain,
+	    d->engines, d->nw, clock_now(), &r, why, sizeof(why)) == -1) {
+		log_warnx("bindings.import_file ignored: %s", why);
+		return;
+	}
+	log_info("bindings imported from %s (%s): %u contacts, %u new, %u "
+	    "known, %u expired, %u refused (table full or quota), %u "
+	    "malformed; each MAC is pinned by the device's first message",
+	    d->conf.import_file, r.format, r.contacts, r.imported, r.known,
+	    r.expired, r.refused, r.malformed);
+}
+
 static int
 open_queues(struct daemon *d, char *err, size_t errlen)
 {
@@ -858,6 +887,7 @@ setup(struct daemon *d, char *err, size_t errlen)
 	    setup_workers(d, err, errlen) == -1)
 		return -1;
 	restore_state(d);
+	import_at_start(d);
 	if (open_queues(d, err, errlen) == -1 ||
 	    setup_loop(d, err, errlen) == -1 ||
 	    setup_control(d, err, errlen) == -1)
