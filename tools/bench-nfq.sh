@@ -76,6 +76,10 @@ control: { socket = "$TMP/control"; };
 training: { duration = 0.5; };
 EOC
 
+# CPU time of a process (all its threads), in clock ticks.
+CLK=$(getconf CLK_TCK)
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
 flood() {
 	ip netns exec "$S" taskset -c 0 "$B/bench/udpflood" 10.97.0.11 \
 	    10.97.0.1 5060 "$TMP/invite" "$SECS"
@@ -86,11 +90,13 @@ run_ref() {
 	    > "$TMP/ref.out" &
 	PID=$!
 	sleep 0.5
+	c0=$(cpu "$PID")
 	flood > /dev/null
 	sleep 0.2
+	c1=$(cpu "$PID")
 	kill "$PID"; wait "$PID" || true
 	PID=
-	echo $(( $(cat "$TMP/ref.out") / SECS ))
+	echo "$(( $(cat "$TMP/ref.out") / SECS )) $((c1 - c0))"
 }
 
 run_sg() {
@@ -110,8 +116,10 @@ s.sendto(open('$TMP/ok', 'rb').read(), ('10.97.0.11', 5060))"
 	sleep 1
 	before=$("$B/sipguardctl" -s "$TMP/control" -j stats |
 	    sed 's/.*"received":\([0-9]*\).*/\1/')
+	c0=$(cpu "$PID")
 	flood > /dev/null
 	sleep 0.2
+	c1=$(cpu "$PID")
 	"$B/sipguardctl" -s "$TMP/control" -j stats > "$TMP/stats"
 	after=$(sed 's/.*"received":\([0-9]*\).*/\1/' "$TMP/stats")
 	vii=$(sed -n 's/.*"accept":{[^}]*"vii":\([0-9]*\).*/\1/p' "$TMP/stats")
@@ -122,16 +130,25 @@ s.sendto(open('$TMP/ok', 'rb').read(), ('10.97.0.11', 5060))"
 		cat "$TMP/sg.err" >&2
 		exit 1
 	}
-	echo $(( (after - before) / SECS ))
+	echo "$(( (after - before) / SECS )) $((c1 - c0))"
 }
 
 echo "bench-nfq: ${SECS} s floods of a 580-byte INVITE from a bound UE," \
     "sender on CPU 0, reader on CPU 1"
 i=1
 while [ "$i" -le "$ROUNDS" ]; do
-	ref=$(run_ref)
-	sg=$(run_sg)
-	echo "  round $i: accept-all reader $ref pkts/s, sipguard $sg pkts/s" \
-	    "($(awk "BEGIN { printf \"%.2f\", $sg / $ref }") of the reader)"
+	set -- $(run_ref)
+	ref=$1 rcpu=$2
+	set -- $(run_sg)
+	sg=$1 scpu=$2
+	# CPU per packet (us): ticks / packets; the rate ratio moves with
+	# the machine, CPU per packet much less.
+	awk -v r="$ref" -v rc="$rcpu" -v s="$sg" -v sc="$scpu" \
+	    -v t="$SECS" -v hz="$CLK" -v i="$i" 'BEGIN {
+		ru = rc / hz * 1e6 / (r * t); su = sc / hz * 1e6 / (s * t)
+		printf "  round %d: accept-all reader %d pkts/s, %.2f us CPU/pkt;" \
+		    " sipguard %d pkts/s, %.2f us CPU/pkt: %.2f of the" \
+		    " reader'"'"'s rate, %.2f times its CPU per packet\n",
+		    i, r, ru, s, su, s / r, su / ru }' 
 	i=$((i + 1))
 done
