@@ -47,15 +47,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static const char *const sets[] = {
 	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
-	"tables.bindings = 64",
-	"tables.pending = 16",
-	"tables.nonces = 16",
-	"tables.sources = 16",
-	"tables.streams = 16",
-	"tables.stream_buffers = 1",
-	"tables.fragments = 1",
-	"blacklist.size = 32",
-};
+};	/* over fz_small_conf()'s small tables */
 
 static struct engine	*engines[2];
 static struct control	 control;
