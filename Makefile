@@ -197,7 +197,7 @@ FUZZ_SEEDS_B	:= build-fuzz-seeds
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 600
 FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_NAMES	:= packet packets sipmsg conf state baseline ctl
+FUZZ_NAMES	:= packet packets sipmsg conf state baseline ctl import
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
 FUZZ_CFLAGS	:= -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		   -Iinclude -Itests -Itests/fuzz -fno-omit-frame-pointer \
