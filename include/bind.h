@@ -120,6 +120,8 @@ void		 bind_expire(struct bind_table *, uint64_t now,
  * `expires'.  Returns 1 added, 0 if a binding of d at i exists already
  * (it is kept: the proxy's dump never replaces what sipguard saw), -1
  * if the table is full, -2 if d holds devices_per_identity bindings.
+ * A binding of d at i with no MAC (one the state file restored, which
+ * saves an unpinned binding's MAC as "none") waits for its MAC again: 1.
  */
 int		 bind_import(struct bind_table *, const struct sg_tuple *,
 		    uint64_t expires, uint64_t now);

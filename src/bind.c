@@ -743,10 +743,29 @@ bind_import(struct bind_table *bt, const struct sg_tuple *t,
 		b = &bt->row[s];
 		if (b->dh != t->dh || !alive(b, now))
 			continue;
+		if (!sg_addr_eq(&b->i, &t->i)) {
+			n++;
+			continue;
+		}
+		/*
+		 * Known at i, with no MAC, not waiting for one: an imported
+		 * binding the state file kept across a restart (it saves
+		 * "none").  It waits for its MAC again, or no phone with
+		 * one would ever match it.
+		 */
+		if (!b->has_m && !b->pin) {
+			uint32_t	 gen = b->gen;
+
+			unlink_row(bt, s);
+			dlist_del(&bt->free, s);
+			b->gen = gen;
+			b->pin = true;
+			link_row(bt, s);
+			bt->st.imported++;
+			return 1;
+		}
 		/* Known at i, with its MAC or imported before: kept. */
-		if (sg_addr_eq(&b->i, &t->i))
-			return 0;
-		n++;
+		return 0;
 	}
 	/* The dump never pushes out a binding sipguard saw learned. */
 	if (n >= bt->conf->devices_per_identity) {

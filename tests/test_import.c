@@ -422,6 +422,39 @@ test_known_kept(void **st)
 	assert_true(b->has_m);
 }
 
+/*
+ * A restart before the phone spoke: the state file kept the unpinned
+ * binding with MAC "none"; the import at start makes it wait again.
+ */
+static void
+test_restored_unpinned(void **st)
+{
+	struct fx		*f = *st;
+	struct import_result	 r;
+	struct binding		 saved;
+	struct bind_table	*bt2;
+	const struct binding	*b;
+	char			 err[256];
+
+	assert_int_equal(import_text(f, KAMAILIO, "example.com", T0, T0, &r,
+	    err, sizeof(err)), 0);
+	saved = *binding_of(f, "alice@example.com");
+	saved.pin = false;		/* what state.c writes and reads */
+	assert_non_null(bt2 = bind_create(&f->conf));
+	assert_int_equal(bind_restore(bt2, &saved, T0 + SEC(10)), 1);
+	bind_destroy(f->bt);
+	f->bt = bt2;
+	b = binding_of(f, "alice@example.com");
+	assert_false(b->pin);
+	assert_false(b->has_m);
+	assert_int_equal(import_text(f, KAMAILIO, "example.com", T0,
+	    T0 + SEC(10), &r, err, sizeof(err)), 0);
+	assert_int_equal(r.imported, 2);
+	b = binding_of(f, "alice@example.com");
+	assert_true(b->pin);
+	assert_true(b->expires == T0 + SEC(3600));
+}
+
 /* ---- through the engine -------------------------------------------------- */
 
 static const char *const SETS[] = {
@@ -559,6 +592,7 @@ main(void)
 	TREG("import", missing_file);
 	TREG("import", table_full);
 	TREG("import", known_kept);
+	TREG("import", restored_unpinned);
 	treg_fixture(NULL, NULL);
 	TREG_ROWS("import", test_bad_file, bad_files);
 	TREG("import", engine_pin);
