@@ -6,7 +6,8 @@
  * bad files, a table too small; then, through the engine, a phone whose
  * binding was imported calls (accepted once unpinned, then vii), a forger
  * at its address with another MAC is dropped as ix, and a forger who
- * speaks first takes the pin (what the import trusts, shown).
+ * speaks first takes the pin (what the import trusts, shown); and the
+ * control command, as sipguardctl sends it.
  */
 #include <sys/stat.h>
 
@@ -23,6 +24,8 @@
 
 #include "bind.h"
 #include "conf.h"
+#include "control.h"
+#include "ctl.h"
 #include "engine.h"
 #include "hash.h"
 #include "import.h"
@@ -455,6 +458,102 @@ test_restored_unpinned(void **st)
 	assert_true(b->expires == T0 + SEC(3600));
 }
 
+/* ---- sipguardctl bindings import ----------------------------------------- */
+
+static int	nlocked;
+
+static void
+lock(void *arg)
+{
+	(void)arg;
+	nlocked++;
+}
+
+static void
+unlock(void *arg)
+{
+	(void)arg;
+	nlocked--;
+}
+
+/* One request to control_handle(); the answer (caller frees). */
+static char *
+ask(struct control *c, const char *req, bool json, int *rc)
+{
+	struct ctl_buf	 o = { NULL, 0, 0, false };
+	char		 line[512];
+
+	snprintf(line, sizeof(line), "%s", req);
+	*rc = control_handle(c, line, json, &o);
+	assert_int_equal(nlocked, 0);
+	assert_non_null(o.p);
+	return o.p;
+}
+
+static void
+test_command(void **st)
+{
+	struct fx		*f = *st;
+	struct engine		*e[2];
+	struct control		 c;
+	char			 req[256], *got;
+	int			 rc;
+
+	f->conf.tab_bindings = 64;
+	e[0] = engine_create(&f->conf);
+	e[1] = engine_create(&f->conf);
+	assert_non_null(e[0]);
+	assert_non_null(e[1]);
+	memset(&c, 0, sizeof(c));
+	c.engines = e;
+	c.nw = 2;
+	c.conf = &f->conf;
+	c.lock = lock;
+	c.unlock = unlock;
+	put_file(f->path, KAMAILIO);
+
+	got = ask(&c, "bindings import relative.json", false, &rc);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(got, "not an absolute path"));
+	free(got);
+	/* bob's AoR has no domain and none is given: malformed. */
+	snprintf(req, sizeof(req), "bindings import %s", f->path);
+	got = ask(&c, req, false, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, "imported 1 of 2 contacts (kamailio): 0 "
+	    "known, 0 expired, 0 refused (table full or quota), 1 "
+	    "malformed\n");
+	free(got);
+	snprintf(req, sizeof(req), "bindings import %s example.com", f->path);
+	got = ask(&c, req, true, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, "{\"format\":\"kamailio\",\"records\":2,"
+	    "\"contacts\":2,\"imported\":1,\"known\":1,\"expired\":0,"
+	    "\"refused\":0,\"malformed\":0}\n");
+	free(got);
+	/* Every worker holds them. */
+	for (int k = 0; k < 2; k++) {
+		struct bind_stats	 bs;
+
+		bind_stats(engine_bindings(e[k]), &bs);
+		assert_int_equal(bs.pending, 2);
+	}
+	put_file(f->path, "{\n\tDomains: {\n");
+	got = ask(&c, req, false, &rc);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(got, f->path));
+	assert_non_null(strstr(got, "not JSON"));
+	free(got);
+	/* The listing shows the MAC as none until pinned. */
+	got = ask(&c, "bindings", false, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(got, "alice@example.com"));
+	assert_non_null(strstr(got, " none 10.0.0.10 "));
+	free(got);
+	engine_destroy(e[0]);
+	engine_destroy(e[1]);
+}
+
 /* ---- through the engine -------------------------------------------------- */
 
 static const char *const SETS[] = {
@@ -593,6 +692,7 @@ main(void)
 	TREG("import", table_full);
 	TREG("import", known_kept);
 	TREG("import", restored_unpinned);
+	TREG("import", command);
 	treg_fixture(NULL, NULL);
 	TREG_ROWS("import", test_bad_file, bad_files);
 	TREG("import", engine_pin);
