@@ -91,7 +91,14 @@ expires_of(const json_t *o)
 
 	if (json_is_integer(v))
 		x = json_integer_value(v);
-	else if (json_is_string(v)) {
+	else if (json_is_real(v)) {
+		/* MI numbers are doubles inside OpenSIPS: 3593.0 is 3593. */
+		double	 d = json_real_value(v);
+
+		if (!(d >= 0 && d <= EXPIRES_MAX) || d != (double)(int64_t)d)
+			return -1;
+		x = (int64_t)d;
+	} else if (json_is_string(v)) {
 		s = json_string_value(v);
 		if (strcmp(s, "permanent") == 0 || strcmp(s, "expired") == 0 ||
 		    strcmp(s, "deleted") == 0)

@@ -224,6 +224,25 @@ test_opensips(void **st)
 	}
 }
 
+/* Expires as OpenSIPS's MI may print a number: 300.0; 300.5 is not. */
+static void
+test_real_expires(void **st)
+{
+	struct fx		*f = *st;
+	struct import_result	 r;
+	const struct binding	*b;
+	char			 err[256];
+
+	assert_int_equal(import_text(f, "{\"AORs\":[{\"AOR\":\"d@x.org\","
+	    "\"Contacts\":[{\"Contact\":\"sip:d@10.4.4.4\",\"Expires\":"
+	    "300.0},{\"Contact\":\"sip:d@10.4.4.5\",\"Expires\":300.5}]}]}",
+	    NULL, T0, T0, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.imported, 1);
+	assert_int_equal(r.malformed, 1);
+	assert_non_null(b = binding_of(f, "d@x.org"));
+	assert_true(b->expires == T0 + SEC(300));
+}
+
 /* A user-only AoR with no domain configured cannot name d. */
 static void
 test_no_domain(void **st)
@@ -685,6 +704,7 @@ main(void)
 	TREG("import", kamailio);
 	TREG("import", opensips);
 	TREG("import", no_domain);
+	TREG("import", real_expires);
 	TREG("import", expiry);
 	TREG("import", bad_records);
 	TREG("import", empty_dump);
