@@ -1125,9 +1125,9 @@ static const struct command {
 	const char	*help;		/* NULL: not listed */
 } commands[] = {
 	{ "stats", NULL, 0, 0, cmd_stats, "stats" },
-	{ "bindings", NULL, 0, 0, cmd_bindings, "bindings" },
-	/* Not in `help' yet: test_ctl's HELP pins its text. */
-	{ "bindings", "import", 1, 2, cmd_bindings_import, NULL },
+	{ "bindings", NULL, 0, 0, cmd_bindings, NULL },
+	{ "bindings", "import", 1, 2, cmd_bindings_import,
+	    "import FILE [DOMAIN]" },
 	{ "blacklist", NULL, 0, 0, cmd_blacklist_list, NULL },
 	{ "blacklist", "list", 0, CONTROL_WORDS, cmd_blacklist_list, "list" },
 	{ "blacklist", "add", 0, CONTROL_WORDS, cmd_blacklist_add,

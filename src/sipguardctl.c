@@ -25,6 +25,8 @@ usage(int status)
 	    "usage: sipguardctl [-j] [-s socket] command [args...]\n"
 	    "  stats                         counters, tables, queue\n"
 	    "  bindings                      the registered bindings\n"
+	    "  bindings import FILE [DOMAIN] the proxy's registrations (an\n"
+	    "                                absolute path the daemon reads)\n"
 	    "  blacklist [list]              the blacklist\n"
 	    "  blacklist add MAC IP [PORT] [ttl SECONDS]\n"
 	    "  blacklist del MAC IP [PORT]\n"

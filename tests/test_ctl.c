@@ -349,7 +349,8 @@ struct crow {
 #define BL_USAGE_JSON	"{\"error\":\"blacklist [list | add MAC IP " \
 			"[PORT] [ttl SECONDS] | del MAC IP [PORT] | forget " \
 			"MAC|IP]\"}\n"
-#define HELP		"commands: stats | bindings | blacklist [list | " \
+#define HELP		"commands: stats | bindings [import FILE [DOMAIN]] | " \
+			"blacklist [list | " \
 			"add MAC IP [PORT] [ttl SECONDS] | del MAC IP " \
 			"[PORT] | forget MAC|IP] | reload | save; prefix " \
 			"json for JSON"
@@ -399,7 +400,7 @@ static const struct crow crows[] = {
 		{ "stats now\n",
 		    "error: unknown command \"stats\" (try help)\n" },
 		{ "bindings all\n",
-		    "error: unknown command \"bindings\" (try help)\n" },
+		    "error: bindings [import FILE [DOMAIN]]\n" },
 		{ "reload now\n",
 		    "error: unknown command \"reload\" (try help)\n" },
 		{ "save now\n",
