@@ -254,7 +254,7 @@ $(FUZZ_SEEDS_B)/seedgen: tests/fuzz/seedgen.c tests/fuzz/fuzz.h $(FUZZ_SEED_OBJ)
 
 $(FUZZ_B)/seeds/.done: $(FUZZ_SEEDS_B)/seedgen $(wildcard conf/*.conf \
 		       tests/conf/*.conf)
-	rm -rf $(FUZZ_B)/seeds
+	rm -rf $(FUZZ_B)/seeds && mkdir -p $(FUZZ_B)
 	$(FUZZ_SEEDS_B)/seedgen $(FUZZ_B)/seeds
 	cp conf/*.conf tests/conf/*.conf $(FUZZ_B)/seeds/conf/
 	@touch $@
