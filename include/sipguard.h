@@ -162,6 +162,8 @@ enum sg_reason {
  * faulted in by an attacker's flood.  NULL on overflow or failure.
  */
 void		*sg_table_alloc(size_t n, size_t size);
+/* All of buf to fd, through EINTR and short writes: 0, or -1 (errno). */
+int		 sg_write_all(int fd, const void *buf, size_t n);
 
 /*
  * A set of 64-bit hashes, for merging the workers' copies of a table

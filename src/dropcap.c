@@ -147,22 +147,6 @@ shift(struct dropcap *dc)
 		(void)unlink(dc->path);
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t	 w = write(fd, p, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* A fresh `path' with its header, the old one rotated away; mode 0640. */
 static int
 open_file(struct dropcap *dc)
@@ -180,7 +164,7 @@ open_file(struct dropcap *dc)
 		return -1;
 	}
 	(void)fchmod(fd, 0640);
-	if (write_all(fd, h, hl) == -1) {
+	if (sg_write_all(fd, h, hl) == -1) {
 		close(fd);
 		failed(dc, "write failed");
 		return -1;
@@ -407,7 +391,7 @@ dropcap_flush(struct dropcap *dc)
 			open_file(dc);
 			continue;
 		}
-		if (write_all(dc->fd, p + o, run) == -1) {
+		if (sg_write_all(dc->fd, p + o, run) == -1) {
 			failed(dc, "write failed");
 			dc->errors += blocks(p + o, len - o);
 			/* A torn block may end the file: begin another. */

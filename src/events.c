@@ -408,22 +408,6 @@ events_push(struct events *ev, const char *line, size_t n)
 	pthread_mutex_unlock(&ev->lock);
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t	 w = write(fd, p, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 void
 events_flush(struct events *ev)
 {
@@ -449,7 +433,7 @@ events_flush(struct events *ev)
 		ev->errors += lines;
 		return;
 	}
-	if (write_all(ev->fd, p, len) == -1) {
+	if (sg_write_all(ev->fd, p, len) == -1) {
 		ev->errors += lines;
 		failed(ev, "write failed");
 		return;

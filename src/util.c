@@ -2,10 +2,12 @@
  * util.c: addresses, MACs, CIDRs and the names of reasons.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sipguard.h"
 
@@ -50,6 +52,24 @@ static const char *const reason_names[SG_R__COUNT] = {
 	[SG_R_BAD_CSUM] = "bad-checksum",
 	[SG_R_TCP_INVALID] = "tcp-invalid",
 };
+
+int
+sg_write_all(int fd, const void *buf, size_t n)
+{
+	const char	*p = buf;
+
+	while (n > 0) {
+		ssize_t	 w = write(fd, p, n);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
 
 void *
 sg_table_alloc(size_t n, size_t size)
