@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alarm.h"
 #include "bind.h"
@@ -735,16 +736,30 @@ put_binding(struct ctl_buf *o, bool json, bool first,
 		    (double)(b->expires - now) / 1e9);
 }
 
+/* Which bindings a listing shows: all, one identity's, one address's. */
+struct bfilter {
+	const char	*identity;	/* NULL: any */
+	bool		 has_addr;
+	struct sg_addr	 addr;		/* its i or its s */
+};
+
+static bool
+bfilter_match(const struct bfilter *f, const struct binding *b)
+{
+	if (f->identity != NULL && strcasecmp(f->identity, b->d) != 0)
+		return false;
+	return !f->has_addr || sg_addr_eq(&f->addr, &b->i) ||
+	    sg_addr_eq(&f->addr, &b->s);
+}
+
 static int
-cmd_bindings(struct control *c, char **args, int nargs, bool json,
+list_bindings(struct control *c, const struct bfilter *f, bool json,
     struct ctl_buf *o)
 {
 	uint64_t		 now = clock_now();
 	int			 n = 0;
 	struct sg_keyset	 seen = { NULL, 0, 0 };
 
-	(void)args;
-	(void)nargs;
 	if (json)
 		ctl_printf(o, "{\"bindings\":[");
 	c->lock(c->arg);
@@ -761,7 +776,8 @@ cmd_bindings(struct control *c, char **args, int nargs, bool json,
 		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
 			const struct binding	*b = bind_at(bt, s);
 
-			if (b == NULL || b->expires <= now || (c->nw > 1 &&
+			if (b == NULL || b->expires <= now ||
+			    !bfilter_match(f, b) || (c->nw > 1 &&
 			    !sg_keyset_add(&seen, b->fh ^ b->devh)))
 				continue;
 			put_binding(o, json, n == 0, b, now);
@@ -774,6 +790,62 @@ cmd_bindings(struct control *c, char **args, int nargs, bool json,
 		ctl_printf(o, "],\"count\":%d}\n", n);
 	else
 		ctl_printf(o, "%d binding(s)\n", n);
+	return 0;
+}
+
+static int
+cmd_bindings(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	struct bfilter	 all = { NULL, false, { 0 } };
+
+	(void)args;
+	(void)nargs;
+	return list_bindings(c, &all, json, o);
+}
+
+/* IDENTITY (user@host) or IP (the binding's source or SIP address). */
+static int
+cmd_bindings_show(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	struct bfilter	 f = { NULL, false, { 0 } };
+
+	(void)nargs;
+	if (sg_addr_parse(args[0], &f.addr) == 0)
+		f.has_addr = true;
+	else if (strchr(args[0], '@') != NULL)
+		f.identity = args[0];
+	else {
+		ctl_printf(o, "error: neither an address nor an identity "
+		    "(user@host): %s\n", args[0]);
+		return -1;
+	}
+	return list_bindings(c, &f, json, o);
+}
+
+static int
+cmd_version(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	(void)c;
+	(void)args;
+	(void)nargs;
+	if (json)
+		ctl_printf(o, "{\"version\":\"%s\"}\n", SG_VERSION);
+	else
+		ctl_printf(o, "sipguard %s\n", SG_VERSION);
+	return 0;
+}
+
+static int
+cmd_ping(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	(void)c;
+	(void)args;
+	(void)nargs;
+	ctl_printf(o, json ? "{\"ping\":\"pong\"}\n" : "pong\n");
 	return 0;
 }
 
@@ -1126,6 +1198,7 @@ static const struct command {
 } commands[] = {
 	{ "stats", NULL, 0, 0, cmd_stats, "stats" },
 	{ "bindings", NULL, 0, 0, cmd_bindings, NULL },
+	{ "bindings", "show", 1, 1, cmd_bindings_show, "show IDENTITY|IP" },
 	{ "bindings", "import", 1, 2, cmd_bindings_import,
 	    "import FILE [DOMAIN]" },
 	{ "blacklist", NULL, 0, 0, cmd_blacklist_list, NULL },
@@ -1137,6 +1210,8 @@ static const struct command {
 	{ "blacklist", "forget", 1, 1, cmd_blacklist_forget, "forget MAC|IP" },
 	{ "reload", NULL, 0, 0, cmd_reload, "reload" },
 	{ "save", NULL, 0, 0, cmd_save, "save" },
+	{ "version", NULL, 0, 0, cmd_version, "version" },
+	{ "ping", NULL, 0, 0, cmd_ping, "ping" },
 	{ "help", NULL, 0, CONTROL_WORDS, cmd_help, NULL },
 };
 

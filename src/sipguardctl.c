@@ -25,6 +25,7 @@ usage(int status)
 	    "usage: sipguardctl [-j] [-s socket] command [args...]\n"
 	    "  stats                         counters, tables, queue\n"
 	    "  bindings                      the registered bindings\n"
+	    "  bindings show IDENTITY|IP     one subscriber's bindings\n"
 	    "  bindings import FILE [DOMAIN] the proxy's registrations (an\n"
 	    "                                absolute path the daemon reads)\n"
 	    "  blacklist [list]              the blacklist\n"
@@ -34,6 +35,7 @@ usage(int status)
 	    "  reload                        re-read the configuration\n"
 	    "  help                          the daemon's list of commands\n"
 	    "  save                          write the state file now\n"
+	    "  version, ping                 the daemon's version; is it up\n"
 	    "  -j, --json                    answer in JSON\n"
 	    "  -s socket                     default " SG_CTL_PATH "\n");
 	exit(status);

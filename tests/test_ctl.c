@@ -228,7 +228,7 @@ test_too_long(void **state)
 /* ---- the commands (control.h) -------------------------------------------- */
 
 #define WORKERS_MAX	2
-#define STEPS_MAX	8
+#define STEPS_MAX	12
 
 static const char *const sets[] = {
 	"proxy.addresses = [\"192.0.2.1\"]",
@@ -349,11 +349,12 @@ struct crow {
 #define BL_USAGE_JSON	"{\"error\":\"blacklist [list | add MAC IP " \
 			"[PORT] [ttl SECONDS] | del MAC IP [PORT] | forget " \
 			"MAC|IP]\"}\n"
-#define HELP		"commands: stats | bindings [import FILE [DOMAIN]] | " \
+#define HELP		"commands: stats | bindings [show IDENTITY|IP | " \
+			"import FILE [DOMAIN]] | " \
 			"blacklist [list | " \
 			"add MAC IP [PORT] [ttl SECONDS] | del MAC IP " \
-			"[PORT] | forget MAC|IP] | reload | save; prefix " \
-			"json for JSON"
+			"[PORT] | forget MAC|IP] | reload | save | version | " \
+			"ping; prefix json for JSON"
 #define MAC1		"02:00:00:00:00:01"
 #define MAC2		"02:00:00:00:00:02"
 #define ENTRY1		"mi  " MAC1 " 192.0.2.7 why=manual hits=0 " \
@@ -400,7 +401,8 @@ static const struct crow crows[] = {
 		{ "stats now\n",
 		    "error: unknown command \"stats\" (try help)\n" },
 		{ "bindings all\n",
-		    "error: bindings [import FILE [DOMAIN]]\n" },
+		    "error: bindings [show IDENTITY|IP | import FILE "
+		    "[DOMAIN]]\n" },
 		{ "reload now\n",
 		    "error: unknown command \"reload\" (try help)\n" },
 		{ "save now\n",
@@ -465,6 +467,30 @@ static const struct crow crows[] = {
 		    "\"port\":5060,\"nat\":false,\"identity\":"
 		    "\"user1@example.com\",\"impi\":\"\",\"expires_in\":3600}"
 		    "],\"count\":1}\n" },
+		/* One subscriber's: by identity (any case) or address. */
+		{ "bindings show USER1@example.com\n",
+		    "user1@example.com                        "
+		    MAC1 " 198.51.100.1 sip_ip=198.51.100.1 port=5060 impi=- "
+		    "expires_in=3600\n1 binding(s)\n" },
+		{ "bindings show 198.51.100.1\n",
+		    "user1@example.com                        "
+		    MAC1 " 198.51.100.1 sip_ip=198.51.100.1 port=5060 impi=- "
+		    "expires_in=3600\n1 binding(s)\n" },
+		{ "bindings show user2@example.com\n", "0 binding(s)\n" },
+		{ "bindings show 198.51.100.2\n", "0 binding(s)\n" },
+		{ "json bindings show 2001:db8::1\n",
+		    "{\"bindings\":[],\"count\":0}\n" },
+		{ "bindings show nonsense\n", "error: neither an address nor "
+		    "an identity (user@host): nonsense\n" },
+		{ "bindings show\n", "error: bindings [show IDENTITY|IP | "
+		    "import FILE [DOMAIN]]\n" },
+	} },
+	{ "version_ping", .steps = {
+		{ "version\n", "sipguard " SG_VERSION "\n" },
+		{ "json version\n", "{\"version\":\"" SG_VERSION "\"}\n" },
+		{ "ping\n", "pong\n" },
+		{ "json ping\n", "{\"ping\":\"pong\"}\n" },
+		{ "ping now\n", "error: unknown command \"ping\" (try help)\n" },
 	} },
 	{ "blacklist_empty", .steps = {
 		{ "blacklist\n", "0 entries\n" },
