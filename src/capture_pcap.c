@@ -6,13 +6,17 @@
  * frame that raised it; each begins with the capture time, "timestamp"
  * as in the event file (events.h).
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
 #include "alarm.h"
 #include "capture_pcap.h"
+#include "clock.h"
 #include "decode.h"
 #include "events.h"
 
@@ -269,12 +273,61 @@ on_alarm(void *arg, const struct alarm *a)
 		r->nqueued++;
 }
 
+/*
+ * On a terminal, a long replay says how far it is, twice a second, on
+ * one line of stderr (frames, messages a second, share of the file);
+ * silent when stderr is not a terminal.
+ */
+struct progress {
+	bool		 on;
+	uint64_t	 size;		/* bytes of the file, 0: unknown */
+	uint64_t	 start, last;	/* clock_mono ns */
+	FILE		*fp;
+};
+
+static void
+progress_init(struct progress *p, pcap_t *pc)
+{
+	struct stat	 sb;
+
+	memset(p, 0, sizeof(*p));
+	if (!isatty(STDERR_FILENO))
+		return;
+	p->on = true;
+	p->fp = pcap_file(pc);
+	if (p->fp != NULL && fstat(fileno(p->fp), &sb) == 0 &&
+	    S_ISREG(sb.st_mode))
+		p->size = (uint64_t)sb.st_size;
+	p->start = p->last = clock_mono();
+}
+
+static void
+progress_show(struct progress *p, const struct replay_summary *sum,
+    bool last)
+{
+	uint64_t	 t = clock_mono();
+	double		 secs = (double)(t - p->start) / 1e9;
+	long		 at;
+
+	if (!p->on || (!last && t - p->last < NS_PER_SEC / 2))
+		return;
+	p->last = t;
+	fprintf(stderr, "\rsipguard: %llu frames, %.0f messages/s",
+	    (unsigned long long)sum->frames, secs > 0 ?
+	    (double)sum->messages / secs : 0.0);
+	if (p->size > 0 && p->fp != NULL && (at = ftell(p->fp)) >= 0)
+		fprintf(stderr, ", %.0f%%", 100.0 * (double)at /
+		    (double)p->size);
+	fputs(last ? "\n" : "   ", stderr);
+}
+
 int
 replay_run(const char *path, struct engine *e, FILE *out,
     struct replay_summary *sum, char *errbuf, size_t len)
 {
 	struct replay		 r;
 	struct pcap_pkthdr	*h;
+	struct progress		 prog;
 	const u_char		*data;
 	enum dec_link		 link;
 	pcap_t			*pc;
@@ -289,7 +342,10 @@ replay_run(const char *path, struct engine *e, FILE *out,
 	engine_set_observer(e, on_result, &r);
 	engine_set_alarm_sink(e, on_alarm, &r);
 	engine_set_report_dropped(e, true);
+	progress_init(&prog, pc);
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
+		if ((r.frame & 4095) == 0)
+			progress_show(&prog, sum, false);
 		r.frame++;
 		sum->frames++;
 		now = (uint64_t)h->ts.tv_sec * NS_PER_SEC +
@@ -306,6 +362,8 @@ replay_run(const char *path, struct engine *e, FILE *out,
 			flush_alarms(&r);
 		}
 	}
+	if (prog.on && sum->frames >= 4096)
+		progress_show(&prog, sum, true);
 	engine_set_observer(e, NULL, NULL);
 	engine_set_alarm_sink(e, NULL, NULL);
 	if (rc == PCAP_ERROR) {

@@ -294,6 +294,31 @@ else
 	fi
 fi
 
+# ---- sipguard -r: progress on a terminal, silence elsewhere -------------
+# Two copies of a scenario's capture in one file (4,972 frames): a replay
+# long enough to report its progress.
+if "$B/sgpcap" write tcp_split "$tmp/one.pcap" > /dev/null &&
+    python3 -c "
+import sys
+a = open(sys.argv[1], 'rb').read()
+open(sys.argv[2], 'wb').write(a + a[24:])" "$tmp/one.pcap" "$tmp/two.pcap"
+then
+	run="'$SIPGUARD' -r '$tmp/two.pcap' --set 'proxy.addresses = [\"192.0.2.1\"]' > /dev/null"
+	if script -qc "$run" /dev/null 2>&1 | tr '\r' '\n' |
+	    grep -q '^sipguard: 4972 frames, [0-9]* messages/s, 100%'; then
+		pass "sipguard -r on a terminal: progress (frames, messages/s, share)"
+	else
+		fail "sipguard -r on a terminal: no progress line"
+	fi
+	if sh -c "$run" 2>&1 | grep -q 'messages/s'; then
+		fail "sipguard -r not on a terminal: a progress line"
+	else
+		pass "sipguard -r not on a terminal: no progress line"
+	fi
+else
+	fail "sipguard -r progress: could not make the capture"
+fi
+
 if [ "$fails" -eq 0 ]; then
 	echo "test_packaging: all checks passed"
 	exit 0
