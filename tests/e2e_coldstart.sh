@@ -30,7 +30,7 @@ fi
 export LAB_STATE=/tmp/sglab-e2ecold.state
 # Calls without registering first: the phones registered before sipguard.
 export LAB_CALL_NOREG=1
-TMP=$(mktemp -d /tmp/sgcold.XXXXXX)
+TMP=$(mktemp -d --suffix=.sgcold)
 
 ok() { STEP=$((STEP + 1)); echo "ok $STEP - $1"; }
 no() { STEP=$((STEP + 1)); echo "not ok $STEP - $1"; FAIL=$((FAIL + 1)); }

@@ -31,7 +31,7 @@ fi
 . "$ROOT/tools/lab.sh"
 export LAB_STATE=/tmp/sglab-evasion.state
 export LAB_KAM_DEBUG=2
-TMP=$(mktemp -d /tmp/sgev.XXXXXX)
+TMP=$(mktemp -d --suffix=.sgev)
 
 ok() { STEP=$((STEP + 1)); echo "ok $STEP - $1"; }
 no() { STEP=$((STEP + 1)); echo "not ok $STEP - $1"; FAIL=$((FAIL + 1)); }

@@ -8,7 +8,7 @@
 #
 # One PASS/FAIL line per step; exit 0 only if every step passed. Root only.
 # The lab is taken down on every exit (trap), also when a step fails; the
-# logs of a failed run are kept in /tmp/sglab-e2e.XXXXXX (path printed).
+# logs of a failed run are kept in /tmp/tmp.*.sglab-e2e (path printed).
 # Refuses to run when a lab is already up (it would not be ours to remove).
 
 # shellcheck disable=SC2317  # functions called through trap and step
@@ -32,7 +32,7 @@ for ns in $NETNS; do
 	fi
 done
 
-LOG=$(mktemp -d /tmp/sglab-e2e.XXXXXX) || exit 1
+LOG=$(mktemp -d --suffix=.sglab-e2e) || exit 1
 fails=0
 passes=0
 lab_was_up=0

@@ -26,7 +26,7 @@ fi
 # shellcheck source=../tools/lab.sh
 . "$ROOT/tools/lab.sh"
 export LAB_STATE=/tmp/sglab-e2esg.state
-TMP=$(mktemp -d /tmp/sge2e.XXXXXX)
+TMP=$(mktemp -d --suffix=.sge2e)
 
 ok() { STEP=$((STEP + 1)); echo "ok $STEP - $1"; }
 no() { STEP=$((STEP + 1)); echo "not ok $STEP - $1"; FAIL=$((FAIL + 1)); }

@@ -44,8 +44,10 @@ scratch(char *path, size_t len, const char *text)
 	const char	*tmp = getenv("TMPDIR");
 	FILE		*fp;
 	int		 fd;
+	char		 pre[256];
 
-	snprintf(path, len, "%s/test_conf.XXXXXX", tmp ? tmp : "/tmp");
+	snprintf(pre, sizeof(pre), "%s/test_conf", tmp ? tmp : "/tmp");
+	tl_template(path, len, pre);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	fp = fdopen(fd, "w");
@@ -1453,6 +1455,7 @@ test_fuzz_findings(void **state)
 	static const char	 nul[] = "nat = \"strict\";\n\"\0\n\"\"";
 	const char		*tmp = getenv("TMPDIR");
 	char			 dir[512], text[600], inc[512], npath[512];
+	char			 pre[256];
 	char			 want[700];
 	const char		*set[1] = { "log.facility=\"daemon" };
 	struct sg_conf		 c;
@@ -1462,7 +1465,8 @@ test_fuzz_findings(void **state)
 
 	(void)state;
 	/* @include of a directory. */
-	snprintf(dir, sizeof(dir), "%s/test_conf.XXXXXX", tmp ? tmp : "/tmp");
+	snprintf(pre, sizeof(pre), "%s/test_conf", tmp ? tmp : "/tmp");
+	tl_template(dir, sizeof(dir), pre);
 	assert_non_null(mkdtemp(dir));
 	snprintf(text, sizeof(text), "nat = \"strict\";\n@include \"%s\"\n",
 	    dir);
@@ -1474,8 +1478,7 @@ test_fuzz_findings(void **state)
 	rmdir(dir);
 
 	/* A NUL byte, inside what would be a leaked string. */
-	snprintf(npath, sizeof(npath), "%s/test_conf.XXXXXX",
-	    tmp ? tmp : "/tmp");
+	tl_template(npath, sizeof(npath), pre);
 	assert_true((fd = mkstemp(npath)) >= 0);
 	assert_non_null(fp = fdopen(fd, "w"));
 	assert_int_equal(fwrite(nul, 1, sizeof(nul) - 1, fp), sizeof(nul) - 1);

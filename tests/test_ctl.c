@@ -72,7 +72,7 @@ setup(void **state)
 	char		 err[256];
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sgctl.XXXXXX");
+	tl_template(f->dir, sizeof(f->dir), "/tmp/sgctl");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/ctl", f->dir);
 	assert_true((f->epfd = epoll_create1(EPOLL_CLOEXEC)) != -1);
@@ -619,7 +619,7 @@ cx_open(struct cx *x, const struct crow *r)
 	for (int k = 0; k < x->c.nw; k++)
 		assert_non_null(x->e[k] = engine_create(&x->conf));
 	assert_non_null(x->c.alog = alarm_log_create(64, 0));
-	snprintf(x->fx.dir, sizeof(x->fx.dir), "/tmp/sgctl.XXXXXX");
+	tl_template(x->fx.dir, sizeof(x->fx.dir), "/tmp/sgctl");
 	assert_non_null(mkdtemp(x->fx.dir));
 	snprintf(x->fx.path, sizeof(x->fx.path), "%s/ctl", x->fx.dir);
 	assert_true((x->fx.epfd = epoll_create1(EPOLL_CLOEXEC)) != -1);

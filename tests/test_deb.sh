@@ -27,7 +27,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 fails=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sgdeb.XXXXXX") || exit 1
+tmp=$(mktemp -d --suffix=.sgdeb) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 

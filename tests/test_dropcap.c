@@ -208,7 +208,7 @@ fx_setup(void **state)
 	struct fx	*f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sgdropcap.XXXXXX");
+	tl_template(f->dir, sizeof(f->dir), "/tmp/sgdropcap");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/drops.pcapng", f->dir);
 	f->dc = dropcap_create();

@@ -556,7 +556,7 @@ fx_setup(void **state)
 	struct fx	*f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sgevents.XXXXXX");
+	tl_template(f->dir, sizeof(f->dir), "/tmp/sgevents");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/eve.json", f->dir);
 	*state = f;

@@ -27,7 +27,7 @@
 #define NUE	300
 
 static const char	*sipguard = "build/sipguard";
-static char		 dir[] = "/tmp/sgflood.XXXXXX";
+static char		 dir[64];
 static char		 baseline[512];
 
 struct score {
@@ -690,7 +690,7 @@ main(void)
 
 	if (getenv("SIPGUARD") != NULL)
 		sipguard = getenv("SIPGUARD");
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(tl_template(dir, sizeof(dir), "/tmp/sgflood")) == NULL)
 		return 1;
 	if (learn_baseline(NULL) != 0) {
 		fprintf(stderr, "test_flood: could not learn a baseline\n");

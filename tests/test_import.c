@@ -52,7 +52,7 @@ setup(void **state)
 	f->conf.tab_bindings = 64;
 	f->bt = bind_create(&f->conf);
 	assert_non_null(f->bt);
-	snprintf(f->path, sizeof(f->path), "/tmp/sgimport.XXXXXX");
+	tl_template(f->path, sizeof(f->path), "/tmp/sgimport");
 	assert_true((fd = mkstemp(f->path)) >= 0);
 	close(fd);
 	*state = f;

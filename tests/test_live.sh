@@ -19,7 +19,7 @@ U=sglu$ID
 A=sgla$ID
 G=sglg$ID
 X=sglx$ID
-TMP=$(mktemp -d /tmp/sglive.XXXXXX)
+TMP=$(mktemp -d --suffix=.sglive)
 PIDS=""
 FAIL=0
 STEP=0

@@ -30,7 +30,7 @@ MANPAGES="man/sipguard.8 man/sipguard.conf.5 man/sipguardctl.8"
 OK_BELOW=5.0
 
 fails=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sgpkg.XXXXXX") || exit 1
+tmp=$(mktemp -d --suffix=.sgpkg) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 

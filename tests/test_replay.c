@@ -19,7 +19,7 @@
 #include "testlib.h"
 
 static const char	*sipguard = "build/sipguard";
-static char		 tmpdir[] = "/tmp/sgtest.XXXXXX";
+static char		 tmpdir[64];
 
 static void
 run(void **state)
@@ -236,7 +236,8 @@ main(void)
 
 	if (getenv("SIPGUARD") != NULL)
 		sipguard = getenv("SIPGUARD");
-	if (mkdtemp(tmpdir) == NULL)
+	if (mkdtemp(tl_template(tmpdir, sizeof(tmpdir), "/tmp/sgtest")) ==
+	    NULL)
 		return 1;
 	hash_init();
 	for (int k = 0; k < nscenarios; k++)

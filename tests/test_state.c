@@ -45,8 +45,8 @@ setup(void **state)
 	f->conf.tab_bindings = 64;
 	f->conf.tab_sources = 64;
 	f->conf.blacklist_size = 64;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sgstate.XXXXXX");
-	snprintf(f->other, sizeof(f->other), "/tmp/sgstate.XXXXXX");
+	tl_template(f->dir, sizeof(f->dir), "/tmp/sgstate");
+	tl_template(f->other, sizeof(f->other), "/tmp/sgstate");
 	assert_non_null(mkdtemp(f->dir));
 	assert_non_null(mkdtemp(f->other));
 	*state = f;

@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "testlib.h"
 
@@ -64,4 +65,15 @@ rng(void)
 	rng_state ^= rng_state << 25;
 	rng_state ^= rng_state >> 27;
 	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+char *
+tl_template(char *buf, size_t len, const char *prefix)
+{
+	int	 n = snprintf(buf, len, "%s.", prefix);
+
+	assert_true(n > 0 && (size_t)n + 7 <= len);
+	memset(buf + n, 'X', 6);
+	buf[n + 6] = '\0';
+	return buf;
 }

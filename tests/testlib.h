@@ -27,6 +27,11 @@ void		 treg_add(const char *group, const char *name,
 		    CMUnitTestFunction, const void *st);
 /* Run every test added, in order, as group `name'; empties the list. */
 int		 treg_run(const char *name);
+/*
+ * A mkstemp()/mkdtemp() template in buf: `prefix', a dot and the six
+ * letters they replace.
+ */
+char		*tl_template(char *buf, size_t len, const char *prefix);
 
 /* A plain test, the function test_<name>. */
 #define TREG(group, name)	treg_add(group, #name, test_##name, NULL)

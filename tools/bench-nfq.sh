@@ -7,7 +7,7 @@ set -eu
 B=${B:-build}
 SECS=${SECS:-4}
 ROUNDS=${ROUNDS:-2}
-TMP=$(mktemp -d /tmp/sgbench.XXXXXX)
+TMP=$(mktemp -d --suffix=.sgbench)
 S=sgbs$$
 R=sgbr$$
 

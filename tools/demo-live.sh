@@ -19,7 +19,7 @@ fi
 . "$ROOT/tools/lab.sh"
 export LAB_STATE=/tmp/sglab-demo.state
 export LAB_KAM_DEBUG=2		# Kamailio logs every request it acts on
-TMP=$(mktemp -d /tmp/sgdemo.XXXXXX)
+TMP=$(mktemp -d --suffix=.sgdemo)
 CALLS=6
 
 cleanup() {

@@ -89,7 +89,7 @@ _lab_load_state() {
 		LAB_DIR=$(sed -n 's/^LAB_DIR=//p' "$LAB_STATE" | head -n 1)
 	fi
 	case $LAB_DIR in
-	/tmp/sglab.*) [ -d "$LAB_DIR" ] || LAB_DIR= ;;
+	/tmp/tmp.*.sglab) [ -d "$LAB_DIR" ] || LAB_DIR= ;;
 	*) LAB_DIR= ;;
 	esac
 }
@@ -133,7 +133,7 @@ lab_up() {
 		return 1
 	fi
 
-	LAB_DIR=$(mktemp -d /tmp/sglab.XXXXXX) || return 1
+	LAB_DIR=$(mktemp -d -p /tmp --suffix=.sglab) || return 1
 	echo "LAB_DIR=$LAB_DIR" >"$LAB_STATE" || return 1
 	mkdir -p "$LAB_DIR/db" "$LAB_DIR/run" "$LAB_DIR/sipp"
 	: >"$LAB_DIR/.sglab"                   # marker: `down` may delete it
@@ -325,7 +325,7 @@ lab_down() {
 		rm -rf -- "$LAB_DIR"
 	fi
 	# directories of earlier labs whose state file was lost (marked ones only)
-	for i in /tmp/sglab.??????; do
+	for i in /tmp/tmp.*.sglab /tmp/sglab.??????; do
 		if [ -f "$i/.sglab" ]; then rm -rf -- "$i"; fi
 	done
 	rm -f -- "$LAB_STATE"

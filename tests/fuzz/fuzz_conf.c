@@ -1,6 +1,6 @@
 /*
  * fuzz_conf.c: libFuzzer harness for the configuration loader
- * (conf.h).  The input is written to a file made with mkstemp() in
+ * (conf.h).  The input is written to a file in the process's directory in
  * /tmp, conf_load() reads it, the file is unlinked.  An input that
  * starts with "#sets\n" is instead split into lines given as --set
  * strings ("key=value") over the defaults, with no file.
@@ -30,18 +30,15 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* A file in /tmp holding `len' bytes; its path in `path'. */
+/* A file of the process's directory holding `len' bytes; its path in
+ * `path'. */
 static void
 tmpfile_with(char *path, size_t plen, const void *data, size_t len)
 {
-	int	 fd;
+	static unsigned	 n;
 
-	snprintf(path, plen, "/tmp/sipguard-fuzz-conf.XXXXXX");
-	if ((fd = mkstemp(path)) == -1)
-		fz_fail("mkstemp failed");
-	if (len > 0 && write(fd, data, len) != (ssize_t)len)
-		fz_fail("write %s failed", path);
-	close(fd);
+	snprintf(path, plen, "%s/conf.%u", fz_dir(), n++);
+	fz_write(path, data, len);
 }
 
 static int

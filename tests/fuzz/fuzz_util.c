@@ -93,7 +93,9 @@ fz_dir(void)
 {
 	if (dir[0] != '\0')
 		return dir;
-	snprintf(dir, sizeof(dir), "/tmp/sipguard-fuzz.XXXXXX");
+	/* mkdtemp()'s template: the prefix, then six letters it replaces. */
+	snprintf(dir, sizeof(dir), "/tmp/sipguard-fuzz.");
+	memset(dir + strlen(dir), 'X', 6);
 	if (mkdtemp(dir) == NULL)
 		fz_fail("mkdtemp failed");
 	atexit(cleanup);
