@@ -58,6 +58,7 @@ struct sipm {
 	char		 from[SG_ID_MAX], to[SG_ID_MAX];
 	uint64_t	 from_h, to_h;
 	bool		 from_anonymous;	/* RFC 3323 anonymous.invalid */
+	bool		 to_tag;	/* To has a tag: inside a dialog */
 	int64_t		 expires;	/* Expires header, -1 none */
 
 	bool		 has_auth;	/* (Proxy-)Authorization present */

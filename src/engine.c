@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bind.h"
 #include "engine.h"
@@ -542,6 +543,26 @@ module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
 	return SG_DROP;
 }
 
+/*
+ * In the start-up window, a 2xx teaches a binding only when the proxy
+ * checked the sender's password to give it: an initial request (inside
+ * a dialog a proxy asks for none, and a forger could add junk
+ * credentials to a BYE the callee answers 200), with a digest response,
+ * whose username is the identity's own (user, or user@host).
+ */
+static bool
+window_credentials(const struct sipm *msg, const struct sg_tuple *t)
+{
+	const char	*at = strchr(t->d, '@');
+	size_t		 ul = at != NULL ? (size_t)(at - t->d) : strlen(t->d);
+
+	if (!msg->has_auth || !msg->auth_has_response || msg->to_tag ||
+	    msg->impi[0] == '\0')
+		return false;
+	return strcasecmp(msg->impi, t->d) == 0 ||
+	    (strlen(msg->impi) == ul && strncasecmp(msg->impi, t->d, ul) == 0);
+}
+
 static enum sg_verdict
 judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
     const struct dec_pkt *pkt, uint64_t now, enum sg_reason *reason)
@@ -574,7 +595,7 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 		e->st.learn_window++;
 		raise_alarm(e, ALARM_SPOOF, sg_reason_str(r.reason),
 		    ACT_NOTICE, t, pkt, msg, "start-up window", now);
-		if (msg->has_auth)
+		if (window_credentials(msg, t))
 			reg_request_window(e->pt, t, msg, now);
 		return SG_ACCEPT;
 	}

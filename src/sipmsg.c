@@ -1366,6 +1366,12 @@ take_from_to(struct sipm_parser *sp, const osip_message_t *msg,
 	if (msg->to == NULL || uri_identity(msg->to->url, m->to,
 	    sizeof(m->to), &m->to_h, sp->tmp, sizeof(sp->tmp), NULL) == -1)
 		return "To";
+	{
+		osip_generic_param_t	*tag = NULL;
+
+		m->to_tag = osip_to_get_tag(msg->to, &tag) == OSIP_SUCCESS &&
+		    tag != NULL;
+	}
 	return NULL;
 }
 

@@ -862,18 +862,26 @@ static const char *const SETS_COLD[] = {
 	NULL,
 };
 
+/* The outsider as a user agent the proxy answers. */
+static const struct ua EVE_UA = { "eve", { { 2, 0, 0, 0, 0, 0x66 },
+    "203.0.113.66", 5060 }, NULL };
+
+/* A request from `src' as `user' to bob, with credentials and a To tag. */
 static void
-cold_invite(struct scn *s, const char *cid, uint32_t cseq, const char *auth)
+cold_request(struct scn *s, const struct pg_ep *src, const char *user,
+    const char *method, const char *cid, uint32_t cseq, const char *auth,
+    const char *to_tag)
 {
 	char		 a[64], b[64], via[80], contact[160];
 	struct pg_msg	 m;
 
-	aor(a, sizeof(a), "alice");
+	aor(a, sizeof(a), user);
 	aor(b, sizeof(b), "bob");
-	hostport(via, sizeof(via), ALICE.ep.ip, ALICE.ep.port);
-	snprintf(contact, sizeof(contact), "<sip:alice@%s>", via);
+	hostport(via, sizeof(via), src->ip, src->port);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s>", user, via);
 	memset(&m, 0, sizeof(m));
-	m.method = "INVITE";
+	m.method = method;
+	m.to_tag = to_tag;
 	m.via = via;
 	m.from = a;
 	m.to = b;
@@ -882,7 +890,13 @@ cold_invite(struct scn *s, const char *cid, uint32_t cseq, const char *auth)
 	m.contact = contact;
 	m.expires = -1;
 	m.proxy_auth = auth;
-	scn_send(s, &ALICE.ep, &PROXY, &m);
+	scn_send(s, src, &PROXY, &m);
+}
+
+static void
+cold_invite(struct scn *s, const char *cid, uint32_t cseq, const char *auth)
+{
+	cold_request(s, &ALICE.ep, "alice", "INVITE", cid, cseq, auth, NULL);
 }
 
 static void
@@ -891,6 +905,9 @@ cold_start(struct scn *s)
 	static const char auth[] = "Digest username=\"alice\", realm=\""
 	    DOMAIN "\", nonce=\"cold1\", uri=\"sip:bob@" DOMAIN "\", "
 	    "response=\"0123456789abcdef0123456789abcdef\"";
+	static const char junk[] = "Digest username=\"carol\", realm=\""
+	    DOMAIN "\", nonce=\"junk\", uri=\"sip:bob@" DOMAIN "\", "
+	    "response=\"00000000000000000000000000000000\"";
 	char	 cid[64];
 
 	scn_tag(s, "a phone registered before the start");
@@ -917,6 +934,24 @@ cold_start(struct scn *s)
 	forge(s, &EVE, "203.0.113.66", "alice", "BYE", cid);
 	scn_expect(s, "drop", "masquerade");
 	scn_expect_alarm(s, "spoof", "masquerade");
+	/*
+	 * Credentials a proxy never checks: junk ones on a BYE inside a
+	 * dialog (the callee answers 200), or another user's name on an
+	 * initial request.  Neither answer teaches carol's binding.
+	 */
+	cold_request(s, &EVE, "carol", "BYE", "cold-dlg", 2, junk, "t1");
+	scn_expect(s, "accept", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	proxy_sends(s, &PROXY, &EVE_UA, NULL, 200, "carol", "bob", "cold-dlg",
+	    2, "BYE");
+	cold_request(s, &EVE, "carol", "INVITE", "cold-other", 2, auth, NULL);
+	scn_expect(s, "accept", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	proxy_sends(s, &PROXY, &EVE_UA, NULL, 200, "carol", "bob",
+	    "cold-other", 2, "INVITE");
+	cold_request(s, &EVE, "carol", "INVITE", "cold-after", 1, NULL, NULL);
+	scn_expect(s, "accept", "b");
+	scn_expect_alarm(s, "spoof", "b");
 	scn_tag(s, NULL);
 
 	scn_tag(s, "after the window");
