@@ -34,7 +34,7 @@ struct sg_conf {
 
 	struct sg_addr	 proxy[CONF_MAX_ADDRS];
 	int		 nproxy;
-	struct sg_cidr	 whitelist[CONF_MAX_CIDRS];
+	struct wl_spec	 whitelist[CONF_MAX_CIDRS];
 	int		 nwhitelist;
 	struct sg_mac	 gateway_macs[CONF_MAX_MACS];
 	int		 ngateway_macs;
@@ -54,6 +54,7 @@ struct sg_conf {
 	int		 tab_sources;
 	int		 tab_fragments;
 	int		 tab_streams;		/* tracked TCP connections */
+	int		 tab_whitelist;		/* whitelist entries */
 	int		 tab_stream_buffers;	/* 64 KB reassembly buffers */
 	uint64_t	 tcp_idle;		/* ns a quiet connection lives */
 	int		 tcp_per_source;	/* connections per client IP */
@@ -96,6 +97,7 @@ struct sg_conf {
 	uint64_t	 queue_idle_warning;	/* ns; 0: never */
 	uint64_t	 startup_learn;		/* ns; 0: no window */
 	char		 import_file[256];	/* "": no import at start */
+	char		 whitelist_file[256];	/* "": none */
 	char		 import_domain[128];	/* for AoRs without @host */
 	bool		 nft_enabled;
 	bool		 nft_keep;
@@ -137,7 +139,6 @@ void	conf_dump(const struct sg_conf *, FILE *);
 /* The syslog facility (LOG_DAEMON, ...) of log.facility. */
 int	conf_facility(const struct sg_conf *);
 bool	conf_is_proxy(const struct sg_conf *, const struct sg_addr *);
-bool	conf_is_whitelisted(const struct sg_conf *, const struct sg_addr *);
 bool	conf_is_gateway_mac(const struct sg_conf *, const struct sg_mac *);
 bool	conf_is_proxy_mac(const struct sg_conf *, const struct sg_mac *);
 

@@ -1,6 +1,7 @@
 /*
  * control.h: the commands of the control socket (SPEC 7): stats,
- * bindings, blacklist list|add|del|forget, reload, save, help.  ctl.c
+ * bindings, blacklist list|add|del|forget, whitelist list|add|del,
+ * reload, save, help.  ctl.c
  * frames a request into one line; control_handle() splits it into at
  * most CONTROL_WORDS words and runs the command a table names, one
  * function per command and subcommand.  The help text and the usage
@@ -24,7 +25,7 @@
 #include "conf.h"
 #include "ctl.h"
 
-#define CONTROL_WORDS	8	/* words in a request, command too */
+#define CONTROL_WORDS	16	/* words in a request, command too */
 #define CONTROL_QUEUES	64	/* queue.count's most */
 
 struct alarm_log;

@@ -55,11 +55,14 @@ struct enf_stats {
 typedef void	(*enf_offload)(void *, const struct bl_entry *, bool add);
 
 struct enforcer;
+struct whitelist;
 
 struct enforcer	*enf_create(const struct sg_conf *);
 void		 enf_destroy(struct enforcer *);
 void		 enf_set_conf(struct enforcer *, const struct sg_conf *);
 void		 enf_set_offload(struct enforcer *, enf_offload, void *);
+/* Sources it holds are never listed (with a pinned MAC: that MAC). */
+void		 enf_set_whitelist(struct enforcer *, const struct whitelist *);
 
 void		 enf_key_k(struct bl_key *, const struct sg_tuple *);
 void		 enf_key_mi(struct bl_key *, const struct sg_tuple *);
@@ -88,6 +91,8 @@ int		 enf_del(struct enforcer *, const struct bl_key *);
  */
 int		 enf_forget(struct enforcer *, const struct sg_mac *,
 		    const struct sg_addr *, struct sg_keyset *seen);
+/* Remove the entries the whitelist now holds (after it grew); how many. */
+int		 enf_lift_whitelisted(struct enforcer *);
 /* The proxy vouched for K (a 200 to its REGISTER): forget spoof entries. */
 void		 enf_forgive(struct enforcer *, const struct sg_tuple *);
 void		 enf_expire(struct enforcer *, uint64_t now);

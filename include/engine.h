@@ -57,12 +57,15 @@ struct engine_stats {
 	uint64_t	 frag_bad, frag_late;
 	uint64_t	 forged_proxy, undecodable;
 	uint64_t	 tcp_dropped, bad_csum;
+	uint64_t	 wl_wrong_mac;	/* whitelisted prefix, other MAC */
 };
 
 struct engine;
 struct bind_table;
 struct enforcer;
 struct flood;
+struct whitelist;
+struct wl_entry;
 
 struct engine	*engine_create(const struct sg_conf *);
 void		 engine_destroy(struct engine *);
@@ -120,6 +123,7 @@ struct engine_tables {
 	uint32_t	 frags, frags_cap;
 	uint32_t	 streams, streams_cap;
 	uint32_t	 stream_buffers, stream_buffers_cap;
+	uint32_t	 whitelist, whitelist_cap;	/* every worker's */
 	uint64_t	 streams_refused;
 	uint64_t	 pending_evicted, sources_recycled, blacklist_evicted;
 	uint64_t	 nonces_evicted, bindings_refused;
@@ -132,6 +136,14 @@ void		 engine_tables(const struct engine *, uint64_t now,
 struct bind_table *engine_bindings(struct engine *);
 struct enforcer	*engine_enforcer(struct engine *);
 struct flood	*engine_flood(struct engine *);
+struct whitelist *engine_whitelist(struct engine *);
+/*
+ * The whitelist file's entries replace the ones it gave before; the
+ * configuration's entries outrank them.  The number of runtime entries
+ * the file replaced (same prefix).
+ */
+uint32_t	 engine_whitelist_file(struct engine *,
+		    const struct wl_entry *, uint32_t n);
 /*
  * The proxy's MAC as the engine knows it: 2 listed in proxy.macs, 1
  * learned from traffic and pinned (in `mac', `has_mac' false for a

@@ -200,4 +200,13 @@ struct sg_cidr {
 int		 sg_cidr_parse(const char *, struct sg_cidr *);
 bool		 sg_cidr_match(const struct sg_cidr *, const struct sg_addr *);
 
+/* A whitelist entry's match: a prefix, and the MAC it must come from. */
+struct wl_spec {
+	struct sg_cidr	 net;
+	struct sg_mac	 mac;
+	bool		 pinned;	/* false: any MAC */
+};
+/* "CIDR" or "CIDR MAC" (one or more blanks between): 0 or -1. */
+int		 sg_wl_parse(const char *, struct wl_spec *);
+
 #endif /* SIPGUARD_H */

@@ -1,5 +1,6 @@
 /*
- * state.h: what survives a restart (SPEC 7): bindings, the blacklist and
+ * state.h: what survives a restart (SPEC 7): bindings, the blacklist, the
+ * whitelist entries added at run time (sipguardctl whitelist add) and
  * the keyed-hash key their stored hashes were made with, in one text
  * file under state.dir, written atomically (temporary file, fsync,
  * rename, fsync of the directory).  The learned baseline has a file of
@@ -21,6 +22,7 @@ struct engine;
 
 struct state_counts {
 	uint32_t	 bindings, blacklist, expired, bad;
+	uint32_t	 whitelist;	/* runtime entries */
 };
 
 /*

@@ -65,6 +65,8 @@ static const struct key schema[] = {
 	{ "gateway_macs", K_MACS, O(gateway_macs), 0, 0, NULL,
 	    O(ngateway_macs) },
 	{ "whitelist", K_CIDRS, 0, 0, 0, NULL, 0 },
+	{ "whitelist_file", K_STR, O(whitelist_file), 0, 0, NULL,
+	    S(whitelist_file) },
 
 	{ "proxy", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "proxy.addresses", K_ADDRS, 0, 0, 0, NULL, 0 },
@@ -88,6 +90,7 @@ static const struct key schema[] = {
 	{ "tables.sources", K_INT, O(tab_sources), 16, 1 << 24, NULL, 0 },
 	{ "tables.fragments", K_INT, O(tab_fragments), 1, 4096, NULL, 0 },
 	{ "tables.streams", K_INT, O(tab_streams), 16, 1 << 22, NULL, 0 },
+	{ "tables.whitelist", K_INT, O(tab_whitelist), 16, 1 << 20, NULL, 0 },
 	{ "tables.stream_buffers", K_INT, O(tab_stream_buffers), 1, 65536,
 	    NULL, 0 },
 
@@ -217,6 +220,7 @@ conf_defaults(struct sg_conf *c)
 	c->tab_sources = 65536;
 	c->tab_fragments = 64;
 	c->tab_streams = 16384;
+	c->tab_whitelist = 4096;
 	c->tab_stream_buffers = 256;
 	c->tcp_idle = SEC(7200);
 	c->tcp_per_source = 256;
@@ -817,9 +821,9 @@ parse_addr(const char *v, void *out)
 }
 
 static int
-parse_cidr(const char *v, void *out)
+parse_wl(const char *v, void *out)
 {
-	return sg_cidr_parse(v, out);
+	return sg_wl_parse(v, out);
 }
 
 static int
@@ -954,7 +958,7 @@ load_key(const struct key *k, const config_setting_t *s,
 		return;
 	case K_CIDRS:
 		load_strings(s, k->path, ld, CONF_MAX_CIDRS,
-		    "address or CIDR prefix", parse_cidr, c->whitelist,
+		    "address or CIDR prefix [MAC]", parse_wl, c->whitelist,
 		    sizeof(c->whitelist[0]), &c->nwhitelist);
 		return;
 	case K_MACS:
@@ -1221,14 +1225,6 @@ conf_is_proxy(const struct sg_conf *c, const struct sg_addr *a)
 	return false;
 }
 
-bool
-conf_is_whitelisted(const struct sg_conf *c, const struct sg_addr *a)
-{
-	for (int k = 0; k < c->nwhitelist; k++)
-		if (sg_cidr_match(&c->whitelist[k], a))
-			return true;
-	return false;
-}
 
 bool
 conf_is_proxy_mac(const struct sg_conf *c, const struct sg_mac *m)
@@ -1326,10 +1322,16 @@ dump_value(FILE *fp, const struct sg_conf *c, const struct key *key)
 		break;
 	case K_CIDRS:
 		fputs("[", fp);
-		for (int i = 0; i < c->nwhitelist; i++)
-			fprintf(fp, "%s\"%s/%u\"", i ? ", " : " ",
-			    sg_addr_str(&c->whitelist[i].net, buf, sizeof(buf)),
-			    c->whitelist[i].len);
+		for (int i = 0; i < c->nwhitelist; i++) {
+			char	 m[32];
+
+			fprintf(fp, "%s\"%s/%u%s%s\"", i ? ", " : " ",
+			    sg_addr_str(&c->whitelist[i].net.net, buf,
+			    sizeof(buf)), c->whitelist[i].net.len,
+			    c->whitelist[i].pinned ? " " : "",
+			    c->whitelist[i].pinned ? sg_mac_str(
+			    &c->whitelist[i].mac, true, m, sizeof(m)) : "");
+		}
 		fputs(" ]", fp);
 		break;
 	case K_MACS: {

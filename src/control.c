@@ -26,6 +26,7 @@
 #include "log.h"
 #include "nft.h"
 #include "state.h"
+#include "whitelist.h"
 
 /* ---- stats --------------------------------------------------------------- */
 
@@ -166,7 +167,14 @@ static const struct field stats_fields[] = {
 	    .pre = ", sources ", .metric = "table", .help = "" },
 	{ "blacklist", F_USE, AT(t.blacklist), AT(t.blacklist_cap),
 	    .pre = ", blacklist ", .metric = "table", .help = "" },
+	{ "whitelist", F_USE, AT(t.whitelist), AT(t.whitelist_cap),
+	    .pre = ", whitelist ", .metric = "table", .help = "" },
 	{ NULL, F_END, 0, 0, .post = "\n" },
+	{ "whitelist_wrong_mac", F_U64, AT(e.wl_wrong_mac), 0,
+	    .pre = "whitelisted prefixes from another MAC (judged): ",
+	    .post = "\n", .help = "Messages from a whitelisted prefix but "
+	    "not from the MAC its entry is pinned to: judged like any "
+	    "other." },
 	{ "queue", F_GROUP, 0, 0, .pre = "queue: ", .each_queue = true },
 	{ "received", F_U64, AT(q.received), 0, .pre = "received ",
 	    .help = "Packets received from the queue." },
@@ -287,6 +295,11 @@ add_worker(struct snapshot *s, const struct engine_stats *e,
 	s->t.sources_cap += t->sources_cap;
 	s->t.blacklist += t->blacklist;
 	s->t.blacklist_cap += t->blacklist_cap;
+	s->e.wl_wrong_mac += e->wl_wrong_mac;
+	if (first) {
+		s->t.whitelist = t->whitelist;
+		s->t.whitelist_cap = t->whitelist_cap;
+	}
 	s->q.received += q->received;
 	s->q.enobufs += q->enobufs;
 	s->q.errors += q->errors;
@@ -1140,6 +1153,217 @@ cmd_blacklist_forget(struct control *c, char **args, int nargs, bool json,
 	return 0;
 }
 
+/* ---- whitelist ------------------------------------------------------------ */
+
+struct wlisting {
+	struct control	*c;
+	struct ctl_buf	*o;
+	bool		 json;
+	int		 n;
+	uint64_t	 now;		/* s */
+};
+
+/* Seconds since a runtime entry was added. */
+static uint64_t
+age(const struct wlisting *l, const struct wl_entry *x)
+{
+	return l->now > x->added ? l->now - x->added : 0;
+}
+
+static int
+list_whitelisted(void *arg, const struct wl_entry *x)
+{
+	struct wlisting	*l = arg;
+	char		 prefix[SG_ADDRSTRLEN + 8], mac[SG_MACSTRLEN];
+	uint64_t	 hits = 0;
+
+	/* Every worker holds the same entries, each its own hits. */
+	for (int w = 0; w < l->c->nw; w++) {
+		const struct wl_entry *y = wl_find(engine_whitelist(
+		    l->c->engines[w]), &x->spec.net);
+
+		if (y != NULL)
+			hits += y->hits;
+	}
+	wl_prefix_str(&x->spec.net, prefix, sizeof(prefix));
+	sg_mac_str(&x->spec.mac, x->spec.pinned, mac, sizeof(mac));
+	if (l->json) {
+		ctl_printf(l->o, "%s{\"prefix\":\"%s\",\"mac\":", l->n ?
+		    "," : "", prefix);
+		if (x->spec.pinned)
+			ctl_printf(l->o, "\"%s\"", mac);
+		else
+			ctl_printf(l->o, "null");
+		ctl_printf(l->o, ",\"origin\":\"%s\",", wl_origin_name(
+		    x->origin));
+		if (x->added != 0)
+			ctl_printf(l->o, "\"age\":%" PRIu64 ",", age(l, x));
+		ctl_printf(l->o, "\"hits\":%" PRIu64 ",\"comment\":", hits);
+		ctl_json_str(l->o, x->comment);
+		ctl_printf(l->o, "}");
+	} else {
+		ctl_printf(l->o, "%-24s %s %-7s hits=%" PRIu64, prefix,
+		    x->spec.pinned ? mac : "any-mac          ",
+		    wl_origin_name(x->origin), hits);
+		if (x->added != 0)
+			ctl_printf(l->o, " age=%" PRIu64 "s", age(l, x));
+		ctl_printf(l->o, "%s%s\n", x->comment[0] ? " " : "",
+		    x->comment);
+	}
+	l->n++;
+	return 0;
+}
+
+static int
+cmd_whitelist_list(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	struct wlisting	 l = { .c = c, .o = o, .json = json,
+			    .now = clock_now() / NS_PER_SEC };
+
+	(void)args;
+	(void)nargs;
+	c->lock(c->arg);
+	if (json)
+		ctl_printf(o, "{\"whitelist\":[");
+	wl_foreach(engine_whitelist(c->engines[0]), list_whitelisted, &l);
+	c->unlock(c->arg);
+	if (json)
+		ctl_printf(o, "],\"count\":%d}\n", l.n);
+	else if (l.n == 0)
+		ctl_printf(o, "whitelist empty\n");
+	return 0;
+}
+
+/* Persist a runtime change now; a failure is said, the change stays. */
+static void
+save_after(struct control *c, struct ctl_buf *o, bool json)
+{
+	struct state_counts	 sc;
+	char			 err[512];
+
+	if (c->save == NULL || c->save(c->arg, &sc, err, sizeof(err)) == 0)
+		return;
+	log_warnx("whitelist: not saved: %s", err);
+	if (!json)
+		ctl_printf(o, "warning: not saved (%s): it holds until the "
+		    "next save or stop\n", err);
+}
+
+/* CIDR [MAC] [COMMENT...] */
+static int
+cmd_whitelist_add(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	struct wl_entry	 x = { .origin = WL_RUNTIME };
+	char		 prefix[SG_ADDRSTRLEN + 8], mac[SG_MACSTRLEN];
+	int		 first = 1, rc = 0, was = 0, lifted = 0;
+	size_t		 len = 0;
+
+	if (sg_cidr_parse(args[0], &x.spec.net) == -1) {
+		ctl_printf(o, "error: \"%.64s\" is not an address or CIDR "
+		    "prefix\n", args[0]);
+		return -1;
+	}
+	if (nargs > 1 && sg_mac_parse(args[1], &x.spec.mac) == 0) {
+		x.spec.pinned = true;
+		first = 2;
+	}
+	for (int k = first; k < nargs; k++) {
+		int	 r = snprintf(x.comment + len, sizeof(x.comment) - len,
+			    "%s%s", k > first ? " " : "", args[k]);
+
+		if (r < 0 || (size_t)r >= sizeof(x.comment) - len) {
+			ctl_printf(o, "error: comment longer than %zu "
+			    "characters\n", sizeof(x.comment) - 1);
+			return -1;
+		}
+		len += (size_t)r;
+	}
+	x.added = clock_now() / NS_PER_SEC;
+	wl_prefix_str(&x.spec.net, prefix, sizeof(prefix));
+	c->lock(c->arg);
+	for (int w = 0; w < c->nw && rc >= 0; w++) {
+		rc = wl_add(engine_whitelist(c->engines[w]), &x, &was);
+		if (rc >= 0)
+			lifted += enf_lift_whitelisted(engine_enforcer(
+			    c->engines[w]));
+	}
+	c->unlock(c->arg);
+	if (rc == -1) {
+		ctl_printf(o, "error: %s is in the %s; change it there\n",
+		    prefix, was == WL_CONF ? "configuration (whitelist)" :
+		    "whitelist_file");
+		return -1;
+	}
+	if (rc == -2) {
+		ctl_printf(o, "error: the whitelist is full (tables.whitelist "
+		    "= %d)\n", c->conf->tab_whitelist);
+		return -1;
+	}
+	sg_mac_str(&x.spec.mac, x.spec.pinned, mac, sizeof(mac));
+	log_info("whitelist: %s %s by sipguardctl%s%s%s%s", prefix,
+	    rc == 1 ? "replaced" : "added", x.spec.pinned ? ", pinned to " :
+	    ", not pinned to a MAC", x.spec.pinned ? mac : "",
+	    x.comment[0] ? ": " : "", x.comment);
+	if (json)
+		ctl_printf(o, "{\"added\":true,\"replaced\":%s,\"pinned\":"
+		    "%s,\"lifted\":%d}\n", rc == 1 ? "true" : "false",
+		    x.spec.pinned ? "true" : "false", lifted);
+	else {
+		ctl_printf(o, "%s %s", rc == 1 ? "replaced" : "added", prefix);
+		if (x.spec.pinned)
+			ctl_printf(o, ", pinned to %s", mac);
+		if (lifted > 0)
+			ctl_printf(o, "; %d blacklist entr%s lifted", lifted,
+			    lifted == 1 ? "y" : "ies");
+		ctl_printf(o, "\n");
+		if (!x.spec.pinned)
+			ctl_printf(o, "warning: not pinned to a MAC: anyone "
+			    "who can forge an address in %s is let through "
+			    "unjudged; pin it: sipguardctl whitelist add %s "
+			    "MAC\n", prefix, prefix);
+	}
+	save_after(c, o, json);
+	return 0;
+}
+
+static int
+cmd_whitelist_del(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	struct sg_cidr	 net;
+	char		 prefix[SG_ADDRSTRLEN + 8];
+	int		 rc = -1, was = 0;
+
+	(void)nargs;
+	if (sg_cidr_parse(args[0], &net) == -1) {
+		ctl_printf(o, "error: \"%.64s\" is not an address or CIDR "
+		    "prefix\n", args[0]);
+		return -1;
+	}
+	wl_prefix_str(&net, prefix, sizeof(prefix));
+	c->lock(c->arg);
+	for (int w = 0; w < c->nw; w++)
+		rc = wl_del(engine_whitelist(c->engines[w]), &net, &was);
+	c->unlock(c->arg);
+	if (rc == -1) {
+		ctl_printf(o, "error: %s is not whitelisted (whitelist list "
+		    "shows the prefixes)\n", prefix);
+		return -1;
+	}
+	if (rc == -2) {
+		ctl_printf(o, "error: %s is in the %s; remove it there and "
+		    "reload\n", prefix, was == WL_CONF ?
+		    "configuration (whitelist)" : "whitelist_file");
+		return -1;
+	}
+	log_info("whitelist: %s removed by sipguardctl", prefix);
+	ctl_printf(o, json ? "{\"removed\":true}\n" : "removed %s\n", prefix);
+	save_after(c, o, json);
+	return 0;
+}
+
 /* ---- reload, save, help -------------------------------------------------- */
 
 static int
@@ -1195,24 +1419,45 @@ static const struct command {
 	int		(*run)(struct control *, char **args, int nargs,
 			    bool json, struct ctl_buf *);
 	const char	*help;		/* NULL: not listed */
+	const char	*desc;		/* what it does, for help NAME */
 } commands[] = {
-	{ "stats", NULL, 0, 0, cmd_stats, "stats" },
-	{ "bindings", NULL, 0, 0, cmd_bindings, NULL },
-	{ "bindings", "show", 1, 1, cmd_bindings_show, "show IDENTITY|IP" },
+	{ "stats", NULL, 0, 0, cmd_stats, "stats",
+	    "counters, tables, queues, module II, offload" },
+	{ "bindings", NULL, 0, 0, cmd_bindings, NULL, NULL },
+	{ "bindings", "list", 0, 0, cmd_bindings, "list",
+	    "every registered binding (also: bindings alone)" },
+	{ "bindings", "show", 1, 1, cmd_bindings_show, "show IDENTITY|IP",
+	    "one subscriber's bindings, by identity or by IP or SIP IP" },
 	{ "bindings", "import", 1, 2, cmd_bindings_import,
-	    "import FILE [DOMAIN]" },
-	{ "blacklist", NULL, 0, 0, cmd_blacklist_list, NULL },
-	{ "blacklist", "list", 0, CONTROL_WORDS, cmd_blacklist_list, "list" },
+	    "import FILE [DOMAIN]",
+	    "the proxy's registrations from a Kamailio ul.dump or OpenSIPS "
+	    "ul_dump JSON file (an absolute path the daemon can read)" },
+	{ "blacklist", NULL, 0, 0, cmd_blacklist_list, NULL, NULL },
+	{ "blacklist", "list", 0, CONTROL_WORDS, cmd_blacklist_list, "list",
+	    "the blacklist (also: blacklist alone)" },
 	{ "blacklist", "add", 0, CONTROL_WORDS, cmd_blacklist_add,
-	    "add MAC IP [PORT] [ttl SECONDS]" },
+	    "add MAC IP [PORT] [ttl SECONDS]",
+	    "block (m, i) or (m, i, port) for SECONDS (blacklist.ttl)" },
 	{ "blacklist", "del", 0, CONTROL_WORDS, cmd_blacklist_del,
-	    "del MAC IP [PORT]" },
-	{ "blacklist", "forget", 1, 1, cmd_blacklist_forget, "forget MAC|IP" },
-	{ "reload", NULL, 0, 0, cmd_reload, "reload" },
-	{ "save", NULL, 0, 0, cmd_save, "save" },
-	{ "version", NULL, 0, 0, cmd_version, "version" },
-	{ "ping", NULL, 0, 0, cmd_ping, "ping" },
-	{ "help", NULL, 0, CONTROL_WORDS, cmd_help, NULL },
+	    "del MAC IP [PORT]", "remove one entry" },
+	{ "blacklist", "forget", 1, 1, cmd_blacklist_forget, "forget MAC|IP",
+	    "remove every entry naming the MAC or the IP" },
+	{ "whitelist", NULL, 0, 0, cmd_whitelist_list, NULL, NULL },
+	{ "whitelist", "list", 0, 0, cmd_whitelist_list, "list",
+	    "every entry: prefix, MAC, where from, hits, comment" },
+	{ "whitelist", "add", 1, CONTROL_WORDS, cmd_whitelist_add,
+	    "add CIDR [MAC] [COMMENT]",
+	    "never judge nor block CIDR (from MAC only, if given); kept in "
+	    "the state file" },
+	{ "whitelist", "del", 1, 1, cmd_whitelist_del, "del CIDR",
+	    "remove an entry added with whitelist add" },
+	{ "reload", NULL, 0, 0, cmd_reload, "reload",
+	    "re-read the configuration and whitelist_file (as SIGHUP)" },
+	{ "save", NULL, 0, 0, cmd_save, "save", "write the state file now" },
+	{ "version", NULL, 0, 0, cmd_version, "version",
+	    "the daemon's version" },
+	{ "ping", NULL, 0, 0, cmd_ping, "ping", "is the daemon up" },
+	{ "help", NULL, 0, CONTROL_WORDS, cmd_help, NULL, NULL },
 };
 
 static bool
@@ -1258,6 +1503,29 @@ put_usage(struct ctl_buf *o, const char *name)
 		ctl_printf(o, "]");
 }
 
+/* help NAME: each form of the command, with what it does. */
+static int
+help_one(const char *name, struct ctl_buf *o)
+{
+	int	 n = 0;
+
+	for (size_t k = 0; k < nitems(commands); k++) {
+		const struct command	*cmd = &commands[k];
+
+		if (cmd->help == NULL || strcmp(cmd->name, name) != 0)
+			continue;
+		ctl_printf(o, "%s%s%s\n    %s\n", cmd->sub != NULL ? name :
+		    "", cmd->sub != NULL ? " " : "", cmd->help, cmd->desc);
+		n++;
+	}
+	if (n == 0) {
+		ctl_printf(o, "error: unknown command \"%.64s\" (try help)\n",
+		    name);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_help(struct control *c, char **args, int nargs, bool json,
     struct ctl_buf *o)
@@ -1265,9 +1533,9 @@ cmd_help(struct control *c, char **args, int nargs, bool json,
 	int	 shown = 0;
 
 	(void)c;
-	(void)args;
-	(void)nargs;
 	(void)json;
+	if (nargs >= 1)
+		return help_one(args[0], o);
 	ctl_printf(o, "commands: ");
 	for (size_t k = 0; k < nitems(commands); k++) {
 		const char	*name = commands[k].name;
@@ -1279,7 +1547,7 @@ cmd_help(struct control *c, char **args, int nargs, bool json,
 			ctl_printf(o, " | ");
 		put_usage(o, name);
 	}
-	ctl_printf(o, "; prefix json for JSON\n");
+	ctl_printf(o, "; help COMMAND for one; prefix json for JSON\n");
 	return 0;
 }
 

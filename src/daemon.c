@@ -45,6 +45,7 @@
 #include "log.h"
 #include "nft.h"
 #include "state.h"
+#include "whitelist.h"
 
 #define WAIT_MS		200	/* a worker notices a stop within this */
 #define ALOG_KEYS	4096
@@ -284,11 +285,50 @@ keep_restart_only(struct sg_conf *next, const struct sg_conf *cur)
 		    strchr(names, ',') ? "" : "s");
 }
 
+/*
+ * whitelist_file: read whole first (-1 with the file and line in err,
+ * nothing applied), then given to every worker after the configuration
+ * (its entries replace the file's previous ones).
+ */
+static int
+whitelist_read(const struct sg_conf *conf, struct wl_entry **x,
+    uint32_t *n, char *err, size_t errlen)
+{
+	char	 why[600];
+
+	if (wl_load_file(conf->whitelist_file, (uint32_t)conf->tab_whitelist,
+	    x, n, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "whitelist_file %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+whitelist_apply(struct daemon *d, const struct sg_conf *conf,
+    struct wl_entry *x, uint32_t n)
+{
+	uint32_t	 replaced = 0;
+
+	lock_all(d);
+	for (int k = 0; k < d->nw; k++)
+		replaced = engine_whitelist_file(d->w[k].e, x, n);
+	unlock_all(d);
+	free(x);
+	if (conf->whitelist_file[0] != '\0')
+		log_info("whitelist: %u entries from %s%s", n,
+		    conf->whitelist_file, replaced > 0 ? " (they replace "
+		    "runtime entries of the same prefixes)" : "");
+}
+
 static int
 reload(struct daemon *d, struct ctl_buf *out)
 {
 	struct sg_conf		 next;
 	struct conf_errors	 errs;
+	struct wl_entry		*wl;
+	uint32_t		 nwl;
+	char			 why[700];
 	int			 ignored = 0;
 
 	sd_notify(0, "RELOADING=1");
@@ -302,10 +342,20 @@ reload(struct daemon *d, struct ctl_buf *out)
 		return -1;
 	}
 	keep_restart_only(&next, &d->conf);
+	if (whitelist_read(&next, &wl, &nwl, why, sizeof(why)) == -1) {
+		log_warnx("reload: %s; the running configuration is kept",
+		    why);
+		if (out != NULL)
+			ctl_printf(out, "error: %s; the running configuration "
+			    "is kept\n", why);
+		sd_notify(0, "READY=1");
+		return -1;
+	}
 	lock_all(d);
 	for (int k = 0; k < d->nw; k++)
 		ignored |= engine_reload(d->w[k].e, &next);
 	unlock_all(d);
+	whitelist_apply(d, &next, wl, nwl);
 	if (ignored)
 		log_warnx("reload: table sizes take effect at restart");
 	alarm_log_set_interval(d->alog, next.log_aggregate);
@@ -881,12 +931,18 @@ setup_control(struct daemon *d, char *err, size_t errlen)
 static int
 setup(struct daemon *d, char *err, size_t errlen)
 {
+	struct wl_entry	*wl;
+	uint32_t	 nwl;
+
 	d->started = clock_now();
 	d->last_save = d->started;
 	if (setup_state_dir(d, err, errlen) == -1 ||
 	    setup_workers(d, err, errlen) == -1)
 		return -1;
 	restore_state(d);
+	if (whitelist_read(&d->conf, &wl, &nwl, err, errlen) == -1)
+		return -1;
+	whitelist_apply(d, &d->conf, wl, nwl);
 	import_at_start(d);
 	if (open_queues(d, err, errlen) == -1 ||
 	    setup_loop(d, err, errlen) == -1 ||

@@ -9,6 +9,7 @@
 #include "enforce.h"
 #include "hash.h"
 #include "htab.h"
+#include "whitelist.h"
 
 /*
  * Entries live in an ftab (hash index, free list, insertion order); a
@@ -30,6 +31,7 @@ struct enforcer {
 	uint32_t	 nkind[4];	/* live entries per kind */
 	enf_offload	 offload;
 	void		*offload_arg;
+	const struct whitelist *wl;	/* NULL: none */
 	struct enf_stats st;
 };
 
@@ -73,6 +75,12 @@ void
 enf_set_conf(struct enforcer *e, const struct sg_conf *conf)
 {
 	e->conf = conf;
+}
+
+void
+enf_set_whitelist(struct enforcer *e, const struct whitelist *wl)
+{
+	e->wl = wl;
 }
 
 void
@@ -277,6 +285,24 @@ enf_check_k(struct enforcer *e, const struct sg_tuple *t, uint64_t now)
 	return false;
 }
 
+/*
+ * Never listed: a key the whitelist holds.  A key of another MAC than a
+ * pinned entry's may be: it never blocks the pinned one.  A key without
+ * a MAC might, and is not.
+ */
+static bool
+whitelisted(const struct enforcer *e, const struct bl_key *k)
+{
+	struct sg_mac	 m;
+	enum wl_verdict	 v;
+
+	if (e->wl == NULL)
+		return false;
+	memcpy(m.b, k->m, sizeof(m.b));
+	v = wl_match(e->wl, &k->i, &m, k->has_m);
+	return v == WL_PASS || (v == WL_WRONG_MAC && !k->has_m);
+}
+
 enum alarm_action
 enf_add(struct enforcer *e, const struct bl_key *k, const char *why,
     const char *d, uint64_t ttl, uint64_t now)
@@ -286,7 +312,7 @@ enf_add(struct enforcer *e, const struct bl_key *k, const char *why,
 	bool		 evicted;
 	struct bl_entry	*b;
 
-	if (conf_is_whitelisted(e->conf, &k->i))
+	if (whitelisted(e, k))
 		return ACT_DROP;
 	if (!blocking(e))
 		return ACT_NOTICE;
@@ -353,6 +379,23 @@ enf_forget(struct enforcer *e, const struct sg_mac *m, const struct sg_addr *i,
 				n++;
 			drop_entry(e, s);
 			e->st.removed++;
+		}
+	}
+	return n;
+}
+
+int
+enf_lift_whitelisted(struct enforcer *e)
+{
+	uint32_t	 s, next;
+	int		 n = 0;
+
+	for (s = e->ft.order.head; s != HNIL; s = next) {
+		next = e->ft.order.link[s].next;
+		if (whitelisted(e, &e->row[s].key)) {
+			drop_entry(e, s);
+			e->st.removed++;
+			n++;
 		}
 	}
 	return n;

@@ -20,6 +20,7 @@
 #include "sipmsg.h"
 #include "spoof.h"
 #include "stream.h"
+#include "whitelist.h"
 
 /* Slots of the binding table the expiry sweep examines per tick. */
 #define SWEEP_PER_TICK		4096
@@ -34,6 +35,7 @@ struct engine {
 	struct spoof		*spoof;
 	struct enforcer		*enf;
 	struct flood		*flood;
+	struct whitelist	*wl;
 	engine_observer		 observer;
 	void			*observer_arg;
 	alarm_sink		 sink;
@@ -58,6 +60,25 @@ struct engine {
 
 static void	 ds1_check(struct engine *, uint64_t);
 
+/* The configuration's whitelist replaces the one it had. */
+static uint32_t
+whitelist_conf(struct engine *e)
+{
+	uint32_t	 replaced = 0;
+	int		 was;
+
+	wl_drop(e->wl, WL_CONF);
+	for (int k = 0; k < e->conf.nwhitelist; k++) {
+		struct wl_entry	 x = { .spec = e->conf.whitelist[k],
+				    .origin = WL_CONF };
+
+		if (wl_add(e->wl, &x, &was) == 1 && was != WL_CONF)
+			replaced++;
+	}
+	enf_lift_whitelisted(e->enf);
+	return replaced;
+}
+
 struct engine *
 engine_create(const struct sg_conf *conf)
 {
@@ -75,13 +96,16 @@ engine_create(const struct sg_conf *conf)
 	e->spoof = spoof_create(&e->conf);
 	e->enf = enf_create(&e->conf);
 	e->flood = e->bt ? flood_create(&e->conf, e->bt) : NULL;
+	e->wl = wl_create((uint32_t)conf->tab_whitelist);
 	e->learn_armed = conf->startup_learn > 0;
 	if (e->frag == NULL || e->streams == NULL || e->sp == NULL || e->bt == NULL ||
 	    e->pt == NULL || e->spoof == NULL || e->enf == NULL ||
-	    e->flood == NULL) {
+	    e->flood == NULL || e->wl == NULL) {
 		engine_destroy(e);
 		return NULL;
 	}
+	enf_set_whitelist(e->enf, e->wl);
+	whitelist_conf(e);
 	return e;
 }
 
@@ -98,6 +122,7 @@ engine_destroy(struct engine *e)
 	spoof_destroy(e->spoof);
 	enf_destroy(e->enf);
 	flood_destroy(e->flood);
+	wl_destroy(e->wl);
 	free(e);
 }
 
@@ -120,6 +145,7 @@ engine_reload(struct engine *e, const struct sg_conf *conf)
 	KEEP(blacklist_size);
 	KEEP(bloom_cells);
 	KEEP(bloom_hashes);
+	KEEP(tab_whitelist);
 #undef KEEP
 	/* A MAC pinned from traffic yields to the operator's list. */
 	if (next.nproxy_macs != e->conf.nproxy_macs ||
@@ -127,6 +153,7 @@ engine_reload(struct engine *e, const struct sg_conf *conf)
 	    sizeof(next.proxy_macs)) != 0)
 		e->pinned = false;
 	e->conf = next;
+	whitelist_conf(e);
 	stream_set_idle(e->streams, e->conf.tcp_idle);
 	pending_set_timeout(e->pt, e->conf.register_timeout);
 	return ignored;
@@ -213,6 +240,8 @@ engine_tables(const struct engine *e, uint64_t now, struct engine_tables *t)
 	t->stream_buffers = ts.buffers_in_use;
 	t->stream_buffers_cap = ts.buffers;
 	t->streams_refused = ts.refused;
+	t->whitelist = wl_count(e->wl);
+	t->whitelist_cap = wl_capacity(e->wl);
 	t->memory = bs.memory + fs.memory + ts.memory;
 }
 
@@ -232,6 +261,26 @@ struct flood *
 engine_flood(struct engine *e)
 {
 	return e->flood;
+}
+
+struct whitelist *
+engine_whitelist(struct engine *e)
+{
+	return e->wl;
+}
+
+uint32_t
+engine_whitelist_file(struct engine *e, const struct wl_entry *x, uint32_t n)
+{
+	uint32_t	 replaced = 0;
+	int		 was;
+
+	wl_drop(e->wl, WL_FILE);
+	for (uint32_t k = 0; k < n; k++)
+		if (wl_add(e->wl, &x[k], &was) == 1 && was == WL_RUNTIME)
+			replaced++;
+	enf_lift_whitelisted(e->enf);
+	return replaced;
 }
 
 void
@@ -669,12 +718,19 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	}
 
 	tuple_l3(&t, pkt);
-	if (conf_is_whitelisted(&e->conf, &pkt->src)) {
+	switch (wl_check(e->wl, &pkt->src, &pkt->smac, pkt->has_mac)) {
+	case WL_PASS:
 		kind = sipm_parse(e->sp, p, len, stream, msg);
 		if (kind == SIPM_K_NOT_SIP)
 			return SG_ACCEPT;
 		return emit(e, true, SG_ACCEPT, SG_R_WHITELISTED, kind, pkt,
 		    msg);
+	case WL_WRONG_MAC:
+		/* Judged like anyone: the entry names another MAC. */
+		e->st.wl_wrong_mac++;
+		break;
+	case WL_NO:
+		break;
 	}
 	/* SPEC 6: the blacklist first, before any parsing. */
 	if (enf_check_l3(e->enf, &t, now)) {

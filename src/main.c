@@ -19,6 +19,7 @@
 #include "hash.h"
 #include "log.h"
 #include "state.h"
+#include "whitelist.h"
 
 #define MAX_SETS	64
 
@@ -158,6 +159,20 @@ run_replay(const char *path, struct sg_conf *conf, bool learn)
 		fprintf(stderr, "sipguard: cannot allocate the tables "
 		    "(tables.*, blacklist.size too large?)\n");
 		return 1;
+	}
+	if (conf->whitelist_file[0] != '\0') {
+		struct wl_entry	*wl;
+		uint32_t	 nwl;
+
+		if (wl_load_file(conf->whitelist_file,
+		    (uint32_t)conf->tab_whitelist, &wl, &nwl, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "sipguard: whitelist_file %s\n", err);
+			engine_destroy(e);
+			return 2;
+		}
+		engine_whitelist_file(e, wl, nwl);
+		free(wl);
 	}
 	/* A saved baseline skips training (SPEC 5); --learn makes one. */
 	if (!learn && conf->baseline_file[0] != '\0' &&
@@ -301,6 +316,22 @@ main(int argc, char *argv[])
 	if (o.dump) {
 		conf_dump(&conf, stdout);
 		return 0;
+	}
+	if (conf.whitelist_file[0] != '\0') {
+		struct wl_entry	*wl;
+		uint32_t	 nwl;
+		char		 err[600];
+
+		if (wl_load_file(conf.whitelist_file,
+		    (uint32_t)conf.tab_whitelist, &wl, &nwl, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "sipguard: whitelist_file %s\n", err);
+			if (o.test)
+				fprintf(stderr, "sipguard: configuration %s "
+				    "test failed\n", name);
+			return o.test ? 1 : 2;
+		}
+		free(wl);
 	}
 	if (o.test) {
 		printf("sipguard: configuration %s test is successful\n",

@@ -1,8 +1,10 @@
 /*
  * sipguardctl: talk to a running sipguard over its control socket.
- *   sipguardctl [-s socket] [-j] stats | bindings | blacklist [...] |
- *       reload | save | help
- * One request line out, the answer printed; exit 1 if it is an error.
+ *   sipguardctl [-s socket] [-j] command [args...]
+ * One request line out, the answer printed.  `command --help' asks the
+ * daemon for that command's help.  Exit status: 0 done, 1 the daemon
+ * refused the request (its answer an error), 2 a usage error here, 3 the
+ * daemon could not be reached (no socket, no answer).
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -18,6 +20,11 @@
 
 #define TIMEOUT_MS	10000
 
+/* Exit statuses (sipguardctl(8)). */
+#define EXIT_REFUSED	1
+#define EXIT_USAGE	2
+#define EXIT_UNREACHED	3
+
 static void __attribute__((noreturn))
 usage(int status)
 {
@@ -32,12 +39,20 @@ usage(int status)
 	    "  blacklist add MAC IP [PORT] [ttl SECONDS]\n"
 	    "  blacklist del MAC IP [PORT]\n"
 	    "  blacklist forget MAC|IP       every entry naming it\n"
+	    "  whitelist [list]              the whitelist, every source\n"
+	    "  whitelist add CIDR [MAC] [COMMENT]\n"
+	    "                                never judged nor blocked (from\n"
+	    "                                MAC only: pin it if you can)\n"
+	    "  whitelist del CIDR            remove a runtime entry\n"
 	    "  reload                        re-read the configuration\n"
-	    "  help                          the daemon's list of commands\n"
 	    "  save                          write the state file now\n"
 	    "  version, ping                 the daemon's version; is it up\n"
+	    "  help [COMMAND]                the daemon's list of commands,\n"
+	    "                                or one's (also: COMMAND --help)\n"
 	    "  -j, --json                    answer in JSON\n"
-	    "  -s socket                     default " SG_CTL_PATH "\n");
+	    "  -s socket                     default " SG_CTL_PATH "\n"
+	    "exit status: 0 done, 1 refused by the daemon, 2 usage, 3 the\n"
+	    "daemon not reached\n");
 	exit(status);
 }
 
@@ -49,7 +64,7 @@ main(int argc, char *argv[])
 	size_t			 o = 0;
 	struct sockaddr_un	 sun;
 	struct pollfd		 pfd;
-	int			 fd, k, json = 0, error = -1;
+	int			 fd, k, json = 0, help = 0, error = -1;
 	ssize_t			 n;
 
 	for (k = 1; k < argc && argv[k][0] == '-'; k++) {
@@ -62,17 +77,25 @@ main(int argc, char *argv[])
 		    strcmp(argv[k], "--help") == 0)
 			usage(0);
 		else
-			usage(2);
+			usage(EXIT_USAGE);
 	}
 	if (k == argc)
-		usage(2);
-	/* -j is also taken after the command: `sipguardctl stats -j'. */
-	for (int a = k; a < argc; a++)
+		usage(EXIT_USAGE);
+	/* -j is also taken after the command: `sipguardctl stats -j'; and
+	 * `COMMAND --help' is `help COMMAND'. */
+	for (int a = k; a < argc; a++) {
 		if (strcmp(argv[a], "-j") == 0 || strcmp(argv[a], "--json") == 0)
 			json = 1;
+		if (a > k && (strcmp(argv[a], "-h") == 0 ||
+		    strcmp(argv[a], "--help") == 0))
+			help = 1;
+	}
 	if (json)
 		o += (size_t)snprintf(req, sizeof(req), "json ");
-	for (; k < argc; k++) {
+	if (help)
+		o += (size_t)snprintf(req + o, sizeof(req) - o, "help %.64s ",
+		    argv[k]);
+	for (; k < argc && !help; k++) {
 		int	 r;
 
 		if (strcmp(argv[k], "-j") == 0 || strcmp(argv[k], "--json") == 0)
@@ -80,36 +103,36 @@ main(int argc, char *argv[])
 		r = snprintf(req + o, sizeof(req) - o, "%s ", argv[k]);
 		if (r < 0 || (size_t)r >= sizeof(req) - o) {
 			fprintf(stderr, "sipguardctl: request too long\n");
-			return 2;
+			return EXIT_USAGE;
 		}
 		o += (size_t)r;
 	}
 	if (o == 0 || o > sizeof(req))
-		usage(2);
+		usage(EXIT_USAGE);
 	req[o - 1] = '\n';		/* the last space */
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "sipguardctl: %s: path too long\n", path);
-		return 2;
+		return EXIT_USAGE;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		fprintf(stderr, "sipguardctl: %s: %s (is sipguard running?)\n",
 		    path, strerror(errno));
-		return 1;
+		return EXIT_UNREACHED;
 	}
 	if (write(fd, req, o) != (ssize_t)o) {
 		fprintf(stderr, "sipguardctl: write: %s\n", strerror(errno));
-		return 1;
+		return EXIT_UNREACHED;
 	}
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	for (;;) {
 		if (poll(&pfd, 1, TIMEOUT_MS) != 1) {
 			fprintf(stderr, "sipguardctl: no answer\n");
-			return 1;
+			return EXIT_UNREACHED;
 		}
 		if ((n = read(fd, buf, sizeof(buf))) <= 0)
 			break;
@@ -121,7 +144,7 @@ main(int argc, char *argv[])
 	close(fd);
 	if (error == -1) {
 		fprintf(stderr, "sipguardctl: empty answer\n");
-		return 1;
+		return EXIT_UNREACHED;
 	}
-	return error ? 1 : 0;
+	return error ? EXIT_REFUSED : 0;
 }

@@ -27,6 +27,7 @@
 #include "flood.h"
 #include "hash.h"
 #include "state.h"
+#include "whitelist.h"
 
 #define LINE_MAX_STATE	2048
 
@@ -271,6 +272,25 @@ put_blacklist(void *arg, const struct bl_entry *b)
 	return 0;
 }
 
+/* A runtime whitelist entry: w ADDR LEN MAC ADDED COMMENT. */
+static int
+put_whitelisted(void *arg, const struct wl_entry *x)
+{
+	struct saver	*sv = arg;
+
+	if (x->origin != WL_RUNTIME)
+		return 0;
+	fprintf(sv->fp, "w");
+	put_addr(sv->fp, &x->spec.net.net);
+	fprintf(sv->fp, " %u", x->spec.net.len);
+	put_mac(sv->fp, x->spec.mac.b, x->spec.pinned);
+	fprintf(sv->fp, " %" PRIu64, x->added);
+	put_str(sv->fp, x->comment);
+	fputc('\n', sv->fp);
+	sv->c->whitelist++;
+	return 0;
+}
+
 static int
 fill_state(void *arg, FILE *fp)
 {
@@ -326,6 +346,8 @@ fill_state(void *arg, FILE *fp)
 	for (int w = 0; w < sv->n; w++)
 		enf_foreach(engine_enforcer(sv->e[w]), sv->now, put_blacklist,
 		    sv);
+	/* Every worker holds the same whitelist. */
+	wl_foreach(engine_whitelist(sv->e[0]), put_whitelisted, sv);
 	fprintf(fp, "end\n");
 	return ferror(fp) ? -1 : 0;
 }
@@ -467,6 +489,38 @@ parse_listed(char *line, struct bl_entry *x)
 	return 0;
 }
 
+static int
+parse_whitelisted(char *line, struct wl_entry *x)
+{
+	char		*f[8], *save = NULL;
+	int		 n = 0;
+	unsigned int	 len;
+	bool		 has_m;
+
+	for (char *t = strtok_r(line, " \n", &save); t != NULL && n < 8;
+	    t = strtok_r(NULL, " \n", &save))
+		f[n++] = t;
+	if (n != 6 || strcmp(f[0], "w") != 0)
+		return -1;
+	memset(x, 0, sizeof(*x));
+	x->origin = WL_RUNTIME;
+	if (get_addr(f[1], &x->spec.net.net) == -1 ||
+	    !sg_addr_is_ip(&x->spec.net.net) ||
+	    sscanf(f[2], "%u", &len) != 1 ||
+	    len > (x->spec.net.net.family == SG_AF_INET ? 32u : 128u) ||
+	    get_mac(f[3], &x->spec.mac, &has_m) == -1 ||
+	    sscanf(f[4], "%" SCNu64, &x->added) != 1 ||
+	    get_str(f[5], x->comment, sizeof(x->comment)) == -1)
+		return -1;
+	x->spec.net.len = (uint8_t)len;
+	x->spec.pinned = has_m;
+	/* A prefix with host bits set was not written by a save. */
+	for (unsigned bit = len; bit < 128; bit++)
+		if (x->spec.net.net.a[bit / 8] & (0x80 >> (bit % 8)))
+			return -1;
+	return 0;
+}
+
 static bool
 blank(const char *s)
 {
@@ -495,6 +549,7 @@ check_state(FILE *fp, const char *path, char *err, size_t errlen)
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		struct binding	 b;
 		struct bl_entry	 x;
+		struct wl_entry	 wx;
 
 		lineno++;
 		if (ended) {
@@ -511,7 +566,8 @@ check_state(FILE *fp, const char *path, char *err, size_t errlen)
 			continue;
 		}
 		if ((line[0] == 'b' && parse_binding(line, &b) == 0) ||
-		    (line[0] == 'l' && parse_listed(line, &x) == 0))
+		    (line[0] == 'l' && parse_listed(line, &x) == 0) ||
+		    (line[0] == 'w' && parse_whitelisted(line, &wx) == 0))
 			continue;
 		snprintf(err, errlen, "%s: line %d: unreadable record", path,
 		    lineno);
@@ -549,6 +605,7 @@ state_restore(const char *dir, struct engine **e, int n, uint64_t now,
 	    strcmp(line, "end\n") != 0) {
 		struct binding	 b;
 		struct bl_entry	 x;
+		struct wl_entry	 wx;
 
 		if (line[0] == 'b' && parse_binding(line, &b) == 0) {
 			if (b.expires <= now) {
@@ -567,6 +624,15 @@ state_restore(const char *dir, struct engine **e, int n, uint64_t now,
 				enf_add(engine_enforcer(e[w]), &x.key, x.why,
 				    x.d, x.expires - now, now);
 			c->blacklist++;
+		} else if (line[0] == 'w' && parse_whitelisted(line, &wx) ==
+		    0) {
+			int	 was, rc = 0;
+
+			/* A prefix the configuration now holds stays its. */
+			for (int w = 0; w < n; w++)
+				rc = wl_add(engine_whitelist(e[w]), &wx, &was);
+			if (rc >= 0)
+				c->whitelist++;
 		}
 	}
 	fclose(fp);

@@ -289,3 +289,34 @@ sg_cidr_match(const struct sg_cidr *c, const struct sg_addr *a)
 		return true;
 	return ((a->a[full] ^ c->net.a[full]) & (0xff << (8 - rem))) == 0;
 }
+
+int
+sg_wl_parse(const char *s, struct wl_spec *w)
+{
+	char		 buf[96];
+	char		*mac, *end;
+	size_t		 n = strlen(s);
+
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n + 1);
+	memset(w, 0, sizeof(*w));
+	if ((mac = strpbrk(buf, " \t")) != NULL) {
+		*mac++ = '\0';
+		mac += strspn(mac, " \t");
+		end = mac + strcspn(mac, " \t");
+		if (end[strspn(end, " \t")] != '\0')
+			return -1;	/* a third word */
+		*end = '\0';
+		if (*mac == '\0')
+			mac = NULL;
+	}
+	if (sg_cidr_parse(buf, &w->net) == -1)
+		return -1;
+	if (mac != NULL) {
+		if (sg_mac_parse(mac, &w->mac) == -1)
+			return -1;
+		w->pinned = true;
+	}
+	return 0;
+}

@@ -1788,6 +1788,37 @@ whitelist(struct scn *s)
 	scn_expect(s, "drop", "b");
 }
 
+static const char *const SETS_WHITELIST_PINNED[] = {
+	"proxy.addresses = [\"192.0.2.1\"]",
+	"startup.learn = 0",
+	"whitelist = [\"203.0.113.0/28\", \"203.0.113.5 02:00:00:00:00:77\"]",
+	NULL,
+};
+
+/*
+ * A peer pinned to its MAC: from that MAC whitelisted; its address
+ * forged from another MAC is judged like anyone's (case b), even inside
+ * the wider unpinned /28 (the longest prefix decides); the rest of the
+ * /28 stays open from any MAC.
+ */
+static void
+whitelist_pinned(struct scn *s)
+{
+	const struct pg_ep peer = { { 2, 0, 0, 0, 0, 0x77 }, "203.0.113.5",
+			    5060 };
+	const struct pg_ep forger = { { 2, 0, 0, 0, 0, 0x66 }, "203.0.113.5",
+			    5060 };
+	const struct pg_ep other = { { 2, 0, 0, 0, 0, 0x66 }, "203.0.113.6",
+			    5060 };
+
+	forge(s, &peer, "203.0.113.5", "pstn-gw", "INVITE", NULL);
+	scn_expect(s, "accept", "whitelisted");
+	forge(s, &forger, "203.0.113.5", "pstn-gw", "INVITE", NULL);
+	scn_expect(s, "drop", "b");
+	forge(s, &other, "203.0.113.6", "pstn-gw", "INVITE", NULL);
+	scn_expect(s, "accept", "whitelisted");
+}
+
 const struct scenario scenarios[] = {
 	{ "legit_register_call", "legitimate registrations and calls",
 	    legit_register_call, SETS_BASE, 1 },
@@ -1869,6 +1900,8 @@ const struct scenario scenarios[] = {
 	    cold_start, SETS_COLD, 1 },
 	{ "detect_mode", "mode = detect", detect_mode, SETS_DETECT, 0 },
 	{ "whitelist", "whitelisted trunk", whitelist, SETS_WHITELIST, 0 },
+	{ "whitelist_pinned", "whitelisted peer pinned to its MAC",
+	    whitelist_pinned, SETS_WHITELIST_PINNED, 0 },
 };
 
 const int nscenarios = (int)(sizeof(scenarios) / sizeof(scenarios[0]));

@@ -518,8 +518,8 @@ assert_conf_equal(const struct sg_conf *a, const struct sg_conf *b)
 		if (!sg_addr_eq(&a->proxy[k], &b->proxy[k]))
 			fail_msg("proxy[%d] differs", k);
 	for (int k = 0; k < a->nwhitelist; k++)
-		if (!sg_addr_eq(&a->whitelist[k].net, &b->whitelist[k].net) ||
-		    a->whitelist[k].len != b->whitelist[k].len)
+		if (memcmp(&a->whitelist[k], &b->whitelist[k],
+		    sizeof(a->whitelist[k])) != 0)
 			fail_msg("whitelist[%d] differs", k);
 	for (int k = 0; k < a->ngateway_macs; k++)
 		if (memcmp(&a->gateway_macs[k], &b->gateway_macs[k], 6) != 0)
@@ -646,11 +646,11 @@ check_full(const struct sg_conf *c)
 	assert_memory_equal(&c->gateway_macs[1], &m, 6);
 	assert_int_equal(c->nwhitelist, 3);
 	assert_int_equal(sg_cidr_parse("203.0.113.0/28", &w), 0);
-	assert_memory_equal(&c->whitelist[0], &w, sizeof(w));
+	assert_memory_equal(&c->whitelist[0].net, &w, sizeof(w));
 	assert_int_equal(sg_cidr_parse("2001:db8:100::/48", &w), 0);
-	assert_memory_equal(&c->whitelist[1], &w, sizeof(w));
-	assert_int_equal(c->whitelist[2].len, 32);
-	assert_true(sg_addr_eq(&c->whitelist[2].net, &(struct sg_addr){
+	assert_memory_equal(&c->whitelist[1].net, &w, sizeof(w));
+	assert_int_equal(c->whitelist[2].net.len, 32);
+	assert_true(sg_addr_eq(&c->whitelist[2].net.net, &(struct sg_addr){
 	    .family = SG_AF_INET, .a = { 192, 0, 2, 7 } }));
 	assert_int_equal(c->nproxy, 2);
 	assert_true(sg_addr_eq(&c->proxy[0], &(struct sg_addr){
@@ -738,8 +738,8 @@ test_good_ipv6(void **state)
 	for (size_t k = 0; k < nitems(cidrs); k++) {
 		struct sg_addr	 a = ip(cidrs[k].net);
 
-		assert_true(sg_addr_eq(&c.whitelist[k].net, &a));
-		assert_int_equal(c.whitelist[k].len, cidrs[k].len);
+		assert_true(sg_addr_eq(&c.whitelist[k].net.net, &a));
+		assert_int_equal(c.whitelist[k].net.len, cidrs[k].len);
 	}
 }
 
@@ -811,7 +811,7 @@ chk_lists(const struct sg_conf *c)
 	assert_int_equal(c->nproxy, 2);
 	assert_true(sg_addr_eq(&c->proxy[1], &a));
 	assert_int_equal(c->nwhitelist, 1);
-	assert_int_equal(c->whitelist[0].len, 8);
+	assert_int_equal(c->whitelist[0].net.len, 8);
 	assert_int_equal(c->ngateway_macs, 1);
 	assert_int_equal(sg_mac_parse("00:00:5e:00:01:01", &m), 0);
 	assert_memory_equal(&c->gateway_macs[0], &m, 6);
@@ -903,7 +903,14 @@ static const struct set_case set_cases[] = {
 	}, NULL },
 	{ "set_list_entry_type", NULL, { "whitelist=[1]" }, -1, {
 		{ 0, "whitelist", "entry 1: an integer, not a string "
-		    "(address or CIDR prefix)", "--set" },
+		    "(address or CIDR prefix [MAC])", "--set" },
+	}, NULL },
+	{ "set_whitelist_bad_mac", NULL, { "whitelist=[\"10.0.0.1 zz\", "
+	    "\"10.0.0.2 02:00:00:00:00:01 x\"]" }, -1, {
+		{ 0, "whitelist", "entry 1: \"10.0.0.1 zz\" is not a valid",
+		    "--set" },
+		{ 0, "whitelist", "entry 2: \"10.0.0.2 02:00:00:00:00:01 x\" "
+		    "is not a valid", "--set" },
 	}, NULL },
 	/* Each within range, not together: 2^24 x 256 is 2^32 cells. */
 	{ "set_bloom_cells_total", NULL, { "tables.bindings=16777216",
@@ -1675,34 +1682,25 @@ test_is_proxy(void **state)
 	assert_false(conf_is_proxy(&c, &a));
 }
 
+/* A whitelist entry pinned to the MAC it must come from. */
 static void
-test_is_whitelisted(void **state)
+test_whitelist_mac(void **state)
 {
-	static const struct { const char *addr; bool want; } rows[] = {
-		{ "203.0.113.0", true }, { "203.0.113.15", true },
-		{ "203.0.113.16", false }, { "203.0.112.255", false },
-		{ "198.51.100.7", true }, { "198.51.100.8", false },
-		{ "2001:db8:100::1", true }, { "2001:db8:100:ffff::", true },
-		{ "2001:db8:101::1", false }, { "::ffff:203.0.113.1", false },
-		{ "10.0.0.1", false },
-	};
-	struct sg_conf	 c;
+	const char		*sets[] = { "whitelist=[\"198.51.100.7 "
+				    "02:00:5e:00:53:01\", \"203.0.113.0/28\"]" };
+	struct sg_conf		 c;
+	struct conf_errors	 errs;
+	struct sg_mac		 m;
 
 	(void)state;
-	conf_defaults(&c);
-	assert_int_equal(sg_cidr_parse("203.0.113.0/28", &c.whitelist[0]), 0);
-	assert_int_equal(sg_cidr_parse("198.51.100.7", &c.whitelist[1]), 0);
-	assert_int_equal(sg_cidr_parse("2001:db8:100::/48", &c.whitelist[2]),
-	    0);
-	for (size_t r = 0; r < nitems(rows); r++) {
-		struct sg_addr	 a = ip(rows[r].addr);
-
-		c.nwhitelist = 0;
-		assert_false(conf_is_whitelisted(&c, &a));
-		c.nwhitelist = 3;
-		if (conf_is_whitelisted(&c, &a) != rows[r].want)
-			fail_msg("%s: want %d", rows[r].addr, rows[r].want);
-	}
+	assert_int_equal(conf_load(NULL, sets, 1, &c, &errs), 0);
+	assert_int_equal(c.nwhitelist, 2);
+	assert_true(c.whitelist[0].pinned);
+	assert_int_equal(c.whitelist[0].net.len, 32);
+	assert_int_equal(sg_mac_parse("02:00:5e:00:53:01", &m), 0);
+	assert_memory_equal(c.whitelist[0].mac.b, m.b, 6);
+	assert_false(c.whitelist[1].pinned);
+	assert_int_equal(c.whitelist[1].net.len, 28);
 }
 
 static void
@@ -1874,7 +1872,7 @@ main(void)
 	TREG("conf", documented_defaults);
 	TREG("conf", identities_above_100);
 	TREG("conf", is_proxy);
-	TREG("conf", is_whitelisted);
+	TREG("conf", whitelist_mac);
 	TREG("conf", is_gateway_mac);
 	TREG("conf", cidr_match);
 	TREG("conf", cidr_parse);

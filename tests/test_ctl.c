@@ -349,12 +349,15 @@ struct crow {
 #define BL_USAGE_JSON	"{\"error\":\"blacklist [list | add MAC IP " \
 			"[PORT] [ttl SECONDS] | del MAC IP [PORT] | forget " \
 			"MAC|IP]\"}\n"
-#define HELP		"commands: stats | bindings [show IDENTITY|IP | " \
-			"import FILE [DOMAIN]] | " \
+#define BUSAGE		"bindings [list | show IDENTITY|IP | " \
+			"import FILE [DOMAIN]]"
+#define HELP		"commands: stats | " BUSAGE " | " \
 			"blacklist [list | " \
 			"add MAC IP [PORT] [ttl SECONDS] | del MAC IP " \
-			"[PORT] | forget MAC|IP] | reload | save | version | " \
-			"ping; prefix json for JSON"
+			"[PORT] | forget MAC|IP] | whitelist [list | add CIDR " \
+			"[MAC] [COMMENT] | del CIDR] | reload | save | " \
+			"version | ping; help COMMAND for one; prefix json " \
+			"for JSON"
 #define MAC1		"02:00:00:00:00:01"
 #define MAC2		"02:00:00:00:00:02"
 #define ENTRY1		"mi  " MAC1 " 192.0.2.7 why=manual hits=0 " \
@@ -373,8 +376,17 @@ struct crow {
 static const struct crow crows[] = {
 	{ "help", .steps = {
 		{ "help\n", HELP "\n" },
-		{ "help me please\n", HELP "\n" },
+		{ "help me please\n",
+		    "error: unknown command \"me\" (try help)\n" },
 		{ "json help\n", "{\"message\":\"" HELP "\"}\n" },
+		/* One command's forms, with what each does. */
+		{ "help whitelist\n", "whitelist list\n    every entry: "
+		    "prefix, MAC, where from, hits, comment\n"
+		    "whitelist add CIDR [MAC] [COMMENT]\n    never judge nor "
+		    "block CIDR (from MAC only, if given); kept in the state "
+		    "file\nwhitelist del CIDR\n    remove an entry added with "
+		    "whitelist add\n" },
+		{ "help ping\n", "ping\n    is the daemon up\n" },
 	} },
 	{ "unknown", .steps = {
 		{ "frob\n", "error: unknown command \"frob\" (try help)\n" },
@@ -390,19 +402,20 @@ static const struct crow crows[] = {
 		{ "json\n", "{\"error\":\"empty request\"}\n" },
 	} },
 	{ "words", .steps = {
-		{ "help 1 2 3 4 5 6 7\n", HELP "\n" },
-		{ "help 1 2 3 4 5 6 7 8\n", "error: too many arguments\n" },
-		{ "json help 1 2 3 4 5 6 7 8\n",
+		{ "help stats 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n",
+		    "stats\n    counters, tables, queues, module II, "
+		    "offload\n" },
+		{ "help stats 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n",
+		    "error: too many arguments\n" },
+		{ "json help 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n",
 		    "{\"error\":\"too many arguments\"}\n" },
-		{ "help\t1 \t 2\n", HELP "\n" },
+		{ "help\tping \t 2\n", "ping\n    is the daemon up\n" },
 	} },
 	/* A command without subcommands and with words after it is unknown. */
 	{ "extra_words", .steps = {
 		{ "stats now\n",
 		    "error: unknown command \"stats\" (try help)\n" },
-		{ "bindings all\n",
-		    "error: bindings [show IDENTITY|IP | import FILE "
-		    "[DOMAIN]]\n" },
+		{ "bindings all\n", "error: " BUSAGE "\n" },
 		{ "reload now\n",
 		    "error: unknown command \"reload\" (try help)\n" },
 		{ "save now\n",
@@ -417,7 +430,8 @@ static const struct crow crows[] = {
 		    "dropped 0:\n"
 		    "alarms: " ALARMS0 " (0 repeats suppressed in the log)\n"
 		    "tables: bindings 0/128, pending 0/32, sources 0/32, "
-		    "blacklist 0/64\n"
+		    "blacklist 0/64, whitelist 0/4096\n"
+		    "whitelisted prefixes from another MAC (judged): 0\n"
 		    "queue: received 14, ENOBUFS 2, errors 4; kernel dropped "
 		    "6 (queue full), 8 (socket full); last packet 0 s ago\n"
 		    "module II: training, 900 s left\n"
@@ -437,7 +451,8 @@ static const struct crow crows[] = {
 		    "\"accept\":{},\"drop\":{},\"alarms\":{" JALARMS0 "},"
 		    "\"alarms_suppressed\":0,\"tables\":{\"bindings\":"
 		    "[0,128],\"pending\":[0,32],\"sources\":[0,32],"
-		    "\"blacklist\":[0,64]},\"queue\":{\"received\":14,"
+		    "\"blacklist\":[0,64],\"whitelist\":[0,4096]},"
+		    "\"whitelist_wrong_mac\":0,\"queue\":{\"received\":14,"
 		    "\"enobufs\":2,\"errors\":4,\"kernel_dropped\":6,"
 		    "\"user_dropped\":8,\"idle\":0},\"module2\":{\"training\":true,"
 		    "\"train_left\":900,\"tdist_avg\":0.000,"
@@ -482,8 +497,45 @@ static const struct crow crows[] = {
 		    "{\"bindings\":[],\"count\":0}\n" },
 		{ "bindings show nonsense\n", "error: neither an address nor "
 		    "an identity (user@host): nonsense\n" },
-		{ "bindings show\n", "error: bindings [show IDENTITY|IP | "
-		    "import FILE [DOMAIN]]\n" },
+		{ "bindings show\n", "error: " BUSAGE "\n" },
+	} },
+	/* Runtime whitelist: every worker holds it, each change saved. */
+	{ "whitelist", .nw = 2, .saves = 5, .steps = {
+		{ "whitelist\n", "whitelist empty\n" },
+		{ "whitelist add 203.0.113.0/28\n", "added 203.0.113.0/28\n"
+		    "warning: not pinned to a MAC: anyone who can forge an "
+		    "address in 203.0.113.0/28 is let through unjudged; pin "
+		    "it: sipguardctl whitelist add 203.0.113.0/28 MAC\n" },
+		{ "whitelist add 198.51.100.7 " MAC2 " peer proxy B\n",
+		    "added 198.51.100.7, pinned to " MAC2 "\n" },
+		{ "whitelist list\n", "203.0.113.0/28           any-mac"
+		    "           runtime hits=0 age=0s\n198.51.100.7          "
+		    "   " MAC2 " runtime hits=0 age=0s peer proxy B\n" },
+		{ "json whitelist\n", "{\"whitelist\":[{\"prefix\":"
+		    "\"203.0.113.0/28\",\"mac\":null,\"origin\":\"runtime\","
+		    "\"age\":0,\"hits\":0,\"comment\":\"\"},{\"prefix\":"
+		    "\"198.51.100.7\",\"mac\":\"" MAC2 "\",\"origin\":"
+		    "\"runtime\",\"age\":0,\"hits\":0,\"comment\":"
+		    "\"peer proxy B\"}],\"count\":2}\n" },
+		/* Host bits are cleared: the same prefix, replaced. */
+		{ "json whitelist add 203.0.113.9/28 " MAC1 "\n",
+		    "{\"added\":true,\"replaced\":true,\"pinned\":true,"
+		    "\"lifted\":0}\n" },
+		{ "whitelist del 198.51.100.7\n", "removed 198.51.100.7\n" },
+		{ "whitelist del 198.51.100.7\n", "error: 198.51.100.7 is "
+		    "not whitelisted (whitelist list shows the prefixes)\n" },
+		{ "whitelist add 10.0.0.0/33\n", "error: \"10.0.0.0/33\" is "
+		    "not an address or CIDR prefix\n" },
+		{ "whitelist add 10.0.0.1 x x x x x x x x x x x x\n",
+		    "added 10.0.0.1\nwarning: not pinned to a MAC: anyone who "
+		    "can forge an address in 10.0.0.1 is let through "
+		    "unjudged; pin it: sipguardctl whitelist add 10.0.0.1 "
+		    "MAC\n" },
+		{ "whitelist add 10.0.0.2 0123456789012345678901234567890123"
+		    "4567890123456789 01234567890123456789012345678901234567"
+		    "89\n", "error: comment longer than 79 characters\n" },
+		{ "whitelist add\n", "error: whitelist [list | add CIDR "
+		    "[MAC] [COMMENT] | del CIDR]\n" },
 	} },
 	{ "version_ping", .steps = {
 		{ "version\n", "sipguard " SG_VERSION "\n" },

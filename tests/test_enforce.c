@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "sipguard.h"
 #include "testlib.h"
+#include "whitelist.h"
 
 #define T0	SEC(1700000000)
 #define TTL	SEC(600)		/* blacklist.ttl default */
@@ -388,6 +389,24 @@ test_detect_mode(void **state)
 	}
 }
 
+/* A whitelist of `specs' for the fixture's enforcer (freed by the caller). */
+static struct whitelist *
+whitelist_of(struct fx *f, const char *const *specs, size_t n)
+{
+	struct whitelist	*w = wl_create(16);
+	int			 was;
+
+	assert_non_null(w);
+	for (size_t k = 0; k < n; k++) {
+		struct wl_entry	 x = { .origin = WL_CONF };
+
+		assert_int_equal(sg_wl_parse(specs[k], &x.spec), 0);
+		assert_int_equal(wl_add(w, &x, &was), 0);
+	}
+	enf_set_whitelist(f->e, w);
+	return w;
+}
+
 static void
 test_whitelisted(void **state)
 {
@@ -395,15 +414,14 @@ test_whitelisted(void **state)
 		"198.51.100.1", "198.51.100.255", "2001:db8:100::5",
 		"2001:db8:100:ffff::1",
 	};
-	struct fx	*f = *state;
-	struct sg_tuple	 t;
-	struct bl_key	 k;
+	static const char *const specs[] = {
+		"198.51.100.0/24", "2001:db8:100::/48",
+	};
+	struct fx		*f = *state;
+	struct sg_tuple		 t;
+	struct bl_key		 k;
+	struct whitelist	*w = whitelist_of(f, specs, nitems(specs));
 
-	assert_int_equal(sg_cidr_parse("198.51.100.0/24",
-	    &f->conf.whitelist[0]), 0);
-	assert_int_equal(sg_cidr_parse("2001:db8:100::/48",
-	    &f->conf.whitelist[1]), 0);
-	f->conf.nwhitelist = 2;
 	for (size_t n = 0; n < nitems(listed); n++) {
 		tup(&t, 0x66, listed[n], 5060, listed[n], 1);
 		enf_key_mi(&k, &t);
@@ -431,6 +449,40 @@ test_whitelisted(void **state)
 	tup(&t, 0x66, "2001:db8:101::1", 5060, "2001:db8:101::1", 1);
 	assert_int_equal(add_mi(f, &t, 0, T0), ACT_BLOCK);
 	assert_int_equal(stats(f).entries, 2);
+	enf_set_whitelist(f->e, NULL);
+	wl_destroy(w);
+}
+
+/*
+ * An entry pinned to a MAC protects that MAC only: a forger of the
+ * peer's address from another MAC is listed, (m', i), which never
+ * blocks the peer's (m, i).  A key with no MAC could: never listed.
+ */
+static void
+test_whitelisted_pinned(void **state)
+{
+	static const char *const specs[] = {
+		"198.51.100.7 02:00:00:00:00:66",
+	};
+	struct fx		*f = *state;
+	struct sg_tuple		 t;
+	struct bl_key		 k;
+	struct whitelist	*w = whitelist_of(f, specs, nitems(specs));
+
+	tup(&t, 0x66, "198.51.100.7", 5060, "198.51.100.7", 1);
+	enf_key_mi(&k, &t);
+	assert_int_equal(enf_add(f->e, &k, "ss", NULL, 0, T0), ACT_DROP);
+	tup(&t, 0x0, "198.51.100.7", 5060, "198.51.100.7", 1);
+	enf_key_mi(&k, &t);
+	assert_int_equal(enf_add(f->e, &k, "ss", NULL, 0, T0), ACT_DROP);
+	assert_int_equal(stats(f).entries, 0);
+	tup(&t, 0x77, "198.51.100.7", 5060, "198.51.100.7", 1);
+	assert_int_equal(add_mi(f, &t, 0, T0), ACT_BLOCK);
+	assert_true(enf_check_l3(f->e, &t, T0));
+	tup(&t, 0x66, "198.51.100.7", 5060, "198.51.100.7", 1);
+	assert_false(enf_check_l3(f->e, &t, T0));
+	enf_set_whitelist(f->e, NULL);
+	wl_destroy(w);
 }
 
 /* ---- time --------------------------------------------------------------- */
@@ -1117,6 +1169,7 @@ main(void)
 	TREG("enforce", forged_victim_untouched);
 	TREG("enforce", detect_mode);
 	TREG("enforce", whitelisted);
+	TREG("enforce", whitelisted_pinned);
 	TREG("enforce", ttl);
 	TREG("enforce", refresh);
 	treg_fixture(NULL, teardown);

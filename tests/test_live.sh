@@ -284,6 +284,44 @@ sleep 0.3
 check "alice's INVITE is judged legitimate (vii) after the restart" \
     "[ \"\$(received call-3)\" -eq 1 ] && ctl -j stats | grep -q '\"vii\":1'"
 
+# ---- the runtime whitelist: pinned to a MAC, kept, and its file on reload ------------
+ctl whitelist add 10.96.0.66 02:5c:00:00:00:99 wrong MAC > "$TMP/wl.out"
+ip netns exec "$A" $NODE send 10.96.0.66 10.96.0.1 INVITE mallory wl-1
+sleep 0.3
+check "whitelist add pinned to another MAC: the blacklisted host stays dropped" \
+    "grep -q '^added 10.96.0.66, pinned to 02:5c:00:00:00:99\$' $TMP/wl.out && [ \"\$(received wl-1)\" -eq 0 ] && in_p nft list set inet sipguard blk4 | grep -q '02:5c:00:00:00:66 . 10.96.0.66'"
+check "pinned to its own MAC: its blacklist entry lifted (kernel too)" \
+    "ctl whitelist add 10.96.0.66 02:5c:00:00:00:66 peer proxy B | grep -q '^replaced 10.96.0.66, pinned to 02:5c:00:00:00:66; 1 blacklist entry lifted' && sleep 0.3 && ! in_p nft list set inet sipguard blk4 | grep -q '10.96.0.66'"
+ip netns exec "$A" $NODE send 10.96.0.66 10.96.0.1 INVITE mallory wl-2
+sleep 0.3
+check "and its unregistered INVITE passes as whitelisted" \
+    "[ \"\$(received wl-2)\" -eq 1 ] && ctl -j stats | grep -q '\"whitelisted\":1'"
+ip netns exec "$U" $NODE spoof 10.96.0.66 10.96.0.1 INVITE mallory wl-3
+sleep 0.3
+check "its address forged from another MAC is judged: dropped, counted" \
+    "[ \"\$(received wl-3)\" -eq 0 ] && ctl -j stats | grep -q '\"whitelist_wrong_mac\":1'"
+check "whitelist list shows it (MAC, runtime, comment); --help for one command" \
+    "ctl whitelist | grep -q '^10.96.0.66 .*02:5c:00:00:00:66 runtime hits=1 age=[0-9]*s peer proxy B' && ctl whitelist --help | grep -q '^whitelist add CIDR \\[MAC\\] \\[COMMENT\\]' && ctl -j whitelist | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"count\"] == 1'"
+rc_of() { "$@" > /dev/null 2>&1; echo $?; }
+check "exit statuses: 1 refused, 2 usage, 3 daemon not reached" \
+    "[ \$(rc_of ctl whitelist del 10.1.2.3) -eq 1 ] && [ \$(rc_of $CTL --bogus) -eq 2 ] && [ \$(rc_of $CTL -s $TMP/nowhere stats) -eq 3 ] && [ \$(rc_of ctl ping) -eq 0 ]"
+ctl whitelist del 10.96.0.66 > /dev/null
+ctl whitelist add 10.96.0.200/30 02:5c:00:00:00:99 kept > /dev/null
+ctl blacklist add 02:5c:00:00:00:66 10.96.0.66 > /dev/null
+cp "$TMP/good.conf" "$TMP/saved.conf"
+printf '10.96.0.128/25 02:5c:00:00:00:99 from the file\n10.96.0.5/33\n' > "$TMP/wl"
+echo "whitelist_file = \"$TMP/wl\";" >> "$TMP/good.conf"
+kill -HUP "$SGPID"
+sleep 0.5
+check "SIGHUP with a bad whitelist_file: rejected with its file and line" \
+    "grep -q \"whitelist_file $TMP/wl: line 2: .10.96.0.5/33. is not an address\" $TMP/sg.log && ! ctl whitelist | grep -q 10.96.0.128"
+printf '10.96.0.128/25 02:5c:00:00:00:99 from the file\n' > "$TMP/wl"
+check "sipguardctl reload with it fixed: the file's entry, the runtime one kept" \
+    "ctl reload | grep -q reloaded && ctl whitelist | grep -q '^10.96.0.128/25 .* file .*from the file' && ctl whitelist | grep -q '^10.96.0.200/30 .* runtime'"
+cp "$TMP/saved.conf" "$TMP/good.conf"
+check "whitelist_file gone from the configuration: its entries go at reload" \
+    "ctl reload | grep -q reloaded && ! ctl whitelist | grep -q 10.96.0.128 && ctl whitelist | grep -q 10.96.0.200/30"
+
 # ---- SIGHUP ---------------------------------------------------------------------
 cp "$TMP/good.conf" "$TMP/saved.conf"
 printf 'mode = "block";\ntables: { binding = 1; };\n' >> "$TMP/good.conf"
@@ -385,8 +423,12 @@ check "a manual entry (held by both workers) is listed once" \
 ctl blacklist add 02:5c:00:00:00:98 10.96.0.98 ttl 300 >/dev/null
 check "forget counts an entry held by both workers once" \
     "ctl blacklist forget 10.96.0.98 | grep -q 'forgot 1 entry' && ! ctl blacklist | grep -q '10.96.0.98'"
+check "the runtime whitelist came back from the state file (both workers)" \
+    "ctl whitelist | grep -q '^10.96.0.200/30 .*02:5c:00:00:00:99 runtime .*kept\$' && [ \"\$(ctl whitelist | wc -l)\" -eq 1 ]"
 kill -TERM "$SGPID"
 wait "$SGPID" 2>/dev/null
+check "... and saved once again at stop" \
+    "[ \"\$(grep -c '^w ' $TMP/state/state)\" -eq 1 ] && grep -q ' kept\$' $TMP/state/state"
 check "the state file holds each binding and entry once" \
     "[ \"\$(grep -c '^b ' $TMP/state/state)\" -eq 2 ] && [ -z \"\$(grep '^l ' $TMP/state/state | sort | uniq -d)\" ] && grep -q '/0a600063' $TMP/state/state"
 

@@ -319,6 +319,28 @@ else
 	fail "sipguard -r progress: could not make the capture"
 fi
 
+# ---- sipguard -t reads the whitelist_file too ------------------------------
+: > "$tmp/empty.conf"
+printf '203.0.113.0/28 trunk\n198.51.100.7 02:00:5e:00:53:01 peer\n' \
+    > "$tmp/wl.good"
+printf '203.0.113.0/28\n\n198.51.100.7 02:00:5e:00:53:01\n10.0.0.0/40\n' \
+    > "$tmp/wl.bad"
+if "$SIPGUARD" -t -c "$tmp/empty.conf" --set "whitelist_file = \"$tmp/wl.good\"" > /dev/null 2>&1
+then
+	pass "sipguard -t: a good whitelist_file"
+else
+	fail "sipguard -t: a good whitelist_file refused"
+fi
+"$SIPGUARD" -t -c "$tmp/empty.conf" --set "whitelist_file = \"$tmp/wl.bad\"" > "$tmp/t.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "whitelist_file $tmp/wl.bad: line 4: \"10.0.0.0/40\" is not an address or CIDR prefix" "$tmp/t.out" &&
+    grep -q 'test failed' "$tmp/t.out"; then
+	pass "sipguard -t: a bad whitelist_file fails with its file and line"
+else
+	fail "sipguard -t: a bad whitelist_file (exit $rc)"
+	show "$tmp/t.out"
+fi
+
 if [ "$fails" -eq 0 ]; then
 	echo "test_packaging: all checks passed"
 	exit 0

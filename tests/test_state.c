@@ -25,6 +25,7 @@
 #include "sipguard.h"
 #include "state.h"
 #include "testlib.h"
+#include "whitelist.h"
 
 #define T0	SEC(1700000000)
 #define LATER	(T0 + SEC(3600))
@@ -317,6 +318,97 @@ fill_fail(void *arg, FILE *fp)
  * whole, mode 0600 (the hash key, subscribers' addresses); a failed
  * write leaves the old file as it was and no temporary file behind.
  */
+/*
+ * Runtime whitelist entries survive a restart, comment and MAC pin
+ * included; the configuration's are not written (it gives them back),
+ * and a prefix the configuration now holds stays the configuration's.
+ */
+static void
+test_whitelist(void **state)
+{
+	struct fx		*f = *state;
+	struct engine		*e = engine_create(&f->conf);
+	struct state_counts	 c;
+	struct wl_entry		 x = { .origin = WL_RUNTIME, .added = 1700 };
+	struct sg_cidr		 net;
+	const struct wl_entry	*y;
+	char			 err[256], *text;
+	uint32_t		 live, listed;
+	int			 was;
+
+	assert_non_null(e);
+	assert_int_equal(sg_wl_parse("2001:db8:5::/48 02:00:5e:00:53:01",
+	    &x.spec), 0);
+	snprintf(x.comment, sizeof(x.comment), "peer %% proxy - B");
+	assert_int_equal(wl_add(engine_whitelist(e), &x, &was), 0);
+	assert_int_equal(sg_wl_parse("192.0.2.0/24", &x.spec), 0);
+	x.comment[0] = '\0';
+	assert_int_equal(wl_add(engine_whitelist(e), &x, &was), 0);
+	x.origin = WL_CONF;
+	assert_int_equal(sg_wl_parse("203.0.113.1", &x.spec), 0);
+	assert_int_equal(wl_add(engine_whitelist(e), &x, &was), 0);
+	if (state_save(f->dir, &e, 1, T0, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.whitelist, 2);
+	engine_destroy(e);
+	text = slurp(f->dir);
+	assert_null(strstr(text, "203.0.113.1"));
+	free(text);
+
+	/* The configuration now holds 192.0.2.0/24 itself. */
+	assert_int_equal(sg_wl_parse("192.0.2.0/24", &f->conf.whitelist[0]),
+	    0);
+	f->conf.nwhitelist = 1;
+	if (restore(f, &c, err, sizeof(err), &live, &listed) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.whitelist, 1);
+	assert_int_equal(wl_count(engine_whitelist(f->e)), 2);
+	assert_int_equal(sg_cidr_parse("2001:db8:5::/48", &net), 0);
+	assert_non_null(y = wl_find(engine_whitelist(f->e), &net));
+	assert_int_equal(y->origin, WL_RUNTIME);
+	assert_true(y->spec.pinned);
+	assert_int_equal(y->spec.mac.b[5], 1);
+	assert_int_equal(y->added, 1700);
+	assert_string_equal(y->comment, "peer % proxy - B");
+	assert_int_equal(sg_cidr_parse("192.0.2.0/24", &net), 0);
+	assert_int_equal(wl_find(engine_whitelist(f->e), &net)->origin,
+	    WL_CONF);
+}
+
+/* A whitelist record a save never writes: the file is refused. */
+static void
+test_whitelist_bad(void **state)
+{
+	static const char *const bad[] = {
+		"w 4/c0000201000000000000000000000000 24 none 0 -\n",
+		"w 4/c0000200000000000000000000000000 33 none 0 -\n",
+		"w 4/c0000200000000000000000000000000 24 nomac 0 -\n",
+		"w 4/c0000200000000000000000000000000 24 none 0\n",
+		"w 0/00000000000000000000000000000000 0 none 0 -\n",
+	};
+	struct fx		*f = *state;
+	struct state_counts	 c;
+	char			 err[256], path[128], *text, *end;
+	uint32_t		 live, listed;
+
+	save(f, f->dir, 1);
+	text = slurp(f->dir);
+	assert_non_null(end = strstr(text, "end\n"));
+	*end = '\0';
+	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
+	for (size_t k = 0; k < nitems(bad); k++) {
+		FILE	*fp = fopen(path, "w");
+
+		assert_non_null(fp);
+		fprintf(fp, "%s%send\n", text, bad[k]);
+		assert_int_equal(fclose(fp), 0);
+		if (restore(f, &c, err, sizeof(err), &live, &listed) != -1 ||
+		    strstr(err, "unreadable record") == NULL)
+			fail_msg("%s: taken (%s)", bad[k], err);
+	}
+	free(text);
+}
+
 static void
 test_write_atomic(void **state)
 {
@@ -361,6 +453,8 @@ main(void)
 	TREG("state", garbage_after_end);
 	TREG("state", blank_after_end);
 	TREG("state", not_whole);
+	TREG("state", whitelist);
+	TREG("state", whitelist_bad);
 	TREG("state", write_atomic);
 	return treg_run("state");
 }
