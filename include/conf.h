@@ -101,6 +101,7 @@ struct sg_conf {
 	char		 import_domain[128];	/* for AoRs without @host */
 	bool		 nft_enabled;
 	bool		 nft_keep;
+	int		 admission_port;	/* kernel admission; 0: off */
 	int		 log_facility_id;	/* index in conf_facility() */
 	uint64_t	 log_aggregate;		/* ns */
 	int		 log_budget;		/* alarm lines/s per type+case */

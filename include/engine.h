@@ -82,6 +82,14 @@ int		 engine_reload(struct engine *, const struct sg_conf *);
 void		 engine_warm_start(struct engine *);
 
 void		 engine_set_observer(struct engine *, engine_observer, void *);
+/*
+ * Told each binding learned or refreshed from the proxy's 2xx, and each
+ * imported binding given its MAC: (m, i) and its expiry, in packet time
+ * (the kernel's set of bound devices, nft_known).
+ */
+typedef void	(*engine_bound)(void *, const struct sg_mac *,
+		    const struct sg_addr *, uint64_t expires);
+void		 engine_set_bound(struct engine *, engine_bound, void *);
 void		 engine_set_alarm_sink(struct engine *, alarm_sink, void *);
 /*
  * Parse messages dropped by the blacklist anyway, so a report can show

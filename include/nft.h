@@ -48,7 +48,42 @@ int		 nft_flush(struct nft *);
  */
 int		 nft_check(struct nft *);
 
+/*
+ * Admission in the kernel (SPEC 5) while DS1 holds.  The table also has
+ *   kn4, kn6     ether_addr . ip address   bound devices (m, i), with
+ *                                          their bindings' expiry
+ *   prx4, prx6   the proxy's addresses
+ * and, for SIP (UDP and TCP to `port') from an Ethernet interface to the
+ * proxy, a jump to the chain `admit'.  That chain is empty while DS1 is
+ * clear; while it holds it lets whitelisted prefixes and bound devices
+ * return, and limits everyone else together to `rate' packets a second
+ * (burst `burst') before the queue.
+ *
+ * nft_configure: the port (0: no admission) and the proxy's addresses;
+ * 1 when the table had to be rebuilt (the caller offloads everything
+ * again), 0, or -1.  nft_admission: on or off, replacing the chain's
+ * rules in one transaction.  nft_known: the binding hook (workers):
+ * queues (m, i) into kn4/kn6 until `expires' (clock_now() time).
+ * nft_known_many: the same for many at once, sent now (main loop: at
+ * start, and after a rebuild).
+ */
+struct nft_known_dev {
+	struct sg_mac	 m;
+	struct sg_addr	 i;
+	uint64_t	 expires;
+};
+int		 nft_configure(struct nft *, uint16_t port,
+		    const struct sg_addr *proxy, int nproxy);
+int		 nft_admission(struct nft *, bool on, uint32_t rate,
+		    uint32_t burst, const struct sg_cidr *wl, uint32_t nwl);
+void		 nft_known(void *, const struct sg_mac *, const struct sg_addr *,
+		    uint64_t expires);
+int		 nft_known_many(struct nft *, const struct nft_known_dev *,
+		    uint32_t count);
+
 struct nft_stats {
+	uint64_t	 known;			/* bound devices sent */
+	uint64_t	 admissions;		/* times admission came on */
 	uint64_t	 added, removed, errors;
 	uint64_t	 batches, resyncs;	/* transactions sent; rebuilds */
 	uint64_t	 restored;		/* the table found gone, rebuilt */

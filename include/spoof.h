@@ -20,6 +20,7 @@ struct spoof_result {
 	enum sg_verdict		 verdict;
 	enum sg_reason		 reason;	/* the case label */
 	struct bind_match	 ec;
+	bool			 pinned;	/* an import got its MAC */
 };
 
 struct spoof_stats {

@@ -29,6 +29,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "bind.h"
 #include "capture_nfq.h"
 #include "clock.h"
 #include "conf.h"
@@ -91,6 +92,10 @@ struct daemon {
 	atomic_bool	 stop;
 	uint64_t	 started, last_save, last_tick, last_nft_check;
 	uint64_t	 last_metrics;
+	/* admission in the kernel (nft.admission_port) while DS1 holds */
+	bool		 admitting;
+	uint32_t	 admit_rate;
+	uint64_t	 admit_sent;
 	bool		 metrics_failing;	/* its failure logged */
 	bool		 idle_logged;	/* the queues' silence logged */
 	char		 baseline[512];
@@ -235,6 +240,8 @@ save_state(struct daemon *d, struct state_counts *c, char *err, size_t len)
 
 /* ---- configuration ------------------------------------------------------- */
 
+static void	offload_all(struct daemon *);
+
 static int
 offload_one(void *arg, const struct bl_entry *b)
 {
@@ -368,6 +375,18 @@ reload(struct daemon *d, struct ctl_buf *out)
 	    (uint32_t)next.log_burst, (uint32_t)next.log_budget_total);
 	if (conf_facility(&next) != conf_facility(&d->conf))
 		log_set_facility(conf_facility(&next));
+	if (d->nft != NULL && (next.admission_port != d->conf.admission_port ||
+	    next.nproxy != d->conf.nproxy || memcmp(next.proxy, d->conf.proxy,
+	    sizeof(next.proxy)) != 0)) {
+		int	 rc = nft_configure(d->nft, (uint16_t)next.admission_port,
+			    next.proxy, next.nproxy);
+
+		d->conf.admission_port = next.admission_port;
+		if (rc == 1)
+			offload_all(d);
+		d->admitting = false;
+		d->admit_sent = 0;
+	}
 	{
 		bool	 mode_changed = next.mode != d->conf.mode;
 
@@ -461,6 +480,46 @@ on_save(void *arg, struct state_counts *c, char *err, size_t errlen)
  * waits on netlink).  After an overflow the table was rebuilt: every
  * entry goes again.
  */
+/*
+ * Every binding with a MAC into the kernel's set of bound devices: at
+ * start and after the table was rebuilt.  Copied under the workers'
+ * locks, sent after (the workers never wait on netlink).
+ */
+static void
+offload_known(struct daemon *d)
+{
+	struct nft_known_dev	*dev;
+	size_t			 cap = 0, n = 0;
+	uint64_t		 now = clock_now();
+
+	if (d->nft == NULL || d->conf.admission_port == 0)
+		return;
+	for (int k = 0; k < d->nw; k++)
+		cap += bind_capacity(engine_bindings(d->w[k].e));
+	if ((dev = calloc(cap > 0 ? cap : 1, sizeof(*dev))) == NULL) {
+		log_warnx("nft: no memory to offload the bindings");
+		return;
+	}
+	lock_all(d);
+	for (int k = 0; k < d->nw; k++) {
+		struct bind_table	*bt = engine_bindings(d->w[k].e);
+
+		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
+			const struct binding	*b = bind_at(bt, s);
+
+			if (b == NULL || !b->has_m || b->expires <= now)
+				continue;
+			dev[n].m = b->m;
+			dev[n].i = b->i;
+			dev[n++].expires = b->expires;
+		}
+	}
+	unlock_all(d);
+	if (nft_known_many(d->nft, dev, (uint32_t)n) == -1)
+		log_warnx("nft: the bound devices could not all be offloaded");
+	free(dev);
+}
+
 static void
 offload_all(struct daemon *d)
 {
@@ -470,6 +529,79 @@ offload_all(struct daemon *d)
 		    offload_one, d);
 	unlock_all(d);
 	nft_flush(d->nft);
+	offload_known(d);
+	d->admit_sent = 0;	/* the chain admit anew, if DS1 holds */
+}
+
+/*
+ * SPEC 5 in the kernel: while DS1 holds on any queue, SIP to the proxy
+ * from sources neither bound nor whitelisted is limited in the kernel to
+ * the rate the workers admit (their sum), before the queue; off when DS1
+ * clears.  Sent again every few seconds while on (the rate follows, and
+ * the whitelist with it).
+ */
+#define ADMIT_REFRESH_S	5
+
+static int
+collect_prefix(void *arg, const struct wl_entry *x)
+{
+	struct sg_cidr	**p = arg;
+
+	*(*p)++ = x->spec.net;
+	return 0;
+}
+
+static void
+admission(struct daemon *d, uint64_t now)
+{
+	struct sg_cidr	*wl = NULL, *p;
+	uint32_t	 nwl = 0;
+	double		 rate = 0;
+	bool		 ds1 = false;
+
+	if (d->nft == NULL || d->conf.admission_port == 0)
+		return;
+	lock_all(d);
+	for (int k = 0; k < d->nw; k++) {
+		struct flood_stats	 fs;
+		double			 r;
+
+		flood_stats(engine_flood(d->w[k].e), now, &fs);
+		ds1 |= fs.ds1;
+		r = d->conf.admission_factor * fs.unbound_rate;
+		rate += r > d->conf.admission_rate ? r : d->conf.admission_rate;
+	}
+	if (ds1) {
+		nwl = wl_count(engine_whitelist(d->w[0].e));
+		if ((wl = calloc(nwl > 0 ? nwl : 1, sizeof(*wl))) == NULL)
+			nwl = 0;
+		else {
+			p = wl;
+			wl_foreach(engine_whitelist(d->w[0].e), collect_prefix,
+			    &p);
+		}
+	}
+	unlock_all(d);
+	if (ds1 == d->admitting && (!ds1 || now - d->admit_sent <
+	    SEC(ADMIT_REFRESH_S))) {
+		free(wl);
+		return;
+	}
+	if (rate < 1)
+		rate = 1;
+	if (nft_admission(d->nft, ds1, (uint32_t)rate,
+	    (uint32_t)d->conf.admission_burst, wl, nwl) == 0) {
+		if (ds1 && !d->admitting)
+			log_info("DS1: admission in the kernel on: SIP to the "
+			    "proxy from sources neither bound nor whitelisted "
+			    "limited to %.0f/s before the queue", rate);
+		else if (!ds1 && d->admitting)
+			log_info("DS1 clear: admission in the kernel off");
+		d->admitting = ds1;
+		d->admit_rate = (uint32_t)rate;
+		d->admit_sent = now;
+	}
+	free(wl);
 }
 
 static void
@@ -607,6 +739,7 @@ tick(struct daemon *d)
 	alarm_log_flush(d->alog, now);
 	write_metrics(d, now);
 	check_kernel(d, now);
+	admission(d, now);
 	check_queues(d);
 	ctl_tick(d->ctl, clock_mono());
 	if (d->conf.state_interval > 0 && now - d->last_save >=
@@ -734,8 +867,10 @@ setup_worker(struct daemon *d, int k, char *err, size_t errlen)
 	d->engines[k] = w->e;
 	engine_set_alarm_sink(w->e, worker_alarm, w);
 	engine_set_observer(w->e, worker_result, w);
-	if (d->nft != NULL)
+	if (d->nft != NULL) {
 		enf_set_offload(engine_enforcer(w->e), nft_offload, d->nft);
+		engine_set_bound(w->e, nft_known, d->nft);
+	}
 	if (access(d->baseline, R_OK) == 0) {
 		if (state_baseline_load(w->e, d->baseline, why,
 		    sizeof(why)) == -1)
@@ -780,6 +915,9 @@ setup_workers(struct daemon *d, char *err, size_t errlen)
 	if (d->conf.nft_enabled) {
 		if ((d->nft = nft_open(why, sizeof(why))) == NULL)
 			log_warnx("nft offload off: %s", why);
+		else if (nft_configure(d->nft, (uint16_t)d->conf.admission_port,
+		    d->conf.proxy, d->conf.nproxy) == -1)
+			log_warnx("nft: admission rules: %s", strerror(errno));
 		else
 			log_info("nft offload: table inet sipguard ready");
 	}
@@ -944,6 +1082,7 @@ setup(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	whitelist_apply(d, &d->conf, wl, nwl);
 	import_at_start(d);
+	offload_known(d);
 	if (open_queues(d, err, errlen) == -1 ||
 	    setup_loop(d, err, errlen) == -1 ||
 	    setup_control(d, err, errlen) == -1)

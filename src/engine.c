@@ -38,6 +38,8 @@ struct engine {
 	struct whitelist	*wl;
 	engine_observer		 observer;
 	void			*observer_arg;
+	engine_bound		 bound;		/* a binding learned, pinned */
+	void			*bound_arg;
 	alarm_sink		 sink;
 	void			*sink_arg;
 	bool			 report_dropped;
@@ -261,6 +263,13 @@ struct flood *
 engine_flood(struct engine *e)
 {
 	return e->flood;
+}
+
+void
+engine_set_bound(struct engine *e, engine_bound fn, void *arg)
+{
+	e->bound = fn;
+	e->bound_arg = arg;
 }
 
 struct whitelist *
@@ -513,6 +522,8 @@ bind_granted(struct engine *e, const struct reg_answer *a,
 	default:
 		/* The proxy vouched for K: forget spoof entries. */
 		enf_forgive(e->enf, &a->t);
+		if (e->bound != NULL && b != NULL && b->has_m)
+			e->bound(e->bound_arg, &b->m, &b->i, b->expires);
 		break;
 	}
 }
@@ -633,6 +644,8 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 	else
 		spoof_check(e->spoof, e->bt, t, msg, now, &r);
 	*reason = r.reason;
+	if (r.pinned && e->bound != NULL)
+		e->bound(e->bound_arg, &r.ec.b->m, &r.ec.b->i, r.ec.b->expires);
 	if (r.verdict == SG_DROP && r.reason == SG_R_CASE_B && !reg &&
 	    learning(e, now)) {
 		/*

@@ -6,7 +6,14 @@
  *   ether saddr . ip6 saddr @blk6 drop
  *   ether saddr . ip saddr . udp sport @blk4p drop   (and tcp, and ip6)
  * in a prerouting chain at priority -150: a listed source's packets are
- * dropped before they ever reach the queue.
+ * dropped before they ever reach the queue.  Then admission (SPEC 5, in
+ * the kernel while DS1 holds):
+ *   ip daddr @prx4 udp dport PORT jump admit        (and tcp, and ip6)
+ * where the chain admit is empty while DS1 is clear, and otherwise
+ *   ip saddr PREFIX return                           (each whitelisted)
+ *   ether saddr . ip saddr @kn4 return               (bound devices)
+ *   ether saddr . ip6 saddr @kn6 return
+ *   limit rate over RATE/second burst BURST packets drop
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,12 +40,14 @@
 
 #define TABLE		"sipguard"
 #define CHAIN		"prerouting"
+#define ADMIT		"admit"
 #define PRIORITY	(-150)
 
 /* Operations queued between two flushes, and per netlink batch (three
  * messages each, well inside the batch buffer). */
 #define NFT_QUEUE	16384
 #define NFT_BATCH_OPS	64
+#define NFT_PROXIES	64
 
 /* nft's data type numbers, for how `nft list` prints the sets. */
 #define TYPE_IPV4	7
@@ -47,7 +56,7 @@
 #define TYPE_PORT	13
 #define CONCAT(a, b)	(((a) << 6) | (b))
 
-enum { S4, S6, S4P, S6P, NSETS };
+enum { S4, S6, S4P, S6P, KN4, KN6, PX4, PX6, NSETS };
 
 static const struct {
 	const char	*name;
@@ -59,6 +68,10 @@ static const struct {
 	    8 + 4 + 4 },
 	[S6P] = { "blk6p", CONCAT(CONCAT(TYPE_ETHER, TYPE_IPV6), TYPE_PORT),
 	    8 + 16 + 4 },
+	[KN4] = { "kn4", CONCAT(TYPE_ETHER, TYPE_IPV4), 8 + 4 },
+	[KN6] = { "kn6", CONCAT(TYPE_ETHER, TYPE_IPV6), 8 + 16 },
+	[PX4] = { "prx4", TYPE_IPV4, 4 },
+	[PX6] = { "prx6", TYPE_IPV6, 16 },
 };
 
 /*
@@ -71,6 +84,7 @@ struct nft_op {
 	struct bl_key	 key;
 	uint64_t	 ttl_ms;	/* add: the entry's remaining life */
 	bool		 add;
+	bool		 known;		/* kn4/kn6 (a binding), not blk */
 };
 
 struct nft {
@@ -85,6 +99,14 @@ struct nft {
 	uint32_t		 qlen;
 	bool			 lost;		/* an op did not fit */
 	uint64_t		 queued, overflow;
+	/* admission: what the chain admit holds (rebuilt with the table) */
+	uint16_t		 port;		/* 0: no admission rules */
+	struct sg_addr		 proxy[NFT_PROXIES];
+	int			 nproxy;
+	bool			 admitting;
+	uint32_t		 rate, burst;
+	struct sg_cidr		*wl;
+	uint32_t		 nwl;
 	char			 buf[65536];
 };
 
@@ -190,6 +212,9 @@ batch_send(struct nft *n, struct mnl_nlmsg_batch *b)
 
 /* ---- the ruleset ------------------------------------------------------------ */
 
+static void	elem_msg(struct nft *, struct mnl_nlmsg_batch *, int,
+		    const uint8_t *, uint32_t, int, uint64_t);
+
 static void
 put_expr(struct nftnl_rule *r, struct nftnl_expr *e)
 {
@@ -236,22 +261,144 @@ payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
  * then the key in consecutive 32-bit registers, the lookup, the drop.
  */
 static struct nftnl_rule *
-build_rule(int set, uint8_t l4)
+rule_in(const char *chain)
 {
 	struct nftnl_rule	*r = nftnl_rule_alloc();
-	struct nftnl_expr	*e;
-	bool			 v6 = set == S6 || set == S6P;
-	bool			 port = set == S4P || set == S6P;
-	uint16_t		 arphrd = ARPHRD_ETHER;
-	uint16_t		 etype = htons(v6 ? 0x86dd : 0x0800);
 
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	return r;
+}
+
+static void
+verdict(struct nftnl_rule *r, int v, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v);
+	if (chain != NULL)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	put_expr(r, e);
+}
+
+static void
+lookup(struct nftnl_rule *r, uint32_t sreg, int set)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, sets[set].name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, (uint32_t)set + 1);
+	put_expr(r, e);
+}
+
+/* An Ethernet frame of the family: the guards of every rule here. */
+static void
+ether_family(struct nftnl_rule *r, bool v6)
+{
+	uint16_t	 arphrd = ARPHRD_ETHER;
+	uint16_t	 etype = htons(v6 ? 0x86dd : 0x0800);
+
 	meta(r, NFT_META_IIFTYPE, NFT_REG_1);
 	cmp_eq(r, NFT_REG_1, &arphrd, sizeof(arphrd));
 	payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
 	cmp_eq(r, NFT_REG_1, &etype, sizeof(etype));
+}
+
+/* ip[6] daddr @prx[46] udp|tcp dport PORT jump admit */
+static struct nftnl_rule *
+jump_rule(bool v6, uint8_t l4, uint16_t port)
+{
+	struct nftnl_rule	*r = rule_in(CHAIN);
+	uint16_t		 p = htons(port);
+
+	ether_family(r, v6);
+	meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	cmp_eq(r, NFT_REG_1, &l4, sizeof(l4));
+	payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, v6 ? 16 : 4,
+	    NFT_REG_1);
+	lookup(r, NFT_REG_1, v6 ? PX6 : PX4);
+	payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+	cmp_eq(r, NFT_REG_1, &p, sizeof(p));
+	verdict(r, NFT_JUMP, ADMIT);
+	return r;
+}
+
+/* ip[6] saddr PREFIX return: a whitelisted prefix is never limited. */
+static struct nftnl_rule *
+prefix_rule(const struct sg_cidr *c)
+{
+	struct nftnl_rule	*r = rule_in(ADMIT);
+	bool			 v6 = c->net.family == SG_AF_INET6;
+	uint32_t		 len = v6 ? 16 : 4;
+	uint8_t			 mask[16], zero[16];
+	struct nftnl_expr	*e;
+
+	memset(mask, 0, sizeof(mask));
+	memset(zero, 0, sizeof(zero));
+	for (int bit = 0; bit < c->len; bit++)
+		mask[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+	ether_family(r, v6);
+	payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, len, NFT_REG_1);
+	e = nftnl_expr_alloc("bitwise");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	put_expr(r, e);
+	cmp_eq(r, NFT_REG_1, c->net.a, len);
+	verdict(r, NFT_RETURN, NULL);
+	return r;
+}
+
+/* ether saddr . ip[6] saddr @kn[46] return: bound devices pass. */
+static struct nftnl_rule *
+known_rule(bool v6)
+{
+	struct nftnl_rule	*r = rule_in(ADMIT);
+
+	ether_family(r, v6);
+	payload(r, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG32_00);
+	payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+	    NFT_REG32_02);
+	lookup(r, NFT_REG32_00, v6 ? KN6 : KN4);
+	verdict(r, NFT_RETURN, NULL);
+	return r;
+}
+
+/* limit rate over RATE/second burst BURST packets drop */
+static struct nftnl_rule *
+limit_rule(uint32_t rate, uint32_t burst)
+{
+	struct nftnl_rule	*r = rule_in(ADMIT);
+	struct nftnl_expr	*e = nftnl_expr_alloc("limit");
+
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+	put_expr(r, e);
+	verdict(r, NF_DROP, NULL);
+	return r;
+}
+
+/*
+ * ether saddr . ip[6] saddr [. udp/tcp sport] @set drop: the guards nft
+ * adds (an Ethernet interface, the right ethertype, the L4 protocol),
+ * then the key in consecutive 32-bit registers, the lookup, the drop.
+ */
+static struct nftnl_rule *
+build_rule(int set, uint8_t l4)
+{
+	struct nftnl_rule	*r = rule_in(CHAIN);
+	bool			 v6 = set == S6 || set == S6P;
+	bool			 port = set == S4P || set == S6P;
+
+	ether_family(r, v6);
 	if (port) {
 		meta(r, NFT_META_L4PROTO, NFT_REG_1);
 		cmp_eq(r, NFT_REG_1, &l4, sizeof(l4));
@@ -262,16 +409,69 @@ build_rule(int set, uint8_t l4)
 	if (port)
 		payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
 		    v6 ? NFT_REG32_06 : NFT_REG32_03);
-	e = nftnl_expr_alloc("lookup");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, sets[set].name);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, (uint32_t)set + 1);
-	put_expr(r, e);
-	e = nftnl_expr_alloc("immediate");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
-	put_expr(r, e);
+	lookup(r, NFT_REG32_00, set);
+	verdict(r, NF_DROP, NULL);
 	return r;
+}
+
+static void
+add_rule(struct nft *n, struct mnl_nlmsg_batch *b, struct nftnl_rule *r)
+{
+	struct nlmsghdr	*nlh = msg(n, b, NFT_MSG_NEWRULE, NLM_F_APPEND |
+			    NLM_F_CREATE | NLM_F_ACK);
+
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	mnl_nlmsg_batch_next(b);
+	nftnl_rule_free(r);
+}
+
+/*
+ * The chain admit as it should be now: emptied, then, while admitting,
+ * its rules.  Added to the caller's transaction.
+ */
+static void
+admit_msgs(struct nft *n, struct mnl_nlmsg_batch *b)
+{
+	struct nftnl_rule	*r = rule_in(ADMIT);
+	struct nlmsghdr		*nlh;
+
+	nlh = msg(n, b, NFT_MSG_DELRULE, NLM_F_ACK);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	mnl_nlmsg_batch_next(b);
+	nftnl_rule_free(r);
+	if (!n->admitting || n->port == 0)
+		return;
+	for (uint32_t k = 0; k < n->nwl; k++)
+		add_rule(n, b, prefix_rule(&n->wl[k]));
+	add_rule(n, b, known_rule(false));
+	add_rule(n, b, known_rule(true));
+	add_rule(n, b, limit_rule(n->rate, n->burst));
+}
+
+/* The proxy's addresses in prx4/prx6, replacing what they held. */
+static void
+proxy_msgs(struct nft *n, struct mnl_nlmsg_batch *b)
+{
+	for (int set = PX4; set <= PX6; set++) {
+		struct nftnl_set	*s = nftnl_set_alloc();
+		struct nlmsghdr		*nlh;
+
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, TABLE);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, sets[set].name);
+		nlh = msg(n, b, NFT_MSG_DELSETELEM, NLM_F_ACK);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		mnl_nlmsg_batch_next(b);
+		nftnl_set_free(s);
+	}
+	for (int k = 0; k < n->nproxy; k++) {
+		bool	 v6 = n->proxy[k].family == SG_AF_INET6;
+
+		if (n->proxy[k].family != SG_AF_INET && !v6)
+			continue;
+		elem_msg(n, b, v6 ? PX6 : PX4, n->proxy[k].a, v6 ? 16 : 4,
+		    NFT_MSG_NEWSETELEM, 0);
+	}
 }
 
 static int
@@ -322,6 +522,15 @@ create(struct nft *n)
 	c = nftnl_chain_alloc();
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, ADMIT);
+	nlh = msg(n, b, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	mnl_nlmsg_batch_next(b);
+	nftnl_chain_free(c);
+
+	c = nftnl_chain_alloc();
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, CHAIN);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, PRIORITY);
@@ -332,15 +541,14 @@ create(struct nft *n)
 	mnl_nlmsg_batch_next(b);
 	nftnl_chain_free(c);
 
-	for (size_t k = 0; k < sizeof(rules) / sizeof(rules[0]); k++) {
-		struct nftnl_rule *r = build_rule(rules[k].set, rules[k].l4);
-
-		nlh = msg(n, b, NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE |
-		    NLM_F_ACK);
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		mnl_nlmsg_batch_next(b);
-		nftnl_rule_free(r);
-	}
+	for (size_t k = 0; k < sizeof(rules) / sizeof(rules[0]); k++)
+		add_rule(n, b, build_rule(rules[k].set, rules[k].l4));
+	if (n->port != 0)
+		for (int k = 0; k < 4; k++)
+			add_rule(n, b, jump_rule(k >= 2, k % 2 ? 6 : 17,
+			    n->port));
+	proxy_msgs(n, b);
+	admit_msgs(n, b);
 	return batch_send(n, b);
 }
 
@@ -411,6 +619,7 @@ nft_close(struct nft *n, bool keep)
 	pthread_mutex_destroy(&n->qlock);
 	free(n->q);
 	free(n->spare);
+	free(n->wl);
 	free(n);
 }
 
@@ -418,7 +627,7 @@ nft_close(struct nft *n, bool keep)
 
 /* The set and the key bytes nf_tables expects (32-bit padded fields). */
 static int
-elem_key(const struct bl_key *k, uint8_t key[32], uint32_t *len)
+elem_key(const struct bl_key *k, bool known, uint8_t key[32], uint32_t *len)
 {
 	bool	 v6 = k->i.family == SG_AF_INET6;
 	int	 set;
@@ -428,7 +637,9 @@ elem_key(const struct bl_key *k, uint8_t key[32], uint32_t *len)
 	memset(key, 0, 32);
 	memcpy(key, k->m, 6);
 	memcpy(key + 8, k->i.a, v6 ? 16 : 4);
-	if (k->kind == BL_MIP) {
+	if (known)
+		set = v6 ? KN6 : KN4;
+	else if (k->kind == BL_MIP) {
 		uint16_t p = htons(k->port);
 
 		memcpy(key + 8 + (v6 ? 16 : 4), &p, 2);
@@ -475,7 +686,7 @@ op_msgs(struct nft *n, struct mnl_nlmsg_batch *b, const struct nft_op *op)
 	uint32_t	 len;
 	int		 set;
 
-	if ((set = elem_key(&op->key, key, &len)) < 0)
+	if ((set = elem_key(&op->key, op->known, key, &len)) < 0)
 		return false;
 	elem_msg(n, b, set, key, len, NFT_MSG_NEWSETELEM, 1);
 	elem_msg(n, b, set, key, len, NFT_MSG_DELSETELEM, 0);
@@ -514,7 +725,9 @@ count_ops(struct nft *n, const struct nft_op *ops, uint32_t nops, int rc)
 			n->st.errors++;
 			continue;
 		}
-		if (ops[k].add)
+		if (ops[k].known)
+			n->st.known++;
+		else if (ops[k].add)
 			n->st.added++;
 		else
 			n->st.removed++;
@@ -617,11 +830,31 @@ nft_check(struct nft *n)
 	return -1;
 }
 
+static void
+queue_op(struct nft *n, const struct bl_key *k, uint64_t ms, bool add,
+    bool known)
+{
+	struct nft_op	*op;
+
+	pthread_mutex_lock(&n->qlock);
+	if (n->qlen == NFT_QUEUE) {
+		n->overflow++;
+		n->lost = true;
+	} else {
+		op = &n->q[n->qlen++];
+		op->key = *k;
+		op->ttl_ms = ms;
+		op->add = add;
+		op->known = known;
+		n->queued++;
+	}
+	pthread_mutex_unlock(&n->qlock);
+}
+
 void
 nft_offload(void *arg, const struct bl_entry *b, bool add)
 {
 	struct nft	*n = arg;
-	struct nft_op	*op;
 	uint64_t	 now, ms = 0;
 
 	if (n == NULL || !b->key.has_m)
@@ -635,18 +868,135 @@ nft_offload(void *arg, const struct bl_entry *b, bool add)
 		if (ms == 0)
 			ms = 1;
 	}
-	pthread_mutex_lock(&n->qlock);
-	if (n->qlen == NFT_QUEUE) {
-		n->overflow++;
-		n->lost = true;
+	queue_op(n, &b->key, ms, add, false);
+}
+
+/* ---- admission ---------------------------------------------------------------- */
+
+int
+nft_configure(struct nft *n, uint16_t port, const struct sg_addr *proxy,
+    int nproxy)
+{
+	struct mnl_nlmsg_batch	*b;
+	int			 rc = 0;
+	bool			 rebuild;
+
+	if (n == NULL)
+		return 0;
+	pthread_mutex_lock(&n->lock);
+	rebuild = port != n->port;
+	n->port = port;
+	n->nproxy = nproxy < NFT_PROXIES ? nproxy : NFT_PROXIES;
+	memcpy(n->proxy, proxy, (size_t)n->nproxy * sizeof(*proxy));
+	if (rebuild) {
+		/* The jump rules name the port: the table anew. */
+		if (create(n) == -1) {
+			n->st.errors++;
+			rc = -1;
+		} else
+			rc = 1;
 	} else {
-		op = &n->q[n->qlen++];
-		op->key = b->key;
-		op->ttl_ms = ms;
-		op->add = add;
-		n->queued++;
+		b = batch_begin(n);
+		proxy_msgs(n, b);
+		if (batch_send(n, b) == -1) {
+			n->st.errors++;
+			rc = -1;
+		}
 	}
-	pthread_mutex_unlock(&n->qlock);
+	pthread_mutex_unlock(&n->lock);
+	return rc;
+}
+
+int
+nft_admission(struct nft *n, bool on, uint32_t rate, uint32_t burst,
+    const struct sg_cidr *wl, uint32_t nwl)
+{
+	struct mnl_nlmsg_batch	*b;
+	struct sg_cidr		*copy = NULL;
+	int			 rc;
+
+	if (n == NULL)
+		return 0;
+	if (on && nwl > 0) {
+		if ((copy = calloc(nwl, sizeof(*copy))) == NULL)
+			return -1;
+		memcpy(copy, wl, nwl * sizeof(*wl));
+	}
+	pthread_mutex_lock(&n->lock);
+	free(n->wl);
+	n->wl = copy;
+	n->nwl = copy != NULL ? nwl : 0;
+	n->admitting = on;
+	n->rate = rate > 0 ? rate : 1;
+	n->burst = burst > 0 ? burst : 1;
+	b = batch_begin(n);
+	admit_msgs(n, b);
+	if ((rc = batch_send(n, b)) == -1)
+		n->st.errors++;
+	else
+		n->st.admissions += on;
+	pthread_mutex_unlock(&n->lock);
+	return rc;
+}
+
+/* The remaining life of something that ends at `expires' (clock_now()). */
+static uint64_t
+life_ms(uint64_t expires, uint64_t now)
+{
+	uint64_t	 ms = expires > now ? (expires - now) / 1000000ULL : 0;
+
+	return ms > 0 ? ms : 1;
+}
+
+void
+nft_known(void *arg, const struct sg_mac *m, const struct sg_addr *i,
+    uint64_t expires)
+{
+	struct nft	*n = arg;
+	struct bl_key	 k;
+
+	if (n == NULL || n->port == 0)
+		return;
+	memset(&k, 0, sizeof(k));
+	k.kind = BL_MI;
+	k.has_m = true;
+	memcpy(k.m, m->b, sizeof(k.m));
+	k.i = *i;
+	queue_op(n, &k, life_ms(expires, clock_now()), true, true);
+}
+
+int
+nft_known_many(struct nft *n, const struct nft_known_dev *dev, uint32_t count)
+{
+	struct nft_op	 ops[NFT_BATCH_OPS];
+	uint64_t	 now = clock_now();
+	int		 rc = 0;
+
+	if (n == NULL || n->port == 0)
+		return 0;
+	pthread_mutex_lock(&n->lock);
+	for (uint32_t k = 0; k < count; k += NFT_BATCH_OPS) {
+		uint32_t	 m = count - k < NFT_BATCH_OPS ? count - k :
+				    NFT_BATCH_OPS;
+
+		memset(ops, 0, sizeof(ops));
+		for (uint32_t j = 0; j < m; j++) {
+			ops[j].key.kind = BL_MI;
+			ops[j].key.has_m = true;
+			memcpy(ops[j].key.m, dev[k + j].m.b, 6);
+			ops[j].key.i = dev[k + j].i;
+			ops[j].ttl_ms = life_ms(dev[k + j].expires, now);
+			ops[j].add = true;
+			ops[j].known = true;
+		}
+		if (send_ops(n, ops, m) == -1) {
+			n->st.errors++;
+			rc = -1;
+		} else
+			n->st.known += m;
+	}
+	pthread_mutex_unlock(&n->lock);
+	return rc;
 }
 
 void

@@ -200,6 +200,7 @@ spoof_check(struct spoof *sp, struct bind_table *bt, const struct sg_tuple *t,
 	if ((b = bind_pin(bt, t, now)) != NULL) {
 		r->ec.b = b;
 		r->ec.flags = 0xf;
+		r->pinned = true;
 		r->verdict = SG_ACCEPT;
 		r->reason = SG_R_CASE_VII;
 		return;

@@ -107,6 +107,29 @@ check "the next $(cat "$TMP/sent2") flood packets never reach the queue ($before
 vii=$(ctl -j stats | json_num vii)
 check "alice still calls bob after the flood, judged by sipguard (vii)" \
     "lab_call ua1 alice ua2 bob 1 >/dev/null 2>&1 && [ -n \"\$vii\" ] && [ \"\$(ctl -j stats | json_num vii)\" -gt \"\$vii\" ]"
+
+# ---- a spoofed-source flood: admission in the kernel while DS1 holds --------------
+q0=$(ctl -j stats | json_num received)
+lab_exec atk $NODE spoofflood 10.99 10.99.0.1 2000 6 > "$TMP/sent3" &
+FPID=$!
+sleep 3
+check "DS1 raised: the kernel's chain admit limits sources neither bound nor whitelisted" \
+    "grep -q 'DS1: admission in the kernel on' $TMP/sg.log && lab_exec proxy nft list chain inet sipguard admit | grep -q 'limit rate over'"
+check "bound devices are in the kernel's set kn4 (they return before the limit)" \
+    "lab_exec proxy nft list set inet sipguard kn4 | grep -q '02:5a:00:00:00:11 . 10.99.0.11'"
+check "alice calls bob during the flood" \
+    "lab_call ua1 alice ua2 bob 1 >/dev/null 2>&1"
+wait "$FPID"
+q1=$(ctl -j stats | json_num received)
+sent3=$(cat "$TMP/sent3")
+check "most of the $sent3 spoofed packets never reach the queue ($((q1 - q0)) queued, calls included)" \
+    "[ \"$sent3\" -gt 5000 ] && [ \$((q1 - q0)) -lt \$((sent3 / 4)) ]"
+for i in $(seq 1 90); do
+	grep -q 'DS1 clear: admission in the kernel off' "$TMP/sg.log" && break
+	sleep 0.5
+done
+check "DS1 clears: the chain admit is empty again" \
+    "grep -q 'DS1 clear: admission in the kernel off' $TMP/sg.log && ! lab_exec proxy nft list chain inet sipguard admit | grep -q limit"
 check "Kamailio is alive" "lab_status >/dev/null 2>&1"
 
 # ---- stop ----------------------------------------------------------------------
