@@ -65,6 +65,9 @@ struct control {
 	/* Save the state; 0 with the counts, or -1 with the reason. */
 	int			(*save)(void *, struct state_counts *,
 				    char *err, size_t errlen);
+	/* Save the runtime whitelist alone (after a change): 0 or -1. */
+	int			(*save_whitelist)(void *, char *err,
+				    size_t errlen);
 };
 
 /* A ctl_handler: `arg' is a struct control. */

@@ -61,7 +61,7 @@ struct enforcer	*enf_create(const struct sg_conf *);
 void		 enf_destroy(struct enforcer *);
 void		 enf_set_conf(struct enforcer *, const struct sg_conf *);
 void		 enf_set_offload(struct enforcer *, enf_offload, void *);
-/* Sources it holds are never listed (with a pinned MAC: that MAC). */
+/* Sources it lets through are never listed (a pinned entry: its MAC). */
 void		 enf_set_whitelist(struct enforcer *, const struct whitelist *);
 
 void		 enf_key_k(struct bl_key *, const struct sg_tuple *);
@@ -91,8 +91,9 @@ int		 enf_del(struct enforcer *, const struct bl_key *);
  */
 int		 enf_forget(struct enforcer *, const struct sg_mac *,
 		    const struct sg_addr *, struct sg_keyset *seen);
-/* Remove the entries the whitelist now holds (after it grew); how many. */
-int		 enf_lift_whitelisted(struct enforcer *);
+/* Remove the entries the whitelist now lets through (after it grew):
+ * those in `only', or all (NULL).  How many. */
+int		 enf_lift_whitelisted(struct enforcer *, const struct sg_cidr *);
 /* The proxy vouched for K (a 200 to its REGISTER): forget spoof entries. */
 void		 enf_forgive(struct enforcer *, const struct sg_tuple *);
 void		 enf_expire(struct enforcer *, uint64_t now);

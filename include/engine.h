@@ -148,7 +148,7 @@ struct whitelist *engine_whitelist(struct engine *);
 /*
  * The whitelist file's entries replace the ones it gave before; the
  * configuration's entries outrank them.  The number of runtime entries
- * the file replaced (same prefix).
+ * that gave way (same prefix, or the oldest when the table was full).
  */
 uint32_t	 engine_whitelist_file(struct engine *,
 		    const struct wl_entry *, uint32_t n);

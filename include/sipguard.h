@@ -206,7 +206,12 @@ struct wl_spec {
 	struct sg_mac	 mac;
 	bool		 pinned;	/* false: any MAC */
 };
-/* "CIDR" or "CIDR MAC" (one or more blanks between): 0 or -1. */
+/* A prefix as an operator writes one to mean it: no host bits set, no
+ * IPv4-mapped IPv6 address (the kernel never delivers those), a plain
+ * length.  0 or -1. */
+int		 sg_cidr_parse_exact(const char *, struct sg_cidr *);
+/* "CIDR" or "CIDR MAC" (one or more blanks between), the prefix exact:
+ * 0 or -1. */
 int		 sg_wl_parse(const char *, struct wl_spec *);
 
 #endif /* SIPGUARD_H */

@@ -1,6 +1,5 @@
 /*
- * state.h: what survives a restart (SPEC 7): bindings, the blacklist, the
- * whitelist entries added at run time (sipguardctl whitelist add) and
+ * state.h: what survives a restart (SPEC 7): bindings, the blacklist and
  * the keyed-hash key their stored hashes were made with, in one text
  * file under state.dir, written atomically (temporary file, fsync,
  * rename, fsync of the directory).  The learned baseline has a file of
@@ -19,10 +18,10 @@ struct engine;
 
 #define STATE_FILE	"state"
 #define BASELINE_FILE	"baseline"
+#define WHITELIST_FILE	"whitelist"
 
 struct state_counts {
 	uint32_t	 bindings, blacklist, expired, bad;
-	uint32_t	 whitelist;	/* runtime entries */
 };
 
 /*
@@ -46,6 +45,20 @@ int	state_baseline_load(struct engine *, const char *path, char *err,
 	    size_t errlen);
 int	state_baseline_save(struct engine *, const char *path, uint64_t now,
 	    char *err, size_t errlen);
+/*
+ * The whitelist entries added at run time (sipguardctl whitelist add),
+ * in a file of their own (state.dir/whitelist, written the same way), so
+ * a change writes that small file alone, and an older sipguard reading
+ * the state file finds nothing it does not know.  Save the runtime ones
+ * of n entries (a copy, taken under the workers' lock): 0 (count set) or
+ * -1.  Restore into every engine: 0, 1 when there is no file, or -1 (a
+ * file not whole is ignored, as the state file is).
+ */
+struct wl_entry;
+int	state_whitelist_save(const char *dir, const struct wl_entry *,
+	    uint32_t n, uint32_t *count, char *err, size_t errlen);
+int	state_whitelist_restore(const char *dir, struct engine **, int n,
+	    uint32_t *count, char *err, size_t errlen);
 /*
  * Replace `path' atomically with what `fill' prints (0, or -1 with the
  * reason in err): the state file and the baseline.

@@ -71,6 +71,9 @@ int		 wl_add(struct whitelist *, const struct wl_entry *x,
 /* Remove the prefix if it is a runtime entry: 0, -1 none, or -2 with
  * *was the place that holds it. */
 int		 wl_del(struct whitelist *, const struct sg_cidr *, int *was);
+/* Remove the oldest runtime entry (room for the configuration's or the
+ * file's): 0, or -1 when there is none. */
+int		 wl_evict_runtime(struct whitelist *);
 /* Remove every entry from `origin'. */
 void		 wl_drop(struct whitelist *, enum wl_origin);
 uint32_t	 wl_count(const struct whitelist *);
@@ -81,8 +84,17 @@ int		 wl_foreach(const struct whitelist *,
 const char	*wl_origin_name(int origin);
 
 /*
+ * An entry's match from its words: `cidr' (no host bits set, not an
+ * IPv4-mapped address) and `mac' (NULL: unpinned).  0, or -1 with why.
+ */
+int		 wl_spec_parse(const char *cidr, const char *mac,
+		    struct wl_spec *, char *why, size_t len);
+/* Does the word (n bytes) read as an attempt at a MAC address? */
+bool		 wl_mac_like(const char *, size_t n);
+/*
  * Read a whitelist file: one entry a line, `CIDR [MAC] [comment]', `#'
- * to the end of a line a comment, blank lines skipped.  All or nothing:
+ * to the end of a line a comment, blank lines skipped; ASCII only, a
+ * second word that looks like a MAC must be one.  All or nothing:
  * 0 with `*n' entries in `out' (origin WL_FILE), or -1 with "path: line
  * N: what is wrong" in err and nothing to apply.
  */

@@ -90,7 +90,7 @@ static const struct key schema[] = {
 	{ "tables.sources", K_INT, O(tab_sources), 16, 1 << 24, NULL, 0 },
 	{ "tables.fragments", K_INT, O(tab_fragments), 1, 4096, NULL, 0 },
 	{ "tables.streams", K_INT, O(tab_streams), 16, 1 << 22, NULL, 0 },
-	{ "tables.whitelist", K_INT, O(tab_whitelist), 16, 1 << 20, NULL, 0 },
+	{ "tables.whitelist", K_INT, O(tab_whitelist), 16, 1 << 16, NULL, 0 },
 	{ "tables.stream_buffers", K_INT, O(tab_stream_buffers), 1, 65536,
 	    NULL, 0 },
 
@@ -1178,6 +1178,27 @@ cross_check(const config_t *cfg, const char *file, const struct sg_conf *c,
 		    "%d must exceed identities_per_device (%d)",
 		    c->scan_identities, c->identities_per_device);
 	}
+	if (c->nwhitelist > c->tab_whitelist)
+		err_add(e, config_lookup(cfg, "whitelist"), file, "whitelist",
+		    "%d entries do not fit tables.whitelist (%d)",
+		    c->nwhitelist, c->tab_whitelist);
+	/* One entry a prefix: a second would silently replace the first
+	 * (and its MAC pin with it). */
+	for (int j = 1; j < c->nwhitelist; j++)
+		for (int k = 0; k < j; k++) {
+			const config_setting_t *s;
+
+			if (c->whitelist[j].net.len != c->whitelist[k].net.len ||
+			    !sg_addr_eq(&c->whitelist[j].net.net,
+			    &c->whitelist[k].net.net))
+				continue;
+			s = config_lookup(cfg, "whitelist");
+			if (s != NULL)
+				s = config_setting_get_elem(s, (unsigned)j);
+			err_add(e, s, file, "whitelist", "entry %d: the "
+			    "prefix of entry %d again", j + 1, k + 1);
+			break;
+		}
 }
 
 int

@@ -1245,10 +1245,10 @@ cmd_whitelist_list(struct control *c, char **args, int nargs, bool json,
 static void
 save_after(struct control *c, struct ctl_buf *o, bool json)
 {
-	struct state_counts	 sc;
-	char			 err[512];
+	char	 err[512];
 
-	if (c->save == NULL || c->save(c->arg, &sc, err, sizeof(err)) == 0)
+	if (c->save_whitelist == NULL || c->save_whitelist(c->arg, err,
+	    sizeof(err)) == 0)
 		return;
 	log_warnx("whitelist: not saved: %s", err);
 	if (!json)
@@ -1262,18 +1262,19 @@ cmd_whitelist_add(struct control *c, char **args, int nargs, bool json,
     struct ctl_buf *o)
 {
 	struct wl_entry	 x = { .origin = WL_RUNTIME };
-	char		 prefix[SG_ADDRSTRLEN + 8], mac[SG_MACSTRLEN];
+	char		 prefix[SG_ADDRSTRLEN + 8], mac[SG_MACSTRLEN], why[200];
+	const char	*warn = NULL;
 	int		 first = 1, rc = 0, was = 0, lifted = 0;
 	size_t		 len = 0;
 
-	if (sg_cidr_parse(args[0], &x.spec.net) == -1) {
-		ctl_printf(o, "error: \"%.64s\" is not an address or CIDR "
-		    "prefix\n", args[0]);
-		return -1;
-	}
-	if (nargs > 1 && sg_mac_parse(args[1], &x.spec.mac) == 0) {
-		x.spec.pinned = true;
+	/* A second word that looks like a MAC must be one: a typo never
+	 * becomes a comment that leaves the entry unpinned. */
+	if (nargs > 1 && wl_mac_like(args[1], strlen(args[1])))
 		first = 2;
+	if (wl_spec_parse(args[0], first == 2 ? args[1] : NULL, &x.spec, why,
+	    sizeof(why)) == -1) {
+		ctl_printf(o, "error: %s\n", why);
+		return -1;
 	}
 	for (int k = first; k < nargs; k++) {
 		int	 r = snprintf(x.comment + len, sizeof(x.comment) - len,
@@ -1293,7 +1294,7 @@ cmd_whitelist_add(struct control *c, char **args, int nargs, bool json,
 		rc = wl_add(engine_whitelist(c->engines[w]), &x, &was);
 		if (rc >= 0)
 			lifted += enf_lift_whitelisted(engine_enforcer(
-			    c->engines[w]));
+			    c->engines[w]), &x.spec.net);
 	}
 	c->unlock(c->arg);
 	if (rc == -1) {
@@ -1304,19 +1305,31 @@ cmd_whitelist_add(struct control *c, char **args, int nargs, bool json,
 	}
 	if (rc == -2) {
 		ctl_printf(o, "error: the whitelist is full (tables.whitelist "
-		    "= %d)\n", c->conf->tab_whitelist);
+		    "= %u)\n", wl_capacity(engine_whitelist(c->engines[0])));
 		return -1;
 	}
 	sg_mac_str(&x.spec.mac, x.spec.pinned, mac, sizeof(mac));
+	if (!x.spec.pinned)
+		warn = "not pinned to a MAC: anyone who can forge an address "
+		    "in it is let through unjudged";
+	else if (conf_is_gateway_mac(c->conf, &x.spec.mac))
+		warn = "pinned to a gateway MAC (gateway_macs): every source "
+		    "routed through it carries that MAC, so the pin stops "
+		    "forgers on this segment only";
 	log_info("whitelist: %s %s by sipguardctl%s%s%s%s", prefix,
 	    rc == 1 ? "replaced" : "added", x.spec.pinned ? ", pinned to " :
 	    ", not pinned to a MAC", x.spec.pinned ? mac : "",
 	    x.comment[0] ? ": " : "", x.comment);
-	if (json)
+	if (json) {
 		ctl_printf(o, "{\"added\":true,\"replaced\":%s,\"pinned\":"
-		    "%s,\"lifted\":%d}\n", rc == 1 ? "true" : "false",
+		    "%s,\"lifted\":%d", rc == 1 ? "true" : "false",
 		    x.spec.pinned ? "true" : "false", lifted);
-	else {
+		if (warn != NULL) {
+			ctl_printf(o, ",\"warning\":");
+			ctl_json_str(o, warn);
+		}
+		ctl_printf(o, "}\n");
+	} else {
 		ctl_printf(o, "%s %s", rc == 1 ? "replaced" : "added", prefix);
 		if (x.spec.pinned)
 			ctl_printf(o, ", pinned to %s", mac);
@@ -1325,10 +1338,10 @@ cmd_whitelist_add(struct control *c, char **args, int nargs, bool json,
 			    lifted == 1 ? "y" : "ies");
 		ctl_printf(o, "\n");
 		if (!x.spec.pinned)
-			ctl_printf(o, "warning: not pinned to a MAC: anyone "
-			    "who can forge an address in %s is let through "
-			    "unjudged; pin it: sipguardctl whitelist add %s "
-			    "MAC\n", prefix, prefix);
+			ctl_printf(o, "warning: %s; pin it: sipguardctl "
+			    "whitelist add %s MAC\n", warn, prefix);
+		else if (warn != NULL)
+			ctl_printf(o, "warning: %s\n", warn);
 	}
 	save_after(c, o, json);
 	return 0;
@@ -1343,9 +1356,9 @@ cmd_whitelist_del(struct control *c, char **args, int nargs, bool json,
 	int		 rc = -1, was = 0;
 
 	(void)nargs;
-	if (sg_cidr_parse(args[0], &net) == -1) {
+	if (sg_cidr_parse_exact(args[0], &net) == -1) {
 		ctl_printf(o, "error: \"%.64s\" is not an address or CIDR "
-		    "prefix\n", args[0]);
+		    "prefix (host bits set?)\n", args[0]);
 		return -1;
 	}
 	wl_prefix_str(&net, prefix, sizeof(prefix));
@@ -1540,7 +1553,7 @@ cmd_help(struct control *c, char **args, int nargs, bool json,
 
 	(void)c;
 	(void)json;
-	if (nargs >= 1)
+	if (nargs >= 1 && strcmp(args[0], "help") != 0)
 		return help_one(args[0], o);
 	ctl_printf(o, "commands: ");
 	for (size_t k = 0; k < nitems(commands); k++) {

@@ -95,7 +95,8 @@ struct daemon {
 	/* admission in the kernel (nft.admission_port) while DS1 holds */
 	bool		 admitting;
 	uint32_t	 admit_rate;
-	uint64_t	 admit_sent;
+	uint64_t	 admit_wl;	/* hash of the whitelist it holds */
+	uint64_t	 admit_sent;	/* 0: send it again */
 	bool		 metrics_failing;	/* its failure logged */
 	bool		 idle_logged;	/* the queues' silence logged */
 	char		 baseline[512];
@@ -218,6 +219,8 @@ unlock_all(struct daemon *d)
 		pthread_mutex_unlock(&d->w[k].lock);
 }
 
+static int	save_whitelist(struct daemon *, uint32_t *, char *, size_t);
+
 static int
 save_state(struct daemon *d, struct state_counts *c, char *err, size_t len)
 {
@@ -233,6 +236,11 @@ save_state(struct daemon *d, struct state_counts *c, char *err, size_t len)
 	    -1)
 		rc = -1;
 	unlock_all(d);
+	if (rc == 0) {
+		uint32_t	 nwl;
+
+		rc = save_whitelist(d, &nwl, err, len);
+	}
 	if (rc == 0)
 		d->last_save = now;
 	return rc;
@@ -294,38 +302,78 @@ keep_restart_only(struct sg_conf *next, const struct sg_conf *cur)
 
 /*
  * whitelist_file: read whole first (-1 with the file and line in err,
- * nothing applied), then given to every worker after the configuration
- * (its entries replace the file's previous ones).
+ * nothing applied), then given to every worker with the configuration,
+ * under one lock (its entries replace the file's previous ones).  With
+ * the configuration's it must fit the running table.
  */
 static int
-whitelist_read(const struct sg_conf *conf, struct wl_entry **x,
-    uint32_t *n, char *err, size_t errlen)
+whitelist_read(const struct daemon *d, const struct sg_conf *conf,
+    struct wl_entry **x, uint32_t *n, char *err, size_t errlen)
 {
-	char	 why[600];
+	uint32_t	 cap = (uint32_t)d->conf.tab_whitelist;
+	char		 why[600];
 
-	if (wl_load_file(conf->whitelist_file, (uint32_t)conf->tab_whitelist,
-	    x, n, why, sizeof(why)) == -1) {
+	if (wl_load_file(conf->whitelist_file, cap, x, n, why,
+	    sizeof(why)) == -1) {
 		snprintf(err, errlen, "whitelist_file %s", why);
+		return -1;
+	}
+	if (*n + (uint32_t)conf->nwhitelist > cap) {
+		snprintf(err, errlen, "whitelist_file %s: %u entries and %d in "
+		    "the configuration do not fit tables.whitelist (%u)",
+		    conf->whitelist_file, *n, conf->nwhitelist, cap);
+		free(*x);
+		*x = NULL;
 		return -1;
 	}
 	return 0;
 }
 
-static void
-whitelist_apply(struct daemon *d, const struct sg_conf *conf,
-    struct wl_entry *x, uint32_t n)
+static int
+copy_entry(void *arg, const struct wl_entry *x)
 {
-	uint32_t	 replaced = 0;
+	struct wl_entry	**p = arg;
 
-	lock_all(d);
-	for (int k = 0; k < d->nw; k++)
-		replaced = engine_whitelist_file(d->w[k].e, x, n);
-	unlock_all(d);
-	free(x);
+	*(*p)++ = *x;
+	return 0;
+}
+
+static void
+whitelist_log(const struct sg_conf *conf, uint32_t n, uint32_t lost)
+{
 	if (conf->whitelist_file[0] != '\0')
-		log_info("whitelist: %u entries from %s%s", n,
-		    conf->whitelist_file, replaced > 0 ? " (they replace "
-		    "runtime entries of the same prefixes)" : "");
+		log_info("whitelist: %u entries from %s", n,
+		    conf->whitelist_file);
+	if (lost > 0)
+		log_warnx("whitelist: %u runtime entr%s gave way to the "
+		    "configuration or the file (same prefix, or no room)",
+		    lost, lost == 1 ? "y" : "ies");
+}
+
+/* The runtime whitelist entries (worker 0's: all hold the same), to
+ * state.dir/whitelist.  Copied under the lock, written after. */
+static int
+save_whitelist(struct daemon *d, uint32_t *count, char *err, size_t len)
+{
+	struct whitelist	*wl = engine_whitelist(d->w[0].e);
+	struct wl_entry		*x, *p;
+	uint32_t		 n;
+	int			 rc;
+
+	pthread_mutex_lock(&d->w[0].lock);
+	n = wl_count(wl);
+	if ((x = calloc(n > 0 ? n : 1, sizeof(*x))) != NULL) {
+		p = x;
+		wl_foreach(wl, copy_entry, &p);
+	}
+	pthread_mutex_unlock(&d->w[0].lock);
+	if (x == NULL) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	rc = state_whitelist_save(d->conf.state_dir, x, n, count, err, len);
+	free(x);
+	return rc;
 }
 
 static int
@@ -334,7 +382,7 @@ reload(struct daemon *d, struct ctl_buf *out)
 	struct sg_conf		 next;
 	struct conf_errors	 errs;
 	struct wl_entry		*wl;
-	uint32_t		 nwl;
+	uint32_t		 nwl, lost = 0;
 	char			 why[700];
 	int			 ignored = 0;
 
@@ -349,7 +397,7 @@ reload(struct daemon *d, struct ctl_buf *out)
 		return -1;
 	}
 	keep_restart_only(&next, &d->conf);
-	if (whitelist_read(&next, &wl, &nwl, why, sizeof(why)) == -1) {
+	if (whitelist_read(d, &next, &wl, &nwl, why, sizeof(why)) == -1) {
 		log_warnx("reload: %s; the running configuration is kept",
 		    why);
 		if (out != NULL)
@@ -359,10 +407,13 @@ reload(struct daemon *d, struct ctl_buf *out)
 		return -1;
 	}
 	lock_all(d);
-	for (int k = 0; k < d->nw; k++)
+	for (int k = 0; k < d->nw; k++) {
 		ignored |= engine_reload(d->w[k].e, &next);
+		lost = engine_whitelist_file(d->w[k].e, wl, nwl);
+	}
 	unlock_all(d);
-	whitelist_apply(d, &next, wl, nwl);
+	free(wl);
+	whitelist_log(&next, nwl, lost);
 	if (ignored)
 		log_warnx("reload: table sizes take effect at restart");
 	alarm_log_set_interval(d->alog, next.log_aggregate);
@@ -473,6 +524,14 @@ on_save(void *arg, struct state_counts *c, char *err, size_t errlen)
 	return save_state(arg, c, err, errlen);
 }
 
+static int
+on_save_whitelist(void *arg, char *err, size_t errlen)
+{
+	uint32_t	 n;
+
+	return save_whitelist(arg, &n, err, errlen);
+}
+
 /* ---- the loop ------------------------------------------------------------ */
 
 /*
@@ -537,11 +596,10 @@ offload_all(struct daemon *d)
  * SPEC 5 in the kernel: while DS1 holds on any queue, SIP to the proxy
  * from sources neither bound nor whitelisted is limited in the kernel to
  * the rate the workers admit (their sum), before the queue; off when DS1
- * clears.  Sent again every few seconds while on (the rate follows, and
- * the whitelist with it).
+ * clears.  While on, the chain is replaced when the rate moves by more
+ * than a quarter or the whitelist changes (a replaced rule starts a new
+ * bucket and a new counter: not for nothing).
  */
-#define ADMIT_REFRESH_S	5
-
 static int
 collect_prefix(void *arg, const struct wl_entry *x)
 {
@@ -556,6 +614,7 @@ admission(struct daemon *d, uint64_t now)
 {
 	struct sg_cidr	*wl = NULL, *p;
 	uint32_t	 nwl = 0;
+	uint64_t	 wlh;
 	double		 rate = 0;
 	bool		 ds1 = false;
 
@@ -582,13 +641,15 @@ admission(struct daemon *d, uint64_t now)
 		}
 	}
 	unlock_all(d);
-	if (ds1 == d->admitting && (!ds1 || now - d->admit_sent <
-	    SEC(ADMIT_REFRESH_S))) {
+	if (rate < 1)
+		rate = 1;
+	wlh = wl != NULL ? hash_bytes(wl, nwl * sizeof(*wl)) : 0;
+	if (ds1 == d->admitting && (!ds1 || (d->admit_sent != 0 &&
+	    wlh == d->admit_wl && rate < d->admit_rate * 1.25 &&
+	    rate > d->admit_rate * 0.75))) {
 		free(wl);
 		return;
 	}
-	if (rate < 1)
-		rate = 1;
 	if (nft_admission(d->nft, ds1, (uint32_t)rate,
 	    (uint32_t)d->conf.admission_burst, wl, nwl) == 0) {
 		if (ds1 && !d->admitting)
@@ -599,6 +660,7 @@ admission(struct daemon *d, uint64_t now)
 			log_info("DS1 clear: admission in the kernel off");
 		d->admitting = ds1;
 		d->admit_rate = (uint32_t)rate;
+		d->admit_wl = wlh;
 		d->admit_sent = now;
 	}
 	free(wl);
@@ -933,8 +995,15 @@ restore_state(struct daemon *d)
 {
 	struct state_counts	 c;
 	char			 why[512];
+	uint32_t		 nwl;
 	int			 rc;
 
+	rc = state_whitelist_restore(d->conf.state_dir, d->engines, d->nw,
+	    &nwl, why, sizeof(why));
+	if (rc == -1)
+		log_warnx("runtime whitelist ignored: %s", why);
+	else if (rc == 0)
+		log_info("runtime whitelist restored: %u entries", nwl);
 	rc = state_restore(d->conf.state_dir, d->engines, d->nw, clock_now(),
 	    &c, why, sizeof(why));
 	if (rc == -1)
@@ -1059,6 +1128,7 @@ setup_control(struct daemon *d, char *err, size_t errlen)
 		.queue = on_queue,
 		.reload = on_reload,
 		.save = on_save,
+		.save_whitelist = on_save_whitelist,
 	};
 	if ((d->ctl = ctl_open(d->conf.control_socket, d->epfd, control_handle,
 	    &d->control, err, errlen)) == NULL)
@@ -1070,7 +1140,7 @@ static int
 setup(struct daemon *d, char *err, size_t errlen)
 {
 	struct wl_entry	*wl;
-	uint32_t	 nwl;
+	uint32_t	 nwl, lost = 0;
 
 	d->started = clock_now();
 	d->last_save = d->started;
@@ -1078,9 +1148,14 @@ setup(struct daemon *d, char *err, size_t errlen)
 	    setup_workers(d, err, errlen) == -1)
 		return -1;
 	restore_state(d);
-	if (whitelist_read(&d->conf, &wl, &nwl, err, errlen) == -1)
+	if (whitelist_read(d, &d->conf, &wl, &nwl, err, errlen) == -1)
 		return -1;
-	whitelist_apply(d, &d->conf, wl, nwl);
+	lock_all(d);
+	for (int k = 0; k < d->nw; k++)
+		lost = engine_whitelist_file(d->w[k].e, wl, nwl);
+	unlock_all(d);
+	free(wl);
+	whitelist_log(&d->conf, nwl, lost);
 	import_at_start(d);
 	offload_known(d);
 	if (open_queues(d, err, errlen) == -1 ||

@@ -286,21 +286,19 @@ enf_check_k(struct enforcer *e, const struct sg_tuple *t, uint64_t now)
 }
 
 /*
- * Never listed: a key the whitelist holds.  A key of another MAC than a
- * pinned entry's may be: it never blocks the pinned one.  A key without
- * a MAC might, and is not.
+ * Never listed: a key the whitelist lets through.  A key of another MAC
+ * than a pinned entry's (or of none: a tunnel's frames) is listed like
+ * any: keys compare whole, so it never matches the pinned MAC's frames.
  */
 static bool
 whitelisted(const struct enforcer *e, const struct bl_key *k)
 {
 	struct sg_mac	 m;
-	enum wl_verdict	 v;
 
 	if (e->wl == NULL)
 		return false;
 	memcpy(m.b, k->m, sizeof(m.b));
-	v = wl_match(e->wl, &k->i, &m, k->has_m);
-	return v == WL_PASS || (v == WL_WRONG_MAC && !k->has_m);
+	return wl_match(e->wl, &k->i, &m, k->has_m) == WL_PASS;
 }
 
 enum alarm_action
@@ -385,14 +383,15 @@ enf_forget(struct enforcer *e, const struct sg_mac *m, const struct sg_addr *i,
 }
 
 int
-enf_lift_whitelisted(struct enforcer *e)
+enf_lift_whitelisted(struct enforcer *e, const struct sg_cidr *only)
 {
 	uint32_t	 s, next;
 	int		 n = 0;
 
 	for (s = e->ft.order.head; s != HNIL; s = next) {
 		next = e->ft.order.link[s].next;
-		if (whitelisted(e, &e->row[s].key)) {
+		if ((only == NULL || sg_cidr_match(only, &e->row[s].key.i)) &&
+		    whitelisted(e, &e->row[s].key)) {
 			drop_entry(e, s);
 			e->st.removed++;
 			n++;

@@ -62,23 +62,37 @@ struct engine {
 
 static void	 ds1_check(struct engine *, uint64_t);
 
+/*
+ * An entry of the configuration or the file: it outranks a runtime entry
+ * of its prefix and, when the table is full, the oldest runtime entry
+ * gives way (conf.c and the file's reader keep those two within the
+ * table).  1 when a runtime entry went.
+ */
+static int
+whitelist_put(struct engine *e, const struct wl_entry *x)
+{
+	int	 was, rc = wl_add(e->wl, x, &was);
+
+	if (rc == -2 && wl_evict_runtime(e->wl) == 0)
+		return wl_add(e->wl, x, &was) >= 0 ? 1 : 0;
+	return rc == 1 && was == WL_RUNTIME;
+}
+
 /* The configuration's whitelist replaces the one it had. */
 static uint32_t
 whitelist_conf(struct engine *e)
 {
-	uint32_t	 replaced = 0;
-	int		 was;
+	uint32_t	 lost = 0;
 
 	wl_drop(e->wl, WL_CONF);
 	for (int k = 0; k < e->conf.nwhitelist; k++) {
 		struct wl_entry	 x = { .spec = e->conf.whitelist[k],
 				    .origin = WL_CONF };
 
-		if (wl_add(e->wl, &x, &was) == 1 && was != WL_CONF)
-			replaced++;
+		lost += (uint32_t)whitelist_put(e, &x);
 	}
-	enf_lift_whitelisted(e->enf);
-	return replaced;
+	enf_lift_whitelisted(e->enf, NULL);
+	return lost;
 }
 
 struct engine *
@@ -281,15 +295,13 @@ engine_whitelist(struct engine *e)
 uint32_t
 engine_whitelist_file(struct engine *e, const struct wl_entry *x, uint32_t n)
 {
-	uint32_t	 replaced = 0;
-	int		 was;
+	uint32_t	 lost = 0;
 
 	wl_drop(e->wl, WL_FILE);
 	for (uint32_t k = 0; k < n; k++)
-		if (wl_add(e->wl, &x[k], &was) == 1 && was == WL_RUNTIME)
-			replaced++;
-	enf_lift_whitelisted(e->enf);
-	return replaced;
+		lost += (uint32_t)whitelist_put(e, &x[k]);
+	enf_lift_whitelisted(e->enf, NULL);
+	return lost;
 }
 
 void

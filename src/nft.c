@@ -13,7 +13,7 @@
  *   ip saddr PREFIX return                           (each whitelisted)
  *   ether saddr . ip saddr @kn4 return               (bound devices)
  *   ether saddr . ip6 saddr @kn6 return
- *   limit rate over RATE/second burst BURST packets drop
+ *   limit rate over RATE/second burst BURST packets counter drop
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -369,7 +369,8 @@ known_rule(bool v6)
 	return r;
 }
 
-/* limit rate over RATE/second burst BURST packets drop */
+/* limit rate over RATE/second burst BURST packets counter drop: the
+ * counter says how much of a flood the kernel took. */
 static struct nftnl_rule *
 limit_rule(uint32_t rate, uint32_t burst)
 {
@@ -382,6 +383,7 @@ limit_rule(uint32_t rate, uint32_t burst)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
 	put_expr(r, e);
+	put_expr(r, nftnl_expr_alloc("counter"));
 	verdict(r, NF_DROP, NULL);
 	return r;
 }

@@ -86,8 +86,10 @@ main(int argc, char *argv[])
 	for (int a = k; a < argc; a++) {
 		if (strcmp(argv[a], "-j") == 0 || strcmp(argv[a], "--json") == 0)
 			json = 1;
-		if (a > k && (strcmp(argv[a], "-h") == 0 ||
-		    strcmp(argv[a], "--help") == 0))
+		/* -h right after the command, --help anywhere: a comment
+		 * may hold a "-h". */
+		if ((a == k + 1 && strcmp(argv[a], "-h") == 0) ||
+		    (a > k && strcmp(argv[a], "--help") == 0))
 			help = 1;
 	}
 	if (json)
@@ -136,7 +138,9 @@ main(int argc, char *argv[])
 		}
 		if ((n = read(fd, buf, sizeof(buf))) <= 0)
 			break;
-		if (error == -1)
+		if (error == -1 && strncmp(buf, "error: busy", 11) == 0)
+			error = 2;	/* not handled at all */
+		else if (error == -1)
 			error = strncmp(buf, "error:", 6) == 0 ||
 			    strncmp(buf, "{\"error\"", 8) == 0;
 		fwrite(buf, 1, (size_t)n, stdout);
@@ -146,5 +150,5 @@ main(int argc, char *argv[])
 		fprintf(stderr, "sipguardctl: empty answer\n");
 		return EXIT_UNREACHED;
 	}
-	return error ? EXIT_REFUSED : 0;
+	return error == 2 ? EXIT_UNREACHED : error ? EXIT_REFUSED : 0;
 }

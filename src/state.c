@@ -272,25 +272,6 @@ put_blacklist(void *arg, const struct bl_entry *b)
 	return 0;
 }
 
-/* A runtime whitelist entry: w ADDR LEN MAC ADDED COMMENT. */
-static int
-put_whitelisted(void *arg, const struct wl_entry *x)
-{
-	struct saver	*sv = arg;
-
-	if (x->origin != WL_RUNTIME)
-		return 0;
-	fprintf(sv->fp, "w");
-	put_addr(sv->fp, &x->spec.net.net);
-	fprintf(sv->fp, " %u", x->spec.net.len);
-	put_mac(sv->fp, x->spec.mac.b, x->spec.pinned);
-	fprintf(sv->fp, " %" PRIu64, x->added);
-	put_str(sv->fp, x->comment);
-	fputc('\n', sv->fp);
-	sv->c->whitelist++;
-	return 0;
-}
-
 static int
 fill_state(void *arg, FILE *fp)
 {
@@ -346,8 +327,6 @@ fill_state(void *arg, FILE *fp)
 	for (int w = 0; w < sv->n; w++)
 		enf_foreach(engine_enforcer(sv->e[w]), sv->now, put_blacklist,
 		    sv);
-	/* Every worker holds the same whitelist. */
-	wl_foreach(engine_whitelist(sv->e[0]), put_whitelisted, sv);
 	fprintf(fp, "end\n");
 	return ferror(fp) ? -1 : 0;
 }
@@ -514,6 +493,11 @@ parse_whitelisted(char *line, struct wl_entry *x)
 		return -1;
 	x->spec.net.len = (uint8_t)len;
 	x->spec.pinned = has_m;
+	/* What a save never writes: a comment the control socket (printable
+	 * ASCII) could not have given. */
+	for (const char *p = x->comment; *p != '\0'; p++)
+		if (*p < ' ' || *p > '~')
+			return -1;
 	/* A prefix with host bits set was not written by a save. */
 	for (unsigned bit = len; bit < 128; bit++)
 		if (x->spec.net.net.a[bit / 8] & (0x80 >> (bit % 8)))
@@ -549,7 +533,6 @@ check_state(FILE *fp, const char *path, char *err, size_t errlen)
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		struct binding	 b;
 		struct bl_entry	 x;
-		struct wl_entry	 wx;
 
 		lineno++;
 		if (ended) {
@@ -566,8 +549,7 @@ check_state(FILE *fp, const char *path, char *err, size_t errlen)
 			continue;
 		}
 		if ((line[0] == 'b' && parse_binding(line, &b) == 0) ||
-		    (line[0] == 'l' && parse_listed(line, &x) == 0) ||
-		    (line[0] == 'w' && parse_whitelisted(line, &wx) == 0))
+		    (line[0] == 'l' && parse_listed(line, &x) == 0))
 			continue;
 		snprintf(err, errlen, "%s: line %d: unreadable record", path,
 		    lineno);
@@ -605,7 +587,6 @@ state_restore(const char *dir, struct engine **e, int n, uint64_t now,
 	    strcmp(line, "end\n") != 0) {
 		struct binding	 b;
 		struct bl_entry	 x;
-		struct wl_entry	 wx;
 
 		if (line[0] == 'b' && parse_binding(line, &b) == 0) {
 			if (b.expires <= now) {
@@ -624,17 +605,137 @@ state_restore(const char *dir, struct engine **e, int n, uint64_t now,
 				enf_add(engine_enforcer(e[w]), &x.key, x.why,
 				    x.d, x.expires - now, now);
 			c->blacklist++;
-		} else if (line[0] == 'w' && parse_whitelisted(line, &wx) ==
-		    0) {
-			int	 was, rc = 0;
-
-			/* A prefix the configuration now holds stays its. */
-			for (int w = 0; w < n; w++)
-				rc = wl_add(engine_whitelist(e[w]), &wx, &was);
-			if (rc >= 0)
-				c->whitelist++;
 		}
 	}
 	fclose(fp);
+	return 0;
+}
+
+/* ---- the runtime whitelist ------------------------------------------------------ */
+
+struct wsaver {
+	const struct wl_entry	*x;
+	uint32_t		 nx;
+	FILE			*fp;
+	uint32_t		 n;
+};
+
+/* A runtime whitelist entry: w ADDR LEN MAC ADDED COMMENT. */
+static int
+put_whitelisted(void *arg, const struct wl_entry *x)
+{
+	struct wsaver	*sv = arg;
+
+	if (x->origin != WL_RUNTIME)
+		return 0;
+	fprintf(sv->fp, "w");
+	put_addr(sv->fp, &x->spec.net.net);
+	fprintf(sv->fp, " %u", x->spec.net.len);
+	put_mac(sv->fp, x->spec.mac.b, x->spec.pinned);
+	fprintf(sv->fp, " %" PRIu64, x->added);
+	put_str(sv->fp, x->comment);
+	fputc('\n', sv->fp);
+	sv->n++;
+	return 0;
+}
+
+static int
+fill_whitelist(void *arg, FILE *fp)
+{
+	struct wsaver	*sv = arg;
+
+	sv->fp = fp;
+	fprintf(fp, "sipguard-whitelist 1\n");
+	for (uint32_t k = 0; k < sv->nx; k++)
+		put_whitelisted(sv, &sv->x[k]);
+	fprintf(fp, "end\n");
+	return ferror(fp) ? -1 : 0;
+}
+
+int
+state_whitelist_save(const char *dir, const struct wl_entry *x, uint32_t nx,
+    uint32_t *count, char *err, size_t errlen)
+{
+	struct wsaver	 sv = { .x = x, .nx = nx };
+	char		 path[512];
+	int		 rc;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, WHITELIST_FILE) >=
+	    (int)sizeof(path)) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	rc = state_write_atomic(path, fill_whitelist, &sv, err, errlen);
+	*count = sv.n;
+	return rc;
+}
+
+int
+state_whitelist_restore(const char *dir, struct engine **e, int n,
+    uint32_t *count, char *err, size_t errlen)
+{
+	char		 path[512], line[LINE_MAX_STATE];
+	struct wl_entry	*x;
+	uint32_t	 nx = 0, cap;
+	int		 lineno = 1;
+	bool		 ended = false;
+	FILE		*fp;
+
+	*count = 0;
+	err[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, WHITELIST_FILE);
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	cap = wl_capacity(engine_whitelist(e[0]));
+	if ((x = calloc(cap, sizeof(*x))) == NULL) {
+		fclose(fp);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL ||
+	    strcmp(line, "sipguard-whitelist 1\n") != 0)
+		snprintf(err, errlen, "%s: line 1: not a sipguard whitelist "
+		    "file", path);
+	/* Whole first, as the state file: never half applied. */
+	while (err[0] == '\0' && fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if (ended && !blank(line))
+			snprintf(err, errlen, "%s: line %d: record after the "
+			    "end line", path, lineno);
+		else if (ended)
+			continue;
+		else if (strcmp(line, "end\n") == 0)
+			ended = true;
+		else if (nx == cap)
+			snprintf(err, errlen, "%s: line %d: more entries than "
+			    "tables.whitelist", path, lineno);
+		else if (parse_whitelisted(line, &x[nx]) == -1)
+			snprintf(err, errlen, "%s: line %d: unreadable record",
+			    path, lineno);
+		else
+			nx++;
+	}
+	if (err[0] == '\0' && !ended)
+		snprintf(err, errlen, "%s: truncated (no end line)", path);
+	fclose(fp);
+	if (err[0] != '\0') {
+		free(x);
+		return -1;
+	}
+	for (uint32_t k = 0; k < nx; k++) {
+		int	 was, rc = 0;
+
+		/* A prefix the configuration or the file holds stays
+		 * theirs; a full table keeps what it has. */
+		for (int w = 0; w < n; w++)
+			rc = wl_add(engine_whitelist(e[w]), &x[k], &was);
+		if (rc >= 0)
+			(*count)++;
+	}
+	free(x);
 	return 0;
 }

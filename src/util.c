@@ -2,6 +2,7 @@
  * util.c: addresses, MACs, CIDRs and the names of reasons.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -291,6 +292,30 @@ sg_cidr_match(const struct sg_cidr *c, const struct sg_addr *a)
 }
 
 int
+sg_cidr_parse_exact(const char *s, struct sg_cidr *c)
+{
+	static const uint8_t	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				    0xff, 0xff };
+	const char		*slash = strchr(s, '/');
+	struct sg_addr		 a;
+	char			 buf[64];
+	size_t			 n = slash ? (size_t)(slash - s) : strlen(s);
+
+	if ((slash != NULL && !isdigit((unsigned char)slash[1])) ||
+	    sg_cidr_parse(s, c) == -1 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	/* The address as written: its host bits must be clear. */
+	if (sg_addr_parse(buf, &a) == -1 || !sg_addr_eq(&a, &c->net))
+		return -1;
+	if (c->net.family == SG_AF_INET6 && memcmp(c->net.a, mapped,
+	    sizeof(mapped)) == 0)
+		return -1;
+	return 0;
+}
+
+int
 sg_wl_parse(const char *s, struct wl_spec *w)
 {
 	char		 buf[96];
@@ -311,7 +336,7 @@ sg_wl_parse(const char *s, struct wl_spec *w)
 		if (*mac == '\0')
 			mac = NULL;
 	}
-	if (sg_cidr_parse(buf, &w->net) == -1)
+	if (sg_cidr_parse_exact(buf, &w->net) == -1)
 		return -1;
 	if (mac != NULL) {
 		if (sg_mac_parse(mac, &w->mac) == -1)

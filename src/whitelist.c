@@ -4,6 +4,8 @@
  * network); per family, the lengths in use, longest first, say which
  * probes a lookup makes.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -179,6 +181,18 @@ wl_del(struct whitelist *w, const struct sg_cidr *c, int *was)
 	return 0;
 }
 
+int
+wl_evict_runtime(struct whitelist *w)
+{
+	for (uint32_t s = w->order.head; s != HNIL;
+	    s = w->order.link[s].next)
+		if (w->row[s].origin == WL_RUNTIME) {
+			remove_slot(w, s);
+			return 0;
+		}
+	return -1;
+}
+
 void
 wl_drop(struct whitelist *w, enum wl_origin origin)
 {
@@ -295,9 +309,50 @@ wl_prefix_str(const struct sg_cidr *c, char *buf, size_t len)
 /* ---- the whitelist file ----------------------------------------------------- */
 
 /*
- * One line: "CIDR [MAC] [comment]".  The second word is a MAC when it
- * reads as one; everything after the entry is its comment.  0, or -1
- * with the reason.
+ * A word that reads as an attempt at a MAC (hex digits and separators,
+ * long enough): one that does not parse is a typo, never a comment, or
+ * the entry would silently lose its pin.
+ */
+bool
+wl_mac_like(const char *w, size_t n)
+{
+	size_t	 hex = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		if (isxdigit((unsigned char)w[k]))
+			hex++;
+		else if (w[k] != ':' && w[k] != '-' && w[k] != '.')
+			return false;
+	}
+	return hex >= 8 && n >= 11 && n <= 20;
+}
+
+int
+wl_spec_parse(const char *cidr, const char *mac, struct wl_spec *w,
+    char *why, size_t len)
+{
+	memset(w, 0, sizeof(*w));
+	if (sg_cidr_parse_exact(cidr, &w->net) == -1) {
+		snprintf(why, len, "\"%.60s\" is not an address or CIDR "
+		    "prefix (host bits set, or an IPv4-mapped address?)",
+		    cidr);
+		return -1;
+	}
+	if (mac != NULL) {
+		if (sg_mac_parse(mac, &w->mac) == -1) {
+			snprintf(why, len, "\"%.40s\" is not a MAC address",
+			    mac);
+			return -1;
+		}
+		w->pinned = true;
+	}
+	return 0;
+}
+
+/*
+ * One line: "CIDR [MAC] [comment]".  The second word is the MAC when it
+ * looks like one (and must then be one); everything after the entry is
+ * its comment.  0, or -1 with the reason.
  */
 static int
 parse_line(char *line, struct wl_entry *x, char *why, size_t len)
@@ -311,34 +366,74 @@ parse_line(char *line, struct wl_entry *x, char *why, size_t len)
 	if (*p != '\0')
 		*p++ = '\0';
 	p += strspn(p, " \t");
-	if (sg_cidr_parse(cidr, &x->spec.net) == -1) {
-		snprintf(why, len, "\"%.60s\" is not an address or CIDR prefix",
-		    cidr);
-		return -1;
-	}
-	if ((n = strcspn(p, " \t")) < sizeof(word)) {
+	n = strcspn(p, " \t");
+	if (n > 0 && n < sizeof(word) && wl_mac_like(p, n)) {
 		memcpy(word, p, n);
 		word[n] = '\0';
-		if (sg_mac_parse(word, &x->spec.mac) == 0) {
-			x->spec.pinned = true;
-			p += n;
-			p += strspn(p, " \t");
-		}
-	}
+		p += n;
+		p += strspn(p, " \t");
+	} else
+		word[0] = '\0';
+	if (wl_spec_parse(cidr, word[0] ? word : NULL, &x->spec, why,
+	    len) == -1)
+		return -1;
 	n = strlen(p);
 	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 		p[--n] = '\0';
-	snprintf(x->comment, sizeof(x->comment), "%s", p);
+	if (n >= sizeof(x->comment)) {
+		snprintf(why, len, "comment longer than %zu characters",
+		    sizeof(x->comment) - 1);
+		return -1;
+	}
+	memcpy(x->comment, p, n + 1);
 	return 0;
+}
+
+/*
+ * The next line of `fp' into `line' (at most len - 1 bytes, its newline
+ * and a CR before it gone): 1, 0 at the end, or -1 with the reason: too
+ * long, a NUL or another control character (tab aside), a byte outside
+ * ASCII.
+ */
+static int
+read_line(FILE *fp, char *line, size_t len, char *why, size_t wlen)
+{
+	size_t	 n = 0;
+	int	 c;
+
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		if (n == len - 1) {
+			snprintf(why, wlen, "longer than %zu bytes", len - 2);
+			return -1;
+		}
+		line[n++] = (char)c;
+	}
+	if (c == EOF && n == 0)
+		return 0;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	for (size_t k = 0; k < n; k++) {
+		unsigned char	 u = (unsigned char)line[k];
+
+		if ((u < ' ' && u != '\t') || u >= 0x7f) {
+			snprintf(why, wlen, "a %s byte (0x%02x)", u == 0 ? "NUL" :
+			    u >= 0x80 ? "non-ASCII" : "control", u);
+			return -1;
+		}
+	}
+	return 1;
 }
 
 int
 wl_read_file(const char *path, struct wl_entry *out, uint32_t max,
     uint32_t *n, char *err, size_t errlen)
 {
-	FILE	*fp;
-	char	 line[512], why[160];
-	int	 lineno = 0, rc = 0;
+	struct whitelist	*seen;
+	struct stat		 st;
+	FILE			*fp;
+	char			 line[512], why[200];
+	int			 lineno = 0, rc = 0, r;
 
 	*n = 0;
 	err[0] = '\0';
@@ -346,68 +441,66 @@ wl_read_file(const char *path, struct wl_entry *out, uint32_t max,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
-		size_t	 l = strlen(line);
-		char	*hash;
+	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		fclose(fp);
+		return -1;
+	}
+	/* Duplicates found in O(1) each, through a table of their own. */
+	if ((seen = wl_create(max)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		fclose(fp);
+		return -1;
+	}
+	while (rc == 0 && (r = read_line(fp, line, sizeof(line), why,
+	    sizeof(why))) != 0) {
+		const struct wl_entry	*dup;
+		char			*hash;
+		int			 was;
 
 		lineno++;
-		if (l == sizeof(line) - 1 && line[l - 1] != '\n') {
-			snprintf(err, errlen, "%s: line %d: longer than %zu "
-			    "bytes", path, lineno, sizeof(line) - 2);
-			rc = -1;
-			break;
-		}
-		if (memchr(line, '\0', l) != NULL || strlen(line) != l) {
+		if (r == -1) {
 			rc = -1;
 			break;
 		}
 		if ((hash = strchr(line, '#')) != NULL)
 			*hash = '\0';
-		line[strcspn(line, "\r\n")] = '\0';
-		for (char *c = line; *c != '\0'; c++)
-			if (iscntrl((unsigned char)*c) && *c != '\t') {
-				snprintf(err, errlen, "%s: line %d: a control "
-				    "character", path, lineno);
-				rc = -1;
-				break;
-			}
-		if (rc != 0 || line[strspn(line, " \t")] == '\0')
+		if (line[strspn(line, " \t")] == '\0')
 			continue;
 		if (*n == max) {
-			snprintf(err, errlen, "%s: line %d: more than %u "
-			    "entries (tables.whitelist)", path, lineno, max);
+			snprintf(why, sizeof(why), "more than %u entries "
+			    "(tables.whitelist)", max);
 			rc = -1;
 			break;
 		}
 		if (parse_line(line, &out[*n], why, sizeof(why)) == -1) {
-			snprintf(err, errlen, "%s: line %d: %s", path, lineno,
-			    why);
 			rc = -1;
 			break;
 		}
-		for (uint32_t k = 0; k < *n; k++)
-			if (out[k].spec.net.len == out[*n].spec.net.len &&
-			    sg_addr_eq(&out[k].spec.net.net,
-			    &out[*n].spec.net.net)) {
-				char	 p[80];
+		if ((dup = wl_find(seen, &out[*n].spec.net)) != NULL) {
+			char	 p[80];
 
-				snprintf(err, errlen, "%s: line %d: %s is "
-				    "already listed", path, lineno,
-				    wl_prefix_str(&out[k].spec.net, p,
-				    sizeof(p)));
-				rc = -1;
-				break;
-			}
-		if (rc == 0)
-			(*n)++;
+			snprintf(why, sizeof(why), "%s is already listed "
+			    "(line %llu)", wl_prefix_str(&dup->spec.net, p,
+			    sizeof(p)), (unsigned long long)dup->added);
+			rc = -1;
+			break;
+		}
+		out[*n].added = (uint64_t)lineno;	/* for the message */
+		wl_add(seen, &out[*n], &was);
+		out[*n].added = 0;
+		(*n)++;
 	}
-	if (rc == 0 && ferror(fp)) {
+	if (rc == -1)
+		snprintf(err, errlen, "%s: line %d: %s", path, lineno, why);
+	else if (ferror(fp)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = -1;
 	}
+	wl_destroy(seen);
 	fclose(fp);
-	if (rc == -1 && err[0] == '\0')
-		snprintf(err, errlen, "%s: line %d: a NUL byte", path, lineno);
+	if (rc == -1)
+		*n = 0;
 	return rc;
 }
 
@@ -426,6 +519,7 @@ wl_load_file(const char *path, uint32_t max, struct wl_entry **out,
 	if (wl_read_file(path, *out, max, n, err, errlen) == -1) {
 		free(*out);
 		*out = NULL;
+		*n = 0;
 		return -1;
 	}
 	return 0;

@@ -110,6 +110,7 @@ check "alice still calls bob after the flood, judged by sipguard (vii)" \
 
 # ---- a spoofed-source flood: admission in the kernel while DS1 holds --------------
 q0=$(ctl -j stats | json_num received)
+in0=$(ctl -j stats | json_num inbound)
 lab_exec atk $NODE spoofflood 10.99 10.99.0.1 2000 6 > "$TMP/sent3" &
 FPID=$!
 sleep 3
@@ -121,9 +122,13 @@ check "alice calls bob during the flood" \
     "lab_call ua1 alice ua2 bob 1 >/dev/null 2>&1"
 wait "$FPID"
 q1=$(ctl -j stats | json_num received)
+in1=$(ctl -j stats | json_num inbound)
 sent3=$(cat "$TMP/sent3")
-check "most of the $sent3 spoofed packets never reach the queue ($((q1 - q0)) queued, calls included)" \
+lim=$(lab_exec proxy nft list chain inet sipguard admit | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+check "most of the $sent3 spoofed packets never reach the queue ($((q1 - q0)) queued, calls included; ${lim:-?} limited in the kernel)" \
     "[ \"$sent3\" -gt 5000 ] && [ \$((q1 - q0)) -lt \$((sent3 / 4)) ]"
+check "none passed unjudged: limited in the kernel + judged inbound >= sent, no queue drop" \
+    "[ -n \"$lim\" ] && [ \$((lim + in1 - in0)) -ge \"$sent3\" ] && ctl -j stats | grep -q '\"kernel_dropped\":0,\"user_dropped\":0'"
 for i in $(seq 1 90); do
 	grep -q 'DS1 clear: admission in the kernel off' "$TMP/sg.log" && break
 	sleep 0.5

@@ -905,6 +905,27 @@ static const struct set_case set_cases[] = {
 		{ 0, "whitelist", "entry 1: an integer, not a string "
 		    "(address or CIDR prefix [MAC])", "--set" },
 	}, NULL },
+	/* One entry a prefix: a second would silently replace the first's
+	 * pin. */
+	{ "set_whitelist_twice", NULL, { "whitelist=[\"203.0.113.5 "
+	    "02:00:00:00:00:77\", \"10.0.0.0/8\", \"203.0.113.5\"]" }, -1, {
+		{ 0, "whitelist", "entry 3: the prefix of entry 1 again",
+		    "--set" },
+	}, NULL },
+	{ "set_whitelist_fit", NULL, { "tables.whitelist=16", "whitelist=["
+	    "\"10.0.0.1\",\"10.0.0.2\",\"10.0.0.3\",\"10.0.0.4\","
+	    "\"10.0.0.5\",\"10.0.0.6\",\"10.0.0.7\",\"10.0.0.8\","
+	    "\"10.0.0.9\",\"10.0.0.10\",\"10.0.0.11\",\"10.0.0.12\","
+	    "\"10.0.0.13\",\"10.0.0.14\",\"10.0.0.15\",\"10.0.0.16\","
+	    "\"10.0.0.17\"]" }, -1, {
+		{ 0, "whitelist", "17 entries do not fit tables.whitelist (16)",
+		    "--set" },
+	}, NULL },
+	{ "set_whitelist_host_bits", NULL, { "whitelist=[\"10.1.2.3/8\"]" },
+	    -1, {
+		{ 0, "whitelist", "entry 1: \"10.1.2.3/8\" is not a valid",
+		    "--set" },
+	}, NULL },
 	{ "set_whitelist_bad_mac", NULL, { "whitelist=[\"10.0.0.1 zz\", "
 	    "\"10.0.0.2 02:00:00:00:00:01 x\"]" }, -1, {
 		{ 0, "whitelist", "entry 1: \"10.0.0.1 zz\" is not a valid",

@@ -228,7 +228,7 @@ test_too_long(void **state)
 /* ---- the commands (control.h) -------------------------------------------- */
 
 #define WORKERS_MAX	2
-#define STEPS_MAX	12
+#define STEPS_MAX	20
 
 static const char *const sets[] = {
 	"proxy.addresses = [\"192.0.2.1\"]",
@@ -307,6 +307,18 @@ cx_save(void *arg, struct state_counts *c, char *err, size_t errlen)
 		return -1;
 	}
 	*c = (struct state_counts){ .bindings = 2, .blacklist = 3 };
+	return 0;
+}
+
+/* The runtime whitelist's own file, saved after each change. */
+static int
+cx_save_whitelist(void *arg, char *err, size_t errlen)
+{
+	struct cx	*x = arg;
+
+	(void)err;
+	(void)errlen;
+	x->saves++;
 	return 0;
 }
 
@@ -502,12 +514,12 @@ static const struct crow crows[] = {
 		{ "bindings show\n", "error: " BUSAGE "\n" },
 	} },
 	/* Runtime whitelist: every worker holds it, each change saved. */
-	{ "whitelist", .nw = 2, .saves = 5, .steps = {
+	{ "whitelist", .nw = 2, .saves = 6, .steps = {
 		{ "whitelist\n", "whitelist empty\n" },
 		{ "whitelist add 203.0.113.0/28\n", "added 203.0.113.0/28\n"
 		    "warning: not pinned to a MAC: anyone who can forge an "
-		    "address in 203.0.113.0/28 is let through unjudged; pin "
-		    "it: sipguardctl whitelist add 203.0.113.0/28 MAC\n" },
+		    "address in it is let through unjudged; pin it: "
+		    "sipguardctl whitelist add 203.0.113.0/28 MAC\n" },
 		{ "whitelist add 198.51.100.7 " MAC2 " peer proxy B\n",
 		    "added 198.51.100.7, pinned to " MAC2 "\n" },
 		{ "whitelist list\n", "203.0.113.0/28           any-mac"
@@ -519,20 +531,33 @@ static const struct crow crows[] = {
 		    "\"198.51.100.7\",\"mac\":\"" MAC2 "\",\"origin\":"
 		    "\"runtime\",\"age\":0,\"hits\":0,\"comment\":"
 		    "\"peer proxy B\"}],\"count\":2}\n" },
-		/* Host bits are cleared: the same prefix, replaced. */
-		{ "json whitelist add 203.0.113.9/28 " MAC1 "\n",
+		/* The same prefix, pinned now: replaced. */
+		{ "json whitelist add 203.0.113.0/28 " MAC1 "\n",
 		    "{\"added\":true,\"replaced\":true,\"pinned\":true,"
 		    "\"lifted\":0}\n" },
+		/* Host bits set: a typo, refused rather than widened. */
+		{ "whitelist add 203.0.113.9/28\n", "error: \"203.0.113.9/28\" "
+		    "is not an address or CIDR prefix (host bits set, or an "
+		    "IPv4-mapped address?)\n" },
+		/* A mistyped MAC is an error, never a comment. */
+		{ "whitelist add 192.0.2.9 02:00:5e:00:53:1 peer\n",
+		    "error: \"02:00:5e:00:53:1\" is not a MAC address\n" },
+		{ "json whitelist add 192.0.2.10\n", "{\"added\":true,"
+		    "\"replaced\":false,\"pinned\":false,\"lifted\":0,"
+		    "\"warning\":\"not pinned to a MAC: anyone who can forge "
+		    "an address in it is let through unjudged\"}\n" },
 		{ "whitelist del 198.51.100.7\n", "removed 198.51.100.7\n" },
 		{ "whitelist del 198.51.100.7\n", "error: 198.51.100.7 is "
 		    "not whitelisted (whitelist list shows the prefixes)\n" },
 		{ "whitelist add 10.0.0.0/33\n", "error: \"10.0.0.0/33\" is "
-		    "not an address or CIDR prefix\n" },
+		    "not an address or CIDR prefix (host bits set, or an "
+		    "IPv4-mapped address?)\n" },
+		{ "whitelist del 10.0.0.9/8\n", "error: \"10.0.0.9/8\" is not "
+		    "an address or CIDR prefix (host bits set?)\n" },
 		{ "whitelist add 10.0.0.1 x x x x x x x x x x x x\n",
 		    "added 10.0.0.1\nwarning: not pinned to a MAC: anyone who "
-		    "can forge an address in 10.0.0.1 is let through "
-		    "unjudged; pin it: sipguardctl whitelist add 10.0.0.1 "
-		    "MAC\n" },
+		    "can forge an address in it is let through unjudged; pin "
+		    "it: sipguardctl whitelist add 10.0.0.1 MAC\n" },
 		{ "whitelist add 10.0.0.2 0123456789012345678901234567890123"
 		    "4567890123456789 01234567890123456789012345678901234567"
 		    "89\n", "error: comment longer than 79 characters\n" },
@@ -669,6 +694,7 @@ cx_open(struct cx *x, const struct crow *r)
 		.queue = cx_queue,
 		.reload = cx_reload,
 		.save = cx_save,
+		.save_whitelist = cx_save_whitelist,
 	};
 	for (int k = 0; k < x->c.nw; k++)
 		assert_non_null(x->e[k] = engine_create(&x->conf));

@@ -455,8 +455,8 @@ test_whitelisted(void **state)
 
 /*
  * An entry pinned to a MAC protects that MAC only: a forger of the
- * peer's address from another MAC is listed, (m', i), which never
- * blocks the peer's (m, i).  A key with no MAC could: never listed.
+ * peer's address from another MAC, or from none (a tunnel), is listed,
+ * (m', i) or (-, i), which never blocks the peer's (m, i).
  */
 static void
 test_whitelisted_pinned(void **state)
@@ -472,15 +472,59 @@ test_whitelisted_pinned(void **state)
 	tup(&t, 0x66, "198.51.100.7", 5060, "198.51.100.7", 1);
 	enf_key_mi(&k, &t);
 	assert_int_equal(enf_add(f->e, &k, "ss", NULL, 0, T0), ACT_DROP);
-	tup(&t, 0x0, "198.51.100.7", 5060, "198.51.100.7", 1);
-	enf_key_mi(&k, &t);
-	assert_int_equal(enf_add(f->e, &k, "ss", NULL, 0, T0), ACT_DROP);
 	assert_int_equal(stats(f).entries, 0);
+	tup(&t, 0x0, "198.51.100.7", 5060, "198.51.100.7", 1);
+	assert_int_equal(add_mi(f, &t, 0, T0), ACT_BLOCK);
+	assert_true(enf_check_l3(f->e, &t, T0));
 	tup(&t, 0x77, "198.51.100.7", 5060, "198.51.100.7", 1);
 	assert_int_equal(add_mi(f, &t, 0, T0), ACT_BLOCK);
 	assert_true(enf_check_l3(f->e, &t, T0));
 	tup(&t, 0x66, "198.51.100.7", 5060, "198.51.100.7", 1);
 	assert_false(enf_check_l3(f->e, &t, T0));
+	assert_int_equal(stats(f).entries, 2);
+	/* Lifting after the whitelist grew: only what it lets through. */
+	assert_int_equal(enf_lift_whitelisted(f->e, NULL), 0);
+	assert_int_equal(stats(f).entries, 2);
+	enf_set_whitelist(f->e, NULL);
+	wl_destroy(w);
+}
+
+/* The whitelist grows: the entries it now lets through go (kernel too),
+ * those in the new prefix only when it is named; the rest stay. */
+static void
+test_lift_whitelisted(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_tuple		 t;
+	struct whitelist	*w = wl_create(16);
+	struct wl_entry		 x = { .origin = WL_RUNTIME };
+	struct sg_cidr		 other;
+	int			 was;
+
+	assert_non_null(w);
+	enf_set_whitelist(f->e, w);
+	tup(&t, 0x66, "198.51.100.7", 5060, "198.51.100.7", 1);
+	assert_int_equal(add_mi(f, &t, 0, T0), ACT_BLOCK);
+	tup(&t, 0x67, "198.51.100.8", 5060, "198.51.100.8", 1);
+	assert_int_equal(add_mi(f, &t, 0, T0), ACT_BLOCK);
+	tup(&t, 0x68, "203.0.113.8", 5060, "203.0.113.8", 1);
+	assert_int_equal(add_mi(f, &t, 0, T0), ACT_BLOCK);
+	/* Pinned to .7's MAC: .7 goes, .8 (another MAC) stays. */
+	assert_int_equal(sg_wl_parse("198.51.100.0/24 02:00:00:00:00:66",
+	    &x.spec), 0);
+	assert_int_equal(wl_add(w, &x, &was), 0);
+	assert_int_equal(sg_cidr_parse("203.0.113.0/24", &other), 0);
+	assert_int_equal(enf_lift_whitelisted(f->e, &other), 0);
+	f->ncalls = 0;
+	assert_int_equal(enf_lift_whitelisted(f->e, &x.spec.net), 1);
+	assert_int_equal(f->ncalls, 1);
+	assert_false(f->calls[0].add);
+	assert_int_equal(stats(f).entries, 2);
+	/* Unpinned now: .8 goes too; 203.0.113.8 is outside. */
+	x.spec.pinned = false;
+	assert_int_equal(wl_add(w, &x, &was), 1);
+	assert_int_equal(enf_lift_whitelisted(f->e, NULL), 1);
+	assert_int_equal(stats(f).entries, 1);
 	enf_set_whitelist(f->e, NULL);
 	wl_destroy(w);
 }
@@ -1170,6 +1214,7 @@ main(void)
 	TREG("enforce", detect_mode);
 	TREG("enforce", whitelisted);
 	TREG("enforce", whitelisted_pinned);
+	TREG("enforce", lift_whitelisted);
 	TREG("enforce", ttl);
 	TREG("enforce", refresh);
 	treg_fixture(NULL, teardown);

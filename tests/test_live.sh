@@ -423,12 +423,12 @@ check "a manual entry (held by both workers) is listed once" \
 ctl blacklist add 02:5c:00:00:00:98 10.96.0.98 ttl 300 >/dev/null
 check "forget counts an entry held by both workers once" \
     "ctl blacklist forget 10.96.0.98 | grep -q 'forgot 1 entry' && ! ctl blacklist | grep -q '10.96.0.98'"
-check "the runtime whitelist came back from the state file (both workers)" \
+check "the runtime whitelist came back from state.dir/whitelist (both workers)" \
     "ctl whitelist | grep -q '^10.96.0.200/30 .*02:5c:00:00:00:99 runtime .*kept\$' && [ \"\$(ctl whitelist | wc -l)\" -eq 1 ]"
 kill -TERM "$SGPID"
 wait "$SGPID" 2>/dev/null
 check "... and saved once again at stop" \
-    "[ \"\$(grep -c '^w ' $TMP/state/state)\" -eq 1 ] && grep -q ' kept\$' $TMP/state/state"
+    "[ \"\$(grep -c '^w ' $TMP/state/whitelist)\" -eq 1 ] && grep -q ' kept\$' $TMP/state/whitelist && ! grep -q '^w ' $TMP/state/state"
 check "the state file holds each binding and entry once" \
     "[ \"\$(grep -c '^b ' $TMP/state/state)\" -eq 2 ] && [ -z \"\$(grep '^l ' $TMP/state/state | sort | uniq -d)\" ] && grep -q '/0a600063' $TMP/state/state"
 

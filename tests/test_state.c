@@ -127,15 +127,14 @@ save(struct fx *f, const char *dir, unsigned n)
 	engine_destroy(e);
 }
 
-/* The file's text. */
+/* A file's text. */
 static char *
-slurp(const char *dir)
+slurp_path(const char *path)
 {
-	char	 path[128], *buf;
+	char	*buf;
 	FILE	*fp;
 	long	 len;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
 	assert_non_null(fp = fopen(path, "r"));
 	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
 	len = ftell(fp);
@@ -144,6 +143,16 @@ slurp(const char *dir)
 	assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
 	fclose(fp);
 	return buf;
+}
+
+/* The state file's text. */
+static char *
+slurp(const char *dir)
+{
+	char	 path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
+	return slurp_path(path);
 }
 
 static void
@@ -318,22 +327,52 @@ fill_fail(void *arg, FILE *fp)
  * whole, mode 0600 (the hash key, subscribers' addresses); a failed
  * write leaves the old file as it was and no temporary file behind.
  */
+/* The entries of `e''s whitelist as an array, as the daemon copies them. */
+static uint32_t
+entries_of(struct engine *e, struct wl_entry *x, uint32_t max)
+{
+	struct whitelist	*w = engine_whitelist(e);
+	struct sg_cidr		 c;
+	uint32_t		 n = 0;
+	static const char *const all[] = { "2001:db8:5::/48", "192.0.2.0/24",
+				    "203.0.113.1" };
+
+	for (size_t k = 0; k < nitems(all) && n < max; k++) {
+		const struct wl_entry	*y;
+
+		assert_int_equal(sg_cidr_parse(all[k], &c), 0);
+		if ((y = wl_find(w, &c)) != NULL)
+			x[n++] = *y;
+	}
+	return n;
+}
+
+static void
+unlink_whitelist(const char *dir)
+{
+	char	 path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, WHITELIST_FILE);
+	unlink(path);
+}
+
 /*
  * Runtime whitelist entries survive a restart, comment and MAC pin
- * included; the configuration's are not written (it gives them back),
- * and a prefix the configuration now holds stays the configuration's.
+ * included, in a file of their own; the configuration's are not written
+ * (it gives them back), and a prefix the configuration now holds stays
+ * the configuration's.
  */
 static void
 test_whitelist(void **state)
 {
 	struct fx		*f = *state;
 	struct engine		*e = engine_create(&f->conf);
-	struct state_counts	 c;
 	struct wl_entry		 x = { .origin = WL_RUNTIME, .added = 1700 };
+	struct wl_entry		 all[8];
 	struct sg_cidr		 net;
 	const struct wl_entry	*y;
-	char			 err[256], *text;
-	uint32_t		 live, listed;
+	char			 err[256], path[128], *text;
+	uint32_t		 count, n;
 	int			 was;
 
 	assert_non_null(e);
@@ -347,21 +386,29 @@ test_whitelist(void **state)
 	x.origin = WL_CONF;
 	assert_int_equal(sg_wl_parse("203.0.113.1", &x.spec), 0);
 	assert_int_equal(wl_add(engine_whitelist(e), &x, &was), 0);
-	if (state_save(f->dir, &e, 1, T0, &c, err, sizeof(err)) != 0)
+	n = entries_of(e, all, nitems(all));
+	assert_int_equal(n, 3);
+	if (state_whitelist_save(f->dir, all, n, &count, err,
+	    sizeof(err)) != 0)
 		fail_msg("%s", err);
-	assert_int_equal(c.whitelist, 2);
+	assert_int_equal(count, 2);
 	engine_destroy(e);
-	text = slurp(f->dir);
+	snprintf(path, sizeof(path), "%s/%s", f->dir, WHITELIST_FILE);
+	text = slurp_path(path);
 	assert_null(strstr(text, "203.0.113.1"));
+	assert_non_null(strstr(text, "sipguard-whitelist 1\nw "));
 	free(text);
 
 	/* The configuration now holds 192.0.2.0/24 itself. */
 	assert_int_equal(sg_wl_parse("192.0.2.0/24", &f->conf.whitelist[0]),
 	    0);
 	f->conf.nwhitelist = 1;
-	if (restore(f, &c, err, sizeof(err), &live, &listed) != 0)
+	engine_destroy(f->e);
+	assert_non_null(f->e = engine_create(&f->conf));
+	if (state_whitelist_restore(f->dir, &f->e, 1, &count, err,
+	    sizeof(err)) != 0)
 		fail_msg("%s", err);
-	assert_int_equal(c.whitelist, 1);
+	assert_int_equal(count, 1);
 	assert_int_equal(wl_count(engine_whitelist(f->e)), 2);
 	assert_int_equal(sg_cidr_parse("2001:db8:5::/48", &net), 0);
 	assert_non_null(y = wl_find(engine_whitelist(f->e), &net));
@@ -373,9 +420,13 @@ test_whitelist(void **state)
 	assert_int_equal(sg_cidr_parse("192.0.2.0/24", &net), 0);
 	assert_int_equal(wl_find(engine_whitelist(f->e), &net)->origin,
 	    WL_CONF);
+	/* No file: nothing to restore. */
+	unlink_whitelist(f->dir);
+	assert_int_equal(state_whitelist_restore(f->dir, &f->e, 1, &count,
+	    err, sizeof(err)), 1);
 }
 
-/* A whitelist record a save never writes: the file is refused. */
+/* A whitelist record a save never writes: the whole file is refused. */
 static void
 test_whitelist_bad(void **state)
 {
@@ -385,28 +436,31 @@ test_whitelist_bad(void **state)
 		"w 4/c0000200000000000000000000000000 24 nomac 0 -\n",
 		"w 4/c0000200000000000000000000000000 24 none 0\n",
 		"w 0/00000000000000000000000000000000 0 none 0 -\n",
+		"w 4/c0000200000000000000000000000000 24 none 0 a%0ab\n",
+		"w 4/c0000200000000000000000000000000 24 none 0 a%9bb\n",
 	};
-	struct fx		*f = *state;
-	struct state_counts	 c;
-	char			 err[256], path[128], *text, *end;
-	uint32_t		 live, listed;
+	static const char good[] =
+	    "w 4/c0000200000000000000000000000000 24 none 0 ok\n";
+	struct fx	*f = *state;
+	char		 err[256], path[128];
+	uint32_t	 count;
 
-	save(f, f->dir, 1);
-	text = slurp(f->dir);
-	assert_non_null(end = strstr(text, "end\n"));
-	*end = '\0';
-	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
+	snprintf(path, sizeof(path), "%s/%s", f->dir, WHITELIST_FILE);
+	assert_non_null(f->e = engine_create(&f->conf));
 	for (size_t k = 0; k < nitems(bad); k++) {
 		FILE	*fp = fopen(path, "w");
 
 		assert_non_null(fp);
-		fprintf(fp, "%s%send\n", text, bad[k]);
+		fprintf(fp, "sipguard-whitelist 1\n%s%send\n", good, bad[k]);
 		assert_int_equal(fclose(fp), 0);
-		if (restore(f, &c, err, sizeof(err), &live, &listed) != -1 ||
-		    strstr(err, "unreadable record") == NULL)
+		if (state_whitelist_restore(f->dir, &f->e, 1, &count, err,
+		    sizeof(err)) != -1 || strstr(err, ": line 3: unreadable "
+		    "record") == NULL)
 			fail_msg("%s: taken (%s)", bad[k], err);
+		/* Never half applied: the good line before it is not. */
+		assert_int_equal(wl_count(engine_whitelist(f->e)), 0);
 	}
-	free(text);
+	unlink_whitelist(f->dir);
 }
 
 static void

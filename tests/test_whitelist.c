@@ -178,9 +178,35 @@ static const struct frow frows[] = {
 	    "2001:db8:100::/48\n\t10.0.0.1 not-a-mac words\n", 0, "4" },
 	{ "bad_prefix", "10.0.0.0/8\n10.0.0.0/33 x\n", -1,
 	    ": line 2: \"10.0.0.0/33\" is not an address or CIDR prefix" },
-	{ "twice", "10.0.0.0/8\n\n10.1.0.0/8 again\n", -1,
-	    ": line 3: 10.0.0.0/8 is already listed" },
-	{ "control", "10.0.0.0/8\x01\n", -1, ": line 1: a control character" },
+	{ "twice", "10.0.0.0/8\n\n10.0.0.0/8 again\n", -1,
+	    ": line 3: 10.0.0.0/8 is already listed (line 1)" },
+	{ "host_bits", "10.1.2.3/8\n", -1,
+	    ": line 1: \"10.1.2.3/8\" is not an address or CIDR prefix" },
+	{ "mapped", "::ffff:192.0.2.1\n", -1, ": line 1: \"::ffff:192.0.2.1\"" },
+	{ "plus", "10.0.0.0/+8\n", -1, ": line 1: \"10.0.0.0/+8\"" },
+	/* A mistyped MAC never turns into a comment (and the pin off). */
+	{ "mac_typo", "192.0.2.0/24 02:00:5e:00:53:1 peer\n", -1,
+	    ": line 1: \"02:00:5e:00:53:1\" is not a MAC address" },
+	{ "mac_cisco", "192.0.2.0/24 0200.5e00.5301\n", -1,
+	    ": line 1: \"0200.5e00.5301\" is not a MAC address" },
+	{ "control", "10.0.0.0/8\x01\n", -1, ": line 1: a control byte (0x01)" },
+	{ "cr_inside", "10.0.0.0/8\r02:00:5e:00:53:01\n", -1,
+	    ": line 1: a control byte (0x0d)" },
+	{ "crlf", "10.0.0.0/8 02:00:5e:00:53:01\r\n", 0, "1" },
+	{ "non_ascii", "10.0.0.0/8 caf\xc3\xa9\n", -1,
+	    ": line 1: a non-ASCII byte (0xc3)" },
+	/* A NUL can hide neither a pin nor a whole entry in a comment. */
+	{ "nul", "# old\0 0.0.0.0/0\n", -1, ": line 1: a NUL byte (0x00)" },
+	{ "long", "10.0.0.0/8 x\n# "
+	    "0123456789012345678901234567890123456789012345678901234567890123"
+	    "4567890123456789012345678901234567890123456789012345678901234567"
+	    "8901234567890123456789012345678901234567890123456789012345678901"
+	    "2345678901234567890123456789012345678901234567890123456789012345"
+	    "6789012345678901234567890123456789012345678901234567890123456789"
+	    "0123456789012345678901234567890123456789012345678901234567890123"
+	    "4567890123456789012345678901234567890123456789012345678901234567"
+	    "8901234567890123456789012345678901234567890123456789012345678901"
+	    "\n", -1, ": line 2: longer than 510 bytes" },
 	{ "too_many", "10.0.0.1\n10.0.0.2\n10.0.0.3\n10.0.0.4\n10.0.0.5\n", -1,
 	    ": line 5: more than 4 entries (tables.whitelist)" },
 	{ "empty", "", 0, "0" },
@@ -191,7 +217,7 @@ test_file(void **state)
 {
 	const struct frow	*r = *state;
 	struct wl_entry		 out[4];
-	char			 path[64], err[256], n_text[16];
+	char			 path[64], err[300], n_text[16];
 	uint32_t		 n = 99;
 	FILE			*fp;
 	int			 fd, rc;
@@ -199,7 +225,9 @@ test_file(void **state)
 	tl_template(path, sizeof(path), "/tmp/sgwl");
 	assert_true((fd = mkstemp(path)) != -1);
 	assert_non_null(fp = fdopen(fd, "w"));
-	fputs(r->text, fp);
+	/* Up to the row's last newline: a NUL inside is written too. */
+	fwrite(r->text, 1, strlen(r->text) + (strcmp(r->name, "nul") == 0 ?
+	    strlen(r->text + strlen(r->text) + 1) + 1 : 0), fp);
 	fclose(fp);
 	rc = wl_read_file(path, out, nitems(out), &n, err, sizeof(err));
 	unlink(path);
@@ -232,6 +260,36 @@ test_file_missing(void **state)
 	assert_int_equal(wl_read_file("/nonexistent/sg-whitelist", out, 1,
 	    &n, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/sg-whitelist: No such"));
+	/* Not a file: /dev/zero would never end. */
+	assert_int_equal(wl_read_file("/dev/zero", out, 1, &n, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "/dev/zero: not a regular file");
+	assert_int_equal(n, 0);
+}
+
+/* Duplicates are found through a table, not by comparing all pairs. */
+static void
+test_file_large(void **state)
+{
+	enum { N = 65536 };
+	struct wl_entry	*out = calloc(N, sizeof(*out));
+	char		 path[64], err[256];
+	uint32_t	 n;
+	FILE		*fp;
+	int		 fd;
+
+	(void)state;
+	assert_non_null(out);
+	tl_template(path, sizeof(path), "/tmp/sgwl");
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(fp = fdopen(fd, "w"));
+	for (int k = 0; k < N; k++)
+		fprintf(fp, "10.%d.%d.0/24 line %d\n", k >> 8, k & 255, k);
+	fclose(fp);
+	assert_int_equal(wl_read_file(path, out, N, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, N);
+	unlink(path);
+	free(out);
 }
 
 /* ---- against a model --------------------------------------------------- */
@@ -306,6 +364,7 @@ main(void)
 	TREG("whitelist", full);
 	TREG_ROWS("file", test_file, frows);
 	TREG("whitelist", file_missing);
+	TREG("whitelist", file_large);
 	TREG("whitelist", model);
 	return treg_run("whitelist");
 }
