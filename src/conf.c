@@ -1248,7 +1248,6 @@ conf_is_proxy(const struct sg_conf *c, const struct sg_addr *a)
 	return false;
 }
 
-
 bool
 conf_is_proxy_mac(const struct sg_conf *c, const struct sg_mac *m)
 {
