@@ -64,7 +64,8 @@ TOOL_BINS	:= $(B)/sgpcap
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 		   $(B)/bench/*.d)
 
-.PHONY: all check demo deps install clean help lint bench bench-nfq
+.PHONY: all check demo deps install clean help lint bench bench-nfq \
+		   bench-flood
 
 all: $(B)/sipguard $(B)/sipguardctl ## build the daemon and sipguardctl
 
@@ -145,6 +146,9 @@ bench: $(B)/bench/bench ## measure the cost per message (ratios to osip2)
 
 bench-nfq: all $(B)/bench/nfq_accept $(B)/bench/udpflood ## live pkts/s, daemon vs bare reader (root)
 	@B=$(B) tools/bench-nfq.sh
+
+bench-flood: all $(B)/bench/nfq_accept $(B)/bench/udpflood ## spoofed-source flood at full rate, DS1 raised: unjudged, CPU, calls (root)
+	@B=$(B) sh tools/bench-flood.sh
 
 lint: ## fail on clock calls outside src/clock.c
 	@! grep -nE '\b(time|gettimeofday|clock_gettime)\(' src/*.c | \

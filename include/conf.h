@@ -102,6 +102,7 @@ struct sg_conf {
 	bool		 nft_enabled;
 	bool		 nft_keep;
 	int		 admission_port;	/* kernel admission; 0: off */
+	int		 admission_ceiling;	/* unknown sources, always */
 	int		 log_facility_id;	/* index in conf_facility() */
 	uint64_t	 log_aggregate;		/* ns */
 	int		 log_budget;		/* alarm lines/s per type+case */

@@ -54,12 +54,15 @@ int		 nft_check(struct nft *);
  *                                          their bindings' expiry
  *   prx4, prx6   the proxy's addresses
  * and, for SIP (UDP and TCP to `port') from an Ethernet interface to the
- * proxy, a jump to the chain `admit'.  That chain is empty while DS1 is
- * clear; while it holds it lets whitelisted prefixes and bound devices
- * return, and limits everyone else together to `rate' packets a second
- * (burst `burst') before the queue.
+ * proxy, a jump to the chain `admit'.  That chain lets whitelisted
+ * prefixes and bound devices return, and limits everyone else together,
+ * before the queue: to `ceiling' packets a second always (what the
+ * workers can judge: a flood faster than that would overflow the queue,
+ * and fail-open would pass it unjudged), and to `rate' (burst `burst')
+ * while DS1 holds.
  *
- * nft_configure: the port (0: no admission) and the proxy's addresses;
+ * nft_configure: the port (0: no admission), the ceiling (0: none) and
+ * the proxy's addresses;
  * 1 when the table had to be rebuilt (the caller offloads everything
  * again), 0, or -1.  nft_admission: on or off, replacing the chain's
  * rules in one transaction.  nft_known: the binding hook (workers):
@@ -72,7 +75,7 @@ struct nft_known_dev {
 	struct sg_addr	 i;
 	uint64_t	 expires;
 };
-int		 nft_configure(struct nft *, uint16_t port,
+int		 nft_configure(struct nft *, uint16_t port, uint32_t ceiling,
 		    const struct sg_addr *proxy, int nproxy);
 int		 nft_admission(struct nft *, bool on, uint32_t rate,
 		    uint32_t burst, const struct sg_cidr *wl, uint32_t nwl);

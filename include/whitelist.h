@@ -77,6 +77,8 @@ int		 wl_evict_runtime(struct whitelist *);
 /* Remove every entry from `origin'. */
 void		 wl_drop(struct whitelist *, enum wl_origin);
 uint32_t	 wl_count(const struct whitelist *);
+/* Changes with every entry added or removed. */
+uint64_t	 wl_generation(const struct whitelist *);
 uint32_t	 wl_capacity(const struct whitelist *);
 /* Each entry in the order added; stops at the first non-zero return. */
 int		 wl_foreach(const struct whitelist *,

@@ -161,6 +161,8 @@ static const struct key schema[] = {
 	{ "nft.enabled", K_BOOL, O(nft_enabled), 0, 0, NULL, 0 },
 	{ "nft.keep", K_BOOL, O(nft_keep), 0, 0, NULL, 0 },
 	{ "nft.admission_port", K_INT, O(admission_port), 0, 65535, NULL, 0 },
+	{ "nft.admission_ceiling", K_INT, O(admission_ceiling), 0, 10000000,
+	    NULL, 0 },
 
 	{ "log", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "log.facility", K_ENUM, O(log_facility_id), 0, 0, facilities, 0 },
@@ -259,6 +261,7 @@ conf_defaults(struct sg_conf *c)
 	c->startup_learn = SEC(3600);
 	c->nft_enabled = true;
 	c->admission_port = 5060;
+	c->admission_ceiling = 50000;
 	c->log_aggregate = SEC(10);
 	c->log_budget = 20;
 	c->log_burst = 40;

@@ -95,7 +95,7 @@ struct daemon {
 	/* admission in the kernel (nft.admission_port) while DS1 holds */
 	bool		 admitting;
 	uint32_t	 admit_rate;
-	uint64_t	 admit_wl;	/* hash of the whitelist it holds */
+	uint64_t	 admit_wl;	/* the whitelist's generation sent */
 	uint64_t	 admit_sent;	/* 0: send it again */
 	bool		 metrics_failing;	/* its failure logged */
 	bool		 idle_logged;	/* the queues' silence logged */
@@ -427,10 +427,12 @@ reload(struct daemon *d, struct ctl_buf *out)
 	if (conf_facility(&next) != conf_facility(&d->conf))
 		log_set_facility(conf_facility(&next));
 	if (d->nft != NULL && (next.admission_port != d->conf.admission_port ||
+	    next.admission_ceiling != d->conf.admission_ceiling ||
 	    next.nproxy != d->conf.nproxy || memcmp(next.proxy, d->conf.proxy,
 	    sizeof(next.proxy)) != 0)) {
 		int	 rc = nft_configure(d->nft, (uint16_t)next.admission_port,
-			    next.proxy, next.nproxy);
+			    (uint32_t)next.admission_ceiling, next.proxy,
+			    next.nproxy);
 
 		d->conf.admission_port = next.admission_port;
 		if (rc == 1)
@@ -612,14 +614,16 @@ collect_prefix(void *arg, const struct wl_entry *x)
 static void
 admission(struct daemon *d, uint64_t now)
 {
-	struct sg_cidr	*wl = NULL, *p;
-	uint32_t	 nwl = 0;
-	uint64_t	 wlh;
-	double		 rate = 0;
-	bool		 ds1 = false;
+	struct whitelist	*w0;
+	struct sg_cidr		*wl = NULL, *p;
+	uint32_t		 nwl = 0;
+	uint64_t		 gen;
+	double			 rate = 0;
+	bool			 ds1 = false;
 
 	if (d->nft == NULL || d->conf.admission_port == 0)
 		return;
+	w0 = engine_whitelist(d->w[0].e);
 	lock_all(d);
 	for (int k = 0; k < d->nw; k++) {
 		struct flood_stats	 fs;
@@ -630,26 +634,24 @@ admission(struct daemon *d, uint64_t now)
 		r = d->conf.admission_factor * fs.unbound_rate;
 		rate += r > d->conf.admission_rate ? r : d->conf.admission_rate;
 	}
-	if (ds1) {
-		nwl = wl_count(engine_whitelist(d->w[0].e));
-		if ((wl = calloc(nwl > 0 ? nwl : 1, sizeof(*wl))) == NULL)
-			nwl = 0;
-		else {
-			p = wl;
-			wl_foreach(engine_whitelist(d->w[0].e), collect_prefix,
-			    &p);
-		}
-	}
+	gen = wl_generation(w0);
 	unlock_all(d);
 	if (rate < 1)
 		rate = 1;
-	wlh = wl != NULL ? hash_bytes(wl, nwl * sizeof(*wl)) : 0;
-	if (ds1 == d->admitting && (!ds1 || (d->admit_sent != 0 &&
-	    wlh == d->admit_wl && rate < d->admit_rate * 1.25 &&
-	    rate > d->admit_rate * 0.75))) {
-		free(wl);
+	if (d->admit_sent != 0 && ds1 == d->admitting && gen == d->admit_wl &&
+	    (!ds1 || (rate < d->admit_rate * 1.25 &&
+	    rate > d->admit_rate * 0.75)))
 		return;
+	/* The whitelist's prefixes return before the limit. */
+	pthread_mutex_lock(&d->w[0].lock);
+	nwl = wl_count(w0);
+	if ((wl = calloc(nwl > 0 ? nwl : 1, sizeof(*wl))) == NULL)
+		nwl = 0;
+	else {
+		p = wl;
+		wl_foreach(w0, collect_prefix, &p);
 	}
+	pthread_mutex_unlock(&d->w[0].lock);
 	if (nft_admission(d->nft, ds1, (uint32_t)rate,
 	    (uint32_t)d->conf.admission_burst, wl, nwl) == 0) {
 		if (ds1 && !d->admitting)
@@ -657,10 +659,11 @@ admission(struct daemon *d, uint64_t now)
 			    "proxy from sources neither bound nor whitelisted "
 			    "limited to %.0f/s before the queue", rate);
 		else if (!ds1 && d->admitting)
-			log_info("DS1 clear: admission in the kernel off");
+			log_info("DS1 clear: admission in the kernel back to "
+			    "its ceiling (%d/s)", d->conf.admission_ceiling);
 		d->admitting = ds1;
 		d->admit_rate = (uint32_t)rate;
-		d->admit_wl = wlh;
+		d->admit_wl = gen;
 		d->admit_sent = now;
 	}
 	free(wl);
@@ -801,7 +804,6 @@ tick(struct daemon *d)
 	alarm_log_flush(d->alog, now);
 	write_metrics(d, now);
 	check_kernel(d, now);
-	admission(d, now);
 	check_queues(d);
 	ctl_tick(d->ctl, clock_mono());
 	if (d->conf.state_interval > 0 && now - d->last_save >=
@@ -867,6 +869,7 @@ serve(struct daemon *d)
 
 				(void)!read(d->timerfd, &x, sizeof(x));
 				flush_kernel(d);
+				admission(d, clock_now());
 				events_flush(d->events);
 				dropcap_flush(d->dropcap);
 				if (clock_mono() - d->last_tick >= NS_PER_SEC) {
@@ -978,7 +981,8 @@ setup_workers(struct daemon *d, char *err, size_t errlen)
 		if ((d->nft = nft_open(why, sizeof(why))) == NULL)
 			log_warnx("nft offload off: %s", why);
 		else if (nft_configure(d->nft, (uint16_t)d->conf.admission_port,
-		    d->conf.proxy, d->conf.nproxy) == -1)
+		    (uint32_t)d->conf.admission_ceiling, d->conf.proxy,
+		    d->conf.nproxy) == -1)
 			log_warnx("nft: admission rules: %s", strerror(errno));
 		else
 			log_info("nft offload: table inet sipguard ready");

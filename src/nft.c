@@ -9,11 +9,13 @@
  * dropped before they ever reach the queue.  Then admission (SPEC 5, in
  * the kernel while DS1 holds):
  *   ip daddr @prx4 udp dport PORT jump admit        (and tcp, and ip6)
- * where the chain admit is empty while DS1 is clear, and otherwise
+ * where the chain admit holds
  *   ip saddr PREFIX return                           (each whitelisted)
  *   ether saddr . ip saddr @kn4 return               (bound devices)
  *   ether saddr . ip6 saddr @kn6 return
  *   limit rate over RATE/second burst BURST packets counter drop
+ * with RATE the workers' admission rate while DS1 holds, and otherwise
+ * the ceiling: what user space can judge, never more (no fail-open).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -101,6 +103,7 @@ struct nft {
 	uint64_t		 queued, overflow;
 	/* admission: what the chain admit holds (rebuilt with the table) */
 	uint16_t		 port;		/* 0: no admission rules */
+	uint32_t		 ceiling;	/* always, DS1 or not; 0: none */
 	struct sg_addr		 proxy[NFT_PROXIES];
 	int			 nproxy;
 	bool			 admitting;
@@ -441,13 +444,16 @@ admit_msgs(struct nft *n, struct mnl_nlmsg_batch *b)
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	mnl_nlmsg_batch_next(b);
 	nftnl_rule_free(r);
-	if (!n->admitting || n->port == 0)
+	if (n->port == 0 || (!n->admitting && n->ceiling == 0))
 		return;
 	for (uint32_t k = 0; k < n->nwl; k++)
 		add_rule(n, b, prefix_rule(&n->wl[k]));
 	add_rule(n, b, known_rule(false));
 	add_rule(n, b, known_rule(true));
-	add_rule(n, b, limit_rule(n->rate, n->burst));
+	if (n->admitting)
+		add_rule(n, b, limit_rule(n->rate, n->burst));
+	else
+		add_rule(n, b, limit_rule(n->ceiling, n->ceiling / 10 + 1));
 }
 
 /* The proxy's addresses in prx4/prx6, replacing what they held. */
@@ -876,8 +882,8 @@ nft_offload(void *arg, const struct bl_entry *b, bool add)
 /* ---- admission ---------------------------------------------------------------- */
 
 int
-nft_configure(struct nft *n, uint16_t port, const struct sg_addr *proxy,
-    int nproxy)
+nft_configure(struct nft *n, uint16_t port, uint32_t ceiling,
+    const struct sg_addr *proxy, int nproxy)
 {
 	struct mnl_nlmsg_batch	*b;
 	int			 rc = 0;
@@ -888,6 +894,7 @@ nft_configure(struct nft *n, uint16_t port, const struct sg_addr *proxy,
 	pthread_mutex_lock(&n->lock);
 	rebuild = port != n->port;
 	n->port = port;
+	n->ceiling = ceiling;
 	n->nproxy = nproxy < NFT_PROXIES ? nproxy : NFT_PROXIES;
 	memcpy(n->proxy, proxy, (size_t)n->nproxy * sizeof(*proxy));
 	if (rebuild) {
@@ -900,6 +907,7 @@ nft_configure(struct nft *n, uint16_t port, const struct sg_addr *proxy,
 	} else {
 		b = batch_begin(n);
 		proxy_msgs(n, b);
+		admit_msgs(n, b);
 		if (batch_send(n, b) == -1) {
 			n->st.errors++;
 			rc = -1;
@@ -919,7 +927,7 @@ nft_admission(struct nft *n, bool on, uint32_t rate, uint32_t burst,
 
 	if (n == NULL)
 		return 0;
-	if (on && nwl > 0) {
+	if (nwl > 0) {
 		if ((copy = calloc(nwl, sizeof(*copy))) == NULL)
 			return -1;
 		memcpy(copy, wl, nwl * sizeof(*wl));

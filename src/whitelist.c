@@ -28,6 +28,7 @@ struct whitelist {
 	uint32_t	 per_len[2][MAXLEN + 1];
 	uint8_t		 lens[2][MAXLEN + 1];
 	int		 nlens[2];
+	uint64_t	 gen;		/* bumped by every change */
 };
 
 static const char *const origin_names[] = {
@@ -128,6 +129,7 @@ count_len(struct whitelist *w, const struct sg_cidr *c, int delta)
 	int	 f = fam(c->net.family), n = 0;
 
 	w->per_len[f][c->len] += (uint32_t)delta;
+	w->gen++;
 	for (int len = MAXLEN; len >= 0; len--)
 		if (w->per_len[f][len] > 0)
 			w->lens[f][n++] = (uint8_t)len;
@@ -265,6 +267,12 @@ wl_match(const struct whitelist *w, const struct sg_addr *a,
     const struct sg_mac *mac, bool has_mac)
 {
 	return verdict(w, longest(w, a), mac, has_mac);
+}
+
+uint64_t
+wl_generation(const struct whitelist *w)
+{
+	return w->gen;
 }
 
 uint32_t

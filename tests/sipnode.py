@@ -18,6 +18,7 @@
 
 Only ever talks to addresses in the test's own namespaces.
 """
+import select
 import socket
 import sys
 import time
@@ -53,11 +54,15 @@ def registrar(ip, port, logfile):
     s.bind((ip, int(port)))
     log = open(logfile, "a", buffering=1)
     deadline = time.time() + 600          # a test never runs longer
-    s.settimeout(1)
+    # Non-blocking, waiting in select: a socket with a timeout would
+    # wait in sendto too, on answers to forged sources.
+    s.setblocking(False)
     while time.time() < deadline:
+        if not select.select([s], [], [], 1)[0]:
+            continue
         try:
             data, peer = s.recvfrom(65535)
-        except socket.timeout:
+        except BlockingIOError:
             continue
         msg = data.decode("latin-1")
         first = msg.split("\r\n", 1)[0]
@@ -73,7 +78,10 @@ def registrar(ip, port, logfile):
             contact = header(msg, "Contact")
             reply.append("Contact: %s;expires=3600" % contact)
         reply += ["Content-Length: 0", "", ""]
-        s.sendto("\r\n".join(reply).encode(), peer)
+        try:
+            s.sendto("\r\n".join(reply).encode(), peer)
+        except OSError:
+            pass    # a forged source: nobody to answer
 
 
 def send(src, dst, method, user, callid, count=1, via=None):

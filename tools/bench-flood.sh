@@ -1,0 +1,230 @@
+#!/bin/sh
+# make bench-flood: a spoofed-source REGISTER flood at the fastest rate
+# this machine's sender reaches (bench/udpflood, random sources in
+# 10.98/16), with DS1 raised, while a bound UE places INVITEs at a steady
+# rate.  Three runs, one flood each:
+#   reader     a bare accept-all NFQUEUE reader (bench/nfq_accept): its CPU
+#              per packet, the reference;
+#   user space sipguard, admission in user space only (nft.admission_port
+#              = 0): every flood packet reaches the queue;
+#   kernel     sipguard with admission in the kernel while DS1 holds.
+# For each: packets sent, packets that reached the queue rule (iptables'
+# counter), packets the queue took (nfnetlink_queue's id sequence), the
+# difference (passed unjudged by fail-open, or dropped by a full queue),
+# what the kernel's admission limit took (its counter), the INVITEs that
+# reached the proxy, and the reader's or daemon's CPU per packet.
+# Root only; two namespaces made here and removed.
+set -eu
+B=${B:-build}
+SECS=${SECS:-5}
+RATE=${RATE:-20}	# the UE's INVITEs a second, in training and after
+TMP=$(mktemp -d --suffix=.sgflood)
+S=sgfs$$
+R=sgfr$$
+A=sgfa$$
+NODE="python3 $(dirname "$0")/../tests/sipnode.py"
+
+cleanup() {
+	for p in ${PIDS:-}; do kill "$p" 2>/dev/null || true; done
+	ip netns del "$S" 2>/dev/null || true
+	ip netns del "$R" 2>/dev/null || true
+	ip netns del "$A" 2>/dev/null || true
+	[ -n "${KEEP:-}" ] || rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+[ "$(id -u)" -eq 0 ] || { echo "bench-flood: needs root" >&2; exit 1; }
+ip netns add "$S"
+ip netns add "$R"
+ip netns add "$A"
+ip link add "fs$$" type veth peer name "fr$$"
+ip link add "fa$$" type veth peer name "fb$$"
+ip link set "fs$$" netns "$S"
+ip link set "fr$$" netns "$R"
+ip -n "$S" link set "fs$$" address 02:5b:00:00:00:11
+ip -n "$R" link set "fr$$" address 02:5b:00:00:00:01
+ip -n "$S" addr add 10.97.0.11/24 dev "fs$$"
+ip -n "$R" addr add 10.97.0.1/24 dev "fr$$"
+for n in "$S" "$R"; do ip -n "$n" link set lo up; done
+ip -n "$S" link set "fs$$" up
+ip -n "$R" link set "fr$$" up
+# The attacker on a link of its own (its own MAC, as behind another
+# port); its spoofed sources are routed back through that link: no
+# rp_filter drop before the queue rule.
+ip link set "fa$$" netns "$A"
+ip link set "fb$$" netns "$R"
+ip -n "$A" link set "fa$$" address 02:5b:00:00:00:66
+ip -n "$R" link set "fb$$" address 02:5b:00:00:00:02
+ip -n "$A" addr add 10.98.0.66/16 dev "fa$$"
+ip -n "$R" addr add 10.98.0.1/16 dev "fb$$"
+ip -n "$A" link set lo up
+ip -n "$A" link set "fa$$" up
+ip -n "$R" link set "fb$$" up
+ip -n "$A" route add 10.97.0.0/24 dev "fa$$"
+ip netns exec "$R" iptables -A INPUT -p udp --dport 5060 -j NFQUEUE \
+    --queue-num 0 --queue-bypass
+ip netns exec "$R" iptables -A OUTPUT -p udp --sport 5060 -j NFQUEUE \
+    --queue-num 0 --queue-bypass
+
+crlf() { printf '%s\r\n' "$@"; }
+crlf "REGISTER sip:lab.example SIP/2.0" \
+    "Via: SIP/2.0/UDP 10.98.0.1:5060;branch=z9hG4bK-sf1" \
+    "Max-Forwards: 70" "From: <sip:u@lab.example>;tag=f1" \
+    "To: <sip:u@lab.example>" "Call-ID: sf-00000000@lab.example" \
+    "CSeq: 1 REGISTER" "Contact: <sip:u@10.98.0.1:5060>" "Expires: 3600" \
+    "Content-Length: 0" "" > "$TMP/register"
+
+CLK=$(getconf CLK_TCK)
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Packets the queue rules (INPUT, OUTPUT) matched; packets queue 0 took.
+rule() {
+	ip netns exec "$R" iptables -L -v -x -n |
+	    awk '/NFQUEUE/ { n += $1 } END { print n + 0 }'
+}
+taken() {
+	ip netns exec "$R" awk '$1 == 0 { print $8 }' \
+	    /proc/net/netfilter/nfnetlink_queue
+}
+limited() {
+	ip netns exec "$R" nft list chain inet sipguard admit 2>/dev/null |
+	    sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -1
+}
+# Packets the kernel dropped for a full backlog (all CPUs): before any
+# hook, the sender outrunning the receiving CPU.
+backlog() {
+	n=0
+	for h in $(awk '{ print $2 }' /proc/net/softnet_stat); do
+		n=$((n + 0x$h))
+	done
+	echo "$n"
+}
+# The UE's INVITEs: RATE a second for $1 seconds, each its own Call-ID.
+invites() {
+	ip netns exec "$S" taskset -c 1 python3 -c "
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.97.0.11', 5060))
+rate, secs, tag = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+t0 = time.time(); n = 0
+while time.time() - t0 < secs:
+    while n < (time.time() - t0) * rate:
+        m = ('INVITE sip:bob@lab.example SIP/2.0\r\n'
+             'Via: SIP/2.0/UDP 10.97.0.11:5060;branch=z9hG4bK-%s-%d\r\n'
+             'Max-Forwards: 70\r\nFrom: <sip:alice@lab.example>;tag=a%d\r\n'
+             'To: <sip:bob@lab.example>\r\nCall-ID: %s-%d@lab\r\n'
+             'CSeq: 1 INVITE\r\nContact: <sip:alice@10.97.0.11:5060>\r\n'
+             'Content-Length: 0\r\n\r\n') % (tag, n, n, tag, n)
+        s.sendto(m.encode(), ('10.97.0.1', 5060)); n += 1
+    time.sleep(0.005)
+print(n)" "$RATE" "$1" "$2"
+}
+reached() { grep -c " $1-[0-9]*@lab\$" "$TMP/proxy.log" || true; }
+
+flood() {
+	ip netns exec "$A" taskset -c 0 "$B/bench/udpflood" 10.98.0.0/16 \
+	    10.97.0.1 5060 "$TMP/register" "$SECS"
+}
+
+# measure NAME PID: the flood with the UE's INVITEs beside it.
+measure() {
+	r0=$(rule); q0=$(taken); c0=$(cpu "$2"); b0=$(backlog)
+	invites "$((SECS + 1))" "$1" > "$TMP/inv.$1" &
+	ipid=$!
+	sleep 0.5
+	sent=$(flood)
+	wait "$ipid"
+	sleep 0.5
+	r1=$(rule); q1=$(taken); c1=$(cpu "$2"); b1=$(backlog)
+	lim=$(limited)
+	echo "$1 $sent $((r1 - r0)) $((q1 - q0)) ${lim:-0} $((c1 - c0))" \
+	    "$(cat "$TMP/inv.$1") $(reached "$1") $((b1 - b0))" \
+	    >> "$TMP/results"
+}
+
+# A fresh proxy for each run: the last run's flood may still fill the
+# old one's socket.
+proxy() {
+	[ -n "${PPID_:-}" ] && { kill "$PPID_" 2>/dev/null || true; }
+	# The proxy and the UE off the sender's CPU: a sender at full rate
+	# would starve them there, and that is not what is measured.
+	ip netns exec "$R" taskset -c 1 $NODE registrar 10.97.0.1 5060 \
+	    "$TMP/proxy.log" &
+	PPID_=$!
+	PIDS="${PIDS:-} $PPID_"
+	sleep 0.3
+}
+
+run_reader() {
+	proxy
+	ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" 0 \
+	    > /dev/null &
+	RPID=$!
+	PIDS="${PIDS:-} $RPID"
+	sleep 0.5
+	measure reader "$RPID"
+	kill "$RPID"; wait "$RPID" 2>/dev/null || true
+}
+
+run_sg() {	# run_sg NAME ADMISSION_PORT
+	rm -rf "$TMP/state"; mkdir "$TMP/state"
+	cat > "$TMP/sg.conf" <<EOC
+proxy: { addresses = [ "10.97.0.1" ]; };
+state: { dir = "$TMP/state"; interval = 0; };
+control: { socket = "$TMP/control"; };
+training: { duration = 4; };
+startup: { learn = 0; };
+log: { aggregate = 10; };
+nft: { admission_port = $2; };
+EOC
+	proxy
+	ip netns exec "$R" taskset -c 1 "$B/sipguard" -f -c "$TMP/sg.conf" \
+	    2> "$TMP/sg.$1.log" &
+	SPID=$!
+	PIDS="${PIDS:-} $SPID"
+	sleep 0.5
+	ip netns exec "$S" $NODE send 10.97.0.11 10.97.0.1 REGISTER alice \
+	    "reg-$1" > /dev/null || {
+		echo "bench-flood: the UE could not register" >&2
+		sed 's/^/  | /' "$TMP/sg.$1.log" >&2
+		exit 1
+	}
+	# Training: the UE at its steady rate.
+	invites 5 "train$1" > /dev/null
+	measure "$1" "$SPID"
+	"$B/sipguardctl" -s "$TMP/control" stats > "$TMP/stats.$1"
+	kill "$SPID"; wait "$SPID" 2>/dev/null || true
+}
+
+echo "bench-flood: ${SECS} s spoofed-source REGISTER floods (random" \
+    "sources in 10.98/16), a bound UE's INVITEs at ${RATE}/s beside" \
+    "them; sender on CPU 0, reader or daemon on CPU 1"
+run_reader
+run_sg user 0
+run_sg kernel 5060
+awk -v hz="$CLK" -v secs="$SECS" '
+{ name[NR] = $1; sent[NR] = $2; rule[NR] = $3; took[NR] = $4
+  lim[NR] = $5; cpu[NR] = $6; inv[NR] = $7; got[NR] = $8; bl[NR] = $9 }
+END {
+	ref = cpu[1] / hz * 1e6 / (took[1] > 0 ? took[1] : 1)
+	printf "  %-7s %8s %8s %8s %8s %8s %8s %6s %6s %5s %7s\n", "run",
+	    "sent", "backlog", "at rule", "queued", "unjudged", "limited",
+	    "us/pkt", "x rdr", "CPU", "INVITEs"
+	for (i = 1; i <= NR; i++) {
+		per = cpu[i] / hz * 1e6 / (took[i] > 0 ? took[i] : 1)
+		printf "  %-7s %8d %8d %8d %8d %8d %8d %6.2f %6.2f %4.0f%% " \
+		    "%3d/%-3d\n", name[i], sent[i], bl[i], rule[i], took[i],
+		    rule[i] - took[i], lim[i], per, per / ref,
+		    cpu[i] / hz / (secs + 1) * 100, got[i], inv[i]
+	}
+	printf "  (%d pkts/s offered.  backlog: dropped by the kernel before" \
+	    " any hook, the receiving CPU outrun; unjudged: reached the" \
+	    " queue rule but not the queue (fail-open); us/pkt: CPU per" \
+	    " queued packet; CPU: of one core, flood and INVITEs)\n",
+	    sent[1] / secs
+}' "$TMP/results"
+for n in user kernel; do
+	printf '  %s: ' "$n"
+	grep -o 'DS1 [a-z]* *[0-9]*' "$TMP/stats.$n" | head -1 || true
+	grep -c 'admission in the kernel on' "$TMP/sg.$n.log" |
+	    sed 's/^/    kernel admission came on: /'
+done
