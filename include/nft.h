@@ -59,10 +59,11 @@ int		 nft_check(struct nft *);
  * before the queue: to `ceiling' packets a second always (what the
  * workers can judge: a flood faster than that would overflow the queue,
  * and fail-open would pass it unjudged), and to `rate' (burst `burst')
- * while DS1 holds.
+ * while DS1 holds.  In mode = detect the chain is empty: an IDS drops
+ * nothing, in the kernel either.
  *
- * nft_configure: the port (0: no admission), the ceiling (0: none) and
- * the proxy's addresses;
+ * nft_configure: the mode, the port (0: no admission), the ceiling (0:
+ * none) and the proxy's addresses;
  * 1 when the table had to be rebuilt (the caller offloads everything
  * again), 0, or -1.  nft_admission: on or off, replacing the chain's
  * rules in one transaction.  nft_known: the binding hook (workers):
@@ -75,10 +76,11 @@ struct nft_known_dev {
 	struct sg_addr	 i;
 	uint64_t	 expires;
 };
-int		 nft_configure(struct nft *, uint16_t port, uint32_t ceiling,
-		    const struct sg_addr *proxy, int nproxy);
-int		 nft_admission(struct nft *, bool on, uint32_t rate,
-		    uint32_t burst, const struct sg_cidr *wl, uint32_t nwl);
+int		 nft_configure(struct nft *, bool detect, uint16_t port,
+		    uint32_t ceiling, const struct sg_addr *proxy, int nproxy);
+int		 nft_admission(struct nft *, bool detect, bool on,
+		    uint32_t rate, uint32_t burst, const struct sg_cidr *wl,
+		    uint32_t nwl);
 void		 nft_known(void *, const struct sg_mac *, const struct sg_addr *,
 		    uint64_t expires);
 int		 nft_known_many(struct nft *, const struct nft_known_dev *,

@@ -96,6 +96,7 @@ struct daemon {
 	bool		 admitting;
 	uint32_t	 admit_rate;
 	uint64_t	 admit_wl;	/* the whitelist's generation sent */
+	bool		 admit_detect;
 	uint64_t	 admit_sent;	/* 0: send it again */
 	bool		 metrics_failing;	/* its failure logged */
 	bool		 idle_logged;	/* the queues' silence logged */
@@ -430,7 +431,8 @@ reload(struct daemon *d, struct ctl_buf *out)
 	    next.admission_ceiling != d->conf.admission_ceiling ||
 	    next.nproxy != d->conf.nproxy || memcmp(next.proxy, d->conf.proxy,
 	    sizeof(next.proxy)) != 0)) {
-		int	 rc = nft_configure(d->nft, (uint16_t)next.admission_port,
+		int	 rc = nft_configure(d->nft, next.mode == MODE_DETECT,
+			    (uint16_t)next.admission_port,
 			    (uint32_t)next.admission_ceiling, next.proxy,
 			    next.nproxy);
 
@@ -620,6 +622,8 @@ admission(struct daemon *d, uint64_t now)
 	uint64_t		 gen;
 	double			 rate = 0;
 	bool			 ds1 = false;
+	/* IDS: the kernel drops nothing either. */
+	bool			 detect = d->conf.mode == MODE_DETECT;
 
 	if (d->nft == NULL || d->conf.admission_port == 0)
 		return;
@@ -639,7 +643,7 @@ admission(struct daemon *d, uint64_t now)
 	if (rate < 1)
 		rate = 1;
 	if (d->admit_sent != 0 && ds1 == d->admitting && gen == d->admit_wl &&
-	    (!ds1 || (rate < d->admit_rate * 1.25 &&
+	    detect == d->admit_detect && (!ds1 || (rate < d->admit_rate * 1.25 &&
 	    rate > d->admit_rate * 0.75)))
 		return;
 	/* The whitelist's prefixes return before the limit. */
@@ -652,7 +656,7 @@ admission(struct daemon *d, uint64_t now)
 		wl_foreach(w0, collect_prefix, &p);
 	}
 	pthread_mutex_unlock(&d->w[0].lock);
-	if (nft_admission(d->nft, ds1, (uint32_t)rate,
+	if (nft_admission(d->nft, detect, ds1, (uint32_t)rate,
 	    (uint32_t)d->conf.admission_burst, wl, nwl) == 0) {
 		if (ds1 && !d->admitting)
 			log_info("DS1: admission in the kernel on: SIP to the "
@@ -662,6 +666,7 @@ admission(struct daemon *d, uint64_t now)
 			log_info("DS1 clear: admission in the kernel back to "
 			    "its ceiling (%d/s)", d->conf.admission_ceiling);
 		d->admitting = ds1;
+		d->admit_detect = detect;
 		d->admit_rate = (uint32_t)rate;
 		d->admit_wl = gen;
 		d->admit_sent = now;
@@ -980,7 +985,8 @@ setup_workers(struct daemon *d, char *err, size_t errlen)
 	if (d->conf.nft_enabled) {
 		if ((d->nft = nft_open(why, sizeof(why))) == NULL)
 			log_warnx("nft offload off: %s", why);
-		else if (nft_configure(d->nft, (uint16_t)d->conf.admission_port,
+		else if (nft_configure(d->nft, d->conf.mode == MODE_DETECT,
+		    (uint16_t)d->conf.admission_port,
 		    (uint32_t)d->conf.admission_ceiling, d->conf.proxy,
 		    d->conf.nproxy) == -1)
 			log_warnx("nft: admission rules: %s", strerror(errno));

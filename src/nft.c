@@ -104,6 +104,7 @@ struct nft {
 	/* admission: what the chain admit holds (rebuilt with the table) */
 	uint16_t		 port;		/* 0: no admission rules */
 	uint32_t		 ceiling;	/* always, DS1 or not; 0: none */
+	bool			 detect;	/* mode = detect: drop nothing */
 	struct sg_addr		 proxy[NFT_PROXIES];
 	int			 nproxy;
 	bool			 admitting;
@@ -444,7 +445,7 @@ admit_msgs(struct nft *n, struct mnl_nlmsg_batch *b)
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	mnl_nlmsg_batch_next(b);
 	nftnl_rule_free(r);
-	if (n->port == 0 || (!n->admitting && n->ceiling == 0))
+	if (n->port == 0 || n->detect || (!n->admitting && n->ceiling == 0))
 		return;
 	for (uint32_t k = 0; k < n->nwl; k++)
 		add_rule(n, b, prefix_rule(&n->wl[k]));
@@ -882,7 +883,7 @@ nft_offload(void *arg, const struct bl_entry *b, bool add)
 /* ---- admission ---------------------------------------------------------------- */
 
 int
-nft_configure(struct nft *n, uint16_t port, uint32_t ceiling,
+nft_configure(struct nft *n, bool detect, uint16_t port, uint32_t ceiling,
     const struct sg_addr *proxy, int nproxy)
 {
 	struct mnl_nlmsg_batch	*b;
@@ -895,6 +896,7 @@ nft_configure(struct nft *n, uint16_t port, uint32_t ceiling,
 	rebuild = port != n->port;
 	n->port = port;
 	n->ceiling = ceiling;
+	n->detect = detect;
 	n->nproxy = nproxy < NFT_PROXIES ? nproxy : NFT_PROXIES;
 	memcpy(n->proxy, proxy, (size_t)n->nproxy * sizeof(*proxy));
 	if (rebuild) {
@@ -918,8 +920,8 @@ nft_configure(struct nft *n, uint16_t port, uint32_t ceiling,
 }
 
 int
-nft_admission(struct nft *n, bool on, uint32_t rate, uint32_t burst,
-    const struct sg_cidr *wl, uint32_t nwl)
+nft_admission(struct nft *n, bool detect, bool on, uint32_t rate,
+    uint32_t burst, const struct sg_cidr *wl, uint32_t nwl)
 {
 	struct mnl_nlmsg_batch	*b;
 	struct sg_cidr		*copy = NULL;
@@ -936,6 +938,7 @@ nft_admission(struct nft *n, bool on, uint32_t rate, uint32_t burst,
 	free(n->wl);
 	n->wl = copy;
 	n->nwl = copy != NULL ? nwl : 0;
+	n->detect = detect;
 	n->admitting = on;
 	n->rate = rate > 0 ? rate : 1;
 	n->burst = burst > 0 ? burst : 1;

@@ -323,6 +323,8 @@ check "whitelist_file gone from the configuration: its entries go at reload" \
     "ctl reload | grep -q reloaded && ! ctl whitelist | grep -q 10.96.0.128 && ctl whitelist | grep -q 10.96.0.200/30"
 
 # ---- SIGHUP ---------------------------------------------------------------------
+check "prevent mode: the kernel limits unknown sources to the admission ceiling" \
+    "in_p nft list chain inet sipguard admit | grep -q 'limit rate over 50000/second'"
 cp "$TMP/good.conf" "$TMP/saved.conf"
 printf 'mode = "block";\ntables: { binding = 1; };\n' >> "$TMP/good.conf"
 kill -HUP "$SGPID"
@@ -337,6 +339,9 @@ kill -HUP "$SGPID"
 sleep 0.5
 check "SIGHUP with a good file applies it (mode detect)" \
     "ctl -j stats | grep -q '\"mode\":\"detect\"'"
+sleep 0.3
+check "in detect mode the kernel's chain admit drops nothing (empty)" \
+    "! in_p nft list chain inet sipguard admit | grep -q limit"
 ip netns exec "$A" $NODE spoof 10.96.0.11 10.96.0.1 BYE alice call-4
 sleep 0.3
 check "in detect mode a forged BYE passes, with its alarm as a notice" \
@@ -344,6 +349,9 @@ check "in detect mode a forged BYE passes, with its alarm as a notice" \
 cp "$TMP/saved.conf" "$TMP/good.conf"
 check "sipguardctl reload applies the file too" \
     "ctl reload | grep -q reloaded && ctl -j stats | grep -q '\"mode\":\"prevent\"'"
+sleep 0.3
+check "back in prevent mode, the ceiling is back" \
+    "in_p nft list chain inet sipguard admit | grep -q 'limit rate over 50000/second'"
 
 # ---- sipguardctl, and what a bad client cannot do -------------------------------
 check "sipguardctl stats" "ctl stats | grep -q '^packets '"
