@@ -1324,6 +1324,9 @@ parse_start(char *line, char *eol, struct parsed *pm)
 	if (strncmp(line, "SIP/", 4) == 0) {
 		pm->version = line;
 		pm->version_len = (size_t)(sp1 - line);
+		/* osip2 5.3 (measured): a version shorter than "SIP/2.0". */
+		if (pm->version_len < 7)
+			return -1;
 		/*
 		 * start_line_copy() always writes the SP after the code.
 		 * Three digits and a SP, as nearly always: what sscanf()
@@ -1399,8 +1402,9 @@ trim(char *v, size_t n)
  * A Contact line's values as osip2 splits them
  * (osip_message_set_multiple_header()), each to parse_contact(): at each
  * ',' outside a quoted string and outside a "<sip:", "<sips:", "<http:",
- * "<https:" or "<tel:" followed by a '>' somewhere after it.  osip2 flips
- * "in quotes" at every '"', escaped or not: so does this.  The value was
+ * "<https:" or "<tel:" followed by a '>' somewhere after it; a '"' not
+ * escaped by an odd run of '\\' since the value began opens or closes a
+ * quoted string.  The value was
  * rewritten by uri_walk(), so its URIs have been checked already; this
  * is only where osip2 cuts it.
  */
@@ -1411,7 +1415,7 @@ split_contacts(struct parsed *pm, char *v)
 		"sip:", "sips:", "http:", "https:", "tel:",
 	};
 	size_t		 n = strlen(v);
-	char		*beg = v, *lastgt = memrchr(v, '>', n);
+	char		*beg = v, *lastgt = memrchr(v, '>', n), *q;
 	bool		 inq = false, inuri = false;
 
 	if (memchr(v, ',', n) == NULL)
@@ -1419,7 +1423,11 @@ split_contacts(struct parsed *pm, char *v)
 	for (char *p = v; p <= v + n; p++) {
 		switch (*p) {
 		case '"':
-			inq = !inq;
+			/* Escaped by an odd run of '\\' within the value. */
+			for (q = p; q > beg && q[-1] == '\\'; q--)
+				;
+			if ((p - q) % 2 == 0)
+				inq = !inq;
 			break;
 		case '<':
 			if (inq || inuri || lastgt == NULL || lastgt < p)
@@ -1447,6 +1455,23 @@ split_contacts(struct parsed *pm, char *v)
 			beg = p + 1;
 			break;
 		}
+	}
+	return 0;
+}
+
+/*
+ * An Authorization or Proxy-Authorization value (the scan keeps the first
+ * of each).  osip2 5.3's whole-message parse passes a message whose
+ * credentials its parser refuses, without them (measured): so does this.
+ */
+static int
+parse_credentials(osip_authorization_t **au, char *v)
+{
+	if (*au != NULL || osip_authorization_init(au) != 0)
+		return -1;
+	if (osip_authorization_parse(*au, v) != 0) {
+		osip_authorization_free(*au);
+		*au = NULL;
 	}
 	return 0;
 }
@@ -1485,15 +1510,9 @@ parse_header(struct parsed *pm, enum hdr kind, char *v)
 		return pm->cseq != NULL || osip_cseq_init(&pm->cseq) != 0 ||
 		    osip_cseq_parse(pm->cseq, v) != 0 ? -1 : 0;
 	case H_AUTH:
-		/* The scan keeps the first of each credential header. */
-		return pm->auth != NULL ||
-		    osip_authorization_init(&pm->auth) != 0 ||
-		    osip_authorization_parse(pm->auth, v) != 0 ? -1 : 0;
 	case H_PAUTH:
-		return pm->pauth != NULL ||
-		    osip_proxy_authorization_init(&pm->pauth) != 0 ||
-		    osip_proxy_authorization_parse(pm->pauth, v) != 0 ?
-		    -1 : 0;
+		return parse_credentials(kind == H_AUTH ? &pm->auth :
+		    &pm->pauth, v);
 	case H_CONTACT:
 		return split_contacts(pm, v);
 	default:
