@@ -440,6 +440,13 @@ struct scan {
 	int		 ncontacts;	/* Contact values, all of them */
 	bool		 contact_star;	/* one of them "*" */
 	int		 ncred;		/* (Proxy-)Authorization headers */
+	int		 nkept;		/* kept headers, in kept[] */
+};
+
+/* A header kept for osip2: its kind, its value in the scratch buffer. */
+struct kept {
+	enum hdr	 kind;
+	size_t		 vs, ve;	/* after the ':', before the CRLF */
 };
 
 /* Parse a Content-Length value: digits with optional surrounding LWS. */
@@ -720,6 +727,8 @@ struct keep {
 	size_t		 contacts;	/* Contact values (lines + ',' past
 					   the first SIPM_MAX_CONTACTS) */
 	struct walk	 walk;		/* Contact values */
+	struct kept	*rec;		/* LINES_MAX: one per kept line */
+	int		 nrec;
 };
 
 /*
@@ -783,6 +792,9 @@ keep_end(struct keep *kp, char *out, size_t *o)
 	if ((kp->params += params) > PARAMS_MAX)
 		return "too many parameters";
 	nul_to_q(out + kp->hstart, *o - kp->hstart);
+	kp->rec[kp->nrec].kind = cur;
+	kp->rec[kp->nrec].vs = kp->vstart;
+	kp->rec[kp->nrec++].ve = *o;
 	out[(*o)++] = '\r';
 	out[(*o)++] = '\n';
 	return NULL;
@@ -921,13 +933,13 @@ header_line(struct filter *f, const uint8_t *s, size_t n)
  * Scan the headers from `pos' (the line after the start line) to the
  * blank line: Content-Length, where the body starts; copy the headers
  * the decision reads into `out' after the `o' bytes already there (the
- * start line), within the bounds above.  Returns the length of out, or
- * -1 (sc->bad says why).  One pass, memchr per line, no line looked at
- * twice.
+ * start line), within the bounds above, each listed in `kept'
+ * (sc->nkept of them).  Returns the length of out, or -1 (sc->bad says
+ * why).  One pass, memchr per line, no line looked at twice.
  */
 static long
 filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
-    size_t outsz, size_t o, struct scan *sc)
+    size_t outsz, size_t o, struct kept *kept, struct scan *sc)
 {
 	struct filter	 f;
 	int		 lines = 0;
@@ -941,6 +953,7 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 	f.o = o;
 	f.sc = sc;
 	f.kp.kept = o;			/* the start line counts */
+	f.kp.rec = kept;
 	/* The Request-URI's parameters are an osip2 list too. */
 	if ((f.kp.params = count_params(out, o)) > VALUE_PARAMS_MAX) {
 		sc->bad = "too many parameters";
@@ -993,6 +1006,7 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 		return -1;
 	}
 	sc->body_off = pos;
+	sc->nkept = f.kp.nrec;
 	sc->ncontacts = (int)f.kp.contacts;
 	sc->contact_star = f.kp.walk.star;
 	out[f.o++] = '\r';
@@ -1364,6 +1378,7 @@ arena_realloc(void *p, size_t n)
 struct sipm_parser {
 	char		 buf[SCRATCH_MAX];
 	char		 tmp[LINE_TMP];
+	struct kept	 kept[LINES_MAX];
 	struct parsed	 pm;
 	struct arena	 arena;
 };
@@ -1635,33 +1650,28 @@ parse_header(struct parsed *pm, enum hdr kind, char *v)
 }
 
 /*
- * osip2's parse of the n bytes filter_headers() left in buf: the start
- * line, then each kept line "name:value" as msg_headers_parse() takes it
- * (the name up to the first ':', the value trimmed).  The lines are
- * clean: no CR, LF or NUL inside, no fold, no line without a colon, each
- * ending in CRLF; a blank line ends them.  0, or -1 where osip2's whole
- * parse of the same buffer fails.
+ * osip2's parse of what filter_headers() left in buf: the start line,
+ * then each kept line "name:value" as msg_headers_parse() takes it (the
+ * name up to the first ':', the value after it trimmed, none if there is
+ * nothing after the ':').  The lines are clean: no CR, LF or NUL inside,
+ * no fold, each ending in CRLF.  0, or -1 where osip2's whole parse of
+ * the same buffer fails.
  */
 static int
-osip_parse_kept(char *buf, size_t n, struct parsed *pm)
+osip_parse_kept(char *buf, const struct kept *kept, int nkept,
+    struct parsed *pm)
 {
-	char	*s = buf, *end = buf + n, *eol;
+	char	*eol = strchr(buf, '\r');
 
-	if ((eol = memchr(s, '\r', n)) == NULL || parse_start(s, eol,
-	    pm) == -1)
+	if (eol == NULL || parse_start(buf, eol, pm) == -1)
 		return -1;
-	for (s = eol + 2; s < end && *s != '\r'; s = eol + 2) {
-		char	*colon, *v = NULL;
-		size_t	 nl;
+	for (int k = 0; k < nkept; k++) {
+		const struct kept	*h = &kept[k];
+		char			*v = NULL;
 
-		eol = memchr(s, '\r', (size_t)(end - s));
-		colon = memchr(s, ':', (size_t)(eol - s));
-		for (nl = (size_t)(colon - s); nl > 0 && (s[nl - 1] == ' ' ||
-		    s[nl - 1] == '\t'); nl--)
-			;
-		if (eol - colon >= 2)
-			v = trim(colon + 1, (size_t)(eol - colon - 1));
-		if (parse_header(pm, header_id(s, nl), v) == -1)
+		if (h->ve > h->vs)
+			v = trim(buf + h->vs, h->ve - h->vs);
+		if (parse_header(pm, h->kind, v) == -1)
 			return -1;
 	}
 	return 0;
@@ -1917,14 +1927,13 @@ msg_length(const struct scan *sc, size_t len, bool stream, struct sipm *m)
 }
 
 /*
- * osip2's parse of the n bytes filter_headers() left in sp->buf
+ * osip2's parse of what filter_headers() left in sp->buf
  * (osip_parse_kept()), its fields into `m' (extract()), and the checks
  * that need the scan as well; every osip2 object is freed here.  NULL, or
  * why it is malformed.
  */
 static const char *
-osip_fields(struct sipm_parser *sp, size_t n, const struct scan *sc,
-    struct sipm *m)
+osip_fields(struct sipm_parser *sp, const struct scan *sc, struct sipm *m)
 {
 	struct parsed	*pm = &sp->pm;
 	struct arena	*a = &sp->arena;
@@ -1934,7 +1943,7 @@ osip_fields(struct sipm_parser *sp, size_t n, const struct scan *sc,
 	a->used = 0;
 	a->spills = 0;
 	arena_cur = a;
-	if (osip_parse_kept(sp->buf, n, pm) == 0) {
+	if (osip_parse_kept(sp->buf, sp->kept, sc->nkept, pm) == 0) {
 		m->ncontacts = sc->ncontacts;
 		why = extract(sp, pm, m);
 	}
@@ -1985,11 +1994,11 @@ sipm_parse(struct sipm_parser *sp, const uint8_t *p, size_t len, bool stream,
 	if ((kind = start_line(p, len, &sl, &m->why)) != SIPM_K_SIP)
 		return kind;
 	n = filter_headers(p, len, sl.next, sp->buf, sizeof(sp->buf),
-	    start_line_copy(p, &sl, sp->buf), &sc);
+	    start_line_copy(p, &sl, sp->buf), sp->kept, &sc);
 	if (n < 0 || sc.bad != NULL)
 		m->why = sc.bad != NULL ? sc.bad : "header syntax";
 	else if ((m->why = msg_length(&sc, len, stream, m)) == NULL)
-		m->why = osip_fields(sp, (size_t)n, &sc, m);
+		m->why = osip_fields(sp, &sc, m);
 	return m->why == NULL ? SIPM_K_SIP : SIPM_K_MALFORMED;
 }
 
