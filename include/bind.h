@@ -19,18 +19,15 @@
 #include "conf.h"
 #include "sipguard.h"
 
+/*
+ * One binding, 424 bytes (the fields ordered so that none is padded: a
+ * table of a million holds 16 MB less than in declaration order).
+ */
 struct binding {
 	struct sg_mac	 m;
 	bool		 has_m;
 	bool		 nat;		/* s is a tolerated private SIP-IP */
 	uint16_t	 port;		/* source port at registration */
-	struct sg_addr	 i, s;
-	uint64_t	 dh, impih, contact_idh;
-	uint64_t	 created, refreshed, expires;	/* ns */
-	uint64_t	 seq;		/* creation order: deterministic ties */
-	uint32_t	 gen;		/* bumped whenever the slot is reused */
-	char		 d[SG_ID_MAX];
-	char		 impi[SG_ID_MAX];
 	/*
 	 * Imported from the proxy's registrations (bind_import()): m is
 	 * not known yet.  Such a row is in no F, m or device index and
@@ -38,9 +35,16 @@ struct binding {
 	 * message from i carrying d, and it is then a binding like any.
 	 */
 	bool		 pin;
+	bool		 live;
+	struct sg_addr	 i, s;
+	uint32_t	 gen;		/* bumped whenever the slot is reused */
+	uint64_t	 dh, impih, contact_idh;
+	uint64_t	 created, refreshed, expires;	/* ns */
+	uint64_t	 seq;		/* creation order: deterministic ties */
 	/* index hashes, kept to unlink without recomputing */
 	uint64_t	 fh, cfh, mh, ih, sh, devh, mih;
-	bool		 live;
+	char		 d[SG_ID_MAX];
+	char		 impi[SG_ID_MAX];
 };
 
 /* Which elements of E a binding shares (SPEC 4 flags, m i s d). */
