@@ -4,9 +4,10 @@
  * libosip2 parses bodies, MIME parts included, and leaks on some of them
  * (a 60 KB multipart datagram costs ~1 MB and ~0.7 s): so it is given the
  * start line and the few headers the decision reads, copied into a scratch
- * buffer, each to its parser of that header, and never a body.  osip2 also accepts much that is not sane
- * (negative Content-Length, CSeq method mismatch, status 4294967301, ...):
- * every field the decision depends on is checked here.
+ * buffer, each to its parser of that header, and never a body.  osip2
+ * also accepts much that is not sane (negative Content-Length, CSeq method
+ * mismatch, status 4294967301, ...): every field the decision depends on
+ * is checked here.
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -32,7 +33,6 @@
  * cannot come from the wire: a URI holding a control byte is refused.
  */
 #define PCT_MARK	'\001'
-
 
 static const struct {
 	const char	*name;
