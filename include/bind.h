@@ -20,8 +20,8 @@
 #include "sipguard.h"
 
 /*
- * One binding, 424 bytes (the fields ordered so that none is padded: a
- * table of a million holds 16 MB less than in declaration order).
+ * One binding, 368 bytes: the fields ordered so that none is padded, and
+ * no index hash kept (bind.c computes them again to unlink a row).
  */
 struct binding {
 	struct sg_mac	 m;
@@ -41,8 +41,6 @@ struct binding {
 	uint64_t	 dh, impih, contact_idh;
 	uint64_t	 created, refreshed, expires;	/* ns */
 	uint64_t	 seq;		/* creation order: deterministic ties */
-	/* index hashes, kept to unlink without recomputing */
-	uint64_t	 fh, cfh, mh, ih, sh, devh, mih;
 	char		 d[SG_ID_MAX];
 	char		 impi[SG_ID_MAX];
 };
@@ -140,6 +138,12 @@ const struct binding *bind_pin(struct bind_table *, const struct sg_tuple *,
 uint32_t	 bind_slot(const struct bind_table *, const struct binding *);
 const struct binding *bind_at(const struct bind_table *, uint32_t slot);
 uint32_t	 bind_capacity(const struct bind_table *);
+/*
+ * A keyed hash of the binding's F = {m, d, i} and device: equal for the
+ * same binding in two workers' tables (state save and `bindings' listing
+ * show it once).
+ */
+uint64_t	 bind_row_key(const struct binding *);
 /* Re-insert a saved binding (state restore); skipped when expired. */
 int		 bind_restore(struct bind_table *, const struct binding *,
 		    uint64_t now);
