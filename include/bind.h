@@ -19,18 +19,15 @@
 #include "conf.h"
 #include "sipguard.h"
 
+/*
+ * One binding, 368 bytes: the fields ordered so that none is padded, and
+ * no index hash kept (bind.c computes them again to unlink a row).
+ */
 struct binding {
 	struct sg_mac	 m;
 	bool		 has_m;
 	bool		 nat;		/* s is a tolerated private SIP-IP */
 	uint16_t	 port;		/* source port at registration */
-	struct sg_addr	 i, s;
-	uint64_t	 dh, impih, contact_idh;
-	uint64_t	 created, refreshed, expires;	/* ns */
-	uint64_t	 seq;		/* creation order: deterministic ties */
-	uint32_t	 gen;		/* bumped whenever the slot is reused */
-	char		 d[SG_ID_MAX];
-	char		 impi[SG_ID_MAX];
 	/*
 	 * Imported from the proxy's registrations (bind_import()): m is
 	 * not known yet.  Such a row is in no F, m or device index and
@@ -38,9 +35,14 @@ struct binding {
 	 * message from i carrying d, and it is then a binding like any.
 	 */
 	bool		 pin;
-	/* index hashes, kept to unlink without recomputing */
-	uint64_t	 fh, cfh, mh, ih, sh, devh, mih;
 	bool		 live;
+	struct sg_addr	 i, s;
+	uint32_t	 gen;		/* bumped whenever the slot is reused */
+	uint64_t	 dh, impih, contact_idh;
+	uint64_t	 created, refreshed, expires;	/* ns */
+	uint64_t	 seq;		/* creation order: deterministic ties */
+	char		 d[SG_ID_MAX];
+	char		 impi[SG_ID_MAX];
 };
 
 /* Which elements of E a binding shares (SPEC 4 flags, m i s d). */
@@ -136,6 +138,12 @@ const struct binding *bind_pin(struct bind_table *, const struct sg_tuple *,
 uint32_t	 bind_slot(const struct bind_table *, const struct binding *);
 const struct binding *bind_at(const struct bind_table *, uint32_t slot);
 uint32_t	 bind_capacity(const struct bind_table *);
+/*
+ * A keyed hash of the binding's F = {m, d, i} and device: equal for the
+ * same binding in two workers' tables (state save and `bindings' listing
+ * show it once).
+ */
+uint64_t	 bind_row_key(const struct binding *);
 /* Re-insert a saved binding (state restore); skipped when expired. */
 int		 bind_restore(struct bind_table *, const struct binding *,
 		    uint64_t now);

@@ -2,11 +2,13 @@
  * sipmsg.h: second stage, the SIP fields the decision needs.  The payload
  * is classified (keep-alive, STUN, SIP, not SIP) by its start line, as
  * the proxy classifies it; for SIP, the start line and only the headers
- * the decision reads are copied into a scratch buffer and handed to
- * libosip2, within bounds that keep any message's cost within a few times
- * an INVITE's, never a body.  Every field is copied out into fixed arrays
- * and the osip2 message is freed before sipm_parse() returns: nothing
- * allocated outlives the call.
+ * the decision reads are copied into a scratch buffer, each handed to
+ * libosip2's parser of that header (no whole osip_message_t), within
+ * bounds that keep any message's cost within a few times an INVITE's,
+ * never a body.  Every field is copied out into fixed arrays and what
+ * osip2 allocated (from the parser's arena) is dropped before
+ * sipm_parse() returns: nothing allocated outlives the call.  One parser
+ * per thread; a parser is about 360 KB.
  */
 #ifndef SG_SIPMSG_H
 #define SG_SIPMSG_H

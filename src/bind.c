@@ -291,38 +291,69 @@ bind_is_gateway(const struct bind_table *bt, const struct sg_mac *m,
 
 /* ---- link / unlink ------------------------------------------------------ */
 
+/*
+ * A row's index hashes, from its fields.  Not kept in the row (56 bytes
+ * a slot, 56 MB in a table of a million): unlinking computes them again,
+ * a few keyed hashes per expiry or refresh.
+ */
+struct row_keys {
+	struct cbf_key	 ck;		/* F: Bloom key; ck.h[0] the F index */
+	uint64_t	 cf, m, i, s, dev, mi;
+};
+
+static void
+row_keys(const struct binding *b, struct row_keys *k)
+{
+	f_key(&b->m, b->has_m, &b->i, b->dh, &k->ck);
+	k->cf = key_hash(IX_CF, &b->m, b->has_m, &b->i, b->contact_idh);
+	k->i = addr_hash(IX_I, &b->i);
+	k->s = addr_hash(IX_S, &b->s);
+	k->dev = dev_hash(&b->m, b->has_m, &b->i, b->nat, &b->s);
+	k->mi = key_hash(IX__COUNT, &b->m, b->has_m, &b->i, 0);
+	k->m = b->has_m ? mac_hash(&b->m) : 0;
+}
+
+uint64_t
+bind_row_key(const struct binding *b)
+{
+	struct cbf_key	 ck;
+
+	f_key(&b->m, b->has_m, &b->i, b->dh, &ck);
+	return ck.h[0] ^ dev_hash(&b->m, b->has_m, &b->i, b->nat, &b->s);
+}
+
+/* The device (m, i), or (m, i, s) behind NAT, that dev_hash() keys. */
+static bool
+same_device(const struct binding *b, const struct sg_tuple *t)
+{
+	return mac_eq(b, &t->m, t->has_m) && sg_addr_eq(&b->i, &t->i) &&
+	    b->nat == t->nat && (!t->nat || sg_addr_eq(&b->s, &t->s));
+}
+
 static void
 link_row(struct bind_table *bt, uint32_t s)
 {
 	struct binding	*b = &bt->row[s];
-	struct cbf_key	 ck;
+	struct row_keys	 k;
 
-	f_key(&b->m, b->has_m, &b->i, b->dh, &ck);
-	b->fh = ck.h[0];
-	b->cfh = key_hash(IX_CF, &b->m, b->has_m, &b->i, b->contact_idh);
-	b->ih = addr_hash(IX_I, &b->i);
-	b->sh = addr_hash(IX_S, &b->s);
-	b->devh = dev_hash(&b->m, b->has_m, &b->i, b->nat, &b->s);
-	b->mih = key_hash(IX__COUNT, &b->m, b->has_m, &b->i, 0);
-	b->mh = b->has_m ? mac_hash(&b->m) : 0;
-
+	row_keys(b, &k);
 	/* An imported row waiting for its MAC: only i, d and s lead to it. */
 	if (!b->pin) {
-		cbf_add(bt->bloom, &ck);
-		hidx_add(&bt->ix[IX_F], s, b->fh);
+		cbf_add(bt->bloom, &k.ck);
+		hidx_add(&bt->ix[IX_F], s, k.ck.h[0]);
 		if (b->contact_idh != 0 && b->contact_idh != b->dh)
-			hidx_add(&bt->ix[IX_CF], s, b->cfh);
+			hidx_add(&bt->ix[IX_CF], s, k.cf);
 		if (b->has_m)
-			hidx_add(&bt->ix[IX_M], s, b->mh);
-		hidx_add(&bt->ix[IX_DEV], s, b->devh);
-		if (cset_inc(&bt->mi, b->mih) == 1 && b->has_m)
-			cset_inc(&bt->macips, b->mh);
+			hidx_add(&bt->ix[IX_M], s, k.m);
+		hidx_add(&bt->ix[IX_DEV], s, k.dev);
+		if (cset_inc(&bt->mi, k.mi) == 1 && b->has_m)
+			cset_inc(&bt->macips, k.m);
 	} else
 		bt->st.pending++;
-	hidx_add(&bt->ix[IX_I], s, b->ih);
+	hidx_add(&bt->ix[IX_I], s, k.i);
 	hidx_add(&bt->ix[IX_D], s, b->dh);
 	if (public_s(&b->s))
-		hidx_add(&bt->ix[IX_S], s, b->sh);
+		hidx_add(&bt->ix[IX_S], s, k.s);
 	b->live = true;
 	bt->st.live++;
 }
@@ -331,25 +362,25 @@ static void
 unlink_row(struct bind_table *bt, uint32_t s)
 {
 	struct binding	*b = &bt->row[s];
-	struct cbf_key	 ck;
+	struct row_keys	 k;
 
+	row_keys(b, &k);
 	if (!b->pin) {
-		f_key(&b->m, b->has_m, &b->i, b->dh, &ck);
-		cbf_remove(bt->bloom, &ck);
-		hidx_del(&bt->ix[IX_F], s, b->fh);
+		cbf_remove(bt->bloom, &k.ck);
+		hidx_del(&bt->ix[IX_F], s, k.ck.h[0]);
 		if (b->contact_idh != 0 && b->contact_idh != b->dh)
-			hidx_del(&bt->ix[IX_CF], s, b->cfh);
+			hidx_del(&bt->ix[IX_CF], s, k.cf);
 		if (b->has_m)
-			hidx_del(&bt->ix[IX_M], s, b->mh);
-		hidx_del(&bt->ix[IX_DEV], s, b->devh);
-		if (cset_dec(&bt->mi, b->mih) == 0 && b->has_m)
-			cset_dec(&bt->macips, b->mh);
+			hidx_del(&bt->ix[IX_M], s, k.m);
+		hidx_del(&bt->ix[IX_DEV], s, k.dev);
+		if (cset_dec(&bt->mi, k.mi) == 0 && b->has_m)
+			cset_dec(&bt->macips, k.m);
 	} else
 		bt->st.pending--;
-	hidx_del(&bt->ix[IX_I], s, b->ih);
+	hidx_del(&bt->ix[IX_I], s, k.i);
 	hidx_del(&bt->ix[IX_D], s, b->dh);
 	if (public_s(&b->s))
-		hidx_del(&bt->ix[IX_S], s, b->sh);
+		hidx_del(&bt->ix[IX_S], s, k.s);
 	b->live = false;
 	b->gen++;
 	bt->st.live--;
@@ -379,7 +410,8 @@ find_f(struct bind_table *bt, const struct sg_mac *m, bool has_m,
 	    s = hidx_next(&bt->ix[IX_F], s)) {
 		struct binding	*b = &bt->row[s];
 
-		if (b->fh == ck.h[0] && b->dh == dh && mac_eq(b, m, has_m) &&
+		/* The fields F hashes: equal ones, an equal F hash. */
+		if (b->dh == dh && mac_eq(b, m, has_m) &&
 		    sg_addr_eq(&b->i, i)) {
 			if (!alive(b, now)) {
 				/* Lazy expiry: the sweep may not be here yet. */
@@ -452,8 +484,33 @@ consider(struct bind_match *bm, const struct binding *b, unsigned f)
 	}
 }
 
+/*
+ * Whether row b has the key index ix was asked for with t: the fields
+ * row_keys() hashes for that index, equal (a chain also holds rows whose
+ * hash only shares the bucket).
+ */
+static bool
+index_match(const struct binding *b, int ix, const struct sg_tuple *t)
+{
+	switch (ix) {
+	case IX_CF:
+		return b->contact_idh == t->dh && mac_eq(b, &t->m, t->has_m) &&
+		    sg_addr_eq(&b->i, &t->i);
+	case IX_D:
+		return b->dh == t->dh;
+	case IX_I:
+		return sg_addr_eq(&b->i, &t->i);
+	case IX_M:
+		return mac_eq(b, &t->m, true);
+	case IX_S:
+		return sg_addr_eq(&b->s, &t->s);
+	default:
+		return false;
+	}
+}
+
 static void
-walk_index(struct bind_table *bt, int ix, uint64_t hv, size_t off,
+walk_index(struct bind_table *bt, int ix, uint64_t hv,
     const struct sg_tuple *t, bool response, uint64_t now,
     struct bind_match *bm)
 {
@@ -463,8 +520,7 @@ walk_index(struct bind_table *bt, int ix, uint64_t hv, size_t off,
 	    n < WALK_MAX; s = hidx_next(&bt->ix[ix], s), n++) {
 		struct binding	*b = &bt->row[s];
 
-		if (*(const uint64_t *)((const char *)b + off) != hv ||
-		    !alive(b, now))
+		if (!index_match(b, ix, t) || !alive(b, now))
 			continue;
 		consider(bm, b, flags_of(b, t, response));
 		if (bm->flags == (BM_M | BM_I | BM_S | BM_D))
@@ -488,23 +544,19 @@ bind_match(struct bind_table *bt, const struct sg_tuple *t, bool response,
 	if (response) {
 		uint64_t cfh = key_hash(IX_CF, &t->m, t->has_m, &t->i, t->dh);
 
-		walk_index(bt, IX_CF, cfh, offsetof(struct binding, cfh), t,
-		    response, now, bm);
+		walk_index(bt, IX_CF, cfh, t, response, now, bm);
 		if (bm->flags == (BM_M | BM_I | BM_S | BM_D))
 			return;
 	}
-	walk_index(bt, IX_D, t->dh, offsetof(struct binding, dh), t, response,
-	    now, bm);
-	walk_index(bt, IX_I, addr_hash(IX_I, &t->i),
-	    offsetof(struct binding, ih), t, response, now, bm);
+	walk_index(bt, IX_D, t->dh, t, response, now, bm);
+	walk_index(bt, IX_I, addr_hash(IX_I, &t->i), t, response, now, bm);
 	/* SPEC 2: a gateway MAC is never evidence, so never a lead. */
 	if (t->has_m && !bind_is_gateway(bt, &t->m, true))
-		walk_index(bt, IX_M, mac_hash(&t->m),
-		    offsetof(struct binding, mh), t, response, now, bm);
+		walk_index(bt, IX_M, mac_hash(&t->m), t, response, now, bm);
 	/* SPEC 4: public SIP-IPs only, many homes share 192.168.1.x. */
 	if (public_s(&t->s))
-		walk_index(bt, IX_S, addr_hash(IX_S, &t->s),
-		    offsetof(struct binding, sh), t, response, now, bm);
+		walk_index(bt, IX_S, addr_hash(IX_S, &t->s), t, response,
+		    now, bm);
 }
 
 bool
@@ -525,7 +577,7 @@ bind_find_device(struct bind_table *bt, const struct sg_tuple *t,
 	    n < WALK_MAX; s = hidx_next(&bt->ix[IX_DEV], s), n++) {
 		struct binding	*b = &bt->row[s];
 
-		if (b->devh == dv && alive(b, now) &&
+		if (same_device(b, t) && alive(b, now) &&
 		    (t->s.family == SG_AF_NONE || sg_addr_eq(&b->s, &t->s)))
 			return b;
 	}
@@ -548,7 +600,7 @@ bind_ip_other_device(struct bind_table *bt, const struct sg_tuple *t,
 	    n < WALK_MAX; s = hidx_next(&bt->ix[IX_I], s), n++) {
 		struct binding	*b = &bt->row[s];
 
-		if (b->ih != ih || !alive(b, now) || !sg_addr_eq(&b->i, &t->i))
+		if (!alive(b, now) || !sg_addr_eq(&b->i, &t->i))
 			continue;
 		if (!b->has_m || bind_is_gateway(bt, &b->m, true))
 			continue;
@@ -572,7 +624,7 @@ bind_device_identities(struct bind_table *bt, const struct sg_tuple *t,
 	    s = hidx_next(&bt->ix[IX_DEV], s)) {
 		struct binding	*b = &bt->row[s];
 
-		if (b->devh != dv || !alive(b, now))
+		if (!same_device(b, t) || !alive(b, now))
 			continue;
 		count++;
 		if (b->dh == t->dh)

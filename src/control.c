@@ -797,7 +797,7 @@ list_bindings(struct control *c, const struct bfilter *f, bool json,
 
 			if (b == NULL || b->expires <= now ||
 			    !bfilter_match(f, b) || (c->nw > 1 &&
-			    !sg_keyset_add(&seen, b->fh ^ b->devh)))
+			    !sg_keyset_add(&seen, bind_row_key(b))))
 				continue;
 			put_binding(o, json, n == 0, b, now);
 			n++;

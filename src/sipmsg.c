@@ -4,11 +4,13 @@
  * libosip2 parses bodies, MIME parts included, and leaks on some of them
  * (a 60 KB multipart datagram costs ~1 MB and ~0.7 s): so it is given the
  * start line and the few headers the decision reads, copied into a scratch
- * buffer, and never a body.  osip2 also accepts much that is not sane
- * (negative Content-Length, CSeq method mismatch, status 4294967301, ...):
- * every field the decision depends on is checked here.
+ * buffer, each to its parser of that header, and never a body.  osip2
+ * also accepts much that is not sane (negative Content-Length, CSeq method
+ * mismatch, status 4294967301, ...): every field the decision depends on
+ * is checked here.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,44 +33,6 @@
  * cannot come from the wire: a URI holding a control byte is refused.
  */
 #define PCT_MARK	'\001'
-
-struct sipm_parser {
-	char		 buf[SCRATCH_MAX];
-	char		 tmp[LINE_TMP];
-};
-
-
-/* osip2 prints its errors to stdout unless told otherwise: never here. */
-static void
-osip_silence(const char *file, int line, osip_trace_level_t level,
-    const char *fmt, va_list ap)
-{
-	(void)file;
-	(void)line;
-	(void)level;
-	(void)fmt;
-	(void)ap;
-}
-
-struct sipm_parser *
-sipm_parser_create(void)
-{
-	static int	 inited;
-
-	if (!inited) {
-		if (parser_init() != 0)
-			return NULL;
-		osip_trace_initialize_func(END_TRACE_LEVEL, osip_silence);
-		inited = 1;
-	}
-	return calloc(1, sizeof(struct sipm_parser));
-}
-
-void
-sipm_parser_destroy(struct sipm_parser *p)
-{
-	free(p);
-}
 
 static const struct {
 	const char	*name;
@@ -476,6 +440,13 @@ struct scan {
 	int		 ncontacts;	/* Contact values, all of them */
 	bool		 contact_star;	/* one of them "*" */
 	int		 ncred;		/* (Proxy-)Authorization headers */
+	int		 nkept;		/* kept headers, in kept[] */
+};
+
+/* A header kept for osip2: its kind, its value in the scratch buffer. */
+struct kept {
+	enum hdr	 kind;
+	size_t		 vs, ve;	/* after the ':', before the CRLF */
 };
 
 /* Parse a Content-Length value: digits with optional surrounding LWS. */
@@ -756,6 +727,8 @@ struct keep {
 	size_t		 contacts;	/* Contact values (lines + ',' past
 					   the first SIPM_MAX_CONTACTS) */
 	struct walk	 walk;		/* Contact values */
+	struct kept	*rec;		/* LINES_MAX: one per kept line */
+	int		 nrec;
 };
 
 /*
@@ -819,6 +792,9 @@ keep_end(struct keep *kp, char *out, size_t *o)
 	if ((kp->params += params) > PARAMS_MAX)
 		return "too many parameters";
 	nul_to_q(out + kp->hstart, *o - kp->hstart);
+	kp->rec[kp->nrec].kind = cur;
+	kp->rec[kp->nrec].vs = kp->vstart;
+	kp->rec[kp->nrec++].ve = *o;
 	out[(*o)++] = '\r';
 	out[(*o)++] = '\n';
 	return NULL;
@@ -957,13 +933,13 @@ header_line(struct filter *f, const uint8_t *s, size_t n)
  * Scan the headers from `pos' (the line after the start line) to the
  * blank line: Content-Length, where the body starts; copy the headers
  * the decision reads into `out' after the `o' bytes already there (the
- * start line), within the bounds above.  Returns the length of out, or
- * -1 (sc->bad says why).  One pass, memchr per line, no line looked at
- * twice.
+ * start line), within the bounds above, each listed in `kept'
+ * (sc->nkept of them).  Returns the length of out, or -1 (sc->bad says
+ * why).  One pass, memchr per line, no line looked at twice.
  */
 static long
 filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
-    size_t outsz, size_t o, struct scan *sc)
+    size_t outsz, size_t o, struct kept *kept, struct scan *sc)
 {
 	struct filter	 f;
 	int		 lines = 0;
@@ -977,6 +953,7 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 	f.o = o;
 	f.sc = sc;
 	f.kp.kept = o;			/* the start line counts */
+	f.kp.rec = kept;
 	/* The Request-URI's parameters are an osip2 list too. */
 	if ((f.kp.params = count_params(out, o)) > VALUE_PARAMS_MAX) {
 		sc->bad = "too many parameters";
@@ -1029,6 +1006,7 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 		return -1;
 	}
 	sc->body_off = pos;
+	sc->nkept = f.kp.nrec;
 	sc->ncontacts = (int)f.kp.contacts;
 	sc->contact_star = f.kp.walk.star;
 	out[f.o++] = '\r';
@@ -1260,32 +1238,471 @@ contact_expires(osip_contact_t *c)
 	return parse_delta(p->gvalue);
 }
 
+/* ---- osip2 on the kept headers ------------------------------------------ */
+
+/*
+ * What osip2 makes of the start line and of each kept header: one object
+ * per header the decision reads, made by osip2's own parser of that header
+ * (osip_via_parse(), osip_from_parse(), ...), called on the value exactly
+ * as osip_message_parse() would call it on the same lines, and on nothing
+ * else: no osip_message_t, no header the decision does not read, no body.
+ * Every object is freed by parsed_release() before sipm_parse() returns.
+ */
+#define PIECES_MAX	(KEPT_MAX / 2 + 1)	/* Contact values osip2 sees */
+
+struct parsed {
+	bool			 request;
+	char			*method;	/* in the scratch buffer */
+	const char		*version;	/* not NUL-terminated */
+	size_t			 version_len;
+	int			 status_code;
+	osip_uri_t		*req_uri;
+	osip_via_t		*via;
+	osip_from_t		*from;
+	osip_to_t		*to;
+	osip_call_id_t		*call_id;
+	osip_cseq_t		*cseq;
+	osip_authorization_t	*auth, *pauth;
+	const char		*expires;	/* its value; NULL if empty */
+	int			 ncontacts;
+	osip_contact_t		*contacts[PIECES_MAX];
+};
+
+/*
+ * What osip2 allocates while sipm_parse() runs comes from the parser's
+ * arena (osip_set_allocators()): a bump pointer, a free that returns
+ * nothing, everything dropped at once when the fields are out.  osip2
+ * makes some 60 allocations for an INVITE's headers and frees each again,
+ * a third of the SIP stage's time through malloc() and free().  Nothing
+ * in the arena outlives the call.  Past ARENA_MAX (no message kept within
+ * the scan's bounds comes near it) blocks come from malloc() and are
+ * freed one by one as before.  Outside sipm_parse(), and in other threads
+ * meanwhile, osip2 allocates from malloc() as it always did.  Under
+ * AddressSanitizer every block is fenced by poisoned bytes and poisoned
+ * again when osip2 frees it, so its overruns still show.
+ */
+#define ARENA_MAX	(256 * 1024)
+#define ARENA_ALIGN	16		/* a block's size header, its fence */
+
+struct arena {
+	size_t		 used;
+	unsigned	 spills;	/* blocks malloc()ed past ARENA_MAX */
+	_Alignas(ARENA_ALIGN) unsigned char mem[ARENA_MAX];
+};
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SG_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(SG_ASAN)
+#define SG_ASAN 1
+#endif
+#ifdef SG_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)	ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n)	((void)(p), (void)(n))
+#define UNPOISON(p, n)	((void)(p), (void)(n))
+#endif
+
+/* The arena of the sipm_parse() running in this thread, if any. */
+static _Thread_local struct arena *arena_cur;
+
+static bool
+in_arena(const void *p)
+{
+	const struct arena	*a = arena_cur;
+	const unsigned char	*b = p;
+
+	return a != NULL && b >= a->mem && b < a->mem + ARENA_MAX;
+}
+
+static void *
+arena_malloc(size_t n)
+{
+	struct arena	*a = arena_cur;
+	unsigned char	*b;
+	size_t		 need;
+
+	if (a == NULL)
+		return malloc(n);
+	/* Size header, the block rounded up, a fence. */
+	need = 2 * ARENA_ALIGN + ((n + ARENA_ALIGN - 1) &
+	    ~(size_t)(ARENA_ALIGN - 1));
+	if (n > ARENA_MAX || need > ARENA_MAX - a->used) {
+		a->spills++;
+		return malloc(n);
+	}
+	b = a->mem + a->used;
+	a->used += need;
+	UNPOISON(b, ARENA_ALIGN + n);
+	memcpy(b, &n, sizeof(n));
+	return b + ARENA_ALIGN;
+}
+
+static void
+arena_free(void *p)
+{
+	size_t	 n;
+
+	if (p == NULL)
+		return;
+	if (!in_arena(p)) {
+		free(p);
+		return;
+	}
+	memcpy(&n, (unsigned char *)p - ARENA_ALIGN, sizeof(n));
+	POISON(p, n);
+}
+
+static void *
+arena_realloc(void *p, size_t n)
+{
+	void	*q;
+	size_t	 old;
+
+	if (p == NULL)
+		return arena_malloc(n);
+	if (!in_arena(p))
+		return realloc(p, n);
+	memcpy(&old, (unsigned char *)p - ARENA_ALIGN, sizeof(old));
+	if ((q = arena_malloc(n)) != NULL) {
+		memcpy(q, p, old < n ? old : n);
+		arena_free(p);
+	}
+	return q;
+}
+
+struct sipm_parser {
+	char		 buf[SCRATCH_MAX];
+	char		 tmp[LINE_TMP];
+	struct kept	 kept[LINES_MAX];
+	struct parsed	 pm;
+	struct arena	 arena;
+};
+
+/* osip2 prints its errors to stdout unless told otherwise: never here. */
+static void
+osip_silence(const char *file, int line, osip_trace_level_t level,
+    const char *fmt, va_list ap)
+{
+	(void)file;
+	(void)line;
+	(void)level;
+	(void)fmt;
+	(void)ap;
+}
+
+struct sipm_parser *
+sipm_parser_create(void)
+{
+	static int		 inited;
+	struct sipm_parser	*p;
+
+	if (!inited) {
+		if (parser_init() != 0)
+			return NULL;
+		osip_trace_initialize_func(END_TRACE_LEVEL, osip_silence);
+		osip_set_allocators(arena_malloc, arena_realloc, arena_free);
+		inited = 1;
+	}
+	if ((p = calloc(1, sizeof(*p))) != NULL)
+		POISON(p->arena.mem, ARENA_MAX);
+	return p;
+}
+
+void
+sipm_parser_destroy(struct sipm_parser *p)
+{
+	if (p != NULL)
+		UNPOISON(p->arena.mem, ARENA_MAX);
+	free(p);
+}
+
+static void
+parsed_release(struct parsed *pm)
+{
+	osip_uri_free(pm->req_uri);
+	osip_via_free(pm->via);
+	osip_from_free(pm->from);
+	osip_to_free(pm->to);
+	osip_call_id_free(pm->call_id);
+	osip_cseq_free(pm->cseq);
+	osip_authorization_free(pm->auth);
+	osip_proxy_authorization_free(pm->pauth);
+	for (int k = 0; k < pm->ncontacts; k++)
+		osip_contact_free(pm->contacts[k]);
+}
+
+/*
+ * The start line as start_line_copy() wrote it, read as osip2 reads it
+ * (__osip_message_startline_parse()): a status line's code with sscanf()
+ * as osip2 does (non-zero), a request's method, its Request-URI through
+ * osip_uri_parse(), "SIP/" then digits and dots.  `eol' is its CR.
+ * -1 where osip2 refuses the message.
+ */
+static int
+parse_start(char *line, char *eol, struct parsed *pm)
+{
+	char	*sp1 = memchr(line, ' ', (size_t)(eol - line)), *sp2, *v;
+
+	if (sp1 == NULL)
+		return -1;
+	if (strncmp(line, "SIP/", 4) == 0) {
+		pm->version = line;
+		pm->version_len = (size_t)(sp1 - line);
+		/* osip2 5.3 (measured): a version shorter than "SIP/2.0". */
+		if (pm->version_len < 7)
+			return -1;
+		/*
+		 * start_line_copy() always writes the SP after the code.
+		 * Three digits and a SP, as nearly always: what sscanf()
+		 * would make of them.
+		 */
+		if (isdigit((unsigned char)sp1[1]) &&
+		    isdigit((unsigned char)sp1[2]) &&
+		    isdigit((unsigned char)sp1[3]) && sp1[4] == ' ')
+			pm->status_code = (sp1[1] - '0') * 100 +
+			    (sp1[2] - '0') * 10 + (sp1[3] - '0');
+		else if (sscanf(sp1 + 1, "%d", &pm->status_code) != 1)
+			return -1;
+		return pm->status_code == 0 ? -1 : 0;
+	}
+	pm->request = true;
+	if ((sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1))) == NULL ||
+	    sp2 == sp1 + 1 || sp1 == line)
+		return -1;
+	*sp1 = '\0';
+	*sp2 = '\0';
+	pm->method = line;
+	if (osip_uri_init(&pm->req_uri) != 0 ||
+	    osip_uri_parse(pm->req_uri, sp1 + 1) != 0)
+		return -1;
+	v = sp2 + 1;
+	pm->version = v;
+	pm->version_len = (size_t)(eol - v);
+	if (pm->version_len < 4 || lc(v[0]) != 's' || lc(v[1]) != 'i' ||
+	    lc(v[2]) != 'p' || v[3] != '/')
+		return -1;
+	for (v += 4; v < eol; v++)
+		if (!isdigit((unsigned char)*v) && *v != '.')
+			return -1;
+	return 0;
+}
+
+/* One Contact value to osip_contact_parse(); "" is skipped, as osip2 does. */
+static int
+parse_contact(struct parsed *pm, char *v)
+{
+	osip_contact_t	*c;
+
+	if (v[0] == '\0')
+		return 0;
+	/* Cannot happen: KEPT_MAX bytes hold no more values. */
+	if (pm->ncontacts == PIECES_MAX || osip_contact_init(&c) != 0)
+		return -1;
+	pm->contacts[pm->ncontacts++] = c;
+	return osip_contact_parse(c, v) == 0 ? 0 : -1;
+}
+
+static inline bool
+is_lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* osip_clrncpy(): v[0, n) without SP, HTAB, CR, LF around it. */
+static char *
+trim(char *v, size_t n)
+{
+	while (n > 0 && is_lws(v[n - 1]))
+		n--;
+	while (n > 0 && is_lws(v[0])) {
+		v++;
+		n--;
+	}
+	v[n] = '\0';
+	return v;
+}
+
+/*
+ * A Contact line's values as osip2 splits them
+ * (osip_message_set_multiple_header()), each to parse_contact(): at each
+ * ',' outside a quoted string and outside a "<sip:", "<sips:", "<http:",
+ * "<https:" or "<tel:" followed by a '>' somewhere after it; a '"' not
+ * escaped by an odd run of '\\' since the value began opens or closes a
+ * quoted string.  The value was
+ * rewritten by uri_walk(), so its URIs have been checked already; this
+ * is only where osip2 cuts it.
+ */
+static int
+split_contacts(struct parsed *pm, char *v)
+{
+	static const char *const schemes[] = {
+		"sip:", "sips:", "http:", "https:", "tel:",
+	};
+	size_t		 n = strlen(v);
+	char		*beg = v, *lastgt = memrchr(v, '>', n), *q;
+	bool		 inq = false, inuri = false;
+
+	if (memchr(v, ',', n) == NULL)
+		return parse_contact(pm, v);
+	for (char *p = v; p <= v + n; p++) {
+		switch (*p) {
+		case '"':
+			/* Escaped by an odd run of '\\' within the value. */
+			for (q = p; q > beg && q[-1] == '\\'; q--)
+				;
+			if ((p - q) % 2 == 0)
+				inq = !inq;
+			break;
+		case '<':
+			if (inq || inuri || lastgt == NULL || lastgt < p)
+				break;
+			for (size_t k = 0; k < nitems(schemes); k++)
+				if (strncasecmp(p + 1, schemes[k],
+				    strlen(schemes[k])) == 0)
+					inuri = true;
+			break;
+		case '>':
+			if (!inq)
+				inuri = false;
+			break;
+		case '\0':
+			inq = inuri = false;
+			/* FALLTHROUGH */
+		case ',':
+			if (inq || inuri)
+				break;
+			if (*beg == '\0')
+				return 0;
+			if (p > beg && parse_contact(pm, trim(beg,
+			    (size_t)(p - beg))) == -1)
+				return -1;
+			beg = p + 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * An Authorization or Proxy-Authorization value (the scan keeps the first
+ * of each).  osip2 5.3's whole-message parse passes a message whose
+ * credentials its parser refuses, without them (measured): so does this.
+ */
+static int
+parse_credentials(osip_authorization_t **au, char *v)
+{
+	if (*au != NULL || osip_authorization_init(au) != 0)
+		return -1;
+	if (osip_authorization_parse(*au, v) != 0) {
+		osip_authorization_free(*au);
+		*au = NULL;
+	}
+	return 0;
+}
+
+/*
+ * One kept header's value (NUL-terminated, trimmed; NULL if it was empty)
+ * to its osip2 parser.  An empty value is no header to osip2.  -1 where
+ * osip2 refuses it: a value its parser rejects, or a second From, To,
+ * Call-ID or CSeq (the scan let none through).
+ */
+static int
+parse_header(struct parsed *pm, enum hdr kind, char *v)
+{
+	if (kind == H_EXPIRES) {
+		pm->expires = v;
+		return 0;
+	}
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	switch (kind) {
+	case H_VIA:
+		/* The scan keeps the top Via alone. */
+		return pm->via != NULL || osip_via_init(&pm->via) != 0 ||
+		    osip_via_parse(pm->via, v) != 0 ? -1 : 0;
+	case H_FROM:
+		return pm->from != NULL || osip_from_init(&pm->from) != 0 ||
+		    osip_from_parse(pm->from, v) != 0 ? -1 : 0;
+	case H_TO:
+		return pm->to != NULL || osip_to_init(&pm->to) != 0 ||
+		    osip_to_parse(pm->to, v) != 0 ? -1 : 0;
+	case H_CALLID:
+		return pm->call_id != NULL ||
+		    osip_call_id_init(&pm->call_id) != 0 ||
+		    osip_call_id_parse(pm->call_id, v) != 0 ? -1 : 0;
+	case H_CSEQ:
+		return pm->cseq != NULL || osip_cseq_init(&pm->cseq) != 0 ||
+		    osip_cseq_parse(pm->cseq, v) != 0 ? -1 : 0;
+	case H_AUTH:
+	case H_PAUTH:
+		return parse_credentials(kind == H_AUTH ? &pm->auth :
+		    &pm->pauth, v);
+	case H_CONTACT:
+		return split_contacts(pm, v);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * osip2's parse of what filter_headers() left in buf: the start line,
+ * then each kept line "name:value" as msg_headers_parse() takes it (the
+ * name up to the first ':', the value after it trimmed, none if there is
+ * nothing after the ':').  The lines are clean: no CR, LF or NUL inside,
+ * no fold, each ending in CRLF.  0, or -1 where osip2's whole parse of
+ * the same buffer fails.
+ */
+static int
+osip_parse_kept(char *buf, const struct kept *kept, int nkept,
+    struct parsed *pm)
+{
+	char	*eol = strchr(buf, '\r');
+
+	if (eol == NULL || parse_start(buf, eol, pm) == -1)
+		return -1;
+	for (int k = 0; k < nkept; k++) {
+		const struct kept	*h = &kept[k];
+		char			*v = NULL;
+
+		if (h->ve > h->vs)
+			v = trim(buf + h->vs, h->ve - h->vs);
+		if (parse_header(pm, h->kind, v) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- extraction --------------------------------------------------------- */
 
 static const char *
-take_request(const osip_message_t *msg, struct sipm *m)
+take_request(const struct parsed *pm, struct sipm *m)
 {
 	const char	*cs;
 
 	m->request = true;
-	if (msg->sip_method == NULL || msg->req_uri == NULL)
+	if (pm->method == NULL || pm->req_uri == NULL)
 		return "request line";
-	for (cs = msg->sip_method; *cs != '\0'; cs++)
+	for (cs = pm->method; *cs != '\0'; cs++)
 		if (!is_tchar((unsigned char)*cs))
 			return "method";
-	copy_trunc(m->method_str, sizeof(m->method_str), msg->sip_method);
-	m->method = sipm_method_from_str(msg->sip_method);
-	if (m->method == SIPM_OTHER && method_any_case(msg->sip_method))
+	copy_trunc(m->method_str, sizeof(m->method_str), pm->method);
+	m->method = sipm_method_from_str(pm->method);
+	if (m->method == SIPM_OTHER && method_any_case(pm->method))
 		return "method case";
-	if (msg->sip_version == NULL ||
-	    strcasecmp(msg->sip_version, "SIP/2.0") != 0)
+	if (pm->version_len != 7 || strncasecmp(pm->version, "SIP/2.0",
+	    7) != 0)
 		return "version";
 	return NULL;
 }
 
 /* `line': the start line as osip2 got it (start_line_copy()). */
 static const char *
-take_status(const char *line, const osip_message_t *msg, struct sipm *m)
+take_status(const char *line, const struct parsed *pm, struct sipm *m)
 {
 	/*
 	 * osip2 reads the code with sscanf("%d"): 4294967496 wraps to
@@ -1298,30 +1715,30 @@ take_status(const char *line, const osip_message_t *msg, struct sipm *m)
 	    !isdigit((unsigned char)sp1[3]) ||
 	    (sp1[4] != ' ' && sp1[4] != '\r' && sp1[4] != '\n'))
 		return "status code";
-	if (msg->status_code < 100 || msg->status_code > 699)
+	if (pm->status_code < 100 || pm->status_code > 699)
 		return "status code";
-	if (msg->sip_version == NULL ||
-	    strcasecmp(msg->sip_version, "SIP/2.0") != 0)
+	if (pm->version_len != 7 || strncasecmp(pm->version, "SIP/2.0",
+	    7) != 0)
 		return "version";
-	m->status = msg->status_code;
+	m->status = pm->status_code;
 	m->method = SIPM_NONE;
 	return NULL;
 }
 
 static const char *
-take_call_id(struct sipm_parser *sp, const osip_message_t *msg,
+take_call_id(struct sipm_parser *sp, const struct parsed *pm,
     struct sipm *m)
 {
 	size_t	 o = 0;
 
-	if (msg->call_id == NULL || msg->call_id->number == NULL ||
-	    msg->call_id->number[0] == '\0')
+	if (pm->call_id == NULL || pm->call_id->number == NULL ||
+	    pm->call_id->number[0] == '\0')
 		return "Call-ID";
-	append_norm(sp->tmp, sizeof(sp->tmp), &o, msg->call_id->number, 0,
+	append_norm(sp->tmp, sizeof(sp->tmp), &o, pm->call_id->number, 0,
 	    false);
-	if (msg->call_id->host != NULL) {
+	if (pm->call_id->host != NULL) {
 		append_norm(sp->tmp, sizeof(sp->tmp), &o, "@", 0, false);
-		append_norm(sp->tmp, sizeof(sp->tmp), &o, msg->call_id->host,
+		append_norm(sp->tmp, sizeof(sp->tmp), &o, pm->call_id->host,
 		    0, false);
 	}
 	m->call_id_h = hash_bytes(sp->tmp, o);
@@ -1331,59 +1748,55 @@ take_call_id(struct sipm_parser *sp, const osip_message_t *msg,
 
 /* A number below 2^31 and, in a request, the request's own method. */
 static const char *
-take_cseq(const osip_message_t *msg, struct sipm *m)
+take_cseq(const struct parsed *pm, struct sipm *m)
 {
 	char			*end;
 	unsigned long long	 seq;
 
-	if (msg->cseq == NULL || msg->cseq->number == NULL ||
-	    msg->cseq->method == NULL)
+	if (pm->cseq == NULL || pm->cseq->number == NULL ||
+	    pm->cseq->method == NULL)
 		return "CSeq";
-	if (!isdigit((unsigned char)msg->cseq->number[0]))
+	if (!isdigit((unsigned char)pm->cseq->number[0]))
 		return "CSeq";
-	seq = strtoull(msg->cseq->number, &end, 10);
+	seq = strtoull(pm->cseq->number, &end, 10);
 	if (*end != '\0' || seq > 0x7fffffffULL ||
-	    strlen(msg->cseq->number) > 10)
+	    strlen(pm->cseq->number) > 10)
 		return "CSeq";
 	m->cseq = (uint32_t)seq;
-	m->cseq_method = sipm_method_from_str(msg->cseq->method);
-	if (m->request && strcmp(msg->cseq->method, msg->sip_method) != 0)
+	m->cseq_method = sipm_method_from_str(pm->cseq->method);
+	if (m->request && strcmp(pm->cseq->method, pm->method) != 0)
 		return "CSeq method";
 	return NULL;
 }
 
 static const char *
-take_from_to(struct sipm_parser *sp, const osip_message_t *msg,
+take_from_to(struct sipm_parser *sp, const struct parsed *pm,
     struct sipm *m)
 {
-	if (msg->from == NULL || uri_identity(msg->from->url, m->from,
+	osip_generic_param_t	*tag = NULL;
+
+	if (pm->from == NULL || uri_identity(pm->from->url, m->from,
 	    sizeof(m->from), &m->from_h, sp->tmp, sizeof(sp->tmp),
 	    NULL) == -1)
 		return "From";
-	if (msg->from->url->host != NULL &&
-	    strcasecmp(msg->from->url->host, "anonymous.invalid") == 0)
+	if (pm->from->url->host != NULL &&
+	    strcasecmp(pm->from->url->host, "anonymous.invalid") == 0)
 		m->from_anonymous = true;
-	if (msg->to == NULL || uri_identity(msg->to->url, m->to,
+	if (pm->to == NULL || uri_identity(pm->to->url, m->to,
 	    sizeof(m->to), &m->to_h, sp->tmp, sizeof(sp->tmp), NULL) == -1)
 		return "To";
-	{
-		osip_generic_param_t	*tag = NULL;
-
-		m->to_tag = osip_to_get_tag(msg->to, &tag) == OSIP_SUCCESS &&
-		    tag != NULL;
-	}
+	m->to_tag = osip_to_get_tag(pm->to, &tag) == OSIP_SUCCESS &&
+	    tag != NULL;
 	return NULL;
 }
 
 static const char *
-take_via(const osip_message_t *msg, struct sipm *m)
+take_via(const struct parsed *pm, struct sipm *m)
 {
-	osip_via_t	*via = NULL;
-
-	if (osip_message_get_via(msg, 0, &via) < 0 || via == NULL ||
-	    via->host == NULL || via->host[0] == '\0')
+	if (pm->via == NULL || pm->via->host == NULL ||
+	    pm->via->host[0] == '\0')
 		return "Via";
-	host_to_addr(via->host, &m->via_host);
+	host_to_addr(pm->via->host, &m->via_host);
 	return NULL;
 }
 
@@ -1392,17 +1805,15 @@ take_via(const osip_message_t *msg, struct sipm *m)
  * m->contacts; the first one's host and hashes apart), and "*".
  */
 static const char *
-take_contacts(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
+take_contacts(struct sipm_parser *sp, const struct parsed *pm,
+    struct sipm *m)
 {
-	osip_contact_t		*ct;
-	osip_list_iterator_t	 it;
-
 	/* osip2 has the first SIPM_MAX_CONTACTS; the scan counted them all. */
-	if (osip_list_size(&msg->contacts) > m->ncontacts)
-		m->ncontacts = osip_list_size(&msg->contacts);
+	if (pm->ncontacts > m->ncontacts)
+		m->ncontacts = pm->ncontacts;
 	m->contact_expires = -1;
-	for (ct = osip_list_get_first(&msg->contacts, &it); ct != NULL;
-	    ct = osip_list_get_next(&it)) {
+	for (int k = 0; k < pm->ncontacts; k++) {
+		osip_contact_t		*ct = pm->contacts[k];
 		struct sipm_contact	*c;
 		uint64_t		 idh;
 
@@ -1434,32 +1845,15 @@ take_contacts(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
 	return NULL;
 }
 
-static void
-take_expires(osip_message_t *msg, struct sipm *m)
-{
-	osip_header_t	*eh = NULL;
-
-	m->expires = -1;
-	if (osip_message_get_expires(msg, 0, &eh) >= 0 && eh != NULL)
-		m->expires = parse_delta(eh->hvalue);
-}
-
 /* The first Authorization, else the first Proxy-Authorization. */
 static void
-take_credentials(struct sipm_parser *sp, osip_message_t *msg,
+take_credentials(struct sipm_parser *sp, const struct parsed *pm,
     struct sipm *m)
 {
-	osip_authorization_t	*au = NULL;
-	const char		*u;
+	const osip_authorization_t	*au = pm->auth != NULL ? pm->auth :
+					    pm->pauth;
+	const char			*u;
 
-	if (osip_message_get_authorization(msg, 0, &au) < 0 || au == NULL)
-		au = NULL;
-	if (au == NULL) {
-		osip_proxy_authorization_t *pa = NULL;
-
-		if (osip_message_get_proxy_authorization(msg, 0, &pa) >= 0)
-			au = pa;
-	}
 	if (au == NULL)
 		return;
 	m->has_auth = true;
@@ -1477,28 +1871,28 @@ take_credentials(struct sipm_parser *sp, osip_message_t *msg,
 }
 
 /*
- * Every field the decision reads, from the parsed message into `m', each
+ * Every field the decision reads, from what osip2 parsed into `m', each
  * checked; NULL, or the first that is wrong (the fields before it are
  * filled in).
  */
 static const char *
-extract(struct sipm_parser *sp, osip_message_t *msg, struct sipm *m)
+extract(struct sipm_parser *sp, const struct parsed *pm, struct sipm *m)
 {
 	const char	*why;
 
-	if (MSG_IS_REQUEST(msg))
-		why = take_request(msg, m);
+	if (pm->request)
+		why = take_request(pm, m);
 	else
-		why = take_status(sp->buf, msg, m);
+		why = take_status(sp->buf, pm, m);
 	if (why != NULL ||
-	    (why = take_call_id(sp, msg, m)) != NULL ||
-	    (why = take_cseq(msg, m)) != NULL ||
-	    (why = take_from_to(sp, msg, m)) != NULL ||
-	    (why = take_via(msg, m)) != NULL ||
-	    (why = take_contacts(sp, msg, m)) != NULL)
+	    (why = take_call_id(sp, pm, m)) != NULL ||
+	    (why = take_cseq(pm, m)) != NULL ||
+	    (why = take_from_to(sp, pm, m)) != NULL ||
+	    (why = take_via(pm, m)) != NULL ||
+	    (why = take_contacts(sp, pm, m)) != NULL)
 		return why;
-	take_expires(msg, m);
-	take_credentials(sp, msg, m);
+	m->expires = parse_delta(pm->expires);
+	take_credentials(sp, pm, m);
 	return NULL;
 }
 
@@ -1533,25 +1927,26 @@ msg_length(const struct scan *sc, size_t len, bool stream, struct sipm *m)
 }
 
 /*
- * osip2's parse of the n bytes filter_headers() left in sp->buf, its
- * fields into `m' (extract()), and the checks that need the scan as
- * well; the osip2 message is freed here.  NULL, or why it is malformed.
+ * osip2's parse of what filter_headers() left in sp->buf
+ * (osip_parse_kept()), its fields into `m' (extract()), and the checks
+ * that need the scan as well; every osip2 object is freed here.  NULL, or
+ * why it is malformed.
  */
 static const char *
-osip_fields(struct sipm_parser *sp, size_t n, const struct scan *sc,
-    struct sipm *m)
+osip_fields(struct sipm_parser *sp, const struct scan *sc, struct sipm *m)
 {
-	osip_message_t	*msg = NULL;
-	const char	*why;
+	struct parsed	*pm = &sp->pm;
+	struct arena	*a = &sp->arena;
+	const char	*why = "osip2 rejects it";
 
-	if (osip_message_init(&msg) != 0)
-		return "out of memory";
-	if (osip_message_parse(msg, sp->buf, n) != 0) {
-		osip_message_free(msg);
-		return "osip2 rejects it";
+	memset(pm, 0, offsetof(struct parsed, contacts));
+	a->used = 0;
+	a->spills = 0;
+	arena_cur = a;
+	if (osip_parse_kept(sp->buf, sp->kept, sc->nkept, pm) == 0) {
+		m->ncontacts = sc->ncontacts;
+		why = extract(sp, pm, m);
 	}
-	m->ncontacts = sc->ncontacts;
-	why = extract(sp, msg, m);
 	/*
 	 * The replay check (SPEC 4 rule 2) reads one credential; the
 	 * registrar picks whichever matches its realm.  A victim's captured
@@ -1564,7 +1959,11 @@ osip_fields(struct sipm_parser *sp, size_t n, const struct scan *sc,
 	/* RFC 3261 10.2.2: "*" stands alone, wherever it is. */
 	if (why == NULL && sc->contact_star && m->ncontacts > 1)
 		why = "Contact";
-	osip_message_free(msg);
+	/* The arena goes at once; what spilled out of it, block by block. */
+	if (a->spills > 0)
+		parsed_release(pm);
+	POISON(a->mem, a->used);
+	arena_cur = NULL;
 	return why;
 }
 
@@ -1595,11 +1994,11 @@ sipm_parse(struct sipm_parser *sp, const uint8_t *p, size_t len, bool stream,
 	if ((kind = start_line(p, len, &sl, &m->why)) != SIPM_K_SIP)
 		return kind;
 	n = filter_headers(p, len, sl.next, sp->buf, sizeof(sp->buf),
-	    start_line_copy(p, &sl, sp->buf), &sc);
+	    start_line_copy(p, &sl, sp->buf), sp->kept, &sc);
 	if (n < 0 || sc.bad != NULL)
 		m->why = sc.bad != NULL ? sc.bad : "header syntax";
 	else if ((m->why = msg_length(&sc, len, stream, m)) == NULL)
-		m->why = osip_fields(sp, (size_t)n, &sc, m);
+		m->why = osip_fields(sp, &sc, m);
 	return m->why == NULL ? SIPM_K_SIP : SIPM_K_MALFORMED;
 }
 

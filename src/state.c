@@ -291,7 +291,7 @@ fill_state(void *arg, FILE *fp)
 
 			if (b == NULL || b->expires <= sv->now ||
 			    (sv->n > 1 && !sg_keyset_add(&sv->seen,
-			    b->fh ^ b->devh)))
+			    bind_row_key(b))))
 				continue;
 			fprintf(fp, "b");
 			put_mac(fp, b->m.b, b->has_m);

@@ -868,6 +868,118 @@ test_equivalent(void **state)
 	assert_int_equal(frame(t->text, t->len), (long)t->len);
 }
 
+/* ---- osip2's parsers on the kept lines, as its whole parse ran them ---- */
+
+/*
+ * sipmsg.c hands each kept header to osip2's parser of that header, not
+ * the whole buffer to osip_message_parse(): these are the places where
+ * the two could part, each checked against what osip2 5.3's whole parse
+ * of the same lines does (accept or refuse, and the values it yields).
+ */
+#define R200		"SIP/2.0 200 OK\r\n" H_VIA H_FROM \
+			"To: <sip:alice@example.com>;tag=x\r\n" H_CID \
+			"CSeq: 1 REGISTER\r\n"
+#define RREG		SL_REG H_VIA H_FROM "To: <sip:alice@example.com>\r\n" \
+			H_CID "CSeq: 1 REGISTER\r\n"
+#define DIGEST		"Digest username=\"alice\", realm=\"example.com\", " \
+			"nonce=\"n1\", uri=\"sip:example.com\", response=\"r\""
+
+static const struct splitcase {
+	const char	*name;
+	const char	*text;
+	enum sipm_kind	 kind;
+	const char	*why;		/* malformed: the reason */
+	int		 ncontacts;	/* -1: not checked */
+	const char	*last;		/* last kept Contact, user@host:port */
+	const char	*via;		/* top Via host, NULL: not checked */
+	int		 auth;		/* has_auth, -1: not checked */
+} splitcases[] = {
+	{ "via_two_values_one_line", SL_INV "Via: SIP/2.0/UDP 192.0.2.10:"
+	    "5062;branch=z9hG4bK1, SIP/2.0/UDP 203.0.113.9;branch=z9hG4bK2"
+	    "\r\n" H_FROM H_TO H_CID H_CSEQ H_CT END0, SIPM_K_SIP, NULL, 1,
+	    "alice@192.0.2.10:5062", "192.0.2.10", 0 },
+	{ "via_empty_value", SL_INV "Via:  \r\n" H_FROM H_TO H_CID H_CSEQ
+	    END0, SIPM_K_MALFORMED, "Via", -1, NULL, NULL, -1 },
+	{ "contact_list_one_line", R200 "Contact: <sip:a@h1>, <sip:b@h2>;"
+	    "expires=5\r\n" END0, SIPM_K_SIP, NULL, 2, "b@h2:5060", NULL,
+	    -1 },
+	{ "contact_lines_compact_case", R200 "m: <sip:a@h1>\r\nCONTACT: "
+	    "<sip:b@h2>, sip:c@h3:5070\r\n" END0, SIPM_K_SIP, NULL, 3,
+	    "c@h3:5070", NULL, -1 },
+	{ "contact_folded_list", R200 "Contact: <sip:a@h1>,\r\n <sip:b@h2>"
+	    "\r\n" END0, SIPM_K_SIP, NULL, 2, "b@h2:5060", NULL, -1 },
+	{ "contact_comma_quoted", R200 "Contact: <sip:a@h1>;x=\"p,q\", "
+	    "<sip:b@h2>\r\n" END0, SIPM_K_SIP, NULL, 2, "b@h2:5060", NULL,
+	    -1 },
+	{ "contact_escaped_quote", R200 "Contact: <sip:a@h1>;x=\"\\\"\", "
+	    "<sip:b@h2>\r\n" END0, SIPM_K_SIP, NULL, 2, "b@h2:5060", NULL,
+	    -1 },
+	{ "contact_empty_values", R200 "Contact: ,<sip:a@h1>,, <sip:b@h2>,"
+	    "\r\nContact:\r\n" END0, SIPM_K_SIP, NULL, 2, "b@h2:5060", NULL,
+	    -1 },
+	{ "credentials_osip_refuses", RREG "Authorization: Basic YTpi\r\n"
+	    END0, SIPM_K_SIP, NULL, -1, NULL, NULL, 0 },
+	{ "credentials_refused_then_proxy", SL_INV H_VIA H_FROM H_TO H_CID
+	    H_CSEQ "Authorization: Digest\r\nProxy-Authorization: " DIGEST
+	    "\r\n" END0, SIPM_K_SIP, NULL, -1, NULL, NULL, 1 },
+	{ "credentials_empty_then_proxy", SL_INV H_VIA H_FROM H_TO H_CID
+	    H_CSEQ "Authorization:\r\nProxy-Authorization: " DIGEST "\r\n"
+	    END0, SIPM_K_SIP, NULL, -1, NULL, NULL, 1 },
+	{ "from_twice_compact", SL_INV H_VIA H_FROM
+	    "f: <sip:eve@example.com>\r\n" H_TO H_CID H_CSEQ END0,
+	    SIPM_K_MALFORMED, "two From headers", -1, NULL, NULL, -1 },
+	{ "from_empty", SL_INV H_VIA "From:\r\n" H_TO H_CID H_CSEQ END0,
+	    SIPM_K_MALFORMED, "From", -1, NULL, NULL, -1 },
+	{ "status_version_short", "SIP/2. 200 OK\r\n" H_VIA H_FROM H_TO
+	    H_CID "CSeq: 1 INVITE\r\n" END0, SIPM_K_MALFORMED,
+	    "osip2 rejects it", -1, NULL, NULL, -1 },
+	{ "status_code_zero", "SIP/2.0 000 OK\r\n" H_VIA H_FROM H_TO H_CID
+	    "CSeq: 1 INVITE\r\n" END0, SIPM_K_MALFORMED, "osip2 rejects it",
+	    -1, NULL, NULL, -1 },
+	{ "status_code_four_digits", "SIP/2.0 2000 OK\r\n" H_VIA H_FROM H_TO
+	    H_CID "CSeq: 1 INVITE\r\n" END0, SIPM_K_MALFORMED, "status code",
+	    -1, NULL, NULL, -1 },
+	{ "request_version_letter", "INVITE sip:bob@example.com SIP/2.0a\r\n"
+	    H_VIA H_FROM H_TO H_CID H_CSEQ END0, SIPM_K_MALFORMED,
+	    "osip2 rejects it", -1, NULL, NULL, -1 },
+	{ "request_version_digits", "INVITE sip:bob@example.com SIP/2.00\r\n"
+	    H_VIA H_FROM H_TO H_CID H_CSEQ END0, SIPM_K_MALFORMED, "version",
+	    -1, NULL, NULL, -1 },
+	{ "request_uri_refused", "INVITE sip:bob@ SIP/2.0\r\n" H_VIA H_FROM
+	    H_TO H_CID H_CSEQ END0, SIPM_K_MALFORMED, "osip2 rejects it", -1,
+	    NULL, NULL, -1 },
+	{ "body_not_parsed", SL_INV H_VIA H_FROM H_TO H_CID H_CSEQ H_CT
+	    "Content-Type: application/sdp\r\nContent-Length: 13\r\n\r\n"
+	    "Via: garbage\n", SIPM_K_SIP, NULL, 1, "alice@192.0.2.10:5062",
+	    "192.0.2.10", 0 },
+};
+
+static void
+test_split(void **state)
+{
+	const struct splitcase	*t = *state;
+	struct sipm		 m;
+
+	expect_kind(parse_str(t->text, &m), t->kind, &m, t->name);
+	if (t->why != NULL)
+		assert_string_equal(m.why, t->why);
+	if (t->kind != SIPM_K_SIP)
+		return;
+	if (t->ncontacts >= 0) {
+		assert_int_equal(m.ncontacts, t->ncontacts);
+		assert_int_equal(m.ncontacts_kept, t->ncontacts);
+	}
+	if (t->last != NULL)
+		assert_true(m.contacts[m.ncontacts_kept - 1].uh ==
+		    H(t->last));
+	if (t->via != NULL)
+		check_addr(&m.via_host, t->via);
+	if (t->auth >= 0)
+		assert_int_equal(m.has_auth, t->auth);
+	if (t->auth == 1)
+		assert_string_equal(m.impi, "alice");
+}
+
 /* ---- identities (SPEC 2: d is user@host, lower-cased) ----------------- */
 
 static const struct idcase {
@@ -2430,6 +2542,7 @@ main(void)
 	TREG("fields", nul_in_call_id);
 	TREG("fields", parser_reuse);
 	TREG_ROWS("equivalent", test_equivalent, eqcases);
+	TREG_ROWS("split", test_split, splitcases);
 	TREG_ROWS("identity", test_identity, idcases);
 	TREG("bug", identity_escapes);
 	TREG_ROWS("anonymous", test_anonymous, anoncases);
