@@ -5,7 +5,7 @@
  * that recycles its least recently seen row, so outsiders' floods are
  * measured without making memory grow.  Every value is on packet time.
  *
- * Training (training.duration from the first packet, or a loaded
+ * Training (training.duration from the engine's first packet, or a loaded
  * baseline) learns T.Dist_Avg (eq. 1), Init.C_Avg, each row's Init.D_Avg
  * and the rate of messages from unknown sources; no alarm is raised while
  * it lasts.  After it: SS, DS1, DS2, IR, admission while DS1 holds, and
@@ -103,6 +103,13 @@ enum flood_verdict flood_register_probe(struct flood *,
 		    const struct sg_tuple *, bool bound, uint64_t now,
 		    struct flood_alarm *a);
 
+/*
+ * The training clock (SPEC 5): started by the first packet the engine
+ * sees at all, so training ends by time even when nothing reaches module
+ * II (every packet blacklisted); flood_tick() ends it on the timer.
+ */
+void		 flood_clock(struct flood *, uint64_t now);
+void		 flood_tick(struct flood *, uint64_t now);
 bool		 flood_training(const struct flood *, uint64_t now);
 void		 flood_stats(const struct flood *, uint64_t now,
 		    struct flood_stats *);

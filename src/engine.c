@@ -241,6 +241,7 @@ engine_tick(struct engine *e, uint64_t now)
 	pending_expire(e->pt, now);
 	enf_expire(e->enf, now);
 	stream_expire(e->streams, now);
+	flood_tick(e->flood, now);
 	ds1_check(e, now);
 }
 
@@ -1016,6 +1017,8 @@ engine_packet_flags(struct engine *e, enum dec_link link,
 		e->learn_armed = false;
 		e->learn_until = now + e->conf.startup_learn;
 	}
+	/* SPEC 5: training runs from the first packet, whatever its fate. */
+	flood_clock(e->flood, now);
 	e->st.packets++;
 	e->st.bytes += len;
 	/* Expired bindings are skipped (and reclaimed) lazily on lookup;

@@ -346,6 +346,10 @@ flood_finish_training(struct flood *f, uint64_t now)
 		f->tdist_avg = sum / z;
 	else if (f->tdist_avg <= 0)
 		f->tdist_avg = 60;	/* nothing seen: a quiet minute */
+	/* The rates are over the training period, however late the first
+	 * message after its end arrives to close it. */
+	if (f->started && now > f->train_end)
+		now = f->train_end;
 	secs = f->started && now > f->epoch ? (double)(now - f->epoch) / 1e9 :
 	    0;
 	if (secs > 0 && f->train_msgs > 0) {
@@ -619,17 +623,34 @@ flood_admission(struct flood *f, const struct sg_tuple *t, bool bound,
 	return false;
 }
 
-/* The clock starts with the first message; training ends by time. */
+/*
+ * SPEC 5: training starts with the first packet the engine sees, whatever
+ * becomes of it (dropped by the blacklist, outbound, not SIP), and ends
+ * by time: a first minute of drops is a minute of training.
+ */
+void
+flood_clock(struct flood *f, uint64_t now)
+{
+	if (f->started)
+		return;
+	f->started = true;
+	f->epoch = now;
+	f->train_end = now + f->conf->training_duration;
+}
+
+void
+flood_tick(struct flood *f, uint64_t now)
+{
+	if (f->started && !f->trained && !flood_training(f, now))
+		flood_finish_training(f, now);
+}
+
 static bool
 training_phase(struct flood *f, uint64_t now)
 {
 	bool	 training;
 
-	if (!f->started) {
-		f->started = true;
-		f->epoch = now;
-		f->train_end = now + f->conf->training_duration;
-	}
+	flood_clock(f, now);	/* a caller that skipped the engine */
 	training = flood_training(f, now);
 	if (!training && !f->trained)
 		flood_finish_training(f, now);
