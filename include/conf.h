@@ -86,6 +86,7 @@ struct sg_conf {
 	int		 bf_failures;		/* failures ... */
 	uint64_t	 bf_window;		/* ... within this window */
 	int		 scan_identities;	/* distinct To within window */
+	int		 scan_sketches;		/* pool for counts above 16 */
 
 	/* live daemon */
 	int		 queue_num;

@@ -54,6 +54,8 @@ struct flood_stats {
 	uint32_t	 sources_in_use, sources_capacity;
 	uint64_t	 sources_recycled;
 	uint64_t	 admitted, refused;
+	uint32_t	 scan_sketches;		/* pool size */
+	uint64_t	 scan_sketches_short;	/* asked, none free */
 	size_t		 memory;
 };
 

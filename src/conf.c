@@ -135,6 +135,7 @@ static const struct key schema[] = {
 	{ "flood.bruteforce_window", K_SECS, O(bf_window), 1, 86400, NULL, 0 },
 	{ "flood.scan_identities", K_INT, O(scan_identities), 2, 100000, NULL,
 	    0 },
+	{ "flood.scan_sketches", K_INT, O(scan_sketches), 1, 65536, NULL, 0 },
 
 	{ "queue", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "queue.num", K_INT, O(queue_num), 0, 65535, NULL, 0 },
@@ -245,6 +246,7 @@ conf_defaults(struct sg_conf *c)
 	c->bf_failures = 10;
 	c->bf_window = SEC(60);
 	c->scan_identities = 10;
+	c->scan_sketches = 256;
 	c->queue_num = 0;
 	c->queue_count = 1;
 	c->queue_maxlen = 4096;
@@ -1161,16 +1163,24 @@ cross_check(const config_t *cfg, const char *file, const struct sg_conf *c,
 		    "tables.bindings", "%d bindings x %d "
 		    "bloom.cells_per_binding exceeds 2^32 cells",
 		    c->tab_bindings, c->bloom_cells);
-	/* A PBX registering its lines must not look like a scan. */
-	if (c->scan_identities <= c->identities_per_device) {
+	/*
+	 * A PBX registering its lines must not look like a scan: counted
+	 * exactly up to 16 identities, a threshold above needs the sketch's
+	 * margin too (+-3.3 % at one sigma: 20 % is six).
+	 */
+	if (c->scan_identities <= c->identities_per_device ||
+	    (c->scan_identities > 16 &&
+	    c->scan_identities * 5 < c->identities_per_device * 6)) {
 		config_setting_t *s = config_lookup(cfg,
 		    "flood.scan_identities");
 
 		if (s == NULL)
 			s = config_lookup(cfg, "identities_per_device");
 		err_add(e, s, file, "flood.scan_identities",
-		    "%d must exceed identities_per_device (%d)",
-		    c->scan_identities, c->identities_per_device);
+		    "%d must exceed identities_per_device (%d)%s",
+		    c->scan_identities, c->identities_per_device,
+		    c->scan_identities > 16 ? " by 20 % (counted "
+		    "approximately above 16)" : "");
 	}
 }
 

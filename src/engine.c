@@ -114,6 +114,7 @@ engine_reload(struct engine *e, const struct sg_conf *conf)
 	KEEP(tab_pending);
 	KEEP(tab_nonces);
 	KEEP(tab_sources);
+	KEEP(scan_sketches);
 	KEEP(tab_fragments);
 	KEEP(tab_streams);
 	KEEP(tab_stream_buffers);

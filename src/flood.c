@@ -44,11 +44,35 @@ struct frow {
 	uint64_t	 ir_since;	/* IR condition true since, ns */
 	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
 	uint64_t	 throttle_until;/* not blockable: rate-limited until */
-	/* brute force and scanning (device rows) */
+};
+
+/*
+ * Brute force and scanning, for device rows only (a binding's row never
+ * counts them): beside each srow, not in struct frow, so a binding row
+ * stays small.  Distinct To identities are counted exactly up to
+ * SCAN_EXACT (a PBX's lines, every small threshold); past that, in a
+ * HyperLogLog sketch taken from a pool shared by all rows (few devices
+ * ever send to that many identities).
+ */
+#define SCAN_EXACT	16
+#define HLL_BITS	10
+#define HLL_M		(1u << HLL_BITS)	/* registers: +-3.3 % (1 sigma) */
+
+struct dscan {
 	uint64_t	 bf_start;
-	uint32_t	 bf_count;
 	uint64_t	 scan_start;
-	uint64_t	 scan_bits[2];	/* linear counting of distinct To */
+	uint32_t	 bf_count;
+	uint32_t	 sketch;	/* pool index + 1; 0: none */
+	uint32_t	 exact[SCAN_EXACT];/* distinct To, 32-bit hashes */
+	uint8_t		 nexact;
+};
+
+struct sketch {
+	uint32_t	 owner;		/* srow slot; UINT32_MAX: free */
+	uint32_t	 zeros;		/* registers still 0 */
+	uint64_t	 start;		/* the owner's scan_start */
+	double		 sum;		/* sum of 2^-register */
+	uint8_t		 reg[HLL_M];
 };
 
 struct saved {
@@ -64,6 +88,7 @@ struct flood {
 	uint32_t		 nbrow;
 	/* rows of devices (unbound sources, brute force, scans), LRU */
 	struct frow		*srow;
+	struct dscan		*sscan;		/* beside each srow */
 	uint64_t		*skey;
 	struct hidx		 six;
 	uint64_t		*smi;		/* each row's source (m, i) */
@@ -71,6 +96,10 @@ struct flood {
 	struct dlist		 slru, sfree;
 	uint32_t		 nsrow;
 	uint64_t		 recycled;
+	/* HyperLogLog sketches for rows past SCAN_EXACT identities */
+	struct sketch		*pool;
+	uint32_t		 npool;
+	uint64_t		 pool_short;	/* none free when asked */
 	/* training */
 	bool			 started, trained;
 	uint64_t		 epoch;		/* first packet, ns */
@@ -106,9 +135,13 @@ flood_create(const struct sg_conf *conf, struct bind_table *bt)
 	f->nsrow = (uint32_t)conf->tab_sources;
 	f->brow = sg_table_alloc(f->nbrow, sizeof(*f->brow));
 	f->srow = sg_table_alloc(f->nsrow, sizeof(*f->srow));
+	f->sscan = sg_table_alloc(f->nsrow, sizeof(*f->sscan));
+	f->npool = (uint32_t)conf->scan_sketches;
+	f->pool = sg_table_alloc(f->npool, sizeof(*f->pool));
 	f->skey = sg_table_alloc(f->nsrow, sizeof(*f->skey));
 	f->smi = sg_table_alloc(f->nsrow, sizeof(*f->smi));
 	if (f->brow == NULL || f->srow == NULL || f->skey == NULL ||
+	    f->sscan == NULL || f->pool == NULL ||
 	    f->smi == NULL || hidx_init(&f->six, f->nsrow) == -1 ||
 	    hidx_init(&f->mix, f->nsrow) == -1 ||
 	    dlist_init(&f->slru, f->nsrow) == -1 ||
@@ -120,6 +153,8 @@ flood_create(const struct sg_conf *conf, struct bind_table *bt)
 	/* Every binding row starts "not yet seen": gen cannot match. */
 	for (uint32_t k = 0; k < f->nbrow; k++)
 		f->brow[k].gen = UINT32_MAX;
+	for (uint32_t k = 0; k < f->npool; k++)
+		f->pool[k].owner = UINT32_MAX;
 	return f;
 }
 
@@ -130,6 +165,8 @@ flood_destroy(struct flood *f)
 		return;
 	free(f->brow);
 	free(f->srow);
+	free(f->sscan);
+	free(f->pool);
 	free(f->skey);
 	free(f->smi);
 	free(f->saved);
@@ -261,8 +298,9 @@ bound_row(struct flood *f, const struct binding *b)
 	return r;
 }
 
-static struct frow *
-device_row(struct flood *f, const struct sg_tuple *t, bool create)
+/* The slot of a device's row, created (or recycled) if need be. */
+static uint32_t
+device_slot(struct flood *f, const struct sg_tuple *t)
 {
 	uint64_t	 key = device_key(t);
 	uint32_t	 s;
@@ -273,10 +311,8 @@ device_row(struct flood *f, const struct sg_tuple *t, bool create)
 			/* Most recently seen goes to the young end. */
 			dlist_del(&f->slru, s);
 			dlist_push_tail(&f->slru, s);
-			return &f->srow[s];
+			return s;
 		}
-	if (!create)
-		return NULL;
 	if ((s = dlist_pop_head(&f->sfree)) == HNIL) {
 		/* Full: recycle the row seen least recently. */
 		s = dlist_pop_head(&f->slru);
@@ -285,12 +321,20 @@ device_row(struct flood *f, const struct sg_tuple *t, bool create)
 		f->recycled++;
 	}
 	row_reset(&f->srow[s]);
+	/* A sketch its previous owner held is free again (owner check). */
+	memset(&f->sscan[s], 0, sizeof(f->sscan[s]));
 	f->skey[s] = key;
 	hidx_add(&f->six, s, key);
 	f->smi[s] = source_key(t);
 	hidx_add(&f->mix, s, f->smi[s]);
 	dlist_push_tail(&f->slru, s);
-	return &f->srow[s];
+	return s;
+}
+
+static struct frow *
+device_row(struct flood *f, const struct sg_tuple *t)
+{
+	return &f->srow[device_slot(f, t)];
 }
 
 /* ---- training ----------------------------------------------------------------- */
@@ -761,7 +805,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	double		 init, ratio;
 	bool		 training = training_phase(f, now);
 
-	r = b != NULL ? bound_row(f, b) : device_row(f, t, true);
+	r = b != NULL ? bound_row(f, b) : device_row(f, t);
 	ds_count(f, now);
 	gap = row_record(f, r, now);
 	if (training) {
@@ -796,7 +840,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 void
 flood_answered(struct flood *f, const struct sg_tuple *t)
 {
-	struct frow	*r = device_row(f, t, true);
+	struct frow	*r = device_row(f, t);
 
 	r->flags |= ROW_ANSWERED;
 }
@@ -805,62 +849,163 @@ enum flood_verdict
 flood_failure(struct flood *f, const struct sg_tuple *t, bool bound,
     int status, uint64_t now, struct flood_alarm *a)
 {
-	struct frow	*r = device_row(f, t, true);
+	uint32_t	 slot = device_slot(f, t);
+	struct frow	*r = &f->srow[slot];
+	struct dscan	*d = &f->sscan[slot];
 
 	(void)status;
 	if (bound)
 		r->flags |= ROW_BOUND;
-	if (r->bf_count == 0 || now - r->bf_start > f->conf->bf_window) {
-		r->bf_start = now;
-		r->bf_count = 0;
+	if (d->bf_count == 0 || now - d->bf_start > f->conf->bf_window) {
+		d->bf_start = now;
+		d->bf_count = 0;
 	}
-	r->bf_count++;
-	if (r->bf_count < (uint32_t)f->conf->bf_failures ||
+	d->bf_count++;
+	if (d->bf_count < (uint32_t)f->conf->bf_failures ||
 	    r->quiet_until > now)
 		return FLOOD_PASS;
 	fire(f, r, t, ALARM_BRUTEFORCE, SIPM_REGISTER, 0, 0, now, a);
-	a->rate = r->bf_count / ((double)(now - r->bf_start) / 1e9 + 1e-3);
+	a->rate = d->bf_count / ((double)(now - d->bf_start) / 1e9 + 1e-3);
 	snprintf(a->detail, sizeof(a->detail), "%u failures in %.0f s",
-	    r->bf_count, (double)(now - r->bf_start) / 1e9);
-	r->bf_count = 0;
+	    d->bf_count, (double)(now - d->bf_start) / 1e9);
+	d->bf_count = 0;
 	return FLOOD_ALARM;
 }
 
-/* Linear counting: distinct values from the zero bits of a 128-bit map. */
-static uint32_t
-distinct(const uint64_t bits[2])
-{
-	int	 zeros = 128 - __builtin_popcountll(bits[0]) -
-		    __builtin_popcountll(bits[1]);
+/* ---- distinct identities: exact, then HyperLogLog ----------------------- */
 
-	if (zeros == 0)
-		return 1000;
-	return (uint32_t)lround(-128.0 * log((double)zeros / 128.0));
+static struct sketch *
+sketch_of(struct flood *f, uint32_t slot)
+{
+	const struct dscan	*d = &f->sscan[slot];
+	struct sketch		*k;
+
+	if (d->sketch == 0)
+		return NULL;
+	k = &f->pool[d->sketch - 1];
+	return k->owner == slot && k->start == d->scan_start ? k : NULL;
+}
+
+static void
+sketch_release(struct flood *f, uint32_t slot)
+{
+	struct sketch	*k = sketch_of(f, slot);
+
+	if (k != NULL)
+		k->owner = UINT32_MAX;
+	f->sscan[slot].sketch = 0;
+}
+
+static void
+hll_add(struct sketch *k, uint32_t h)
+{
+	uint32_t	 idx = h >> (32 - HLL_BITS);
+	uint32_t	 w = h << HLL_BITS;
+	uint8_t		 rank = w != 0 ? (uint8_t)(__builtin_clz(w) + 1) :
+			    (uint8_t)(32 - HLL_BITS + 1);
+
+	if (rank <= k->reg[idx])
+		return;
+	if (k->reg[idx] == 0)
+		k->zeros--;
+	k->sum += ldexp(1.0, -rank) - ldexp(1.0, -k->reg[idx]);
+	k->reg[idx] = rank;
+}
+
+/* Flajolet et al. 2007, with linear counting for the small range. */
+static double
+hll_estimate(const struct sketch *k)
+{
+	double	 m = HLL_M, alpha = 0.7213 / (1 + 1.079 / m);
+	double	 e = alpha * m * m / k->sum;
+
+	if (e <= 2.5 * m && k->zeros > 0)
+		e = m * log(m / k->zeros);
+	return e;
+}
+
+/*
+ * A sketch for the row in `slot', which has just outgrown its exact set:
+ * a free one, or one whose owner moved on (row recycled, window over).
+ * None when every sketch counts a live scan: the row stays at
+ * SCAN_EXACT until one frees (an alarm or a window's end frees its own;
+ * flood.scan_sketches sizes the pool).  O(pool), once per row and window.
+ */
+static struct sketch *
+sketch_take(struct flood *f, uint32_t slot, uint64_t now)
+{
+	struct dscan	*d = &f->sscan[slot];
+
+	for (uint32_t n = 0; n < f->npool; n++) {
+		struct sketch	*k = &f->pool[n];
+
+		if (k->owner != UINT32_MAX && k->owner < f->nsrow &&
+		    f->sscan[k->owner].sketch == n + 1 &&
+		    f->sscan[k->owner].scan_start == k->start &&
+		    now - k->start <= f->conf->bf_window)
+			continue;	/* a live count */
+		k->owner = slot;
+		k->start = d->scan_start;
+		k->zeros = HLL_M;
+		k->sum = HLL_M;
+		memset(k->reg, 0, sizeof(k->reg));
+		d->sketch = n + 1;
+		for (int e = 0; e < d->nexact; e++)
+			hll_add(k, d->exact[e]);
+		return k;
+	}
+	f->pool_short++;
+	return NULL;
+}
+
+/* Count identity hash `h' for the row in `slot'; the distinct count. */
+static double
+scan_count(struct flood *f, uint32_t slot, uint32_t h, uint64_t now)
+{
+	struct dscan	*d = &f->sscan[slot];
+	struct sketch	*k = sketch_of(f, slot);
+
+	if (k == NULL) {
+		for (int e = 0; e < d->nexact; e++)
+			if (d->exact[e] == h)
+				return d->nexact;
+		if (d->nexact < SCAN_EXACT) {
+			d->exact[d->nexact++] = h;
+			return d->nexact;
+		}
+		if ((k = sketch_take(f, slot, now)) == NULL)
+			return d->nexact;
+	}
+	hll_add(k, h);
+	return hll_estimate(k);
 }
 
 enum flood_verdict
 flood_register_probe(struct flood *f, const struct sg_tuple *t, bool bound,
     uint64_t now, struct flood_alarm *a)
 {
-	struct frow	*r = device_row(f, t, true);
-	uint32_t	 bit = (uint32_t)(t->dh % 128), n;
+	uint32_t	 slot = device_slot(f, t);
+	struct frow	*r = &f->srow[slot];
+	struct dscan	*d = &f->sscan[slot];
+	double		 n;
 
 	if (bound)
 		r->flags |= ROW_BOUND;
-	if (now - r->scan_start > f->conf->bf_window ||
-	    (r->scan_bits[0] == 0 && r->scan_bits[1] == 0)) {
-		r->scan_start = now;
-		r->scan_bits[0] = r->scan_bits[1] = 0;
+	if (now - d->scan_start > f->conf->bf_window || d->nexact == 0) {
+		sketch_release(f, slot);
+		d->scan_start = now;
+		d->nexact = 0;
 	}
-	r->scan_bits[bit / 64] |= 1ULL << (bit % 64);
-	n = distinct(r->scan_bits);
-	if (n < (uint32_t)f->conf->scan_identities || r->quiet_until > now)
+	/* The high half of the keyed 64-bit hash of the To identity. */
+	n = scan_count(f, slot, (uint32_t)(t->dh >> 32), now);
+	if (n < f->conf->scan_identities || r->quiet_until > now)
 		return FLOOD_PASS;
 	fire(f, r, t, ALARM_SCAN, SIPM_REGISTER, 0, 0, now, a);
-	a->rate = n / ((double)(now - r->scan_start) / 1e9 + 1e-3);
-	snprintf(a->detail, sizeof(a->detail), "%u identities in %.0f s", n,
-	    (double)(now - r->scan_start) / 1e9);
-	r->scan_bits[0] = r->scan_bits[1] = 0;
+	a->rate = n / ((double)(now - d->scan_start) / 1e9 + 1e-3);
+	snprintf(a->detail, sizeof(a->detail), "%.0f identities in %.0f s", n,
+	    (double)(now - d->scan_start) / 1e9);
+	sketch_release(f, slot);
+	d->nexact = 0;
 	return FLOOD_ALARM;
 }
 
@@ -885,8 +1030,12 @@ flood_stats(const struct flood *f, uint64_t now, struct flood_stats *st)
 	st->sources_recycled = f->recycled;
 	st->admitted = f->admitted;
 	st->refused = f->refused;
+	st->scan_sketches = f->npool;
+	st->scan_sketches_short = f->pool_short;
 	st->memory = sizeof(*f) + (size_t)f->nbrow * sizeof(struct frow) +
-	    (size_t)f->nsrow * (sizeof(struct frow) + 2 * sizeof(uint64_t) +
+	    (size_t)f->npool * sizeof(struct sketch) +
+	    (size_t)f->nsrow * (sizeof(struct frow) + sizeof(struct dscan) +
+	    2 * sizeof(uint64_t) +
 	    3 * sizeof(struct hlink)) + hidx_memory(&f->six, f->nsrow) +
 	    hidx_memory(&f->mix, f->nsrow) +
 	    (size_t)f->capsaved * sizeof(struct saved);

@@ -951,9 +951,9 @@ test_set_bounds(void **state)
 {
 	static const struct { const char *key; const char *lo, *hi;
 	    const char *below, *above, *also; } rows[] = {
-		/* scan_identities must exceed it. */
+		/* scan_identities must exceed it (by 20 % above 16). */
 		{ "identities_per_device", "1", "1024", "0", "1025",
-		    "flood.scan_identities=1025" },
+		    "flood.scan_identities=1229" },
 		{ "gateway_mac_ips", "1", "1000000", "0", "1000001", NULL },
 		{ "blacklist.ttl", "1", "2592000", "0.999", "2592000.5", NULL },
 		{ "blacklist.size", "16", "16777216", "15", "16777217", NULL },
@@ -1539,6 +1539,14 @@ test_scan_vs_identities(void **state)
 	assert_int_equal(e.count, 1);
 	assert_non_null(strstr(e.buf, "flood.scan_identities: 3 must exceed "
 	    "identities_per_device (3)"));
+	/* Above 16 identities (counted approximately): by 20 %. */
+	snprintf(a, sizeof(a), "identities_per_device=200");
+	snprintf(b, sizeof(b), "flood.scan_identities=239");
+	assert_int_equal(conf_load(NULL, sets, 2, &c, &e), -1);
+	assert_non_null(strstr(e.buf, "239 must exceed identities_per_device "
+	    "(200) by 20 %"));
+	snprintf(b, sizeof(b), "flood.scan_identities=240");
+	assert_int_equal(conf_load(NULL, sets, 2, &c, &e), 0);
 }
 
 /*
@@ -1632,7 +1640,7 @@ static void
 test_identities_above_100(void **state)
 {
 	static const char *const sets[] = { "identities_per_device=200",
-	    "flood.scan_identities=201" };
+	    "flood.scan_identities=240" };
 	struct sg_conf		 c;
 	struct conf_errors	 e;
 

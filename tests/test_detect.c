@@ -83,9 +83,205 @@ test_training_wall_time(void **state)
 	scn_fini(&s);
 }
 
+/* ---- the scan counter -------------------------------------------------- */
+
+#define T0	SEC(1700000000)
+
+struct fx {
+	struct sg_conf		 conf;
+	struct bind_table	*bt;
+	struct flood		*fl;
+};
+
+static void
+fx_open(struct fx *f, void (*tune)(struct sg_conf *, int), int arg)
+{
+	memset(f, 0, sizeof(*f));
+	conf_defaults(&f->conf);
+	f->conf.tab_bindings = 256;
+	f->conf.tab_sources = 256;
+	if (tune != NULL)
+		tune(&f->conf, arg);
+	f->bt = bind_create(&f->conf);
+	assert_non_null(f->bt);
+	f->fl = flood_create(&f->conf, f->bt);
+	assert_non_null(f->fl);
+}
+
+static void
+fx_close(struct fx *f)
+{
+	flood_destroy(f->fl);
+	bind_destroy(f->bt);
+}
+
+/* Device `n': MAC 02:00:00:00:01:n, 198.51.100.n. */
+static void
+device(struct sg_tuple *t, unsigned n)
+{
+	char	 ip[32];
+
+	memset(t, 0, sizeof(*t));
+	t->has_m = true;
+	t->m.b[0] = 0x02;
+	t->m.b[4] = 0x01;
+	t->m.b[5] = (uint8_t)n;
+	snprintf(ip, sizeof(ip), "198.51.100.%u", n);
+	assert_int_equal(sg_addr_parse(ip, &t->i), 0);
+	t->s = t->i;
+	t->sport = 5060;
+	t->a = SIPM_REGISTER;
+}
+
+static void
+identity(struct sg_tuple *t, unsigned seed, unsigned k)
+{
+	snprintf(t->d, sizeof(t->d), "s%u-ext%u@example.com", seed, k);
+	t->dh = hash_bytes(t->d, strlen(t->d));
+}
+
+static void
+scan_threshold(struct sg_conf *c, int t)
+{
+	c->scan_identities = t;
+	c->identities_per_device = t > 16 ? t * 5 / 6 - 1 : t - 1;
+}
+
+/*
+ * REGISTERs from one device for `n' distinct identities, each sent
+ * twice (all once, then all again); the number of distinct identities
+ * seen when the first scan alarm fired (0: none).
+ */
+static unsigned
+probe(int threshold, unsigned seed, unsigned n)
+{
+	struct fx		 f;
+	struct sg_tuple		 t;
+	struct flood_alarm	 a;
+	uint64_t		 now = T0;
+	unsigned		 first = 0;
+
+	fx_open(&f, scan_threshold, threshold);
+	device(&t, 7);
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned k = 0; k < n; k++) {
+			identity(&t, seed, k);
+			now += 1000;
+			if (flood_register_probe(f.fl, &t, false, now, &a) ==
+			    FLOOD_ALARM && first == 0) {
+				assert_int_equal(a.type, ALARM_SCAN);
+				first = k + 1;
+				/* Only the first pass can reach it. */
+				assert_int_equal(pass, 0);
+			}
+		}
+	fx_close(&f);
+	return first;
+}
+
+/*
+ * At thresholds 10 to 100000 and eight seeds each: 0.85 x the threshold
+ * in distinct identities never alarms, 1.15 x always does; repeats never
+ * count twice.  The first alarm's count / threshold is printed.
+ */
+static void
+test_scan_accuracy(void **state)
+{
+	static const int	 thr[] = { 10, 16, 17, 100, 1000, 10000,
+				    100000 };
+
+	(void)state;
+	for (size_t i = 0; i < nitems(thr); i++) {
+		unsigned	 lo = (unsigned)(thr[i] * 0.85);
+		unsigned	 hi = (unsigned)(thr[i] * 1.15 + 0.999);
+		double		 rmin = 1e9, rmax = 0;
+
+		for (unsigned seed = 1; seed <= 8; seed++) {
+			unsigned	 at;
+
+			if (probe(thr[i], seed, lo) != 0)
+				fail_msg("threshold %d: %u identities alarmed",
+				    thr[i], lo);
+			if ((at = probe(thr[i], seed, hi)) == 0)
+				fail_msg("threshold %d: %u identities not "
+				    "alarmed", thr[i], hi);
+			if ((double)at / thr[i] < rmin)
+				rmin = (double)at / thr[i];
+			if ((double)at / thr[i] > rmax)
+				rmax = (double)at / thr[i];
+		}
+		print_message("scan threshold %d: first alarm at %.3f to "
+		    "%.3f x the threshold\n", thr[i], rmin, rmax);
+		/* Exact where it promises to be. */
+		if (thr[i] <= 16)
+			assert_true(rmin == 1.0 && rmax == 1.0);
+	}
+}
+
+/* A PBX re-registering its lines, every one many times: no alarm. */
+static void
+test_scan_pbx(void **state)
+{
+	(void)state;
+	assert_int_equal(probe(10, 1, 9), 0);
+	assert_int_equal(probe(240, 2, 200), 0);
+}
+
+static void
+two_sketches(struct sg_conf *c, int arg)
+{
+	(void)arg;
+	c->scan_identities = 40;
+	c->scan_sketches = 2;
+}
+
+/*
+ * The pool: two sketches, three devices past 16 identities.  The third
+ * finds none (counted, stays at 16), gets one once a window ended.
+ */
+static void
+test_scan_pool(void **state)
+{
+	struct fx		 f;
+	struct sg_tuple		 t;
+	struct flood_alarm	 a;
+	struct flood_stats	 st;
+	uint64_t		 now = T0;
+	int			 alarms = 0;
+
+	(void)state;
+	fx_open(&f, two_sketches, 0);
+	for (unsigned dev = 1; dev <= 3; dev++) {
+		device(&t, dev);
+		for (unsigned k = 0; k < 20; k++) {
+			identity(&t, dev, k);
+			now += 1000;
+			flood_register_probe(f.fl, &t, false, now, &a);
+		}
+	}
+	flood_stats(f.fl, now, &st);
+	assert_int_equal(st.scan_sketches, 2);
+	assert_true(st.scan_sketches_short >= 1);
+	/* A window later, the third device counts to the alarm. */
+	now += f.conf.bf_window + SEC(1);
+	device(&t, 3);
+	for (unsigned k = 0; k < 60; k++) {
+		identity(&t, 9, k);
+		now += 1000;
+		if (flood_register_probe(f.fl, &t, false, now, &a) ==
+		    FLOOD_ALARM)
+			alarms++;
+	}
+	assert_int_equal(alarms, 1);
+	fx_close(&f);
+}
+
 int
 main(void)
 {
 	TREG("detect", training_wall_time);
+	TREG("detect", scan_accuracy);
+	TREG("detect", scan_pbx);
+	TREG("detect", scan_pool);
 	return treg_run("detect");
 }
