@@ -87,6 +87,10 @@ struct sg_conf {
 	uint64_t	 bf_window;		/* ... within this window */
 	int		 scan_identities;	/* distinct To within window */
 	int		 scan_sketches;		/* pool for counts above 16 */
+	int		 target_identities;	/* per-identity table rows */
+	int		 target_failures;	/* failures for one identity */
+	uint64_t	 target_window;		/* ns */
+	uint64_t	 target_guard;		/* ns; 0: alarm only */
 
 	/* live daemon */
 	int		 queue_num;

@@ -100,6 +100,23 @@ void		 flood_answered(struct flood *, const struct sg_tuple *);
 enum flood_verdict flood_failure(struct flood *, const struct sg_tuple *,
 		    bool bound, int status, uint64_t now,
 		    struct flood_alarm *a);
+/*
+ * The same failure counted for its target identity (t->dh), from any
+ * source: FLOOD_ALARM with `a' filled (nothing blockable: no one source
+ * is the offender) when flood.target_failures fail within
+ * flood.target_window; the identity is then guarded for
+ * flood.target_guard (flood_target_guarded).  404s are not counted.
+ */
+enum flood_verdict flood_target_failure(struct flood *,
+		    const struct sg_tuple *, int status, uint64_t now,
+		    struct flood_alarm *a);
+/*
+ * Is identity t->dh guarded?  Then a REGISTER carrying credentials for it
+ * from a source not bound to it is dropped; its own bound devices, and
+ * every first (unauthenticated) REGISTER, pass.
+ */
+bool		 flood_target_guarded(struct flood *, const struct sg_tuple *,
+		    uint64_t now);
 /* Every REGISTER from a device, for the scan count (distinct To). */
 enum flood_verdict flood_register_probe(struct flood *,
 		    const struct sg_tuple *, bool bound, uint64_t now,

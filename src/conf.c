@@ -136,6 +136,12 @@ static const struct key schema[] = {
 	{ "flood.scan_identities", K_INT, O(scan_identities), 2, 100000, NULL,
 	    0 },
 	{ "flood.scan_sketches", K_INT, O(scan_sketches), 1, 65536, NULL, 0 },
+	{ "flood.target_identities", K_INT, O(target_identities), 16,
+	    1 << 24, NULL, 0 },
+	{ "flood.target_failures", K_INT, O(target_failures), 2, 100000,
+	    NULL, 0 },
+	{ "flood.target_window", K_SECS, O(target_window), 1, 86400, NULL, 0 },
+	{ "flood.target_guard", K_SECS, O(target_guard), 0, 86400, NULL, 0 },
 
 	{ "queue", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "queue.num", K_INT, O(queue_num), 0, 65535, NULL, 0 },
@@ -247,6 +253,10 @@ conf_defaults(struct sg_conf *c)
 	c->bf_window = SEC(60);
 	c->scan_identities = 10;
 	c->scan_sketches = 256;
+	c->target_identities = 16384;
+	c->target_failures = 20;
+	c->target_window = SEC(60);
+	c->target_guard = SEC(300);
 	c->queue_num = 0;
 	c->queue_count = 1;
 	c->queue_maxlen = 4096;

@@ -75,6 +75,20 @@ struct sketch {
 	uint8_t		 reg[HLL_M];
 };
 
+/*
+ * Failed authentications per target identity (To of the REGISTER), from
+ * any source: a password guess spread over many sources, one guess each,
+ * shows here and nowhere else.  A bounded table recycling its least
+ * recently failed identity.
+ */
+struct trow {
+	uint64_t	 start;		/* window start, ns */
+	uint64_t	 guard_until;	/* credentials from unbound sources
+					   dropped until, ns */
+	uint64_t	 quiet_until;	/* no new alarm before, ns */
+	uint32_t	 count;
+};
+
 struct saved {
 	uint64_t	 key;
 	float		 init_davg;
@@ -96,6 +110,12 @@ struct flood {
 	struct dlist		 slru, sfree;
 	uint32_t		 nsrow;
 	uint64_t		 recycled;
+	/* failed authentications per target identity, LRU */
+	struct trow		*trow;
+	uint64_t		*tkey;
+	struct hidx		 tix;
+	struct dlist		 tlru, tfree;
+	uint32_t		 ntrow;
 	/* HyperLogLog sketches for rows past SCAN_EXACT identities */
 	struct sketch		*pool;
 	uint32_t		 npool;
@@ -137,11 +157,17 @@ flood_create(const struct sg_conf *conf, struct bind_table *bt)
 	f->srow = sg_table_alloc(f->nsrow, sizeof(*f->srow));
 	f->sscan = sg_table_alloc(f->nsrow, sizeof(*f->sscan));
 	f->npool = (uint32_t)conf->scan_sketches;
+	f->ntrow = (uint32_t)conf->target_identities;
+	f->trow = sg_table_alloc(f->ntrow, sizeof(*f->trow));
+	f->tkey = sg_table_alloc(f->ntrow, sizeof(*f->tkey));
 	f->pool = sg_table_alloc(f->npool, sizeof(*f->pool));
 	f->skey = sg_table_alloc(f->nsrow, sizeof(*f->skey));
 	f->smi = sg_table_alloc(f->nsrow, sizeof(*f->smi));
 	if (f->brow == NULL || f->srow == NULL || f->skey == NULL ||
-	    f->sscan == NULL || f->pool == NULL ||
+	    f->sscan == NULL || f->pool == NULL || f->trow == NULL ||
+	    f->tkey == NULL || hidx_init(&f->tix, f->ntrow) == -1 ||
+	    dlist_init(&f->tlru, f->ntrow) == -1 ||
+	    dlist_init(&f->tfree, f->ntrow) == -1 ||
 	    f->smi == NULL || hidx_init(&f->six, f->nsrow) == -1 ||
 	    hidx_init(&f->mix, f->nsrow) == -1 ||
 	    dlist_init(&f->slru, f->nsrow) == -1 ||
@@ -150,6 +176,7 @@ flood_create(const struct sg_conf *conf, struct bind_table *bt)
 		return NULL;
 	}
 	dlist_fill(&f->sfree, f->nsrow);
+	dlist_fill(&f->tfree, f->ntrow);
 	/* Every binding row starts "not yet seen": gen cannot match. */
 	for (uint32_t k = 0; k < f->nbrow; k++)
 		f->brow[k].gen = UINT32_MAX;
@@ -167,6 +194,11 @@ flood_destroy(struct flood *f)
 	free(f->srow);
 	free(f->sscan);
 	free(f->pool);
+	free(f->trow);
+	free(f->tkey);
+	hidx_fini(&f->tix);
+	dlist_fini(&f->tlru);
+	dlist_fini(&f->tfree);
 	free(f->skey);
 	free(f->smi);
 	free(f->saved);
@@ -872,6 +904,84 @@ flood_failure(struct flood *f, const struct sg_tuple *t, bool bound,
 	return FLOOD_ALARM;
 }
 
+/* ---- brute force per target identity --------------------------------------- */
+
+/* The row of identity hash `dh' (HNIL: none and not `create'). */
+static uint32_t
+target_slot(struct flood *f, uint64_t dh, bool create)
+{
+	uint32_t	 s;
+
+	for (s = hidx_first(&f->tix, dh); s != HNIL;
+	    s = hidx_next(&f->tix, s))
+		if (f->tkey[s] == dh) {
+			if (create) {
+				dlist_del(&f->tlru, s);
+				dlist_push_tail(&f->tlru, s);
+			}
+			return s;
+		}
+	if (!create)
+		return HNIL;
+	if ((s = dlist_pop_head(&f->tfree)) == HNIL) {
+		s = dlist_pop_head(&f->tlru);
+		hidx_del(&f->tix, s, f->tkey[s]);
+	}
+	memset(&f->trow[s], 0, sizeof(f->trow[s]));
+	f->tkey[s] = dh;
+	hidx_add(&f->tix, s, dh);
+	dlist_push_tail(&f->tlru, s);
+	return s;
+}
+
+enum flood_verdict
+flood_target_failure(struct flood *f, const struct sg_tuple *t, int status,
+    uint64_t now, struct flood_alarm *a)
+{
+	const struct sg_conf	*c = f->conf;
+	struct trow		*r;
+	double			 secs;
+
+	/* A 404 says the identity does not exist: nothing to guess. */
+	if (status == 404 || f->ntrow == 0)
+		return FLOOD_PASS;
+	r = &f->trow[target_slot(f, t->dh, true)];
+	if (r->count == 0 || now - r->start > c->target_window) {
+		r->start = now;
+		r->count = 0;
+	}
+	r->count++;
+	if (r->count < (uint32_t)c->target_failures || r->quiet_until > now)
+		return FLOOD_PASS;
+	secs = (double)(now - r->start) / 1e9;
+	memset(a, 0, sizeof(*a));
+	a->type = ALARM_BRUTEFORCE;
+	a->rate = r->count / (secs + 1e-3);
+	a->blockable = false;	/* no source to block: SPEC 6 */
+	snprintf(a->cls, sizeof(a->cls), "register,distributed,"
+	    "password-guessing");
+	if (c->target_guard > 0)
+		snprintf(a->detail, sizeof(a->detail), "%u failed "
+		    "authentications in %.0f s, any source; guarded %.0f s",
+		    r->count, secs, (double)c->target_guard / 1e9);
+	else
+		snprintf(a->detail, sizeof(a->detail), "%u failed "
+		    "authentications in %.0f s, any source", r->count, secs);
+	r->guard_until = now + c->target_guard;
+	r->quiet_until = now + (c->target_guard > c->target_window ?
+	    c->target_guard : c->target_window);
+	r->count = 0;
+	return FLOOD_ALARM;
+}
+
+bool
+flood_target_guarded(struct flood *f, const struct sg_tuple *t, uint64_t now)
+{
+	uint32_t	 s = f->ntrow > 0 ? target_slot(f, t->dh, false) : HNIL;
+
+	return s != HNIL && f->trow[s].guard_until > now;
+}
+
 /* ---- distinct identities: exact, then HyperLogLog ----------------------- */
 
 static struct sketch *
@@ -1034,6 +1144,8 @@ flood_stats(const struct flood *f, uint64_t now, struct flood_stats *st)
 	st->scan_sketches_short = f->pool_short;
 	st->memory = sizeof(*f) + (size_t)f->nbrow * sizeof(struct frow) +
 	    (size_t)f->npool * sizeof(struct sketch) +
+	    (size_t)f->ntrow * (sizeof(struct trow) + sizeof(uint64_t) +
+	    3 * sizeof(struct hlink)) + hidx_memory(&f->tix, f->ntrow) +
 	    (size_t)f->nsrow * (sizeof(struct frow) + sizeof(struct dscan) +
 	    2 * sizeof(uint64_t) +
 	    3 * sizeof(struct hlink)) + hidx_memory(&f->six, f->nsrow) +

@@ -991,6 +991,12 @@ test_set_bounds(void **state)
 		{ "flood.bruteforce_window", "1", "86400", "0", "86401", NULL },
 		{ "flood.scan_identities", "2", "100000", "1", "100001",
 		    "identities_per_device=1" },
+		{ "flood.scan_sketches", "1", "65536", "0", "65537", NULL },
+		{ "flood.target_identities", "16", "16777216", "15",
+		    "16777217", NULL },
+		{ "flood.target_failures", "2", "100000", "1", "100001", NULL },
+		{ "flood.target_window", "1", "86400", "0", "86401", NULL },
+		{ "flood.target_guard", "0", "86400", "-1", "86401", NULL },
 	};
 	char			 set[128];
 	const char		*sets[2] = { set, NULL };
