@@ -80,6 +80,10 @@ struct sg_conf {
 	double		 ir_ratio;
 	int		 ir_samples;
 	uint64_t	 ir_hold;		/* ns the IR condition must hold */
+	double		 rise_factor;		/* x a row's own trained rate */
+	uint64_t	 rise_window;		/* ns, in thirds */
+	int		 rise_min;		/* messages in the window */
+	double		 rise_trend;		/* population rise tolerated */
 	double		 admission_rate;	/* msgs/s admitted under DS1 */
 	double		 admission_factor;	/* x the trained unbound rate */
 	int		 admission_burst;

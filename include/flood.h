@@ -8,8 +8,10 @@
  * Training (training.duration from the engine's first packet, or a loaded
  * baseline) learns T.Dist_Avg (eq. 1), Init.C_Avg, each row's Init.D_Avg
  * and the rate of messages from unknown sources; no alarm is raised while
- * it lasts.  After it: SS, DS1, DS2, IR, admission while DS1 holds, and
- * brute force / scanning from the proxy's failure answers.
+ * it lasts.  After it: SS, DS1, DS2, IR, a device's rise over its own
+ * trained rate (issue 11; raised as IR), admission while DS1 holds, and
+ * brute force / scanning from the proxy's failure answers, per source
+ * and per target identity.
  */
 #ifndef SG_FLOOD_H
 #define SG_FLOOD_H

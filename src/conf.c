@@ -124,6 +124,10 @@ static const struct key schema[] = {
 	{ "flood.ir_ratio", K_FLOAT, O(ir_ratio), 0.001, 1, NULL, 0 },
 	{ "flood.ir_samples", K_INT, O(ir_samples), 1, 255, NULL, 0 },
 	{ "flood.ir_hold", K_SECS, O(ir_hold), 0, 3600, NULL, 0 },
+	{ "flood.rise_factor", K_FLOAT, O(rise_factor), 1.1, 1000, NULL, 0 },
+	{ "flood.rise_window", K_SECS, O(rise_window), 3, 3600, NULL, 0 },
+	{ "flood.rise_min", K_INT, O(rise_min), 1, 1000000, NULL, 0 },
+	{ "flood.rise_trend", K_FLOAT, O(rise_trend), 1, 1000, NULL, 0 },
 	{ "flood.admission_rate", K_FLOAT, O(admission_rate), 0, 1e9, NULL,
 	    0 },
 	{ "flood.admission_factor", K_FLOAT, O(admission_factor), 0, 1000,
@@ -246,6 +250,10 @@ conf_defaults(struct sg_conf *c)
 	c->ir_ratio = 0.2;
 	c->ir_samples = 3;
 	c->ir_hold = SEC(10);
+	c->rise_factor = 3.5;
+	c->rise_window = SEC(45);
+	c->rise_min = 20;
+	c->rise_trend = 1.5;
 	c->admission_rate = 10;
 	c->admission_factor = 2;
 	c->admission_burst = 20;

@@ -19,6 +19,7 @@
 #include "htab.h"
 
 #define RING_MAX	16		/* largest Curr.D_Avg window (gaps) */
+#define RISE_SLOTS	3		/* thirds of flood.rise_window */
 #define DS_BUCKETS	64		/* per-second counters for Curr.C_Avg */
 #define MS(ns)		((uint32_t)((ns) / 1000000ULL))
 
@@ -41,6 +42,9 @@ struct frow {
 	uint8_t		 rpos, rfill;
 	uint8_t		 flags;
 	uint8_t		 ir_run, ds2_run;
+	uint16_t	 rise_n[RISE_SLOTS];/* messages per third of the
+					   rise window, oldest first */
+	uint32_t	 rise_start;	/* the newest third's start, ms */
 	uint64_t	 ir_since;	/* IR condition true since, ns */
 	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
 	uint64_t	 throttle_until;/* not blockable: rate-limited until */
@@ -814,6 +818,70 @@ ir_fires(struct flood *f, struct frow *r, float davg, double ratio,
 	return r->ir_run >= c->ir_samples && now - r->ir_since >= c->ir_hold;
 }
 
+/*
+ * Rise: a device raising its own rate, whatever DS1 says (issue 11: 20
+ * of 150 busy devices at 4x move the global rate only 1.4x; DS1 never
+ * fires, so DS2 never looks).  The row counts its messages in the three
+ * thirds of flood.rise_window (a sliding window at a third's grain: two
+ * counters' worth of state, O(1)).  It rises when, against its own
+ * trained rate (Init.D_Avg; a row without one is not judged: it has no
+ * rate of its own to rise from):
+ *  - the window holds at least rise_factor x its trained count, times
+ *    the population's trend beyond rise_trend (a morning ramp or a busy
+ *    hour lifts every row: the bar rises with them), and at least
+ *    rise_min messages (a device trained at one REGISTER an hour that
+ *    sends three after an outage is no evidence of anything);
+ *  - and every third holds at least three quarters of its share: the
+ *    rise is sustained over the whole window, not one burst (a
+ *    re-registration with its re-subscriptions, a reboot).
+ * The newest third is still filling: the test is conservative.
+ */
+static void
+rise_count(struct flood *f, struct frow *r, uint64_t now)
+{
+	uint32_t	 t = MS(now - f->epoch), third, k;
+
+	third = (uint32_t)(f->conf->rise_window / 1000000ULL / RISE_SLOTS);
+	if (third == 0)
+		third = 1;
+	k = (t - r->rise_start) / third;
+	if (k >= RISE_SLOTS) {
+		memset(r->rise_n, 0, sizeof(r->rise_n));
+		r->rise_start = t - (t - r->rise_start) % third;
+	} else if (k > 0) {
+		for (uint32_t j = 0; j < RISE_SLOTS; j++)
+			r->rise_n[j] = j + k < RISE_SLOTS ?
+			    r->rise_n[j + k] : 0;
+		r->rise_start += k * third;
+	}
+	if (r->rise_n[RISE_SLOTS - 1] < UINT16_MAX)
+		r->rise_n[RISE_SLOTS - 1]++;
+}
+
+static bool
+rise_fires(struct flood *f, const struct frow *r, uint64_t now,
+    double *sum_out, double *times)
+{
+	const struct sg_conf	*c = f->conf;
+	double			 third = (double)c->rise_window / 1e9 /
+				    RISE_SLOTS;
+	double			 lift = trend(f, now) / c->rise_trend;
+	double			 bar, sum = 0;
+
+	if (r->init_davg <= 0)
+		return false;
+	/* The count of one third at rise_factor x the trained rate. */
+	bar = c->rise_factor * third / row_init(f, r) * (lift > 1 ? lift : 1);
+	for (int j = 0; j < RISE_SLOTS; j++) {
+		if (r->rise_n[j] < 0.75 * bar)
+			return false;
+		sum += r->rise_n[j];
+	}
+	*sum_out = sum;
+	*times = sum * row_init(f, r) / (third * RISE_SLOTS);
+	return sum >= RISE_SLOTS * bar && sum >= c->rise_min;
+}
+
 /* DS2: while DS1 holds, rows whose gaps shrank below x. */
 static bool
 ds2_fires(struct flood *f, struct frow *r, float davg, double ratio)
@@ -834,7 +902,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 {
 	struct frow	*r;
 	float		 gap, davg;
-	double		 init, ratio;
+	double		 init, ratio, sum, times;
 	bool		 training = training_phase(f, now);
 
 	r = b != NULL ? bound_row(f, b) : device_row(f, t);
@@ -849,6 +917,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	r->tdist = gap;
 	init = row_init(f, r);
 	ss_update(f, r, gap, init, now);
+	rise_count(f, r, now);
 	davg = curr_davg(r, f->conf->window);
 	r->curr_davg = davg;
 	ratio = davg > 0 ? davg / init : 1;
@@ -862,6 +931,16 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 		    now, a);
 	if (ir_fires(f, r, davg, ratio, now))
 		return fire(f, r, t, ALARM_IR, m, davg, ratio, now, a);
+	if (rise_fires(f, r, now, &sum, &times)) {
+		double	 span = (double)f->conf->rise_window / 1e9;
+
+		fire(f, r, t, ALARM_IR, m, davg, ratio, now, a);
+		a->rate = sum / span;
+		memset(r->rise_n, 0, sizeof(r->rise_n));
+		snprintf(a->detail, sizeof(a->detail), "rise: %.0f messages "
+		    "in %.0f s, %.1fx its own trained rate", sum, span, times);
+		return FLOOD_ALARM;
+	}
 	if (ds2_fires(f, r, davg, ratio))
 		return fire(f, r, t, ALARM_DS2, m, davg, ratio, now, a);
 	return FLOOD_PASS;

@@ -276,6 +276,110 @@ test_scan_pool(void **state)
 	fx_close(&f);
 }
 
+/* ---- the rise detector ------------------------------------------------- */
+
+static void
+short_training(struct sg_conf *c, int arg)
+{
+	(void)arg;
+	c->training_duration = SEC(600);
+}
+
+/*
+ * 21 devices at one message a second (device 1 at `factor' x that after
+ * training, from 700 s on) until `until'; the time of device 1's first
+ * rise alarm (an ir alarm whose detail says rise), 0: none.  Device
+ * `burst' (0: none) sends 20 messages in 2 s at 800 s.
+ */
+static uint64_t
+population(double factor, uint64_t until, unsigned burst)
+{
+	struct fx		 f;
+	struct sg_tuple		 t;
+	struct flood_alarm	 a;
+	uint64_t		 first = 0;
+	uint64_t		 next[22];
+
+	fx_open(&f, short_training, 0);
+	for (unsigned d = 1; d <= 21; d++)
+		next[d] = T0 + SEC(1) * d / 22;
+	for (;;) {
+		unsigned	 d = 1;
+		uint64_t	 gap;
+
+		for (unsigned k = 2; k <= 21; k++)
+			if (next[k] < next[d])
+				d = k;
+		if (next[d] >= T0 + until)
+			break;
+		device(&t, d);
+		t.a = SIPM_OPTIONS;
+		if (flood_message(f.fl, &t, NULL, SIPM_OPTIONS, next[d], &a) ==
+		    FLOOD_ALARM) {
+			if (d != 1 || a.type != ALARM_IR ||
+			    strncmp(a.detail, "rise", 4) != 0)
+				fail_msg("device %u: alarm %d %s", d, a.type,
+				    a.detail);
+			if (first == 0)
+				first = next[d] - T0;
+		}
+		gap = SEC(1);
+		if (d == 1 && next[d] >= T0 + SEC(700))
+			gap = (uint64_t)(1e9 / factor);
+		if (d == burst && next[d] >= T0 + SEC(800) &&
+		    next[d] < T0 + SEC(801))
+			gap = SEC(1) / 10;
+		next[d] += gap;
+	}
+	fx_close(&f);
+	return first;
+}
+
+/*
+ * Against its own trained rate: 4x sustained is named within the window
+ * (45 s) and a few seconds; 3x (under flood.rise_factor, 3.5) never; a
+ * burst of 20 in 2 s is not a rise.
+ */
+static void
+test_rise(void **state)
+{
+	uint64_t	 at;
+
+	(void)state;
+	at = population(4, SEC(1000), 0);
+	print_message("4x from 700 s: rise alarm at %.1f s\n",
+	    (double)at / 1e9);
+	assert_true(at > SEC(700) && at <= SEC(700 + 50));
+	assert_int_equal(population(3, SEC(1000), 0), 0);
+	assert_int_equal(population(1, SEC(1000), 1), 0);
+}
+
+/*
+ * A device trained at one REGISTER an hour (no rate of its own: too few
+ * gaps) that sends three in a minute after an outage, and a dozen after
+ * that: not judged.
+ */
+static void
+test_rise_sparse(void **state)
+{
+	struct fx		 f;
+	struct sg_tuple		 t;
+	struct flood_alarm	 a;
+	uint64_t		 now = T0;
+
+	(void)state;
+	fx_open(&f, short_training, 0);
+	device(&t, 5);
+	flood_message(f.fl, &t, NULL, SIPM_REGISTER, now, &a);
+	now += SEC(3600);
+	for (int k = 0; k < 15; k++) {
+		now += SEC(4);
+		assert_int_equal(flood_message(f.fl, &t, NULL, SIPM_REGISTER,
+		    now, &a), FLOOD_PASS);
+	}
+	fx_close(&f);
+}
+
 int
 main(void)
 {
@@ -283,5 +387,7 @@ main(void)
 	TREG("detect", scan_accuracy);
 	TREG("detect", scan_pbx);
 	TREG("detect", scan_pool);
+	TREG("detect", rise);
+	TREG("detect", rise_sparse);
 	return treg_run("detect");
 }
