@@ -60,7 +60,7 @@ struct frow {
  */
 #define SCAN_EXACT	16
 #define HLL_BITS	10
-#define HLL_M		(1u << HLL_BITS)	/* registers: +-3.3 % (1 sigma) */
+#define HLL_M		(1u << HLL_BITS)	/* +-3.3 % at one sigma */
 
 struct dscan {
 	uint64_t	 bf_start;
@@ -983,7 +983,7 @@ flood_failure(struct flood *f, const struct sg_tuple *t, bool bound,
 	return FLOOD_ALARM;
 }
 
-/* ---- brute force per target identity --------------------------------------- */
+/* ---- brute force per target identity ------------------------------------ */
 
 /* The row of identity hash `dh' (HNIL: none and not `create'). */
 static uint32_t

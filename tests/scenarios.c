@@ -1788,7 +1788,7 @@ whitelist(struct scn *s)
 	scn_expect(s, "drop", "b");
 }
 
-/* ---- issue 11: brute force per target identity ---------------------------- */
+/* ---- issue 11: brute force per target identity ------------------------ */
 
 /* Guessing source k: one of 500 hosts, each its own MAC and address. */
 static void
