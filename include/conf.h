@@ -81,12 +81,21 @@ struct sg_conf {
 	double		 ir_ratio;
 	int		 ir_samples;
 	uint64_t	 ir_hold;		/* ns the IR condition must hold */
+	double		 rise_factor;		/* x a row's own trained rate */
+	uint64_t	 rise_window;		/* ns, in thirds */
+	int		 rise_min;		/* messages in the window */
+	double		 rise_trend;		/* population rise tolerated */
 	double		 admission_rate;	/* msgs/s admitted under DS1 */
 	double		 admission_factor;	/* x the trained unbound rate */
 	int		 admission_burst;
 	int		 bf_failures;		/* failures ... */
 	uint64_t	 bf_window;		/* ... within this window */
 	int		 scan_identities;	/* distinct To within window */
+	int		 scan_sketches;		/* pool for counts above 16 */
+	int		 target_identities;	/* per-identity table rows */
+	int		 target_failures;	/* failures for one identity */
+	uint64_t	 target_window;		/* ns */
+	uint64_t	 target_guard;		/* ns; 0: alarm only */
 
 	/* live daemon */
 	int		 queue_num;

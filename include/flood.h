@@ -5,11 +5,13 @@
  * that recycles its least recently seen row, so outsiders' floods are
  * measured without making memory grow.  Every value is on packet time.
  *
- * Training (training.duration from the first packet, or a loaded
+ * Training (training.duration from the engine's first packet, or a loaded
  * baseline) learns T.Dist_Avg (eq. 1), Init.C_Avg, each row's Init.D_Avg
  * and the rate of messages from unknown sources; no alarm is raised while
- * it lasts.  After it: SS, DS1, DS2, IR, admission while DS1 holds, and
- * brute force / scanning from the proxy's failure answers.
+ * it lasts.  After it: SS, DS1, DS2, IR, a device's rise over its own
+ * trained rate (issue 11; raised as IR), admission while DS1 holds, and
+ * brute force / scanning from the proxy's failure answers, per source
+ * and per target identity.
  */
 #ifndef SG_FLOOD_H
 #define SG_FLOOD_H
@@ -54,6 +56,8 @@ struct flood_stats {
 	uint32_t	 sources_in_use, sources_capacity;
 	uint64_t	 sources_recycled;
 	uint64_t	 admitted, refused;
+	uint32_t	 scan_sketches;		/* pool size */
+	uint64_t	 scan_sketches_short;	/* asked, none free */
 	size_t		 memory;
 };
 
@@ -98,11 +102,35 @@ void		 flood_answered(struct flood *, const struct sg_tuple *);
 enum flood_verdict flood_failure(struct flood *, const struct sg_tuple *,
 		    bool bound, int status, uint64_t now,
 		    struct flood_alarm *a);
+/*
+ * The same failure counted for its target identity (t->dh), from any
+ * source: FLOOD_ALARM with `a' filled (nothing blockable: no one source
+ * is the offender) when flood.target_failures fail within
+ * flood.target_window; the identity is then guarded for
+ * flood.target_guard (flood_target_guarded).  404s are not counted.
+ */
+enum flood_verdict flood_target_failure(struct flood *,
+		    const struct sg_tuple *, int status, uint64_t now,
+		    struct flood_alarm *a);
+/*
+ * Is identity t->dh guarded?  Then a REGISTER carrying credentials for it
+ * from a source not bound to it is dropped; its own bound devices, and
+ * every first (unauthenticated) REGISTER, pass.
+ */
+bool		 flood_target_guarded(struct flood *, const struct sg_tuple *,
+		    uint64_t now);
 /* Every REGISTER from a device, for the scan count (distinct To). */
 enum flood_verdict flood_register_probe(struct flood *,
 		    const struct sg_tuple *, bool bound, uint64_t now,
 		    struct flood_alarm *a);
 
+/*
+ * The training clock (SPEC 5): started by the first packet the engine
+ * sees at all, so training ends by time even when nothing reaches module
+ * II (every packet blacklisted); flood_tick() ends it on the timer.
+ */
+void		 flood_clock(struct flood *, uint64_t now);
+void		 flood_tick(struct flood *, uint64_t now);
 bool		 flood_training(const struct flood *, uint64_t now);
 void		 flood_stats(const struct flood *, uint64_t now,
 		    struct flood_stats *);

@@ -127,6 +127,10 @@ static const struct key schema[] = {
 	{ "flood.ir_ratio", K_FLOAT, O(ir_ratio), 0.001, 1, NULL, 0 },
 	{ "flood.ir_samples", K_INT, O(ir_samples), 1, 255, NULL, 0 },
 	{ "flood.ir_hold", K_SECS, O(ir_hold), 0, 3600, NULL, 0 },
+	{ "flood.rise_factor", K_FLOAT, O(rise_factor), 1.1, 1000, NULL, 0 },
+	{ "flood.rise_window", K_SECS, O(rise_window), 3, 3600, NULL, 0 },
+	{ "flood.rise_min", K_INT, O(rise_min), 1, 1000000, NULL, 0 },
+	{ "flood.rise_trend", K_FLOAT, O(rise_trend), 1, 1000, NULL, 0 },
 	{ "flood.admission_rate", K_FLOAT, O(admission_rate), 0, 1e9, NULL,
 	    0 },
 	{ "flood.admission_factor", K_FLOAT, O(admission_factor), 0, 1000,
@@ -138,6 +142,13 @@ static const struct key schema[] = {
 	{ "flood.bruteforce_window", K_SECS, O(bf_window), 1, 86400, NULL, 0 },
 	{ "flood.scan_identities", K_INT, O(scan_identities), 2, 100000, NULL,
 	    0 },
+	{ "flood.scan_sketches", K_INT, O(scan_sketches), 1, 65536, NULL, 0 },
+	{ "flood.target_identities", K_INT, O(target_identities), 16,
+	    1 << 24, NULL, 0 },
+	{ "flood.target_failures", K_INT, O(target_failures), 2, 100000,
+	    NULL, 0 },
+	{ "flood.target_window", K_SECS, O(target_window), 1, 86400, NULL, 0 },
+	{ "flood.target_guard", K_SECS, O(target_guard), 0, 86400, NULL, 0 },
 
 	{ "queue", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "queue.num", K_INT, O(queue_num), 0, 65535, NULL, 0 },
@@ -246,12 +257,21 @@ conf_defaults(struct sg_conf *c)
 	c->ir_ratio = 0.2;
 	c->ir_samples = 3;
 	c->ir_hold = SEC(10);
+	c->rise_factor = 3.5;
+	c->rise_window = SEC(45);
+	c->rise_min = 20;
+	c->rise_trend = 1.5;
 	c->admission_rate = 10;
 	c->admission_factor = 2;
 	c->admission_burst = 20;
 	c->bf_failures = 10;
 	c->bf_window = SEC(60);
 	c->scan_identities = 10;
+	c->scan_sketches = 256;
+	c->target_identities = 16384;
+	c->target_failures = 20;
+	c->target_window = SEC(60);
+	c->target_guard = SEC(300);
 	c->queue_num = 0;
 	c->queue_count = 1;
 	c->queue_maxlen = 4096;
@@ -1170,16 +1190,24 @@ cross_check(const config_t *cfg, const char *file, const struct sg_conf *c,
 		    "tables.bindings", "%d bindings x %d "
 		    "bloom.cells_per_binding exceeds 2^32 cells",
 		    c->tab_bindings, c->bloom_cells);
-	/* A PBX registering its lines must not look like a scan. */
-	if (c->scan_identities <= c->identities_per_device) {
+	/*
+	 * A PBX registering its lines must not look like a scan: counted
+	 * exactly up to 16 identities, a threshold above needs the sketch's
+	 * margin too (+-3.3 % at one sigma: 20 % is six).
+	 */
+	if (c->scan_identities <= c->identities_per_device ||
+	    (c->scan_identities > 16 &&
+	    c->scan_identities * 5 < c->identities_per_device * 6)) {
 		config_setting_t *s = config_lookup(cfg,
 		    "flood.scan_identities");
 
 		if (s == NULL)
 			s = config_lookup(cfg, "identities_per_device");
 		err_add(e, s, file, "flood.scan_identities",
-		    "%d must exceed identities_per_device (%d)",
-		    c->scan_identities, c->identities_per_device);
+		    "%d must exceed identities_per_device (%d)%s",
+		    c->scan_identities, c->identities_per_device,
+		    c->scan_identities > 16 ? " by 20 % (counted "
+		    "approximately above 16)" : "");
 	}
 	if (c->nwhitelist > c->tab_whitelist)
 		err_add(e, config_lookup(cfg, "whitelist"), file, "whitelist",

@@ -101,6 +101,12 @@ trained(const struct snapshot *s)
 	return !s->f.training;
 }
 
+static bool
+sketches_short(const struct snapshot *s)
+{
+	return s->f.scan_sketches_short > 0;
+}
+
 #define AT(m)	offsetof(struct snapshot, m)
 
 /*
@@ -212,6 +218,10 @@ static const struct field stats_fields[] = {
 	{ "ds1", F_BOOL, AT(f.ds1), 0, .pre = ", DS1 ", .yes = "raised",
 	    .no = "clear", .when = trained,
 	    .help = "1 while DS1 (a flood of the whole population) holds." },
+	{ "scan_sketches_short", F_U64, AT(f.scan_sketches_short), 0,
+	    .pre = ", scan sketches short ", .when = sketches_short,
+	    .help = "Devices past 16 identities that found no free sketch "
+	    "(flood.scan_sketches)." },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 	{ "nft", F_GROUP, 0, 0, .pre = "nft offload: " },
 	{ "enabled", F_BOOL, AT(nft), 0, .yes = "on", .no = "off",

@@ -155,6 +155,8 @@ engine_reload(struct engine *e, const struct sg_conf *conf)
 	KEEP(tab_pending);
 	KEEP(tab_nonces);
 	KEEP(tab_sources);
+	KEEP(scan_sketches);
+	KEEP(target_identities);
 	KEEP(tab_fragments);
 	KEEP(tab_streams);
 	KEEP(tab_stream_buffers);
@@ -311,6 +313,7 @@ engine_tick(struct engine *e, uint64_t now)
 	pending_expire(e->pt, now);
 	enf_expire(e->enf, now);
 	stream_expire(e->streams, now);
+	flood_tick(e->flood, now);
 	ds1_check(e, now);
 }
 
@@ -563,6 +566,17 @@ learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
 	    bind_find_device(e->bt, &a.t, now) != NULL, msg->status, now,
 	    &fa) == FLOOD_ALARM)
 		flood_alarm(e, &fa, &a.t, pkt, msg, now);
+	if (a.failure && flood_target_failure(e->flood, &a.t, msg->status,
+	    now, &fa) == FLOOD_ALARM) {
+		struct sg_tuple	 id;
+
+		/* No source named: each guess came from another. */
+		memset(&id, 0, sizeof(id));
+		memcpy(id.d, a.t.d, sizeof(id.d));
+		id.dh = a.t.dh;
+		raise_alarm_full(e, ALARM_BRUTEFORCE, "identity", ACT_NOTICE,
+		    &id, NULL, msg, fa.detail, fa.rate, fa.cls, now);
+	}
 	switch (ev) {
 	case REG_AMBIGUOUS:
 		raise_alarm(e, ALARM_SPOOF, "ambiguous", ACT_NOTICE, &a.t,
@@ -596,6 +610,17 @@ module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
 
 	fv = flood_message(e->flood, t, b, msg->method, now, &fa);
 	ds1_check(e, now);
+	/*
+	 * An identity under a distributed password guess: credentials for
+	 * it from a source not bound to it wait until the guard ends.  Its
+	 * own bound devices (b, the exact binding) and every first
+	 * REGISTER (no credentials: the proxy's challenge) pass.
+	 */
+	if (fv == FLOOD_PASS && reg && b == NULL && msg->has_auth &&
+	    flood_target_guarded(e->flood, t, now)) {
+		*reason = SG_R_FLOOD;
+		return SG_DROP;
+	}
 	if (fv == FLOOD_PASS && reg) {
 		if (flood_register_probe(e->flood, t, b != NULL, now, &fa) ==
 		    FLOOD_ALARM)
@@ -1097,6 +1122,8 @@ engine_packet_flags(struct engine *e, enum dec_link link,
 		e->learn_armed = false;
 		e->learn_until = now + e->conf.startup_learn;
 	}
+	/* SPEC 5: training runs from the first packet, whatever its fate. */
+	flood_clock(e->flood, now);
 	e->st.packets++;
 	e->st.bytes += len;
 	/* Expired bindings are skipped (and reclaimed) lazily on lookup;

@@ -19,6 +19,7 @@
 #include "htab.h"
 
 #define RING_MAX	16		/* largest Curr.D_Avg window (gaps) */
+#define RISE_SLOTS	3		/* thirds of flood.rise_window */
 #define DS_BUCKETS	64		/* per-second counters for Curr.C_Avg */
 #define MS(ns)		((uint32_t)((ns) / 1000000ULL))
 
@@ -41,14 +42,55 @@ struct frow {
 	uint8_t		 rpos, rfill;
 	uint8_t		 flags;
 	uint8_t		 ir_run, ds2_run;
+	uint16_t	 rise_n[RISE_SLOTS];/* messages per third of the
+					   rise window, oldest first */
+	uint32_t	 rise_start;	/* the newest third's start, ms */
 	uint64_t	 ir_since;	/* IR condition true since, ns */
 	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
 	uint64_t	 throttle_until;/* not blockable: rate-limited until */
-	/* brute force and scanning (device rows) */
+};
+
+/*
+ * Brute force and scanning, for device rows only (a binding's row never
+ * counts them): beside each srow, not in struct frow, so a binding row
+ * stays small.  Distinct To identities are counted exactly up to
+ * SCAN_EXACT (a PBX's lines, every small threshold); past that, in a
+ * HyperLogLog sketch taken from a pool shared by all rows (few devices
+ * ever send to that many identities).
+ */
+#define SCAN_EXACT	16
+#define HLL_BITS	10
+#define HLL_M		(1u << HLL_BITS)	/* +-3.3 % at one sigma */
+
+struct dscan {
 	uint64_t	 bf_start;
-	uint32_t	 bf_count;
 	uint64_t	 scan_start;
-	uint64_t	 scan_bits[2];	/* linear counting of distinct To */
+	uint32_t	 bf_count;
+	uint32_t	 sketch;	/* pool index + 1; 0: none */
+	uint32_t	 exact[SCAN_EXACT];/* distinct To, 32-bit hashes */
+	uint8_t		 nexact;
+};
+
+struct sketch {
+	uint32_t	 owner;		/* srow slot; UINT32_MAX: free */
+	uint32_t	 zeros;		/* registers still 0 */
+	uint64_t	 start;		/* the owner's scan_start */
+	double		 sum;		/* sum of 2^-register */
+	uint8_t		 reg[HLL_M];
+};
+
+/*
+ * Failed authentications per target identity (To of the REGISTER), from
+ * any source: a password guess spread over many sources, one guess each,
+ * shows here and nowhere else.  A bounded table recycling its least
+ * recently failed identity.
+ */
+struct trow {
+	uint64_t	 start;		/* window start, ns */
+	uint64_t	 guard_until;	/* credentials from unbound sources
+					   dropped until, ns */
+	uint64_t	 quiet_until;	/* no new alarm before, ns */
+	uint32_t	 count;
 };
 
 struct saved {
@@ -64,6 +106,7 @@ struct flood {
 	uint32_t		 nbrow;
 	/* rows of devices (unbound sources, brute force, scans), LRU */
 	struct frow		*srow;
+	struct dscan		*sscan;		/* beside each srow */
 	uint64_t		*skey;
 	struct hidx		 six;
 	uint64_t		*smi;		/* each row's source (m, i) */
@@ -71,6 +114,16 @@ struct flood {
 	struct dlist		 slru, sfree;
 	uint32_t		 nsrow;
 	uint64_t		 recycled;
+	/* failed authentications per target identity, LRU */
+	struct trow		*trow;
+	uint64_t		*tkey;
+	struct hidx		 tix;
+	struct dlist		 tlru, tfree;
+	uint32_t		 ntrow;
+	/* HyperLogLog sketches for rows past SCAN_EXACT identities */
+	struct sketch		*pool;
+	uint32_t		 npool;
+	uint64_t		 pool_short;	/* none free when asked */
 	/* training */
 	bool			 started, trained;
 	uint64_t		 epoch;		/* first packet, ns */
@@ -106,9 +159,19 @@ flood_create(const struct sg_conf *conf, struct bind_table *bt)
 	f->nsrow = (uint32_t)conf->tab_sources;
 	f->brow = sg_table_alloc(f->nbrow, sizeof(*f->brow));
 	f->srow = sg_table_alloc(f->nsrow, sizeof(*f->srow));
+	f->sscan = sg_table_alloc(f->nsrow, sizeof(*f->sscan));
+	f->npool = (uint32_t)conf->scan_sketches;
+	f->ntrow = (uint32_t)conf->target_identities;
+	f->trow = sg_table_alloc(f->ntrow, sizeof(*f->trow));
+	f->tkey = sg_table_alloc(f->ntrow, sizeof(*f->tkey));
+	f->pool = sg_table_alloc(f->npool, sizeof(*f->pool));
 	f->skey = sg_table_alloc(f->nsrow, sizeof(*f->skey));
 	f->smi = sg_table_alloc(f->nsrow, sizeof(*f->smi));
 	if (f->brow == NULL || f->srow == NULL || f->skey == NULL ||
+	    f->sscan == NULL || f->pool == NULL || f->trow == NULL ||
+	    f->tkey == NULL || hidx_init(&f->tix, f->ntrow) == -1 ||
+	    dlist_init(&f->tlru, f->ntrow) == -1 ||
+	    dlist_init(&f->tfree, f->ntrow) == -1 ||
 	    f->smi == NULL || hidx_init(&f->six, f->nsrow) == -1 ||
 	    hidx_init(&f->mix, f->nsrow) == -1 ||
 	    dlist_init(&f->slru, f->nsrow) == -1 ||
@@ -117,9 +180,12 @@ flood_create(const struct sg_conf *conf, struct bind_table *bt)
 		return NULL;
 	}
 	dlist_fill(&f->sfree, f->nsrow);
+	dlist_fill(&f->tfree, f->ntrow);
 	/* Every binding row starts "not yet seen": gen cannot match. */
 	for (uint32_t k = 0; k < f->nbrow; k++)
 		f->brow[k].gen = UINT32_MAX;
+	for (uint32_t k = 0; k < f->npool; k++)
+		f->pool[k].owner = UINT32_MAX;
 	return f;
 }
 
@@ -130,6 +196,13 @@ flood_destroy(struct flood *f)
 		return;
 	free(f->brow);
 	free(f->srow);
+	free(f->sscan);
+	free(f->pool);
+	free(f->trow);
+	free(f->tkey);
+	hidx_fini(&f->tix);
+	dlist_fini(&f->tlru);
+	dlist_fini(&f->tfree);
 	free(f->skey);
 	free(f->smi);
 	free(f->saved);
@@ -261,8 +334,9 @@ bound_row(struct flood *f, const struct binding *b)
 	return r;
 }
 
-static struct frow *
-device_row(struct flood *f, const struct sg_tuple *t, bool create)
+/* The slot of a device's row, created (or recycled) if need be. */
+static uint32_t
+device_slot(struct flood *f, const struct sg_tuple *t)
 {
 	uint64_t	 key = device_key(t);
 	uint32_t	 s;
@@ -273,10 +347,8 @@ device_row(struct flood *f, const struct sg_tuple *t, bool create)
 			/* Most recently seen goes to the young end. */
 			dlist_del(&f->slru, s);
 			dlist_push_tail(&f->slru, s);
-			return &f->srow[s];
+			return s;
 		}
-	if (!create)
-		return NULL;
 	if ((s = dlist_pop_head(&f->sfree)) == HNIL) {
 		/* Full: recycle the row seen least recently. */
 		s = dlist_pop_head(&f->slru);
@@ -285,12 +357,20 @@ device_row(struct flood *f, const struct sg_tuple *t, bool create)
 		f->recycled++;
 	}
 	row_reset(&f->srow[s]);
+	/* A sketch its previous owner held is free again (owner check). */
+	memset(&f->sscan[s], 0, sizeof(f->sscan[s]));
 	f->skey[s] = key;
 	hidx_add(&f->six, s, key);
 	f->smi[s] = source_key(t);
 	hidx_add(&f->mix, s, f->smi[s]);
 	dlist_push_tail(&f->slru, s);
-	return &f->srow[s];
+	return s;
+}
+
+static struct frow *
+device_row(struct flood *f, const struct sg_tuple *t)
+{
+	return &f->srow[device_slot(f, t)];
 }
 
 /* ---- training ----------------------------------------------------------------- */
@@ -346,6 +426,10 @@ flood_finish_training(struct flood *f, uint64_t now)
 		f->tdist_avg = sum / z;
 	else if (f->tdist_avg <= 0)
 		f->tdist_avg = 60;	/* nothing seen: a quiet minute */
+	/* The rates are over the training period, however late the first
+	 * message after its end arrives to close it. */
+	if (f->started && now > f->train_end)
+		now = f->train_end;
 	secs = f->started && now > f->epoch ? (double)(now - f->epoch) / 1e9 :
 	    0;
 	if (secs > 0 && f->train_msgs > 0) {
@@ -619,17 +703,34 @@ flood_admission(struct flood *f, const struct sg_tuple *t, bool bound,
 	return false;
 }
 
-/* The clock starts with the first message; training ends by time. */
+/*
+ * SPEC 5: training starts with the first packet the engine sees, whatever
+ * becomes of it (dropped by the blacklist, outbound, not SIP), and ends
+ * by time: a first minute of drops is a minute of training.
+ */
+void
+flood_clock(struct flood *f, uint64_t now)
+{
+	if (f->started)
+		return;
+	f->started = true;
+	f->epoch = now;
+	f->train_end = now + f->conf->training_duration;
+}
+
+void
+flood_tick(struct flood *f, uint64_t now)
+{
+	if (f->started && !f->trained && !flood_training(f, now))
+		flood_finish_training(f, now);
+}
+
 static bool
 training_phase(struct flood *f, uint64_t now)
 {
 	bool	 training;
 
-	if (!f->started) {
-		f->started = true;
-		f->epoch = now;
-		f->train_end = now + f->conf->training_duration;
-	}
+	flood_clock(f, now);	/* a caller that skipped the engine */
 	training = flood_training(f, now);
 	if (!training && !f->trained)
 		flood_finish_training(f, now);
@@ -717,6 +818,70 @@ ir_fires(struct flood *f, struct frow *r, float davg, double ratio,
 	return r->ir_run >= c->ir_samples && now - r->ir_since >= c->ir_hold;
 }
 
+/*
+ * Rise: a device raising its own rate, whatever DS1 says (issue 11: 20
+ * of 150 busy devices at 4x move the global rate only 1.4x; DS1 never
+ * fires, so DS2 never looks).  The row counts its messages in the three
+ * thirds of flood.rise_window (a sliding window at a third's grain: two
+ * counters' worth of state, O(1)).  It rises when, against its own
+ * trained rate (Init.D_Avg; a row without one is not judged: it has no
+ * rate of its own to rise from):
+ *  - the window holds at least rise_factor x its trained count, times
+ *    the population's trend beyond rise_trend (a morning ramp or a busy
+ *    hour lifts every row: the bar rises with them), and at least
+ *    rise_min messages (a device trained at one REGISTER an hour that
+ *    sends three after an outage is no evidence of anything);
+ *  - and every third holds at least three quarters of its share: the
+ *    rise is sustained over the whole window, not one burst (a
+ *    re-registration with its re-subscriptions, a reboot).
+ * The newest third is still filling: the test is conservative.
+ */
+static void
+rise_count(struct flood *f, struct frow *r, uint64_t now)
+{
+	uint32_t	 t = MS(now - f->epoch), third, k;
+
+	third = (uint32_t)(f->conf->rise_window / 1000000ULL / RISE_SLOTS);
+	if (third == 0)
+		third = 1;
+	k = (t - r->rise_start) / third;
+	if (k >= RISE_SLOTS) {
+		memset(r->rise_n, 0, sizeof(r->rise_n));
+		r->rise_start = t - (t - r->rise_start) % third;
+	} else if (k > 0) {
+		for (uint32_t j = 0; j < RISE_SLOTS; j++)
+			r->rise_n[j] = j + k < RISE_SLOTS ?
+			    r->rise_n[j + k] : 0;
+		r->rise_start += k * third;
+	}
+	if (r->rise_n[RISE_SLOTS - 1] < UINT16_MAX)
+		r->rise_n[RISE_SLOTS - 1]++;
+}
+
+static bool
+rise_fires(struct flood *f, const struct frow *r, uint64_t now,
+    double *sum_out, double *times)
+{
+	const struct sg_conf	*c = f->conf;
+	double			 third = (double)c->rise_window / 1e9 /
+				    RISE_SLOTS;
+	double			 lift = trend(f, now) / c->rise_trend;
+	double			 bar, sum = 0;
+
+	if (r->init_davg <= 0)
+		return false;
+	/* The count of one third at rise_factor x the trained rate. */
+	bar = c->rise_factor * third / row_init(f, r) * (lift > 1 ? lift : 1);
+	for (int j = 0; j < RISE_SLOTS; j++) {
+		if (r->rise_n[j] < 0.75 * bar)
+			return false;
+		sum += r->rise_n[j];
+	}
+	*sum_out = sum;
+	*times = sum * row_init(f, r) / (third * RISE_SLOTS);
+	return sum >= RISE_SLOTS * bar && sum >= c->rise_min;
+}
+
 /* DS2: while DS1 holds, rows whose gaps shrank below x. */
 static bool
 ds2_fires(struct flood *f, struct frow *r, float davg, double ratio)
@@ -737,10 +902,10 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 {
 	struct frow	*r;
 	float		 gap, davg;
-	double		 init, ratio;
+	double		 init, ratio, sum, times;
 	bool		 training = training_phase(f, now);
 
-	r = b != NULL ? bound_row(f, b) : device_row(f, t, true);
+	r = b != NULL ? bound_row(f, b) : device_row(f, t);
 	ds_count(f, now);
 	gap = row_record(f, r, now);
 	if (training) {
@@ -752,6 +917,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	r->tdist = gap;
 	init = row_init(f, r);
 	ss_update(f, r, gap, init, now);
+	rise_count(f, r, now);
 	davg = curr_davg(r, f->conf->window);
 	r->curr_davg = davg;
 	ratio = davg > 0 ? davg / init : 1;
@@ -765,6 +931,16 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 		    now, a);
 	if (ir_fires(f, r, davg, ratio, now))
 		return fire(f, r, t, ALARM_IR, m, davg, ratio, now, a);
+	if (rise_fires(f, r, now, &sum, &times)) {
+		double	 span = (double)f->conf->rise_window / 1e9;
+
+		fire(f, r, t, ALARM_IR, m, davg, ratio, now, a);
+		a->rate = sum / span;
+		memset(r->rise_n, 0, sizeof(r->rise_n));
+		snprintf(a->detail, sizeof(a->detail), "rise: %.0f messages "
+		    "in %.0f s, %.1fx its own trained rate", sum, span, times);
+		return FLOOD_ALARM;
+	}
 	if (ds2_fires(f, r, davg, ratio))
 		return fire(f, r, t, ALARM_DS2, m, davg, ratio, now, a);
 	return FLOOD_PASS;
@@ -775,7 +951,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 void
 flood_answered(struct flood *f, const struct sg_tuple *t)
 {
-	struct frow	*r = device_row(f, t, true);
+	struct frow	*r = device_row(f, t);
 
 	r->flags |= ROW_ANSWERED;
 }
@@ -784,62 +960,241 @@ enum flood_verdict
 flood_failure(struct flood *f, const struct sg_tuple *t, bool bound,
     int status, uint64_t now, struct flood_alarm *a)
 {
-	struct frow	*r = device_row(f, t, true);
+	uint32_t	 slot = device_slot(f, t);
+	struct frow	*r = &f->srow[slot];
+	struct dscan	*d = &f->sscan[slot];
 
 	(void)status;
 	if (bound)
 		r->flags |= ROW_BOUND;
-	if (r->bf_count == 0 || now - r->bf_start > f->conf->bf_window) {
-		r->bf_start = now;
-		r->bf_count = 0;
+	if (d->bf_count == 0 || now - d->bf_start > f->conf->bf_window) {
+		d->bf_start = now;
+		d->bf_count = 0;
 	}
-	r->bf_count++;
-	if (r->bf_count < (uint32_t)f->conf->bf_failures ||
+	d->bf_count++;
+	if (d->bf_count < (uint32_t)f->conf->bf_failures ||
 	    r->quiet_until > now)
 		return FLOOD_PASS;
 	fire(f, r, t, ALARM_BRUTEFORCE, SIPM_REGISTER, 0, 0, now, a);
-	a->rate = r->bf_count / ((double)(now - r->bf_start) / 1e9 + 1e-3);
+	a->rate = d->bf_count / ((double)(now - d->bf_start) / 1e9 + 1e-3);
 	snprintf(a->detail, sizeof(a->detail), "%u failures in %.0f s",
-	    r->bf_count, (double)(now - r->bf_start) / 1e9);
-	r->bf_count = 0;
+	    d->bf_count, (double)(now - d->bf_start) / 1e9);
+	d->bf_count = 0;
 	return FLOOD_ALARM;
 }
 
-/* Linear counting: distinct values from the zero bits of a 128-bit map. */
-static uint32_t
-distinct(const uint64_t bits[2])
-{
-	int	 zeros = 128 - __builtin_popcountll(bits[0]) -
-		    __builtin_popcountll(bits[1]);
+/* ---- brute force per target identity ------------------------------------ */
 
-	if (zeros == 0)
-		return 1000;
-	return (uint32_t)lround(-128.0 * log((double)zeros / 128.0));
+/* The row of identity hash `dh' (HNIL: none and not `create'). */
+static uint32_t
+target_slot(struct flood *f, uint64_t dh, bool create)
+{
+	uint32_t	 s;
+
+	for (s = hidx_first(&f->tix, dh); s != HNIL;
+	    s = hidx_next(&f->tix, s))
+		if (f->tkey[s] == dh) {
+			if (create) {
+				dlist_del(&f->tlru, s);
+				dlist_push_tail(&f->tlru, s);
+			}
+			return s;
+		}
+	if (!create)
+		return HNIL;
+	if ((s = dlist_pop_head(&f->tfree)) == HNIL) {
+		s = dlist_pop_head(&f->tlru);
+		hidx_del(&f->tix, s, f->tkey[s]);
+	}
+	memset(&f->trow[s], 0, sizeof(f->trow[s]));
+	f->tkey[s] = dh;
+	hidx_add(&f->tix, s, dh);
+	dlist_push_tail(&f->tlru, s);
+	return s;
+}
+
+enum flood_verdict
+flood_target_failure(struct flood *f, const struct sg_tuple *t, int status,
+    uint64_t now, struct flood_alarm *a)
+{
+	const struct sg_conf	*c = f->conf;
+	struct trow		*r;
+	double			 secs;
+
+	/* A 404 says the identity does not exist: nothing to guess. */
+	if (status == 404 || f->ntrow == 0)
+		return FLOOD_PASS;
+	r = &f->trow[target_slot(f, t->dh, true)];
+	if (r->count == 0 || now - r->start > c->target_window) {
+		r->start = now;
+		r->count = 0;
+	}
+	r->count++;
+	if (r->count < (uint32_t)c->target_failures || r->quiet_until > now)
+		return FLOOD_PASS;
+	secs = (double)(now - r->start) / 1e9;
+	memset(a, 0, sizeof(*a));
+	a->type = ALARM_BRUTEFORCE;
+	a->rate = r->count / (secs + 1e-3);
+	a->blockable = false;	/* no source to block: SPEC 6 */
+	snprintf(a->cls, sizeof(a->cls), "register,distributed,"
+	    "password-guessing");
+	if (c->target_guard > 0)
+		snprintf(a->detail, sizeof(a->detail), "%u failed "
+		    "authentications in %.0f s, any source; guarded %.0f s",
+		    r->count, secs, (double)c->target_guard / 1e9);
+	else
+		snprintf(a->detail, sizeof(a->detail), "%u failed "
+		    "authentications in %.0f s, any source", r->count, secs);
+	r->guard_until = now + c->target_guard;
+	r->quiet_until = now + (c->target_guard > c->target_window ?
+	    c->target_guard : c->target_window);
+	r->count = 0;
+	return FLOOD_ALARM;
+}
+
+bool
+flood_target_guarded(struct flood *f, const struct sg_tuple *t, uint64_t now)
+{
+	uint32_t	 s = f->ntrow > 0 ? target_slot(f, t->dh, false) : HNIL;
+
+	return s != HNIL && f->trow[s].guard_until > now;
+}
+
+/* ---- distinct identities: exact, then HyperLogLog ----------------------- */
+
+static struct sketch *
+sketch_of(struct flood *f, uint32_t slot)
+{
+	const struct dscan	*d = &f->sscan[slot];
+	struct sketch		*k;
+
+	if (d->sketch == 0)
+		return NULL;
+	k = &f->pool[d->sketch - 1];
+	return k->owner == slot && k->start == d->scan_start ? k : NULL;
+}
+
+static void
+sketch_release(struct flood *f, uint32_t slot)
+{
+	struct sketch	*k = sketch_of(f, slot);
+
+	if (k != NULL)
+		k->owner = UINT32_MAX;
+	f->sscan[slot].sketch = 0;
+}
+
+static void
+hll_add(struct sketch *k, uint32_t h)
+{
+	uint32_t	 idx = h >> (32 - HLL_BITS);
+	uint32_t	 w = h << HLL_BITS;
+	uint8_t		 rank = w != 0 ? (uint8_t)(__builtin_clz(w) + 1) :
+			    (uint8_t)(32 - HLL_BITS + 1);
+
+	if (rank <= k->reg[idx])
+		return;
+	if (k->reg[idx] == 0)
+		k->zeros--;
+	k->sum += ldexp(1.0, -rank) - ldexp(1.0, -k->reg[idx]);
+	k->reg[idx] = rank;
+}
+
+/* Flajolet et al. 2007, with linear counting for the small range. */
+static double
+hll_estimate(const struct sketch *k)
+{
+	double	 m = HLL_M, alpha = 0.7213 / (1 + 1.079 / m);
+	double	 e = alpha * m * m / k->sum;
+
+	if (e <= 2.5 * m && k->zeros > 0)
+		e = m * log(m / k->zeros);
+	return e;
+}
+
+/*
+ * A sketch for the row in `slot', which has just outgrown its exact set:
+ * a free one, or one whose owner moved on (row recycled, window over).
+ * None when every sketch counts a live scan: the row stays at
+ * SCAN_EXACT until one frees (an alarm or a window's end frees its own;
+ * flood.scan_sketches sizes the pool).  O(pool), once per row and window.
+ */
+static struct sketch *
+sketch_take(struct flood *f, uint32_t slot, uint64_t now)
+{
+	struct dscan	*d = &f->sscan[slot];
+
+	for (uint32_t n = 0; n < f->npool; n++) {
+		struct sketch	*k = &f->pool[n];
+
+		if (k->owner != UINT32_MAX && k->owner < f->nsrow &&
+		    f->sscan[k->owner].sketch == n + 1 &&
+		    f->sscan[k->owner].scan_start == k->start &&
+		    now - k->start <= f->conf->bf_window)
+			continue;	/* a live count */
+		k->owner = slot;
+		k->start = d->scan_start;
+		k->zeros = HLL_M;
+		k->sum = HLL_M;
+		memset(k->reg, 0, sizeof(k->reg));
+		d->sketch = n + 1;
+		for (int e = 0; e < d->nexact; e++)
+			hll_add(k, d->exact[e]);
+		return k;
+	}
+	f->pool_short++;
+	return NULL;
+}
+
+/* Count identity hash `h' for the row in `slot'; the distinct count. */
+static double
+scan_count(struct flood *f, uint32_t slot, uint32_t h, uint64_t now)
+{
+	struct dscan	*d = &f->sscan[slot];
+	struct sketch	*k = sketch_of(f, slot);
+
+	if (k == NULL) {
+		for (int e = 0; e < d->nexact; e++)
+			if (d->exact[e] == h)
+				return d->nexact;
+		if (d->nexact < SCAN_EXACT) {
+			d->exact[d->nexact++] = h;
+			return d->nexact;
+		}
+		if ((k = sketch_take(f, slot, now)) == NULL)
+			return d->nexact;
+	}
+	hll_add(k, h);
+	return hll_estimate(k);
 }
 
 enum flood_verdict
 flood_register_probe(struct flood *f, const struct sg_tuple *t, bool bound,
     uint64_t now, struct flood_alarm *a)
 {
-	struct frow	*r = device_row(f, t, true);
-	uint32_t	 bit = (uint32_t)(t->dh % 128), n;
+	uint32_t	 slot = device_slot(f, t);
+	struct frow	*r = &f->srow[slot];
+	struct dscan	*d = &f->sscan[slot];
+	double		 n;
 
 	if (bound)
 		r->flags |= ROW_BOUND;
-	if (now - r->scan_start > f->conf->bf_window ||
-	    (r->scan_bits[0] == 0 && r->scan_bits[1] == 0)) {
-		r->scan_start = now;
-		r->scan_bits[0] = r->scan_bits[1] = 0;
+	if (now - d->scan_start > f->conf->bf_window || d->nexact == 0) {
+		sketch_release(f, slot);
+		d->scan_start = now;
+		d->nexact = 0;
 	}
-	r->scan_bits[bit / 64] |= 1ULL << (bit % 64);
-	n = distinct(r->scan_bits);
-	if (n < (uint32_t)f->conf->scan_identities || r->quiet_until > now)
+	/* The high half of the keyed 64-bit hash of the To identity. */
+	n = scan_count(f, slot, (uint32_t)(t->dh >> 32), now);
+	if (n < f->conf->scan_identities || r->quiet_until > now)
 		return FLOOD_PASS;
 	fire(f, r, t, ALARM_SCAN, SIPM_REGISTER, 0, 0, now, a);
-	a->rate = n / ((double)(now - r->scan_start) / 1e9 + 1e-3);
-	snprintf(a->detail, sizeof(a->detail), "%u identities in %.0f s", n,
-	    (double)(now - r->scan_start) / 1e9);
-	r->scan_bits[0] = r->scan_bits[1] = 0;
+	a->rate = n / ((double)(now - d->scan_start) / 1e9 + 1e-3);
+	snprintf(a->detail, sizeof(a->detail), "%.0f identities in %.0f s", n,
+	    (double)(now - d->scan_start) / 1e9);
+	sketch_release(f, slot);
+	d->nexact = 0;
 	return FLOOD_ALARM;
 }
 
@@ -864,8 +1219,14 @@ flood_stats(const struct flood *f, uint64_t now, struct flood_stats *st)
 	st->sources_recycled = f->recycled;
 	st->admitted = f->admitted;
 	st->refused = f->refused;
+	st->scan_sketches = f->npool;
+	st->scan_sketches_short = f->pool_short;
 	st->memory = sizeof(*f) + (size_t)f->nbrow * sizeof(struct frow) +
-	    (size_t)f->nsrow * (sizeof(struct frow) + 2 * sizeof(uint64_t) +
+	    (size_t)f->npool * sizeof(struct sketch) +
+	    (size_t)f->ntrow * (sizeof(struct trow) + sizeof(uint64_t) +
+	    3 * sizeof(struct hlink)) + hidx_memory(&f->tix, f->ntrow) +
+	    (size_t)f->nsrow * (sizeof(struct frow) + sizeof(struct dscan) +
+	    2 * sizeof(uint64_t) +
 	    3 * sizeof(struct hlink)) + hidx_memory(&f->six, f->nsrow) +
 	    hidx_memory(&f->mix, f->nsrow) +
 	    (size_t)f->capsaved * sizeof(struct saved);

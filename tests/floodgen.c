@@ -304,6 +304,37 @@ blf(struct gen *g, int watch)
 	free(w);
 }
 
+/* The re-registration storm of fg_model.storm_at. */
+static void
+storm(struct gen *g)
+{
+	const struct fg_model	*m = g->m;
+
+	for (int k = 0; k < m->nue; k++) {
+		double		 t = m->storm_at + unif(g) * 60;
+		uint32_t	 id = ++g->ids, cseq = 5001;
+		int		 nsub = k < m->nbusy && m->storm_blf ? m->blf :
+				    0;
+
+		add(g, t, E_REG1, k, -1, id, cseq);
+		add(g, t + 0.5, E_REG1, k, -1, id, cseq);	/* resent */
+		add(g, t + 0.51, E_R401, k, -1, id, cseq);
+		add(g, t + 0.53, E_REG2, k, -1, id, cseq + 1);
+		add(g, t + 0.54, E_R200, k, -1, id, cseq + 1);
+		for (int j = 0; j <= nsub; j++) {
+			double	 ts = t + 1 + 0.05 * j;
+
+			add(g, ts, E_SUB, k, -1, 0, 5000 + (uint32_t)j);
+			add(g, ts + 0.01, E_SUB200, k, -1, 0,
+			    5000 + (uint32_t)j);
+			add(g, ts + 0.03, E_NOTIFY, k, -1, 0,
+			    5000 + (uint32_t)j);
+			add(g, ts + 0.04, E_NOT200, k, -1, 0,
+			    5000 + (uint32_t)j);
+		}
+	}
+}
+
 /* Inbound messages sent by UE k (for its trained rate). */
 static int
 inbound_of(const struct ev *e)
@@ -890,6 +921,10 @@ fg_generate(const struct fg_model *m, const struct fg_attack *a,
 	}
 	if (m->blf > 0)
 		blf(&g, m->blf);
+	if (m->storm_at > 0) {
+		g.rng ^= 0x5deece66dULL;
+		storm(&g);
+	}
 	/* Each UE's inbound rate after registration: its baseline. */
 	{
 		double	 from = 65, to = 1800;

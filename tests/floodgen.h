@@ -25,6 +25,15 @@ struct fg_model {
 	double		 sub_interval;	/* s, SUBSCRIBE refresh */
 	/* busy hour: call rate factor ramps 1 -> busy_factor */
 	double		 busy_from, busy_to, busy_factor;
+	/*
+	 * A re-registration storm after a proxy outage (s; 0: none): every
+	 * UE re-registers within a minute of it (its first REGISTER resent
+	 * once, then challenge and credentials) and subscribes again; with
+	 * storm_blf, busy lines also to each of their `blf' extensions, 50
+	 * ms apart.  Legitimate traffic.
+	 */
+	double		 storm_at;
+	bool		 storm_blf;
 	unsigned	 seed;
 };
 

@@ -249,6 +249,7 @@ scn_expect_alarm(struct scn *s, const char *type, const char *kase)
 	x->frame = s->frame;
 	snprintf(x->type, sizeof(x->type), "%s", type);
 	snprintf(x->kase, sizeof(x->kase), "%s", kase ? kase : "");
+	x->none = false;
 	if (s->e == NULL)
 		return;
 	for (int k = 0; k < s->seen.nalarm; k++)
@@ -259,6 +260,26 @@ scn_expect_alarm(struct scn *s, const char *type, const char *kase)
 		scn_failf(s, "frame %llu: expected alarm %s/%s, %d other(s)",
 		    (unsigned long long)s->frame, type, kase ? kase : "*",
 		    s->seen.nalarm);
+}
+
+void
+scn_expect_no_alarm(struct scn *s, const char *type)
+{
+	struct scn_alarm_expect	*x;
+
+	s->aexp = grow(s->aexp, &s->capaexp, s->naexp, sizeof(*s->aexp));
+	x = &s->aexp[s->naexp++];
+	memset(x, 0, sizeof(*x));
+	x->frame = s->frame;
+	x->none = true;
+	snprintf(x->type, sizeof(x->type), "%s", type);
+	if (s->e == NULL)
+		return;
+	for (int k = 0; k < s->seen.nalarm; k++)
+		if (strcmp(alarm_type_str(s->seen.alarm[k].type), type) == 0)
+			scn_failf(s, "frame %llu: unexpected alarm %s/%s",
+			    (unsigned long long)s->frame, type,
+			    s->seen.alarm[k].kase);
 }
 
 /* ---- reading sipguard -r output ------------------------------------------- */
@@ -324,8 +345,15 @@ scn_check_jsonl(struct scn *s, FILE *fp, struct scn_tally *tally,
 		if (jsonl_get(line, "alarm", a, sizeof(a)) == 0) {
 			jsonl_get(line, "case", c, sizeof(c));
 			for (ai = 0; ai < s->naexp; ai++)
-				if (!amatched[ai] && s->aexp[ai].frame ==
-				    frame && strcmp(s->aexp[ai].type, a) == 0 &&
+				if (s->aexp[ai].none && s->aexp[ai].frame ==
+				    frame && strcmp(s->aexp[ai].type, a) == 0)
+					scn_failf(s, "frame %llu: unexpected "
+					    "alarm %s/%s", (unsigned long long)
+					    frame, a, c);
+			for (ai = 0; ai < s->naexp; ai++)
+				if (!amatched[ai] && !s->aexp[ai].none &&
+				    s->aexp[ai].frame == frame &&
+				    strcmp(s->aexp[ai].type, a) == 0 &&
 				    (s->aexp[ai].kase[0] == '\0' ||
 				    strcmp(s->aexp[ai].kase, c) == 0)) {
 					amatched[ai] = true;
@@ -384,7 +412,7 @@ scn_check_jsonl(struct scn *s, FILE *fp, struct scn_tally *tally,
 			    (unsigned long long)s->exp[xi].frame,
 			    s->exp[xi].verdict, s->exp[xi].reason);
 	for (ai = 0; ai < s->naexp; ai++)
-		if (!amatched[ai])
+		if (!amatched[ai] && !s->aexp[ai].none)
 			scn_failf(s, "frame %llu: expected alarm %s/%s, none",
 			    (unsigned long long)s->aexp[ai].frame,
 			    s->aexp[ai].type, s->aexp[ai].kase);

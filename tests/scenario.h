@@ -32,6 +32,7 @@ struct scn_alarm_expect {
 	uint64_t	 frame;
 	char		 type[16];
 	char		 kase[16];
+	bool		 none;		/* no alarm of this type here */
 };
 
 /* What one frame produced in-process. */
@@ -88,6 +89,8 @@ void	scn_expect(struct scn *, const char *verdict, const char *reason);
 void	scn_expect_held(struct scn *);
 /* ... and to raise an alarm of this type (and case, if not NULL). */
 void	scn_expect_alarm(struct scn *, const char *type, const char *kase);
+/* ... and to raise no alarm of this type. */
+void	scn_expect_no_alarm(struct scn *, const char *type);
 /* Tag the following frames as part of an attack (NULL: legitimate). */
 void	scn_tag(struct scn *, const char *tag);
 void	scn_failf(struct scn *, const char *fmt, ...)

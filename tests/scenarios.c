@@ -1819,6 +1819,170 @@ whitelist_pinned(struct scn *s)
 	scn_expect(s, "accept", "whitelisted");
 }
 
+/* ---- issue 11: brute force per target identity ------------------------ */
+
+/* Guessing source k: one of 500 hosts, each its own MAC and address. */
+static void
+guesser(struct pg_ep *ep, char *ip, size_t len, int k)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->mac[0] = 0x02;
+	ep->mac[3] = 0x0b;
+	ep->mac[4] = (uint8_t)(k >> 8);
+	ep->mac[5] = (uint8_t)k;
+	snprintf(ip, len, "198.19.%d.%d", k / 200, k % 200 + 1);
+	ep->ip = ip;
+	ep->port = 5060;
+}
+
+/*
+ * A REGISTER for `user' from `src' (SIP-IP its address), with a digest
+ * response (a guess, or a stale password) when `auth', and, unless
+ * `answered' is false, the proxy's 401 to it.
+ */
+static void
+cred_register(struct scn *s, const struct pg_ep *src, const char *user,
+    const char *cid, uint32_t cseq, bool auth, const char *label)
+{
+	char		 a[64], via[80], contact[160], hdr[320];
+	struct pg_msg	 m;
+
+	aor(a, sizeof(a), user);
+	hostport(via, sizeof(via), src->ip, src->port);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s>", user, via);
+	snprintf(hdr, sizeof(hdr), "Digest username=\"%s\", realm=\""
+	    DOMAIN "\", nonce=\"n%s\", uri=\"sip:" DOMAIN "\", "
+	    "response=\"%032x\", algorithm=MD5", user, cid,
+	    (unsigned)(s->seq * 2654435761u));
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.ruri = "sip:" DOMAIN;
+	m.via = via;
+	m.from = a;
+	m.to = a;
+	m.call_id = cid;
+	m.cseq = cseq;
+	m.contact = contact;
+	m.expires = 3600;
+	m.auth = auth ? hdr : NULL;
+	scn_send(s, src, &PROXY, &m);
+	scn_expect(s, label[0] == '!' ? "drop" : "accept",
+	    label[0] == '!' ? label + 1 : label);
+}
+
+static void
+proxy_401(struct scn *s, const struct pg_ep *to, const char *user,
+    const char *cid, uint32_t cseq)
+{
+	char		 a[64], via[80], wa[128];
+	struct pg_msg	 r;
+
+	aor(a, sizeof(a), user);
+	hostport(via, sizeof(via), to->ip, to->port);
+	snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\"" DOMAIN
+	    "\", nonce=\"n%s-%u\"\r\n", cid, cseq);
+	memset(&r, 0, sizeof(r));
+	r.status = 401;
+	r.via = via;
+	r.from = a;
+	r.to = a;
+	r.to_tag = "reg";
+	r.call_id = cid;
+	r.cseq = cseq;
+	r.cseq_method = "REGISTER";
+	r.raw_headers = wa;
+	r.expires = -1;
+	scn_send(s, &PROXY, to, &r);
+	scn_expect(s, "accept", "outbound");
+}
+
+/*
+ * 500 sources, one guess each at alice's password (a REGISTER with a
+ * digest response, answered 401).  No source fails twice, so no source
+ * is alarmed; the 20th failure for alice raises bruteforce case
+ * identity, and from then on credentials for alice from sources not
+ * bound to her are dropped.  Alice's own phone refreshes as ever; bob is
+ * untouched.
+ */
+static void
+target_guess(struct scn *s)
+{
+	char		 ip[32], cid[64];
+	struct pg_ep	 src;
+	int		 k;
+
+	world(s);
+	scn_wait(s, 5);
+	scn_tag(s, "distributed password guess");
+	for (k = 0; k < 500; k++) {
+		guesser(&src, ip, sizeof(ip), k);
+		scn_token(s, cid, sizeof(cid));
+		if (k < 20) {
+			cred_register(s, &src, "alice", cid, 1, true, "ix");
+			scn_expect_no_alarm(s, "bruteforce");
+			proxy_401(s, &src, "alice", cid, 1);
+			if (k < 19)
+				scn_expect_no_alarm(s, "bruteforce");
+			else
+				scn_expect_alarm(s, "bruteforce", "identity");
+		} else {
+			/* Guarded: dropped before the proxy sees it. */
+			cred_register(s, &src, "alice", cid, 1, true,
+			    "!flood");
+			scn_expect_no_alarm(s, "bruteforce");
+		}
+		scn_wait(s, 0.05);
+	}
+	scn_tag(s, NULL);
+	/* Alice's own phone: challenged, answers, bound: passes. */
+	reg(s, &ALICE, 3600, "vii");
+	ua_request(s, &ALICE, "OPTIONS", "bob", "tg-opt", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+	reg(s, &BOB, 3600, "vii");
+	/* A first REGISTER (no credentials) still reaches the proxy. */
+	guesser(&src, ip, sizeof(ip), 600);
+	cred_register(s, &src, "alice", "tg-first", 1, false, "ix");
+	/* The guard ends (300 s): credentials from a new device pass. */
+	scn_wait(s, 301);
+	cred_register(s, &src, "alice", "tg-first", 2, true, "ix");
+}
+
+/*
+ * Two of alice's devices with a stale password retry every minute for
+ * half an hour (challenge, credentials, 401): two failures a minute for
+ * the identity, one per device: never an alarm.  Her current phone and
+ * bob go on as usual.
+ */
+static void
+target_stale_password(struct scn *s)
+{
+	static const struct pg_ep desk = { { 2, 0, 0, 0, 0, 0x21 },
+	    "198.51.100.21", 5060 };
+	static const struct pg_ep soft = { { 2, 0, 0, 0, 0, 0x22 },
+	    "198.51.100.22", 5060 };
+	const struct pg_ep	*dev[2] = { &desk, &soft };
+	char			 cid[64];
+
+	world(s);
+	for (int min = 0; min < 30; min++) {
+		for (int d = 0; d < 2; d++) {
+			scn_token(s, cid, sizeof(cid));
+			cred_register(s, dev[d], "alice", cid, 1, false, "ix");
+			proxy_401(s, dev[d], "alice", cid, 1);
+			scn_expect_no_alarm(s, "bruteforce");
+			cred_register(s, dev[d], "alice", cid, 2, true, "ix");
+			proxy_401(s, dev[d], "alice", cid, 2);
+			scn_expect_no_alarm(s, "bruteforce");
+			scn_wait(s, 20);
+		}
+		if (min % 10 == 0)
+			reg(s, &ALICE, 3600, "vii");
+		ua_request(s, &BOB, "MESSAGE", "alice", cid, 1, &PROXY);
+		scn_expect(s, "accept", "vii");
+		scn_wait(s, 20);
+	}
+}
+
 const struct scenario scenarios[] = {
 	{ "legit_register_call", "legitimate registrations and calls",
 	    legit_register_call, SETS_BASE, 1 },
@@ -1902,6 +2066,10 @@ const struct scenario scenarios[] = {
 	{ "whitelist", "whitelisted trunk", whitelist, SETS_WHITELIST, 0 },
 	{ "whitelist_pinned", "whitelisted peer pinned to its MAC",
 	    whitelist_pinned, SETS_WHITELIST_PINNED, 0 },
+	{ "target_guess", "a password guess from 500 sources, one each",
+	    target_guess, SETS_BASE, 1 },
+	{ "target_stale_password", "stale passwords retrying every minute",
+	    target_stale_password, SETS_BASE, 0 },
 };
 
 const int nscenarios = (int)(sizeof(scenarios) / sizeof(scenarios[0]));

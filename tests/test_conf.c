@@ -979,9 +979,9 @@ test_set_bounds(void **state)
 {
 	static const struct { const char *key; const char *lo, *hi;
 	    const char *below, *above, *also; } rows[] = {
-		/* scan_identities must exceed it. */
+		/* scan_identities must exceed it (by 20 % above 16). */
 		{ "identities_per_device", "1", "1024", "0", "1025",
-		    "flood.scan_identities=1025" },
+		    "flood.scan_identities=1229" },
 		{ "gateway_mac_ips", "1", "1000000", "0", "1000001", NULL },
 		{ "blacklist.ttl", "1", "2592000", "0.999", "2592000.5", NULL },
 		{ "blacklist.size", "16", "16777216", "15", "16777217", NULL },
@@ -1019,6 +1019,16 @@ test_set_bounds(void **state)
 		{ "flood.bruteforce_window", "1", "86400", "0", "86401", NULL },
 		{ "flood.scan_identities", "2", "100000", "1", "100001",
 		    "identities_per_device=1" },
+		{ "flood.scan_sketches", "1", "65536", "0", "65537", NULL },
+		{ "flood.rise_factor", "1.1", "1000", "1.09", "1000.1", NULL },
+		{ "flood.rise_window", "3", "3600", "2.9", "3601", NULL },
+		{ "flood.rise_min", "1", "1000000", "0", "1000001", NULL },
+		{ "flood.rise_trend", "1", "1000", "0.99", "1000.1", NULL },
+		{ "flood.target_identities", "16", "16777216", "15",
+		    "16777217", NULL },
+		{ "flood.target_failures", "2", "100000", "1", "100001", NULL },
+		{ "flood.target_window", "1", "86400", "0", "86401", NULL },
+		{ "flood.target_guard", "0", "86400", "-1", "86401", NULL },
 	};
 	char			 set[128];
 	const char		*sets[2] = { set, NULL };
@@ -1567,6 +1577,14 @@ test_scan_vs_identities(void **state)
 	assert_int_equal(e.count, 1);
 	assert_non_null(strstr(e.buf, "flood.scan_identities: 3 must exceed "
 	    "identities_per_device (3)"));
+	/* Above 16 identities (counted approximately): by 20 %. */
+	snprintf(a, sizeof(a), "identities_per_device=200");
+	snprintf(b, sizeof(b), "flood.scan_identities=239");
+	assert_int_equal(conf_load(NULL, sets, 2, &c, &e), -1);
+	assert_non_null(strstr(e.buf, "239 must exceed identities_per_device "
+	    "(200) by 20 %"));
+	snprintf(b, sizeof(b), "flood.scan_identities=240");
+	assert_int_equal(conf_load(NULL, sets, 2, &c, &e), 0);
 }
 
 /*
@@ -1660,7 +1678,7 @@ static void
 test_identities_above_100(void **state)
 {
 	static const char *const sets[] = { "identities_per_device=200",
-	    "flood.scan_identities=201" };
+	    "flood.scan_identities=240" };
 	struct sg_conf		 c;
 	struct conf_errors	 e;
 

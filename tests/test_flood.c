@@ -559,6 +559,105 @@ test_distributed(void **state)
 	fg_result_free(&res);
 }
 
+/*
+ * 6b. Issue 11's miss: 20 of the 50 busy lines raise their own rate for
+ * a minute while the global rate rises less than DS1's 2.7x, so DS2
+ * never looks.  Before the rise detector none of the 20 was alarmed.
+ * Measured with the defaults (seed 1): at 4x, 14 of 20 named, the last
+ * 54 s after the start; at 6x, all 20 within 48 s.  Busy lines here
+ * legitimately reach 3.4x their trained rate over 30 s in the busy hour
+ * (BLF notifications come in clusters), so a lower bar would alarm them:
+ * the README's limits.  SGFLOOD_FACTOR: another factor, by hand.
+ */
+static void
+insiders_run(double factor, struct score *sc)
+{
+	struct fg_attack	 a = { .kind = FG_DISTRIBUTED, .start = 240,
+				    .dur = 60, .count = 20, .ue = -1 };
+	struct fg_result	 res;
+	char			 name[64];
+	int			 n = 20;
+
+	a.factor = getenv("SGFLOOD_FACTOR") != NULL ?
+	    atof(getenv("SGFLOOD_FACTOR")) : factor;
+	snprintf(name, sizeof(name), "insiders at %gx", a.factor);
+	attack_run(name, &a, first_n, &n, sc, &res);
+	print_message("  %d of 20 alarmed, the first at %.1f s, the last at "
+	    "%.1f s; DS1 %s\n", sc->attackers_alarmed,
+	    sc->first_alarm - a.start, sc->last_attacker_alarm - a.start,
+	    sc->first_ds1 < 0 ? "never" : "raised");
+	assert_int_equal(sc->legit_alarmed, 0);
+	assert_int_equal(sc->legit_dropped, 0);
+	fg_result_free(&res);
+}
+
+static void
+test_insiders(void **state)
+{
+	struct score	 sc;
+
+	(void)state;
+	insiders_run(4, &sc);
+	assert_true(sc.attackers_alarmed >= 12);
+	assert_true(sc.first_alarm >= 240 && sc.first_alarm <= 240 + 40);
+	assert_true(sc.first_ds1 < 0);
+	insiders_run(6, &sc);
+	assert_int_equal(sc.attackers_alarmed, 20);
+	assert_true(sc.last_attacker_alarm <= 240 + 50);
+}
+
+/*
+ * 6c. A re-registration storm after a proxy outage: every UE
+ * re-registers within a minute (its REGISTER resent once, challenge,
+ * credentials) and subscribes again.  Legitimate: no device alarmed or
+ * dropped (a DS1 notice is allowed: the whole population did rise).
+ * With `blf', each busy line also re-subscribes to its 30 BLF extensions
+ * at once (60 messages in 1.5 s): SS, the paper's single-source test,
+ * takes that burst for a flood (a limit of SS, measured and printed);
+ * the rise detector must stay quiet all the same.
+ */
+static void
+storm_run(bool blf, struct score *sc)
+{
+	struct fg_model		 m;
+	struct fg_result	 res;
+	char			 p[600];
+
+	fg_model_default(&m);
+	m.duration = 420;
+	m.storm_at = 240;
+	m.storm_blf = blf;
+	if (getenv("SGFLOOD_SEED") != NULL)
+		m.seed = (unsigned)atoi(getenv("SGFLOOD_SEED"));
+	path_for(p, sizeof(p), blf ? "storm blf" : "storm");
+	assert_int_equal(fg_generate(&m, NULL, p, &res), 0);
+	replay(p, &res, SETS_BASELINE, nobody, NULL, sc);
+	report(blf ? "re-registration storm, BLF re-subscribed" :
+	    "re-registration storm", sc);
+	assert_int_equal(sc->status, 0);
+	fg_result_free(&res);
+	drop_file(p);
+}
+
+static void
+test_storm(void **state)
+{
+	struct score	 sc;
+
+	(void)state;
+	storm_run(false, &sc);
+	assert_int_equal(sc.legit_dropped, 0);
+	assert_int_equal(sc.legit_alarmed, 0);
+	for (int k = 0; k < 16; k++)
+		if (k != alarm_index("ds1"))
+			assert_int_equal(sc.alarms[k], 0);
+	storm_run(true, &sc);
+	print_message("  with BLF re-subscriptions: %d ss alarms (SS's "
+	    "limit), %d ir\n", sc.alarms[alarm_index("ss")],
+	    sc.alarms[alarm_index("ir")]);
+	assert_int_equal(sc.alarms[alarm_index("ir")], 0);
+}
+
 /* 7. One bound UE doubling its rate every 10 s. */
 static void
 test_increasing(void **state)
@@ -705,6 +804,8 @@ main(void)
 	TREG("flood", outsider_register);
 	TREG("flood", spoofed_register);
 	TREG("flood", distributed);
+	TREG("flood", insiders);
+	TREG("flood", storm);
 	TREG("flood", increasing);
 	TREG("flood", bruteforce);
 	TREG("flood", scan);
