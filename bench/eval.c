@@ -1,0 +1,879 @@
+/*
+ * eval.c: module II measured as a curve (issue 11).  Drives the engine
+ * in-process with the populations and profiles of evalgen.c, one cell
+ * per attack or stress, several seeds each, and scores every frame
+ * against the truth: detection, time to alarm, attack dropped, and the
+ * legitimate devices alarmed or dropped.  Writes a Markdown table and an
+ * SVG chart; `--check' fails on a broken hard requirement.
+ *
+ * Cost: a (population, seed) trains once; each cell is a fork() of the
+ * trained engine given the cell's future, so the training is not paid
+ * per cell.  One process at a time: one CPU.
+ *
+ *   eval [-q] [-s seeds] [-o table.md] [-g chart.svg] [--set key=value]
+ *        [--only text] [--check] [--strict]
+ *   EVAL_SET="flood.ds2_ratio=0.5;flood.window=8" eval ...
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alarm.h"
+#include "conf.h"
+#include "engine.h"
+#include "evalgen.h"
+#include "flood.h"
+
+#define T0_NS		(1764547200ULL * 1000000000ULL)
+#define MAXATT		256
+#define MAXCELL		128
+#define MAXSETS		64
+#define CATCH_WITHIN	40.0	/* s: issue 11's requirement */
+#define HARD_FACTOR	3.0	/* ... for a sustained rise of this much */
+
+/* ---- the grid ---------------------------------------------------------------- */
+
+struct cell {
+	char		 name[80];
+	int		 pop;
+	int		 profile;
+	struct eg_attack a;
+	int		 series;	/* chart: intensity sweep, -1: none */
+	bool		 quick;
+};
+
+/* One run (cell, seed), sent from the child through a pipe. */
+struct run {
+	int		 ok;
+	int		 natt, nalarmed;
+	float		 tta[MAXATT];	/* s after the start, -1: never */
+	float		 att_rate;	/* median trained rate, msgs/s */
+	float		 rise;
+	uint64_t	 att_sent, att_dropped;
+	uint64_t	 legit_sent, legit_drop2, legit_drop1;
+	int		 legit_alarmed, legit_dropped_devs;
+	int		 ds1;
+	int		 legit_types[ALARM__COUNT];
+	char		 example[200];	/* the first false alarm or drop */
+};
+
+/* Every run of a cell together. */
+struct agg {
+	int		 runs;
+	long		 natt, nalarmed, caught;
+	float		*tta;
+	size_t		 ntta;
+	double		 rate_sum, rise_sum, rise_min, rise_max;
+	uint64_t	 att_sent, att_dropped;
+	uint64_t	 legit_sent, legit_drop2, legit_drop1;
+	long		 legit_alarmed, legit_dropped_devs;
+	int		 ds1_runs;
+	long		 legit_types[ALARM__COUNT];
+	char		 example[200];
+};
+
+static struct cell	 cells[MAXCELL];
+static int		 ncells;
+static const char	*sets[MAXSETS];
+static int		 nsets;
+static bool		 quick;
+
+static const char *const CENTRE_METHOD = "INVITE";
+
+/* The centre point's attackers per population (a tenth of the lines,
+ * the busiest). */
+static int
+centre_n(int pop)
+{
+	static const int n[EG__NPOP] = { 20, 5, 10, 20 };
+
+	return n[pop];
+}
+
+static struct cell *
+cell_add(int pop, int profile, int n, double f, int pattern,
+    const char *method, double dur, bool random_pick)
+{
+	struct cell	*c;
+
+	if (ncells == MAXCELL)
+		return NULL;
+	c = &cells[ncells++];
+	memset(c, 0, sizeof(*c));
+	c->pop = pop;
+	c->profile = profile;
+	c->series = -1;
+	c->a.n = n;
+	c->a.factor = f;
+	c->a.pattern = pattern;
+	c->a.method = method;
+	c->a.dur = dur;
+	c->a.random_pick = random_pick;
+	if (n == 0)
+		snprintf(c->name, sizeof(c->name), "%s, %s", eg_pop_name(pop),
+		    eg_profile_name(profile));
+	else
+		snprintf(c->name, sizeof(c->name), "%s, %d%s x %gx, %s %s, "
+		    "%g s", eg_pop_name(pop), n, random_pick ? " random" : "",
+		    f, eg_pattern_name(pattern), method, dur);
+	return c;
+}
+
+/*
+ * Around a centre point (the busiest tenth of the lines at 4x their own
+ * rate, steady INVITEs for 60 s), one axis at a time, plus corners; the
+ * intensity axis on every population; the legitimate stress profiles on
+ * the populations where they happen.
+ */
+static void
+grid(void)
+{
+	static const double factors[] = { 1.5, 2, 3, 4, 6, 10 };
+	static const int ns[] = { 1, 5, 50, 100, 200 };
+	static const double durs[] = { 10, 40, 180, 600 };
+	static const char *const methods[] = { "REGISTER", "OPTIONS",
+	    "MESSAGE", "SUBSCRIBE" };
+	static const struct { int pop, profile; bool quick; } stress[] = {
+		{ EG_UE300, EGP_NONE, true },
+		{ EG_UE300, EGP_BUSY_HOUR, true },
+		{ EG_UE300, EGP_MORNING, false },
+		{ EG_UE300, EGP_STORM, true },
+		{ EG_UE300, EGP_REBOOT, true },
+		{ EG_CALLCENTRE, EGP_NONE, false },
+		{ EG_CALLCENTRE, EGP_BUSY_HOUR, false },
+		{ EG_CALLCENTRE, EGP_SHIFT, true },
+		{ EG_CALLCENTRE, EGP_STORM, false },
+		{ EG_CALLCENTRE, EGP_REBOOT, false },
+		{ EG_NAT, EGP_NONE, false },
+		{ EG_NAT, EGP_MORNING, true },
+		{ EG_NAT, EGP_STORM, false },
+		{ EG_NAT, EGP_NAT_KA, true },
+		{ EG_NAT, EGP_REBOOT, false },
+		{ EG_GWMIX, EGP_NONE, false },
+		{ EG_GWMIX, EGP_BUSY_HOUR, false },
+		{ EG_GWMIX, EGP_STORM, true },
+	};
+	struct cell	*c;
+
+	for (size_t k = 0; k < sizeof(stress) / sizeof(stress[0]); k++)
+		if ((c = cell_add(stress[k].pop, stress[k].profile, 0, 0, 0,
+		    NULL, 0, false)) != NULL)
+			c->quick = stress[k].quick;
+	for (int p = 0; p < EG__NPOP; p++)
+		for (size_t k = 0; k < sizeof(factors) / sizeof(factors[0]);
+		    k++) {
+			c = cell_add(p, EGP_NONE, centre_n(p), factors[k],
+			    EGA_STEADY, CENTRE_METHOD, 60, false);
+			if (c == NULL)
+				continue;
+			c->series = p;
+			c->quick = factors[k] == 4 || (p == EG_UE300 &&
+			    (factors[k] == 2 || factors[k] == 10));
+		}
+	for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++)
+		cell_add(EG_UE300, EGP_NONE, ns[k], 4, EGA_STEADY,
+		    CENTRE_METHOD, 60, false);
+	for (int k = EGA_JITTER; k < EGA__N; k++)
+		if ((c = cell_add(EG_UE300, EGP_NONE, 20, 4, k, CENTRE_METHOD,
+		    60, false)) != NULL && k == EGA_JITTER)
+			c->quick = true;
+	for (size_t k = 0; k < sizeof(durs) / sizeof(durs[0]); k++)
+		cell_add(EG_UE300, EGP_NONE, 20, 4, EGA_STEADY, CENTRE_METHOD,
+		    durs[k], false);
+	for (size_t k = 0; k < sizeof(methods) / sizeof(methods[0]); k++)
+		cell_add(EG_UE300, EGP_NONE, 20, 4, EGA_STEADY, methods[k], 60,
+		    false);
+	cell_add(EG_UE300, EGP_NONE, 20, 4, EGA_STEADY, CENTRE_METHOD, 60,
+	    true);
+	/* Corners. */
+	if ((c = cell_add(EG_UE300, EGP_NONE, 1, 10, EGA_STEADY, "OPTIONS",
+	    600, false)) != NULL)
+		c->quick = true;
+	cell_add(EG_UE300, EGP_NONE, 200, 1.5, EGA_JITTER, CENTRE_METHOD,
+	    180, true);
+	cell_add(EG_UE300, EGP_NONE, 200, 10, EGA_STEADY, CENTRE_METHOD, 60,
+	    false);
+	cell_add(EG_UE300, EGP_NONE, 5, 3, EGA_JITTER, "MESSAGE", 600,
+	    false);
+	cell_add(EG_CALLCENTRE, EGP_NONE, 40, 3, EGA_JITTER, CENTRE_METHOD,
+	    180, false);
+	cell_add(EG_GWMIX, EGP_NONE, 100, 2, EGA_RAMP, "REGISTER", 600, true);
+}
+
+/* The hard requirement of issue 11 applies to this cell's attackers. */
+static bool
+hard_cell(const struct cell *c)
+{
+	return c->a.n > 0 && c->a.factor >= HARD_FACTOR &&
+	    (c->a.pattern == EGA_STEADY || c->a.pattern == EGA_JITTER) &&
+	    c->a.dur >= CATCH_WITHIN;
+}
+
+/* ---- one run ----------------------------------------------------------------- */
+
+struct ctx {
+	struct eg	*g;
+	struct run	*r;
+	double		 t;		/* of the frame being judged */
+	int		 dev;		/* its sender, -1: none */
+	double		 start;
+	enum sg_reason	 reason;
+	bool		*alarmed, *dropped;
+};
+
+static void
+on_result(void *arg, const struct sg_result *res)
+{
+	struct ctx	*x = arg;
+
+	x->reason = res->reason;
+}
+
+static void
+on_alarm(void *arg, const struct alarm *a)
+{
+	struct ctx	*x = arg;
+	struct run	*r = x->r;
+	int		 k;
+
+	if (r == NULL || a->action == ACT_CLEAR)
+		return;
+	if (a->type == ALARM_DS1) {
+		r->ds1 = 1;
+		return;
+	}
+	/* Module I's alarms come with their drops, counted per frame. */
+	if (a->type != ALARM_SS && a->type != ALARM_DS2 &&
+	    a->type != ALARM_IR && a->type != ALARM_BRUTEFORCE &&
+	    a->type != ALARM_SCAN)
+		return;
+	if ((k = eg_dev_of_identity(x->g, a->identity)) < 0)
+		k = x->dev;
+	if (k < 0 || x->alarmed[k])
+		return;
+	x->alarmed[k] = true;
+	if (eg_is_attacker(x->g, k) && x->t >= x->start) {
+		for (int j = 0; j < r->natt; j++)
+			if (r->tta[j] < 0) {
+				r->tta[j] = (float)(x->t - x->start);
+				break;
+			}
+		r->nalarmed++;
+		return;
+	}
+	r->legit_alarmed++;
+	r->legit_types[a->type]++;
+	if (getenv("EVAL_DEBUG") != NULL)
+		fprintf(stderr, "eval: +%.1f s %s on u%05d (%.3f msgs/s): "
+		    "%s\n", x->t - x->start, alarm_type_str(a->type), k,
+		    eg_base_rate(x->g, k), a->detail ? a->detail : "");
+	if (r->example[0] == '\0')
+		snprintf(r->example, sizeof(r->example), "%s alarm on u%05d "
+		    "(%.2f msgs/s trained) at +%.0f s", alarm_type_str(a->type),
+		    k, eg_base_rate(x->g, k), x->t - x->start);
+}
+
+static bool
+module2_reason(enum sg_reason r)
+{
+	return r == SG_R_FLOOD || r == SG_R_DS_ADMISSION ||
+	    r == SG_R_BLACKLISTED;
+}
+
+/* Feed the events of [from, to) to the engine; score them if x->r. */
+static void
+feed(struct engine *e, struct ctx *x, double from, double to)
+{
+	static uint8_t	 buf[8192];
+	size_t		 n = eg_count(x->g), lo = 0, hi = n;
+	double		 tick = -1;
+
+	while (lo < hi) {		/* the first event at or after from */
+		size_t	 mid = lo + (hi - lo) / 2;
+
+		if (eg_time(x->g, mid) < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t j = lo; j < n && eg_time(x->g, j) < to; j++) {
+		struct eg_meta	 m;
+		size_t		 len;
+		uint64_t	 now;
+		enum sg_verdict	 v;
+
+		if ((len = eg_frame(x->g, j, buf, sizeof(buf), &m)) == 0)
+			continue;
+		now = T0_NS + (uint64_t)(m.t * 1e9);
+		if (floor(m.t) > tick) {
+			tick = floor(m.t);
+			engine_tick(e, now);
+		}
+		x->t = m.t;
+		x->dev = m.inbound ? m.dev : -1;
+		x->reason = SG_R_NONE;
+		v = engine_packet(e, LINK_ETHERNET, buf, len, NULL,
+		    DIR_UNKNOWN, now);
+		if (x->r == NULL || !m.inbound || m.dev < 0)
+			continue;
+		if (m.attack) {
+			x->r->att_sent++;
+			x->r->att_dropped += v == SG_DROP;
+		} else if (!eg_is_attacker(x->g, m.dev)) {
+			x->r->legit_sent++;
+			if (v != SG_DROP)
+				continue;
+			if (module2_reason(x->reason))
+				x->r->legit_drop2++;
+			else
+				x->r->legit_drop1++;
+			if (!x->dropped[m.dev]) {
+				x->dropped[m.dev] = true;
+				x->r->legit_dropped_devs++;
+			}
+			if (x->r->example[0] == '\0')
+				snprintf(x->r->example, sizeof(x->r->example),
+				    "u%05d dropped (%s) at +%.0f s", m.dev,
+				    sg_reason_str(x->reason), m.t - x->start);
+		}
+	}
+}
+
+static double
+t_end_of(const struct cell *c, double t_start)
+{
+	if (c->a.n > 0)
+		return t_start + c->a.dur + 60;
+	return t_start + 1500;
+}
+
+static int
+cmp_float(const void *a, const void *b)
+{
+	float	 x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* In the child: the cell's future on the trained engine. */
+static void
+run_cell(struct engine *e, const struct cell *c, unsigned seed,
+    double t_train, double t_start, struct run *r)
+{
+	struct ctx	 x;
+	float		 rates[MAXATT];
+	int		 nr = 0;
+
+	memset(r, 0, sizeof(*r));
+	memset(&x, 0, sizeof(x));
+	x.g = eg_create(c->pop, seed, c->profile, &c->a, t_train, t_start,
+	    t_end_of(c, t_start));
+	if (x.g == NULL)
+		return;
+	x.r = r;
+	x.start = t_start;
+	x.alarmed = calloc((size_t)eg_ndev(x.g), sizeof(bool));
+	x.dropped = calloc((size_t)eg_ndev(x.g), sizeof(bool));
+	for (int k = 0; k < eg_ndev(x.g); k++)
+		if (eg_is_attacker(x.g, k) && nr < MAXATT) {
+			rates[nr] = (float)eg_base_rate(x.g, k);
+			r->tta[nr++] = -1;
+		}
+	r->natt = nr;
+	if (nr > 0) {
+		qsort(rates, (size_t)nr, sizeof(float), cmp_float);
+		r->att_rate = rates[nr / 2];
+	}
+	r->rise = (float)eg_global_rise(x.g);
+	engine_set_observer(e, on_result, &x);
+	engine_set_alarm_sink(e, on_alarm, &x);
+	feed(e, &x, t_train, t_end_of(c, t_start));
+	r->ok = 1;
+	free(x.alarmed);
+	free(x.dropped);
+	eg_destroy(x.g);
+}
+
+static int
+read_all(int fd, void *p, size_t len)
+{
+	size_t	 o = 0;
+
+	while (o < len) {
+		ssize_t	 n = read(fd, (char *)p + o, len - o);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		o += (size_t)n;
+	}
+	return 0;
+}
+
+static void
+agg_add(struct agg *a, const struct run *r)
+{
+	a->runs++;
+	a->natt += r->natt;
+	a->nalarmed += r->nalarmed;
+	for (int j = 0; j < r->natt; j++) {
+		if (r->tta[j] < 0)
+			continue;
+		if (r->tta[j] <= CATCH_WITHIN)
+			a->caught++;
+		a->tta = realloc(a->tta, (a->ntta + 1) * sizeof(float));
+		if (a->tta == NULL)
+			abort();
+		a->tta[a->ntta++] = r->tta[j];
+	}
+	a->rate_sum += r->att_rate;
+	a->rise_sum += r->rise;
+	if (a->runs == 1 || r->rise < a->rise_min)
+		a->rise_min = r->rise;
+	if (r->rise > a->rise_max)
+		a->rise_max = r->rise;
+	a->att_sent += r->att_sent;
+	a->att_dropped += r->att_dropped;
+	a->legit_sent += r->legit_sent;
+	a->legit_drop2 += r->legit_drop2;
+	a->legit_drop1 += r->legit_drop1;
+	a->legit_alarmed += r->legit_alarmed;
+	a->legit_dropped_devs += r->legit_dropped_devs;
+	a->ds1_runs += r->ds1;
+	for (int k = 0; k < ALARM__COUNT; k++)
+		a->legit_types[k] += r->legit_types[k];
+	if (a->example[0] == '\0' && r->example[0] != '\0')
+		snprintf(a->example, sizeof(a->example), "%s", r->example);
+}
+
+/*
+ * Every selected cell of one population, for one seed: train once, then
+ * fork the trained engine per cell.
+ */
+static int
+run_pop(int pop, unsigned seed, const struct sg_conf *conf, const bool *sel,
+    struct agg *aggs)
+{
+	double		 t_train = (double)conf->training_duration / 1e9;
+	double		 t_start = t_train + 60;
+	struct engine	*e;
+	struct ctx	 x;
+	int		 bad = 0;
+
+	if ((e = engine_create(conf)) == NULL)
+		return -1;
+	memset(&x, 0, sizeof(x));
+	x.g = eg_create(pop, seed, EGP_NONE, NULL, t_train, t_start, t_train);
+	x.dev = -1;
+	engine_set_observer(e, on_result, &x);
+	engine_set_alarm_sink(e, on_alarm, &x);
+	feed(e, &x, 0, t_train);
+	eg_destroy(x.g);
+	if (getenv("EVAL_DEBUG") != NULL) {
+		struct engine_tables	 tb;
+		struct engine_stats	 st;
+		struct flood_stats	 fs;
+		uint64_t		 now = T0_NS + (uint64_t)(t_train * 1e9);
+
+		engine_tables(e, now, &tb);
+		engine_stats(e, &st);
+		flood_stats(engine_flood(e), now, &fs);
+		fprintf(stderr, "eval: %s seed %u trained: %u bindings, %llu "
+		    "inbound, %llu dropped, T.Dist_Avg %.2f s, Init.C_Avg "
+		    "%.2f/s\n", eg_pop_name(pop), seed, tb.bindings,
+		    (unsigned long long)st.inbound,
+		    (unsigned long long)st.verdict[SG_DROP], fs.tdist_avg,
+		    fs.init_c_avg);
+	}
+	for (int c = 0; c < ncells; c++) {
+		int		 fds[2], status;
+		pid_t		 pid;
+		struct run	 r;
+
+		if (!sel[c] || cells[c].pop != pop)
+			continue;
+		fflush(NULL);
+		if (pipe(fds) == -1 || (pid = fork()) == -1) {
+			bad++;
+			continue;
+		}
+		if (pid == 0) {
+			close(fds[0]);
+			run_cell(e, &cells[c], seed, t_train, t_start, &r);
+			if (write(fds[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
+				_exit(1);
+			_exit(0);
+		}
+		close(fds[1]);
+		memset(&r, 0, sizeof(r));
+		if (read_all(fds[0], &r, sizeof(r)) == -1 || !r.ok) {
+			fprintf(stderr, "eval: %s seed %u: no result\n",
+			    cells[c].name, seed);
+			bad++;
+		} else
+			agg_add(&aggs[c], &r);
+		close(fds[0]);
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+	}
+	engine_destroy(e);
+	return bad ? -1 : 0;
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+static void
+pct(char *buf, size_t len, double num, double den)
+{
+	if (den <= 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.0f %%", 100 * num / den);
+}
+
+static void
+tta_text(char *buf, size_t len, struct agg *a)
+{
+	if (a->ntta == 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	qsort(a->tta, a->ntta, sizeof(float), cmp_float);
+	snprintf(buf, len, "%.1f / %.1f", a->tta[a->ntta / 2],
+	    a->tta[a->ntta - 1]);
+}
+
+/* "82 (ds2 80, ss 2)": devices alarmed, by the type of the first. */
+static void
+alarmed_text(char *buf, size_t len, const struct agg *a)
+{
+	size_t	 o;
+	char	 sep = '(';
+
+	o = (size_t)snprintf(buf, len, "%ld", a->legit_alarmed);
+	for (int k = 0; k < ALARM__COUNT && o < len; k++) {
+		if (a->legit_types[k] == 0)
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%c%s %ld",
+		    sep == '(' ? " " : "", sep, alarm_type_str(k),
+		    a->legit_types[k]);
+		sep = ',';
+	}
+	if (sep == ',' && o < len)
+		snprintf(buf + o, len - o, ")");
+}
+
+static void
+table(FILE *fp, struct agg *aggs, const bool *sel, int seeds)
+{
+	char	 det[32], drop[32], tta[32], rise[32], al[160];
+
+	fprintf(fp, "Generated by `make eval` (bench/eval.c): %d seed%s a "
+	    "cell; training %s; extra config:", seeds, seeds > 1 ? "s" : "",
+	    "30 min of the population's day unless overridden");
+	if (nsets == 0)
+		fprintf(fp, " none");
+	for (int k = 0; k < nsets; k++)
+		fprintf(fp, " `%s`", sets[k]);
+	fprintf(fp, ".\n\n");
+	fprintf(fp, "**Attacks** (insiders: bound devices raising their own "
+	    "rate; the busiest first unless *random*).  *Detected*: share of "
+	    "attackers alarmed (SS, IR, DS2); *in 40 s*: of all attackers, "
+	    "alarmed within 40 s; time to alarm from the attack's start, "
+	    "median / max.\n\n");
+	fprintf(fp, "| population, attackers x own rate, pattern, method, "
+	    "duration | own rate (msgs/s) | global rise | detected | in 40 s "
+	    "| time to alarm (s) | attack dropped | legit devices alarmed | "
+	    "legit msgs dropped (II / I) | DS1 |\n");
+	fprintf(fp, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (int c = 0; c < ncells; c++) {
+		struct agg	*a = &aggs[c];
+
+		if (!sel[c] || cells[c].a.n == 0 || a->runs == 0)
+			continue;
+		pct(det, sizeof(det), (double)a->nalarmed, (double)a->natt);
+		pct(drop, sizeof(drop), (double)a->att_dropped,
+		    (double)a->att_sent);
+		tta_text(tta, sizeof(tta), a);
+		if (a->rise_max - a->rise_min < 0.05)
+			snprintf(rise, sizeof(rise), "%.2fx",
+			    a->rise_sum / a->runs);
+		else
+			snprintf(rise, sizeof(rise), "%.2f-%.2fx", a->rise_min,
+			    a->rise_max);
+		alarmed_text(al, sizeof(al), a);
+		fprintf(fp, "| %s%s | %.3f | %s | %s | %.0f %% | %s | %s | "
+		    "%s | %llu / %llu | %d/%d |\n", cells[c].name,
+		    hard_cell(&cells[c]) ? " **(H)**" : "",
+		    a->rate_sum / a->runs, rise, det,
+		    a->natt ? 100.0 * (double)a->caught / (double)a->natt : 0,
+		    tta, drop, al,
+		    (unsigned long long)a->legit_drop2,
+		    (unsigned long long)a->legit_drop1, a->ds1_runs, a->runs);
+	}
+	fprintf(fp, "\n**(H)**: issue 11's hard requirement applies (a "
+	    "sustained rise of %gx or more: every attacker alarmed within "
+	    "%g s).\n\n", HARD_FACTOR, CATCH_WITHIN);
+	fprintf(fp, "**Legitimate stress** (no attacker): devices wrongly "
+	    "alarmed and messages dropped, summed over the seeds; module II "
+	    "(flood, admission, blacklist) and module I (spoof cases) "
+	    "apart.\n\n");
+	fprintf(fp, "| population, profile | legit msgs | devices alarmed | "
+	    "devices dropped | msgs dropped (II / I) | DS1 | first "
+	    "instance |\n");
+	fprintf(fp, "|---|---:|---:|---:|---:|---:|---|\n");
+	for (int c = 0; c < ncells; c++) {
+		struct agg	*a = &aggs[c];
+
+		if (!sel[c] || cells[c].a.n > 0 || a->runs == 0)
+			continue;
+		alarmed_text(al, sizeof(al), a);
+		fprintf(fp, "| %s | %llu | %s | %ld | %llu / %llu | %d/%d | "
+		    "%s |\n", cells[c].name,
+		    (unsigned long long)a->legit_sent, al,
+		    a->legit_dropped_devs,
+		    (unsigned long long)a->legit_drop2,
+		    (unsigned long long)a->legit_drop1, a->ds1_runs, a->runs,
+		    a->example[0] ? a->example : "-");
+	}
+	fprintf(fp, "\n");
+}
+
+/* Detection rate against intensity, a line per population. */
+static void
+chart(FILE *fp, struct agg *aggs, const bool *sel)
+{
+	static const char *const colour[] = { "#1b6ca8", "#d95f02",
+	    "#1b9e77", "#7570b3" };
+	const int	 W = 640, H = 400, L = 60, R = 160, T = 40, B = 50;
+	double		 xmin = log(1.5), xmax = log(10);
+
+	fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+	    "height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n",
+	    W, H);
+	fprintf(fp, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W,
+	    H);
+	fprintf(fp, "<text x=\"%d\" y=\"22\" font-size=\"14\">Module II: "
+	    "insiders detected vs. their rate (x own baseline), steady INVITE "
+	    "60 s</text>\n", L);
+	for (int k = 0; k <= 4; k++) {
+		int	 y = H - B - k * (H - T - B) / 4;
+
+		fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		    "stroke=\"#ddd\"/><text x=\"%d\" y=\"%d\" text-anchor="
+		    "\"end\">%d %%</text>\n", L, y, W - R, y, L - 6, y + 4,
+		    k * 25);
+	}
+	for (double f = 1.5; f <= 10.01;
+	    f = f < 2 ? 2 : f < 3 ? 3 : f < 4 ? 4 : f < 6 ? 6 : 11) {
+		int	 x = L + (int)((log(f) - xmin) / (xmax - xmin) *
+			    (W - L - R));
+
+		fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		    "stroke=\"#ddd\"/><text x=\"%d\" y=\"%d\" text-anchor="
+		    "\"middle\">%gx</text>\n", x, T, x, H - B, x, H - B + 16, f);
+	}
+	fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">rate of "
+	    "each attacker / its own trained rate (log scale)</text>\n",
+	    (L + W - R) / 2, H - 12);
+	for (int p = 0; p < EG__NPOP; p++) {
+		int	 npts = 0;
+
+		fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" "
+		    "stroke-width=\"2\" points=\"", colour[p]);
+		for (int c = 0; c < ncells; c++) {
+			struct agg	*a = &aggs[c];
+			double		 d;
+
+			if (!sel[c] || cells[c].series != p || a->natt == 0)
+				continue;
+			d = (double)a->nalarmed / (double)a->natt;
+			fprintf(fp, "%s%d,%d", npts++ ? " " : "", L +
+			    (int)((log(cells[c].a.factor) - xmin) /
+			    (xmax - xmin) * (W - L - R)), H - B -
+			    (int)(d * (H - T - B)));
+		}
+		fprintf(fp, "\"/>\n");
+		fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		    "stroke=\"%s\" stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">"
+		    "%s (%d)</text>\n", W - R + 10, T + 20 + 20 * p, W - R + 30,
+		    T + 20 + 20 * p, colour[p], W - R + 36, T + 24 + 20 * p,
+		    eg_pop_name(p), centre_n(p));
+	}
+	fprintf(fp, "</svg>\n");
+}
+
+/* ---- checks ------------------------------------------------------------------ */
+
+/*
+ * Legitimate stress: no device alarmed, no message dropped by module II
+ * (module I's drops are reported, and fail too: a legitimate drop is a
+ * drop).  Attacks under the hard requirement: every attacker within 40 s;
+ * a miss is a failure only with --strict, a "known miss" otherwise (the
+ * detector of today misses insiders: issue 11).
+ */
+static int
+check(struct agg *aggs, const bool *sel, bool strict)
+{
+	int	 fails = 0, misses = 0;
+
+	for (int c = 0; c < ncells; c++) {
+		struct agg	*a = &aggs[c];
+
+		if (!sel[c] || a->runs == 0)
+			continue;
+		if (cells[c].a.n == 0 && (a->legit_alarmed > 0 ||
+		    a->legit_drop2 > 0 || a->legit_drop1 > 0)) {
+			fprintf(stderr, "FAIL legit: %s: %ld devices alarmed, "
+			    "%llu + %llu messages dropped (%s)\n",
+			    cells[c].name, a->legit_alarmed,
+			    (unsigned long long)a->legit_drop2,
+			    (unsigned long long)a->legit_drop1, a->example);
+			fails++;
+		}
+		if (hard_cell(&cells[c]) && a->caught < a->natt) {
+			fprintf(stderr, "%s: %s: %ld of %ld attackers alarmed "
+			    "within %g s\n", strict ? "FAIL detect" :
+			    "known miss", cells[c].name, a->caught, a->natt,
+			    CATCH_WITHIN);
+			if (strict)
+				fails++;
+			else
+				misses++;
+		}
+	}
+	fprintf(stderr, "eval: %d failure%s, %d known miss%s\n", fails,
+	    fails == 1 ? "" : "s", misses, misses == 1 ? "" : "es");
+	return fails;
+}
+
+/* ---- main -------------------------------------------------------------------- */
+
+static void
+add_set(const char *s)
+{
+	if (nsets < MAXSETS)
+		sets[nsets++] = s;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: eval [-q] [-s seeds] [-o table.md] "
+	    "[-g chart.svg] [--set key=value]... [--only text] [--check] "
+	    "[--strict]\n       EVAL_SET=\"key=value;key=value\" adds "
+	    "config lines too\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const base[] = {
+		"proxy.addresses = [\"192.0.2.1\"]",
+		"startup.learn = 0",
+	};
+	const char	*md = NULL, *svg = NULL, *only = NULL;
+	const char	*allsets[MAXSETS + 4];
+	bool		 do_check = false, strict = false;
+	bool		 sel[MAXCELL];
+	struct agg	*aggs;
+	struct sg_conf	 conf;
+	struct conf_errors errs;
+	int		 seeds = 0, nall = 0, bad = 0;
+	char		*env;
+
+	for (int k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "-q") == 0)
+			quick = true;
+		else if (strcmp(argv[k], "-s") == 0 && k + 1 < argc)
+			seeds = atoi(argv[++k]);
+		else if (strcmp(argv[k], "-o") == 0 && k + 1 < argc)
+			md = argv[++k];
+		else if (strcmp(argv[k], "-g") == 0 && k + 1 < argc)
+			svg = argv[++k];
+		else if (strcmp(argv[k], "--set") == 0 && k + 1 < argc)
+			add_set(argv[++k]);
+		else if (strcmp(argv[k], "--only") == 0 && k + 1 < argc)
+			only = argv[++k];
+		else if (strcmp(argv[k], "--check") == 0)
+			do_check = true;
+		else if (strcmp(argv[k], "--strict") == 0)
+			strict = true;
+		else
+			usage();
+	}
+	if ((env = getenv("EVAL_SET")) != NULL && *env != '\0') {
+		char	*save = NULL, *tok, *copy = strdup(env);
+
+		for (tok = strtok_r(copy, ";\n", &save); tok != NULL;
+		    tok = strtok_r(NULL, ";\n", &save))
+			add_set(tok);
+	}
+	if (getenv("EVAL_STRICT") != NULL && atoi(getenv("EVAL_STRICT")))
+		strict = true;
+	if (seeds <= 0)
+		seeds = quick ? 2 : 15;
+	for (size_t k = 0; k < sizeof(base) / sizeof(base[0]); k++)
+		allsets[nall++] = base[k];
+	for (int k = 0; k < nsets; k++)
+		allsets[nall++] = sets[k];
+	if (conf_load(NULL, allsets, nall, &conf, &errs) == -1) {
+		fprintf(stderr, "eval: config:\n%s", errs.buf);
+		return 2;
+	}
+	grid();
+	for (int c = 0; c < ncells; c++)
+		sel[c] = (!quick || cells[c].quick) &&
+		    (only == NULL || strstr(cells[c].name, only) != NULL);
+	if ((aggs = calloc(MAXCELL, sizeof(*aggs))) == NULL)
+		return 2;
+	for (int p = 0; p < EG__NPOP; p++) {
+		bool	 any = false;
+
+		for (int c = 0; c < ncells; c++)
+			any |= sel[c] && cells[c].pop == p;
+		if (!any)
+			continue;
+		for (int s = 1; s <= seeds; s++) {
+			fprintf(stderr, "\reval: %s seed %d/%d ",
+			    eg_pop_name(p), s, seeds);
+			if (run_pop(p, (unsigned)s, &conf, sel, aggs) == -1)
+				bad++;
+		}
+	}
+	fprintf(stderr, "\r%40s\r", "");
+	table(stdout, aggs, sel, seeds);
+	if (md != NULL) {
+		FILE	*fp = fopen(md, "w");
+
+		if (fp == NULL) {
+			fprintf(stderr, "eval: %s: %s\n", md, strerror(errno));
+			return 2;
+		}
+		table(fp, aggs, sel, seeds);
+		fclose(fp);
+	}
+	if (svg != NULL) {
+		FILE	*fp = fopen(svg, "w");
+
+		if (fp == NULL) {
+			fprintf(stderr, "eval: %s: %s\n", svg, strerror(errno));
+			return 2;
+		}
+		chart(fp, aggs, sel);
+		fclose(fp);
+	}
+	if (bad)
+		fprintf(stderr, "eval: %d run%s failed\n", bad, bad > 1 ? "s" :
+		    "");
+	if (do_check && check(aggs, sel, strict) > 0)
+		return 1;
+	return bad ? 2 : 0;
+}
