@@ -83,7 +83,7 @@ struct eg {
 static const struct pg_ep PROXY = { { 2, 0, 0, 0, 0, 1 }, "192.0.2.1",
     5060 };
 
-/* ---- randomness ------------------------------------------------------------ */
+/* ---- randomness ---- */
 
 static uint64_t
 rnd(uint64_t *s)
@@ -122,7 +122,7 @@ stream(unsigned seed, int pop, int dev, int which)
 	return s;
 }
 
-/* ---- names ----------------------------------------------------------------- */
+/* ---- names ---- */
 
 const char *
 eg_pop_name(int p)
@@ -151,7 +151,7 @@ eg_pattern_name(int p)
 	return p >= 0 && p < EGA__N ? n[p] : "?";
 }
 
-/* ---- populations ----------------------------------------------------------- */
+/* ---- populations ---- */
 
 static void
 dev_plain(struct dev *d, double call_iv, double msg_iv)
@@ -265,7 +265,7 @@ populate(struct eg *g)
 	}
 }
 
-/* ---- events ---------------------------------------------------------------- */
+/* ---- events ---- */
 
 static struct ev *
 add(struct eg *g, double t, int kind, int dev, int peer, uint64_t id,
@@ -807,7 +807,7 @@ eg_dev_of_identity(const struct eg *g, const char *id)
 	return k;
 }
 
-/* ---- rendering -------------------------------------------------------------- */
+/* ---- rendering ---- */
 
 static void
 ep_of(const struct eg *g, int k, double t, struct pg_ep *ep)
@@ -866,6 +866,7 @@ eg_frame(struct eg *g, size_t j, uint8_t *buf, size_t sz,
 	snprintf(sb[0], 160, "ev-%llx@example.com",
 	    (unsigned long long)e->id);
 	m.call_id = sb[0];
+	snprintf(sb[7], 160, ";expires=%.0f", g->dev[k].reg_exp);
 	snprintf(sb[1], 160, "z9hG4bK-%llx-%u", (unsigned long long)e->id,
 	    (unsigned)e->kind);
 	m.branch = sb[1];
@@ -899,15 +900,14 @@ eg_frame(struct eg *g, size_t j, uint8_t *buf, size_t sz,
 				m.raw_headers = sb[4];
 			} else
 				m.contact = contact(g, sb[5], k,
-				    e->kind == E_R200 ? ";expires=600" :
-				    ";expires=0");
+				    e->kind == E_R200 ? sb[7] : ";expires=0");
 			up = false;
 			break;
 		}
 		m.method = "REGISTER";
 		m.ruri = "sip:example.com";
 		m.contact = contact(g, sb[5], k, NULL);
-		m.expires = e->kind == E_UNREG ? 0 : 600;
+		m.expires = e->kind == E_UNREG ? 0 : (int)g->dev[k].reg_exp;
 		if (e->kind != E_REG1 && e->kind != E_REG1R) {
 			snprintf(sb[6], 160, "Digest username=\"u%05d\", "
 			    "realm=\"example.com\", nonce=\"n%llx\", uri=\"sip:"
