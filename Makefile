@@ -153,10 +153,11 @@ bench: $(B)/bench/bench ## measure the cost per message (ratios to osip2)
 # Module II measured (issue 11): one process, niced, on generated traffic.
 # EVAL_SET="key=value;..." adds config lines (the engine's own keys).
 eval: $(B)/bench/eval ## module II's sweep: bench/eval.md and bench/eval.svg
-	@nice -n 10 $(B)/bench/eval -o bench/eval.md -g bench/eval.svg --check
+	@nice -n 10 $(B)/bench/eval -o bench/eval.md -g bench/eval.svg \
+	    --check || echo "eval: requirements not met (above); table written"
 
 eval-quick: $(B)/bench/eval ## a fast subset of the sweep; fails on a broken requirement
-	@nice -n 10 $(B)/bench/eval -q --check
+	@B=$(B) tests/eval_quick.sh
 
 bench-nfq: all $(B)/bench/nfq_accept $(B)/bench/udpflood ## live pkts/s, daemon vs bare reader (root)
 	@B=$(B) tools/bench-nfq.sh

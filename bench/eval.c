@@ -12,6 +12,7 @@
  *
  *   eval [-q] [-s seeds] [-o table.md] [-g chart.svg] [--set key=value]
  *        [--only text] [--check] [--strict] [--known text]
+ *        [--vary key=v1,v2,...]
  *   EVAL_SET="flood.ds2_ratio=0.5;flood.window=8" eval ...
  *   EVAL_KNOWN="rereg-storm" EVAL_STRICT=1 eval -q --check
  */
@@ -732,6 +733,50 @@ chart(FILE *fp, struct agg *aggs, const bool *sel)
 
 /* ---- checks ---- */
 
+/*
+ * The fork relies on it: before the end of training, every profile and
+ * attack yields the very frames of the ordinary day.  Returns the number
+ * of populations where it does not hold.
+ */
+static int
+prefix_check(double t_train)
+{
+	static uint8_t	 f1[8192], f2[8192];
+	struct eg_attack a = { 20, 4, EGA_JITTER, "INVITE", 60, true };
+	int		 bad = 0;
+
+	for (int p = 0; p < EG__NPOP; p++)
+		for (int prof = 0; prof < EGP__N; prof++) {
+			struct eg	*g1 = eg_create(p, 7, EGP_NONE, NULL,
+					    t_train, t_train + 60, t_train);
+			struct eg	*g2 = eg_create(p, 7, prof, &a, t_train,
+					    t_train + 60, t_train + 900);
+			size_t		 j, n1, n2;
+			struct eg_meta	 m1, m2;
+
+			if (g1 == NULL || g2 == NULL) {
+				bad++;
+				continue;
+			}
+			for (j = 0; j < eg_count(g1) && j < eg_count(g2) &&
+			    eg_time(g2, j) < t_train; j++) {
+				n1 = eg_frame(g1, j, f1, sizeof(f1), &m1);
+				n2 = eg_frame(g2, j, f2, sizeof(f2), &m2);
+				if (n1 != n2 || memcmp(f1, f2, n1) != 0)
+					break;
+			}
+			if (j != eg_count(g1)) {
+				fprintf(stderr, "eval: %s, %s: frame %zu before "
+				    "the end of training differs\n",
+				    eg_pop_name(p), eg_profile_name(prof), j);
+				bad++;
+			}
+			eg_destroy(g1);
+			eg_destroy(g2);
+		}
+	return bad;
+}
+
 static const char	*known[MAXSETS];
 static int		 nknown;
 
@@ -797,6 +842,128 @@ check(struct agg *aggs, const bool *sel, bool strict)
 	return fails;
 }
 
+/* ---- the sweep ---- */
+
+/* Every selected cell, `seeds' seeds each; returns the failed runs. */
+static int
+run_all(const struct sg_conf *conf, const bool *sel, int seeds,
+    struct agg *aggs)
+{
+	int	 bad = 0;
+
+	for (int c = 0; c < MAXCELL; c++) {
+		free(aggs[c].tta);
+		memset(&aggs[c], 0, sizeof(aggs[c]));
+	}
+	for (int p = 0; p < EG__NPOP; p++) {
+		bool	 any = false;
+
+		for (int c = 0; c < ncells; c++)
+			any |= sel[c] && cells[c].pop == p;
+		if (!any)
+			continue;
+		for (int s = 1; s <= seeds; s++) {
+			fprintf(stderr, "\reval: %s seed %d/%d ",
+			    eg_pop_name(p), s, seeds);
+			if (run_pop(p, (unsigned)s, conf, sel, aggs) == -1)
+				bad++;
+		}
+	}
+	fprintf(stderr, "\r%40s\r", "");
+	return bad;
+}
+
+/* One line of the --vary table: the grid's outcome under one value. */
+static void
+vary_line(char *buf, size_t len, const char *kv, const struct agg *aggs,
+    const bool *sel)
+{
+	long	 hn = 0, hc = 0, an = 0, aa = 0, by = 0, sa = 0;
+	uint64_t d2 = 0, d1 = 0;
+
+	for (int c = 0; c < ncells; c++) {
+		const struct agg *a = &aggs[c];
+
+		if (!sel[c])
+			continue;
+		if (cells[c].a.n == 0) {
+			sa += a->legit_alarmed;
+			d2 += a->legit_drop2;
+			d1 += a->legit_drop1;
+			continue;
+		}
+		an += a->natt;
+		aa += a->nalarmed;
+		by += a->legit_alarmed;
+		if (hard_cell(&cells[c])) {
+			hn += a->natt;
+			hc += a->caught;
+		}
+	}
+	snprintf(buf, len, "| `%s` | %ld / %ld | %ld / %ld | %ld | %ld | "
+	    "%llu / %llu |\n", kv, hc, hn, aa, an, by, sa,
+	    (unsigned long long)d2, (unsigned long long)d1);
+}
+
+/*
+ * --vary key=v1,v2,...: the grid once per value (after every other
+ * --set), each table printed, then one line per value: the table to
+ * choose a default from.
+ */
+static int
+vary_run(const char *vary, const char **allsets, int nall, const bool *sel,
+    int seeds, struct agg *aggs, const char *md)
+{
+	char		 key[128], *vals, *save = NULL, *v;
+	char		 kv[256], lines[32][512];
+	const char	*eq = strchr(vary, '=');
+	int		 nl = 0, bad = 0;
+	FILE		*fp = md != NULL ? fopen(md, "w") : NULL;
+
+	if (eq == NULL || (size_t)(eq - vary) >= sizeof(key)) {
+		fprintf(stderr, "eval: --vary key=v1,v2,...\n");
+		return 2;
+	}
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - vary), vary);
+	vals = strdup(eq + 1);
+	for (v = strtok_r(vals, ",", &save); v != NULL && nl < 32;
+	    v = strtok_r(NULL, ",", &save)) {
+		struct sg_conf		 conf;
+		struct conf_errors	 errs;
+
+		snprintf(kv, sizeof(kv), "%s = %s", key, v);
+		allsets[nall] = kv;
+		if (conf_load(NULL, allsets, nall + 1, &conf, &errs) == -1) {
+			fprintf(stderr, "eval: config:\n%s", errs.buf);
+			return 2;
+		}
+		bad += run_all(&conf, sel, seeds, aggs);
+		printf("### %s\n\n", kv);
+		table(stdout, aggs, sel, seeds);
+		if (fp != NULL) {
+			fprintf(fp, "### %s\n\n", kv);
+			table(fp, aggs, sel, seeds);
+		}
+		vary_line(lines[nl++], sizeof(lines[0]), kv, aggs, sel);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		FILE	*out = pass ? fp : stdout;
+
+		if (out == NULL)
+			continue;
+		fprintf(out, "| value | hard cells: caught in 40 s | all "
+		    "attackers detected | bystanders alarmed in attacks | "
+		    "stress: devices alarmed | stress: msgs dropped (II / I) "
+		    "|\n|---|---:|---:|---:|---:|---:|\n");
+		for (int k = 0; k < nl; k++)
+			fputs(lines[k], out);
+	}
+	if (fp != NULL)
+		fclose(fp);
+	free(vals);
+	return bad ? 2 : 0;
+}
+
 /* ---- main ---- */
 
 static void
@@ -811,7 +978,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: eval [-q] [-s seeds] [-o table.md] "
 	    "[-g chart.svg] [--set key=value]... [--only text] [--check] "
-	    "[--strict] [--known text]...\n"
+	    "[--strict] [--known text]... [--vary key=v1,v2,...]\n"
 	    "       EVAL_SET=\"key=value;...\" adds config lines, "
 	    "EVAL_KNOWN=\"text;...\" known failures, EVAL_STRICT=1 "
 	    "--strict\n");
@@ -825,8 +992,8 @@ main(int argc, char **argv)
 		"proxy.addresses = [\"192.0.2.1\"]",
 		"startup.learn = 0",
 	};
-	const char	*md = NULL, *svg = NULL, *only = NULL;
-	const char	*allsets[MAXSETS + 4];
+	const char	*md = NULL, *svg = NULL, *only = NULL, *vary = NULL;
+	const char	*allsets[MAXSETS + 4];	/* room for --vary's */
 	bool		 do_check = false, strict = false;
 	bool		 sel[MAXCELL];
 	struct agg	*aggs;
@@ -848,6 +1015,8 @@ main(int argc, char **argv)
 			add_set(argv[++k]);
 		else if (strcmp(argv[k], "--only") == 0 && k + 1 < argc)
 			only = argv[++k];
+		else if (strcmp(argv[k], "--vary") == 0 && k + 1 < argc)
+			vary = argv[++k];
 		else if (strcmp(argv[k], "--check") == 0)
 			do_check = true;
 		else if (strcmp(argv[k], "--strict") == 0)
@@ -885,27 +1054,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "eval: config:\n%s", errs.buf);
 		return 2;
 	}
+	if (do_check && prefix_check((double)conf.training_duration / 1e9))
+		return 1;
 	grid();
 	for (int c = 0; c < ncells; c++)
 		sel[c] = (!quick || cells[c].quick) &&
 		    (only == NULL || strstr(cells[c].name, only) != NULL);
 	if ((aggs = calloc(MAXCELL, sizeof(*aggs))) == NULL)
 		return 2;
-	for (int p = 0; p < EG__NPOP; p++) {
-		bool	 any = false;
-
-		for (int c = 0; c < ncells; c++)
-			any |= sel[c] && cells[c].pop == p;
-		if (!any)
-			continue;
-		for (int s = 1; s <= seeds; s++) {
-			fprintf(stderr, "\reval: %s seed %d/%d ",
-			    eg_pop_name(p), s, seeds);
-			if (run_pop(p, (unsigned)s, &conf, sel, aggs) == -1)
-				bad++;
-		}
-	}
-	fprintf(stderr, "\r%40s\r", "");
+	if (vary != NULL)
+		return vary_run(vary, allsets, nall, sel, seeds, aggs, md);
+	bad = run_all(&conf, sel, seeds, aggs);
 	table(stdout, aggs, sel, seeds);
 	if (md != NULL) {
 		FILE	*fp = fopen(md, "w");

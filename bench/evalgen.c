@@ -434,9 +434,12 @@ life(struct eg *g, unsigned seed, int k)
 			talk = 600;
 		who = (uint8_t)(rnd(&s) & 1);
 		end = t + ring + talk;
-		if (!online(g, k, t) || !online(g, k, end) ||
-		    !online(g, peer, t) || !online(g, peer, end) ||
-		    outage(g, t) || outage(g, end))
+		/* Judged by its set-up (7 s) only, so that nothing before
+		 * a profile's change depends on it; a call that outlives its
+		 * phone or the proxy ends without a BYE. */
+		if (!online(g, k, t) || !online(g, peer, t) || outage(g, t) ||
+		    !online(g, k, t + 7) || !online(g, peer, t + 7) ||
+		    outage(g, t + 7))
 			continue;
 		line_free = end + 0.1;
 		add(g, t, E_INV, k, peer, id, 1);
@@ -448,6 +451,9 @@ life(struct eg *g, unsigned seed, int k)
 		add(g, t + ring + 0.005, E_200I, k, peer, id, 1);
 		add(g, t + ring + 0.05, E_ACK, k, peer, id, 1);
 		add(g, t + ring + 0.055, E_ACKP, k, peer, id, 1);
+		if (!online(g, k, end) || !online(g, peer, end) ||
+		    outage(g, end))
+			continue;
 		if ((e = add(g, end, E_BYE, k, peer, id, 2)))
 			e->aux = who;
 		if ((e = add(g, end + 0.005, E_BYEP, k, peer, id, 2)))
