@@ -667,67 +667,153 @@ table(FILE *fp, struct agg *aggs, const bool *sel, int seeds)
 	fprintf(fp, "\n");
 }
 
-/* Detection rate against intensity, a line per population. */
+/* The chart: two panels of detection rate, 0-100 %, on a log x axis. */
+struct panel {
+	int		 x, y, w, h;	/* plot area, px */
+	double		 lo, hi;	/* x range (log scale) */
+};
+
+static int
+px(const struct panel *p, double v)
+{
+	return p->x + (int)((log(v) - log(p->lo)) / (log(p->hi) - log(p->lo)) *
+	    p->w);
+}
+
+static int
+py(const struct panel *p, double share)
+{
+	return p->y + p->h - (int)(share * p->h);
+}
+
+static void
+panel_axes(FILE *fp, const struct panel *p, const char *title,
+    const char *xlabel, const double *ticks, int nticks, const char *unit)
+{
+	fprintf(fp, "<text x=\"%d\" y=\"%d\" font-size=\"13\">%s</text>\n",
+	    p->x, p->y - 12, title);
+	for (int k = 0; k <= 4; k++)
+		fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		    "stroke=\"#ddd\"/><text x=\"%d\" y=\"%d\" text-anchor="
+		    "\"end\">%d %%</text>\n", p->x, py(p, k / 4.0), p->x + p->w,
+		    py(p, k / 4.0), p->x - 6, py(p, k / 4.0) + 4, k * 25);
+	for (int k = 0; k < nticks; k++)
+		fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		    "stroke=\"#ddd\"/><text x=\"%d\" y=\"%d\" text-anchor="
+		    "\"middle\">%g%s</text>\n", px(p, ticks[k]), p->y,
+		    px(p, ticks[k]), p->y + p->h, px(p, ticks[k]),
+		    p->y + p->h + 16, ticks[k], unit);
+	fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s"
+	    "</text>\n", p->x + p->w / 2, p->y + p->h + 34, xlabel);
+}
+
+/* A series: cells picked by `pick', x from `xof', as line and dots. */
+static void
+panel_series(FILE *fp, const struct panel *p, struct agg *aggs,
+    const bool *sel, bool (*pick)(const struct cell *, int), int arg,
+    double (*xof)(const struct cell *), const char *colour, bool rises)
+{
+	int	 idx[MAXCELL], n = 0;
+
+	for (int c = 0; c < ncells; c++)
+		if (sel[c] && aggs[c].natt > 0 && pick(&cells[c], arg))
+			idx[n++] = c;
+	for (int j = 1; j < n; j++)		/* by x: a handful */
+		for (int k = j; k > 0 && xof(&cells[idx[k]]) <
+		    xof(&cells[idx[k - 1]]); k--) {
+			int	 t = idx[k];
+
+			idx[k] = idx[k - 1];
+			idx[k - 1] = t;
+		}
+	fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width="
+	    "\"2\" points=\"", colour);
+	for (int j = 0; j < n; j++) {
+		const struct agg *a = &aggs[idx[j]];
+
+		fprintf(fp, "%s%d,%d", j ? " " : "", px(p, xof(&cells[idx[j]])),
+		    py(p, (double)a->nalarmed / (double)a->natt));
+	}
+	fprintf(fp, "\"/>\n");
+	for (int j = 0; j < n; j++) {
+		const struct agg *a = &aggs[idx[j]];
+		int		 x = px(p, xof(&cells[idx[j]]));
+		int		 y = py(p, (double)a->nalarmed / (double)a->natt);
+
+		fprintf(fp, "<circle cx=\"%d\" cy=\"%d\" r=\"3.5\" fill="
+		    "\"%s\"/>\n", x, y, colour);
+		if (rises)
+			fprintf(fp, "<text x=\"%d\" y=\"%d\" font-size=\"10\" "
+			    "text-anchor=\"middle\">%.2fx</text>\n", x, y - 8,
+			    a->rise_sum / a->runs);
+	}
+}
+
+static bool
+pick_series(const struct cell *c, int pop)
+{
+	return c->series == pop;
+}
+
+/* ue300, the centre point (busiest at 4x, steady INVITE, 60 s), any n. */
+static bool
+pick_count(const struct cell *c, int arg)
+{
+	(void)arg;
+	return c->pop == EG_UE300 && c->profile == EGP_NONE &&
+	    c->a.factor == 4 && c->a.pattern == EGA_STEADY &&
+	    c->a.dur == 60 && strcmp(c->a.method, CENTRE_METHOD) == 0 &&
+	    !c->a.random_pick;
+}
+
+static double
+x_factor(const struct cell *c)
+{
+	return c->a.factor;
+}
+
+static double
+x_count(const struct cell *c)
+{
+	return c->a.n;
+}
+
+/*
+ * Left: insiders detected against their rate (x their own), a line per
+ * population; right: against their number (ue300, 4x), each point
+ * labelled with the global rise it caused.
+ */
 static void
 chart(FILE *fp, struct agg *aggs, const bool *sel)
 {
 	static const char *const colour[] = { "#1b6ca8", "#d95f02",
 	    "#1b9e77", "#7570b3" };
-	const int	 W = 640, H = 400, L = 60, R = 160, T = 40, B = 50;
-	double		 xmin = log(1.5), xmax = log(10);
+	static const double ft[] = { 1.5, 2, 3, 4, 6, 10 };
+	static const double nt[] = { 1, 5, 20, 50, 100, 200 };
+	const struct panel left = { 60, 70, 380, 300, 1.5, 10 };
+	const struct panel right = { 560, 70, 300, 300, 1, 200 };
 
-	fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-	    "height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n",
-	    W, H);
-	fprintf(fp, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W,
-	    H);
-	fprintf(fp, "<text x=\"%d\" y=\"22\" font-size=\"14\">Module II: "
-	    "insiders detected vs. their rate (x own baseline), steady INVITE "
-	    "60 s</text>\n", L);
-	for (int k = 0; k <= 4; k++) {
-		int	 y = H - B - k * (H - T - B) / 4;
-
-		fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
-		    "stroke=\"#ddd\"/><text x=\"%d\" y=\"%d\" text-anchor="
-		    "\"end\">%d %%</text>\n", L, y, W - R, y, L - 6, y + 4,
-		    k * 25);
-	}
-	for (double f = 1.5; f <= 10.01;
-	    f = f < 2 ? 2 : f < 3 ? 3 : f < 4 ? 4 : f < 6 ? 6 : 11) {
-		int	 x = L + (int)((log(f) - xmin) / (xmax - xmin) *
-			    (W - L - R));
-
-		fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
-		    "stroke=\"#ddd\"/><text x=\"%d\" y=\"%d\" text-anchor="
-		    "\"middle\">%gx</text>\n", x, T, x, H - B, x, H - B + 16, f);
-	}
-	fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">rate of "
-	    "each attacker / its own trained rate (log scale)</text>\n",
-	    (L + W - R) / 2, H - 12);
+	fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" "
+	    "height=\"470\" font-family=\"sans-serif\" font-size=\"12\">\n"
+	    "<rect width=\"900\" height=\"470\" fill=\"white\"/>\n"
+	    "<text x=\"60\" y=\"24\" font-size=\"15\">Module II: insiders "
+	    "detected (SS, IR, DS2), steady INVITEs for 60 s (make eval)"
+	    "</text>\n");
+	panel_axes(fp, &left, "by rate: a tenth of the lines, the busiest",
+	    "each attacker's rate / its own trained rate", ft, 6, "x");
+	panel_axes(fp, &right, "by number: ue300 at 4x (label: global rise)",
+	    "insiders (the busiest first)", nt, 6, "");
 	for (int p = 0; p < EG__NPOP; p++) {
-		int	 npts = 0;
-
-		fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" "
-		    "stroke-width=\"2\" points=\"", colour[p]);
-		for (int c = 0; c < ncells; c++) {
-			struct agg	*a = &aggs[c];
-			double		 d;
-
-			if (!sel[c] || cells[c].series != p || a->natt == 0)
-				continue;
-			d = (double)a->nalarmed / (double)a->natt;
-			fprintf(fp, "%s%d,%d", npts++ ? " " : "", L +
-			    (int)((log(cells[c].a.factor) - xmin) /
-			    (xmax - xmin) * (W - L - R)), H - B -
-			    (int)(d * (H - T - B)));
-		}
-		fprintf(fp, "\"/>\n");
+		panel_series(fp, &left, aggs, sel, pick_series, p, x_factor,
+		    colour[p], false);
 		fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 		    "stroke=\"%s\" stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">"
-		    "%s (%d)</text>\n", W - R + 10, T + 20 + 20 * p, W - R + 30,
-		    T + 20 + 20 * p, colour[p], W - R + 36, T + 24 + 20 * p,
-		    eg_pop_name(p), centre_n(p));
+		    "%s, %d insiders</text>\n", left.x + 10, left.y + 14 + 18 * p,
+		    left.x + 30, left.y + 14 + 18 * p, colour[p], left.x + 36,
+		    left.y + 18 + 18 * p, eg_pop_name(p), centre_n(p));
 	}
+	panel_series(fp, &right, aggs, sel, pick_count, 0, x_count, colour[0],
+	    true);
 	fprintf(fp, "</svg>\n");
 }
 

@@ -6,5 +6,8 @@
 # TEST_SCRIPTS of `make check': add it there with the detector.
 set -u
 B=${B:-build}
-[ -x "$B/bench/eval" ] || { echo "eval_quick: build $B/bench/eval first"; exit 1; }
+if [ ! -x "$B/bench/eval" ]; then
+	echo "eval_quick: build $B/bench/eval first"
+	exit 1
+fi
 exec nice -n 10 "$B/bench/eval" -q --check
