@@ -691,7 +691,7 @@ panel_axes(FILE *fp, const struct panel *p, const char *title,
     const char *xlabel, const double *ticks, int nticks, const char *unit)
 {
 	fprintf(fp, "<text x=\"%d\" y=\"%d\" font-size=\"13\">%s</text>\n",
-	    p->x, p->y - 12, title);
+	    p->x, p->y - 28, title);
 	for (int k = 0; k <= 4; k++)
 		fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 		    "stroke=\"#ddd\"/><text x=\"%d\" y=\"%d\" text-anchor="
@@ -790,8 +790,8 @@ chart(FILE *fp, struct agg *aggs, const bool *sel)
 	    "#1b9e77", "#7570b3" };
 	static const double ft[] = { 1.5, 2, 3, 4, 6, 10 };
 	static const double nt[] = { 1, 5, 20, 50, 100, 200 };
-	const struct panel left = { 60, 70, 380, 300, 1.5, 10 };
-	const struct panel right = { 560, 70, 300, 300, 1, 200 };
+	const struct panel left = { 60, 90, 380, 290, 1.5, 10 };
+	const struct panel right = { 560, 90, 300, 290, 1, 200 };
 
 	fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" "
 	    "height=\"470\" font-family=\"sans-serif\" font-size=\"12\">\n"
