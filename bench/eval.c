@@ -105,7 +105,7 @@ cell_add(int pop, int profile, int n, double f, int pattern,
 {
 	struct cell	*c;
 
-	if (ncells == MAXCELL)
+	if (ncells == MAXCELL || n > MAXATT)
 		return NULL;
 	c = &cells[ncells++];
 	memset(c, 0, sizeof(*c));
