@@ -65,7 +65,7 @@ DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 		   $(B)/bench/*.d)
 
 .PHONY: all check demo deps install clean help lint bench bench-nfq \
-		   bench-flood
+		   bench-flood eval eval-quick
 
 all: $(B)/sipguard $(B)/sipguardctl ## build the daemon and sipguardctl
 
@@ -115,6 +115,11 @@ $(B)/bench/bench: $(B)/bench/bench.o $(B)/tests/pktgen.o $(B)/libsg.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/bench/eval: $(B)/bench/eval.o $(B)/bench/evalgen.o $(B)/tests/pktgen.o \
+		 $(B)/libsg.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/bench/nfq_accept: $(B)/bench/nfq_accept.o $(B)/libsg.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -131,7 +136,8 @@ deps: ## install the Debian packages the build and tests need (if missing)
 
 # The benchmarks are built (not run) by check, so they never rot.
 CHECK_BINS	:= $(B)/sipguard $(B)/sipguardctl $(B)/bench/udpflood \
-		   $(B)/bench/nfq_accept $(B)/bench/bench $(TEST_BINS) \
+		   $(B)/bench/nfq_accept $(B)/bench/bench $(B)/bench/eval \
+		   $(TEST_BINS) \
 		   $(TOOL_BINS)
 
 check: deps $(CHECK_BINS) ## build and run every test
@@ -143,6 +149,15 @@ demo: deps $(B)/sipguard $(B)/sipguardctl $(TOOL_BINS) ## attacks replayed, then
 
 bench: $(B)/bench/bench ## measure the cost per message (ratios to osip2)
 	@$(B)/bench/bench
+
+# Module II measured (issue 11): one process, niced, on generated traffic.
+# EVAL_SET="key=value;..." adds config lines (the engine's own keys).
+eval: $(B)/bench/eval ## module II's sweep: bench/eval.md and bench/eval.svg
+	@nice -n 10 $(B)/bench/eval -o bench/eval.md -g bench/eval.svg \
+	    --check || echo "eval: requirements not met (above); table written"
+
+eval-quick: $(B)/bench/eval ## a fast subset of the sweep; fails on a broken requirement
+	@B=$(B) tests/eval_quick.sh
 
 bench-nfq: all $(B)/bench/nfq_accept $(B)/bench/udpflood ## live pkts/s, daemon vs bare reader (root)
 	@B=$(B) tools/bench-nfq.sh
