@@ -152,3 +152,55 @@ while [ "$i" -le "$ROUNDS" ]; do
 		    i, r, ru, s, su, s / r, su / ru }' 
 	i=$((i + 1))
 done
+
+# ---- two queues against one ----------------------------------------------------
+# The kernel spreads --queue-balance by addresses: INVITEs from random
+# sources (spoofed, 10.98/16), each judged in full (module II training
+# the whole time, mode detect: nothing refused before the parse), read by
+# one worker on queue 0, then by two on queues 0 and 1.
+ip -n "$R" route add 10.98.0.0/16 dev "br$$"
+sed 's/^Call-ID: bench-1@/Call-ID: 00000000@/' "$TMP/invite" > "$TMP/invite-s"
+run_queues() {	# run_queues COUNT: pkts/s and CPU ticks
+	for c in INPUT OUTPUT; do ip netns exec "$R" iptables -F "$c"; done
+	if [ "$1" -eq 1 ]; then spread="--queue-num 0"; cpus=1
+	else spread="--queue-balance 0:1"; cpus=0,1; fi
+	ip netns exec "$R" iptables -A INPUT -p udp --dport 5060 -j NFQUEUE \
+	    $spread
+	cat > "$TMP/q.conf" <<EOQ
+mode = "detect";
+proxy: { addresses = [ "10.97.0.1" ]; };
+queue: { fail_open = false; maxlen = 8192; count = $1; };
+nft: { enabled = false; };
+state: { dir = "$TMP"; interval = 0; };
+control: { socket = "$TMP/control"; };
+training: { duration = 3600; };
+startup: { learn = 0; };
+EOQ
+	rm -f "$TMP/state"
+	ip netns exec "$R" taskset -c "$cpus" "$B/sipguard" -c "$TMP/q.conf" \
+	    2> "$TMP/q.err" &
+	PID=$!
+	sleep 0.5
+	before=$("$B/sipguardctl" -s "$TMP/control" -j stats |
+	    sed 's/.*"received":\([0-9]*\).*/\1/')
+	c0=$(cpu "$PID")
+	ip netns exec "$S" taskset -c 0 "$B/bench/udpflood" 10.98.0.0/16 \
+	    10.97.0.1 5060 "$TMP/invite-s" "$SECS" > /dev/null
+	sleep 0.2
+	c1=$(cpu "$PID")
+	after=$("$B/sipguardctl" -s "$TMP/control" -j stats |
+	    sed 's/.*"received":\([0-9]*\).*/\1/')
+	kill "$PID"; wait "$PID" || true
+	PID=
+	echo "$(( (after - before) / SECS )) $((c1 - c0))"
+}
+set -- $(run_queues 1)
+one=$1 onecpu=$2
+set -- $(run_queues 2)
+two=$1 twocpu=$2
+awk -v a="$one" -v ac="$onecpu" -v b="$two" -v bc="$twocpu" -v t="$SECS" \
+    -v hz="$CLK" 'BEGIN {
+	printf "  queues: one worker %d pkts/s (%.2f us CPU/pkt), two" \
+	    " workers %d pkts/s (%.2f us CPU/pkt): %.2f times one, on this" \
+	    " 2-CPU machine with the sender on one of them\n", a,
+	    ac / hz * 1e6 / (a * t), b, bc / hz * 1e6 / (b * t), b / a }'
