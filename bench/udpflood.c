@@ -2,11 +2,12 @@
  * udpflood: send one UDP payload (a file) as fast as sendmmsg allows, for
  * a number of seconds; print how many were sent.  For bench-nfq and
  * bench-flood only, inside the namespaces they set up.
- *   udpflood SRC_IP DST_IP DST_PORT PAYLOAD_FILE SECONDS
- *   udpflood A.B.0.0/16 DST_IP DST_PORT PAYLOAD_FILE SECONDS
- * The second form spoofs: each datagram from a random address of the
- * /16 (a raw socket), and the first run of eight '0's in the payload
- * replaced by a counter in hex (a Call-ID of its own for each).
+ *   udpflood SRC_IP DST_IP DST_PORT PAYLOAD_FILE SECONDS [COUNT]
+ *   udpflood A.B.0.0/16 DST_IP DST_PORT PAYLOAD_FILE SECONDS [COUNT]
+ * The second form spoofs: each datagram from the next address of the
+ * /16 (a raw socket; 65,534 distinct before they repeat), and the first
+ * run of eight '0's in the payload replaced by a counter in hex (a
+ * Call-ID of its own for each).  COUNT: stop after that many.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -35,7 +36,7 @@ since(const struct timespec *t0)
 /* The spoofing form: BATCH whole IPv4 datagrams, rewritten each round. */
 static unsigned long long
 spoof(const char *net, struct sockaddr_in *dst, const char *payload,
-    size_t len, double secs)
+    size_t len, double secs, unsigned long long count)
 {
 	static char		 pkt[BATCH][HDRS + 65536];
 	struct mmsghdr		 m[BATCH];
@@ -43,7 +44,7 @@ spoof(const char *net, struct sockaddr_in *dst, const char *payload,
 	struct in_addr		 base;
 	struct timespec		 t0;
 	unsigned long long	 sent = 0;
-	uint32_t		 rnd = 12345, seq = 0;
+	uint32_t		 seq = 0;
 	const char		*mark = memmem(payload, len, "00000000", 8);
 	char			 prefix[32];
 	int			 fd, one = 1;
@@ -86,18 +87,20 @@ spoof(const char *net, struct sockaddr_in *dst, const char *payload,
 			struct iphdr	*ip = (struct iphdr *)pkt[k];
 			char		 hex[9];
 
-			rnd = rnd * 1103515245 + 12345;
-			ip->saddr = base.s_addr | htonl((rnd >> 8) & 0xffff);
-			if (ip->saddr == base.s_addr)
-				ip->saddr |= htonl(1);
+			ip->saddr = base.s_addr | htonl(seq % 65534 + 1);
 			if (mark != NULL) {
-				snprintf(hex, sizeof(hex), "%08x", seq++);
+				snprintf(hex, sizeof(hex), "%08x", seq);
 				memcpy(pkt[k] + HDRS + (mark - payload), hex, 8);
 			}
+			seq++;
 		}
-		if ((n = sendmmsg(fd, m, BATCH, 0)) > 0)
+		n = BATCH;
+		if (count > 0 && count - sent < (unsigned long long)n)
+			n = (int)(count - sent);
+		if ((n = sendmmsg(fd, m, (unsigned)n, 0)) > 0)
 			sent += (unsigned)n;
-	} while (since(&t0) < secs);
+		/* What was not sent goes again with the next numbers. */
+	} while (since(&t0) < secs && (count == 0 || sent < count));
 	return sent;
 }
 
@@ -115,7 +118,7 @@ main(int argc, char *argv[])
 	int			 fd;
 	double			 secs;
 
-	if (argc != 6)
+	if (argc != 6 && argc != 7)
 		return 2;
 	if ((fp = fopen(argv[4], "rb")) == NULL)
 		return 1;
@@ -127,7 +130,8 @@ main(int argc, char *argv[])
 	dst.sin_port = htons((uint16_t)atoi(argv[3]));
 	inet_pton(AF_INET, argv[2], &dst.sin_addr);
 	if (strchr(argv[1], '/') != NULL) {
-		printf("%llu\n", spoof(argv[1], &dst, payload, len, secs));
+		printf("%llu\n", spoof(argv[1], &dst, payload, len, secs,
+		    argc == 7 ? strtoull(argv[6], NULL, 10) : 0));
 		return 0;
 	}
 	memset(&src, 0, sizeof(src));

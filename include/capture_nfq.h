@@ -23,6 +23,7 @@ struct cap_nfq_stats {
 	uint64_t	 packets, accepted, dropped;
 	uint64_t	 enobufs, errors, batches;
 	uint64_t	 hook_out, no_payload;
+	uint64_t	 batch_max_ns;	/* longest from read to verdicts */
 };
 
 /* `dir' is what the hook says (SPEC 1): see enum engine_dir. */

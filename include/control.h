@@ -40,6 +40,7 @@ struct control_queue {
 	uint64_t	 received, enobufs, errors;
 	uint64_t	 kernel_dropped, user_dropped;
 	double		 idle;		/* s since its last packet */
+	double		 stall;		/* longest batch wait, us */
 };
 
 struct control {

@@ -260,6 +260,7 @@ cap_nfq_run(struct cap_nfq *q, int wait_ms, pthread_mutex_t *lock,
     cap_judge judge, void *arg)
 {
 	struct pollfd	 pfd;
+	uint64_t	 t0;
 	int		 fd = mnl_socket_get_fd(q->nl), n, handled = 0;
 
 	pfd.fd = fd;
@@ -281,6 +282,7 @@ cap_nfq_run(struct cap_nfq *q, int wait_ms, pthread_mutex_t *lock,
 	q->judge = judge;
 	q->arg = arg;
 	q->vlen = 0;
+	t0 = clock_mono();
 	/* One clock read per batch: every packet in it gets this time. */
 	q->now = clock_now();
 	if (lock != NULL)
@@ -298,5 +300,10 @@ cap_nfq_run(struct cap_nfq *q, int wait_ms, pthread_mutex_t *lock,
 	q->st.batches++;
 	if (q->vlen > 0 && mnl_socket_sendto(q->nl, q->vbuf, q->vlen) < 0)
 		q->st.errors++;
+	/* A worker stall (a lock held elsewhere, a slow judge) shows here:
+	 * the packets of the batch waited that long for their verdicts. */
+	t0 = clock_mono() - t0;
+	if (t0 > q->st.batch_max_ns)
+		q->st.batch_max_ns = t0;
 	return handled;
 }

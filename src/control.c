@@ -197,6 +197,10 @@ static const struct field stats_fields[] = {
 	{ "idle", F_SECS, AT(q.idle), 0, .pre = "; last packet ",
 	    .post = " s ago", .metric = "queue_idle_seconds",
 	    .help = "Seconds since the queue's last packet." },
+	{ "stall_us", F_SECS, AT(q.stall), 0, .pre = "; longest wait for "
+	    "verdicts ", .post = " us", .metric = "queue_stall_microseconds",
+	    .help = "The longest a batch of packets waited for its verdicts "
+	    "since start (a worker stalled), microseconds." },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 	{ "module2", F_GROUP, 0, 0, .pre = "module II: " },
 	{ "training", F_BOOL, AT(f.training), 0, .only = ONLY_JSON,
@@ -324,6 +328,8 @@ add_worker(struct snapshot *s, const struct engine_stats *e,
 	/* The queues as one: idle as long as the busiest. */
 	if (first || q->idle < s->q.idle)
 		s->q.idle = q->idle;
+	if (q->stall > s->q.stall)
+		s->q.stall = q->stall;
 }
 
 static void

@@ -512,6 +512,7 @@ on_queue(void *arg, int k, struct control_queue *cq)
 	cq->enobufs = q.enobufs;
 	cq->errors = q.errors;
 	cq->idle = (double)(clock_mono() - d->w[k].rx_at) / 1e9;
+	cq->stall = (double)q.batch_max_ns / 1e3;
 	kernel_queue(cap_nfq_num(d->w[k].q), &cq->kernel_dropped,
 	    &cq->user_dropped);
 }

@@ -283,7 +283,7 @@ cx_queue(void *arg, int k, struct control_queue *q)
 
 	assert_int_equal(x->depth, 1);
 	assert_true(k >= 0 && k < x->c.nw);
-	*q = (struct control_queue){ 7, 1, 2, 3, 4, 0 };
+	*q = (struct control_queue){ 7, 1, 2, 3, 4, 0, 250 + k };
 }
 
 static int
@@ -445,7 +445,8 @@ static const struct crow crows[] = {
 		    "blacklist 0/64, whitelist 0/4096\n"
 		    "whitelisted prefixes from another MAC (judged): 0\n"
 		    "queue: received 14, ENOBUFS 2, errors 4; kernel dropped "
-		    "6 (queue full), 8 (socket full); last packet 0 s ago\n"
+		    "6 (queue full), 8 (socket full); last packet 0 s ago; "
+		    "longest wait for verdicts 251 us\n"
 		    "module II: training, 900 s left\n"
 		    "nft offload: off, 0 added, 0 removed, 0 errors, "
 		    "0 batches, 0 lost to a full queue, 0 rebuilds, "
@@ -467,7 +468,7 @@ static const struct crow crows[] = {
 		    "\"blacklist\":[0,64],\"whitelist\":[0,4096]},"
 		    "\"whitelist_wrong_mac\":0,\"queue\":{\"received\":14,"
 		    "\"enobufs\":2,\"errors\":4,\"kernel_dropped\":6,"
-		    "\"user_dropped\":8,\"idle\":0},\"module2\":{\"training\":true,"
+		    "\"user_dropped\":8,\"idle\":0,\"stall_us\":251},\"module2\":{\"training\":true,"
 		    "\"train_left\":900,\"tdist_avg\":0.000,"
 		    "\"init_c_avg\":0.000,\"curr_c_avg\":0.000,"
 		    "\"ds1\":false,\"scan_sketches_short\":0},"

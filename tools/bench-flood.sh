@@ -228,3 +228,50 @@ for n in user kernel; do
 	grep -c 'admission in the kernel on' "$TMP/sg.$n.log" |
 	    sed 's/^/    kernel admission came on: /'
 done
+
+# ---- 10,000 offenders listed at once ------------------------------------------
+# Forged INVITEs in alice's name, each from another spoofed address: each
+# is dropped and its spoof tuple K listed (module I; K entries stay in
+# user space).  The longest a batch of packets waited for its verdicts
+# (sipguardctl stats): wall time, so on a shared machine it also counts
+# the worker's preemption.
+N=${LISTED:-10000}
+crlf "INVITE sip:bob@lab.example SIP/2.0" \
+    "Via: SIP/2.0/UDP 10.98.0.1:5060;branch=z9hG4bK-ls1" \
+    "Max-Forwards: 70" "From: <sip:alice@lab.example>;tag=x1" \
+    "To: <sip:bob@lab.example>" "Call-ID: ls-00000000@lab.example" \
+    "CSeq: 1 INVITE" "Contact: <sip:alice@10.98.0.1:5060>" \
+    "Content-Length: 0" "" > "$TMP/forged"
+rm -rf "$TMP/state"; mkdir "$TMP/state"
+cat > "$TMP/sg.conf" <<EOC
+proxy: { addresses = [ "10.97.0.1" ]; };
+state: { dir = "$TMP/state"; interval = 0; };
+control: { socket = "$TMP/control"; };
+training: { duration = 3600; };
+startup: { learn = 0; };
+log: { aggregate = 10; };
+nft: { admission_port = 0; };
+EOC
+proxy
+ip netns exec "$R" taskset -c 1 "$B/sipguard" -f -c "$TMP/sg.conf" \
+    2> "$TMP/sg.list.log" &
+SPID=$!
+PIDS="${PIDS:-} $SPID"
+sleep 0.5
+ip netns exec "$S" $NODE send 10.97.0.11 10.97.0.1 REGISTER alice reg-ls \
+    > /dev/null
+invites 2 warm > /dev/null
+stall0=$("$B/sipguardctl" -s "$TMP/control" -j stats |
+    sed -n 's/.*"stall_us":\([0-9]*\).*/\1/p')
+t0=$(date +%s%N)
+sent=$(ip netns exec "$A" taskset -c 0 "$B/bench/udpflood" 10.98.0.0/16 \
+    10.97.0.1 5060 "$TMP/forged" 5 "$N")
+t1=$(date +%s%N)
+sleep 0.5
+"$B/sipguardctl" -s "$TMP/control" -j stats > "$TMP/stats.list"
+listed=$(sed -n 's/.*"blacklist":\[\([0-9]*\),.*/\1/p' "$TMP/stats.list")
+stall=$(sed -n 's/.*"stall_us":\([0-9]*\).*/\1/p' "$TMP/stats.list")
+echo "  listing: $sent forged INVITEs from distinct sources in" \
+    "$(( (t1 - t0) / 1000000 )) ms; $listed listed; longest wait of a" \
+    "batch for its verdicts ${stall} us (before the burst: ${stall0} us)"
+kill "$SPID"; wait "$SPID" 2>/dev/null || true
