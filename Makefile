@@ -128,6 +128,10 @@ $(B)/bench/udpflood: $(B)/bench/udpflood.o
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
+$(B)/bench/udprtt: $(B)/bench/udprtt.o
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 $(B) $(B)/tests $(B)/tools $(B)/bench:
 	mkdir -p $@
 
@@ -136,6 +140,7 @@ deps: ## install the Debian packages the build and tests need (if missing)
 
 # The benchmarks are built (not run) by check, so they never rot.
 CHECK_BINS	:= $(B)/sipguard $(B)/sipguardctl $(B)/bench/udpflood \
+		   $(B)/bench/udprtt \
 		   $(B)/bench/nfq_accept $(B)/bench/bench $(B)/bench/eval \
 		   $(TEST_BINS) \
 		   $(TOOL_BINS)
@@ -159,7 +164,7 @@ eval: $(B)/bench/eval ## module II's sweep: bench/eval.md and bench/eval.svg
 eval-quick: $(B)/bench/eval ## a fast subset of the sweep; fails on a broken requirement
 	@B=$(B) tests/eval_quick.sh
 
-bench-nfq: all $(B)/bench/nfq_accept $(B)/bench/udpflood ## live pkts/s, daemon vs bare reader (root)
+bench-nfq: all $(B)/bench/nfq_accept $(B)/bench/udpflood $(B)/bench/udprtt ## live pkts/s, daemon vs bare reader (root)
 	@B=$(B) tools/bench-nfq.sh
 
 bench-flood: all $(B)/bench/nfq_accept $(B)/bench/udpflood ## spoofed-source flood at full rate, DS1 raised: unjudged, CPU, calls (root)

@@ -153,6 +153,49 @@ while [ "$i" -le "$ROUNDS" ]; do
 	i=$((i + 1))
 done
 
+# ---- latency: one message at a time ---------------------------------------------
+# An echo on the proxy's port sends each INVITE straight back (both ways
+# through the queue), the UE sends the next after the echo: the round
+# trip through the bare reader, then through sipguard (alice bound, each
+# INVITE judged vii); the difference is what judging adds.
+RTTN=${RTTN:-3000}
+rtt() {	# rtt: p50 p99 lost, through whatever reads queue 0 now
+	ip netns exec "$R" taskset -c 0 "$B/bench/udprtt" -s 10.97.0.1 5060 &
+	EPID=$!
+	sleep 0.3
+	ip netns exec "$S" taskset -c 0 "$B/bench/udprtt" 10.97.0.11 \
+	    10.97.0.1 5060 "$TMP/invite" "$RTTN"
+	kill "$EPID"; wait "$EPID" 2>/dev/null || true
+}
+ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" 0 > /dev/null &
+PID=$!
+sleep 0.5
+set -- $(rtt)
+r50=$1 r99=$2
+kill "$PID"; wait "$PID" || true
+rm -f "$TMP/state"
+ip netns exec "$R" taskset -c 1 "$B/sipguard" -c "$TMP/sg.conf" \
+    2> "$TMP/sg.err" &
+PID=$!
+sleep 0.5
+ip netns exec "$S" "$B/bench/udpflood" 10.97.0.11 10.97.0.1 5060 \
+    "$TMP/register" 0 > /dev/null
+ip netns exec "$R" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.97.0.1', 5060))
+s.sendto(open('$TMP/ok', 'rb').read(), ('10.97.0.11', 5060))"
+sleep 1
+set -- $(rtt)
+s50=$1 s99=$2
+kill "$PID"; wait "$PID" || true
+PID=
+awk -v a="$r50" -v b="$r99" -v c="$s50" -v d="$s99" -v n="$RTTN" 'BEGIN {
+	printf "  latency (%d round trips, one at a time): bare reader p50 %.1f" \
+	    " us, p99 %.1f us; sipguard p50 %.1f us, p99 %.1f us: judging adds" \
+	    " %.1f us at p50 and %.1f us at p99 (two queue passes a trip)\n",
+	    n, a, b, c, d, c - a, d - b }'
+
 # ---- two queues against one ----------------------------------------------------
 # The kernel spreads --queue-balance by addresses: INVITEs from random
 # sources (spoofed, 10.98/16), each judged in full (module II training
