@@ -221,7 +221,8 @@ FUZZ_SEEDS_B	:= build-fuzz-seeds
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 600
 FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_NAMES	:= packet packets sipmsg conf state baseline ctl import
+FUZZ_NAMES	:= packet packets sipmsg conf state baseline ctl import \
+		   whitelist
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
 FUZZ_CFLAGS	:= -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		   -Iinclude -Itests -Itests/fuzz -fno-omit-frame-pointer \
@@ -236,6 +237,7 @@ FUZZ_MAXLEN_conf	:= 16384
 FUZZ_MAXLEN_state	:= 16384
 FUZZ_MAXLEN_baseline	:= 16384
 FUZZ_MAXLEN_ctl		:= 4096
+FUZZ_MAXLEN_whitelist	:= 16384
 FUZZ_ARGS	= -max_len=$(FUZZ_MAXLEN_$*) -timeout=30 -print_final_stats=1 \
 		  -artifact_prefix=$(FUZZ_B)/crashes/$*-
 FUZZ_SEED_OBJ	:= $(TEST_LIB:$(B)/%=$(FUZZ_SEEDS_B)/%) \

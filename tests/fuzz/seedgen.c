@@ -259,6 +259,30 @@ tables(struct scn *s, const char *name)
 		fprintf(stderr, "seedgen: %s: %s\n", name, err);
 }
 
+/* whitelist/: files as an operator writes them, and runtime lists. */
+static void
+whitelists(void)
+{
+	static const char *const seeds[] = {
+		"# peers\n203.0.113.0/28   carrier A trunk\n"
+		    "198.51.100.7 02:00:5e:00:53:01 peer proxy B # note\n"
+		    "2001:db8:100::/48\r\n\t10.0.0.1 not-a-mac words\n",
+		"10.0.0.0/8\n10.0.0.0/8 again\n",
+		"10.1.2.3/8\n::ffff:192.0.2.1\n192.0.2.0/24 02:00:5e:00:53:1\n",
+		"sipguard-whitelist 1\n"
+		    "w 4/c0000200000000000000000000000000 24 none 1700 -\n"
+		    "w 6/20010db8000500000000000000000000 48 02:00:5e:00:53:01 "
+		    "1701 peer%20%25%20B\nend\n",
+		"sipguard-whitelist 1\nend\n",
+	};
+	char	 name[32];
+
+	for (size_t k = 0; k < nitems(seeds); k++) {
+		snprintf(name, sizeof(name), "wl-%zu", k);
+		put("whitelist", name, seeds[k], strlen(seeds[k]));
+	}
+}
+
 static void
 requests(void)
 {
@@ -299,7 +323,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const subs[] = { "packet", "packets", "sipmsg",
-	    "conf", "state", "baseline", "ctl", "tmp" };
+	    "conf", "state", "baseline", "ctl", "whitelist", "tmp" };
 	static const char	 sets[] = "#sets\nmode = \"detect\"\n"
 	    "tables.bindings = 64\n"
 	    "proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]\n"
@@ -337,6 +361,7 @@ main(int argc, char **argv)
 		frames(path, sc->name);
 		unlink(path);
 	}
+	whitelists();
 	requests();
 
 	conf_defaults(&conf);
