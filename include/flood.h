@@ -75,6 +75,9 @@ void		 flood_destroy(struct flood *);
 enum flood_verdict flood_message(struct flood *, const struct sg_tuple *,
 		    const struct binding *, enum sip_method, uint64_t now,
 		    struct flood_alarm *a);
+/* Does DS1 hold (admission decides)?  Ask first: what admission needs
+ * costs lookups the common case never has to make. */
+bool		 flood_ds1(const struct flood *);
 /*
  * Admission while DS1 holds (SPEC 5), decided before the parse from the
  * source (m, i) alone: a source with no binding (`bound' false) and no

@@ -794,8 +794,8 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	 * for admission, decided before the parse: a flood of spoofed
 	 * sources costs a lookup each, not a parse.
 	 */
-	if (!listed && !flood_admission(e->flood, &t, bind_has_source(e->bt,
-	    &t), now)) {
+	if (!listed && flood_ds1(e->flood) && !flood_admission(e->flood, &t,
+	    bind_has_source(e->bt, &t), now)) {
 		ds1_check(e, now);
 		return emit(e, true, SG_DROP, SG_R_DS_ADMISSION, SIPM_K_NOT_SIP,
 		    pkt, NULL);

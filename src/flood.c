@@ -691,6 +691,12 @@ known_source(const struct flood *f, const struct sg_tuple *t)
 }
 
 bool
+flood_ds1(const struct flood *f)
+{
+	return f->ds1;
+}
+
+bool
 flood_admission(struct flood *f, const struct sg_tuple *t, bool bound,
     uint64_t now)
 {
