@@ -130,7 +130,13 @@ struct flood {
 	uint64_t		 train_end;
 	uint64_t		 train_msgs, train_unbound;
 	double			 tdist_avg, init_c_avg, unbound_rate;
-	/* saved per-binding Init.D_Avg from a baseline file */
+	/*
+	 * Each device's Init.D_Avg by its F (binding_key), sorted: from a
+	 * baseline file, or the trained binding rows at training's end.  A
+	 * binding that expires and comes back (a proxy outage longer than
+	 * the registration) gets its device's trained rate, not the
+	 * population's.  At most one entry per binding slot.
+	 */
 	struct saved		*saved;
 	uint32_t		 nsaved, capsaved;
 	/* DS1: messages per second over ds.interval */
@@ -167,7 +173,9 @@ flood_create(const struct sg_conf *conf, struct bind_table *bt)
 	f->pool = sg_table_alloc(f->npool, sizeof(*f->pool));
 	f->skey = sg_table_alloc(f->nsrow, sizeof(*f->skey));
 	f->smi = sg_table_alloc(f->nsrow, sizeof(*f->smi));
-	if (f->brow == NULL || f->srow == NULL || f->skey == NULL ||
+	f->capsaved = f->nbrow;
+	f->saved = sg_table_alloc(f->capsaved, sizeof(*f->saved));
+	if (f->saved == NULL || f->brow == NULL || f->srow == NULL || f->skey == NULL ||
 	    f->sscan == NULL || f->pool == NULL || f->trow == NULL ||
 	    f->tkey == NULL || hidx_init(&f->tix, f->ntrow) == -1 ||
 	    dlist_init(&f->tlru, f->ntrow) == -1 ||
@@ -393,6 +401,39 @@ row_init(const struct flood *f, const struct frow *r)
 	return v > GAP_FLOOR ? v : GAP_FLOOR;
 }
 
+static int
+cmp_saved(const void *a, const void *b)
+{
+	const struct saved *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/*
+ * Keep the trained Init.D_Avg of every bound row under its device's F,
+ * so it outlives the binding (issue 11: every phone of a re-registration
+ * storm after an 8-minute outage lost its binding; the new binding's row
+ * was judged against T.Dist_Avg, the population's mean gap, 11 s, while
+ * a busy line's own is 3 s: its BLF answers at its ordinary pace looked
+ * like a 10-fold rise to IR).  Table allocated at create: nothing here.
+ */
+static void
+keep_trained(struct flood *f)
+{
+	f->nsaved = 0;
+	for (uint32_t k = 0; k < f->nbrow && f->nsaved < f->capsaved; k++) {
+		const struct binding	*b = bind_at(f->bt, k);
+
+		if (!row_of_live_binding(f, k) || !(f->brow[k].init_davg > 0))
+			continue;
+		f->saved[f->nsaved].key = binding_key(&b->m, b->has_m, &b->i,
+		    b->dh);
+		f->saved[f->nsaved].init_davg = f->brow[k].init_davg;
+		f->nsaved++;
+	}
+	qsort(f->saved, f->nsaved, sizeof(*f->saved), cmp_saved);
+}
+
 static void
 finish_row(struct flood *f, struct frow *r, double *sum, uint32_t *z)
 {
@@ -421,6 +462,7 @@ flood_finish_training(struct flood *f, uint64_t now)
 			finish_row(f, &f->brow[k], &sum, &z);
 	for (uint32_t s = f->slru.head; s != HNIL; s = f->slru.link[s].next)
 		finish_row(f, &f->srow[s], &sum, &z);
+	keep_trained(f);
 	/* Eq. 1: T.Dist_Avg = sum of the rows' mean gaps / z (C != 0). */
 	if (z > 0)
 		f->tdist_avg = sum / z;
@@ -1262,30 +1304,16 @@ flood_save_baseline(struct flood *f, FILE *fp)
 	return ferror(fp) ? -1 : 0;
 }
 
-static int
-cmp_saved(const void *a, const void *b)
-{
-	const struct saved *x = a, *y = b;
-
-	return x->key < y->key ? -1 : x->key > y->key;
-}
-
 int
 flood_load_baseline(struct flood *f, FILE *fp, char *err, size_t errlen)
 {
 	char		 line[512], mac[32], ip[64], d[SG_ID_MAX + 8];
 	double		 v, davg;
 	int		 lineno = 0, ended = 0, tdist = 0;
-	uint32_t	 cap = f->nbrow;
+	uint32_t	 cap = f->capsaved;
 
-	free(f->saved);
-	f->saved = sg_table_alloc(cap, sizeof(*f->saved));
-	f->capsaved = cap;
+	/* The table is flood_create()'s, sized to the bindings. */
 	f->nsaved = 0;
-	if (f->saved == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
 		if (lineno == 1) {
