@@ -22,6 +22,9 @@
 #define RISE_SLOTS	3		/* thirds of flood.rise_window */
 #define DS_BUCKETS	64		/* per-second counters for Curr.C_Avg */
 #define MS(ns)		((uint32_t)((ns) / 1000000ULL))
+#define TX_SLOTS	4		/* transactions remembered per row */
+#define TX_COPIES	10		/* retransmissions of one, at most */
+#define TX_SPAN		32000		/* ms: Timer F = 64 x T1 */
 
 enum {
 	ROW_ANSWERED = 1,	/* completed a digest challenge */
@@ -48,6 +51,9 @@ struct frow {
 	uint64_t	 ir_since;	/* IR condition true since, ns */
 	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
 	uint64_t	 throttle_until;/* not blockable: rate-limited until */
+	uint32_t	 tx_key[TX_SLOTS];/* recent transactions; 0: none */
+	uint32_t	 tx_first[TX_SLOTS];/* their first copy, ms */
+	uint8_t		 tx_n[TX_SLOTS];/* retransmissions taken as such */
 };
 
 /*
@@ -924,6 +930,71 @@ rise_fires(struct flood *f, const struct frow *r, uint64_t now,
 	return sum >= RISE_SLOTS * bar && sum >= c->rise_min;
 }
 
+/*
+ * Retransmissions (RFC 3261 17.1.2.2, 17.2.2).  Over UDP a request nobody
+ * answers is sent again after T1 = 0.5 s, the interval doubling up to
+ * T2 = 4 s, until Timer F (32 s): 11 copies with one Via branch, CSeq and
+ * method; a UAS repeats its answer for each copy it gets.  The proxy's
+ * transaction layer absorbs them (Kamailio's tm), and a phone whose
+ * proxy is down sends 11 copies of each refresh and keep-alive: counted
+ * as messages, a proxy outage made every quiet phone look like a 10-fold
+ * rise (issue 11).  So a transaction counts once: a copy of one of the
+ * row's last TX_SLOTS transactions (the engine's key: branch, Call-ID,
+ * CSeq, method, status) is no new message for any rate test (SS, IR,
+ * rise, DS1, DS2) when it is at most the 10th copy, within Timer F of
+ * the first, and no sooner after the first than three quarters of RFC
+ * 3261's schedule for it (0.5, 1.5, 3.5, 7.5, 11.5 s, then every 4 s).
+ * Anything else counts in full: copies faster than that schedule,
+ * beyond the 10th or later than 32 s, so the same request at a high rate
+ * is as visible to SS as different ones; at most 10 copies per
+ * transaction, at RFC pace, go unseen (a row hides at most TX_SLOTS x 10
+ * messages per 32 s, and only by opening as many transactions).  Not
+ * for a throttled row: its rate limit takes every copy.
+ */
+static const uint16_t tx_due[TX_COPIES] = { 500, 1500, 3500, 7500, 11500,
+    15500, 19500, 23500, 27500, 31500 };
+
+static bool
+retransmission(struct flood *f, struct frow *r, uint64_t txn, uint64_t now)
+{
+	uint32_t	 key = (uint32_t)(txn ^ txn >> 32), t = MS(now - f->epoch);
+	uint32_t	 oldest = 0, age = 0;
+
+	if (txn == 0 || r->throttle_until > now)
+		return false;
+	if (key == 0)
+		key = 1;
+	for (uint32_t j = 0; j < TX_SLOTS; j++) {
+		uint32_t	 since = t - r->tx_first[j];
+
+		if (r->tx_key[j] != key) {
+			if (r->tx_key[j] == 0)
+				since = UINT32_MAX;	/* free: take it */
+			if (since >= age) {
+				age = since;
+				oldest = j;
+			}
+			continue;
+		}
+		if (since > TX_SPAN) {
+			/* The transaction is over: a new one, counted. */
+			r->tx_first[j] = t;
+			r->tx_n[j] = 0;
+			return false;
+		}
+		if (r->tx_n[j] < TX_COPIES &&
+		    since >= tx_due[r->tx_n[j]] * 3u / 4u) {
+			r->tx_n[j]++;
+			return true;
+		}
+		return false;
+	}
+	r->tx_key[oldest] = key;
+	r->tx_first[oldest] = t;
+	r->tx_n[oldest] = 0;
+	return false;
+}
+
 /* DS2: while DS1 holds, rows whose gaps shrank below x. */
 static bool
 ds2_fires(struct flood *f, struct frow *r, float davg, double ratio)
@@ -939,7 +1010,7 @@ ds2_fires(struct flood *f, struct frow *r, float davg, double ratio)
 
 enum flood_verdict
 flood_message(struct flood *f, const struct sg_tuple *t,
-    const struct binding *b, enum sip_method m, uint64_t now,
+    const struct binding *b, enum sip_method m, uint64_t txn, uint64_t now,
     struct flood_alarm *a)
 {
 	struct frow	*r;
@@ -948,6 +1019,8 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	bool		 training = training_phase(f, now);
 
 	r = b != NULL ? bound_row(f, b) : device_row(f, t);
+	if (retransmission(f, r, txn, now))
+		return FLOOD_PASS;
 	ds_count(f, now);
 	gap = row_record(f, r, now);
 	if (training) {

@@ -314,8 +314,8 @@ population(double factor, uint64_t until, unsigned burst)
 			break;
 		device(&t, d);
 		t.a = SIPM_OPTIONS;
-		if (flood_message(f.fl, &t, NULL, SIPM_OPTIONS, next[d], &a) ==
-		    FLOOD_ALARM) {
+		if (flood_message(f.fl, &t, NULL, SIPM_OPTIONS, 0, next[d],
+		    &a) == FLOOD_ALARM) {
 			if (d != 1 || a.type != ALARM_IR ||
 			    strncmp(a.detail, "rise", 4) != 0)
 				fail_msg("device %u: alarm %d %s", d, a.type,
@@ -370,12 +370,12 @@ test_rise_sparse(void **state)
 	(void)state;
 	fx_open(&f, short_training, 0);
 	device(&t, 5);
-	flood_message(f.fl, &t, NULL, SIPM_REGISTER, now, &a);
+	flood_message(f.fl, &t, NULL, SIPM_REGISTER, 0, now, &a);
 	now += SEC(3600);
 	for (int k = 0; k < 15; k++) {
 		now += SEC(4);
 		assert_int_equal(flood_message(f.fl, &t, NULL, SIPM_REGISTER,
-		    now, &a), FLOOD_PASS);
+		    0, now, &a), FLOOD_PASS);
 	}
 	fx_close(&f);
 }
