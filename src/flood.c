@@ -53,7 +53,7 @@ struct frow {
 	uint64_t	 throttle_until;/* not blockable: rate-limited until */
 	uint32_t	 tx_key[TX_SLOTS];/* recent transactions; 0: none */
 	uint32_t	 tx_first[TX_SLOTS];/* their first copy, ms */
-	uint8_t		 tx_n[TX_SLOTS];/* retransmissions taken as such */
+	uint8_t		 tx_n[TX_SLOTS];/* copies taken as retransmissions */
 };
 
 /*
@@ -181,9 +181,10 @@ flood_create(const struct sg_conf *conf, struct bind_table *bt)
 	f->smi = sg_table_alloc(f->nsrow, sizeof(*f->smi));
 	f->capsaved = f->nbrow;
 	f->saved = sg_table_alloc(f->capsaved, sizeof(*f->saved));
-	if (f->saved == NULL || f->brow == NULL || f->srow == NULL || f->skey == NULL ||
-	    f->sscan == NULL || f->pool == NULL || f->trow == NULL ||
-	    f->tkey == NULL || hidx_init(&f->tix, f->ntrow) == -1 ||
+	if (f->saved == NULL || f->brow == NULL || f->srow == NULL ||
+	    f->skey == NULL || f->sscan == NULL || f->pool == NULL ||
+	    f->trow == NULL || f->tkey == NULL ||
+	    hidx_init(&f->tix, f->ntrow) == -1 ||
 	    dlist_init(&f->tlru, f->ntrow) == -1 ||
 	    dlist_init(&f->tfree, f->ntrow) == -1 ||
 	    f->smi == NULL || hidx_init(&f->six, f->nsrow) == -1 ||
@@ -946,10 +947,10 @@ rise_fires(struct flood *f, const struct frow *r, uint64_t now,
  * 3261's schedule for it (0.5, 1.5, 3.5, 7.5, 11.5 s, then every 4 s).
  * Anything else counts in full: copies faster than that schedule,
  * beyond the 10th or later than 32 s, so the same request at a high rate
- * is as visible to SS as different ones; at most 10 copies per
- * transaction, at RFC pace, go unseen (a row hides at most TX_SLOTS x 10
- * messages per 32 s, and only by opening as many transactions).  Not
- * for a throttled row: its rate limit takes every copy.
+ * is as visible to SS as different ones.  What a row can hide: 10
+ * copies of each of TX_SLOTS transactions, each counted once, every
+ * 24 s at the soonest (when the 10th copy may come), some 1.7 messages
+ * a second.  Not for a throttled row: its rate limit takes every copy.
  */
 static const uint16_t tx_due[TX_COPIES] = { 500, 1500, 3500, 7500, 11500,
     15500, 19500, 23500, 27500, 31500 };
@@ -957,8 +958,8 @@ static const uint16_t tx_due[TX_COPIES] = { 500, 1500, 3500, 7500, 11500,
 static bool
 retransmission(struct flood *f, struct frow *r, uint64_t txn, uint64_t now)
 {
-	uint32_t	 key = (uint32_t)(txn ^ txn >> 32), t = MS(now - f->epoch);
-	uint32_t	 oldest = 0, age = 0;
+	uint32_t	 key = (uint32_t)(txn ^ txn >> 32);
+	uint32_t	 t = MS(now - f->epoch), oldest = 0, age = 0;
 
 	if (txn == 0 || r->throttle_until > now)
 		return false;

@@ -471,9 +471,10 @@ outage(bool txn_copies, enum alarm_type *type, unsigned *dev)
 			device(&t, d);
 			identity(&t, 99, d);
 			if (since >= OUT_START && since < OUT_END) {
-				int	 which = outage_copy(since - OUT_START,
-				    d, &key);
+				int	 which;
 
+				which = outage_copy(since - OUT_START, d,
+				    &key);
 				if (which < 0)
 					continue;
 				m = which == 0 ? SIPM_REGISTER : which == 1 ?
