@@ -330,6 +330,25 @@ online(const struct eg *g, int k, double t)
 	    t >= g->t_start);
 }
 
+/*
+ * A non-INVITE request nobody answers (the proxy is down), as RFC 3261
+ * 17.1.2.2 sends it over UDP: again after T1 = 0.5 s, the interval
+ * doubling up to T2 = 4 s, until Timer F (64 T1 = 32 s): 11 copies, the
+ * same Via branch and CSeq each.  No random draw: nothing shifts.
+ */
+static void
+unanswered(struct eg *g, double t, int kind, int k, uint64_t id,
+    uint32_t cseq)
+{
+	double	 iv = 0.5, at = 0;
+
+	while (at < 32) {
+		add(g, t + at, kind, k, -1, id, cseq);
+		at += iv;
+		iv = iv * 2 < 4 ? iv * 2 : 4;
+	}
+}
+
 static void
 registration(struct eg *g, int k, double t, uint64_t id, uint32_t cseq,
     bool retries, uint64_t *s)
@@ -375,8 +394,13 @@ life(struct eg *g, unsigned seed, int k)
 	    (0.9 + 0.1 * unif(&s)), n++) {
 		uint64_t id = mkid(k, S_SUB, 0);
 
-		if (!online(g, k, t) || outage(g, t))
+		if (!online(g, k, t))
 			continue;
+		if (outage(g, t)) {
+			/* The refresh goes out, unanswered. */
+			unanswered(g, t, E_SUB, k, id, n + 1);
+			continue;
+		}
 		add(g, t, E_SUB, k, -1, id, n + 1);
 		add(g, t + 0.01, E_SUB200, k, -1, id, n + 1);
 		add(g, t + 0.05, E_NOTIFY, k, -1, id, n + 1);
@@ -388,11 +412,16 @@ life(struct eg *g, unsigned seed, int k)
 		    t += d->opt_iv * (0.8 + 0.4 * unif(&s)), n++) {
 			if (!online(g, k, t))
 				continue;
-			/* In an outage the keep-alives go on, unanswered. */
+			/* In an outage the keep-alives go on, unanswered
+			 * and retransmitted. */
+			if (outage(g, t)) {
+				unanswered(g, t, E_OPT, k, mkid(k, S_OPT, n),
+				    1);
+				continue;
+			}
 			add(g, t, E_OPT, k, -1, mkid(k, S_OPT, n), 1);
-			if (!outage(g, t))
-				add(g, t + 0.01, E_OPT200, k, -1,
-				    mkid(k, S_OPT, n), 1);
+			add(g, t + 0.01, E_OPT200, k, -1, mkid(k, S_OPT, n),
+			    1);
 		}
 	}
 	if (d->ping_iv > 0) {
@@ -560,10 +589,11 @@ stress(struct eg *g, unsigned seed)
 		case EGP_STORM:
 			if (d->extra)
 				break;
-			/* Unanswered retries in the outage, then everyone
-			 * within a minute of the proxy's return. */
+			/* Unanswered retries in the outage (each a new
+			 * transaction retransmitted until Timer F), then
+			 * everyone within a minute of the proxy's return. */
 			for (t = ts + unif(&s) * 60; t < ts + OUTAGE; t += 60)
-				add(g, t, E_REG1, k, -1, mkid(k, S_PROF,
+				unanswered(g, t, E_REG1, k, mkid(k, S_PROF,
 				    (uint32_t)(t - ts)), 80001);
 			registration(g, k, ts + OUTAGE + unif(&s) * 60,
 			    mkid(k, S_PROF, 9999), 80003, true, &s);

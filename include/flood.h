@@ -68,13 +68,15 @@ void		 flood_destroy(struct flood *);
 
 /*
  * Count one message module I accepted.  `b' is its binding (NULL for a
- * REGISTER from a not-yet-bound device).  Fills `a' and returns
- * FLOOD_ALARM when an alarm fires for this row (the caller raises it and
- * blocks the offender).
+ * REGISTER from a not-yet-bound device).  `txn' names its transaction
+ * (every copy of a retransmitted request or answer has the same; 0:
+ * none): a retransmission at RFC 3261's pace is not counted again (see
+ * flood.c).  Fills `a' and returns FLOOD_ALARM when an alarm fires for
+ * this row (the caller raises it and blocks the offender).
  */
 enum flood_verdict flood_message(struct flood *, const struct sg_tuple *,
-		    const struct binding *, enum sip_method, uint64_t now,
-		    struct flood_alarm *a);
+		    const struct binding *, enum sip_method, uint64_t txn,
+		    uint64_t now, struct flood_alarm *a);
 /* Does DS1 hold (admission decides)?  Ask first: what admission needs
  * costs lookups the common case never has to make. */
 bool		 flood_ds1(const struct flood *);

@@ -48,6 +48,7 @@ struct sipm {
 	enum sip_method	 cseq_method;
 
 	struct sg_addr	 via_host;	/* top Via sent-by */
+	uint64_t	 via_branch_h;	/* top Via's branch hashed, 0: none */
 	struct sg_addr	 contact_host;	/* first Contact's host */
 	bool		 contact_star;	/* Contact: * */
 	int		 ncontacts;	/* Contact values in the message */

@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "enforce.h"
 #include "flood.h"
+#include "hash.h"
 #include "pending.h"
 #include "register.h"
 #include "sipmsg.h"
@@ -597,6 +598,23 @@ learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
 
 /* ---- inbound ------------------------------------------------------------- */
 
+/*
+ * A transaction's name for module II: every copy of a retransmitted
+ * request, or of the answer repeated to it, has the same top Via branch,
+ * Call-ID, CSeq and method (RFC 3261 17.1.3, 17.2.3); an answer adds its
+ * status (a 180 and the 200 after it are two messages).
+ */
+static uint64_t
+txn_key(const struct sipm *msg)
+{
+	uint64_t	 h = hash_mix(msg->via_branch_h, msg->call_id_h);
+
+	h = hash_mix(h, (uint64_t)msg->cseq << 24 |
+	    (uint64_t)(msg->request ? msg->method : msg->cseq_method) << 12 |
+	    (uint64_t)(msg->request ? 0 : msg->status));
+	return h != 0 ? h : 1;
+}
+
 /* Module II (SPEC 5) for a message module I accepted. */
 static enum sg_verdict
 module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
@@ -608,7 +626,8 @@ module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
 	bool			 reg = msg->request &&
 				    msg->method == SIPM_REGISTER;
 
-	fv = flood_message(e->flood, t, b, msg->method, now, &fa);
+	fv = flood_message(e->flood, t, b, msg->method, txn_key(msg), now,
+	    &fa);
 	ds1_check(e, now);
 	/*
 	 * An identity under a distributed password guess: credentials for

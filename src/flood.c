@@ -22,6 +22,9 @@
 #define RISE_SLOTS	3		/* thirds of flood.rise_window */
 #define DS_BUCKETS	64		/* per-second counters for Curr.C_Avg */
 #define MS(ns)		((uint32_t)((ns) / 1000000ULL))
+#define TX_SLOTS	4		/* transactions remembered per row */
+#define TX_COPIES	10		/* retransmissions of one, at most */
+#define TX_SPAN		32000		/* ms: Timer F = 64 x T1 */
 
 enum {
 	ROW_ANSWERED = 1,	/* completed a digest challenge */
@@ -48,6 +51,9 @@ struct frow {
 	uint64_t	 ir_since;	/* IR condition true since, ns */
 	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
 	uint64_t	 throttle_until;/* not blockable: rate-limited until */
+	uint32_t	 tx_key[TX_SLOTS];/* recent transactions; 0: none */
+	uint32_t	 tx_first[TX_SLOTS];/* their first copy, ms */
+	uint8_t		 tx_n[TX_SLOTS];/* copies taken as retransmissions */
 };
 
 /*
@@ -130,7 +136,13 @@ struct flood {
 	uint64_t		 train_end;
 	uint64_t		 train_msgs, train_unbound;
 	double			 tdist_avg, init_c_avg, unbound_rate;
-	/* saved per-binding Init.D_Avg from a baseline file */
+	/*
+	 * Each device's Init.D_Avg by its F (binding_key), sorted: from a
+	 * baseline file, or the trained binding rows at training's end.  A
+	 * binding that expires and comes back (a proxy outage longer than
+	 * the registration) gets its device's trained rate, not the
+	 * population's.  At most one entry per binding slot.
+	 */
 	struct saved		*saved;
 	uint32_t		 nsaved, capsaved;
 	/* DS1: messages per second over ds.interval */
@@ -167,9 +179,12 @@ flood_create(const struct sg_conf *conf, struct bind_table *bt)
 	f->pool = sg_table_alloc(f->npool, sizeof(*f->pool));
 	f->skey = sg_table_alloc(f->nsrow, sizeof(*f->skey));
 	f->smi = sg_table_alloc(f->nsrow, sizeof(*f->smi));
-	if (f->brow == NULL || f->srow == NULL || f->skey == NULL ||
-	    f->sscan == NULL || f->pool == NULL || f->trow == NULL ||
-	    f->tkey == NULL || hidx_init(&f->tix, f->ntrow) == -1 ||
+	f->capsaved = f->nbrow;
+	f->saved = sg_table_alloc(f->capsaved, sizeof(*f->saved));
+	if (f->saved == NULL || f->brow == NULL || f->srow == NULL ||
+	    f->skey == NULL || f->sscan == NULL || f->pool == NULL ||
+	    f->trow == NULL || f->tkey == NULL ||
+	    hidx_init(&f->tix, f->ntrow) == -1 ||
 	    dlist_init(&f->tlru, f->ntrow) == -1 ||
 	    dlist_init(&f->tfree, f->ntrow) == -1 ||
 	    f->smi == NULL || hidx_init(&f->six, f->nsrow) == -1 ||
@@ -393,6 +408,39 @@ row_init(const struct flood *f, const struct frow *r)
 	return v > GAP_FLOOR ? v : GAP_FLOOR;
 }
 
+static int
+cmp_saved(const void *a, const void *b)
+{
+	const struct saved *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/*
+ * Keep the trained Init.D_Avg of every bound row under its device's F,
+ * so it outlives the binding (issue 11: every phone of a re-registration
+ * storm after an 8-minute outage lost its binding; the new binding's row
+ * was judged against T.Dist_Avg, the population's mean gap, 11 s, while
+ * a busy line's own is 3 s: its BLF answers at its ordinary pace looked
+ * like a 10-fold rise to IR).  Table allocated at create: nothing here.
+ */
+static void
+keep_trained(struct flood *f)
+{
+	f->nsaved = 0;
+	for (uint32_t k = 0; k < f->nbrow && f->nsaved < f->capsaved; k++) {
+		const struct binding	*b = bind_at(f->bt, k);
+
+		if (!row_of_live_binding(f, k) || !(f->brow[k].init_davg > 0))
+			continue;
+		f->saved[f->nsaved].key = binding_key(&b->m, b->has_m, &b->i,
+		    b->dh);
+		f->saved[f->nsaved].init_davg = f->brow[k].init_davg;
+		f->nsaved++;
+	}
+	qsort(f->saved, f->nsaved, sizeof(*f->saved), cmp_saved);
+}
+
 static void
 finish_row(struct flood *f, struct frow *r, double *sum, uint32_t *z)
 {
@@ -421,6 +469,7 @@ flood_finish_training(struct flood *f, uint64_t now)
 			finish_row(f, &f->brow[k], &sum, &z);
 	for (uint32_t s = f->slru.head; s != HNIL; s = f->slru.link[s].next)
 		finish_row(f, &f->srow[s], &sum, &z);
+	keep_trained(f);
 	/* Eq. 1: T.Dist_Avg = sum of the rows' mean gaps / z (C != 0). */
 	if (z > 0)
 		f->tdist_avg = sum / z;
@@ -888,6 +937,71 @@ rise_fires(struct flood *f, const struct frow *r, uint64_t now,
 	return sum >= RISE_SLOTS * bar && sum >= c->rise_min;
 }
 
+/*
+ * Retransmissions (RFC 3261 17.1.2.2, 17.2.2).  Over UDP a request nobody
+ * answers is sent again after T1 = 0.5 s, the interval doubling up to
+ * T2 = 4 s, until Timer F (32 s): 11 copies with one Via branch, CSeq and
+ * method; a UAS repeats its answer for each copy it gets.  The proxy's
+ * transaction layer absorbs them (Kamailio's tm), and a phone whose
+ * proxy is down sends 11 copies of each refresh and keep-alive: counted
+ * as messages, a proxy outage made every quiet phone look like a 10-fold
+ * rise (issue 11).  So a transaction counts once: a copy of one of the
+ * row's last TX_SLOTS transactions (the engine's key: branch, Call-ID,
+ * CSeq, method, status) is no new message for any rate test (SS, IR,
+ * rise, DS1, DS2) when it is at most the 10th copy, within Timer F of
+ * the first, and no sooner after the first than three quarters of RFC
+ * 3261's schedule for it (0.5, 1.5, 3.5, 7.5, 11.5 s, then every 4 s).
+ * Anything else counts in full: copies faster than that schedule,
+ * beyond the 10th or later than 32 s, so the same request at a high rate
+ * is as visible to SS as different ones.  What a row can hide: 10
+ * copies of each of TX_SLOTS transactions, each counted once, every
+ * 24 s at the soonest (when the 10th copy may come), some 1.7 messages
+ * a second.  Not for a throttled row: its rate limit takes every copy.
+ */
+static const uint16_t tx_due[TX_COPIES] = { 500, 1500, 3500, 7500, 11500,
+    15500, 19500, 23500, 27500, 31500 };
+
+static bool
+retransmission(struct flood *f, struct frow *r, uint64_t txn, uint64_t now)
+{
+	uint32_t	 key = (uint32_t)(txn ^ txn >> 32);
+	uint32_t	 t = MS(now - f->epoch), oldest = 0, age = 0;
+
+	if (txn == 0 || r->throttle_until > now)
+		return false;
+	if (key == 0)
+		key = 1;
+	for (uint32_t j = 0; j < TX_SLOTS; j++) {
+		uint32_t	 since = t - r->tx_first[j];
+
+		if (r->tx_key[j] != key) {
+			if (r->tx_key[j] == 0)
+				since = UINT32_MAX;	/* free: take it */
+			if (since >= age) {
+				age = since;
+				oldest = j;
+			}
+			continue;
+		}
+		if (since > TX_SPAN) {
+			/* The transaction is over: a new one, counted. */
+			r->tx_first[j] = t;
+			r->tx_n[j] = 0;
+			return false;
+		}
+		if (r->tx_n[j] < TX_COPIES &&
+		    since >= tx_due[r->tx_n[j]] * 3u / 4u) {
+			r->tx_n[j]++;
+			return true;
+		}
+		return false;
+	}
+	r->tx_key[oldest] = key;
+	r->tx_first[oldest] = t;
+	r->tx_n[oldest] = 0;
+	return false;
+}
+
 /* DS2: while DS1 holds, rows whose gaps shrank below x. */
 static bool
 ds2_fires(struct flood *f, struct frow *r, float davg, double ratio)
@@ -903,7 +1017,7 @@ ds2_fires(struct flood *f, struct frow *r, float davg, double ratio)
 
 enum flood_verdict
 flood_message(struct flood *f, const struct sg_tuple *t,
-    const struct binding *b, enum sip_method m, uint64_t now,
+    const struct binding *b, enum sip_method m, uint64_t txn, uint64_t now,
     struct flood_alarm *a)
 {
 	struct frow	*r;
@@ -912,6 +1026,8 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	bool		 training = training_phase(f, now);
 
 	r = b != NULL ? bound_row(f, b) : device_row(f, t);
+	if (retransmission(f, r, txn, now))
+		return FLOOD_PASS;
 	ds_count(f, now);
 	gap = row_record(f, r, now);
 	if (training) {
@@ -1268,30 +1384,16 @@ flood_save_baseline(struct flood *f, FILE *fp)
 	return ferror(fp) ? -1 : 0;
 }
 
-static int
-cmp_saved(const void *a, const void *b)
-{
-	const struct saved *x = a, *y = b;
-
-	return x->key < y->key ? -1 : x->key > y->key;
-}
-
 int
 flood_load_baseline(struct flood *f, FILE *fp, char *err, size_t errlen)
 {
 	char		 line[512], mac[32], ip[64], d[SG_ID_MAX + 8];
 	double		 v, davg;
 	int		 lineno = 0, ended = 0, tdist = 0;
-	uint32_t	 cap = f->nbrow;
+	uint32_t	 cap = f->capsaved;
 
-	free(f->saved);
-	f->saved = sg_table_alloc(cap, sizeof(*f->saved));
-	f->capsaved = cap;
+	/* The table is flood_create()'s, sized to the bindings. */
 	f->nsaved = 0;
-	if (f->saved == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
 		if (lineno == 1) {

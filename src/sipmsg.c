@@ -1793,10 +1793,16 @@ take_from_to(struct sipm_parser *sp, const struct parsed *pm,
 static const char *
 take_via(const struct parsed *pm, struct sipm *m)
 {
+	osip_generic_param_t	*br = NULL;
+
 	if (pm->via == NULL || pm->via->host == NULL ||
 	    pm->via->host[0] == '\0')
 		return "Via";
 	host_to_addr(pm->via->host, &m->via_host);
+	m->via_branch_h = 0;
+	if (osip_via_param_get_byname(pm->via, "branch", &br) ==
+	    OSIP_SUCCESS && br != NULL && br->gvalue != NULL)
+		m->via_branch_h = hash_bytes(br->gvalue, strlen(br->gvalue));
 	return NULL;
 }
 

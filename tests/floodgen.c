@@ -504,6 +504,7 @@ struct render {
 	struct pg_ep	 a, b;
 	char		 aip[32], bip[32];
 	char		 from[64], to[64], via[64], cid[48], contact[96];
+	char		 branch[64];
 	char		 auth[256], extra[160], c200[128];
 	const char	*flood_method;
 };
@@ -543,6 +544,18 @@ render(struct render *r, const struct ev *e)
 	snprintf(r->cid, sizeof(r->cid), "fg-%u@example.com", e->id);
 	m->call_id = r->cid;
 	m->cseq = e->cseq;
+	/*
+	 * A branch per transaction (RFC 3261 8.1.1.7; module II counts a
+	 * retransmission once): a resent REGISTER repeats its own, every
+	 * other event is a transaction of its own.
+	 */
+	if (e->kind == E_REG1 || e->kind == E_REG2)
+		snprintf(r->branch, sizeof(r->branch), "z9hG4bK-fg-r%u-%u",
+		    e->id, e->cseq);
+	else
+		snprintf(r->branch, sizeof(r->branch), "z9hG4bK-fg-%d-%u-%.0f",
+		    e->ue, (unsigned)e->kind, e->t * 1e6);
+	m->branch = r->branch;
 
 	switch (e->kind) {
 	case E_REG1:

@@ -101,7 +101,7 @@ send(struct fx *f, unsigned ue, int n, uint64_t gap, uint64_t *now)
 	b = bind_find(f->bt, &t, *now);
 	assert_non_null(b);
 	for (int k = 0; k < n; k++) {
-		flood_message(f->fl, &t, b, SIPM_OPTIONS, *now, &a);
+		flood_message(f->fl, &t, b, SIPM_OPTIONS, 0, *now, &a);
 		*now += gap;
 	}
 }
@@ -220,7 +220,7 @@ test_slot_reuse(void **state)
 		if (round == 1)
 			for (int k = 0; k < 16; k++)
 				flood_message(f->fl, &t, b, SIPM_OPTIONS,
-				    now + SEC(k), &a);
+				    0, now + SEC(k), &a);
 		text = save(f);
 		/* One row: UE 2's. */
 		assert_non_null(strstr(text, want));

@@ -2,7 +2,9 @@
  * test_detect.c: module II's detectors added by issue 11, driven through
  * the engine or module II directly: training ends by time whatever
  * reaches module II, the scan counter's accuracy at any threshold, brute
- * force per target identity, and the per-device rise detector.
+ * force per target identity, and the per-device rise detector; a proxy
+ * outage (retransmissions, bindings lapsing, re-registration) raises no
+ * alarm, and one request repeated at a high rate still does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -314,8 +316,8 @@ population(double factor, uint64_t until, unsigned burst)
 			break;
 		device(&t, d);
 		t.a = SIPM_OPTIONS;
-		if (flood_message(f.fl, &t, NULL, SIPM_OPTIONS, next[d], &a) ==
-		    FLOOD_ALARM) {
+		if (flood_message(f.fl, &t, NULL, SIPM_OPTIONS, 0, next[d],
+		    &a) == FLOOD_ALARM) {
 			if (d != 1 || a.type != ALARM_IR ||
 			    strncmp(a.detail, "rise", 4) != 0)
 				fail_msg("device %u: alarm %d %s", d, a.type,
@@ -370,14 +372,250 @@ test_rise_sparse(void **state)
 	(void)state;
 	fx_open(&f, short_training, 0);
 	device(&t, 5);
-	flood_message(f.fl, &t, NULL, SIPM_REGISTER, now, &a);
+	flood_message(f.fl, &t, NULL, SIPM_REGISTER, 0, now, &a);
 	now += SEC(3600);
 	for (int k = 0; k < 15; k++) {
 		now += SEC(4);
 		assert_int_equal(flood_message(f.fl, &t, NULL, SIPM_REGISTER,
-		    now, &a), FLOOD_PASS);
+		    0, now, &a), FLOOD_PASS);
 	}
 	fx_close(&f);
+}
+
+/*
+ * A proxy outage (issue 11's rereg-storm), at module II's door.  21 bound
+ * devices, device 1 a busy line (a message a second), the others one
+ * every 10 s (T.Dist_Avg some 9.6 s).  After training the proxy is down
+ * for 480 s: every device opens a REGISTER and a SUBSCRIBE transaction
+ * each minute and, unanswered, sends each as RFC 3261 17.1.2.2 does
+ * over UDP (11 copies in 31.5 s, one branch and CSeq); the bindings
+ * expire meanwhile (reclaimed by the timer, as in the engine).  Then
+ * every device re-registers (the REGISTER and its retry with
+ * credentials, two transactions) into a new binding and resumes its
+ * trained pace for 220 s.  `txn_copies': every copy of a transaction
+ * gets the same key (0: each copy a message of its own, as before).
+ * Returns the alarms raised; the first's type and device in *type, *dev.
+ */
+#define OUT_DEVS	21
+#define OUT_START	SEC(700)
+#define OUT_END		SEC(1180)
+
+static uint64_t
+txn_of(unsigned d, unsigned n)
+{
+	return hash_mix(0x5eed0000u + d, n);
+}
+
+/* RFC 3261's schedule for a non-INVITE request over UDP, ms. */
+static const unsigned timer_e[11] = { 0, 500, 1500, 3500, 7500, 11500,
+    15500, 19500, 23500, 27500, 31500 };
+
+/*
+ * In the outage, `in' after its start: is device d sending a copy?  Each
+ * minute k it opens a REGISTER (+d/2 s), a SUBSCRIBE (20 s later) and an
+ * OPTIONS keep-alive (40 s later), each sent 11 times.  Returns which
+ * (0, 1, 2; -1: none), and its transaction's key.
+ */
+static int
+outage_copy(uint64_t in, unsigned d, uint64_t *key)
+{
+	uint64_t	 minute = in / SEC(60);
+
+	for (uint64_t k = minute > 0 ? minute - 1 : 0; k <= minute; k++)
+		for (int which = 0; which < 3; which++) {
+			uint64_t start = k * SEC(60) + (uint64_t)which *
+			    SEC(20) + SEC(d) / 2;
+
+			if (in < start)
+				continue;
+			for (int c = 0; c < 11; c++)
+				if (in - start ==
+				    (uint64_t)timer_e[c] * 1000000) {
+					*key = txn_of(d, 100000 +
+					    (unsigned)k * 3 + (unsigned)which);
+					return which;
+				}
+		}
+	return -1;
+}
+
+static int
+outage(bool txn_copies, enum alarm_type *type, unsigned *dev)
+{
+	struct fx		 f;
+	struct sg_tuple		 t;
+	struct flood_alarm	 a;
+	const struct binding	*b;
+	uint64_t		 next[OUT_DEVS + 1], gap[OUT_DEVS + 1];
+	unsigned		 n[OUT_DEVS + 1];
+	int			 alarms = 0;
+
+	fx_open(&f, short_training, 0);
+	for (unsigned d = 1; d <= OUT_DEVS; d++) {
+		device(&t, d);
+		identity(&t, 99, d);
+		assert_int_equal(bind_learn(f.bt, &t, 0, T0 + SEC(1000), T0,
+		    &b), BIND_NEW);
+		gap[d] = d == 1 ? SEC(1) : SEC(30);
+		next[d] = T0 + gap[d] * d / (OUT_DEVS + 1);
+		n[d] = 0;
+	}
+	/* Ordinary traffic, except in the outage; then the outage's. */
+	for (uint64_t now = T0; now < T0 + SEC(1400); now += SEC(1) / 100) {
+		bind_expire(f.bt, now, UINT32_MAX);
+		for (unsigned d = 1; d <= OUT_DEVS; d++) {
+			uint64_t	 since = now - T0;
+			enum sip_method	 m = SIPM_OPTIONS;
+			uint64_t	 key;
+
+			device(&t, d);
+			identity(&t, 99, d);
+			if (since >= OUT_START && since < OUT_END) {
+				int	 which;
+
+				which = outage_copy(since - OUT_START, d,
+				    &key);
+				if (which < 0)
+					continue;
+				m = which == 0 ? SIPM_REGISTER : which == 1 ?
+				    SIPM_SUBSCRIBE : SIPM_OPTIONS;
+				if (!txn_copies)
+					key = 0;
+			} else if (since == OUT_END + SEC(d)) {
+				/* Back: REGISTER, 401, REGISTER with
+				 * credentials, 200 (a new binding). */
+				t.a = SIPM_REGISTER;
+				flood_message(f.fl, &t, NULL, SIPM_REGISTER,
+				    txn_copies ? txn_of(d, 200000) : 0, now,
+				    &a);
+				assert_int_equal(bind_learn(f.bt, &t, 0,
+				    now + SEC(3600), now, &b), BIND_NEW);
+				m = SIPM_REGISTER;
+				key = txn_copies ? txn_of(d, 200001) : 0;
+				next[d] = now + gap[d];
+			} else {
+				if (now < next[d] || (since >= OUT_START &&
+				    since < OUT_END + SEC(d)))
+					continue;
+				key = txn_copies ? txn_of(d, n[d]++) : 0;
+				next[d] += gap[d];
+			}
+			t.a = m;
+			b = bind_find(f.bt, &t, now);
+			if (flood_message(f.fl, &t, b, m, key, now, &a) ==
+			    FLOOD_ALARM) {
+				if (alarms++ == 0) {
+					*type = a.type;
+					*dev = d;
+				}
+			}
+		}
+	}
+	fx_close(&f);
+	return alarms;
+}
+
+/*
+ * The outage raises no alarm: retransmissions are counted once per
+ * transaction, and the busy line's new binding is judged against its
+ * own trained rate, not the population's (10 times slower).  Counted
+ * copy by copy, the same outage alarms.
+ */
+static void
+test_outage_storm(void **state)
+{
+	enum alarm_type	 type = ALARM__COUNT;
+	unsigned	 dev = 0;
+	int		 n;
+
+	(void)state;
+	n = outage(true, &type, &dev);
+	if (n != 0)
+		fail_msg("%d alarms, the first %s on device %u", n,
+		    alarm_type_str(type), dev);
+	n = outage(false, &type, &dev);
+	print_message("copies counted one by one: %d alarms, the first %s "
+	    "on device %u\n", n, alarm_type_str(type), dev);
+	assert_true(n > 0);
+}
+
+/*
+ * What a retransmission may not hide: one bound device (trained at a
+ * message every 10 s) sending one request over and over, the same
+ * transaction key every time: at 20 a second (faster than RFC 3261's
+ * schedule), and at its pace (a copy every 0.5 s, 2 a second) for long
+ * past Timer F.  Both alarmed; the time from onset in *at.
+ */
+static int
+same_request(uint64_t every, uint64_t *at)
+{
+	struct fx		 f;
+	struct sg_tuple		 t;
+	struct flood_alarm	 a;
+	const struct binding	*b;
+	uint64_t		 now, next[OUT_DEVS + 1];
+	unsigned		 n[OUT_DEVS + 1];
+	int			 type = -1;
+
+	fx_open(&f, short_training, 0);
+	for (unsigned d = 1; d <= OUT_DEVS; d++) {
+		device(&t, d);
+		identity(&t, 98, d);
+		assert_int_equal(bind_learn(f.bt, &t, 0, T0 + SEC(7200), T0,
+		    &b), BIND_NEW);
+		next[d] = T0 + SEC(10) * d / (OUT_DEVS + 1);
+		n[d] = 0;
+	}
+	for (now = T0; now < T0 + SEC(900) && type < 0; now += SEC(1) / 100) {
+		for (unsigned d = 1; d <= OUT_DEVS && type < 0; d++) {
+			uint64_t	 key = txn_of(d, n[d]);
+
+			if (d == 1 && now >= T0 + SEC(700)) {
+				if ((now - T0 - SEC(700)) % every != 0)
+					continue;
+				key = txn_of(1, 999999);
+			} else if (now < next[d])
+				continue;
+			else {
+				n[d]++;
+				next[d] += SEC(10);
+			}
+			device(&t, d);
+			identity(&t, 98, d);
+			t.a = SIPM_INVITE;
+			b = bind_find(f.bt, &t, now);
+			if (flood_message(f.fl, &t, b, SIPM_INVITE, key, now,
+			    &a) == FLOOD_ALARM) {
+				if (d != 1)
+					fail_msg("device %u alarmed", d);
+				type = (int)a.type;
+				*at = now - T0 - SEC(700);
+			}
+		}
+	}
+	fx_close(&f);
+	return type;
+}
+
+static void
+test_same_request_flood(void **state)
+{
+	uint64_t	 at = 0;
+	int		 type;
+
+	(void)state;
+	type = same_request(SEC(1) / 20, &at);
+	print_message("one request 20 times a second: %s after %.2f s\n",
+	    type < 0 ? "none" : alarm_type_str((enum alarm_type)type),
+	    (double)at / 1e9);
+	assert_int_equal(type, ALARM_SS);
+	assert_true(at < SEC(5));
+	type = same_request(SEC(1) / 2, &at);
+	print_message("one request twice a second: %s after %.2f s\n",
+	    type < 0 ? "none" : alarm_type_str((enum alarm_type)type),
+	    (double)at / 1e9);
+	assert_true(type >= 0);
+	assert_true(at < SEC(90));
 }
 
 int
@@ -389,5 +627,7 @@ main(void)
 	TREG("detect", scan_pool);
 	TREG("detect", rise);
 	TREG("detect", rise_sparse);
+	TREG("detect", outage_storm);
+	TREG("detect", same_request_flood);
 	return treg_run("detect");
 }
