@@ -41,6 +41,9 @@ struct flood_alarm {
 	double		 ratio;		/* Curr.D_Avg / Init.D_Avg, or 0 */
 	bool		 internal;	/* a bound source */
 	bool		 blockable;	/* its (m, i) is not forged */
+	bool		 notice;	/* alarm only: nothing blocked or
+					   dropped (the rise test, unless
+					   flood.rise_block) */
 	char		 cls[96];	/* attack class, SPEC 5 */
 	char		 detail[96];
 };

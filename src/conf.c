@@ -131,6 +131,7 @@ static const struct key schema[] = {
 	{ "flood.rise_window", K_SECS, O(rise_window), 3, 3600, NULL, 0 },
 	{ "flood.rise_min", K_INT, O(rise_min), 1, 1000000, NULL, 0 },
 	{ "flood.rise_trend", K_FLOAT, O(rise_trend), 1, 1000, NULL, 0 },
+	{ "flood.rise_block", K_BOOL, O(rise_block), 0, 0, NULL, 0 },
 	{ "flood.admission_rate", K_FLOAT, O(admission_rate), 0, 1e9, NULL,
 	    0 },
 	{ "flood.admission_factor", K_FLOAT, O(admission_factor), 0, 1000,

@@ -649,6 +649,11 @@ module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
 	case FLOOD_PASS:
 		return SG_ACCEPT;
 	case FLOOD_ALARM:
+		if (fa.notice) {
+			raise_alarm_full(e, fa.type, NULL, ACT_NOTICE, t, pkt,
+			    msg, fa.detail, fa.rate, fa.cls, now);
+			return SG_ACCEPT;
+		}
 		flood_alarm(e, &fa, t, pkt, msg, now);
 		*reason = SG_R_FLOOD;
 		break;

@@ -1056,7 +1056,25 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	if (rise_fires(f, r, now, &sum, &times)) {
 		double	 span = (double)f->conf->rise_window / 1e9;
 
-		fire(f, r, t, ALARM_IR, m, davg, ratio, now, a);
+		/*
+		 * A busy line's clustered traffic can look the same for tens
+		 * of seconds (issue 11, measured): a notice unless the
+		 * operator asks for blocks, and a notice leaves the row's
+		 * other tests as they were (quieting SS and IR for the
+		 * blacklist's TTL would let a notice open the way to a
+		 * flood).  The next needs a whole window again.
+		 */
+		if (f->conf->rise_block)
+			fire(f, r, t, ALARM_IR, m, davg, ratio, now, a);
+		else {
+			memset(a, 0, sizeof(*a));
+			a->type = ALARM_IR;
+			a->ratio = ratio;
+			a->internal = (r->flags & ROW_BOUND) != 0;
+			a->blockable = blockable(f, t, r);
+			classify(a, f, a->internal, m, false);
+			a->notice = true;
+		}
 		a->rate = sum / span;
 		memset(r->rise_n, 0, sizeof(r->rise_n));
 		snprintf(a->detail, sizeof(a->detail), "rise: %.0f messages "

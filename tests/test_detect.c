@@ -294,7 +294,8 @@ short_training(struct sg_conf *c, int arg)
  * `burst' (0: none) sends 20 messages in 2 s at 800 s.
  */
 static uint64_t
-population(double factor, uint64_t until, unsigned burst)
+population_ex(double factor, uint64_t until, unsigned burst,
+    uint64_t flood_at, uint64_t *blocked)
 {
 	struct fx		 f;
 	struct sg_tuple		 t;
@@ -318,16 +319,21 @@ population(double factor, uint64_t until, unsigned burst)
 		t.a = SIPM_OPTIONS;
 		if (flood_message(f.fl, &t, NULL, SIPM_OPTIONS, 0, next[d],
 		    &a) == FLOOD_ALARM) {
-			if (d != 1 || a.type != ALARM_IR ||
-			    strncmp(a.detail, "rise", 4) != 0)
+			if (blocked != NULL && d == 1 && !a.notice) {
+				if (*blocked == 0)
+					*blocked = next[d] - T0;
+			} else if (d != 1 || a.type != ALARM_IR ||
+			    strncmp(a.detail, "rise", 4) != 0 || !a.notice)
 				fail_msg("device %u: alarm %d %s", d, a.type,
 				    a.detail);
-			if (first == 0)
+			else if (first == 0)
 				first = next[d] - T0;
 		}
 		gap = SEC(1);
 		if (d == 1 && next[d] >= T0 + SEC(700))
 			gap = (uint64_t)(1e9 / factor);
+		if (d == 1 && flood_at != 0 && next[d] >= T0 + flood_at)
+			gap = SEC(1) / 50;
 		if (d == burst && next[d] >= T0 + SEC(800) &&
 		    next[d] < T0 + SEC(801))
 			gap = SEC(1) / 10;
@@ -335,6 +341,12 @@ population(double factor, uint64_t until, unsigned burst)
 	}
 	fx_close(&f);
 	return first;
+}
+
+static uint64_t
+population(double factor, uint64_t until, unsigned burst)
+{
+	return population_ex(factor, until, burst, 0, NULL);
 }
 
 /*
@@ -354,6 +366,25 @@ test_rise(void **state)
 	assert_true(at > SEC(700) && at <= SEC(700 + 50));
 	assert_int_equal(population(3, SEC(1000), 0), 0);
 	assert_int_equal(population(1, SEC(1000), 1), 0);
+}
+
+/*
+ * A rise is a notice (flood.rise_block false) and leaves the device's
+ * other tests alone: a device named for rising at 4x and then flooding
+ * at 50x its rate is blocked by SS within seconds (a notice that quieted
+ * the row's tests for the blacklist's TTL would have let it through).
+ */
+static void
+test_rise_notice_then_flood(void **state)
+{
+	uint64_t	 blocked = 0, at;
+
+	(void)state;
+	at = population_ex(4, SEC(800), 0, SEC(760), &blocked);
+	print_message("rise notice at %.1f s, flood from 760 s blocked at "
+	    "%.1f s\n", (double)at / 1e9, (double)blocked / 1e9);
+	assert_true(at > SEC(700) && at < SEC(760));
+	assert_true(blocked >= SEC(760) && blocked < SEC(765));
 }
 
 /*
@@ -626,6 +657,7 @@ main(void)
 	TREG("detect", scan_pbx);
 	TREG("detect", scan_pool);
 	TREG("detect", rise);
+	TREG("detect", rise_notice_then_flood);
 	TREG("detect", rise_sparse);
 	TREG("detect", outage_storm);
 	TREG("detect", same_request_flood);
