@@ -451,7 +451,7 @@ static const struct crow crows[] = {
 		    "nft offload: off, 0 added, 0 removed, 0 errors, "
 		    "0 batches, 0 lost to a full queue, 0 rebuilds, "
 		    "0 restored after a flush, 0 bound devices sent, "
-		    "admission on 0 time(s)\n"
+		    "admission in the kernel came on 0 times\n"
 		    "event file: 0 written, 0 lost to a full buffer, "
 		    "0 lost to write errors\n"
 		    "drops capture: 0 written, 0 skipped over the rate, "
