@@ -15,7 +15,7 @@ CFLAGS		+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 		   -Wformat=2 -Werror -Iinclude -MMD -MP \
 		   -DSG_SYSCONFDIR='"$(sysconfdir)"'
 PKGS		:= libosip2 libconfig libpcap libsodium libmnl libnftnl \
-		   libnetfilter_queue libsystemd jansson
+		   libnetfilter_queue libsystemd jansson hiredis
 # pkg-config runs once per make: simple variables, expanded here.
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS))
