@@ -1,0 +1,244 @@
+#!/bin/sh
+# e2e_cluster.sh: two sipguard nodes share their blacklist through a real
+# redis-server (issue 14, first slice).  Three network namespaces made
+# here on one bridge: Redis (an ACL user, no persistence), node A and
+# node B, each daemon with its own configuration, state directory and
+# control socket.  Shows: an entry listed at A reaches B within a second
+# (and lives in Redis with its TTL); `blacklist del' at B removes it at A
+# (and a tombstone is left); Redis killed: both daemons keep running and
+# `cluster' says DOWN; an entry added at A meanwhile reaches B once Redis
+# is back (reconnect, republication, resync); a node started later reads
+# what is live.  Root only (exit 77 otherwise); everything is removed on
+# exit.
+set -u
+SG=${SIPGUARD:-build/sipguard}
+CTL=$(dirname "$SG")/sipguardctl
+ID=$$
+BR=sgcb$ID
+R=sgcr$ID
+A=sgca$ID
+B=sgcb2$ID
+C=sgcc$ID
+TMP=$(mktemp -d --suffix=.sgcluster)
+PIDS=""
+RPID=""
+FAIL=0
+STEP=0
+PW=pw$ID$(date +%N)
+REDIS=10.97.0.3
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "e2e_cluster: SKIPPED: needs root (network namespaces)"
+	exit 77
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+	echo "e2e_cluster: SKIPPED: redis-server not installed (make deps)"
+	exit 77
+fi
+
+cleanup() {
+	for p in $PIDS $RPID; do kill -9 "$p" 2>/dev/null; done
+	for n in "$A" "$B" "$C" "$R" "$BR"; do
+		for p in $(ip netns pids "$n" 2>/dev/null); do
+			kill -9 "$p" 2>/dev/null
+		done
+		ip netns del "$n" 2>/dev/null
+	done
+	# SHOWLOG=1: the logs even when everything passed.
+	if [ "$FAIL" -gt 0 ] || [ -n "${SHOWLOG:-}" ]; then
+		for f in "$TMP"/sg-*.log "$TMP/redis.log"; do
+			[ -f "$f" ] || continue
+			echo "e2e_cluster: $f:"
+			sed 's/^/  | /' "$f"
+		done
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+ok() { STEP=$((STEP + 1)); echo "ok $STEP - $1"; }
+no() { STEP=$((STEP + 1)); echo "not ok $STEP - $1"; FAIL=$((FAIL + 1)); }
+check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
+ctl() { n=$1; shift; "$CTL" -s "$TMP/control-$n" "$@"; }
+rcli() {
+	ip netns exec "$R" redis-cli -h $REDIS --no-auth-warning --user sg \
+	    -a "$PW" "$@"
+}
+# within SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
+within() {
+	t=$(($1 * 10)); shift
+	while [ "$t" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		t=$((t - 1))
+	done
+	return 1
+}
+listed() { ctl "$1" blacklist | grep -q "^mi  $2 $3 "; }
+unlisted() { ! listed "$@"; }
+connected() { ctl "$1" cluster | grep -q '^cluster: connected$'; }
+down() { ctl "$1" cluster | grep -q '^cluster: DOWN'; }
+ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# ---- the network: a bridge, Redis, two nodes (a third joins later) ---------
+for n in "$BR" "$R" "$A" "$B" "$C"; do ip netns add "$n"; done
+ip -n "$BR" link add br0 type bridge
+ip -n "$BR" link set br0 up
+i=1
+for n in "$R" "$A" "$B" "$C"; do
+	ip link add "c$ID$i" type veth peer name "d$ID$i"
+	ip link set "c$ID$i" netns "$n"
+	ip link set "d$ID$i" netns "$BR"
+	ip -n "$BR" link set "d$ID$i" master br0 up
+	ip -n "$n" link set "c$ID$i" name eth0
+	ip -n "$n" addr add 10.97.0.$((i + 2))/24 dev eth0
+	ip -n "$n" link set eth0 up
+	ip -n "$n" link set lo up
+	i=$((i + 1))
+done
+
+start_redis() {
+	# An ACL user with what the README says sipguard needs, on its
+	# keys and channel only; the default user off.
+	ip netns exec "$R" redis-server --bind $REDIS --port 6379 \
+	    --protected-mode no --user default off \
+	    --user sg on ">$PW" "~sipguard:*" "&sipguard:events" +@read \
+	    +@write +@scripting +@pubsub +ping --save "" \
+	    --appendonly no --dir "$TMP" --daemonize no \
+	    >> "$TMP/redis.log" 2>&1 &
+	RPID=$!
+	within 5 rcli ping
+}
+
+umask 077
+printf 'sg %s\n' "$PW" > "$TMP/redis.pw"
+for n in A B C; do
+	cat > "$TMP/$n.conf" <<EOF
+state: { dir = "$TMP/state-$n"; };
+control: { socket = "$TMP/control-$n"; };
+cluster: {
+	enabled = true;
+	node = "node-$n";
+	redis = "$REDIS:6379";
+	password_file = "$TMP/redis.pw";
+	timeout = 1;
+};
+EOF
+done
+
+# start_sg N NETNS: the daemon of node N, answering on its socket.
+start_sg() {
+	ip netns exec "$2" "$SG" -f -c "$TMP/$1.conf" >> "$TMP/sg-$1.log" \
+	    2>&1 &
+	eval "PID_$1=$!"
+	PIDS="$PIDS $!"
+	within 3 ctl "$1" ping
+}
+
+check "redis-server starts in its namespace (ACL user, no persistence)" \
+    start_redis
+check "the configuration checks (sipguard -t)" \
+    "$SG -t -c $TMP/A.conf >/dev/null 2>&1"
+check "node A starts" "start_sg A $A"
+check "node B starts" "start_sg B $B"
+check "A says it is connected to Redis" "within 5 connected A"
+check "B says it is connected to Redis" "within 5 connected B"
+check "cluster in JSON: enabled, connected, node, redis" \
+    "ctl A -j cluster | grep -q '\"enabled\":true,\"connected\":true.*\"redis\":\"$REDIS:6379\",\"node\":\"node-A\"'"
+
+# ---- a listing travels A -> B -------------------------------------------------
+M1=02:5c:00:00:01:66
+t0=$(ms)
+ctl A blacklist add $M1 10.97.9.66 >/dev/null
+if within 1 listed B $M1 10.97.9.66; then
+	ok "an entry listed at A is listed at B within a second ($(($(ms) - t0)) ms)"
+else
+	no "an entry listed at A is listed at B within a second"
+fi
+check "B names where it came from (why=manual@node-A)" \
+    "ctl B blacklist | grep -q '$M1 10.97.9.66 why=manual@node-A'"
+check "Redis holds it with its remaining life as TTL (PTTL > 0)" \
+    "[ \"\$(rcli pttl sipguard:bl:mi:$M1:10.97.9.66:0)\" -gt 500000 ]"
+check "A counts a listing published, B one applied" \
+    "ctl A -j cluster | grep -q '\"events_out\":1,' && ctl B -j cluster | grep -q '\"events_in\":1,'"
+
+# ---- a removal travels B -> A -------------------------------------------------
+ctl B blacklist del $M1 10.97.9.66 >/dev/null
+check "blacklist del at B removes it at A within a second" \
+    "within 1 unlisted A $M1 10.97.9.66"
+check "its key is gone from Redis, a tombstone left (sipguard:del:...)" \
+    "[ \"\$(rcli exists sipguard:bl:mi:$M1:10.97.9.66:0)\" = 0 ] && [ \"\$(rcli exists sipguard:del:mi:$M1:10.97.9.66:0)\" = 1 ]"
+check "stats show the cluster line (text)" \
+    "ctl A stats | grep -q '^cluster: up, .* 1 removals applied'"
+
+# ---- Redis killed: both keep judging, and say so -----------------------------
+kill -9 "$RPID"
+wait "$RPID" 2>/dev/null
+check "Redis killed: A says DOWN within 3 s" "within 3 down A"
+check "Redis killed: B says DOWN within 3 s" "within 3 down B"
+check "both daemons still run and answer" \
+    "kill -0 \$PID_A && kill -0 \$PID_B && ctl A ping >/dev/null && ctl B ping >/dev/null"
+check "the log says the cluster is down" \
+    "grep -q 'cluster: down' $TMP/sg-A.log"
+check "stats say DOWN too" "ctl B stats | grep -q '^cluster: DOWN'"
+M2=02:5c:00:00:02:66
+ctl A blacklist add $M2 10.97.9.67 5070 >/dev/null
+check "an entry added at A while Redis is down stays local" \
+    "listed A $M2 10.97.9.67 2>/dev/null || ctl A blacklist | grep -q '$M2 10.97.9.67 port=5070' && ! ctl B blacklist | grep -q $M2"
+
+# ---- Redis back (empty): reconnect, republish, resync ------------------------
+check "redis-server restarts (empty: no persistence)" start_redis
+check "A reconnects within 10 s" "within 10 connected A"
+check "B reconnects within 10 s" "within 10 connected B"
+check "the entry added at A while Redis was down reaches B" \
+    "within 3 sh -c \"'$CTL' -s '$TMP/control-B' blacklist | grep -q '$M2 10.97.9.67 port=5070'\""
+check "cluster shows a resync and a last sync" \
+    "ctl A cluster | grep -q 'last sync: [0-9]* s ago'"
+
+# ---- a partition: a removal wins over the stale copy republished -------------
+M3=02:5c:00:00:03:66
+ctl A blacklist add $M3 10.97.9.68 >/dev/null
+check "another entry listed at A reaches B" "within 1 listed B $M3 10.97.9.68"
+ip -n "$A" link set eth0 down
+check "A cut off (link down, no FIN): DOWN within cluster.timeout" \
+    "within 4 down A"
+ctl B blacklist del $M3 10.97.9.68 >/dev/null
+check "B removes it while A cannot hear; A still holds its copy" \
+    "unlisted B $M3 10.97.9.68 && listed A $M3 10.97.9.68"
+ip -n "$A" link set eth0 up
+check "A reconnects within 10 s" "within 10 connected A"
+check "A's republished stale copy loses to the removal: gone at A" \
+    "within 3 unlisted A $M3 10.97.9.68"
+check "and it did not come back at B" "unlisted B $M3 10.97.9.68"
+check "A counts the refused republication (suppressed)" \
+    "ctl A -j cluster | grep -q '\"suppressed\":[1-9]'"
+
+# ---- a wrong password: refused, said, and nothing else breaks ------------------
+sed -e "s|redis.pw|wrong.pw|" -e "s|node-C|node-D|" \
+    -e "s|control-C|control-D|" -e "s|state-C|state-D|" "$TMP/C.conf" \
+    > "$TMP/D.conf"
+printf 'sg wrong\n' > "$TMP/wrong.pw"
+check "a node with a wrong password starts" "start_sg D $C"
+check "it says DOWN, naming AUTH's refusal" \
+    "within 3 sh -c \"'$CTL' -s '$TMP/control-D' cluster | grep -q '^cluster: DOWN.*AUTH: WRONGPASS'\""
+kill "$PID_D"
+wait "$PID_D" 2>/dev/null
+
+# ---- a node that joins later reads what is live ------------------------------
+check "node C starts" "start_sg C $C"
+check "C connects and its resync lists A's entry" \
+    "within 5 sh -c \"'$CTL' -s '$TMP/control-C' blacklist | grep -q '$M2 10.97.9.67 port=5070'\""
+
+for n in A B C; do
+	eval "p=\$PID_$n"
+	kill "$p" 2>/dev/null
+done
+for n in A B C; do
+	eval "p=\$PID_$n"
+	wait "$p" 2>/dev/null
+done
+check "the daemons stop cleanly" \
+    "grep -q 'stopped' $TMP/sg-A.log && grep -q 'stopped' $TMP/sg-B.log"
+
+echo "1..$STEP"
+[ "$FAIL" -eq 0 ]
