@@ -61,7 +61,7 @@ typedef void	(*cluster_republish)(void *);
 
 struct cluster_status {
 	bool		 enabled, connected, syncing;
-	char		 redis[128];
+	char		 redis[256];	/* the address, or the master's */
 	char		 node[CONF_NAME_MAX];
 	char		 name[CONF_NAME_MAX];
 	uint64_t	 events_in, events_out, removals_in, removals_out;

@@ -18,6 +18,7 @@
 #define CONF_MAX_CIDRS		256
 #define CONF_MAX_MACS		256
 #define CONF_NAME_MAX		64	/* cluster.node, cluster.name */
+#define CONF_SENTINELS		8	/* cluster.sentinels, at most */
 
 enum conf_mode { MODE_PREVENT = 0, MODE_DETECT };
 enum conf_nat { NAT_TOLERANT = 0, NAT_STRICT, NAT_OFF };
@@ -134,6 +135,8 @@ struct sg_conf {
 	char		 cluster_node[CONF_NAME_MAX];	/* "": the hostname */
 	char		 cluster_name[CONF_NAME_MAX];	/* key prefix */
 	char		 cluster_redis[128];		/* host:port, or path */
+	char		 cluster_sentinels[512];	/* "": no Sentinel */
+	char		 cluster_master[CONF_NAME_MAX];	/* Sentinel's name */
 	char		 cluster_password_file[256];	/* "": no AUTH */
 	uint64_t	 cluster_timeout;		/* ns */
 	int		 cluster_queue;			/* messages */
@@ -159,6 +162,9 @@ void	conf_dump(const struct sg_conf *, FILE *);
 
 /* cluster.redis split: host (or socket path, port 0) and port; 0/-1. */
 int	conf_redis_addr(const char *, char *host, size_t hlen, int *port);
+/* cluster.sentinels split into up to CONF_SENTINELS addresses. */
+int	conf_sentinels(const char *, char hosts[][128], int *ports,
+	    char *bad, size_t badlen);
 /* The syslog facility (LOG_DAEMON, ...) of log.facility. */
 int	conf_facility(const struct sg_conf *);
 bool	conf_is_proxy(const struct sg_conf *, const struct sg_addr *);

@@ -58,6 +58,9 @@
 
 #define BACKOFF_MIN	(SEC(1) / 2)
 #define BACKOFF_MAX	SEC(30)
+/* Through Sentinel a retry first asks a Sentinel, which is cheap, and
+ * matters most during a failover: retry sooner. */
+#define BACKOFF_MAX_SENTINEL	SEC(2)
 #define PING_EVERY	SEC(1)
 #define SCAN_COUNT	"256"
 #define INBOX		256	/* messages applied under one lock */
@@ -94,6 +97,7 @@ static const char get_script[] =
 
 enum cl_state {
 	CL_DOWN = 0,
+	CL_ASKING,		/* a Sentinel, for the master's address */
 	CL_CONNECTING,
 	CL_SYNCING,
 	CL_UP,
@@ -110,8 +114,13 @@ struct cl_conn {
 
 struct cluster {
 	int		 epfd;
-	char		 host[128];
+	char		 host[128];	/* Redis, or the master Sentinel named */
 	int		 port;		/* 0: a UNIX socket */
+	char		 sentinel[CONF_SENTINELS][128];
+	int		 sport[CONF_SENTINELS];
+	int		 nsentinels, next_sentinel;	/* 0: no Sentinel */
+	char		 master[CONF_NAME_MAX];
+	bool		 asked;		/* the Sentinel answered: connect */
 	char		 node[CONF_NAME_MAX];
 	char		 name[CONF_NAME_MAX];
 	char		 channel[CONF_NAME_MAX + 8];
@@ -497,8 +506,10 @@ teardown(struct cluster *c, uint64_t now)
 	if (c->st.down_since == 0)
 		c->st.down_since = now;
 	c->backoff = c->backoff == 0 ? BACKOFF_MIN : c->backoff * 2;
-	if (c->backoff > BACKOFF_MAX)
-		c->backoff = BACKOFF_MAX;
+	if (c->backoff > (c->nsentinels > 0 ? BACKOFF_MAX_SENTINEL :
+	    BACKOFF_MAX))
+		c->backoff = c->nsentinels > 0 ? BACKOFF_MAX_SENTINEL :
+		    BACKOFF_MAX;
 	c->next_try = clock_mono() + c->backoff;
 	if (was_up || !c->down_logged)
 		log_warnx("cluster: down (redis %s%s%d): %s; judging with the "
@@ -556,6 +567,9 @@ done_one(struct cluster *c)
 }
 
 static void	begin_sync(struct cluster *);
+static void	start_ask(struct cluster *);
+static void	on_role(redisAsyncContext *, void *, void *);
+static void	to_master(struct cluster *);
 
 static void
 maybe_synced(struct cluster *c)
@@ -685,8 +699,115 @@ start_connect(struct cluster *c)
 				    c->password);
 		}
 	}
+	if (c->nsentinels > 0)
+		redisAsyncCommand(cmd, on_role, NULL, "ROLE");
 	redisAsyncCommand(cmd, on_cmd_ready, NULL, "PING");
 	redisAsyncCommand(sub, on_message, NULL, "SUBSCRIBE %s", c->channel);
+}
+
+/* ---- Sentinel ------------------------------------------------------------ */
+
+/*
+ * With cluster.sentinels, every connection starts by asking a Sentinel
+ * (the next one each time) for the master's address, then checks with
+ * ROLE that the server it reached is the master: after a failover the
+ * old master's connections drop (or it answers ROLE as a replica), the
+ * node goes down and asks again, so it follows the new master within
+ * Sentinel's own failover time plus the backoff.
+ */
+static void
+on_master(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct cl_conn		*cn = ac->data;
+	struct cluster		*c = cn->c;
+	const redisReply	*r = reply;
+	struct sg_addr		 a;
+	char			*end;
+	long			 port;
+
+	(void)priv;
+	if (failed(ac, r, "SENTINEL get-master-addr-by-name"))
+		return;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_STRING) {
+		fail(c, "Sentinel does not know master %s", c->master);
+		return;
+	}
+	port = strtol(r->element[1]->str, &end, 10);
+	if (r->element[0]->len >= sizeof(c->host) ||
+	    sg_addr_parse(r->element[0]->str, &a) == -1 || *end != '\0' ||
+	    port < 1 || port > 65535) {
+		fail(c, "Sentinel names master %s at \"%.64s\" port \"%.8s\": "
+		    "not an address", c->master, r->element[0]->str,
+		    r->element[1]->str);
+		return;
+	}
+	if (strcmp(c->host, r->element[0]->str) != 0 || c->port != port)
+		log_info("cluster: Sentinel names %s's master at %s port %ld",
+		    c->master, r->element[0]->str, port);
+	snprintf(c->host, sizeof(c->host), "%s", r->element[0]->str);
+	c->port = (int)port;
+	snprintf(c->st.redis, sizeof(c->st.redis), "%s:%d (master %s)",
+	    c->host, c->port, c->master);
+	c->asked = true;
+}
+
+static void
+start_ask(struct cluster *c)
+{
+	redisAsyncContext	*ac;
+	int			 k = c->next_sentinel++ % c->nsentinels;
+
+	c->st.connects++;
+	c->started = clock_mono();
+	c->state = CL_ASKING;
+	c->asked = false;
+	ac = c->sport[k] == 0 ? redisAsyncConnectUnix(c->sentinel[k]) :
+	    redisAsyncConnect(c->sentinel[k], c->sport[k]);
+	if (ac == NULL || ac->err) {
+		fail(c, "Sentinel %s: %s", c->sentinel[k], ac == NULL ?
+		    "out of memory" : ac->errstr);
+		if (ac != NULL)
+			redisAsyncFree(ac);
+		return;
+	}
+	attach(&c->cmd, ac);
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	redisAsyncCommand(ac, on_master, NULL, "SENTINEL "
+	    "get-master-addr-by-name %s", c->master);
+}
+
+/* The Sentinel answered: leave it (outside its callbacks), go to the
+ * master. */
+static void
+to_master(struct cluster *c)
+{
+	c->asked = false;
+	c->tearing = true;
+	if (c->cmd.ac != NULL)
+		redisAsyncFree(c->cmd.ac);
+	c->tearing = false;
+	start_connect(c);
+}
+
+static void
+on_role(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct cl_conn		*cn = ac->data;
+	const redisReply	*r = reply;
+
+	(void)priv;
+	if (failed(ac, r, "ROLE"))
+		return;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    strcmp(r->element[0]->str, "master") != 0)
+		fail(cn->c, "%s port %d is not the master (ROLE %.16s)",
+		    cn->c->host, cn->c->port, r->type == REDIS_REPLY_ARRAY &&
+		    r->elements > 0 && r->element[0]->type ==
+		    REDIS_REPLY_STRING ? r->element[0]->str : "?");
 }
 
 /* ---- publication --------------------------------------------------------- */
@@ -916,8 +1037,10 @@ cluster_event(struct cluster *c, void *p, uint32_t events)
 	    EPOLLERR | EPOLLHUP)))
 		redisAsyncHandleWrite(cn->ac);
 	apply_inbox(c);
+	if (!c->broken && c->asked)
+		to_master(c);
 	if (c->broken || (c->state != CL_DOWN && (c->cmd.ac == NULL ||
-	    c->sub.ac == NULL))) {
+	    (c->state != CL_ASKING && c->sub.ac == NULL)))) {
 		if (!c->broken)
 			fail(c, "connection closed");
 		teardown(c, clock_now());
@@ -935,11 +1058,16 @@ cluster_tick(struct cluster *c, uint64_t now)
 	}
 	switch (c->state) {
 	case CL_DOWN:
-		if (mono >= c->next_try)
-			start_connect(c);
+		if (mono >= c->next_try) {
+			if (c->nsentinels > 0)
+				start_ask(c);
+			else
+				start_connect(c);
+		}
 		if (c->broken)
 			teardown(c, now);
 		return;
+	case CL_ASKING:
 	case CL_CONNECTING:
 		if (mono - c->started > c->timeout) {
 			fail(c, "no answer within cluster.timeout");
@@ -995,8 +1123,15 @@ cluster_create(const struct sg_conf *conf, int epfd, const char *password,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (conf_redis_addr(conf->cluster_redis, c->host, sizeof(c->host),
-	    &c->port) == -1) {
+	c->nsentinels = conf_sentinels(conf->cluster_sentinels, c->sentinel,
+	    c->sport, err, errlen);
+	if (c->nsentinels == -1) {
+		free(c);
+		return NULL;
+	}
+	snprintf(c->master, sizeof(c->master), "%s", conf->cluster_master);
+	if (c->nsentinels == 0 && conf_redis_addr(conf->cluster_redis,
+	    c->host, sizeof(c->host), &c->port) == -1) {
 		snprintf(err, errlen, "cluster.redis \"%s\": not an address",
 		    conf->cluster_redis);
 		free(c);
@@ -1030,13 +1165,18 @@ cluster_create(const struct sg_conf *conf, int epfd, const char *password,
 	c->timeout = conf->cluster_timeout;
 	c->tomb_ttl = conf->blacklist_ttl;
 	c->st.down_since = clock_now();
-	snprintf(c->st.redis, sizeof(c->st.redis), "%s", conf->cluster_redis);
+	if (c->nsentinels > 0)
+		snprintf(c->st.redis, sizeof(c->st.redis), "master %s through "
+		    "%d Sentinel(s)", c->master, c->nsentinels);
+	else
+		snprintf(c->st.redis, sizeof(c->st.redis), "%s",
+		    conf->cluster_redis);
 	snprintf(c->st.node, sizeof(c->st.node), "%s", c->node);
 	snprintf(c->st.name, sizeof(c->st.name), "%s", c->name);
 	snprintf(c->st.last_error, sizeof(c->st.last_error), "not connected "
 	    "yet");
 	log_info("cluster: node %s, cluster %s, redis %s, queue of %u "
-	    "messages (%zu KB)", c->node, c->name, conf->cluster_redis,
+	    "messages (%zu KB)", c->node, c->name, c->st.redis,
 	    c->qcap, (size_t)c->qcap * sizeof(*c->q) / 1024);
 	return c;
 }

@@ -214,6 +214,10 @@ static const struct key schema[] = {
 	    S(cluster_name) },
 	{ "cluster.redis", K_STR, O(cluster_redis), 0, 0, NULL,
 	    S(cluster_redis) },
+	{ "cluster.sentinels", K_STR, O(cluster_sentinels), 0, 0, NULL,
+	    S(cluster_sentinels) },
+	{ "cluster.master", K_STR, O(cluster_master), 0, 0, NULL,
+	    S(cluster_master) },
 	{ "cluster.password_file", K_STR, O(cluster_password_file), 0, 0,
 	    NULL, S(cluster_password_file) },
 	{ "cluster.timeout", K_SECS, O(cluster_timeout), 0.1, 60, NULL, 0 },
@@ -1254,6 +1258,58 @@ good_name(const char *s)
 	return true;
 }
 
+/*
+ * cluster.sentinels: up to CONF_SENTINELS addresses (as cluster.redis),
+ * separated by blanks or commas; each into hosts[k]/ports[k].  Their
+ * count, or -1 (the bad one in `bad').
+ */
+int
+conf_sentinels(const char *spec, char hosts[][128], int *ports,
+    char *bad, size_t badlen)
+{
+	char	 buf[512], *save = NULL;
+	int	 n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *t = strtok_r(buf, " \t,", &save); t != NULL;
+	    t = strtok_r(NULL, " \t,", &save)) {
+		if (n == CONF_SENTINELS) {
+			snprintf(bad, badlen, "more than %d addresses",
+			    CONF_SENTINELS);
+			return -1;
+		}
+		if (conf_redis_addr(t, hosts[n], 128, &ports[n]) == -1) {
+			snprintf(bad, badlen, "\"%.128s\": want IPv4:PORT, "
+			    "[IPv6]:PORT or the path of a UNIX socket", t);
+			return -1;
+		}
+		n++;
+	}
+	return n;
+}
+
+static void
+sentinels_check(const config_t *cfg, const char *file,
+    const struct sg_conf *c, struct conf_errors *e)
+{
+	char	 hosts[CONF_SENTINELS][128], bad[200];
+	int	 ports[CONF_SENTINELS], n;
+
+	n = conf_sentinels(c->cluster_sentinels, hosts, ports, bad,
+	    sizeof(bad));
+	if (n == -1)
+		err_add(e, config_lookup(cfg, "cluster.sentinels"), file,
+		    "cluster.sentinels", "%s", bad);
+	else if (n > 0 && !good_name(c->cluster_master))
+		err_add(e, config_lookup(cfg, "cluster.master"), file,
+		    "cluster.master", "\"%s\": Sentinel's name of the master "
+		    "is needed with cluster.sentinels (letters, digits, '.', "
+		    "'_' or '-')", c->cluster_master);
+	else if (n == 0 && c->cluster_master[0] != '\0')
+		err_add(e, config_lookup(cfg, "cluster.master"), file,
+		    "cluster.master", "set, but cluster.sentinels is empty");
+}
+
 static void
 cluster_check(const config_t *cfg, const char *file, const struct sg_conf *c,
     struct conf_errors *e)
@@ -1274,6 +1330,7 @@ cluster_check(const config_t *cfg, const char *file, const struct sg_conf *c,
 		    "cluster.redis", "\"%s\": want IPv4:PORT, [IPv6]:PORT or "
 		    "the absolute path of a UNIX socket (no host names)",
 		    c->cluster_redis);
+	sentinels_check(cfg, file, c, e);
 	if (c->cluster_password_file[0] != '\0' &&
 	    c->cluster_password_file[0] != '/')
 		err_add(e, config_lookup(cfg, "cluster.password_file"), file,

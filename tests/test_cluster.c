@@ -67,6 +67,20 @@ static const struct ccase {
 	{ "queue_small", { "cluster.queue=8" }, "cluster.queue" },
 	{ "enabled_string", { "cluster.enabled=\"yes\"" },
 	    "cluster.enabled" },
+	{ "sentinels", { "cluster.sentinels=\"10.0.0.1:26379, "
+	    "[2001:db8::2]:26379 /run/sentinel.sock\"",
+	    "cluster.master=\"mymaster\"" }, NULL },
+	{ "sentinels_no_master", { "cluster.sentinels=\"10.0.0.1:26379\"" },
+	    "cluster.master: \"\": Sentinel's name of the master is needed" },
+	{ "master_no_sentinels", { "cluster.master=\"mymaster\"" },
+	    "cluster.master: set, but cluster.sentinels is empty" },
+	{ "sentinel_bad", { "cluster.sentinels=\"10.0.0.1:26379 s2:26379\"",
+	    "cluster.master=\"m\"" },
+	    "cluster.sentinels: \"s2:26379\": want IPv4:PORT" },
+	{ "sentinels_nine", { "cluster.sentinels=\"1.0.0.1:1 1.0.0.2:1 "
+	    "1.0.0.3:1 1.0.0.4:1 1.0.0.5:1 1.0.0.6:1 1.0.0.7:1 1.0.0.8:1 "
+	    "1.0.0.9:1\"", "cluster.master=\"m\"" },
+	    "cluster.sentinels: more than 8 addresses" },
 };
 
 static void
@@ -104,6 +118,8 @@ test_conf_defaults(void **state)
 	assert_string_equal(c.cluster_password_file, "");
 	assert_true(c.cluster_timeout == SEC(2));
 	assert_int_equal(c.cluster_queue, 16384);
+	assert_string_equal(c.cluster_sentinels, "");
+	assert_string_equal(c.cluster_master, "");
 }
 
 static void
