@@ -4,7 +4,10 @@
 # here on one bridge: Redis (an ACL user, no persistence), node A and
 # node B, each daemon with its own configuration, state directory and
 # control socket.  Shows: an entry listed at A reaches B within a second
-# (and lives in Redis with its TTL); `blacklist del' at B removes it at A
+# (and lives in Redis with its TTL), into B's kernel set: an attacker's
+# own datagrams are dropped at B, and so are its forgeries of a victim's
+# address, while the victim's own datagrams still pass (SPEC 6 across
+# nodes); `blacklist del' at B removes it at A
 # (and a tombstone is left); Redis killed: both daemons keep running and
 # `cluster' says DOWN; an entry added at A meanwhile reaches B once Redis
 # is back (reconnect, republication, resync); a node started later reads
@@ -19,6 +22,8 @@ R=sgcr$ID
 A=sgca$ID
 B=sgcb2$ID
 C=sgcc$ID
+X=sgcx$ID
+V=sgcv$ID
 TMP=$(mktemp -d --suffix=.sgcluster)
 PIDS=""
 RPID=""
@@ -38,7 +43,7 @@ fi
 
 cleanup() {
 	for p in $PIDS $RPID; do kill -9 "$p" 2>/dev/null; done
-	for n in "$A" "$B" "$C" "$R" "$BR"; do
+	for n in "$A" "$B" "$C" "$X" "$V" "$R" "$BR"; do
 		for p in $(ip netns pids "$n" 2>/dev/null); do
 			kill -9 "$p" 2>/dev/null
 		done
@@ -81,17 +86,26 @@ down() { ctl "$1" cluster | grep -q '^cluster: DOWN'; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # ---- the network: a bridge, Redis, two nodes (a third joins later) ---------
-for n in "$BR" "$R" "$A" "$B" "$C"; do ip netns add "$n"; done
+for n in "$BR" "$R" "$A" "$B" "$C" "$X" "$V"; do ip netns add "$n"; done
 ip -n "$BR" link add br0 type bridge
 ip -n "$BR" link set br0 up
 i=1
-for n in "$R" "$A" "$B" "$C"; do
+# R .3, A .4, B .5, C .6; an attacker X (.66) and its victim V (.77).
+for n in "$R" "$A" "$B" "$C" "$X" "$V"; do
 	ip link add "c$ID$i" type veth peer name "d$ID$i"
 	ip link set "c$ID$i" netns "$n"
 	ip link set "d$ID$i" netns "$BR"
 	ip -n "$BR" link set "d$ID$i" master br0 up
 	ip -n "$n" link set "c$ID$i" name eth0
-	ip -n "$n" addr add 10.97.0.$((i + 2))/24 dev eth0
+	case $n in
+	"$X") ip -n "$n" link set eth0 address 02:5c:00:00:05:66
+	      ip -n "$n" addr add 10.97.0.66/24 dev eth0
+	      # Its forgery of V's address: V's IP, X's own frames.
+	      ip -n "$n" addr add 10.97.0.77/32 dev eth0 ;;
+	"$V") ip -n "$n" link set eth0 address 02:5c:00:00:05:77
+	      ip -n "$n" addr add 10.97.0.77/24 dev eth0 ;;
+	*) ip -n "$n" addr add 10.97.0.$((i + 2))/24 dev eth0 ;;
+	esac
 	ip -n "$n" link set eth0 up
 	ip -n "$n" link set lo up
 	i=$((i + 1))
@@ -161,6 +175,48 @@ check "Redis holds it with its remaining life as TTL (PTTL > 0)" \
     "[ \"\$(rcli pttl sipguard:bl:mi:$M1:10.97.9.66:0)\" -gt 500000 ]"
 check "A counts a listing published, B one applied" \
     "ctl A -j cluster | grep -q '\"events_out\":1,' && ctl B -j cluster | grep -q '\"events_in\":1,'"
+
+# ---- in B's kernel: the attacker dropped, its victim not ---------------------
+# A UDP receiver on B (port 5999) writes each datagram's tag; a sender
+# from NETNS, its source address SRC, sends TAG three times.
+ip netns exec "$B" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.97.0.5", 5999))
+while True:
+    d, a = s.recvfrom(2048)
+    with open(sys.argv[1], "a") as f:
+        f.write(d.decode() + "\n")
+' "$TMP/recv" &
+PIDS="$PIDS $!"
+send() {
+	ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+for _ in range(3):
+    s.sendto(sys.argv[2].encode(), ("10.97.0.5", 5999))
+' "$2" "$3"
+}
+got() { sleep 0.3; grep -qx "$1" "$TMP/recv" 2>/dev/null; }
+bound() { ip netns exec "$B" ss -uln | grep -q '10.97.0.5:5999 '; }
+within 3 bound
+send "$X" 10.97.0.66 before
+check "before any listing, X's datagrams reach B" "within 2 got before"
+ctl A blacklist add 02:5c:00:00:05:66 10.97.0.66 >/dev/null
+check "X listed at A is in B's kernel set within a second (nft blk4)" \
+    "within 1 sh -c \"ip netns exec $B nft list set inet sipguard blk4 | grep -q '02:5c:00:00:05:66 . 10.97.0.66'\""
+send "$X" 10.97.0.66 x-own
+check "X's datagrams are now dropped at B" "! got x-own"
+# What A lists for a flood forged with V's address: X's own MAC with
+# V's IP (SPEC 6).  At B it matches X's forgeries, never V's frames.
+ctl A blacklist add 02:5c:00:00:05:66 10.97.0.77 >/dev/null
+check "A's entry for a flood forged with V's IP reaches B" \
+    "within 1 sh -c \"ip netns exec $B nft list set inet sipguard blk4 | grep -q '02:5c:00:00:05:66 . 10.97.0.77'\""
+send "$X" 10.97.0.77 x-forged
+send "$V" 10.97.0.77 v-own
+check "at B, X's forgeries of V's IP are dropped, V's own datagrams pass" \
+    "got v-own && ! grep -qx x-forged $TMP/recv"
 
 # ---- a removal travels B -> A -------------------------------------------------
 ctl B blacklist del $M1 10.97.9.66 >/dev/null
