@@ -5,7 +5,8 @@
  * bounded queue (cluster_offer, under a mutex, no allocation; a full
  * queue counts an overflow); the main loop owns everything else: two
  * hiredis async connections (commands, and the SUBSCRIBE one) whose
- * descriptors live in the daemon's epoll set, reconnect with backoff,
+ * descriptors live in the daemon's epoll set, to cluster.redis or to the
+ * master Sentinel names (cluster.sentinels), reconnect with backoff,
  * publication (a key per entry with its remaining life as PX, and an
  * event on <name>:events), removals (a tombstone that wins over stale
  * re-publications), and resync on (re)connect.  Incoming entries are

@@ -6,7 +6,9 @@
  * workers' locks), and keeps the two hiredis connections alive.  Nothing
  * here ever blocks: hiredis's async API, its descriptors in the daemon's
  * epoll set through the small adapter below, timeouts checked by the
- * tick.
+ * tick.  Redis is cluster.redis, or the master that cluster.sentinels
+ * name (asked again at every connection, ROLE checked: a failover is
+ * followed).
  *
  * In Redis, for cluster.name N:
  *   N:bl:KIND:MAC:IP:PORT   a live entry, its record as value, PX = the

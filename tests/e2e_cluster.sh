@@ -118,6 +118,7 @@ start_redis() {
 	    --protected-mode no --user default off \
 	    --user sg on ">$PW" "~sipguard:*" "&sipguard:events" +@read \
 	    +@write +@scripting +@pubsub +ping --save "" \
+	    --unixsocket "$TMP/redis.sock" --unixsocketperm 700 \
 	    --appendonly no --dir "$TMP" --daemonize no \
 	    >> "$TMP/redis.log" 2>&1 &
 	RPID=$!
@@ -126,14 +127,18 @@ start_redis() {
 
 umask 077
 printf 'sg %s\n' "$PW" > "$TMP/redis.pw"
+# A and B over TCP, C (which joins later) over Redis's UNIX socket.
 for n in A B C; do
+	addr=$REDIS:6379
+	[ $n = C ] && addr=$TMP/redis.sock
 	cat > "$TMP/$n.conf" <<EOF
 state: { dir = "$TMP/state-$n"; };
 control: { socket = "$TMP/control-$n"; };
+metrics: { file = "$TMP/metrics-$n.prom"; interval = 1; };
 cluster: {
 	enabled = true;
 	node = "node-$n";
-	redis = "$REDIS:6379";
+	redis = "$addr";
 	password_file = "$TMP/redis.pw";
 	timeout = 1;
 };
@@ -224,6 +229,8 @@ check "blacklist del at B removes it at A within a second" \
     "within 1 unlisted A $M1 10.97.9.66"
 check "its key is gone from Redis, a tombstone left (sipguard:del:...)" \
     "[ \"\$(rcli exists sipguard:bl:mi:$M1:10.97.9.66:0)\" = 0 ] && [ \"\$(rcli exists sipguard:del:mi:$M1:10.97.9.66:0)\" = 1 ]"
+check "metrics: sipguard_cluster_connected 1, listings counted" \
+    "within 3 sh -c \"grep -qx 'sipguard_cluster_connected 1' $TMP/metrics-A.prom && grep -q '^sipguard_cluster_events_out_total [1-9]' $TMP/metrics-A.prom\""
 check "stats show the cluster line (text)" \
     "ctl A stats | grep -q '^cluster: up, .* 1 removals applied'"
 
@@ -282,7 +289,7 @@ wait "$PID_D" 2>/dev/null
 
 # ---- a node that joins later reads what is live ------------------------------
 check "node C starts" "start_sg C $C"
-check "C connects and its resync lists A's entry" \
+check "C connects over Redis's UNIX socket and its resync lists A's entry" \
     "within 5 sh -c \"'$CTL' -s '$TMP/control-C' blacklist | grep -q '$M2 10.97.9.67 port=5070'\""
 
 for n in A B C; do
