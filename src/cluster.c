@@ -87,12 +87,14 @@ static const char del_script[] =
     "redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) "
     "redis.call('PUBLISH', ARGV[3], ARGV[1]) "
     "return 1";
-/* KEYS: a SCAN page; returns value, PTTL pairs of those still there. */
+/* KEYS: a SCAN page; returns value, PTTL pairs of those still there
+ * (a key of another type under the prefix is skipped, not an error). */
 static const char get_script[] =
     "local r = {} "
     "for _, k in ipairs(KEYS) do "
-    "  local v = redis.call('GET', k) "
-    "  if v then r[#r + 1] = v; r[#r + 1] = tostring(redis.call('PTTL', k)) "
+    "  local v = redis.pcall('GET', k) "
+    "  if type(v) == 'string' then "
+    "    r[#r + 1] = v; r[#r + 1] = tostring(redis.call('PTTL', k)) "
     "  end "
     "end "
     "return r";
@@ -822,6 +824,14 @@ on_put(redisAsyncContext *ac, void *reply, void *priv)
 
 	(void)priv;
 	done_one(cn->c);
+	/* A script's error (a foreign key of another type under our
+	 * prefix) loses that message, not the connection. */
+	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+		if (cn->c->st.ignored++ == 0)
+			log_warnx("cluster: Redis refused a message: %.128s",
+			    r->str);
+		return;
+	}
 	if (failed(ac, r, "EVAL"))
 		return;
 	if (r->type == REDIS_REPLY_INTEGER && r->integer == 0)
