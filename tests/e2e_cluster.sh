@@ -234,6 +234,11 @@ check "metrics: sipguard_cluster_connected 1, listings counted" \
 check "stats show the cluster line (text)" \
     "ctl A stats | grep -q '^cluster: up, .* 1 removals applied'"
 
+sed -i -e 's/node = "node-A";/node = "node-A"; name = "other";/' \
+    -e 's/timeout = 1;/timeout = 3;/' "$TMP/A.conf"
+check "reload: the cluster's keys wait for a restart, and the log says so" \
+    "ctl A reload >/dev/null && grep -q 'reload: cluster.name, cluster.timeout take effect at restart' $TMP/sg-A.log && ctl A cluster | grep -q 'name sipguard'"
+
 # ---- Redis killed: both keep judging, and say so -----------------------------
 kill -9 "$RPID"
 wait "$RPID" 2>/dev/null
