@@ -104,6 +104,8 @@ bool		 cluster_owns(const struct cluster *, const void *p);
 void		 cluster_event(struct cluster *, void *p, uint32_t events);
 /* Every tenth of a second: connect, time out, publish the queue. */
 void		 cluster_tick(struct cluster *, uint64_t now);
+/* Publish what is queued now (after a command of the control socket). */
+void		 cluster_flush(struct cluster *, uint64_t now);
 void		 cluster_status(struct cluster *, struct cluster_status *);
 
 /* ---- the wire format (exposed for the tests) ---- */

@@ -881,6 +881,15 @@ flush(struct cluster *c, uint64_t now)
 		send_msg(c, &m, now);
 }
 
+/* After an operator's change (the control socket): at once, not at the
+ * next tick. */
+void
+cluster_flush(struct cluster *c, uint64_t now)
+{
+	if (c != NULL && (c->state == CL_UP || c->state == CL_SYNCING))
+		flush(c, now);
+}
+
 /* ---- resync -------------------------------------------------------------- */
 
 static void	on_scan(redisAsyncContext *, void *, void *);

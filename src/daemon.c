@@ -890,9 +890,10 @@ signals(struct daemon *d)
 
 /*
  * The main loop: signals, the timer (a tenth of a second: the kernel's
- * sets follow the blacklist that closely; the engines tick every
- * second), the control socket (a command's kernel operations go at
- * once), until a stop.
+ * sets and the cluster follow the blacklist that closely; the engines
+ * tick every second), the control socket (a command's kernel and cluster
+ * operations go at once), the cluster's Redis connections, until a
+ * stop.
  */
 static void
 serve(struct daemon *d)
@@ -927,6 +928,7 @@ serve(struct daemon *d)
 			} else if (ctl_owns(d->ctl, p)) {
 				ctl_event(d->ctl, p, ev[k].events);
 				flush_kernel(d);
+				cluster_flush(d->cluster, clock_now());
 			}
 		}
 	}
