@@ -16,6 +16,8 @@
 set -u
 SG=${SIPGUARD:-build/sipguard}
 CTL=$(dirname "$SG")/sipguardctl
+FLOOD=$(dirname "$SG")/bench/udpflood
+NODE="python3 $(dirname "$0")/sipnode.py"
 ID=$$
 BR=sgcb$ID
 R=sgcr$ID
@@ -101,7 +103,9 @@ for n in "$R" "$A" "$B" "$C" "$X" "$V"; do
 	"$X") ip -n "$n" link set eth0 address 02:5c:00:00:05:66
 	      ip -n "$n" addr add 10.97.0.66/24 dev eth0
 	      # Its forgery of V's address: V's IP, X's own frames.
-	      ip -n "$n" addr add 10.97.0.77/32 dev eth0 ;;
+	      ip -n "$n" addr add 10.97.0.77/32 dev eth0
+	      # The address it floods A's proxy from.
+	      ip -n "$n" addr add 10.97.0.88/32 dev eth0 ;;
 	"$V") ip -n "$n" link set eth0 address 02:5c:00:00:05:77
 	      ip -n "$n" addr add 10.97.0.77/24 dev eth0 ;;
 	*) ip -n "$n" addr add 10.97.0.$((i + 2))/24 dev eth0 ;;
@@ -131,7 +135,13 @@ printf 'sg %s\n' "$PW" > "$TMP/redis.pw"
 for n in A B C; do
 	addr=$REDIS:6379
 	[ $n = C ] && addr=$TMP/redis.sock
-	cat > "$TMP/$n.conf" <<EOF
+	: > "$TMP/$n.conf"
+	# A judges SIP to its own address (a worker lists the flooder).
+	[ $n = A ] && cat > "$TMP/$n.conf" <<EOF
+proxy: { addresses = [ "10.97.0.4" ]; };
+training: { duration = 3; };
+EOF
+	cat >> "$TMP/$n.conf" <<EOF
 state: { dir = "$TMP/state-$n"; };
 control: { socket = "$TMP/control-$n"; };
 metrics: { file = "$TMP/metrics-$n.prom"; interval = 1; };
@@ -222,6 +232,33 @@ send "$X" 10.97.0.77 x-forged
 send "$V" 10.97.0.77 v-own
 check "at B, X's forgeries of V's IP are dropped, V's own datagrams pass" \
     "got v-own && ! grep -qx x-forged $TMP/recv"
+
+# ---- a worker lists a flooder at A: B has it ------------------------------
+# The path that matters most: not a command, a worker's own verdict (the
+# enforcer's hook, the queue, the main loop's tick).
+if [ -x "$FLOOD" ]; then
+	ip netns exec "$A" iptables -A INPUT -p udp --dport 5060 -j NFQUEUE \
+	    --queue-num 0 --queue-bypass
+	for i in $(seq 1 40); do
+		ctl A -j stats | grep -q '"training":false' && break
+		ip netns exec "$V" $NODE send 10.97.0.77 10.97.0.4 OPTIONS \
+		    victor ka-$i >/dev/null 2>&1
+		sleep 0.3
+	done
+	check "A's module II finished its training" \
+	    "ctl A -j stats | grep -q '\"training\":false'"
+	printf 'REGISTER sip:lab.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.97.0.88:5060;branch=z9hG4bK-fl\r\nFrom: <sip:mallory@lab.example>;tag=1\r\nTo: <sip:mallory@lab.example>\r\nCall-ID: flood@10.97.0.88\r\nCSeq: 1 REGISTER\r\nContact: <sip:mallory@10.97.0.88:5060>\r\nContent-Length: 0\r\n\r\n' \
+	    > "$TMP/register"
+	ip netns exec "$X" "$FLOOD" 10.97.0.88 10.97.0.4 5060 \
+	    "$TMP/register" 1 > /dev/null
+	# SS or DS2, as module II judges the burst: either lists (m, i).
+	check "a REGISTER flood from X makes a worker at A list (m, i)" \
+	    "within 2 grep -Eq 'alarm type=(ss|ds2) case=- action=block mac=02:5c:00:00:05:66 ip=10.97.0.88' $TMP/sg-A.log"
+	check "B lists it within a second, from A's worker (why=ss or ds2@node-A)" \
+	    "within 1 sh -c \"'$CTL' -s '$TMP/control-B' blacklist | grep -Eq '^mi  02:5c:00:00:05:66 10.97.0.88 why=(ss|ds2)@node-A'\""
+else
+	no "a worker's listing at A reaches B: $FLOOD not built (make check)"
+fi
 
 # ---- a removal travels B -> A -------------------------------------------------
 ctl B blacklist del $M1 10.97.9.66 >/dev/null
