@@ -516,9 +516,9 @@ teardown(struct cluster *c, uint64_t now)
 		    BACKOFF_MAX;
 	c->next_try = clock_mono() + c->backoff;
 	if (was_up || !c->down_logged)
-		log_warnx("cluster: down (redis %s%s%d): %s; judging with the "
-		    "local state, retrying with backoff", c->host, c->port ?
-		    ":" : "", c->port, c->st.last_error);
+		log_warnx("cluster: down (redis %s): %s; judging with the "
+		    "local state, retrying with backoff", c->st.redis,
+		    c->st.last_error);
 	else
 		log_debug("cluster: still down: %s", c->st.last_error);
 	c->down_logged = true;
@@ -752,8 +752,9 @@ on_master(redisAsyncContext *ac, void *reply, void *priv)
 		    c->master, r->element[0]->str, port);
 	snprintf(c->host, sizeof(c->host), "%s", r->element[0]->str);
 	c->port = (int)port;
-	snprintf(c->st.redis, sizeof(c->st.redis), "%s:%d (master %s)",
-	    c->host, c->port, c->master);
+	snprintf(c->st.redis, sizeof(c->st.redis), "%s%s%s:%d (master %s)",
+	    a.family == SG_AF_INET6 ? "[" : "", c->host, a.family ==
+	    SG_AF_INET6 ? "]" : "", c->port, c->master);
 	c->asked = true;
 }
 
@@ -937,10 +938,10 @@ on_page(redisAsyncContext *ac, void *reply, void *priv)
 		c->st.resyncs++;
 		c->st.resync_entries = c->sync_entries;
 		c->st.last_sync = clock_now();
-		log_info("cluster: connected to redis %s%s%d as node %s: "
-		    "resync applied %" PRIu64 " entr%s and removals", c->host,
-		    c->port ? ":" : "", c->port, c->node, c->sync_entries,
-		    c->sync_entries == 1 ? "y" : "ies");
+		log_info("cluster: connected to redis %s as node %s: resync "
+		    "applied %" PRIu64 " entr%s and removals", c->st.redis,
+		    c->node, c->sync_entries, c->sync_entries == 1 ? "y" :
+		    "ies");
 		c->down_logged = false;
 	}
 }
