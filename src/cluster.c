@@ -66,6 +66,9 @@
 #define PING_EVERY	SEC(1)
 #define SCAN_COUNT	"256"
 #define INBOX		256	/* messages applied under one lock */
+/* The longest life an entry can have anywhere (blacklist.ttl's and
+ * blacklist add's most): a longer one on the wire is refused. */
+#define TTL_MAX_MS	(86400ULL * 30 * 1000)
 
 /* KEYS: entry, tombstone; ARGV: record, stamp, px, channel. */
 static const char put_script[] =
@@ -278,7 +281,7 @@ cluster_decode(const char *s, size_t len, struct cluster_msg *m)
 		enf_key_mip(&m->key, &t);
 	else
 		return -1;
-	if (parse_u64(f[8], UINT64_MAX / 2, &m->ttl_ms) == -1 ||
+	if (parse_u64(f[8], TTL_MAX_MS, &m->ttl_ms) == -1 ||
 	    strlen(f[9]) >= sizeof(m->why))
 		return -1;
 	if (strcmp(f[9], "-") != 0)
@@ -925,6 +928,8 @@ on_page(redisAsyncContext *ac, void *reply, void *priv)
 			if (parse_u64(t->str, UINT64_MAX / 2000000, &pttl) ==
 			    -1 || pttl == 0)
 				continue;	/* lapsing, or no TTL (-1) */
+			if (pttl > TTL_MAX_MS)
+				pttl = TTL_MAX_MS;
 			apply_msg(c, &m, pttl * 1000000);
 		} else
 			apply_msg(c, &m, 0);

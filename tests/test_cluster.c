@@ -284,6 +284,9 @@ static const struct dcase {
 	{ "stamp_huge", "sg1 99999999999999999999999 add n mi "
 	    "02:00:5e:10:00:01 192.0.2.7 0 1 x" },
 	{ "ttl_text", "sg1 1 add n mi 02:00:5e:10:00:01 192.0.2.7 0 1s x" },
+	/* Longer than any node can list for (30 days). */
+	{ "ttl_huge", "sg1 1 add n mi 02:00:5e:10:00:01 192.0.2.7 0 "
+	    "2592000001 x" },
 	{ "node_bad", "sg1 1 add n:1 mi 02:00:5e:10:00:01 192.0.2.7 0 1 x" },
 	{ "why_long", "sg1 1 add n mi 02:00:5e:10:00:01 192.0.2.7 0 1 "
 	    "abcdefghijklmnopqrstuvwxyz" },
@@ -315,6 +318,14 @@ test_decode_bounds(void **state)
 	(void)state;
 	assert_int_equal(cluster_decode(ok, strlen(ok), &m), 0);
 	assert_int_equal(cluster_decode(ok, sizeof(ok), &m), -1);
+	/* 30 days, the longest any node lists for: accepted. */
+	{
+		static const char month[] = "sg1 1 add n mi "
+		    "02:00:5e:10:00:01 192.0.2.7 0 2592000000 x";
+
+		assert_int_equal(cluster_decode(month, strlen(month), &m), 0);
+		assert_true(m.ttl_ms == 2592000000ULL);
+	}
 	memset(big, 'a', sizeof(big));
 	assert_int_equal(cluster_decode(big, sizeof(big), &m), -1);
 	/* Every prefix of a good message: refused, never a crash. */
