@@ -66,7 +66,7 @@ DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 		   $(B)/bench/*.d)
 
 .PHONY: all check demo deps install clean help lint bench bench-nfq \
-		   bench-flood eval eval-quick
+		   bench-flood bench-cluster eval eval-quick
 
 all: $(B)/sipguard $(B)/sipguardctl ## build the daemon and sipguardctl
 
@@ -125,6 +125,10 @@ $(B)/bench/nfq_accept: $(B)/bench/nfq_accept.o $(B)/libsg.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/bench/cluster: $(B)/bench/cluster.o $(B)/libsg.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/bench/udpflood: $(B)/bench/udpflood.o
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
@@ -143,6 +147,7 @@ deps: ## install the Debian packages the build and tests need (if missing)
 CHECK_BINS	:= $(B)/sipguard $(B)/sipguardctl $(B)/bench/udpflood \
 		   $(B)/bench/udprtt \
 		   $(B)/bench/nfq_accept $(B)/bench/bench $(B)/bench/eval \
+		   $(B)/bench/cluster \
 		   $(TEST_BINS) \
 		   $(TOOL_BINS)
 
@@ -170,6 +175,9 @@ bench-nfq: all $(B)/bench/nfq_accept $(B)/bench/udpflood $(B)/bench/udprtt ## li
 
 bench-flood: all $(B)/bench/nfq_accept $(B)/bench/udpflood ## spoofed-source flood at full rate, DS1 raised: unjudged, CPU, calls (root)
 	@B=$(B) sh tools/bench-flood.sh
+
+bench-cluster: $(B)/bench/cluster ## the shared blacklist: propagation p50/p99, rate, own redis-server (root)
+	@B=$(B) sh tools/bench-cluster.sh
 
 lint: ## fail on clock calls outside src/clock.c
 	@! grep -nE '\b(time|gettimeofday|clock_gettime)\(' src/*.c | \
