@@ -5,10 +5,11 @@
  * daemons' main loops would run them, so one clock times a listing from
  * its offer at node A (what a worker does) to its apply at node B (what
  * B's main loop hands its workers): the propagation time, p50 and p99,
- * with the daemon's tick (0.1 s) and with an immediate flush (the
- * operator's path: Redis's round trips alone); then the rate: a burst of
- * listings offered at once, until B has applied them all.  The workers'
- * locks and the enforcers are not in it: the callback only records.
+ * from a worker (the first listing on an empty queue wakes the main
+ * loop) and from an operator (flushed after the command); then the
+ * rate: a burst of listings offered at once, until B has applied them
+ * all.  The workers' locks and the enforcers are not in it: the
+ * callback only records.
  *   cluster REDIS [N]
  */
 #include <sys/epoll.h>
@@ -138,10 +139,10 @@ report(struct bench *bn, unsigned ph, const char *what)
 
 	qsort(l, n, sizeof(*l), cmp);
 	if (bn->got[ph] < n) {
-		printf("%-44s %u of %u arrived\n", what, bn->got[ph], n);
+		printf("%-48s %u of %u arrived\n", what, bn->got[ph], n);
 		return;
 	}
-	printf("%-44s p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  (%u)\n",
+	printf("%-48s p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  (%u)\n",
 	    what, (double)l[n / 2] / 1e6, (double)l[n * 99 / 100] / 1e6,
 	    (double)l[n - 1] / 1e6, n);
 }
@@ -198,7 +199,7 @@ main(int argc, char *argv[])
 		turn(&bn, 10, 0);
 	}
 
-	/* 1: a worker's listing, sent at the daemon's tick. */
+	/* 1: a worker's listing: it wakes the loop (the tick runs too). */
 	for (uint32_t i = 0; i < bn.n[0]; i++) {
 		offer(&bn, 0, i);
 		t = clock_mono();
@@ -228,9 +229,9 @@ main(int argc, char *argv[])
 	t = clock_mono() - t0;
 
 	printf("cluster: two nodes in one process, Redis at %s\n", argv[1]);
-	report(&bn, 0, "propagation, worker's listing (0.1 s tick)");
+	report(&bn, 0, "propagation, worker's listing (wakes the loop)");
 	report(&bn, 1, "propagation, operator's change (at once)");
-	printf("%-44s %u listings in %.3f s: %.0f/s published and applied\n",
+	printf("%-48s %u listings in %.3f s: %.0f/s published and applied\n",
 	    "rate, a burst offered at once", bn.got[2], (double)t / 1e9,
 	    (double)bn.got[2] / ((double)t / 1e9));
 	cluster_destroy(bn.a);

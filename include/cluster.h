@@ -3,7 +3,8 @@
  * issue 14, first slice).  Only (m, i) and (m, i, port) entries with a
  * MAC travel; never a spoof tuple K.  Workers only copy an entry into a
  * bounded queue (cluster_offer, under a mutex, no allocation; a full
- * queue counts an overflow); the main loop owns everything else: two
+ * queue counts an overflow; the listing that makes it non-empty wakes
+ * the main loop through an eventfd); the main loop owns the rest: two
  * hiredis async connections (commands, and the SUBSCRIBE one) whose
  * descriptors live in the daemon's epoll set, to cluster.redis or to the
  * master Sentinel names (cluster.sentinels), reconnect with backoff,

@@ -40,6 +40,7 @@
  * events are not compared: Redis orders them, a removal received removes.
  */
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -121,7 +122,8 @@ struct cl_conn {
 
 struct cluster {
 	int		 epfd;
-	char		 host[128];	/* Redis, or the master Sentinel named */
+	char		 host[128];	/* Redis, or the master Sentinel
+					   named */
 	int		 port;		/* 0: a UNIX socket */
 	char		 sentinel[CONF_SENTINELS][128];
 	int		 sport[CONF_SENTINELS];
@@ -148,7 +150,10 @@ struct cluster {
 	cluster_republish republish;
 	void		*arg;
 
-	/* The queue: workers push (under mu), the main loop pops. */
+	/* The queue: workers push (under mu), the main loop pops.  The push
+	 * that makes it non-empty wakes the main loop (wakefd, an eventfd
+	 * in its epoll set): one write(2) per drain, not per listing. */
+	int		 wakefd;
 	pthread_mutex_t	 mu;
 	struct cluster_msg *q;
 	uint32_t	 qcap, qhead, qlen;
@@ -294,6 +299,8 @@ cluster_decode(const char *s, size_t len, struct cluster_msg *m)
 static void
 push(struct cluster *c, const struct cluster_msg *m)
 {
+	bool	 wake = false;
+
 	pthread_mutex_lock(&c->mu);
 	if (c->qlen > 0) {
 		/* The same change from every worker in a row (a manual
@@ -309,9 +316,17 @@ push(struct cluster *c, const struct cluster_msg *m)
 	}
 	if (c->qlen == c->qcap)
 		c->overflow++;
-	else
+	else {
+		wake = c->qlen == 0;
 		c->q[(c->qhead + c->qlen++) % c->qcap] = *m;
+	}
 	pthread_mutex_unlock(&c->mu);
+	if (wake && c->wakefd != -1) {
+		uint64_t	 one = 1;
+
+		/* Non-blocking; a counter that cannot fill in practice. */
+		(void)!write(c->wakefd, &one, sizeof(one));
+	}
 }
 
 static bool
@@ -469,7 +484,8 @@ attach(struct cl_conn *cn, redisAsyncContext *ac)
 bool
 cluster_owns(const struct cluster *c, const void *p)
 {
-	return c != NULL && (p == &c->cmd || p == &c->sub);
+	return c != NULL && (p == &c->cmd || p == &c->sub ||
+	    p == &c->wakefd);
 }
 
 /* ---- connection ---------------------------------------------------------- */
@@ -1057,6 +1073,14 @@ cluster_event(struct cluster *c, void *p, uint32_t events)
 {
 	struct cl_conn	*cn = p;
 
+	if (p == &c->wakefd) {
+		uint64_t	 x;
+
+		/* A worker listed something: publish it now. */
+		(void)!read(c->wakefd, &x, sizeof(x));
+		cluster_flush(c, clock_now());
+		return;
+	}
 	if (cn->ac != NULL && (cn->mask & EPOLLIN) && (events & (EPOLLIN |
 	    EPOLLERR | EPOLLHUP)))
 		redisAsyncHandleRead(cn->ac);
@@ -1173,6 +1197,21 @@ cluster_create(const struct sg_conf *conf, int epfd, const char *password,
 	}
 	pthread_mutex_init(&c->mu, NULL);
 	c->epfd = epfd;
+	c->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (c->wakefd != -1) {
+		struct epoll_event	 ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = &c->wakefd;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->wakefd, &ev) == -1) {
+			close(c->wakefd);
+			c->wakefd = -1;
+		}
+	}
+	/* Without it the tick still publishes, a tenth of a second later. */
+	if (c->wakefd == -1)
+		log_warn("cluster: eventfd");
 	c->cmd.c = c->sub.c = c;
 	snprintf(c->node, sizeof(c->node), "%s", conf->cluster_node);
 	/* "": the host's name up to its first dot. */
@@ -1227,6 +1266,10 @@ cluster_destroy(struct cluster *c)
 		redisAsyncFree(c->cmd.ac);
 	if (c->sub.ac != NULL)
 		redisAsyncFree(c->sub.ac);
+	if (c->wakefd != -1) {
+		epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->wakefd, NULL);
+		close(c->wakefd);
+	}
 	explicit_bzero(c->password, sizeof(c->password));
 	pthread_mutex_destroy(&c->mu);
 	free(c->q);

@@ -890,10 +890,10 @@ signals(struct daemon *d)
 
 /*
  * The main loop: signals, the timer (a tenth of a second: the kernel's
- * sets and the cluster follow the blacklist that closely; the engines
- * tick every second), the control socket (a command's kernel and cluster
- * operations go at once), the cluster's Redis connections, until a
- * stop.
+ * sets follow the blacklist that closely; the engines tick every
+ * second), the control socket (a command's kernel and cluster operations
+ * go at once), the cluster's Redis connections and its wake-up (a
+ * worker's first listing on an empty queue), until a stop.
  */
 static void
 serve(struct daemon *d)
