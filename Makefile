@@ -59,9 +59,9 @@ TEST_SCRIPTS	:= tests/test_packaging.sh tests/test_live.sh tests/e2e_lab.sh \
 		   tests/e2e_sipguard.sh tests/e2e_evasion.sh \
 		   tests/e2e_coldstart.sh tests/e2e_differential.sh \
 		   tests/fuzz_smoke.sh tests/test_deb.sh
+TOOL_BINS	:= $(B)/sgpcap
 # The cluster (issue 14): a redis-server of their own, in namespaces.
 TEST_SCRIPTS	+= tests/e2e_cluster.sh tests/e2e_sentinel.sh
-TOOL_BINS	:= $(B)/sgpcap
 
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 		   $(B)/bench/*.d)
