@@ -318,6 +318,17 @@ check "and it did not come back at B" "unlisted B $M3 10.97.9.68"
 check "A counts the refused republication (suppressed)" \
     "ctl A -j cluster | grep -q '\"suppressed\":[1-9]'"
 
+# ---- forget at B lifts at A ------------------------------------------------------
+M4=02:5c:00:00:04:66
+ctl A blacklist add $M4 10.97.9.69 >/dev/null
+ctl A blacklist add $M4 10.97.9.70 5080 >/dev/null
+check "two entries of one MAC listed at A reach B" \
+    "within 1 listed B $M4 10.97.9.69 && within 1 sh -c \"'$CTL' -s '$TMP/control-B' blacklist | grep -q '$M4 10.97.9.70 port=5080'\""
+check "blacklist forget MAC at B removes both at B" \
+    "ctl B blacklist forget $M4 | grep -q '^forgot 2 entries'"
+check "and at A within a second" \
+    "within 1 sh -c \"! '$CTL' -s '$TMP/control-A' blacklist | grep -q $M4\""
+
 # ---- a wrong password: refused, said, and nothing else breaks ------------------
 sed -e "s|redis.pw|wrong.pw|" -e "s|node-C|node-D|" \
     -e "s|control-C|control-D|" -e "s|state-C|state-D|" "$TMP/C.conf" \
