@@ -99,6 +99,10 @@ void		 cluster_offer(struct cluster *, const struct bl_entry *);
 void		 cluster_removed(struct cluster *, const struct bl_key *,
 		    uint64_t now);
 bool		 cluster_shares(const struct bl_key *);
+/* Main loop: blacklist forget MAC (m) or IP (i): every shared entry in
+ * Redis naming it is removed too, held here or not (a SCAN, queued). */
+void		 cluster_forget(struct cluster *, const struct sg_mac *m,
+		    const struct sg_addr *i, uint64_t now);
 
 /* The main loop's epoll: does `p' (data.ptr) belong to the cluster? */
 bool		 cluster_owns(const struct cluster *, const void *p);

@@ -70,6 +70,7 @@
 /* The longest life an entry can have anywhere (blacklist.ttl's and
  * blacklist add's most): a longer one on the wire is refused. */
 #define TTL_MAX_MS	(86400ULL * 30 * 1000)
+#define FORGETS		16	/* blacklist forget requests waiting */
 
 /* KEYS: entry, tombstone; ARGV: record, stamp, px, channel. */
 static const char put_script[] =
@@ -164,6 +165,18 @@ struct cluster {
 	struct cluster_msg inbox[INBOX];
 	uint64_t	 inbox_ttl[INBOX];
 	size_t		 ninbox;
+
+	/* blacklist forget MAC|IP, done in Redis too (the main loop's
+	 * own: no lock): a SCAN for the keys naming it, one at a time. */
+	struct cl_forget {
+		bool		 is_mac;
+		struct sg_mac	 m;
+		struct sg_addr	 i;
+		uint64_t	 now;
+	}		 forget[FORGETS];
+	int		 nforget;
+	bool		 forgetting;	/* a SCAN for forget[0] running */
+	uint64_t	 overflow_forget;
 
 	struct cluster_status st;	/* counters; the rest on demand */
 };
@@ -524,6 +537,7 @@ teardown(struct cluster *c, uint64_t now)
 	c->broken = false;
 	c->st.pending = 0;
 	c->ping_sent = 0;
+	c->forgetting = false;		/* forget[0] starts again */
 	c->state = CL_DOWN;
 	c->st.failures++;
 	if (c->st.down_since == 0)
@@ -1055,6 +1069,156 @@ begin_sync(struct cluster *c)
 		c->st.pending++;
 }
 
+/* ---- forget in Redis ----------------------------------------------------- */
+
+/*
+ * `blacklist forget' removes what this node holds at once; the entries
+ * other nodes listed that this one does not hold (its table evicted
+ * them, or it joined after them and Redis lost them in between) are
+ * found in Redis: a SCAN of the keys whose name could hold the MAC or
+ * the address, their records read, and a removal queued for each whose
+ * key names it exactly (the pattern only narrows the scan).
+ */
+static void	on_fscan(redisAsyncContext *, void *, void *);
+
+static void
+forget_scan(struct cluster *c, const char *cursor)
+{
+	const struct cl_forget	*f = &c->forget[0];
+	char			 pat[CONF_NAME_MAX + SG_ADDRSTRLEN + 16];
+	char			 what[SG_ADDRSTRLEN];
+
+	if (f->is_mac)
+		sg_mac_str(&f->m, true, what, sizeof(what));
+	else
+		sg_addr_str(&f->i, what, sizeof(what));
+	snprintf(pat, sizeof(pat), "%s:bl:*:%s:*", c->name, what);
+	if (redisAsyncCommand(c->cmd.ac, on_fscan, NULL, "SCAN %s MATCH %s "
+	    "COUNT " SCAN_COUNT, cursor, pat) == REDIS_OK)
+		c->st.pending++;
+}
+
+static void
+forget_next(struct cluster *c)
+{
+	if (c->forgetting || c->nforget == 0 || c->cmd.ac == NULL ||
+	    (c->state != CL_UP && c->state != CL_SYNCING))
+		return;
+	c->forgetting = true;
+	forget_scan(c, "0");
+}
+
+/* A page of records: those naming forget[0] are removed.  priv: last. */
+static void
+on_fpage(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct cl_conn		*cn = ac->data;
+	struct cluster		*c = cn->c;
+	const redisReply	*r = reply;
+	const struct cl_forget	*f = &c->forget[0];
+	struct cluster_msg	 m;
+
+	done_one(c);
+	if (failed(ac, r, "forget"))
+		return;
+	for (size_t k = 0; r->type == REDIS_REPLY_ARRAY && k + 1 <
+	    r->elements; k += 2) {
+		const redisReply	*v = r->element[k];
+
+		if (v->type != REDIS_REPLY_STRING || cluster_decode(v->str,
+		    v->len, &m) == -1 || m.op != CLUSTER_ADD)
+			continue;
+		if (f->is_mac ? memcmp(m.key.m, f->m.b, sizeof(f->m.b)) == 0 :
+		    sg_addr_eq(&m.key.i, &f->i))
+			cluster_removed(c, &m.key, f->now);
+	}
+	if (priv != NULL) {
+		memmove(&c->forget[0], &c->forget[1], (size_t)(c->nforget - 1) *
+		    sizeof(c->forget[0]));
+		c->nforget--;
+		c->forgetting = false;
+		forget_next(c);
+	}
+	flush(c, clock_now());
+}
+
+static void
+on_fscan(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct cl_conn		*cn = ac->data;
+	struct cluster		*c = cn->c;
+	const redisReply	*r = reply, *keys;
+	const char		**argv;
+	size_t			*argvlen, n;
+	char			 nk[24];
+	bool			 last;
+
+	(void)priv;
+	done_one(c);
+	if (failed(ac, r, "forget: SCAN"))
+		return;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_ARRAY) {
+		fail(c, "forget: SCAN: unexpected reply");
+		return;
+	}
+	keys = r->element[1];
+	last = strcmp(r->element[0]->str, "0") == 0;
+	n = keys->elements;
+	argv = calloc(n + 3, sizeof(*argv));
+	argvlen = calloc(n + 3, sizeof(*argvlen));
+	if (argv == NULL || argvlen == NULL) {
+		free(argv);
+		free(argvlen);
+		fail(c, "forget: out of memory");
+		return;
+	}
+	snprintf(nk, sizeof(nk), "%zu", n);
+	argv[0] = "EVAL";
+	argv[1] = get_script;
+	argv[2] = nk;
+	argvlen[0] = 4;
+	argvlen[1] = strlen(get_script);
+	argvlen[2] = strlen(nk);
+	for (size_t k = 0; k < n; k++) {
+		argv[k + 3] = keys->element[k]->str;
+		argvlen[k + 3] = keys->element[k]->len;
+	}
+	if (redisAsyncCommandArgv(ac, on_fpage, last ? (void *)c : NULL,
+	    (int)(n + 3), argv, argvlen) == REDIS_OK)
+		c->st.pending++;
+	free(argv);
+	free(argvlen);
+	if (!last)
+		forget_scan(c, r->element[0]->str);
+}
+
+void
+cluster_forget(struct cluster *c, const struct sg_mac *m,
+    const struct sg_addr *i, uint64_t now)
+{
+	struct cl_forget	*f;
+
+	if (c == NULL || (m == NULL) == (i == NULL))
+		return;
+	if (c->nforget == FORGETS) {
+		c->overflow_forget++;
+		log_warnx("cluster: %d forgets waiting for Redis: this one is "
+		    "done on this node only", FORGETS);
+		return;
+	}
+	f = &c->forget[c->nforget++];
+	memset(f, 0, sizeof(*f));
+	f->is_mac = m != NULL;
+	if (m != NULL)
+		f->m = *m;
+	else
+		f->i = *i;
+	f->now = now;
+	forget_next(c);
+}
+
 /* ---- the loop ------------------------------------------------------------ */
 
 static void
@@ -1144,6 +1308,7 @@ cluster_tick(struct cluster *c, uint64_t now)
 		}
 	}
 	flush(c, now);
+	forget_next(c);
 	if (c->broken)
 		teardown(c, now);
 }
@@ -1156,7 +1321,7 @@ cluster_status(struct cluster *c, struct cluster_status *s)
 	s->connected = c->state == CL_UP || c->state == CL_SYNCING;
 	s->syncing = c->state == CL_SYNCING;
 	pthread_mutex_lock(&c->mu);
-	s->overflow = c->overflow;
+	s->overflow = c->overflow + c->overflow_forget;
 	s->queued = c->qlen;
 	pthread_mutex_unlock(&c->mu);
 	s->queue_cap = c->qcap;

@@ -1253,6 +1253,9 @@ cmd_blacklist_forget(struct control *c, char **args, int nargs, bool json,
 		    NULL, is_mac ? NULL : &i, c->nw > 1 ? &seen : NULL);
 	c->unlock(c->arg);
 	sg_keyset_free(&seen);
+	/* And what other nodes hold that this one does not. */
+	cluster_forget(c->cluster, is_mac ? &m : NULL, is_mac ? NULL : &i,
+	    clock_now());
 	if (json)
 		ctl_printf(o, "{\"forgotten\":%d}\n", n);
 	else

@@ -328,6 +328,14 @@ check "blacklist forget MAC at B removes both at B" \
     "ctl B blacklist forget $M4 | grep -q '^forgot 2 entries'"
 check "and at A within a second" \
     "within 1 sh -c \"! '$CTL' -s '$TMP/control-A' blacklist | grep -q $M4\""
+# An entry in Redis no node here holds (a node Z listed it, ours
+# evicted it): forget finds it in Redis and removes it there too.
+M5=02:5c:00:00:05:99
+K5=sipguard:bl:mi:$M5:10.97.9.71:0
+rcli set $K5 "sg1 $(($(date +%s) * 1000)) add node-Z mi $M5 10.97.9.71 0 600000 manual" \
+    px 600000 >/dev/null
+check "blacklist forget IP at B, which holds nothing of it: gone from Redis" \
+    "ctl B blacklist forget 10.97.9.71 | grep -q '^forgot 0 entries' && within 1 sh -c \"[ \\\$(ip netns exec $R redis-cli -h $REDIS --no-auth-warning --user sg -a $PW exists $K5) = 0 ]\""
 
 # ---- a wrong password: refused, said, and nothing else breaks ------------------
 sed -e "s|redis.pw|wrong.pw|" -e "s|node-C|node-D|" \
