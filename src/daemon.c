@@ -327,6 +327,10 @@ keep_restart_only(struct sg_conf *next, const struct sg_conf *cur)
 	    "cluster.name", cluster_name);
 	KEEP(strcmp(next->cluster_redis, cur->cluster_redis) != 0,
 	    "cluster.redis", cluster_redis);
+	KEEP(strcmp(next->cluster_sentinels, cur->cluster_sentinels) != 0,
+	    "cluster.sentinels", cluster_sentinels);
+	KEEP(strcmp(next->cluster_master, cur->cluster_master) != 0,
+	    "cluster.master", cluster_master);
 	KEEP(strcmp(next->cluster_password_file, cur->cluster_password_file) !=
 	    0, "cluster.password_file", cluster_password_file);
 	KEEP(next->cluster_timeout != cur->cluster_timeout, "cluster.timeout",
