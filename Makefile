@@ -15,7 +15,7 @@ CFLAGS		+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 		   -Wformat=2 -Werror -Iinclude -MMD -MP \
 		   -DSG_SYSCONFDIR='"$(sysconfdir)"'
 PKGS		:= libosip2 libconfig libpcap libsodium libmnl libnftnl \
-		   libnetfilter_queue libsystemd jansson
+		   libnetfilter_queue libsystemd jansson hiredis
 # pkg-config runs once per make: simple variables, expanded here.
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS))
@@ -60,12 +60,14 @@ TEST_SCRIPTS	:= tests/test_packaging.sh tests/test_live.sh tests/e2e_lab.sh \
 		   tests/e2e_coldstart.sh tests/e2e_differential.sh \
 		   tests/fuzz_smoke.sh tests/test_deb.sh tests/eval_quick.sh
 TOOL_BINS	:= $(B)/sgpcap
+# The cluster (issue 14): a redis-server of their own, in namespaces.
+TEST_SCRIPTS	+= tests/e2e_cluster.sh tests/e2e_sentinel.sh
 
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 		   $(B)/bench/*.d)
 
 .PHONY: all check demo deps install clean help lint bench bench-nfq \
-		   bench-flood eval eval-quick
+		   bench-flood bench-cluster eval eval-quick
 
 all: $(B)/sipguard $(B)/sipguardctl ## build the daemon and sipguardctl
 
@@ -124,6 +126,10 @@ $(B)/bench/nfq_accept: $(B)/bench/nfq_accept.o $(B)/libsg.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/bench/cluster: $(B)/bench/cluster.o $(B)/libsg.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/bench/udpflood: $(B)/bench/udpflood.o
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
@@ -142,6 +148,7 @@ deps: ## install the Debian packages the build and tests need (if missing)
 CHECK_BINS	:= $(B)/sipguard $(B)/sipguardctl $(B)/bench/udpflood \
 		   $(B)/bench/udprtt \
 		   $(B)/bench/nfq_accept $(B)/bench/bench $(B)/bench/eval \
+		   $(B)/bench/cluster \
 		   $(TEST_BINS) \
 		   $(TOOL_BINS)
 
@@ -169,6 +176,9 @@ bench-nfq: all $(B)/bench/nfq_accept $(B)/bench/udpflood $(B)/bench/udprtt ## li
 
 bench-flood: all $(B)/bench/nfq_accept $(B)/bench/udpflood ## spoofed-source flood at full rate, DS1 raised: unjudged, CPU, calls (root)
 	@B=$(B) sh tools/bench-flood.sh
+
+bench-cluster: $(B)/bench/cluster ## the shared blacklist: propagation p50/p99, rate, own redis-server (root)
+	@B=$(B) sh tools/bench-cluster.sh
 
 lint: ## fail on clock calls outside src/clock.c
 	@! grep -nE '\b(time|gettimeofday|clock_gettime)\(' src/*.c | \

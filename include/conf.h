@@ -17,6 +17,8 @@
 #define CONF_MAX_ADDRS		64
 #define CONF_MAX_CIDRS		256
 #define CONF_MAX_MACS		256
+#define CONF_NAME_MAX		64	/* cluster.node, cluster.name */
+#define CONF_SENTINELS		8	/* cluster.sentinels, at most */
 
 enum conf_mode { MODE_PREVENT = 0, MODE_DETECT };
 enum conf_nat { NAT_TOLERANT = 0, NAT_STRICT, NAT_OFF };
@@ -128,6 +130,17 @@ struct sg_conf {
 	char		 state_dir[256];
 	uint64_t	 state_interval;	/* ns */
 	char		 control_socket[108];
+
+	/* cluster (SPEC 8): off by default */
+	bool		 cluster_enabled;
+	char		 cluster_node[CONF_NAME_MAX];	/* "": the hostname */
+	char		 cluster_name[CONF_NAME_MAX];	/* key prefix */
+	char		 cluster_redis[128];		/* host:port, or path */
+	char		 cluster_sentinels[512];	/* "": no Sentinel */
+	char		 cluster_master[CONF_NAME_MAX];	/* Sentinel's name */
+	char		 cluster_password_file[256];	/* "": no AUTH */
+	uint64_t	 cluster_timeout;		/* ns */
+	int		 cluster_queue;			/* messages */
 };
 
 /* Where conf_load() writes its complaints, one per line. */
@@ -148,6 +161,11 @@ int	conf_load(const char *path, const char *const *sets, int nsets,
 /* Print every key with its value in libconfig syntax (sipguard -T). */
 void	conf_dump(const struct sg_conf *, FILE *);
 
+/* cluster.redis split: host (or socket path, port 0) and port; 0/-1. */
+int	conf_redis_addr(const char *, char *host, size_t hlen, int *port);
+/* cluster.sentinels split into up to CONF_SENTINELS addresses. */
+int	conf_sentinels(const char *, char hosts[][128], int *ports,
+	    char *bad, size_t badlen);
 /* The syslog facility (LOG_DAEMON, ...) of log.facility. */
 int	conf_facility(const struct sg_conf *);
 bool	conf_is_proxy(const struct sg_conf *, const struct sg_addr *);

@@ -1,7 +1,7 @@
 /*
  * control.h: the commands of the control socket (SPEC 7): stats,
  * bindings, blacklist list|add|del|forget, whitelist list|add|del,
- * reload, save, help.  ctl.c
+ * cluster, reload, save, help.  ctl.c
  * frames a request into one line; control_handle() splits it into at
  * most CONTROL_WORDS words and runs the command a table names, one
  * function per command and subcommand.  The help text and the usage
@@ -29,6 +29,7 @@
 #define CONTROL_QUEUES	64	/* queue.count's most */
 
 struct alarm_log;
+struct cluster;
 struct dropcap;
 struct engine;
 struct events;
@@ -51,6 +52,7 @@ struct control {
 	struct nft		*nft;		/* NULL: offload off */
 	struct events		*events;	/* NULL: no event file */
 	struct dropcap		*dropcap;	/* NULL: no drops capture */
+	struct cluster		*cluster;	/* NULL: cluster off */
 	uint64_t		 started;	/* clock_now() at start */
 
 	/* Each callback is given `arg'. */

@@ -84,6 +84,9 @@ enum alarm_action enf_add(struct enforcer *, const struct bl_key *,
 		    const char *why, const char *d, uint64_t ttl,
 		    uint64_t now);
 int		 enf_del(struct enforcer *, const struct bl_key *);
+/* The live entry of `key', or NULL (valid until the table changes). */
+const struct bl_entry *enf_find(struct enforcer *, const struct bl_key *,
+		    uint64_t now);
 /*
  * Remove every entry naming MAC `m' or address `i' (either may be NULL).
  * Returns how many were removed; with `seen', only those whose key was

@@ -206,6 +206,23 @@ static const struct key schema[] = {
 	{ "control", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "control.socket", K_STR, O(control_socket), 0, 0, NULL,
 	    S(control_socket) },
+
+	{ "cluster", K_GROUP, 0, 0, 0, NULL, 0 },
+	{ "cluster.enabled", K_BOOL, O(cluster_enabled), 0, 0, NULL, 0 },
+	{ "cluster.node", K_STR, O(cluster_node), 0, 0, NULL,
+	    S(cluster_node) },
+	{ "cluster.name", K_STR, O(cluster_name), 0, 0, NULL,
+	    S(cluster_name) },
+	{ "cluster.redis", K_STR, O(cluster_redis), 0, 0, NULL,
+	    S(cluster_redis) },
+	{ "cluster.sentinels", K_STR, O(cluster_sentinels), 0, 0, NULL,
+	    S(cluster_sentinels) },
+	{ "cluster.master", K_STR, O(cluster_master), 0, 0, NULL,
+	    S(cluster_master) },
+	{ "cluster.password_file", K_STR, O(cluster_password_file), 0, 0,
+	    NULL, S(cluster_password_file) },
+	{ "cluster.timeout", K_SECS, O(cluster_timeout), 0.1, 60, NULL, 0 },
+	{ "cluster.queue", K_INT, O(cluster_queue), 16, 1 << 20, NULL, 0 },
 };
 
 #undef O
@@ -295,6 +312,12 @@ conf_defaults(struct sg_conf *c)
 	c->state_interval = SEC(300);
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
 	    SG_CTL_PATH);
+	c->cluster_enabled = false;
+	/* cluster.node "": the host's name, at start (cluster.c). */
+	snprintf(c->cluster_name, sizeof(c->cluster_name), "sipguard");
+	snprintf(c->cluster_redis, sizeof(c->cluster_redis), "127.0.0.1:6379");
+	c->cluster_timeout = SEC(2);
+	c->cluster_queue = 16384;
 }
 
 /* ---- error collection ------------------------------------------------ */
@@ -1180,6 +1203,142 @@ read_file(config_t *cfg, const char *path, struct wide *wide,
 	return -1;
 }
 
+/*
+ * cluster.redis: "IPv4:PORT", "[IPv6]:PORT" or an absolute path (a UNIX
+ * socket: port 0).  A literal address only: resolving a name would block
+ * the main loop (hiredis resolves synchronously).
+ */
+int
+conf_redis_addr(const char *spec, char *host, size_t hlen, int *port)
+{
+	const char	*colon, *h = spec;
+	size_t		 n;
+	struct sg_addr	 a;
+	char		*end;
+	long		 p;
+
+	if (spec[0] == '/') {
+		if (strlen(spec) >= hlen || strlen(spec) >= 108)
+			return -1;
+		snprintf(host, hlen, "%s", spec);
+		*port = 0;
+		return 0;
+	}
+	if ((colon = strrchr(spec, ':')) == NULL)
+		return -1;
+	n = (size_t)(colon - spec);
+	if (spec[0] == '[') {
+		if (n < 2 || spec[n - 1] != ']')
+			return -1;
+		h = spec + 1;
+		n -= 2;
+	}
+	if (n == 0 || n >= hlen)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (sg_addr_parse(host, &a) == -1 || (spec[0] == '[') != (a.family ==
+	    SG_AF_INET6))
+		return -1;
+	p = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || p < 1 || p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+/* A node or cluster name: it is a key prefix and a field of messages. */
+static bool
+good_name(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * cluster.sentinels: up to CONF_SENTINELS addresses (as cluster.redis),
+ * separated by blanks or commas; each into hosts[k]/ports[k].  Their
+ * count, or -1 (the bad one in `bad').
+ */
+int
+conf_sentinels(const char *spec, char hosts[][128], int *ports,
+    char *bad, size_t badlen)
+{
+	char	 buf[512], *save = NULL;
+	int	 n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *t = strtok_r(buf, " \t,", &save); t != NULL;
+	    t = strtok_r(NULL, " \t,", &save)) {
+		if (n == CONF_SENTINELS) {
+			snprintf(bad, badlen, "more than %d addresses",
+			    CONF_SENTINELS);
+			return -1;
+		}
+		if (conf_redis_addr(t, hosts[n], 128, &ports[n]) == -1) {
+			snprintf(bad, badlen, "\"%.128s\": want IPv4:PORT, "
+			    "[IPv6]:PORT or the path of a UNIX socket", t);
+			return -1;
+		}
+		n++;
+	}
+	return n;
+}
+
+static void
+sentinels_check(const config_t *cfg, const char *file,
+    const struct sg_conf *c, struct conf_errors *e)
+{
+	char	 hosts[CONF_SENTINELS][128], bad[200];
+	int	 ports[CONF_SENTINELS], n;
+
+	n = conf_sentinels(c->cluster_sentinels, hosts, ports, bad,
+	    sizeof(bad));
+	if (n == -1)
+		err_add(e, config_lookup(cfg, "cluster.sentinels"), file,
+		    "cluster.sentinels", "%s", bad);
+	else if (n > 0 && !good_name(c->cluster_master))
+		err_add(e, config_lookup(cfg, "cluster.master"), file,
+		    "cluster.master", "\"%s\": Sentinel's name of the master "
+		    "is needed with cluster.sentinels (letters, digits, '.', "
+		    "'_' or '-')", c->cluster_master);
+	else if (n == 0 && c->cluster_master[0] != '\0')
+		err_add(e, config_lookup(cfg, "cluster.master"), file,
+		    "cluster.master", "set, but cluster.sentinels is empty");
+}
+
+static void
+cluster_check(const config_t *cfg, const char *file, const struct sg_conf *c,
+    struct conf_errors *e)
+{
+	char	 host[128];
+	int	 port;
+
+	if (c->cluster_node[0] != '\0' && !good_name(c->cluster_node))
+		err_add(e, config_lookup(cfg, "cluster.node"), file,
+		    "cluster.node", "\"%s\": want letters, digits, '.', '_' "
+		    "or '-'", c->cluster_node);
+	if (!good_name(c->cluster_name))
+		err_add(e, config_lookup(cfg, "cluster.name"), file,
+		    "cluster.name", "\"%s\": want letters, digits, '.', '_' "
+		    "or '-'", c->cluster_name);
+	if (conf_redis_addr(c->cluster_redis, host, sizeof(host), &port) == -1)
+		err_add(e, config_lookup(cfg, "cluster.redis"), file,
+		    "cluster.redis", "\"%s\": want IPv4:PORT, [IPv6]:PORT or "
+		    "the absolute path of a UNIX socket (no host names)",
+		    c->cluster_redis);
+	sentinels_check(cfg, file, c, e);
+	if (c->cluster_password_file[0] != '\0' &&
+	    c->cluster_password_file[0] != '/')
+		err_add(e, config_lookup(cfg, "cluster.password_file"), file,
+		    "cluster.password_file", "\"%s\": want an absolute path",
+		    c->cluster_password_file);
+}
+
 /* Keys each within range, but not together. */
 static void
 cross_check(const config_t *cfg, const char *file, const struct sg_conf *c,
@@ -1253,6 +1412,7 @@ conf_load(const char *path, const char *const *sets, int nsets,
 		apply_set(&cfg, sets[k], e);
 	walk(config_root_setting(&cfg), "", &ld);
 	cross_check(&cfg, ld.file, c, e);
+	cluster_check(&cfg, ld.file, c, e);
 	config_destroy(&cfg);
 	return e->count > 0 ? -1 : 0;
 }

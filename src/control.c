@@ -15,6 +15,7 @@
 #include "alarm.h"
 #include "bind.h"
 #include "clock.h"
+#include "cluster.h"
 #include "control.h"
 #include "enforce.h"
 #include "engine.h"
@@ -45,6 +46,7 @@ struct snapshot {
 	struct nft_stats	 n;
 	struct events_stats	 ev;
 	struct dropcap_stats	 dc;
+	struct cluster_status	 cl;
 };
 
 enum field_kind {
@@ -67,7 +69,8 @@ enum field_kind {
 /*
  * One statistic.  JSON prints `"name":value' and groups nest; text
  * prints `pre', the value, then `post' (a group only its `pre' and its
- * end's `post'), and only when `when' holds if there is one.
+ * end's `post'), and only when `when' holds if there is one; a group's
+ * own `when' hides it whole from JSON and Prometheus too.
  *
  * Prometheus (control_metrics) exports the JSON rows that have a `help':
  * the family sipguard_<metric>, or sipguard_<group>_<name>, a counter
@@ -88,6 +91,12 @@ struct field {
 	const char	*metric, *label, *help;
 	bool		 each_queue;	/* a group's rows: per queue */
 };
+
+static bool
+cluster_on(const struct snapshot *s)
+{
+	return s->cl.enabled;
+}
 
 static bool
 training(const struct snapshot *s)
@@ -284,6 +293,32 @@ static const struct field stats_fields[] = {
 	    .post = " rotations",
 	    .help = "Files of the drops capture begun after a full one." },
 	{ NULL, F_END, 0, 0, .post = "\n" },
+	{ "cluster", F_GROUP, 0, 0, .pre = "cluster: ", .when = cluster_on },
+	{ "enabled", F_BOOL, AT(cl.enabled), 0, .only = ONLY_JSON,
+	    .help = "1 if the blacklist is shared (cluster.enabled)." },
+	{ "connected", F_BOOL, AT(cl.connected), 0, .yes = "up",
+	    .no = "DOWN (judging with the local state)", .when = cluster_on,
+	    .help = "1 while connected to Redis." },
+	{ "events_out", F_U64, AT(cl.events_out), 0, .pre = ", ",
+	    .post = " listings published", .when = cluster_on,
+	    .help = "Blacklist entries published to the cluster." },
+	{ "events_in", F_U64, AT(cl.events_in), 0, .pre = ", ",
+	    .post = " applied from peers", .when = cluster_on,
+	    .help = "Blacklist entries applied from other nodes' events." },
+	{ "removals_out", F_U64, AT(cl.removals_out), 0, .pre = ", ",
+	    .post = " removals published", .when = cluster_on,
+	    .help = "Removals (blacklist del/forget) published." },
+	{ "removals_in", F_U64, AT(cl.removals_in), 0, .pre = ", ",
+	    .post = " removals applied", .when = cluster_on,
+	    .help = "Removals applied from other nodes." },
+	{ "overflow", F_U64, AT(cl.overflow), 0, .pre = ", ",
+	    .post = " lost to a full queue", .when = cluster_on,
+	    .help = "Messages lost: the outbound queue (cluster.queue) was "
+	    "full." },
+	{ "failures", F_U64, AT(cl.failures), 0, .pre = ", ",
+	    .post = " connection failures", .when = cluster_on,
+	    .help = "Connections to Redis that failed or were lost." },
+	{ NULL, F_END, 0, 0, .post = "\n", .when = cluster_on },
 };
 
 #undef AT
@@ -362,6 +397,8 @@ snapshot(struct control *c, struct snapshot *s)
 		events_stats(c->events, &s->ev);
 	if (c->dropcap != NULL)
 		dropcap_stats(c->dropcap, &s->dc);
+	if (c->cluster != NULL)
+		cluster_status(c->cluster, &s->cl);
 	s->suppressed = alarm_log_suppressed(c->alog);
 	s->uptime = (double)(now - c->started) / 1e9;
 	s->mode = c->conf->mode == MODE_DETECT ? "detect" : "prevent";
@@ -474,6 +511,12 @@ render_json(struct ctl_buf *o, const struct snapshot *s)
 	for (size_t k = 0; k < nitems(stats_fields); k++) {
 		const struct field	*f = &stats_fields[k];
 
+		/* A group's `when' hides it whole (the cluster, when off). */
+		if (f->kind == F_GROUP && f->when != NULL && !f->when(s)) {
+			while (stats_fields[k].kind != F_END)
+				k++;
+			continue;
+		}
 		if (f->only == ONLY_TEXT)
 			continue;
 		if (f->kind == F_END) {
@@ -530,6 +573,15 @@ group_of(size_t k)
 		else if (stats_fields[j].kind == F_END)
 			g = NULL;
 	return g;
+}
+
+/* Row k is in a group whose `when' hides it (in every rendering). */
+static bool
+hidden(size_t k, const struct snapshot *s)
+{
+	const struct field	*g = group_of(k);
+
+	return g != NULL && g->when != NULL && !g->when(s);
 }
 
 static bool
@@ -688,7 +740,7 @@ render_prom(struct ctl_buf *o, const struct snapshot *s)
 	for (size_t k = 0; k < nitems(stats_fields); k++) {
 		const struct field	*f = &stats_fields[k];
 
-		if (!exported(f))
+		if (!exported(f) || hidden(k, s))
 			continue;
 		for (int part = 0; part < (f->kind == F_USE ? 2 : 1); part++) {
 			bool	 seen = false;
@@ -1133,13 +1185,40 @@ cmd_blacklist_del(struct control *c, char **args, int nargs, bool json,
 	for (int w = 0; w < c->nw; w++)
 		n += enf_del(engine_enforcer(c->engines[w]), &k);
 	c->unlock(c->arg);
-	if (n == 0) {
+	/* The cluster may hold it though this node does not. */
+	if (c->cluster != NULL && cluster_shares(&k))
+		cluster_removed(c->cluster, &k, clock_now());
+	else if (n == 0) {
 		ctl_printf(o, "error: no such entry\n");
 		return -1;
 	}
-	ctl_printf(o, json ? "{\"deleted\":true}\n" : "deleted\n");
+	if (n == 0)
+		ctl_printf(o, json ? "{\"deleted\":false,\"cluster\":true}\n" :
+		    "not listed here; removal sent to the cluster\n");
+	else
+		ctl_printf(o, json ? "{\"deleted\":true}\n" : "deleted\n");
 	log_info("blacklist: deleted by sipguardctl: %s %s", args[0],
 	    args[1]);
+	return 0;
+}
+
+/* The shared entries a forget removes go to the cluster as removals. */
+struct forgetting {
+	struct control		*c;
+	const struct sg_mac	*m;
+	const struct sg_addr	*i;
+	uint64_t		 now;
+};
+
+static int
+forget_shared(void *arg, const struct bl_entry *b)
+{
+	struct forgetting	*f = arg;
+
+	if ((f->m != NULL && b->key.has_m && memcmp(b->key.m, f->m->b,
+	    sizeof(f->m->b)) == 0) || (f->i != NULL && sg_addr_eq(&b->key.i,
+	    f->i)))
+		cluster_removed(f->c->cluster, &b->key, f->now);
 	return 0;
 }
 
@@ -1161,18 +1240,110 @@ cmd_blacklist_forget(struct control *c, char **args, int nargs, bool json,
 		return -1;
 	}
 	c->lock(c->arg);
+	if (c->cluster != NULL) {
+		struct forgetting f = { c, is_mac ? &m : NULL,
+		    is_mac ? NULL : &i, clock_now() };
+
+		for (int w = 0; w < c->nw; w++)
+			enf_foreach(engine_enforcer(c->engines[w]), f.now,
+			    forget_shared, &f);
+	}
 	blacklist_keyset(c, &seen);
 	for (int w = 0; w < c->nw; w++)
 		n += enf_forget(engine_enforcer(c->engines[w]), is_mac ? &m :
 		    NULL, is_mac ? NULL : &i, c->nw > 1 ? &seen : NULL);
 	c->unlock(c->arg);
 	sg_keyset_free(&seen);
+	/* And what other nodes hold that this one does not. */
+	cluster_forget(c->cluster, is_mac ? &m : NULL, is_mac ? NULL : &i,
+	    clock_now());
 	if (json)
 		ctl_printf(o, "{\"forgotten\":%d}\n", n);
 	else
 		ctl_printf(o, "forgot %d entr%s\n", n, n == 1 ? "y" : "ies");
 	log_info("blacklist: %d entr%s naming %s forgotten by sipguardctl", n,
 	    n == 1 ? "y" : "ies", args[0]);
+	return 0;
+}
+
+/* ---- cluster ------------------------------------------------------------- */
+
+static double
+ago(uint64_t now, uint64_t t)
+{
+	return t != 0 && now > t ? (double)(now - t) / 1e9 : 0;
+}
+
+static int
+cmd_cluster(struct control *c, char **args, int nargs, bool json,
+    struct ctl_buf *o)
+{
+	struct cluster_status	 s;
+	uint64_t		 now = clock_now();
+
+	(void)args;
+	(void)nargs;
+	if (c->cluster == NULL) {
+		ctl_printf(o, json ? "{\"enabled\":false}\n" : "cluster: off "
+		    "(cluster.enabled = false)\n");
+		return 0;
+	}
+	cluster_status(c->cluster, &s);
+	if (json) {
+		ctl_printf(o, "{\"enabled\":true,\"connected\":%s,"
+		    "\"syncing\":%s,\"redis\":", s.connected ? "true" :
+		    "false", s.syncing ? "true" : "false");
+		ctl_json_str(o, s.redis);
+		ctl_printf(o, ",\"node\":");
+		ctl_json_str(o, s.node);
+		ctl_printf(o, ",\"name\":");
+		ctl_json_str(o, s.name);
+		ctl_printf(o, ",\"events_out\":%" PRIu64 ",\"events_in\":%"
+		    PRIu64 ",\"removals_out\":%" PRIu64 ",\"removals_in\":%"
+		    PRIu64 ",\"suppressed\":%" PRIu64 ",\"ignored\":%" PRIu64
+		    ",\"queued\":%u,\"queue_capacity\":%u,\"in_flight\":%u,"
+		    "\"overflow\":%" PRIu64 ",\"connects\":%" PRIu64
+		    ",\"failures\":%" PRIu64 ",\"resyncs\":%" PRIu64
+		    ",\"resync_entries\":%" PRIu64 ",\"last_sync_ago\":",
+		    s.events_out, s.events_in, s.removals_out, s.removals_in,
+		    s.suppressed, s.ignored, s.queued, s.queue_cap, s.pending,
+		    s.overflow, s.connects, s.failures, s.resyncs,
+		    s.resync_entries);
+		if (s.last_sync != 0)
+			ctl_printf(o, "%.0f", ago(now, s.last_sync));
+		else
+			ctl_printf(o, "null");
+		ctl_printf(o, ",\"down_for\":");
+		if (!s.connected)
+			ctl_printf(o, "%.0f,\"last_error\":", ago(now,
+			    s.down_since));
+		else
+			ctl_printf(o, "null,\"last_error\":");
+		ctl_json_str(o, s.last_error);
+		ctl_printf(o, "}\n");
+		return 0;
+	}
+	if (s.connected)
+		ctl_printf(o, "cluster: connected%s\n", s.syncing ?
+		    " (resync running)" : "");
+	else
+		ctl_printf(o, "cluster: DOWN for %.0f s (%s); judging with the "
+		    "local state\n", ago(now, s.down_since), s.last_error);
+	ctl_printf(o, "redis %s, node %s, name %s\n", s.redis, s.node, s.name);
+	ctl_printf(o, "listings: %" PRIu64 " published, %" PRIu64 " applied "
+	    "from peers; removals: %" PRIu64 " published, %" PRIu64 " applied; "
+	    "%" PRIu64 " refused (an older listing than a removal), %" PRIu64
+	    " ignored (malformed)\n", s.events_out, s.events_in,
+	    s.removals_out, s.removals_in, s.suppressed, s.ignored);
+	ctl_printf(o, "queue: %u/%u, %" PRIu64 " lost to a full queue, %u in "
+	    "flight\n", s.queued, s.queue_cap, s.overflow, s.pending);
+	if (s.last_sync != 0)
+		ctl_printf(o, "last sync: %.0f s ago (%" PRIu64 " entries); ",
+		    ago(now, s.last_sync), s.resync_entries);
+	else
+		ctl_printf(o, "last sync: never; ");
+	ctl_printf(o, "%" PRIu64 " resync(s), %" PRIu64 " connection(s), %"
+	    PRIu64 " failure(s)\n", s.resyncs, s.connects, s.failures);
 	return 0;
 }
 
@@ -1487,6 +1658,9 @@ static const struct command {
 	    "the state file" },
 	{ "whitelist", "del", 1, 1, cmd_whitelist_del, "del CIDR",
 	    "remove an entry added with whitelist add" },
+	{ "cluster", NULL, 0, 0, cmd_cluster, "cluster",
+	    "the cluster's state: Redis, node, events in and out, queue, "
+	    "last sync" },
 	{ "reload", NULL, 0, 0, cmd_reload, "reload",
 	    "re-read the configuration and whitelist_file (as SIGHUP)" },
 	{ "save", NULL, 0, 0, cmd_save, "save", "write the state file now" },

@@ -11,7 +11,8 @@
  * blacklist changes.  What a worker must not wait on, the main loop
  * writes: the kernel's sets, the event file (log.json_file: workers only
  * queue formatted lines), the metrics file, the drops capture
- * (capture.drops_file: workers only queue the dropped packets).
+ * (capture.drops_file: workers only queue the dropped packets), the
+ * cluster's Redis (cluster.c: workers only queue the entries they list).
  */
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -32,6 +33,7 @@
 #include "bind.h"
 #include "capture_nfq.h"
 #include "clock.h"
+#include "cluster.h"
 #include "conf.h"
 #include "control.h"
 #include "ctl.h"
@@ -86,6 +88,10 @@ struct daemon {
 	struct events	*events;	/* log.json_file */
 	struct dropcap	*dropcap;	/* capture.drops_file */
 	struct nft	*nft;
+	struct cluster	*cluster;	/* cluster.enabled */
+	/* Set while entries from other nodes are listed (every worker
+	 * locked): the hook must not publish them back. */
+	bool		 cluster_applying;
 	struct ctl	*ctl;
 	struct control	 control;	/* what the commands see */
 	int		 epfd, sigfd, timerfd;
@@ -262,6 +268,24 @@ offload_one(void *arg, const struct bl_entry *b)
 }
 
 /*
+ * The enforcer's hook, in a worker (under its lock) or in the main loop
+ * (every worker locked): the kernel's copy, and the cluster's.  Only
+ * copies into queues; the main loop sends.
+ */
+static void
+offload_hook(void *arg, const struct bl_entry *b, bool add)
+{
+	struct daemon	*d = arg;
+
+	if (d->nft != NULL)
+		nft_offload(d->nft, b, add);
+	/* Expiry and eviction are local: only listings travel; removals
+	 * are an operator's (control.c). */
+	if (add && d->cluster != NULL && !d->cluster_applying)
+		cluster_offer(d->cluster, b);
+}
+
+/*
  * Settings the running daemon was built around (its queues, sockets,
  * directories) change only at restart: keep the running values, and say
  * which ones wait.
@@ -295,6 +319,24 @@ keep_restart_only(struct sg_conf *next, const struct sg_conf *cur)
 	    state_dir);
 	KEEP(strcmp(next->baseline_file, cur->baseline_file) != 0,
 	    "training.baseline_file", baseline_file);
+	KEEP(next->cluster_enabled != cur->cluster_enabled, "cluster.enabled",
+	    cluster_enabled);
+	KEEP(strcmp(next->cluster_node, cur->cluster_node) != 0,
+	    "cluster.node", cluster_node);
+	KEEP(strcmp(next->cluster_name, cur->cluster_name) != 0,
+	    "cluster.name", cluster_name);
+	KEEP(strcmp(next->cluster_redis, cur->cluster_redis) != 0,
+	    "cluster.redis", cluster_redis);
+	KEEP(strcmp(next->cluster_sentinels, cur->cluster_sentinels) != 0,
+	    "cluster.sentinels", cluster_sentinels);
+	KEEP(strcmp(next->cluster_master, cur->cluster_master) != 0,
+	    "cluster.master", cluster_master);
+	KEEP(strcmp(next->cluster_password_file, cur->cluster_password_file) !=
+	    0, "cluster.password_file", cluster_password_file);
+	KEEP(next->cluster_timeout != cur->cluster_timeout, "cluster.timeout",
+	    cluster_timeout);
+	KEEP(next->cluster_queue != cur->cluster_queue, "cluster.queue",
+	    cluster_queue);
 #undef KEEP
 	if (names[0] != '\0')
 		log_warnx("reload: %s take%s effect at restart", names,
@@ -853,8 +895,9 @@ signals(struct daemon *d)
 /*
  * The main loop: signals, the timer (a tenth of a second: the kernel's
  * sets follow the blacklist that closely; the engines tick every
- * second), the control socket (a command's kernel operations go at
- * once), until a stop.
+ * second), the control socket (a command's kernel and cluster operations
+ * go at once), the cluster's Redis connections and its wake-up (a
+ * worker's first listing on an empty queue), until a stop.
  */
 static void
 serve(struct daemon *d)
@@ -878,13 +921,18 @@ serve(struct daemon *d)
 				admission(d, clock_now());
 				events_flush(d->events);
 				dropcap_flush(d->dropcap);
+				if (d->cluster != NULL)
+					cluster_tick(d->cluster, clock_now());
 				if (clock_mono() - d->last_tick >= NS_PER_SEC) {
 					d->last_tick = clock_mono();
 					tick(d);
 				}
+			} else if (cluster_owns(d->cluster, p)) {
+				cluster_event(d->cluster, p, ev[k].events);
 			} else if (ctl_owns(d->ctl, p)) {
 				ctl_event(d->ctl, p, ev[k].events);
 				flush_kernel(d);
+				cluster_flush(d->cluster, clock_now());
 			}
 		}
 	}
@@ -938,10 +986,10 @@ setup_worker(struct daemon *d, int k, char *err, size_t errlen)
 	d->engines[k] = w->e;
 	engine_set_alarm_sink(w->e, worker_alarm, w);
 	engine_set_observer(w->e, worker_result, w);
-	if (d->nft != NULL) {
-		enf_set_offload(engine_enforcer(w->e), nft_offload, d->nft);
+	if (d->nft != NULL || d->cluster != NULL)
+		enf_set_offload(engine_enforcer(w->e), offload_hook, d);
+	if (d->nft != NULL)
 		engine_set_bound(w->e, nft_known, d->nft);
-	}
 	if (access(d->baseline, R_OK) == 0) {
 		if (state_baseline_load(w->e, d->baseline, why,
 		    sizeof(why)) == -1)
@@ -951,6 +999,114 @@ setup_worker(struct daemon *d, int k, char *err, size_t errlen)
 			    d->baseline);
 	}
 	return 0;
+}
+
+/* ---- the cluster --------------------------------------------------------- */
+
+/*
+ * Other nodes' listings and removals, in every worker, as restored state
+ * is (state_restore): under every lock (once for the batch), not
+ * published back.  A listing never shortens what a worker holds (merging
+ * by expiry).
+ */
+static void
+cluster_apply_msgs(void *arg, const struct cluster_msg *m,
+    const uint64_t *ttl, size_t n)
+{
+	struct daemon	*d = arg;
+	uint64_t	 now = clock_now();
+
+	lock_all(d);
+	d->cluster_applying = true;
+	for (size_t j = 0; j < n; j++) {
+		char	 why[sizeof(m[j].why)];
+
+		/* Who listed it, for `blacklist list': "flood@node-b". */
+		if (strchr(m[j].why, '@') != NULL)
+			snprintf(why, sizeof(why), "%s", m[j].why);
+		else
+			snprintf(why, sizeof(why), "%.11s@%.11s", m[j].why[0] ?
+			    m[j].why : "cluster", m[j].node);
+		for (int k = 0; k < d->nw; k++) {
+			struct enforcer		*e = engine_enforcer(d->w[k].e);
+			const struct bl_entry	*b = enf_find(e, &m[j].key,
+						    now);
+
+			if (m[j].op == CLUSTER_DEL) {
+				if (b != NULL)
+					enf_del(e, &m[j].key);
+			} else if (b == NULL || b->expires < now + ttl[j])
+				enf_add(e, &m[j].key, why, NULL, ttl[j], now);
+		}
+	}
+	d->cluster_applying = false;
+	unlock_all(d);
+}
+
+static int
+republish_one(void *arg, const struct bl_entry *b)
+{
+	struct daemon	*d = arg;
+
+	cluster_offer(d->cluster, b);
+	return 0;
+}
+
+/* (Re)connected: what this node holds goes out again (cluster.c). */
+static void
+cluster_republish_all(void *arg)
+{
+	struct daemon	*d = arg;
+	uint64_t	 now = clock_now();
+
+	lock_all(d);
+	for (int k = 0; k < d->nw; k++)
+		enf_foreach(engine_enforcer(d->w[k].e), now, republish_one, d);
+	unlock_all(d);
+}
+
+/* cluster.password_file: read once, here; "user password" or password. */
+static int
+read_password(const char *path, char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	FILE	*fp;
+
+	buf[0] = '\0';
+	if (path[0] == '\0')
+		return 0;
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "cluster.password_file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fgets(buf, (int)len, fp) == NULL)
+		buf[0] = '\0';
+	fclose(fp);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "cluster.password_file %s: empty", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+setup_cluster(struct daemon *d, char *err, size_t errlen)
+{
+	char	 pw[256];
+	int	 rc;
+
+	if (read_password(d->conf.cluster_password_file, pw, sizeof(pw), err,
+	    errlen) == -1)
+		return -1;
+	d->cluster = cluster_create(&d->conf, d->epfd, pw, err, errlen);
+	rc = d->cluster != NULL ? 0 : -1;
+	explicit_bzero(pw, sizeof(pw));
+	if (rc == 0)
+		cluster_set_apply(d->cluster, cluster_apply_msgs,
+		    cluster_republish_all, d);
+	return rc;
 }
 
 /* The alarm log, the kernel's blacklist, a worker per queue. */
@@ -994,6 +1150,8 @@ setup_workers(struct daemon *d, char *err, size_t errlen)
 		else
 			log_info("nft offload: table inet sipguard ready");
 	}
+	if (d->conf.cluster_enabled && setup_cluster(d, err, errlen) == -1)
+		return -1;
 	for (int k = 0; k < d->nw; k++)
 		if (setup_worker(d, k, err, errlen) == -1)
 			return -1;
@@ -1132,6 +1290,7 @@ setup_control(struct daemon *d, char *err, size_t errlen)
 		.events = d->events,
 		.dropcap = d->dropcap,
 		.nft = d->nft,
+		.cluster = d->cluster,
 		.started = d->started,
 		.arg = d,
 		.lock = on_lock,
@@ -1155,7 +1314,9 @@ setup(struct daemon *d, char *err, size_t errlen)
 
 	d->started = clock_now();
 	d->last_save = d->started;
-	if (setup_state_dir(d, err, errlen) == -1 ||
+	/* The loop first: the cluster registers its descriptors in it. */
+	if (setup_loop(d, err, errlen) == -1 ||
+	    setup_state_dir(d, err, errlen) == -1 ||
 	    setup_workers(d, err, errlen) == -1)
 		return -1;
 	restore_state(d);
@@ -1170,7 +1331,6 @@ setup(struct daemon *d, char *err, size_t errlen)
 	import_at_start(d);
 	offload_known(d);
 	if (open_queues(d, err, errlen) == -1 ||
-	    setup_loop(d, err, errlen) == -1 ||
 	    setup_control(d, err, errlen) == -1)
 		return -1;
 	return 0;
@@ -1203,6 +1363,8 @@ teardown(struct daemon *d)
 		pthread_mutex_destroy(&d->w[k].lock);
 	}
 	ctl_close(d->ctl);
+	/* Before the epoll set closes: it leaves it. */
+	cluster_destroy(d->cluster);
 	nft_close(d->nft, d->conf.nft_keep);
 	/* Its last summaries go to the event file, written at its end. */
 	alarm_log_destroy(d->alog);

@@ -347,6 +347,14 @@ enf_add(struct enforcer *e, const struct bl_key *k, const char *why,
 	return ACT_BLOCK;
 }
 
+const struct bl_entry *
+enf_find(struct enforcer *e, const struct bl_key *k, uint64_t now)
+{
+	uint32_t	 s = find(e, k, now);
+
+	return s == HNIL ? NULL : &e->row[s];
+}
+
 int
 enf_del(struct enforcer *e, const struct bl_key *k)
 {

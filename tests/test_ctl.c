@@ -367,7 +367,8 @@ struct crow {
 			"blacklist [list | " \
 			"add MAC IP [PORT] [ttl SECONDS] | del MAC IP " \
 			"[PORT] | forget MAC|IP] | whitelist [list | add CIDR " \
-			"[MAC] [COMMENT] | del CIDR] | reload | save | " \
+			"[MAC] [COMMENT] | del CIDR] | cluster | reload | " \
+			"save | " \
 			"version | ping; help COMMAND for one; prefix json " \
 			"for JSON"
 #define MAC1		"02:00:00:00:00:01"
@@ -391,6 +392,9 @@ static const struct crow crows[] = {
 		{ "help me please\n",
 		    "error: unknown command \"me\" (try help)\n" },
 		{ "json help\n", "{\"message\":\"" HELP "\"}\n" },
+		/* Off (the default): it says so, and nothing else. */
+		{ "cluster\n", "cluster: off (cluster.enabled = false)\n" },
+		{ "json cluster\n", "{\"enabled\":false}\n" },
 		/* One command's forms, with what each does. */
 		{ "help whitelist\n", "whitelist list\n    every entry: "
 		    "prefix, MAC, where from, hits, comment\n"
