@@ -429,40 +429,41 @@ ev_update(struct cl_conn *cn)
 		log_warn("cluster: epoll_ctl");
 }
 
+/* hiredis's four hooks: one event bit on or off. */
 static void
-ev_add_read(void *p)
+ev_set(void *p, uint32_t bit, bool on)
 {
 	struct cl_conn	*cn = p;
 
-	cn->mask |= EPOLLIN;
+	if (on)
+		cn->mask |= bit;
+	else
+		cn->mask &= ~bit;
 	ev_update(cn);
+}
+
+static void
+ev_add_read(void *p)
+{
+	ev_set(p, EPOLLIN, true);
 }
 
 static void
 ev_del_read(void *p)
 {
-	struct cl_conn	*cn = p;
-
-	cn->mask &= ~(uint32_t)EPOLLIN;
-	ev_update(cn);
+	ev_set(p, EPOLLIN, false);
 }
 
 static void
 ev_add_write(void *p)
 {
-	struct cl_conn	*cn = p;
-
-	cn->mask |= EPOLLOUT;
-	ev_update(cn);
+	ev_set(p, EPOLLOUT, true);
 }
 
 static void
 ev_del_write(void *p)
 {
-	struct cl_conn	*cn = p;
-
-	cn->mask &= ~(uint32_t)EPOLLOUT;
-	ev_update(cn);
+	ev_set(p, EPOLLOUT, false);
 }
 
 /* hiredis frees the context after this: forget it. */

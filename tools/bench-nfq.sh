@@ -99,13 +99,14 @@ run_ref() {
 	echo "$(( $(cat "$TMP/ref.out") / SECS )) $((c1 - c0))"
 }
 
-run_sg() {
+# The daemon on CPU 1 (PID), alice registered through it: the proxy's
+# 200 goes out through the queue.
+start_sg() {
 	rm -f "$TMP/state"
 	ip netns exec "$R" taskset -c 1 "$B/sipguard" -c "$TMP/sg.conf" \
 	    2> "$TMP/sg.err" &
 	PID=$!
 	sleep 0.5
-	# alice registers; the proxy's 200 goes out through the queue.
 	ip netns exec "$S" "$B/bench/udpflood" 10.97.0.11 10.97.0.1 5060 \
 	    "$TMP/register" 0 > /dev/null
 	ip netns exec "$R" python3 -c "
@@ -114,6 +115,10 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(('10.97.0.1', 5060))
 s.sendto(open('$TMP/ok', 'rb').read(), ('10.97.0.11', 5060))"
 	sleep 1
+}
+
+run_sg() {
+	start_sg
 	before=$("$B/sipguardctl" -s "$TMP/control" -j stats |
 	    sed 's/.*"received":\([0-9]*\).*/\1/')
 	c0=$(cpu "$PID")
@@ -173,19 +178,7 @@ sleep 0.5
 set -- $(rtt)
 r50=$1 r99=$2
 kill "$PID"; wait "$PID" || true
-rm -f "$TMP/state"
-ip netns exec "$R" taskset -c 1 "$B/sipguard" -c "$TMP/sg.conf" \
-    2> "$TMP/sg.err" &
-PID=$!
-sleep 0.5
-ip netns exec "$S" "$B/bench/udpflood" 10.97.0.11 10.97.0.1 5060 \
-    "$TMP/register" 0 > /dev/null
-ip netns exec "$R" python3 -c "
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(('10.97.0.1', 5060))
-s.sendto(open('$TMP/ok', 'rb').read(), ('10.97.0.11', 5060))"
-sleep 1
+start_sg
 set -- $(rtt)
 s50=$1 s99=$2
 kill "$PID"; wait "$PID" || true
