@@ -982,68 +982,77 @@ on_page(redisAsyncContext *ac, void *reply, void *priv)
 	}
 }
 
-static void
-on_scan(redisAsyncContext *ac, void *reply, void *priv)
+/*
+ * A page of a SCAN (what: the log's name for it): its keys read back in
+ * one EVAL of get_script, answered to `cb' (given the cluster on the
+ * last page).  False when the reply is not a page (the failure said);
+ * *last: the cursor is done.
+ */
+static bool
+get_page(struct cluster *c, redisAsyncContext *ac, const redisReply *r,
+    const char *what, redisCallbackFn *cb, bool *last)
 {
-	struct cl_conn		*cn = ac->data;
-	struct cluster		*c = cn->c;
-	const redisReply	*r = reply, *keys;
+	const redisReply	*keys;
 	const char		**argv;
 	size_t			*argvlen, n;
-	bool			 last;
-	char			 match[CONF_NAME_MAX + 4];
+	char			 nk[24];
 
-	(void)priv;
-	done_one(c);
-	if (failed(ac, r, "SCAN"))
-		return;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[1]->type != REDIS_REPLY_ARRAY) {
-		fail(c, "SCAN: unexpected reply");
-		return;
+		fail(c, "%s: unexpected reply", what);
+		return false;
 	}
 	keys = r->element[1];
-	last = strcmp(r->element[0]->str, "0") == 0;
+	*last = strcmp(r->element[0]->str, "0") == 0;
 	n = keys->elements;
-	/* The main loop's own memory, once per page of a resync. */
+	/* The main loop's own memory, once per page. */
 	argv = calloc(n + 3, sizeof(*argv));
 	argvlen = calloc(n + 3, sizeof(*argvlen));
 	if (argv == NULL || argvlen == NULL) {
 		free(argv);
 		free(argvlen);
-		fail(c, "resync: out of memory");
-		return;
+		fail(c, "%s: out of memory", what);
+		return false;
 	}
+	snprintf(nk, sizeof(nk), "%zu", n);
 	argv[0] = "EVAL";
 	argv[1] = get_script;
-	argv[2] = "";
+	argv[2] = nk;
+	argvlen[0] = 4;
+	argvlen[1] = strlen(get_script);
+	argvlen[2] = strlen(nk);
 	for (size_t k = 0; k < n; k++) {
 		argv[k + 3] = keys->element[k]->str;
 		argvlen[k + 3] = keys->element[k]->len;
 	}
-	{
-		char	 nk[24];
-
-		snprintf(nk, sizeof(nk), "%zu", n);
-		argv[2] = nk;
-		argvlen[0] = 4;
-		argvlen[1] = strlen(get_script);
-		argvlen[2] = strlen(nk);
-		/* Copied into hiredis's buffer at once. */
-		if (redisAsyncCommandArgv(ac, on_page, last ? (void *)c : NULL,
-		    (int)(n + 3), argv, argvlen) == REDIS_OK)
-			c->st.pending++;
-	}
+	/* Copied into hiredis's buffer at once. */
+	if (redisAsyncCommandArgv(ac, cb, *last ? (void *)c : NULL,
+	    (int)(n + 3), argv, argvlen) == REDIS_OK)
+		c->st.pending++;
 	free(argv);
 	free(argvlen);
-	if (!last) {
-		snprintf(match, sizeof(match), "%s:*", c->name);
-		if (redisAsyncCommand(ac, on_scan, NULL, "SCAN %s MATCH %s "
-		    "COUNT " SCAN_COUNT, r->element[0]->str, match) ==
-		    REDIS_OK)
-			c->st.pending++;
-	}
+	return true;
+}
+
+static void
+on_scan(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct cl_conn		*cn = ac->data;
+	struct cluster		*c = cn->c;
+	const redisReply	*r = reply;
+	bool			 last;
+	char			 match[CONF_NAME_MAX + 4];
+
+	(void)priv;
+	done_one(c);
+	if (failed(ac, r, "SCAN") || !get_page(c, ac, r, "SCAN", on_page,
+	    &last) || last)
+		return;
+	snprintf(match, sizeof(match), "%s:*", c->name);
+	if (redisAsyncCommand(ac, on_scan, NULL, "SCAN %s MATCH %s COUNT "
+	    SCAN_COUNT, r->element[0]->str, match) == REDIS_OK)
+		c->st.pending++;
 }
 
 /*
@@ -1148,51 +1157,15 @@ on_fscan(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct cl_conn		*cn = ac->data;
 	struct cluster		*c = cn->c;
-	const redisReply	*r = reply, *keys;
-	const char		**argv;
-	size_t			*argvlen, n;
-	char			 nk[24];
+	const redisReply	*r = reply;
 	bool			 last;
 
 	(void)priv;
 	done_one(c);
-	if (failed(ac, r, "forget: SCAN"))
+	if (failed(ac, r, "forget: SCAN") || !get_page(c, ac, r,
+	    "forget: SCAN", on_fpage, &last) || last)
 		return;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    r->element[1]->type != REDIS_REPLY_ARRAY) {
-		fail(c, "forget: SCAN: unexpected reply");
-		return;
-	}
-	keys = r->element[1];
-	last = strcmp(r->element[0]->str, "0") == 0;
-	n = keys->elements;
-	argv = calloc(n + 3, sizeof(*argv));
-	argvlen = calloc(n + 3, sizeof(*argvlen));
-	if (argv == NULL || argvlen == NULL) {
-		free(argv);
-		free(argvlen);
-		fail(c, "forget: out of memory");
-		return;
-	}
-	snprintf(nk, sizeof(nk), "%zu", n);
-	argv[0] = "EVAL";
-	argv[1] = get_script;
-	argv[2] = nk;
-	argvlen[0] = 4;
-	argvlen[1] = strlen(get_script);
-	argvlen[2] = strlen(nk);
-	for (size_t k = 0; k < n; k++) {
-		argv[k + 3] = keys->element[k]->str;
-		argvlen[k + 3] = keys->element[k]->len;
-	}
-	if (redisAsyncCommandArgv(ac, on_fpage, last ? (void *)c : NULL,
-	    (int)(n + 3), argv, argvlen) == REDIS_OK)
-		c->st.pending++;
-	free(argv);
-	free(argvlen);
-	if (!last)
-		forget_scan(c, r->element[0]->str);
+	forget_scan(c, r->element[0]->str);
 }
 
 void

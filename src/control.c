@@ -297,26 +297,26 @@ static const struct field stats_fields[] = {
 	{ "enabled", F_BOOL, AT(cl.enabled), 0, .only = ONLY_JSON,
 	    .help = "1 if the blacklist is shared (cluster.enabled)." },
 	{ "connected", F_BOOL, AT(cl.connected), 0, .yes = "up",
-	    .no = "DOWN (judging with the local state)", .when = cluster_on,
+	    .no = "DOWN (judging with the local state)",
 	    .help = "1 while connected to Redis." },
 	{ "events_out", F_U64, AT(cl.events_out), 0, .pre = ", ",
-	    .post = " listings published", .when = cluster_on,
+	    .post = " listings published",
 	    .help = "Blacklist entries published to the cluster." },
 	{ "events_in", F_U64, AT(cl.events_in), 0, .pre = ", ",
-	    .post = " applied from peers", .when = cluster_on,
+	    .post = " applied from peers",
 	    .help = "Blacklist entries applied from other nodes' events." },
 	{ "removals_out", F_U64, AT(cl.removals_out), 0, .pre = ", ",
-	    .post = " removals published", .when = cluster_on,
+	    .post = " removals published",
 	    .help = "Removals (blacklist del/forget) published." },
 	{ "removals_in", F_U64, AT(cl.removals_in), 0, .pre = ", ",
-	    .post = " removals applied", .when = cluster_on,
+	    .post = " removals applied",
 	    .help = "Removals applied from other nodes." },
 	{ "overflow", F_U64, AT(cl.overflow), 0, .pre = ", ",
-	    .post = " lost to a full queue", .when = cluster_on,
+	    .post = " lost to a full queue",
 	    .help = "Messages lost: the outbound queue (cluster.queue) was "
 	    "full." },
 	{ "failures", F_U64, AT(cl.failures), 0, .pre = ", ",
-	    .post = " connection failures", .when = cluster_on,
+	    .post = " connection failures",
 	    .help = "Connections to Redis that failed or were lost." },
 	{ NULL, F_END, 0, 0, .post = "\n", .when = cluster_on },
 };
@@ -488,13 +488,37 @@ put_value(struct ctl_buf *o, bool json, const struct field *f,
 	}
 }
 
+/* A row's place: its group (NULL: none), and whether it goes per queue. */
+static const struct field *
+group_of(size_t k)
+{
+	const struct field	*g = NULL;
+
+	for (size_t j = 0; j <= k; j++)
+		if (stats_fields[j].kind == F_GROUP)
+			g = &stats_fields[j];
+		else if (stats_fields[j].kind == F_END)
+			g = NULL;
+	return g;
+}
+
+/* Row k is in a group whose `when' hides it (in every rendering). */
+static bool
+hidden(size_t k, const struct snapshot *s)
+{
+	const struct field	*g = group_of(k);
+
+	return g != NULL && g->when != NULL && !g->when(s);
+}
+
 static void
 render_text(struct ctl_buf *o, const struct snapshot *s)
 {
 	for (size_t k = 0; k < nitems(stats_fields); k++) {
 		const struct field	*f = &stats_fields[k];
 
-		if (f->only == ONLY_JSON || (f->when != NULL && !f->when(s)))
+		if (f->only == ONLY_JSON || (f->when != NULL && !f->when(s)) ||
+		    hidden(k, s))
 			continue;
 		ctl_printf(o, "%s", f->pre != NULL ? f->pre : "");
 		put_value(o, false, f, s);
@@ -559,29 +583,6 @@ control_prom_label(char *buf, size_t len, const char *v)
 	buf[o++] = '"';
 	buf[o] = '\0';
 	return o;
-}
-
-/* A row's place: its group (NULL: none), and whether it goes per queue. */
-static const struct field *
-group_of(size_t k)
-{
-	const struct field	*g = NULL;
-
-	for (size_t j = 0; j <= k; j++)
-		if (stats_fields[j].kind == F_GROUP)
-			g = &stats_fields[j];
-		else if (stats_fields[j].kind == F_END)
-			g = NULL;
-	return g;
-}
-
-/* Row k is in a group whose `when' hides it (in every rendering). */
-static bool
-hidden(size_t k, const struct snapshot *s)
-{
-	const struct field	*g = group_of(k);
-
-	return g != NULL && g->when != NULL && !g->when(s);
 }
 
 static bool
