@@ -662,7 +662,7 @@ admission(struct daemon *d, uint64_t now)
 	struct whitelist	*w0;
 	struct sg_cidr		*wl = NULL, *p;
 	uint32_t		 nwl = 0;
-	uint64_t		 gen;
+	uint64_t		 gen = 0;
 	double			 rate = 0;
 	bool			 ds1 = false;
 	/* IDS: the kernel drops nothing either. */
@@ -671,18 +671,21 @@ admission(struct daemon *d, uint64_t now)
 	if (d->nft == NULL || d->conf.admission_port == 0)
 		return;
 	w0 = engine_whitelist(d->w[0].e);
-	lock_all(d);
+	/* Ten times a second: one worker's lock at a time, never all of
+	 * them held together while the others finish their batches. */
 	for (int k = 0; k < d->nw; k++) {
 		struct flood_stats	 fs;
 		double			 r;
 
+		pthread_mutex_lock(&d->w[k].lock);
 		flood_stats(engine_flood(d->w[k].e), now, &fs);
+		if (k == 0)
+			gen = wl_generation(w0);
+		pthread_mutex_unlock(&d->w[k].lock);
 		ds1 |= fs.ds1;
 		r = d->conf.admission_factor * fs.unbound_rate;
 		rate += r > d->conf.admission_rate ? r : d->conf.admission_rate;
 	}
-	gen = wl_generation(w0);
-	unlock_all(d);
 	if (rate < 1)
 		rate = 1;
 	if (d->admit_sent != 0 && ds1 == d->admitting && gen == d->admit_wl &&
