@@ -71,6 +71,10 @@ int		 nft_check(struct nft *);
  * nft_known_many: the same for many at once, sent now (main loop: at
  * start, and after a rebuild).
  */
+/* Whitelisted prefixes the chain admit can hold (a rule each, in one
+ * transaction); with more, no admission in the kernel (logged). */
+#define NFT_ADMIT_PREFIXES	128
+
 struct nft_known_dev {
 	struct sg_mac	 m;
 	struct sg_addr	 i;

@@ -702,6 +702,10 @@ admission(struct daemon *d, uint64_t now)
 		wl_foreach(w0, collect_prefix, &p);
 	}
 	pthread_mutex_unlock(&d->w[0].lock);
+	if (nwl > NFT_ADMIT_PREFIXES && gen != d->admit_wl)
+		log_warnx("nft: %u whitelisted prefixes, more than the kernel's "
+		    "admission holds (%d): admission in user space only",
+		    nwl, NFT_ADMIT_PREFIXES);
 	if (nft_admission(d->nft, detect, ds1, (uint32_t)rate,
 	    (uint32_t)d->conf.admission_burst, wl, nwl) == 0) {
 		if (ds1 && !d->admitting)

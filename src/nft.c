@@ -10,9 +10,9 @@
  * the kernel while DS1 holds):
  *   ip daddr @prx4 udp dport PORT jump admit        (and tcp, and ip6)
  * where the chain admit holds
- *   ip saddr PREFIX return                           (each whitelisted)
  *   ether saddr . ip saddr @kn4 return               (bound devices)
  *   ether saddr . ip6 saddr @kn6 return
+ *   ip saddr PREFIX return                           (each whitelisted)
  *   limit rate over RATE/second burst BURST packets counter drop
  * with RATE the workers' admission rate while DS1 holds, and otherwise
  * the ceiling: what user space can judge, never more (no fail-open).
@@ -445,12 +445,17 @@ admit_msgs(struct nft *n, struct mnl_nlmsg_batch *b)
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	mnl_nlmsg_batch_next(b);
 	nftnl_rule_free(r);
-	if (n->port == 0 || n->detect || (!n->admitting && n->ceiling == 0))
+	/* More prefixes than a transaction holds (a rule each, walked in
+	 * turn): no admission in the kernel rather than a limit that could
+	 * fall on a whitelisted peer; user space still admits. */
+	if (n->port == 0 || n->detect || (!n->admitting && n->ceiling == 0) ||
+	    n->nwl > NFT_ADMIT_PREFIXES)
 		return;
-	for (uint32_t k = 0; k < n->nwl; k++)
-		add_rule(n, b, prefix_rule(&n->wl[k]));
+	/* Bound devices first: the common case returns at once. */
 	add_rule(n, b, known_rule(false));
 	add_rule(n, b, known_rule(true));
+	for (uint32_t k = 0; k < n->nwl; k++)
+		add_rule(n, b, prefix_rule(&n->wl[k]));
 	if (n->admitting)
 		add_rule(n, b, limit_rule(n->rate, n->burst));
 	else
