@@ -48,7 +48,9 @@ struct sipm {
 	enum sip_method	 cseq_method;
 
 	struct sg_addr	 via_host;	/* top Via sent-by */
-	uint64_t	 via_branch_h;	/* top Via's branch hashed, 0: none */
+	uint64_t	 via_branch_h;	/* top Via's RFC 3261 branch (z9hG4bK)
+					   hashed, 0: none */
+	uint64_t	 req_uri_h;	/* the Request-URI as written */
 	struct sg_addr	 contact_host;	/* first Contact's host */
 	bool		 contact_star;	/* Contact: * */
 	int		 ncontacts;	/* Contact values in the message */

@@ -607,8 +607,25 @@ learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
 static uint64_t
 txn_key(const struct sipm *msg)
 {
-	uint64_t	 h = hash_mix(msg->via_branch_h, msg->call_id_h);
+	uint64_t	 h, a, b;
 
+	/* No RFC 3261 branch: no transaction named, no copy discounted. */
+	if (msg->via_branch_h == 0)
+		return 0;
+	/*
+	 * A retransmission repeats the message: whatever the proxy reads to
+	 * tell a new request (Request-URI, sent-by, tags and identities, the
+	 * credentials, the length of it all) is in the key, so a "copy"
+	 * that differs is a new message, counted.
+	 */
+	memcpy(&a, msg->via_host.a, 8);
+	memcpy(&b, msg->via_host.a + 8, 8);
+	h = hash_mix(msg->via_branch_h, msg->call_id_h);
+	h = hash_mix(h, msg->req_uri_h);
+	h = hash_mix(h, hash_mix(a, b));
+	h = hash_mix(h, msg->from_h ^ msg->to_h << 1 ^ msg->to_tag);
+	h = hash_mix(h, msg->contact_uh ^ msg->auth_h);
+	h = hash_mix(h, (uint64_t)msg->msg_len);
 	h = hash_mix(h, (uint64_t)msg->cseq << 24 |
 	    (uint64_t)(msg->request ? msg->method : msg->cseq_method) << 12 |
 	    (uint64_t)(msg->request ? 0 : msg->status));

@@ -52,7 +52,7 @@ struct frow {
 	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
 	uint64_t	 throttle_until;/* not blockable: rate-limited until */
 	uint32_t	 tx_key[TX_SLOTS];/* recent transactions; 0: none */
-	uint32_t	 tx_first[TX_SLOTS];/* their first copy, ms */
+	uint32_t	 tx_last[TX_SLOTS];/* their latest copy, ms */
 	uint8_t		 tx_n[TX_SLOTS];/* copies taken as retransmissions */
 };
 
@@ -948,18 +948,27 @@ rise_fires(struct flood *f, const struct frow *r, uint64_t now,
  * rise (issue 11).  So a transaction counts once: a copy of one of the
  * row's last TX_SLOTS transactions (the engine's key: branch, Call-ID,
  * CSeq, method, status) is no new message for any rate test (SS, IR,
- * rise, DS1, DS2) when it is at most the 10th copy, within Timer F of
- * the first, and no sooner after the first than three quarters of RFC
- * 3261's schedule for it (0.5, 1.5, 3.5, 7.5, 11.5 s, then every 4 s).
- * Anything else counts in full: copies faster than that schedule,
- * beyond the 10th or later than 32 s, so the same request at a high rate
- * is as visible to SS as different ones.  What a row can hide: 10
- * copies of each of TX_SLOTS transactions, each counted once, every
- * 24 s at the soonest (when the 10th copy may come), some 1.7 messages
- * a second.  Not for a throttled row: its rate limit takes every copy.
+ * rise, DS2) when it is at most the 10th copy and comes no sooner after
+ * the copy before it than three quarters of RFC 3261's interval for it
+ * (0.5, 1, 2, 4 s, then 4 s each); a transaction quiet for Timer F is
+ * over.  Anything else counts in full: copies faster than that
+ * schedule (timed from the previous copy, so held-back copies sent at
+ * once are a burst, counted) or beyond the 10th, so the same request at
+ * a high rate is as visible to SS as different ones.  The key covers
+ * what the proxy reads to tell a new request (engine.c txn_key): a
+ * "copy" that differs is a new message.  What a row can hide: 10 copies
+ * of each of TX_SLOTS transactions, each counted once, every 24 s at
+ * the soonest, some 1.7 messages a second.  DS1 does not count copies
+ * either: in a proxy outage every phone retransmits, and a DS1 raised by
+ * copies would refuse the lapsed phones' first REGISTERs (admission) and
+ * let DS2 block busy lines once the proxy is back (measured: make eval,
+ * rereg-storm).  What a flood of copies hides from it is what the
+ * proxy's transaction layer absorbs: identical messages (the key), at
+ * the timers' pace; the kernel's ceiling holds whatever DS1 says.  Not
+ * for a throttled row: its rate limit takes every copy.
  */
-static const uint16_t tx_due[TX_COPIES] = { 500, 1500, 3500, 7500, 11500,
-    15500, 19500, 23500, 27500, 31500 };
+static const uint16_t tx_gap[TX_COPIES] = { 500, 1000, 2000, 4000, 4000,
+    4000, 4000, 4000, 4000, 4000 };
 
 static bool
 retransmission(struct flood *f, struct frow *r, uint64_t txn, uint64_t now)
@@ -972,7 +981,7 @@ retransmission(struct flood *f, struct frow *r, uint64_t txn, uint64_t now)
 	if (key == 0)
 		key = 1;
 	for (uint32_t j = 0; j < TX_SLOTS; j++) {
-		uint32_t	 since = t - r->tx_first[j];
+		uint32_t	 since = t - r->tx_last[j];
 
 		if (r->tx_key[j] != key) {
 			if (r->tx_key[j] == 0)
@@ -983,21 +992,21 @@ retransmission(struct flood *f, struct frow *r, uint64_t txn, uint64_t now)
 			}
 			continue;
 		}
+		r->tx_last[j] = t;
 		if (since > TX_SPAN) {
 			/* The transaction is over: a new one, counted. */
-			r->tx_first[j] = t;
 			r->tx_n[j] = 0;
 			return false;
 		}
 		if (r->tx_n[j] < TX_COPIES &&
-		    since >= tx_due[r->tx_n[j]] * 3u / 4u) {
+		    since >= tx_gap[r->tx_n[j]] * 3u / 4u) {
 			r->tx_n[j]++;
 			return true;
 		}
 		return false;
 	}
 	r->tx_key[oldest] = key;
-	r->tx_first[oldest] = t;
+	r->tx_last[oldest] = t;
 	r->tx_n[oldest] = 0;
 	return false;
 }

@@ -1257,6 +1257,7 @@ struct parsed {
 	size_t			 version_len;
 	int			 status_code;
 	osip_uri_t		*req_uri;
+	uint64_t		 req_uri_h;	/* as written */
 	osip_via_t		*via;
 	osip_from_t		*from;
 	osip_to_t		*to;
@@ -1474,6 +1475,7 @@ parse_start(char *line, char *eol, struct parsed *pm)
 	if ((sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1))) == NULL ||
 	    sp2 == sp1 + 1 || sp1 == line)
 		return -1;
+	pm->req_uri_h = hash_bytes(sp1 + 1, (size_t)(sp2 - sp1 - 1));
 	*sp1 = '\0';
 	*sp2 = '\0';
 	pm->method = line;
@@ -1687,6 +1689,7 @@ take_request(const struct parsed *pm, struct sipm *m)
 	m->request = true;
 	if (pm->method == NULL || pm->req_uri == NULL)
 		return "request line";
+	m->req_uri_h = pm->req_uri_h;
 	for (cs = pm->method; *cs != '\0'; cs++)
 		if (!is_tchar((unsigned char)*cs))
 			return "method";
@@ -1800,8 +1803,11 @@ take_via(const struct parsed *pm, struct sipm *m)
 		return "Via";
 	host_to_addr(pm->via->host, &m->via_host);
 	m->via_branch_h = 0;
+	/* RFC 3261's branches only (the magic cookie): an older one names
+	 * no transaction by itself. */
 	if (osip_via_param_get_byname(pm->via, "branch", &br) ==
-	    OSIP_SUCCESS && br != NULL && br->gvalue != NULL)
+	    OSIP_SUCCESS && br != NULL && br->gvalue != NULL &&
+	    strncmp(br->gvalue, "z9hG4bK", 7) == 0)
 		m->via_branch_h = hash_bytes(br->gvalue, strlen(br->gvalue));
 	return NULL;
 }

@@ -628,6 +628,92 @@ same_request(uint64_t every, uint64_t *at)
 	return type;
 }
 
+/*
+ * Copies held back and sent at once (an attacker's review): every 30 s
+ * device 1 opens 4 transactions, then 23.7 s later sends the 10 copies of
+ * each, 40 messages in 0.4 s.  Timed from the first copy each was late
+ * enough, and none counted; timed from the copy before it, they are a
+ * burst, counted, and SS names it.  The time of the first alarm after
+ * 700 s, or -1.
+ */
+static int
+held_back_copies(uint64_t *at)
+{
+	struct fx		 f;
+	struct sg_tuple		 t;
+	struct flood_alarm	 a;
+	const struct binding	*b;
+	uint64_t		 now, next[OUT_DEVS + 1];
+	unsigned		 n[OUT_DEVS + 1];
+	int			 type = -1;
+
+	fx_open(&f, short_training, 0);
+	for (unsigned d = 1; d <= OUT_DEVS; d++) {
+		device(&t, d);
+		identity(&t, 98, d);
+		assert_int_equal(bind_learn(f.bt, &t, 0, T0 + SEC(7200), T0,
+		    &b), BIND_NEW);
+		next[d] = T0 + SEC(10) * d / (OUT_DEVS + 1);
+		n[d] = 0;
+	}
+	for (now = T0; now < T0 + SEC(900) && type < 0; now += SEC(1) / 100) {
+		for (unsigned d = 1; d <= OUT_DEVS && type < 0; d++) {
+			uint64_t	 key = txn_of(d, n[d]);
+
+			if (d == 1 && now >= T0 + SEC(700)) {
+				uint64_t	 in = now - T0 - SEC(700);
+				uint64_t	 cycle = in / SEC(30);
+				uint64_t	 tick = in % SEC(30) /
+						    (SEC(1) / 100);
+
+				/* Ticks 0-3: the 4 originals; from 23.7 s,
+				 * 40 ticks: 10 copies of each in turn. */
+				if (tick < 4)
+					key = txn_of(1, 1000 + (unsigned)
+					    (cycle * 4 + tick));
+				else if (tick >= 2370 && tick < 2410)
+					key = txn_of(1, 1000 + (unsigned)
+					    (cycle * 4 + (tick - 2370) % 4));
+				else
+					continue;
+			} else if (now < next[d])
+				continue;
+			else {
+				n[d]++;
+				next[d] += SEC(10);
+			}
+			device(&t, d);
+			identity(&t, 98, d);
+			t.a = SIPM_INVITE;
+			b = bind_find(f.bt, &t, now);
+			if (flood_message(f.fl, &t, b, SIPM_INVITE, key, now,
+			    &a) == FLOOD_ALARM) {
+				if (d != 1)
+					fail_msg("device %u alarmed", d);
+				type = (int)a.type;
+				*at = now - T0 - SEC(700);
+			}
+		}
+	}
+	fx_close(&f);
+	return type;
+}
+
+static void
+test_held_back_copies(void **state)
+{
+	uint64_t	 at = 0;
+	int		 type;
+
+	(void)state;
+	type = held_back_copies(&at);
+	print_message("10 copies of 4 transactions at once, every 30 s: %s "
+	    "after %.2f s\n", type < 0 ? "none" :
+	    alarm_type_str((enum alarm_type)type), (double)at / 1e9);
+	assert_int_equal(type, ALARM_SS);
+	assert_true(at < SEC(30));
+}
+
 static void
 test_same_request_flood(void **state)
 {
@@ -661,5 +747,6 @@ main(void)
 	TREG("detect", rise_sparse);
 	TREG("detect", outage_storm);
 	TREG("detect", same_request_flood);
+	TREG("detect", held_back_copies);
 	return treg_run("detect");
 }

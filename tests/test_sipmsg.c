@@ -1175,6 +1175,39 @@ test_via(void **state)
 }
 
 /* Only the top Via counts; IPv6 Contact host in brackets. */
+/*
+ * What names a transaction for the retransmission discount (flood.c):
+ * an RFC 3261 branch only (the magic cookie), and the Request-URI as
+ * written, so a "copy" to another callee is another message.
+ */
+static void
+test_txn_fields(void **state)
+{
+	static const char fmt[] =
+	    "INVITE sip:%s@example.com SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 192.0.2.7:5060;branch=%s\r\n"
+	    "From: <sip:alice@example.com>;tag=1\r\n"
+	    "To: <sip:bob@example.com>\r\nCall-ID: txn@192.0.2.7\r\n"
+	    "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	char		 buf[512];
+	struct sipm	 a, b;
+
+	(void)state;
+	snprintf(buf, sizeof(buf), fmt, "bob", "z9hG4bK-1");
+	assert_int_equal(parse_str(buf, &a), SIPM_K_SIP);
+	assert_true(a.via_branch_h != 0);
+	snprintf(buf, sizeof(buf), fmt, "bob", "z9hG4bK-1");
+	assert_int_equal(parse_str(buf, &b), SIPM_K_SIP);
+	assert_true(a.req_uri_h == b.req_uri_h &&
+	    a.via_branch_h == b.via_branch_h);
+	snprintf(buf, sizeof(buf), fmt, "bom", "z9hG4bK-1");
+	assert_int_equal(parse_str(buf, &b), SIPM_K_SIP);
+	assert_true(a.req_uri_h != b.req_uri_h);
+	snprintf(buf, sizeof(buf), fmt, "bob", "oldstyle-1");
+	assert_int_equal(parse_str(buf, &b), SIPM_K_SIP);
+	assert_int_equal(b.via_branch_h, 0);
+}
+
 static void
 test_via_top_contact_v6(void **state)
 {
@@ -2538,6 +2571,7 @@ main(void)
 	TREG("fields", many_contacts);
 	TREG("fields", contact_star);
 	TREG("fields", via_top_contact_v6);
+	TREG("fields", txn_fields);
 	treg_add("fields", "capped", test_capped_fields, NULL);
 	TREG("fields", nul_in_call_id);
 	TREG("fields", parser_reuse);
