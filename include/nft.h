@@ -71,9 +71,10 @@ int		 nft_check(struct nft *);
  * nft_known_many: the same for many at once, sent now (main loop: at
  * start, and after a rebuild).
  */
-/* Whitelisted prefixes the chain admit can hold (a rule each, in one
- * transaction); with more, no admission in the kernel (logged). */
-#define NFT_ADMIT_PREFIXES	128
+/* Whitelisted prefixes the chain admit holds (a rule each, walked in
+ * turn by every unknown packet: about 80 ns a rule); with more, no
+ * admission in the kernel (logged). */
+#define NFT_ADMIT_PREFIXES	32
 
 struct nft_known_dev {
 	struct sg_mac	 m;
@@ -83,7 +84,7 @@ struct nft_known_dev {
 int		 nft_configure(struct nft *, bool detect, uint16_t port,
 		    uint32_t ceiling, const struct sg_addr *proxy, int nproxy);
 int		 nft_admission(struct nft *, bool detect, bool on,
-		    uint32_t rate, uint32_t burst, const struct sg_cidr *wl,
+		    uint32_t rate, uint32_t burst, const struct wl_spec *wl,
 		    uint32_t nwl);
 void		 nft_known(void *, const struct sg_mac *, const struct sg_addr *,
 		    uint64_t expires);

@@ -650,9 +650,9 @@ offload_all(struct daemon *d)
 static int
 collect_prefix(void *arg, const struct wl_entry *x)
 {
-	struct sg_cidr	**p = arg;
+	struct wl_spec	**p = arg;
 
-	*(*p)++ = x->spec.net;
+	*(*p)++ = x->spec;
 	return 0;
 }
 
@@ -660,7 +660,7 @@ static void
 admission(struct daemon *d, uint64_t now)
 {
 	struct whitelist	*w0;
-	struct sg_cidr		*wl = NULL, *p;
+	struct wl_spec		*wl = NULL, *p;
 	uint32_t		 nwl = 0;
 	uint64_t		 gen = 0;
 	double			 rate = 0;
@@ -1156,6 +1156,11 @@ setup_workers(struct daemon *d, char *err, size_t errlen)
 			log_warnx("nft: admission rules: %s", strerror(errno));
 		else
 			log_info("nft offload: table inet sipguard ready");
+		if (d->nft != NULL && d->conf.admission_port != 0 &&
+		    d->conf.nproxy == 0)
+			log_warnx("nft: no proxy.addresses: the kernel's "
+			    "admission matches nothing (user space admits "
+			    "alone)");
 	}
 	if (d->conf.cluster_enabled && setup_cluster(d, err, errlen) == -1)
 		return -1;

@@ -12,7 +12,7 @@
  * where the chain admit holds
  *   ether saddr . ip saddr @kn4 return               (bound devices)
  *   ether saddr . ip6 saddr @kn6 return
- *   ip saddr PREFIX return                           (each whitelisted)
+ *   [ether saddr MAC] ip saddr PREFIX return         (each whitelisted)
  *   limit rate over RATE/second burst BURST packets counter drop
  * with RATE the workers' admission rate while DS1 holds, and otherwise
  * the ceiling: what user space can judge, never more (no fail-open).
@@ -109,7 +109,7 @@ struct nft {
 	int			 nproxy;
 	bool			 admitting;
 	uint32_t		 rate, burst;
-	struct sg_cidr		*wl;
+	struct wl_spec		*wl;
 	uint32_t		 nwl;
 	char			 buf[65536];
 };
@@ -330,10 +330,12 @@ jump_rule(bool v6, uint8_t l4, uint16_t port)
 	return r;
 }
 
-/* ip[6] saddr PREFIX return: a whitelisted prefix is never limited. */
+/* [ether saddr MAC] ip[6] saddr PREFIX return: a whitelisted prefix is
+ * never limited (a pinned one from its MAC). */
 static struct nftnl_rule *
-prefix_rule(const struct sg_cidr *c)
+prefix_rule(const struct wl_spec *w)
 {
+	const struct sg_cidr	*c = &w->net;
 	struct nftnl_rule	*r = rule_in(ADMIT);
 	bool			 v6 = c->net.family == SG_AF_INET6;
 	uint32_t		 len = v6 ? 16 : 4;
@@ -345,6 +347,11 @@ prefix_rule(const struct sg_cidr *c)
 	for (int bit = 0; bit < c->len; bit++)
 		mask[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
 	ether_family(r, v6);
+	/* Pinned: from its MAC only, as in user space. */
+	if (w->pinned) {
+		payload(r, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG_1);
+		cmp_eq(r, NFT_REG_1, w->mac.b, 6);
+	}
 	payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, len, NFT_REG_1);
 	e = nftnl_expr_alloc("bitwise");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
@@ -926,10 +933,10 @@ nft_configure(struct nft *n, bool detect, uint16_t port, uint32_t ceiling,
 
 int
 nft_admission(struct nft *n, bool detect, bool on, uint32_t rate,
-    uint32_t burst, const struct sg_cidr *wl, uint32_t nwl)
+    uint32_t burst, const struct wl_spec *wl, uint32_t nwl)
 {
 	struct mnl_nlmsg_batch	*b;
-	struct sg_cidr		*copy = NULL;
+	struct wl_spec		*copy = NULL;
 	int			 rc;
 
 	if (n == NULL)
