@@ -116,13 +116,15 @@ EOF
 	PIDS="$PIDS $!"
 }
 
-redis 6379
+# Redis 7 syncs a new replica diskless after repl-diskless-sync-delay
+# (5 s by default, to gather more replicas): no wait here.
+redis 6379 --repl-diskless-sync-delay 0
 MPID=$!
 check "a Redis master starts" "within 5 rcli 6379 ping"
 redis 6380 --replicaof $RIP 6379
 PIDS="$PIDS $!"
 check "its replica starts and follows it" \
-    "within 5 sh -c \"ip netns exec $R redis-cli -h $RIP -p 6380 info replication | grep -q master_link_status:up\""
+    "within 15 sh -c \"ip netns exec $R redis-cli -h $RIP -p 6380 info replication | grep -q master_link_status:up\""
 sentinel 26379
 sentinel 26380
 check "two Sentinels know the master, its replica and each other" \
