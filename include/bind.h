@@ -73,6 +73,7 @@ struct bind_stats {
 	uint64_t	 bloom_probes, bloom_hits, bloom_false;
 	uint32_t	 pending;	/* imported, MAC not pinned yet */
 	uint64_t	 imported, pinned;
+	uint64_t	 lapsed_reclaimed;	/* for a new one, table full */
 };
 
 struct bind_table;
@@ -134,6 +135,14 @@ int		 bind_import(struct bind_table *, const struct sg_tuple *,
  */
 const struct binding *bind_pin(struct bind_table *, const struct sg_tuple *,
 		    uint64_t now);
+
+/*
+ * Kept after its expiry (bindings.grace): a lapsed binding is found by
+ * its exact F alone (bind_find), and saved and listed as lapsed.
+ */
+bool		 bind_held(const struct bind_table *, const struct binding *,
+		    uint64_t now);
+uint64_t	 bind_grace(const struct bind_table *);
 
 uint32_t	 bind_slot(const struct bind_table *, const struct binding *);
 const struct binding *bind_at(const struct bind_table *, uint32_t slot);

@@ -111,6 +111,7 @@ struct sg_conf {
 	char		 import_file[256];	/* "": no import at start */
 	char		 whitelist_file[256];	/* "": none */
 	char		 import_domain[128];	/* for AoRs without @host */
+	uint64_t	 bind_grace;		/* ns: a lapsed binding's life */
 	bool		 nft_enabled;
 	bool		 nft_keep;
 	int		 admission_port;	/* kernel admission; 0: off */

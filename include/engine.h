@@ -58,6 +58,7 @@ struct engine_stats {
 	uint64_t	 forged_proxy, undecodable;
 	uint64_t	 tcp_dropped, bad_csum;
 	uint64_t	 wl_wrong_mac;	/* whitelisted prefix, other MAC */
+	uint64_t	 lapsed;	/* accepted on a lapsed binding */
 };
 
 struct engine;

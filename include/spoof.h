@@ -21,6 +21,7 @@ struct spoof_result {
 	enum sg_reason		 reason;	/* the case label */
 	struct bind_match	 ec;
 	bool			 pinned;	/* an import got its MAC */
+	bool			 lapsed;	/* vii on a lapsed binding */
 };
 
 struct spoof_stats {

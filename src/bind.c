@@ -393,11 +393,45 @@ alive(struct binding *b, uint64_t now)
 	return b->live && b->expires > now;
 }
 
+/*
+ * A binding that expired by time (not one removed by a de-registration)
+ * is kept `bindings.grace' longer, lapsed: only its exact F finds it
+ * (bind_find, and bind_learn to refresh it in place), no other lookup.
+ * After a proxy outage longer than what was left of their registrations,
+ * phones go on sending from the same device with the same identity until
+ * they register again; SPEC 3 would have them dropped as case b (and
+ * blacklisted) meanwhile.  What a lapsed binding lets through is what the
+ * same binding let through a moment before: the same MAC, IP and
+ * identity.  It holds no quota, no address (REGISTER rule 3) and labels
+ * nothing, and a full table reclaims lapsed rows first.  An imported
+ * binding still waiting for its MAC has no exact F: no grace.
+ */
+static bool
+held(const struct bind_table *bt, const struct binding *b, uint64_t now)
+{
+	return b->live && b->expires + (b->pin ? 0 : bt->conf->bind_grace) >
+	    now;
+}
+
+bool
+bind_held(const struct bind_table *bt, const struct binding *b,
+    uint64_t now)
+{
+	return held(bt, b, now);
+}
+
+uint64_t
+bind_grace(const struct bind_table *bt)
+{
+	return bt->conf->bind_grace;
+}
+
 /* ---- exact lookup ------------------------------------------------------- */
 
+/* `lapsed': a row in its grace is found too. */
 static struct binding *
 find_f(struct bind_table *bt, const struct sg_mac *m, bool has_m,
-    const struct sg_addr *i, uint64_t dh, uint64_t now)
+    const struct sg_addr *i, uint64_t dh, uint64_t now, bool lapsed)
 {
 	struct cbf_key	 ck;
 
@@ -413,12 +447,14 @@ find_f(struct bind_table *bt, const struct sg_mac *m, bool has_m,
 		/* The fields F hashes: equal ones, an equal F hash. */
 		if (b->dh == dh && mac_eq(b, m, has_m) &&
 		    sg_addr_eq(&b->i, i)) {
-			if (!alive(b, now)) {
+			if (!held(bt, b, now)) {
 				/* Lazy expiry: the sweep may not be here yet. */
 				unlink_row(bt, s);
 				bt->st.expired++;
 				return NULL;
 			}
+			if (!lapsed && !alive(b, now))
+				return NULL;
 			return b;
 		}
 	}
@@ -429,7 +465,7 @@ find_f(struct bind_table *bt, const struct sg_mac *m, bool has_m,
 const struct binding *
 bind_find(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
 {
-	return find_f(bt, &t->m, t->has_m, &t->i, t->dh, now);
+	return find_f(bt, &t->m, t->has_m, &t->i, t->dh, now, true);
 }
 
 /* ---- best partial match (labels) ---------------------------------------- */
@@ -536,7 +572,8 @@ bind_match(struct bind_table *bt, const struct sg_tuple *t, bool response,
 
 	bm->b = NULL;
 	bm->flags = 0;
-	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, now)) != NULL) {
+	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, now, false)) !=
+	    NULL) {
 		consider(bm, b, flags_of(b, t, response));
 		if (bm->flags == (BM_M | BM_I | BM_S | BM_D))
 			return;
@@ -682,6 +719,55 @@ drop_pending(struct bind_table *bt, uint64_t dh, const struct sg_addr *i)
 	}
 }
 
+/*
+ * Reclaim, looking at no more than `budget' slots from the sweep's place,
+ * the rows past their grace; with `lapsed', the first row past its
+ * expiry instead (a full table makes room in lapsed rows before it
+ * refuses a registration).  1 if a row was reclaimed.
+ */
+static int
+sweep(struct bind_table *bt, uint64_t now, uint32_t budget, bool lapsed)
+{
+	int	 n = 0;
+
+	for (uint32_t k = 0; k < budget && k < bt->cap; k++) {
+		struct binding	*b = &bt->row[bt->sweep];
+
+		if (lapsed ? b->live && b->expires <= now :
+		    b->live && !held(bt, b, now)) {
+			unlink_row(bt, bt->sweep);
+			bt->st.expired++;
+			n = 1;
+		}
+		if (++bt->sweep == bt->cap)
+			bt->sweep = 0;
+		if (n && lapsed)
+			break;
+	}
+	return n;
+}
+
+void
+bind_expire(struct bind_table *bt, uint64_t now, uint32_t budget)
+{
+	sweep(bt, now, budget, false);
+}
+
+/* A free row, if need be one of an expired or lapsed binding. */
+static uint32_t
+free_row(struct bind_table *bt, uint64_t now)
+{
+	uint32_t	 s;
+
+	if ((s = dlist_pop_head(&bt->free)) != HNIL)
+		return s;
+	/* Expired rows the sweep has not reached yet are free, and then
+	 * a lapsed one. */
+	if (!sweep(bt, now, bt->cap, false) && sweep(bt, now, bt->cap, true))
+		bt->st.lapsed_reclaimed++;
+	return dlist_pop_head(&bt->free);
+}
+
 enum bind_res
 bind_learn(struct bind_table *bt, const struct sg_tuple *t,
     uint64_t contact_idh, uint64_t expires, uint64_t now,
@@ -690,7 +776,10 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 	struct binding	*b;
 	uint32_t	 s;
 
-	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, now)) != NULL) {
+	/* A lapsed binding registering again is refreshed in place: its
+	 * generation, and so its module II row, stay. */
+	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, now, true)) !=
+	    NULL) {
 		s = bind_slot(bt, b);
 		/* s, the NAT flag or the Contact may change: relink. */
 		if (!sg_addr_eq(&b->s, &t->s) || b->nat != t->nat ||
@@ -740,12 +829,7 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 		}
 		identity_make_room(bt, t->dh, now);
 	}
-	if ((s = dlist_pop_head(&bt->free)) == HNIL) {
-		/* Expired rows the sweep has not reached yet are free. */
-		bind_expire(bt, now, bt->cap);
-		s = dlist_pop_head(&bt->free);
-	}
-	if (s == HNIL) {
+	if ((s = free_row(bt, now)) == HNIL) {
 		bt->st.full++;
 		*out = NULL;
 		return BIND_FULL;
@@ -824,11 +908,7 @@ bind_import(struct bind_table *bt, const struct sg_tuple *t,
 		bt->st.quota++;
 		return -2;
 	}
-	if ((s = dlist_pop_head(&bt->free)) == HNIL) {
-		bind_expire(bt, now, bt->cap);
-		s = dlist_pop_head(&bt->free);
-	}
-	if (s == HNIL) {
+	if ((s = free_row(bt, now)) == HNIL) {
 		bt->st.full++;
 		return -1;
 	}
@@ -898,7 +978,7 @@ bind_remove(struct bind_table *bt, const struct sg_tuple *t)
 	struct binding	*b;
 
 	/* now = 0: an expired row is still found, and removed here. */
-	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, 0)) == NULL)
+	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, 0, true)) == NULL)
 		return 0;
 	unlink_row(bt, bind_slot(bt, b));
 	bt->st.removed++;
@@ -922,21 +1002,6 @@ bind_remove_identity(struct bind_table *bt, uint64_t dh)
 	return n;
 }
 
-void
-bind_expire(struct bind_table *bt, uint64_t now, uint32_t budget)
-{
-	for (uint32_t k = 0; k < budget && k < bt->cap; k++) {
-		struct binding	*b = &bt->row[bt->sweep];
-
-		if (b->live && b->expires <= now) {
-			unlink_row(bt, bt->sweep);
-			bt->st.expired++;
-		}
-		if (++bt->sweep == bt->cap)
-			bt->sweep = 0;
-	}
-}
-
 int
 bind_restore(struct bind_table *bt, const struct binding *saved,
     uint64_t now)
@@ -945,7 +1010,7 @@ bind_restore(struct bind_table *bt, const struct binding *saved,
 	const struct binding	*b;
 	struct binding		*w;
 
-	if (saved->expires <= now)
+	if (saved->expires + bt->conf->bind_grace <= now)
 		return 0;
 	memset(&t, 0, sizeof(t));
 	t.m = saved->m;

@@ -168,6 +168,7 @@ static const struct key schema[] = {
 	    S(import_file) },
 	{ "bindings.import_domain", K_STR, O(import_domain), 0, 0, NULL,
 	    S(import_domain) },
+	{ "bindings.grace", K_SECS, O(bind_grace), 0, 86400, NULL, 0 },
 
 	{ "nft", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "nft.enabled", K_BOOL, O(nft_enabled), 0, 0, NULL, 0 },
@@ -297,6 +298,7 @@ conf_defaults(struct sg_conf *c)
 	c->queue_batch = 64;
 	c->queue_idle_warning = SEC(60);
 	c->startup_learn = SEC(3600);
+	c->bind_grace = SEC(1800);
 	c->nft_enabled = true;
 	c->admission_port = 5060;
 	c->admission_ceiling = 50000;

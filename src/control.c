@@ -190,6 +190,10 @@ static const struct field stats_fields[] = {
 	    .post = "\n", .help = "Messages from a whitelisted prefix but "
 	    "not from the MAC its entry is pinned to: judged like any "
 	    "other." },
+	{ "lapsed", F_U64, AT(e.lapsed), 0,
+	    .pre = "accepted on lapsed bindings (bindings.grace): ",
+	    .post = "\n", .help = "Messages accepted on a binding past its "
+	    "expiry, within bindings.grace." },
 	{ "queue", F_GROUP, 0, 0, .pre = "queue: ", .each_queue = true },
 	{ "received", F_U64, AT(q.received), 0, .pre = "received ",
 	    .help = "Packets received from the queue." },
@@ -352,6 +356,7 @@ add_worker(struct snapshot *s, const struct engine_stats *e,
 	s->t.blacklist += t->blacklist;
 	s->t.blacklist_cap += t->blacklist_cap;
 	s->e.wl_wrong_mac += e->wl_wrong_mac;
+	s->e.lapsed += e->lapsed;
 	if (first) {
 		s->t.whitelist = t->whitelist;
 		s->t.whitelist_cap = t->whitelist_cap;
@@ -816,13 +821,15 @@ put_binding(struct ctl_buf *o, bool json, bool first,
 		ctl_json_str(o, b->d);
 		ctl_printf(o, ",\"impi\":");
 		ctl_json_str(o, b->impi);
-		ctl_printf(o, ",\"expires_in\":%.0f}",
-		    (double)(b->expires - now) / 1e9);
+		ctl_printf(o, ",\"expires_in\":%.0f,\"lapsed\":%s}",
+		    ((double)b->expires - (double)now) / 1e9,
+		    b->expires <= now ? "true" : "false");
 	} else
 		ctl_printf(o, "%-40s %s %s sip_ip=%s port=%u%s impi=%s "
-		    "expires_in=%.0f\n", b->d, mac, ip, sip, b->port,
+		    "expires_in=%.0f%s\n", b->d, mac, ip, sip, b->port,
 		    b->nat ? " nat" : "", b->impi[0] ? b->impi : "-",
-		    (double)(b->expires - now) / 1e9);
+		    ((double)b->expires - (double)now) / 1e9,
+		    b->expires <= now ? " lapsed" : "");
 }
 
 /* Which bindings a listing shows: all, one identity's, one address's. */
@@ -865,7 +872,7 @@ list_bindings(struct control *c, const struct bfilter *f, bool json,
 		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
 			const struct binding	*b = bind_at(bt, s);
 
-			if (b == NULL || b->expires <= now ||
+			if (b == NULL || !bind_held(bt, b, now) ||
 			    !bfilter_match(f, b) || (c->nw > 1 &&
 			    !sg_keyset_add(&seen, bind_row_key(b))))
 				continue;

@@ -613,11 +613,12 @@ offload_known(struct daemon *d)
 		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
 			const struct binding	*b = bind_at(bt, s);
 
-			if (b == NULL || !b->has_m || b->expires <= now)
+			if (b == NULL || !b->has_m ||
+			    b->expires + d->conf.bind_grace <= now)
 				continue;
 			dev[n].m = b->m;
 			dev[n].i = b->i;
-			dev[n++].expires = b->expires;
+			dev[n++].expires = b->expires + d->conf.bind_grace;
 		}
 	}
 	unlock_all(d);

@@ -539,7 +539,8 @@ bind_granted(struct engine *e, const struct reg_answer *a,
 		/* The proxy vouched for K: forget spoof entries. */
 		enf_forgive(e->enf, &a->t);
 		if (e->bound != NULL && b != NULL && b->has_m)
-			e->bound(e->bound_arg, &b->m, &b->i, b->expires);
+			e->bound(e->bound_arg, &b->m, &b->i, b->expires +
+			    e->conf.bind_grace);
 		break;
 	}
 }
@@ -722,8 +723,11 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 	else
 		spoof_check(e->spoof, e->bt, t, msg, now, &r);
 	*reason = r.reason;
+	if (r.lapsed)
+		e->st.lapsed++;
 	if (r.pinned && e->bound != NULL)
-		e->bound(e->bound_arg, &r.ec.b->m, &r.ec.b->i, r.ec.b->expires);
+		e->bound(e->bound_arg, &r.ec.b->m, &r.ec.b->i,
+		    r.ec.b->expires + e->conf.bind_grace);
 	if (r.verdict == SG_DROP && r.reason == SG_R_CASE_B && !reg &&
 	    learning(e, now)) {
 		/*

@@ -188,6 +188,7 @@ spoof_check(struct spoof *sp, struct bind_table *bt, const struct sg_tuple *t,
 		if (r->ec.flags == 0xf) {
 			r->verdict = SG_ACCEPT;
 			r->reason = SG_R_CASE_VII;
+			r->lapsed = b->expires <= now;
 			return;
 		}
 	}

@@ -289,7 +289,7 @@ fill_state(void *arg, FILE *fp)
 		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
 			const struct binding *b = bind_at(bt, s);
 
-			if (b == NULL || b->expires <= sv->now ||
+			if (b == NULL || !bind_held(bt, b, sv->now) ||
 			    (sv->n > 1 && !sg_keyset_add(&sv->seen,
 			    bind_row_key(b))))
 				continue;
@@ -589,7 +589,8 @@ state_restore(const char *dir, struct engine **e, int n, uint64_t now,
 		struct bl_entry	 x;
 
 		if (line[0] == 'b' && parse_binding(line, &b) == 0) {
-			if (b.expires <= now) {
+			if (b.expires + bind_grace(engine_bindings(e[0])) <=
+			    now) {
 				c->expired++;
 				continue;
 			}

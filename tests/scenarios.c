@@ -683,6 +683,12 @@ deregistration(struct scn *s)
 	scn_expect(s, "accept", "vii");
 }
 
+/*
+ * A binding past its expiry is lapsed for bindings.grace (1800 s): its
+ * own device, address and identity still pass (a proxy outage outlived
+ * the registration; the phone registers again soon), anyone else's
+ * message is judged as if it were gone; past the grace it is gone.
+ */
 static void
 expiry(struct scn *s)
 {
@@ -691,8 +697,17 @@ expiry(struct scn *s)
 	ua_request(s, &ALICE, "OPTIONS", "bob", "exp-1", 1, &PROXY);
 	scn_expect(s, "accept", "vii");
 	scn_wait(s, 21);
-	scn_tag(s, "message after expiry");
+	scn_tag(s, "message in the grace after expiry");
 	ua_request(s, &ALICE, "OPTIONS", "bob", "exp-2", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+	scn_tag(s, "another device with her address and identity");
+	forge(s, &EVE_WITH_ALICE_IP, "198.51.100.11", "alice", "OPTIONS",
+	    NULL);
+	scn_expect(s, "drop", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	scn_wait(s, 1800);
+	scn_tag(s, "message after expiry and grace");
+	ua_request(s, &ALICE, "OPTIONS", "bob", "exp-4", 1, &PROXY);
 	scn_expect(s, "drop", "b");
 	scn_expect_alarm(s, "spoof", "b");
 }

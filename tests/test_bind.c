@@ -57,6 +57,8 @@ fx_new(int cap)
 	assert_non_null(f);
 	conf_defaults(&f->conf);
 	f->conf.tab_bindings = cap;
+	/* SPEC 3's expiry; the grace (test_lapsed) sets its own. */
+	f->conf.bind_grace = 0;
 	f->bt = bind_create(&f->conf);
 	assert_non_null(f->bt);
 	for (k = 0; k < nitems(open_fx) && open_fx[k] != NULL; k++)
@@ -1235,6 +1237,113 @@ test_restore(void **state)
 	fx_free(g);
 }
 
+/* ---- the grace after expiry --------------------------------------------- */
+
+/*
+ * bindings.grace: a binding past its expiry is lapsed.  Only its exact F
+ * finds it (the same MAC, IP and identity it had a moment before); every
+ * other lookup, quota and label sees it gone; it registers again in
+ * place; a full table takes lapsed rows first; a de-registration and the
+ * end of the grace remove it.
+ */
+static void
+test_lapsed(void **state)
+{
+	struct fx		*f = fx_new(4);
+	struct sg_tuple		 t, q, u[4];
+	const struct binding	*b, *r;
+	struct binding		 saved;
+	uint32_t		 slot, gen;
+	bool			 has_d;
+	uint64_t		 exp = T0 + SEC(100), grace = SEC(1800);
+
+	(void)state;
+	f->conf.bind_grace = grace;
+	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	b = learn_until(f, &t, exp, T0);
+	slot = bind_slot(f->bt, b);
+	gen = b->gen;
+	/* Lapsed: the exact F alone. */
+	assert_ptr_equal(bind_find(f->bt, &t, exp + SEC(60)), b);
+	assert_true(bind_held(f->bt, b, exp + SEC(60)));
+	assert_int_equal(match(f, &t, false, exp + SEC(60), NULL), 0);
+	tup(&q, 2, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	assert_null(bind_find(f->bt, &q, exp + SEC(60)));
+	assert_int_equal(match(f, &q, false, exp + SEC(60), NULL), 0);
+	assert_null(bind_ip_other_device(f->bt, &q, exp + SEC(60)));
+	q = t;
+	q.dh = DH(2);
+	assert_null(bind_find_device(f->bt, &q, exp + SEC(60)));
+	assert_int_equal(bind_device_identities(f->bt, &q, exp + SEC(60),
+	    &has_d), 0);
+	/* The sweep keeps it through the grace. */
+	bind_expire(f->bt, exp + grace - 1, 64);
+	assert_int_equal(gone(f), 0);
+	/* Registering again refreshes it in place: module II's row stays. */
+	assert_int_equal(bind_learn(f->bt, &t, 0, exp + SEC(3700),
+	    exp + SEC(100), &r), BIND_REFRESHED);
+	assert_ptr_equal(r, b);
+	assert_int_equal(bind_slot(f->bt, r), slot);
+	assert_int_equal(r->gen, gen);
+	assert_int_equal(match(f, &t, false, exp + SEC(200), NULL),
+	    FULLMATCH);
+	/* Past expiry and grace: gone, the exact lookup reclaims it. */
+	exp += SEC(3700);
+	saved = *b;
+	assert_ptr_equal(bind_find(f->bt, &t, exp + grace - 1), b);
+	assert_null(bind_find(f->bt, &t, exp + grace));
+	assert_int_equal(gone(f), 1);
+	assert_null(bind_at(f->bt, slot));
+	/* A state file restores a lapsed binding, lapsed; not a dead one. */
+	assert_int_equal(bind_restore(f->bt, &saved, exp + grace), 0);
+	assert_int_equal(bind_restore(f->bt, &saved, exp + SEC(10)), 1);
+	assert_non_null(bind_find(f->bt, &t, exp + SEC(10)));
+	/* A de-registration removes a lapsed binding at once. */
+	assert_int_equal(bind_remove(f->bt, &t), 1);
+	assert_null(bind_find(f->bt, &t, exp + SEC(10)));
+
+	/* A full table: a lapsed row makes room, a live one never does. */
+	for (unsigned k = 0; k < 4; k++) {
+		tup(&u[k], 10 + k, ip4(198, 51, 100, 10 + k),
+		    ip4(198, 51, 100, 10 + k), 10 + k);
+		learn_until(f, &u[k], k < 2 ? T0 + SEC(50) : LATER, T0);
+	}
+	tup(&q, 20, ip4(198, 51, 100, 20), ip4(198, 51, 100, 20), 20);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(10), &r),
+	    BIND_FULL);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(60), &r),
+	    BIND_NEW);
+	assert_int_equal(stats(f).lapsed_reclaimed, 1);
+	/* One of the two lapsed rows went, the live ones stay. */
+	assert_true((bind_find(f->bt, &u[0], T0 + SEC(60)) == NULL) !=
+	    (bind_find(f->bt, &u[1], T0 + SEC(60)) == NULL));
+	assert_non_null(bind_find(f->bt, &u[2], T0 + SEC(60)));
+	assert_non_null(bind_find(f->bt, &u[3], T0 + SEC(60)));
+	tup(&q, 21, ip4(198, 51, 100, 21), ip4(198, 51, 100, 21), 21);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(60), &r),
+	    BIND_NEW);
+	tup(&q, 22, ip4(198, 51, 100, 22), ip4(198, 51, 100, 22), 22);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(60), &r),
+	    BIND_FULL);
+	fx_free(f);
+}
+
+/* An imported binding waiting for its MAC has no exact F: no grace. */
+static void
+test_lapsed_import(void **state)
+{
+	struct fx		*f = fx_new(4);
+	struct sg_tuple		 t;
+
+	(void)state;
+	f->conf.bind_grace = SEC(1800);
+	tup(&t, 0, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	assert_int_equal(bind_import(f->bt, &t, T0 + SEC(100), T0), 1);
+	bind_expire(f->bt, T0 + SEC(100), 64);
+	assert_int_equal(stats(f).live, 0);
+	fx_free(f);
+}
+
 /* ---- generations -------------------------------------------------------- */
 
 /*
@@ -1606,6 +1715,8 @@ main(void)
 	TREG("bind", lazy_expiry);
 	TREG("bind", restore);
 	TREG("bind", generations);
+	TREG("bind", lapsed);
+	TREG("bind", lapsed_import);
 	TREG("bind", no_mac);
 	treg_fixture(NULL, reap);
 	TREG("bind", crowd_one_ip);

@@ -448,6 +448,7 @@ static const struct crow crows[] = {
 		    "tables: bindings 0/128, pending 0/32, sources 0/32, "
 		    "blacklist 0/64, whitelist 0/4096\n"
 		    "whitelisted prefixes from another MAC (judged): 0\n"
+		    "accepted on lapsed bindings (bindings.grace): 0\n"
 		    "queue: received 14, ENOBUFS 2, errors 4; kernel dropped "
 		    "6 (queue full), 8 (socket full); last packet 0 s ago; "
 		    "longest wait for verdicts 251 us\n"
@@ -470,7 +471,8 @@ static const struct crow crows[] = {
 		    "\"alarms_suppressed\":0,\"tables\":{\"bindings\":"
 		    "[0,128],\"pending\":[0,32],\"sources\":[0,32],"
 		    "\"blacklist\":[0,64],\"whitelist\":[0,4096]},"
-		    "\"whitelist_wrong_mac\":0,\"queue\":{\"received\":14,"
+		    "\"whitelist_wrong_mac\":0,\"lapsed\":0,"
+		    "\"queue\":{\"received\":14,"
 		    "\"enobufs\":2,\"errors\":4,\"kernel_dropped\":6,"
 		    "\"user_dropped\":8,\"idle\":0,\"stall_us\":251},\"module2\":{\"training\":true,"
 		    "\"train_left\":900,\"tdist_avg\":0.000,"
@@ -500,7 +502,7 @@ static const struct crow crows[] = {
 		{ "json bindings\n", "{\"bindings\":[{\"mac\":\"" MAC1
 		    "\",\"ip\":\"198.51.100.1\",\"sip_ip\":\"198.51.100.1\","
 		    "\"port\":5060,\"nat\":false,\"identity\":"
-		    "\"user1@example.com\",\"impi\":\"\",\"expires_in\":3600}"
+		    "\"user1@example.com\",\"impi\":\"\",\"expires_in\":3600,\"lapsed\":false}"
 		    "],\"count\":1}\n" },
 		/* One subscriber's: by identity (any case) or address. */
 		{ "bindings show USER1@example.com\n",

@@ -288,6 +288,17 @@ short_training(struct sg_conf *c, int arg)
 }
 
 /*
+ * The bindings lapse for good when they expire (bindings.grace 0): a new
+ * binding in a new slot must still find the device's trained rate.
+ */
+static void
+short_training_no_grace(struct sg_conf *c, int arg)
+{
+	short_training(c, arg);
+	c->bind_grace = 0;
+}
+
+/*
  * 21 devices at one message a second (device 1 at `factor' x that after
  * training, from 700 s on) until `until'; the time of device 1's first
  * rise alarm (an ir alarm whose detail says rise), 0: none.  Device
@@ -481,7 +492,7 @@ outage(bool txn_copies, enum alarm_type *type, unsigned *dev)
 	unsigned		 n[OUT_DEVS + 1];
 	int			 alarms = 0;
 
-	fx_open(&f, short_training, 0);
+	fx_open(&f, short_training_no_grace, 0);
 	for (unsigned d = 1; d <= OUT_DEVS; d++) {
 		device(&t, d);
 		identity(&t, 99, d);

@@ -209,6 +209,47 @@ test_round_trip(void **state)
 }
 
 /*
+ * A binding lapsed when the state is saved (past its expiry, within
+ * bindings.grace) is saved and comes back lapsed; one past its grace is
+ * neither.
+ */
+static void
+test_lapsed(void **state)
+{
+	struct fx		*f = *state;
+	struct engine		*e;
+	struct state_counts	 c;
+	struct sg_tuple		 t;
+	char			 err[256];
+	const struct binding	*b;
+
+	e = engine_create(&f->conf);
+	assert_non_null(e);
+	tup(&t, 1);
+	assert_int_equal(bind_learn(engine_bindings(e), &t, 0, T0 - SEC(60),
+	    T0 - SEC(3600), &b), BIND_NEW);
+	tup(&t, 2);
+	assert_int_equal(bind_learn(engine_bindings(e), &t, 0,
+	    T0 - f->conf.bind_grace, T0 - SEC(7200), &b), BIND_NEW);
+	if (state_save(f->dir, &e, 1, T0, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.bindings, 1);
+	engine_destroy(e);
+	engine_destroy(f->e);
+	f->e = engine_create(&f->conf);
+	assert_non_null(f->e);
+	if (state_restore(f->dir, &f->e, 1, T0 + SEC(1), &c, err,
+	    sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.bindings, 1);
+	tup(&t, 1);
+	assert_non_null(b = bind_find(engine_bindings(f->e), &t, T0 + SEC(1)));
+	assert_true(b->expires <= T0 + SEC(1));
+	tup(&t, 2);
+	assert_null(bind_find(engine_bindings(f->e), &t, T0 + SEC(1)));
+}
+
+/*
  * Regression (issue 9, point 7): the file was checked up to its `end'
  * line, then applied to its last line, so records after `end' (never
  * written by state_save, never checked) were restored.  The file is
@@ -503,6 +544,7 @@ main(void)
 		return 1;
 	treg_fixture(setup, teardown);
 	TREG("state", round_trip);
+	TREG("state", lapsed);
 	TREG("state", records_after_end);
 	TREG("state", garbage_after_end);
 	TREG("state", blank_after_end);
