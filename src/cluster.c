@@ -484,7 +484,9 @@ decode_bind(char *buf, size_t len, struct cluster_msg *m)
 	    &m->ttl_ms) == -1 || (m->op == CLUSTER_ADD) != (m->ttl_ms > 0))
 		return -1;
 	m->b.port = (uint16_t)port;
-	if (unesc(f[10], m->b.d, sizeof(m->b.d)) == -1 || m->b.d[0] == '\0')
+	/* "-" stands for empty, which an identity never is. */
+	if (strcmp(f[10], "-") == 0 || unesc(f[10], m->b.d,
+	    sizeof(m->b.d)) == -1 || m->b.d[0] == '\0')
 		return -1;
 	if (strcmp(f[11], "-") != 0 && (unesc(f[11], m->b.impi,
 	    sizeof(m->b.impi)) == -1 || m->b.impi[0] == '\0'))
@@ -735,7 +737,8 @@ cluster_removed(struct cluster *c, const struct bl_key *k, uint64_t now)
  * de-registration); in any case every row of d at i this node did not
  * learn itself (imported, pinned or applied from a peer), MAC or not.
  * A row this node learned from its own proxy on another segment stays
- * until its own proxy says otherwise, or it expires.
+ * until its own proxy says otherwise, or it expires.  A row refreshed
+ * after the removal was made stays too (older()).
  */
 static void
 bind_tuple(const struct sg_conf *conf, const struct cluster_msg *m,
@@ -758,18 +761,32 @@ bind_tuple(const struct sg_conf *conf, const struct cluster_msg *m,
 	    !sg_addr_eq(&t->s, &t->i) && sg_addr_private(&t->s);
 }
 
-static enum cluster_bind_res
-bind_removal(struct bind_table *bt, const struct sg_tuple *t, bool same)
+/*
+ * A removal made at `stamp_ms' never takes a row refreshed after it: a
+ * tombstone read at a resync (it lives a day) must not undo a phone's
+ * registration since, here or at a peer whose publication was lost.
+ */
+static bool
+older(const struct binding *b, uint64_t stamp_ms)
 {
-	const struct binding	*rows[BIND_ROWS];
+	return b->refreshed / 1000000 <= stamp_ms;
+}
+
+static enum cluster_bind_res
+bind_removal(struct bind_table *bt, const struct sg_tuple *t, bool same,
+    uint64_t stamp_ms)
+{
+	const struct binding	*rows[BIND_ROWS], *b;
 	int			 n, gone = 0;
 
-	if (same)
-		gone += bind_remove(bt, t);
+	if (same && (b = bind_find(bt, t, 0)) != NULL && older(b, stamp_ms)) {
+		bind_drop(bt, b);
+		gone++;
+	}
 	n = bind_identity_rows(bt, t->dh, 0, rows, BIND_ROWS);
 	for (int k = 0; k < n && k < BIND_ROWS; k++)
 		if (sg_addr_eq(&rows[k]->i, &t->i) &&
-		    rows[k]->contact_idh == 0) {
+		    rows[k]->contact_idh == 0 && older(rows[k], stamp_ms)) {
 			bind_drop(bt, rows[k]);
 			gone++;
 		}
@@ -790,7 +807,7 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 
 	bind_tuple(conf, m, &t);
 	if (m->op == CLUSTER_DEL)
-		return bind_removal(bt, &t, same);
+		return bind_removal(bt, &t, same, m->stamp_ms);
 	if (ttl == 0)
 		return CB_KEPT;
 	/* Known here: its life merged (the longer wins), nothing else. */

@@ -4,8 +4,12 @@
  * listing and a removal (round trip, every malformed form refused, spoof
  * tuples and MAC-less keys never encoded), the key names, and the
  * outbound queue's bound (overflow counted, nothing allocated after
- * create, a run of the same change queued once).  tests/e2e_cluster.sh
- * runs two daemons against a real redis-server.
+ * create, a run of the same change queued once); a binding's record
+ * (round trip, escapes, malformed forms) and keys, and how a peer's
+ * binding is applied (same segment: as it is; another: imported and
+ * pinned; local quotas and rule 3 hold, nothing local evicted; a removal
+ * older than the row's refresh loses).  tests/e2e_cluster.sh runs two
+ * daemons against a real redis-server.
  */
 #include <sys/epoll.h>
 
@@ -20,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "bind.h"
 #include "cluster.h"
 #include "conf.h"
 #include "enforce.h"
@@ -350,6 +355,463 @@ test_keys(void **state)
 	assert_int_equal(cluster_key("sg", &k, true, buf, 10), -1);
 }
 
+/* ---- bindings on the wire ---------------------------------------------- */
+
+static void
+bmsg_of(struct cluster_msg *m, enum cluster_op op, const char *seg,
+    const char *mac, const char *ip, const char *d)
+{
+	memset(m, 0, sizeof(*m));
+	m->op = (uint8_t)op;
+	m->kind = CLUSTER_BIND;
+	assert_int_equal(sg_mac_parse(mac, &m->b.m), 0);
+	assert_int_equal(sg_addr_parse(ip, &m->b.i), 0);
+	m->b.s = m->b.i;
+	m->b.port = 5060;
+	snprintf(m->b.d, sizeof(m->b.d), "%s", d);
+	snprintf(m->b.segment, sizeof(m->b.segment), "%s", seg);
+	m->stamp_ms = 1700000000123ULL;
+	m->ttl_ms = op == CLUSTER_ADD ? 3599000 : 0;
+	snprintf(m->node, sizeof(m->node), "edge-1");
+}
+
+static void
+test_bind_encode(void **state)
+{
+	struct cluster_msg	 m, back;
+	char			 buf[CLUSTER_MSG_MAX];
+
+	(void)state;
+	bmsg_of(&m, CLUSTER_ADD, "lan-1", "02:00:5e:10:00:11", "192.0.2.11",
+	    "alice@lab.example");
+	snprintf(m.b.impi, sizeof(m.b.impi), "alice");
+	assert_int_equal(cluster_bind_encode(&m, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "sgb1 1700000000123 add edge-1 lan-1 "
+	    "02:00:5e:10:00:11 192.0.2.11 192.0.2.11 5060 3599000 "
+	    "alice@lab.example alice");
+	assert_int_equal(cluster_decode(buf, strlen(buf), &back), 0);
+	assert_int_equal(back.kind, CLUSTER_BIND);
+	assert_int_equal(back.op, CLUSTER_ADD);
+	assert_memory_equal(&back.b.m, &m.b.m, sizeof(m.b.m));
+	assert_true(sg_addr_eq(&back.b.i, &m.b.i));
+	assert_true(sg_addr_eq(&back.b.s, &m.b.s));
+	assert_int_equal(back.b.port, 5060);
+	assert_true(back.stamp_ms == m.stamp_ms && back.ttl_ms == m.ttl_ms);
+	assert_string_equal(back.b.d, "alice@lab.example");
+	assert_string_equal(back.b.impi, "alice");
+	assert_string_equal(back.b.segment, "lan-1");
+	assert_string_equal(back.node, "edge-1");
+}
+
+/* Blanks, '%', ':' and bytes above 0x7f in an identity travel escaped;
+ * a removal states no SIP-IP and no life; IPv6. */
+static void
+test_bind_escaped_del_v6(void **state)
+{
+	struct cluster_msg	 m, back;
+	char			 buf[CLUSTER_MSG_MAX], key[CLUSTER_KEY_MAX];
+
+	(void)state;
+	bmsg_of(&m, CLUSTER_DEL, "lan-1", "02:00:5e:10:00:11", "2001:db8::11",
+	    "a b%c:\xc3\xa9@x");
+	memset(&m.b.s, 0, sizeof(m.b.s));
+	snprintf(m.b.impi, sizeof(m.b.impi), "-");
+	assert_int_equal(cluster_bind_encode(&m, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "sgb1 1700000000123 del edge-1 lan-1 "
+	    "02:00:5e:10:00:11 2001:db8::11 - 5060 0 "
+	    "a%20b%25c%3a%c3%a9@x %2d");
+	assert_int_equal(cluster_decode(buf, strlen(buf), &back), 0);
+	assert_int_equal(back.op, CLUSTER_DEL);
+	assert_string_equal(back.b.d, "a b%c:\xc3\xa9@x");
+	assert_string_equal(back.b.impi, "-");
+	assert_int_equal(back.b.s.family, SG_AF_NONE);
+	assert_int_equal(cluster_bind_key("sg", &m, false, key, sizeof(key)),
+	    0);
+	assert_string_equal(key, "sg:b:2001:db8::11:a%20b%25c%3a%c3%a9@x");
+	assert_int_equal(cluster_bind_key("sg", &m, true, key, sizeof(key)),
+	    0);
+	assert_string_equal(key, "sg:bdel:2001:db8::11:a%20b%25c%3a%c3%a9@x");
+	/* The longest identity, every byte escaped: still fits. */
+	memset(m.b.d, ' ', sizeof(m.b.d) - 1);
+	m.b.d[sizeof(m.b.d) - 1] = '\0';
+	assert_int_equal(cluster_bind_encode(&m, buf, sizeof(buf)), 0);
+	assert_int_equal(cluster_decode(buf, strlen(buf), &back), 0);
+	assert_string_equal(back.b.d, m.b.d);
+	/* An add without a SIP-IP, or without a segment: not a record. */
+	bmsg_of(&m, CLUSTER_ADD, "lan-1", "02:00:5e:10:00:11", "192.0.2.11",
+	    "alice@lab.example");
+	memset(&m.b.s, 0, sizeof(m.b.s));
+	assert_int_equal(cluster_bind_encode(&m, buf, sizeof(buf)), -1);
+	bmsg_of(&m, CLUSTER_ADD, "", "02:00:5e:10:00:11", "192.0.2.11",
+	    "alice@lab.example");
+	assert_int_equal(cluster_bind_encode(&m, buf, sizeof(buf)), -1);
+}
+
+#define BOK	"sgb1 1 add n s 02:00:5e:10:00:11 192.0.2.11 192.0.2.11 5060 "
+
+static const struct dcase bbad[] = {
+	{ "b_version", "sgb2 1 add n s 02:00:5e:10:00:11 192.0.2.11 "
+	    "192.0.2.11 5060 1 a@x -" },
+	{ "b_op", "sgb1 1 put n s 02:00:5e:10:00:11 192.0.2.11 192.0.2.11 "
+	    "5060 1 a@x -" },
+	{ "b_short", BOK "1 a@x" },
+	{ "b_long", BOK "1 a@x - -" },
+	{ "b_two_blanks", BOK "1  a@x -" },
+	{ "b_trailing", BOK "1 a@x - " },
+	{ "b_segment_bad", "sgb1 1 add n s:1 02:00:5e:10:00:11 192.0.2.11 "
+	    "192.0.2.11 5060 1 a@x -" },
+	{ "b_node_bad", "sgb1 1 add n* s 02:00:5e:10:00:11 192.0.2.11 "
+	    "192.0.2.11 5060 1 a@x -" },
+	{ "b_mac", "sgb1 1 add n s 02:00:5e:10:00 192.0.2.11 192.0.2.11 5060 "
+	    "1 a@x -" },
+	{ "b_mac_none", "sgb1 1 add n s - 192.0.2.11 192.0.2.11 5060 1 a@x -" },
+	{ "b_ip_host", "sgb1 1 add n s 02:00:5e:10:00:11 example.com "
+	    "192.0.2.11 5060 1 a@x -" },
+	{ "b_sip_host", "sgb1 1 add n s 02:00:5e:10:00:11 192.0.2.11 "
+	    "example.com 5060 1 a@x -" },
+	{ "b_add_no_sip", "sgb1 1 add n s 02:00:5e:10:00:11 192.0.2.11 - "
+	    "5060 1 a@x -" },
+	{ "b_port_big", "sgb1 1 add n s 02:00:5e:10:00:11 192.0.2.11 "
+	    "192.0.2.11 65536 1 a@x -" },
+	{ "b_add_no_ttl", BOK "0 a@x -" },
+	{ "b_del_with_ttl", "sgb1 1 del n s 02:00:5e:10:00:11 192.0.2.11 - "
+	    "5060 5 a@x -" },
+	{ "b_ttl_huge", BOK "2592000001 a@x -" },
+	{ "b_d_empty_dash", BOK "1 - -" },
+	{ "b_d_nul", BOK "1 a%00b@x -" },
+	{ "b_d_bad_escape", BOK "1 a%zz@x -" },
+	{ "b_d_short_escape", BOK "1 a@x% -" },
+	{ "b_d_raw_colon", BOK "1 a:b@x -" },
+	{ "b_d_raw_byte", BOK "1 \xc3\xa9@x -" },
+	{ "b_impi_nul", BOK "1 a@x %00" },
+	{ "b_d_too_long", BOK "1 "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    " -" },
+};
+
+/* Each row is a good record spoiled in one place: the good one reads. */
+static void
+test_bind_decode_bad(void **state)
+{
+	static const char	 good[] = BOK "1 a@x -";
+	const struct dcase	*r = *state;
+	struct cluster_msg	 m;
+
+	assert_int_equal(cluster_decode(good, strlen(good), &m), 0);
+	assert_int_equal(m.kind, CLUSTER_BIND);
+	assert_int_equal(cluster_decode(r->line, strlen(r->line), &m), -1);
+}
+
+/* ---- a peer's binding applied --------------------------------------------- */
+
+struct bfix {
+	struct sg_conf		 conf;
+	struct bind_table	*bt;
+};
+
+static int
+bfix_setup(void **state)
+{
+	struct bfix	*f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	conf_defaults(&f->conf);
+	f->conf.tab_bindings = 64;
+	f->conf.identities_per_device = 2;
+	f->conf.devices_per_identity = 2;
+	if ((f->bt = bind_create(&f->conf)) == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+bfix_teardown(void **state)
+{
+	struct bfix	*f = *state;
+
+	bind_destroy(f->bt);
+	free(f);
+	return 0;
+}
+
+/* A device's message as this node sees it: (m, i, s = i, d). */
+static void
+seen(struct sg_tuple *t, const char *mac, const char *ip, const char *d)
+{
+	memset(t, 0, sizeof(*t));
+	assert_int_equal(sg_mac_parse(mac, &t->m), 0);
+	t->has_m = true;
+	assert_int_equal(sg_addr_parse(ip, &t->i), 0);
+	t->s = t->i;
+	t->sport = 5060;
+	snprintf(t->d, sizeof(t->d), "%s", d);
+	t->dh = hash_bytes(t->d, strlen(t->d));
+}
+
+/* A binding this node learned from its own proxy (a Contact hash). */
+static void
+learn_local(struct bfix *f, const char *mac, const char *ip, const char *d)
+{
+	struct sg_tuple		 t;
+	const struct binding	*b;
+
+	seen(&t, mac, ip, d);
+	assert_true(bind_learn(f->bt, &t, 0x1234, T0 + SEC(3600), T0, &b) ==
+	    BIND_NEW);
+}
+
+static enum cluster_bind_res
+apply(struct bfix *f, enum cluster_op op, const char *seg, const char *mac,
+    const char *ip, const char *d, uint64_t now)
+{
+	struct cluster_msg	 m;
+
+	bmsg_of(&m, op, seg, mac, ip, d);
+	m.stamp_ms = now / 1000000;
+	return cluster_bind_apply(f->bt, &f->conf, &m, "lan-b", op ==
+	    CLUSTER_ADD ? SEC(3600) : 0, now);
+}
+
+#define MA	"02:00:5e:10:00:11"	/* the phone, as A saw it */
+#define MX	"02:00:5e:10:00:66"	/* another MAC */
+
+/* Same segment: exact F at once (the device's next message is vii). */
+static void
+test_apply_same_segment(void **state)
+{
+	struct bfix	*f = *state;
+	struct sg_tuple	 t;
+
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
+	    "alice@x", T0), CB_APPLIED);
+	seen(&t, MA, "192.0.2.11", "alice@x");
+	assert_non_null(bind_find(f->bt, &t, T0 + SEC(1)));
+	/* It is no own binding: never republished as this node's. */
+	assert_false(cluster_bind_own(bind_find(f->bt, &t, T0), T0));
+	seen(&t, MX, "192.0.2.11", "alice@x");
+	assert_null(bind_find(f->bt, &t, T0 + SEC(1)));
+	/* Again: kept; a longer life extends, never shortens. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
+	    "alice@x", T0), CB_KEPT);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
+	    "alice@x", T0 + SEC(60)), CB_REFRESHED);
+	seen(&t, MA, "192.0.2.11", "alice@x");
+	assert_true(bind_find(f->bt, &t, T0)->expires == T0 + SEC(3660));
+	/* Its removal (made later) removes it. */
+	assert_int_equal(apply(f, CLUSTER_DEL, "lan-b", MA, "192.0.2.11",
+	    "alice@x", T0 + SEC(61)), CB_REMOVED);
+	assert_null(bind_find(f->bt, &t, T0 + SEC(62)));
+	assert_int_equal(bind_live(f->bt), 0);
+}
+
+/* Another segment: no MAC until the device's first message pins one;
+ * then another MAC with that address and identity is no match. */
+static void
+test_apply_other_segment(void **state)
+{
+	struct bfix		*f = *state;
+	struct sg_tuple		 t;
+	const struct binding	*b;
+
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MA, "192.0.2.11",
+	    "alice@x", T0), CB_IMPORTED);
+	/* Not even with A's MAC: it means nothing here. */
+	seen(&t, MA, "192.0.2.11", "alice@x");
+	assert_null(bind_find(f->bt, &t, T0 + SEC(1)));
+	/* The router's MAC, on the first message from 192.0.2.11 as alice. */
+	seen(&t, "02:00:5e:10:00:01", "192.0.2.11", "alice@x");
+	assert_non_null(b = bind_pin(f->bt, &t, T0 + SEC(1)));
+	assert_non_null(bind_find(f->bt, &t, T0 + SEC(2)));
+	seen(&t, MX, "192.0.2.11", "alice@x");
+	assert_null(bind_pin(f->bt, &t, T0 + SEC(2)));
+	assert_null(bind_find(f->bt, &t, T0 + SEC(2)));
+	/* A refresh from A extends the pinned row. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MA, "192.0.2.11",
+	    "alice@x", T0 + SEC(100)), CB_REFRESHED);
+	seen(&t, "02:00:5e:10:00:01", "192.0.2.11", "alice@x");
+	assert_true(bind_find(f->bt, &t, T0)->expires == T0 + SEC(3700));
+	/* A de-registration at A (no MAC of ours in it) removes it here. */
+	assert_int_equal(apply(f, CLUSTER_DEL, "lan-a", MA, "192.0.2.11",
+	    "alice@x", T0 + SEC(200)), CB_REMOVED);
+	assert_int_equal(bind_live(f->bt), 0);
+	/* An imported row not pinned yet goes the same way. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MA, "192.0.2.12",
+	    "bob@x", T0), CB_IMPORTED);
+	assert_int_equal(apply(f, CLUSTER_DEL, "lan-a", MA, "192.0.2.12",
+	    "bob@x", T0 + SEC(1)), CB_REMOVED);
+	assert_int_equal(bind_live(f->bt), 0);
+}
+
+/*
+ * SPEC 6 across nodes: the attacker's own binding for the victim's IP,
+ * got at A, must not make B refuse the victim's REGISTER (rule 3).
+ */
+static void
+test_apply_rule3(void **state)
+{
+	struct bfix	*f = *state;
+	struct sg_tuple	 t;
+
+	learn_local(f, MA, "192.0.2.11", "victim@x");
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MX, "192.0.2.11",
+	    "mallory@x", T0), CB_REFUSED_IP);
+	/* The victim's next REGISTER here: its IP is nobody else's. */
+	seen(&t, MA, "192.0.2.11", "victim@x");
+	assert_null(bind_ip_other_device(f->bt, &t, T0));
+	/* From another segment the row has no MAC: no evidence of another
+	 * device for rule 3, whoever registers here next. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MX, "192.0.2.12",
+	    "mallory@x", T0), CB_IMPORTED);
+	seen(&t, MA, "192.0.2.12", "carol@x");
+	assert_null(bind_ip_other_device(f->bt, &t, T0));
+	{
+		bool	 has_d;
+
+		assert_int_equal(bind_device_identities(f->bt, &t, T0,
+		    &has_d), 0);
+	}
+}
+
+/* Quotas: refused, never a local binding replaced. */
+static void
+test_apply_quotas(void **state)
+{
+	struct bfix	*f = *state;
+	struct sg_tuple	 t;
+
+	/* devices_per_identity 2: alice holds two devices here. */
+	learn_local(f, MA, "192.0.2.11", "alice@x");
+	learn_local(f, "02:00:5e:10:00:12", "192.0.2.12", "alice@x");
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MX, "192.0.2.13",
+	    "alice@x", T0), CB_REFUSED_QUOTA);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MX, "192.0.2.13",
+	    "alice@x", T0), CB_REFUSED_QUOTA);
+	seen(&t, MA, "192.0.2.11", "alice@x");
+	assert_non_null(bind_find(f->bt, &t, T0));
+	seen(&t, "02:00:5e:10:00:12", "192.0.2.12", "alice@x");
+	assert_non_null(bind_find(f->bt, &t, T0));
+	/* identities_per_device 2: the device MA at .21 holds two. */
+	learn_local(f, MA, "192.0.2.21", "u1@x");
+	learn_local(f, MA, "192.0.2.21", "u2@x");
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "u3@x", T0), CB_REFUSED_QUOTA);
+	assert_int_equal(bind_live(f->bt), 4);
+}
+
+/* A flood of peers' bindings stops short of the last eighth: this
+ * node's own phones still find room. */
+static void
+test_apply_reserve(void **state)
+{
+	struct bfix	*f = *state;
+	struct sg_tuple	 t;
+	const struct binding *b;
+	int		 applied = 0, refused = 0;
+
+	for (int k = 0; k < 100; k++) {
+		char	 ip[32], d[32];
+
+		snprintf(ip, sizeof(ip), "10.1.%d.%d", k / 200, k % 200 + 1);
+		snprintf(d, sizeof(d), "u%d@x", k);
+		switch (apply(f, CLUSTER_ADD, k % 2 ? "lan-a" : "lan-b", MX,
+		    ip, d, T0)) {
+		case CB_APPLIED:
+		case CB_IMPORTED:
+			applied++;
+			break;
+		case CB_REFUSED_FULL:
+			refused++;
+			break;
+		default:
+			fail();
+		}
+	}
+	assert_int_equal(applied, 64 - 64 / 8);
+	assert_int_equal(refused, 100 - applied);
+	seen(&t, MA, "192.0.2.99", "local@x");
+	assert_true(bind_learn(f->bt, &t, 0x1234, T0 + SEC(60), T0, &b) ==
+	    BIND_NEW);
+}
+
+/* A removal made before the row's last refresh loses (a tombstone read
+ * at a resync never undoes a later registration); and a removal from
+ * another segment never takes a row this node learned itself. */
+static void
+test_apply_removal_order(void **state)
+{
+	struct bfix	*f = *state;
+	struct sg_tuple	 t;
+
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
+	    "alice@x", T0 + SEC(10)), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_DEL, "lan-b", MA, "192.0.2.11",
+	    "alice@x", T0 + SEC(5)), CB_ABSENT);
+	seen(&t, MA, "192.0.2.11", "alice@x");
+	assert_non_null(bind_find(f->bt, &t, T0 + SEC(11)));
+	assert_int_equal(apply(f, CLUSTER_DEL, "lan-b", MA, "192.0.2.11",
+	    "alice@x", T0 + SEC(10)), CB_REMOVED);
+	assert_null(bind_find(f->bt, &t, T0 + SEC(11)));
+	/* Learned here at .12; a peer on another segment de-registers bob
+	 * there: its removal names a row it cannot tell from ours. */
+	learn_local(f, MA, "192.0.2.12", "bob@x");
+	assert_int_equal(apply(f, CLUSTER_DEL, "lan-a", MX, "192.0.2.12",
+	    "bob@x", T0 + SEC(20)), CB_ABSENT);
+	seen(&t, MA, "192.0.2.12", "bob@x");
+	assert_non_null(bind_find(f->bt, &t, T0 + SEC(21)));
+	assert_true(cluster_bind_own(bind_find(f->bt, &t, T0), T0));
+	/* On the same segment the same F is the same device: it goes. */
+	assert_int_equal(apply(f, CLUSTER_DEL, "lan-b", MA, "192.0.2.12",
+	    "bob@x", T0 + SEC(20)), CB_REMOVED);
+}
+
+/* What cannot be rebuilt elsewhere stays local, counted. */
+static void
+test_offer_binding(void **state)
+{
+	struct sg_conf		 conf;
+	struct bfix		*f = *state;
+	struct cluster		*c;
+	struct cluster_status	 s;
+	struct sg_tuple		 t;
+	const struct binding	*b;
+	char			 err[256];
+	int			 epfd = epoll_create1(0);
+
+	conf_defaults(&conf);
+	snprintf(conf.cluster_node, sizeof(conf.cluster_node), "n1");
+	c = cluster_create(&conf, epfd, NULL, err, sizeof(err));
+	assert_non_null(c);
+	cluster_status(c, &s);
+	assert_string_equal(s.segment, "n1");	/* default: the node's */
+	assert_string_equal(cluster_segment(c), "n1");
+	seen(&t, MA, "192.0.2.11", "alice@x");
+	assert_true(bind_learn(f->bt, &t, 0x1234, T0 + SEC(60), T0, &b) ==
+	    BIND_NEW);
+	cluster_offer_binding(c, b);
+	/* A SIP-IP that is a host name: its hash is keyed per node. */
+	seen(&t, MA, "192.0.2.12", "bob@x");
+	t.s.family = SG_AF_HOST;
+	assert_true(bind_learn(f->bt, &t, 0x1234, T0 + SEC(60), T0, &b) ==
+	    BIND_NEW);
+	cluster_offer_binding(c, b);
+	/* An identity whose stored copy does not hash back (truncated). */
+	seen(&t, MA, "192.0.2.13", "carol@x");
+	t.dh ^= 1;
+	assert_true(bind_learn(f->bt, &t, 0x1234, T0 + SEC(60), T0, &b) ==
+	    BIND_NEW);
+	cluster_offer_binding(c, b);
+	seen(&t, MA, "192.0.2.11", "alice@x");
+	cluster_binding_removed(c, &t, T0);
+	cluster_status(c, &s);
+	assert_int_equal(s.queued, 2);
+	assert_true(s.binds_unshared == 2);
+	cluster_destroy(c);
+	close(epfd);
+}
+
 /* ---- the queue ---------------------------------------------------------- */
 
 static void
@@ -441,6 +903,18 @@ main(void)
 	TREG_ROWS("decode_bad", test_decode_bad, bad);
 	TREG("wire", decode_bounds);
 	TREG("wire", keys);
+	TREG("bind_wire", bind_encode);
+	TREG("bind_wire", bind_escaped_del_v6);
+	TREG_ROWS("bind_decode_bad", test_bind_decode_bad, bbad);
+	treg_fixture(bfix_setup, bfix_teardown);
+	TREG("bind_apply", apply_same_segment);
+	TREG("bind_apply", apply_other_segment);
+	TREG("bind_apply", apply_rule3);
+	TREG("bind_apply", apply_quotas);
+	TREG("bind_apply", apply_reserve);
+	TREG("bind_apply", apply_removal_order);
+	TREG("bind_apply", offer_binding);
+	treg_fixture(NULL, NULL);
 	TREG("queue", queue_bound);
 	TREG("queue", node_hostname);
 	return treg_run("cluster");
