@@ -61,7 +61,8 @@ TEST_SCRIPTS	:= tests/test_packaging.sh tests/test_live.sh tests/e2e_lab.sh \
 		   tests/fuzz_smoke.sh tests/test_deb.sh tests/eval_quick.sh
 TOOL_BINS	:= $(B)/sgpcap
 # The cluster (issue 14): a redis-server of their own, in namespaces.
-TEST_SCRIPTS	+= tests/e2e_cluster.sh tests/e2e_sentinel.sh
+TEST_SCRIPTS	+= tests/e2e_cluster.sh tests/e2e_sentinel.sh \
+		   tests/e2e_cluster_kamailio.sh
 
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 		   $(B)/bench/*.d)
