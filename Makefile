@@ -127,7 +127,7 @@ $(B)/bench/nfq_accept: $(B)/bench/nfq_accept.o $(B)/libsg.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bench/cluster: $(B)/bench/cluster.o $(B)/libsg.a
+$(B)/bench/cluster: $(B)/bench/cluster.o $(B)/tests/pktgen.o $(B)/libsg.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
