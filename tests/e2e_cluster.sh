@@ -16,7 +16,8 @@
 # accepted at B as case vii (B's counters), a forgery of P's address and
 # identity from X's MAC dropped at B (ix); P's de-registration at A
 # removes it at B; B restarted without its state file comes back with
-# the cluster's bindings and blacklist; C, on a segment of its own,
+# the cluster's bindings and blacklist; a de-registration through B while
+# A is cut off wins over A's stale republication; C, on a segment of its own,
 # imports P's binding without a MAC, pins P's on P's first INVITE
 # (accepted, vii) and drops X's forgery (ix).  Root only (exit 77
 # otherwise); everything is removed on exit.
@@ -436,6 +437,26 @@ v0=$(accepted B vii)
 ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.5 INVITE phil inv-b4 >/dev/null
 check "P's INVITE through the restarted B: accepted as vii" \
     "within 2 delivered B inv-b4 && [ \$(accepted B vii) -eq $((v0 + 1)) ]"
+
+# ---- a partition: a de-registration wins over A's stale republication ---------
+# P de-registers through B while A, which learned P itself, is cut off;
+# A comes back and republishes its copy (older than the removal): Redis
+# refuses it, and A's resync removes its copy (same segment: same F).
+s0=$(ctl A -j cluster | grep -o '"suppressed":[0-9]*' | cut -d: -f2)
+ip -n "$A" link set eth0 down
+check "A cut off again: DOWN within cluster.timeout" "within 4 down A"
+SIPNODE_EXPIRES=0 ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.5 \
+    REGISTER phil reg-4 >/dev/null
+check "P de-registers through B: gone at B; A, cut off, still holds it" \
+    "within 1 sh -c '! \"$CTL\" -s \"$TMP/control-B\" bindings | grep -q $PH' && bound_at A $PH $MP 10.97.0.21"
+ip -n "$A" link set eth0 up
+check "A reconnects within 10 s" "within 10 connected A"
+check "A's republished binding loses to the de-registration: gone at A" \
+    "within 3 sh -c '! \"$CTL\" -s \"$TMP/control-A\" bindings | grep -q $PH'"
+check "Redis refused the stale copy (A's suppressed +1), B did not get it back" \
+    "ctl A -j cluster | grep -q '\"suppressed\":$((s0 + 1)),' && ! ctl B bindings | grep -q $PH && [ \"\$(rcli exists sipguard:b:10.97.0.21:$PH)\" = 0 ]"
+check "P registers through A again: on A and B" \
+    "ip netns exec $P $NODE send 10.97.0.21 10.97.0.4 REGISTER phil reg-5 && within 1 bound_at B $PH $MP 10.97.0.21"
 
 # ---- a wrong password: refused, said, and nothing else breaks ------------------
 sed -e "s|redis.pw|wrong.pw|" -e "s|node-C|node-D|" \
