@@ -89,7 +89,8 @@
 /* Peers' bindings never take the last 1/BIND_RESERVE of a table: this
  * node's own phones always find room (cluster_bind_apply). */
 #define BIND_RESERVE	8
-/* An identity's rows looked at (devices_per_identity is at most 64). */
+/* An identity's rows looked at (devices_per_identity: 8 by default, up
+ * to 1024): beyond these a removal misses a row, which then expires. */
 #define BIND_ROWS	64
 
 /* KEYS: entry, tombstone; ARGV: record, stamp, px, channel. */

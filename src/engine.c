@@ -515,13 +515,14 @@ tuple_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg)
 
 /*
  * Contact: * with expires 0: every binding of the identity this table
- * holds (its own and those other nodes shared) is told gone, each its F.
- * The chain is short (devices_per_identity live rows).
+ * holds (its own and those other nodes shared) is told gone, each its F:
+ * the first 64 (devices_per_identity is 8 by default; past 64, a peer's
+ * copy of the rest lives until it expires).
  */
 static void
 shared_identity(struct engine *e, const struct sg_tuple *who, uint64_t now)
 {
-	const struct binding	*rows[16];
+	const struct binding	*rows[64];
 	int			 n;
 
 	n = bind_identity_rows(e->bt, who->dh, 0, rows, (int)nitems(rows));
