@@ -183,6 +183,7 @@ struct cluster {
 	struct cluster_msg *q;
 	uint32_t	 qcap, qhead, qlen;
 	uint64_t	 overflow;
+	uint64_t	 unshared;	/* bindings kept local (workers) */
 
 	/* What came in during one read, applied at its end in one batch
 	 * (one taking of the workers' locks, not one per message). */
@@ -614,7 +615,7 @@ bind_fill(struct cluster *c, struct cluster_msg *m, const struct sg_mac *mac,
 	if (d[0] == '\0' || strnlen(d, SG_ID_MAX) >= SG_ID_MAX - 1 ||
 	    hash_bytes(d, strlen(d)) != dh || !sg_addr_is_ip(i)) {
 		pthread_mutex_lock(&c->mu);
-		c->st.binds_unshared++;
+		c->unshared++;
 		pthread_mutex_unlock(&c->mu);
 		return false;
 	}
@@ -649,7 +650,7 @@ cluster_offer_binding(struct cluster *c, const struct binding *b)
 		return;
 	if (!sg_addr_is_ip(&b->s)) {
 		pthread_mutex_lock(&c->mu);
-		c->st.binds_unshared++;
+		c->unshared++;
 		pthread_mutex_unlock(&c->mu);
 		return;
 	}
@@ -1830,7 +1831,7 @@ cluster_status(struct cluster *c, struct cluster_status *s)
 	s->syncing = c->state == CL_SYNCING;
 	pthread_mutex_lock(&c->mu);
 	s->overflow = c->overflow + c->overflow_forget;
-	s->binds_unshared = c->st.binds_unshared;
+	s->binds_unshared = c->unshared;
 	s->queued = c->qlen;
 	pthread_mutex_unlock(&c->mu);
 	s->queue_cap = c->qcap;
