@@ -28,7 +28,9 @@
 #include "cluster.h"
 #include "conf.h"
 #include "enforce.h"
+#include "engine.h"
 #include "hash.h"
+#include "pktgen.h"
 #include "sipguard.h"
 #include "testlib.h"
 
@@ -935,6 +937,159 @@ test_node_hostname(void **state)
 	close(epfd);
 }
 
+/* ---- the engine's hook: what a worker offers ------------------------------ */
+
+struct told {
+	int		 added, removed;
+	struct sg_mac	 m;
+	char		 d[SG_ID_MAX];
+};
+
+static void
+on_shared(void *arg, const struct binding *b, const struct sg_tuple *gone,
+    uint64_t now)
+{
+	struct told	*t = arg;
+
+	(void)now;
+	if (b != NULL) {
+		t->added++;
+		t->m = b->m;
+		snprintf(t->d, sizeof(t->d), "%s", b->d);
+	} else {
+		t->removed++;
+		t->m = gone->m;
+		snprintf(t->d, sizeof(t->d), "%s", gone->d);
+	}
+}
+
+static const struct pg_ep PROXY_EP = { { 2, 0, 0, 0, 0, 1 }, "192.0.2.1",
+    5060 };
+
+/* A REGISTER (expires: its Expires) from `ep', and the proxy's 200. */
+static void
+registers(struct engine *e, const struct pg_ep *ep, const char *user,
+    int expires, const char *cid, uint64_t now)
+{
+	char		 text[1200], a[64], v[64], contact[96];
+	uint8_t		 f[1400];
+	struct pg_msg	 m;
+	size_t		 n;
+
+	snprintf(a, sizeof(a), "sip:%s@example.com", user);
+	snprintf(v, sizeof(v), "%s:5060", ep->ip);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s:5060>", user, ep->ip);
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.via = v;
+	m.from = m.to = a;
+	m.call_id = cid;
+	m.cseq = 1;
+	m.contact = contact;
+	m.expires = expires;
+	n = pg_frame(f, sizeof(f), ep, &PROXY_EP, text, pg_sip(text,
+	    sizeof(text), &m), NULL);
+	assert_int_equal(engine_packet(e, LINK_ETHERNET, f, n, NULL,
+	    DIR_UNKNOWN, now), SG_ACCEPT);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s:5060>;expires=%d",
+	    user, ep->ip, expires);
+	m.method = NULL;
+	m.status = 200;
+	m.cseq_method = "REGISTER";
+	m.expires = -1;
+	n = pg_frame(f, sizeof(f), &PROXY_EP, ep, text, pg_sip(text,
+	    sizeof(text), &m), NULL);
+	assert_int_equal(engine_packet(e, LINK_ETHERNET, f, n, NULL,
+	    DIR_UNKNOWN, now + 1000000), SG_ACCEPT);
+}
+
+static enum sg_verdict
+invite(struct engine *e, const struct pg_ep *ep, const char *user,
+    uint64_t now)
+{
+	char		 text[1200], a[64], v[64];
+	uint8_t		 f[1400];
+	struct pg_msg	 m;
+	size_t		 n;
+
+	snprintf(a, sizeof(a), "sip:%s@example.com", user);
+	snprintf(v, sizeof(v), "%s:5060", ep->ip);
+	memset(&m, 0, sizeof(m));
+	m.method = "INVITE";
+	m.via = v;
+	m.from = a;
+	m.to = "sip:bob@example.com";
+	m.call_id = "inv-1";
+	m.cseq = 1;
+	m.expires = -1;
+	n = pg_frame(f, sizeof(f), ep, &PROXY_EP, text, pg_sip(text,
+	    sizeof(text), &m), NULL);
+	return engine_packet(e, LINK_ETHERNET, f, n, NULL, DIR_UNKNOWN, now);
+}
+
+/*
+ * The hook is told a binding the proxy granted and its de-registration;
+ * a peer's binding applied, imported or pinned is never told (no echo),
+ * and a peer's binding from another segment is judged vii once pinned by
+ * the device's own MAC, and the same message from another MAC is not.
+ */
+static void
+test_engine_hook(void **state)
+{
+	static const char *sets[] = { "proxy.addresses = [\"192.0.2.1\"]",
+	    "startup.learn = 0" };
+	struct sg_conf		 conf;
+	struct conf_errors	 errs;
+	struct engine		*e;
+	struct told		 t;
+	struct pg_ep		 p1 = { { 2, 0, 0x5e, 0, 0, 0x11 },
+				    "198.51.100.11", 5060 };
+	struct pg_ep		 p2 = { { 2, 0, 0x5e, 0, 0, 0x12 },
+				    "198.51.100.12", 5060 };
+	struct pg_ep		 x = { { 2, 0, 0x5e, 0, 0, 0x66 },
+				    "198.51.100.12", 5060 };
+	struct cluster_msg	 m;
+	struct sg_tuple		 st;
+	struct engine_stats	 es;
+	uint64_t		 now = T0;
+
+	(void)state;
+	assert_int_equal(conf_load(NULL, sets, (int)nitems(sets), &conf,
+	    &errs), 0);
+	assert_non_null(e = engine_create(&conf));
+	engine_warm_start(e);
+	memset(&t, 0, sizeof(t));
+	engine_set_shared(e, on_shared, &t);
+	registers(e, &p1, "alice", 3600, "r1", now);
+	assert_int_equal(t.added, 1);
+	assert_string_equal(t.d, "alice@example.com");
+	assert_memory_equal(t.m.b, p1.mac, 6);
+	seen(&st, "02:00:5e:00:00:11", "198.51.100.11", "alice@example.com");
+	assert_true(cluster_bind_own(bind_find(engine_bindings(e), &st, now),
+	    now));
+	/* A peer's binding from another segment: imported, nothing told. */
+	bmsg_of(&m, CLUSTER_ADD, "lan-a", "02:00:5e:00:00:99",
+	    "198.51.100.12", "bob@example.com");
+	assert_int_equal(cluster_bind_apply(engine_bindings(e), &conf, &m,
+	    "lan-b", SEC(3600), now), CB_IMPORTED);
+	/* bob's first INVITE from his own MAC here: pinned, vii. */
+	assert_int_equal(invite(e, &p2, "bob", now + SEC(1)), SG_ACCEPT);
+	engine_stats(e, &es);
+	assert_true(es.accept[SG_R_CASE_VII] == 1);
+	/* The same message from another MAC: not bob's device, ix. */
+	assert_int_equal(invite(e, &x, "bob", now + SEC(2)), SG_DROP);
+	engine_stats(e, &es);
+	assert_true(es.drop[SG_R_CASE_IX] == 1);
+	assert_int_equal(t.added, 1);
+	assert_int_equal(t.removed, 0);
+	/* alice de-registers: told, with her F. */
+	registers(e, &p1, "alice", 0, "r2", now + SEC(3));
+	assert_int_equal(t.removed, 1);
+	assert_string_equal(t.d, "alice@example.com");
+	assert_int_equal(t.added, 1);
+	engine_destroy(e);
+}
+
 int
 main(void)
 {
@@ -963,6 +1118,7 @@ main(void)
 	TREG("bind_apply", apply_removal_order);
 	TREG("bind_apply", offer_binding);
 	treg_fixture(NULL, NULL);
+	TREG("bind_apply", engine_hook);
 	TREG("queue", queue_bound);
 	TREG("queue", node_hostname);
 	return treg_run("cluster");
