@@ -646,9 +646,10 @@ cluster_offer_binding(struct cluster *c, const struct binding *b)
 {
 	struct cluster_msg	 m;
 
-	if (c == NULL || !b->has_m || b->pin)
+	if (c == NULL || b->pin)
 		return;
-	if (!sg_addr_is_ip(&b->s)) {
+	/* No MAC (a frame without layer 2): nothing a peer could match. */
+	if (!b->has_m || !sg_addr_is_ip(&b->s)) {
 		pthread_mutex_lock(&c->mu);
 		c->unshared++;
 		pthread_mutex_unlock(&c->mu);
