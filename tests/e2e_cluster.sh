@@ -1,9 +1,9 @@
 #!/bin/sh
-# e2e_cluster.sh: two sipguard nodes share their blacklist through a real
-# redis-server (issue 14, first slice).  Three network namespaces made
-# here on one bridge: Redis (an ACL user, no persistence), node A and
-# node B, each daemon with its own configuration, state directory and
-# control socket.  Shows: an entry listed at A reaches B within a second
+# e2e_cluster.sh: sipguard nodes share their blacklist and bindings
+# through a real redis-server (issue 14).  Network namespaces made here
+# on one bridge: Redis (an ACL user, no persistence), nodes A, B and C, an
+# attacker, a victim and a phone, each daemon with its own configuration,
+# state directory and control socket.  Shows: an entry listed at A reaches B within a second
 # (and lives in Redis with its TTL), into B's kernel set: an attacker's
 # own datagrams are dropped at B, and so are its forgeries of a victim's
 # address, while the victim's own datagrams still pass (SPEC 6 across
@@ -16,10 +16,10 @@
 # accepted at B as case vii (B's counters), a forgery of P's address and
 # identity from X's MAC dropped at B (ix); P's de-registration at A
 # removes it at B; B restarted without its state file comes back with
-# the cluster's bindings and blacklist; a de-registration through B while
-# A is cut off wins over A's stale republication; C, on a segment of its own,
-# imports P's binding without a MAC, pins P's on P's first INVITE
-# (accepted, vii) and drops X's forgery (ix).  Root only (exit 77
+# the cluster's bindings and blacklist; a de-registration through B
+# while A is cut off wins over A's stale republication; C, on a segment
+# of its own, imports P's binding without a MAC, pins P's on P's first
+# INVITE (accepted, vii) and drops X's forgery (ix).  Root only (exit 77
 # otherwise); everything is removed on exit.
 set -u
 SG=${SIPGUARD:-build/sipguard}
