@@ -741,7 +741,9 @@ cluster_removed(struct cluster *c, const struct bl_key *k, uint64_t now)
  * learn itself (imported, pinned or applied from a peer), MAC or not.
  * A row this node learned from its own proxy on another segment stays
  * until its own proxy says otherwise, or it expires.  A row refreshed
- * after the removal was made stays too (older()).
+ * after the removal was made stays too (older()).  The identity is the
+ * one the proxy de-registered: an attacker's own credentials, whatever
+ * source he forges, remove only his own rows.
  */
 static void
 bind_tuple(const struct sg_conf *conf, const struct cluster_msg *m,
