@@ -61,7 +61,8 @@ TEST_SCRIPTS	:= tests/test_packaging.sh tests/test_live.sh tests/e2e_lab.sh \
 		   tests/fuzz_smoke.sh tests/test_deb.sh tests/eval_quick.sh
 TOOL_BINS	:= $(B)/sgpcap
 # The cluster (issue 14): a redis-server of their own, in namespaces.
-TEST_SCRIPTS	+= tests/e2e_cluster.sh tests/e2e_sentinel.sh
+TEST_SCRIPTS	+= tests/e2e_cluster.sh tests/e2e_sentinel.sh \
+		   tests/e2e_cluster_kamailio.sh
 
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 		   $(B)/bench/*.d)
@@ -126,7 +127,7 @@ $(B)/bench/nfq_accept: $(B)/bench/nfq_accept.o $(B)/libsg.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bench/cluster: $(B)/bench/cluster.o $(B)/libsg.a
+$(B)/bench/cluster: $(B)/bench/cluster.o $(B)/tests/pktgen.o $(B)/libsg.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -153,6 +153,21 @@ uint32_t	 bind_capacity(const struct bind_table *);
  * show it once).
  */
 uint64_t	 bind_row_key(const struct binding *);
+/*
+ * For the cluster (cluster.c), which applies other nodes' bindings as it
+ * applies restored or imported ones.  The live rows of identity `dh'
+ * (any MAC, imported ones too; now = 0: expired ones not yet reclaimed
+ * too): their number, the first `max' of them in out[].
+ */
+int		 bind_identity_rows(struct bind_table *, uint64_t dh,
+		    uint64_t now, const struct binding **out, int max);
+/* Remove one row, whatever its kind (an imported one waiting too). */
+void		 bind_drop(struct bind_table *, const struct binding *);
+/* A row's life made `expires' if that is later (never shortened). */
+void		 bind_extend(struct bind_table *, const struct binding *,
+		    uint64_t expires);
+/* Rows in use (live or expired, not reclaimed yet): O(1). */
+uint32_t	 bind_live(const struct bind_table *);
 /* Re-insert a saved binding (state restore); skipped when expired. */
 int		 bind_restore(struct bind_table *, const struct binding *,
 		    uint64_t now);

@@ -1,7 +1,9 @@
 /*
- * cluster.h: several nodes share their blacklist through Redis (SPEC 8,
- * issue 14, first slice).  Only (m, i) and (m, i, port) entries with a
- * MAC travel; never a spoof tuple K.  Workers only copy an entry into a
+ * cluster.h: several nodes share their blacklist and their bindings
+ * through Redis (SPEC 8, issue 14).  Only (m, i) and (m, i, port)
+ * blacklist entries with a MAC travel, never a spoof tuple K; a binding
+ * travels with the segment it was learned on (cluster.segment), and a
+ * node on another segment does not trust its MAC (cluster_bind_apply).  Workers only copy an entry into a
  * bounded queue (cluster_offer, under a mutex, no allocation; a full
  * queue counts an overflow; the listing that makes it non-empty wakes
  * the main loop through an eventfd); the main loop owns the rest: two
@@ -23,11 +25,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bind.h"
 #include "conf.h"
 #include "enforce.h"
 
-#define CLUSTER_MSG_MAX		256	/* an encoded message, NUL included */
-#define CLUSTER_KEY_MAX		256	/* a Redis key */
+/* A binding's record: two identities of SG_ID_MAX, each at most three
+ * bytes a character once escaped. */
+#define CLUSTER_MSG_MAX		1280	/* an encoded message, NUL included */
+#define CLUSTER_KEY_MAX		640	/* a Redis key */
 #define CLUSTER_PENDING		1024	/* commands in flight, at most */
 
 enum cluster_op {
@@ -35,15 +40,40 @@ enum cluster_op {
 	CLUSTER_DEL,
 };
 
+enum cluster_kind {
+	CLUSTER_BL = 0,		/* a blacklist entry */
+	CLUSTER_BIND,		/* a binding */
+};
+
+/*
+ * A binding as it travels: what another node needs to rebuild it.  Its
+ * hashes do not travel (each node keys its own): the receiver hashes d
+ * and impi again.  Keyed in Redis by (i, d): the MAC is per hop.
+ */
+struct cluster_bind {
+	struct sg_mac	 m;		/* as the learning node saw it */
+	uint16_t	 port;
+	struct sg_addr	 i;
+	struct sg_addr	 s;		/* an IP address */
+	char		 d[SG_ID_MAX];
+	char		 impi[SG_ID_MAX];	/* "": none */
+	char		 segment[CONF_NAME_MAX];	/* where it was learned */
+};
+
 /*
  * One message: an entry listed (its remaining life and when it was
- * first listed) or removed (when).  Times are wall-clock milliseconds:
- * a removal wins over a listing older than it (NTP assumed; see
- * cluster.c on skew).
+ * first listed) or removed (when); a binding learned (its remaining life
+ * and when it was last refreshed) or removed (when).  Times are
+ * wall-clock milliseconds: a removal wins over a listing or a binding
+ * older than it (NTP assumed; see cluster.c on skew).
  */
 struct cluster_msg {
 	uint8_t		 op;		/* enum cluster_op */
-	struct bl_key	 key;		/* BL_MI or BL_MIP, with a MAC */
+	uint8_t		 kind;		/* enum cluster_kind */
+	union {
+		struct bl_key	 key;	/* BL_MI or BL_MIP, with a MAC */
+		struct cluster_bind b;	/* CLUSTER_BIND */
+	};
 	uint64_t	 stamp_ms;	/* ADD: first listed; DEL: removed */
 	uint64_t	 ttl_ms;	/* ADD: remaining life (the wire's) */
 	uint64_t	 expires;	/* ADD, queued: clock_now() expiry */
@@ -68,6 +98,13 @@ struct cluster_status {
 	char		 name[CONF_NAME_MAX];
 	uint64_t	 events_in, events_out, removals_in, removals_out;
 	uint64_t	 ignored;	/* undecodable or refused messages */
+	/* bindings: published, applied from peers, refused here */
+	uint64_t	 binds_out, binds_in, bind_removals_out;
+	uint64_t	 bind_removals_in;
+	uint64_t	 binds_refused;	/* the sum of the three below */
+	uint64_t	 refused_ip, refused_quota, refused_full;
+	uint64_t	 binds_unshared;	/* not expressible: kept local */
+	char		 segment[CONF_NAME_MAX];
 	uint64_t	 suppressed;	/* listings a removal won over */
 	uint64_t	 overflow;	/* queue full: messages lost */
 	uint64_t	 resyncs, resync_entries;
@@ -95,6 +132,58 @@ void		 cluster_set_apply(struct cluster *, cluster_apply,
  * but on the queue's mutex).  Entries cluster_shares() refuses are
  * ignored. */
 void		 cluster_offer(struct cluster *, const struct bl_entry *);
+/*
+ * Any thread (a worker, under its lock): a binding learned or refreshed
+ * from this node's proxy, or removed by a de-registration (its F), is
+ * queued for the cluster; never blocks but on the queue's mutex.  One
+ * that cannot be rebuilt elsewhere (a host name as SIP-IP, an identity
+ * longer than SG_ID_MAX) stays local, counted.
+ */
+void		 cluster_offer_binding(struct cluster *,
+		    const struct binding *);
+void		 cluster_binding_removed(struct cluster *,
+		    const struct sg_tuple *, uint64_t now);
+/*
+ * Main loop, (re)connected: offer this node's own live bindings again, a
+ * page at a time: `room' messages at most; true when done.  Set once;
+ * called with first = true at every resync.
+ */
+typedef bool	(*cluster_republish_binds)(void *, bool first, uint32_t room);
+void		 cluster_set_republish_binds(struct cluster *,
+		    cluster_republish_binds);
+/* A row this node learned from its own proxy (what it republishes). */
+bool		 cluster_bind_own(const struct binding *, uint64_t now);
+
+/*
+ * What applying another node's binding message did to one table.
+ */
+enum cluster_bind_res {
+	CB_APPLIED,		/* new, with its MAC (same segment) */
+	CB_IMPORTED,		/* new, MAC to be pinned (other segment) */
+	CB_REFRESHED,		/* known: its life extended */
+	CB_KEPT,		/* known, and not shorter: nothing done */
+	CB_REMOVED,
+	CB_ABSENT,		/* a removal of nothing held */
+	CB_REFUSED_IP,		/* rule 3: the IP is another device's here */
+	CB_REFUSED_QUOTA,	/* identities_per_device, devices_per_identity */
+	CB_REFUSED_FULL,	/* the table's share for peers is full */
+};
+
+/*
+ * Apply one binding message (ADD: `ttl' its remaining life, ns) to one
+ * worker's table, as restored or imported state is, on this node's
+ * segment `segment'.  Same segment: the binding as it is, F = {m, d, i}.
+ * Another segment: imported (bind_import: no MAC; the first message
+ * from i carrying d pins it).  Local quotas hold and nothing local is
+ * evicted: refused instead (see cluster.c for the argument).
+ */
+enum cluster_bind_res cluster_bind_apply(struct bind_table *,
+		    const struct sg_conf *, const struct cluster_msg *,
+		    const char *segment, uint64_t ttl, uint64_t now);
+/* Main loop: count what applying a message did (worker 0's result). */
+void		 cluster_bind_count(struct cluster *, enum cluster_bind_res);
+const char	*cluster_segment(const struct cluster *);
+
 /* Main loop: an operator removed the entry (blacklist del/forget). */
 void		 cluster_removed(struct cluster *, const struct bl_key *,
 		    uint64_t now);
@@ -125,6 +214,16 @@ int		 cluster_encode(const struct cluster_msg *, char *, size_t);
 int		 cluster_decode(const char *, size_t, struct cluster_msg *);
 /* "<name>:bl:KIND:MAC:IP:PORT" (or ":del:" for the tombstone). */
 int		 cluster_key(const char *name, const struct bl_key *,
+		    bool tombstone, char *, size_t);
+/*
+ * A binding: "sgb1 STAMP OP NODE SEGMENT MAC IP SIP PORT TTL D IMPI",
+ * D and IMPI escaped (%XX for anything but letters, digits and -._~@+;
+ * IMPI "-" for none).  cluster_decode() reads both forms.
+ */
+int		 cluster_bind_encode(const struct cluster_msg *, char *,
+		    size_t);
+/* "<name>:b:IP:D" (or ":bdel:" for the tombstone), D escaped. */
+int		 cluster_bind_key(const char *name, const struct cluster_msg *,
 		    bool tombstone, char *, size_t);
 
 #endif

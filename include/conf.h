@@ -135,6 +135,7 @@ struct sg_conf {
 	/* cluster (SPEC 8): off by default */
 	bool		 cluster_enabled;
 	char		 cluster_node[CONF_NAME_MAX];	/* "": the hostname */
+	char		 cluster_segment[CONF_NAME_MAX];	/* "": the node's */
 	char		 cluster_name[CONF_NAME_MAX];	/* key prefix */
 	char		 cluster_redis[128];		/* host:port, or path */
 	char		 cluster_sentinels[512];	/* "": no Sentinel */

@@ -91,6 +91,17 @@ void		 engine_set_observer(struct engine *, engine_observer, void *);
 typedef void	(*engine_bound)(void *, const struct sg_mac *,
 		    const struct sg_addr *, uint64_t expires);
 void		 engine_set_bound(struct engine *, engine_bound, void *);
+/*
+ * Told each binding learned or refreshed from the proxy's 2xx (`b'), and
+ * each one a de-registration removes (`gone', its F, told before it
+ * goes, whether this table held it or not), in packet time: the
+ * cluster's copy (daemon.c).  Rows restored, imported, pinned or applied
+ * from other nodes are never told, so nothing comes back as an echo.
+ */
+struct binding;
+typedef void	(*engine_shared)(void *, const struct binding *b,
+		    const struct sg_tuple *gone, uint64_t now);
+void		 engine_set_shared(struct engine *, engine_shared, void *);
 void		 engine_set_alarm_sink(struct engine *, alarm_sink, void *);
 /*
  * Parse messages dropped by the blacklist anyway, so a report can show

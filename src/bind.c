@@ -1002,6 +1002,53 @@ bind_remove_identity(struct bind_table *bt, uint64_t dh)
 	return n;
 }
 
+/* ---- for the cluster ---------------------------------------------------- */
+
+int
+bind_identity_rows(struct bind_table *bt, uint64_t dh, uint64_t now,
+    const struct binding **out, int max)
+{
+	int	 n = 0;
+
+	for (uint32_t s = hidx_first(&bt->ix[IX_D], dh); s != HNIL;
+	    s = hidx_next(&bt->ix[IX_D], s)) {
+		struct binding	*b = &bt->row[s];
+
+		if (b->dh != dh || !b->live || (now != 0 && !alive(b, now)))
+			continue;
+		if (n < max)
+			out[n] = b;
+		n++;
+	}
+	return n;
+}
+
+void
+bind_drop(struct bind_table *bt, const struct binding *b)
+{
+	uint32_t	 s = bind_slot(bt, b);
+
+	if (s < bt->cap && bt->row[s].live) {
+		unlink_row(bt, s);
+		bt->st.removed++;
+	}
+}
+
+void
+bind_extend(struct bind_table *bt, const struct binding *b, uint64_t expires)
+{
+	uint32_t	 s = bind_slot(bt, b);
+
+	if (s < bt->cap && bt->row[s].live && bt->row[s].expires < expires)
+		bt->row[s].expires = expires;
+}
+
+uint32_t
+bind_live(const struct bind_table *bt)
+{
+	return bt->st.live;
+}
+
 int
 bind_restore(struct bind_table *bt, const struct binding *saved,
     uint64_t now)

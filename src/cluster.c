@@ -1,7 +1,7 @@
 /*
- * cluster.c: the blacklist shared through Redis (SPEC 8; issue 14, first
- * slice).  Beside the pipeline, never in it: workers only copy a listed
- * entry into the queue; the main loop publishes it, applies what other
+ * cluster.c: the blacklist and the bindings shared through Redis (SPEC 8;
+ * issue 14).  Beside the pipeline, never in it: workers only copy a listed
+ * entry or a learned binding into the queue; the main loop publishes it, applies what other
  * nodes publish (through the caller's apply callback, which takes the
  * workers' locks), and keeps the two hiredis connections alive.  Nothing
  * here ever blocks: hiredis's async API, its descriptors in the daemon's
@@ -15,7 +15,16 @@
  *                           entry's remaining life (a node that joins
  *                           later reads what is live, nothing more);
  *   N:del:KIND:MAC:IP:PORT  a removal (tombstone), PX = blacklist.ttl;
+ *   N:b:IP:D                a binding of identity D at address IP, its
+ *                           record as value (the MAC and the segment it
+ *                           was learned on in it), PX = its remaining
+ *                           life (at most BIND_TTL_MAX_MS);
+ *   N:bdel:IP:D             its removal (de-registration), a tombstone
+ *                           of BIND_TOMB_MS;
  *   N:events                the channel every change is published on.
+ * A binding is keyed by (i, d), not by F = {m, d, i}: the MAC is per
+ * hop, and a node on another segment pins a MAC of its own on the row,
+ * so a removal must find the row without the MAC.
  * Pub/sub rather than keyspace notifications or Streams: the events need
  * the whole record (who listed it, why, the stamp), keyspace
  * notifications would need a GET per event and a server setting; a
@@ -57,6 +66,7 @@
 
 #include "clock.h"
 #include "cluster.h"
+#include "hash.h"
 #include "log.h"
 
 #define BACKOFF_MIN	(SEC(1) / 2)
@@ -71,12 +81,23 @@
  * blacklist add's most): a longer one on the wire is refused. */
 #define TTL_MAX_MS	(86400ULL * 30 * 1000)
 #define FORGETS		16	/* blacklist forget requests waiting */
+/* A binding's life in Redis, and its tombstone's: registrars grant an
+ * hour or so (Kamailio's max_expires default 3600 s); a longer binding
+ * is shared for a day and refreshed by its next re-registration. */
+#define BIND_TTL_MAX_MS	(86400ULL * 1000)
+#define BIND_TOMB_MS	BIND_TTL_MAX_MS
+/* Peers' bindings never take the last 1/BIND_RESERVE of a table: this
+ * node's own phones always find room (cluster_bind_apply). */
+#define BIND_RESERVE	8
+/* An identity's rows looked at (devices_per_identity: 8 by default, up
+ * to 1024): beyond these a removal misses a row, which then expires. */
+#define BIND_ROWS	64
 
 /* KEYS: entry, tombstone; ARGV: record, stamp, px, channel. */
 static const char put_script[] =
     "local t = redis.call('GET', KEYS[2]) "
     "if t then "
-    "  local ts = tonumber(string.match(t, '^sg1 (%d+)')) or 0 "
+    "  local ts = tonumber(string.match(t, '^%S+ (%d+)')) or 0 "
     "  if ts >= tonumber(ARGV[2]) then return 0 end "
     "  redis.call('DEL', KEYS[2]) "
     "end "
@@ -149,7 +170,10 @@ struct cluster {
 
 	cluster_apply	 apply;
 	cluster_republish republish;
+	cluster_republish_binds republish_binds;
+	bool		 republishing;	/* own bindings still to offer */
 	void		*arg;
+	char		 segment[CONF_NAME_MAX];
 
 	/* The queue: workers push (under mu), the main loop pops.  The push
 	 * that makes it non-empty wakes the main loop (wakefd, an eventfd
@@ -159,6 +183,7 @@ struct cluster {
 	struct cluster_msg *q;
 	uint32_t	 qcap, qhead, qlen;
 	uint64_t	 overflow;
+	uint64_t	 unshared;	/* bindings kept local (workers) */
 
 	/* What came in during one read, applied at its end in one batch
 	 * (one taking of the workers' locks, not one per message). */
@@ -248,6 +273,8 @@ parse_u64(const char *s, uint64_t max, uint64_t *v)
 	return *end != '\0' || errno != 0 || *v > max ? -1 : 0;
 }
 
+static int	decode_bind(char *, size_t, struct cluster_msg *);
+
 int
 cluster_decode(const char *s, size_t len, struct cluster_msg *m)
 {
@@ -259,6 +286,11 @@ cluster_decode(const char *s, size_t len, struct cluster_msg *m)
 	memset(m, 0, sizeof(*m));
 	if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
 		return -1;
+	if (len > 5 && memcmp(s, "sgb1 ", 5) == 0) {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		return decode_bind(buf, len, m);
+	}
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	/* Exactly one space between fields, as encoded. */
@@ -307,6 +339,179 @@ cluster_decode(const char *s, size_t len, struct cluster_msg *m)
 	return 0;
 }
 
+/* ---- bindings on the wire ------------------------------------------------ */
+
+/* Letters, digits and -._~@+ as they are; anything else %XX.  A lone
+ * "-" (which stands for empty) escaped too. */
+static int
+esc(const char *src, char *dst, size_t len)
+{
+	size_t	 o = 0;
+
+	if (strcmp(src, "-") == 0)
+		return snprintf(dst, len, "%%2d") == 3 ? 0 : -1;
+	for (; *src != '\0'; src++) {
+		unsigned char	 c = (unsigned char)*src;
+
+		if (o + 4 > len)
+			return -1;
+		if (isalnum(c) || strchr("-._~@+", c) != NULL)
+			dst[o++] = (char)c;
+		else
+			o += (size_t)snprintf(dst + o, len - o, "%%%02x", c);
+	}
+	if (o >= len)
+		return -1;
+	dst[o] = '\0';
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* What esc() writes, and nothing else: no NUL, shorter than `len'. */
+static int
+unesc(const char *src, char *dst, size_t len)
+{
+	size_t	 o = 0;
+
+	for (; *src != '\0'; src++) {
+		int	 c = (unsigned char)*src;
+
+		if (c == '%') {
+			int	 hi = hexval((unsigned char)src[1]), lo;
+
+			if (hi == -1 || (lo = hexval((unsigned char)src[2])) ==
+			    -1 || (c = hi << 4 | lo) == 0)
+				return -1;
+			src += 2;
+		} else if (!isalnum(c) && strchr("-._~@+", c) == NULL)
+			return -1;
+		if (o + 1 >= len)
+			return -1;
+		dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+static bool
+name_ok(const char *p)
+{
+	if (*p == '\0')
+		return false;
+	for (; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("._-", *p) == NULL)
+			return false;
+	return true;
+}
+
+int
+cluster_bind_encode(const struct cluster_msg *m, char *buf, size_t len)
+{
+	char	 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN], sip[SG_ADDRSTRLEN];
+	char	 d[SG_ID_MAX * 3 + 1], impi[SG_ID_MAX * 3 + 1];
+	int	 n;
+
+	if (m->kind != CLUSTER_BIND || (m->op != CLUSTER_ADD && m->op !=
+	    CLUSTER_DEL) || !name_ok(m->node) || !name_ok(m->b.segment) ||
+	    m->b.d[0] == '\0' || !sg_addr_is_ip(&m->b.i) ||
+	    (m->op == CLUSTER_ADD && !sg_addr_is_ip(&m->b.s)))
+		return -1;
+	sg_mac_str(&m->b.m, true, mac, sizeof(mac));
+	sg_addr_str(&m->b.i, ip, sizeof(ip));
+	if (sg_addr_is_ip(&m->b.s))
+		sg_addr_str(&m->b.s, sip, sizeof(sip));
+	else
+		snprintf(sip, sizeof(sip), "-");
+	if (esc(m->b.d, d, sizeof(d)) == -1 || (m->b.impi[0] != '\0' ?
+	    esc(m->b.impi, impi, sizeof(impi)) : snprintf(impi, sizeof(impi),
+	    "-") != 1) == -1)
+		return -1;
+	n = snprintf(buf, len, "sgb1 %" PRIu64 " %s %s %s %s %s %s %u %"
+	    PRIu64 " %s %s", m->stamp_ms, m->op == CLUSTER_ADD ? "add" : "del",
+	    m->node, m->b.segment, mac, ip, sip, m->b.port, m->op ==
+	    CLUSTER_ADD ? m->ttl_ms : 0, d, impi);
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* `buf' (len bytes, NUL-terminated, changed): "sgb1 ..." as encoded. */
+static int
+decode_bind(char *buf, size_t len, struct cluster_msg *m)
+{
+	char		*f[13], *save = NULL;
+	uint64_t	 port;
+	int		 n = 0;
+
+	if (strstr(buf, "  ") != NULL || buf[len - 1] == ' ')
+		return -1;
+	for (char *w = strtok_r(buf, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save)) {
+		if (n == 13)
+			return -1;
+		f[n++] = w;
+	}
+	if (n != 12 || strcmp(f[0], "sgb1") != 0)
+		return -1;
+	m->kind = CLUSTER_BIND;
+	if (parse_u64(f[1], UINT64_MAX / 2, &m->stamp_ms) == -1)
+		return -1;
+	if (strcmp(f[2], "add") == 0)
+		m->op = CLUSTER_ADD;
+	else if (strcmp(f[2], "del") == 0)
+		m->op = CLUSTER_DEL;
+	else
+		return -1;
+	if (strlen(f[3]) >= sizeof(m->node) || !name_ok(f[3]) ||
+	    strlen(f[4]) >= sizeof(m->b.segment) || !name_ok(f[4]))
+		return -1;
+	memcpy(m->node, f[3], strlen(f[3]) + 1);
+	memcpy(m->b.segment, f[4], strlen(f[4]) + 1);
+	if (sg_mac_parse(f[5], &m->b.m) == -1 || sg_addr_parse(f[6],
+	    &m->b.i) == -1 || !sg_addr_is_ip(&m->b.i))
+		return -1;
+	if (strcmp(f[7], "-") == 0) {
+		if (m->op == CLUSTER_ADD)
+			return -1;	/* a binding states its SIP-IP */
+	} else if (sg_addr_parse(f[7], &m->b.s) == -1 ||
+	    !sg_addr_is_ip(&m->b.s))
+		return -1;
+	if (parse_u64(f[8], 65535, &port) == -1 || parse_u64(f[9], TTL_MAX_MS,
+	    &m->ttl_ms) == -1 || (m->op == CLUSTER_ADD) != (m->ttl_ms > 0))
+		return -1;
+	m->b.port = (uint16_t)port;
+	/* "-" stands for empty, which an identity never is. */
+	if (strcmp(f[10], "-") == 0 || unesc(f[10], m->b.d,
+	    sizeof(m->b.d)) == -1 || m->b.d[0] == '\0')
+		return -1;
+	if (strcmp(f[11], "-") != 0 && (unesc(f[11], m->b.impi,
+	    sizeof(m->b.impi)) == -1 || m->b.impi[0] == '\0'))
+		return -1;
+	return 0;
+}
+
+int
+cluster_bind_key(const char *name, const struct cluster_msg *m,
+    bool tombstone, char *buf, size_t len)
+{
+	char	 ip[SG_ADDRSTRLEN], d[SG_ID_MAX * 3 + 1];
+	int	 n;
+
+	if (m->kind != CLUSTER_BIND || !sg_addr_is_ip(&m->b.i) ||
+	    m->b.d[0] == '\0' || esc(m->b.d, d, sizeof(d)) == -1)
+		return -1;
+	sg_addr_str(&m->b.i, ip, sizeof(ip));
+	n = snprintf(buf, len, "%s:%s:%s:%s", name, tombstone ? "bdel" : "b",
+	    ip, d);
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
 /* ---- the queue ----------------------------------------------------------- */
 
 static void
@@ -315,13 +520,14 @@ push(struct cluster *c, const struct cluster_msg *m)
 	bool	 wake = false;
 
 	pthread_mutex_lock(&c->mu);
-	if (c->qlen > 0) {
+	if (c->qlen > 0 && m->kind == CLUSTER_BL) {
 		/* The same change from every worker in a row (a manual
 		 * add, a restored entry): once. */
 		const struct cluster_msg *last = &c->q[(c->qhead + c->qlen -
 		    1) % c->qcap];
 
-		if (last->op == m->op && memcmp(&last->key, &m->key,
+		if (last->kind == m->kind && last->op == m->op &&
+		    memcmp(&last->key, &m->key,
 		    sizeof(m->key)) == 0 && last->expires == m->expires) {
 			pthread_mutex_unlock(&c->mu);
 			return;
@@ -368,6 +574,7 @@ drop_adds(struct cluster *c)
 	for (uint32_t k = 0; k < c->qlen; k++) {
 		const struct cluster_msg *m = &c->q[(c->qhead + k) % c->qcap];
 
+		/* Bindings too: the republication offers them again. */
 		if (m->op == CLUSTER_DEL)
 			c->q[(c->qhead + n++) % c->qcap] = *m;
 	}
@@ -392,6 +599,85 @@ cluster_offer(struct cluster *c, const struct bl_entry *b)
 	push(c, &m);
 }
 
+/*
+ * What another node can rebuild: d hashes to dh as every node hashes an
+ * identity (not truncated, no NUL in it), the SIP-IP is an address (a
+ * host name's hash is keyed per node), the MAC known.  The IMPI travels
+ * only when it too hashes back (else the check it adds is left out).
+ */
+static bool
+bind_fill(struct cluster *c, struct cluster_msg *m, const struct sg_mac *mac,
+    const struct sg_addr *i, const struct sg_addr *s, uint16_t port,
+    const char *d, uint64_t dh, const char *impi, uint64_t impih)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = CLUSTER_BIND;
+	if (d[0] == '\0' || strnlen(d, SG_ID_MAX) >= SG_ID_MAX - 1 ||
+	    hash_bytes(d, strlen(d)) != dh || !sg_addr_is_ip(i)) {
+		pthread_mutex_lock(&c->mu);
+		c->unshared++;
+		pthread_mutex_unlock(&c->mu);
+		return false;
+	}
+	m->b.m = *mac;
+	m->b.i = *i;
+	if (s != NULL && sg_addr_is_ip(s))
+		m->b.s = *s;
+	m->b.port = port;
+	memcpy(m->b.d, d, strlen(d) + 1);
+	if (impi != NULL && impi[0] != '\0' && strnlen(impi, SG_ID_MAX) <
+	    SG_ID_MAX - 1 && (hash_bytes(impi, strlen(impi)) | 1) == impih)
+		memcpy(m->b.impi, impi, strlen(impi) + 1);
+	return true;
+}
+
+bool
+cluster_bind_own(const struct binding *b, uint64_t now)
+{
+	/* Learned here from the proxy's 2xx: it carries the request's
+	 * Contact (contact_idh); rows imported, restored from a peer or
+	 * applied from one have none (cluster_bind_apply). */
+	return b->live && b->has_m && !b->pin && b->contact_idh != 0 &&
+	    b->expires > now;
+}
+
+void
+cluster_offer_binding(struct cluster *c, const struct binding *b)
+{
+	struct cluster_msg	 m;
+
+	if (c == NULL || b->pin)
+		return;
+	/* No MAC (a frame without layer 2): nothing a peer could match. */
+	if (!b->has_m || !sg_addr_is_ip(&b->s)) {
+		pthread_mutex_lock(&c->mu);
+		c->unshared++;
+		pthread_mutex_unlock(&c->mu);
+		return;
+	}
+	if (!bind_fill(c, &m, &b->m, &b->i, &b->s, b->port, b->d, b->dh,
+	    b->impi, b->impih))
+		return;
+	m.op = CLUSTER_ADD;
+	m.stamp_ms = b->refreshed / 1000000;
+	m.expires = b->expires;
+	push(c, &m);
+}
+
+void
+cluster_binding_removed(struct cluster *c, const struct sg_tuple *t,
+    uint64_t now)
+{
+	struct cluster_msg	 m;
+
+	if (c == NULL || !bind_fill(c, &m, &t->m, &t->i, &t->s, t->sport,
+	    t->d, t->dh, NULL, 0))
+		return;
+	m.op = CLUSTER_DEL;
+	m.stamp_ms = now / 1000000;
+	push(c, &m);
+}
+
 void
 cluster_removed(struct cluster *c, const struct bl_key *k, uint64_t now)
 {
@@ -404,6 +690,200 @@ cluster_removed(struct cluster *c, const struct bl_key *k, uint64_t now)
 	m.key = *k;
 	m.stamp_ms = now / 1000000;
 	push(c, &m);
+}
+
+/* ---- applying a peer's binding ------------------------------------------- */
+
+/*
+ * SPEC 8: the MAC is per hop.  A binding carries the segment it was
+ * learned on (cluster.segment, by default the node's own name: every
+ * node its own segment, so no peer's MAC is trusted unless the operator
+ * says two nodes see the same frames).
+ *
+ *  - Same segment: the frames this node sees from the device carry the
+ *    MAC the learning node saw, so the binding is applied as it is, F =
+ *    {m, d, i}: the device's next message is an exact match (case vii).
+ *  - Another segment: the MAC in the record means nothing here (a
+ *    router's, or another LAN's).  The binding is imported (bind_import:
+ *    i, s and d, no MAC): the first message from i carrying d (and s, if
+ *    stated) pins the MAC this node sees, a router's included (it is
+ *    then a gateway MAC by the usual count, SPEC 2), and from then on
+ *    another MAC with that address and identity is ix, as for a local
+ *    binding.  An unpinned row is in no F, m or device index: it never
+ *    matches exactly, is no evidence for REGISTER rules 3 and 4, and
+ *    cannot make a local REGISTER be refused.
+ *
+ * Anti-collateral (SPEC 6 across nodes): a binding exists only because a
+ * proxy answered 200 to an authenticated REGISTER, so a peer's binding
+ * is the proxy's word, not the attacker's.  But an attacker with his own
+ * credentials can get a binding for a forged source address at node A
+ * (a victim's IP with his own MAC, if A's table does not know the
+ * victim); shared blindly, that binding would hold the victim's IP at B
+ * and B's rule 3 ("IP held by another device") would refuse the victim's
+ * own REGISTER there.  So a peer's binding passes this node's own rules
+ * first, as a REGISTER would: refused when the address is held here by
+ * another host device (rule 3), when the device holds
+ * identities_per_device identities (rule 4), when the identity holds
+ * devices_per_identity devices (where a local learning would replace the
+ * oldest, a peer's never evicts a live local binding), and when the
+ * table is full but for its last 1/BIND_RESERVE (kept for this node's
+ * own phones: a flood of peers' bindings, or whoever can write to
+ * Redis, cannot lock them out).  Refusals are counted (refused_ip,
+ * refused_quota, refused_full in `sipguardctl cluster').  What is left
+ * to a forger on another segment is the pin's race (the first message
+ * from i with d and s): the same window an imported registrar dump
+ * gives (SPEC 9), limited to a forger who can send from i to this node,
+ * and closed for good once the device itself has spoken.
+ *
+ * A removal names (i, d): on the same segment the exact F goes, whoever
+ * learned it (it is the same device, and the proxy vouched for its
+ * de-registration); in any case every row of d at i this node did not
+ * learn itself (imported, pinned or applied from a peer), MAC or not.
+ * A row this node learned from its own proxy on another segment stays
+ * until its own proxy says otherwise, or it expires.  A row refreshed
+ * after the removal was made stays too (older()).  The identity is the
+ * one the proxy de-registered: an attacker's own credentials, whatever
+ * source he forges, remove only his own rows.
+ */
+static void
+bind_tuple(const struct sg_conf *conf, const struct cluster_msg *m,
+    struct sg_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->m = m->b.m;
+	t->has_m = true;
+	t->i = m->b.i;
+	t->s = m->b.s;
+	t->sport = m->b.port;
+	memcpy(t->d, m->b.d, sizeof(t->d));
+	t->dh = hash_bytes(t->d, strlen(t->d));
+	if (m->b.impi[0] != '\0') {
+		memcpy(t->impi, m->b.impi, sizeof(t->impi));
+		t->impih = hash_bytes(t->impi, strlen(t->impi)) | 1;
+	}
+	/* As tuple_sip() sets it for the device's own messages here. */
+	t->nat = conf->nat != NAT_STRICT && sg_addr_is_ip(&t->s) &&
+	    !sg_addr_eq(&t->s, &t->i) && sg_addr_private(&t->s);
+}
+
+/*
+ * A removal made at `stamp_ms' never takes a row refreshed after it: a
+ * tombstone read at a resync (it lives a day) must not undo a phone's
+ * registration since, here or at a peer whose publication was lost.
+ */
+static bool
+older(const struct binding *b, uint64_t stamp_ms)
+{
+	return b->refreshed / 1000000 <= stamp_ms;
+}
+
+static enum cluster_bind_res
+bind_removal(struct bind_table *bt, const struct sg_tuple *t, bool same,
+    uint64_t stamp_ms)
+{
+	const struct binding	*rows[BIND_ROWS], *b;
+	int			 n, gone = 0;
+
+	if (same && (b = bind_find(bt, t, 0)) != NULL && older(b, stamp_ms)) {
+		bind_drop(bt, b);
+		gone++;
+	}
+	n = bind_identity_rows(bt, t->dh, 0, rows, BIND_ROWS);
+	for (int k = 0; k < n && k < BIND_ROWS; k++)
+		if (sg_addr_eq(&rows[k]->i, &t->i) &&
+		    rows[k]->contact_idh == 0 && older(rows[k], stamp_ms)) {
+			bind_drop(bt, rows[k]);
+			gone++;
+		}
+	return gone > 0 ? CB_REMOVED : CB_ABSENT;
+}
+
+enum cluster_bind_res
+cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
+    const struct cluster_msg *m, const char *segment, uint64_t ttl,
+    uint64_t now)
+{
+	const struct binding	*rows[BIND_ROWS], *b;
+	struct sg_tuple		 t;
+	bool			 same = strcmp(m->b.segment, segment) == 0;
+	uint64_t		 expires = now + ttl;
+	uint32_t		 cap = bind_capacity(bt);
+	int			 n, known = 0;
+
+	bind_tuple(conf, m, &t);
+	if (m->op == CLUSTER_DEL)
+		return bind_removal(bt, &t, same, m->stamp_ms);
+	if (ttl == 0)
+		return CB_KEPT;
+	/* Known here: its life merged (the longer wins), nothing else. */
+	if (same && (b = bind_find(bt, &t, now)) != NULL) {
+		if (b->expires >= expires)
+			return CB_KEPT;
+		bind_extend(bt, b, expires);
+		return CB_REFRESHED;
+	}
+	n = bind_identity_rows(bt, t.dh, now, rows, BIND_ROWS);
+	if (!same) {
+		for (int k = 0; k < n && k < BIND_ROWS; k++)
+			if (sg_addr_eq(&rows[k]->i, &t.i)) {
+				known++;
+				bind_extend(bt, rows[k], expires);
+			}
+		if (known > 0)
+			return CB_REFRESHED;
+	}
+	if (bind_live(bt) >= cap - cap / BIND_RESERVE)
+		return CB_REFUSED_FULL;
+	if (n >= conf->devices_per_identity)
+		return CB_REFUSED_QUOTA;
+	if (!same) {
+		switch (bind_import(bt, &t, expires, now)) {
+		case 1:
+			return CB_IMPORTED;
+		case -1:
+			return CB_REFUSED_FULL;
+		case -2:
+			return CB_REFUSED_QUOTA;
+		default:
+			return CB_KEPT;
+		}
+	}
+	if (bind_ip_other_device(bt, &t, now) != NULL)
+		return CB_REFUSED_IP;
+	switch (bind_learn(bt, &t, 0, expires, now, &b)) {
+	case BIND_NEW:
+		return CB_APPLIED;
+	case BIND_REFRESHED:
+		return CB_REFRESHED;
+	case BIND_QUOTA:
+		return CB_REFUSED_QUOTA;
+	case BIND_FULL:
+	default:
+		return CB_REFUSED_FULL;
+	}
+}
+
+void
+cluster_bind_count(struct cluster *c, enum cluster_bind_res r)
+{
+	switch (r) {
+	case CB_REFUSED_IP:
+		c->st.refused_ip++;
+		break;
+	case CB_REFUSED_QUOTA:
+		c->st.refused_quota++;
+		break;
+	case CB_REFUSED_FULL:
+		c->st.refused_full++;
+		break;
+	default:
+		return;
+	}
+	if (c->st.binds_refused++ == 0)
+		log_warnx("cluster: a peer's binding refused (%s); counted in "
+		    "`sipguardctl cluster'", r == CB_REFUSED_IP ? "its address "
+		    "is another device's here" : r == CB_REFUSED_QUOTA ?
+		    "a local quota" : "the table's share for peers is full");
 }
 
 /* ---- hiredis on the daemon's epoll --------------------------------------- */
@@ -683,10 +1163,16 @@ on_message(redisAsyncContext *ac, void *reply, void *priv)
 	if (strcmp(m.node, c->node) == 0)
 		return;			/* our own, back from Redis */
 	if (m.op == CLUSTER_ADD) {
-		c->st.events_in++;
+		if (m.kind == CLUSTER_BIND)
+			c->st.binds_in++;
+		else
+			c->st.events_in++;
 		apply_msg(c, &m, m.ttl_ms * 1000000);
 	} else {
-		c->st.removals_in++;
+		if (m.kind == CLUSTER_BIND)
+			c->st.bind_removals_in++;
+		else
+			c->st.removals_in++;
 		apply_msg(c, &m, 0);
 	}
 }
@@ -873,6 +1359,35 @@ on_put(redisAsyncContext *ac, void *reply, void *priv)
 		cn->c->st.suppressed++;
 }
 
+/* A binding: the same scripts as a listing, its own keys and lives. */
+static void
+send_bind(struct cluster *c, struct cluster_msg *m, char *rec, char *key,
+    char *tomb)
+{
+	snprintf(m->b.segment, sizeof(m->b.segment), "%s", c->segment);
+	if (m->op == CLUSTER_ADD && m->ttl_ms > BIND_TTL_MAX_MS)
+		m->ttl_ms = BIND_TTL_MAX_MS;
+	if (cluster_bind_encode(m, rec, CLUSTER_MSG_MAX) == -1 ||
+	    cluster_bind_key(c->name, m, false, key, CLUSTER_KEY_MAX) == -1 ||
+	    cluster_bind_key(c->name, m, true, tomb, CLUSTER_KEY_MAX) == -1)
+		return;
+	if (m->op == CLUSTER_ADD) {
+		if (redisAsyncCommand(c->cmd.ac, on_put, NULL,
+		    "EVAL %s 2 %s %s %s %" PRIu64 " %" PRIu64 " %s", put_script,
+		    key, tomb, rec, m->stamp_ms, m->ttl_ms, c->channel) !=
+		    REDIS_OK)
+			return;
+		c->st.binds_out++;
+	} else {
+		if (redisAsyncCommand(c->cmd.ac, on_put, NULL,
+		    "EVAL %s 2 %s %s %s %" PRIu64 " %s", del_script, key, tomb,
+		    rec, (uint64_t)BIND_TOMB_MS, c->channel) != REDIS_OK)
+			return;
+		c->st.bind_removals_out++;
+	}
+	c->st.pending++;
+}
+
 static void
 send_msg(struct cluster *c, struct cluster_msg *m, uint64_t now)
 {
@@ -884,6 +1399,10 @@ send_msg(struct cluster *c, struct cluster_msg *m, uint64_t now)
 		if (m->expires <= now + 1000000)
 			return;		/* lapsed while queued */
 		m->ttl_ms = (m->expires - now) / 1000000;
+	}
+	if (m->kind == CLUSTER_BIND) {
+		send_bind(c, m, rec, key, tomb);
+		return;
 	}
 	if (cluster_encode(m, rec, sizeof(rec)) == -1 ||
 	    cluster_key(c->name, &m->key, false, key, sizeof(key)) == -1 ||
@@ -1055,6 +1574,18 @@ on_scan(redisAsyncContext *ac, void *reply, void *priv)
 		c->st.pending++;
 }
 
+/* Free slots in the queue, less a half kept for the workers. */
+static uint32_t
+room(struct cluster *c)
+{
+	uint32_t	 r;
+
+	pthread_mutex_lock(&c->mu);
+	r = c->qcap / 2 > c->qlen ? c->qcap / 2 - c->qlen : 0;
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
 /*
  * Both connections ready: republish what this node holds (what it
  * listed while away; a removal made meanwhile wins in the script), then
@@ -1072,6 +1603,10 @@ begin_sync(struct cluster *c)
 	drop_adds(c);
 	if (c->republish != NULL)
 		c->republish(c->arg);
+	/* This node's bindings, a page at a time (the tick goes on). */
+	c->republishing = c->republish_binds != NULL;
+	if (c->republishing && c->republish_binds(c->arg, true, room(c)))
+		c->republishing = false;
 	flush(c, clock_now());
 	snprintf(match, sizeof(match), "%s:*", c->name);
 	if (redisAsyncCommand(c->cmd.ac, on_scan, NULL, "SCAN 0 MATCH %s "
@@ -1136,7 +1671,8 @@ on_fpage(redisAsyncContext *ac, void *reply, void *priv)
 		const redisReply	*v = r->element[k];
 
 		if (v->type != REDIS_REPLY_STRING || cluster_decode(v->str,
-		    v->len, &m) == -1 || m.op != CLUSTER_ADD)
+		    v->len, &m) == -1 || m.op != CLUSTER_ADD ||
+		    m.kind != CLUSTER_BL)
 			continue;
 		if (f->is_mac ? memcmp(m.key.m, f->m.b, sizeof(f->m.b)) == 0 :
 		    sg_addr_eq(&m.key.i, &f->i))
@@ -1281,6 +1817,8 @@ cluster_tick(struct cluster *c, uint64_t now)
 			c->started = mono;
 		}
 	}
+	if (c->republishing && c->republish_binds(c->arg, false, room(c)))
+		c->republishing = false;
 	flush(c, now);
 	forget_next(c);
 	if (c->broken)
@@ -1296,6 +1834,7 @@ cluster_status(struct cluster *c, struct cluster_status *s)
 	s->syncing = c->state == CL_SYNCING;
 	pthread_mutex_lock(&c->mu);
 	s->overflow = c->overflow + c->overflow_forget;
+	s->binds_unshared = c->unshared;
 	s->queued = c->qlen;
 	pthread_mutex_unlock(&c->mu);
 	s->queue_cap = c->qcap;
@@ -1363,6 +1902,12 @@ cluster_create(const struct sg_conf *conf, int epfd, const char *password,
 			*p = '_';
 	if (c->node[0] == '\0')
 		snprintf(c->node, sizeof(c->node), "node");
+	/* "": every node its own segment, so no peer's MAC is trusted
+	 * unless the operator says two nodes share one. */
+	snprintf(c->segment, sizeof(c->segment), "%s",
+	    conf->cluster_segment[0] != '\0' ? conf->cluster_segment :
+	    c->node);
+	snprintf(c->st.segment, sizeof(c->st.segment), "%s", c->segment);
 	snprintf(c->name, sizeof(c->name), "%s", conf->cluster_name);
 	snprintf(c->channel, sizeof(c->channel), "%s:events", c->name);
 	snprintf(c->password, sizeof(c->password), "%s", password ? password :
@@ -1380,8 +1925,9 @@ cluster_create(const struct sg_conf *conf, int epfd, const char *password,
 	snprintf(c->st.name, sizeof(c->st.name), "%s", c->name);
 	snprintf(c->st.last_error, sizeof(c->st.last_error), "not connected "
 	    "yet");
-	log_info("cluster: node %s, cluster %s, redis %s, queue of %u "
-	    "messages (%zu KB)", c->node, c->name, c->st.redis,
+	log_info("cluster: node %s, segment %s, cluster %s, redis %s, queue "
+	    "of %u messages (%zu KB)", c->node, c->segment, c->name,
+	    c->st.redis,
 	    c->qcap, (size_t)c->qcap * sizeof(*c->q) / 1024);
 	return c;
 }
@@ -1393,6 +1939,18 @@ cluster_set_apply(struct cluster *c, cluster_apply apply,
 	c->apply = apply;
 	c->republish = republish;
 	c->arg = arg;
+}
+
+void
+cluster_set_republish_binds(struct cluster *c, cluster_republish_binds fn)
+{
+	c->republish_binds = fn;
+}
+
+const char *
+cluster_segment(const struct cluster *c)
+{
+	return c->segment;
 }
 
 void

@@ -212,6 +212,8 @@ static const struct key schema[] = {
 	{ "cluster.enabled", K_BOOL, O(cluster_enabled), 0, 0, NULL, 0 },
 	{ "cluster.node", K_STR, O(cluster_node), 0, 0, NULL,
 	    S(cluster_node) },
+	{ "cluster.segment", K_STR, O(cluster_segment), 0, 0, NULL,
+	    S(cluster_segment) },
 	{ "cluster.name", K_STR, O(cluster_name), 0, 0, NULL,
 	    S(cluster_name) },
 	{ "cluster.redis", K_STR, O(cluster_redis), 0, 0, NULL,
@@ -1324,6 +1326,10 @@ cluster_check(const config_t *cfg, const char *file, const struct sg_conf *c,
 		err_add(e, config_lookup(cfg, "cluster.node"), file,
 		    "cluster.node", "\"%s\": want letters, digits, '.', '_' "
 		    "or '-'", c->cluster_node);
+	if (c->cluster_segment[0] != '\0' && !good_name(c->cluster_segment))
+		err_add(e, config_lookup(cfg, "cluster.segment"), file,
+		    "cluster.segment", "\"%s\": want letters, digits, '.', "
+		    "'_' or '-'", c->cluster_segment);
 	if (!good_name(c->cluster_name))
 		err_add(e, config_lookup(cfg, "cluster.name"), file,
 		    "cluster.name", "\"%s\": want letters, digits, '.', '_' "

@@ -315,6 +315,23 @@ static const struct field stats_fields[] = {
 	{ "removals_in", F_U64, AT(cl.removals_in), 0, .pre = ", ",
 	    .post = " removals applied",
 	    .help = "Removals applied from other nodes." },
+	{ "binds_out", F_U64, AT(cl.binds_out), 0, .pre = ", ",
+	    .post = " bindings published",
+	    .help = "Bindings learned here published to the cluster." },
+	{ "binds_in", F_U64, AT(cl.binds_in), 0, .pre = ", ",
+	    .post = " bindings from peers",
+	    .help = "Bindings received from other nodes' events." },
+	{ "bind_removals_out", F_U64, AT(cl.bind_removals_out), 0,
+	    .pre = ", ", .post = " de-registrations published",
+	    .help = "Bindings removed here (de-registration) published." },
+	{ "bind_removals_in", F_U64, AT(cl.bind_removals_in), 0,
+	    .pre = ", ", .post = " de-registrations from peers",
+	    .help = "Binding removals received from other nodes." },
+	{ "binds_refused", F_U64, AT(cl.binds_refused), 0, .pre = ", ",
+	    .post = " peers' bindings refused",
+	    .help = "Other nodes' bindings refused here: the address is "
+	    "another device's, a local quota, or the table's share for "
+	    "peers is full." },
 	{ "overflow", F_U64, AT(cl.overflow), 0, .pre = ", ",
 	    .post = " lost to a full queue",
 	    .help = "Messages lost: the outbound queue (cluster.queue) was "
@@ -1306,6 +1323,16 @@ cmd_cluster(struct control *c, char **args, int nargs, bool json,
 		ctl_json_str(o, s.node);
 		ctl_printf(o, ",\"name\":");
 		ctl_json_str(o, s.name);
+		ctl_printf(o, ",\"segment\":");
+		ctl_json_str(o, s.segment);
+		ctl_printf(o, ",\"binds_out\":%" PRIu64 ",\"binds_in\":%"
+		    PRIu64 ",\"bind_removals_out\":%" PRIu64
+		    ",\"bind_removals_in\":%" PRIu64 ",\"binds_refused\":%"
+		    PRIu64 ",\"refused_ip\":%" PRIu64 ",\"refused_quota\":%"
+		    PRIu64 ",\"refused_full\":%" PRIu64 ",\"binds_unshared\":%"
+		    PRIu64, s.binds_out, s.binds_in, s.bind_removals_out,
+		    s.bind_removals_in, s.binds_refused, s.refused_ip,
+		    s.refused_quota, s.refused_full, s.binds_unshared);
 		ctl_printf(o, ",\"events_out\":%" PRIu64 ",\"events_in\":%"
 		    PRIu64 ",\"removals_out\":%" PRIu64 ",\"removals_in\":%"
 		    PRIu64 ",\"suppressed\":%" PRIu64 ",\"ignored\":%" PRIu64
@@ -1337,7 +1364,15 @@ cmd_cluster(struct control *c, char **args, int nargs, bool json,
 	else
 		ctl_printf(o, "cluster: DOWN for %.0f s (%s); judging with the "
 		    "local state\n", ago(now, s.down_since), s.last_error);
-	ctl_printf(o, "redis %s, node %s, name %s\n", s.redis, s.node, s.name);
+	ctl_printf(o, "redis %s, node %s, segment %s, name %s\n", s.redis,
+	    s.node, s.segment, s.name);
+	ctl_printf(o, "bindings: %" PRIu64 " published, %" PRIu64 " from "
+	    "peers; de-registrations: %" PRIu64 " published, %" PRIu64
+	    " from peers; %" PRIu64 " refused (%" PRIu64 " address of "
+	    "another device, %" PRIu64 " quota, %" PRIu64 " table full), %"
+	    PRIu64 " kept local (not expressible)\n", s.binds_out, s.binds_in,
+	    s.bind_removals_out, s.bind_removals_in, s.binds_refused,
+	    s.refused_ip, s.refused_quota, s.refused_full, s.binds_unshared);
 	ctl_printf(o, "listings: %" PRIu64 " published, %" PRIu64 " applied "
 	    "from peers; removals: %" PRIu64 " published, %" PRIu64 " applied; "
 	    "%" PRIu64 " refused (an older listing than a removal), %" PRIu64

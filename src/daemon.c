@@ -92,6 +92,8 @@ struct daemon {
 	/* Set while entries from other nodes are listed (every worker
 	 * locked): the hook must not publish them back. */
 	bool		 cluster_applying;
+	int		 rp_worker;	/* own bindings republished: where */
+	uint32_t	 rp_slot;
 	struct ctl	*ctl;
 	struct control	 control;	/* what the commands see */
 	int		 epfd, sigfd, timerfd;
@@ -256,6 +258,8 @@ save_state(struct daemon *d, struct state_counts *c, char *err, size_t len)
 /* ---- configuration ------------------------------------------------------- */
 
 static void	offload_all(struct daemon *);
+static void	share_hook(void *, const struct binding *,
+		    const struct sg_tuple *, uint64_t);
 
 static int
 offload_one(void *arg, const struct bl_entry *b)
@@ -323,6 +327,8 @@ keep_restart_only(struct sg_conf *next, const struct sg_conf *cur)
 	    cluster_enabled);
 	KEEP(strcmp(next->cluster_node, cur->cluster_node) != 0,
 	    "cluster.node", cluster_node);
+	KEEP(strcmp(next->cluster_segment, cur->cluster_segment) != 0,
+	    "cluster.segment", cluster_segment);
 	KEEP(strcmp(next->cluster_name, cur->cluster_name) != 0,
 	    "cluster.name", cluster_name);
 	KEEP(strcmp(next->cluster_redis, cur->cluster_redis) != 0,
@@ -998,6 +1004,8 @@ setup_worker(struct daemon *d, int k, char *err, size_t errlen)
 		enf_set_offload(engine_enforcer(w->e), offload_hook, d);
 	if (d->nft != NULL)
 		engine_set_bound(w->e, nft_known, d->nft);
+	if (d->cluster != NULL)
+		engine_set_shared(w->e, share_hook, d);
 	if (access(d->baseline, R_OK) == 0) {
 		if (state_baseline_load(w->e, d->baseline, why,
 		    sizeof(why)) == -1)
@@ -1010,6 +1018,31 @@ setup_worker(struct daemon *d, int k, char *err, size_t errlen)
 }
 
 /* ---- the cluster --------------------------------------------------------- */
+
+/*
+ * A peer's binding in every worker's table (cluster_bind_apply: the
+ * segment decides how; local quotas hold).  Worker 0's result counts.  A
+ * binding applied with its MAC joins the kernel's bound devices too.
+ */
+static void
+apply_binding(struct daemon *d, const struct cluster_msg *m, uint64_t ttl,
+    uint64_t now)
+{
+	enum cluster_bind_res	 r = CB_KEPT;
+
+	for (int k = 0; k < d->nw; k++) {
+		enum cluster_bind_res x = cluster_bind_apply(
+		    engine_bindings(d->w[k].e), &d->conf, m,
+		    cluster_segment(d->cluster), ttl, now);
+
+		if (k == 0)
+			r = x;
+	}
+	cluster_bind_count(d->cluster, r);
+	if (d->nft != NULL && (r == CB_APPLIED || r == CB_REFRESHED) &&
+	    strcmp(m->b.segment, cluster_segment(d->cluster)) == 0)
+		nft_known(d->nft, &m->b.m, &m->b.i, now + ttl);
+}
 
 /*
  * Other nodes' listings and removals, in every worker, as restored state
@@ -1035,6 +1068,10 @@ cluster_apply_msgs(void *arg, const struct cluster_msg *m,
 		else
 			snprintf(why, sizeof(why), "%.11s@%.11s", m[j].why[0] ?
 			    m[j].why : "cluster", m[j].node);
+		if (m[j].kind == CLUSTER_BIND) {
+			apply_binding(d, &m[j], ttl[j], now);
+			continue;
+		}
 		for (int k = 0; k < d->nw; k++) {
 			struct enforcer		*e = engine_enforcer(d->w[k].e);
 			const struct bl_entry	*b = enf_find(e, &m[j].key,
@@ -1071,6 +1108,61 @@ cluster_republish_all(void *arg)
 	for (int k = 0; k < d->nw; k++)
 		enf_foreach(engine_enforcer(d->w[k].e), now, republish_one, d);
 	unlock_all(d);
+}
+
+/*
+ * (Re)connected: this node's own bindings go out again, a page at a
+ * time (the queue holds cluster.queue messages; a table may hold far
+ * more): `room' offered at most, BIND_PAGE slots looked at, one
+ * worker's lock at a time.  Every worker's copy of a binding restored
+ * into each is offered: Redis keeps one.
+ */
+#define BIND_PAGE	16384
+
+static bool
+cluster_republish_binds_page(void *arg, bool first, uint32_t room)
+{
+	struct daemon	*d = arg;
+	uint64_t	 now = clock_now();
+	uint32_t	 budget = BIND_PAGE;
+
+	if (first) {
+		d->rp_worker = 0;
+		d->rp_slot = 0;
+	}
+	for (; d->rp_worker < d->nw; d->rp_worker++, d->rp_slot = 0) {
+		struct worker		*w = &d->w[d->rp_worker];
+		struct bind_table	*bt = engine_bindings(w->e);
+		uint32_t		 cap = bind_capacity(bt);
+
+		pthread_mutex_lock(&w->lock);
+		for (; d->rp_slot < cap && budget > 0 && room > 0;
+		    d->rp_slot++, budget--) {
+			const struct binding *b = bind_at(bt, d->rp_slot);
+
+			if (b != NULL && cluster_bind_own(b, now)) {
+				cluster_offer_binding(d->cluster, b);
+				room--;
+			}
+		}
+		pthread_mutex_unlock(&w->lock);
+		if (d->rp_slot < cap)
+			return false;
+	}
+	return true;
+}
+
+/* A worker's binding learned or removed: a copy to the queue. */
+static void
+share_hook(void *arg, const struct binding *b, const struct sg_tuple *gone,
+    uint64_t now)
+{
+	struct daemon	*d = arg;
+
+	if (b != NULL)
+		cluster_offer_binding(d->cluster, b);
+	else
+		cluster_binding_removed(d->cluster, gone, now);
 }
 
 /* cluster.password_file: read once, here; "user password" or password. */
@@ -1111,9 +1203,12 @@ setup_cluster(struct daemon *d, char *err, size_t errlen)
 	d->cluster = cluster_create(&d->conf, d->epfd, pw, err, errlen);
 	rc = d->cluster != NULL ? 0 : -1;
 	explicit_bzero(pw, sizeof(pw));
-	if (rc == 0)
+	if (rc == 0) {
 		cluster_set_apply(d->cluster, cluster_apply_msgs,
 		    cluster_republish_all, d);
+		cluster_set_republish_binds(d->cluster,
+		    cluster_republish_binds_page);
+	}
 	return rc;
 }
 

@@ -41,6 +41,8 @@ struct engine {
 	void			*observer_arg;
 	engine_bound		 bound;		/* a binding learned, pinned */
 	void			*bound_arg;
+	engine_shared		 shared;	/* learned or removed: cluster */
+	void			*shared_arg;
 	alarm_sink		 sink;
 	void			*sink_arg;
 	bool			 report_dropped;
@@ -289,6 +291,13 @@ engine_set_bound(struct engine *e, engine_bound fn, void *arg)
 	e->bound_arg = arg;
 }
 
+void
+engine_set_shared(struct engine *e, engine_shared fn, void *arg)
+{
+	e->shared = fn;
+	e->shared_arg = arg;
+}
+
 struct whitelist *
 engine_whitelist(struct engine *e)
 {
@@ -504,6 +513,31 @@ tuple_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg)
 
 /* ---- outbound: learning from the proxy's answers (SPEC 3) --------------- */
 
+/*
+ * Contact: * with expires 0: every binding of the identity this table
+ * holds (its own and those other nodes shared) is told gone, each its F:
+ * the first 64 (devices_per_identity is 8 by default; past 64, a peer's
+ * copy of the rest lives until it expires).
+ */
+static void
+shared_identity(struct engine *e, const struct sg_tuple *who, uint64_t now)
+{
+	const struct binding	*rows[64];
+	int			 n;
+
+	n = bind_identity_rows(e->bt, who->dh, 0, rows, (int)nitems(rows));
+	for (int k = 0; k < n && k < (int)nitems(rows); k++) {
+		struct sg_tuple	 t = *who;
+
+		/* An imported row waiting for its MAC: the sender's. */
+		if (rows[k]->has_m)
+			t.m = rows[k]->m;
+		t.i = rows[k]->i;
+		t.s = rows[k]->s;
+		e->shared(e->shared_arg, NULL, &t, now);
+	}
+}
+
 /* A 2xx to a REGISTER: the bindings it grants or removes. */
 static void
 bind_granted(struct engine *e, const struct reg_answer *a,
@@ -515,9 +549,13 @@ bind_granted(struct engine *e, const struct reg_answer *a,
 	case REG_BIND_NOTHING:
 		return;
 	case REG_BIND_REMOVE_ALL:
+		if (e->shared != NULL)
+			shared_identity(e, &a->t, now);
 		bind_remove_identity(e->bt, a->t.dh);
 		return;
 	case REG_BIND_REMOVE:
+		if (e->shared != NULL)
+			e->shared(e->shared_arg, NULL, &a->t, now);
 		bind_remove(e->bt, &a->t);
 		return;
 	case REG_BIND_LEARN:
@@ -541,6 +579,8 @@ bind_granted(struct engine *e, const struct reg_answer *a,
 		if (e->bound != NULL && b != NULL && b->has_m)
 			e->bound(e->bound_arg, &b->m, &b->i, b->expires +
 			    e->conf.bind_grace);
+		if (e->shared != NULL && b != NULL)
+			e->shared(e->shared_arg, b, NULL, now);
 		break;
 	}
 }

@@ -1,9 +1,9 @@
 #!/bin/sh
-# e2e_cluster.sh: two sipguard nodes share their blacklist through a real
-# redis-server (issue 14, first slice).  Three network namespaces made
-# here on one bridge: Redis (an ACL user, no persistence), node A and
-# node B, each daemon with its own configuration, state directory and
-# control socket.  Shows: an entry listed at A reaches B within a second
+# e2e_cluster.sh: sipguard nodes share their blacklist and bindings
+# through a real redis-server (issue 14).  Network namespaces made here
+# on one bridge: Redis (an ACL user, no persistence), nodes A, B and C, an
+# attacker, a victim and a phone, each daemon with its own configuration,
+# state directory and control socket.  Shows: an entry listed at A reaches B within a second
 # (and lives in Redis with its TTL), into B's kernel set: an attacker's
 # own datagrams are dropped at B, and so are its forgeries of a victim's
 # address, while the victim's own datagrams still pass (SPEC 6 across
@@ -11,8 +11,16 @@
 # (and a tombstone is left); Redis killed: both daemons keep running and
 # `cluster' says DOWN; an entry added at A meanwhile reaches B once Redis
 # is back (reconnect, republication, resync); a node started later reads
-# what is live.  Root only (exit 77 otherwise); everything is removed on
-# exit.
+# what is live.  Bindings: a phone P registered through A (a test
+# registrar behind A, A and B on segment "lan") sends an INVITE through B:
+# accepted at B as case vii (B's counters), a forgery of P's address and
+# identity from X's MAC dropped at B (ix); P's de-registration at A
+# removes it at B; B restarted without its state file comes back with
+# the cluster's bindings and blacklist; a de-registration through B
+# while A is cut off wins over A's stale republication; C, on a segment
+# of its own, imports P's binding without a MAC, pins P's on P's first
+# INVITE (accepted, vii) and drops X's forgery (ix).  Root only (exit 77
+# otherwise); everything is removed on exit.
 set -u
 SG=${SIPGUARD:-build/sipguard}
 CTL=$(dirname "$SG")/sipguardctl
@@ -26,6 +34,7 @@ B=sgcb2$ID
 C=sgcc$ID
 X=sgcx$ID
 V=sgcv$ID
+P=sgcp$ID
 TMP=$(mktemp -d --suffix=.sgcluster)
 PIDS=""
 RPID=""
@@ -45,7 +54,7 @@ fi
 
 cleanup() {
 	for p in $PIDS $RPID; do kill -9 "$p" 2>/dev/null; done
-	for n in "$A" "$B" "$C" "$X" "$V" "$R" "$BR"; do
+	for n in "$A" "$B" "$C" "$X" "$V" "$P" "$R" "$BR"; do
 		for p in $(ip netns pids "$n" 2>/dev/null); do
 			kill -9 "$p" 2>/dev/null
 		done
@@ -88,12 +97,13 @@ down() { ctl "$1" cluster | grep -q '^cluster: DOWN'; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # ---- the network: a bridge, Redis, two nodes (a third joins later) ---------
-for n in "$BR" "$R" "$A" "$B" "$C" "$X" "$V"; do ip netns add "$n"; done
+for n in "$BR" "$R" "$A" "$B" "$C" "$X" "$V" "$P"; do ip netns add "$n"; done
 ip -n "$BR" link add br0 type bridge
 ip -n "$BR" link set br0 up
 i=1
-# R .3, A .4, B .5, C .6; an attacker X (.66) and its victim V (.77).
-for n in "$R" "$A" "$B" "$C" "$X" "$V"; do
+# R .3, A .4, B .5, C .6; an attacker X (.66) and its victim V (.77); a
+# phone P (.21).
+for n in "$R" "$A" "$B" "$C" "$X" "$V" "$P"; do
 	ip link add "c$ID$i" type veth peer name "d$ID$i"
 	ip link set "c$ID$i" netns "$n"
 	ip link set "d$ID$i" netns "$BR"
@@ -108,6 +118,8 @@ for n in "$R" "$A" "$B" "$C" "$X" "$V"; do
 	      ip -n "$n" addr add 10.97.0.88/32 dev eth0 ;;
 	"$V") ip -n "$n" link set eth0 address 02:5c:00:00:05:77
 	      ip -n "$n" addr add 10.97.0.77/24 dev eth0 ;;
+	"$P") ip -n "$n" link set eth0 address 02:5c:00:00:05:21
+	      ip -n "$n" addr add 10.97.0.21/24 dev eth0 ;;
 	*) ip -n "$n" addr add 10.97.0.$((i + 2))/24 dev eth0 ;;
 	esac
 	ip -n "$n" link set eth0 up
@@ -141,6 +153,16 @@ for n in A B C; do
 proxy: { addresses = [ "10.97.0.4" ]; };
 training: { duration = 3; };
 EOF
+	# B and C judge SIP to theirs (the shared bindings); A and B see
+	# the phones on one segment, C on its own (the default).
+	seg='segment = "lan";'
+	# No start-up learning window: a phone unknown there is dropped.
+	case $n in
+	B) echo 'proxy: { addresses = [ "10.97.0.5" ]; };' > "$TMP/$n.conf" ;;
+	C) echo 'proxy: { addresses = [ "10.97.0.6" ]; };' > "$TMP/$n.conf"
+	   seg="" ;;
+	esac
+	[ $n != A ] && echo 'startup: { learn = 0; };' >> "$TMP/$n.conf"
 	cat >> "$TMP/$n.conf" <<EOF
 state: { dir = "$TMP/state-$n"; };
 control: { socket = "$TMP/control-$n"; };
@@ -148,6 +170,7 @@ metrics: { file = "$TMP/metrics-$n.prom"; interval = 1; };
 cluster: {
 	enabled = true;
 	node = "node-$n";
+	$seg
 	redis = "$addr";
 	password_file = "$TMP/redis.pw";
 	timeout = 1;
@@ -337,6 +360,104 @@ rcli set $K5 "sg1 $(($(date +%s) * 1000)) add node-Z mi $M5 10.97.9.71 0 600000 
 check "blacklist forget IP at B, which holds nothing of it: gone from Redis" \
     "ctl B blacklist forget 10.97.9.71 | grep -q '^forgot 0 entries' && within 1 sh -c \"[ \\\$(ip netns exec $R redis-cli -h $REDIS --no-auth-warning --user sg -a $PW exists $K5) = 0 ]\""
 
+# ---- bindings: a phone registered through A, judged at B ----------------------
+# SIP to and from the proxy's address through the daemon's queue (the
+# proxy's 200 OK is how bindings are learned); a test registrar behind
+# A and B (it answers every request with 200).
+queue_sip() {
+	ip netns exec "$1" iptables -C INPUT -p udp --dport 5060 -j NFQUEUE \
+	    --queue-num 0 --queue-bypass 2>/dev/null ||
+	    ip netns exec "$1" iptables -A INPUT -p udp --dport 5060 \
+	    -j NFQUEUE --queue-num 0 --queue-bypass
+	ip netns exec "$1" iptables -A OUTPUT -p udp --sport 5060 -j NFQUEUE \
+	    --queue-num 0 --queue-bypass
+}
+registrar() {
+	ip netns exec "$1" $NODE registrar "$2" 5060 "$TMP/reg-$3.log" &
+	PIDS="$PIDS $!"
+}
+# a node's count of messages accepted as REASON (its JSON stats)
+accepted() {
+	ctl "$1" -j stats | grep -o '"accept":{[^}]*}' |
+	    grep -o "\"$2\":[0-9]*" | cut -d: -f2 | grep . || echo 0
+}
+# bound NODE IDENTITY MAC IP: a line of `bindings' (MAC "none": waiting)
+bound_at() { ctl "$1" bindings | grep -q "$2 .*$3 $4"; }
+delivered() { sleep 0.3; grep -q " $2\$" "$TMP/reg-$1.log" 2>/dev/null; }
+PH=phil@lab.example
+MP=02:5c:00:00:05:21
+queue_sip "$A"
+queue_sip "$B"
+registrar "$A" 10.97.0.4 A
+registrar "$B" 10.97.0.5 B
+sleep 0.5
+check "P registers through A (the registrar's 200 passes A's queue)" \
+    "ip netns exec $P $NODE send 10.97.0.21 10.97.0.4 REGISTER phil reg-1"
+check "A learned P's binding from the 200 OK" \
+    "within 1 bound_at A $PH $MP 10.97.0.21"
+check "B has it within a second, with P's MAC (same segment \"lan\")" \
+    "within 1 bound_at B $PH $MP 10.97.0.21"
+check "A counts a binding published, B one from a peer" \
+    "ctl A -j cluster | grep -q '\"binds_out\":1,' && ctl B -j cluster | grep -q '\"binds_in\":1,'"
+check "Redis holds it under (i, d) with its life as TTL, segment in it" \
+    "[ \"\$(rcli pttl sipguard:b:10.97.0.21:$PH)\" -gt 3000000 ] && rcli get sipguard:b:10.97.0.21:$PH | grep -q '^sgb1 [0-9]* add node-A lan $MP 10.97.0.21 10.97.0.21 5060 '"
+v0=$(accepted B vii)
+ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.5 INVITE phil inv-b1 >/dev/null
+check "P's INVITE through B reaches B's registrar" "within 2 delivered B inv-b1"
+check "B judged it case vii, the exact binding (accept counter +1)" \
+    "[ \$(accepted B vii) -eq $((v0 + 1)) ]"
+L=$(wc -l < "$TMP/sg-B.log")
+ip netns exec "$X" $NODE spoof 10.97.0.21 10.97.0.5 INVITE phil inv-b2 >/dev/null
+check "a forgery of P (its IP and identity) from X's MAC is dropped at B: ix" \
+    "within 2 sh -c \"tail -n +$((L + 1)) $TMP/sg-B.log | grep -q 'case=ix action=[a-z]* mac=02:5c:00:00:05:66 ip=10.97.0.21 .*identity=$PH'\" && ! delivered B inv-b2"
+SIPNODE_EXPIRES=0 ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.4 \
+    REGISTER phil reg-2 >/dev/null
+check "P de-registers through A: gone at A" \
+    "within 1 sh -c '! \"$CTL\" -s \"$TMP/control-A\" bindings | grep -q $PH'"
+check "and at B within a second (a tombstone left in Redis)" \
+    "within 1 sh -c '! \"$CTL\" -s \"$TMP/control-B\" bindings | grep -q $PH' && [ \"\$(rcli exists sipguard:bdel:10.97.0.21:$PH)\" = 1 ] && [ \"\$(rcli exists sipguard:b:10.97.0.21:$PH)\" = 0 ]"
+ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.5 INVITE phil inv-b3 >/dev/null
+check "P's INVITE through B is dropped now (no binding: case b)" \
+    "! delivered B inv-b3 && grep -q 'case=b action=[a-z]* mac=$MP ip=10.97.0.21 .*call_id=inv-b3' $TMP/sg-B.log"
+check "P registers through A again: B has it back (newer than the tombstone)" \
+    "ip netns exec $P $NODE send 10.97.0.21 10.97.0.4 REGISTER phil reg-3 && within 1 bound_at B $PH $MP 10.97.0.21"
+
+# ---- B restarted without its state: the cluster's state comes back -----------
+kill "$PID_B"
+wait "$PID_B" 2>/dev/null
+rm -rf "$TMP/state-B"
+M6=02:5c:00:00:06:66
+ctl A blacklist add $M6 10.97.9.72 >/dev/null
+check "B restarts with no state file" "start_sg B $B && within 5 connected B"
+check "B has P's binding again, from the cluster (P's MAC)" \
+    "within 3 bound_at B $PH $MP 10.97.0.21"
+check "and the blacklist: an entry A listed while B was down, and an older one" \
+    "within 3 listed B $M6 10.97.9.72 && ctl B blacklist | grep -q '$M2 10.97.9.67 port=5070'"
+v0=$(accepted B vii)
+ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.5 INVITE phil inv-b4 >/dev/null
+check "P's INVITE through the restarted B: accepted as vii" \
+    "within 2 delivered B inv-b4 && [ \$(accepted B vii) -eq $((v0 + 1)) ]"
+
+# ---- a partition: a de-registration wins over A's stale republication ---------
+# P de-registers through B while A, which learned P itself, is cut off;
+# A comes back and republishes its copy (older than the removal): Redis
+# refuses it, and A's resync removes its copy (same segment: same F).
+s0=$(ctl A -j cluster | grep -o '"suppressed":[0-9]*' | cut -d: -f2)
+ip -n "$A" link set eth0 down
+check "A cut off again: DOWN within cluster.timeout" "within 4 down A"
+SIPNODE_EXPIRES=0 ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.5 \
+    REGISTER phil reg-4 >/dev/null
+check "P de-registers through B: gone at B; A, cut off, still holds it" \
+    "within 1 sh -c '! \"$CTL\" -s \"$TMP/control-B\" bindings | grep -q $PH' && bound_at A $PH $MP 10.97.0.21"
+ip -n "$A" link set eth0 up
+check "A reconnects within 10 s" "within 10 connected A"
+check "A's republished binding loses to the de-registration: gone at A" \
+    "within 3 sh -c '! \"$CTL\" -s \"$TMP/control-A\" bindings | grep -q $PH'"
+check "Redis refused the stale copy (A's suppressed +1), B did not get it back" \
+    "ctl A -j cluster | grep -q '\"suppressed\":$((s0 + 1)),' && ! ctl B bindings | grep -q $PH && [ \"\$(rcli exists sipguard:b:10.97.0.21:$PH)\" = 0 ]"
+check "P registers through A again: on A and B" \
+    "ip netns exec $P $NODE send 10.97.0.21 10.97.0.4 REGISTER phil reg-5 && within 1 bound_at B $PH $MP 10.97.0.21"
+
 # ---- a wrong password: refused, said, and nothing else breaks ------------------
 sed -e "s|redis.pw|wrong.pw|" -e "s|node-C|node-D|" \
     -e "s|control-C|control-D|" -e "s|state-C|state-D|" "$TMP/C.conf" \
@@ -354,6 +475,23 @@ rcli hset sipguard:foreign field value >/dev/null
 check "node C starts" "start_sg C $C"
 check "C connects over Redis's UNIX socket and its resync lists A's entry" \
     "within 5 sh -c \"'$CTL' -s '$TMP/control-C' blacklist | grep -q '$M2 10.97.9.67 port=5070'\""
+
+# ---- another segment: C imports P's binding, pins P's MAC ----------------------
+check "C (its own segment) holds P's binding without a MAC (imported)" \
+    "within 3 bound_at C $PH none 10.97.0.21"
+queue_sip "$C"
+registrar "$C" 10.97.0.6 C
+sleep 0.5
+v0=$(accepted C vii)
+ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.6 INVITE phil inv-c1 >/dev/null
+check "P's first INVITE through C pins P's MAC and is accepted as vii" \
+    "within 2 delivered C inv-c1 && [ \$(accepted C vii) -eq $((v0 + 1)) ] && bound_at C $PH $MP 10.97.0.21"
+L=$(wc -l < "$TMP/sg-C.log")
+ip netns exec "$X" $NODE spoof 10.97.0.21 10.97.0.6 INVITE phil inv-c2 >/dev/null
+check "then X's forgery of P's IP and identity is dropped at C: ix" \
+    "within 2 sh -c \"tail -n +$((L + 1)) $TMP/sg-C.log | grep -q 'case=ix action=[a-z]* mac=02:5c:00:00:05:66 ip=10.97.0.21 .*identity=$PH'\" && ! delivered C inv-c2"
+check "C counts the binding from a peer, none refused" \
+    "ctl C -j cluster | grep -q '\"binds_refused\":0,' && ctl C cluster | grep -q '^redis .*segment node-C'"
 
 for n in A B C; do
 	eval "p=\$PID_$n"

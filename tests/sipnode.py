@@ -14,10 +14,13 @@
   sipnode.py send SRC_IP DST_IP METHOD USER CALLID [COUNT] [VIA]
       sends COUNT requests (default 1) from SRC_IP:5060 with From
       USER@lab.example and Via VIA (default SRC_IP); for REGISTER, waits
-      up to 2 s for a 200 and exits 0 only if one came.
+      up to 2 s for a 200 and exits 0 only if one came.  A REGISTER asks
+      for $SIPNODE_EXPIRES seconds (default 3600; 0: de-register), which
+      the registrar grants.
 
 Only ever talks to addresses in the test's own namespaces.
 """
+import os
 import select
 import socket
 import sys
@@ -37,7 +40,8 @@ def request(method, user, src, dst, callid, cseq, via):
         "Contact: <sip:%s@%s:5060>" % (user, via),
     ]
     if method == "REGISTER":
-        lines.append("Expires: 3600")
+        lines.append("Expires: %s" % os.environ.get("SIPNODE_EXPIRES",
+                                                   "3600"))
     lines += ["Content-Length: 0", "", ""]
     return "\r\n".join(lines).encode()
 
@@ -76,7 +80,9 @@ def registrar(ip, port, logfile):
         reply.append("To: %s;tag=reg" % header(msg, "To"))
         if method == "REGISTER":
             contact = header(msg, "Contact")
-            reply.append("Contact: %s;expires=3600" % contact)
+            # The request's Expires (0: a de-registration), else 3600.
+            exp = header(msg, "Expires") or "3600"
+            reply.append("Contact: %s;expires=%s" % (contact, exp))
         reply += ["Content-Length: 0", "", ""]
         try:
             s.sendto("\r\n".join(reply).encode(), peer)
