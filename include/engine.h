@@ -132,6 +132,7 @@ struct engine_tables {
 	uint32_t	 streams, streams_cap;
 	uint32_t	 stream_buffers, stream_buffers_cap;
 	uint32_t	 whitelist, whitelist_cap;	/* every worker's */
+	uint32_t	 id_cells, id_cells_cap;	/* identity texts */
 	uint64_t	 streams_refused;
 	uint64_t	 pending_evicted, sources_recycled, blacklist_evicted;
 	uint64_t	 nonces_evicted, bindings_refused;

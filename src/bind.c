@@ -12,11 +12,19 @@
 #include "cbf.h"
 #include "hash.h"
 #include "htab.h"
+#include "idpool.h"
 
 /* Most entries one secondary-index walk looks at (label search only). */
 #define WALK_MAX	64
 
 enum { IX_F, IX_CF, IX_M, IX_I, IX_D, IX_S, IX_DEV, IX__COUNT };
+
+/*
+ * An IMPI is most often d itself or d's user part (the text before its
+ * first '@'): kept as such, it takes no cell of the pool.
+ */
+#define IMPI_IS_D	(IDP_REF_MAX + 1)
+#define IMPI_IS_USER	(IDP_REF_MAX + 2)
 
 /* A counter keyed by a 64-bit keyed hash: (m, i) pairs, MACs. */
 struct cset {
@@ -32,6 +40,7 @@ struct bind_table {
 	struct dlist	 free;
 	struct hidx	 ix[IX__COUNT];
 	struct cbf	*bloom;
+	struct idpool	*ids;		/* d and IMPI texts */
 	struct cset	 mi;		/* live bindings per (m, i) */
 	struct cset	 macips;	/* distinct live i per m */
 	uint32_t	 sweep;
@@ -217,12 +226,17 @@ bind_create(const struct sg_conf *conf)
 			goto fail;
 	bt->bloom = cbf_create(cap * (uint32_t)conf->bloom_cells,
 	    conf->bloom_hashes);
-	if (bt->bloom == NULL || cset_init(&bt->mi, cap) == -1 ||
+	bt->ids = idp_create((uint32_t)((uint64_t)cap *
+	    (uint64_t)conf->tab_identity_bytes / IDP_CELL));
+	if (bt->bloom == NULL || bt->ids == NULL ||
+	    cset_init(&bt->mi, cap) == -1 ||
 	    cset_init(&bt->macips, cap) == -1)
 		goto fail;
 	dlist_fill(&bt->free, cap);
 	bt->st.capacity = cap;
-	bt->st.memory = sizeof(*bt) + (size_t)cap * sizeof(*bt->row) +
+	bt->st.id_cells = idp_capacity(bt->ids);
+	bt->st.memory = sizeof(*bt) + idp_memory(bt->ids) +
+	    (size_t)cap * sizeof(*bt->row) +
 	    (size_t)cap * sizeof(struct hlink) + cbf_memory(bt->bloom) +
 	    2 * ((size_t)cap * (sizeof(uint64_t) + sizeof(uint32_t) +
 	    sizeof(struct hlink)) + hidx_memory(&bt->mi.ix, cap));
@@ -243,6 +257,7 @@ bind_destroy(struct bind_table *bt)
 		hidx_fini(&bt->ix[k]);
 	dlist_fini(&bt->free);
 	cbf_destroy(bt->bloom);
+	idp_destroy(bt->ids);
 	cset_fini(&bt->mi);
 	cset_fini(&bt->macips);
 	free(bt->row);
@@ -273,6 +288,141 @@ uint32_t
 bind_capacity(const struct bind_table *bt)
 {
 	return bt->cap;
+}
+
+/* ---- identity texts ----------------------------------------------------- */
+
+const char *
+bind_d(const struct bind_table *bt, const struct binding *b, char *buf)
+{
+	return idp_get(bt->ids, b->d_ref, buf, SG_ID_MAX);
+}
+
+const char *
+bind_impi(const struct bind_table *bt, const struct binding *b, char *buf)
+{
+	const char	*d, *at;
+	size_t		 n;
+
+	switch (b->impi_ref) {
+	case IMPI_IS_D:
+		return bind_d(bt, b, buf);
+	case IMPI_IS_USER:
+		d = bind_d(bt, b, buf);
+		n = (at = strchr(d, '@')) != NULL ? (size_t)(at - d) :
+		    strlen(d);
+		if (d != buf)
+			memcpy(buf, d, n);
+		buf[n] = '\0';
+		return buf;
+	default:
+		return idp_get(bt->ids, b->impi_ref, buf, SG_ID_MAX);
+	}
+}
+
+/* How an IMPI of `il' bytes is kept beside d: IMPI_IS_*, or 0 (cells). */
+static uint32_t
+impi_kind(const char *d, size_t dl, const char *impi, size_t il)
+{
+	const char	*at;
+
+	if (il == 0)
+		return IDP_NONE;
+	if (il == dl && memcmp(d, impi, il) == 0)
+		return IMPI_IS_D;
+	if ((at = memchr(d, '@', dl)) != NULL && (size_t)(at - d) == il &&
+	    memcmp(d, impi, il) == 0)
+		return IMPI_IS_USER;
+	return 0;
+}
+
+/* Cells the texts d and impi need, as texts_put() would keep them. */
+static uint32_t
+texts_need(const char *d, const char *impi)
+{
+	size_t		 dl = strnlen(d, SG_ID_MAX - 1);
+	size_t		 il = strnlen(impi, SG_ID_MAX - 1);
+
+	return idp_cells(dl) + (impi_kind(d, dl, impi, il) == 0 ?
+	    idp_cells(il) : 0);
+}
+
+/*
+ * Row b's texts, room checked by the caller (texts_need()): they cannot
+ * fail then, and a binding never holds half its identity.
+ */
+static void
+texts_put(struct bind_table *bt, struct binding *b, const char *d,
+    const char *impi)
+{
+	size_t		 dl = strnlen(d, SG_ID_MAX - 1);
+	size_t		 il = strnlen(impi, SG_ID_MAX - 1);
+
+	(void)idp_put(bt->ids, d, dl, &b->d_ref);
+	if ((b->impi_ref = impi_kind(d, dl, impi, il)) == 0)
+		(void)idp_put(bt->ids, impi, il, &b->impi_ref);
+}
+
+static void
+texts_free(struct bind_table *bt, struct binding *b)
+{
+	idp_free(bt->ids, b->d_ref);
+	if (b->impi_ref < IDP_REF_MAX)
+		idp_free(bt->ids, b->impi_ref);
+	b->d_ref = b->impi_ref = IDP_NONE;
+}
+
+/*
+ * A refresh naming another IMPI: kept if the pool has room for it (the
+ * old one's cells count), else the binding keeps the IMPI it had, and
+ * its hash (counted id_kept): a refresh is never refused for its text.
+ */
+static void
+impi_replace(struct bind_table *bt, struct binding *b, uint64_t impih,
+    const char *impi)
+{
+	char		 dbuf[SG_ID_MAX], old[SG_ID_MAX], tmp[SG_ID_MAX];
+	const char	*d = bind_d(bt, b, dbuf);
+	size_t		 dl = strlen(d);
+	size_t		 il = strnlen(impi, SG_ID_MAX - 1);
+	uint32_t	 k = impi_kind(d, dl, impi, il);
+
+	if (k == 0) {
+		snprintf(old, sizeof(old), "%s", bind_impi(bt, b, tmp));
+		if (b->impi_ref < IDP_REF_MAX)
+			idp_free(bt->ids, b->impi_ref);
+		b->impi_ref = IDP_NONE;
+		if (idp_put(bt->ids, impi, il, &b->impi_ref) == -1) {
+			/* Its own cells are free again: it fits back. */
+			b->impi_ref = impi_kind(d, dl, old, strlen(old));
+			if (b->impi_ref == 0)
+				(void)idp_put(bt->ids, old, strlen(old),
+				    &b->impi_ref);
+			bt->st.id_kept++;
+			return;
+		}
+	} else {
+		if (b->impi_ref < IDP_REF_MAX)
+			idp_free(bt->ids, b->impi_ref);
+		b->impi_ref = k;
+	}
+	b->impih = impih;
+}
+
+/*
+ * Room for the texts of a new binding: expired rows the sweep has not
+ * reached yet give theirs back first (as for a full table).
+ */
+static bool
+texts_room(struct bind_table *bt, uint32_t need, uint64_t now)
+{
+	if (need <= idp_available(bt->ids))
+		return true;
+	bind_expire(bt, now, bt->cap);
+	if (need <= idp_available(bt->ids))
+		return true;
+	bt->st.id_full++;
+	return false;
 }
 
 /* ---- gateway MACs ------------------------------------------------------- */
@@ -358,8 +508,12 @@ link_row(struct bind_table *bt, uint32_t s)
 	bt->st.live++;
 }
 
+/*
+ * Out of every index, the row itself kept (its generation, its texts):
+ * link_row() puts it back after a change of the fields they key.
+ */
 static void
-unlink_row(struct bind_table *bt, uint32_t s)
+unindex_row(struct bind_table *bt, uint32_t s)
 {
 	struct binding	*b = &bt->row[s];
 	struct row_keys	 k;
@@ -382,8 +536,18 @@ unlink_row(struct bind_table *bt, uint32_t s)
 	if (public_s(&b->s))
 		hidx_del(&bt->ix[IX_S], s, k.s);
 	b->live = false;
-	b->gen++;
 	bt->st.live--;
+}
+
+/* The binding gone: its slot and its texts' cells are free. */
+static void
+unlink_row(struct bind_table *bt, uint32_t s)
+{
+	struct binding	*b = &bt->row[s];
+
+	unindex_row(bt, s);
+	texts_free(bt, b);
+	b->gen++;
 	dlist_push_tail(&bt->free, s);
 }
 
@@ -695,23 +859,17 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 		/* s, the NAT flag or the Contact may change: relink. */
 		if (!sg_addr_eq(&b->s, &t->s) || b->nat != t->nat ||
 		    b->contact_idh != contact_idh) {
-			uint32_t	 gen = b->gen;
-
 			/* The same binding: its generation (and so its
 			 * module II row) stays. */
-			unlink_row(bt, s);
-			dlist_del(&bt->free, s);
-			b->gen = gen;
+			unindex_row(bt, s);
 			b->s = t->s;
 			b->nat = t->nat;
 			b->contact_idh = contact_idh;
 			link_row(bt, s);
 		}
 		b->port = t->sport;
-		if (t->impih != 0) {
-			b->impih = t->impih;
-			memcpy(b->impi, t->impi, sizeof(b->impi));
-		}
+		if (t->impih != 0 && t->impih != b->impih)
+			impi_replace(bt, b, t->impih, t->impi);
 		b->refreshed = now;
 		b->expires = expires;
 		bt->st.refreshed++;
@@ -737,6 +895,14 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 			bt->st.quota++;
 			*out = NULL;
 			return BIND_QUOTA;
+		}
+		/*
+		 * Room for the texts before the identity's oldest binding
+		 * makes room: never one removed for a refused one.
+		 */
+		if (!texts_room(bt, texts_need(t->d, t->impi), now)) {
+			*out = NULL;
+			return BIND_POOL_FULL;
 		}
 		identity_make_room(bt, t->dh, now);
 	}
@@ -766,8 +932,7 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 	b->dh = t->dh;
 	b->impih = t->impih;
 	b->contact_idh = contact_idh;
-	memcpy(b->d, t->d, sizeof(b->d));
-	memcpy(b->impi, t->impi, sizeof(b->impi));
+	texts_put(bt, b, t->d, t->impi);
 	b->created = b->refreshed = now;
 	b->expires = expires;
 	b->seq = ++bt->seq;
@@ -806,11 +971,7 @@ bind_import(struct bind_table *bt, const struct sg_tuple *t,
 		 * one would ever match it.
 		 */
 		if (!b->has_m && !b->pin) {
-			uint32_t	 gen = b->gen;
-
-			unlink_row(bt, s);
-			dlist_del(&bt->free, s);
-			b->gen = gen;
+			unindex_row(bt, s);
 			b->pin = true;
 			link_row(bt, s);
 			bt->st.imported++;
@@ -824,6 +985,8 @@ bind_import(struct bind_table *bt, const struct sg_tuple *t,
 		bt->st.quota++;
 		return -2;
 	}
+	if (!texts_room(bt, texts_need(t->d, ""), now))
+		return -1;
 	if ((s = dlist_pop_head(&bt->free)) == HNIL) {
 		bind_expire(bt, now, bt->cap);
 		s = dlist_pop_head(&bt->free);
@@ -847,7 +1010,7 @@ bind_import(struct bind_table *bt, const struct sg_tuple *t,
 	    !sg_addr_eq(&t->s, &t->i) && sg_addr_private(&t->s);
 	b->port = t->sport;
 	b->dh = t->dh;
-	memcpy(b->d, t->d, sizeof(b->d));
+	texts_put(bt, b, t->d, "");
 	b->created = b->refreshed = now;
 	b->expires = expires;
 	b->seq = ++bt->seq;
@@ -867,7 +1030,6 @@ bind_pin(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
 	for (s = hidx_first(&bt->ix[IX_D], t->dh); s != HNIL && n < WALK_MAX;
 	    s = hidx_next(&bt->ix[IX_D], s), n++) {
 		struct binding	*b = &bt->row[s];
-		uint32_t	 gen;
 
 		if (b->dh != t->dh || !b->pin || !alive(b, now) ||
 		    !sg_addr_eq(&b->i, &t->i))
@@ -876,10 +1038,7 @@ bind_pin(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
 		if (t->s.family != SG_AF_NONE && !sg_addr_eq(&b->s, &t->s))
 			continue;
 		/* The same row, now with its MAC: relink as bind_learn(). */
-		gen = b->gen;
-		unlink_row(bt, s);
-		dlist_del(&bt->free, s);
-		b->gen = gen;
+		unindex_row(bt, s);
 		b->pin = false;
 		b->m = t->m;
 		b->has_m = t->has_m;
@@ -939,7 +1098,7 @@ bind_expire(struct bind_table *bt, uint64_t now, uint32_t budget)
 
 int
 bind_restore(struct bind_table *bt, const struct binding *saved,
-    uint64_t now)
+    const char *d, const char *impi, uint64_t now)
 {
 	struct sg_tuple		 t;
 	const struct binding	*b;
@@ -956,11 +1115,16 @@ bind_restore(struct bind_table *bt, const struct binding *saved,
 	t.sport = saved->port;
 	t.dh = saved->dh;
 	t.impih = saved->impih;
-	memcpy(t.d, saved->d, sizeof(t.d));
-	memcpy(t.impi, saved->impi, sizeof(t.impi));
-	if (bind_learn(bt, &t, saved->contact_idh, saved->expires, now,
-	    &b) == BIND_FULL)
+	snprintf(t.d, sizeof(t.d), "%s", d);
+	snprintf(t.impi, sizeof(t.impi), "%s", impi);
+	switch (bind_learn(bt, &t, saved->contact_idh, saved->expires, now,
+	    &b)) {
+	case BIND_NEW:
+	case BIND_REFRESHED:
+		break;
+	default:
 		return -1;
+	}
 	w = &bt->row[bind_slot(bt, b)];
 	w->created = saved->created;
 	w->refreshed = saved->refreshed;
@@ -971,6 +1135,7 @@ void
 bind_stats(const struct bind_table *bt, struct bind_stats *st)
 {
 	*st = bt->st;
+	st->id_cells_used = idp_used(bt->ids);
 	st->gateway_macs = 0;
 	for (uint32_t s = 0; s < bt->cap; s++)
 		if (bt->macips.count[s] > (uint32_t)bt->conf->gateway_mac_ips)

@@ -153,6 +153,7 @@ engine_reload(struct engine *e, const struct sg_conf *conf)
 #define KEEP(f)	do { if (next.f != e->conf.f) { next.f = e->conf.f; \
 		ignored = 1; } } while (0)
 	KEEP(tab_bindings);
+	KEEP(tab_identity_bytes);
 	KEEP(tab_pending);
 	KEEP(tab_nonces);
 	KEEP(tab_sources);
@@ -239,7 +240,9 @@ engine_tables(const struct engine *e, uint64_t now, struct engine_tables *t)
 	memset(t, 0, sizeof(*t));
 	t->bindings = bs.live;
 	t->bindings_cap = bs.capacity;
-	t->bindings_refused = bs.full;
+	t->id_cells = bs.id_cells_used;
+	t->id_cells_cap = bs.id_cells;
+	t->bindings_refused = bs.full + bs.id_full;
 	t->pending = ps.in_use;
 	t->pending_cap = ps.capacity;
 	t->pending_evicted = ps.evicted;
@@ -528,6 +531,11 @@ bind_granted(struct engine *e, const struct reg_answer *a,
 	case BIND_FULL:
 		raise_alarm(e, ALARM_TABLE_FULL, "bindings", ACT_NOTICE, &a->t,
 		    NULL, msg, "binding refused: table full", now);
+		break;
+	case BIND_POOL_FULL:
+		raise_alarm(e, ALARM_TABLE_FULL, "identities", ACT_NOTICE,
+		    &a->t, NULL, msg, "binding refused: identity texts' pool "
+		    "full (tables.identity_bytes)", now);
 		break;
 	case BIND_QUOTA:
 		/* REGISTERs in flight together: the proxy said 200 to one

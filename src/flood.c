@@ -1399,13 +1399,15 @@ flood_save_baseline(struct flood *f, FILE *fp)
 	for (uint32_t k = 0; k < f->nbrow; k++) {
 		const struct frow	*r = &f->brow[k];
 		const struct binding	*b = bind_at(f->bt, k);
+		char			 d[SG_ID_MAX];
 
 		if (!row_of_live_binding(f, k) || r->init_davg <= 0)
 			continue;
 		/* d holds no blanks (a lower-cased URI), so %s reads back. */
 		fprintf(fp, "row %s %s %.17g %s\n",
 		    sg_mac_str(&b->m, b->has_m, mac, sizeof(mac)),
-		    sg_addr_str(&b->i, ip, sizeof(ip)), r->init_davg, b->d);
+		    sg_addr_str(&b->i, ip, sizeof(ip)), r->init_davg,
+		    bind_d(f->bt, b, d));
 	}
 	fprintf(fp, "end\n");
 	return ferror(fp) ? -1 : 0;
