@@ -6,6 +6,9 @@
  *  hidx:  chained hash index, doubly linked so removal is O(1).  Buckets
  *         are the next power of two above the capacity (load <= 1).
  *  dlist: an intrusive list of slots (free lists, FIFO/LRU order).
+ *  flist: a FIFO of free slots with no memory of its own: it threads
+ *         them through the `next' links of an hidx whose chains they are
+ *         not in (a free entry is in no index).
  */
 #ifndef SG_HTAB_H
 #define SG_HTAB_H
@@ -58,6 +61,21 @@ void	dlist_del(struct dlist *, uint32_t slot);
 uint32_t dlist_pop_head(struct dlist *);
 /* Fill with slots 0..n-1 in order (a fresh free list). */
 void	dlist_fill(struct dlist *, uint32_t n);
+
+/*
+ * A slot on an flist must be in no chain of the hidx it borrows from,
+ * and must leave the flist before hidx_add() puts it in one.
+ */
+struct flist {
+	uint32_t	 head, tail, count;
+	struct hlink	*link;		/* the hidx's, borrowed */
+};
+
+void	flist_init(struct flist *, struct hidx *);
+void	flist_push_tail(struct flist *, uint32_t slot);
+uint32_t flist_pop_head(struct flist *);
+/* Fill with slots 0..n-1 in order (a fresh free list). */
+void	flist_fill(struct flist *, uint32_t n);
 
 /*
  * ftab: a fixed-capacity table keyed by a 64-bit keyed hash, in insertion

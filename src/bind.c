@@ -26,10 +26,13 @@ enum { IX_F, IX_CF, IX_M, IX_I, IX_D, IX_S, IX_DEV, IX__COUNT };
 #define IMPI_IS_D	(IDP_REF_MAX + 1)
 #define IMPI_IS_USER	(IDP_REF_MAX + 2)
 
-/* A counter keyed by a 64-bit keyed hash: (m, i) pairs, MACs. */
+/*
+ * A counter keyed by a 64-bit keyed hash: (m, i) pairs, MACs.  A free
+ * entry is in no chain: the free list borrows the index's links.
+ */
 struct cset {
 	struct hidx	 ix;
-	struct dlist	 free;
+	struct flist	 free;
 	uint64_t	*key;
 	uint32_t	*count;
 };
@@ -37,7 +40,7 @@ struct cset {
 struct bind_table {
 	struct binding	*row;
 	uint32_t	 cap;
-	struct dlist	 free;
+	struct flist	 free;		/* through ix[IX_F]'s links */
 	struct hidx	 ix[IX__COUNT];
 	struct cbf	*bloom;
 	struct idpool	*ids;		/* d and IMPI texts */
@@ -54,13 +57,14 @@ struct bind_table {
 static int
 cset_init(struct cset *c, uint32_t cap)
 {
-	if (hidx_init(&c->ix, cap) == -1 || dlist_init(&c->free, cap) == -1)
+	if (hidx_init(&c->ix, cap) == -1)
 		return -1;
+	flist_init(&c->free, &c->ix);
 	c->key = sg_table_alloc(cap, sizeof(*c->key));
 	c->count = sg_table_alloc(cap, sizeof(*c->count));
 	if (c->key == NULL || c->count == NULL)
 		return -1;
-	dlist_fill(&c->free, cap);
+	flist_fill(&c->free, cap);
 	return 0;
 }
 
@@ -68,7 +72,6 @@ static void
 cset_fini(struct cset *c)
 {
 	hidx_fini(&c->ix);
-	dlist_fini(&c->free);
 	free(c->key);
 	free(c->count);
 }
@@ -91,7 +94,7 @@ cset_inc(struct cset *c, uint64_t key)
 
 	if (s == HNIL) {
 		/* Never empty: one entry per live binding at most. */
-		if ((s = dlist_pop_head(&c->free)) == HNIL)
+		if ((s = flist_pop_head(&c->free)) == HNIL)
 			return 0;
 		c->key[s] = key;
 		c->count[s] = 0;
@@ -110,7 +113,7 @@ cset_dec(struct cset *c, uint64_t key)
 	if (--c->count[s] > 0)
 		return c->count[s];
 	hidx_del(&c->ix, s, key);
-	dlist_push_tail(&c->free, s);
+	flist_push_tail(&c->free, s);
 	return 0;
 }
 
@@ -219,11 +222,13 @@ bind_create(const struct sg_conf *conf)
 	bt->cap = cap;
 	bt->conf = conf;
 	bt->row = sg_table_alloc(cap, sizeof(*bt->row));
-	if (bt->row == NULL || dlist_init(&bt->free, cap) == -1)
+	if (bt->row == NULL)
 		goto fail;
 	for (int k = 0; k < IX__COUNT; k++)
 		if (hidx_init(&bt->ix[k], cap) == -1)
 			goto fail;
+	/* A free row is in no index, so in no chain of IX_F. */
+	flist_init(&bt->free, &bt->ix[IX_F]);
 	bt->bloom = cbf_create(cap * (uint32_t)conf->bloom_cells,
 	    conf->bloom_hashes);
 	bt->ids = idp_create((uint32_t)((uint64_t)cap *
@@ -232,14 +237,13 @@ bind_create(const struct sg_conf *conf)
 	    cset_init(&bt->mi, cap) == -1 ||
 	    cset_init(&bt->macips, cap) == -1)
 		goto fail;
-	dlist_fill(&bt->free, cap);
+	flist_fill(&bt->free, cap);
 	bt->st.capacity = cap;
 	bt->st.id_cells = idp_capacity(bt->ids);
 	bt->st.memory = sizeof(*bt) + idp_memory(bt->ids) +
-	    (size_t)cap * sizeof(*bt->row) +
-	    (size_t)cap * sizeof(struct hlink) + cbf_memory(bt->bloom) +
-	    2 * ((size_t)cap * (sizeof(uint64_t) + sizeof(uint32_t) +
-	    sizeof(struct hlink)) + hidx_memory(&bt->mi.ix, cap));
+	    (size_t)cap * sizeof(*bt->row) + cbf_memory(bt->bloom) +
+	    2 * ((size_t)cap * (sizeof(uint64_t) + sizeof(uint32_t)) +
+	    hidx_memory(&bt->mi.ix, cap));
 	for (int k = 0; k < IX__COUNT; k++)
 		bt->st.memory += hidx_memory(&bt->ix[k], cap);
 	return bt;
@@ -255,7 +259,6 @@ bind_destroy(struct bind_table *bt)
 		return;
 	for (int k = 0; k < IX__COUNT; k++)
 		hidx_fini(&bt->ix[k]);
-	dlist_fini(&bt->free);
 	cbf_destroy(bt->bloom);
 	idp_destroy(bt->ids);
 	cset_fini(&bt->mi);
@@ -548,7 +551,7 @@ unlink_row(struct bind_table *bt, uint32_t s)
 	unindex_row(bt, s);
 	texts_free(bt, b);
 	b->gen++;
-	dlist_push_tail(&bt->free, s);
+	flist_push_tail(&bt->free, s);
 }
 
 static bool
@@ -906,10 +909,10 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 		}
 		identity_make_room(bt, t->dh, now);
 	}
-	if ((s = dlist_pop_head(&bt->free)) == HNIL) {
+	if ((s = flist_pop_head(&bt->free)) == HNIL) {
 		/* Expired rows the sweep has not reached yet are free. */
 		bind_expire(bt, now, bt->cap);
-		s = dlist_pop_head(&bt->free);
+		s = flist_pop_head(&bt->free);
 	}
 	if (s == HNIL) {
 		bt->st.full++;
@@ -987,9 +990,9 @@ bind_import(struct bind_table *bt, const struct sg_tuple *t,
 	}
 	if (!texts_room(bt, texts_need(t->d, ""), now))
 		return -1;
-	if ((s = dlist_pop_head(&bt->free)) == HNIL) {
+	if ((s = flist_pop_head(&bt->free)) == HNIL) {
 		bind_expire(bt, now, bt->cap);
-		s = dlist_pop_head(&bt->free);
+		s = flist_pop_head(&bt->free);
 	}
 	if (s == HNIL) {
 		bt->st.full++;

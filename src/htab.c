@@ -154,6 +154,49 @@ dlist_fill(struct dlist *d, uint32_t n)
 		dlist_push_tail(d, k);
 }
 
+void
+flist_init(struct flist *l, struct hidx *h)
+{
+	l->link = h->link;
+	l->head = l->tail = HNIL;
+	l->count = 0;
+}
+
+void
+flist_push_tail(struct flist *l, uint32_t slot)
+{
+	l->link[slot].next = HNIL;
+	if (l->tail != HNIL)
+		l->link[l->tail].next = slot;
+	else
+		l->head = slot;
+	l->tail = slot;
+	l->count++;
+}
+
+uint32_t
+flist_pop_head(struct flist *l)
+{
+	uint32_t	 s = l->head;
+
+	if (s == HNIL)
+		return HNIL;
+	if ((l->head = l->link[s].next) == HNIL)
+		l->tail = HNIL;
+	l->link[s].next = HNIL;
+	l->count--;
+	return s;
+}
+
+void
+flist_fill(struct flist *l, uint32_t n)
+{
+	l->head = l->tail = HNIL;
+	l->count = 0;
+	for (uint32_t k = 0; k < n; k++)
+		flist_push_tail(l, k);
+}
+
 int
 ftab_init(struct ftab *f, uint32_t cap)
 {

@@ -149,6 +149,81 @@ test_hidx_spread(void **state)
 	hidx_fini(&h);
 }
 
+/* ---- flist --------------------------------------------------------------- */
+
+/*
+ * The free list and the index share their links: slots go back and forth
+ * between chains and the list, in FIFO order, against a model; every
+ * chain holds exactly its slots and the list exactly the free ones.
+ */
+static void
+test_flist_borrowed_links(void **state)
+{
+	enum { N = 64 };
+	struct hidx	 h;
+	struct flist	 fl;
+	uint64_t	 key[N];
+	bool		 used[N];
+	uint32_t	 fifo[4 * N + N], fh = 0, ft = 0, seed = 7;
+
+	(void)state;
+	assert_int_equal(hidx_init(&h, N), 0);
+	flist_init(&fl, &h);
+	assert_int_equal(flist_pop_head(&fl), HNIL);
+	flist_fill(&fl, N);
+	for (uint32_t k = 0; k < N; k++) {
+		fifo[ft++] = k;
+		used[k] = false;
+	}
+	for (int step = 0; step < 4 * N; step++) {
+		uint32_t	 s;
+
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) % 2 == 0 && fl.count > 0) {
+			s = flist_pop_head(&fl);
+			assert_int_equal(s, fifo[fh++]);
+			key[s] = (seed >> 8) % 5;	/* shared chains */
+			hidx_add(&h, s, key[s]);
+			used[s] = true;
+		} else {
+			s = (seed >> 20) % N;
+			if (!used[s])
+				continue;
+			hidx_del(&h, s, key[s]);
+			flist_push_tail(&fl, s);
+			fifo[ft++] = s;
+			used[s] = false;
+		}
+		assert_int_equal(fl.count, ft - fh);
+		/* The list, head to tail, is the model's queue. */
+		{
+			uint32_t	 n = 0, q = fl.head, last = HNIL;
+
+			for (; q != HNIL; q = h.link[q].next, n++) {
+				assert_int_equal(q, fifo[fh + n]);
+				last = q;
+			}
+			assert_int_equal(n, fl.count);
+			assert_int_equal(fl.tail, last);
+		}
+		/* Each chain: exactly the used slots of its key. */
+		for (uint64_t k = 0; k < 5; k++) {
+			uint32_t	 n = 0, want = 0;
+
+			for (uint32_t q = hidx_first(&h, k); q != HNIL;
+			    q = hidx_next(&h, q))
+				if (key[q] == k) {
+					assert_true(used[q]);
+					n++;
+				}
+			for (uint32_t q = 0; q < N; q++)
+				want += used[q] && key[q] == k;
+			assert_int_equal(n, want);
+		}
+	}
+	hidx_fini(&h);
+}
+
 /* ---- dlist --------------------------------------------------------------- */
 
 /* The list head to tail, checked against its links backwards. */
@@ -641,6 +716,7 @@ main(void)
 	TREG("htab", hidx_collisions);
 	TREG("htab", hidx_spread);
 	TREG("htab", dlist_fill_fifo);
+	TREG("htab", flist_borrowed_links);
 	TREG("htab", dlist_del_anywhere);
 	treg_fixture(fx_setup, fx_teardown);
 	TREG("htab", ftab_find);
