@@ -99,10 +99,25 @@ struct trow {
 	uint32_t	 count;
 };
 
+/* 12 bytes, not 16: the key in two halves keeps it 4-byte aligned. */
 struct saved {
-	uint64_t	 key;
+	uint32_t	 key_hi, key_lo;
 	float		 init_davg;
 };
+
+static uint64_t
+saved_key(const struct saved *v)
+{
+	return (uint64_t)v->key_hi << 32 | v->key_lo;
+}
+
+static void
+saved_put(struct saved *v, uint64_t key, float init_davg)
+{
+	v->key_hi = (uint32_t)(key >> 32);
+	v->key_lo = (uint32_t)key;
+	v->init_davg = init_davg;
+}
 
 struct flood {
 	const struct sg_conf	*conf;
@@ -303,12 +318,12 @@ saved_init(const struct flood *f, uint64_t key)
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (f->saved[mid].key < key)
+		if (saved_key(&f->saved[mid]) < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < f->nsaved && f->saved[lo].key == key)
+	if (lo < f->nsaved && saved_key(&f->saved[lo]) == key)
 		return f->saved[lo].init_davg;
 	return 0;
 }
@@ -411,9 +426,9 @@ row_init(const struct flood *f, const struct frow *r)
 static int
 cmp_saved(const void *a, const void *b)
 {
-	const struct saved *x = a, *y = b;
+	uint64_t	 x = saved_key(a), y = saved_key(b);
 
-	return x->key < y->key ? -1 : x->key > y->key;
+	return x < y ? -1 : x > y;
 }
 
 /*
@@ -433,9 +448,8 @@ keep_trained(struct flood *f)
 
 		if (!row_of_live_binding(f, k) || !(f->brow[k].init_davg > 0))
 			continue;
-		f->saved[f->nsaved].key = binding_key(&b->m, b->has_m, &b->i,
-		    b->dh);
-		f->saved[f->nsaved].init_davg = f->brow[k].init_davg;
+		saved_put(&f->saved[f->nsaved], binding_key(&b->m, b->has_m,
+		    &b->i, b->dh), f->brow[k].init_davg);
 		f->nsaved++;
 	}
 	qsort(f->saved, f->nsaved, sizeof(*f->saved), cmp_saved);
@@ -1458,9 +1472,8 @@ flood_load_baseline(struct flood *f, FILE *fp, char *err, size_t errlen)
 				memset(&m, 0, sizeof(m));
 			if (f->nsaved == cap)
 				continue;	/* more rows than bindings */
-			f->saved[f->nsaved].key = binding_key(&m, has_m, &i,
-			    hash_bytes(d, strlen(d)));
-			f->saved[f->nsaved].init_davg = (float)davg;
+			saved_put(&f->saved[f->nsaved], binding_key(&m, has_m,
+			    &i, hash_bytes(d, strlen(d))), (float)davg);
 			f->nsaved++;
 		} else if (strcmp(line, "end\n") == 0) {
 			ended = 1;
