@@ -31,7 +31,7 @@ enum { IX_F, IX_CF, IX_M, IX_I, IX_D, IX_S, IX_DEV, IX__COUNT };
  * entry is in no chain: the free list borrows the index's links.
  */
 struct cset {
-	struct hidx	 ix;
+	struct sidx	 ix;
 	struct flist	 free;
 	uint64_t	*key;
 	uint32_t	*count;
@@ -41,7 +41,9 @@ struct bind_table {
 	struct binding	*row;
 	uint32_t	 cap;
 	struct flist	 free;		/* through ix[IX_F]'s links */
-	struct hidx	 ix[IX__COUNT];
+	/* Each index is one of sx[k], hx[k]: ix_one_way() says which. */
+	struct sidx	 sx[IX__COUNT];
+	struct hidx	 hx[IX__COUNT];
 	struct cbf	*bloom;
 	struct idpool	*ids;		/* d and IMPI texts */
 	struct cset	 mi;		/* live bindings per (m, i) */
@@ -52,12 +54,57 @@ struct bind_table {
 	struct bind_stats st;
 };
 
+/*
+ * F, CF, D and DEV hold a row a key, or as many as a quota allows
+ * (devices_per_identity, identities_per_device; and expired rows until
+ * the sweep): linked one way, 4 bytes a slot, removal walking the short
+ * chain.  M, I and S can hold thousands a key (a gateway's MAC, a
+ * carrier NAT's address): linked both ways, so removal stays O(1).
+ */
+static inline bool
+ix_one_way(int k)
+{
+	return k == IX_F || k == IX_CF || k == IX_D || k == IX_DEV;
+}
+
+static inline uint32_t
+ix_first(const struct bind_table *bt, int k, uint64_t hv)
+{
+	return ix_one_way(k) ? sidx_first(&bt->sx[k], hv) :
+	    hidx_first(&bt->hx[k], hv);
+}
+
+static inline uint32_t
+ix_next(const struct bind_table *bt, int k, uint32_t s)
+{
+	return ix_one_way(k) ? sidx_next(&bt->sx[k], s) :
+	    hidx_next(&bt->hx[k], s);
+}
+
+static void
+ix_add(struct bind_table *bt, int k, uint32_t s, uint64_t hv)
+{
+	if (ix_one_way(k))
+		sidx_add(&bt->sx[k], s, hv);
+	else
+		hidx_add(&bt->hx[k], s, hv);
+}
+
+static void
+ix_del(struct bind_table *bt, int k, uint32_t s, uint64_t hv)
+{
+	if (ix_one_way(k))
+		sidx_del(&bt->sx[k], s, hv);
+	else
+		hidx_del(&bt->hx[k], s, hv);
+}
+
 /* ---- counters ----------------------------------------------------------- */
 
 static int
 cset_init(struct cset *c, uint32_t cap)
 {
-	if (hidx_init(&c->ix, cap) == -1)
+	if (sidx_init(&c->ix, cap) == -1)
 		return -1;
 	flist_init(&c->free, &c->ix);
 	c->key = sg_table_alloc(cap, sizeof(*c->key));
@@ -71,7 +118,7 @@ cset_init(struct cset *c, uint32_t cap)
 static void
 cset_fini(struct cset *c)
 {
-	hidx_fini(&c->ix);
+	sidx_fini(&c->ix);
 	free(c->key);
 	free(c->count);
 }
@@ -79,8 +126,8 @@ cset_fini(struct cset *c)
 static uint32_t
 cset_find(const struct cset *c, uint64_t key)
 {
-	for (uint32_t s = hidx_first(&c->ix, key); s != HNIL;
-	    s = hidx_next(&c->ix, s))
+	for (uint32_t s = sidx_first(&c->ix, key); s != HNIL;
+	    s = sidx_next(&c->ix, s))
 		if (c->key[s] == key)
 			return s;
 	return HNIL;
@@ -98,7 +145,7 @@ cset_inc(struct cset *c, uint64_t key)
 			return 0;
 		c->key[s] = key;
 		c->count[s] = 0;
-		hidx_add(&c->ix, s, key);
+		sidx_add(&c->ix, s, key);
 	}
 	return ++c->count[s];
 }
@@ -112,7 +159,7 @@ cset_dec(struct cset *c, uint64_t key)
 		return 0;
 	if (--c->count[s] > 0)
 		return c->count[s];
-	hidx_del(&c->ix, s, key);
+	sidx_del(&c->ix, s, key);
 	flist_push_tail(&c->free, s);
 	return 0;
 }
@@ -225,10 +272,11 @@ bind_create(const struct sg_conf *conf)
 	if (bt->row == NULL)
 		goto fail;
 	for (int k = 0; k < IX__COUNT; k++)
-		if (hidx_init(&bt->ix[k], cap) == -1)
+		if (ix_one_way(k) ? sidx_init(&bt->sx[k], cap) == -1 :
+		    hidx_init(&bt->hx[k], cap) == -1)
 			goto fail;
 	/* A free row is in no index, so in no chain of IX_F. */
-	flist_init(&bt->free, &bt->ix[IX_F]);
+	flist_init(&bt->free, &bt->sx[IX_F]);
 	bt->bloom = cbf_create(cap * (uint32_t)conf->bloom_cells,
 	    conf->bloom_hashes);
 	bt->ids = idp_create((uint32_t)((uint64_t)cap *
@@ -243,9 +291,10 @@ bind_create(const struct sg_conf *conf)
 	bt->st.memory = sizeof(*bt) + idp_memory(bt->ids) +
 	    (size_t)cap * sizeof(*bt->row) + cbf_memory(bt->bloom) +
 	    2 * ((size_t)cap * (sizeof(uint64_t) + sizeof(uint32_t)) +
-	    hidx_memory(&bt->mi.ix, cap));
+	    sidx_memory(&bt->mi.ix, cap));
 	for (int k = 0; k < IX__COUNT; k++)
-		bt->st.memory += hidx_memory(&bt->ix[k], cap);
+		bt->st.memory += ix_one_way(k) ? sidx_memory(&bt->sx[k], cap) :
+		    hidx_memory(&bt->hx[k], cap);
 	return bt;
 fail:
 	bind_destroy(bt);
@@ -257,8 +306,10 @@ bind_destroy(struct bind_table *bt)
 {
 	if (bt == NULL)
 		return;
-	for (int k = 0; k < IX__COUNT; k++)
-		hidx_fini(&bt->ix[k]);
+	for (int k = 0; k < IX__COUNT; k++) {
+		sidx_fini(&bt->sx[k]);
+		hidx_fini(&bt->hx[k]);
+	}
 	cbf_destroy(bt->bloom);
 	idp_destroy(bt->ids);
 	cset_fini(&bt->mi);
@@ -493,20 +544,20 @@ link_row(struct bind_table *bt, uint32_t s)
 	/* An imported row waiting for its MAC: only i, d and s lead to it. */
 	if (!b->pin) {
 		cbf_add(bt->bloom, &k.ck);
-		hidx_add(&bt->ix[IX_F], s, k.ck.h[0]);
+		ix_add(bt, IX_F, s, k.ck.h[0]);
 		if (b->contact_idh != 0 && b->contact_idh != b->dh)
-			hidx_add(&bt->ix[IX_CF], s, k.cf);
+			ix_add(bt, IX_CF, s, k.cf);
 		if (b->has_m)
-			hidx_add(&bt->ix[IX_M], s, k.m);
-		hidx_add(&bt->ix[IX_DEV], s, k.dev);
+			ix_add(bt, IX_M, s, k.m);
+		ix_add(bt, IX_DEV, s, k.dev);
 		if (cset_inc(&bt->mi, k.mi) == 1 && b->has_m)
 			cset_inc(&bt->macips, k.m);
 	} else
 		bt->st.pending++;
-	hidx_add(&bt->ix[IX_I], s, k.i);
-	hidx_add(&bt->ix[IX_D], s, b->dh);
+	ix_add(bt, IX_I, s, k.i);
+	ix_add(bt, IX_D, s, b->dh);
 	if (public_s(&b->s))
-		hidx_add(&bt->ix[IX_S], s, k.s);
+		ix_add(bt, IX_S, s, k.s);
 	b->live = true;
 	bt->st.live++;
 }
@@ -524,20 +575,20 @@ unindex_row(struct bind_table *bt, uint32_t s)
 	row_keys(b, &k);
 	if (!b->pin) {
 		cbf_remove(bt->bloom, &k.ck);
-		hidx_del(&bt->ix[IX_F], s, k.ck.h[0]);
+		ix_del(bt, IX_F, s, k.ck.h[0]);
 		if (b->contact_idh != 0 && b->contact_idh != b->dh)
-			hidx_del(&bt->ix[IX_CF], s, k.cf);
+			ix_del(bt, IX_CF, s, k.cf);
 		if (b->has_m)
-			hidx_del(&bt->ix[IX_M], s, k.m);
-		hidx_del(&bt->ix[IX_DEV], s, k.dev);
+			ix_del(bt, IX_M, s, k.m);
+		ix_del(bt, IX_DEV, s, k.dev);
 		if (cset_dec(&bt->mi, k.mi) == 0 && b->has_m)
 			cset_dec(&bt->macips, k.m);
 	} else
 		bt->st.pending--;
-	hidx_del(&bt->ix[IX_I], s, k.i);
-	hidx_del(&bt->ix[IX_D], s, b->dh);
+	ix_del(bt, IX_I, s, k.i);
+	ix_del(bt, IX_D, s, b->dh);
 	if (public_s(&b->s))
-		hidx_del(&bt->ix[IX_S], s, k.s);
+		ix_del(bt, IX_S, s, k.s);
 	b->live = false;
 	bt->st.live--;
 }
@@ -573,8 +624,8 @@ find_f(struct bind_table *bt, const struct sg_mac *m, bool has_m,
 	if (!cbf_query(bt->bloom, &ck))
 		return NULL;
 	bt->st.bloom_hits++;
-	for (uint32_t s = hidx_first(&bt->ix[IX_F], ck.h[0]); s != HNIL;
-	    s = hidx_next(&bt->ix[IX_F], s)) {
+	for (uint32_t s = ix_first(bt, IX_F, ck.h[0]); s != HNIL;
+	    s = ix_next(bt, IX_F, s)) {
 		struct binding	*b = &bt->row[s];
 
 		/* The fields F hashes: equal ones, an equal F hash. */
@@ -683,8 +734,8 @@ walk_index(struct bind_table *bt, int ix, uint64_t hv,
 {
 	int	 n = 0;
 
-	for (uint32_t s = hidx_first(&bt->ix[ix], hv); s != HNIL &&
-	    n < WALK_MAX; s = hidx_next(&bt->ix[ix], s), n++) {
+	for (uint32_t s = ix_first(bt, ix, hv); s != HNIL &&
+	    n < WALK_MAX; s = ix_next(bt, ix, s), n++) {
 		struct binding	*b = &bt->row[s];
 
 		if (!index_match(b, ix, t) || !alive(b, now))
@@ -740,8 +791,8 @@ bind_find_device(struct bind_table *bt, const struct sg_tuple *t,
 	uint64_t	 dv = dev_hash(&t->m, t->has_m, &t->i, t->nat, &t->s);
 	int		 n = 0;
 
-	for (uint32_t s = hidx_first(&bt->ix[IX_DEV], dv); s != HNIL &&
-	    n < WALK_MAX; s = hidx_next(&bt->ix[IX_DEV], s), n++) {
+	for (uint32_t s = ix_first(bt, IX_DEV, dv); s != HNIL &&
+	    n < WALK_MAX; s = ix_next(bt, IX_DEV, s), n++) {
 		struct binding	*b = &bt->row[s];
 
 		if (same_device(b, t) && alive(b, now) &&
@@ -763,8 +814,8 @@ bind_ip_other_device(struct bind_table *bt, const struct sg_tuple *t,
 	/* Only host MACs are evidence of a device (SPEC 2, 4). */
 	if (!t->has_m || bind_is_gateway(bt, &t->m, true))
 		return NULL;
-	for (uint32_t s = hidx_first(&bt->ix[IX_I], ih); s != HNIL &&
-	    n < WALK_MAX; s = hidx_next(&bt->ix[IX_I], s), n++) {
+	for (uint32_t s = ix_first(bt, IX_I, ih); s != HNIL &&
+	    n < WALK_MAX; s = ix_next(bt, IX_I, s), n++) {
 		struct binding	*b = &bt->row[s];
 
 		if (!alive(b, now) || !sg_addr_eq(&b->i, &t->i))
@@ -787,8 +838,8 @@ bind_device_identities(struct bind_table *bt, const struct sg_tuple *t,
 
 	*has_d = false;
 	/* The chain holds at most identities_per_device live entries. */
-	for (uint32_t s = hidx_first(&bt->ix[IX_DEV], dv); s != HNIL;
-	    s = hidx_next(&bt->ix[IX_DEV], s)) {
+	for (uint32_t s = ix_first(bt, IX_DEV, dv); s != HNIL;
+	    s = ix_next(bt, IX_DEV, s)) {
 		struct binding	*b = &bt->row[s];
 
 		if (!same_device(b, t) || !alive(b, now))
@@ -809,8 +860,8 @@ identity_make_room(struct bind_table *bt, uint64_t dh, uint64_t now)
 	uint32_t	 oldest = HNIL;
 	int		 n = 0;
 
-	for (uint32_t s = hidx_first(&bt->ix[IX_D], dh); s != HNIL;
-	    s = hidx_next(&bt->ix[IX_D], s)) {
+	for (uint32_t s = ix_first(bt, IX_D, dh); s != HNIL;
+	    s = ix_next(bt, IX_D, s)) {
 		struct binding	*b = &bt->row[s];
 
 		if (b->dh != dh || !alive(b, now))
@@ -838,10 +889,10 @@ drop_pending(struct bind_table *bt, uint64_t dh, const struct sg_addr *i)
 
 	if (bt->st.pending == 0)
 		return;
-	for (s = hidx_first(&bt->ix[IX_D], dh); s != HNIL; s = next) {
+	for (s = ix_first(bt, IX_D, dh); s != HNIL; s = next) {
 		struct binding	*b = &bt->row[s];
 
-		next = hidx_next(&bt->ix[IX_D], s);
+		next = ix_next(bt, IX_D, s);
 		if (b->dh == dh && b->pin && sg_addr_eq(&b->i, i)) {
 			unlink_row(bt, s);
 			bt->st.removed++;
@@ -958,8 +1009,8 @@ bind_import(struct bind_table *bt, const struct sg_tuple *t,
 
 	if (expires <= now)
 		return 0;
-	for (s = hidx_first(&bt->ix[IX_D], t->dh); s != HNIL;
-	    s = hidx_next(&bt->ix[IX_D], s)) {
+	for (s = ix_first(bt, IX_D, t->dh); s != HNIL;
+	    s = ix_next(bt, IX_D, s)) {
 		b = &bt->row[s];
 		if (b->dh != t->dh || !alive(b, now))
 			continue;
@@ -1030,8 +1081,8 @@ bind_pin(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
 
 	if (bt->st.pending == 0)
 		return NULL;
-	for (s = hidx_first(&bt->ix[IX_D], t->dh); s != HNIL && n < WALK_MAX;
-	    s = hidx_next(&bt->ix[IX_D], s), n++) {
+	for (s = ix_first(bt, IX_D, t->dh); s != HNIL && n < WALK_MAX;
+	    s = ix_next(bt, IX_D, s), n++) {
 		struct binding	*b = &bt->row[s];
 
 		if (b->dh != t->dh || !b->pin || !alive(b, now) ||
@@ -1073,8 +1124,8 @@ bind_remove_identity(struct bind_table *bt, uint64_t dh)
 	int		 n = 0;
 	uint32_t	 s, next;
 
-	for (s = hidx_first(&bt->ix[IX_D], dh); s != HNIL; s = next) {
-		next = hidx_next(&bt->ix[IX_D], s);
+	for (s = ix_first(bt, IX_D, dh); s != HNIL; s = next) {
+		next = ix_next(bt, IX_D, s);
 		if (bt->row[s].dh == dh) {
 			unlink_row(bt, s);
 			bt->st.removed++;

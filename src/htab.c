@@ -154,10 +154,64 @@ dlist_fill(struct dlist *d, uint32_t n)
 		dlist_push_tail(d, k);
 }
 
-void
-flist_init(struct flist *l, struct hidx *h)
+int
+sidx_init(struct sidx *h, uint32_t slots)
 {
-	l->link = h->link;
+	uint32_t	 nb = pow2_at_least(slots);
+
+	h->mask = nb - 1;
+	h->head = malloc((size_t)nb * sizeof(*h->head));
+	h->next = malloc((size_t)slots * sizeof(*h->next));
+	if (h->head == NULL || h->next == NULL) {
+		sidx_fini(h);
+		return -1;
+	}
+	memset(h->head, 0xff, (size_t)nb * sizeof(*h->head));
+	memset(h->next, 0xff, (size_t)slots * sizeof(*h->next));
+	return 0;
+}
+
+void
+sidx_fini(struct sidx *h)
+{
+	free(h->head);
+	free(h->next);
+	h->head = NULL;
+	h->next = NULL;
+}
+
+size_t
+sidx_memory(const struct sidx *h, uint32_t slots)
+{
+	return ((size_t)h->mask + 1) * sizeof(*h->head) +
+	    (size_t)slots * sizeof(*h->next);
+}
+
+void
+sidx_add(struct sidx *h, uint32_t slot, uint64_t hv)
+{
+	uint32_t	*head = &h->head[hv & h->mask];
+
+	h->next[slot] = *head;
+	*head = slot;
+}
+
+void
+sidx_del(struct sidx *h, uint32_t slot, uint64_t hv)
+{
+	uint32_t	*p = &h->head[hv & h->mask];
+
+	while (*p != HNIL && *p != slot)
+		p = &h->next[*p];
+	if (*p == slot)
+		*p = h->next[slot];
+	h->next[slot] = HNIL;
+}
+
+void
+flist_init(struct flist *l, struct sidx *h)
+{
+	l->next = h->next;
 	l->head = l->tail = HNIL;
 	l->count = 0;
 }
@@ -165,9 +219,9 @@ flist_init(struct flist *l, struct hidx *h)
 void
 flist_push_tail(struct flist *l, uint32_t slot)
 {
-	l->link[slot].next = HNIL;
+	l->next[slot] = HNIL;
 	if (l->tail != HNIL)
-		l->link[l->tail].next = slot;
+		l->next[l->tail] = slot;
 	else
 		l->head = slot;
 	l->tail = slot;
@@ -181,9 +235,9 @@ flist_pop_head(struct flist *l)
 
 	if (s == HNIL)
 		return HNIL;
-	if ((l->head = l->link[s].next) == HNIL)
+	if ((l->head = l->next[s]) == HNIL)
 		l->tail = HNIL;
-	l->link[s].next = HNIL;
+	l->next[s] = HNIL;
 	l->count--;
 	return s;
 }
