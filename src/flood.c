@@ -29,12 +29,23 @@
 enum {
 	ROW_ANSWERED = 1,	/* completed a digest challenge */
 	ROW_BOUND = 2,		/* a binding's row */
+	ROW_THROTTLE = 4,	/* the last alarm's source not blockable */
 };
 
+/*
+ * 176 bytes, one per binding slot and per device row: the fields by
+ * size, none padded (5 bytes at the end).  Not blockable at its last
+ * alarm, a row is rate-limited until quiet_until (ROW_THROTTLE): an
+ * alarm sets both ends at once, and a new one comes only after
+ * quiet_until, so a time of its own for the limit (8 bytes) would always
+ * equal it or be past.
+ */
 struct frow {
+	uint64_t	 ts;		/* TS: last message, ns */
+	uint64_t	 ir_since;	/* IR condition true since, ns */
+	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
 	uint32_t	 gen;		/* binding generation (bound rows) */
 	uint32_t	 c;		/* C: messages counted */
-	uint64_t	 ts;		/* TS: last message, ns */
 	float		 tdist;		/* T.Dist: last gap, s */
 	float		 init_davg;	/* Init.D_Avg, s; 0: the population's */
 	float		 curr_davg;	/* Curr.D_Avg, s; 0: window not full */
@@ -42,19 +53,25 @@ struct frow {
 	float		 init_sum;	/* training: sum of gaps, s */
 	uint32_t	 init_n;	/* training: gaps seen */
 	uint32_t	 ring[RING_MAX];/* recent arrival times, ms (wrapping) */
+	uint32_t	 rise_start;	/* the newest third's start, ms */
+	uint32_t	 tx_key[TX_SLOTS];/* recent transactions; 0: none */
+	uint32_t	 tx_last[TX_SLOTS];/* their latest copy, ms */
+	uint16_t	 rise_n[RISE_SLOTS];/* messages per third of the
+					   rise window, oldest first */
 	uint8_t		 rpos, rfill;
 	uint8_t		 flags;
 	uint8_t		 ir_run, ds2_run;
-	uint16_t	 rise_n[RISE_SLOTS];/* messages per third of the
-					   rise window, oldest first */
-	uint32_t	 rise_start;	/* the newest third's start, ms */
-	uint64_t	 ir_since;	/* IR condition true since, ns */
-	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
-	uint64_t	 throttle_until;/* not blockable: rate-limited until */
-	uint32_t	 tx_key[TX_SLOTS];/* recent transactions; 0: none */
-	uint32_t	 tx_last[TX_SLOTS];/* their latest copy, ms */
 	uint8_t		 tx_n[TX_SLOTS];/* copies taken as retransmissions */
 };
+
+_Static_assert(sizeof(struct frow) == 176, "struct frow is unpadded");
+
+/* Rate-limited: not blockable at its last alarm, still quiet. */
+static bool
+throttled(const struct frow *r, uint64_t now)
+{
+	return (r->flags & ROW_THROTTLE) != 0 && r->quiet_until > now;
+}
 
 /*
  * Brute force and scanning, for device rows only (a binding's row never
@@ -695,7 +712,9 @@ fire(struct flood *f, struct frow *r, const struct sg_tuple *t,
 	r->trs = 0;
 	r->ir_run = r->ds2_run = 0;
 	if (!a->blockable)
-		r->throttle_until = now + f->conf->blacklist_ttl;
+		r->flags |= ROW_THROTTLE;
+	else
+		r->flags &= (uint8_t)~ROW_THROTTLE;
 	return FLOOD_ALARM;
 }
 
@@ -990,7 +1009,7 @@ retransmission(struct flood *f, struct frow *r, uint64_t txn, uint64_t now)
 	uint32_t	 key = (uint32_t)(txn ^ txn >> 32);
 	uint32_t	 t = MS(now - f->epoch), oldest = 0, age = 0;
 
-	if (txn == 0 || r->throttle_until > now)
+	if (txn == 0 || throttled(r, now))
 		return false;
 	if (key == 0)
 		key = 1;
@@ -1067,7 +1086,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	r->curr_davg = davg;
 	ratio = davg > 0 ? davg / init : 1;
 
-	if (r->throttle_until > now && gap < init)
+	if (throttled(r, now) && gap < init)
 		return FLOOD_THROTTLE;
 	if (r->quiet_until > now)
 		return FLOOD_PASS;
