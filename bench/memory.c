@@ -3,7 +3,7 @@
  * allocated and touched every table (README, "Memory at 1,048,576
  * bindings"): tables.bindings as given, every other table at its default.
  *
- *   build/bench/memory [bindings]
+ *   build/bench/memory [bindings ['key = value' ...]]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,13 +39,16 @@ main(int argc, char *argv[])
 	struct engine		*e;
 	struct bind_stats	 bs;
 	char			 set[64];
-	const char		*sets[1] = { set };
+	const char		*sets[16] = { set };
+	int			 nsets = 1;
 	long			 before, after;
 
 	snprintf(set, sizeof(set), "tables.bindings = %s",
 	    argc > 1 ? argv[1] : "1048576");
+	for (int k = 2; k < argc && nsets < 16; k++)
+		sets[nsets++] = argv[k];
 	hash_init();
-	if (conf_load(NULL, sets, 1, &conf, &errs) == -1) {
+	if (conf_load(NULL, sets, nsets, &conf, &errs) == -1) {
 		fputs(errs.buf, stderr);
 		return 1;
 	}
