@@ -2,7 +2,8 @@
  * bind.c: the binding table.  One array of rows allocated at start; a free
  * list; hash indexes by F, by F through the registered Contact, and by m,
  * i, d, public s and device; a counting Bloom filter over F; reference
- * counts that tell gateway MACs (many live IPs behind one MAC) apart.
+ * counts that tell gateway MACs (many live IPs behind one MAC) apart; the
+ * rows' identity texts in a pool of cells (idpool.c).
  */
 #include <stddef.h>
 #include <stdlib.h>
