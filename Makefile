@@ -67,7 +67,8 @@ TEST_SCRIPTS	+= tests/e2e_cluster.sh tests/e2e_sentinel.sh \
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 		   $(B)/bench/*.d)
 
-.PHONY: all check demo deps install clean help lint bench bench-nfq \
+.PHONY: all check demo deps install clean help lint bench bench-memory \
+		   bench-nfq \
 		   bench-flood bench-cluster eval eval-quick
 
 all: $(B)/sipguard $(B)/sipguardctl ## build the daemon and sipguardctl
@@ -131,6 +132,10 @@ $(B)/bench/cluster: $(B)/bench/cluster.o $(B)/tests/pktgen.o $(B)/libsg.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/bench/memory: $(B)/bench/memory.o $(B)/libsg.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/bench/udpflood: $(B)/bench/udpflood.o
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
@@ -149,7 +154,7 @@ deps: ## install the Debian packages the build and tests need (if missing)
 CHECK_BINS	:= $(B)/sipguard $(B)/sipguardctl $(B)/bench/udpflood \
 		   $(B)/bench/udprtt \
 		   $(B)/bench/nfq_accept $(B)/bench/bench $(B)/bench/eval \
-		   $(B)/bench/cluster \
+		   $(B)/bench/cluster $(B)/bench/memory \
 		   $(TEST_BINS) \
 		   $(TOOL_BINS)
 
@@ -162,6 +167,9 @@ demo: deps $(B)/sipguard $(B)/sipguardctl $(TOOL_BINS) ## attacks replayed, then
 
 bench: $(B)/bench/bench ## measure the cost per message (ratios to osip2)
 	@$(B)/bench/bench
+
+bench-memory: $(B)/bench/memory ## resident memory at 1,048,576 bindings (README)
+	@$(B)/bench/memory 1048576
 
 # Module II measured (issue 11): one process, niced, on generated traffic.
 # EVAL_SET="key=value;..." adds config lines (the engine's own keys).

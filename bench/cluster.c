@@ -145,6 +145,7 @@ static void
 offer_binding(struct bench *bn, uint32_t i)
 {
 	struct binding	 b;
+	char		 d[SG_ID_MAX];
 
 	memset(&b, 0, sizeof(b));
 	sg_mac_parse("02:00:5e:00:53:01", &b.m);
@@ -157,13 +158,13 @@ offer_binding(struct bench *bn, uint32_t i)
 	b.i.a[3] = (uint8_t)i;
 	b.s = b.i;
 	b.port = 5060;
-	snprintf(b.d, sizeof(b.d), "u%u@bench.example", i);
-	b.dh = hash_bytes(b.d, strlen(b.d));
+	snprintf(d, sizeof(d), "u%u@bench.example", i);
+	b.dh = hash_bytes(d, strlen(d));
 	b.contact_idh = 1;
 	b.refreshed = clock_now();
 	b.expires = b.refreshed + SEC(3600);
 	bn->sent[PH_BIND][i] = clock_mono();
-	cluster_offer_binding(bn->a, &b);
+	cluster_offer_binding(bn->a, &b, d, "");
 }
 
 /* ---- per packet: the cluster on and off ---------------------------------- */
@@ -233,13 +234,15 @@ phones(void)
 }
 
 static void
-shared(void *arg, const struct binding *b, const struct sg_tuple *gone,
-    uint64_t now)
+shared(void *arg, const struct bind_table *bt, const struct binding *b,
+    const struct sg_tuple *gone, uint64_t now)
 {
 	struct cluster	*c = arg;
+	char		 d[SG_ID_MAX], impi[SG_ID_MAX];
 
 	if (b != NULL)
-		cluster_offer_binding(c, b);
+		cluster_offer_binding(c, b, bind_d(bt, b, d),
+		    bind_impi(bt, b, impi));
 	else
 		cluster_binding_removed(c, gone, now);
 }

@@ -2,7 +2,10 @@
  * bind.h: the registration table W of SPEC 3 and 4.  Bindings are learned
  * only from the proxy's 200 OK to a REGISTER (pending.h holds REGISTERs
  * until then).  Capacity is fixed at creation; a live binding is never
- * evicted to make room: bind_learn() refuses and the caller alarms.
+ * evicted to make room: bind_learn() refuses and the caller alarms.  The
+ * identity texts live in a pool of their own, sized at creation too
+ * (tables.identity_bytes per binding, on average): when it has no room
+ * for a new binding's texts, the binding is refused the same way.
  *
  * Lookups: the exact binding key F = {m, d, i} costs one Bloom probe and
  * one chain read.  The best partial match Ec (for the case label) comes
@@ -20,8 +23,10 @@
 #include "sipguard.h"
 
 /*
- * One binding, 368 bytes: the fields ordered so that none is padded, and
- * no index hash kept (bind.c computes them again to unlink a row).
+ * One binding, 120 bytes: the fields ordered so that none is padded, no
+ * index hash kept (bind.c computes them again to unlink a row), and the
+ * identity texts in the table's pool (idpool.h): read them with bind_d()
+ * and bind_impi().
  */
 struct binding {
 	struct sg_mac	 m;
@@ -38,11 +43,10 @@ struct binding {
 	bool		 live;
 	struct sg_addr	 i, s;
 	uint32_t	 gen;		/* bumped whenever the slot is reused */
+	uint32_t	 d_ref, impi_ref;	/* bind_d(), bind_impi() */
 	uint64_t	 dh, impih, contact_idh;
 	uint64_t	 created, refreshed, expires;	/* ns */
 	uint64_t	 seq;		/* creation order: deterministic ties */
-	char		 d[SG_ID_MAX];
-	char		 impi[SG_ID_MAX];
 };
 
 /* Which elements of E a binding shares (SPEC 4 flags, m i s d). */
@@ -61,6 +65,7 @@ enum bind_res {
 	BIND_REFRESHED,
 	BIND_FULL,
 	BIND_QUOTA,		/* the device has identities_per_device */
+	BIND_POOL_FULL,		/* no room for d and the IMPI's texts */
 };
 
 struct bind_stats {
@@ -74,6 +79,10 @@ struct bind_stats {
 	uint32_t	 pending;	/* imported, MAC not pinned yet */
 	uint64_t	 imported, pinned;
 	uint64_t	 lapsed_reclaimed;	/* for a new one, table full */
+	/* The identity texts' pool (tables.identity_bytes). */
+	uint32_t	 id_cells, id_cells_used;
+	uint64_t	 id_full;	/* refused: no room for the texts */
+	uint64_t	 id_kept;	/* a new IMPI not kept: no room */
 };
 
 struct bind_table;
@@ -143,6 +152,15 @@ const struct binding *bind_pin(struct bind_table *, const struct sg_tuple *,
 bool		 bind_held(const struct bind_table *, const struct binding *,
 		    uint64_t now);
 uint64_t	 bind_grace(const struct bind_table *);
+/*
+ * The identity d and the IMPI of a binding as text ("" when there is
+ * none), whole (at most SG_ID_MAX - 1 bytes): in the pool, or copied to
+ * buf, SG_ID_MAX bytes.  Valid until the binding or buf changes.
+ */
+const char	*bind_d(const struct bind_table *, const struct binding *,
+		    char *buf);
+const char	*bind_impi(const struct bind_table *, const struct binding *,
+		    char *buf);
 
 uint32_t	 bind_slot(const struct bind_table *, const struct binding *);
 const struct binding *bind_at(const struct bind_table *, uint32_t slot);
@@ -168,9 +186,13 @@ void		 bind_extend(struct bind_table *, const struct binding *,
 		    uint64_t expires);
 /* Rows in use (live or expired, not reclaimed yet): O(1). */
 uint32_t	 bind_live(const struct bind_table *);
-/* Re-insert a saved binding (state restore); skipped when expired. */
+/*
+ * Re-insert a saved binding and its texts d and impi (state restore):
+ * 1, 0 when past its expiry and grace, -1 when refused (table or pool
+ * full, quota).
+ */
 int		 bind_restore(struct bind_table *, const struct binding *,
-		    uint64_t now);
+		    const char *d, const char *impi, uint64_t now);
 void		 bind_stats(const struct bind_table *, struct bind_stats *);
 
 #endif

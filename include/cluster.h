@@ -137,10 +137,11 @@ void		 cluster_offer(struct cluster *, const struct bl_entry *);
  * from this node's proxy, or removed by a de-registration (its F), is
  * queued for the cluster; never blocks but on the queue's mutex.  One
  * that cannot be rebuilt elsewhere (a host name as SIP-IP, an identity
- * longer than SG_ID_MAX) stays local, counted.
+ * longer than SG_ID_MAX) stays local, counted.  `d' and `impi': its
+ * texts (bind_d(), bind_impi()).
  */
 void		 cluster_offer_binding(struct cluster *,
-		    const struct binding *);
+		    const struct binding *, const char *d, const char *impi);
 void		 cluster_binding_removed(struct cluster *,
 		    const struct sg_tuple *, uint64_t now);
 /*

@@ -51,6 +51,7 @@ struct sg_conf {
 	uint64_t	 default_expires;	/* ns, when nothing states it */
 
 	int		 tab_bindings;
+	int		 tab_identity_bytes;	/* d, IMPI: bytes a slot */
 	int		 tab_pending;
 	int		 tab_nonces;
 	int		 tab_sources;

@@ -99,8 +99,9 @@ void		 engine_set_bound(struct engine *, engine_bound, void *);
  * from other nodes are never told, so nothing comes back as an echo.
  */
 struct binding;
-typedef void	(*engine_shared)(void *, const struct binding *b,
-		    const struct sg_tuple *gone, uint64_t now);
+typedef void	(*engine_shared)(void *, const struct bind_table *,
+		    const struct binding *b, const struct sg_tuple *gone,
+		    uint64_t now);
 void		 engine_set_shared(struct engine *, engine_shared, void *);
 void		 engine_set_alarm_sink(struct engine *, alarm_sink, void *);
 /*
@@ -144,6 +145,7 @@ struct engine_tables {
 	uint32_t	 streams, streams_cap;
 	uint32_t	 stream_buffers, stream_buffers_cap;
 	uint32_t	 whitelist, whitelist_cap;	/* every worker's */
+	uint32_t	 id_cells, id_cells_cap;	/* identity texts */
 	uint64_t	 streams_refused;
 	uint64_t	 pending_evicted, sources_recycled, blacklist_evicted;
 	uint64_t	 nonces_evicted, bindings_refused;

@@ -5,7 +5,14 @@
  *
  *  hidx:  chained hash index, doubly linked so removal is O(1).  Buckets
  *         are the next power of two above the capacity (load <= 1).
+ *  sidx:  the same, linked one way: 4 bytes a slot, not 8, but removal
+ *         walks the slot's chain from its bucket.  For indexes whose
+ *         chains stay short: few slots share a key (a unique key, or one
+ *         a quota bounds), and the keyed hash spreads the rest.
  *  dlist: an intrusive list of slots (free lists, FIFO/LRU order).
+ *  flist: a FIFO of free slots with no memory of its own: it threads
+ *         them through the links of an sidx whose chains they are not
+ *         in (a free entry is in no index).
  */
 #ifndef SG_HTAB_H
 #define SG_HTAB_H
@@ -45,6 +52,32 @@ hidx_next(const struct hidx *h, uint32_t slot)
 	return h->link[slot].next;
 }
 
+/* Chains in the same order as an hidx's: the newest first. */
+struct sidx {
+	uint32_t	*head;
+	uint32_t	*next;
+	uint32_t	 mask;
+};
+
+int	sidx_init(struct sidx *, uint32_t slots);
+void	sidx_fini(struct sidx *);
+void	sidx_add(struct sidx *, uint32_t slot, uint64_t hv);
+/* Cost: the slots before it in its chain. */
+void	sidx_del(struct sidx *, uint32_t slot, uint64_t hv);
+size_t	sidx_memory(const struct sidx *, uint32_t slots);
+
+static inline uint32_t
+sidx_first(const struct sidx *h, uint64_t hv)
+{
+	return h->head[hv & h->mask];
+}
+
+static inline uint32_t
+sidx_next(const struct sidx *h, uint32_t slot)
+{
+	return h->next[slot];
+}
+
 struct dlist {
 	uint32_t	 head, tail, count;
 	struct hlink	*link;
@@ -58,6 +91,21 @@ void	dlist_del(struct dlist *, uint32_t slot);
 uint32_t dlist_pop_head(struct dlist *);
 /* Fill with slots 0..n-1 in order (a fresh free list). */
 void	dlist_fill(struct dlist *, uint32_t n);
+
+/*
+ * A slot on an flist must be in no chain of the sidx it borrows from,
+ * and must leave the flist before sidx_add() puts it in one.
+ */
+struct flist {
+	uint32_t	 head, tail, count;
+	uint32_t	*next;		/* the sidx's, borrowed */
+};
+
+void	flist_init(struct flist *, struct sidx *);
+void	flist_push_tail(struct flist *, uint32_t slot);
+uint32_t flist_pop_head(struct flist *);
+/* Fill with slots 0..n-1 in order (a fresh free list). */
+void	flist_fill(struct flist *, uint32_t n);
 
 /*
  * ftab: a fixed-capacity table keyed by a 64-bit keyed hash, in insertion

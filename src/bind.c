@@ -2,7 +2,8 @@
  * bind.c: the binding table.  One array of rows allocated at start; a free
  * list; hash indexes by F, by F through the registered Contact, and by m,
  * i, d, public s and device; a counting Bloom filter over F; reference
- * counts that tell gateway MACs (many live IPs behind one MAC) apart.
+ * counts that tell gateway MACs (many live IPs behind one MAC) apart; the
+ * rows' identity texts in a pool of cells (idpool.c).
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -12,16 +13,27 @@
 #include "cbf.h"
 #include "hash.h"
 #include "htab.h"
+#include "idpool.h"
 
 /* Most entries one secondary-index walk looks at (label search only). */
 #define WALK_MAX	64
 
 enum { IX_F, IX_CF, IX_M, IX_I, IX_D, IX_S, IX_DEV, IX__COUNT };
 
-/* A counter keyed by a 64-bit keyed hash: (m, i) pairs, MACs. */
+/*
+ * An IMPI is most often d itself or d's user part (the text before its
+ * first '@'): kept as such, it takes no cell of the pool.
+ */
+#define IMPI_IS_D	(IDP_REF_MAX + 1)
+#define IMPI_IS_USER	(IDP_REF_MAX + 2)
+
+/*
+ * A counter keyed by a 64-bit keyed hash: (m, i) pairs, MACs.  A free
+ * entry is in no chain: the free list borrows the index's links.
+ */
 struct cset {
-	struct hidx	 ix;
-	struct dlist	 free;
+	struct sidx	 ix;
+	struct flist	 free;
 	uint64_t	*key;
 	uint32_t	*count;
 };
@@ -29,9 +41,12 @@ struct cset {
 struct bind_table {
 	struct binding	*row;
 	uint32_t	 cap;
-	struct dlist	 free;
-	struct hidx	 ix[IX__COUNT];
+	struct flist	 free;		/* through ix[IX_F]'s links */
+	/* Each index is one of sx[k], hx[k]: ix_one_way() says which. */
+	struct sidx	 sx[IX__COUNT];
+	struct hidx	 hx[IX__COUNT];
 	struct cbf	*bloom;
+	struct idpool	*ids;		/* d and IMPI texts */
 	struct cset	 mi;		/* live bindings per (m, i) */
 	struct cset	 macips;	/* distinct live i per m */
 	uint32_t	 sweep;
@@ -40,26 +55,71 @@ struct bind_table {
 	struct bind_stats st;
 };
 
+/*
+ * F, CF, D and DEV hold a row a key, or as many as a quota allows
+ * (devices_per_identity, identities_per_device; and expired rows until
+ * the sweep): linked one way, 4 bytes a slot, removal walking the short
+ * chain.  M, I and S can hold thousands a key (a gateway's MAC, a
+ * carrier NAT's address): linked both ways, so removal stays O(1).
+ */
+static inline bool
+ix_one_way(int k)
+{
+	return k == IX_F || k == IX_CF || k == IX_D || k == IX_DEV;
+}
+
+static inline uint32_t
+ix_first(const struct bind_table *bt, int k, uint64_t hv)
+{
+	return ix_one_way(k) ? sidx_first(&bt->sx[k], hv) :
+	    hidx_first(&bt->hx[k], hv);
+}
+
+static inline uint32_t
+ix_next(const struct bind_table *bt, int k, uint32_t s)
+{
+	return ix_one_way(k) ? sidx_next(&bt->sx[k], s) :
+	    hidx_next(&bt->hx[k], s);
+}
+
+static void
+ix_add(struct bind_table *bt, int k, uint32_t s, uint64_t hv)
+{
+	if (ix_one_way(k))
+		sidx_add(&bt->sx[k], s, hv);
+	else
+		hidx_add(&bt->hx[k], s, hv);
+}
+
+static void
+ix_del(struct bind_table *bt, int k, uint32_t s, uint64_t hv)
+{
+	if (ix_one_way(k))
+		sidx_del(&bt->sx[k], s, hv);
+	else
+		hidx_del(&bt->hx[k], s, hv);
+}
+
 /* ---- counters ----------------------------------------------------------- */
 
 static int
 cset_init(struct cset *c, uint32_t cap)
 {
-	if (hidx_init(&c->ix, cap) == -1 || dlist_init(&c->free, cap) == -1)
+	if (sidx_init(&c->ix, cap) == -1)
 		return -1;
+	flist_init(&c->free, &c->ix);
 	c->key = sg_table_alloc(cap, sizeof(*c->key));
 	c->count = sg_table_alloc(cap, sizeof(*c->count));
 	if (c->key == NULL || c->count == NULL)
 		return -1;
-	dlist_fill(&c->free, cap);
+	flist_fill(&c->free, cap);
 	return 0;
 }
 
 static void
 cset_fini(struct cset *c)
 {
-	hidx_fini(&c->ix);
-	dlist_fini(&c->free);
+	sidx_fini(&c->ix);
 	free(c->key);
 	free(c->count);
 }
@@ -67,8 +127,8 @@ cset_fini(struct cset *c)
 static uint32_t
 cset_find(const struct cset *c, uint64_t key)
 {
-	for (uint32_t s = hidx_first(&c->ix, key); s != HNIL;
-	    s = hidx_next(&c->ix, s))
+	for (uint32_t s = sidx_first(&c->ix, key); s != HNIL;
+	    s = sidx_next(&c->ix, s))
 		if (c->key[s] == key)
 			return s;
 	return HNIL;
@@ -82,11 +142,11 @@ cset_inc(struct cset *c, uint64_t key)
 
 	if (s == HNIL) {
 		/* Never empty: one entry per live binding at most. */
-		if ((s = dlist_pop_head(&c->free)) == HNIL)
+		if ((s = flist_pop_head(&c->free)) == HNIL)
 			return 0;
 		c->key[s] = key;
 		c->count[s] = 0;
-		hidx_add(&c->ix, s, key);
+		sidx_add(&c->ix, s, key);
 	}
 	return ++c->count[s];
 }
@@ -100,8 +160,8 @@ cset_dec(struct cset *c, uint64_t key)
 		return 0;
 	if (--c->count[s] > 0)
 		return c->count[s];
-	hidx_del(&c->ix, s, key);
-	dlist_push_tail(&c->free, s);
+	sidx_del(&c->ix, s, key);
+	flist_push_tail(&c->free, s);
 	return 0;
 }
 
@@ -210,24 +270,32 @@ bind_create(const struct sg_conf *conf)
 	bt->cap = cap;
 	bt->conf = conf;
 	bt->row = sg_table_alloc(cap, sizeof(*bt->row));
-	if (bt->row == NULL || dlist_init(&bt->free, cap) == -1)
+	if (bt->row == NULL)
 		goto fail;
 	for (int k = 0; k < IX__COUNT; k++)
-		if (hidx_init(&bt->ix[k], cap) == -1)
+		if (ix_one_way(k) ? sidx_init(&bt->sx[k], cap) == -1 :
+		    hidx_init(&bt->hx[k], cap) == -1)
 			goto fail;
+	/* A free row is in no index, so in no chain of IX_F. */
+	flist_init(&bt->free, &bt->sx[IX_F]);
 	bt->bloom = cbf_create(cap * (uint32_t)conf->bloom_cells,
 	    conf->bloom_hashes);
-	if (bt->bloom == NULL || cset_init(&bt->mi, cap) == -1 ||
+	bt->ids = idp_create((uint32_t)((uint64_t)cap *
+	    (uint64_t)conf->tab_identity_bytes / IDP_CELL));
+	if (bt->bloom == NULL || bt->ids == NULL ||
+	    cset_init(&bt->mi, cap) == -1 ||
 	    cset_init(&bt->macips, cap) == -1)
 		goto fail;
-	dlist_fill(&bt->free, cap);
+	flist_fill(&bt->free, cap);
 	bt->st.capacity = cap;
-	bt->st.memory = sizeof(*bt) + (size_t)cap * sizeof(*bt->row) +
-	    (size_t)cap * sizeof(struct hlink) + cbf_memory(bt->bloom) +
-	    2 * ((size_t)cap * (sizeof(uint64_t) + sizeof(uint32_t) +
-	    sizeof(struct hlink)) + hidx_memory(&bt->mi.ix, cap));
+	bt->st.id_cells = idp_capacity(bt->ids);
+	bt->st.memory = sizeof(*bt) + idp_memory(bt->ids) +
+	    (size_t)cap * sizeof(*bt->row) + cbf_memory(bt->bloom) +
+	    2 * ((size_t)cap * (sizeof(uint64_t) + sizeof(uint32_t)) +
+	    sidx_memory(&bt->mi.ix, cap));
 	for (int k = 0; k < IX__COUNT; k++)
-		bt->st.memory += hidx_memory(&bt->ix[k], cap);
+		bt->st.memory += ix_one_way(k) ? sidx_memory(&bt->sx[k], cap) :
+		    hidx_memory(&bt->hx[k], cap);
 	return bt;
 fail:
 	bind_destroy(bt);
@@ -239,10 +307,12 @@ bind_destroy(struct bind_table *bt)
 {
 	if (bt == NULL)
 		return;
-	for (int k = 0; k < IX__COUNT; k++)
-		hidx_fini(&bt->ix[k]);
-	dlist_fini(&bt->free);
+	for (int k = 0; k < IX__COUNT; k++) {
+		sidx_fini(&bt->sx[k]);
+		hidx_fini(&bt->hx[k]);
+	}
 	cbf_destroy(bt->bloom);
+	idp_destroy(bt->ids);
 	cset_fini(&bt->mi);
 	cset_fini(&bt->macips);
 	free(bt->row);
@@ -273,6 +343,125 @@ uint32_t
 bind_capacity(const struct bind_table *bt)
 {
 	return bt->cap;
+}
+
+/* ---- identity texts ----------------------------------------------------- */
+
+const char *
+bind_d(const struct bind_table *bt, const struct binding *b, char *buf)
+{
+	return idp_get(bt->ids, b->d_ref, buf, SG_ID_MAX);
+}
+
+const char *
+bind_impi(const struct bind_table *bt, const struct binding *b, char *buf)
+{
+	const char	*d, *at;
+	size_t		 n;
+
+	switch (b->impi_ref) {
+	case IMPI_IS_D:
+		return bind_d(bt, b, buf);
+	case IMPI_IS_USER:
+		d = bind_d(bt, b, buf);
+		n = (at = strchr(d, '@')) != NULL ? (size_t)(at - d) :
+		    strlen(d);
+		if (d != buf)
+			memcpy(buf, d, n);
+		buf[n] = '\0';
+		return buf;
+	default:
+		return idp_get(bt->ids, b->impi_ref, buf, SG_ID_MAX);
+	}
+}
+
+/* How an IMPI of `il' bytes is kept beside d: IMPI_IS_*, or 0 (cells). */
+static uint32_t
+impi_kind(const char *d, size_t dl, const char *impi, size_t il)
+{
+	const char	*at;
+
+	if (il == 0)
+		return IDP_NONE;
+	if (il == dl && memcmp(d, impi, il) == 0)
+		return IMPI_IS_D;
+	if ((at = memchr(d, '@', dl)) != NULL && (size_t)(at - d) == il &&
+	    memcmp(d, impi, il) == 0)
+		return IMPI_IS_USER;
+	return 0;
+}
+
+/* Cells the texts d and impi need, as texts_put() would keep them. */
+static uint32_t
+texts_need(const char *d, const char *impi)
+{
+	size_t		 dl = strnlen(d, SG_ID_MAX - 1);
+	size_t		 il = strnlen(impi, SG_ID_MAX - 1);
+
+	return idp_cells(dl) + (impi_kind(d, dl, impi, il) == 0 ?
+	    idp_cells(il) : 0);
+}
+
+/*
+ * Row b's texts, room checked by the caller (texts_need()): they cannot
+ * fail then, and a binding never holds half its identity.
+ */
+static void
+texts_put(struct bind_table *bt, struct binding *b, const char *d,
+    const char *impi)
+{
+	size_t		 dl = strnlen(d, SG_ID_MAX - 1);
+	size_t		 il = strnlen(impi, SG_ID_MAX - 1);
+
+	(void)idp_put(bt->ids, d, dl, &b->d_ref);
+	if ((b->impi_ref = impi_kind(d, dl, impi, il)) == 0)
+		(void)idp_put(bt->ids, impi, il, &b->impi_ref);
+}
+
+static void
+texts_free(struct bind_table *bt, struct binding *b)
+{
+	idp_free(bt->ids, b->d_ref);
+	if (b->impi_ref < IDP_REF_MAX)
+		idp_free(bt->ids, b->impi_ref);
+	b->d_ref = b->impi_ref = IDP_NONE;
+}
+
+/*
+ * A refresh naming another IMPI: kept if the pool has room for it (the
+ * old one's cells count), else the binding keeps the IMPI it had, and
+ * its hash (counted id_kept): a refresh is never refused for its text.
+ */
+static void
+impi_replace(struct bind_table *bt, struct binding *b, uint64_t impih,
+    const char *impi)
+{
+	char		 dbuf[SG_ID_MAX], old[SG_ID_MAX], tmp[SG_ID_MAX];
+	const char	*d = bind_d(bt, b, dbuf);
+	size_t		 dl = strlen(d);
+	size_t		 il = strnlen(impi, SG_ID_MAX - 1);
+	uint32_t	 k = impi_kind(d, dl, impi, il);
+
+	if (k == 0) {
+		snprintf(old, sizeof(old), "%s", bind_impi(bt, b, tmp));
+		if (b->impi_ref < IDP_REF_MAX)
+			idp_free(bt->ids, b->impi_ref);
+		b->impi_ref = IDP_NONE;
+		if (idp_put(bt->ids, impi, il, &b->impi_ref) == -1) {
+			/* Its own cells are free again: it fits back. */
+			b->impi_ref = impi_kind(d, dl, old, strlen(old));
+			if (b->impi_ref == 0)
+				(void)idp_put(bt->ids, old, strlen(old),
+				    &b->impi_ref);
+			bt->st.id_kept++;
+			return;
+		}
+	} else {
+		if (b->impi_ref < IDP_REF_MAX)
+			idp_free(bt->ids, b->impi_ref);
+		b->impi_ref = k;
+	}
+	b->impih = impih;
 }
 
 /* ---- gateway MACs ------------------------------------------------------- */
@@ -340,26 +529,30 @@ link_row(struct bind_table *bt, uint32_t s)
 	/* An imported row waiting for its MAC: only i, d and s lead to it. */
 	if (!b->pin) {
 		cbf_add(bt->bloom, &k.ck);
-		hidx_add(&bt->ix[IX_F], s, k.ck.h[0]);
+		ix_add(bt, IX_F, s, k.ck.h[0]);
 		if (b->contact_idh != 0 && b->contact_idh != b->dh)
-			hidx_add(&bt->ix[IX_CF], s, k.cf);
+			ix_add(bt, IX_CF, s, k.cf);
 		if (b->has_m)
-			hidx_add(&bt->ix[IX_M], s, k.m);
-		hidx_add(&bt->ix[IX_DEV], s, k.dev);
+			ix_add(bt, IX_M, s, k.m);
+		ix_add(bt, IX_DEV, s, k.dev);
 		if (cset_inc(&bt->mi, k.mi) == 1 && b->has_m)
 			cset_inc(&bt->macips, k.m);
 	} else
 		bt->st.pending++;
-	hidx_add(&bt->ix[IX_I], s, k.i);
-	hidx_add(&bt->ix[IX_D], s, b->dh);
+	ix_add(bt, IX_I, s, k.i);
+	ix_add(bt, IX_D, s, b->dh);
 	if (public_s(&b->s))
-		hidx_add(&bt->ix[IX_S], s, k.s);
+		ix_add(bt, IX_S, s, k.s);
 	b->live = true;
 	bt->st.live++;
 }
 
+/*
+ * Out of every index, the row itself kept (its generation, its texts):
+ * link_row() puts it back after a change of the fields they key.
+ */
 static void
-unlink_row(struct bind_table *bt, uint32_t s)
+unindex_row(struct bind_table *bt, uint32_t s)
 {
 	struct binding	*b = &bt->row[s];
 	struct row_keys	 k;
@@ -367,24 +560,34 @@ unlink_row(struct bind_table *bt, uint32_t s)
 	row_keys(b, &k);
 	if (!b->pin) {
 		cbf_remove(bt->bloom, &k.ck);
-		hidx_del(&bt->ix[IX_F], s, k.ck.h[0]);
+		ix_del(bt, IX_F, s, k.ck.h[0]);
 		if (b->contact_idh != 0 && b->contact_idh != b->dh)
-			hidx_del(&bt->ix[IX_CF], s, k.cf);
+			ix_del(bt, IX_CF, s, k.cf);
 		if (b->has_m)
-			hidx_del(&bt->ix[IX_M], s, k.m);
-		hidx_del(&bt->ix[IX_DEV], s, k.dev);
+			ix_del(bt, IX_M, s, k.m);
+		ix_del(bt, IX_DEV, s, k.dev);
 		if (cset_dec(&bt->mi, k.mi) == 0 && b->has_m)
 			cset_dec(&bt->macips, k.m);
 	} else
 		bt->st.pending--;
-	hidx_del(&bt->ix[IX_I], s, k.i);
-	hidx_del(&bt->ix[IX_D], s, b->dh);
+	ix_del(bt, IX_I, s, k.i);
+	ix_del(bt, IX_D, s, b->dh);
 	if (public_s(&b->s))
-		hidx_del(&bt->ix[IX_S], s, k.s);
+		ix_del(bt, IX_S, s, k.s);
 	b->live = false;
-	b->gen++;
 	bt->st.live--;
-	dlist_push_tail(&bt->free, s);
+}
+
+/* The binding gone: its slot and its texts' cells are free. */
+static void
+unlink_row(struct bind_table *bt, uint32_t s)
+{
+	struct binding	*b = &bt->row[s];
+
+	unindex_row(bt, s);
+	texts_free(bt, b);
+	b->gen++;
+	flist_push_tail(&bt->free, s);
 }
 
 static bool
@@ -440,8 +643,8 @@ find_f(struct bind_table *bt, const struct sg_mac *m, bool has_m,
 	if (!cbf_query(bt->bloom, &ck))
 		return NULL;
 	bt->st.bloom_hits++;
-	for (uint32_t s = hidx_first(&bt->ix[IX_F], ck.h[0]); s != HNIL;
-	    s = hidx_next(&bt->ix[IX_F], s)) {
+	for (uint32_t s = ix_first(bt, IX_F, ck.h[0]); s != HNIL;
+	    s = ix_next(bt, IX_F, s)) {
 		struct binding	*b = &bt->row[s];
 
 		/* The fields F hashes: equal ones, an equal F hash. */
@@ -552,8 +755,8 @@ walk_index(struct bind_table *bt, int ix, uint64_t hv,
 {
 	int	 n = 0;
 
-	for (uint32_t s = hidx_first(&bt->ix[ix], hv); s != HNIL &&
-	    n < WALK_MAX; s = hidx_next(&bt->ix[ix], s), n++) {
+	for (uint32_t s = ix_first(bt, ix, hv); s != HNIL &&
+	    n < WALK_MAX; s = ix_next(bt, ix, s), n++) {
 		struct binding	*b = &bt->row[s];
 
 		if (!index_match(b, ix, t) || !alive(b, now))
@@ -610,8 +813,8 @@ bind_find_device(struct bind_table *bt, const struct sg_tuple *t,
 	uint64_t	 dv = dev_hash(&t->m, t->has_m, &t->i, t->nat, &t->s);
 	int		 n = 0;
 
-	for (uint32_t s = hidx_first(&bt->ix[IX_DEV], dv); s != HNIL &&
-	    n < WALK_MAX; s = hidx_next(&bt->ix[IX_DEV], s), n++) {
+	for (uint32_t s = ix_first(bt, IX_DEV, dv); s != HNIL &&
+	    n < WALK_MAX; s = ix_next(bt, IX_DEV, s), n++) {
 		struct binding	*b = &bt->row[s];
 
 		if (same_device(b, t) && alive(b, now) &&
@@ -633,8 +836,8 @@ bind_ip_other_device(struct bind_table *bt, const struct sg_tuple *t,
 	/* Only host MACs are evidence of a device (SPEC 2, 4). */
 	if (!t->has_m || bind_is_gateway(bt, &t->m, true))
 		return NULL;
-	for (uint32_t s = hidx_first(&bt->ix[IX_I], ih); s != HNIL &&
-	    n < WALK_MAX; s = hidx_next(&bt->ix[IX_I], s), n++) {
+	for (uint32_t s = ix_first(bt, IX_I, ih); s != HNIL &&
+	    n < WALK_MAX; s = ix_next(bt, IX_I, s), n++) {
 		struct binding	*b = &bt->row[s];
 
 		if (!alive(b, now) || !sg_addr_eq(&b->i, &t->i))
@@ -657,8 +860,8 @@ bind_device_identities(struct bind_table *bt, const struct sg_tuple *t,
 
 	*has_d = false;
 	/* The chain holds at most identities_per_device live entries. */
-	for (uint32_t s = hidx_first(&bt->ix[IX_DEV], dv); s != HNIL;
-	    s = hidx_next(&bt->ix[IX_DEV], s)) {
+	for (uint32_t s = ix_first(bt, IX_DEV, dv); s != HNIL;
+	    s = ix_next(bt, IX_DEV, s)) {
 		struct binding	*b = &bt->row[s];
 
 		if (!same_device(b, t) || !alive(b, now))
@@ -679,8 +882,8 @@ identity_make_room(struct bind_table *bt, uint64_t dh, uint64_t now)
 	uint32_t	 oldest = HNIL;
 	int		 n = 0;
 
-	for (uint32_t s = hidx_first(&bt->ix[IX_D], dh); s != HNIL;
-	    s = hidx_next(&bt->ix[IX_D], s)) {
+	for (uint32_t s = ix_first(bt, IX_D, dh); s != HNIL;
+	    s = ix_next(bt, IX_D, s)) {
 		struct binding	*b = &bt->row[s];
 
 		if (b->dh != dh || !alive(b, now))
@@ -708,10 +911,10 @@ drop_pending(struct bind_table *bt, uint64_t dh, const struct sg_addr *i)
 
 	if (bt->st.pending == 0)
 		return;
-	for (s = hidx_first(&bt->ix[IX_D], dh); s != HNIL; s = next) {
+	for (s = ix_first(bt, IX_D, dh); s != HNIL; s = next) {
 		struct binding	*b = &bt->row[s];
 
-		next = hidx_next(&bt->ix[IX_D], s);
+		next = ix_next(bt, IX_D, s);
 		if (b->dh == dh && b->pin && sg_addr_eq(&b->i, i)) {
 			unlink_row(bt, s);
 			bt->st.removed++;
@@ -759,13 +962,35 @@ free_row(struct bind_table *bt, uint64_t now)
 {
 	uint32_t	 s;
 
-	if ((s = dlist_pop_head(&bt->free)) != HNIL)
+	if ((s = flist_pop_head(&bt->free)) != HNIL)
 		return s;
 	/* Expired rows the sweep has not reached yet are free, and then
 	 * a lapsed one. */
 	if (!sweep(bt, now, bt->cap, false) && sweep(bt, now, bt->cap, true))
 		bt->st.lapsed_reclaimed++;
-	return dlist_pop_head(&bt->free);
+	return flist_pop_head(&bt->free);
+}
+
+/*
+ * Room for the texts of a new binding: expired rows the sweep has not
+ * reached yet give theirs back first, then lapsed ones, a few at most
+ * (as for a full table).
+ */
+static bool
+texts_room(struct bind_table *bt, uint32_t need, uint64_t now)
+{
+	if (need <= idp_available(bt->ids))
+		return true;
+	bind_expire(bt, now, bt->cap);
+	for (int k = 0; k < 4 && need > idp_available(bt->ids); k++) {
+		if (!sweep(bt, now, bt->cap, true))
+			break;
+		bt->st.lapsed_reclaimed++;
+	}
+	if (need <= idp_available(bt->ids))
+		return true;
+	bt->st.id_full++;
+	return false;
 }
 
 enum bind_res
@@ -784,23 +1009,17 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 		/* s, the NAT flag or the Contact may change: relink. */
 		if (!sg_addr_eq(&b->s, &t->s) || b->nat != t->nat ||
 		    b->contact_idh != contact_idh) {
-			uint32_t	 gen = b->gen;
-
 			/* The same binding: its generation (and so its
 			 * module II row) stays. */
-			unlink_row(bt, s);
-			dlist_del(&bt->free, s);
-			b->gen = gen;
+			unindex_row(bt, s);
 			b->s = t->s;
 			b->nat = t->nat;
 			b->contact_idh = contact_idh;
 			link_row(bt, s);
 		}
 		b->port = t->sport;
-		if (t->impih != 0) {
-			b->impih = t->impih;
-			memcpy(b->impi, t->impi, sizeof(b->impi));
-		}
+		if (t->impih != 0 && t->impih != b->impih)
+			impi_replace(bt, b, t->impih, t->impi);
 		b->refreshed = now;
 		b->expires = expires;
 		bt->st.refreshed++;
@@ -827,6 +1046,14 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 			*out = NULL;
 			return BIND_QUOTA;
 		}
+		/*
+		 * Room for the texts before the identity's oldest binding
+		 * makes room: never one removed for a refused one.
+		 */
+		if (!texts_room(bt, texts_need(t->d, t->impi), now)) {
+			*out = NULL;
+			return BIND_POOL_FULL;
+		}
 		identity_make_room(bt, t->dh, now);
 	}
 	if ((s = free_row(bt, now)) == HNIL) {
@@ -850,8 +1077,7 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 	b->dh = t->dh;
 	b->impih = t->impih;
 	b->contact_idh = contact_idh;
-	memcpy(b->d, t->d, sizeof(b->d));
-	memcpy(b->impi, t->impi, sizeof(b->impi));
+	texts_put(bt, b, t->d, t->impi);
 	b->created = b->refreshed = now;
 	b->expires = expires;
 	b->seq = ++bt->seq;
@@ -874,8 +1100,8 @@ bind_import(struct bind_table *bt, const struct sg_tuple *t,
 
 	if (expires <= now)
 		return 0;
-	for (s = hidx_first(&bt->ix[IX_D], t->dh); s != HNIL;
-	    s = hidx_next(&bt->ix[IX_D], s)) {
+	for (s = ix_first(bt, IX_D, t->dh); s != HNIL;
+	    s = ix_next(bt, IX_D, s)) {
 		b = &bt->row[s];
 		if (b->dh != t->dh || !alive(b, now))
 			continue;
@@ -890,11 +1116,7 @@ bind_import(struct bind_table *bt, const struct sg_tuple *t,
 		 * one would ever match it.
 		 */
 		if (!b->has_m && !b->pin) {
-			uint32_t	 gen = b->gen;
-
-			unlink_row(bt, s);
-			dlist_del(&bt->free, s);
-			b->gen = gen;
+			unindex_row(bt, s);
 			b->pin = true;
 			link_row(bt, s);
 			bt->st.imported++;
@@ -908,6 +1130,8 @@ bind_import(struct bind_table *bt, const struct sg_tuple *t,
 		bt->st.quota++;
 		return -2;
 	}
+	if (!texts_room(bt, texts_need(t->d, ""), now))
+		return -1;
 	if ((s = free_row(bt, now)) == HNIL) {
 		bt->st.full++;
 		return -1;
@@ -927,7 +1151,7 @@ bind_import(struct bind_table *bt, const struct sg_tuple *t,
 	    !sg_addr_eq(&t->s, &t->i) && sg_addr_private(&t->s);
 	b->port = t->sport;
 	b->dh = t->dh;
-	memcpy(b->d, t->d, sizeof(b->d));
+	texts_put(bt, b, t->d, "");
 	b->created = b->refreshed = now;
 	b->expires = expires;
 	b->seq = ++bt->seq;
@@ -944,10 +1168,9 @@ bind_pin(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
 
 	if (bt->st.pending == 0)
 		return NULL;
-	for (s = hidx_first(&bt->ix[IX_D], t->dh); s != HNIL && n < WALK_MAX;
-	    s = hidx_next(&bt->ix[IX_D], s), n++) {
+	for (s = ix_first(bt, IX_D, t->dh); s != HNIL && n < WALK_MAX;
+	    s = ix_next(bt, IX_D, s), n++) {
 		struct binding	*b = &bt->row[s];
-		uint32_t	 gen;
 
 		if (b->dh != t->dh || !b->pin || !alive(b, now) ||
 		    !sg_addr_eq(&b->i, &t->i))
@@ -956,10 +1179,7 @@ bind_pin(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
 		if (t->s.family != SG_AF_NONE && !sg_addr_eq(&b->s, &t->s))
 			continue;
 		/* The same row, now with its MAC: relink as bind_learn(). */
-		gen = b->gen;
-		unlink_row(bt, s);
-		dlist_del(&bt->free, s);
-		b->gen = gen;
+		unindex_row(bt, s);
 		b->pin = false;
 		b->m = t->m;
 		b->has_m = t->has_m;
@@ -991,8 +1211,8 @@ bind_remove_identity(struct bind_table *bt, uint64_t dh)
 	int		 n = 0;
 	uint32_t	 s, next;
 
-	for (s = hidx_first(&bt->ix[IX_D], dh); s != HNIL; s = next) {
-		next = hidx_next(&bt->ix[IX_D], s);
+	for (s = ix_first(bt, IX_D, dh); s != HNIL; s = next) {
+		next = ix_next(bt, IX_D, s);
 		if (bt->row[s].dh == dh) {
 			unlink_row(bt, s);
 			bt->st.removed++;
@@ -1010,8 +1230,8 @@ bind_identity_rows(struct bind_table *bt, uint64_t dh, uint64_t now,
 {
 	int	 n = 0;
 
-	for (uint32_t s = hidx_first(&bt->ix[IX_D], dh); s != HNIL;
-	    s = hidx_next(&bt->ix[IX_D], s)) {
+	for (uint32_t s = ix_first(bt, IX_D, dh); s != HNIL;
+	    s = ix_next(bt, IX_D, s)) {
 		struct binding	*b = &bt->row[s];
 
 		if (b->dh != dh || !b->live || (now != 0 && !alive(b, now)))
@@ -1051,7 +1271,7 @@ bind_live(const struct bind_table *bt)
 
 int
 bind_restore(struct bind_table *bt, const struct binding *saved,
-    uint64_t now)
+    const char *d, const char *impi, uint64_t now)
 {
 	struct sg_tuple		 t;
 	const struct binding	*b;
@@ -1068,11 +1288,16 @@ bind_restore(struct bind_table *bt, const struct binding *saved,
 	t.sport = saved->port;
 	t.dh = saved->dh;
 	t.impih = saved->impih;
-	memcpy(t.d, saved->d, sizeof(t.d));
-	memcpy(t.impi, saved->impi, sizeof(t.impi));
-	if (bind_learn(bt, &t, saved->contact_idh, saved->expires, now,
-	    &b) == BIND_FULL)
+	snprintf(t.d, sizeof(t.d), "%s", d);
+	snprintf(t.impi, sizeof(t.impi), "%s", impi);
+	switch (bind_learn(bt, &t, saved->contact_idh, saved->expires, now,
+	    &b)) {
+	case BIND_NEW:
+	case BIND_REFRESHED:
+		break;
+	default:
 		return -1;
+	}
 	w = &bt->row[bind_slot(bt, b)];
 	w->created = saved->created;
 	w->refreshed = saved->refreshed;
@@ -1083,6 +1308,7 @@ void
 bind_stats(const struct bind_table *bt, struct bind_stats *st)
 {
 	*st = bt->st;
+	st->id_cells_used = idp_used(bt->ids);
 	st->gateway_macs = 0;
 	for (uint32_t s = 0; s < bt->cap; s++)
 		if (bt->macips.count[s] > (uint32_t)bt->conf->gateway_mac_ips)

@@ -642,7 +642,8 @@ cluster_bind_own(const struct binding *b, uint64_t now)
 }
 
 void
-cluster_offer_binding(struct cluster *c, const struct binding *b)
+cluster_offer_binding(struct cluster *c, const struct binding *b,
+    const char *d, const char *impi)
 {
 	struct cluster_msg	 m;
 
@@ -655,8 +656,8 @@ cluster_offer_binding(struct cluster *c, const struct binding *b)
 		pthread_mutex_unlock(&c->mu);
 		return;
 	}
-	if (!bind_fill(c, &m, &b->m, &b->i, &b->s, b->port, b->d, b->dh,
-	    b->impi, b->impih))
+	if (!bind_fill(c, &m, &b->m, &b->i, &b->s, b->port, d, b->dh, impi,
+	    b->impih))
 		return;
 	m.op = CLUSTER_ADD;
 	m.stamp_ms = b->refreshed / 1000000;

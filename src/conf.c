@@ -85,6 +85,8 @@ static const struct key schema[] = {
 
 	{ "tables", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "tables.bindings", K_INT, O(tab_bindings), 16, 1 << 24, NULL, 0 },
+	{ "tables.identity_bytes", K_INT, O(tab_identity_bytes), 32, 256,
+	    NULL, 0 },
 	{ "tables.pending", K_INT, O(tab_pending), 16, 1 << 24, NULL, 0 },
 	{ "tables.nonces", K_INT, O(tab_nonces), 16, 1 << 24, NULL, 0 },
 	{ "tables.sources", K_INT, O(tab_sources), 16, 1 << 24, NULL, 0 },
@@ -250,6 +252,7 @@ conf_defaults(struct sg_conf *c)
 	c->default_expires = SEC(3600);
 
 	c->tab_bindings = 65536;
+	c->tab_identity_bytes = 64;
 	c->tab_pending = 16384;
 	c->tab_nonces = 65536;
 	c->tab_sources = 65536;

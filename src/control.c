@@ -184,6 +184,8 @@ static const struct field stats_fields[] = {
 	    .pre = ", blacklist ", .metric = "table", .help = "" },
 	{ "whitelist", F_USE, AT(t.whitelist), AT(t.whitelist_cap),
 	    .pre = ", whitelist ", .metric = "table", .help = "" },
+	{ "identity_cells", F_USE, AT(t.id_cells), AT(t.id_cells_cap),
+	    .pre = ", identity cells ", .metric = "table", .help = "" },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 	{ "whitelist_wrong_mac", F_U64, AT(e.wl_wrong_mac), 0,
 	    .pre = "whitelisted prefixes from another MAC (judged): ",
@@ -366,6 +368,8 @@ add_worker(struct snapshot *s, const struct engine_stats *e,
 		s->e.alarms[a] += e->alarms[a];
 	s->t.bindings += t->bindings;
 	s->t.bindings_cap += t->bindings_cap;
+	s->t.id_cells += t->id_cells;
+	s->t.id_cells_cap += t->id_cells_cap;
 	s->t.pending += t->pending;
 	s->t.pending_cap += t->pending_cap;
 	s->t.sources += t->sources;
@@ -824,9 +828,13 @@ cmd_stats(struct control *c, char **args, int n, bool json,
 
 static void
 put_binding(struct ctl_buf *o, bool json, bool first,
-    const struct binding *b, uint64_t now)
+    const struct bind_table *bt, const struct binding *b, uint64_t now)
 {
-	char	 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN], sip[SG_ADDRSTRLEN];
+	char		 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN];
+	char		 sip[SG_ADDRSTRLEN];
+	char		 dbuf[SG_ID_MAX], ibuf[SG_ID_MAX];
+	const char	*d = bind_d(bt, b, dbuf);
+	const char	*impi = bind_impi(bt, b, ibuf);
 
 	sg_mac_str(&b->m, b->has_m, mac, sizeof(mac));
 	sg_addr_str(&b->i, ip, sizeof(ip));
@@ -835,16 +843,16 @@ put_binding(struct ctl_buf *o, bool json, bool first,
 		ctl_printf(o, "%s{\"mac\":\"%s\",\"ip\":\"%s\",\"sip_ip\":"
 		    "\"%s\",\"port\":%u,\"nat\":%s,\"identity\":", first ? "" :
 		    ",", mac, ip, sip, b->port, b->nat ? "true" : "false");
-		ctl_json_str(o, b->d);
+		ctl_json_str(o, d);
 		ctl_printf(o, ",\"impi\":");
-		ctl_json_str(o, b->impi);
+		ctl_json_str(o, impi);
 		ctl_printf(o, ",\"expires_in\":%.0f,\"lapsed\":%s}",
 		    ((double)b->expires - (double)now) / 1e9,
 		    b->expires <= now ? "true" : "false");
 	} else
 		ctl_printf(o, "%-40s %s %s sip_ip=%s port=%u%s impi=%s "
-		    "expires_in=%.0f%s\n", b->d, mac, ip, sip, b->port,
-		    b->nat ? " nat" : "", b->impi[0] ? b->impi : "-",
+		    "expires_in=%.0f%s\n", d, mac, ip, sip, b->port,
+		    b->nat ? " nat" : "", impi[0] ? impi : "-",
 		    ((double)b->expires - (double)now) / 1e9,
 		    b->expires <= now ? " lapsed" : "");
 }
@@ -857,9 +865,13 @@ struct bfilter {
 };
 
 static bool
-bfilter_match(const struct bfilter *f, const struct binding *b)
+bfilter_match(const struct bfilter *f, const struct bind_table *bt,
+    const struct binding *b)
 {
-	if (f->identity != NULL && strcasecmp(f->identity, b->d) != 0)
+	char	 dbuf[SG_ID_MAX];
+
+	if (f->identity != NULL &&
+	    strcasecmp(f->identity, bind_d(bt, b, dbuf)) != 0)
 		return false;
 	return !f->has_addr || sg_addr_eq(&f->addr, &b->i) ||
 	    sg_addr_eq(&f->addr, &b->s);
@@ -890,10 +902,10 @@ list_bindings(struct control *c, const struct bfilter *f, bool json,
 			const struct binding	*b = bind_at(bt, s);
 
 			if (b == NULL || !bind_held(bt, b, now) ||
-			    !bfilter_match(f, b) || (c->nw > 1 &&
+			    !bfilter_match(f, bt, b) || (c->nw > 1 &&
 			    !sg_keyset_add(&seen, bind_row_key(b))))
 				continue;
-			put_binding(o, json, n == 0, b, now);
+			put_binding(o, json, n == 0, bt, b, now);
 			n++;
 		}
 	}

@@ -258,8 +258,8 @@ save_state(struct daemon *d, struct state_counts *c, char *err, size_t len)
 /* ---- configuration ------------------------------------------------------- */
 
 static void	offload_all(struct daemon *);
-static void	share_hook(void *, const struct binding *,
-		    const struct sg_tuple *, uint64_t);
+static void	share_hook(void *, const struct bind_table *,
+		    const struct binding *, const struct sg_tuple *, uint64_t);
 
 static int
 offload_one(void *arg, const struct bl_entry *b)
@@ -1110,6 +1110,17 @@ cluster_republish_all(void *arg)
 	unlock_all(d);
 }
 
+/* A binding's copy to the cluster's queue, with its texts. */
+static void
+offer_binding(struct daemon *d, const struct bind_table *bt,
+    const struct binding *b)
+{
+	char	 dbuf[SG_ID_MAX], ibuf[SG_ID_MAX];
+
+	cluster_offer_binding(d->cluster, b, bind_d(bt, b, dbuf),
+	    bind_impi(bt, b, ibuf));
+}
+
 /*
  * (Re)connected: this node's own bindings go out again, a page at a
  * time (the queue holds cluster.queue messages; a table may hold far
@@ -1141,7 +1152,7 @@ cluster_republish_binds_page(void *arg, bool first, uint32_t room)
 			const struct binding *b = bind_at(bt, d->rp_slot);
 
 			if (b != NULL && cluster_bind_own(b, now)) {
-				cluster_offer_binding(d->cluster, b);
+				offer_binding(d, bt, b);
 				room--;
 			}
 		}
@@ -1154,13 +1165,13 @@ cluster_republish_binds_page(void *arg, bool first, uint32_t room)
 
 /* A worker's binding learned or removed: a copy to the queue. */
 static void
-share_hook(void *arg, const struct binding *b, const struct sg_tuple *gone,
-    uint64_t now)
+share_hook(void *arg, const struct bind_table *bt, const struct binding *b,
+    const struct sg_tuple *gone, uint64_t now)
 {
 	struct daemon	*d = arg;
 
 	if (b != NULL)
-		cluster_offer_binding(d->cluster, b);
+		offer_binding(d, bt, b);
 	else
 		cluster_binding_removed(d->cluster, gone, now);
 }

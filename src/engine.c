@@ -155,6 +155,7 @@ engine_reload(struct engine *e, const struct sg_conf *conf)
 #define KEEP(f)	do { if (next.f != e->conf.f) { next.f = e->conf.f; \
 		ignored = 1; } } while (0)
 	KEEP(tab_bindings);
+	KEEP(tab_identity_bytes);
 	KEEP(tab_pending);
 	KEEP(tab_nonces);
 	KEEP(tab_sources);
@@ -241,7 +242,9 @@ engine_tables(const struct engine *e, uint64_t now, struct engine_tables *t)
 	memset(t, 0, sizeof(*t));
 	t->bindings = bs.live;
 	t->bindings_cap = bs.capacity;
-	t->bindings_refused = bs.full;
+	t->id_cells = bs.id_cells_used;
+	t->id_cells_cap = bs.id_cells;
+	t->bindings_refused = bs.full + bs.id_full;
 	t->pending = ps.in_use;
 	t->pending_cap = ps.capacity;
 	t->pending_evicted = ps.evicted;
@@ -534,7 +537,7 @@ shared_identity(struct engine *e, const struct sg_tuple *who, uint64_t now)
 			t.m = rows[k]->m;
 		t.i = rows[k]->i;
 		t.s = rows[k]->s;
-		e->shared(e->shared_arg, NULL, &t, now);
+		e->shared(e->shared_arg, e->bt, NULL, &t, now);
 	}
 }
 
@@ -555,7 +558,7 @@ bind_granted(struct engine *e, const struct reg_answer *a,
 		return;
 	case REG_BIND_REMOVE:
 		if (e->shared != NULL)
-			e->shared(e->shared_arg, NULL, &a->t, now);
+			e->shared(e->shared_arg, e->bt, NULL, &a->t, now);
 		bind_remove(e->bt, &a->t);
 		return;
 	case REG_BIND_LEARN:
@@ -566,6 +569,11 @@ bind_granted(struct engine *e, const struct reg_answer *a,
 	case BIND_FULL:
 		raise_alarm(e, ALARM_TABLE_FULL, "bindings", ACT_NOTICE, &a->t,
 		    NULL, msg, "binding refused: table full", now);
+		break;
+	case BIND_POOL_FULL:
+		raise_alarm(e, ALARM_TABLE_FULL, "identities", ACT_NOTICE,
+		    &a->t, NULL, msg, "binding refused: identity texts' pool "
+		    "full (tables.identity_bytes)", now);
 		break;
 	case BIND_QUOTA:
 		/* REGISTERs in flight together: the proxy said 200 to one
@@ -580,7 +588,7 @@ bind_granted(struct engine *e, const struct reg_answer *a,
 			e->bound(e->bound_arg, &b->m, &b->i, b->expires +
 			    e->conf.bind_grace);
 		if (e->shared != NULL && b != NULL)
-			e->shared(e->shared_arg, b, NULL, now);
+			e->shared(e->shared_arg, e->bt, b, NULL, now);
 		break;
 	}
 }

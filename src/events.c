@@ -189,6 +189,8 @@ signature_id(const struct alarm *a)
 			}
 		if (strcmp(a->kase, "bindings") == 0)
 			c = 80;
+		else if (strcmp(a->kase, "identities") == 0)
+			c = 82;
 		else if (strcmp(a->kase, "ambiguous") == 0)
 			c = 81;
 	}

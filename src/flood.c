@@ -29,12 +29,23 @@
 enum {
 	ROW_ANSWERED = 1,	/* completed a digest challenge */
 	ROW_BOUND = 2,		/* a binding's row */
+	ROW_THROTTLE = 4,	/* the last alarm's source not blockable */
 };
 
+/*
+ * 176 bytes, one per binding slot and per device row: the fields by
+ * size, none padded (5 bytes at the end).  Not blockable at its last
+ * alarm, a row is rate-limited until quiet_until (ROW_THROTTLE): an
+ * alarm sets both ends at once, and a new one comes only after
+ * quiet_until, so a time of its own for the limit (8 bytes) would always
+ * equal it or be past.
+ */
 struct frow {
+	uint64_t	 ts;		/* TS: last message, ns */
+	uint64_t	 ir_since;	/* IR condition true since, ns */
+	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
 	uint32_t	 gen;		/* binding generation (bound rows) */
 	uint32_t	 c;		/* C: messages counted */
-	uint64_t	 ts;		/* TS: last message, ns */
 	float		 tdist;		/* T.Dist: last gap, s */
 	float		 init_davg;	/* Init.D_Avg, s; 0: the population's */
 	float		 curr_davg;	/* Curr.D_Avg, s; 0: window not full */
@@ -42,19 +53,25 @@ struct frow {
 	float		 init_sum;	/* training: sum of gaps, s */
 	uint32_t	 init_n;	/* training: gaps seen */
 	uint32_t	 ring[RING_MAX];/* recent arrival times, ms (wrapping) */
+	uint32_t	 rise_start;	/* the newest third's start, ms */
+	uint32_t	 tx_key[TX_SLOTS];/* recent transactions; 0: none */
+	uint32_t	 tx_last[TX_SLOTS];/* their latest copy, ms */
+	uint16_t	 rise_n[RISE_SLOTS];/* messages per third of the
+					   rise window, oldest first */
 	uint8_t		 rpos, rfill;
 	uint8_t		 flags;
 	uint8_t		 ir_run, ds2_run;
-	uint16_t	 rise_n[RISE_SLOTS];/* messages per third of the
-					   rise window, oldest first */
-	uint32_t	 rise_start;	/* the newest third's start, ms */
-	uint64_t	 ir_since;	/* IR condition true since, ns */
-	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
-	uint64_t	 throttle_until;/* not blockable: rate-limited until */
-	uint32_t	 tx_key[TX_SLOTS];/* recent transactions; 0: none */
-	uint32_t	 tx_last[TX_SLOTS];/* their latest copy, ms */
 	uint8_t		 tx_n[TX_SLOTS];/* copies taken as retransmissions */
 };
+
+_Static_assert(sizeof(struct frow) == 176, "struct frow is unpadded");
+
+/* Rate-limited: not blockable at its last alarm, still quiet. */
+static bool
+throttled(const struct frow *r, uint64_t now)
+{
+	return (r->flags & ROW_THROTTLE) != 0 && r->quiet_until > now;
+}
 
 /*
  * Brute force and scanning, for device rows only (a binding's row never
@@ -99,10 +116,25 @@ struct trow {
 	uint32_t	 count;
 };
 
+/* 12 bytes, not 16: the key in two halves keeps it 4-byte aligned. */
 struct saved {
-	uint64_t	 key;
+	uint32_t	 key_hi, key_lo;
 	float		 init_davg;
 };
+
+static uint64_t
+saved_key(const struct saved *v)
+{
+	return (uint64_t)v->key_hi << 32 | v->key_lo;
+}
+
+static void
+saved_put(struct saved *v, uint64_t key, float init_davg)
+{
+	v->key_hi = (uint32_t)(key >> 32);
+	v->key_lo = (uint32_t)key;
+	v->init_davg = init_davg;
+}
 
 struct flood {
 	const struct sg_conf	*conf;
@@ -303,12 +335,12 @@ saved_init(const struct flood *f, uint64_t key)
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (f->saved[mid].key < key)
+		if (saved_key(&f->saved[mid]) < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < f->nsaved && f->saved[lo].key == key)
+	if (lo < f->nsaved && saved_key(&f->saved[lo]) == key)
 		return f->saved[lo].init_davg;
 	return 0;
 }
@@ -411,9 +443,9 @@ row_init(const struct flood *f, const struct frow *r)
 static int
 cmp_saved(const void *a, const void *b)
 {
-	const struct saved *x = a, *y = b;
+	uint64_t	 x = saved_key(a), y = saved_key(b);
 
-	return x->key < y->key ? -1 : x->key > y->key;
+	return x < y ? -1 : x > y;
 }
 
 /*
@@ -433,9 +465,8 @@ keep_trained(struct flood *f)
 
 		if (!row_of_live_binding(f, k) || !(f->brow[k].init_davg > 0))
 			continue;
-		f->saved[f->nsaved].key = binding_key(&b->m, b->has_m, &b->i,
-		    b->dh);
-		f->saved[f->nsaved].init_davg = f->brow[k].init_davg;
+		saved_put(&f->saved[f->nsaved], binding_key(&b->m, b->has_m,
+		    &b->i, b->dh), f->brow[k].init_davg);
 		f->nsaved++;
 	}
 	qsort(f->saved, f->nsaved, sizeof(*f->saved), cmp_saved);
@@ -681,7 +712,9 @@ fire(struct flood *f, struct frow *r, const struct sg_tuple *t,
 	r->trs = 0;
 	r->ir_run = r->ds2_run = 0;
 	if (!a->blockable)
-		r->throttle_until = now + f->conf->blacklist_ttl;
+		r->flags |= ROW_THROTTLE;
+	else
+		r->flags &= (uint8_t)~ROW_THROTTLE;
 	return FLOOD_ALARM;
 }
 
@@ -976,7 +1009,7 @@ retransmission(struct flood *f, struct frow *r, uint64_t txn, uint64_t now)
 	uint32_t	 key = (uint32_t)(txn ^ txn >> 32);
 	uint32_t	 t = MS(now - f->epoch), oldest = 0, age = 0;
 
-	if (txn == 0 || r->throttle_until > now)
+	if (txn == 0 || throttled(r, now))
 		return false;
 	if (key == 0)
 		key = 1;
@@ -1053,7 +1086,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	r->curr_davg = davg;
 	ratio = davg > 0 ? davg / init : 1;
 
-	if (r->throttle_until > now && gap < init)
+	if (throttled(r, now) && gap < init)
 		return FLOOD_THROTTLE;
 	if (r->quiet_until > now)
 		return FLOOD_PASS;
@@ -1399,13 +1432,15 @@ flood_save_baseline(struct flood *f, FILE *fp)
 	for (uint32_t k = 0; k < f->nbrow; k++) {
 		const struct frow	*r = &f->brow[k];
 		const struct binding	*b = bind_at(f->bt, k);
+		char			 d[SG_ID_MAX];
 
 		if (!row_of_live_binding(f, k) || r->init_davg <= 0)
 			continue;
 		/* d holds no blanks (a lower-cased URI), so %s reads back. */
 		fprintf(fp, "row %s %s %.17g %s\n",
 		    sg_mac_str(&b->m, b->has_m, mac, sizeof(mac)),
-		    sg_addr_str(&b->i, ip, sizeof(ip)), r->init_davg, b->d);
+		    sg_addr_str(&b->i, ip, sizeof(ip)), r->init_davg,
+		    bind_d(f->bt, b, d));
 	}
 	fprintf(fp, "end\n");
 	return ferror(fp) ? -1 : 0;
@@ -1456,9 +1491,8 @@ flood_load_baseline(struct flood *f, FILE *fp, char *err, size_t errlen)
 				memset(&m, 0, sizeof(m));
 			if (f->nsaved == cap)
 				continue;	/* more rows than bindings */
-			f->saved[f->nsaved].key = binding_key(&m, has_m, &i,
-			    hash_bytes(d, strlen(d)));
-			f->saved[f->nsaved].init_davg = (float)davg;
+			saved_put(&f->saved[f->nsaved], binding_key(&m, has_m,
+			    &i, hash_bytes(d, strlen(d))), (float)davg);
 			f->nsaved++;
 		} else if (strcmp(line, "end\n") == 0) {
 			ended = 1;

@@ -155,6 +155,103 @@ dlist_fill(struct dlist *d, uint32_t n)
 }
 
 int
+sidx_init(struct sidx *h, uint32_t slots)
+{
+	uint32_t	 nb = pow2_at_least(slots);
+
+	h->mask = nb - 1;
+	h->head = malloc((size_t)nb * sizeof(*h->head));
+	h->next = malloc((size_t)slots * sizeof(*h->next));
+	if (h->head == NULL || h->next == NULL) {
+		sidx_fini(h);
+		return -1;
+	}
+	memset(h->head, 0xff, (size_t)nb * sizeof(*h->head));
+	memset(h->next, 0xff, (size_t)slots * sizeof(*h->next));
+	return 0;
+}
+
+void
+sidx_fini(struct sidx *h)
+{
+	free(h->head);
+	free(h->next);
+	h->head = NULL;
+	h->next = NULL;
+}
+
+size_t
+sidx_memory(const struct sidx *h, uint32_t slots)
+{
+	return ((size_t)h->mask + 1) * sizeof(*h->head) +
+	    (size_t)slots * sizeof(*h->next);
+}
+
+void
+sidx_add(struct sidx *h, uint32_t slot, uint64_t hv)
+{
+	uint32_t	*head = &h->head[hv & h->mask];
+
+	h->next[slot] = *head;
+	*head = slot;
+}
+
+void
+sidx_del(struct sidx *h, uint32_t slot, uint64_t hv)
+{
+	uint32_t	*p = &h->head[hv & h->mask];
+
+	while (*p != HNIL && *p != slot)
+		p = &h->next[*p];
+	if (*p == slot)
+		*p = h->next[slot];
+	h->next[slot] = HNIL;
+}
+
+void
+flist_init(struct flist *l, struct sidx *h)
+{
+	l->next = h->next;
+	l->head = l->tail = HNIL;
+	l->count = 0;
+}
+
+void
+flist_push_tail(struct flist *l, uint32_t slot)
+{
+	l->next[slot] = HNIL;
+	if (l->tail != HNIL)
+		l->next[l->tail] = slot;
+	else
+		l->head = slot;
+	l->tail = slot;
+	l->count++;
+}
+
+uint32_t
+flist_pop_head(struct flist *l)
+{
+	uint32_t	 s = l->head;
+
+	if (s == HNIL)
+		return HNIL;
+	if ((l->head = l->next[s]) == HNIL)
+		l->tail = HNIL;
+	l->next[s] = HNIL;
+	l->count--;
+	return s;
+}
+
+void
+flist_fill(struct flist *l, uint32_t n)
+{
+	l->head = l->tail = HNIL;
+	l->count = 0;
+	for (uint32_t k = 0; k < n; k++)
+		flist_push_tail(l, k);
+}
+
+int
 ftab_init(struct ftab *f, uint32_t cap)
 {
 	memset(f, 0, sizeof(*f));

@@ -288,6 +288,7 @@ fill_state(void *arg, FILE *fp)
 
 		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
 			const struct binding *b = bind_at(bt, s);
+			char		 d[SG_ID_MAX], impi[SG_ID_MAX];
 
 			if (b == NULL || !bind_held(bt, b, sv->now) ||
 			    (sv->n > 1 && !sg_keyset_add(&sv->seen,
@@ -301,8 +302,8 @@ fill_state(void *arg, FILE *fp)
 			    " %016" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
 			    b->nat, b->port, b->dh, b->impih, b->contact_idh,
 			    b->created, b->refreshed, b->expires);
-			put_str(fp, b->d);
-			put_str(fp, b->impi);
+			put_str(fp, bind_d(bt, b, d));
+			put_str(fp, bind_impi(bt, b, impi));
 			fputc('\n', fp);
 			sv->c->bindings++;
 		}
@@ -403,8 +404,9 @@ state_load_key(const char *dir, char *err, size_t errlen)
 	return rc;
 }
 
+/* A binding record: the row, and its texts d and impi (SG_ID_MAX). */
 static int
-parse_binding(char *line, struct binding *b)
+parse_binding(char *line, struct binding *b, char *d, char *impi)
 {
 	char		*f[16], *save = NULL;
 	int		 n = 0, nat;
@@ -425,8 +427,8 @@ parse_binding(char *line, struct binding *b)
 	    sscanf(f[9], "%" SCNu64, &b->created) != 1 ||
 	    sscanf(f[10], "%" SCNu64, &b->refreshed) != 1 ||
 	    sscanf(f[11], "%" SCNu64, &b->expires) != 1 ||
-	    get_str(f[12], b->d, sizeof(b->d)) == -1 ||
-	    get_str(f[13], b->impi, sizeof(b->impi)) == -1 ||
+	    get_str(f[12], d, SG_ID_MAX) == -1 ||
+	    get_str(f[13], impi, SG_ID_MAX) == -1 ||
 	    !sg_addr_is_ip(&b->i) || b->dh == 0)
 		return -1;
 	b->nat = nat != 0;
@@ -533,6 +535,7 @@ check_state(FILE *fp, const char *path, char *err, size_t errlen)
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		struct binding	 b;
 		struct bl_entry	 x;
+		char		 d[SG_ID_MAX], impi[SG_ID_MAX];
 
 		lineno++;
 		if (ended) {
@@ -548,7 +551,7 @@ check_state(FILE *fp, const char *path, char *err, size_t errlen)
 			ended = true;
 			continue;
 		}
-		if ((line[0] == 'b' && parse_binding(line, &b) == 0) ||
+		if ((line[0] == 'b' && parse_binding(line, &b, d, impi) == 0) ||
 		    (line[0] == 'l' && parse_listed(line, &x) == 0))
 			continue;
 		snprintf(err, errlen, "%s: line %d: unreadable record", path,
@@ -587,15 +590,17 @@ state_restore(const char *dir, struct engine **e, int n, uint64_t now,
 	    strcmp(line, "end\n") != 0) {
 		struct binding	 b;
 		struct bl_entry	 x;
+		char		 d[SG_ID_MAX], impi[SG_ID_MAX];
 
-		if (line[0] == 'b' && parse_binding(line, &b) == 0) {
+		if (line[0] == 'b' && parse_binding(line, &b, d, impi) == 0) {
 			if (b.expires + bind_grace(engine_bindings(e[0])) <=
 			    now) {
 				c->expired++;
 				continue;
 			}
 			for (int w = 0; w < n; w++)
-				bind_restore(engine_bindings(e[w]), &b, now);
+				bind_restore(engine_bindings(e[w]), &b, d, impi,
+				    now);
 			c->bindings++;
 		} else if (line[0] == 'l' && parse_listed(line, &x) == 0) {
 			if (x.expires <= now) {

@@ -757,6 +757,61 @@ table_full(struct scn *s)
 	scn_expect(s, "accept", "vii");
 }
 
+static const char *const SETS_IDPOOL[] = {
+	"proxy.addresses = [\"192.0.2.1\"]",
+	"startup.learn = 0",
+	"tables.bindings = 16",
+	"tables.identity_bytes = 32",	/* 16 cells of 28 characters */
+	NULL,
+};
+
+/*
+ * The identity texts' pool full before the table: sixteen slots, but
+ * room for five identities of 57 characters (three cells each).
+ * The sixth is refused as by a full table (a notice, its requests
+ * unbound: case b) while slots are free; a short identity still fits
+ * the last cell; one de-registration gives its cells to the refused one.
+ */
+static void
+identity_pool_full(struct scn *s)
+{
+	struct ua	 u[7];
+	char		 name[7][80], ip[7][20];
+
+	/* d: 43 + 2 + 12 = 57 characters, three cells; the IMPI (the
+	 * username) is d's user part, no cell. */
+	for (int k = 0; k < 7; k++) {
+		memset(name[k], 'a' + k, 43);
+		snprintf(name[k] + 43, sizeof(name[k]) - 43, "%02d", k);
+		snprintf(ip[k], sizeof(ip[k]), "198.51.100.%d", 120 + k);
+		memset(&u[k], 0, sizeof(u[k]));
+		u[k].user = k == 6 ? "short" : name[k];
+		u[k].ep.mac[0] = 2;
+		u[k].ep.mac[5] = (uint8_t)(0xa0 + k);
+		u[k].ep.ip = ip[k];
+		u[k].ep.port = 5060;
+	}
+	for (int k = 0; k < 5; k++)
+		reg(s, &u[k], 3600, "x");
+	scn_tag(s, "registration beyond tables.identity_bytes");
+	reg(s, &u[5], 3600, "x");
+	scn_expect_alarm(s, "table-full", "identities");
+	ua_request(s, &u[5], "OPTIONS", "bob", "pool-1", 1, &PROXY);
+	scn_expect(s, "drop", "b");
+	scn_tag(s, NULL);
+	/* One cell left: a short identity fits. */
+	reg(s, &u[6], 3600, "x");
+	ua_request(s, &u[6], "OPTIONS", "bob", "pool-2", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+	/* The long ones are untouched; one leaves, the refused one fits. */
+	ua_request(s, &u[0], "OPTIONS", "bob", "pool-3", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+	reg(s, &u[1], 0, "vii");
+	reg(s, &u[5], 3600, "x");
+	ua_request(s, &u[5], "OPTIONS", "bob", "pool-4", 1, &PROXY);
+	scn_expect(s, "accept", "vii");
+}
+
 /* Two phones behind one home NAT: one MAC, one public IP, two devices. */
 static void
 nat_two_users(struct scn *s)
@@ -2075,6 +2130,8 @@ const struct scenario scenarios[] = {
 	{ "forged_answer", "a forged 200 OK from the proxy's address",
 	    forged_answer, SETS_BASE, 1 },
 	{ "table_full", "a full binding table", table_full, SETS_SMALL, 0 },
+	{ "identity_pool_full", "a full pool of identity texts",
+	    identity_pool_full, SETS_IDPOOL, 0 },
 	{ "cold_start", "a cold start: phones registered before sipguard",
 	    cold_start, SETS_COLD, 1 },
 	{ "detect_mode", "mode = detect", detect_mode, SETS_DETECT, 0 },

@@ -242,6 +242,7 @@ test_learn_find(void **state)
 	const struct binding	*b;
 	struct bind_stats	 st;
 	uint64_t		 probes;
+	char			 buf[SG_ID_MAX];
 
 	tup(&t, 1, ip("203.0.113.10"), ip("203.0.113.10"), 1);
 	t.sport = 5070;
@@ -264,8 +265,8 @@ test_learn_find(void **state)
 	assert_true(b->refreshed == T0);
 	assert_true(b->expires == LATER);
 	assert_true(b->seq > 0);
-	assert_string_equal(b->d, "user1@example.com");
-	assert_string_equal(b->impi, "impi1@example.com");
+	assert_string_equal(bind_d(f->bt, b, buf), "user1@example.com");
+	assert_string_equal(bind_impi(f->bt, b, buf), "impi1@example.com");
 	assert_ptr_equal(bind_at(f->bt, bind_slot(f->bt, b)), b);
 
 	bind_stats(f->bt, &st);
@@ -1172,6 +1173,8 @@ test_restore(void **state)
 	struct fx		*g = fx_new(16);
 	struct sg_tuple		 t[4];
 	struct binding		 saved[4];
+	char			 d[4][SG_ID_MAX], impi[4][SG_ID_MAX];
+	char			 buf[SG_ID_MAX];
 	const struct binding	*b;
 	uint64_t		 now = T0 + SEC(50);
 
@@ -1189,9 +1192,13 @@ test_restore(void **state)
 		    k == 3 ? T0 + SEC(40) : LATER, T0 + SEC(10), &b),
 		    BIND_REFRESHED);
 		saved[k] = *b;
+		snprintf(d[k], SG_ID_MAX, "%s", bind_d(f->bt, b, buf));
+		snprintf(impi[k], SG_ID_MAX, "%s", bind_impi(f->bt, b, buf));
 	}
+	assert_string_equal(impi[0], "impi1");
 	for (int k = 0; k < 4; k++) {
-		int	 rc = bind_restore(g->bt, &saved[k], now);
+		int	 rc = bind_restore(g->bt, &saved[k], d[k], impi[k],
+			    now);
 
 		if (k == 3) {
 			/* Expired while the daemon was down: skipped. */
@@ -1214,13 +1221,14 @@ test_restore(void **state)
 		assert_true(b->created == saved[k].created);
 		assert_true(b->refreshed == saved[k].refreshed);
 		assert_true(b->expires == saved[k].expires);
-		assert_string_equal(b->d, saved[k].d);
-		assert_string_equal(b->impi, saved[k].impi);
+		assert_string_equal(bind_d(g->bt, b, buf), d[k]);
+		assert_string_equal(bind_impi(g->bt, b, buf), impi[k]);
 	}
 	assert_true(saved[1].nat);
 	assert_int_equal(stats(g).live, 3);
 	/* Restoring twice does not duplicate. */
-	assert_int_equal(bind_restore(g->bt, &saved[0], now), 1);
+	assert_int_equal(bind_restore(g->bt, &saved[0], d[0], impi[0], now),
+	    1);
 	assert_int_equal(stats(g).live, 3);
 	/* The restored rows are indexed like learned ones. */
 	assert_int_equal(match(g, &t[1], false, now, NULL), FULLMATCH);
@@ -1233,7 +1241,8 @@ test_restore(void **state)
 		learn(g, &x);
 	}
 	saved[3].expires = LATER;
-	assert_int_equal(bind_restore(g->bt, &saved[3], now), -1);
+	assert_int_equal(bind_restore(g->bt, &saved[3], d[3], impi[3], now),
+	    -1);
 	fx_free(g);
 }
 
@@ -1295,8 +1304,9 @@ test_lapsed(void **state)
 	assert_int_equal(gone(f), 1);
 	assert_null(bind_at(f->bt, slot));
 	/* A state file restores a lapsed binding, lapsed; not a dead one. */
-	assert_int_equal(bind_restore(f->bt, &saved, exp + grace), 0);
-	assert_int_equal(bind_restore(f->bt, &saved, exp + SEC(10)), 1);
+	assert_int_equal(bind_restore(f->bt, &saved, t.d, "", exp + grace), 0);
+	assert_int_equal(bind_restore(f->bt, &saved, t.d, "",
+	    exp + SEC(10)), 1);
 	assert_non_null(bind_find(f->bt, &t, exp + SEC(10)));
 	/* A de-registration removes a lapsed binding at once. */
 	assert_int_equal(bind_remove(f->bt, &t), 1);
@@ -1574,6 +1584,438 @@ test_devices_per_identity(void **state)
 
 /* ---- default size: memory and the Bloom filter in place ----------------- */
 
+/* ---- the identity texts' pool (idpool.h) ------------------------------- */
+
+/* A table of `cap' slots whose pool holds `bytes' per binding. */
+static struct fx *
+fx_pool(int cap, int bytes)
+{
+	struct fx	*f = fx_new(cap);
+
+	bind_destroy(f->bt);
+	f->conf.tab_identity_bytes = bytes;
+	f->bt = bind_create(&f->conf);
+	assert_non_null(f->bt);
+	return f;
+}
+
+/* Cells a text of len bytes must take, counted here, not by idpool.c. */
+static uint32_t
+cells_of(size_t len)
+{
+	if (len == 0)
+		return 0;
+	if (len <= 27)
+		return 1;
+	if (len <= 56)
+		return 2;
+	return (uint32_t)((len + 27) / 28);
+}
+
+/* A text of exactly len bytes, distinct for each id. */
+static void
+text(char *buf, size_t len, unsigned id, char fill)
+{
+	char	 head[16];
+	size_t	 n = (size_t)snprintf(head, sizeof(head), "%u.", id);
+
+	for (size_t k = 0; k < len; k++)
+		buf[k] = k < n ? head[k] : (char)(fill + (char)(k % 23));
+	buf[len] = '\0';
+}
+
+/* A binding of identity id at 192.0.2.x with d and impi as given. */
+static void
+tup_text(struct sg_tuple *t, unsigned id, const char *d, const char *impi)
+{
+	tup(t, id, ip4(192, 0, 2, id % 250 + 1), none(), id);
+	snprintf(t->d, sizeof(t->d), "%s", d);
+	snprintf(t->impi, sizeof(t->impi), "%s", impi);
+	t->impih = impi[0] != '\0' ? hash_bytes(impi, strlen(impi)) | 1 : 0;
+}
+
+static uint32_t
+cells_used(struct fx *f)
+{
+	return stats(f).id_cells_used;
+}
+
+/*
+ * Every length a text can have round-trips whole, at the boundaries of
+ * one, two and five cells, and takes the cells it should: the texts are
+ * not truncated to a cell, and no cell is lost when they go.
+ */
+static void
+test_pool_lengths(void **state)
+{
+	static const size_t	 len[] = { 1, 26, 27, 28, 55, 56, 57, 84, 85,
+				    112, 113, 126, 127 };
+	struct fx		*f = fx_pool(64, 256);
+	const struct binding	*b[nitems(len)];
+	struct sg_tuple		 t[nitems(len)];
+	char			 d[SG_ID_MAX], impi[SG_ID_MAX];
+	char			 buf[SG_ID_MAX];
+	uint32_t		 want = 0;
+
+	(void)state;
+	assert_int_equal(stats(f).id_cells, 64 * 256 / 32);
+	for (size_t k = 0; k < nitems(len); k++) {
+		text(d, len[k], (unsigned)k + 1, 'a');
+		text(impi, len[nitems(len) - 1 - k], (unsigned)k + 1, 'A');
+		tup_text(&t[k], (unsigned)k + 1, d, impi);
+		b[k] = learn(f, &t[k]);
+		want += cells_of(len[k]) + cells_of(len[nitems(len) - 1 - k]);
+		assert_int_equal(cells_used(f), want);
+	}
+	for (size_t k = 0; k < nitems(len); k++) {
+		text(d, len[k], (unsigned)k + 1, 'a');
+		text(impi, len[nitems(len) - 1 - k], (unsigned)k + 1, 'A');
+		assert_string_equal(bind_d(f->bt, b[k], buf), d);
+		assert_string_equal(bind_impi(f->bt, b[k], buf), impi);
+	}
+	for (size_t k = 0; k < nitems(len); k++)
+		assert_int_equal(bind_remove(f->bt, &t[k]), 1);
+	assert_int_equal(cells_used(f), 0);
+	fx_free(f);
+}
+
+/* An IMPI equal to d, to d's user part, or none, takes no cell. */
+static void
+test_pool_impi_shared(void **state)
+{
+	static const struct {
+		const char	*d, *impi;
+		uint32_t	 cells;
+	} row[] = {
+		{ "alice@example.com", "alice@example.com", 1 },
+		{ "bob@example.com", "bob", 1 },
+		{ "carol@example.com", "", 1 },
+		{ "dave@example.com", "dave2", 2 },
+		{ "eve@example.com", "ev", 2 },		/* a prefix */
+		{ "a@b@example.com", "a@b", 2 },	/* not the first @ */
+		{ "a@b@example.com", "a", 1 },
+		{ "frank", "frank", 1 },		/* no @ at all */
+		{ "+12125551234@ims.mnc001.mcc001.3gppnetwork.org",
+		  "001010123456789@ims.mnc001.mcc001.3gppnetwork.org", 4 },
+	};
+	struct fx		*f = fx_pool(64, 64);
+	char			 buf[SG_ID_MAX];
+
+	(void)state;
+	for (size_t k = 0; k < nitems(row); k++) {
+		struct sg_tuple		 t;
+		const struct binding	*b;
+		uint32_t		 before = cells_used(f);
+
+		tup_text(&t, (unsigned)k + 1, row[k].d, row[k].impi);
+		b = learn(f, &t);
+		assert_int_equal(cells_used(f) - before, row[k].cells);
+		assert_string_equal(bind_d(f->bt, b, buf), row[k].d);
+		assert_string_equal(bind_impi(f->bt, b, buf), row[k].impi);
+	}
+	fx_free(f);
+}
+
+/*
+ * A pool full refuses the new binding whole (no slot, no cell taken),
+ * counted and told apart from a full table; a binding removed or expired
+ * gives its cells back for the next one.
+ */
+static void
+test_pool_full(void **state)
+{
+	/* 16 slots, 16 cells: five 60-character identities, then one of
+	 * one cell. */
+	struct fx		*f = fx_pool(16, 32);
+	struct sg_tuple		 t[8], x;
+	const struct binding	*b[8], *r;
+	char			 d[SG_ID_MAX], buf[SG_ID_MAX];
+	struct bind_stats	 st;
+
+	(void)state;
+	assert_int_equal(stats(f).id_cells, 16);
+	for (unsigned k = 0; k < 5; k++) {
+		text(d, 60, k + 1, 'a');
+		tup_text(&t[k], k + 1, d, "");
+		b[k] = learn(f, &t[k]);
+	}
+	assert_int_equal(cells_used(f), 15);
+	text(d, 60, 6, 'a');
+	tup_text(&t[5], 6, d, "");
+	r = (const struct binding *)&x;
+	assert_int_equal(bind_learn(f->bt, &t[5], 0, LATER, T0, &r),
+	    BIND_POOL_FULL);
+	assert_null(r);
+	st = stats(f);
+	assert_int_equal(st.id_full, 1);
+	assert_int_equal(st.full, 0);
+	assert_int_equal(st.live, 5);
+	assert_int_equal(st.id_cells_used, 15);
+	assert_null(bind_find(f->bt, &t[5], T0));
+	/* One cell left: a short identity fits, then none. */
+	tup_text(&t[6], 7, "g@example.com", "g");
+	b[6] = learn(f, &t[6]);
+	tup_text(&t[7], 8, "h@example.com", "");
+	assert_int_equal(bind_learn(f->bt, &t[7], 0, LATER, T0, &r),
+	    BIND_POOL_FULL);
+	assert_int_equal(stats(f).id_full, 2);
+	/* Removed: its three cells take the refused one. */
+	assert_int_equal(bind_remove(f->bt, &t[2]), 1);
+	b[5] = learn(f, &t[5]);
+	assert_string_equal(bind_d(f->bt, b[5], buf), t[5].d);
+	/* Every other text intact through the reuse. */
+	for (unsigned k = 0; k < 7; k++) {
+		if (k == 2)
+			continue;
+		assert_string_equal(bind_d(f->bt, b[k], buf), t[k].d);
+	}
+	assert_string_equal(bind_impi(f->bt, b[6], buf), "g");
+	/* Expired, not yet swept: reclaimed for the texts of a new one. */
+	assert_int_equal(bind_learn(f->bt, &t[0], 0, T0 + SEC(5), T0, &r),
+	    BIND_REFRESHED);
+	assert_int_equal(bind_learn(f->bt, &t[7], 0, LATER, T0 + SEC(10),
+	    &r), BIND_NEW);
+	assert_null(bind_find(f->bt, &t[0], T0 + SEC(10)));
+	assert_int_equal(cells_used(f), 14);
+	fx_free(f);
+}
+
+/*
+ * One subscriber with the longest texts, from ever more devices, holds
+ * no more than devices_per_identity bindings' cells: the quota, not the
+ * pool, bounds what one identity takes from everyone else.
+ */
+static void
+test_pool_one_subscriber(void **state)
+{
+	struct fx		*f = fx_pool(256, 64);
+	char			 d[SG_ID_MAX], impi[SG_ID_MAX];
+	uint32_t		 per = cells_of(127) * 2;
+
+	(void)state;
+	text(d, 127, 1, 'a');
+	text(impi, 127, 1, 'A');
+	for (unsigned k = 0; k < 100; k++) {
+		struct sg_tuple		 t;
+		const struct binding	*b;
+
+		tup_text(&t, 1, d, impi);
+		t.m.b[5] = (uint8_t)(k + 1);
+		t.i = ip4(198, 51, 100, k + 1);
+		assert_int_equal(bind_learn(f->bt, &t, 0, LATER,
+		    T0 + (uint64_t)k, &b), BIND_NEW);
+	}
+	assert_int_equal(stats(f).live, f->conf.devices_per_identity);
+	assert_int_equal(cells_used(f),
+	    (uint32_t)f->conf.devices_per_identity * per);
+	assert_int_equal(stats(f).id_full, 0);
+	fx_free(f);
+}
+
+/*
+ * A refresh naming another IMPI keeps it when it fits (the old one's
+ * cells count), else keeps the old text and hash together.
+ */
+static void
+test_pool_refresh_impi(void **state)
+{
+	struct fx		*f = fx_pool(16, 32);
+	struct sg_tuple		 t, u, filler;
+	const struct binding	*b;
+	char			 buf[SG_ID_MAX], impi[SG_ID_MAX];
+	uint64_t		 h;
+
+	(void)state;
+	tup_text(&t, 1, "alice@example.com", "alice-impi-one");
+	b = learn(f, &t);
+	assert_int_equal(cells_used(f), 2);
+	/* Same length class: fits in the cells it frees. */
+	u = t;
+	snprintf(u.impi, sizeof(u.impi), "alice-impi-two");
+	u.impih = hash_bytes(u.impi, strlen(u.impi)) | 1;
+	assert_int_equal(bind_learn(f->bt, &u, 0, LATER, T0, &b),
+	    BIND_REFRESHED);
+	assert_string_equal(bind_impi(f->bt, b, buf), "alice-impi-two");
+	assert_true(b->impih == u.impih);
+	assert_int_equal(cells_used(f), 2);
+	/* Back to d's user part: no cell. */
+	snprintf(u.impi, sizeof(u.impi), "alice");
+	u.impih = hash_bytes(u.impi, strlen(u.impi)) | 1;
+	assert_int_equal(bind_learn(f->bt, &u, 0, LATER, T0, &b),
+	    BIND_REFRESHED);
+	assert_string_equal(bind_impi(f->bt, b, buf), "alice");
+	assert_int_equal(cells_used(f), 1);
+	/* The pool filled by others: a long IMPI does not fit. */
+	for (unsigned k = 2; k <= 16; k++) {
+		tup_text(&filler, k, "x@example.com", "");
+		learn(f, &filler);
+	}
+	assert_int_equal(cells_used(f), 16);
+	h = b->impih;
+	text(impi, 100, 9, 'A');
+	snprintf(u.impi, sizeof(u.impi), "%s", impi);
+	u.impih = hash_bytes(u.impi, strlen(u.impi)) | 1;
+	assert_int_equal(bind_learn(f->bt, &u, 0, LATER, T0 + SEC(1), &b),
+	    BIND_REFRESHED);
+	assert_string_equal(bind_impi(f->bt, b, buf), "alice");
+	assert_true(b->impih == h);
+	assert_true(b->refreshed == T0 + SEC(1));
+	assert_int_equal(stats(f).id_kept, 1);
+	assert_int_equal(cells_used(f), 16);
+	fx_free(f);
+}
+
+/* Restored texts are whole; a pool without room refuses the restore. */
+static void
+test_pool_restore(void **state)
+{
+	struct fx		*f = fx_pool(16, 256), *g = fx_pool(16, 32);
+	struct sg_tuple		 t[3];
+	struct binding		 saved[3];
+	const struct binding	*b;
+	char			 d[3][SG_ID_MAX], impi[3][SG_ID_MAX];
+	char			 buf[SG_ID_MAX];
+
+	(void)state;
+	for (unsigned k = 0; k < 3; k++) {
+		text(d[k], 127, k + 1, 'a');
+		text(impi[k], 90, k + 1, 'A');
+		tup_text(&t[k], k + 1, d[k], impi[k]);
+		saved[k] = *learn(f, &t[k]);
+	}
+	/* 16 cells: one binding of 5 + 4 cells, not two. */
+	assert_int_equal(bind_restore(g->bt, &saved[0], d[0], impi[0], T0),
+	    1);
+	assert_int_equal(bind_restore(g->bt, &saved[1], d[1], impi[1], T0),
+	    -1);
+	assert_int_equal(stats(g).id_full, 1);
+	b = bind_find(g->bt, &t[0], T0);
+	assert_non_null(b);
+	assert_string_equal(bind_d(g->bt, b, buf), d[0]);
+	assert_string_equal(bind_impi(g->bt, b, buf), impi[0]);
+	assert_null(bind_find(g->bt, &t[1], T0));
+	assert_int_equal(cells_used(g), 9);
+	fx_free(f);
+	fx_free(g);
+}
+
+/* Cells the IMPI takes beside d: none if empty, d, or d's user part. */
+static uint32_t
+impi_cells(const char *d, const char *impi)
+{
+	const char	*at = strchr(d, '@');
+
+	if (impi[0] == '\0' || strcmp(impi, d) == 0 || (at != NULL &&
+	    strlen(impi) == (size_t)(at - d) &&
+	    strncmp(impi, d, strlen(impi)) == 0))
+		return 0;
+	return cells_of(strlen(impi));
+}
+
+/*
+ * Churn against a model: random learning, refreshes and removals with
+ * random lengths and IMPIs; after every step each live binding shows its
+ * own texts, and the cells in use are exactly what the live texts need.
+ * A refresh's new IMPI is kept if and only if it fits.
+ */
+static void
+test_pool_churn(void **state)
+{
+	enum { N = 48 };
+	struct fx		*f = fx_pool(64, 64);
+	struct {
+		bool		 live;
+		struct sg_tuple	 t;
+		char		 impi[SG_ID_MAX];	/* what it shows */
+	} m[N];
+	uint32_t		 seed = 12345, cap = stats(f).id_cells;
+	unsigned		 refused = 0, kept = 0, replaced = 0;
+
+	(void)state;
+	memset(m, 0, sizeof(m));
+	for (int step = 0; step < 6000; step++) {
+		unsigned		 k;
+		const struct binding	*b;
+		uint32_t		 want = 0, used = cells_used(f);
+		char			 d[SG_ID_MAX], impi[SG_ID_MAX];
+		char			 buf[SG_ID_MAX];
+		enum bind_res		 rc;
+		int			 kind;
+
+		seed = seed * 1103515245u + 12345u;
+		k = (seed >> 8) % N;
+		kind = (int)((seed >> 12) % 4);
+		if (m[k].live && (seed & 3) == 0) {
+			assert_int_equal(bind_remove(f->bt, &m[k].t), 1);
+			m[k].live = false;
+			goto check;
+		}
+		if (m[k].live)
+			snprintf(d, sizeof(d), "%s", m[k].t.d);
+		else {
+			text(d, 5 + (seed >> 16) % 123, k + 1, 'a');
+			d[2] = '@';
+		}
+		if (kind == 0)
+			text(impi, 1 + (seed >> 20) % 127, k + 1000, 'A');
+		else if (kind == 1)
+			snprintf(impi, sizeof(impi), "%s", d);
+		else if (kind == 2)
+			snprintf(impi, sizeof(impi), "%.2s", d);
+		else
+			impi[0] = '\0';
+		if (m[k].live) {
+			struct sg_tuple	 t = m[k].t;
+			bool		 change, fits;
+
+			snprintf(t.impi, sizeof(t.impi), "%s", impi);
+			t.impih = impi[0] != '\0' ?
+			    hash_bytes(impi, strlen(impi)) | 1 : 0;
+			change = t.impih != 0 && strcmp(impi, m[k].impi) != 0;
+			fits = impi_cells(d, impi) <= cap - used +
+			    impi_cells(d, m[k].impi);
+			assert_int_equal(bind_learn(f->bt, &t, 0, LATER, T0,
+			    &b), BIND_REFRESHED);
+			if (change && fits) {
+				snprintf(m[k].impi, sizeof(m[k].impi), "%s",
+				    impi);
+				m[k].t = t;
+				replaced++;
+			} else if (change)
+				kept++;
+			goto check;
+		}
+		tup_text(&m[k].t, k + 1, d, impi);
+		rc = bind_learn(f->bt, &m[k].t, 0, LATER, T0, &b);
+		if (cells_of(strlen(d)) + impi_cells(d, impi) > cap - used) {
+			assert_int_equal(rc, BIND_POOL_FULL);
+			refused++;
+		} else {
+			assert_int_equal(rc, BIND_NEW);
+			m[k].live = true;
+			snprintf(m[k].impi, sizeof(m[k].impi), "%s", impi);
+		}
+check:
+		for (unsigned j = 0; j < N; j++) {
+			if (!m[j].live)
+				continue;
+			b = bind_find(f->bt, &m[j].t, T0);
+			assert_non_null(b);
+			assert_string_equal(bind_d(f->bt, b, buf), m[j].t.d);
+			assert_string_equal(bind_impi(f->bt, b, buf),
+			    m[j].impi);
+			want += cells_of(strlen(m[j].t.d)) +
+			    impi_cells(m[j].t.d, m[j].impi);
+		}
+		assert_int_equal(cells_used(f), want);
+	}
+	/* The run went through every path. */
+	assert_true(refused > 0 && kept > 0 && replaced > 0);
+	assert_int_equal(stats(f).id_full, refused);
+	assert_int_equal(stats(f).id_kept, kept);
+	fx_free(f);
+}
+
 /* mallinfo2() means nothing under a sanitizer's allocator. */
 #if defined(__SANITIZE_ADDRESS__)
 #define HEAP_CHECK	0
@@ -1723,6 +2165,13 @@ main(void)
 	TREG("bind", crowd_one_device);
 	TREG("bind", devices_per_identity);
 	TREG("bind", default_memory);
+	TREG("bind", pool_lengths);
+	TREG("bind", pool_impi_shared);
+	TREG("bind", pool_full);
+	TREG("bind", pool_one_subscriber);
+	TREG("bind", pool_refresh_impi);
+	TREG("bind", pool_restore);
+	TREG("bind", pool_churn);
 	TREG_ROWS("pattern", test_pattern, patterns);
 	TREG_ROWS("tie", test_tie, ties);
 	return treg_run("bind");

@@ -839,19 +839,19 @@ test_offer_binding(void **state)
 	seen(&t, MA, "192.0.2.11", "alice@x");
 	assert_true(bind_learn(f->bt, &t, 0x1234, T0 + SEC(60), T0, &b) ==
 	    BIND_NEW);
-	cluster_offer_binding(c, b);
+	cluster_offer_binding(c, b, t.d, "");
 	/* A SIP-IP that is a host name: its hash is keyed per node. */
 	seen(&t, MA, "192.0.2.12", "bob@x");
 	t.s.family = SG_AF_HOST;
 	assert_true(bind_learn(f->bt, &t, 0x1234, T0 + SEC(60), T0, &b) ==
 	    BIND_NEW);
-	cluster_offer_binding(c, b);
+	cluster_offer_binding(c, b, t.d, "");
 	/* An identity whose stored copy does not hash back (truncated). */
 	seen(&t, MA, "192.0.2.13", "carol@x");
 	t.dh ^= 1;
 	assert_true(bind_learn(f->bt, &t, 0x1234, T0 + SEC(60), T0, &b) ==
 	    BIND_NEW);
-	cluster_offer_binding(c, b);
+	cluster_offer_binding(c, b, t.d, "");
 	seen(&t, MA, "192.0.2.11", "alice@x");
 	cluster_binding_removed(c, &t, T0);
 	cluster_status(c, &s);
@@ -946,16 +946,17 @@ struct told {
 };
 
 static void
-on_shared(void *arg, const struct binding *b, const struct sg_tuple *gone,
-    uint64_t now)
+on_shared(void *arg, const struct bind_table *bt, const struct binding *b,
+    const struct sg_tuple *gone, uint64_t now)
 {
 	struct told	*t = arg;
+	char		 buf[SG_ID_MAX];
 
 	(void)now;
 	if (b != NULL) {
 		t->added++;
 		t->m = b->m;
-		snprintf(t->d, sizeof(t->d), "%s", b->d);
+		snprintf(t->d, sizeof(t->d), "%s", bind_d(bt, b, buf));
 	} else {
 		t->removed++;
 		t->m = gone->m;

@@ -322,9 +322,18 @@ cx_save_whitelist(void *arg, char *err, size_t errlen)
 	return 0;
 }
 
-/* UE 1's binding, expiring in an hour, in every worker. */
+/* Identity texts of several cells each, told whole (idpool.h). */
+#define LONG_USER	"a123456789b123456789c123456789d123456789" \
+			"e123456789f123456789g123456789"
+#define LONG_D		LONG_USER "@example.com"
+#define LONG_IMPI	"impi-" LONG_USER
+
+/*
+ * UE 1's binding, expiring in an hour, in every worker; its identity
+ * user1@example.com, or LONG_D with LONG_IMPI.
+ */
 static void
-learn_ue1(struct cx *x)
+learn_ue1_as(struct cx *x, bool long_id)
 {
 	struct sg_tuple		 t;
 	const struct binding	*b;
@@ -336,8 +345,13 @@ learn_ue1(struct cx *x)
 	assert_int_equal(sg_addr_parse("198.51.100.1", &t.i), 0);
 	t.s = t.i;
 	t.sport = 5060;
-	snprintf(t.d, sizeof(t.d), "user1@example.com");
+	snprintf(t.d, sizeof(t.d), "%s", long_id ? LONG_D :
+	    "user1@example.com");
 	t.dh = hash_bytes(t.d, strlen(t.d));
+	if (long_id) {
+		snprintf(t.impi, sizeof(t.impi), "%s", LONG_IMPI);
+		t.impih = hash_bytes(t.impi, strlen(t.impi)) | 1;
+	}
 	for (int k = 0; k < x->c.nw; k++)
 		assert_int_equal(bind_learn(engine_bindings(x->e[k]), &t, 0,
 		    clock_now() + SEC(3600), clock_now(), &b), BIND_NEW);
@@ -352,6 +366,7 @@ struct crow {
 	const char	*name;
 	int		 nw;		/* workers; 0 means 1 */
 	bool		 detect, binding, save_fails;
+	bool		 long_id;	/* the binding's: LONG_D */
 	struct step	 steps[STEPS_MAX];
 	int		 reloads, saves;	/* callbacks expected */
 };
@@ -446,7 +461,7 @@ static const struct crow crows[] = {
 		    "dropped 0:\n"
 		    "alarms: " ALARMS0 " (0 repeats suppressed in the log)\n"
 		    "tables: bindings 0/128, pending 0/32, sources 0/32, "
-		    "blacklist 0/64, whitelist 0/4096\n"
+		    "blacklist 0/64, whitelist 0/4096, identity cells 0/256\n"
 		    "whitelisted prefixes from another MAC (judged): 0\n"
 		    "accepted on lapsed bindings (bindings.grace): 0\n"
 		    "queue: received 14, ENOBUFS 2, errors 4; kernel dropped "
@@ -470,7 +485,8 @@ static const struct crow crows[] = {
 		    "\"accept\":{},\"drop\":{},\"alarms\":{" JALARMS0 "},"
 		    "\"alarms_suppressed\":0,\"tables\":{\"bindings\":"
 		    "[0,128],\"pending\":[0,32],\"sources\":[0,32],"
-		    "\"blacklist\":[0,64],\"whitelist\":[0,4096]},"
+		    "\"blacklist\":[0,64],\"whitelist\":[0,4096],"
+		    "\"identity_cells\":[0,256]},"
 		    "\"whitelist_wrong_mac\":0,\"lapsed\":0,"
 		    "\"queue\":{\"received\":14,"
 		    "\"enobufs\":2,\"errors\":4,\"kernel_dropped\":6,"
@@ -520,6 +536,23 @@ static const struct crow crows[] = {
 		{ "bindings show nonsense\n", "error: neither an address nor "
 		    "an identity (user@host): nonsense\n" },
 		{ "bindings show\n", "error: " BUSAGE "\n" },
+	} },
+	/* Identities of several cells: shown, found and given whole. */
+	{ "bindings_long", .nw = 2, .binding = true, .long_id = true,
+	    .steps = {
+		{ "bindings\n", LONG_D " " MAC1 " 198.51.100.1 "
+		    "sip_ip=198.51.100.1 port=5060 impi=" LONG_IMPI " "
+		    "expires_in=3600\n1 binding(s)\n" },
+		{ "json bindings\n", "{\"bindings\":[{\"mac\":\"" MAC1
+		    "\",\"ip\":\"198.51.100.1\",\"sip_ip\":\"198.51.100.1\","
+		    "\"port\":5060,\"nat\":false,\"identity\":"
+		    "\"" LONG_D "\",\"impi\":\"" LONG_IMPI "\","
+		    "\"expires_in\":3600,\"lapsed\":false}],\"count\":1}\n" },
+		{ "bindings show " LONG_D "\n", LONG_D " " MAC1
+		    " 198.51.100.1 sip_ip=198.51.100.1 port=5060 impi="
+		    LONG_IMPI " expires_in=3600\n1 binding(s)\n" },
+		{ "bindings show " LONG_USER "@example.org\n",
+		    "0 binding(s)\n" },
 	} },
 	/* Runtime whitelist: every worker holds it, each change saved. */
 	{ "whitelist", .nw = 2, .saves = 6, .steps = {
@@ -739,7 +772,7 @@ test_command(void **state)
 	memset(&x, 0, sizeof(x));
 	cx_open(&x, r);
 	if (r->binding)
-		learn_ue1(&x);
+		learn_ue1_as(&x, r->long_id);
 	for (const struct step *s = r->steps; s < r->steps + STEPS_MAX &&
 	    s->req != NULL; s++) {
 		char	*got = ask(&x.fx, s->req, strlen(s->req));

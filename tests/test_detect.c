@@ -746,6 +746,87 @@ test_same_request_flood(void **state)
 	assert_true(at < SEC(90));
 }
 
+/* ---- a source that cannot be blocked ------------------------------------ */
+
+static void
+gateway_one(struct sg_conf *c, int arg)
+{
+	struct sg_tuple	 t;
+
+	(void)arg;
+	c->training_duration = SEC(10);
+	c->blacklist_ttl = SEC(30);
+	device(&t, 1);
+	c->gateway_macs[0] = t.m;
+	c->ngateway_macs = 1;
+}
+
+/*
+ * Device 1 behind a configured gateway MAC, never seen answering: its
+ * flood is alarmed but not blockable, so module II rate-limits it
+ * (FLOOD_THROTTLE) for the blacklist's TTL, then judges it afresh.  Once
+ * it has answered a challenge its next alarm is blockable, and no limit
+ * of the earlier alarm outlives it: quiet (FLOOD_PASS), not throttled.
+ */
+static void
+test_gateway_throttle(void **state)
+{
+	struct fx		 f;
+	struct sg_tuple		 t;
+	struct flood_alarm	 a;
+	uint64_t		 now = T0, alarmed = 0;
+	unsigned		 throttled = 0, passed = 0, alarms = 0;
+	enum flood_verdict	 v;
+
+	(void)state;
+	fx_open(&f, gateway_one, 0);
+	device(&t, 1);
+	t.a = SIPM_OPTIONS;
+	/* Trained at a message a second. */
+	for (int k = 0; k < 20; k++, now += SEC(1))
+		assert_int_equal(flood_message(f.fl, &t, NULL, SIPM_OPTIONS,
+		    0, now, &a), FLOOD_PASS);
+	/* 100 a second for 10 s: one alarm, not blockable, then limits. */
+	for (int k = 0; k < 1000; k++, now += SEC(1) / 100) {
+		v = flood_message(f.fl, &t, NULL, SIPM_OPTIONS, 0, now, &a);
+		if (v == FLOOD_ALARM) {
+			assert_false(a.blockable);
+			alarms++;
+			alarmed = now;
+		} else if (v == FLOOD_THROTTLE)
+			throttled++;
+	}
+	assert_int_equal(alarms, 1);
+	assert_true(throttled > 900);
+	/* Past the TTL: judged afresh, alarmed again, limited again. */
+	now = alarmed + SEC(31);
+	alarms = throttled = 0;
+	for (int k = 0; k < 500; k++, now += SEC(1) / 100) {
+		v = flood_message(f.fl, &t, NULL, SIPM_OPTIONS, 0, now, &a);
+		alarms += v == FLOOD_ALARM;
+		throttled += v == FLOOD_THROTTLE;
+	}
+	assert_int_equal(alarms, 1);
+	assert_true(throttled > 400);
+	/* Answered: the next alarm is blockable, and then only quiet. */
+	flood_answered(f.fl, &t);
+	now += SEC(31);
+	alarms = throttled = 0;
+	for (int k = 0; k < 500; k++, now += SEC(1) / 100) {
+		v = flood_message(f.fl, &t, NULL, SIPM_OPTIONS, 0, now, &a);
+		if (v == FLOOD_ALARM) {
+			assert_true(a.blockable);
+			alarms++;
+		}
+		throttled += v == FLOOD_THROTTLE;
+		passed += alarms > 0 && v == FLOOD_PASS;
+	}
+	assert_int_equal(alarms, 1);
+	assert_int_equal(throttled, 0);
+	assert_true(passed > 400);
+	fx_close(&f);
+}
+
 int
 main(void)
 {
@@ -759,5 +840,6 @@ main(void)
 	TREG("detect", outage_storm);
 	TREG("detect", same_request_flood);
 	TREG("detect", held_back_copies);
+	TREG("detect", gateway_throttle);
 	return treg_run("detect");
 }

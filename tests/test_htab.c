@@ -149,6 +149,132 @@ test_hidx_spread(void **state)
 	hidx_fini(&h);
 }
 
+/* ---- flist --------------------------------------------------------------- */
+
+/*
+ * The free list and the index share their links: slots go back and forth
+ * between chains and the list, in FIFO order, against a model; every
+ * chain holds exactly its slots and the list exactly the free ones.
+ */
+static void
+test_flist_borrowed_links(void **state)
+{
+	enum { N = 64 };
+	struct sidx	 h;
+	struct flist	 fl;
+	uint64_t	 key[N];
+	bool		 used[N];
+	uint32_t	 fifo[4 * N + N], fh = 0, ft = 0, seed = 7;
+
+	(void)state;
+	assert_int_equal(sidx_init(&h, N), 0);
+	flist_init(&fl, &h);
+	assert_int_equal(flist_pop_head(&fl), HNIL);
+	flist_fill(&fl, N);
+	for (uint32_t k = 0; k < N; k++) {
+		fifo[ft++] = k;
+		used[k] = false;
+	}
+	for (int step = 0; step < 4 * N; step++) {
+		uint32_t	 s;
+
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) % 2 == 0 && fl.count > 0) {
+			s = flist_pop_head(&fl);
+			assert_int_equal(s, fifo[fh++]);
+			key[s] = (seed >> 8) % 5;	/* shared chains */
+			sidx_add(&h, s, key[s]);
+			used[s] = true;
+		} else {
+			s = (seed >> 20) % N;
+			if (!used[s])
+				continue;
+			sidx_del(&h, s, key[s]);
+			flist_push_tail(&fl, s);
+			fifo[ft++] = s;
+			used[s] = false;
+		}
+		assert_int_equal(fl.count, ft - fh);
+		/* The list, head to tail, is the model's queue. */
+		{
+			uint32_t	 n = 0, q = fl.head, last = HNIL;
+
+			for (; q != HNIL; q = h.next[q], n++) {
+				assert_int_equal(q, fifo[fh + n]);
+				last = q;
+			}
+			assert_int_equal(n, fl.count);
+			assert_int_equal(fl.tail, last);
+		}
+		/* Each chain: exactly the used slots of its key. */
+		for (uint64_t k = 0; k < 5; k++) {
+			uint32_t	 n = 0, want = 0;
+
+			for (uint32_t q = sidx_first(&h, k); q != HNIL;
+			    q = sidx_next(&h, q))
+				if (key[q] == k) {
+					assert_true(used[q]);
+					n++;
+				}
+			for (uint32_t q = 0; q < N; q++)
+				want += used[q] && key[q] == k;
+			assert_int_equal(n, want);
+		}
+	}
+	sidx_fini(&h);
+}
+
+/*
+ * An sidx keeps its chains in the order an hidx keeps them (the newest
+ * first, a removal leaving the others in place): the same operations on
+ * both, from any place of any chain, give the same walks.
+ */
+static void
+test_sidx_as_hidx(void **state)
+{
+	enum { N = 200 };
+	struct sidx	 a;
+	struct hidx	 b;
+	uint64_t	 key[N];
+	bool		 used[N];
+	uint32_t	 seed = 99;
+
+	(void)state;
+	assert_int_equal(sidx_init(&a, N), 0);
+	assert_int_equal(hidx_init(&b, N), 0);
+	memset(used, 0, sizeof(used));
+	for (int step = 0; step < 20000; step++) {
+		uint32_t	 s;
+
+		seed = seed * 1103515245u + 12345u;
+		s = (seed >> 8) % N;
+		if (used[s]) {
+			sidx_del(&a, s, key[s]);
+			hidx_del(&b, s, key[s]);
+			used[s] = false;
+		} else {
+			/* Few keys, and keys sharing a bucket. */
+			key[s] = (seed >> 20) % 7 + ((seed >> 24) % 2) * 256;
+			sidx_add(&a, s, key[s]);
+			hidx_add(&b, s, key[s]);
+			used[s] = true;
+		}
+		for (uint64_t k = 0; k < 7; k++) {
+			uint32_t	 p = sidx_first(&a, k);
+			uint32_t	 q = hidx_first(&b, k);
+
+			for (; p != HNIL && q != HNIL; p = sidx_next(&a, p),
+			    q = hidx_next(&b, q))
+				assert_int_equal(p, q);
+			assert_int_equal(p, HNIL);
+			assert_int_equal(q, HNIL);
+		}
+	}
+	assert_true(sidx_memory(&a, N) < hidx_memory(&b, N));
+	sidx_fini(&a);
+	hidx_fini(&b);
+}
+
 /* ---- dlist --------------------------------------------------------------- */
 
 /* The list head to tail, checked against its links backwards. */
@@ -641,6 +767,8 @@ main(void)
 	TREG("htab", hidx_collisions);
 	TREG("htab", hidx_spread);
 	TREG("htab", dlist_fill_fifo);
+	TREG("htab", flist_borrowed_links);
+	TREG("htab", sidx_as_hidx);
 	TREG("htab", dlist_del_anywhere);
 	treg_fixture(fx_setup, fx_teardown);
 	TREG("htab", ftab_find);

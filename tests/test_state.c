@@ -537,6 +537,98 @@ test_write_atomic(void **state)
 	unlink(path);
 }
 
+/* Lowercase hex of n bytes into out (2n + 1). */
+static void
+hex(char *out, const uint8_t *p, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		snprintf(out + 2 * k, 3, "%02x", p[k]);
+}
+
+/*
+ * A state file as sipguard wrote it before the identity texts moved to
+ * a pool (the format is unchanged: every binding's d and IMPI whole):
+ * restored, each binding shows its whole texts, whatever their length
+ * and whether the IMPI is d, d's user part, its own or none; saved
+ * again, the same binding records come out.
+ */
+static void
+test_identity_texts(void **state)
+{
+	struct fx		*f = *state;
+	struct state_counts	 c;
+	uint8_t			 key[16];
+	char			 keyhex[33], a[3][33], d[3][SG_ID_MAX];
+	char			 impi[3][SG_ID_MAX], path[128], err[256];
+	char			 recs[3][512], buf[SG_ID_MAX], *out;
+	uint32_t		 live, listed;
+	FILE			*fp;
+
+	hash_get_key(key);
+	hex(keyhex, key, sizeof(key));
+	/* 127 characters and a 100-character IMPI of its own. */
+	memset(d[0], 'a', 127);
+	memcpy(d[0], "long", 4);
+	memcpy(d[0] + 100, "@example.com", 12);
+	d[0][127] = '\0';
+	memset(impi[0], 'b', 100);
+	impi[0][100] = '\0';
+	snprintf(d[1], SG_ID_MAX, "bob@example.com");
+	snprintf(impi[1], SG_ID_MAX, "bob");
+	snprintf(d[2], SG_ID_MAX, "+12125551234@ims.mnc001.mcc001."
+	    "3gppnetwork.org");
+	impi[2][0] = '\0';
+	for (int k = 0; k < 3; k++) {
+		uint8_t	 ip[16] = { 0 };
+
+		ip[10] = ip[11] = 0xff;		/* v4, as put_addr() */
+		ip[12] = 198;
+		ip[13] = 51;
+		ip[14] = 100;
+		ip[15] = (uint8_t)(k + 1);
+		hex(a[k], ip, sizeof(ip));
+		snprintf(recs[k], sizeof(recs[k]), "b 02:00:00:00:00:%02x "
+		    "%u/%s %u/%s 0 5060 %016llx %016llx 0000000000000000 "
+		    "%llu %llu %llu %s %s\n", k + 1, SG_AF_INET, a[k],
+		    SG_AF_INET, a[k],
+		    (unsigned long long)hash_bytes(d[k], strlen(d[k])),
+		    impi[k][0] ? (unsigned long long)(hash_bytes(impi[k],
+		    strlen(impi[k])) | 1) : 0ULL,
+		    (unsigned long long)T0, (unsigned long long)T0,
+		    (unsigned long long)LATER, d[k],
+		    impi[k][0] ? impi[k] : "-");
+	}
+	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_FILE);
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "sipguard-state 1\nkey %s\n%s%s%send\n", keyhex, recs[0],
+	    recs[1], recs[2]);
+	assert_int_equal(fclose(fp), 0);
+	if (restore(f, &c, err, sizeof(err), &live, &listed) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(live, 3);
+	for (int k = 0; k < 3; k++) {
+		struct bind_table	*bt = engine_bindings(f->e);
+		const struct binding	*b = NULL;
+
+		for (uint32_t s = 0; s < bind_capacity(bt) && b == NULL; s++)
+			if ((b = bind_at(bt, s)) != NULL &&
+			    b->dh != hash_bytes(d[k], strlen(d[k])))
+				b = NULL;
+		assert_non_null(b);
+		assert_string_equal(bind_d(bt, b, buf), d[k]);
+		assert_string_equal(bind_impi(bt, b, buf), impi[k]);
+	}
+	if (state_save(f->other, &f->e, 1, T0 + SEC(1), &c, err,
+	    sizeof(err)) != 0)
+		fail_msg("%s", err);
+	out = slurp(f->other);
+	for (int k = 0; k < 3; k++)
+		if (strstr(out, recs[k]) == NULL)
+			fail_msg("not saved back as read: %s\nsaved:\n%s",
+			    recs[k], out);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -552,5 +644,6 @@ main(void)
 	TREG("state", whitelist);
 	TREG("state", whitelist_bad);
 	TREG("state", write_atomic);
+	TREG("state", identity_texts);
 	return treg_run("state");
 }

@@ -127,11 +127,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    st.live, st.pending);
 		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
 			const struct binding *b = bind_at(bt, s);
+			char		 d[SG_ID_MAX];
 
 			if (b == NULL)
 				continue;
 			if (!b->pin || b->has_m || b->expires <= NOW ||
-			    memchr(b->d, '\0', sizeof(b->d)) == NULL)
+			    strlen(bind_d(bt, b, d)) >= SG_ID_MAX)
 				fz_fail("a bad imported binding");
 		}
 		if (import_buf(buf, size, size % 2 ? "example.com" : NULL,
