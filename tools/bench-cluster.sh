@@ -2,8 +2,10 @@
 # bench-cluster.sh: make bench-cluster.  A network namespace of its own
 # with a redis-server on its loopback (no persistence, a scratch
 # directory), and bench/cluster there: two cluster instances in one
-# process, propagation A -> B (p50, p99) and the rate of a burst.  Root
-# (a namespace keeps the traffic to itself); everything is removed on
+# process, propagation A -> B (p50, p99) and the rate of a burst.  Then
+# the live part (below): the real daemon's verdict latency with the
+# cluster off, Redis up, killed, partitioned, and back.  Root
+# (namespaces keep the traffic to themselves); everything is removed on
 # exit.
 set -u
 B=${B:-build}
@@ -154,7 +156,22 @@ redis_up() {
 	    --port 6379 --protected-mode no --save "" --appendonly no \
 	    --dir "$TMP" --daemonize no >> "$TMP/redis-live.log" 2>&1 &
 	RPID=$!
-	within 50 ip netns exec "$D" redis-cli -h 10.97.1.2 ping
+	within 50 ip netns exec "$D" redis-cli -h 10.97.1.2 ping || return 1
+	# LIVE_LISTED: that many listings of another node, live in Redis
+	# (each start of the server: none persist), so that every
+	# (re)connect applies, and every reconnect republishes, a table.
+	[ "${LIVE_LISTED:-0}" -gt 0 ] || return 0
+	ip netns exec "$D" redis-cli -h 10.97.1.2 eval "
+local now = tonumber(ARGV[2])
+for k = 0, tonumber(ARGV[1]) - 1 do
+	local mac = string.format('02:5e:00:%02x:%02x:%02x',
+	    math.floor(k / 65536) % 256, math.floor(k / 256) % 256, k % 256)
+	local ip = string.format('10.%d.%d.%d', 200 + math.floor(k / 65536),
+	    math.floor(k / 256) % 256, k % 256)
+	redis.call('SET', 'sipguard:bl:mi:' .. mac .. ':' .. ip .. ':0',
+	    'sg1 ' .. now .. ' add node-z mi ' .. mac .. ' ' .. ip ..
+	    ' 0 3600000 manual', 'PX', 3600000)
+end" 0 "$LIVE_LISTED" "$(($(date +%s) * 1000))" > /dev/null
 }
 connected() { $CTL cluster | grep -q '^cluster: connected$'; }
 state() { $CTL cluster | head -n 1 | sed 's/ (judging.*//; s/; judging.*//'; }
@@ -162,8 +179,9 @@ state() { $CTL cluster | head -n 1 | sed 's/ (judging.*//; s/; judging.*//'; }
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END {
 	printf "%.0f\n", s }'; }
 stat() { $CTL -j stats | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
-# connections tried (0 with the cluster off)
-tries() { $CTL -j cluster | sed -n 's/.*"connects":\([0-9]*\).*/\1/p' |
+# cluster counter $1 (0 with the cluster off): connections tried,
+# messages lost to a full queue
+ccount() { $CTL -j cluster | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" |
     grep . || echo 0; }
 vii() { $CTL -j stats | sed -n 's/.*"accept":{[^}]*"vii":\([0-9]*\).*/\1/p'; }
 
@@ -200,23 +218,36 @@ stop_sg() {
 }
 
 # phase NAME [EVENT...]: LN round trips, EVENT run 0.2 s into them;
-# one line: name p50 p99 lost ms ns-CPU/packet vii connects state.
+# one line: name p50 p99 lost ms ns-CPU/packet vii connects
+# slowest-ping-us queue-overflow state.
 phase() {
 	name=$1; shift
-	c0=$(cpu_ns "$SGPID") r0=$(stat received) v0=$(vii) k0=$(tries)
+	c0=$(cpu_ns "$SGPID") r0=$(stat received) v0=$(vii)
+	k0=$(ccount connects) o0=$(ccount overflow)
 	t0=$(date +%s%N)
 	ip netns exec "$S" taskset -c 0 "$B/bench/udprtt" 10.97.0.11 \
 	    10.97.0.1 5060 "$TMP/invite" "$LN" > "$TMP/rtt" &
 	CPID=$!
+	# The main loop's own answer meanwhile: `sipguardctl ping' every
+	# 0.2 s (it is the loop that talks to Redis), the slowest kept.
+	( m=0 j=0
+	while [ "$j" -lt 300 ] && kill -0 "$CPID" 2>/dev/null; do
+		a=$(date +%s%N); $CTL ping > /dev/null; b=$(date +%s%N)
+		[ $((b - a)) -gt "$m" ] && m=$((b - a))
+		sleep 0.2; j=$((j + 1))
+	done; echo "$m" > "$TMP/ctlmax" ) &
+	PPID_=$!
 	if [ $# -gt 0 ]; then sleep 0.2; "$@"; fi
 	wait "$CPID"
+	wait "$PPID_"
 	t1=$(date +%s%N) c1=$(cpu_ns "$SGPID") r1=$(stat received) v1=$(vii)
-	k1=$(tries)
+	k1=$(ccount connects) o1=$(ccount overflow)
 	set -- $(cat "$TMP/rtt")
 	[ $# -eq 3 ] || { echo "bench-cluster: $name: no round trip" >&2
 	    exit 1; }
 	echo "$name $1 $2 $3 $(( (t1 - t0) / 1000000 ))" \
 	    "$(( (c1 - c0) / (r1 - r0) )) $((v1 - v0)) $((k1 - k0))" \
+	    "$(( $(cat "$TMP/ctlmax") / 1000 )) $((o1 - o0))" \
 	    "$(state | tr ' ' _)" \
 	    >> "$TMP/phases"
 }
@@ -266,14 +297,16 @@ $1 == "healed" { printf "    (back: connected again %.1f s after the" \
 	if ($1 == "off")
 		printf "  round %d\n", ++r
 	printf "    %-11s p50 %6.1f us  p99 %7.1f us  lost %d  %4.1f s" \
-	    "  CPU %5.1f us/pkt  vii %5d  connects %d  then: %s\n", $1, $2,
-	    $3, $4, $5 / 1000, $6 / 1000, $7, $8, $9
+	    "  CPU %5.1f us/pkt  vii %5d  connects %d  ping max %.1f ms" \
+	    "%s  then: %s\n", $1, $2, $3, $4, $5 / 1000, $6 / 1000, $7, $8,
+	    $9 / 1000, $10 > 0 ? "  queue lost " $10 : "", $11
 	if (!($1 in n)) { order[++k] = $1; lo50[$1] = hi50[$1] = $2
-		lo99[$1] = hi99[$1] = $3; loc[$1] = hic[$1] = $6 }
+		lo99[$1] = hi99[$1] = $3; loc[$1] = hic[$1] = $6; pm[$1] = $9 }
 	n[$1]++
 	if ($2 < lo50[$1]) lo50[$1] = $2; if ($2 > hi50[$1]) hi50[$1] = $2
 	if ($3 < lo99[$1]) lo99[$1] = $3; if ($3 > hi99[$1]) hi99[$1] = $3
 	if ($6 < loc[$1]) loc[$1] = $6; if ($6 > hic[$1]) hic[$1] = $6
+	if ($9 > pm[$1]) pm[$1] = $9
 	lost[$1] += $4
 }
 END {
@@ -281,8 +314,9 @@ END {
 	for (j = 1; j <= k; j++) {
 		p = order[j]
 		printf "    %-11s p50 %.1f to %.1f us  p99 %.1f to %.1f us" \
-		    "  CPU %.1f to %.1f us/pkt  lost %d\n", p, lo50[p], hi50[p],
-		    lo99[p], hi99[p], loc[p] / 1000, hic[p] / 1000, lost[p]
+		    "  CPU %.1f to %.1f us/pkt  lost %d  ping max %.1f ms\n", p,
+		    lo50[p], hi50[p], lo99[p], hi99[p], loc[p] / 1000,
+		    hic[p] / 1000, lost[p], pm[p] / 1000
 	}
 }' "$TMP/phases" | tr _ ' '
 grep -E 'cluster: (down|connected)' "$TMP/sg-live.log" | sort | uniq -c |
