@@ -299,7 +299,7 @@ $1 == "healed" { printf "    (back: connected again %.1f s after the" \
 	printf "    %-11s p50 %6.1f us  p99 %7.1f us  lost %d  %4.1f s" \
 	    "  CPU %5.1f us/pkt  vii %5d  connects %d  ping max %.1f ms" \
 	    "%s  then: %s\n", $1, $2, $3, $4, $5 / 1000, $6 / 1000, $7, $8,
-	    $9 / 1000, $10 > 0 ? "  queue lost " $10 : "", $11
+	    $9 / 1000, ($10 > 0 ? "  queue lost " $10 : ""), $11
 	if (!($1 in n)) { order[++k] = $1; lo50[$1] = hi50[$1] = $2
 		lo99[$1] = hi99[$1] = $3; loc[$1] = hic[$1] = $6; pm[$1] = $9 }
 	n[$1]++
