@@ -55,7 +55,9 @@ ip netns exec "$N" "$BIN" 127.0.0.1:6379 "${BENCH_CLUSTER_N:-20000}"
 # what `sipguardctl cluster' said after.  Mode detect, as bench-nfq: one
 # UE at thousands of INVITEs a second is a flood to module II, which
 # then only alarms.  LIVE=0 skips it; LIVE_N round trips a phase,
-# LIVE_ROUNDS rounds.
+# LIVE_ROUNDS rounds; LIVE_LISTED=N: N listings of another node in
+# Redis, held by the daemon (mode prevent, module II training), so that
+# each reconnect republishes a table.
 [ "${LIVE:-1}" = 0 ] && exit 0
 LN=${LIVE_N:-40000}
 LROUNDS=${LIVE_ROUNDS:-3}
@@ -128,15 +130,19 @@ crlf() { printf '%s\r\n' "$@"; }
 	    "Contact: <sip:alice@10.97.0.11:5060>;expires=3600" \
 	    "Content-Length: 0" ""
 } > "$TMP/ok"
+# LIVE_LISTED: mode prevent (detect lists nothing) with module II in
+# training the whole time (it would list the UE, a flood).
+MODE=detect TRAIN=0.5
+[ "${LIVE_LISTED:-0}" -gt 0 ] && MODE=prevent TRAIN=3600
 conf() {	# conf FILE on|off
 	cat > "$1" <<EOC
-mode = "detect";
+mode = "$MODE";
 proxy: { addresses = [ "10.97.0.1" ]; };
 queue: { fail_open = false; maxlen = 8192; };
 nft: { enabled = false; };
 state: { dir = "$TMP"; interval = 0; };
 control: { socket = "$TMP/control"; };
-training: { duration = 0.5; };
+training: { duration = $TRAIN; };
 EOC
 	[ "$2" = on ] && cat >> "$1" <<EOC
 cluster: { enabled = true; node = "bench"; redis = "10.97.1.2:6379";
@@ -161,7 +167,22 @@ redis_up() {
 	    --port 6379 --protected-mode no --save "" --appendonly no \
 	    --dir "$TMP" --daemonize no >> "$TMP/redis-live.log" 2>&1 &
 	RPID=$!
-	within 50 ip netns exec "$D" redis-cli -h 10.97.1.2 ping
+	within 50 ip netns exec "$D" redis-cli -h 10.97.1.2 ping || return 1
+	# LIVE_LISTED: that many listings of another node, live in Redis
+	# (each start of the server: none persist), so that every
+	# (re)connect applies, and every reconnect republishes, a table.
+	[ "${LIVE_LISTED:-0}" -gt 0 ] || return 0
+	ip netns exec "$D" redis-cli -h 10.97.1.2 eval "
+local now = tonumber(ARGV[2])
+for k = 0, tonumber(ARGV[1]) - 1 do
+	local mac = string.format('02:5e:00:%02x:%02x:%02x',
+	    math.floor(k / 65536) % 256, math.floor(k / 256) % 256, k % 256)
+	local ip = string.format('10.%d.%d.%d', 200 + math.floor(k / 65536),
+	    math.floor(k / 256) % 256, k % 256)
+	redis.call('SET', 'sipguard:bl:mi:' .. mac .. ':' .. ip .. ':0',
+	    'sg1 ' .. now .. ' add node-z mi ' .. mac .. ' ' .. ip ..
+	    ' 0 3600000 manual', 'PX', 3600000)
+end" 0 "$LIVE_LISTED" "$(($(date +%s) * 1000))" > /dev/null
 }
 connected() { $CTL cluster | grep -q '^cluster: connected$'; }
 state() { $CTL cluster | head -n 1 | sed 's/ (judging.*//; s/; judging.*//'; }
@@ -255,7 +276,8 @@ heal() {
 
 : > "$TMP/phases"
 echo "bench-cluster live: the daemon judging a bound UE's INVITE" \
-    "round trips ($LN a phase, one at a time), $LROUNDS rounds"
+    "round trips ($LN a phase, one at a time), $LROUNDS rounds," \
+    "mode $MODE, ${LIVE_LISTED:-0} listings of another node held"
 redis_up || { echo "bench-cluster: no redis-server" >&2; exit 1; }
 i=1
 while [ "$i" -le "$LROUNDS" ]; do
