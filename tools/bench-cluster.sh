@@ -226,6 +226,7 @@ s.sendto(open('$TMP/ok', 'rb').read(), ('10.97.0.11', 5060))"
 stop_sg() {
 	kill "$SGPID" "$EPID"
 	wait "$SGPID" "$EPID" 2>/dev/null
+	LPIDS=""			# gone: their numbers may be reused
 }
 
 # phase NAME [EVENT...]: LN round trips, EVENT run 0.2 s into them;
