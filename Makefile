@@ -186,7 +186,7 @@ bench-nfq: all $(B)/bench/nfq_accept $(B)/bench/udpflood $(B)/bench/udprtt ## li
 bench-flood: all $(B)/bench/nfq_accept $(B)/bench/udpflood ## spoofed-source flood at full rate, DS1 raised: unjudged, CPU, calls (root)
 	@B=$(B) sh tools/bench-flood.sh
 
-bench-cluster: $(B)/bench/cluster ## the shared blacklist: propagation p50/p99, rate, own redis-server (root)
+bench-cluster: all $(B)/bench/cluster $(B)/bench/udprtt $(B)/bench/udpflood ## the cluster: propagation p50/p99, rate; live verdict latency with Redis up, killed, partitioned, off (root)
 	@B=$(B) sh tools/bench-cluster.sh
 
 lint: ## fail on clock calls outside src/clock.c
