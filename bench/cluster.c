@@ -327,8 +327,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "bench-cluster: %s\n", err);
 		return 1;
 	}
-	cluster_set_apply(bn.a, ignore, NULL, NULL);
-	cluster_set_apply(bn.b, on_apply, NULL, &bn);
+	cluster_set_apply(bn.a, ignore, NULL);
+	cluster_set_apply(bn.b, on_apply, &bn);
 	t0 = clock_mono();
 	while (!(up(bn.a) && up(bn.b))) {
 		if (clock_mono() - t0 > SEC(5)) {
@@ -402,7 +402,7 @@ main(int argc, char *argv[])
 			    errs.buf);
 			return 1;
 		}
-		cluster_set_apply(bn.b, ignore, NULL, NULL);
+		cluster_set_apply(bn.b, ignore, NULL);
 		(void)cost(e, f, NULL, &pnow, &vii_off);	/* warm */
 		vii_off = 0;
 		for (int r = 0; r < COST_ROUNDS; r++) {

@@ -88,8 +88,6 @@ struct cluster_msg {
  */
 typedef void	(*cluster_apply)(void *, const struct cluster_msg *,
 		    const uint64_t *ttl, size_t n);
-/* (Re)connected: offer every live local entry again (cluster_offer). */
-typedef void	(*cluster_republish)(void *);
 
 struct cluster_status {
 	bool		 enabled, connected, syncing;
@@ -125,8 +123,7 @@ struct cluster;
 struct cluster	*cluster_create(const struct sg_conf *, int epfd,
 		    const char *password, char *err, size_t errlen);
 void		 cluster_destroy(struct cluster *);
-void		 cluster_set_apply(struct cluster *, cluster_apply,
-		    cluster_republish, void *);
+void		 cluster_set_apply(struct cluster *, cluster_apply, void *);
 
 /* Any thread: an entry was listed or refreshed (copied; never blocks
  * but on the queue's mutex).  Entries cluster_shares() refuses are
@@ -145,13 +142,15 @@ void		 cluster_offer_binding(struct cluster *,
 void		 cluster_binding_removed(struct cluster *,
 		    const struct sg_tuple *, uint64_t now);
 /*
- * Main loop, (re)connected: offer this node's own live bindings again, a
- * page at a time: `room' messages at most; true when done.  Set once;
- * called with first = true at every resync.
+ * Main loop, (re)connected: offer this node's live blacklist entries
+ * (cluster_offer) and its own live bindings again, a page at a time (a
+ * table may hold far more than the queue): `room' messages at most;
+ * true when done.  Set once; called with first = true at every resync,
+ * then at every tick until done.
  */
-typedef bool	(*cluster_republish_binds)(void *, bool first, uint32_t room);
-void		 cluster_set_republish_binds(struct cluster *,
-		    cluster_republish_binds);
+typedef bool	(*cluster_republish_page)(void *, bool first, uint32_t room);
+void		 cluster_set_republish_page(struct cluster *,
+		    cluster_republish_page);
 /* A row this node learned from its own proxy (what it republishes). */
 bool		 cluster_bind_own(const struct binding *, uint64_t now);
 

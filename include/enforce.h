@@ -102,6 +102,10 @@ void		 enf_forgive(struct enforcer *, const struct sg_tuple *);
 void		 enf_expire(struct enforcer *, uint64_t now);
 void		 enf_stats(const struct enforcer *, struct enf_stats *);
 /* Visit live entries (ctl, state); stop when `fn' returns non-zero. */
+/* Slot by slot (a page at a time): the live entry in `slot', or NULL. */
+uint32_t	 enf_capacity(const struct enforcer *);
+const struct bl_entry *enf_at(const struct enforcer *, uint32_t slot,
+		    uint64_t now);
 void		 enf_foreach(struct enforcer *, uint64_t now,
 		    int (*fn)(void *, const struct bl_entry *), void *);
 

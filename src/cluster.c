@@ -169,9 +169,8 @@ struct cluster {
 	bool		 down_logged;
 
 	cluster_apply	 apply;
-	cluster_republish republish;
-	cluster_republish_binds republish_binds;
-	bool		 republishing;	/* own bindings still to offer */
+	cluster_republish_page republish;
+	bool		 republishing;	/* own state still to offer */
 	void		*arg;
 	char		 segment[CONF_NAME_MAX];
 
@@ -1602,11 +1601,10 @@ begin_sync(struct cluster *c)
 	c->sync_entries = 0;
 	c->ping_sent = 0;
 	drop_adds(c);
-	if (c->republish != NULL)
-		c->republish(c->arg);
-	/* This node's bindings, a page at a time (the tick goes on). */
-	c->republishing = c->republish_binds != NULL;
-	if (c->republishing && c->republish_binds(c->arg, true, room(c)))
+	/* This node's entries and bindings, a page at a time (the tick goes
+	 * on). */
+	c->republishing = c->republish != NULL;
+	if (c->republishing && c->republish(c->arg, true, room(c)))
 		c->republishing = false;
 	flush(c, clock_now());
 	snprintf(match, sizeof(match), "%s:*", c->name);
@@ -1818,7 +1816,7 @@ cluster_tick(struct cluster *c, uint64_t now)
 			c->started = mono;
 		}
 	}
-	if (c->republishing && c->republish_binds(c->arg, false, room(c)))
+	if (c->republishing && c->republish(c->arg, false, room(c)))
 		c->republishing = false;
 	flush(c, now);
 	forget_next(c);
@@ -1934,18 +1932,16 @@ cluster_create(const struct sg_conf *conf, int epfd, const char *password,
 }
 
 void
-cluster_set_apply(struct cluster *c, cluster_apply apply,
-    cluster_republish republish, void *arg)
+cluster_set_apply(struct cluster *c, cluster_apply apply, void *arg)
 {
 	c->apply = apply;
-	c->republish = republish;
 	c->arg = arg;
 }
 
 void
-cluster_set_republish_binds(struct cluster *c, cluster_republish_binds fn)
+cluster_set_republish_page(struct cluster *c, cluster_republish_page fn)
 {
-	c->republish_binds = fn;
+	c->republish = fn;
 }
 
 const char *

@@ -440,6 +440,20 @@ enf_stats(const struct enforcer *e, struct enf_stats *st)
 	st->entries = ftab_count(&e->ft);
 }
 
+uint32_t
+enf_capacity(const struct enforcer *e)
+{
+	return e->ft.cap;
+}
+
+const struct bl_entry *
+enf_at(const struct enforcer *e, uint32_t slot, uint64_t now)
+{
+	if (slot >= e->ft.cap || e->ft.expires[slot] <= now)
+		return NULL;
+	return &e->row[slot];
+}
+
 void
 enf_foreach(struct enforcer *e, uint64_t now,
     int (*fn)(void *, const struct bl_entry *), void *arg)

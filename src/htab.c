@@ -329,6 +329,7 @@ ftab_del(struct ftab *f, uint32_t s)
 	hidx_del(&f->ix, s, f->key[s]);
 	dlist_del(&f->order, s);
 	dlist_push_tail(&f->free, s);
+	f->expires[s] = 0;	/* a free slot reads as expired */
 }
 
 void

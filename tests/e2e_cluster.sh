@@ -156,6 +156,10 @@ EOF
 	# B and C judge SIP to theirs (the shared bindings); A and B see
 	# the phones on one segment, C on its own (the default).
 	seg='segment = "lan";'
+	# C's queue at its least: what it holds must go out a page at a
+	# time after a reconnect.
+	queue=""
+	[ $n = C ] && queue='queue = 16;'
 	# No start-up learning window: a phone unknown there is dropped.
 	case $n in
 	B) echo 'proxy: { addresses = [ "10.97.0.5" ]; };' > "$TMP/$n.conf" ;;
@@ -174,6 +178,7 @@ cluster: {
 	redis = "$addr";
 	password_file = "$TMP/redis.pw";
 	timeout = 1;
+	$queue
 };
 EOF
 done
@@ -492,6 +497,23 @@ check "then X's forgery of P's IP and identity is dropped at C: ix" \
     "within 2 sh -c \"tail -n +$((L + 1)) $TMP/sg-C.log | grep -q 'case=ix action=[a-z]* mac=02:5c:00:00:05:66 ip=10.97.0.21 .*identity=$PH'\" && ! delivered C inv-c2"
 check "C counts the binding from a peer, none refused" \
     "ctl C -j cluster | grep -q '\"binds_refused\":0,' && ctl C cluster | grep -q '^redis .*segment node-C'"
+
+# ---- a queue smaller than the blacklist: republished a page at a time ------
+kill -9 "$RPID"
+wait "$RPID" 2>/dev/null
+check "Redis killed again: C says DOWN" "within 3 down C"
+# Five times C's queue (16) listed while Redis is down; what did not fit
+# then is offered again at the resync.
+k=0
+while [ $k -lt 80 ]; do
+	ctl C blacklist add 02:5c:00:00:0a:66 10.97.10.$k >/dev/null
+	k=$((k + 1))
+done
+OVF0=$(ctl C -j cluster | sed 's/.*"overflow":\([0-9]*\),.*/\1/')
+check "redis-server restarts (empty)" start_redis
+bl_keys() { [ "$(rcli --scan --pattern 'sipguard:bl:*02:5c:00:00:0a:66*' | wc -l)" -eq 80 ]; }
+check "C republishes its 80 entries through its queue of 16, a page at a time: all in Redis, none lost to the queue" \
+    "within 10 bl_keys && ctl C -j cluster | grep -q '\"overflow\":$OVF0,'"
 
 for n in A B C; do
 	eval "p=\$PID_$n"
