@@ -131,7 +131,9 @@ int		 bind_import(struct bind_table *, const struct sg_tuple *,
 /*
  * The imported binding of t->d at t->i (and t->s, if stated) whose MAC
  * is not known yet, made a normal binding with t->m: the first message
- * from that address carrying that identity pins it.  NULL if none.
+ * from that address carrying that identity pins it.  NULL if none, or
+ * if t->m is a host MAC and another device's live binding holds t->i
+ * (REGISTER rule 3 holds for a pin too).
  */
 const struct binding *bind_pin(struct bind_table *, const struct sg_tuple *,
 		    uint64_t now);

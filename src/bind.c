@@ -955,6 +955,15 @@ bind_pin(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
 		/* SPEC 2: a response without Contact states no SIP-IP. */
 		if (t->s.family != SG_AF_NONE && !sg_addr_eq(&b->s, &t->s))
 			continue;
+		/*
+		 * REGISTER rule 3 holds for a pin as for a learning: a host
+		 * MAC never pins where another device's live binding holds
+		 * i.  Else one forged message makes a row a peer on another
+		 * segment shared (or the dump listed) evidence against the
+		 * address's owner, whose next REGISTER would be refused.
+		 */
+		if (bind_ip_other_device(bt, t, now) != NULL)
+			return NULL;
 		/* The same row, now with its MAC: relink as bind_learn(). */
 		gen = b->gen;
 		unlink_row(bt, s);

@@ -711,7 +711,9 @@ cluster_removed(struct cluster *c, const struct bl_key *k, uint64_t now)
  *    another MAC with that address and identity is ix, as for a local
  *    binding.  An unpinned row is in no F, m or device index: it never
  *    matches exactly, is no evidence for REGISTER rules 3 and 4, and
- *    cannot make a local REGISTER be refused.
+ *    cannot make a local REGISTER be refused; nor can it once pinned,
+ *    since a host MAC pins only where rule 3 would let it register
+ *    (bind_pin).
  *
  * Anti-collateral (SPEC 6 across nodes): a binding exists only because a
  * proxy answered 200 to an authenticated REGISTER, so a peer's binding

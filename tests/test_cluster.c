@@ -724,6 +724,38 @@ test_apply_rule3(void **state)
 	}
 }
 
+/*
+ * SPEC 6 across nodes, through the pin: mallory's own binding for the
+ * victim's IP, got at A on another segment, is imported here with no
+ * MAC; one forged message from that IP carrying his identity must not
+ * pin it with a host MAC while the victim's binding holds the IP, or
+ * the victim's next REGISTER is refused here (rule 3), as a REGISTER
+ * of mallory's own from that IP here would have been.
+ */
+static void
+test_apply_pin_rule3(void **state)
+{
+	struct bfix	*f = *state;
+	struct sg_tuple	 t;
+
+	learn_local(f, MA, "192.0.2.11", "victim@x");
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MX, "192.0.2.11",
+	    "mallory@x", T0), CB_IMPORTED);
+	seen(&t, MX, "192.0.2.11", "mallory@x");
+	assert_null(bind_pin(f->bt, &t, T0 + SEC(1)));
+	seen(&t, MA, "192.0.2.11", "victim@x");
+	assert_null(bind_ip_other_device(f->bt, &t, T0 + SEC(2)));
+	/* A MAC that is no evidence of a device (a gateway's) still pins:
+	 * rule 3 ignores it, as it ignores the victim's behind one. */
+	f->conf.gateway_mac_ips = 1;
+	learn_local(f, "02:00:5e:10:00:01", "192.0.2.31", "g1@x");
+	learn_local(f, "02:00:5e:10:00:01", "192.0.2.32", "g2@x");
+	seen(&t, "02:00:5e:10:00:01", "192.0.2.11", "mallory@x");
+	assert_non_null(bind_pin(f->bt, &t, T0 + SEC(3)));
+	seen(&t, MA, "192.0.2.11", "victim@x");
+	assert_null(bind_ip_other_device(f->bt, &t, T0 + SEC(4)));
+}
+
 /* Quotas: refused, never a local binding replaced. */
 static void
 test_apply_quotas(void **state)
@@ -1113,6 +1145,7 @@ main(void)
 	TREG("bind_apply", apply_same_segment);
 	TREG("bind_apply", apply_other_segment);
 	TREG("bind_apply", apply_rule3);
+	TREG("bind_apply", apply_pin_rule3);
 	TREG("bind_apply", apply_quotas);
 	TREG("bind_apply", apply_reserve);
 	TREG("bind_apply", apply_removal_order);
