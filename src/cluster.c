@@ -824,16 +824,24 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 		bind_extend(bt, b, expires);
 		return CB_REFRESHED;
 	}
-	n = bind_identity_rows(bt, t.dh, now, rows, BIND_ROWS);
 	if (!same) {
+		/*
+		 * Held at i, lapsed too (bindings.grace): a lapsed row is
+		 * refreshed as a live one is.  A MAC-less twin imported
+		 * beside it would never be pinned by the device (its
+		 * messages match the lapsed row first), only by a forger.
+		 */
+		n = bind_identity_rows(bt, t.dh, 0, rows, BIND_ROWS);
 		for (int k = 0; k < n && k < BIND_ROWS; k++)
-			if (sg_addr_eq(&rows[k]->i, &t.i)) {
+			if (sg_addr_eq(&rows[k]->i, &t.i) &&
+			    bind_held(bt, rows[k], now)) {
 				known++;
 				bind_extend(bt, rows[k], expires);
 			}
 		if (known > 0)
 			return CB_REFRESHED;
 	}
+	n = bind_identity_rows(bt, t.dh, now, rows, BIND_ROWS);
 	if (bind_live(bt) >= cap - cap / BIND_RESERVE)
 		return CB_REFUSED_FULL;
 	if (n >= conf->devices_per_identity)

@@ -756,6 +756,32 @@ test_apply_pin_rule3(void **state)
 	assert_null(bind_ip_other_device(f->bt, &t, T0 + SEC(4)));
 }
 
+/*
+ * bindings.grace and another segment: alice's binding here (her MAC) has
+ * lapsed when A shares her registration at the same address.  Imported
+ * beside the lapsed row, the MAC-less twin was never pinned by her own
+ * messages (the lapsed row's exact F matched them first), so the first
+ * forger from her address with her identity pinned it: the pin's race,
+ * reopened after the device had spoken.  The row she holds is refreshed
+ * instead, as a live one would be.
+ */
+static void
+test_apply_lapsed_other_segment(void **state)
+{
+	struct bfix	*f = *state;
+	struct sg_tuple	 t;
+	uint64_t	 now = T0 + SEC(3600 + 60);
+
+	learn_local(f, MA, "192.0.2.11", "alice@x");
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MX, "192.0.2.11",
+	    "alice@x", now), CB_REFRESHED);
+	assert_int_equal(bind_live(f->bt), 1);
+	seen(&t, "02:00:5e:10:00:77", "192.0.2.11", "alice@x");
+	assert_null(bind_pin(f->bt, &t, now + SEC(1)));
+	seen(&t, MA, "192.0.2.11", "alice@x");
+	assert_true(bind_find(f->bt, &t, now)->expires == now + SEC(3600));
+}
+
 /* Quotas: refused, never a local binding replaced. */
 static void
 test_apply_quotas(void **state)
@@ -1146,6 +1172,7 @@ main(void)
 	TREG("bind_apply", apply_other_segment);
 	TREG("bind_apply", apply_rule3);
 	TREG("bind_apply", apply_pin_rule3);
+	TREG("bind_apply", apply_lapsed_other_segment);
 	TREG("bind_apply", apply_quotas);
 	TREG("bind_apply", apply_reserve);
 	TREG("bind_apply", apply_removal_order);
