@@ -113,6 +113,24 @@ static const char del_script[] =
     "redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) "
     "redis.call('PUBLISH', ARGV[3], ARGV[1]) "
     "return 1";
+/*
+ * A binding's removal: KEYS and ARGV as del_script's, then its stamp.
+ * It loses to what is newer than it: the binding registered again since
+ * (a node cut off when it saw the de-registration sends it late), or a
+ * later removal's tombstone, which a stale one must not replace (a
+ * republication between the two stamps would then win).
+ */
+static const char bdel_script[] =
+    "local e = redis.call('GET', KEYS[1]) "
+    "if e and (tonumber(string.match(e, '^%S+ (%d+)')) or 0) > "
+    "    tonumber(ARGV[4]) then return 0 end "
+    "local t = redis.call('GET', KEYS[2]) "
+    "if t and (tonumber(string.match(t, '^%S+ (%d+)')) or 0) > "
+    "    tonumber(ARGV[4]) then return 0 end "
+    "redis.call('DEL', KEYS[1]) "
+    "redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) "
+    "redis.call('PUBLISH', ARGV[3], ARGV[1]) "
+    "return 1";
 /* KEYS: a SCAN page; returns value, PTTL pairs of those still there
  * (a key of another type under the prefix is skipped, not an error). */
 static const char get_script[] =
@@ -1390,8 +1408,9 @@ send_bind(struct cluster *c, struct cluster_msg *m, char *rec, char *key,
 		c->st.binds_out++;
 	} else {
 		if (redisAsyncCommand(c->cmd.ac, on_put, NULL,
-		    "EVAL %s 2 %s %s %s %" PRIu64 " %s", del_script, key, tomb,
-		    rec, (uint64_t)BIND_TOMB_MS, c->channel) != REDIS_OK)
+		    "EVAL %s 2 %s %s %s %" PRIu64 " %s %" PRIu64, bdel_script,
+		    key, tomb, rec, (uint64_t)BIND_TOMB_MS, c->channel,
+		    m->stamp_ms) != REDIS_OK)
 			return;
 		c->st.bind_removals_out++;
 	}

@@ -17,7 +17,8 @@
 # identity from X's MAC dropped at B (ix); P's de-registration at A
 # removes it at B; B restarted without its state file comes back with
 # the cluster's bindings and blacklist; a de-registration through B
-# while A is cut off wins over A's stale republication; C, on a segment
+# while A is cut off wins over A's stale republication, and one B sends
+# late (cut off) loses to P's registration since; C, on a segment
 # of its own, imports P's binding without a MAC, pins P's on P's first
 # INVITE (accepted, vii) and drops X's forgery (ix).  Root only (exit 77
 # otherwise); everything is removed on exit.
@@ -457,6 +458,27 @@ check "Redis refused the stale copy (A's suppressed +1), B did not get it back" 
     "ctl A -j cluster | grep -q '\"suppressed\":$((s0 + 1)),' && ! ctl B bindings | grep -q $PH && [ \"\$(rcli exists sipguard:b:10.97.0.21:$PH)\" = 0 ]"
 check "P registers through A again: on A and B" \
     "ip netns exec $P $NODE send 10.97.0.21 10.97.0.4 REGISTER phil reg-5 && within 1 bound_at B $PH $MP 10.97.0.21"
+
+# ---- a partition the other way: a late de-registration loses --------------------
+# B alone is cut off from Redis (a blackhole route: P still reaches B)
+# when P de-registers through it; P registers through A after that.  B
+# comes back and sends its removal, older than A's registration: Redis
+# keeps the binding (it used to delete it and leave the older
+# tombstone), A keeps it, and B's resync gets it back.
+ip -n "$B" route add blackhole $REDIS/32
+check "B cut off from Redis alone: DOWN within cluster.timeout" \
+    "within 4 down B"
+SIPNODE_EXPIRES=0 ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.5 \
+    REGISTER phil reg-6 >/dev/null
+check "P de-registers through B: gone at B" \
+    "within 1 sh -c '! \"$CTL\" -s \"$TMP/control-B\" bindings | grep -q $PH'"
+sleep 0.2
+check "then P registers through A" \
+    "ip netns exec $P $NODE send 10.97.0.21 10.97.0.4 REGISTER phil reg-7 && within 1 bound_at A $PH $MP 10.97.0.21"
+ip -n "$B" route del blackhole $REDIS/32
+check "B reconnects within 15 s" "within 15 connected B"
+check "B's late removal loses: Redis keeps P's binding, A too, B has it back" \
+    "within 3 bound_at B $PH $MP 10.97.0.21 && [ \"\$(rcli exists sipguard:b:10.97.0.21:$PH)\" = 1 ] && bound_at A $PH $MP 10.97.0.21"
 
 # ---- a wrong password: refused, said, and nothing else breaks ------------------
 sed -e "s|redis.pw|wrong.pw|" -e "s|node-C|node-D|" \
