@@ -768,6 +768,30 @@ free_row(struct bind_table *bt, uint64_t now)
 	return dlist_pop_head(&bt->free);
 }
 
+/*
+ * Quotas (SPEC 3), checked when the proxy answers, so REGISTERs in
+ * flight together cannot pass them: a device holds at most
+ * identities_per_device identities (more is refused: false), and an
+ * identity at most devices_per_identity devices (its own oldest binding
+ * makes room: only its credentials could have added them, and a phone
+ * that hops addresses keeps working).  One subscriber can so hold no
+ * more than devices_per_identity rows, whatever the number of its
+ * addresses.
+ */
+static bool
+quota_room(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
+{
+	bool	 has_d;
+
+	if (bind_device_identities(bt, t, now, &has_d) >=
+	    bt->conf->identities_per_device && !has_d) {
+		bt->st.quota++;
+		return false;
+	}
+	identity_make_room(bt, t->dh, now);
+	return true;
+}
+
 enum bind_res
 bind_learn(struct bind_table *bt, const struct sg_tuple *t,
     uint64_t contact_idh, uint64_t expires, uint64_t now,
@@ -780,6 +804,16 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 	 * generation, and so its module II row, stay. */
 	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, now, true)) !=
 	    NULL) {
+		/*
+		 * Lapsed, it held no quota: it takes one again as a new
+		 * binding does.  Else a subscriber's rows left to lapse,
+		 * as many learned meanwhile, and the lapsed ones refreshed
+		 * would hold any number (one per source MAC on a LAN).
+		 */
+		if (b->expires <= now && !quota_room(bt, t, now)) {
+			*out = NULL;
+			return BIND_QUOTA;
+		}
 		s = bind_slot(bt, b);
 		/* s, the NAT flag or the Contact may change: relink. */
 		if (!sg_addr_eq(&b->s, &t->s) || b->nat != t->nat ||
@@ -808,26 +842,9 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 		*out = b;
 		return BIND_REFRESHED;
 	}
-	/*
-	 * Quotas (SPEC 3), checked when the proxy answers, so REGISTERs in
-	 * flight together cannot pass them: a device holds at most
-	 * identities_per_device identities (more is refused), and an
-	 * identity at most devices_per_identity devices (its own oldest
-	 * binding makes room: only its credentials could have added them,
-	 * and a phone that hops addresses keeps working).  One subscriber
-	 * can so hold no more than devices_per_identity rows, whatever the
-	 * number of its addresses.
-	 */
-	{
-		bool	 has_d;
-
-		if (bind_device_identities(bt, t, now, &has_d) >=
-		    bt->conf->identities_per_device && !has_d) {
-			bt->st.quota++;
-			*out = NULL;
-			return BIND_QUOTA;
-		}
-		identity_make_room(bt, t->dh, now);
+	if (!quota_room(bt, t, now)) {
+		*out = NULL;
+		return BIND_QUOTA;
 	}
 	if ((s = free_row(bt, now)) == HNIL) {
 		bt->st.full++;

@@ -1328,6 +1328,51 @@ test_lapsed(void **state)
 	fx_free(f);
 }
 
+/*
+ * A lapsed row holds no quota; registering again it takes one, as a new
+ * binding would.  Else one subscriber's credentials hold any number of
+ * live rows: devices_per_identity rows learned and left to lapse, as
+ * many more learned (the lapsed ones count for nothing), then the lapsed
+ * ones refreshed in place; with a new source MAC a row (F = {m, d, i}),
+ * on one LAN the table is his.  identities_per_device the same way.
+ */
+static void
+test_lapsed_quota(void **state)
+{
+	struct fx		*f = fx_new(64);
+	struct sg_tuple		 t[4];
+	const struct binding	*b, *rows[8];
+	bool			 has_d;
+	uint64_t		 exp = T0 + SEC(60), now = T0 + SEC(120);
+
+	(void)state;
+	f->conf.bind_grace = SEC(1800);
+	f->conf.devices_per_identity = 2;
+	f->conf.identities_per_device = 2;
+	for (unsigned k = 0; k < 4; k++)
+		tup(&t[k], 1 + k, ip("203.0.113.10"), ip("203.0.113.10"), 1);
+	learn_until(f, &t[0], exp, T0);
+	learn_until(f, &t[1], exp, T0);
+	learn_until(f, &t[2], LATER, now);
+	learn_until(f, &t[3], LATER, now);
+	for (unsigned k = 0; k < 2; k++)
+		assert_int_not_equal(bind_learn(f->bt, &t[k], 0, LATER,
+		    now + SEC(1), &b), BIND_QUOTA);
+	assert_true(bind_identity_rows(f->bt, DH(1), now + SEC(2), rows, 8)
+	    <= 2);
+	/* identities_per_device: user2 and user3 lapse on device 9, user4
+	 * and user5 come, user2 and user3 come back. */
+	for (unsigned k = 0; k < 4; k++) {
+		tup(&t[k], 9, ip("203.0.113.20"), ip("203.0.113.20"), 2 + k);
+		learn_until(f, &t[k], k < 2 ? exp : LATER, k < 2 ? T0 : now);
+	}
+	for (unsigned k = 0; k < 2; k++)
+		bind_learn(f->bt, &t[k], 0, LATER, now + SEC(1), &b);
+	assert_true(bind_device_identities(f->bt, &t[0], now + SEC(2),
+	    &has_d) <= 2);
+	fx_free(f);
+}
+
 /* An imported binding waiting for its MAC has no exact F: no grace. */
 static void
 test_lapsed_import(void **state)
@@ -1717,6 +1762,7 @@ main(void)
 	TREG("bind", generations);
 	TREG("bind", lapsed);
 	TREG("bind", lapsed_import);
+	TREG("bind", lapsed_quota);
 	TREG("bind", no_mac);
 	treg_fixture(NULL, reap);
 	TREG("bind", crowd_one_ip);
