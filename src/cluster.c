@@ -797,6 +797,38 @@ older(const struct binding *b, uint64_t stamp_ms)
 	return b->refreshed / 1000000 <= stamp_ms;
 }
 
+/*
+ * A lapsed row (bindings.grace) holds no quota: extended by a peer it
+ * takes one again, as a new binding would here, never by evicting: the
+ * identity below devices_per_identity live rows, its device below
+ * identities_per_device identities.  Else rows applied and left to
+ * lapse, as many applied meanwhile, then the lapsed ones refreshed
+ * would hold any number.
+ */
+static bool
+lapsed_room(struct bind_table *bt, const struct sg_conf *conf,
+    const struct binding *b, uint64_t now)
+{
+	const struct binding	*rows[1];
+	struct sg_tuple		 dev;
+	bool			 has_d;
+
+	if (b->expires > now)
+		return true;
+	if (bind_identity_rows(bt, b->dh, now, rows, 0) >=
+	    conf->devices_per_identity)
+		return false;
+	memset(&dev, 0, sizeof(dev));
+	dev.m = b->m;
+	dev.has_m = b->has_m;
+	dev.i = b->i;
+	dev.s = b->s;
+	dev.nat = b->nat;
+	dev.dh = b->dh;
+	return bind_device_identities(bt, &dev, now, &has_d) <
+	    conf->identities_per_device || has_d;
+}
+
 static enum cluster_bind_res
 bind_removal(struct bind_table *bt, const struct sg_tuple *t, bool same,
     uint64_t stamp_ms)
@@ -828,7 +860,7 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 	bool			 same = strcmp(m->b.segment, segment) == 0;
 	uint64_t		 expires = now + ttl;
 	uint32_t		 cap = bind_capacity(bt);
-	int			 n, known = 0;
+	int			 n, known = 0, refused = 0;
 
 	bind_tuple(conf, m, &t);
 	if (m->op == CLUSTER_DEL)
@@ -839,6 +871,8 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 	if (same && (b = bind_find(bt, &t, now)) != NULL) {
 		if (b->expires >= expires)
 			return CB_KEPT;
+		if (!lapsed_room(bt, conf, b, now))
+			return CB_REFUSED_QUOTA;
 		bind_extend(bt, b, expires);
 		return CB_REFRESHED;
 	}
@@ -854,10 +888,14 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 			if (sg_addr_eq(&rows[k]->i, &t.i) &&
 			    bind_held(bt, rows[k], now)) {
 				known++;
-				bind_extend(bt, rows[k], expires);
+				if (lapsed_room(bt, conf, rows[k], now))
+					bind_extend(bt, rows[k], expires);
+				else
+					refused++;
 			}
 		if (known > 0)
-			return CB_REFRESHED;
+			return refused == known ? CB_REFUSED_QUOTA :
+			    CB_REFRESHED;
 	}
 	n = bind_identity_rows(bt, t.dh, now, rows, BIND_ROWS);
 	if (bind_live(bt) >= cap - cap / BIND_RESERVE)

@@ -782,6 +782,46 @@ test_apply_lapsed_other_segment(void **state)
 	assert_true(bind_find(f->bt, &t, now)->expires == now + SEC(3600));
 }
 
+/*
+ * A lapsed row held no quota here: a peer's refresh of it takes one
+ * again, as a new binding would (and never by evicting).  Else the
+ * identity's rows applied and left to lapse, as many more applied, then
+ * the lapsed ones refreshed by their registrations at A, hold any
+ * number of live rows here.  Both segments.
+ */
+static void
+test_apply_lapsed_quota(void **state)
+{
+	struct bfix		*f = *state;
+	const struct binding	*rows[8];
+	uint64_t		 now = T0 + SEC(3600 + 60);
+
+	/* devices_per_identity 2: .11 and .12 lapse, .13 and .14 come. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
+	    "alice@x", T0), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MX, "192.0.2.12",
+	    "alice@x", T0), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.13",
+	    "alice@x", now), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MX, "192.0.2.14",
+	    "alice@x", now), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
+	    "alice@x", now + SEC(1)), CB_REFUSED_QUOTA);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MX, "192.0.2.12",
+	    "alice@x", now + SEC(1)), CB_REFUSED_QUOTA);
+	assert_int_equal(bind_identity_rows(f->bt, hash_bytes("alice@x", 7),
+	    now + SEC(2), rows, 8), 2);
+	/* identities_per_device 2: the device MA at .21. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "u1@x", T0), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "u2@x", now), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "u3@x", now), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "u1@x", now + SEC(1)), CB_REFUSED_QUOTA);
+}
+
 /* Quotas: refused, never a local binding replaced. */
 static void
 test_apply_quotas(void **state)
@@ -1173,6 +1213,7 @@ main(void)
 	TREG("bind_apply", apply_rule3);
 	TREG("bind_apply", apply_pin_rule3);
 	TREG("bind_apply", apply_lapsed_other_segment);
+	TREG("bind_apply", apply_lapsed_quota);
 	TREG("bind_apply", apply_quotas);
 	TREG("bind_apply", apply_reserve);
 	TREG("bind_apply", apply_removal_order);
