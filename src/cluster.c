@@ -744,8 +744,9 @@ cluster_removed(struct cluster *c, const struct bl_key *k, uint64_t now)
  * first, as a REGISTER would: refused when the address is held here by
  * another host device (rule 3), when the device holds
  * identities_per_device identities (rule 4), when the identity holds
- * devices_per_identity devices (where a local learning would replace the
- * oldest, a peer's never evicts a live local binding), and when the
+ * devices_per_identity devices none of which a peer gave (where a local
+ * learning would replace the oldest; a peer's replaces only the oldest
+ * a peer gave, peer_room(), never a live local binding), and when the
  * table is full but for its last 1/BIND_RESERVE (kept for this node's
  * own phones: a flood of peers' bindings, or whoever can write to
  * Redis, cannot lock them out).  Refusals are counted (refused_ip,
@@ -829,6 +830,28 @@ lapsed_room(struct bind_table *bt, const struct sg_conf *conf,
 	    conf->identities_per_device || has_d;
 }
 
+/*
+ * The identity at devices_per_identity here: its oldest row a peer gave
+ * (or the proxy's dump) makes room, as the learning node's own oldest
+ * did there (a phone that hops addresses: identity_make_room, not
+ * published), or the new address would be refused here while a stale
+ * one lives on.  A row this node learned itself is never evicted.
+ */
+static bool
+peer_room(struct bind_table *bt, const struct binding **rows, int n)
+{
+	const struct binding	*old = NULL;
+
+	for (int k = 0; k < n && k < BIND_ROWS; k++)
+		if (rows[k]->contact_idh == 0 && (old == NULL ||
+		    rows[k]->refreshed < old->refreshed))
+			old = rows[k];
+	if (old == NULL)
+		return false;
+	bind_drop(bt, old);
+	return true;
+}
+
 static enum cluster_bind_res
 bind_removal(struct bind_table *bt, const struct sg_tuple *t, bool same,
     uint64_t stamp_ms)
@@ -861,6 +884,7 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 	uint64_t		 expires = now + ttl;
 	uint32_t		 cap = bind_capacity(bt);
 	int			 n, known = 0, refused = 0;
+	bool			 has_d;
 
 	bind_tuple(conf, m, &t);
 	if (m->op == CLUSTER_DEL)
@@ -900,7 +924,14 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 	n = bind_identity_rows(bt, t.dh, now, rows, BIND_ROWS);
 	if (bind_live(bt) >= cap - cap / BIND_RESERVE)
 		return CB_REFUSED_FULL;
-	if (n >= conf->devices_per_identity)
+	/* Rules 3 and 4 before peer_room(), which evicts. */
+	if (same && bind_ip_other_device(bt, &t, now) != NULL)
+		return CB_REFUSED_IP;
+	if (same && bind_device_identities(bt, &t, now, &has_d) >=
+	    conf->identities_per_device && !has_d)
+		return CB_REFUSED_QUOTA;
+	if (n >= conf->devices_per_identity && (n > conf->devices_per_identity ||
+	    !peer_room(bt, rows, n)))
 		return CB_REFUSED_QUOTA;
 	if (!same) {
 		switch (bind_import(bt, &t, expires, now)) {
@@ -914,8 +945,6 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 			return CB_KEPT;
 		}
 	}
-	if (bind_ip_other_device(bt, &t, now) != NULL)
-		return CB_REFUSED_IP;
 	switch (bind_learn(bt, &t, 0, expires, now, &b)) {
 	case BIND_NEW:
 		return CB_APPLIED;

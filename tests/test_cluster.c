@@ -848,6 +848,42 @@ test_apply_quotas(void **state)
 	assert_int_equal(bind_live(f->bt), 4);
 }
 
+/*
+ * A phone that hops addresses at A: A's own learning makes room in the
+ * identity's oldest row (identity_make_room), which it does not publish.
+ * Here the new address must not be refused for rows only a peer gave
+ * (the identity's oldest of those goes); rows learned here stay.
+ */
+static void
+test_apply_quota_hop(void **state)
+{
+	struct bfix	*f = *state;
+	struct sg_tuple	 t;
+
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
+	    "alice@x", T0), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.12",
+	    "alice@x", T0 + SEC(1)), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.13",
+	    "alice@x", T0 + SEC(2)), CB_APPLIED);
+	seen(&t, MA, "192.0.2.11", "alice@x");
+	assert_null(bind_find(f->bt, &t, T0 + SEC(2)));
+	seen(&t, MA, "192.0.2.12", "alice@x");
+	assert_non_null(bind_find(f->bt, &t, T0 + SEC(2)));
+	/* Another segment: the same. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MA, "192.0.2.14",
+	    "alice@x", T0 + SEC(3)), CB_IMPORTED);
+	assert_null(bind_find(f->bt, &t, T0 + SEC(3)));
+	/* One learned here, one a peer's: the peer's goes. */
+	learn_local(f, MX, "192.0.2.15", "alice@x");
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.16",
+	    "alice@x", T0 + SEC(4)), CB_APPLIED);
+	seen(&t, MX, "192.0.2.15", "alice@x");
+	assert_non_null(bind_find(f->bt, &t, T0 + SEC(4)));
+	/* Both learned here: refused (test_apply_quotas). */
+	assert_int_equal(bind_live(f->bt), 2);
+}
+
 /* A flood of peers' bindings stops short of the last eighth: this
  * node's own phones still find room. */
 static void
@@ -1214,6 +1250,7 @@ main(void)
 	TREG("bind_apply", apply_pin_rule3);
 	TREG("bind_apply", apply_lapsed_other_segment);
 	TREG("bind_apply", apply_lapsed_quota);
+	TREG("bind_apply", apply_quota_hop);
 	TREG("bind_apply", apply_quotas);
 	TREG("bind_apply", apply_reserve);
 	TREG("bind_apply", apply_removal_order);
