@@ -852,6 +852,34 @@ peer_room(struct bind_table *bt, const struct binding **rows, int n)
 	return true;
 }
 
+/*
+ * Cost: an identity's rows are walked by each message naming it (here,
+ * under every worker's lock, and by a worker's learning), lapsed and
+ * expired ones too.  Rows a peer gave with a short life, each lapsing
+ * before the next came, would stay a grace each: one identity could hold
+ * the table's share for peers.  At twice devices_per_identity rows, the
+ * one a peer gave that lapsed first makes room; none: refused.
+ */
+static bool
+chain_room(struct bind_table *bt, const struct sg_conf *conf, uint64_t dh,
+    uint64_t now)
+{
+	const struct binding	*rows[BIND_ROWS], *old = NULL;
+	int			 n;
+
+	n = bind_identity_rows(bt, dh, 0, rows, BIND_ROWS);
+	if (n < 2 * conf->devices_per_identity)
+		return true;
+	for (int k = 0; k < n && k < BIND_ROWS; k++)
+		if (rows[k]->contact_idh == 0 && rows[k]->expires <= now &&
+		    (old == NULL || rows[k]->expires < old->expires))
+			old = rows[k];
+	if (old == NULL)
+		return false;
+	bind_drop(bt, old);
+	return true;
+}
+
 static enum cluster_bind_res
 bind_removal(struct bind_table *bt, const struct sg_tuple *t, bool same,
     uint64_t stamp_ms)
@@ -930,8 +958,9 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 	if (same && bind_device_identities(bt, &t, now, &has_d) >=
 	    conf->identities_per_device && !has_d)
 		return CB_REFUSED_QUOTA;
-	if (n >= conf->devices_per_identity && (n > conf->devices_per_identity ||
-	    !peer_room(bt, rows, n)))
+	if ((n >= conf->devices_per_identity && (n >
+	    conf->devices_per_identity || !peer_room(bt, rows, n))) ||
+	    !chain_room(bt, conf, t.dh, now))
 		return CB_REFUSED_QUOTA;
 	if (!same) {
 		switch (bind_import(bt, &t, expires, now)) {

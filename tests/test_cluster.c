@@ -884,6 +884,38 @@ test_apply_quota_hop(void **state)
 	assert_int_equal(bind_live(f->bt), 2);
 }
 
+/*
+ * Cost: every message for an identity walks its rows (quotas, removals,
+ * here and in a worker's learning), lapsed ones too.  A peer's rows
+ * with a short life, each lapsing before the next came, used to stay a
+ * grace each, all of them: one identity's chain grew to the table's
+ * share for peers, walked by each of its messages under every worker's
+ * lock.  Its rows here stay within twice devices_per_identity: the
+ * oldest lapsed one a peer gave makes room.
+ */
+static void
+test_apply_lapsed_chain(void **state)
+{
+	struct bfix		*f = *state;
+	struct cluster_msg	 m;
+	const struct binding	*rows[64];
+	uint64_t		 dh = hash_bytes("chain@x", 7);
+
+	for (int k = 0; k < 40; k++) {
+		char		 ip[32];
+		uint64_t	 now = T0 + SEC(10) * (uint64_t)k;
+
+		snprintf(ip, sizeof(ip), "10.2.0.%d", k + 1);
+		bmsg_of(&m, CLUSTER_ADD, k % 2 ? "lan-a" : "lan-b", MA, ip,
+		    "chain@x");
+		m.stamp_ms = now / 1000000;
+		assert_true(cluster_bind_apply(f->bt, &f->conf, &m, "lan-b",
+		    SEC(1), now) <= CB_IMPORTED);
+	}
+	assert_true(bind_identity_rows(f->bt, dh, 0, rows, 64) <= 2 *
+	    f->conf.devices_per_identity);
+}
+
 /* A flood of peers' bindings stops short of the last eighth: this
  * node's own phones still find room. */
 static void
@@ -1251,6 +1283,7 @@ main(void)
 	TREG("bind_apply", apply_lapsed_other_segment);
 	TREG("bind_apply", apply_lapsed_quota);
 	TREG("bind_apply", apply_quota_hop);
+	TREG("bind_apply", apply_lapsed_chain);
 	TREG("bind_apply", apply_quotas);
 	TREG("bind_apply", apply_reserve);
 	TREG("bind_apply", apply_removal_order);
