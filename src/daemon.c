@@ -1022,7 +1022,8 @@ setup_worker(struct daemon *d, int k, char *err, size_t errlen)
 /*
  * A peer's binding in every worker's table (cluster_bind_apply: the
  * segment decides how; local quotas hold).  Worker 0's result counts.  A
- * binding applied with its MAC joins the kernel's bound devices too.
+ * binding applied with its MAC joins the kernel's bound devices too, for
+ * its life and its grace, as a local one (engine.c bind_granted).
  */
 static void
 apply_binding(struct daemon *d, const struct cluster_msg *m, uint64_t ttl,
@@ -1041,7 +1042,8 @@ apply_binding(struct daemon *d, const struct cluster_msg *m, uint64_t ttl,
 	cluster_bind_count(d->cluster, r);
 	if (d->nft != NULL && (r == CB_APPLIED || r == CB_REFRESHED) &&
 	    strcmp(m->b.segment, cluster_segment(d->cluster)) == 0)
-		nft_known(d->nft, &m->b.m, &m->b.i, now + ttl);
+		nft_known(d->nft, &m->b.m, &m->b.i, now + ttl +
+		    d->conf.bind_grace);
 }
 
 /*
