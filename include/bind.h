@@ -170,7 +170,11 @@ void		 bind_extend(struct bind_table *, const struct binding *,
 		    uint64_t expires);
 /* Rows in use (live or expired, not reclaimed yet): O(1). */
 uint32_t	 bind_live(const struct bind_table *);
-/* Re-insert a saved binding (state restore); skipped when expired. */
+/*
+ * Re-insert a saved binding (state restore): 1, or 0 skipped (past its
+ * grace; lapsed where it would take a live row's quota; a quota
+ * refused), -1 table full.
+ */
 int		 bind_restore(struct bind_table *, const struct binding *,
 		    uint64_t now);
 void		 bind_stats(const struct bind_table *, struct bind_stats *);

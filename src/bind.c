@@ -1085,6 +1085,11 @@ bind_restore(struct bind_table *bt, const struct binding *saved,
 
 	if (saved->expires + bt->conf->bind_grace <= now)
 		return 0;
+	/* Lapsed, it held no quota: restored, it takes none from a live
+	 * row (identity_make_room would evict the identity's oldest). */
+	if (saved->expires <= now && bind_identity_rows(bt, saved->dh, now,
+	    NULL, 0) >= bt->conf->devices_per_identity)
+		return 0;
 	memset(&t, 0, sizeof(t));
 	t.m = saved->m;
 	t.has_m = saved->has_m;
@@ -1096,9 +1101,17 @@ bind_restore(struct bind_table *bt, const struct binding *saved,
 	t.impih = saved->impih;
 	memcpy(t.d, saved->d, sizeof(t.d));
 	memcpy(t.impi, saved->impi, sizeof(t.impi));
-	if (bind_learn(bt, &t, saved->contact_idh, saved->expires, now,
-	    &b) == BIND_FULL)
+	switch (bind_learn(bt, &t, saved->contact_idh, saved->expires, now,
+	    &b)) {
+	case BIND_FULL:
 		return -1;
+	case BIND_QUOTA:
+		/* identities_per_device: a lapsed row's device holds them
+		 * live, or the limit was lowered.  Skipped. */
+		return 0;
+	default:
+		break;
+	}
 	w = &bt->row[bind_slot(bt, b)];
 	w->created = saved->created;
 	w->refreshed = saved->refreshed;

@@ -1373,6 +1373,59 @@ test_lapsed_quota(void **state)
 	fx_free(f);
 }
 
+/*
+ * The state file keeps lapsed bindings, which held no quota: a device
+ * with identities_per_device live identities and a lapsed one, an
+ * identity with devices_per_identity live rows and a lapsed one, are
+ * saved so, in slot order.  Restored, the lapsed row must neither evict
+ * a live one (the identity's oldest) nor be refused to a NULL binding
+ * (bind_restore wrote through bind_slot(NULL): a crash at start-up).
+ */
+static void
+test_lapsed_restore(void **state)
+{
+	struct fx		*f = fx_new(64), *g;
+	struct sg_tuple		 t[3];
+	const struct binding	*b;
+	struct binding		 saved[3];
+	uint64_t		 exp = T0 + SEC(60), now = T0 + SEC(120);
+
+	(void)state;
+	f->conf.bind_grace = SEC(1800);
+	f->conf.identities_per_device = 2;
+	f->conf.devices_per_identity = 2;
+	/* Device 1: user1 lapses, user2 and user3 come. */
+	for (unsigned k = 0; k < 3; k++) {
+		tup(&t[k], 1, ip("203.0.113.10"), ip("203.0.113.10"), 1 + k);
+		b = learn_until(f, &t[k], k == 0 ? exp : LATER, k == 0 ? T0 :
+		    now);
+		saved[2 - k] = *b;
+	}
+	g = fx_new(64);
+	g->conf = f->conf;
+	for (unsigned k = 0; k < 3; k++)
+		assert_true(bind_restore(g->bt, &saved[k], now + SEC(1)) >= 0);
+	assert_non_null(bind_find(g->bt, &t[1], now + SEC(2)));
+	assert_non_null(bind_find(g->bt, &t[2], now + SEC(2)));
+	fx_free(g);
+	/* user9: the row at .20 lapses, .21 and .22 come. */
+	for (unsigned k = 0; k < 3; k++) {
+		tup(&t[k], 20 + k, ip4(203, 0, 113, 20 + k),
+		    ip4(203, 0, 113, 20 + k), 9);
+		b = learn_until(f, &t[k], k == 0 ? exp : LATER, k == 0 ? T0 :
+		    now);
+		saved[2 - k] = *b;
+	}
+	g = fx_new(64);
+	g->conf = f->conf;
+	for (unsigned k = 0; k < 3; k++)
+		assert_true(bind_restore(g->bt, &saved[k], now + SEC(1)) >= 0);
+	assert_non_null(bind_find(g->bt, &t[1], now + SEC(2)));
+	assert_non_null(bind_find(g->bt, &t[2], now + SEC(2)));
+	fx_free(g);
+	fx_free(f);
+}
+
 /* An imported binding waiting for its MAC has no exact F: no grace. */
 static void
 test_lapsed_import(void **state)
@@ -1763,6 +1816,7 @@ main(void)
 	TREG("bind", lapsed);
 	TREG("bind", lapsed_import);
 	TREG("bind", lapsed_quota);
+	TREG("bind", lapsed_restore);
 	TREG("bind", no_mac);
 	treg_fixture(NULL, reap);
 	TREG("bind", crowd_one_ip);
