@@ -1426,6 +1426,70 @@ test_lapsed_restore(void **state)
 	fx_free(f);
 }
 
+/*
+ * Cost: a full table with nothing to reclaim was swept whole twice for
+ * each registration refused (45 ms a refusal in a table of a million,
+ * under the worker's lock, as often as the proxy answers a new F with
+ * 200).  Until its first row can lapse nothing can be reclaimed: refused
+ * at once (not observable here but as the time it takes).  What is seen:
+ * the refusal holds no longer than that, a refresh that shortens a
+ * row's life is taken into account, and a row removed makes room.
+ */
+static void
+test_full_refusal(void **state)
+{
+	struct fx		*f = fx_new(4);
+	struct sg_tuple		 u[4], q;
+	const struct binding	*r;
+	uint64_t		 t;
+
+	(void)state;
+	f->conf.bind_grace = SEC(1800);
+	for (unsigned k = 0; k < 4; k++) {
+		tup(&u[k], 10 + k, ip4(198, 51, 100, 10 + k),
+		    ip4(198, 51, 100, 10 + k), 10 + k);
+		learn_until(f, &u[k], T0 + SEC(100) * (k + 1), T0);
+	}
+	tup(&q, 20, ip4(198, 51, 100, 20), ip4(198, 51, 100, 20), 20);
+	for (t = T0 + SEC(1); t < T0 + SEC(100); t += SEC(10))
+		assert_int_equal(bind_learn(f->bt, &q, 0, LATER, t, &r),
+		    BIND_FULL);
+	/* u[3]'s refresh at +95 s shortens its life to +96 s. */
+	assert_int_equal(bind_learn(f->bt, &u[3], 0, T0 + SEC(96),
+	    T0 + SEC(95), &r), BIND_REFRESHED);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(97), &r),
+	    BIND_NEW);
+	assert_null(bind_find(f->bt, &u[3], T0 + SEC(97)));
+	/* Full again until u[0] lapses at +100 s. */
+	tup(&q, 21, ip4(198, 51, 100, 21), ip4(198, 51, 100, 21), 21);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(98), &r),
+	    BIND_FULL);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(100), &r),
+	    BIND_NEW);
+	/* Full: the next to lapse is u[1], at +200 s.  But a row learned
+	 * in a freed slot with a shorter life lapses first. */
+	tup(&q, 22, ip4(198, 51, 100, 22), ip4(198, 51, 100, 22), 22);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(101), &r),
+	    BIND_FULL);
+	assert_int_equal(bind_remove(f->bt, &u[2]), 1);
+	tup(&q, 23, ip4(198, 51, 100, 23), ip4(198, 51, 100, 23), 23);
+	assert_int_equal(bind_learn(f->bt, &q, 0, T0 + SEC(150),
+	    T0 + SEC(101), &r), BIND_NEW);
+	tup(&q, 24, ip4(198, 51, 100, 24), ip4(198, 51, 100, 24), 24);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(102), &r),
+	    BIND_FULL);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(150), &r),
+	    BIND_NEW);
+	/* A removal makes room at once. */
+	tup(&q, 25, ip4(198, 51, 100, 25), ip4(198, 51, 100, 25), 25);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(151), &r),
+	    BIND_FULL);
+	assert_int_equal(bind_remove(f->bt, &u[1]), 1);
+	assert_int_equal(bind_learn(f->bt, &q, 0, LATER, T0 + SEC(151), &r),
+	    BIND_NEW);
+	fx_free(f);
+}
+
 /* An imported binding waiting for its MAC has no exact F: no grace. */
 static void
 test_lapsed_import(void **state)
@@ -1817,6 +1881,7 @@ main(void)
 	TREG("bind", lapsed_import);
 	TREG("bind", lapsed_quota);
 	TREG("bind", lapsed_restore);
+	TREG("bind", full_refusal);
 	TREG("bind", no_mac);
 	treg_fixture(NULL, reap);
 	TREG("bind", crowd_one_ip);
