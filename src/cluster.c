@@ -799,38 +799,6 @@ older(const struct binding *b, uint64_t stamp_ms)
 }
 
 /*
- * A lapsed row (bindings.grace) holds no quota: extended by a peer it
- * takes one again, as a new binding would here, never by evicting: the
- * identity below devices_per_identity live rows, its device below
- * identities_per_device identities.  Else rows applied and left to
- * lapse, as many applied meanwhile, then the lapsed ones refreshed
- * would hold any number.
- */
-static bool
-lapsed_room(struct bind_table *bt, const struct sg_conf *conf,
-    const struct binding *b, uint64_t now)
-{
-	const struct binding	*rows[1];
-	struct sg_tuple		 dev;
-	bool			 has_d;
-
-	if (b->expires > now)
-		return true;
-	if (bind_identity_rows(bt, b->dh, now, rows, 0) >=
-	    conf->devices_per_identity)
-		return false;
-	memset(&dev, 0, sizeof(dev));
-	dev.m = b->m;
-	dev.has_m = b->has_m;
-	dev.i = b->i;
-	dev.s = b->s;
-	dev.nat = b->nat;
-	dev.dh = b->dh;
-	return bind_device_identities(bt, &dev, now, &has_d) <
-	    conf->identities_per_device || has_d;
-}
-
-/*
  * The identity at devices_per_identity here: its oldest row a peer gave
  * (or the proxy's dump) makes room, as the learning node's own oldest
  * did there (a phone that hops addresses: identity_make_room, not
@@ -850,6 +818,41 @@ peer_room(struct bind_table *bt, const struct binding **rows, int n)
 		return false;
 	bind_drop(bt, old);
 	return true;
+}
+
+/*
+ * A lapsed row (bindings.grace) holds no quota: extended by a peer it
+ * takes one again, as a new binding would here: its device below
+ * identities_per_device identities, its identity below
+ * devices_per_identity live rows (peer_room() may make that room, never
+ * from a row learned here).  Else rows applied and left to lapse, as
+ * many applied meanwhile, then the lapsed ones refreshed would hold any
+ * number.
+ */
+static bool
+lapsed_room(struct bind_table *bt, const struct sg_conf *conf,
+    const struct binding *b, uint64_t now)
+{
+	const struct binding	*rows[BIND_ROWS];
+	struct sg_tuple		 dev;
+	bool			 has_d;
+	int			 n;
+
+	if (b->expires > now)
+		return true;
+	memset(&dev, 0, sizeof(dev));
+	dev.m = b->m;
+	dev.has_m = b->has_m;
+	dev.i = b->i;
+	dev.s = b->s;
+	dev.nat = b->nat;
+	dev.dh = b->dh;
+	if (bind_device_identities(bt, &dev, now, &has_d) >=
+	    conf->identities_per_device && !has_d)
+		return false;
+	n = bind_identity_rows(bt, b->dh, now, rows, BIND_ROWS);
+	return n < conf->devices_per_identity || (n ==
+	    conf->devices_per_identity && peer_room(bt, rows, n));
 }
 
 /*

@@ -793,24 +793,41 @@ static void
 test_apply_lapsed_quota(void **state)
 {
 	struct bfix		*f = *state;
-	const struct binding	*rows[8];
+	const struct binding	*rows[8], *b;
+	struct sg_tuple		 t;
 	uint64_t		 now = T0 + SEC(3600 + 60);
 
-	/* devices_per_identity 2: .11 and .12 lapse, .13 and .14 come. */
+	/* devices_per_identity 2: .11 and .12 lapse; .13 and .14 are
+	 * learned here. */
 	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
 	    "alice@x", T0), CB_APPLIED);
 	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MX, "192.0.2.12",
 	    "alice@x", T0), CB_APPLIED);
-	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.13",
-	    "alice@x", now), CB_APPLIED);
-	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MX, "192.0.2.14",
-	    "alice@x", now), CB_APPLIED);
+	seen(&t, MA, "192.0.2.13", "alice@x");
+	assert_true(bind_learn(f->bt, &t, 0x1234, now + SEC(3600), now, &b) ==
+	    BIND_NEW);
+	seen(&t, MX, "192.0.2.14", "alice@x");
+	assert_true(bind_learn(f->bt, &t, 0x1234, now + SEC(3600), now, &b) ==
+	    BIND_NEW);
 	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
 	    "alice@x", now + SEC(1)), CB_REFUSED_QUOTA);
 	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MX, "192.0.2.12",
 	    "alice@x", now + SEC(1)), CB_REFUSED_QUOTA);
 	assert_int_equal(bind_identity_rows(f->bt, hash_bytes("alice@x", 7),
 	    now + SEC(2), rows, 8), 2);
+	/* bob's two live rows came from a peer: the oldest makes room. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.31",
+	    "bob@x", T0), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.32",
+	    "bob@x", now), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.33",
+	    "bob@x", now + SEC(1)), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.31",
+	    "bob@x", now + SEC(2)), CB_REFRESHED);
+	assert_int_equal(bind_identity_rows(f->bt, hash_bytes("bob@x", 5),
+	    now + SEC(3), rows, 8), 2);
+	seen(&t, MA, "192.0.2.32", "bob@x");
+	assert_null(bind_find(f->bt, &t, now + SEC(3)));
 	/* identities_per_device 2: the device MA at .21. */
 	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
 	    "u1@x", T0), CB_APPLIED);
