@@ -114,6 +114,29 @@ static const char del_script[] =
     "redis.call('PUBLISH', ARGV[3], ARGV[1]) "
     "return 1";
 /*
+ * A binding's listing: KEYS and ARGV as put_script's.  A record stamped
+ * later than this one (the binding refreshed since, at another node)
+ * stays: a node cut off republishes its older copy on reconnect, and
+ * that copy must not replace it (a late removal between the two stamps
+ * would then win over the newer registration).
+ */
+static const char bput_script[] =
+    "local e = redis.call('GET', KEYS[1]) "
+    "if e and (tonumber(string.match(e, '^%S+ (%d+)')) or 0) > "
+    "    tonumber(ARGV[2]) then return 0 end "
+    "local t = redis.call('GET', KEYS[2]) "
+    "if t then "
+    "  local ts = tonumber(string.match(t, '^%S+ (%d+)')) or 0 "
+    "  if ts >= tonumber(ARGV[2]) then return 0 end "
+    "  redis.call('DEL', KEYS[2]) "
+    "end "
+    "local px = tonumber(ARGV[3]) "
+    "local old = redis.call('PTTL', KEYS[1]) "
+    "if old > px then px = old end "
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', px) "
+    "redis.call('PUBLISH', ARGV[4], ARGV[1]) "
+    "return 1";
+/*
  * A binding's removal: KEYS and ARGV as del_script's, then its stamp.
  * It loses to what is newer than it: the binding registered again since
  * (a node cut off when it saw the de-registration sends it late), or a
@@ -1500,7 +1523,7 @@ send_bind(struct cluster *c, struct cluster_msg *m, char *rec, char *key,
 		return;
 	if (m->op == CLUSTER_ADD) {
 		if (redisAsyncCommand(c->cmd.ac, on_put, NULL,
-		    "EVAL %s 2 %s %s %s %" PRIu64 " %" PRIu64 " %s", put_script,
+		    "EVAL %s 2 %s %s %s %" PRIu64 " %" PRIu64 " %s", bput_script,
 		    key, tomb, rec, m->stamp_ms, m->ttl_ms, c->channel) !=
 		    REDIS_OK)
 			return;

@@ -18,7 +18,8 @@
 # removes it at B; B restarted without its state file comes back with
 # the cluster's bindings and blacklist; a de-registration through B
 # while A is cut off wins over A's stale republication, and one B sends
-# late (cut off) loses to P's registration since; C, on a segment
+# late (cut off) loses to P's registration since; A's stale copy never
+# replaces B's newer record; C, on a segment
 # of its own, imports P's binding without a MAC, pins P's on P's first
 # INVITE (accepted, vii) and drops X's forgery (ix).  Root only (exit 77
 # otherwise); everything is removed on exit.
@@ -479,6 +480,23 @@ ip -n "$B" route del blackhole $REDIS/32
 check "B reconnects within 15 s" "within 15 connected B"
 check "B's late removal loses: Redis keeps P's binding, A too, B has it back" \
     "within 3 bound_at B $PH $MP 10.97.0.21 && [ \"\$(rcli exists sipguard:b:10.97.0.21:$PH)\" = 1 ] && bound_at A $PH $MP 10.97.0.21"
+
+# ---- a partition: a stale republication never replaces a newer record -----------
+# A, cut off, holds P's binding from reg-7; P registers through B
+# meanwhile.  A comes back and republishes its copy, older than B's: the
+# record in Redis stays B's (it used to be overwritten with A's older
+# stamp, which a late removal between the two then beat).
+# brec NODE: P's record in Redis was published by NODE.
+brec() { rcli get "sipguard:b:10.97.0.21:$PH" | grep -q "^sgb1 [0-9]* add $1 "; }
+ip -n "$A" link set eth0 down
+check "A cut off: DOWN within cluster.timeout" "within 4 down A"
+check "P registers through B: Redis holds B's record" \
+    "ip netns exec $P $NODE send 10.97.0.21 10.97.0.5 REGISTER phil reg-8 && within 1 brec node-B"
+ip -n "$A" link set eth0 up
+check "A reconnects within 15 s" "within 15 connected A"
+sleep 1
+check "A's older copy did not replace B's record" \
+    "brec node-B && bound_at A $PH $MP 10.97.0.21 && bound_at B $PH $MP 10.97.0.21"
 
 # ---- a wrong password: refused, said, and nothing else breaks ------------------
 sed -e "s|redis.pw|wrong.pw|" -e "s|node-C|node-D|" \
