@@ -15,12 +15,14 @@
 # registrar behind A, A and B on segment "lan") sends an INVITE through B:
 # accepted at B as case vii (B's counters), a forgery of P's address and
 # identity from X's MAC dropped at B (ix); P's de-registration at A
-# removes it at B; B restarted without its state file comes back with
-# the cluster's bindings and blacklist; a de-registration through B
-# while A is cut off wins over A's stale republication, and one B sends
-# late (cut off) loses to P's registration since; A's stale copy never
-# replaces B's newer record; C, on a segment
-# of its own, imports P's binding without a MAC, pins P's on P's first
+# removes it at B, and P's registration at A again lifts the case b
+# entry P's INVITE then left at B; B restarted without its state file
+# comes back with the cluster's bindings and blacklist; a
+# de-registration through B while A is cut off wins over A's stale
+# republication, and one B sends late (cut off) loses to P's
+# registration since; A's stale copy never replaces B's newer record;
+# C, on a segment of its own, imports P's binding without a MAC, pins
+# P's on P's first
 # INVITE (accepted, vii) and drops X's forgery (ix).  Root only (exit 77
 # otherwise); everything is removed on exit.
 set -u
@@ -423,6 +425,12 @@ check "P's INVITE through B is dropped now (no binding: case b)" \
     "! delivered B inv-b3 && grep -q 'case=b action=[a-z]* mac=$MP ip=10.97.0.21 .*call_id=inv-b3' $TMP/sg-B.log"
 check "P registers through A again: B has it back (newer than the tombstone)" \
     "ip netns exec $P $NODE send 10.97.0.21 10.97.0.4 REGISTER phil reg-3 && within 1 bound_at B $PH $MP 10.97.0.21"
+# SPEC 6: a REGISTER answered 200 is the way back from a spoof entry
+# (K); the 200 A saw must be that way back at B too, or the case b
+# above keeps P's INVITEs dropped at B for blacklist.ttl.
+ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.5 INVITE phil inv-b3b >/dev/null
+check "P's INVITE through B passes again (its case b entry forgiven)" \
+    "within 2 delivered B inv-b3b"
 
 # ---- B restarted without its state: the cluster's state comes back -----------
 kill "$PID_B"
