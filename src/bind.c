@@ -36,7 +36,7 @@ struct bind_table {
 	struct cset	 macips;	/* distinct live i per m */
 	uint32_t	 sweep;
 	uint64_t	 seq;
-	uint64_t	 reclaim_at;	/* free_row: nothing to reclaim before */
+	uint64_t	 reclaim_at;	/* free_row() */
 	const struct sg_conf *conf;
 	struct bind_stats st;
 };

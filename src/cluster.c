@@ -1523,9 +1523,9 @@ send_bind(struct cluster *c, struct cluster_msg *m, char *rec, char *key,
 		return;
 	if (m->op == CLUSTER_ADD) {
 		if (redisAsyncCommand(c->cmd.ac, on_put, NULL,
-		    "EVAL %s 2 %s %s %s %" PRIu64 " %" PRIu64 " %s", bput_script,
-		    key, tomb, rec, m->stamp_ms, m->ttl_ms, c->channel) !=
-		    REDIS_OK)
+		    "EVAL %s 2 %s %s %s %" PRIu64 " %" PRIu64 " %s",
+		    bput_script, key, tomb, rec, m->stamp_ms, m->ttl_ms,
+		    c->channel) != REDIS_OK)
 			return;
 		c->st.binds_out++;
 	} else {
