@@ -833,9 +833,11 @@ peer_room(struct bind_table *bt, const struct binding **rows, int n)
 {
 	const struct binding	*old = NULL;
 
+	/* The one refreshed least recently: a peer's refresh extends a
+	 * row's life (bind_extend), its `refreshed' stays the first. */
 	for (int k = 0; k < n && k < BIND_ROWS; k++)
 		if (rows[k]->contact_idh == 0 && (old == NULL ||
-		    rows[k]->refreshed < old->refreshed))
+		    rows[k]->expires < old->expires))
 			old = rows[k];
 	if (old == NULL)
 		return false;

@@ -899,6 +899,20 @@ test_apply_quota_hop(void **state)
 	assert_non_null(bind_find(f->bt, &t, T0 + SEC(4)));
 	/* Both learned here: refused (test_apply_quotas). */
 	assert_int_equal(bind_live(f->bt), 2);
+	/* The row the peer refreshed last stays: carol's .21 is refreshed
+	 * after .22 was applied; .23 replaces .22, as A replaced it. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "carol@x", T0), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.22",
+	    "carol@x", T0 + SEC(1)), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "carol@x", T0 + SEC(100)), CB_REFRESHED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.23",
+	    "carol@x", T0 + SEC(101)), CB_APPLIED);
+	seen(&t, MA, "192.0.2.21", "carol@x");
+	assert_non_null(bind_find(f->bt, &t, T0 + SEC(101)));
+	seen(&t, MA, "192.0.2.22", "carol@x");
+	assert_null(bind_find(f->bt, &t, T0 + SEC(101)));
 }
 
 /*
