@@ -140,7 +140,9 @@ int		 bind_import(struct bind_table *, const struct sg_tuple *,
 /*
  * The imported binding of t->d at t->i (and t->s, if stated) whose MAC
  * is not known yet, made a normal binding with t->m: the first message
- * from that address carrying that identity pins it.  NULL if none.
+ * from that address carrying that identity pins it.  NULL if none, or
+ * if t->m is a host MAC and another device's live binding holds t->i
+ * (REGISTER rule 3 holds for a pin too).
  */
 const struct binding *bind_pin(struct bind_table *, const struct sg_tuple *,
 		    uint64_t now);
@@ -188,8 +190,8 @@ void		 bind_extend(struct bind_table *, const struct binding *,
 uint32_t	 bind_live(const struct bind_table *);
 /*
  * Re-insert a saved binding and its texts d and impi (state restore):
- * 1, 0 when past its expiry and grace, -1 when refused (table or pool
- * full, quota).
+ * 1, or 0 skipped (past its grace; lapsed where it would take a live
+ * row's quota; a quota refused), -1 refused (table or pool full).
  */
 int		 bind_restore(struct bind_table *, const struct binding *,
 		    const char *d, const char *impi, uint64_t now);

@@ -51,6 +51,7 @@ struct bind_table {
 	struct cset	 macips;	/* distinct live i per m */
 	uint32_t	 sweep;
 	uint64_t	 seq;
+	uint64_t	 reclaim_at;	/* free_row() */
 	const struct sg_conf *conf;
 	struct bind_stats st;
 };
@@ -525,6 +526,8 @@ link_row(struct bind_table *bt, uint32_t s)
 	struct binding	*b = &bt->row[s];
 	struct row_keys	 k;
 
+	if (b->expires < bt->reclaim_at)
+		bt->reclaim_at = b->expires;	/* free_row */
 	row_keys(b, &k);
 	/* An imported row waiting for its MAC: only i, d and s lead to it. */
 	if (!b->pin) {
@@ -956,7 +959,24 @@ bind_expire(struct bind_table *bt, uint64_t now, uint32_t budget)
 	sweep(bt, now, budget, false);
 }
 
-/* A free row, if need be one of an expired or lapsed binding. */
+/* Nothing to reclaim: nothing can be before the first live row lapses. */
+static void
+reclaim_next(struct bind_table *bt)
+{
+	bt->reclaim_at = UINT64_MAX;
+	for (uint32_t k = 0; k < bt->cap; k++)
+		if (bt->row[k].live && bt->row[k].expires < bt->reclaim_at)
+			bt->reclaim_at = bt->row[k].expires;
+}
+
+/*
+ * A free row, if need be one of an expired or lapsed binding.  Cost: a
+ * full table with nothing to reclaim is swept whole (twice: 45 ms in a
+ * table of a million), as often as the proxy answers a new binding;
+ * nothing can be reclaimed before the first live row's expiry, so until
+ * then (reclaim_at; a refresh that shortens a life lowers it) a refusal
+ * costs nothing.
+ */
 static uint32_t
 free_row(struct bind_table *bt, uint64_t now)
 {
@@ -964,33 +984,64 @@ free_row(struct bind_table *bt, uint64_t now)
 
 	if ((s = flist_pop_head(&bt->free)) != HNIL)
 		return s;
+	if (now < bt->reclaim_at)
+		return HNIL;
 	/* Expired rows the sweep has not reached yet are free, and then
 	 * a lapsed one. */
 	if (!sweep(bt, now, bt->cap, false) && sweep(bt, now, bt->cap, true))
 		bt->st.lapsed_reclaimed++;
-	return flist_pop_head(&bt->free);
+	if ((s = flist_pop_head(&bt->free)) == HNIL)
+		reclaim_next(bt);
+	return s;
 }
 
 /*
  * Room for the texts of a new binding: expired rows the sweep has not
  * reached yet give theirs back first, then lapsed ones, a few at most
- * (as for a full table).
+ * (as for a full table, and never before reclaim_at).
  */
 static bool
 texts_room(struct bind_table *bt, uint32_t need, uint64_t now)
 {
 	if (need <= idp_available(bt->ids))
 		return true;
-	bind_expire(bt, now, bt->cap);
-	for (int k = 0; k < 4 && need > idp_available(bt->ids); k++) {
-		if (!sweep(bt, now, bt->cap, true))
-			break;
-		bt->st.lapsed_reclaimed++;
+	if (now >= bt->reclaim_at) {
+		bind_expire(bt, now, bt->cap);
+		for (int k = 0; k < 4 && need > idp_available(bt->ids); k++) {
+			if (!sweep(bt, now, bt->cap, true))
+				break;
+			bt->st.lapsed_reclaimed++;
+		}
+		if (need > idp_available(bt->ids))
+			reclaim_next(bt);
 	}
 	if (need <= idp_available(bt->ids))
 		return true;
 	bt->st.id_full++;
 	return false;
+}
+
+/*
+ * Quotas (SPEC 3), checked when the proxy answers, so REGISTERs in
+ * flight together cannot pass them: a device holds at most
+ * identities_per_device identities (more is refused: false), and an
+ * identity at most devices_per_identity devices (its own oldest binding
+ * makes room, identity_make_room(): only its credentials could have
+ * added them, and a phone that hops addresses keeps working).  One
+ * subscriber can so hold no more than devices_per_identity rows,
+ * whatever the number of its addresses.
+ */
+static bool
+device_quota(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
+{
+	bool	 has_d;
+
+	if (bind_device_identities(bt, t, now, &has_d) >=
+	    bt->conf->identities_per_device && !has_d) {
+		bt->st.quota++;
+		return false;
+	}
+	return true;
 }
 
 enum bind_res
@@ -1005,6 +1056,19 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 	 * generation, and so its module II row, stay. */
 	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, now, true)) !=
 	    NULL) {
+		/*
+		 * Lapsed, it held no quota: it takes one again as a new
+		 * binding does.  Else a subscriber's rows left to lapse,
+		 * as many learned meanwhile, and the lapsed ones refreshed
+		 * would hold any number (one per source MAC on a LAN).
+		 */
+		if (b->expires <= now) {
+			if (!device_quota(bt, t, now)) {
+				*out = NULL;
+				return BIND_QUOTA;
+			}
+			identity_make_room(bt, t->dh, now);
+		}
 		s = bind_slot(bt, b);
 		/* s, the NAT flag or the Contact may change: relink. */
 		if (!sg_addr_eq(&b->s, &t->s) || b->nat != t->nat ||
@@ -1022,40 +1086,24 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 			impi_replace(bt, b, t->impih, t->impi);
 		b->refreshed = now;
 		b->expires = expires;
+		if (expires < bt->reclaim_at)
+			bt->reclaim_at = expires;
 		bt->st.refreshed++;
 		drop_pending(bt, t->dh, &t->i);
 		*out = b;
 		return BIND_REFRESHED;
 	}
-	/*
-	 * Quotas (SPEC 3), checked when the proxy answers, so REGISTERs in
-	 * flight together cannot pass them: a device holds at most
-	 * identities_per_device identities (more is refused), and an
-	 * identity at most devices_per_identity devices (its own oldest
-	 * binding makes room: only its credentials could have added them,
-	 * and a phone that hops addresses keeps working).  One subscriber
-	 * can so hold no more than devices_per_identity rows, whatever the
-	 * number of its addresses.
-	 */
-	{
-		bool	 has_d;
-
-		if (bind_device_identities(bt, t, now, &has_d) >=
-		    bt->conf->identities_per_device && !has_d) {
-			bt->st.quota++;
-			*out = NULL;
-			return BIND_QUOTA;
-		}
-		/*
-		 * Room for the texts before the identity's oldest binding
-		 * makes room: never one removed for a refused one.
-		 */
-		if (!texts_room(bt, texts_need(t->d, t->impi), now)) {
-			*out = NULL;
-			return BIND_POOL_FULL;
-		}
-		identity_make_room(bt, t->dh, now);
+	if (!device_quota(bt, t, now)) {
+		*out = NULL;
+		return BIND_QUOTA;
 	}
+	/* Room for the texts before the identity's oldest binding makes
+	 * room: never one removed for a refused one. */
+	if (!texts_room(bt, texts_need(t->d, t->impi), now)) {
+		*out = NULL;
+		return BIND_POOL_FULL;
+	}
+	identity_make_room(bt, t->dh, now);
 	if ((s = free_row(bt, now)) == HNIL) {
 		bt->st.full++;
 		*out = NULL;
@@ -1178,6 +1226,15 @@ bind_pin(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
 		/* SPEC 2: a response without Contact states no SIP-IP. */
 		if (t->s.family != SG_AF_NONE && !sg_addr_eq(&b->s, &t->s))
 			continue;
+		/*
+		 * REGISTER rule 3 holds for a pin as for a learning: a host
+		 * MAC never pins where another device's live binding holds
+		 * i.  Else one forged message makes a row a peer on another
+		 * segment shared (or the dump listed) evidence against the
+		 * address's owner, whose next REGISTER would be refused.
+		 */
+		if (bind_ip_other_device(bt, t, now) != NULL)
+			return NULL;
 		/* The same row, now with its MAC: relink as bind_learn(). */
 		unindex_row(bt, s);
 		b->pin = false;
@@ -1279,6 +1336,11 @@ bind_restore(struct bind_table *bt, const struct binding *saved,
 
 	if (saved->expires + bt->conf->bind_grace <= now)
 		return 0;
+	/* Lapsed, it held no quota: restored, it takes none from a live
+	 * row (identity_make_room would evict the identity's oldest). */
+	if (saved->expires <= now && bind_identity_rows(bt, saved->dh, now,
+	    NULL, 0) >= bt->conf->devices_per_identity)
+		return 0;
 	memset(&t, 0, sizeof(t));
 	t.m = saved->m;
 	t.has_m = saved->has_m;
@@ -1295,6 +1357,10 @@ bind_restore(struct bind_table *bt, const struct binding *saved,
 	case BIND_NEW:
 	case BIND_REFRESHED:
 		break;
+	case BIND_QUOTA:
+		/* identities_per_device: a lapsed row's device holds them
+		 * live, or the limit was lowered.  Skipped. */
+		return 0;
 	default:
 		return -1;
 	}

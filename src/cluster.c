@@ -113,6 +113,47 @@ static const char del_script[] =
     "redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) "
     "redis.call('PUBLISH', ARGV[3], ARGV[1]) "
     "return 1";
+/*
+ * A binding's listing: KEYS and ARGV as put_script's.  A record stamped
+ * later than this one (the binding refreshed since, at another node)
+ * stays: a node cut off republishes its older copy on reconnect, and
+ * that copy must not replace it (a late removal between the two stamps
+ * would then win over the newer registration).
+ */
+static const char bput_script[] =
+    "local e = redis.call('GET', KEYS[1]) "
+    "if e and (tonumber(string.match(e, '^%S+ (%d+)')) or 0) > "
+    "    tonumber(ARGV[2]) then return 0 end "
+    "local t = redis.call('GET', KEYS[2]) "
+    "if t then "
+    "  local ts = tonumber(string.match(t, '^%S+ (%d+)')) or 0 "
+    "  if ts >= tonumber(ARGV[2]) then return 0 end "
+    "  redis.call('DEL', KEYS[2]) "
+    "end "
+    "local px = tonumber(ARGV[3]) "
+    "local old = redis.call('PTTL', KEYS[1]) "
+    "if old > px then px = old end "
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', px) "
+    "redis.call('PUBLISH', ARGV[4], ARGV[1]) "
+    "return 1";
+/*
+ * A binding's removal: KEYS and ARGV as del_script's, then its stamp.
+ * It loses to what is newer than it: the binding registered again since
+ * (a node cut off when it saw the de-registration sends it late), or a
+ * later removal's tombstone, which a stale one must not replace (a
+ * republication between the two stamps would then win).
+ */
+static const char bdel_script[] =
+    "local e = redis.call('GET', KEYS[1]) "
+    "if e and (tonumber(string.match(e, '^%S+ (%d+)')) or 0) > "
+    "    tonumber(ARGV[4]) then return 0 end "
+    "local t = redis.call('GET', KEYS[2]) "
+    "if t and (tonumber(string.match(t, '^%S+ (%d+)')) or 0) > "
+    "    tonumber(ARGV[4]) then return 0 end "
+    "redis.call('DEL', KEYS[1]) "
+    "redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) "
+    "redis.call('PUBLISH', ARGV[3], ARGV[1]) "
+    "return 1";
 /* KEYS: a SCAN page; returns value, PTTL pairs of those still there
  * (a key of another type under the prefix is skipped, not an error). */
 static const char get_script[] =
@@ -711,7 +752,9 @@ cluster_removed(struct cluster *c, const struct bl_key *k, uint64_t now)
  *    another MAC with that address and identity is ix, as for a local
  *    binding.  An unpinned row is in no F, m or device index: it never
  *    matches exactly, is no evidence for REGISTER rules 3 and 4, and
- *    cannot make a local REGISTER be refused.
+ *    cannot make a local REGISTER be refused; nor can it once pinned,
+ *    since a host MAC pins only where rule 3 would let it register
+ *    (bind_pin).
  *
  * Anti-collateral (SPEC 6 across nodes): a binding exists only because a
  * proxy answered 200 to an authenticated REGISTER, so a peer's binding
@@ -724,8 +767,9 @@ cluster_removed(struct cluster *c, const struct bl_key *k, uint64_t now)
  * first, as a REGISTER would: refused when the address is held here by
  * another host device (rule 3), when the device holds
  * identities_per_device identities (rule 4), when the identity holds
- * devices_per_identity devices (where a local learning would replace the
- * oldest, a peer's never evicts a live local binding), and when the
+ * devices_per_identity devices none of which a peer gave (where a local
+ * learning would replace the oldest; a peer's replaces only the oldest
+ * a peer gave, peer_room(), never a live local binding), and when the
  * table is full but for its last 1/BIND_RESERVE (kept for this node's
  * own phones: a flood of peers' bindings, or whoever can write to
  * Redis, cannot lock them out).  Refusals are counted (refused_ip,
@@ -777,6 +821,93 @@ older(const struct binding *b, uint64_t stamp_ms)
 	return b->refreshed / 1000000 <= stamp_ms;
 }
 
+/*
+ * The identity at devices_per_identity here: its oldest row a peer gave
+ * (or the proxy's dump) makes room, as the learning node's own oldest
+ * did there (a phone that hops addresses: identity_make_room, not
+ * published), or the new address would be refused here while a stale
+ * one lives on.  A row this node learned itself is never evicted.
+ */
+static bool
+peer_room(struct bind_table *bt, const struct binding **rows, int n)
+{
+	const struct binding	*old = NULL;
+
+	/* The one refreshed least recently: a peer's refresh extends a
+	 * row's life (bind_extend), its `refreshed' stays the first. */
+	for (int k = 0; k < n && k < BIND_ROWS; k++)
+		if (rows[k]->contact_idh == 0 && (old == NULL ||
+		    rows[k]->expires < old->expires))
+			old = rows[k];
+	if (old == NULL)
+		return false;
+	bind_drop(bt, old);
+	return true;
+}
+
+/*
+ * A lapsed row (bindings.grace) holds no quota: extended by a peer it
+ * takes one again, as a new binding would here: its device below
+ * identities_per_device identities, its identity below
+ * devices_per_identity live rows (peer_room() may make that room, never
+ * from a row learned here).  Else rows applied and left to lapse, as
+ * many applied meanwhile, then the lapsed ones refreshed would hold any
+ * number.
+ */
+static bool
+lapsed_room(struct bind_table *bt, const struct sg_conf *conf,
+    const struct binding *b, uint64_t now)
+{
+	const struct binding	*rows[BIND_ROWS];
+	struct sg_tuple		 dev;
+	bool			 has_d;
+	int			 n;
+
+	if (b->expires > now)
+		return true;
+	memset(&dev, 0, sizeof(dev));
+	dev.m = b->m;
+	dev.has_m = b->has_m;
+	dev.i = b->i;
+	dev.s = b->s;
+	dev.nat = b->nat;
+	dev.dh = b->dh;
+	if (bind_device_identities(bt, &dev, now, &has_d) >=
+	    conf->identities_per_device && !has_d)
+		return false;
+	n = bind_identity_rows(bt, b->dh, now, rows, BIND_ROWS);
+	return n < conf->devices_per_identity || (n ==
+	    conf->devices_per_identity && peer_room(bt, rows, n));
+}
+
+/*
+ * Cost: an identity's rows are walked by each message naming it (here,
+ * under every worker's lock, and by a worker's learning), lapsed and
+ * expired ones too.  Rows a peer gave with a short life, each lapsing
+ * before the next came, would stay a grace each: one identity could hold
+ * the table's share for peers.  At twice devices_per_identity rows, the
+ * one a peer gave that lapsed first makes room; none: refused.
+ */
+static bool
+chain_room(struct bind_table *bt, const struct sg_conf *conf, uint64_t dh,
+    uint64_t now)
+{
+	const struct binding	*rows[BIND_ROWS], *old = NULL;
+	int			 n;
+
+	n = bind_identity_rows(bt, dh, 0, rows, BIND_ROWS);
+	if (n < 2 * conf->devices_per_identity)
+		return true;
+	for (int k = 0; k < n && k < BIND_ROWS; k++)
+		if (rows[k]->contact_idh == 0 && rows[k]->expires <= now &&
+		    (old == NULL || rows[k]->expires < old->expires))
+			old = rows[k];
+	if (old == NULL)
+		return false;
+	bind_drop(bt, old);
+	return true;
+}
+
 static enum cluster_bind_res
 bind_removal(struct bind_table *bt, const struct sg_tuple *t, bool same,
     uint64_t stamp_ms)
@@ -808,7 +939,8 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 	bool			 same = strcmp(m->b.segment, segment) == 0;
 	uint64_t		 expires = now + ttl;
 	uint32_t		 cap = bind_capacity(bt);
-	int			 n, known = 0;
+	int			 n, known = 0, refused = 0;
+	bool			 has_d;
 
 	bind_tuple(conf, m, &t);
 	if (m->op == CLUSTER_DEL)
@@ -819,22 +951,44 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 	if (same && (b = bind_find(bt, &t, now)) != NULL) {
 		if (b->expires >= expires)
 			return CB_KEPT;
+		if (!lapsed_room(bt, conf, b, now))
+			return CB_REFUSED_QUOTA;
 		bind_extend(bt, b, expires);
 		return CB_REFRESHED;
 	}
-	n = bind_identity_rows(bt, t.dh, now, rows, BIND_ROWS);
 	if (!same) {
+		/*
+		 * Held at i, lapsed too (bindings.grace): a lapsed row is
+		 * refreshed as a live one is.  A MAC-less twin imported
+		 * beside it would never be pinned by the device (its
+		 * messages match the lapsed row first), only by a forger.
+		 */
+		n = bind_identity_rows(bt, t.dh, 0, rows, BIND_ROWS);
 		for (int k = 0; k < n && k < BIND_ROWS; k++)
-			if (sg_addr_eq(&rows[k]->i, &t.i)) {
+			if (sg_addr_eq(&rows[k]->i, &t.i) &&
+			    bind_held(bt, rows[k], now)) {
 				known++;
-				bind_extend(bt, rows[k], expires);
+				if (lapsed_room(bt, conf, rows[k], now))
+					bind_extend(bt, rows[k], expires);
+				else
+					refused++;
 			}
 		if (known > 0)
-			return CB_REFRESHED;
+			return refused == known ? CB_REFUSED_QUOTA :
+			    CB_REFRESHED;
 	}
+	n = bind_identity_rows(bt, t.dh, now, rows, BIND_ROWS);
 	if (bind_live(bt) >= cap - cap / BIND_RESERVE)
 		return CB_REFUSED_FULL;
-	if (n >= conf->devices_per_identity)
+	/* Rules 3 and 4 before peer_room(), which evicts. */
+	if (same && bind_ip_other_device(bt, &t, now) != NULL)
+		return CB_REFUSED_IP;
+	if (same && bind_device_identities(bt, &t, now, &has_d) >=
+	    conf->identities_per_device && !has_d)
+		return CB_REFUSED_QUOTA;
+	if ((n >= conf->devices_per_identity && (n >
+	    conf->devices_per_identity || !peer_room(bt, rows, n))) ||
+	    !chain_room(bt, conf, t.dh, now))
 		return CB_REFUSED_QUOTA;
 	if (!same) {
 		switch (bind_import(bt, &t, expires, now)) {
@@ -848,8 +1002,6 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 			return CB_KEPT;
 		}
 	}
-	if (bind_ip_other_device(bt, &t, now) != NULL)
-		return CB_REFUSED_IP;
 	switch (bind_learn(bt, &t, 0, expires, now, &b)) {
 	case BIND_NEW:
 		return CB_APPLIED;
@@ -1373,15 +1525,16 @@ send_bind(struct cluster *c, struct cluster_msg *m, char *rec, char *key,
 		return;
 	if (m->op == CLUSTER_ADD) {
 		if (redisAsyncCommand(c->cmd.ac, on_put, NULL,
-		    "EVAL %s 2 %s %s %s %" PRIu64 " %" PRIu64 " %s", put_script,
-		    key, tomb, rec, m->stamp_ms, m->ttl_ms, c->channel) !=
-		    REDIS_OK)
+		    "EVAL %s 2 %s %s %s %" PRIu64 " %" PRIu64 " %s",
+		    bput_script, key, tomb, rec, m->stamp_ms, m->ttl_ms,
+		    c->channel) != REDIS_OK)
 			return;
 		c->st.binds_out++;
 	} else {
 		if (redisAsyncCommand(c->cmd.ac, on_put, NULL,
-		    "EVAL %s 2 %s %s %s %" PRIu64 " %s", del_script, key, tomb,
-		    rec, (uint64_t)BIND_TOMB_MS, c->channel) != REDIS_OK)
+		    "EVAL %s 2 %s %s %s %" PRIu64 " %s %" PRIu64, bdel_script,
+		    key, tomb, rec, (uint64_t)BIND_TOMB_MS, c->channel,
+		    m->stamp_ms) != REDIS_OK)
 			return;
 		c->st.bind_removals_out++;
 	}

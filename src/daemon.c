@@ -1023,26 +1023,47 @@ setup_worker(struct daemon *d, int k, char *err, size_t errlen)
 /*
  * A peer's binding in every worker's table (cluster_bind_apply: the
  * segment decides how; local quotas hold).  Worker 0's result counts.  A
- * binding applied with its MAC joins the kernel's bound devices too.
+ * binding applied with its MAC joins the kernel's bound devices too, for
+ * its life and its grace, as a local one (engine.c bind_granted).
  */
 static void
 apply_binding(struct daemon *d, const struct cluster_msg *m, uint64_t ttl,
     uint64_t now)
 {
 	enum cluster_bind_res	 r = CB_KEPT;
+	bool			 same = strcmp(m->b.segment,
+				    cluster_segment(d->cluster)) == 0;
+	struct sg_tuple		 t;
 
+	/*
+	 * SPEC 6: a REGISTER answered 200 is the way back from a spoof
+	 * entry (K); on the same segment the peer's 200 vouched for the
+	 * same K (bind_granted forgives it for a local one).  Else a case
+	 * b here before the binding arrived kept the device's messages
+	 * dropped for blacklist.ttl.  (Another segment: the MAC is this
+	 * node's, unknown until the pin, and a REGISTER here forgives.)
+	 */
+	memset(&t, 0, sizeof(t));
+	t.m = m->b.m;
+	t.has_m = true;
+	t.i = m->b.i;
+	t.s = m->b.s;
+	t.dh = hash_bytes(m->b.d, strlen(m->b.d));
 	for (int k = 0; k < d->nw; k++) {
 		enum cluster_bind_res x = cluster_bind_apply(
 		    engine_bindings(d->w[k].e), &d->conf, m,
 		    cluster_segment(d->cluster), ttl, now);
 
+		if (same && m->op == CLUSTER_ADD && (x == CB_APPLIED || x ==
+		    CB_REFRESHED))
+			enf_forgive(engine_enforcer(d->w[k].e), &t);
 		if (k == 0)
 			r = x;
 	}
 	cluster_bind_count(d->cluster, r);
-	if (d->nft != NULL && (r == CB_APPLIED || r == CB_REFRESHED) &&
-	    strcmp(m->b.segment, cluster_segment(d->cluster)) == 0)
-		nft_known(d->nft, &m->b.m, &m->b.i, now + ttl);
+	if (d->nft != NULL && (r == CB_APPLIED || r == CB_REFRESHED) && same)
+		nft_known(d->nft, &m->b.m, &m->b.i, now + ttl +
+		    d->conf.bind_grace);
 }
 
 /*

@@ -15,10 +15,14 @@
 # registrar behind A, A and B on segment "lan") sends an INVITE through B:
 # accepted at B as case vii (B's counters), a forgery of P's address and
 # identity from X's MAC dropped at B (ix); P's de-registration at A
-# removes it at B; B restarted without its state file comes back with
-# the cluster's bindings and blacklist; a de-registration through B
-# while A is cut off wins over A's stale republication; C, on a segment
-# of its own, imports P's binding without a MAC, pins P's on P's first
+# removes it at B, and P's registration at A again lifts the case b
+# entry P's INVITE then left at B; B restarted without its state file
+# comes back with the cluster's bindings and blacklist; a
+# de-registration through B while A is cut off wins over A's stale
+# republication, and one B sends late (cut off) loses to P's
+# registration since; A's stale copy never replaces B's newer record;
+# C, on a segment of its own, imports P's binding without a MAC, pins
+# P's on P's first
 # INVITE (accepted, vii) and drops X's forgery (ix).  Root only (exit 77
 # otherwise); everything is removed on exit.
 set -u
@@ -426,6 +430,12 @@ check "P's INVITE through B is dropped now (no binding: case b)" \
     "! delivered B inv-b3 && grep -q 'case=b action=[a-z]* mac=$MP ip=10.97.0.21 .*call_id=inv-b3' $TMP/sg-B.log"
 check "P registers through A again: B has it back (newer than the tombstone)" \
     "ip netns exec $P $NODE send 10.97.0.21 10.97.0.4 REGISTER phil reg-3 && within 1 bound_at B $PH $MP 10.97.0.21"
+# SPEC 6: a REGISTER answered 200 is the way back from a spoof entry
+# (K); the 200 A saw must be that way back at B too, or the case b
+# above keeps P's INVITEs dropped at B for blacklist.ttl.
+ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.5 INVITE phil inv-b3b >/dev/null
+check "P's INVITE through B passes again (its case b entry forgiven)" \
+    "within 2 delivered B inv-b3b"
 
 # ---- B restarted without its state: the cluster's state comes back -----------
 kill "$PID_B"
@@ -462,6 +472,44 @@ check "Redis refused the stale copy (A's suppressed +1), B did not get it back" 
     "ctl A -j cluster | grep -q '\"suppressed\":$((s0 + 1)),' && ! ctl B bindings | grep -q $PH && [ \"\$(rcli exists sipguard:b:10.97.0.21:$PH)\" = 0 ]"
 check "P registers through A again: on A and B" \
     "ip netns exec $P $NODE send 10.97.0.21 10.97.0.4 REGISTER phil reg-5 && within 1 bound_at B $PH $MP 10.97.0.21"
+
+# ---- a partition the other way: a late de-registration loses --------------------
+# B alone is cut off from Redis (a blackhole route: P still reaches B)
+# when P de-registers through it; P registers through A after that.  B
+# comes back and sends its removal, older than A's registration: Redis
+# keeps the binding (it used to delete it and leave the older
+# tombstone), A keeps it, and B's resync gets it back.
+ip -n "$B" route add blackhole $REDIS/32
+check "B cut off from Redis alone: DOWN within cluster.timeout" \
+    "within 4 down B"
+SIPNODE_EXPIRES=0 ip netns exec "$P" $NODE send 10.97.0.21 10.97.0.5 \
+    REGISTER phil reg-6 >/dev/null
+check "P de-registers through B: gone at B" \
+    "within 1 sh -c '! \"$CTL\" -s \"$TMP/control-B\" bindings | grep -q $PH'"
+sleep 0.2
+check "then P registers through A" \
+    "ip netns exec $P $NODE send 10.97.0.21 10.97.0.4 REGISTER phil reg-7 && within 1 bound_at A $PH $MP 10.97.0.21"
+ip -n "$B" route del blackhole $REDIS/32
+check "B reconnects within 15 s" "within 15 connected B"
+check "B's late removal loses: Redis keeps P's binding, A too, B has it back" \
+    "within 3 bound_at B $PH $MP 10.97.0.21 && [ \"\$(rcli exists sipguard:b:10.97.0.21:$PH)\" = 1 ] && bound_at A $PH $MP 10.97.0.21"
+
+# ---- a partition: a stale republication never replaces a newer record -----------
+# A, cut off, holds P's binding from reg-7; P registers through B
+# meanwhile.  A comes back and republishes its copy, older than B's: the
+# record in Redis stays B's (it used to be overwritten with A's older
+# stamp, which a late removal between the two then beat).
+# brec NODE: P's record in Redis was published by NODE.
+brec() { rcli get "sipguard:b:10.97.0.21:$PH" | grep -q "^sgb1 [0-9]* add $1 "; }
+ip -n "$A" link set eth0 down
+check "A cut off: DOWN within cluster.timeout" "within 4 down A"
+check "P registers through B: Redis holds B's record" \
+    "ip netns exec $P $NODE send 10.97.0.21 10.97.0.5 REGISTER phil reg-8 && within 1 brec node-B"
+ip -n "$A" link set eth0 up
+check "A reconnects within 15 s" "within 15 connected A"
+sleep 1
+check "A's older copy did not replace B's record" \
+    "brec node-B && bound_at A $PH $MP 10.97.0.21 && bound_at B $PH $MP 10.97.0.21"
 
 # ---- a wrong password: refused, said, and nothing else breaks ------------------
 sed -e "s|redis.pw|wrong.pw|" -e "s|node-C|node-D|" \

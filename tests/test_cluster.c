@@ -724,6 +724,121 @@ test_apply_rule3(void **state)
 	}
 }
 
+/*
+ * SPEC 6 across nodes, through the pin: mallory's own binding for the
+ * victim's IP, got at A on another segment, is imported here with no
+ * MAC; one forged message from that IP carrying his identity must not
+ * pin it with a host MAC while the victim's binding holds the IP, or
+ * the victim's next REGISTER is refused here (rule 3), as a REGISTER
+ * of mallory's own from that IP here would have been.
+ */
+static void
+test_apply_pin_rule3(void **state)
+{
+	struct bfix	*f = *state;
+	struct sg_tuple	 t;
+
+	learn_local(f, MA, "192.0.2.11", "victim@x");
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MX, "192.0.2.11",
+	    "mallory@x", T0), CB_IMPORTED);
+	seen(&t, MX, "192.0.2.11", "mallory@x");
+	assert_null(bind_pin(f->bt, &t, T0 + SEC(1)));
+	seen(&t, MA, "192.0.2.11", "victim@x");
+	assert_null(bind_ip_other_device(f->bt, &t, T0 + SEC(2)));
+	/* A MAC that is no evidence of a device (a gateway's) still pins:
+	 * rule 3 ignores it, as it ignores the victim's behind one. */
+	f->conf.gateway_mac_ips = 1;
+	learn_local(f, "02:00:5e:10:00:01", "192.0.2.31", "g1@x");
+	learn_local(f, "02:00:5e:10:00:01", "192.0.2.32", "g2@x");
+	seen(&t, "02:00:5e:10:00:01", "192.0.2.11", "mallory@x");
+	assert_non_null(bind_pin(f->bt, &t, T0 + SEC(3)));
+	seen(&t, MA, "192.0.2.11", "victim@x");
+	assert_null(bind_ip_other_device(f->bt, &t, T0 + SEC(4)));
+}
+
+/*
+ * bindings.grace and another segment: alice's binding here (her MAC) has
+ * lapsed when A shares her registration at the same address.  Imported
+ * beside the lapsed row, the MAC-less twin was never pinned by her own
+ * messages (the lapsed row's exact F matched them first), so the first
+ * forger from her address with her identity pinned it: the pin's race,
+ * reopened after the device had spoken.  The row she holds is refreshed
+ * instead, as a live one would be.
+ */
+static void
+test_apply_lapsed_other_segment(void **state)
+{
+	struct bfix	*f = *state;
+	struct sg_tuple	 t;
+	uint64_t	 now = T0 + SEC(3600 + 60);
+
+	learn_local(f, MA, "192.0.2.11", "alice@x");
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MX, "192.0.2.11",
+	    "alice@x", now), CB_REFRESHED);
+	assert_int_equal(bind_live(f->bt), 1);
+	seen(&t, "02:00:5e:10:00:77", "192.0.2.11", "alice@x");
+	assert_null(bind_pin(f->bt, &t, now + SEC(1)));
+	seen(&t, MA, "192.0.2.11", "alice@x");
+	assert_true(bind_find(f->bt, &t, now)->expires == now + SEC(3600));
+}
+
+/*
+ * A lapsed row held no quota here: a peer's refresh of it takes one
+ * again, as a new binding would (and never by evicting).  Else the
+ * identity's rows applied and left to lapse, as many more applied, then
+ * the lapsed ones refreshed by their registrations at A, hold any
+ * number of live rows here.  Both segments.
+ */
+static void
+test_apply_lapsed_quota(void **state)
+{
+	struct bfix		*f = *state;
+	const struct binding	*rows[8], *b;
+	struct sg_tuple		 t;
+	uint64_t		 now = T0 + SEC(3600 + 60);
+
+	/* devices_per_identity 2: .11 and .12 lapse; .13 and .14 are
+	 * learned here. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
+	    "alice@x", T0), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MX, "192.0.2.12",
+	    "alice@x", T0), CB_APPLIED);
+	seen(&t, MA, "192.0.2.13", "alice@x");
+	assert_true(bind_learn(f->bt, &t, 0x1234, now + SEC(3600), now, &b) ==
+	    BIND_NEW);
+	seen(&t, MX, "192.0.2.14", "alice@x");
+	assert_true(bind_learn(f->bt, &t, 0x1234, now + SEC(3600), now, &b) ==
+	    BIND_NEW);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
+	    "alice@x", now + SEC(1)), CB_REFUSED_QUOTA);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MX, "192.0.2.12",
+	    "alice@x", now + SEC(1)), CB_REFUSED_QUOTA);
+	assert_int_equal(bind_identity_rows(f->bt, hash_bytes("alice@x", 7),
+	    now + SEC(2), rows, 8), 2);
+	/* bob's two live rows came from a peer: the oldest makes room. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.31",
+	    "bob@x", T0), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.32",
+	    "bob@x", now), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.33",
+	    "bob@x", now + SEC(1)), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.31",
+	    "bob@x", now + SEC(2)), CB_REFRESHED);
+	assert_int_equal(bind_identity_rows(f->bt, hash_bytes("bob@x", 5),
+	    now + SEC(3), rows, 8), 2);
+	seen(&t, MA, "192.0.2.32", "bob@x");
+	assert_null(bind_find(f->bt, &t, now + SEC(3)));
+	/* identities_per_device 2: the device MA at .21. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "u1@x", T0), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "u2@x", now), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "u3@x", now), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "u1@x", now + SEC(1)), CB_REFUSED_QUOTA);
+}
+
 /* Quotas: refused, never a local binding replaced. */
 static void
 test_apply_quotas(void **state)
@@ -748,6 +863,88 @@ test_apply_quotas(void **state)
 	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
 	    "u3@x", T0), CB_REFUSED_QUOTA);
 	assert_int_equal(bind_live(f->bt), 4);
+}
+
+/*
+ * A phone that hops addresses at A: A's own learning makes room in the
+ * identity's oldest row (identity_make_room), which it does not publish.
+ * Here the new address must not be refused for rows only a peer gave
+ * (the identity's oldest of those goes); rows learned here stay.
+ */
+static void
+test_apply_quota_hop(void **state)
+{
+	struct bfix	*f = *state;
+	struct sg_tuple	 t;
+
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.11",
+	    "alice@x", T0), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.12",
+	    "alice@x", T0 + SEC(1)), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.13",
+	    "alice@x", T0 + SEC(2)), CB_APPLIED);
+	seen(&t, MA, "192.0.2.11", "alice@x");
+	assert_null(bind_find(f->bt, &t, T0 + SEC(2)));
+	seen(&t, MA, "192.0.2.12", "alice@x");
+	assert_non_null(bind_find(f->bt, &t, T0 + SEC(2)));
+	/* Another segment: the same. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-a", MA, "192.0.2.14",
+	    "alice@x", T0 + SEC(3)), CB_IMPORTED);
+	assert_null(bind_find(f->bt, &t, T0 + SEC(3)));
+	/* One learned here, one a peer's: the peer's goes. */
+	learn_local(f, MX, "192.0.2.15", "alice@x");
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.16",
+	    "alice@x", T0 + SEC(4)), CB_APPLIED);
+	seen(&t, MX, "192.0.2.15", "alice@x");
+	assert_non_null(bind_find(f->bt, &t, T0 + SEC(4)));
+	/* Both learned here: refused (test_apply_quotas). */
+	assert_int_equal(bind_live(f->bt), 2);
+	/* The row the peer refreshed last stays: carol's .21 is refreshed
+	 * after .22 was applied; .23 replaces .22, as A replaced it. */
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "carol@x", T0), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.22",
+	    "carol@x", T0 + SEC(1)), CB_APPLIED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.21",
+	    "carol@x", T0 + SEC(100)), CB_REFRESHED);
+	assert_int_equal(apply(f, CLUSTER_ADD, "lan-b", MA, "192.0.2.23",
+	    "carol@x", T0 + SEC(101)), CB_APPLIED);
+	seen(&t, MA, "192.0.2.21", "carol@x");
+	assert_non_null(bind_find(f->bt, &t, T0 + SEC(101)));
+	seen(&t, MA, "192.0.2.22", "carol@x");
+	assert_null(bind_find(f->bt, &t, T0 + SEC(101)));
+}
+
+/*
+ * Cost: every message for an identity walks its rows (quotas, removals,
+ * here and in a worker's learning), lapsed ones too.  A peer's rows
+ * with a short life, each lapsing before the next came, used to stay a
+ * grace each, all of them: one identity's chain grew to the table's
+ * share for peers, walked by each of its messages under every worker's
+ * lock.  Its rows here stay within twice devices_per_identity: the
+ * oldest lapsed one a peer gave makes room.
+ */
+static void
+test_apply_lapsed_chain(void **state)
+{
+	struct bfix		*f = *state;
+	struct cluster_msg	 m;
+	const struct binding	*rows[64];
+	uint64_t		 dh = hash_bytes("chain@x", 7);
+
+	for (int k = 0; k < 40; k++) {
+		char		 ip[32];
+		uint64_t	 now = T0 + SEC(10) * (uint64_t)k;
+
+		snprintf(ip, sizeof(ip), "10.2.0.%d", k + 1);
+		bmsg_of(&m, CLUSTER_ADD, k % 2 ? "lan-a" : "lan-b", MA, ip,
+		    "chain@x");
+		m.stamp_ms = now / 1000000;
+		assert_true(cluster_bind_apply(f->bt, &f->conf, &m, "lan-b",
+		    SEC(1), now) <= CB_IMPORTED);
+	}
+	assert_true(bind_identity_rows(f->bt, dh, 0, rows, 64) <= 2 *
+	    f->conf.devices_per_identity);
 }
 
 /* A flood of peers' bindings stops short of the last eighth: this
@@ -1114,6 +1311,11 @@ main(void)
 	TREG("bind_apply", apply_same_segment);
 	TREG("bind_apply", apply_other_segment);
 	TREG("bind_apply", apply_rule3);
+	TREG("bind_apply", apply_pin_rule3);
+	TREG("bind_apply", apply_lapsed_other_segment);
+	TREG("bind_apply", apply_lapsed_quota);
+	TREG("bind_apply", apply_quota_hop);
+	TREG("bind_apply", apply_lapsed_chain);
 	TREG("bind_apply", apply_quotas);
 	TREG("bind_apply", apply_reserve);
 	TREG("bind_apply", apply_removal_order);
