@@ -3,11 +3,15 @@
  * that accepts everything, on the very same intake code as the daemon
  * (capture_nfq.c), so the difference is what judging costs.  Runs until
  * SIGTERM; prints the packets it answered.
- *   nfq_accept QUEUE
+ *   nfq_accept [-b] QUEUE
+ * One verdict message a packet, as a reader written after the library's
+ * example does; -b: runs of verdicts folded into batch verdicts, as the
+ * daemon sends them.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "capture_nfq.h"
 #include "conf.h"
@@ -42,7 +46,13 @@ main(int argc, char *argv[])
 	struct cap_nfq		*q;
 	struct cap_nfq_stats	 st;
 	char			 err[256];
+	bool			 fold = false;
 
+	if (argc == 3 && strcmp(argv[1], "-b") == 0) {
+		fold = true;
+		argc--;
+		argv++;
+	}
 	if (argc != 2)
 		return 2;
 	conf_defaults(&c);
@@ -52,6 +62,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "nfq_accept: %s\n", err);
 		return 1;
 	}
+	cap_nfq_set_fold(q, fold);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	while (!stop)
