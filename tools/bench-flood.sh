@@ -4,7 +4,8 @@
 # 10.98/16), with DS1 raised, while a bound UE places INVITEs at a steady
 # rate.  Three runs, one flood each:
 #   reader     a bare accept-all NFQUEUE reader (bench/nfq_accept): its CPU
-#              per packet, the reference;
+#              per packet, the reference (one verdict message a packet);
+#   reader-b   the same with the daemon's batch verdicts (nfq_accept -b);
 #   user space sipguard, admission in user space only (nft.admission_port
 #              = 0): every flood packet reaches the queue;
 #   kernel     sipguard with admission in the kernel while DS1 holds.
@@ -154,14 +155,14 @@ proxy() {
 	sleep 0.3
 }
 
-run_reader() {
+run_reader() {	# run_reader NAME [-b]
 	proxy
-	ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" 0 \
+	ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" ${2:-} 0 \
 	    > /dev/null &
 	RPID=$!
 	PIDS="${PIDS:-} $RPID"
 	sleep 0.5
-	measure reader "$RPID"
+	measure "$1" "$RPID"
 	kill "$RPID"; wait "$RPID" 2>/dev/null || true
 }
 
@@ -198,7 +199,8 @@ EOC
 echo "bench-flood: ${SECS} s spoofed-source REGISTER floods (random" \
     "sources in 10.98/16), a bound UE's INVITEs at ${RATE}/s beside" \
     "them; sender on CPU 0, reader or daemon on CPU 1"
-run_reader
+run_reader reader
+run_reader reader-b -b
 run_sg user 0
 run_sg kernel 5060
 awk -v hz="$CLK" -v secs="$SECS" '
@@ -206,20 +208,24 @@ awk -v hz="$CLK" -v secs="$SECS" '
   lim[NR] = $5; cpu[NR] = $6; inv[NR] = $7; got[NR] = $8; bl[NR] = $9 }
 END {
 	ref = cpu[1] / hz * 1e6 / (took[1] > 0 ? took[1] : 1)
-	printf "  %-7s %8s %8s %8s %8s %8s %8s %6s %6s %5s %7s\n", "run",
-	    "sent", "backlog", "at rule", "queued", "unjudged", "limited",
-	    "us/pkt", "x rdr", "CPU", "INVITEs"
+	refb = cpu[2] / hz * 1e6 / (took[2] > 0 ? took[2] : 1)
+	printf "  %-8s %8s %8s %8s %8s %8s %8s %6s %6s %6s %5s %7s\n",
+	    "run", "sent", "backlog", "at rule", "queued", "unjudged",
+	    "limited", "us/pkt", "x rdr", "x rdrb", "CPU", "INVITEs"
 	for (i = 1; i <= NR; i++) {
 		per = cpu[i] / hz * 1e6 / (took[i] > 0 ? took[i] : 1)
-		printf "  %-7s %8d %8d %8d %8d %8d %8d %6.2f %6.2f %4.0f%% " \
-		    "%3d/%-3d\n", name[i], sent[i], bl[i], rule[i], took[i],
-		    rule[i] - took[i], lim[i], per, per / ref,
+		printf "  %-8s %8d %8d %8d %8d %8d %8d %6.2f %6.2f %6.2f " \
+		    "%4.0f%% %3d/%-3d\n", name[i], sent[i], bl[i], rule[i],
+		    took[i], rule[i] - took[i], lim[i], per, per / ref,
+		    per / refb,
 		    cpu[i] / hz / (secs + 1) * 100, got[i], inv[i]
 	}
 	printf "  (%d pkts/s offered.  backlog: dropped by the kernel before" \
 	    " any hook, the receiving CPU outrun; unjudged: reached the" \
 	    " queue rule but not the queue (fail-open); us/pkt: CPU per" \
-	    " queued packet; CPU: of one core, flood and INVITEs)\n",
+	    " queued packet; x rdr, x rdrb: times the reader'"'"'s, times" \
+	    " the batching reader'"'"'s; CPU: of one core, flood and" \
+	    " INVITEs)\n",
 	    sent[1] / secs
 }' "$TMP/results"
 for n in user kernel; do
@@ -234,7 +240,10 @@ done
 # is dropped and its spoof tuple K listed (module I; K entries stay in
 # user space).  The longest a batch of packets waited for its verdicts
 # (sipguardctl stats): wall time, so on a shared machine it also counts
-# the worker's preemption.
+# the worker's preemption by other processes on its CPU.  Twice: the
+# daemon as it is, then under SCHED_FIFO (chrt -f 10: nothing of normal
+# priority preempts it), which leaves what the daemon itself does (its
+# work, its locks) in the figure.
 N=${LISTED:-10000}
 crlf "INVITE sip:bob@lab.example SIP/2.0" \
     "Via: SIP/2.0/UDP 10.98.0.1:5060;branch=z9hG4bK-ls1" \
@@ -242,8 +251,11 @@ crlf "INVITE sip:bob@lab.example SIP/2.0" \
     "To: <sip:bob@lab.example>" "Call-ID: ls-00000000@lab.example" \
     "CSeq: 1 INVITE" "Contact: <sip:alice@10.98.0.1:5060>" \
     "Content-Length: 0" "" > "$TMP/forged"
-rm -rf "$TMP/state"; mkdir "$TMP/state"
-cat > "$TMP/sg.conf" <<EOC
+listing() {	# listing NAME [chrt ...]: the burst, and what it stalled
+	name=$1
+	shift
+	rm -rf "$TMP/state"; mkdir "$TMP/state"
+	cat > "$TMP/sg.conf" <<EOC
 proxy: { addresses = [ "10.97.0.1" ]; };
 state: { dir = "$TMP/state"; interval = 0; };
 control: { socket = "$TMP/control"; };
@@ -252,26 +264,33 @@ startup: { learn = 0; };
 log: { aggregate = 10; };
 nft: { admission_port = 0; };
 EOC
-proxy
-ip netns exec "$R" taskset -c 1 "$B/sipguard" -f -c "$TMP/sg.conf" \
-    2> "$TMP/sg.list.log" &
-SPID=$!
-PIDS="${PIDS:-} $SPID"
-sleep 0.5
-ip netns exec "$S" $NODE send 10.97.0.11 10.97.0.1 REGISTER alice reg-ls \
-    > /dev/null
-invites 2 warm > /dev/null
-stall0=$("$B/sipguardctl" -s "$TMP/control" -j stats |
-    sed -n 's/.*"stall_us":\([0-9]*\).*/\1/p')
-t0=$(date +%s%N)
-sent=$(ip netns exec "$A" taskset -c 0 "$B/bench/udpflood" 10.98.0.0/16 \
-    10.97.0.1 5060 "$TMP/forged" 5 "$N")
-t1=$(date +%s%N)
-sleep 0.5
-"$B/sipguardctl" -s "$TMP/control" -j stats > "$TMP/stats.list"
-listed=$(sed -n 's/.*"blacklist":\[\([0-9]*\),.*/\1/p' "$TMP/stats.list")
-stall=$(sed -n 's/.*"stall_us":\([0-9]*\).*/\1/p' "$TMP/stats.list")
-echo "  listing: $sent forged INVITEs from distinct sources in" \
-    "$(( (t1 - t0) / 1000000 )) ms; $listed listed; longest wait of a" \
-    "batch for its verdicts ${stall} us (before the burst: ${stall0} us)"
-kill "$SPID"; wait "$SPID" 2>/dev/null || true
+	proxy
+	ip netns exec "$R" taskset -c 1 "$@" "$B/sipguard" -f \
+	    -c "$TMP/sg.conf" 2> "$TMP/sg.list.log" &
+	SPID=$!
+	PIDS="${PIDS:-} $SPID"
+	sleep 0.5
+	ip netns exec "$S" $NODE send 10.97.0.11 10.97.0.1 REGISTER alice \
+	    reg-ls > /dev/null
+	invites 2 warm > /dev/null
+	stall0=$("$B/sipguardctl" -s "$TMP/control" -j stats |
+	    sed -n 's/.*"stall_us":\([0-9]*\).*/\1/p')
+	t0=$(date +%s%N)
+	sent=$(ip netns exec "$A" taskset -c 0 "$B/bench/udpflood" \
+	    10.98.0.0/16 10.97.0.1 5060 "$TMP/forged" 5 "$N")
+	t1=$(date +%s%N)
+	sleep 0.5
+	"$B/sipguardctl" -s "$TMP/control" -j stats > "$TMP/stats.list"
+	listed=$(sed -n 's/.*"blacklist":\[\([0-9]*\),.*/\1/p' \
+	    "$TMP/stats.list")
+	stall=$(sed -n 's/.*"stall_us":\([0-9]*\).*/\1/p' "$TMP/stats.list")
+	echo "  listing ($name): $sent forged INVITEs from distinct sources" \
+	    "in $(( (t1 - t0) / 1000000 )) ms; $listed listed; longest wait" \
+	    "of a batch for its verdicts ${stall} us (before the burst:" \
+	    "${stall0} us)"
+	kill "$SPID"; wait "$SPID" 2>/dev/null || true
+}
+listing "as is"
+if command -v chrt > /dev/null; then
+	listing "SCHED_FIFO" chrt -f 10
+fi
