@@ -45,6 +45,13 @@ hidx_next(const struct hidx *h, uint32_t slot)
 	return h->link[slot].next;
 }
 
+/* Start fetching hv's bucket: a lookup to come need not wait for it. */
+static inline void
+hidx_prefetch(const struct hidx *h, uint64_t hv)
+{
+	__builtin_prefetch(&h->head[hv & h->mask]);
+}
+
 struct dlist {
 	uint32_t	 head, tail, count;
 	struct hlink	*link;

@@ -796,7 +796,8 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	enum sipm_kind	 kind;
 	enum sg_reason	 reason;
 	enum sg_verdict	 v;
-	bool		 listed = false;
+	bool		 listed = false, ds1;
+	uint64_t	 bkey = 0, fkey = 0;
 
 	if (!inbound) {
 		kind = sipm_parse(e->sp, p, len, stream, msg);
@@ -809,6 +810,16 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	}
 
 	tuple_l3(&t, pkt);
+	/*
+	 * While DS1 holds, admission below looks the source up in two tables
+	 * where a spoofed one is in neither: two cache misses a packet of the
+	 * flood.  Their buckets are fetched now, while the whitelist and the
+	 * blacklist are looked at.
+	 */
+	if ((ds1 = flood_ds1(e->flood))) {
+		bkey = bind_source_key(e->bt, &t);
+		fkey = flood_source_key(e->flood, &t);
+	}
 	switch (wl_check(e->wl, &pkt->src, &pkt->smac, pkt->has_mac)) {
 	case WL_PASS:
 		kind = sipm_parse(e->sp, p, len, stream, msg);
@@ -835,8 +846,8 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	 * for admission, decided before the parse: a flood of spoofed
 	 * sources costs a lookup each, not a parse.
 	 */
-	if (!listed && flood_ds1(e->flood) && !flood_admission(e->flood, &t,
-	    bind_has_source(e->bt, &t), now)) {
+	if (!listed && ds1 && !flood_admission_key(e->flood, fkey,
+	    bind_has_source_key(e->bt, bkey), now)) {
 		ds1_check(e, now);
 		return emit(e, true, SG_DROP, SG_R_DS_ADMISSION, SIPM_K_NOT_SIP,
 		    pkt, NULL);
