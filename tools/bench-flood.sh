@@ -126,20 +126,37 @@ flood() {
 	    10.97.0.1 5060 "$TMP/register" "$SECS"
 }
 
-# measure NAME PID: the flood with the UE's INVITEs beside it.
+# measure NAME PID: the flood with the UE's INVITEs beside it.  CPU per
+# queued packet over the whole flood, and over its steady part: from
+# WARM seconds in (DS1 rises within the flood's first second; before it,
+# every flood packet is parsed and judged in full) to the end; whether
+# DS1 held at the start of that part (the daemon's stats).
+WARM=${WARM:-2}
 measure() {
 	r0=$(rule); q0=$(taken); c0=$(cpu "$2"); b0=$(backlog)
 	invites "$((SECS + 1))" "$1" > "$TMP/inv.$1" &
 	ipid=$!
 	sleep 0.5
-	sent=$(flood)
+	flood > "$TMP/sent" &
+	fpid=$!
+	sleep "$WARM"
+	qm=$(taken); cm=$(cpu "$2")
+	if [ -S "$TMP/control" ] && [ "$1" != reader ] &&
+	    [ "$1" != reader-b ]; then
+		ds1=$("$B/sipguardctl" -s "$TMP/control" -j stats |
+		    grep -c '"ds1":true' || true)
+	else
+		ds1=-
+	fi
+	wait "$fpid"
+	sent=$(cat "$TMP/sent")
 	wait "$ipid"
 	sleep 0.5
 	r1=$(rule); q1=$(taken); c1=$(cpu "$2"); b1=$(backlog)
 	lim=$(limited)
 	echo "$1 $sent $((r1 - r0)) $((q1 - q0)) ${lim:-0} $((c1 - c0))" \
 	    "$(cat "$TMP/inv.$1") $(reached "$1") $((b1 - b0))" \
-	    >> "$TMP/results"
+	    "$((q1 - qm)) $((c1 - cm)) $ds1" >> "$TMP/results"
 }
 
 # A fresh proxy for each run: the last run's flood may still fill the
@@ -203,30 +220,36 @@ run_reader reader
 run_reader reader-b -b
 run_sg user 0
 run_sg kernel 5060
-awk -v hz="$CLK" -v secs="$SECS" '
+awk -v hz="$CLK" -v secs="$SECS" -v warm="$WARM" '
 { name[NR] = $1; sent[NR] = $2; rule[NR] = $3; took[NR] = $4
-  lim[NR] = $5; cpu[NR] = $6; inv[NR] = $7; got[NR] = $8; bl[NR] = $9 }
+  lim[NR] = $5; cpu[NR] = $6; inv[NR] = $7; got[NR] = $8; bl[NR] = $9
+  stook[NR] = $10; scpu[NR] = $11; ds1[NR] = $12 }
+function per(c, n) { return c / hz * 1e6 / (n > 0 ? n : 1) }
 END {
-	ref = cpu[1] / hz * 1e6 / (took[1] > 0 ? took[1] : 1)
-	refb = cpu[2] / hz * 1e6 / (took[2] > 0 ? took[2] : 1)
-	printf "  %-8s %8s %8s %8s %8s %8s %8s %6s %6s %6s %5s %7s\n",
-	    "run", "sent", "backlog", "at rule", "queued", "unjudged",
-	    "limited", "us/pkt", "x rdr", "x rdrb", "CPU", "INVITEs"
+	ref = per(scpu[1], stook[1])
+	refb = per(scpu[2], stook[2])
+	printf "  %-8s %8s %8s %8s %8s %8s %8s %6s | %8s %4s %6s %6s %6s" \
+	    " %5s %7s\n", "run", "sent", "backlog", "at rule", "queued",
+	    "unjudged", "limited", "us/pkt", "steady", "DS1", "us/pkt",
+	    "x rdr", "x rdrb", "CPU", "INVITEs"
 	for (i = 1; i <= NR; i++) {
-		per = cpu[i] / hz * 1e6 / (took[i] > 0 ? took[i] : 1)
-		printf "  %-8s %8d %8d %8d %8d %8d %8d %6.2f %6.2f %6.2f " \
-		    "%4.0f%% %3d/%-3d\n", name[i], sent[i], bl[i], rule[i],
-		    took[i], rule[i] - took[i], lim[i], per, per / ref,
-		    per / refb,
+		s = per(scpu[i], stook[i])
+		d = ds1[i] == "1" ? "yes" : (ds1[i] == "0" ? "no" : "-")
+		printf "  %-8s %8d %8d %8d %8d %8d %8d %6.2f | %8d %4s %6.2f" \
+		    " %6.2f %6.2f %4.0f%% %3d/%-3d\n", name[i], sent[i],
+		    bl[i], rule[i], took[i], rule[i] - took[i], lim[i],
+		    per(cpu[i], took[i]), stook[i], d, s, s / ref, s / refb,
 		    cpu[i] / hz / (secs + 1) * 100, got[i], inv[i]
 	}
 	printf "  (%d pkts/s offered.  backlog: dropped by the kernel before" \
 	    " any hook, the receiving CPU outrun; unjudged: reached the" \
 	    " queue rule but not the queue (fail-open); us/pkt: CPU per" \
-	    " queued packet; x rdr, x rdrb: times the reader'"'"'s, times" \
-	    " the batching reader'"'"'s; CPU: of one core, flood and" \
-	    " INVITEs)\n",
-	    sent[1] / secs
+	    " queued packet, over the whole run, then (right of |) over" \
+	    " the steady part of the flood, from %d s in: packets queued" \
+	    " then, DS1 raised at its start, CPU per packet, times the" \
+	    " reader'"'"'s and times the batching reader'"'"'s; CPU: of" \
+	    " one core, flood and INVITEs)\n",
+	    sent[1] / secs, warm
 }' "$TMP/results"
 for n in user kernel; do
 	printf '  %s: ' "$n"

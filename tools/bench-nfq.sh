@@ -6,7 +6,7 @@
 set -eu
 B=${B:-build}
 SECS=${SECS:-4}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-5}
 TMP=$(mktemp -d --suffix=.sgbench)
 S=sgbs$$
 R=sgbr$$
@@ -163,9 +163,29 @@ while [ "$i" -le "$ROUNDS" ]; do
 		    " sipguard %d pkts/s, %.2f us CPU/pkt: %.2f of the" \
 		    " reader'"'"'s rate, %.2f times its CPU per packet" \
 		    " (%.2f times the batching reader'"'"'s)\n",
-		    i, r, ru, b, bu, s, su, s / r, su / ru, su / bu }'
+		    i, r, ru, b, bu, s, su, s / r, su / ru, su / bu
+		printf "%f %f %f\n", su / ru, su / bu, bu / ru \
+		    >> "'"$TMP/ratios"'" }'
 	i=$((i + 1))
 done
+# The machine's load moves from round to round (other work starts and
+# stops): the median of the rounds' ratios.
+[ "$ROUNDS" -gt 0 ] && sort -n "$TMP/ratios" | awk '
+{ a[NR] = $1; b[NR] = $2; c[NR] = $3 }
+function med(x, n,   i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && x[j - 1] > x[j]; j--) {
+			t = x[j]; x[j] = x[j - 1]; x[j - 1] = t
+		}
+	return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+}
+END {
+	printf "  median over %d rounds: sipguard %.2f times the reader'"'"'s" \
+	    " CPU per packet, %.2f times the batching reader'"'"'s (which" \
+	    " is %.2f times the reader'"'"'s); lowest and highest of the" \
+	    " first: %.2f, %.2f\n", NR, med(a, NR), med(b, NR), med(c, NR),
+	    a[1], a[NR]
+}'
 
 # ---- latency: one message at a time ---------------------------------------------
 # An echo on the proxy's port sends each INVITE straight back (both ways
