@@ -6,6 +6,10 @@
 #   reader     a bare accept-all NFQUEUE reader (bench/nfq_accept): its CPU
 #              per packet, the reference (one verdict message a packet);
 #   reader-b   the same with the daemon's batch verdicts (nfq_accept -b);
+#   reader-d   the same dropping every packet, with batch verdicts
+#              (nfq_accept -b -d): the kernel's side of a refusal, which
+#              the accepting readers do not have (they deliver each packet
+#              to the proxy, and read its answer);
 #   user space sipguard, admission in user space only (nft.admission_port
 #              = 0): every flood packet reaches the queue;
 #   kernel     sipguard with admission in the kernel while DS1 holds.
@@ -141,8 +145,7 @@ measure() {
 	fpid=$!
 	sleep "$WARM"
 	qm=$(taken); cm=$(cpu "$2")
-	if [ -S "$TMP/control" ] && [ "$1" != reader ] &&
-	    [ "$1" != reader-b ]; then
+	if [ -S "$TMP/control" ] && [ "${1#reader}" = "$1" ]; then
 		ds1=$("$B/sipguardctl" -s "$TMP/control" -j stats |
 		    grep -c '"ds1":true' || true)
 	else
@@ -172,15 +175,20 @@ proxy() {
 	sleep 0.3
 }
 
-run_reader() {	# run_reader NAME [-b]
+run_reader() {	# run_reader NAME [OPTIONS of nfq_accept]
 	proxy
 	ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" ${2:-} 0 \
-	    > /dev/null &
+	    > /dev/null 2> "$TMP/reader.$1" &
 	RPID=$!
 	PIDS="${PIDS:-} $RPID"
 	sleep 0.5
 	measure "$1" "$RPID"
 	kill "$RPID"; wait "$RPID" 2>/dev/null || true
+	# Packets a batch: a reader woken for every packet or two pays its
+	# system calls for each (the daemon's: packets over verdict
+	# messages, at most one a batch when every verdict is a drop).
+	awk '{ printf "  %s: %.1f packets a batch\n", n,
+	    $2 / ($5 > 0 ? $5 : 1) }' n="$1" "$TMP/reader.$1" >> "$TMP/batches"
 }
 
 run_sg() {	# run_sg NAME ADMISSION_PORT
@@ -210,6 +218,10 @@ EOC
 	invites 5 "train$1" > /dev/null
 	measure "$1" "$SPID"
 	"$B/sipguardctl" -s "$TMP/control" stats > "$TMP/stats.$1"
+	"$B/sipguardctl" -s "$TMP/control" -j stats | sed -n \
+	    's/.*"received":\([0-9]*\),.*"verdict_msgs":\([0-9]*\).*/\1 \2/p' |
+	    awk '{ printf "  %s: %.1f packets a verdict message\n", n,
+	    $1 / ($2 > 0 ? $2 : 1) }' n="$1" >> "$TMP/batches"
 	kill "$SPID"; wait "$SPID" 2>/dev/null || true
 }
 
@@ -218,6 +230,7 @@ echo "bench-flood: ${SECS} s spoofed-source REGISTER floods (random" \
     "them; sender on CPU 0, reader or daemon on CPU 1"
 run_reader reader
 run_reader reader-b -b
+run_reader reader-d "-b -d"
 run_sg user 0
 run_sg kernel 5060
 awk -v hz="$CLK" -v secs="$SECS" -v warm="$WARM" '
@@ -228,17 +241,19 @@ function per(c, n) { return c / hz * 1e6 / (n > 0 ? n : 1) }
 END {
 	ref = per(scpu[1], stook[1])
 	refb = per(scpu[2], stook[2])
+	refd = per(scpu[3], stook[3])
 	printf "  %-8s %8s %8s %8s %8s %8s %8s %6s | %8s %4s %6s %6s %6s" \
-	    " %5s %7s\n", "run", "sent", "backlog", "at rule", "queued",
+	    " %6s %5s %7s\n", "run", "sent", "backlog", "at rule", "queued",
 	    "unjudged", "limited", "us/pkt", "steady", "DS1", "us/pkt",
-	    "x rdr", "x rdrb", "CPU", "INVITEs"
+	    "x rdr", "x rdrb", "x rdrd", "CPU", "INVITEs"
 	for (i = 1; i <= NR; i++) {
 		s = per(scpu[i], stook[i])
 		d = ds1[i] == "1" ? "yes" : (ds1[i] == "0" ? "no" : "-")
 		printf "  %-8s %8d %8d %8d %8d %8d %8d %6.2f | %8d %4s %6.2f" \
-		    " %6.2f %6.2f %4.0f%% %3d/%-3d\n", name[i], sent[i],
+		    " %6.2f %6.2f %6.2f %4.0f%% %3d/%-3d\n", name[i], sent[i],
 		    bl[i], rule[i], took[i], rule[i] - took[i], lim[i],
 		    per(cpu[i], took[i]), stook[i], d, s, s / ref, s / refb,
+		    s / refd,
 		    cpu[i] / hz / (secs + 1) * 100, got[i], inv[i]
 	}
 	printf "  (%d pkts/s offered.  backlog: dropped by the kernel before" \
@@ -247,10 +262,11 @@ END {
 	    " queued packet, over the whole run, then (right of |) over" \
 	    " the steady part of the flood, from %d s in: packets queued" \
 	    " then, DS1 raised at its start, CPU per packet, times the" \
-	    " reader'"'"'s and times the batching reader'"'"'s; CPU: of" \
-	    " one core, flood and INVITEs)\n",
+	    " reader'"'"'s, the batching reader'"'"'s and the dropping" \
+	    " reader'"'"'s; CPU: of one core, flood and INVITEs)\n",
 	    sent[1] / secs, warm
 }' "$TMP/results"
+cat "$TMP/batches"
 for n in user kernel; do
 	printf '  %s: ' "$n"
 	grep -o 'DS1 [a-z]* *[0-9]*' "$TMP/stats.$n" | head -1 || true
