@@ -6,7 +6,7 @@
 set -eu
 B=${B:-build}
 SECS=${SECS:-4}
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-3}
 TMP=$(mktemp -d --suffix=.sgbench)
 S=sgbs$$
 R=sgbr$$
@@ -81,14 +81,14 @@ EOC
 CLK=$(getconf CLK_TCK)
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-flood() {
+flood() {	# as fast as the sender goes, or FRATE a second
 	ip netns exec "$S" taskset -c 0 "$B/bench/udpflood" 10.97.0.11 \
-	    10.97.0.1 5060 "$TMP/invite" "$SECS"
+	    10.97.0.1 5060 "$TMP/invite" "$SECS" ${FRATE:+0 "$FRATE"}
 }
 
 run_ref() {	# run_ref [-b]: the bare reader, one verdict a packet or -b
 	ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" ${1:-} 0 \
-	    > "$TMP/ref.out" &
+	    > "$TMP/ref.out" 2> "$TMP/ref.err" &
 	PID=$!
 	sleep 0.5
 	c0=$(cpu "$PID")
@@ -139,53 +139,66 @@ run_sg() {
 	echo "$(( (after - before) / SECS )) $((c1 - c0))"
 }
 
+# rounds N NAME: N rounds of the three, each its own flood; a line each,
+# and the median of the rounds' ratios (the machine's load moves from
+# round to round as other work starts and stops).
+rounds() {
+	: > "$TMP/ratios"
+	i=1
+	while [ "$i" -le "$1" ]; do
+		set -- "$1" "$2" $(run_ref)
+		ref=$3 rcpu=$4
+		set -- "$1" "$2" $(run_ref -b)
+		refb=$3 rbcpu=$4
+		set -- "$1" "$2" $(run_sg)
+		sg=$3 scpu=$4
+		# CPU per packet (us): ticks / packets; the rate ratio moves
+		# with the machine, CPU per packet much less.  The reader as
+		# written after the library's example (one verdict message a
+		# packet), and with the daemon's batch verdicts (-b).
+		awk -v r="$ref" -v rc="$rcpu" -v b="$refb" -v bc="$rbcpu" \
+		    -v s="$sg" -v sc="$scpu" -v t="$SECS" -v hz="$CLK" \
+		    -v i="$i" -v n="$2" -v f="$TMP/ratios" 'BEGIN {
+			ru = rc / hz * 1e6 / (r * t)
+			su = sc / hz * 1e6 / (s * t)
+			bu = bc / hz * 1e6 / (b * t)
+			printf "  %s %d: accept-all reader %d pkts/s, %.2f us" \
+			    " CPU/pkt (batch verdicts: %d pkts/s, %.2f us);" \
+			    " sipguard %d pkts/s, %.2f us CPU/pkt: %.2f of" \
+			    " the reader'"'"'s rate, %.2f times its CPU per" \
+			    " packet (%.2f times the batching reader'"'"'s)\n",
+			    n, i, r, ru, b, bu, s, su, s / r, su / ru, su / bu
+			printf "%f %f %f\n", su / ru, su / bu, bu / ru >> f }'
+		i=$((i + 1))
+	done
+	[ "$1" -gt 0 ] && sort -n "$TMP/ratios" | awk -v n="$2" '
+	{ a[NR] = $1; b[NR] = $2; c[NR] = $3 }
+	function med(x, k,   i, j, t) {
+		for (i = 2; i <= k; i++)
+			for (j = i; j > 1 && x[j - 1] > x[j]; j--) {
+				t = x[j]; x[j] = x[j - 1]; x[j - 1] = t
+			}
+		return k % 2 ? x[(k + 1) / 2] : (x[k / 2] + x[k / 2 + 1]) / 2
+	}
+	END {
+		printf "  %s, median over %d rounds: sipguard %.2f times the" \
+		    " reader'"'"'s CPU per packet, %.2f times the batching" \
+		    " reader'"'"'s (which is %.2f times the reader'"'"'s);" \
+		    " lowest and highest of the first: %.2f, %.2f\n", n, NR,
+		    med(a, NR), med(b, NR), med(c, NR), a[1], a[NR]
+	}'
+}
 echo "bench-nfq: ${SECS} s floods of a 580-byte INVITE from a bound UE," \
     "sender on CPU 0, reader on CPU 1"
-i=1
-while [ "$i" -le "$ROUNDS" ]; do
-	set -- $(run_ref)
-	ref=$1 rcpu=$2
-	set -- $(run_ref -b)
-	refb=$1 rbcpu=$2
-	set -- $(run_sg)
-	sg=$1 scpu=$2
-	# CPU per packet (us): ticks / packets; the rate ratio moves with
-	# the machine, CPU per packet much less.  The reader as written
-	# after the library's example (one verdict message a packet), and
-	# with the daemon's batch verdicts (-b).
-	awk -v r="$ref" -v rc="$rcpu" -v b="$refb" -v bc="$rbcpu" \
-	    -v s="$sg" -v sc="$scpu" \
-	    -v t="$SECS" -v hz="$CLK" -v i="$i" 'BEGIN {
-		ru = rc / hz * 1e6 / (r * t); su = sc / hz * 1e6 / (s * t)
-		bu = bc / hz * 1e6 / (b * t)
-		printf "  round %d: accept-all reader %d pkts/s, %.2f us CPU/pkt" \
-		    " (batch verdicts: %d pkts/s, %.2f us);" \
-		    " sipguard %d pkts/s, %.2f us CPU/pkt: %.2f of the" \
-		    " reader'"'"'s rate, %.2f times its CPU per packet" \
-		    " (%.2f times the batching reader'"'"'s)\n",
-		    i, r, ru, b, bu, s, su, s / r, su / ru, su / bu
-		printf "%f %f %f\n", su / ru, su / bu, bu / ru \
-		    >> "'"$TMP/ratios"'" }'
-	i=$((i + 1))
-done
-# The machine's load moves from round to round (other work starts and
-# stops): the median of the rounds' ratios.
-[ "$ROUNDS" -gt 0 ] && sort -n "$TMP/ratios" | awk '
-{ a[NR] = $1; b[NR] = $2; c[NR] = $3 }
-function med(x, n,   i, j, t) {
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && x[j - 1] > x[j]; j--) {
-			t = x[j]; x[j] = x[j - 1]; x[j - 1] = t
-		}
-	return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
-}
-END {
-	printf "  median over %d rounds: sipguard %.2f times the reader'"'"'s" \
-	    " CPU per packet, %.2f times the batching reader'"'"'s (which" \
-	    " is %.2f times the reader'"'"'s); lowest and highest of the" \
-	    " first: %.2f, %.2f\n", NR, med(a, NR), med(b, NR), med(c, NR),
-	    a[1], a[NR]
-}'
+# As fast as the sender goes: how many packets a reader gets at each
+# wake-up depends on how fast it is, and CPU per packet on that.
+rounds "$ROUNDS" "round"
+# Paced, PRATE a second, below what either reader takes on this machine:
+# both see the same load, in the same bursts.
+PRATE=${PRATE:-40000}
+FRATE=$PRATE
+rounds "${PROUNDS:-3}" "paced at $PRATE/s, round"
+FRATE=
 
 # ---- latency: one message at a time ---------------------------------------------
 # An echo on the proxy's port sends each INVITE straight back (both ways
@@ -218,7 +231,8 @@ queue_to() {	# queue_to N: both rules to queue N
 	    --queue-num "$1"
 }
 start_sg "$LCPU"
-ip netns exec "$R" taskset -c "$LCPU" "$B/bench/nfq_accept" 1 > /dev/null &
+ip netns exec "$R" taskset -c "$LCPU" "$B/bench/nfq_accept" 1 > /dev/null \
+    2>&1 &
 RPID=$!
 sleep 0.5
 : > "$TMP/lat"
