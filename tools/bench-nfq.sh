@@ -103,11 +103,19 @@ run_ref() {	# run_ref [-b]: the bare reader, one verdict a packet or -b
 # The daemon on CPU 1 or CPU (PID), alice registered through it: the proxy's
 # 200 goes out through the queue.
 start_sg() {	# start_sg [CPU]
-	rm -f "$TMP/state"
+	rm -f "$TMP/state" "$TMP/control"
 	ip netns exec "$R" taskset -c "${1:-1}" "$B/sipguard" -c "$TMP/sg.conf" \
 	    2> "$TMP/sg.err" &
 	PID=$!
-	sleep 0.5
+	# Its control socket is up once it reads the queue (at most 5 s: a
+	# busy machine starts it slowly, and a REGISTER sent before would be
+	# dropped by the queue with no reader).
+	n=0
+	while [ ! -S "$TMP/control" ] && [ "$n" -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	sleep 0.2
 	ip netns exec "$S" "$B/bench/udpflood" 10.97.0.11 10.97.0.1 5060 \
 	    "$TMP/register" 0 > /dev/null
 	ip netns exec "$R" python3 -c "
