@@ -43,7 +43,7 @@ struct engine {
 	void			*bound_arg;
 	alarm_sink		 sink;
 	void			*sink_arg;
-	bool			 report_dropped;
+	bool			 report_fields;
 	struct engine_stats	 st;
 	struct sipm		 msg;	/* per-message scratch, not on stack */
 	struct stream_res	 sres;	/* per-segment scratch */
@@ -207,9 +207,9 @@ engine_set_alarm_sink(struct engine *e, alarm_sink fn, void *arg)
 }
 
 void
-engine_set_report_dropped(struct engine *e, bool on)
+engine_set_report_fields(struct engine *e, bool on)
 {
-	e->report_dropped = on;
+	e->report_fields = on;
 }
 
 void
@@ -786,6 +786,19 @@ malformed(struct engine *e, const struct dec_pkt *pkt, const char *why,
 	return emit(e, true, v, SG_R_MALFORMED, SIPM_K_MALFORMED, pkt, NULL);
 }
 
+/*
+ * Certainly a request, from its first bytes: an upper-case letter, and
+ * not "SIP/" in any case (a response's start; anything else, leading
+ * white space or a keep-alive included, goes to the parser).
+ */
+static bool
+request_start(const uint8_t *p, size_t len)
+{
+	return len >= 4 && p[0] >= 'A' && p[0] <= 'Z' &&
+	    !((p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
+	    (p[2] | 0x20) == 'p' && p[3] == '/');
+}
+
 /* One SIP payload (a datagram, or one message framed out of TCP). */
 static enum sg_verdict
 handle_payload(struct engine *e, const struct dec_pkt *pkt,
@@ -800,6 +813,17 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	uint64_t	 bkey = 0, fkey = 0;
 
 	if (!inbound) {
+		/*
+		 * SPEC 3: only the proxy's final answers teach (reg_answer());
+		 * a request it sends is accepted unread unless a report wants
+		 * its fields.  A round trip through the queue is two passes:
+		 * this saves the parse of one of them.
+		 */
+		if (!e->report_fields && request_start(p, len)) {
+			e->st.sip++;
+			return emit(e, false, SG_ACCEPT, SG_R_OUTBOUND, SIPM_K_SIP,
+			    pkt, NULL);
+		}
 		kind = sipm_parse(e->sp, p, len, stream, msg);
 		if (kind == SIPM_K_SIP) {
 			e->st.sip++;
@@ -837,7 +861,7 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	/* SPEC 6: the blacklist first, before any parsing. */
 	if (enf_check_l3(e->enf, &t, now)) {
 		listed = true;
-		if (!e->report_dropped)
+		if (!e->report_fields)
 			return emit(e, true, SG_DROP, SG_R_BLACKLISTED,
 			    SIPM_K_NOT_SIP, pkt, NULL);
 	}
