@@ -179,7 +179,8 @@ rounds() {
 			printf "%f %f %f\n", su / ru, su / bu, bu / ru >> f }'
 		i=$((i + 1))
 	done
-	[ "$1" -gt 0 ] && sort -n "$TMP/ratios" | awk -v n="$2" '
+	[ "$1" -gt 0 ] || return 0
+	sort -n "$TMP/ratios" | awk -v n="$2" '
 	{ a[NR] = $1; b[NR] = $2; c[NR] = $3 }
 	function med(x, k,   i, j, t) {
 		for (i = 2; i <= k; i++)
