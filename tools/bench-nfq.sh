@@ -221,8 +221,8 @@ FRATE=
 # the CPU of the UE and the echo: four wake-ups across CPUs a trip (the
 # readers on CPU 1) cost tens of microseconds each on this machine and
 # move by more than judging costs (LCPU=1 measures that placement).
-RTTN=${RTTN:-1000}
-LROUNDS=${LROUNDS:-6}
+RTTN=${RTTN:-300}
+LROUNDS=${LROUNDS:-20}
 LCPU=${LCPU:-0}
 rtt() {	# rtt: p50 p99 lost, through whatever reads queue 0 now
 	ip netns exec "$R" taskset -c 0 "$B/bench/udprtt" -s 10.97.0.1 5060 &
