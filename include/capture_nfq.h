@@ -5,8 +5,8 @@
  * stamps them with their receive time, judges them with `judge', and
  * answers all their verdicts in one sendmsg, a run of equal verdicts as
  * one batch verdict: no packet is ever left without one, and none gets
- * one before it was judged.  Like the offline source (capture_pcap.h), it does not
- * know what the judge does with a packet.
+ * one before it was judged.  Like the offline source (capture_pcap.h),
+ * it does not know what the judge does with a packet.
  */
 #ifndef SG_CAPTURE_NFQ_H
 #define SG_CAPTURE_NFQ_H
