@@ -63,6 +63,8 @@ TOOL_BINS	:= $(B)/sgpcap
 # The cluster (issue 14): a redis-server of their own, in namespaces.
 TEST_SCRIPTS	+= tests/e2e_cluster.sh tests/e2e_sentinel.sh \
 		   tests/e2e_cluster_kamailio.sh
+# Batch verdicts (issue 12): a reader of its own, in namespaces.
+TEST_SCRIPTS	+= tests/test_nfq_fold.sh
 
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 		   $(B)/bench/*.d)
@@ -106,6 +108,10 @@ $(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_LIB) $(B)/tests/testlib.o \
 		   $(B)/libsg.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
+$(B)/tests/nfqfold: $(B)/tests/nfqfold.o $(B)/libsg.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/sgpcap: $(B)/tools/sgpcap.o $(TEST_LIB) $(B)/libsg.a
 	$(call say,LD,$@)
@@ -155,7 +161,7 @@ CHECK_BINS	:= $(B)/sipguard $(B)/sipguardctl $(B)/bench/udpflood \
 		   $(B)/bench/udprtt \
 		   $(B)/bench/nfq_accept $(B)/bench/bench $(B)/bench/eval \
 		   $(B)/bench/cluster $(B)/bench/memory \
-		   $(TEST_BINS) \
+		   $(TEST_BINS) $(B)/tests/nfqfold \
 		   $(TOOL_BINS)
 
 check: deps $(CHECK_BINS) ## build and run every test

@@ -2,12 +2,14 @@
  * udpflood: send one UDP payload (a file) as fast as sendmmsg allows, for
  * a number of seconds; print how many were sent.  For bench-nfq and
  * bench-flood only, inside the namespaces they set up.
- *   udpflood SRC_IP DST_IP DST_PORT PAYLOAD_FILE SECONDS [COUNT]
+ *   udpflood SRC_IP DST_IP DST_PORT PAYLOAD_FILE SECONDS [0 RATE]
  *   udpflood A.B.0.0/16 DST_IP DST_PORT PAYLOAD_FILE SECONDS [COUNT]
  * The second form spoofs: each datagram from the next address of the
  * /16 (a raw socket; 65,534 distinct before they repeat), and the first
  * run of eight '0's in the payload replaced by a counter in hex (a
- * Call-ID of its own for each).  COUNT: stop after that many.
+ * Call-ID of its own for each).  COUNT: stop after that many.  RATE:
+ * the first form paced at that many a second, in bursts of at most
+ * PACED_BURST, so that two readers compared see the same load.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,6 +23,7 @@
 #include <time.h>
 
 #define BATCH	64
+#define PACED_BURST	8
 #define HDRS	(sizeof(struct iphdr) + sizeof(struct udphdr))
 
 static double
@@ -116,10 +119,12 @@ main(int argc, char *argv[])
 	size_t			 len;
 	FILE			*fp;
 	int			 fd;
-	double			 secs;
+	double			 secs, rate = 0;
 
-	if (argc != 6 && argc != 7)
+	if (argc != 6 && argc != 7 && argc != 8)
 		return 2;
+	if (argc == 8)
+		rate = atof(argv[7]);
 	if ((fp = fopen(argv[4], "rb")) == NULL)
 		return 1;
 	len = fread(payload, 1, sizeof(payload), fp);
@@ -154,9 +159,18 @@ main(int argc, char *argv[])
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		int	 n = sendmmsg(fd, m, BATCH, 0);
+		double	 due = rate * since(&t0);
+		int	 n = BATCH;
 
-		if (n > 0)
+		if (rate > 0) {
+			if (due < (double)sent + 1) {
+				nanosleep(&(struct timespec){ 0, 20000 }, NULL);
+				continue;
+			}
+			n = due - (double)sent > PACED_BURST ? PACED_BURST :
+			    (int)(due - (double)sent);
+		}
+		if ((n = sendmmsg(fd, m, (unsigned)n, 0)) > 0)
 			sent += (unsigned)n;
 	} while (since(&t0) < secs);
 	printf("%llu\n", sent);

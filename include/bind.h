@@ -103,6 +103,14 @@ void		 bind_match(struct bind_table *, const struct sg_tuple *,
  */
 bool		 bind_has_source(const struct bind_table *,
 		    const struct sg_tuple *);
+/*
+ * The same in two steps, for a caller with other work to overlap with
+ * the memory access: the source's key (its bucket starts on its way to
+ * the cache), then the answer.
+ */
+uint64_t	 bind_source_key(const struct bind_table *,
+		    const struct sg_tuple *);
+bool		 bind_has_source_key(const struct bind_table *, uint64_t);
 /* A binding on the same device (m, i, and s behind NAT), any identity. */
 const struct binding *bind_find_device(struct bind_table *,
 		    const struct sg_tuple *, uint64_t now);

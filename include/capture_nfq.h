@@ -3,14 +3,16 @@
  * over libmnl in copy mode, fail-open by default.  cap_nfq_run() reads up
  * to queue.batch packets (blocking at most `wait_ms' for the first),
  * stamps them with their receive time, judges them with `judge', and
- * answers all their verdicts in one sendmsg: no packet is ever left
- * without one.  Like the offline source (capture_pcap.h), it does not
- * know what the judge does with a packet.
+ * answers all their verdicts in one sendmsg, a run of equal verdicts as
+ * one batch verdict: no packet is ever left without one, and none gets
+ * one before it was judged.  Like the offline source (capture_pcap.h),
+ * it does not know what the judge does with a packet.
  */
 #ifndef SG_CAPTURE_NFQ_H
 #define SG_CAPTURE_NFQ_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +26,7 @@ struct cap_nfq_stats {
 	uint64_t	 enobufs, errors, batches;
 	uint64_t	 hook_out, no_payload;
 	uint64_t	 batch_max_ns;	/* longest from read to verdicts */
+	uint64_t	 verdict_msgs;	/* verdict messages sent */
 };
 
 /* `dir' is what the hook says (SPEC 1): see enum engine_dir. */
@@ -40,6 +43,11 @@ void		 cap_nfq_close(struct cap_nfq *);
  */
 int		 cap_nfq_run(struct cap_nfq *, int wait_ms, pthread_mutex_t *,
 		    cap_judge, void *);
+/*
+ * Runs of equal verdicts as one batch verdict (on by default; the
+ * reasoning is in capture_nfq.c).  Off: one verdict message a packet.
+ */
+void		 cap_nfq_set_fold(struct cap_nfq *, bool);
 void		 cap_nfq_stats(const struct cap_nfq *, struct cap_nfq_stats *);
 uint16_t	 cap_nfq_num(const struct cap_nfq *);
 

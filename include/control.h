@@ -38,7 +38,7 @@ struct state_counts;
 
 /* A worker's queue counters, and what the kernel dropped for its queue. */
 struct control_queue {
-	uint64_t	 received, enobufs, errors;
+	uint64_t	 received, enobufs, errors, verdict_msgs;
 	uint64_t	 kernel_dropped, user_dropped;
 	double		 idle;		/* s since its last packet */
 	double		 stall;		/* longest batch wait, us */

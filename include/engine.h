@@ -24,7 +24,9 @@ struct sg_result {
 	enum sg_reason		 reason;
 	enum sipm_kind		 kind;
 	const struct dec_pkt	*pkt;
-	const struct sipm	*msg;	/* NULL unless kind == SIPM_K_SIP */
+	const struct sipm	*msg;	/* NULL unless kind == SIPM_K_SIP; NULL
+					   for an outbound request unread (see
+					   engine_set_report_fields()) */
 };
 
 typedef void	(*engine_observer)(void *, const struct sg_result *);
@@ -105,11 +107,14 @@ typedef void	(*engine_shared)(void *, const struct bind_table *,
 void		 engine_set_shared(struct engine *, engine_shared, void *);
 void		 engine_set_alarm_sink(struct engine *, alarm_sink, void *);
 /*
- * Parse messages dropped by the blacklist anyway, so a report can show
- * their method and Call-ID (sipguard -r).  The verdict is the same; the
- * live daemon leaves this off and saves the parse.
+ * Parse the messages whose verdict needs no parse, so a report can show
+ * their fields (sipguard -r): those dropped by the blacklist anyway, and
+ * the requests the proxy sends (only its answers teach: SPEC 3).  The
+ * verdict and what is learned are the same; the live daemon leaves this
+ * off and saves the parse (an outbound request is then counted as SIP
+ * and shown to the observer without its message).
  */
-void		 engine_set_report_dropped(struct engine *, bool);
+void		 engine_set_report_fields(struct engine *, bool);
 
 /*
  * Judge one frame.  `hwmac' (may be NULL) gives the source MAC when the

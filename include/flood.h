@@ -92,6 +92,11 @@ bool		 flood_ds1(const struct flood *);
  */
 bool		 flood_admission(struct flood *, const struct sg_tuple *,
 		    bool bound, uint64_t now);
+/* The same in two steps (see bind_source_key()): the source's key, then
+ * admission by that key. */
+uint64_t	 flood_source_key(const struct flood *, const struct sg_tuple *);
+bool		 flood_admission_key(struct flood *, uint64_t key, bool bound,
+		    uint64_t now);
 /*
  * DS1 changes state as time passes; call after each message and from the
  * timer.  Returns 1 when DS1 is raised, -1 when it clears (`a' filled

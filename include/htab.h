@@ -78,6 +78,19 @@ sidx_next(const struct sidx *h, uint32_t slot)
 	return h->next[slot];
 }
 
+static inline void
+sidx_prefetch(const struct sidx *h, uint64_t hv)
+{
+	__builtin_prefetch(&h->head[hv & h->mask]);
+}
+
+/* Start fetching hv's bucket: a lookup to come need not wait for it. */
+static inline void
+hidx_prefetch(const struct hidx *h, uint64_t hv)
+{
+	__builtin_prefetch(&h->head[hv & h->mask]);
+}
+
 struct dlist {
 	uint32_t	 head, tail, count;
 	struct hlink	*link;

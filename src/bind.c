@@ -805,8 +805,22 @@ bind_match(struct bind_table *bt, const struct sg_tuple *t, bool response,
 bool
 bind_has_source(const struct bind_table *bt, const struct sg_tuple *t)
 {
-	return cset_get(&bt->mi, key_hash(IX__COUNT, &t->m, t->has_m, &t->i,
-	    0)) > 0;
+	return bind_has_source_key(bt, bind_source_key(bt, t));
+}
+
+uint64_t
+bind_source_key(const struct bind_table *bt, const struct sg_tuple *t)
+{
+	uint64_t	 key = key_hash(IX__COUNT, &t->m, t->has_m, &t->i, 0);
+
+	sidx_prefetch(&bt->mi.ix, key);
+	return key;
+}
+
+bool
+bind_has_source_key(const struct bind_table *bt, uint64_t key)
+{
+	return cset_get(&bt->mi, key) > 0;
 }
 
 const struct binding *

@@ -2,7 +2,9 @@
  * capture_nfq.c: the live packet source, after libnetfilter_queue's
  * examples/nf-queue.c: libmnl and the nfq_nlmsg_* helpers.  Packets are
  * read in batches with recvmmsg(), judged by the caller, and their
- * verdicts sent back together in one sendmsg().
+ * verdicts sent back together in one sendmsg(): a run of equal verdicts
+ * as one NFQNL_MSG_VERDICT_BATCH (see put_verdict() for why that is
+ * safe).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +42,11 @@ struct cap_nfq {
 	struct iovec		*iov;
 	char			*vbuf;		/* the verdicts' batch */
 	size_t			 vlen;
+	/* The run of equal verdicts not yet written to vbuf. */
+	uint32_t		 run_id;	/* its last packet's id */
+	uint32_t		 run_len;
+	int			 run_verdict;
+	bool			 fold;		/* runs as batch verdicts */
 	cap_judge		 judge;
 	void			*arg;
 	uint64_t		 now;
@@ -72,6 +79,7 @@ cap_nfq_open(const struct sg_conf *c, uint16_t qnum, char *err, size_t errlen)
 		return NULL;
 	}
 	q->qnum = qnum;
+	q->fold = true;
 	q->batch = c->queue_batch < BATCH_MAX ? c->queue_batch : BATCH_MAX;
 	q->rbuf = malloc((size_t)q->batch * PKT_BUF);
 	q->msgs = calloc((size_t)q->batch, sizeof(*q->msgs));
@@ -168,14 +176,76 @@ cap_nfq_stats(const struct cap_nfq *q, struct cap_nfq_stats *st)
 	*st = q->st;
 }
 
+void
+cap_nfq_set_fold(struct cap_nfq *q, bool on)
+{
+	q->fold = on;
+}
+
+/* The pending run to vbuf: one packet's verdict, or a batch verdict. */
+static void
+flush_run(struct cap_nfq *q)
+{
+	struct nlmsghdr	*nlh;
+
+	if (q->run_len == 0)
+		return;
+	nlh = nfq_nlmsg_put(q->vbuf + q->vlen, q->run_len > 1 ?
+	    NFQNL_MSG_VERDICT_BATCH : NFQNL_MSG_VERDICT, q->qnum);
+	nfq_nlmsg_verdict_put(nlh, (int)q->run_id, q->run_verdict);
+	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+	q->st.verdict_msgs++;
+	q->run_len = 0;
+}
+
+/*
+ * Verdicts in the order the packets were read.  A run of equal verdicts
+ * goes as one NFQNL_MSG_VERDICT_BATCH naming the run's last id: the
+ * kernel (nfnetlink_queue.c, nfqnl_recv_verdict_batch) applies it to
+ * every entry still queued with an id at or before that one.  That is
+ * exactly this run, because:
+ * - __nfqnl_enqueue_packet() numbers a packet, unicasts it to this
+ *   socket and only if that succeeded appends its entry to the queue's
+ *   list, all under the queue's lock: the list and this socket's receive
+ *   queue hold the same packets in the same (id) order.  A packet whose
+ *   unicast failed (the socket full, ENOBUFS; fail-open passing it; a
+ *   full queue) has no entry, so a gap in the ids is nothing to sweep.
+ *   --queue-bypass acts only when no socket is bound (nothing queued).
+ * - So every queued entry with an id before the run's last was read
+ *   before it, from this socket (one portid per queue): it belongs to
+ *   the run, or to an earlier verdict message, which the kernel has
+ *   applied first (netlink_rcv_skb() takes the messages of one sendmsg
+ *   in order; earlier sendmsgs before).
+ * That fails if a verdict was lost: a message read but not understood
+ *   (no id: its entry stays queued) or a sendmsg that failed (none of
+ *   its verdicts applied).  The next batch would sweep those entries,
+ *   judged or not, under another packet's verdict: after such an error
+ *   folding stops for good (stats: errors) and every packet gets its own
+ *   verdict.  The kernel refuses a well-formed verdict from the bound
+ *   socket only for an entry no longer queued (ENOENT: nothing left to
+ *   sweep); its error comes back on this socket and stops folding too.
+ * No verdict here carries a mark or a payload (those cannot be folded).
+ * What it saves: the kernel parses, locks and walks once per run, and
+ * the sendmsg copies one message, not one a packet.
+ */
 static void
 put_verdict(struct cap_nfq *q, uint32_t id, int verdict)
 {
-	struct nlmsghdr	*nlh = nfq_nlmsg_put(q->vbuf + q->vlen,
-			    NFQNL_MSG_VERDICT, q->qnum);
+	if (q->run_len > 0 && (!q->fold || verdict != q->run_verdict))
+		flush_run(q);
+	q->run_id = id;
+	q->run_verdict = verdict;
+	q->run_len++;
+	if (!q->fold)
+		flush_run(q);
+}
 
-	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
-	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+/* An error that may have left a verdict unsent: see put_verdict(). */
+static void
+lost_verdict(struct cap_nfq *q)
+{
+	q->st.errors++;
+	q->fold = false;
 }
 
 /*
@@ -214,7 +284,9 @@ on_packet(const struct nlmsghdr *nlh, void *arg)
 	enum sg_verdict			 v = SG_ACCEPT;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL) {
-		q->st.errors++;
+		/* Its entry (if any) waits for a verdict no one sends. */
+		flush_run(q);
+		lost_verdict(q);
 		return MNL_CB_OK;
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
@@ -288,18 +360,29 @@ cap_nfq_run(struct cap_nfq *q, int wait_ms, pthread_mutex_t *lock,
 	if (lock != NULL)
 		pthread_mutex_lock(lock);
 	for (int k = 0; k < n; k++) {
-		int	 ret = mnl_cb_run(q->iov[k].iov_base, q->msgs[k].msg_len,
-			    0, q->portid, on_packet, q);
+		int	 ret;
 
-		if (ret < 0)
-			q->st.errors++;
+		/* A truncated read may have cut a packet's message off. */
+		if (q->msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
+			flush_run(q);
+			lost_verdict(q);
+		}
+		ret = mnl_cb_run(q->iov[k].iov_base, q->msgs[k].msg_len, 0,
+		    q->portid, on_packet, q);
+		/* An error the kernel returned names a verdict it refused
+		 * (the socket carries nothing else that can fail). */
+		if (ret < 0) {
+			flush_run(q);
+			lost_verdict(q);
+		}
 		handled++;
 	}
+	flush_run(q);
 	if (lock != NULL)
 		pthread_mutex_unlock(lock);
 	q->st.batches++;
 	if (q->vlen > 0 && mnl_socket_sendto(q->nl, q->vbuf, q->vlen) < 0)
-		q->st.errors++;
+		lost_verdict(q);
 	/* A worker stall (a lock held elsewhere, a slow judge) shows here:
 	 * the packets of the batch waited that long for their verdicts. */
 	t0 = clock_mono() - t0;

@@ -341,7 +341,7 @@ replay_run(const char *path, struct engine *e, FILE *out,
 		return -1;
 	engine_set_observer(e, on_result, &r);
 	engine_set_alarm_sink(e, on_alarm, &r);
-	engine_set_report_dropped(e, true);
+	engine_set_report_fields(e, true);
 	progress_init(&prog, pc);
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
 		if ((r.frame & 4095) == 0)

@@ -202,7 +202,12 @@ static const struct field stats_fields[] = {
 	{ "enobufs", F_U64, AT(q.enobufs), 0, .pre = ", ENOBUFS ",
 	    .help = "Receive errors ENOBUFS (the socket overflowed)." },
 	{ "errors", F_U64, AT(q.errors), 0, .pre = ", errors ",
-	    .help = "Other receive or verdict errors." },
+	    .help = "Other receive or verdict errors (after one, every "
+	    "packet gets a verdict message of its own)." },
+	{ "verdict_msgs", F_U64, AT(q.verdict_msgs), 0,
+	    .pre = ", verdict messages ",
+	    .help = "Verdict messages sent: a run of equal verdicts is one "
+	    "batch verdict." },
 	{ "kernel_dropped", F_U64, AT(q.kernel_dropped), 0,
 	    .pre = "; kernel dropped ", .post = " (queue full)",
 	    .help = "Packets the kernel dropped: the queue was full." },
@@ -385,6 +390,7 @@ add_worker(struct snapshot *s, const struct engine_stats *e,
 	s->q.received += q->received;
 	s->q.enobufs += q->enobufs;
 	s->q.errors += q->errors;
+	s->q.verdict_msgs += q->verdict_msgs;
 	s->q.kernel_dropped += q->kernel_dropped;
 	s->q.user_dropped += q->user_dropped;
 	/* The queues as one: idle as long as the busiest. */

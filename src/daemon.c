@@ -559,6 +559,7 @@ on_queue(void *arg, int k, struct control_queue *cq)
 	cap_nfq_stats(d->w[k].q, &q);
 	cq->received = q.packets;
 	cq->enobufs = q.enobufs;
+	cq->verdict_msgs = q.verdict_msgs;
 	cq->errors = q.errors;
 	cq->idle = (double)(clock_mono() - d->w[k].rx_at) / 1e9;
 	cq->stall = (double)q.batch_max_ns / 1e3;

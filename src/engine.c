@@ -45,7 +45,7 @@ struct engine {
 	void			*shared_arg;
 	alarm_sink		 sink;
 	void			*sink_arg;
-	bool			 report_dropped;
+	bool			 report_fields;
 	struct engine_stats	 st;
 	struct sipm		 msg;	/* per-message scratch, not on stack */
 	struct stream_res	 sres;	/* per-segment scratch */
@@ -210,9 +210,9 @@ engine_set_alarm_sink(struct engine *e, alarm_sink fn, void *arg)
 }
 
 void
-engine_set_report_dropped(struct engine *e, bool on)
+engine_set_report_fields(struct engine *e, bool on)
 {
-	e->report_dropped = on;
+	e->report_fields = on;
 }
 
 void
@@ -838,6 +838,19 @@ malformed(struct engine *e, const struct dec_pkt *pkt, const char *why,
 	return emit(e, true, v, SG_R_MALFORMED, SIPM_K_MALFORMED, pkt, NULL);
 }
 
+/*
+ * Certainly a request, from its first bytes: an upper-case letter, and
+ * not "SIP/" in any case (a response's start; anything else, leading
+ * white space or a keep-alive included, goes to the parser).
+ */
+static bool
+request_start(const uint8_t *p, size_t len)
+{
+	return len >= 4 && p[0] >= 'A' && p[0] <= 'Z' &&
+	    !((p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
+	    (p[2] | 0x20) == 'p' && p[3] == '/');
+}
+
 /* One SIP payload (a datagram, or one message framed out of TCP). */
 static enum sg_verdict
 handle_payload(struct engine *e, const struct dec_pkt *pkt,
@@ -848,9 +861,21 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	enum sipm_kind	 kind;
 	enum sg_reason	 reason;
 	enum sg_verdict	 v;
-	bool		 listed = false;
+	bool		 listed = false, ds1;
+	uint64_t	 bkey = 0, fkey = 0;
 
 	if (!inbound) {
+		/*
+		 * SPEC 3: only the proxy's final answers teach (reg_answer());
+		 * a request it sends is accepted unread unless a report wants
+		 * its fields.  A round trip through the queue is two passes:
+		 * this saves the parse of one of them.
+		 */
+		if (!e->report_fields && request_start(p, len)) {
+			e->st.sip++;
+			return emit(e, false, SG_ACCEPT, SG_R_OUTBOUND, SIPM_K_SIP,
+			    pkt, NULL);
+		}
 		kind = sipm_parse(e->sp, p, len, stream, msg);
 		if (kind == SIPM_K_SIP) {
 			e->st.sip++;
@@ -861,6 +886,16 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	}
 
 	tuple_l3(&t, pkt);
+	/*
+	 * While DS1 holds, admission below looks the source up in two tables
+	 * where a spoofed one is in neither: two cache misses a packet of the
+	 * flood.  Their buckets are fetched now, while the whitelist and the
+	 * blacklist are looked at.
+	 */
+	if ((ds1 = flood_ds1(e->flood))) {
+		bkey = bind_source_key(e->bt, &t);
+		fkey = flood_source_key(e->flood, &t);
+	}
 	switch (wl_check(e->wl, &pkt->src, &pkt->smac, pkt->has_mac)) {
 	case WL_PASS:
 		kind = sipm_parse(e->sp, p, len, stream, msg);
@@ -878,7 +913,7 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	/* SPEC 6: the blacklist first, before any parsing. */
 	if (enf_check_l3(e->enf, &t, now)) {
 		listed = true;
-		if (!e->report_dropped)
+		if (!e->report_fields)
 			return emit(e, true, SG_DROP, SG_R_BLACKLISTED,
 			    SIPM_K_NOT_SIP, pkt, NULL);
 	}
@@ -887,8 +922,8 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	 * for admission, decided before the parse: a flood of spoofed
 	 * sources costs a lookup each, not a parse.
 	 */
-	if (!listed && flood_ds1(e->flood) && !flood_admission(e->flood, &t,
-	    bind_has_source(e->bt, &t), now)) {
+	if (!listed && ds1 && !flood_admission_key(e->flood, fkey,
+	    bind_has_source_key(e->bt, bkey), now)) {
 		ds1_check(e, now);
 		return emit(e, true, SG_DROP, SG_R_DS_ADMISSION, SIPM_K_NOT_SIP,
 		    pkt, NULL);

@@ -756,9 +756,8 @@ admit(struct flood *f, uint64_t now)
 #define SOURCE_WALK	16
 
 static bool
-known_source(const struct flood *f, const struct sg_tuple *t)
+known_source(const struct flood *f, uint64_t key)
 {
-	uint64_t	 key = source_key(t);
 	int		 n = 0;
 
 	for (uint32_t s = hidx_first(&f->mix, key); s != HNIL;
@@ -782,7 +781,22 @@ bool
 flood_admission(struct flood *f, const struct sg_tuple *t, bool bound,
     uint64_t now)
 {
-	if (!f->ds1 || bound || known_source(f, t))
+	return flood_admission_key(f, flood_source_key(f, t), bound, now);
+}
+
+uint64_t
+flood_source_key(const struct flood *f, const struct sg_tuple *t)
+{
+	uint64_t	 key = source_key(t);
+
+	hidx_prefetch(&f->mix, key);
+	return key;
+}
+
+bool
+flood_admission_key(struct flood *f, uint64_t key, bool bound, uint64_t now)
+{
+	if (!f->ds1 || bound || known_source(f, key))
 		return true;
 	if (admit(f, now))
 		return true;

@@ -275,7 +275,8 @@ cx_unlock(void *arg)
 	x->depth--;
 }
 
-/* Each worker: 7 received, 1 ENOBUFS, 2 errors, 3 and 4 kernel drops. */
+/* Each worker: 7 received, 1 ENOBUFS, 2 errors, 5 verdict messages, 3 and
+ * 4 kernel drops. */
 static void
 cx_queue(void *arg, int k, struct control_queue *q)
 {
@@ -283,7 +284,7 @@ cx_queue(void *arg, int k, struct control_queue *q)
 
 	assert_int_equal(x->depth, 1);
 	assert_true(k >= 0 && k < x->c.nw);
-	*q = (struct control_queue){ 7, 1, 2, 3, 4, 0, 250 + k };
+	*q = (struct control_queue){ 7, 1, 2, 5, 3, 4, 0, 250 + k };
 }
 
 static int
@@ -464,7 +465,8 @@ static const struct crow crows[] = {
 		    "blacklist 0/64, whitelist 0/4096, identity cells 0/256\n"
 		    "whitelisted prefixes from another MAC (judged): 0\n"
 		    "accepted on lapsed bindings (bindings.grace): 0\n"
-		    "queue: received 14, ENOBUFS 2, errors 4; kernel dropped "
+		    "queue: received 14, ENOBUFS 2, errors 4, verdict messages 10; "
+		    "kernel dropped "
 		    "6 (queue full), 8 (socket full); last packet 0 s ago; "
 		    "longest wait for verdicts 251 us\n"
 		    "module II: training, 900 s left\n"
@@ -489,7 +491,8 @@ static const struct crow crows[] = {
 		    "\"identity_cells\":[0,256]},"
 		    "\"whitelist_wrong_mac\":0,\"lapsed\":0,"
 		    "\"queue\":{\"received\":14,"
-		    "\"enobufs\":2,\"errors\":4,\"kernel_dropped\":6,"
+		    "\"enobufs\":2,\"errors\":4,\"verdict_msgs\":10,"
+		    "\"kernel_dropped\":6,"
 		    "\"user_dropped\":8,\"idle\":0,\"stall_us\":251},\"module2\":{\"training\":true,"
 		    "\"train_left\":900,\"tdist_avg\":0.000,"
 		    "\"init_c_avg\":0.000,\"curr_c_avg\":0.000,"

@@ -4,7 +4,12 @@
 # 10.98/16), with DS1 raised, while a bound UE places INVITEs at a steady
 # rate.  Three runs, one flood each:
 #   reader     a bare accept-all NFQUEUE reader (bench/nfq_accept): its CPU
-#              per packet, the reference;
+#              per packet, the reference (one verdict message a packet);
+#   reader-b   the same with the daemon's batch verdicts (nfq_accept -b);
+#   reader-d   the same dropping every packet, with batch verdicts
+#              (nfq_accept -b -d): the kernel's side of a refusal, which
+#              the accepting readers do not have (they deliver each packet
+#              to the proxy, and read its answer);
 #   user space sipguard, admission in user space only (nft.admission_port
 #              = 0): every flood packet reaches the queue;
 #   kernel     sipguard with admission in the kernel while DS1 holds.
@@ -125,20 +130,36 @@ flood() {
 	    10.97.0.1 5060 "$TMP/register" "$SECS"
 }
 
-# measure NAME PID: the flood with the UE's INVITEs beside it.
+# measure NAME PID: the flood with the UE's INVITEs beside it.  CPU per
+# queued packet over the whole flood, and over its steady part: from
+# WARM seconds in (DS1 rises within the flood's first second; before it,
+# every flood packet is parsed and judged in full) to the end; whether
+# DS1 held at the start of that part (the daemon's stats).
+WARM=${WARM:-2}
 measure() {
 	r0=$(rule); q0=$(taken); c0=$(cpu "$2"); b0=$(backlog)
 	invites "$((SECS + 1))" "$1" > "$TMP/inv.$1" &
 	ipid=$!
 	sleep 0.5
-	sent=$(flood)
+	flood > "$TMP/sent" &
+	fpid=$!
+	sleep "$WARM"
+	qm=$(taken); cm=$(cpu "$2")
+	if [ -S "$TMP/control" ] && [ "${1#reader}" = "$1" ]; then
+		ds1=$("$B/sipguardctl" -s "$TMP/control" -j stats |
+		    grep -c '"ds1":true' || true)
+	else
+		ds1=-
+	fi
+	wait "$fpid"
+	sent=$(cat "$TMP/sent")
 	wait "$ipid"
 	sleep 0.5
 	r1=$(rule); q1=$(taken); c1=$(cpu "$2"); b1=$(backlog)
 	lim=$(limited)
 	echo "$1 $sent $((r1 - r0)) $((q1 - q0)) ${lim:-0} $((c1 - c0))" \
 	    "$(cat "$TMP/inv.$1") $(reached "$1") $((b1 - b0))" \
-	    >> "$TMP/results"
+	    "$((q1 - qm)) $((c1 - cm)) $ds1" >> "$TMP/results"
 }
 
 # A fresh proxy for each run: the last run's flood may still fill the
@@ -154,15 +175,20 @@ proxy() {
 	sleep 0.3
 }
 
-run_reader() {
+run_reader() {	# run_reader NAME [OPTIONS of nfq_accept]
 	proxy
-	ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" 0 \
-	    > /dev/null &
+	ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" ${2:-} 0 \
+	    > /dev/null 2> "$TMP/reader.$1" &
 	RPID=$!
 	PIDS="${PIDS:-} $RPID"
 	sleep 0.5
-	measure reader "$RPID"
+	measure "$1" "$RPID"
 	kill "$RPID"; wait "$RPID" 2>/dev/null || true
+	# Packets a batch: a reader woken for every packet or two pays its
+	# system calls for each (the daemon's: packets over verdict
+	# messages, at most one a batch when every verdict is a drop).
+	awk '{ printf "  %s: %.1f packets a batch\n", n,
+	    $2 / ($5 > 0 ? $5 : 1) }' n="$1" "$TMP/reader.$1" >> "$TMP/batches"
 }
 
 run_sg() {	# run_sg NAME ADMISSION_PORT
@@ -192,36 +218,55 @@ EOC
 	invites 5 "train$1" > /dev/null
 	measure "$1" "$SPID"
 	"$B/sipguardctl" -s "$TMP/control" stats > "$TMP/stats.$1"
+	"$B/sipguardctl" -s "$TMP/control" -j stats | sed -n \
+	    's/.*"received":\([0-9]*\),.*"verdict_msgs":\([0-9]*\).*/\1 \2/p' |
+	    awk '{ printf "  %s: %.1f packets a verdict message\n", n,
+	    $1 / ($2 > 0 ? $2 : 1) }' n="$1" >> "$TMP/batches"
 	kill "$SPID"; wait "$SPID" 2>/dev/null || true
 }
 
 echo "bench-flood: ${SECS} s spoofed-source REGISTER floods (random" \
     "sources in 10.98/16), a bound UE's INVITEs at ${RATE}/s beside" \
     "them; sender on CPU 0, reader or daemon on CPU 1"
-run_reader
+run_reader reader
+run_reader reader-b -b
+run_reader reader-d "-b -d"
 run_sg user 0
 run_sg kernel 5060
-awk -v hz="$CLK" -v secs="$SECS" '
+awk -v hz="$CLK" -v secs="$SECS" -v warm="$WARM" '
 { name[NR] = $1; sent[NR] = $2; rule[NR] = $3; took[NR] = $4
-  lim[NR] = $5; cpu[NR] = $6; inv[NR] = $7; got[NR] = $8; bl[NR] = $9 }
+  lim[NR] = $5; cpu[NR] = $6; inv[NR] = $7; got[NR] = $8; bl[NR] = $9
+  stook[NR] = $10; scpu[NR] = $11; ds1[NR] = $12 }
+function per(c, n) { return c / hz * 1e6 / (n > 0 ? n : 1) }
 END {
-	ref = cpu[1] / hz * 1e6 / (took[1] > 0 ? took[1] : 1)
-	printf "  %-7s %8s %8s %8s %8s %8s %8s %6s %6s %5s %7s\n", "run",
-	    "sent", "backlog", "at rule", "queued", "unjudged", "limited",
-	    "us/pkt", "x rdr", "CPU", "INVITEs"
+	ref = per(scpu[1], stook[1])
+	refb = per(scpu[2], stook[2])
+	refd = per(scpu[3], stook[3])
+	printf "  %-8s %8s %8s %8s %8s %8s %8s %6s | %8s %4s %6s %6s %6s" \
+	    " %6s %5s %7s\n", "run", "sent", "backlog", "at rule", "queued",
+	    "unjudged", "limited", "us/pkt", "steady", "DS1", "us/pkt",
+	    "x rdr", "x rdrb", "x rdrd", "CPU", "INVITEs"
 	for (i = 1; i <= NR; i++) {
-		per = cpu[i] / hz * 1e6 / (took[i] > 0 ? took[i] : 1)
-		printf "  %-7s %8d %8d %8d %8d %8d %8d %6.2f %6.2f %4.0f%% " \
-		    "%3d/%-3d\n", name[i], sent[i], bl[i], rule[i], took[i],
-		    rule[i] - took[i], lim[i], per, per / ref,
+		s = per(scpu[i], stook[i])
+		d = ds1[i] == "1" ? "yes" : (ds1[i] == "0" ? "no" : "-")
+		printf "  %-8s %8d %8d %8d %8d %8d %8d %6.2f | %8d %4s %6.2f" \
+		    " %6.2f %6.2f %6.2f %4.0f%% %3d/%-3d\n", name[i], sent[i],
+		    bl[i], rule[i], took[i], rule[i] - took[i], lim[i],
+		    per(cpu[i], took[i]), stook[i], d, s, s / ref, s / refb,
+		    s / refd,
 		    cpu[i] / hz / (secs + 1) * 100, got[i], inv[i]
 	}
 	printf "  (%d pkts/s offered.  backlog: dropped by the kernel before" \
 	    " any hook, the receiving CPU outrun; unjudged: reached the" \
 	    " queue rule but not the queue (fail-open); us/pkt: CPU per" \
-	    " queued packet; CPU: of one core, flood and INVITEs)\n",
-	    sent[1] / secs
+	    " queued packet, over the whole run, then (right of |) over" \
+	    " the steady part of the flood, from %d s in: packets queued" \
+	    " then, DS1 raised at its start, CPU per packet, times the" \
+	    " reader'"'"'s, the batching reader'"'"'s and the dropping" \
+	    " reader'"'"'s; CPU: of one core, flood and INVITEs)\n",
+	    sent[1] / secs, warm
 }' "$TMP/results"
+cat "$TMP/batches"
 for n in user kernel; do
 	printf '  %s: ' "$n"
 	grep -o 'DS1 [a-z]* *[0-9]*' "$TMP/stats.$n" | head -1 || true
@@ -234,7 +279,10 @@ done
 # is dropped and its spoof tuple K listed (module I; K entries stay in
 # user space).  The longest a batch of packets waited for its verdicts
 # (sipguardctl stats): wall time, so on a shared machine it also counts
-# the worker's preemption.
+# the worker's preemption by other processes on its CPU.  Twice: the
+# daemon as it is, then under SCHED_FIFO (chrt -f 10: nothing of normal
+# priority preempts it), which leaves what the daemon itself does (its
+# work, its locks) in the figure.
 N=${LISTED:-10000}
 crlf "INVITE sip:bob@lab.example SIP/2.0" \
     "Via: SIP/2.0/UDP 10.98.0.1:5060;branch=z9hG4bK-ls1" \
@@ -242,8 +290,11 @@ crlf "INVITE sip:bob@lab.example SIP/2.0" \
     "To: <sip:bob@lab.example>" "Call-ID: ls-00000000@lab.example" \
     "CSeq: 1 INVITE" "Contact: <sip:alice@10.98.0.1:5060>" \
     "Content-Length: 0" "" > "$TMP/forged"
-rm -rf "$TMP/state"; mkdir "$TMP/state"
-cat > "$TMP/sg.conf" <<EOC
+listing() {	# listing NAME [chrt ...]: the burst, and what it stalled
+	name=$1
+	shift
+	rm -rf "$TMP/state"; mkdir "$TMP/state"
+	cat > "$TMP/sg.conf" <<EOC
 proxy: { addresses = [ "10.97.0.1" ]; };
 state: { dir = "$TMP/state"; interval = 0; };
 control: { socket = "$TMP/control"; };
@@ -252,26 +303,33 @@ startup: { learn = 0; };
 log: { aggregate = 10; };
 nft: { admission_port = 0; };
 EOC
-proxy
-ip netns exec "$R" taskset -c 1 "$B/sipguard" -f -c "$TMP/sg.conf" \
-    2> "$TMP/sg.list.log" &
-SPID=$!
-PIDS="${PIDS:-} $SPID"
-sleep 0.5
-ip netns exec "$S" $NODE send 10.97.0.11 10.97.0.1 REGISTER alice reg-ls \
-    > /dev/null
-invites 2 warm > /dev/null
-stall0=$("$B/sipguardctl" -s "$TMP/control" -j stats |
-    sed -n 's/.*"stall_us":\([0-9]*\).*/\1/p')
-t0=$(date +%s%N)
-sent=$(ip netns exec "$A" taskset -c 0 "$B/bench/udpflood" 10.98.0.0/16 \
-    10.97.0.1 5060 "$TMP/forged" 5 "$N")
-t1=$(date +%s%N)
-sleep 0.5
-"$B/sipguardctl" -s "$TMP/control" -j stats > "$TMP/stats.list"
-listed=$(sed -n 's/.*"blacklist":\[\([0-9]*\),.*/\1/p' "$TMP/stats.list")
-stall=$(sed -n 's/.*"stall_us":\([0-9]*\).*/\1/p' "$TMP/stats.list")
-echo "  listing: $sent forged INVITEs from distinct sources in" \
-    "$(( (t1 - t0) / 1000000 )) ms; $listed listed; longest wait of a" \
-    "batch for its verdicts ${stall} us (before the burst: ${stall0} us)"
-kill "$SPID"; wait "$SPID" 2>/dev/null || true
+	proxy
+	ip netns exec "$R" taskset -c 1 "$@" "$B/sipguard" -f \
+	    -c "$TMP/sg.conf" 2> "$TMP/sg.list.log" &
+	SPID=$!
+	PIDS="${PIDS:-} $SPID"
+	sleep 0.5
+	ip netns exec "$S" $NODE send 10.97.0.11 10.97.0.1 REGISTER alice \
+	    reg-ls > /dev/null
+	invites 2 warm > /dev/null
+	stall0=$("$B/sipguardctl" -s "$TMP/control" -j stats |
+	    sed -n 's/.*"stall_us":\([0-9]*\).*/\1/p')
+	t0=$(date +%s%N)
+	sent=$(ip netns exec "$A" taskset -c 0 "$B/bench/udpflood" \
+	    10.98.0.0/16 10.97.0.1 5060 "$TMP/forged" 5 "$N")
+	t1=$(date +%s%N)
+	sleep 0.5
+	"$B/sipguardctl" -s "$TMP/control" -j stats > "$TMP/stats.list"
+	listed=$(sed -n 's/.*"blacklist":\[\([0-9]*\),.*/\1/p' \
+	    "$TMP/stats.list")
+	stall=$(sed -n 's/.*"stall_us":\([0-9]*\).*/\1/p' "$TMP/stats.list")
+	echo "  listing ($name): $sent forged INVITEs from distinct sources" \
+	    "in $(( (t1 - t0) / 1000000 )) ms; $listed listed; longest wait" \
+	    "of a batch for its verdicts ${stall} us (before the burst:" \
+	    "${stall0} us)"
+	kill "$SPID"; wait "$SPID" 2>/dev/null || true
+}
+listing "as is"
+if command -v chrt > /dev/null; then
+	listing "SCHED_FIFO" chrt -f 10
+fi

@@ -6,13 +6,14 @@
 set -eu
 B=${B:-build}
 SECS=${SECS:-4}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 TMP=$(mktemp -d --suffix=.sgbench)
 S=sgbs$$
 R=sgbr$$
 
 cleanup() {
 	[ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true
+	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
 	ip netns del "$S" 2>/dev/null || true
 	ip netns del "$R" 2>/dev/null || true
 	rm -rf "$TMP"
@@ -80,14 +81,14 @@ EOC
 CLK=$(getconf CLK_TCK)
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-flood() {
+flood() {	# as fast as the sender goes, or FRATE a second
 	ip netns exec "$S" taskset -c 0 "$B/bench/udpflood" 10.97.0.11 \
-	    10.97.0.1 5060 "$TMP/invite" "$SECS"
+	    10.97.0.1 5060 "$TMP/invite" "$SECS" ${FRATE:+0 "$FRATE"}
 }
 
-run_ref() {
-	ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" 0 \
-	    > "$TMP/ref.out" &
+run_ref() {	# run_ref [-b]: the bare reader, one verdict a packet or -b
+	ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" ${1:-} 0 \
+	    > "$TMP/ref.out" 2> "$TMP/ref.err" &
 	PID=$!
 	sleep 0.5
 	c0=$(cpu "$PID")
@@ -99,14 +100,22 @@ run_ref() {
 	echo "$(( $(cat "$TMP/ref.out") / SECS )) $((c1 - c0))"
 }
 
-# The daemon on CPU 1 (PID), alice registered through it: the proxy's
+# The daemon on CPU 1 or CPU (PID), alice registered through it: the proxy's
 # 200 goes out through the queue.
-start_sg() {
-	rm -f "$TMP/state"
-	ip netns exec "$R" taskset -c 1 "$B/sipguard" -c "$TMP/sg.conf" \
+start_sg() {	# start_sg [CPU]
+	rm -f "$TMP/state" "$TMP/control"
+	ip netns exec "$R" taskset -c "${1:-1}" "$B/sipguard" -c "$TMP/sg.conf" \
 	    2> "$TMP/sg.err" &
 	PID=$!
-	sleep 0.5
+	# Its control socket is up once it reads the queue (at most 5 s: a
+	# busy machine starts it slowly, and a REGISTER sent before would be
+	# dropped by the queue with no reader).
+	n=0
+	while [ ! -S "$TMP/control" ] && [ "$n" -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	sleep 0.2
 	ip netns exec "$S" "$B/bench/udpflood" 10.97.0.11 10.97.0.1 5060 \
 	    "$TMP/register" 0 > /dev/null
 	ip netns exec "$R" python3 -c "
@@ -138,32 +147,83 @@ run_sg() {
 	echo "$(( (after - before) / SECS )) $((c1 - c0))"
 }
 
+# rounds N NAME: N rounds of the three, each its own flood; a line each,
+# and the median of the rounds' ratios (the machine's load moves from
+# round to round as other work starts and stops).
+rounds() {
+	: > "$TMP/ratios"
+	i=1
+	while [ "$i" -le "$1" ]; do
+		set -- "$1" "$2" $(run_ref)
+		ref=$3 rcpu=$4
+		set -- "$1" "$2" $(run_ref -b)
+		refb=$3 rbcpu=$4
+		set -- "$1" "$2" $(run_sg)
+		sg=$3 scpu=$4
+		# CPU per packet (us): ticks / packets; the rate ratio moves
+		# with the machine, CPU per packet much less.  The reader as
+		# written after the library's example (one verdict message a
+		# packet), and with the daemon's batch verdicts (-b).
+		awk -v r="$ref" -v rc="$rcpu" -v b="$refb" -v bc="$rbcpu" \
+		    -v s="$sg" -v sc="$scpu" -v t="$SECS" -v hz="$CLK" \
+		    -v i="$i" -v n="$2" -v f="$TMP/ratios" 'BEGIN {
+			ru = rc / hz * 1e6 / (r * t)
+			su = sc / hz * 1e6 / (s * t)
+			bu = bc / hz * 1e6 / (b * t)
+			printf "  %s %d: accept-all reader %d pkts/s, %.2f us" \
+			    " CPU/pkt (batch verdicts: %d pkts/s, %.2f us);" \
+			    " sipguard %d pkts/s, %.2f us CPU/pkt: %.2f of" \
+			    " the reader'"'"'s rate, %.2f times its CPU per" \
+			    " packet (%.2f times the batching reader'"'"'s)\n",
+			    n, i, r, ru, b, bu, s, su, s / r, su / ru, su / bu
+			printf "%f %f %f\n", su / ru, su / bu, bu / ru >> f }'
+		i=$((i + 1))
+	done
+	[ "$1" -gt 0 ] || return 0
+	sort -n "$TMP/ratios" | awk -v n="$2" '
+	{ a[NR] = $1; b[NR] = $2; c[NR] = $3 }
+	function med(x, k,   i, j, t) {
+		for (i = 2; i <= k; i++)
+			for (j = i; j > 1 && x[j - 1] > x[j]; j--) {
+				t = x[j]; x[j] = x[j - 1]; x[j - 1] = t
+			}
+		return k % 2 ? x[(k + 1) / 2] : (x[k / 2] + x[k / 2 + 1]) / 2
+	}
+	END {
+		printf "  %s, median over %d rounds: sipguard %.2f times the" \
+		    " reader'"'"'s CPU per packet, %.2f times the batching" \
+		    " reader'"'"'s (which is %.2f times the reader'"'"'s);" \
+		    " lowest and highest of the first: %.2f, %.2f\n", n, NR,
+		    med(a, NR), med(b, NR), med(c, NR), a[1], a[NR]
+	}'
+}
 echo "bench-nfq: ${SECS} s floods of a 580-byte INVITE from a bound UE," \
     "sender on CPU 0, reader on CPU 1"
-i=1
-while [ "$i" -le "$ROUNDS" ]; do
-	set -- $(run_ref)
-	ref=$1 rcpu=$2
-	set -- $(run_sg)
-	sg=$1 scpu=$2
-	# CPU per packet (us): ticks / packets; the rate ratio moves with
-	# the machine, CPU per packet much less.
-	awk -v r="$ref" -v rc="$rcpu" -v s="$sg" -v sc="$scpu" \
-	    -v t="$SECS" -v hz="$CLK" -v i="$i" 'BEGIN {
-		ru = rc / hz * 1e6 / (r * t); su = sc / hz * 1e6 / (s * t)
-		printf "  round %d: accept-all reader %d pkts/s, %.2f us CPU/pkt;" \
-		    " sipguard %d pkts/s, %.2f us CPU/pkt: %.2f of the" \
-		    " reader'"'"'s rate, %.2f times its CPU per packet\n",
-		    i, r, ru, s, su, s / r, su / ru }' 
-	i=$((i + 1))
-done
+# As fast as the sender goes: how many packets a reader gets at each
+# wake-up depends on how fast it is, and CPU per packet on that.
+rounds "$ROUNDS" "round"
+# Paced, PRATE a second, below what either reader takes on this machine:
+# both see the same load, in the same bursts.
+PRATE=${PRATE:-40000}
+FRATE=$PRATE
+rounds "${PROUNDS:-3}" "paced at $PRATE/s, round"
+FRATE=
 
 # ---- latency: one message at a time ---------------------------------------------
 # An echo on the proxy's port sends each INVITE straight back (both ways
 # through the queue), the UE sends the next after the echo: the round
 # trip through the bare reader, then through sipguard (alice bound, each
-# INVITE judged vii); the difference is what judging adds.
-RTTN=${RTTN:-3000}
+# INVITE judged vii); the difference is what judging adds.  Both readers
+# run at once, on queues 1 and 0; the rules send the trips to one, then
+# the other, LROUNDS times in turn, so that the machine's moods fall on
+# both alike.  Reported: the median over the rounds of each one's p50
+# and p99, and of the differences.  The readers run on LCPU, by default
+# the CPU of the UE and the echo: four wake-ups across CPUs a trip (the
+# readers on CPU 1) cost tens of microseconds each on this machine and
+# move by more than judging costs (LCPU=1 measures that placement).
+RTTN=${RTTN:-300}
+LROUNDS=${LROUNDS:-20}
+LCPU=${LCPU:-0}
 rtt() {	# rtt: p50 p99 lost, through whatever reads queue 0 now
 	ip netns exec "$R" taskset -c 0 "$B/bench/udprtt" -s 10.97.0.1 5060 &
 	EPID=$!
@@ -172,22 +232,52 @@ rtt() {	# rtt: p50 p99 lost, through whatever reads queue 0 now
 	    10.97.0.1 5060 "$TMP/invite" "$RTTN"
 	kill "$EPID"; wait "$EPID" 2>/dev/null || true
 }
-ip netns exec "$R" taskset -c 1 "$B/bench/nfq_accept" 0 > /dev/null &
-PID=$!
+queue_to() {	# queue_to N: both rules to queue N
+	for c in INPUT OUTPUT; do ip netns exec "$R" iptables -F "$c"; done
+	ip netns exec "$R" iptables -A INPUT -p udp --dport 5060 -j NFQUEUE \
+	    --queue-num "$1"
+	ip netns exec "$R" iptables -A OUTPUT -p udp --sport 5060 -j NFQUEUE \
+	    --queue-num "$1"
+}
+start_sg "$LCPU"
+ip netns exec "$R" taskset -c "$LCPU" "$B/bench/nfq_accept" 1 > /dev/null \
+    2>&1 &
+RPID=$!
 sleep 0.5
-set -- $(rtt)
-r50=$1 r99=$2
-kill "$PID"; wait "$PID" || true
-start_sg
-set -- $(rtt)
-s50=$1 s99=$2
+: > "$TMP/lat"
+i=1
+while [ "$i" -le "$LROUNDS" ]; do
+	queue_to 1
+	set -- $(rtt)
+	r50=$1 r99=$2
+	queue_to 0
+	set -- $(rtt)
+	echo "$r50 $r99 $1 $2" >> "$TMP/lat"
+	i=$((i + 1))
+done
+queue_to 0
+kill "$RPID"; wait "$RPID" || true
+RPID=
 kill "$PID"; wait "$PID" || true
 PID=
-awk -v a="$r50" -v b="$r99" -v c="$s50" -v d="$s99" -v n="$RTTN" 'BEGIN {
-	printf "  latency (%d round trips, one at a time): bare reader p50 %.1f" \
-	    " us, p99 %.1f us; sipguard p50 %.1f us, p99 %.1f us: judging adds" \
-	    " %.1f us at p50 and %.1f us at p99 (two queue passes a trip)\n",
-	    n, a, b, c, d, c - a, d - b }'
+awk -v n="$RTTN" -v rounds="$LROUNDS" '
+function median(a, k,   i, j, t) {	# sorts a[1..k] in place
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+{ k++; r50[k] = $1; r99[k] = $2; s50[k] = $3; s99[k] = $4
+  d50[k] = $3 - $1; d99[k] = $4 - $2 }
+END {
+	printf "  latency (%d rounds of %d round trips, one at a time, in" \
+	    " turn): bare reader p50 %.1f us, p99 %.1f us; sipguard p50" \
+	    " %.1f us, p99 %.1f us: judging adds %.1f us at p50 and %.1f" \
+	    " us at p99 (medians over the rounds; two queue passes a" \
+	    " trip)\n", rounds, n, median(r50, k), median(r99, k),
+	    median(s50, k), median(s99, k), median(d50, k), median(d99, k)
+}' "$TMP/lat"
 
 # ---- two queues against one ----------------------------------------------------
 # The kernel spreads --queue-balance by addresses: INVITEs from random

@@ -113,7 +113,7 @@ fz_engine(void)
 		fz_fail("engine_create failed");
 	engine_set_observer(e, on_result, NULL);
 	engine_set_alarm_sink(e, on_alarm, NULL);
-	engine_set_report_dropped(e, true);
+	engine_set_report_fields(e, true);
 	next_tick = FZ_T0;
 	return e;
 }
