@@ -123,6 +123,9 @@ struct cluster;
 struct cluster	*cluster_create(const struct sg_conf *, int epfd,
 		    const char *password, char *err, size_t errlen);
 void		 cluster_destroy(struct cluster *);
+/* The Sentinels' own password ("user password" or password; NULL or "":
+ * none), sent before every question to a Sentinel. */
+void		 cluster_set_sentinel_password(struct cluster *, const char *);
 void		 cluster_set_apply(struct cluster *, cluster_apply, void *);
 
 /* Any thread: an entry was listed or refreshed (copied; never blocks

@@ -142,6 +142,7 @@ struct sg_conf {
 	char		 cluster_sentinels[512];	/* "": no Sentinel */
 	char		 cluster_master[CONF_NAME_MAX];	/* Sentinel's name */
 	char		 cluster_password_file[256];	/* "": no AUTH */
+	char		 cluster_sentinel_password_file[256];	/* "": none */
 	uint64_t	 cluster_timeout;		/* ns */
 	int		 cluster_queue;			/* messages */
 };

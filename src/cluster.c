@@ -197,6 +197,7 @@ struct cluster {
 	char		 name[CONF_NAME_MAX];
 	char		 channel[CONF_NAME_MAX + 8];
 	char		 password[256];
+	char		 sentinel_password[256];
 	uint64_t	 timeout;	/* ns */
 	uint64_t	 tomb_ttl;	/* ns: blacklist.ttl */
 
@@ -1251,8 +1252,22 @@ maybe_synced(struct cluster *c)
 static void
 on_auth(redisAsyncContext *ac, void *reply, void *priv)
 {
-	(void)priv;
-	failed(ac, reply, "AUTH");
+	/* priv: what was asked, for the reason logged. */
+	failed(ac, reply, priv != NULL ? priv : "AUTH");
+}
+
+/* AUTH with "user password" (an ACL user, Redis 6) or a password. */
+static void
+send_auth(redisAsyncContext *ac, const char *password, const char *what)
+{
+	const char	*sp = strchr(password, ' ');
+
+	if (sp != NULL)
+		redisAsyncCommand(ac, on_auth, (void *)(uintptr_t)what,
+		    "AUTH %b %s", password, (size_t)(sp - password), sp + 1);
+	else
+		redisAsyncCommand(ac, on_auth, (void *)(uintptr_t)what,
+		    "AUTH %s", password);
 }
 
 static void
@@ -1360,20 +1375,8 @@ start_connect(struct cluster *c)
 	redisAsyncSetDisconnectCallback(cmd, on_disconnect);
 	redisAsyncSetDisconnectCallback(sub, on_disconnect);
 	if (c->password[0] != '\0') {
-		const char	*sp = strchr(c->password, ' ');
-
-		/* "user password": an ACL user (Redis 6). */
-		for (int k = 0; k < 2; k++) {
-			redisAsyncContext *ac = k == 0 ? cmd : sub;
-
-			if (sp != NULL)
-				redisAsyncCommand(ac, on_auth, NULL,
-				    "AUTH %b %s", c->password,
-				    (size_t)(sp - c->password), sp + 1);
-			else
-				redisAsyncCommand(ac, on_auth, NULL, "AUTH %s",
-				    c->password);
-		}
+		send_auth(cmd, c->password, "AUTH");
+		send_auth(sub, c->password, "AUTH");
 	}
 	if (c->nsentinels > 0)
 		redisAsyncCommand(cmd, on_role, NULL, "ROLE");
@@ -1452,6 +1455,8 @@ start_ask(struct cluster *c)
 	attach(&c->cmd, ac);
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	if (c->sentinel_password[0] != '\0')
+		send_auth(ac, c->sentinel_password, "Sentinel AUTH");
 	redisAsyncCommand(ac, on_master, NULL, "SENTINEL "
 	    "get-master-addr-by-name %s", c->master);
 }
@@ -2092,6 +2097,13 @@ cluster_set_apply(struct cluster *c, cluster_apply apply, void *arg)
 }
 
 void
+cluster_set_sentinel_password(struct cluster *c, const char *password)
+{
+	snprintf(c->sentinel_password, sizeof(c->sentinel_password), "%s",
+	    password != NULL ? password : "");
+}
+
+void
 cluster_set_republish_page(struct cluster *c, cluster_republish_page fn)
 {
 	c->republish = fn;
@@ -2118,6 +2130,7 @@ cluster_destroy(struct cluster *c)
 		close(c->wakefd);
 	}
 	explicit_bzero(c->password, sizeof(c->password));
+	explicit_bzero(c->sentinel_password, sizeof(c->sentinel_password));
 	pthread_mutex_destroy(&c->mu);
 	free(c->q);
 	free(c);

@@ -226,6 +226,9 @@ static const struct key schema[] = {
 	    S(cluster_master) },
 	{ "cluster.password_file", K_STR, O(cluster_password_file), 0, 0,
 	    NULL, S(cluster_password_file) },
+	{ "cluster.sentinel_password_file", K_STR,
+	    O(cluster_sentinel_password_file), 0, 0, NULL,
+	    S(cluster_sentinel_password_file) },
 	{ "cluster.timeout", K_SECS, O(cluster_timeout), 0.1, 60, NULL, 0 },
 	{ "cluster.queue", K_INT, O(cluster_queue), 16, 1 << 20, NULL, 0 },
 };
@@ -1348,6 +1351,13 @@ cluster_check(const config_t *cfg, const char *file, const struct sg_conf *c,
 		err_add(e, config_lookup(cfg, "cluster.password_file"), file,
 		    "cluster.password_file", "\"%s\": want an absolute path",
 		    c->cluster_password_file);
+	if (c->cluster_sentinel_password_file[0] != '\0' &&
+	    c->cluster_sentinel_password_file[0] != '/')
+		err_add(e, config_lookup(cfg,
+		    "cluster.sentinel_password_file"), file,
+		    "cluster.sentinel_password_file",
+		    "\"%s\": want an absolute path",
+		    c->cluster_sentinel_password_file);
 }
 
 /* Keys each within range, but not together. */

@@ -340,6 +340,9 @@ keep_restart_only(struct sg_conf *next, const struct sg_conf *cur)
 	    "cluster.master", cluster_master);
 	KEEP(strcmp(next->cluster_password_file, cur->cluster_password_file) !=
 	    0, "cluster.password_file", cluster_password_file);
+	KEEP(strcmp(next->cluster_sentinel_password_file,
+	    cur->cluster_sentinel_password_file) != 0,
+	    "cluster.sentinel_password_file", cluster_sentinel_password_file);
 	KEEP(next->cluster_timeout != cur->cluster_timeout, "cluster.timeout",
 	    cluster_timeout);
 	KEEP(next->cluster_queue != cur->cluster_queue, "cluster.queue",
@@ -1198,10 +1201,13 @@ share_hook(void *arg, const struct bind_table *bt, const struct binding *b,
 		cluster_binding_removed(d->cluster, gone, now);
 }
 
-/* cluster.password_file: read once, here; "user password" or password. */
+/*
+ * cluster.password_file (and the Sentinels', `key'): read once, here;
+ * "user password" or password.
+ */
 static int
-read_password(const char *path, char *buf, size_t len, char *err,
-    size_t errlen)
+read_password(const char *key, const char *path, char *buf, size_t len,
+    char *err, size_t errlen)
 {
 	FILE	*fp;
 
@@ -1209,7 +1215,7 @@ read_password(const char *path, char *buf, size_t len, char *err,
 	if (path[0] == '\0')
 		return 0;
 	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "cluster.password_file %s: %s", path,
+		snprintf(err, errlen, "%s %s: %s", key, path,
 		    strerror(errno));
 		return -1;
 	}
@@ -1218,7 +1224,8 @@ read_password(const char *path, char *buf, size_t len, char *err,
 	fclose(fp);
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (buf[0] == '\0') {
-		snprintf(err, errlen, "cluster.password_file %s: empty", path);
+		snprintf(err, errlen, "%s %s: empty", key,
+		    path);
 		return -1;
 	}
 	return 0;
@@ -1227,15 +1234,21 @@ read_password(const char *path, char *buf, size_t len, char *err,
 static int
 setup_cluster(struct daemon *d, char *err, size_t errlen)
 {
-	char	 pw[256];
-	int	 rc;
+	char	 pw[256], spw[256];
+	int	 rc = -1;
 
-	if (read_password(d->conf.cluster_password_file, pw, sizeof(pw), err,
-	    errlen) == -1)
+	if (read_password("cluster.password_file",
+	    d->conf.cluster_password_file, pw, sizeof(pw), err, errlen) == -1)
 		return -1;
-	d->cluster = cluster_create(&d->conf, d->epfd, pw, err, errlen);
-	rc = d->cluster != NULL ? 0 : -1;
+	if (read_password("cluster.sentinel_password_file",
+	    d->conf.cluster_sentinel_password_file, spw, sizeof(spw), err,
+	    errlen) == 0 && (d->cluster = cluster_create(&d->conf, d->epfd,
+	    pw, err, errlen)) != NULL) {
+		cluster_set_sentinel_password(d->cluster, spw);
+		rc = 0;
+	}
 	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(spw, sizeof(spw));
 	if (rc == 0) {
 		cluster_set_apply(d->cluster, cluster_apply_msgs, d);
 		cluster_set_republish_page(d->cluster,

@@ -6,7 +6,9 @@
 # Shows: both nodes find the master through Sentinel and share a
 # listing; the master killed, Sentinel promotes the replica and both
 # nodes follow it (ROLE checked), keep the entry, and share a new one
-# through the new master.  Root only (exit 77 otherwise); everything is
+# through the new master.  The Sentinels require a password of their own
+# (cluster.sentinel_password_file); a node with a wrong one says why it
+# is down.  Root only (exit 77 otherwise); everything is
 # removed on exit.
 set -u
 SG=${SIPGUARD:-build/sipguard}
@@ -22,6 +24,7 @@ MPID=""
 FAIL=0
 STEP=0
 RIP=10.98.0.3
+SPW=sentinel-pw-$ID
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "e2e_sentinel: SKIPPED: needs root (network namespaces)"
@@ -58,6 +61,8 @@ no() { STEP=$((STEP + 1)); echo "not ok $STEP - $1"; FAIL=$((FAIL + 1)); }
 check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
 ctl() { n=$1; shift; "$CTL" -s "$TMP/control-$n" "$@"; }
 rcli() { p=$1; shift; ip netns exec "$R" redis-cli -h $RIP -p "$p" "$@"; }
+# A Sentinel's, with its password.
+scli() { p=$1; shift; rcli "$p" --no-auth-warning -a "$SPW" "$@"; }
 within() {
 	t=$(($1 * 10)); shift
 	while [ "$t" -gt 0 ]; do
@@ -72,9 +77,9 @@ listed() { ctl "$1" blacklist | grep -q "^mi  $2 $3 "; }
 on() { ctl "$1" cluster | grep -q '^cluster: connected$' &&
     ctl "$1" cluster | grep -q "^redis $RIP:$2 (master m1)"; }
 sentinels_ready() {
-	[ "$(rcli 26379 sentinel replicas m1 | grep -c '^ip$')" -ge 1 ] &&
-	[ "$(rcli 26379 sentinel sentinels m1 | grep -c '^ip$')" -ge 1 ] &&
-	[ "$(rcli 26380 sentinel sentinels m1 | grep -c '^ip$')" -ge 1 ]
+	[ "$(scli 26379 sentinel replicas m1 | grep -c '^ip$')" -ge 1 ] &&
+	[ "$(scli 26379 sentinel sentinels m1 | grep -c '^ip$')" -ge 1 ] &&
+	[ "$(scli 26380 sentinel sentinels m1 | grep -c '^ip$')" -ge 1 ]
 }
 
 for n in "$BR" "$R" "$A" "$B"; do ip netns add "$n"; done
@@ -106,6 +111,7 @@ sentinel() {
 port $1
 bind $RIP
 protected-mode no
+requirepass $SPW
 dir $TMP
 sentinel monitor m1 $RIP 6379 1
 sentinel down-after-milliseconds m1 1000
@@ -130,7 +136,12 @@ sentinel 26380
 check "two Sentinels know the master, its replica and each other" \
     "within 15 sentinels_ready"
 
-for n in A B; do
+umask 077
+printf '%s\n' "$SPW" > "$TMP/sentinel.pw"
+printf 'wrong-%s\n' "$SPW" > "$TMP/sentinel-wrong.pw"
+for n in A B C; do
+	pwf=$TMP/sentinel.pw
+	[ $n = C ] && pwf=$TMP/sentinel-wrong.pw
 	cat > "$TMP/$n.conf" <<EOF
 state: { dir = "$TMP/state-$n"; };
 control: { socket = "$TMP/control-$n"; };
@@ -139,6 +150,7 @@ cluster: {
 	node = "node-$n";
 	sentinels = "$RIP:26379, $RIP:26380";
 	master = "m1";
+	sentinel_password_file = "$pwf";
 	timeout = 1;
 };
 EOF
@@ -155,6 +167,9 @@ check "node A starts" "start_sg A $A"
 check "node B starts" "start_sg B $B"
 check "A finds the master through Sentinel (port 6379)" "within 5 on A 6379"
 check "B finds the master through Sentinel (port 6379)" "within 5 on B 6379"
+check "a node with a wrong Sentinel password starts" "start_sg C $A"
+check "it says DOWN, naming the Sentinel's refusal" \
+    "within 5 sh -c \"'$CTL' -s '$TMP/control-C' cluster | grep -q '^cluster: DOWN.*Sentinel AUTH: WRONGPASS'\""
 M1=02:5c:00:00:11:66
 ctl A blacklist add $M1 10.98.9.66 >/dev/null
 check "a listing at A reaches B" "within 1 listed B $M1 10.98.9.66"
