@@ -172,6 +172,10 @@ const char	*bind_d(const struct bind_table *, const struct binding *,
 const char	*bind_impi(const struct bind_table *, const struct binding *,
 		    char *buf);
 
+/* The tuple a binding was learned from: its F, device and hashes (no
+ * texts: bind_d(), bind_impi()). */
+void		 bind_tuple(const struct binding *, struct sg_tuple *);
+
 uint32_t	 bind_slot(const struct bind_table *, const struct binding *);
 const struct binding *bind_at(const struct bind_table *, uint32_t slot);
 uint32_t	 bind_capacity(const struct bind_table *);

@@ -326,6 +326,20 @@ bind_set_conf(struct bind_table *bt, const struct sg_conf *conf)
 	bt->conf = conf;
 }
 
+void
+bind_tuple(const struct binding *b, struct sg_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->m = b->m;
+	t->has_m = b->has_m;
+	t->i = b->i;
+	t->s = b->s;
+	t->nat = b->nat;
+	t->sport = b->port;
+	t->dh = b->dh;
+	t->impih = b->impih;
+}
+
 uint32_t
 bind_slot(const struct bind_table *bt, const struct binding *b)
 {
@@ -1355,15 +1369,7 @@ bind_restore(struct bind_table *bt, const struct binding *saved,
 	if (saved->expires <= now && bind_identity_rows(bt, saved->dh, now,
 	    NULL, 0) >= bt->conf->devices_per_identity)
 		return 0;
-	memset(&t, 0, sizeof(t));
-	t.m = saved->m;
-	t.has_m = saved->has_m;
-	t.i = saved->i;
-	t.s = saved->s;
-	t.nat = saved->nat;
-	t.sport = saved->port;
-	t.dh = saved->dh;
-	t.impih = saved->impih;
+	bind_tuple(saved, &t);
 	snprintf(t.d, sizeof(t.d), "%s", d);
 	snprintf(t.impi, sizeof(t.impi), "%s", impi);
 	switch (bind_learn(bt, &t, saved->contact_idh, saved->expires, now,

@@ -94,19 +94,20 @@
 #define BIND_ROWS	64
 
 /* KEYS: entry, tombstone; ARGV: record, stamp, px, channel. */
-static const char put_script[] =
-    "local t = redis.call('GET', KEYS[2]) "
-    "if t then "
-    "  local ts = tonumber(string.match(t, '^%S+ (%d+)')) or 0 "
-    "  if ts >= tonumber(ARGV[2]) then return 0 end "
-    "  redis.call('DEL', KEYS[2]) "
-    "end "
-    "local px = tonumber(ARGV[3]) "
-    "local old = redis.call('PTTL', KEYS[1]) "
-    "if old > px then px = old end "
-    "redis.call('SET', KEYS[1], ARGV[1], 'PX', px) "
-    "redis.call('PUBLISH', ARGV[4], ARGV[1]) "
-    "return 1";
+#define PUT_SCRIPT \
+    "local t = redis.call('GET', KEYS[2]) " \
+    "if t then " \
+    "  local ts = tonumber(string.match(t, '^%S+ (%d+)')) or 0 " \
+    "  if ts >= tonumber(ARGV[2]) then return 0 end " \
+    "  redis.call('DEL', KEYS[2]) " \
+    "end " \
+    "local px = tonumber(ARGV[3]) " \
+    "local old = redis.call('PTTL', KEYS[1]) " \
+    "if old > px then px = old end " \
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', px) " \
+    "redis.call('PUBLISH', ARGV[4], ARGV[1]) " \
+    "return 1"
+static const char put_script[] = PUT_SCRIPT;
 /* KEYS: entry, tombstone; ARGV: record, tombstone px, channel. */
 static const char del_script[] =
     "redis.call('DEL', KEYS[1]) "
@@ -124,18 +125,7 @@ static const char bput_script[] =
     "local e = redis.call('GET', KEYS[1]) "
     "if e and (tonumber(string.match(e, '^%S+ (%d+)')) or 0) > "
     "    tonumber(ARGV[2]) then return 0 end "
-    "local t = redis.call('GET', KEYS[2]) "
-    "if t then "
-    "  local ts = tonumber(string.match(t, '^%S+ (%d+)')) or 0 "
-    "  if ts >= tonumber(ARGV[2]) then return 0 end "
-    "  redis.call('DEL', KEYS[2]) "
-    "end "
-    "local px = tonumber(ARGV[3]) "
-    "local old = redis.call('PTTL', KEYS[1]) "
-    "if old > px then px = old end "
-    "redis.call('SET', KEYS[1], ARGV[1], 'PX', px) "
-    "redis.call('PUBLISH', ARGV[4], ARGV[1]) "
-    "return 1";
+    PUT_SCRIPT;
 /*
  * A binding's removal: KEYS and ARGV as del_script's, then its stamp.
  * It loses to what is newer than it: the binding registered again since
@@ -316,13 +306,34 @@ parse_u64(const char *s, uint64_t max, uint64_t *v)
 
 static int	decode_bind(char *, size_t, struct cluster_msg *);
 
+/*
+ * A record's fields, separated by exactly one space as encoded (`buf',
+ * len bytes, NUL-terminated, is cut up): their number, or -1 when there
+ * are more than `max' or a space is doubled, leading or trailing.
+ */
+static int
+split_fields(char *buf, size_t len, char **f, int max)
+{
+	char	*save = NULL;
+	int	 n = 0;
+
+	if (strstr(buf, "  ") != NULL || buf[0] == ' ' || buf[len - 1] == ' ')
+		return -1;
+	for (char *w = strtok_r(buf, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save)) {
+		if (n == max)
+			return -1;
+		f[n++] = w;
+	}
+	return n;
+}
+
 int
 cluster_decode(const char *s, size_t len, struct cluster_msg *m)
 {
-	char		 buf[CLUSTER_MSG_MAX], *f[11], *save = NULL;
+	char		 buf[CLUSTER_MSG_MAX], *f[10];
 	struct sg_tuple	 t;
 	uint64_t	 port;
-	int		 n = 0;
 
 	memset(m, 0, sizeof(*m));
 	if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
@@ -334,16 +345,7 @@ cluster_decode(const char *s, size_t len, struct cluster_msg *m)
 	}
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	/* Exactly one space between fields, as encoded. */
-	if (strstr(buf, "  ") != NULL || buf[0] == ' ' || buf[len - 1] == ' ')
-		return -1;
-	for (char *w = strtok_r(buf, " ", &save); w != NULL;
-	    w = strtok_r(NULL, " ", &save)) {
-		if (n == 11)
-			return -1;
-		f[n++] = w;
-	}
-	if (n != 10 || strcmp(f[0], "sg1") != 0)
+	if (split_fields(buf, len, f, 10) != 10 || strcmp(f[0], "sg1") != 0)
 		return -1;
 	if (parse_u64(f[1], UINT64_MAX / 2, &m->stamp_ms) == -1)
 		return -1;
@@ -486,19 +488,10 @@ cluster_bind_encode(const struct cluster_msg *m, char *buf, size_t len)
 static int
 decode_bind(char *buf, size_t len, struct cluster_msg *m)
 {
-	char		*f[13], *save = NULL;
+	char		*f[12];
 	uint64_t	 port;
-	int		 n = 0;
 
-	if (strstr(buf, "  ") != NULL || buf[len - 1] == ' ')
-		return -1;
-	for (char *w = strtok_r(buf, " ", &save); w != NULL;
-	    w = strtok_r(NULL, " ", &save)) {
-		if (n == 13)
-			return -1;
-		f[n++] = w;
-	}
-	if (n != 12 || strcmp(f[0], "sgb1") != 0)
+	if (split_fields(buf, len, f, 12) != 12 || strcmp(f[0], "sgb1") != 0)
 		return -1;
 	m->kind = CLUSTER_BIND;
 	if (parse_u64(f[1], UINT64_MAX / 2, &m->stamp_ms) == -1)
@@ -791,7 +784,7 @@ cluster_removed(struct cluster *c, const struct bl_key *k, uint64_t now)
  * source he forges, remove only his own rows.
  */
 static void
-bind_tuple(const struct sg_conf *conf, const struct cluster_msg *m,
+msg_tuple(const struct sg_conf *conf, const struct cluster_msg *m,
     struct sg_tuple *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -866,13 +859,7 @@ lapsed_room(struct bind_table *bt, const struct sg_conf *conf,
 
 	if (b->expires > now)
 		return true;
-	memset(&dev, 0, sizeof(dev));
-	dev.m = b->m;
-	dev.has_m = b->has_m;
-	dev.i = b->i;
-	dev.s = b->s;
-	dev.nat = b->nat;
-	dev.dh = b->dh;
+	bind_tuple(b, &dev);
 	if (bind_device_identities(bt, &dev, now, &has_d) >=
 	    conf->identities_per_device && !has_d)
 		return false;
@@ -943,7 +930,7 @@ cluster_bind_apply(struct bind_table *bt, const struct sg_conf *conf,
 	int			 n, known = 0, refused = 0;
 	bool			 has_d;
 
-	bind_tuple(conf, m, &t);
+	msg_tuple(conf, m, &t);
 	if (m->op == CLUSTER_DEL)
 		return bind_removal(bt, &t, same, m->stamp_ms);
 	if (ttl == 0)
