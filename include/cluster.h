@@ -105,6 +105,7 @@ struct cluster_status {
 	char		 segment[CONF_NAME_MAX];
 	uint64_t	 suppressed;	/* listings a removal won over */
 	uint64_t	 overflow;	/* queue full: messages lost */
+	uint64_t	 removals_kept;	/* ... a publication's, not them */
 	uint64_t	 resyncs, resync_entries;
 	uint64_t	 connects, failures;
 	uint32_t	 queued, queue_cap, pending;

@@ -214,6 +214,7 @@ struct cluster {
 	struct cluster_msg *q;
 	uint32_t	 qcap, qhead, qlen;
 	uint64_t	 overflow;
+	uint64_t	 removals_kept;	/* in a publication's place */
 	uint64_t	 unshared;	/* bindings kept local (workers) */
 
 	/* What came in during one read, applied at its end in one batch
@@ -567,9 +568,30 @@ push(struct cluster *c, const struct cluster_msg *m)
 			return;
 		}
 	}
-	if (c->qlen == c->qcap)
+	if (c->qlen == c->qcap) {
+		/*
+		 * Full.  A publication lost comes back with the next resync
+		 * (the node republishes what it holds); a removal lost would
+		 * not (the node holds nothing of it any more), and the other
+		 * nodes would keep the entry or binding.  So a removal takes
+		 * the place of the oldest publication queued: sent sooner
+		 * than the publications queued after that one, which is
+		 * harmless, since a listing or binding stamped before a
+		 * removal loses to its tombstone in Redis.
+		 */
 		c->overflow++;
-	else {
+		if (m->op == CLUSTER_DEL)
+			for (uint32_t k = 0; k < c->qlen; k++) {
+				struct cluster_msg *x = &c->q[(c->qhead + k) %
+						    c->qcap];
+
+				if (x->op == CLUSTER_ADD) {
+					*x = *m;
+					c->removals_kept++;
+					break;
+				}
+			}
+	} else {
 		wake = c->qlen == 0;
 		c->q[(c->qhead + c->qlen++) % c->qcap] = *m;
 	}
@@ -1978,6 +2000,7 @@ cluster_status(struct cluster *c, struct cluster_status *s)
 	s->syncing = c->state == CL_SYNCING;
 	pthread_mutex_lock(&c->mu);
 	s->overflow = c->overflow + c->overflow_forget;
+	s->removals_kept = c->removals_kept;
 	s->binds_unshared = c->unshared;
 	s->queued = c->qlen;
 	pthread_mutex_unlock(&c->mu);

@@ -1355,13 +1355,14 @@ cmd_cluster(struct control *c, char **args, int nargs, bool json,
 		    PRIu64 ",\"removals_out\":%" PRIu64 ",\"removals_in\":%"
 		    PRIu64 ",\"suppressed\":%" PRIu64 ",\"ignored\":%" PRIu64
 		    ",\"queued\":%u,\"queue_capacity\":%u,\"in_flight\":%u,"
-		    "\"overflow\":%" PRIu64 ",\"connects\":%" PRIu64
+		    "\"overflow\":%" PRIu64 ",\"removals_kept\":%" PRIu64
+		    ",\"connects\":%" PRIu64
 		    ",\"failures\":%" PRIu64 ",\"resyncs\":%" PRIu64
 		    ",\"resync_entries\":%" PRIu64 ",\"last_sync_ago\":",
 		    s.events_out, s.events_in, s.removals_out, s.removals_in,
 		    s.suppressed, s.ignored, s.queued, s.queue_cap, s.pending,
-		    s.overflow, s.connects, s.failures, s.resyncs,
-		    s.resync_entries);
+		    s.overflow, s.removals_kept, s.connects, s.failures,
+		    s.resyncs, s.resync_entries);
 		if (s.last_sync != 0)
 			ctl_printf(o, "%.0f", ago(now, s.last_sync));
 		else
@@ -1396,8 +1397,9 @@ cmd_cluster(struct control *c, char **args, int nargs, bool json,
 	    "%" PRIu64 " refused (an older listing than a removal), %" PRIu64
 	    " ignored (malformed)\n", s.events_out, s.events_in,
 	    s.removals_out, s.removals_in, s.suppressed, s.ignored);
-	ctl_printf(o, "queue: %u/%u, %" PRIu64 " lost to a full queue, %u in "
-	    "flight\n", s.queued, s.queue_cap, s.overflow, s.pending);
+	ctl_printf(o, "queue: %u/%u, %" PRIu64 " lost to a full queue (%"
+	    PRIu64 " removals kept in a publication's place), %u in flight\n",
+	    s.queued, s.queue_cap, s.overflow, s.removals_kept, s.pending);
 	if (s.last_sync != 0)
 		ctl_printf(o, "last sync: %.0f s ago (%" PRIu64 " entries); ",
 		    ago(now, s.last_sync), s.resync_entries);

@@ -1102,11 +1102,23 @@ test_queue_bound(void **state)
 	assert_true(s.overflow == 8);
 	assert_string_equal(s.node, "t1");
 	assert_string_equal(s.redis, "127.0.0.1:6379");
-	/* Removals queue too, and count when they do not fit. */
-	key_of(&b.key, BL_MI, "02:00:5e:10:00:01", "192.0.2.1", 0, true);
-	cluster_removed(c, &b.key, T0);
+	/*
+	 * A removal in a full queue takes the oldest listing's place (a
+	 * resync offers that one again; a removal lost would never be
+	 * sent): still counted as a loss.  Once only listings are gone, a
+	 * removal is lost like anything else.
+	 */
+	for (int k = 0; k < 17; k++) {
+		char	 ip[32];
+
+		snprintf(ip, sizeof(ip), "192.0.2.%d", k + 101);
+		key_of(&b.key, BL_MI, "02:00:5e:10:00:01", ip, 0, true);
+		cluster_removed(c, &b.key, T0);
+	}
 	cluster_status(c, &s);
-	assert_true(s.overflow == 9);
+	assert_int_equal(s.queued, 16);
+	assert_true(s.overflow == 8 + 17);
+	assert_true(s.removals_kept == 16);
 	cluster_destroy(c);
 	close(epfd);
 }
