@@ -30,6 +30,7 @@ enum {
 	ROW_ANSWERED = 1,	/* completed a digest challenge */
 	ROW_BOUND = 2,		/* a binding's row */
 	ROW_THROTTLE = 4,	/* the last alarm's source not blockable */
+	ROW_KNOWN = 8,		/* a device row in klru and mix */
 };
 
 /*
@@ -148,8 +149,16 @@ struct flood {
 	uint64_t		*skey;
 	struct hidx		 six;
 	uint64_t		*smi;		/* each row's source (m, i) */
+	/*
+	 * Rows module II knows (trained, or that answered a challenge) are
+	 * in mix, by source, and in klru; the others in slru.  A full table
+	 * recycles from slru first: a flood of spoofed sources cannot push
+	 * out what training or credentials taught (issue 12: before, one
+	 * second of a flood recycled every trained row, and each source
+	 * was then refused while DS1 held).
+	 */
 	struct hidx		 mix;
-	struct dlist		 slru, sfree;
+	struct dlist		 slru, klru, sfree;
 	uint32_t		 nsrow;
 	uint64_t		 recycled;
 	/* failed authentications per target identity, LRU */
@@ -222,6 +231,7 @@ flood_create(const struct sg_conf *conf, struct bind_table *bt)
 	    f->smi == NULL || hidx_init(&f->six, f->nsrow) == -1 ||
 	    hidx_init(&f->mix, f->nsrow) == -1 ||
 	    dlist_init(&f->slru, f->nsrow) == -1 ||
+	    dlist_init(&f->klru, f->nsrow) == -1 ||
 	    dlist_init(&f->sfree, f->nsrow) == -1) {
 		flood_destroy(f);
 		return NULL;
@@ -256,6 +266,7 @@ flood_destroy(struct flood *f)
 	hidx_fini(&f->six);
 	hidx_fini(&f->mix);
 	dlist_fini(&f->slru);
+	dlist_fini(&f->klru);
 	dlist_fini(&f->sfree);
 	free(f);
 }
@@ -381,6 +392,24 @@ bound_row(struct flood *f, const struct binding *b)
 	return r;
 }
 
+static bool
+row_known(const struct frow *r)
+{
+	return r->init_davg > 0 || (r->flags & ROW_ANSWERED) != 0;
+}
+
+/* A device row module II now knows: from slru to klru, and into mix. */
+static void
+row_learned(struct flood *f, uint32_t s)
+{
+	if (f->srow[s].flags & ROW_KNOWN)
+		return;
+	f->srow[s].flags |= ROW_KNOWN;
+	dlist_del(&f->slru, s);
+	dlist_push_tail(&f->klru, s);
+	hidx_add(&f->mix, s, f->smi[s]);
+}
+
 /* The slot of a device's row, created (or recycled) if need be. */
 static uint32_t
 device_slot(struct flood *f, const struct sg_tuple *t)
@@ -391,16 +420,22 @@ device_slot(struct flood *f, const struct sg_tuple *t)
 	for (s = hidx_first(&f->six, key); s != HNIL;
 	    s = hidx_next(&f->six, s))
 		if (f->skey[s] == key) {
+			struct dlist	*l = f->srow[s].flags & ROW_KNOWN ?
+					    &f->klru : &f->slru;
+
 			/* Most recently seen goes to the young end. */
-			dlist_del(&f->slru, s);
-			dlist_push_tail(&f->slru, s);
+			dlist_del(l, s);
+			dlist_push_tail(l, s);
 			return s;
 		}
 	if ((s = dlist_pop_head(&f->sfree)) == HNIL) {
-		/* Full: recycle the row seen least recently. */
-		s = dlist_pop_head(&f->slru);
+		/* Full: recycle the row seen least recently, one module II
+		 * does not know first. */
+		if ((s = dlist_pop_head(&f->slru)) == HNIL) {
+			s = dlist_pop_head(&f->klru);
+			hidx_del(&f->mix, s, f->smi[s]);
+		}
 		hidx_del(&f->six, s, f->skey[s]);
-		hidx_del(&f->mix, s, f->smi[s]);
 		f->recycled++;
 	}
 	row_reset(&f->srow[s]);
@@ -409,7 +444,6 @@ device_slot(struct flood *f, const struct sg_tuple *t)
 	f->skey[s] = key;
 	hidx_add(&f->six, s, key);
 	f->smi[s] = source_key(t);
-	hidx_add(&f->mix, s, f->smi[s]);
 	dlist_push_tail(&f->slru, s);
 	return s;
 }
@@ -498,8 +532,14 @@ flood_finish_training(struct flood *f, uint64_t now)
 	for (uint32_t k = 0; k < f->nbrow; k++)
 		if (row_of_live_binding(f, k))
 			finish_row(f, &f->brow[k], &sum, &z);
-	for (uint32_t s = f->slru.head; s != HNIL; s = f->slru.link[s].next)
+	for (uint32_t s = f->klru.head; s != HNIL; s = f->klru.link[s].next)
 		finish_row(f, &f->srow[s], &sum, &z);
+	for (uint32_t s = f->slru.head, next; s != HNIL; s = next) {
+		next = f->slru.link[s].next;
+		finish_row(f, &f->srow[s], &sum, &z);
+		if (row_known(&f->srow[s]))
+			row_learned(f, s);
+	}
 	keep_trained(f);
 	/* Eq. 1: T.Dist_Avg = sum of the rows' mean gaps / z (C != 0). */
 	if (z > 0)
@@ -752,7 +792,10 @@ admit(struct flood *f, uint64_t now)
 }
 
 /* Rows of this source that module II knows: trained, or that answered a
- * challenge.  A source behind too many rows to walk counts as known. */
+ * challenge.  mix holds those rows only, so an attacker's own rows (one
+ * per Via host he writes) neither lengthen the walk nor count: before,
+ * a source behind more than 16 rows counted as known.  Past SOURCE_WALK
+ * rows of other sources in one bucket, not known. */
 #define SOURCE_WALK	16
 
 static bool
@@ -760,14 +803,10 @@ known_source(const struct flood *f, uint64_t key)
 {
 	int		 n = 0;
 
-	for (uint32_t s = hidx_first(&f->mix, key); s != HNIL;
-	    s = hidx_next(&f->mix, s)) {
-		if (++n > SOURCE_WALK)
+	for (uint32_t s = hidx_first(&f->mix, key); s != HNIL &&
+	    n < SOURCE_WALK; s = hidx_next(&f->mix, s), n++)
+		if (f->smi[s] == key)
 			return true;
-		if (f->smi[s] == key && (f->srow[s].init_davg > 0 ||
-		    (f->srow[s].flags & ROW_ANSWERED)))
-			return true;
-	}
 	return false;
 }
 
@@ -1147,9 +1186,10 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 void
 flood_answered(struct flood *f, const struct sg_tuple *t)
 {
-	struct frow	*r = device_row(f, t);
+	uint32_t	 s = device_slot(f, t);
 
-	r->flags |= ROW_ANSWERED;
+	f->srow[s].flags |= ROW_ANSWERED;
+	row_learned(f, s);
 }
 
 enum flood_verdict
@@ -1410,7 +1450,7 @@ flood_stats(const struct flood *f, uint64_t now, struct flood_stats *st)
 	st->curr_c_avg = curr_c_avg(f, now);
 	st->unbound_rate = f->unbound_rate;
 	st->ds1 = f->ds1;
-	st->sources_in_use = f->slru.count;
+	st->sources_in_use = f->slru.count + f->klru.count;
 	st->sources_capacity = f->nsrow;
 	st->sources_recycled = f->recycled;
 	st->admitted = f->admitted;

@@ -827,6 +827,101 @@ test_gateway_throttle(void **state)
 	fx_close(&f);
 }
 
+/*
+ * What module II knows of unbound sources (trained rows, rows that
+ * answered a challenge) is what admits them while DS1 holds.  A flood of
+ * spoofed sources fills the device table: before, it recycled the
+ * trained rows first (least recently seen), and a source an attacker
+ * wrote 17 Via hosts for counted as known (past 16 rows).  Now a full
+ * table recycles unknown rows first, and only known rows are looked at.
+ */
+static void
+small_sources(struct sg_conf *c, int arg)
+{
+	short_training(c, arg);
+	c->tab_sources = 64;
+}
+
+static void
+test_known_sources_kept(void **state)
+{
+	struct fx		 f;
+	struct sg_tuple		 t, x;
+	struct flood_alarm	 a;
+	uint64_t		 now = T0;
+	int			 raised = 0;
+
+	(void)state;
+	fx_open(&f, small_sources, 0);
+	/* Training: device 1 (a trunk with no binding) at one a second, and
+	 * device 2, which answers a challenge after it. */
+	for (; now < T0 + SEC(700); now += SEC(1)) {
+		device(&t, 1);
+		identity(&t, 7, 1);
+		flood_message(f.fl, &t, NULL, SIPM_OPTIONS, 0, now, &a);
+	}
+	flood_tick(f.fl, now);
+	device(&t, 2);
+	identity(&t, 7, 2);
+	flood_answered(f.fl, &t);
+	/* 2,000 spoofed sources in 2 s, one message each: DS1. */
+	for (unsigned k = 0; k < 2000; k++, now += SEC(1) / 1000) {
+		memset(&x, 0, sizeof(x));
+		x.has_m = true;
+		x.m.b[0] = 0x02;
+		x.m.b[3] = (uint8_t)(k >> 8);
+		x.m.b[4] = (uint8_t)k;
+		x.m.b[5] = 0x66;
+		x.i.family = SG_AF_INET;
+		x.i.a[0] = 203;
+		x.i.a[1] = 0;
+		x.i.a[2] = (uint8_t)(k >> 8);
+		x.i.a[3] = (uint8_t)k;
+		x.s = x.i;
+		identity(&x, 9, k);
+		flood_message(f.fl, &x, NULL, SIPM_REGISTER, 0, now, &a);
+		if (flood_ds1_edge(f.fl, now, &a) == 1)
+			raised = 1;
+	}
+	assert_true(raised);
+	assert_true(flood_ds1(f.fl));
+	/* The admission's tokens spent on an unknown source. */
+	for (int k = 0; k < 100000 && flood_admission(f.fl, &x, false, now);
+	    k++)
+		;
+	assert_false(flood_admission(f.fl, &x, false, now));
+	/* The trained trunk and the device that answered are still known:
+	 * admitted without a token. */
+	device(&t, 1);
+	assert_true(flood_admission(f.fl, &t, false, now));
+	device(&t, 2);
+	assert_true(flood_admission(f.fl, &t, false, now));
+	/* An attacker's own source behind 20 rows (a Via host each) is not
+	 * known for that. */
+	{
+		int	 refused = 0;
+
+		device(&x, 3);
+		for (unsigned k = 0; k < 20; k++) {
+			char	 via[32];
+
+			snprintf(via, sizeof(via), "10.9.0.%u", k + 1);
+			assert_int_equal(sg_addr_parse(via, &x.s), 0);
+			x.nat = true;
+			identity(&x, 11, k);
+			flood_message(f.fl, &x, NULL, SIPM_REGISTER, 0, now,
+			    &a);
+		}
+		x.s = x.i;
+		x.nat = false;
+		for (int k = 0; k < 10; k++)
+			if (!flood_admission(f.fl, &x, false, now))
+				refused++;
+		assert_int_equal(refused, 10);
+	}
+	fx_close(&f);
+}
+
 int
 main(void)
 {
@@ -838,6 +933,7 @@ main(void)
 	TREG("detect", rise_notice_then_flood);
 	TREG("detect", rise_sparse);
 	TREG("detect", outage_storm);
+	TREG("detect", known_sources_kept);
 	TREG("detect", same_request_flood);
 	TREG("detect", held_back_copies);
 	TREG("detect", gateway_throttle);
