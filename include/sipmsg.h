@@ -3,7 +3,8 @@
  * is classified (keep-alive, STUN, SIP, not SIP) by its start line, as
  * the proxy classifies it; for SIP, the start line and only the headers
  * the decision reads are copied into a scratch buffer, each handed to
- * libosip2's parser of that header (no whole osip_message_t), within
+ * libosip2's parser of that header (no whole osip_message_t; Contact
+ * only in a REGISTER or a response, where it is read), within
  * bounds that keep any message's cost within a few times an INVITE's,
  * never a body.  Every field is copied out into fixed arrays and what
  * osip2 allocated (from the parser's arena) is dropped before
@@ -51,6 +52,12 @@ struct sipm {
 	uint64_t	 via_branch_h;	/* top Via's RFC 3261 branch (z9hG4bK)
 					   hashed, 0: none */
 	uint64_t	 req_uri_h;	/* the Request-URI as written */
+	/*
+	 * Contact is read in a REGISTER and a response only.  In any other
+	 * request osip2 does not parse it: ncontacts counts its values,
+	 * contact_uh names them as written (nonzero if any), the rest of
+	 * these stay empty.
+	 */
 	struct sg_addr	 contact_host;	/* first Contact's host */
 	bool		 contact_star;	/* Contact: * */
 	int		 ncontacts;	/* Contact values in the message */

@@ -1265,6 +1265,8 @@ struct parsed {
 	osip_cseq_t		*cseq;
 	osip_authorization_t	*auth, *pauth;
 	const char		*expires;	/* its value; NULL if empty */
+	bool			 contacts_read;	/* Contact to osip2 (below) */
+	uint64_t		 contact_raw_h;	/* else: the values as written */
 	int			 ncontacts;
 	osip_contact_t		*contacts[PIECES_MAX];
 };
@@ -1667,12 +1669,27 @@ osip_parse_kept(char *buf, const struct kept *kept, int nkept,
 
 	if (eol == NULL || parse_start(buf, eol, pm) == -1)
 		return -1;
+	/*
+	 * The decision reads a Contact's fields in a response (s, SPEC 2)
+	 * and in a REGISTER (what it asks to bind); in any other request
+	 * only whether a copy repeats it (txn_key() in engine.c), for which
+	 * the values as written, checked by the scan, are enough: osip2's
+	 * Contact parser, a tenth of an INVITE's parse, is not run there.
+	 */
+	pm->contacts_read = !pm->request || strcmp(pm->method,
+	    "REGISTER") == 0;
 	for (int k = 0; k < nkept; k++) {
 		const struct kept	*h = &kept[k];
 		char			*v = NULL;
 
 		if (h->ve > h->vs)
 			v = trim(buf + h->vs, h->ve - h->vs);
+		if (h->kind == H_CONTACT && !pm->contacts_read) {
+			if (v != NULL && v[0] != '\0')
+				pm->contact_raw_h = hash_mix(pm->contact_raw_h,
+				    hash_bytes(v, strlen(v)));
+			continue;
+		}
 		if (parse_header(pm, h->kind, v) == -1)
 			return -1;
 	}
@@ -1820,10 +1837,20 @@ static const char *
 take_contacts(struct sipm_parser *sp, const struct parsed *pm,
     struct sipm *m)
 {
+	m->contact_expires = -1;
+	/*
+	 * Not read in this request (osip_parse_kept()): the values as
+	 * written name it, nonzero when there is one (as a parsed Contact
+	 * is); "*" alone is the scan's check (osip_fields()).
+	 */
+	if (!pm->contacts_read) {
+		if (pm->contact_raw_h != 0)
+			m->contact_uh = pm->contact_raw_h | 1;
+		return NULL;
+	}
 	/* osip2 has the first SIPM_MAX_CONTACTS; the scan counted them all. */
 	if (pm->ncontacts > m->ncontacts)
 		m->ncontacts = pm->ncontacts;
-	m->contact_expires = -1;
 	for (int k = 0; k < pm->ncontacts; k++) {
 		osip_contact_t		*ct = pm->contacts[k];
 		struct sipm_contact	*c;

@@ -1243,6 +1243,52 @@ vlan(struct scn *s)
 	scn_expect(s, "drop", "vi");
 }
 
+/*
+ * A Contact is read in a REGISTER and a response only (sipmsg.c): a
+ * bound phone's INVITE whose Contact osip2 alone would refuse (no host)
+ * is judged like any other, while the same Contact in a REGISTER or in
+ * a response to the proxy is malformed.
+ */
+static void
+contact_unread(struct scn *s)
+{
+	char		 a[64], b[64], via[80], cid[64];
+	struct pg_msg	 m;
+
+	reg(s, &ALICE, 3600, "x");
+	aor(a, sizeof(a), ALICE.user);
+	aor(b, sizeof(b), BOB.user);
+	hostport(via, sizeof(via), via_of(&ALICE), ALICE.ep.port);
+	memset(&m, 0, sizeof(m));
+	m.method = "INVITE";
+	m.via = via;
+	m.from = a;
+	m.to = b;
+	m.call_id = scn_token(s, cid, sizeof(cid));
+	m.cseq = 1;
+	m.contact = "<sip:alice@>";
+	m.expires = -1;
+	scn_tag(s, "INVITE, a Contact osip2 refuses: not read");
+	scn_send(s, &ALICE.ep, &PROXY, &m);
+	scn_expect(s, "accept", "vii");
+	m.method = NULL;
+	m.status = 200;
+	m.cseq_method = "INVITE";
+	m.to_tag = "t1";
+	scn_tag(s, "its 200 with that Contact: read, malformed");
+	scn_send(s, &ALICE.ep, &PROXY, &m);
+	scn_expect(s, "drop", "malformed");
+	m.method = "REGISTER";
+	m.status = 0;
+	m.cseq_method = NULL;
+	m.to_tag = NULL;
+	m.to = a;
+	m.call_id = scn_token(s, cid, sizeof(cid));
+	scn_tag(s, "a REGISTER with that Contact: read, malformed");
+	scn_send(s, &ALICE.ep, &PROXY, &m);
+	scn_expect(s, "drop", "malformed");
+}
+
 /* An INVITE too big for one frame, in three IPv4 fragments. */
 static void
 fragments(struct scn *s)
@@ -2111,6 +2157,8 @@ const struct scenario scenarios[] = {
 	    SETS_BASE, 1 },
 	{ "keepalive", "keep-alives", keepalive, SETS_BASE, 0 },
 	{ "malformed", "malformed messages", malformed, SETS_BASE, 1 },
+	{ "contact_unread", "an INVITE's Contact is not read",
+	    contact_unread, SETS_BASE, 0 },
 	{ "multipart_body", "60 KB multipart body", multipart_body,
 	    SETS_BASE, 0 },
 	{ "ipv6", "IPv6 registration, call, forged BYE", ipv6, SETS_BASE, 1 },

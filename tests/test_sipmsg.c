@@ -600,10 +600,15 @@ test_invite_fields(void **state)
 		assert_int_equal(m.cseq, 101);
 		assert_int_equal(m.cseq_method, SIPM_INVITE);
 		check_addr(&m.via_host, "192.0.2.10");
-		check_addr(&m.contact_host, "192.0.2.10");
+		/*
+		 * Its Contact is counted and named as written (txn_key()),
+		 * not read: osip2 does not parse it.
+		 */
+		assert_int_equal(m.contact_host.family, SG_AF_NONE);
 		assert_int_equal(m.ncontacts, 1);
+		assert_int_equal(m.ncontacts_kept, 0);
+		assert_true(m.contact_uh != 0);
 		assert_int_equal(m.contact_expires, -1);
-		assert_int_equal(m.contacts[0].expires, -1);
 		assert_string_equal(m.from, "alice@example.com");
 		assert_string_equal(m.to, "bob@example.com");
 		assert_true(m.to_h == H("bob@example.com"));
@@ -896,8 +901,8 @@ static const struct splitcase {
 } splitcases[] = {
 	{ "via_two_values_one_line", SL_INV "Via: SIP/2.0/UDP 192.0.2.10:"
 	    "5062;branch=z9hG4bK1, SIP/2.0/UDP 203.0.113.9;branch=z9hG4bK2"
-	    "\r\n" H_FROM H_TO H_CID H_CSEQ H_CT END0, SIPM_K_SIP, NULL, 1,
-	    "alice@192.0.2.10:5062", "192.0.2.10", 0 },
+	    "\r\n" H_FROM H_TO H_CID H_CSEQ H_CT END0, SIPM_K_SIP, NULL, -1,
+	    NULL, "192.0.2.10", 0 },
 	{ "via_empty_value", SL_INV "Via:  \r\n" H_FROM H_TO H_CID H_CSEQ
 	    END0, SIPM_K_MALFORMED, "Via", -1, NULL, NULL, -1 },
 	{ "contact_list_one_line", R200 "Contact: <sip:a@h1>, <sip:b@h2>;"
@@ -950,8 +955,7 @@ static const struct splitcase {
 	    NULL, NULL, -1 },
 	{ "body_not_parsed", SL_INV H_VIA H_FROM H_TO H_CID H_CSEQ H_CT
 	    "Content-Type: application/sdp\r\nContent-Length: 13\r\n\r\n"
-	    "Via: garbage\n", SIPM_K_SIP, NULL, 1, "alice@192.0.2.10:5062",
-	    "192.0.2.10", 0 },
+	    "Via: garbage\n", SIPM_K_SIP, NULL, -1, NULL, "192.0.2.10", 0 },
 };
 
 static void
@@ -1222,12 +1226,78 @@ test_via_top_contact_v6(void **state)
 	    "Contact: <sip:alice@[2001:db8::20]:5070;transport=tcp>\r\n" END0,
 	    &m), SIPM_K_SIP, &m, "vias");
 	check_addr(&m.via_host, "192.0.2.10");
+	/* An INVITE's Contact is not read: a response's is (its s). */
+	assert_int_equal(m.contact_host.family, SG_AF_NONE);
+	expect_kind(parse_str("SIP/2.0 200 OK\r\n"
+	    "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK1\r\n"
+	    H_FROM H_TO H_CID H_CSEQ
+	    "Contact: <sip:alice@[2001:db8::20]:5070;transport=tcp>\r\n" END0,
+	    &m), SIPM_K_SIP, &m, "200 contact v6");
 	check_addr(&m.contact_host, "2001:db8::20");
 	expect_kind(parse_str(SL_INV
 	    "Via: SIP/2.0/UDP [2001:db8::10]:5062;branch=z9hG4bK1\r\n"
 	    "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK2\r\n"
 	    H_FROM H_TO H_CID H_CSEQ END0, &m), SIPM_K_SIP, &m, "via v6");
 	check_addr(&m.via_host, "2001:db8::10");
+}
+
+/*
+ * A Contact is read in a REGISTER and a response, nowhere else: in any
+ * other request the scan checks it and counts it, and its values as
+ * written name it (contact_uh, for the engine's transaction key), but
+ * osip2's Contact parser does not run.  One osip2 refuses ("sip:bob@",
+ * no host) makes a REGISTER or a 200 malformed, not an INVITE or a BYE.
+ */
+static void
+test_contact_not_read(void **state)
+{
+	static const char *const not_read[] = { SL_INV,
+	    "BYE sip:bob@example.com SIP/2.0\r\n" };
+	char		 buf[1024];
+	struct sipm	 m, a, b;
+
+	(void)state;
+	for (size_t k = 0; k < nitems(not_read); k++) {
+		const char	*cseq = k == 0 ? H_CSEQ : "CSeq: 2 BYE\r\n";
+
+		snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s%s", not_read[k],
+		    H_VIA, H_FROM, H_TO, H_CID, cseq,
+		    "Contact: <sip:bob@>\r\n", END0);
+		expect_kind(parse_str(buf, &m), SIPM_K_SIP, &m, "not read");
+		assert_int_equal(m.ncontacts, 1);
+		assert_int_equal(m.ncontacts_kept, 0);
+		snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s%s", not_read[k],
+		    H_VIA, H_FROM, H_TO, H_CID, cseq, H_CT, END0);
+		expect_kind(parse_str(buf, &a), SIPM_K_SIP, &a, "a");
+		expect_kind(parse_str(buf, &b), SIPM_K_SIP, &b, "a again");
+		assert_true(a.contact_uh != 0 && a.contact_uh == b.contact_uh);
+		snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s%s", not_read[k],
+		    H_VIA, H_FROM, H_TO, H_CID, cseq,
+		    "Contact: <sip:alice@192.0.2.10:5063>\r\n", END0);
+		expect_kind(parse_str(buf, &b), SIPM_K_SIP, &b, "b");
+		assert_true(b.contact_uh != 0 && a.contact_uh != b.contact_uh);
+		snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s", not_read[k],
+		    H_VIA, H_FROM, H_TO, H_CID, cseq, END0);
+		expect_kind(parse_str(buf, &b), SIPM_K_SIP, &b, "none");
+		assert_true(b.contact_uh == 0);
+		/* The scan's checks stay: a bad escape, "*" with another. */
+		snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s%s", not_read[k],
+		    H_VIA, H_FROM, H_TO, H_CID, cseq,
+		    "Contact: <sip:b%%4@h>\r\n", END0);
+		expect_kind(parse_str(buf, &m), SIPM_K_MALFORMED, &m, "escape");
+		snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s%s", not_read[k],
+		    H_VIA, H_FROM, H_TO, H_CID, cseq,
+		    "Contact: *, <sip:a@h>\r\n", END0);
+		expect_kind(parse_str(buf, &m), SIPM_K_MALFORMED, &m, "star");
+	}
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s", SL_REG, H_VIA, H_FROM,
+	    "To: <sip:alice@example.com>\r\n" H_CID, "CSeq: 1 REGISTER\r\n",
+	    "Contact: <sip:bob@>\r\n", END0);
+	expect_kind(parse_str(buf, &m), SIPM_K_MALFORMED, &m, "REGISTER");
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s", "SIP/2.0 200 OK\r\n",
+	    H_VIA, H_FROM, H_TO H_CID, H_CSEQ, "Contact: <sip:bob@>\r\n",
+	    END0);
+	expect_kind(parse_str(buf, &m), SIPM_K_MALFORMED, &m, "200");
 }
 
 /* ---- digest credentials ----------------------------------------------- */
@@ -2571,6 +2641,7 @@ main(void)
 	TREG("fields", many_contacts);
 	TREG("fields", contact_star);
 	TREG("fields", via_top_contact_v6);
+	TREG("fields", contact_not_read);
 	TREG("fields", txn_fields);
 	treg_add("fields", "capped", test_capped_fields, NULL);
 	TREG("fields", nul_in_call_id);
