@@ -26,7 +26,7 @@
 
 /*
  * The '%' of a sip/sips URI is replaced by this byte before osip2 sees it.
- * osip2 decodes %XX in a user part into a C string, so "bob%00x" would
+ * osip2 decodes %-escapes (%HH) in a user part into a C string, so "bob%00x" would
  * come back as "bob", the same user as "bob"; uri_identity() decodes the
  * user part itself.  osip2 also decodes with an sscanf() per escape that
  * measures the rest of the string, quadratic in a long one.  The byte
