@@ -62,7 +62,7 @@ const char	*alarm_action_str(enum alarm_action);
 size_t		 alarm_format(const struct alarm *, char *, size_t);
 /*
  * Write `s' to buf as a JSON string literal (quotes included): ", \\ and
- * every byte below 0x20 or from 0x7f escaped, bytes >= 0x80 as \u00XX,
+ * every byte below 0x20 or from 0x7f escaped, bytes >= 0x80 as \u00HH,
  * so the output is ASCII and valid JSON whatever the input (invalid
  * UTF-8 included).  Cut, quote closed, where buf ends.
  */

@@ -221,7 +221,7 @@ int		 cluster_key(const char *name, const struct bl_key *,
 		    bool tombstone, char *, size_t);
 /*
  * A binding: "sgb1 STAMP OP NODE SEGMENT MAC IP SIP PORT TTL D IMPI",
- * D and IMPI escaped (%XX for anything but letters, digits and -._~@+;
+ * D and IMPI escaped (%HH for anything but letters, digits and -._~@+;
  * IMPI "-" for none).  cluster_decode() reads both forms.
  */
 int		 cluster_bind_encode(const struct cluster_msg *, char *,

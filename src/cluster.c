@@ -385,7 +385,7 @@ cluster_decode(const char *s, size_t len, struct cluster_msg *m)
 
 /* ---- bindings on the wire ------------------------------------------------ */
 
-/* Letters, digits and -._~@+ as they are; anything else %XX.  A lone
+/* Letters, digits and -._~@+ as they are; anything else %HH.  A lone
  * "-" (which stands for empty) escaped too. */
 static int
 esc(const char *src, char *dst, size_t len)

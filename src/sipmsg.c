@@ -26,8 +26,8 @@
 
 /*
  * The '%' of a sip/sips URI is replaced by this byte before osip2 sees it.
- * osip2 decodes %-escapes (%HH) in a user part into a C string, so "bob%00x" would
- * come back as "bob", the same user as "bob"; uri_identity() decodes the
+ * osip2 decodes %HH escapes in a user part into a C string, so "bob%00x"
+ * would come back as "bob", the same user as "bob"; uri_identity() decodes the
  * user part itself.  osip2 also decodes with an sscanf() per escape that
  * measures the rest of the string, quadratic in a long one.  The byte
  * cannot come from the wire: a URI holding a control byte is refused.
