@@ -36,7 +36,7 @@ enum {
 
 /*
  * 176 bytes, one per binding slot and per device row: the fields by
- * size, none padded (4 bytes at the end).  Not blockable at its last
+ * size, none padded.  Not blockable at its last
  * alarm, a row is rate-limited until quiet_until (ROW_THROTTLE): an
  * alarm sets both ends at once, and a new one comes only after
  * quiet_until, so a time of its own for the limit (8 bytes) would always
@@ -66,6 +66,7 @@ struct frow {
 	uint8_t		 tx_n[TX_SLOTS];/* copies taken as retransmissions */
 	uint8_t		 mbin;		/* its bin in the rise histogram + 1;
 					   0: not counted */
+	uint32_t	 ds2_since;	/* DS2 condition true since, ms */
 };
 
 _Static_assert(sizeof(struct frow) == 176, "struct frow is unpadded");
@@ -1155,10 +1156,12 @@ mhist_median(const struct flood *f)
  * row's ratio: a row is judged by its rise beyond the typical row's,
  * when the typical row rose at most ds2_lift-fold.  A typical row that
  * rose further is no busy hour but the whole population flooding (a
- * call centre's every agent at 3x): judged by x alone.
+ * call centre's every agent at 3x): judged by x alone.  The condition
+ * must hold for ds2_samples messages and ds2_hold (0: no time).
  */
 static bool
-ds2_fires(struct flood *f, struct frow *r, float davg, double ratio)
+ds2_fires(struct flood *f, struct frow *r, float davg, double ratio,
+    uint64_t now)
 {
 	double	 bar = f->conf->ds2_ratio, m;
 
@@ -1171,9 +1174,12 @@ ds2_fires(struct flood *f, struct frow *r, float davg, double ratio)
 		r->ds2_run = 0;
 		return false;
 	}
+	if (r->ds2_run == 0)
+		r->ds2_since = MS(now - f->epoch);
 	if (r->ds2_run < UINT8_MAX)
 		r->ds2_run++;
-	return r->ds2_run >= f->conf->ds2_samples;
+	return r->ds2_run >= f->conf->ds2_samples &&
+	    MS(now - f->epoch) - r->ds2_since >= MS(f->conf->ds2_hold);
 }
 
 enum flood_verdict
@@ -1246,7 +1252,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 		    "in %.0f s, %.1fx its own trained rate", sum, span, times);
 		return FLOOD_ALARM;
 	}
-	if (ds2_fires(f, r, davg, ratio))
+	if (ds2_fires(f, r, davg, ratio, now))
 		return fire(f, r, t, ALARM_DS2, m, davg, ratio, now, a);
 	return FLOOD_PASS;
 }
