@@ -11,9 +11,10 @@
  * per cell.  One process at a time: one CPU.
  *
  *   eval [-q] [-s seeds] [-o table.md] [-g chart.svg] [--set key=value]
- *        [--only text] [--check] [--strict] [--known text] [--known1 text]
+ *        [--only "text|text"] [--check] [--strict] [--known text] [--known1 text]
  *        [--vary key=v1,v2,...]
  *   EVAL_SET="flood.ds2_ratio=0.5;flood.window=8" eval ...
+ *   eval --only "morning|busy-hour|x 4x" runs the cells named by any text
  *   EVAL_KNOWN="rereg-storm" EVAL_STRICT=1 eval -q --check
  */
 #include <sys/wait.h>
@@ -1069,6 +1070,27 @@ add_set(const char *s)
 		sets[nsets++] = s;
 }
 
+/* --only: the cell's name holds one of the '|'-separated texts. */
+static bool
+only_match(const char *name, const char *only)
+{
+	char	 text[256];
+	size_t	 n;
+
+	for (;;) {
+		n = strcspn(only, "|");
+		if (n > 0 && n < sizeof(text)) {
+			memcpy(text, only, n);
+			text[n] = '\0';
+			if (strstr(name, text) != NULL)
+				return true;
+		}
+		if (only[n] == '\0')
+			return false;
+		only += n + 1;
+	}
+}
+
 static void
 usage(void)
 {
@@ -1158,7 +1180,7 @@ main(int argc, char **argv)
 	grid();
 	for (int c = 0; c < ncells; c++)
 		sel[c] = (!quick || cells[c].quick) &&
-		    (only == NULL || strstr(cells[c].name, only) != NULL);
+		    (only == NULL || only_match(cells[c].name, only));
 	if ((aggs = calloc(MAXCELL, sizeof(*aggs))) == NULL)
 		return 2;
 	if (vary != NULL)

@@ -81,6 +81,8 @@ struct sg_conf {
 	double		 ds_fast_ratio;		/* x Init.C_Avg over 2 s */
 	double		 ds2_ratio;		/* x */
 	int		 ds2_samples;
+	double		 ds2_lift;		/* the median row's rise forgiven */
+	uint64_t	 ds2_hold;		/* ns the DS2 condition must hold */
 	double		 ir_ratio;
 	int		 ir_samples;
 	uint64_t	 ir_hold;		/* ns the IR condition must hold */

@@ -126,6 +126,8 @@ static const struct key schema[] = {
 	{ "flood.ds_fast_ratio", K_FLOAT, O(ds_fast_ratio), 1, 1e6, NULL, 0 },
 	{ "flood.ds2_ratio", K_FLOAT, O(ds2_ratio), 0.001, 1, NULL, 0 },
 	{ "flood.ds2_samples", K_INT, O(ds2_samples), 1, 255, NULL, 0 },
+	{ "flood.ds2_lift", K_FLOAT, O(ds2_lift), 1, 1000, NULL, 0 },
+	{ "flood.ds2_hold", K_SECS, O(ds2_hold), 0, 3600, NULL, 0 },
 	{ "flood.ir_ratio", K_FLOAT, O(ir_ratio), 0.001, 1, NULL, 0 },
 	{ "flood.ir_samples", K_INT, O(ir_samples), 1, 255, NULL, 0 },
 	{ "flood.ir_hold", K_SECS, O(ir_hold), 0, 3600, NULL, 0 },
@@ -281,6 +283,8 @@ conf_defaults(struct sg_conf *c)
 	c->ds_fast_ratio = 5;
 	c->ds2_ratio = 0.4;
 	c->ds2_samples = 3;
+	c->ds2_lift = 2.5;
+	c->ds2_hold = 0;
 	c->ir_ratio = 0.2;
 	c->ir_samples = 3;
 	c->ir_hold = SEC(10);

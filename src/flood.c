@@ -25,6 +25,8 @@
 #define TX_SLOTS	4		/* transactions remembered per row */
 #define TX_COPIES	10		/* retransmissions of one, at most */
 #define TX_SPAN		32000		/* ms: Timer F = 64 x T1 */
+#define MBINS		40		/* rise histogram: quarter octaves */
+#define MBIN_LO		(-8.0)		/* log2 of the lowest bin's ratio */
 
 enum {
 	ROW_ANSWERED = 1,	/* completed a digest challenge */
@@ -35,7 +37,7 @@ enum {
 
 /*
  * 176 bytes, one per binding slot and per device row: the fields by
- * size, none padded (5 bytes at the end).  Not blockable at its last
+ * size, none padded.  Not blockable at its last
  * alarm, a row is rate-limited until quiet_until (ROW_THROTTLE): an
  * alarm sets both ends at once, and a new one comes only after
  * quiet_until, so a time of its own for the limit (8 bytes) would always
@@ -63,6 +65,9 @@ struct frow {
 	uint8_t		 flags;
 	uint8_t		 ir_run, ds2_run;
 	uint8_t		 tx_n[TX_SLOTS];/* copies taken as retransmissions */
+	uint8_t		 mbin;		/* its bin in the rise histogram + 1;
+					   0: not counted */
+	uint32_t	 ds2_since;	/* DS2 condition true since, ms */
 };
 
 _Static_assert(sizeof(struct frow) == 176, "struct frow is unpadded");
@@ -191,6 +196,14 @@ struct flood {
 	uint64_t		 bucket_sec[DS_BUCKETS];
 	bool			 ds1, ds1_announced;
 	uint64_t		 ds1_below_since;
+	/*
+	 * The rise of the typical row (DS2): a histogram of the trained
+	 * rows' Curr.D_Avg / Init.D_Avg in quarter octaves, over the rows
+	 * heard in this period of ds.interval (mnow) and the one before.
+	 */
+	uint32_t		 mhist[2][MBINS];
+	uint32_t		 mtotal[2];
+	uint64_t		 mperiod;	/* mhist[mperiod & 1] is this one */
 	/* admission while DS1 holds */
 	double			 tokens;
 	uint64_t		 tokens_at;
@@ -1097,17 +1110,115 @@ retransmission(struct flood *f, struct frow *r, uint64_t txn, uint64_t now)
 	return false;
 }
 
-/* DS2: while DS1 holds, rows whose gaps shrank below x. */
-static bool
-ds2_fires(struct flood *f, struct frow *r, float davg, double ratio)
+/*
+ * The typical row's rise, for DS2.  A morning ramp or a busy hour lifts
+ * every row (measured: in a ramp every phone about doubles, and noise
+ * takes some past DS2's 2.5-fold; once DS1 rose on the global rate, DS2
+ * blocked 40 legitimate lines), while the insiders of a distributed
+ * flood are a minority of the active rows and do not move the median.
+ * Each trained row with a Curr.D_Avg sits in one bin of a histogram of
+ * log2(Curr.D_Avg / Init.D_Avg), quarter octaves from 1/256 to 2^2; it
+ * remembers its bin (mbin) and moves when its ratio does: O(1) a
+ * message.  A row counts in the period of ds.interval it was last heard
+ * in and the one before; older periods are cleared, so a quiet row
+ * leaves within two periods (its own last-heard time, r->ts, tells
+ * which period holds it: no sweep).  The median is read only when a row
+ * is a DS2 candidate: MBINS steps.
+ */
+static uint64_t
+mperiod_of(const struct flood *f, uint64_t t)
 {
-	if (!(f->ds1 && davg > 0 && ratio < f->conf->ds2_ratio)) {
+	return (t - f->epoch) / f->conf->ds_interval;
+}
+
+static void
+mhist_roll(struct flood *f, uint64_t now)
+{
+	uint64_t	 p = mperiod_of(f, now);
+
+	if (p == f->mperiod)
+		return;
+	if (p == f->mperiod + 1) {
+		memset(f->mhist[p & 1], 0, sizeof(f->mhist[0]));
+		f->mtotal[p & 1] = 0;
+	} else {
+		memset(f->mhist, 0, sizeof(f->mhist));
+		f->mtotal[0] = f->mtotal[1] = 0;
+	}
+	f->mperiod = p;
+}
+
+/* Row r, last heard at prev (has_prev), now has davg and ratio. */
+static void
+mhist_update(struct flood *f, struct frow *r, uint64_t prev, bool has_prev,
+    float davg, double ratio, uint64_t now)
+{
+	uint32_t	 h, b;
+	double		 x;
+
+	mhist_roll(f, now);
+	h = (uint32_t)(f->mperiod & 1);
+	if (r->mbin != 0 && has_prev && prev >= f->epoch &&
+	    mperiod_of(f, prev) == f->mperiod &&
+	    f->mhist[h][r->mbin - 1] > 0) {
+		f->mhist[h][r->mbin - 1]--;
+		f->mtotal[h]--;
+	}
+	r->mbin = 0;
+	if (!(davg > 0 && r->init_davg > 0 && ratio > 0))
+		return;
+	x = (log2(ratio) - MBIN_LO) * 4;
+	b = x <= 0 ? 0 : x >= MBINS - 1 ? MBINS - 1 : (uint32_t)x;
+	f->mhist[h][b]++;
+	f->mtotal[h]++;
+	r->mbin = (uint8_t)(b + 1);
+}
+
+/* The median row's Curr.D_Avg / Init.D_Avg (1: too few rows to say). */
+static double
+mhist_median(const struct flood *f)
+{
+	uint32_t	 total = f->mtotal[0] + f->mtotal[1], cum = 0;
+
+	if (total < 10)
+		return 1;
+	for (uint32_t b = 0; b < MBINS; b++) {
+		cum += f->mhist[0][b] + f->mhist[1][b];
+		if (2 * cum >= total)
+			return exp2(MBIN_LO + (b + 0.5) / 4);
+	}
+	return 1;
+}
+
+/*
+ * DS2: while DS1 holds, rows whose gaps shrank below x times the median
+ * row's ratio: a row is judged by its rise beyond the typical row's,
+ * when the typical row rose at most ds2_lift-fold.  A typical row that
+ * rose further is no busy hour but the whole population flooding (a
+ * call centre's every agent at 3x): judged by x alone.  The condition
+ * must hold for ds2_samples messages and ds2_hold (0: no time).
+ */
+static bool
+ds2_fires(struct flood *f, struct frow *r, float davg, double ratio,
+    uint64_t now)
+{
+	double	 bar = f->conf->ds2_ratio, m;
+
+	if (f->ds1 && davg > 0 && ratio < bar && f->conf->ds2_lift > 1) {
+		m = mhist_median(f);
+		if (m < 1 && m * f->conf->ds2_lift >= 1)
+			bar *= m;
+	}
+	if (!(f->ds1 && davg > 0 && ratio < bar)) {
 		r->ds2_run = 0;
 		return false;
 	}
+	if (r->ds2_run == 0)
+		r->ds2_since = MS(now - f->epoch);
 	if (r->ds2_run < UINT8_MAX)
 		r->ds2_run++;
-	return r->ds2_run >= f->conf->ds2_samples;
+	return r->ds2_run >= f->conf->ds2_samples &&
+	    MS(now - f->epoch) - r->ds2_since >= MS(f->conf->ds2_hold);
 }
 
 enum flood_verdict
@@ -1118,12 +1229,15 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	struct frow	*r;
 	float		 gap, davg;
 	double		 init, ratio, sum, times;
-	bool		 training = training_phase(f, now);
+	uint64_t	 prev;
+	bool		 has_prev, training = training_phase(f, now);
 
 	r = b != NULL ? bound_row(f, b) : device_row(f, t);
 	if (retransmission(f, r, txn, now))
 		return FLOOD_PASS;
 	ds_count(f, now);
+	prev = r->ts;
+	has_prev = r->c > 0;
 	gap = row_record(f, r, now);
 	if (training) {
 		train_sample(f, r, b != NULL, gap);
@@ -1138,6 +1252,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	davg = curr_davg(r, f->conf->window);
 	r->curr_davg = davg;
 	ratio = davg > 0 ? davg / init : 1;
+	mhist_update(f, r, prev, has_prev, davg, ratio, now);
 
 	if (throttled(r, now) && gap < init)
 		return FLOOD_THROTTLE;
@@ -1176,7 +1291,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 		    "in %.0f s, %.1fx its own trained rate", sum, span, times);
 		return FLOOD_ALARM;
 	}
-	if (ds2_fires(f, r, davg, ratio))
+	if (ds2_fires(f, r, davg, ratio, now))
 		return fire(f, r, t, ALARM_DS2, m, davg, ratio, now, a);
 	return FLOOD_PASS;
 }

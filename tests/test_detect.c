@@ -922,6 +922,140 @@ test_known_sources_kept(void **state)
 	fx_close(&f);
 }
 
+/* ---- DS2 against the typical row's rise -------------------------------- */
+
+#define PD_MAX	320
+
+/* Device `n' of a population of up to PD_MAX: 198.51.(100 + n / 256).x. */
+static void
+pdevice(struct sg_tuple *t, unsigned n)
+{
+	char	 ip[32];
+
+	memset(t, 0, sizeof(*t));
+	t->has_m = true;
+	t->m.b[0] = 0x02;
+	t->m.b[3] = 0x02;
+	t->m.b[4] = (uint8_t)(n >> 8);
+	t->m.b[5] = (uint8_t)n;
+	snprintf(ip, sizeof(ip), "198.51.%u.%u", 100 + n / 256, n % 256);
+	assert_int_equal(sg_addr_parse(ip, &t->i), 0);
+	t->s = t->i;
+	t->sport = 5060;
+	t->a = SIPM_OPTIONS;
+}
+
+static void
+ds2_tune(struct sg_conf *c, int lift)
+{
+	c->training_duration = SEC(600);
+	c->tab_sources = 1024;
+	if (lift > 0)
+		c->ds2_lift = lift;
+}
+
+/*
+ * n devices; device d sends every gap[d] (s) until 650 s, then every
+ * gap[d] / rise[d] (0: silent before 650 s, a phone coming online), each
+ * gap jittered by up to +-30 % (a fixed sequence), until 800 s.  DS2
+ * alarms counted in *ds2 (on devices d < n_attack in *hit); returns
+ * whether DS1 rose.  lift: flood.ds2_lift (0: the default).
+ */
+static bool
+ds2_population(unsigned n, const double *gap, const double *rise,
+    unsigned n_attack, int lift, unsigned *ds2, unsigned *hit)
+{
+	struct fx		 f;
+	struct sg_tuple		 t;
+	struct flood_alarm	 a;
+	struct flood_stats	 st;
+	uint64_t		 next[PD_MAX], end = T0 + SEC(800);
+	uint32_t		 lcg = 12345;
+	bool			 ds1 = false;
+
+	assert_true(n <= PD_MAX);
+	*ds2 = *hit = 0;
+	fx_open(&f, ds2_tune, lift);
+	for (unsigned d = 0; d < n; d++)
+		next[d] = T0 + (gap[d] > 0 ? SEC(1) * d / n :
+		    SEC(650) + SEC(1) * d / n);
+	for (;;) {
+		unsigned	 d = 0;
+		double		 g, u;
+
+		for (unsigned k = 1; k < n; k++)
+			if (next[k] < next[d])
+				d = k;
+		if (next[d] >= end)
+			break;
+		pdevice(&t, d);
+		if (flood_message(f.fl, &t, NULL, SIPM_OPTIONS, 0, next[d],
+		    &a) == FLOOD_ALARM && !a.notice) {
+			assert_int_equal(a.type, ALARM_DS2);
+			(*ds2)++;
+			*hit += d < n_attack;
+		}
+		flood_ds1_edge(f.fl, next[d], &a);
+		flood_stats(f.fl, next[d], &st);
+		ds1 |= st.ds1;
+		lcg = lcg * 1103515245u + 12345u;
+		u = ((lcg >> 8) & 0xffff) / 65535.0 * 0.6 - 0.3;
+		g = gap[d] > 0 ? gap[d] : 1;
+		if (next[d] >= T0 + SEC(650))
+			g /= rise[d];
+		next[d] += (uint64_t)(g * (1 + u) * 1e9);
+	}
+	fx_close(&f);
+	return ds1;
+}
+
+/*
+ * A morning ramp: 60 trained phones at a message a second each rise
+ * 1.6x to 2.8x (noise takes some past DS2's 2.5-fold), 60 more come
+ * online at 1.5 a second; the global rate passes DS1's tolerance.
+ * Every row rose with the typical one: DS2 blocks nobody (as it did
+ * with flood.ds2_lift = 1, judging each row by x alone).
+ */
+static void
+test_ds2_ramp(void **state)
+{
+	double		 gap[120], rise[120];
+	unsigned	 ds2, hit;
+
+	(void)state;
+	for (unsigned d = 0; d < 120; d++) {
+		gap[d] = d < 60 ? 1 : 0;
+		rise[d] = d < 60 ? 1.6 + 1.2 * ((d * 7) % 60) / 59.0 : 1.5;
+	}
+	assert_true(ds2_population(120, gap, rise, 0, 1, &ds2, &hit));
+	print_message("morning ramp, flood.ds2_lift = 1: %u DS2 alarms\n",
+	    ds2);
+	assert_true(ds2 > 0);
+	assert_true(ds2_population(120, gap, rise, 0, 0, &ds2, &hit));
+	assert_int_equal(ds2, 0);
+}
+
+/*
+ * 50 busy lines (2 messages a second) of 300 devices (the others one
+ * every 5 s) rise to 4x: the global rate some 3x, DS1 rises, the
+ * typical row does not move, and DS2 blocks every one of the 50.
+ */
+static void
+test_ds2_minority(void **state)
+{
+	double		 gap[300], rise[300];
+	unsigned	 ds2, hit;
+
+	(void)state;
+	for (unsigned d = 0; d < 300; d++) {
+		gap[d] = d < 50 ? 0.5 : 5;
+		rise[d] = d < 50 ? 4 : 1;
+	}
+	assert_true(ds2_population(300, gap, rise, 50, 0, &ds2, &hit));
+	assert_int_equal(hit, 50);
+	assert_int_equal(ds2, 50);
+}
+
 int
 main(void)
 {
@@ -937,5 +1071,7 @@ main(void)
 	TREG("detect", same_request_flood);
 	TREG("detect", held_back_copies);
 	TREG("detect", gateway_throttle);
+	TREG("detect", ds2_ramp);
+	TREG("detect", ds2_minority);
 	return treg_run("detect");
 }
