@@ -997,53 +997,54 @@ reclaim_next(struct bind_table *bt)
 			bt->reclaim_at = bt->row[k].expires;
 }
 
-/*
- * A free row, if need be one of an expired or lapsed binding.  Cost: a
- * full table with nothing to reclaim is swept whole (twice: 45 ms in a
- * table of a million), as often as the proxy answers a new binding;
- * nothing can be reclaimed before the first live row's expiry, so until
- * then (reclaim_at; a refresh that shortens a life lowers it) a refusal
- * costs nothing.
- */
-static uint32_t
-free_row(struct bind_table *bt, uint64_t now)
+/* Room for a row (cells 0), or for `cells' of the identity pool. */
+static bool
+room_for(const struct bind_table *bt, uint32_t cells)
 {
-	uint32_t	 s;
-
-	if ((s = flist_pop_head(&bt->free)) != HNIL)
-		return s;
-	if (now < bt->reclaim_at)
-		return HNIL;
-	/* Expired rows the sweep has not reached yet are free, and then
-	 * a lapsed one. */
-	if (!sweep(bt, now, bt->cap, false) && sweep(bt, now, bt->cap, true))
-		bt->st.lapsed_reclaimed++;
-	if ((s = flist_pop_head(&bt->free)) == HNIL)
-		reclaim_next(bt);
-	return s;
+	return cells == 0 ? bt->free.count > 0 :
+	    cells <= idp_available(bt->ids);
 }
 
 /*
- * Room for the texts of a new binding: expired rows the sweep has not
- * reached yet give theirs back first, then lapsed ones, a few at most
- * (as for a full table, and never before reclaim_at).
+ * Make room (a row, or cells of the identity pool) from bindings gone but
+ * not reclaimed yet: expired ones the sweep has not reached, then lapsed
+ * ones, a few at most.  Cost: a full table with nothing to reclaim is
+ * swept whole (twice: 45 ms in a table of a million), as often as the
+ * proxy answers a new binding; nothing can be reclaimed before the first
+ * live row's expiry, so until then (reclaim_at; a refresh that shortens
+ * a life lowers it) a refusal costs nothing.
  */
+static bool
+reclaim(struct bind_table *bt, uint64_t now, uint32_t cells)
+{
+	if (room_for(bt, cells))
+		return true;
+	if (now < bt->reclaim_at)
+		return false;
+	sweep(bt, now, bt->cap, false);
+	for (int k = 0; k < 4 && !room_for(bt, cells); k++) {
+		if (!sweep(bt, now, bt->cap, true))
+			break;
+		bt->st.lapsed_reclaimed++;
+	}
+	if (room_for(bt, cells))
+		return true;
+	reclaim_next(bt);
+	return false;
+}
+
+/* A free row, if need be one of an expired or lapsed binding. */
+static uint32_t
+free_row(struct bind_table *bt, uint64_t now)
+{
+	return reclaim(bt, now, 0) ? flist_pop_head(&bt->free) : HNIL;
+}
+
+/* Room for the texts of a new binding, the same way. */
 static bool
 texts_room(struct bind_table *bt, uint32_t need, uint64_t now)
 {
-	if (need <= idp_available(bt->ids))
-		return true;
-	if (now >= bt->reclaim_at) {
-		bind_expire(bt, now, bt->cap);
-		for (int k = 0; k < 4 && need > idp_available(bt->ids); k++) {
-			if (!sweep(bt, now, bt->cap, true))
-				break;
-			bt->st.lapsed_reclaimed++;
-		}
-		if (need > idp_available(bt->ids))
-			reclaim_next(bt);
-	}
-	if (need <= idp_available(bt->ids))
+	if (reclaim(bt, now, need))
 		return true;
 	bt->st.id_full++;
 	return false;
