@@ -1138,6 +1138,29 @@ offer_binding(struct daemon *d, const struct bind_table *bt,
  */
 #define REPUBLISH_PAGE	131072
 
+/* Worker w's slot in this phase of the republication: offered? */
+static bool
+republish_slot(struct daemon *d, struct worker *w, uint32_t slot,
+    uint64_t now)
+{
+	const struct bl_entry	*x;
+	const struct binding	*b;
+	struct bind_table	*bt = engine_bindings(w->e);
+
+	if (d->rp_phase == 0) {
+		x = enf_at(engine_enforcer(w->e), slot, now);
+		if (x == NULL || !cluster_shares(&x->key))
+			return false;
+		cluster_offer(d->cluster, x);
+		return true;
+	}
+	b = bind_at(bt, slot);
+	if (b == NULL || !cluster_bind_own(b, now))
+		return false;
+	offer_binding(d, bt, b);
+	return true;
+}
+
 static bool
 republish_page(void *arg, bool first, uint32_t room)
 {
@@ -1152,34 +1175,16 @@ republish_page(void *arg, bool first, uint32_t room)
 	}
 	for (; d->rp_phase < 2; d->rp_phase++, d->rp_worker = 0) {
 		for (; d->rp_worker < d->nw; d->rp_worker++, d->rp_slot = 0) {
-			struct worker		*w = &d->w[d->rp_worker];
-			struct enforcer		*e = engine_enforcer(w->e);
-			struct bind_table	*bt = engine_bindings(w->e);
-			uint32_t		 cap = d->rp_phase == 0 ?
-						    enf_capacity(e) :
-						    bind_capacity(bt);
+			struct worker	*w = &d->w[d->rp_worker];
+			uint32_t	 cap = d->rp_phase == 0 ?
+					    enf_capacity(engine_enforcer(w->e)) :
+					    bind_capacity(engine_bindings(w->e));
 
 			pthread_mutex_lock(&w->lock);
 			for (; d->rp_slot < cap && budget > 0 && room > 0;
-			    d->rp_slot++, budget--) {
-				const struct bl_entry	*x;
-				const struct binding	*b;
-
-				if (d->rp_phase == 0) {
-					x = enf_at(e, d->rp_slot, now);
-					if (x == NULL || !cluster_shares(
-					    &x->key))
-						continue;
-					cluster_offer(d->cluster, x);
-				} else {
-					b = bind_at(bt, d->rp_slot);
-					if (b == NULL || !cluster_bind_own(b,
-					    now))
-						continue;
-					offer_binding(d, bt, b);
-				}
-				room--;
-			}
+			    d->rp_slot++, budget--)
+				if (republish_slot(d, w, d->rp_slot, now))
+					room--;
 			pthread_mutex_unlock(&w->lock);
 			if (d->rp_slot < cap)
 				return false;
