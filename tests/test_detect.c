@@ -582,6 +582,27 @@ test_outage_storm(void **state)
 }
 
 /*
+ * OUT_DEVS bound devices (identities 98/d), trained at a message every
+ * 10 s: their first message's time in next[], none sent yet.
+ */
+static void
+bound_devices(struct fx *f, uint64_t *next, unsigned *n)
+{
+	struct sg_tuple		 t;
+	const struct binding	*b;
+
+	fx_open(f, short_training, 0);
+	for (unsigned d = 1; d <= OUT_DEVS; d++) {
+		device(&t, d);
+		identity(&t, 98, d);
+		assert_int_equal(bind_learn(f->bt, &t, 0, T0 + SEC(7200), T0,
+		    &b), BIND_NEW);
+		next[d] = T0 + SEC(10) * d / (OUT_DEVS + 1);
+		n[d] = 0;
+	}
+}
+
+/*
  * What a retransmission may not hide: one bound device (trained at a
  * message every 10 s) sending one request over and over, the same
  * transaction key every time: at 20 a second (faster than RFC 3261's
@@ -599,15 +620,7 @@ same_request(uint64_t every, uint64_t *at)
 	unsigned		 n[OUT_DEVS + 1];
 	int			 type = -1;
 
-	fx_open(&f, short_training, 0);
-	for (unsigned d = 1; d <= OUT_DEVS; d++) {
-		device(&t, d);
-		identity(&t, 98, d);
-		assert_int_equal(bind_learn(f.bt, &t, 0, T0 + SEC(7200), T0,
-		    &b), BIND_NEW);
-		next[d] = T0 + SEC(10) * d / (OUT_DEVS + 1);
-		n[d] = 0;
-	}
+	bound_devices(&f, next, n);
 	for (now = T0; now < T0 + SEC(900) && type < 0; now += SEC(1) / 100) {
 		for (unsigned d = 1; d <= OUT_DEVS && type < 0; d++) {
 			uint64_t	 key = txn_of(d, n[d]);
@@ -658,15 +671,7 @@ held_back_copies(uint64_t *at)
 	unsigned		 n[OUT_DEVS + 1];
 	int			 type = -1;
 
-	fx_open(&f, short_training, 0);
-	for (unsigned d = 1; d <= OUT_DEVS; d++) {
-		device(&t, d);
-		identity(&t, 98, d);
-		assert_int_equal(bind_learn(f.bt, &t, 0, T0 + SEC(7200), T0,
-		    &b), BIND_NEW);
-		next[d] = T0 + SEC(10) * d / (OUT_DEVS + 1);
-		n[d] = 0;
-	}
+	bound_devices(&f, next, n);
 	for (now = T0; now < T0 + SEC(900) && type < 0; now += SEC(1) / 100) {
 		for (unsigned d = 1; d <= OUT_DEVS && type < 0; d++) {
 			uint64_t	 key = txn_of(d, n[d]);
