@@ -86,7 +86,8 @@ bool		 flood_ds1(const struct flood *);
 /*
  * Admission while DS1 holds (SPEC 5), decided before the parse from the
  * source (m, i) alone: a source with no binding (`bound' false) and no
- * row module II trained or that answered a challenge waits for a token
+ * row module II trained or whose credentials the proxy accepted
+ * (flood_granted()) waits for a token
  * of the bucket filled at the trained rate of unknown sources.  False:
  * refused (the message still counts in DS1's rate).
  */
@@ -107,6 +108,9 @@ int		 flood_ds1_edge(struct flood *, uint64_t now,
 
 /* A REGISTER from this device carried credentials after a challenge. */
 void		 flood_answered(struct flood *, const struct sg_tuple *);
+/* The proxy accepted the device's credentials (a 2xx to its REGISTER):
+ * module II knows it (admitted while DS1 holds, kept in a full table). */
+void		 flood_granted(struct flood *, const struct sg_tuple *);
 /*
  * The proxy answered a REGISTER from `t' (for identity hash `dh') with a
  * failure: 403/404, or 401/407 to credentials.  Returns FLOOD_ALARM with

@@ -638,6 +638,7 @@ learn(struct engine *e, const struct sipm *msg, const struct dec_pkt *pkt,
 		 * keeps them for the whole window (spoof.c). */
 		if (a.confirm)
 			spoof_confirm(e->spoof, a.auth_h, &a.t, now);
+		flood_granted(e->flood, &a.t);
 		bind_granted(e, &a, msg, now);
 		break;
 	default:

@@ -33,6 +33,7 @@ enum {
 	ROW_BOUND = 2,		/* a binding's row */
 	ROW_THROTTLE = 4,	/* the last alarm's source not blockable */
 	ROW_KNOWN = 8,		/* a device row in klru and mix */
+	ROW_GRANTED = 16,	/* the proxy accepted its credentials */
 };
 
 /*
@@ -155,7 +156,7 @@ struct flood {
 	struct hidx		 six;
 	uint64_t		*smi;		/* each row's source (m, i) */
 	/*
-	 * Rows module II knows (trained, or that answered a challenge) are
+	 * Rows module II knows (row_known(): trained, or credentials accepted) are
 	 * in mix, by source, and in klru; the others in slru.  A full table
 	 * recycles from slru first: a flood of spoofed sources cannot push
 	 * out what training or credentials taught (issue 12: before, one
@@ -405,17 +406,45 @@ bound_row(struct flood *f, const struct binding *b)
 	return r;
 }
 
+/*
+ * What module II knows of a device without a binding: its trained rate,
+ * or credentials the proxy accepted.  Answering a challenge is not
+ * enough (it proves the address, which makes the row blockable, but junk
+ * credentials do it: an attacker's one address, a Via host a row, made
+ * rows without end that admission then let through and a full table
+ * never recycled).
+ */
 static bool
 row_known(const struct frow *r)
 {
-	return r->init_davg > 0 || (r->flags & ROW_ANSWERED) != 0;
+	return r->init_davg > 0 || (r->flags & ROW_GRANTED) != 0;
+}
+
+/* Known rows of one source, at most; past them a row stays unknown. */
+#define KNOWN_PER_SOURCE	16
+
+/* Walked for a source's known rows (KNOWN_PER_SOURCE of its own, and
+ * others' sharing the bucket): past it, not known. */
+#define SOURCE_WALK		32
+
+static uint32_t
+known_rows(const struct flood *f, uint64_t key)
+{
+	uint32_t	 n = 0, k = 0;
+
+	for (uint32_t s = hidx_first(&f->mix, key); s != HNIL &&
+	    k < SOURCE_WALK; s = hidx_next(&f->mix, s), k++)
+		if (f->smi[s] == key)
+			n++;
+	return n;
 }
 
 /* A device row module II now knows: from slru to klru, and into mix. */
 static void
 row_learned(struct flood *f, uint32_t s)
 {
-	if (f->srow[s].flags & ROW_KNOWN)
+	if ((f->srow[s].flags & ROW_KNOWN) ||
+	    known_rows(f, f->smi[s]) >= KNOWN_PER_SOURCE)
 		return;
 	f->srow[s].flags |= ROW_KNOWN;
 	dlist_del(&f->slru, s);
@@ -442,12 +471,17 @@ device_slot(struct flood *f, const struct sg_tuple *t)
 			return s;
 		}
 	if ((s = dlist_pop_head(&f->sfree)) == HNIL) {
-		/* Full: recycle the row seen least recently, one module II
-		 * does not know first. */
-		if ((s = dlist_pop_head(&f->slru)) == HNIL) {
+		/*
+		 * Full: recycle the row seen least recently, one module II
+		 * does not know first, while unknown rows hold a quarter of
+		 * the table at least (brute force and scans of new sources
+		 * are counted in them: known rows never take it all).
+		 */
+		if (f->slru.count == 0 || f->slru.count < f->nsrow / 4) {
 			s = dlist_pop_head(&f->klru);
 			hidx_del(&f->mix, s, f->smi[s]);
-		}
+		} else
+			s = dlist_pop_head(&f->slru);
 		hidx_del(&f->six, s, f->skey[s]);
 		f->recycled++;
 	}
@@ -804,13 +838,11 @@ admit(struct flood *f, uint64_t now)
 	return false;
 }
 
-/* Rows of this source that module II knows: trained, or that answered a
- * challenge.  mix holds those rows only, so an attacker's own rows (one
- * per Via host he writes) neither lengthen the walk nor count: before,
- * a source behind more than 16 rows counted as known.  Past SOURCE_WALK
- * rows of other sources in one bucket, not known. */
-#define SOURCE_WALK	16
-
+/*
+ * A source module II knows (row_known()): mix holds known rows only, at
+ * most KNOWN_PER_SOURCE a source, so an attacker's own rows (one per Via
+ * host he writes) neither count nor hide another source's past the walk.
+ */
 static bool
 known_source(const struct flood *f, uint64_t key)
 {
@@ -1298,12 +1330,19 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 
 /* ---- brute force and scanning --------------------------------------------------------- */
 
+/* Its address is its own: blockable (SPEC 6), not known for that. */
 void
 flood_answered(struct flood *f, const struct sg_tuple *t)
 {
+	f->srow[device_slot(f, t)].flags |= ROW_ANSWERED;
+}
+
+void
+flood_granted(struct flood *f, const struct sg_tuple *t)
+{
 	uint32_t	 s = device_slot(f, t);
 
-	f->srow[s].flags |= ROW_ANSWERED;
+	f->srow[s].flags |= ROW_ANSWERED | ROW_GRANTED;
 	row_learned(f, s);
 }
 

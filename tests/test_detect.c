@@ -859,7 +859,8 @@ test_known_sources_kept(void **state)
 	(void)state;
 	fx_open(&f, small_sources, 0);
 	/* Training: device 1 (a trunk with no binding) at one a second, and
-	 * device 2, which answers a challenge after it. */
+	 * device 2, whose credentials the proxy accepts after it, and device 4,
+ * which only answers a challenge (junk credentials will do). */
 	for (; now < T0 + SEC(700); now += SEC(1)) {
 		device(&t, 1);
 		identity(&t, 7, 1);
@@ -868,6 +869,9 @@ test_known_sources_kept(void **state)
 	flood_tick(f.fl, now);
 	device(&t, 2);
 	identity(&t, 7, 2);
+	flood_granted(f.fl, &t);
+	device(&t, 4);
+	identity(&t, 7, 4);
 	flood_answered(f.fl, &t);
 	/* 2,000 spoofed sources in 2 s, one message each: DS1. */
 	for (unsigned k = 0; k < 2000; k++, now += SEC(1) / 1000) {
@@ -895,12 +899,15 @@ test_known_sources_kept(void **state)
 	    k++)
 		;
 	assert_false(flood_admission(f.fl, &x, false, now));
-	/* The trained trunk and the device that answered are still known:
-	 * admitted without a token. */
+	/* The trained trunk and the device whose credentials were accepted
+	 * are still known: admitted without a token; the one that only
+	 * answered a challenge is not. */
 	device(&t, 1);
 	assert_true(flood_admission(f.fl, &t, false, now));
 	device(&t, 2);
 	assert_true(flood_admission(f.fl, &t, false, now));
+	device(&t, 4);
+	assert_false(flood_admission(f.fl, &t, false, now));
 	/* An attacker's own source behind 20 rows (a Via host each) is not
 	 * known for that. */
 	{
@@ -925,6 +932,65 @@ test_known_sources_kept(void **state)
 		assert_int_equal(refused, 10);
 	}
 	fx_close(&f);
+}
+
+/*
+ * An attacker's review: the device table primed with rows of one real
+ * source (a private Via host each) that answered a challenge with junk
+ * credentials, or even had them accepted (his own account), kept them
+ * all, so every unknown source shared the one row left: two unknown
+ * sources taking turns recycled each other's row, and a scanner's count
+ * never grew.  Answering makes no row known now, one source holds at
+ * most 16 known rows, and unknown rows keep a quarter of the table.
+ */
+static unsigned
+primed_scan(int prime)
+{
+	struct fx		 f;
+	struct sg_tuple		 t, o, x;
+	struct flood_alarm	 a;
+	uint64_t		 now = T0;
+	unsigned		 first = 0;
+
+	fx_open(&f, small_sources, 0);
+	device(&x, 3);
+	x.nat = true;
+	for (unsigned k = 0; prime != 0 && k < 64; k++) {
+		char	 via[32];
+
+		snprintf(via, sizeof(via), "10.9.%u.%u", k >> 8,
+		    (k & 255) + 1);
+		assert_int_equal(sg_addr_parse(via, &x.s), 0);
+		if (prime == 1)
+			flood_answered(f.fl, &x);
+		else
+			flood_granted(f.fl, &x);
+	}
+	device(&t, 5);		/* the scanner: no NAT, s = i */
+	device(&o, 6);		/* any other unknown source */
+	for (unsigned k = 0; k < 40; k++) {
+		now += SEC(1) / 10;
+		identity(&t, 13, k);
+		if (flood_register_probe(f.fl, &t, false, now, &a) ==
+		    FLOOD_ALARM && first == 0)
+			first = k + 1;
+		identity(&o, 14, 0);
+		(void)flood_register_probe(f.fl, &o, false, now, &a);
+	}
+	fx_close(&f);
+	return first;
+}
+
+static void
+test_primed_table_hides_scan(void **state)
+{
+	unsigned	 plain;
+
+	(void)state;
+	plain = primed_scan(0);
+	assert_int_not_equal(plain, 0);
+	assert_int_equal(primed_scan(1), plain);
+	assert_int_equal(primed_scan(2), plain);
 }
 
 /* ---- DS2 against the typical row's rise -------------------------------- */
@@ -1073,6 +1139,7 @@ main(void)
 	TREG("detect", rise_sparse);
 	TREG("detect", outage_storm);
 	TREG("detect", known_sources_kept);
+	TREG("detect", primed_table_hides_scan);
 	TREG("detect", same_request_flood);
 	TREG("detect", held_back_copies);
 	TREG("detect", gateway_throttle);
