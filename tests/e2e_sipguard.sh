@@ -50,6 +50,7 @@ state: { dir = "$TMP/state"; interval = 0; };
 control: { socket = "$TMP/control"; };
 log: { aggregate = 0; };
 training: { duration = 8; };
+queue: { idle_warning = 3; };
 EOF
 # In the proxy's namespace, once Kamailio answers: the queue rules and
 # the daemon.  On the way down: SIGTERM first, so it saves and removes
@@ -136,6 +137,36 @@ done
 check "DS1 clears: the chain admit is back to its ceiling (50000/s)" \
     "grep -q 'DS1 clear: admission in the kernel back to its ceiling' $TMP/sg.log && lab_exec proxy nft list chain inet sipguard admit | grep -q 'limit rate over 50000/second'"
 check "Kamailio is alive" "lab_status >/dev/null 2>&1"
+
+# ---- a firewall reload: nft flush ruleset ----------------------------------------
+# What `systemctl restart nftables` does with Debian's /etc/nftables.conf,
+# which begins with `flush ruleset`: every table goes, sipguard's and
+# iptables-nft's (the queue rules) alike.
+lab_exec ua1 $NODE send 10.99.0.11 10.99.0.1 OPTIONS alice pre-flush \
+    >/dev/null 2>&1
+sleep 0.3
+idle0=$(grep -c 'no packet queued for 3 s' "$TMP/sg.log")
+lab_exec proxy nft flush ruleset
+for i in $(seq 1 20); do
+	lab_exec proxy nft list set inet sipguard blk4 2>/dev/null |
+	    grep -q '02:5a:00:00:00:66 . 10.99.0.66' && break
+	sleep 0.25
+done
+check "after nft flush ruleset the table inet sipguard is back within 5 s, the attacker's entry in it" \
+    "lab_exec proxy nft list set inet sipguard blk4 | grep -q '02:5a:00:00:00:66 . 10.99.0.66' && grep -q 'table inet sipguard was gone' $TMP/sg.log && ctl -j stats | grep -q '\"restored\":1'"
+check "... with the bound devices (kn4) and the admission chain at its ceiling" \
+    "lab_exec proxy nft list set inet sipguard kn4 | grep -q '02:5a:00:00:00:11 . 10.99.0.11' && lab_exec proxy nft list chain inet sipguard admit | grep -q 'limit rate over 50000/second'"
+for i in $(seq 1 30); do
+	[ "$(grep -c 'no packet queued for 3 s' "$TMP/sg.log")" -gt "$idle0" ] &&
+	    break
+	sleep 0.25
+done
+check "the queue rules went with it: sipguard says no packet is queued (queue.idle_warning)" \
+    "[ \"\$(grep -c 'no packet queued for 3 s' $TMP/sg.log)\" -gt $idle0 ] && ctl -j stats | grep -Eq '\"idle\":([3-9]|[1-9][0-9]+)[,}]'"
+lab_exec proxy sh "$TMP/rules.sh"
+vii=$(ctl -j stats | json_num vii)
+check "the rules put back: alice calls bob, judged again (vii), and the log says so" \
+    "lab_call ua1 alice ua2 bob 1 >/dev/null 2>&1 && [ \"\$(ctl -j stats | json_num vii)\" -gt \"$vii\" ] && grep -q 'packets are queued again' $TMP/sg.log"
 
 # ---- stop ----------------------------------------------------------------------
 "$TMP/down.sh" 2>/dev/null

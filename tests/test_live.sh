@@ -29,8 +29,38 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 77
 fi
 
+# The journal's fields are checked against a real journald.  Where none
+# runs (a container, a build machine without systemd as init), the test
+# runs in a mount namespace of its own with a journald of its own: tmpfs
+# over /run/systemd/journal (its sockets) and /run/log (its files), both
+# gone with the namespace.
+JOURNALD=/lib/systemd/systemd-journald
+JOURNALCTL=journalctl
+JDPID=
+if [ -z "${SG_LIVE_JOURNAL:-}" ] &&
+    { [ ! -S /run/systemd/journal/socket ] ||
+    ! journalctl -n 0 >/dev/null 2>&1; }; then
+	if [ ! -x "$JOURNALD" ]; then
+		echo "test_live: $JOURNALD missing (Debian package systemd:" \
+		    "make deps installs it)"
+		exit 1
+	fi
+	SG_LIVE_JOURNAL=own exec unshare -m sh "$0" "$@"
+fi
+if [ "${SG_LIVE_JOURNAL:-}" = own ]; then
+	mount -t tmpfs tmpfs /run/systemd/journal &&
+	    mkdir -p /run/log && mount -t tmpfs tmpfs /run/log || exit 1
+	"$JOURNALD" >/dev/null 2>&1 &
+	JDPID=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ -S /run/systemd/journal/socket ] && break
+		sleep 0.2
+	done
+	JOURNALCTL="journalctl -D /run/log/journal"
+fi
+
 cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	for p in $PIDS $JDPID; do kill -9 "$p" 2>/dev/null; done
 	for n in "$P" "$U" "$A" "$G" "$X" "$BR"; do
 		for p in $(ip netns pids "$n" 2>/dev/null); do
 			kill -9 "$p" 2>/dev/null
@@ -227,13 +257,8 @@ assert n > 50
 ' "$1"; }
 check "the metrics file (metrics.interval 1 s): Prometheus text, sipguard_packets_total, the spoof alarms, mode 0644" \
     "prom_ok $TMP/metrics/sipguard.prom && grep -q '^sipguard_packets_total [1-9]' $TMP/metrics/sipguard.prom && grep -q '^sipguard_alarms_total{type=\"spoof\"} [1-9]' $TMP/metrics/sipguard.prom && grep -q '^sipguard_verdicts_total{verdict=\"drop\",reason=\"ix\"} 1\$' $TMP/metrics/sipguard.prom && [ \"\$(stat -c %a $TMP/metrics/sipguard.prom)\" = 644 ] && [ ! -e $TMP/metrics/sipguard.prom.tmp ]"
-if [ -S /run/systemd/journal/socket ] && journalctl -n 0 >/dev/null 2>&1; then
-	check "journald: the alarm's fields (journalctl SIPGUARD_ALARM=spoof SIPGUARD_CASE=ix)" \
-	    "sleep 1 && journalctl -o json _PID=$SGPID SIPGUARD_ALARM=spoof SIPGUARD_CASE=ix | grep -q '\"SIPGUARD_SRC_IP\":\"10.96.0.11\"'"
-else
-	skip "journald: the alarm's fields" \
-	    "no journal here (no /run/systemd/journal/socket): alarm lines went to syslog"
-fi
+check "journald${JDPID:+ (a journald of the test's own)}: the alarm's fields (journalctl SIPGUARD_ALARM=spoof SIPGUARD_CASE=ix)" \
+    "sleep 1 && $JOURNALCTL -o json _PID=$SGPID SIPGUARD_ALARM=spoof SIPGUARD_CASE=ix | grep -q '\"SIPGUARD_SRC_IP\":\"10.96.0.11\"'"
 
 # ---- the kernel blacklist ---------------------------------------------------
 check "sipguardctl blacklist add (m, i)" \
@@ -254,7 +279,7 @@ check "the table deleted behind its back comes back within 3 s, with the entry" 
 # Silence on the queues for queue.idle_warning: the rules may be gone.
 sleep 3.5
 check "no packet queued for 3 s (queue.idle_warning): logged, and stats says since when" \
-    "grep -q 'no packet queued for 3 s: are the NFQUEUE rules in place' $TMP/sg.log && ctl -j stats | grep -q '\"idle\":[3-9]'"
+    "grep -q 'no packet queued for 3 s: are the NFQUEUE rules in place' $TMP/sg.log && ctl -j stats | grep -Eq '\"idle\":([3-9]|[1-9][0-9]+)[,}]'"
 ip netns exec "$U" $NODE send 10.96.0.11 10.96.0.1 OPTIONS alice idle-1
 sleep 1.5
 check "... and when packets come again" \

@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config clang libclang-rt-dev libosip2-dev \
 libconfig-dev libpcap-dev libsodium-dev libcmocka-dev libnetfilter-queue-dev \
 libmnl-dev libnftnl-dev libsystemd-dev iproute2 iptables nftables kamailio \
 sip-tester python3 dpkg-dev debhelper lintian libjansson-dev \
-libhiredis-dev redis-server redis-sentinel"
+libhiredis-dev redis-server redis-sentinel systemd tshark"
 
 missing=""
 for p in $PKGS; do

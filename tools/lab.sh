@@ -504,7 +504,8 @@ lab_exec() {
 	ip netns exec "$ns" "$@"
 }
 
-# lab_sipguard_hooks DIR SIPGUARD CONF: write DIR/up.sh and DIR/down.sh
+# lab_sipguard_hooks DIR SIPGUARD CONF: write DIR/rules.sh, DIR/up.sh and
+# DIR/down.sh
 # and export them as LAB_HOOK_UP/DOWN, so the lab comes up with sipguard
 # judging Kamailio's UDP and TCP 5060 (IPv4 and IPv6, NFQUEUE 0, bypass when it
 # is not running; its log in DIR/sg.log; CONF must put control.socket at
@@ -512,7 +513,9 @@ lab_exec() {
 # state and removes its nftables table before the lab kills the rest.
 lab_sipguard_hooks() {
 	local dir=$1 sg=$2 conf=$3
-	cat > "$dir/up.sh" <<EOF
+	# The queue rules on their own (DIR/rules.sh), so that a test can put
+	# them back after a firewall reload took them.
+	cat > "$dir/rules.sh" <<EOF
 #!/bin/sh
 for t in iptables ip6tables; do
 	# A conntrack rule that does nothing but make the kernel reassemble
@@ -525,6 +528,10 @@ for t in iptables ip6tables; do
 		\$t -A OUTPUT -p \$p --sport 5060 -j NFQUEUE --queue-num 0 --queue-bypass
 	done
 done
+EOF
+	cat > "$dir/up.sh" <<EOF
+#!/bin/sh
+sh "$dir/rules.sh"
 setsid -f "$sg" -f -c "$conf" >> "$dir/sg.log" 2>&1 < /dev/null
 for i in \$(seq 1 50); do
 	[ -S "$dir/control" ] && exit 0
@@ -540,7 +547,7 @@ for i in \$(seq 1 30); do
 	sleep 0.1
 done
 EOF
-	chmod +x "$dir/up.sh" "$dir/down.sh"
+	chmod +x "$dir/rules.sh" "$dir/up.sh" "$dir/down.sh"
 	export LAB_HOOK_UP=$dir/up.sh LAB_HOOK_DOWN=$dir/down.sh
 }
 
