@@ -11,6 +11,7 @@
 
 #include "conf.h"
 
+int	daemon_sctp_endpoints(const char *path, unsigned *port);
 int	daemon_run(const char *conffile, const char *const *sets, int nsets,
 	    const struct sg_conf *, bool foreground, int verbose);
 

@@ -32,6 +32,7 @@ enum dec_result {
 
 #define DEC_PROTO_TCP	6
 #define DEC_PROTO_UDP	17
+#define DEC_PROTO_SCTP	132	/* carries SIP (RFC 4168); not read */
 
 #define TCP_F_FIN	0x01
 #define TCP_F_SYN	0x02

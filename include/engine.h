@@ -51,6 +51,7 @@ struct engine_stats {
 	uint64_t	 decode[DEC__COUNT];
 	uint64_t	 inbound, outbound, transit;
 	uint64_t	 sip, keepalive, not_sip, malformed, tcp_partial;
+	uint64_t	 sctp;		/* inbound SCTP (not read): in not_sip */
 	uint64_t	 verdict[2];
 	uint64_t	 accept[SG_R__COUNT], drop[SG_R__COUNT];
 	uint64_t	 alarms[ALARM__COUNT];

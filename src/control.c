@@ -151,6 +151,8 @@ static const struct field stats_fields[] = {
 	    .metric = "keepalives", .help = "Keep-alives (CRLF, STUN)." },
 	{ "not_sip", F_U64, AT(e.not_sip), 0, .pre = ", not SIP ",
 	    .help = "Packets on the SIP path that are not SIP." },
+	{ "sctp", F_U64, AT(e.sctp), 0, .pre = " (SCTP ", .post = ")",
+	    .help = "Inbound SCTP packets, not read (counted in not SIP)." },
 	{ "malformed", F_U64, AT(e.malformed), 0, .pre = ", malformed ",
 	    .post = "\n", .help = "Malformed SIP messages." },
 	{ "accepted", F_U64, AT(e.verdict[SG_ACCEPT]), 0,
@@ -362,6 +364,7 @@ add_worker(struct snapshot *s, const struct engine_stats *e,
 	s->e.sip += e->sip;
 	s->e.keepalive += e->keepalive;
 	s->e.not_sip += e->not_sip;
+	s->e.sctp += e->sctp;
 	s->e.malformed += e->malformed;
 	for (int v = 0; v < 2; v++)
 		s->e.verdict[v] += e->verdict[v];

@@ -1565,6 +1565,53 @@ defrag_notice(void)
 	    !v6 ? "6" : "4", !v6 ? "IPv6" : "IPv4 (on a gateway)");
 }
 
+/*
+ * The SCTP endpoints listening in this namespace (PATH is
+ * /proc/net/sctp/eps: a header line, then one endpoint a line, its local
+ * port the sixth column); the first one's port in *port.  -1 when PATH
+ * cannot be read (no SCTP in this kernel).
+ */
+int
+daemon_sctp_endpoints(const char *path, unsigned *port)
+{
+	FILE		*f;
+	char		 line[512];
+	unsigned	 p;
+	int		 n = 0;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	if (fgets(line, sizeof(line), f) != NULL)
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "%*s %*s %*d %*d %*d %u", &p) == 1 &&
+			    n++ == 0)
+				*port = p;
+	fclose(f);
+	return n;
+}
+
+/*
+ * SCTP carries SIP (RFC 4168), and Kamailio listens on it for a `listen'
+ * without a protocol unless disable_sctp: sipguard does not read it
+ * (engine.c, sctp_unread()), and the usual queue rules do not send it
+ * here.  Say so when something listens on it.
+ */
+static void
+sctp_notice(void)
+{
+	unsigned	 port = 0;
+	int		 n = daemon_sctp_endpoints("/proc/net/sctp/eps", &port);
+
+	if (n > 0)
+		log_warnx("sctp: %d SCTP endpoint%s listen%s in this namespace "
+		    "(port %u%s): sipguard does not read SCTP; what the queue "
+		    "rules send of it to the proxy is dropped (not_sip), what "
+		    "they do not send reaches the proxy unjudged: turn SCTP off "
+		    "in the proxy (Kamailio: disable_sctp=yes) or queue it "
+		    "(-p sctp): see sipguard(8)", n, n > 1 ? "s" : "",
+		    n > 1 ? "" : "s", port, n > 1 ? ", ..." : "");
+}
+
 static int
 start_workers(struct daemon *d)
 {
@@ -1606,6 +1653,7 @@ daemon_run(const char *conffile, const char *const *sets, int nsets,
 		return 1;
 	}
 	defrag_notice();
+	sctp_notice();
 	log_info("started: queue%s %d..%d, mode %s, %d bindings capacity, "
 	    "control %s", d.nw > 1 ? "s" : "", d.conf.queue_num,
 	    d.conf.queue_num + d.nw - 1, d.conf.mode == MODE_DETECT ?

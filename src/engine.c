@@ -1020,6 +1020,35 @@ undecodable(struct engine *e, const struct dec_pkt *pkt, enum dec_result dr,
 	return emit(e, true, v, SG_R_UNDECODABLE, SIPM_K_NOT_SIP, pkt, NULL);
 }
 
+/*
+ * SCTP carries SIP (RFC 4168), and a proxy may listen on it while the
+ * queue rules cover UDP and TCP only (Kamailio does, for a `listen'
+ * without a protocol, unless disable_sctp).  sipguard does not read SCTP
+ * (its chunks, their streams and reassembly), so what the rules queue of
+ * it towards the proxy would reach it unjudged: dropped, with an alarm,
+ * unless the source is whitelisted or not_sip = accept.  The proxy's own
+ * is let out, as its requests are.
+ */
+static enum sg_verdict
+sctp_unread(struct engine *e, const struct dec_pkt *pkt, bool inbound,
+    uint64_t now)
+{
+	enum sg_verdict	 v;
+
+	if (!inbound)
+		return emit(e, false, SG_ACCEPT, SG_R_OUTBOUND,
+		    SIPM_K_NOT_SIP, pkt, NULL);
+	if (wl_check(e->wl, &pkt->src, &pkt->smac, pkt->has_mac) == WL_PASS)
+		return emit(e, true, SG_ACCEPT, SG_R_WHITELISTED,
+		    SIPM_K_NOT_SIP, pkt, NULL);
+	e->st.not_sip++;
+	e->st.sctp++;
+	v = policy_verdict(e->conf.not_sip);
+	raise_alarm(e, ALARM_MALFORMED, "sctp", alarm_action_for(v), NULL,
+	    pkt, NULL, "SIP over SCTP is not read (not_sip)", now);
+	return emit(e, true, v, SG_R_NOT_SIP, SIPM_K_NOT_SIP, pkt, NULL);
+}
+
 int
 engine_proxy_mac(const struct engine *e, struct sg_mac *mac, bool *has_mac)
 {
@@ -1203,6 +1232,10 @@ judge_packet(struct engine *e, struct dec_pkt *pkt, enum dec_result dr,
 		/* SPEC 1: on the SIP path and unreadable: never accepted
 		 * unjudged. */
 		return undecodable(e, pkt, dr, now);
+	case DEC_OTHER_L4:
+		if (pkt->proto == DEC_PROTO_SCTP)
+			break;		/* SIP may be in it: sctp_unread() */
+		/* FALLTHROUGH */
 	default:
 		/* ARP, ICMP, ...: nothing SIP in it. */
 		count(e, SG_ACCEPT, SG_R_NOT_SIP);
@@ -1225,6 +1258,8 @@ judge_packet(struct engine *e, struct dec_pkt *pkt, enum dec_result dr,
 		e->st.inbound++;
 	else
 		e->st.outbound++;
+	if (pkt->proto == DEC_PROTO_SCTP)
+		return sctp_unread(e, pkt, inbound, now);
 	if (inbound && !reassembled && bad_checksum(pkt, flags)) {
 		e->st.bad_csum++;
 		return emit(e, true, SG_DROP, SG_R_BAD_CSUM, SIPM_K_NOT_SIP,

@@ -224,12 +224,12 @@ pg_frame(uint8_t *out, size_t sz, const struct pg_ep *src,
 			fo |= 0x2000;
 		put16(ip + 6, fo);
 		ip[8] = 64;
-		ip[9] = opt->tcp ? 6 : 17;
+		ip[9] = opt->proto ? opt->proto : opt->tcp ? 6 : 17;
 		memcpy(ip + 12, sa, 4);
 		memcpy(ip + 16, da, 4);
 		put16(ip + 10, csum(ip, 20, 0));
 	} else {
-		uint8_t	 nh = opt->tcp ? 6 : 17;
+		uint8_t	 nh = opt->proto ? opt->proto : opt->tcp ? 6 : 17;
 
 		/* Destination Options, innermost first: PadN filling 6. */
 		for (int k = opt->v6_dstopts - 1; k >= 0; k--) {

@@ -58,6 +58,8 @@ struct pg_frame_opt {
 	uint16_t	 frag_off;	/* bytes; for building fragments */
 	bool		 frag_more;
 	bool		 raw_l4;	/* payload already holds the L4 header */
+	uint8_t		 proto;		/* with raw_l4: the IP protocol (0: UDP
+					   or TCP as `tcp' says) */
 	int		 v6_dstopts;	/* IPv6: this many Destination Options
 					   headers (8 bytes each) before L4 */
 };
