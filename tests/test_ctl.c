@@ -457,7 +457,7 @@ static const struct crow crows[] = {
 		{ "stats\n",
 		    "uptime 0 s, mode prevent, 2 queue(s) from 7\n"
 		    "packets 0 (inbound 0, outbound 0, transit 0): SIP 0, "
-		    "keep-alives 0, not SIP 0, malformed 0\n"
+		    "keep-alives 0, not SIP 0 (SCTP 0), malformed 0\n"
 		    "accepted 0:\n"
 		    "dropped 0:\n"
 		    "alarms: " ALARMS0 " (0 repeats suppressed in the log)\n"
@@ -483,6 +483,7 @@ static const struct crow crows[] = {
 		    "{\"uptime\":0,\"mode\":\"prevent\",\"queues\":2,"
 		    "\"packets\":0,\"inbound\":0,\"outbound\":0,"
 		    "\"transit\":0,\"sip\":0,\"keepalive\":0,\"not_sip\":0,"
+		    "\"sctp\":0,"
 		    "\"malformed\":0,\"accepted\":0,\"dropped\":0,"
 		    "\"accept\":{},\"drop\":{},\"alarms\":{" JALARMS0 "},"
 		    "\"alarms_suppressed\":0,\"tables\":{\"bindings\":"
