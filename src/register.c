@@ -87,6 +87,43 @@ reg_request_window(struct pending_table *pt, const struct sg_tuple *t,
 	p->req_expires = -1;
 }
 
+/*
+ * The start-up window's challenges.  A 2xx to a request that carried
+ * credentials shows that the proxy checked them only if it checks them
+ * for that request at all: a proxy answers OPTIONS 200 before any check
+ * (Kamailio's default configuration does), and would to junk credentials.
+ * So a 2xx teaches only after the proxy challenged (401/407) a request of
+ * the same method on the same Call-ID sent to the same address: then it
+ * asks credentials of that method there, and the 2xx followed a check.
+ * A challenge is an entry of the pending table keyed apart from the
+ * transactions (CHALLENGE_KEY), the method in its CSeq's place.
+ */
+#define CHALLENGE_KEY	0x63686c6e67317774ULL
+
+static void
+window_challenge(struct pending_table *pt, const struct sipm *msg,
+    const struct sg_addr *to, uint64_t now)
+{
+	struct pending	*p;
+	bool		 is_new;
+
+	p = pending_add(pt, key(msg->call_id_h ^ CHALLENGE_KEY, to),
+	    msg->cseq_method, now, &is_new);
+	p->method = (uint8_t)msg->cseq_method;
+	p->challenged = true;
+}
+
+static bool
+window_challenged(struct pending_table *pt, const struct sipm *msg,
+    const struct sg_addr *to, uint8_t method, uint64_t now)
+{
+	const struct pending *c = pending_find(pt,
+			    key(msg->call_id_h ^ CHALLENGE_KEY, to), method,
+			    now);
+
+	return c != NULL && c->challenged && c->method == method;
+}
+
 /* The expiry the proxy granted this Contact, else the request's. */
 static int64_t
 granted_expiry(const struct pending *p, const struct sipm *msg)
@@ -130,6 +167,9 @@ reg_answer(struct pending_table *pt, const struct sipm *msg,
 	if (msg->request || msg->status < 200 || (msg->cseq_method !=
 	    SIPM_REGISTER && !window))
 		return REG_NONE;
+	if (msg->cseq_method != SIPM_REGISTER && (msg->status == 401 ||
+	    msg->status == 407))
+		window_challenge(pt, msg, to, now);
 	if ((p = pending_find(pt, key(msg->call_id_h, to), msg->cseq, now)) ==
 	    NULL || p->method != msg->cseq_method)
 		return msg->cseq_method == SIPM_REGISTER ? REG_UNMATCHED :
@@ -141,7 +181,8 @@ reg_answer(struct pending_table *pt, const struct sipm *msg,
 		if (msg->status == 401 || msg->status == 407)
 			return REG_CHALLENGE;
 		ev = msg->status >= 300 ? REG_REFUSED : p->ambiguous ?
-		    REG_AMBIGUOUS : REG_GRANTED;
+		    REG_AMBIGUOUS : !window_challenged(pt, msg, to,
+		    p->method, now) ? REG_NONE : REG_GRANTED;
 		if (ev == REG_GRANTED) {
 			a->bind = REG_BIND_LEARN;
 			a->expires = default_expires;

@@ -107,6 +107,15 @@ lab_exec atk $NODE send 10.99.0.66 10.99.0.1 INVITE carol cold-forged-1 1
 sleep 0.3
 check "a forger with no binding (as carol) is alarmed, not dropped: notice" \
     "grep -q 'case=b action=notice mac=02:5a:00:00:00:66 ip=10.99.0.66 .*identity=carol@lab.example' $TMP/sg.log"
+# Kamailio answers an OPTIONS to itself 200 before any authentication
+# (tests/lab/kamailio.cfg, as its default configuration does): junk
+# credentials in carol's name on one must not teach carol's binding.
+lab_exec atk env SIPNODE_RURI=sip:10.99.0.1 \
+    SIPNODE_AUTH='Digest username="carol", realm="lab.example", nonce="junk", uri="sip:10.99.0.1", response="00000000000000000000000000000000"' \
+    $NODE send 10.99.0.66 10.99.0.1 OPTIONS carol cold-forged-3 1
+sleep 0.3
+check "junk credentials on an OPTIONS Kamailio answers 200 unchecked teach nothing" \
+    "ctl bindings | grep -q 'alice@lab.example' && ! ctl bindings | grep -q 'carol@lab.example'"
 lab_exec atk $NODE send 10.99.0.66 10.99.0.1 BYE alice cold-forged-2 1
 sleep 0.3
 check "one forging learned alice is dropped: masquerade, blocked" \

@@ -1019,6 +1019,27 @@ cold_start(struct scn *s)
 	scn_expect_alarm(s, "spoof", "b");
 	proxy_sends(s, &PROXY, &EVE_UA, NULL, 200, "carol", "bob",
 	    "cold-other", 2, "INVITE");
+	/*
+	 * Her own name and junk credentials on a request the proxy answers
+	 * without checking any (OPTIONS: 200 before authentication), alone
+	 * or after an INVITE of the same Call-ID was challenged: a 2xx
+	 * teaches only after a challenge of the same method.
+	 */
+	cold_request(s, &EVE, "carol", "OPTIONS", "cold-opt", 1, junk, NULL);
+	scn_expect(s, "accept", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	proxy_sends(s, &PROXY, &EVE_UA, NULL, 200, "carol", "bob", "cold-opt",
+	    1, "OPTIONS");
+	cold_request(s, &EVE, "carol", "INVITE", "cold-mix", 1, NULL, NULL);
+	scn_expect(s, "accept", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	proxy_sends(s, &PROXY, &EVE_UA, NULL, 407, "carol", "bob", "cold-mix",
+	    1, "INVITE");
+	cold_request(s, &EVE, "carol", "OPTIONS", "cold-mix", 2, junk, NULL);
+	scn_expect(s, "accept", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	proxy_sends(s, &PROXY, &EVE_UA, NULL, 200, "carol", "bob", "cold-mix",
+	    2, "OPTIONS");
 	cold_request(s, &EVE, "carol", "INVITE", "cold-after", 1, NULL, NULL);
 	scn_expect(s, "accept", "b");
 	scn_expect_alarm(s, "spoof", "b");

@@ -29,8 +29,11 @@ import time
 
 def request(method, user, src, dst, callid, cseq, via):
     to = user if method == "REGISTER" else "bob"
+    # SIPNODE_RURI: another Request-URI; SIPNODE_AUTH: an Authorization
+    # header's value.
+    ruri = os.environ.get("SIPNODE_RURI", "sip:%s@lab.example" % to)
     lines = [
-        "%s sip:%s@lab.example SIP/2.0" % (method, to),
+        "%s %s SIP/2.0" % (method, ruri),
         "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK-%s-%d" % (via, callid, cseq),
         "Max-Forwards: 70",
         "From: <sip:%s@lab.example>;tag=t%d" % (user, cseq),
@@ -42,6 +45,8 @@ def request(method, user, src, dst, callid, cseq, via):
     if method == "REGISTER":
         lines.append("Expires: %s" % os.environ.get("SIPNODE_EXPIRES",
                                                    "3600"))
+    if os.environ.get("SIPNODE_AUTH"):
+        lines.append("Authorization: %s" % os.environ["SIPNODE_AUTH"])
     lines += ["Content-Length: 0", "", ""]
     return "\r\n".join(lines).encode()
 
