@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +26,7 @@
 #define EXIT_USAGE	2
 #define EXIT_UNREACHED	3
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	fprintf(status ? stderr : stdout,
+static const char usage_text[] =
 	    "usage: sipguardctl [-j] [-s socket] command [args...]\n"
 	    "  stats                         counters, tables, queue\n"
 	    "  bindings                      the registered bindings\n"
@@ -52,19 +50,60 @@ usage(int status)
 	    "  -j, --json                    answer in JSON\n"
 	    "  -s socket                     default " SG_CTL_PATH "\n"
 	    "exit status: 0 done, 1 refused by the daemon, 2 usage, 3 the\n"
-	    "daemon not reached\n");
+	    "daemon not reached\n";
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fputs(usage_text, status ? stderr : stdout);
 	exit(status);
+}
+
+/*
+ * Help with no daemon to ask (it answers with its own words): the lines
+ * of the client's list that name CMD, with their continuations, or the
+ * whole list.  0 if there was something to show.
+ */
+static int
+local_help(const char *cmd)
+{
+	const char	*l, *e, *w;
+	size_t		 n = strlen(cmd), k;
+	bool		 in = false, any = false;
+
+	for (l = usage_text; *l != '\0'; l = e + 1) {
+		e = strchr(l, '\n');
+		if (strncmp(l, "   ", 3) != 0) {
+			/* "  CMD ...", or "  CMD1, CMD2 ...": a command's
+			 * line; anything else is neither. */
+			in = false;
+			for (w = l + 2; strncmp(l, "  ", 2) == 0 && *w != ' ';
+			    w += k + 2) {
+				k = strcspn(w, " ,\n");
+				if (k == n && strncmp(w, cmd, n) == 0)
+					in = true;
+				if (w[k] != ',')
+					break;
+			}
+		}
+		if (in) {
+			fwrite(l, 1, (size_t)(e - l + 1), stdout);
+			any = true;
+		}
+	}
+	return any ? 0 : -1;
 }
 
 int
 main(int argc, char *argv[])
 {
 	const char		*path = SG_CTL_PATH;
-	char			 req[1024], buf[65536];
+	char			 req[1024], buf[65536], head[16];
+	size_t			 hn = 0;
 	size_t			 o = 0;
 	struct sockaddr_un	 sun;
 	struct pollfd		 pfd;
-	int			 fd, k, json = 0, help = 0, error = -1;
+	int			 fd, k, first, json = 0, help = 0, error;
 	ssize_t			 n;
 
 	for (k = 1; k < argc && argv[k][0] == '-'; k++) {
@@ -81,6 +120,7 @@ main(int argc, char *argv[])
 	}
 	if (k == argc)
 		usage(EXIT_USAGE);
+	first = k;
 	/* -j is also taken after the command: `sipguardctl stats -j'; and
 	 * `COMMAND --help' is `help COMMAND'. */
 	for (int a = k; a < argc; a++) {
@@ -121,6 +161,20 @@ main(int argc, char *argv[])
 	memcpy(sun.sun_path, path, strlen(path));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		/* Help needs no daemon: the client's own list. */
+		if (help || strcmp(argv[first], "help") == 0) {
+			const char *c = help ? argv[first] : first + 1 < argc ?
+					    argv[first + 1] : NULL;
+
+			if (c == NULL || local_help(c) == 0) {
+				if (c == NULL)
+					fputs(usage_text, stdout);
+				return 0;
+			}
+			fprintf(stderr, "sipguardctl: unknown command \"%s\"\n",
+			    c);
+			return EXIT_USAGE;
+		}
 		fprintf(stderr, "sipguardctl: %s: %s (is sipguard running?)\n",
 		    path, strerror(errno));
 		return EXIT_UNREACHED;
@@ -138,17 +192,28 @@ main(int argc, char *argv[])
 		}
 		if ((n = read(fd, buf, sizeof(buf))) <= 0)
 			break;
-		if (error == -1 && strncmp(buf, "error: busy", 11) == 0)
-			error = 2;	/* not handled at all */
-		else if (error == -1)
-			error = strncmp(buf, "error:", 6) == 0 ||
-			    strncmp(buf, "{\"error\"", 8) == 0;
+		/* The answer's first bytes say how it went, however few
+		 * each read brings. */
+		if (hn < sizeof(head) - 1) {
+			size_t	 c = sizeof(head) - 1 - hn;
+
+			if (c > (size_t)n)
+				c = (size_t)n;
+
+			memcpy(head + hn, buf, c);
+			hn += c;
+			head[hn] = '\0';
+		}
 		fwrite(buf, 1, (size_t)n, stdout);
 	}
 	close(fd);
-	if (error == -1) {
+	if (hn == 0) {
 		fprintf(stderr, "sipguardctl: empty answer\n");
 		return EXIT_UNREACHED;
 	}
-	return error == 2 ? EXIT_UNREACHED : error ? EXIT_REFUSED : 0;
+	if (strncmp(head, "error: busy", 11) == 0)
+		return EXIT_UNREACHED;	/* not handled at all */
+	error = strncmp(head, "error:", 6) == 0 ||
+	    strncmp(head, "{\"error\"", 8) == 0;
+	return error ? EXIT_REFUSED : 0;
 }

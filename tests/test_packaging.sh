@@ -341,6 +341,44 @@ else
 	show "$tmp/t.out"
 fi
 
+# ---- sipguardctl: help without a daemon, exit statuses -----------------------
+CTL=$(dirname "$SIPGUARD")/sipguardctl
+nosock=$tmp/no-daemon.sock
+"$CTL" -s "$nosock" help > "$tmp/h.out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^  whitelist add CIDR' "$tmp/h.out" &&
+    grep -q '^exit status: 0 done' "$tmp/h.out"; then
+	pass "sipguardctl help with no daemon: the client's list, exit 0"
+else
+	fail "sipguardctl help with no daemon (exit $rc)"
+	show "$tmp/h.out"
+fi
+"$CTL" -s "$nosock" bindings --help > "$tmp/h.out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^  bindings show IDENTITY|IP' "$tmp/h.out" &&
+    grep -q 'absolute path the daemon reads' "$tmp/h.out" &&
+    ! grep -q 'whitelist\|stats' "$tmp/h.out"; then
+	pass "sipguardctl bindings --help with no daemon: its lines only"
+else
+	fail "sipguardctl bindings --help with no daemon (exit $rc)"
+	show "$tmp/h.out"
+fi
+"$CTL" -s "$nosock" help ping > "$tmp/h.out" 2>&1
+rc1=$?
+"$CTL" -s "$nosock" help frobnicate > "$tmp/h2.out" 2>&1
+rc2=$?
+"$CTL" -s "$nosock" stats > "$tmp/h3.out" 2>&1
+rc3=$?
+if [ "$rc1" -eq 0 ] && grep -q '^  version, ping' "$tmp/h.out" &&
+    [ "$rc2" -eq 2 ] && grep -q 'unknown command "frobnicate"' "$tmp/h2.out" &&
+    [ "$rc3" -eq 3 ] && grep -q 'is sipguard running' "$tmp/h3.out"; then
+	pass "sipguardctl with no daemon: help ping 0, help of no command 2, stats 3"
+else
+	fail "sipguardctl with no daemon: exits $rc1 $rc2 $rc3 (want 0 2 3)"
+	show "$tmp/h2.out"
+	show "$tmp/h3.out"
+fi
+
 if [ "$fails" -eq 0 ]; then
 	echo "test_packaging: all checks passed"
 	exit 0
