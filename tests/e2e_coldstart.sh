@@ -164,6 +164,16 @@ check "a MESSAGE as alice from her IP but the attacker's MAC is dropped: ix" \
     "tail -n +$((L + 1)) $TMP/sg.log | grep -q 'case=ix action=[a-z]* mac=02:5a:00:00:00:66 ip=10.99.0.11 .*identity=alice@lab.example'"
 check "nothing legitimate dropped: only the forgery" \
     "ctl -j stats | grep -q '\"dropped\":1,'"
+stop_sg
+
+# ---- the same, imported at run time: sipguardctl bindings import ------------------
+L=$(wc -l < "$TMP/sg.log")
+check "sipguard starts cold, startup.learn = 0, nothing imported" \
+    "start_sg --set startup.learn=0 && ! ctl bindings | grep -q 'alice@lab.example'"
+check "sipguardctl bindings import FILE DOMAIN: Kamailio's ul.dump, 2 of 2 contacts" \
+    "ctl bindings import $TMP/ul.json lab.example | grep -q '^imported 2 of 2 contacts (kamailio)' && grep -q 'bindings: imported from $TMP/ul.json (kamailio): 2 contacts, 2 new' $TMP/sg.log"
+check "alice's call completes, no case b since the import" \
+    "lab_call ua1 alice ua2 bob 1 >/dev/null 2>&1 && ! tail -n +$((L + 1)) $TMP/sg.log | grep -q 'case=b '"
 check "Kamailio is alive" "lab_status >/dev/null 2>&1"
 
 echo "e2e_coldstart: $STEP checks, $FAIL failed"
