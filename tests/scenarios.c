@@ -969,6 +969,18 @@ cold_invite(struct scn *s, const char *cid, uint32_t cseq, const char *auth)
 	cold_request(s, &ALICE.ep, "alice", "INVITE", cid, cseq, auth, NULL);
 }
 
+/* The forger, as carol, in the window (a notice), and the proxy's answer. */
+static void
+carol_answered(struct scn *s, const char *method, const char *cid,
+    uint32_t cseq, const char *auth, const char *to_tag, int status)
+{
+	cold_request(s, &EVE, "carol", method, cid, cseq, auth, to_tag);
+	scn_expect(s, "accept", "b");
+	scn_expect_alarm(s, "spoof", "b");
+	proxy_sends(s, &PROXY, &EVE_UA, NULL, status, "carol", "bob", cid,
+	    cseq, method);
+}
+
 static void
 cold_start(struct scn *s)
 {
@@ -1009,37 +1021,17 @@ cold_start(struct scn *s)
 	 * dialog (the callee answers 200), or another user's name on an
 	 * initial request.  Neither answer teaches carol's binding.
 	 */
-	cold_request(s, &EVE, "carol", "BYE", "cold-dlg", 2, junk, "t1");
-	scn_expect(s, "accept", "b");
-	scn_expect_alarm(s, "spoof", "b");
-	proxy_sends(s, &PROXY, &EVE_UA, NULL, 200, "carol", "bob", "cold-dlg",
-	    2, "BYE");
-	cold_request(s, &EVE, "carol", "INVITE", "cold-other", 2, auth, NULL);
-	scn_expect(s, "accept", "b");
-	scn_expect_alarm(s, "spoof", "b");
-	proxy_sends(s, &PROXY, &EVE_UA, NULL, 200, "carol", "bob",
-	    "cold-other", 2, "INVITE");
+	carol_answered(s, "BYE", "cold-dlg", 2, junk, "t1", 200);
+	carol_answered(s, "INVITE", "cold-other", 2, auth, NULL, 200);
 	/*
 	 * Her own name and junk credentials on a request the proxy answers
 	 * without checking any (OPTIONS: 200 before authentication), alone
 	 * or after an INVITE of the same Call-ID was challenged: a 2xx
 	 * teaches only after a challenge of the same method.
 	 */
-	cold_request(s, &EVE, "carol", "OPTIONS", "cold-opt", 1, junk, NULL);
-	scn_expect(s, "accept", "b");
-	scn_expect_alarm(s, "spoof", "b");
-	proxy_sends(s, &PROXY, &EVE_UA, NULL, 200, "carol", "bob", "cold-opt",
-	    1, "OPTIONS");
-	cold_request(s, &EVE, "carol", "INVITE", "cold-mix", 1, NULL, NULL);
-	scn_expect(s, "accept", "b");
-	scn_expect_alarm(s, "spoof", "b");
-	proxy_sends(s, &PROXY, &EVE_UA, NULL, 407, "carol", "bob", "cold-mix",
-	    1, "INVITE");
-	cold_request(s, &EVE, "carol", "OPTIONS", "cold-mix", 2, junk, NULL);
-	scn_expect(s, "accept", "b");
-	scn_expect_alarm(s, "spoof", "b");
-	proxy_sends(s, &PROXY, &EVE_UA, NULL, 200, "carol", "bob", "cold-mix",
-	    2, "OPTIONS");
+	carol_answered(s, "OPTIONS", "cold-opt", 1, junk, NULL, 200);
+	carol_answered(s, "INVITE", "cold-mix", 1, NULL, NULL, 407);
+	carol_answered(s, "OPTIONS", "cold-mix", 2, junk, NULL, 200);
 	cold_request(s, &EVE, "carol", "INVITE", "cold-after", 1, NULL, NULL);
 	scn_expect(s, "accept", "b");
 	scn_expect_alarm(s, "spoof", "b");
