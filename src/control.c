@@ -300,6 +300,13 @@ static const struct field stats_fields[] = {
 	{ "events", F_GROUP, 0, 0, .pre = "event file: " },
 	{ "written", F_U64, AT(ev.written), 0, .post = " written",
 	    .help = "Lines written to the event file (log.json_file)." },
+	{ "drops", F_U64, AT(ev.drops), 0, .pre = " (", .post = " drops)",
+	    .help = "Drop lines (event_type drop) put in the event file's "
+	    "buffer." },
+	{ "drops_rate_skipped", F_U64, AT(ev.drops_skipped), 0, .pre = ", ",
+	    .post = " drops skipped over the rate",
+	    .help = "Dropped packets without a drop line: over "
+	    "log.json_drops_rate." },
 	{ "lost", F_U64, AT(ev.lost), 0, .pre = ", ",
 	    .post = " lost to a full buffer",
 	    .help = "Event lines dropped: the buffer was full." },
