@@ -1,10 +1,11 @@
 /*
- * events.h: alarms as JSON Lines in Suricata's EVE layout (log.json_file),
- * for Filebeat, EveBox, CrowdSec or jq.  Two halves:
+ * events.h: alarms and drops as JSON Lines in Suricata's EVE layout
+ * (log.json_file), for Filebeat, EveBox, CrowdSec or jq.  Two halves:
  *
  *   formatting  events_alert() and events_summary() turn what the alarm
  *               log writes (alarm.c: the budget decides, this file only
- *               mirrors) into one line each; events_timestamp() is the
+ *               mirrors) into one line each, events_drop() a dropped
+ *               packet (the daemon's worker); events_timestamp() is the
  *               ISO-8601 stamp `sipguard -r' prints too.  Pure functions.
  *   the file    a bounded buffer that worker threads append formatted
  *               lines to under a short lock (a memcpy), and that the main
