@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "enforce.h"
 #include "engine.h"
+#include "events.h"
 #include "hash.h"
 #include "pktgen.h"
 #include "sipmsg.h"
@@ -331,6 +332,44 @@ time_engine(struct engine *e, const struct frame *f, unsigned n,
 	return (double)(clock_mono() - t0) / n;
 }
 
+/*
+ * The flood again, with what the daemon's worker adds for a dropped
+ * packet's event line (daemon.c, judge and event_drop): `admit' false,
+ * drop lines off (the check alone); else the bucket asked, and the line
+ * formatted and buffered when it gives a token (the main loop's writes,
+ * to /dev/null, every 1000 packets, are counted in).
+ */
+static double
+time_drop_events(struct engine *e, const struct frame *f, unsigned n,
+    uint64_t *now, struct events *ev)
+{
+	uint64_t	 t0 = clock_mono();
+	char		 line[EVENTS_LINE_MAX];
+
+	for (unsigned k = 0; k < n; k++) {
+		const struct frame	*x = &f[k % NFRAMES];
+		struct events_drop	 d;
+		size_t			 len;
+
+		*now += 10000000;
+		if (engine_packet(e, LINK_ETHERNET, x->b, x->len, NULL,
+		    DIR_UNKNOWN, *now) != SG_DROP ||
+		    !events_drops_on(ev) || !events_drop_admit(ev, *now))
+			continue;
+		memset(&d, 0, sizeof(d));
+		d.now = *now;
+		d.l3 = x->b + 14;
+		d.l3len = x->len - 14;
+		d.reason = "blacklisted";
+		if ((len = events_drop(&d, line, sizeof(line))) > 0)
+			events_push_drop(ev, line, len);
+		if (k % 1000 == 999)
+			events_flush(ev);
+	}
+	events_flush(ev);
+	return (double)(clock_mono() - t0) / n;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -354,7 +393,8 @@ main(int argc, char *argv[])
 		"startup.learn = 0",	/* a daemon that knows its phones */
 	};
 	double		 t[9] = { 0 }, tw[nitems(worst)] = { 0 };
-	double		 tmix = 0, tmixo = 0;
+	double		 tmix = 0, tmixo = 0, tev[3] = { 0 };
+	struct events	*ev;
 	static char	 wtext[nitems(worst)][SG_PKT_MAX];
 	size_t		 wlen[nitems(worst)], wk = 0;
 	char		 wname[80];
@@ -400,6 +440,8 @@ main(int argc, char *argv[])
 	}
 	for (size_t w = 0; w < nitems(worst); w++)
 		wlen[w] = worst_build(wtext[w], sizeof(wtext[w]), w);
+	if ((ev = events_create("/dev/null")) == NULL)
+		return 1;
 	for (unsigned r = 0; r < rounds; r++) {
 		t[0] += time_osip(n);
 		t[1] += time_sipm(invite_text, invite_len, n, SIPM_K_SIP);
@@ -414,6 +456,15 @@ main(int argc, char *argv[])
 		t[7] += time_engine(e, kalive, n, &now, SG_ACCEPT, names[7]);
 		tmixo += time_mix_osip(n);
 		tmix += time_mix(e, n, &now);
+		/* Off; on, the flood over the rate (1/s: every packet
+		 * refused); on, within it (every packet a line). */
+		events_set_drops_rate(ev, 0);
+		tev[0] += time_drop_events(e, flood, n, &now, ev);
+		events_set_drops_rate(ev, 1);
+		(void)events_drop_admit(ev, now);
+		tev[1] += time_drop_events(e, flood, n, &now, ev);
+		events_set_drops_rate(ev, 1000000);
+		tev[2] += time_drop_events(e, flood, n, &now, ev);
 	}
 	for (size_t w = 1; w < nitems(worst); w++)
 		if (tw[w] > tw[wk])
@@ -433,8 +484,13 @@ main(int argc, char *argv[])
 	    "through the engine,\n  %.0f ns/msg for osip2's own parse of "
 	    "the same payloads: %.2f\n", tmix / rounds, tmixo / rounds,
 	    tmix / tmixo);
+	printf("\n  the flood's drops with drop events (log.json_drops_rate):"
+	    "\n  off %.0f ns/pkt, on and over the rate %.0f, on and within"
+	    " it (a line each) %.0f\n", tev[0] / rounds, tev[1] / rounds,
+	    tev[2] / rounds);
 	printf("\n  binding table: %.0f bytes per binding (indexes and "
 	    "Bloom filter included)\n", (double)bs.memory / bs.capacity);
+	events_destroy(ev);
 	engine_destroy(e);
 	return 0;
 }

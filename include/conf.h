@@ -125,6 +125,7 @@ struct sg_conf {
 	int		 log_burst;
 	int		 log_budget_total;	/* alarm lines/s in all */
 	char		 log_json_file[256];	/* "": no event file */
+	int		 log_json_drops_rate;	/* drop lines/s; 0: none */
 	char		 metrics_file[256];	/* "": no metrics */
 	uint64_t	 metrics_interval;	/* ns */
 	char		 drops_file[256];	/* "": no drops capture */

@@ -46,6 +46,38 @@ enum engine_dir {
 				   local process, by address */
 };
 
+/*
+ * Alarms counted by (type, case, action): a fixed table of slots, the
+ * case copied (a raise_alarm() label: an sg_reason_str() value,
+ * "undecodable", "sctp", ...; "" for none), filled in the order the
+ * combinations first occur.  A combination that finds the table full is
+ * counted in `other' by type and action (case "other").  Clear notices
+ * are not alarms: not counted (as in alarms[]).
+ */
+#define ENGINE_CASES		64	/* slots */
+#define ENGINE_CASE_MAX		24	/* a case label's bytes, NUL too */
+#define ENGINE_CASE_ACTIONS	3	/* drop, block, notice */
+
+struct engine_case {
+	uint8_t		 type;		/* enum alarm_type */
+	uint8_t		 action;	/* enum alarm_action, not clear */
+	char		 kase[ENGINE_CASE_MAX];
+	uint64_t	 n;
+};
+
+struct engine_cases {
+	uint32_t		 used;		/* slots filled */
+	struct engine_case	 slot[ENGINE_CASES];
+	uint64_t		 other[ALARM__COUNT][ENGINE_CASE_ACTIONS];
+};
+
+/*
+ * Add `n' alarms of (type, kase, action) to `c' (kase NULL: none); a
+ * clear adds nothing.  The engine counts its own; stats sums workers'.
+ */
+void		 engine_cases_add(struct engine_cases *, enum alarm_type,
+		    const char *kase, enum alarm_action, uint64_t n);
+
 struct engine_stats {
 	uint64_t	 packets, bytes;
 	uint64_t	 decode[DEC__COUNT];
@@ -55,6 +87,7 @@ struct engine_stats {
 	uint64_t	 verdict[2];
 	uint64_t	 accept[SG_R__COUNT], drop[SG_R__COUNT];
 	uint64_t	 alarms[ALARM__COUNT];
+	struct engine_cases alarm_cases;	/* by type, case, action */
 	uint64_t	 register_answers, register_unmatched;
 	uint64_t	 learn_window;	/* case b let through: start-up window */
 	uint64_t	 frag_bad, frag_late;

@@ -1,10 +1,11 @@
 /*
- * events.h: alarms as JSON Lines in Suricata's EVE layout (log.json_file),
- * for Filebeat, EveBox, CrowdSec or jq.  Two halves:
+ * events.h: alarms and drops as JSON Lines in Suricata's EVE layout
+ * (log.json_file), for Filebeat, EveBox, CrowdSec or jq.  Two halves:
  *
  *   formatting  events_alert() and events_summary() turn what the alarm
  *               log writes (alarm.c: the budget decides, this file only
- *               mirrors) into one line each; events_timestamp() is the
+ *               mirrors) into one line each, events_drop() a dropped
+ *               packet (the daemon's worker); events_timestamp() is the
  *               ISO-8601 stamp `sipguard -r' prints too.  Pure functions.
  *   the file    a bounded buffer that worker threads append formatted
  *               lines to under a short lock (a memcpy), and that the main
@@ -21,6 +22,15 @@
  * their caps, about 2.6 KB: a whole burst of those (some 630 lines,
  * 1.6 MB) fits, and the main loop empties the buffer ten times a second.
  * Only a budget raised far past the default can overflow it: counted.
+ *
+ * Drops: every packet the daemon drops may also be a line of its own
+ * (event_type "drop"), alarm or not, bounded by log.json_drops_rate: a
+ * token bucket on the packet's time (GCRA, a burst of one second's
+ * worth), taken without a lock (a compare-and-swap), so a packet refused
+ * under a flood costs a load, a compare and a counter; only an admitted
+ * one is formatted (about 1 us) and pushed.  At the default 1000/s,
+ * some 400 bytes each, 40 KB per 100 ms: the buffer holds fifty times
+ * that.
  */
 #ifndef SG_EVENTS_H
 #define SG_EVENTS_H
@@ -62,12 +72,47 @@ size_t		 events_alert(const struct alarm *, char *, size_t);
 size_t		 events_summary(const struct alarm *, uint64_t n,
 		    const char *why, char *, size_t);
 
+/*
+ * A dropped packet as the daemon's worker saw it.  Strings may be NULL
+ * or empty (left out); they are escaped and capped.
+ */
+struct events_drop {
+	uint64_t		 now;		/* the packet's time, ns */
+	const uint8_t		*l3;		/* the IP packet */
+	size_t			 l3len;
+	const struct sg_mac	*mac;		/* its source MAC, or NULL */
+	const char		*reason;	/* the verdict's reason */
+	unsigned		 queue;
+	/* The first alarm the packet raised, if `alarmed': */
+	bool			 alarmed;
+	enum alarm_type		 type;
+	const char		*kase;
+	enum alarm_action	 action;
+	/* The SIP message, when it was parsed (`sip'): */
+	bool			 sip;
+	const char		*method;	/* a request's */
+	int			 code;		/* a response's, else 0 */
+	const char		*call_id, *from, *to;
+};
+
+/*
+ * One EVE "drop" object for `d', newline included: timestamp,
+ * event_type "drop", the flow as in an alert, "ether" {src_mac}, the
+ * "drop" object (len: the IP packet's bytes, reason, queue, and the
+ * alarm's type, case and action when the packet raised one) and, when
+ * the message was parsed, a "sip" object (method or code, call_id,
+ * from, to).  Returns the length, 0 if it did not fit `len'.
+ */
+size_t		 events_drop(const struct events_drop *, char *, size_t);
+
 struct events;
 
 struct events_stats {
 	uint64_t	 written;	/* lines written to the file */
 	uint64_t	 lost;		/* dropped: the buffer was full */
 	uint64_t	 errors;	/* dropped: no file, write failed */
+	uint64_t	 drops;		/* drop lines buffered */
+	uint64_t	 drops_skipped;	/* drops without a line: over the rate */
 	bool		 open;
 };
 
@@ -77,6 +122,20 @@ struct events	*events_create(const char *path);
 void		 events_destroy(struct events *);
 /* Is there a file to write to?  (A worker checks before formatting.) */
 bool		 events_on(struct events *);
+/*
+ * Drop lines a second, at most (log.json_drops_rate); 0: none.  Refills
+ * the bucket.
+ */
+void		 events_set_drops_rate(struct events *, uint32_t);
+/* A file and a rate: would a drop be written?  (One relaxed load each.) */
+bool		 events_drops_on(struct events *);
+/*
+ * May the drop of time `now' (ns) have a line?  Takes a token, or counts
+ * it skipped.  Lock-free, thread-safe.
+ */
+bool		 events_drop_admit(struct events *, uint64_t now);
+/* events_push() for a drop line: counted as one. */
+void		 events_push_drop(struct events *, const char *, size_t);
 /* Append one line; never blocks on I/O.  Thread-safe. */
 void		 events_push(struct events *, const char *, size_t);
 /* Main loop: write out what is buffered. */

@@ -190,6 +190,8 @@ static const struct key schema[] = {
 	    0 },
 	{ "log.json_file", K_STR, O(log_json_file), 0, 0, NULL,
 	    S(log_json_file) },
+	{ "log.json_drops_rate", K_INT, O(log_json_drops_rate), 0, 1000000,
+	    NULL, 0 },
 
 	{ "metrics", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "metrics.file", K_STR, O(metrics_file), 0, 0, NULL,
@@ -318,6 +320,7 @@ conf_defaults(struct sg_conf *c)
 	c->log_budget = 20;
 	c->log_burst = 40;
 	c->log_budget_total = 250;
+	c->log_json_drops_rate = 1000;
 	c->metrics_interval = SEC(15);
 	c->drops_size = 16 << 20;
 	c->drops_files = 4;

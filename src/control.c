@@ -61,6 +61,7 @@ enum field_kind {
 	F_USE,		/* uint32_t in use at `at', capacity at `cap' */
 	F_REASONS,	/* uint64_t[SG_R__COUNT]: those not 0 */
 	F_ALARMS,	/* uint64_t[ALARM__COUNT]: all */
+	F_CASES,	/* struct engine_cases: those counted */
 };
 
 #define ONLY_TEXT	1
@@ -74,9 +75,10 @@ enum field_kind {
  *
  * Prometheus (control_metrics) exports the JSON rows that have a `help':
  * the family sipguard_<metric>, or sipguard_<group>_<name>, a counter
- * (_total) for F_U64, F_REASONS and F_ALARMS, else a gauge; `label' a
- * fixed label of its samples.  F_REASONS adds reason="...", F_ALARMS
- * type="...", F_USE is two gauges, <metric>_entries and _capacity, with
+ * (_total) for F_U64, F_REASONS, F_ALARMS and F_CASES, else a gauge;
+ * `label' a fixed label of its samples.  F_REASONS adds reason="...",
+ * F_ALARMS type="...", F_CASES type, case and action (a sample for each
+ * combination counted), F_USE is two gauges, <metric>_entries and _capacity, with
  * table="<name>", F_STR a gauge of 1 with the string as label `metric';
  * the rows of a group marked `each_queue' give one sample per queue.
  */
@@ -108,6 +110,18 @@ static bool
 trained(const struct snapshot *s)
 {
 	return !s->f.training;
+}
+
+static bool
+any_case(const struct snapshot *s)
+{
+	const struct engine_cases	*c = &s->e.alarm_cases;
+
+	for (int t = 0; t < ALARM__COUNT; t++)
+		for (int a = 0; a < ENGINE_CASE_ACTIONS; a++)
+			if (c->other[t][a] > 0)
+				return true;
+	return c->used > 0;
 }
 
 static bool
@@ -174,6 +188,11 @@ static const struct field stats_fields[] = {
 	    .post = " repeats suppressed in the log)\n",
 	    .help = "Alarms without a log line of their own (aggregated, or "
 	    "over the log budget)." },
+	{ "alarm_cases", F_CASES, AT(e.alarm_cases), 0,
+	    .pre = "alarms by case:", .post = "\n", .when = any_case,
+	    .help = "Alarms raised, by type, case (the spoof case, what was "
+	    "malformed, ...; \"-\" none, \"other\" past the table) and "
+	    "action." },
 	{ "tables", F_GROUP, 0, 0, .pre = "tables: " },
 	{ "bindings", F_USE, AT(t.bindings), AT(t.bindings_cap),
 	    .pre = "bindings ", .metric = "table",
@@ -281,6 +300,13 @@ static const struct field stats_fields[] = {
 	{ "events", F_GROUP, 0, 0, .pre = "event file: " },
 	{ "written", F_U64, AT(ev.written), 0, .post = " written",
 	    .help = "Lines written to the event file (log.json_file)." },
+	{ "drops", F_U64, AT(ev.drops), 0, .pre = " (", .post = " drops)",
+	    .help = "Drop lines (event_type drop) put in the event file's "
+	    "buffer." },
+	{ "drops_rate_skipped", F_U64, AT(ev.drops_skipped), 0, .pre = ", ",
+	    .post = " drops skipped over the rate",
+	    .help = "Dropped packets without a drop line: over "
+	    "log.json_drops_rate." },
 	{ "lost", F_U64, AT(ev.lost), 0, .pre = ", ",
 	    .post = " lost to a full buffer",
 	    .help = "Event lines dropped: the buffer was full." },
@@ -374,6 +400,17 @@ add_worker(struct snapshot *s, const struct engine_stats *e,
 	}
 	for (int a = 0; a < ALARM__COUNT; a++)
 		s->e.alarms[a] += e->alarms[a];
+	/* Each worker's slots in its own order: merged by key. */
+	for (uint32_t k = 0; k < e->alarm_cases.used; k++) {
+		const struct engine_case *x = &e->alarm_cases.slot[k];
+
+		engine_cases_add(&s->e.alarm_cases, (enum alarm_type)x->type,
+		    x->kase, (enum alarm_action)x->action, x->n);
+	}
+	for (int ty = 0; ty < ALARM__COUNT; ty++)
+		for (int a = 0; a < ENGINE_CASE_ACTIONS; a++)
+			s->e.alarm_cases.other[ty][a] +=
+			    e->alarm_cases.other[ty][a];
 	s->t.bindings += t->bindings;
 	s->t.bindings_cap += t->bindings_cap;
 	s->t.id_cells += t->id_cells;
@@ -462,6 +499,70 @@ put_counts(struct ctl_buf *o, bool json, const uint64_t *v, int n,
 		ctl_printf(o, "}");
 }
 
+/*
+ * Row k of the case table, or of its overflow: type, case, action and
+ * count; false past the end.  The overflow's rows only when not 0.
+ */
+static bool
+case_row(const struct engine_cases *c, uint32_t *k, const char **type,
+    const char **kase, const char **action, uint64_t *n)
+{
+	uint32_t	 j;
+
+	for (;;) {
+		if (*k < c->used) {
+			const struct engine_case *x = &c->slot[*k];
+
+			(*k)++;
+			*type = alarm_type_str((enum alarm_type)x->type);
+			*kase = x->kase[0] != '\0' ? x->kase : "-";
+			*action = alarm_action_str((enum alarm_action)
+			    x->action);
+			*n = x->n;
+			return true;
+		}
+		j = *k - c->used;
+		if (j >= ALARM__COUNT * ENGINE_CASE_ACTIONS)
+			return false;
+		(*k)++;
+		*n = c->other[j / ENGINE_CASE_ACTIONS][j % ENGINE_CASE_ACTIONS];
+		if (*n == 0)
+			continue;
+		*type = alarm_type_str((enum alarm_type)(j /
+		    ENGINE_CASE_ACTIONS));
+		*kase = "other";
+		*action = alarm_action_str((enum alarm_action)(j %
+		    ENGINE_CASE_ACTIONS));
+		return true;
+	}
+}
+
+/* [{"type":..,"case":..,"action":..,"count":n},...], or " spoof/ix/block=n". */
+static void
+put_cases(struct ctl_buf *o, bool json, const struct engine_cases *c)
+{
+	const char	*t, *kase, *a;
+	uint64_t	 n;
+	uint32_t	 k = 0;
+	bool		 first = true;
+
+	if (json)
+		ctl_printf(o, "[");
+	while (case_row(c, &k, &t, &kase, &a, &n)) {
+		if (json) {
+			ctl_printf(o, "%s{\"type\":\"%s\",\"case\":",
+			    first ? "" : ",", t);
+			ctl_json_str(o, kase);
+			ctl_printf(o, ",\"action\":\"%s\",\"count\":%" PRIu64
+			    "}", a, n);
+		} else
+			ctl_printf(o, " %s/%s/%s=%" PRIu64, t, kase, a, n);
+		first = false;
+	}
+	if (json)
+		ctl_printf(o, "]");
+}
+
 static const char *
 reason_name(int r)
 {
@@ -519,6 +620,9 @@ put_value(struct ctl_buf *o, bool json, const struct field *f,
 		break;
 	case F_ALARMS:
 		put_counts(o, json, v, ALARM__COUNT, alarm_name, true);
+		break;
+	case F_CASES:
+		put_cases(o, json, v);
 		break;
 	}
 }
@@ -631,7 +735,7 @@ static bool
 is_counter(const struct field *f)
 {
 	return f->kind == F_U64 || f->kind == F_REASONS ||
-	    f->kind == F_ALARMS;
+	    f->kind == F_ALARMS || f->kind == F_CASES;
 }
 
 /* The family of row k (`part' 1: an F_USE row's capacity). */
@@ -694,6 +798,22 @@ samples(struct ctl_buf *o, size_t k, int part, const char *base,
 
 	family(k, part, fam, sizeof(fam));
 	switch (f->kind) {
+	case F_CASES: {
+		const char	*t, *kase, *act;
+		char		 lt[160], lc[160], la[160], all[512], lsc[640];
+		uint64_t	 n;
+		uint32_t	 j = 0;
+
+		while (case_row(v, &j, &t, &kase, &act, &n)) {
+			label(lt, sizeof(lt), "type", t);
+			label(lc, sizeof(lc), "case", kase);
+			label(la, sizeof(la), "action", act);
+			snprintf(all, sizeof(all), "%s,%s,%s", lt, lc, la);
+			labels(lsc, sizeof(lsc), queue, f->label, all);
+			ctl_printf(o, "%s%s %" PRIu64 "\n", fam, lsc, n);
+		}
+		return;
+	}
 	case F_REASONS:
 	case F_ALARMS:
 		for (int r = 0; r < (f->kind == F_REASONS ? SG_R__COUNT :

@@ -68,12 +68,20 @@ struct worker {
 	uint64_t	 rx_at;
 	const uint8_t	*pkt;		/* being judged: for alarms */
 	size_t		 pktlen;
-	/* The packet being judged, for the drops capture: */
+	/* The packet being judged, for the drops capture and events: */
+	uint64_t	 now;
 	enum sg_reason	 drop_reason;	/* its first drop, or none */
 	bool		 alarmed;	/* its first alarm: */
 	enum alarm_type	 alarm_type;
 	enum alarm_action alarm_action;
 	char		 alarm_case[24];
+	/* Its drop event: the bucket asked at the first drop, and the
+	 * message's fields copied then if it gave a token. */
+	bool		 ev_asked, ev_admitted, ev_sip;
+	char		 ev_method[SG_METHOD_MAX];
+	int		 ev_code;
+	char		 ev_call_id[SG_CALLID_MAX];
+	char		 ev_from[SG_ID_MAX], ev_to[SG_ID_MAX];
 };
 
 struct daemon {
@@ -142,6 +150,47 @@ capture_drop(struct worker *w, const uint8_t *p, size_t len, uint64_t now)
 	dropcap_push(w->d->dropcap, p, len, now, c);
 }
 
+/*
+ * A dropped packet to the event file (event_type "drop"), if the bucket
+ * (log.json_drops_rate) gave it a token: formatted here, pushed under
+ * the buffer's short lock; the main loop writes it.
+ */
+static void
+event_drop(struct worker *w, const uint8_t *p, size_t len,
+    const struct sg_mac *mac, uint64_t now)
+{
+	struct events_drop	 d;
+	char			 line[EVENTS_LINE_MAX];
+	size_t			 n;
+
+	if (!w->ev_asked)
+		w->ev_admitted = events_drop_admit(w->d->events, now);
+	if (!w->ev_admitted)
+		return;
+	memset(&d, 0, sizeof(d));
+	d.now = now;
+	d.l3 = p;
+	d.l3len = len;
+	d.mac = mac;
+	d.reason = w->drop_reason != SG_R_NONE ?
+	    sg_reason_str(w->drop_reason) : NULL;
+	d.queue = cap_nfq_num(w->q);
+	if ((d.alarmed = w->alarmed)) {
+		d.type = w->alarm_type;
+		d.kase = w->alarm_case;
+		d.action = w->alarm_action;
+	}
+	if ((d.sip = w->ev_sip)) {
+		d.method = w->ev_method;
+		d.code = w->ev_code;
+		d.call_id = w->ev_call_id;
+		d.from = w->ev_from;
+		d.to = w->ev_to;
+	}
+	if ((n = events_drop(&d, line, sizeof(line))) > 0)
+		events_push_drop(w->d->events, line, n);
+}
+
 static enum sg_verdict
 judge(void *arg, const uint8_t *p, size_t len, const struct sg_mac *mac,
     enum engine_dir dir, unsigned csum, uint64_t now)
@@ -151,13 +200,30 @@ judge(void *arg, const uint8_t *p, size_t len, const struct sg_mac *mac,
 
 	w->pkt = p;
 	w->pktlen = len;
+	w->now = now;
 	w->drop_reason = SG_R_NONE;
 	w->alarmed = false;
+	w->ev_asked = w->ev_admitted = w->ev_sip = false;
 	v = engine_packet_flags(w->e, LINK_RAW, p, len, mac, dir, csum, now);
 	w->pkt = NULL;
 	if (v == SG_DROP && dropcap_on(w->d->dropcap))
 		capture_drop(w, p, len, now);
+	if (v == SG_DROP && events_drops_on(w->d->events))
+		event_drop(w, p, len, mac, now);
 	return v;
+}
+
+/* The message's fields for its drop event (fixed arrays, cut). */
+static void
+keep_sip(struct worker *w, const struct sipm *m)
+{
+	w->ev_sip = true;
+	snprintf(w->ev_method, sizeof(w->ev_method), "%s", m->request ?
+	    m->method_str : "");
+	w->ev_code = m->request ? 0 : m->status;
+	snprintf(w->ev_call_id, sizeof(w->ev_call_id), "%s", m->call_id);
+	snprintf(w->ev_from, sizeof(w->ev_from), "%s", m->from);
+	snprintf(w->ev_to, sizeof(w->ev_to), "%s", m->to);
 }
 
 /*
@@ -169,8 +235,17 @@ worker_result(void *arg, const struct sg_result *r)
 {
 	struct worker	*w = arg;
 
-	if (r->verdict == SG_DROP && w->drop_reason == SG_R_NONE)
-		w->drop_reason = r->reason;
+	if (r->verdict != SG_DROP || w->drop_reason != SG_R_NONE)
+		return;
+	w->drop_reason = r->reason;
+	/* The message is gone once the engine returns: its fields are
+	 * copied now, and only for a drop that will have a line. */
+	if (w->pkt != NULL && events_drops_on(w->d->events)) {
+		w->ev_asked = true;
+		w->ev_admitted = events_drop_admit(w->d->events, w->now);
+		if (w->ev_admitted && r->msg != NULL)
+			keep_sip(w, r->msg);
+	}
 }
 
 /*
@@ -184,7 +259,8 @@ worker_alarm(void *arg, const struct alarm *a)
 	struct worker	*w = arg;
 	struct alarm	 b = *a;
 
-	if (w->pkt != NULL && !w->alarmed && dropcap_on(w->d->dropcap)) {
+	if (w->pkt != NULL && !w->alarmed && (dropcap_on(w->d->dropcap) ||
+	    events_drops_on(w->d->events))) {
 		w->alarmed = true;
 		w->alarm_type = a->type;
 		w->alarm_action = a->action;
@@ -472,6 +548,7 @@ reload(struct daemon *d, struct ctl_buf *out)
 	alarm_log_set_interval(d->alog, next.log_aggregate);
 	if (strcmp(next.log_json_file, d->conf.log_json_file) != 0)
 		events_reopen(d->events, next.log_json_file);
+	events_set_drops_rate(d->events, (uint32_t)next.log_json_drops_rate);
 	dropcap_configure(d->dropcap, next.drops_file,
 	    (uint64_t)next.drops_size, next.drops_files,
 	    (uint32_t)next.drops_rate);
@@ -1273,7 +1350,9 @@ setup_workers(struct daemon *d, char *err, size_t errlen)
 		alarm_log_set_budget(d->alog, (uint32_t)d->conf.log_budget,
 		    (uint32_t)d->conf.log_burst,
 		    (uint32_t)d->conf.log_budget_total);
-	d->events = events_create(d->conf.log_json_file);
+	if ((d->events = events_create(d->conf.log_json_file)) != NULL)
+		events_set_drops_rate(d->events,
+		    (uint32_t)d->conf.log_json_drops_rate);
 	if (d->alog != NULL)
 		alarm_log_set_events(d->alog, d->events);
 	if ((d->dropcap = dropcap_create()) != NULL &&

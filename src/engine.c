@@ -215,6 +215,41 @@ engine_set_report_fields(struct engine *e, bool on)
 	e->report_fields = on;
 }
 
+/*
+ * A linear search of the slots in use: a handful in practice (the cases
+ * an attack hits), each a byte compare or two before the strcmp.
+ */
+void
+engine_cases_add(struct engine_cases *c, enum alarm_type type,
+    const char *kase, enum alarm_action act, uint64_t n)
+{
+	struct engine_case	*x;
+
+	if (kase == NULL)
+		kase = "";
+	if ((unsigned)type >= ALARM__COUNT ||
+	    (unsigned)act >= ENGINE_CASE_ACTIONS || n == 0)
+		return;
+	for (uint32_t k = 0; k < c->used; k++) {
+		x = &c->slot[k];
+		/* A label past the slot's bytes matches its cut copy. */
+		if (x->type == type && x->action == act &&
+		    strncmp(x->kase, kase, sizeof(x->kase) - 1) == 0) {
+			x->n += n;
+			return;
+		}
+	}
+	if (c->used == ENGINE_CASES) {
+		c->other[type][act] += n;
+		return;
+	}
+	x = &c->slot[c->used++];
+	x->type = (uint8_t)type;
+	x->action = (uint8_t)act;
+	snprintf(x->kase, sizeof(x->kase), "%s", kase);
+	x->n = n;
+}
+
 void
 engine_stats(const struct engine *e, struct engine_stats *st)
 {
@@ -390,8 +425,10 @@ raise_alarm_full(struct engine *e, enum alarm_type type, const char *kase,
 	/* Detect mode: what would have been dropped goes through. */
 	if (act == ACT_DROP && delivered(e, SG_DROP))
 		act = ACT_NOTICE;
-	if (act != ACT_CLEAR)
+	if (act != ACT_CLEAR) {
 		e->st.alarms[type]++;
+		engine_cases_add(&e->st.alarm_cases, type, kase, act, 1);
+	}
 	if (e->sink == NULL)
 		return;
 	memset(&a, 0, sizeof(a));

@@ -199,21 +199,23 @@ signature_id(const struct alarm *a)
 
 /*
  * The packet's addresses and ports when the daemon gave it (a fragment
- * has no ports), else the alarm's source alone.
+ * has no ports), else `fallback' alone as the source (NULL: none).
  */
 static void
-put_flow(struct jb *j, const struct alarm *a)
+put_flow(struct jb *j, const uint8_t *l3, size_t l3len,
+    const struct sg_addr *fallback)
 {
 	struct dec_pkt		 p;
 	enum dec_result		 r = DEC_NOT_IP;
 	uint8_t			 proto = 0;
 
-	if (a->l3 != NULL && a->l3len > 0) {
+	if (l3 != NULL && l3len > 0) {
 		memset(&p, 0, sizeof(p));
-		r = dec_frame(LINK_RAW, a->l3, a->l3len, &p);
+		r = dec_frame(LINK_RAW, l3, l3len, &p);
 	}
 	if (r != DEC_OK && r != DEC_FRAGMENT) {
-		jb_addr(j, "src_ip", &a->i);
+		if (fallback != NULL)
+			jb_addr(j, "src_ip", fallback);
 		return;
 	}
 	proto = r == DEC_OK ? p.proto : p.frag.proto;
@@ -268,7 +270,7 @@ events_alert(const struct alarm *a, char *buf, size_t len)
 		snprintf(sig, sizeof(sig), "sipguard %s",
 		    alarm_type_str(a->type));
 	jb_begin(&j, buf, len, a->now, "alert");
-	put_flow(&j, a);
+	put_flow(&j, a->l3, a->l3len, &a->i);
 	jb_open(&j, "alert");
 	jb_str(&j, "action", a->action == ACT_DROP || a->action ==
 	    ACT_BLOCK ? "blocked" : "allowed");
@@ -301,6 +303,51 @@ events_summary(const struct alarm *a, uint64_t n, const char *why,
 	return jb_end(&j);
 }
 
+/*
+ * Suricata writes an IPS drop as event_type "drop" with a "drop" object
+ * (len, ttl, ..., and "reason" since 7.0) and, where it knows them, an
+ * "ether" object; the same names here where the meaning is the same.
+ * Its reasons are its own ("rules", "stream error"); ours are the
+ * verdict's (sg_reason_str).
+ */
+size_t
+events_drop(const struct events_drop *d, char *buf, size_t len)
+{
+	struct jb	 j;
+	char		 mac[SG_MACSTRLEN];
+
+	jb_begin(&j, buf, len, d->now, "drop");
+	put_flow(&j, d->l3, d->l3len, NULL);
+	if (d->mac != NULL) {
+		jb_open(&j, "ether");
+		jb_str(&j, "src_mac", sg_mac_str(d->mac, true, mac,
+		    sizeof(mac)));
+		jb_close(&j);
+	}
+	jb_open(&j, "drop");
+	jb_uint(&j, "len", d->l3len);
+	jb_str(&j, "reason", d->reason != NULL && d->reason[0] != '\0' ?
+	    d->reason : "-");
+	jb_uint(&j, "queue", d->queue);
+	if (d->alarmed) {
+		jb_str(&j, "alarm", alarm_type_str(d->type));
+		jb_str(&j, "case", d->kase);
+		jb_str(&j, "action", alarm_action_str(d->action));
+	}
+	jb_close(&j);
+	if (d->sip) {
+		jb_open(&j, "sip");
+		jb_str(&j, "method", d->method);
+		if (d->code > 0)
+			jb_uint(&j, "code", (uint64_t)d->code);
+		jb_str(&j, "call_id", d->call_id);
+		jb_str(&j, "from", d->from);
+		jb_str(&j, "to", d->to);
+		jb_close(&j);
+	}
+	return jb_end(&j);
+}
+
 /* ---- the file ------------------------------------------------------------ */
 
 struct events {
@@ -310,6 +357,14 @@ struct events {
 	size_t		 len;		/* bytes in fill */
 	uint64_t	 lines;		/* lines in fill */
 	uint64_t	 lost;
+	uint64_t	 drops;		/* drop lines buffered */
+	/*
+	 * Drop lines: a GCRA bucket without a lock (tat, theoretical
+	 * arrival in ns, moved by compare-and-swap), and what it refused.
+	 */
+	_Atomic uint64_t tat;
+	_Atomic uint32_t drops_rate;	/* lines/s, 0: none */
+	_Atomic uint64_t drops_skipped;
 	/* The main loop's alone: */
 	uint64_t	 written, errors;
 	atomic_bool	 on;		/* a path is set */
@@ -397,7 +452,50 @@ events_on(struct events *ev)
 }
 
 void
-events_push(struct events *ev, const char *line, size_t n)
+events_set_drops_rate(struct events *ev, uint32_t rate)
+{
+	atomic_store(&ev->drops_rate, rate);
+	atomic_store(&ev->tat, 0);
+}
+
+bool
+events_drops_on(struct events *ev)
+{
+	return ev != NULL && atomic_load_explicit(&ev->on,
+	    memory_order_relaxed) && atomic_load_explicit(&ev->drops_rate,
+	    memory_order_relaxed) > 0;
+}
+
+/*
+ * GCRA, as the drops capture's: a line costs 1/rate s of credit, up to
+ * one second's worth at once; a clock stepped back (tat far ahead)
+ * starts afresh.  A refusal writes nothing but its counter.
+ */
+bool
+events_drop_admit(struct events *ev, uint64_t now)
+{
+	uint32_t	 rate = atomic_load_explicit(&ev->drops_rate,
+			    memory_order_relaxed);
+	uint64_t	 t, tat, base;
+
+	if (rate == 0)
+		return false;
+	t = NS_PER_SEC / rate;
+	tat = atomic_load_explicit(&ev->tat, memory_order_relaxed);
+	do {
+		base = tat < now || tat > now + SEC(2) ? now : tat;
+		if (base - now + t > NS_PER_SEC) {
+			atomic_fetch_add_explicit(&ev->drops_skipped, 1,
+			    memory_order_relaxed);
+			return false;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(&ev->tat, &tat,
+	    base + t, memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+
+static void
+push(struct events *ev, const char *line, size_t n, bool drop)
 {
 	pthread_mutex_lock(&ev->lock);
 	if (n > EVENTS_BUFFER - ev->len)
@@ -406,8 +504,21 @@ events_push(struct events *ev, const char *line, size_t n)
 		memcpy(ev->fill + ev->len, line, n);
 		ev->len += n;
 		ev->lines++;
+		ev->drops += drop;
 	}
 	pthread_mutex_unlock(&ev->lock);
+}
+
+void
+events_push(struct events *ev, const char *line, size_t n)
+{
+	push(ev, line, n, false);
+}
+
+void
+events_push_drop(struct events *ev, const char *line, size_t n)
+{
+	push(ev, line, n, true);
 }
 
 void
@@ -468,7 +579,9 @@ events_stats(struct events *ev, struct events_stats *s)
 {
 	pthread_mutex_lock(&ev->lock);
 	s->lost = ev->lost;
+	s->drops = ev->drops;
 	pthread_mutex_unlock(&ev->lock);
+	s->drops_skipped = atomic_load(&ev->drops_skipped);
 	s->written = ev->written;
 	s->errors = ev->errors;
 	s->open = ev->fd != -1;

@@ -474,7 +474,8 @@ static const struct crow crows[] = {
 		    "0 batches, 0 lost to a full queue, 0 rebuilds, "
 		    "0 restored after a flush, 0 bound devices sent, "
 		    "admission in the kernel came on 0 times\n"
-		    "event file: 0 written, 0 lost to a full buffer, "
+		    "event file: 0 written (0 drops), 0 drops skipped over "
+		    "the rate, 0 lost to a full buffer, "
 		    "0 lost to write errors\n"
 		    "drops capture: 0 written, 0 skipped over the rate, "
 		    "0 lost to a full buffer, 0 lost to write errors, "
@@ -486,7 +487,8 @@ static const struct crow crows[] = {
 		    "\"sctp\":0,"
 		    "\"malformed\":0,\"accepted\":0,\"dropped\":0,"
 		    "\"accept\":{},\"drop\":{},\"alarms\":{" JALARMS0 "},"
-		    "\"alarms_suppressed\":0,\"tables\":{\"bindings\":"
+		    "\"alarms_suppressed\":0,\"alarm_cases\":[],"
+		    "\"tables\":{\"bindings\":"
 		    "[0,128],\"pending\":[0,32],\"sources\":[0,32],"
 		    "\"blacklist\":[0,64],\"whitelist\":[0,4096],"
 		    "\"identity_cells\":[0,256]},"
@@ -502,7 +504,8 @@ static const struct crow crows[] = {
 		    "\"added\":0,\"removed\":0,\"errors\":0,"
 		    "\"batches\":0,\"overflow\":0,\"resyncs\":0,"
 		    "\"restored\":0,\"known\":0,\"admissions\":0},"
-		    "\"events\":{\"written\":0,"
+		    "\"events\":{\"written\":0,\"drops\":0,"
+		    "\"drops_rate_skipped\":0,"
 		    "\"lost\":0,\"errors\":0},\"drops_capture\":{"
 		    "\"written\":0,\"rate_skipped\":0,\"lost\":0,"
 		    "\"errors\":0,\"rotations\":0}}\n" },
@@ -975,6 +978,121 @@ feed_register(struct cx *x)
 	    clock_now());
 }
 
+/* Worker k gets a BYE in user1's name, from its address, another MAC. */
+static enum sg_verdict
+feed_forged_bye(struct cx *x, int k)
+{
+	struct pg_ep	 at = { { 0x02, 0, 0, 0, 0, 0x66 }, "198.51.100.1",
+			    5060 };
+	struct pg_ep	 px = { { 0x02, 0, 0, 0, 0, 0xfe }, "192.0.2.1",
+			    5060 };
+	struct pg_msg	 m = { .method = "BYE", .via = "198.51.100.1",
+			    .branch = "z9hG4bK-f1", .from =
+			    "sip:user1@example.com", .to =
+			    "sip:user2@example.com", .from_tag = "1",
+			    .to_tag = "2", .call_id = "forged-1", .cseq = 2,
+			    .expires = -1 };
+	char		 sip[2048];
+	uint8_t		 frame[4096];
+	size_t		 n = pg_sip(sip, sizeof(sip), &m), len;
+
+	assert_true(n > 0);
+	len = pg_frame(frame, sizeof(frame), &at, &px, sip, n, NULL);
+	assert_true(len > 0);
+	return engine_packet(x->e[k], LINK_ETHERNET, frame, len, NULL,
+	    DIR_UNKNOWN, clock_now());
+}
+
+static const struct crow cases_row = { "cases", .nw = 2, .binding = true };
+
+/*
+ * Alarms by type, case and action: each worker's spoof ix alarm summed
+ * into one sample of sipguard_alarm_cases_total, in `stats' text and
+ * JSON too; the alarms_total family keeps its meaning (by type).
+ */
+static void
+test_metrics_cases(void **state)
+{
+	struct cx	 x;
+	struct ctl_buf	 b, j, t;
+	struct expo	*e = calloc(1, sizeof(*e));
+	char		 line[] = "stats", line2[] = "stats", *text;
+
+	(void)state;
+	assert_non_null(e);
+	memset(&x, 0, sizeof(x));
+	cx_open(&x, &cases_row);
+	learn_ue1_as(&x, false);
+	assert_int_equal(feed_forged_bye(&x, 0), SG_DROP);
+	assert_int_equal(feed_forged_bye(&x, 1), SG_DROP);
+	memset(&b, 0, sizeof(b));
+	memset(&j, 0, sizeof(j));
+	memset(&t, 0, sizeof(t));
+	control_metrics(&x.c, &b);
+	assert_false(b.failed);
+	assert_int_equal(control_handle(&x.c, line, true, &j), 0);
+	assert_int_equal(control_handle(&x.c, line2, false, &t), 0);
+	assert_non_null(text = malloc(b.len + 2));
+	text[0] = '\n';
+	memcpy(text + 1, b.p, b.len);
+	text[b.len + 1] = '\0';
+	assert_non_null(strstr(text, "\n# TYPE sipguard_alarm_cases_total "
+	    "counter\n"));
+	assert_true(sample(text, "sipguard_alarm_cases_total{type=\"spoof\","
+	    "case=\"ix\",action=\"block\"}") == 2);
+	assert_true(sample(text, "sipguard_alarms_total{type=\"spoof\"}") ==
+	    2);
+	assert_non_null(strstr(j.p, "\"alarm_cases\":[{\"type\":\"spoof\","
+	    "\"case\":\"ix\",\"action\":\"block\",\"count\":2}]"));
+	assert_non_null(strstr(t.p, "\nalarms by case: spoof/ix/block=2\n"));
+	check_exposition(e, text + 1);
+	free(text);
+	free(b.p);
+	free(j.p);
+	free(t.p);
+	free(e);
+	cx_close(&x);
+}
+
+/*
+ * The table is bounded: past ENGINE_CASES combinations, by type and
+ * action into "other"; a label past its bytes counts with its cut copy;
+ * a clear is no alarm.
+ */
+static void
+test_cases_table(void **state)
+{
+	struct engine_cases	*c = calloc(1, sizeof(*c));
+	char			 k[32];
+
+	(void)state;
+	assert_non_null(c);
+	for (int n = 0; n < ENGINE_CASES + 5; n++) {
+		snprintf(k, sizeof(k), "c%d", n);
+		engine_cases_add(c, ALARM_MALFORMED, k, ACT_DROP, 1);
+		engine_cases_add(c, ALARM_MALFORMED, k, ACT_DROP, 2);
+	}
+	assert_int_equal(c->used, ENGINE_CASES);
+	assert_int_equal(c->slot[0].n, 3);
+	assert_int_equal(c->other[ALARM_MALFORMED][ACT_DROP], 15);
+	memset(c, 0, sizeof(*c));
+	engine_cases_add(c, ALARM_SPOOF, NULL, ACT_NOTICE, 1);
+	engine_cases_add(c, ALARM_SPOOF, "", ACT_NOTICE, 1);
+	engine_cases_add(c, ALARM_SPOOF, "ix", ACT_NOTICE, 1);
+	engine_cases_add(c, ALARM_SPOOF, "ix", ACT_BLOCK, 1);
+	engine_cases_add(c, ALARM_DS1, NULL, ACT_CLEAR, 1);
+	engine_cases_add(c, ALARM_SPOOF,
+	    "a-label-much-longer-than-its-slot-1", ACT_DROP, 1);
+	engine_cases_add(c, ALARM_SPOOF,
+	    "a-label-much-longer-than-its-slot-2", ACT_DROP, 1);
+	assert_int_equal(c->used, 4);
+	assert_string_equal(c->slot[0].kase, "");
+	assert_int_equal(c->slot[0].n, 2);
+	assert_int_equal(c->slot[3].n, 2);
+	assert_int_equal(strlen(c->slot[3].kase), ENGINE_CASE_MAX - 1);
+	free(c);
+}
+
 static const struct crow metrics_row = { "metrics", .nw = 2 };
 
 static void
@@ -1073,6 +1191,8 @@ main(void)
 	treg_add("ctl", "too_long", test_too_long, NULL);
 	TREG_ROWS("control", test_command, crows);
 	treg_add("metrics", "exposition", test_metrics, NULL);
+	treg_add("metrics", "alarm_cases", test_metrics_cases, NULL);
+	treg_add("metrics", "cases_table", test_cases_table, NULL);
 	TREG_ROWS("prom_label", test_prom_label, lrows);
 	return treg_run("ctl");
 }

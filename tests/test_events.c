@@ -793,6 +793,206 @@ test_mirror(void **state)
 	assert_int_equal(summaries, 2);
 }
 
+/* ---- drops --------------------------------------------------------------- */
+
+static const struct sg_mac attacker_mac = { { 0x02, 0, 0, 0, 0, 0x66 } };
+
+/* The forged BYE of the alert tests, dropped: reason ix, its alarm. */
+static void
+dropped_bye(struct events_drop *d, const uint8_t *l3, size_t len)
+{
+	memset(d, 0, sizeof(*d));
+	d->now = T0 + 123456789;
+	d->l3 = l3;
+	d->l3len = len;
+	d->mac = &attacker_mac;
+	d->reason = "ix";
+	d->queue = 3;
+	d->alarmed = true;
+	d->type = ALARM_SPOOF;
+	d->kase = "ix";
+	d->action = ACT_BLOCK;
+	d->sip = true;
+	d->method = "BYE";
+	d->call_id = "call-1";
+	d->from = "alice@example.com";
+	d->to = "bob@example.com";
+}
+
+/* The whole line, once: Suricata's drop names, sipguard's after. */
+static void
+test_drop_udp(void **state)
+{
+	struct events_drop	 d;
+	uint8_t			 pkt[2048];
+	char			 buf[EVENTS_LINE_MAX];
+	size_t			 n, len;
+
+	(void)state;
+	len = l3_packet(pkt, sizeof(pkt), &attacker, &proxy, false);
+	dropped_bye(&d, pkt, len);
+	n = events_drop(&d, buf, sizeof(buf));
+	assert_line(buf, n);
+	assert_int_equal(len, 63);
+	assert_string_equal(buf,
+	    "{\"timestamp\":\"2026-12-07T10:11:12.123456+0000\","
+	    "\"event_type\":\"drop\",\"src_ip\":\"198.51.100.66\","
+	    "\"src_port\":5062,\"dest_ip\":\"192.0.2.1\",\"dest_port\":5060,"
+	    "\"proto\":\"UDP\",\"ether\":{\"src_mac\":\"02:00:00:00:00:66\"},"
+	    "\"drop\":{\"len\":63,\"reason\":\"ix\",\"queue\":3,"
+	    "\"alarm\":\"spoof\",\"case\":\"ix\",\"action\":\"block\"},"
+	    "\"sip\":{\"method\":\"BYE\",\"call_id\":\"call-1\","
+	    "\"from\":\"alice@example.com\",\"to\":\"bob@example.com\"}}\n");
+}
+
+/*
+ * A drop that raised no alarm (blacklisted, the message never parsed),
+ * over TCP and IPv6 with no MAC; a response's code; no reason at all.
+ */
+static void
+test_drop_plain(void **state)
+{
+	struct events_drop	 d;
+	uint8_t			 pkt[2048];
+	char			 buf[EVENTS_LINE_MAX];
+	size_t			 n;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.now = T0;
+	d.l3 = pkt;
+	d.l3len = l3_packet(pkt, sizeof(pkt), &attacker6, &proxy6, true);
+	d.reason = "blacklisted";
+	n = events_drop(&d, buf, sizeof(buf));
+	assert_line(buf, n);
+	assert_has(buf, "\"event_type\":\"drop\",\"src_ip\":\"2001:db8::66\","
+	    "\"src_port\":5061,\"dest_ip\":\"2001:db8::1\",\"dest_port\":5060,"
+	    "\"proto\":\"TCP\",\"drop\":{\"len\":");
+	assert_has(buf, "\"reason\":\"blacklisted\",\"queue\":0}}\n");
+	assert_lacks(buf, "\"ether\"");
+	assert_lacks(buf, "\"alarm\"");
+	assert_lacks(buf, "\"sip\"");
+	d.sip = true;
+	d.code = 200;
+	d.call_id = "c";
+	n = events_drop(&d, buf, sizeof(buf));
+	assert_line(buf, n);
+	assert_has(buf, "\"sip\":{\"code\":200,\"call_id\":\"c\"}}\n");
+	/* Nothing decodable, no reason: no flow, reason "-". */
+	d.l3 = NULL;
+	d.l3len = 0;
+	d.reason = NULL;
+	d.sip = false;
+	n = events_drop(&d, buf, sizeof(buf));
+	assert_line(buf, n);
+	assert_has(buf, "\"event_type\":\"drop\",\"drop\":{\"len\":0,"
+	    "\"reason\":\"-\",\"queue\":0}}\n");
+}
+
+/* The message's strings are the attacker's: escaped as in alerts. */
+static void
+test_drop_hostile(void **state)
+{
+	const struct hrow	*r = *state;
+	struct events_drop	 d;
+	char			 buf[EVENTS_LINE_MAX], want[256];
+	const char		*p;
+	size_t			 n;
+
+	dropped_bye(&d, NULL, 0);
+	d.from = d.to = r->identity;
+	d.call_id = r->call_id;
+	d.method = r->method;
+	n = events_drop(&d, buf, sizeof(buf));
+	assert_line(buf, n);
+	/* The alert's "identity" is the drop's "from" and "to". */
+	if ((p = strstr(r->want, "\"identity\":")) == r->want) {
+		snprintf(want, sizeof(want), "\"from\":%s", r->want + 11);
+		assert_has(buf, want);
+		snprintf(want, sizeof(want), "\"to\":%s", r->want + 11);
+		assert_has(buf, want);
+	} else
+		assert_has(buf, r->want);
+}
+
+/* Every string at its longest: capped, still whole; too small: 0. */
+static void
+test_drop_overlong(void **state)
+{
+	struct events_drop	 d;
+	char			 big[4096], buf[EVENTS_LINE_MAX];
+	uint8_t			 pkt[2048];
+	size_t			 n;
+
+	(void)state;
+	memset(big, 0x01, sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	dropped_bye(&d, pkt, l3_packet(pkt, sizeof(pkt), &attacker6, &proxy6,
+	    true));
+	d.method = d.call_id = d.from = d.to = d.kase = d.reason = big;
+	n = events_drop(&d, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_line(buf, n);
+	assert_int_equal(events_drop(&d, buf, 200), 0);
+	assert_string_equal(buf, "");
+}
+
+/*
+ * The bucket: a burst of one second's worth, then `rate' a second on
+ * the packets' time; refusals counted; 0 turns drop lines off, as does
+ * no file; a clock stepped back does not shut it.
+ */
+static void
+test_drop_rate(void **state)
+{
+	struct fx		*f = *state;
+	struct events		*ev = events_create(f->path);
+	struct events_stats	 st;
+	struct events_drop	 d;
+	char			 buf[EVENTS_LINE_MAX];
+	size_t			 n;
+	int			 admitted = 0, total;
+
+	assert_non_null(ev);
+	assert_false(events_drops_on(ev));	/* no rate set: none */
+	events_set_drops_rate(ev, 100);
+	assert_true(events_drops_on(ev));
+	/* 10,000 drops in 10 ms: the burst, 100, and the 10 ms' one. */
+	for (int k = 0; k < 10000; k++)
+		admitted += events_drop_admit(ev, T0 + (uint64_t)k * 1000);
+	assert_true(admitted >= 100 && admitted <= 101);
+	total = admitted;
+	/* Then 10,000 a second for 10 s: 100 a second, no more. */
+	admitted = 0;
+	for (int k = 0; k < 100000; k++)
+		admitted += events_drop_admit(ev, T0 + 10000000 +
+		    (uint64_t)k * 100000);
+	assert_true(admitted >= 999 && admitted <= 1001);
+	total += admitted;
+	events_stats(ev, &st);
+	assert_int_equal(st.drops_skipped, 110000 - total);
+	/* A clock stepped back an hour: a fresh bucket. */
+	assert_true(events_drop_admit(ev, T0 - SEC(3600)));
+	/* Pushed as drop lines: counted apart from the alerts. */
+	dropped_bye(&d, NULL, 0);
+	n = events_drop(&d, buf, sizeof(buf));
+	for (int k = 0; k < 3; k++)
+		events_push_drop(ev, buf, n);
+	push_alert(ev, T0);
+	events_flush(ev);
+	events_stats(ev, &st);
+	assert_int_equal(st.drops, 3);
+	assert_int_equal(st.written, 4);
+	assert_int_equal(lines_of(f->path, NULL, NULL), 4);
+	events_set_drops_rate(ev, 0);
+	assert_false(events_drops_on(ev));
+	assert_false(events_drop_admit(ev, T0 + SEC(10)));
+	events_set_drops_rate(ev, 1000);
+	assert_int_equal(events_reopen(ev, ""), 0);
+	assert_false(events_drops_on(ev));
+	events_destroy(ev);
+}
+
 int
 main(void)
 {
@@ -811,6 +1011,10 @@ main(void)
 	TREG_ROWS("hostile", test_hostile, hrows);
 	TREG("alert", overlong);
 	TREG("alert", summary);
+	TREG("drop", drop_udp);
+	TREG("drop", drop_plain);
+	TREG_ROWS("drop_hostile", test_drop_hostile, hrows);
+	TREG("drop", drop_overlong);
 	TREG("journal", fields);
 	treg_fixture(fx_setup, fx_teardown);
 	TREG("file", file);
@@ -818,5 +1022,6 @@ main(void)
 	TREG("file", reopen);
 	TREG("file", unwritable);
 	TREG("file", mirror);
+	TREG("file", drop_rate);
 	return treg_run("events");
 }

@@ -226,7 +226,25 @@ assert a["sip"]["mac"] == "02:5c:00:00:00:66" and a["sip"]["method"] == "BYE"
 assert a["sip"]["call_id"] == "call-1"
 ' "$1"; }
 check "the event file has the forged BYE's alert (EVE: event_type, src_ip, dest_port, alert.action blocked)" \
-    "eve_bye $TMP/eve.json && jq -e 'select(.event_type == \"alert\") | .src_ip' $TMP/eve.json >/dev/null"
+    "eve_bye $TMP/eve.json && jq -e -s '[.[] | select(.event_type == \"alert\") | .src_ip] | length > 0' $TMP/eve.json >/dev/null"
+# eve_drop FILE: the forged BYE's drop as its own line (event_type "drop",
+# Suricata's names): the reason, its alarm, the queue, the SIP fields.
+eve_drop() { python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+d = [e for e in ev if e["event_type"] == "drop" and
+     e.get("sip", {}).get("call_id") == "call-1"]
+assert len(d) == 1, d
+d = d[0]
+assert d["src_ip"] == "10.96.0.11" and d["dest_port"] == 5060, d
+assert d["ether"]["src_mac"] == "02:5c:00:00:00:66", d
+assert d["drop"]["reason"] == "ix" and d["drop"]["queue"] == 0, d
+assert d["drop"]["alarm"] == "spoof" and d["drop"]["case"] == "ix", d
+assert d["drop"]["action"] == "block" and d["drop"]["len"] > 100, d
+assert d["sip"]["method"] == "BYE", d
+' "$1"; }
+check "the event file has the forged BYE's drop too (event_type drop, reason ix, its alarm, sip.call_id)" \
+    "eve_drop $TMP/eve.json && ctl -j stats | grep -q '\"events\":{\"written\":[0-9]*,\"drops\":[1-9]'"
 mv "$TMP/eve.json" "$TMP/eve.json.1"
 kill -USR1 "$SGPID"
 sleep 0.3
@@ -255,8 +273,8 @@ for l in open(sys.argv[1]).read().splitlines():
     n += 1
 assert n > 50
 ' "$1"; }
-check "the metrics file (metrics.interval 1 s): Prometheus text, sipguard_packets_total, the spoof alarms, mode 0644" \
-    "prom_ok $TMP/metrics/sipguard.prom && grep -q '^sipguard_packets_total [1-9]' $TMP/metrics/sipguard.prom && grep -q '^sipguard_alarms_total{type=\"spoof\"} [1-9]' $TMP/metrics/sipguard.prom && grep -q '^sipguard_verdicts_total{verdict=\"drop\",reason=\"ix\"} 1\$' $TMP/metrics/sipguard.prom && [ \"\$(stat -c %a $TMP/metrics/sipguard.prom)\" = 644 ] && [ ! -e $TMP/metrics/sipguard.prom.tmp ]"
+check "the metrics file (metrics.interval 1 s): Prometheus text, sipguard_packets_total, the spoof alarms (by case: ix, block), mode 0644" \
+    "prom_ok $TMP/metrics/sipguard.prom && grep -q '^sipguard_packets_total [1-9]' $TMP/metrics/sipguard.prom && grep -q '^sipguard_alarms_total{type=\"spoof\"} [1-9]' $TMP/metrics/sipguard.prom && grep -q '^sipguard_verdicts_total{verdict=\"drop\",reason=\"ix\"} 1\$' $TMP/metrics/sipguard.prom && grep -q '^sipguard_alarm_cases_total{type=\"spoof\",case=\"ix\",action=\"block\"} [1-9]' $TMP/metrics/sipguard.prom && [ \"\$(stat -c %a $TMP/metrics/sipguard.prom)\" = 644 ] && [ ! -e $TMP/metrics/sipguard.prom.tmp ]"
 check "journald${JDPID:+ (a journald of the test's own)}: the alarm's fields (journalctl SIPGUARD_ALARM=spoof SIPGUARD_CASE=ix)" \
     "sleep 1 && $JOURNALCTL -o json _PID=$SGPID SIPGUARD_ALARM=spoof SIPGUARD_CASE=ix | grep -q '\"SIPGUARD_SRC_IP\":\"10.96.0.11\"'"
 
@@ -560,12 +578,19 @@ ip netns exec "$G" iptables -A FORWARD -p udp -s 10.97.0.1 --sport 5060 \
     -j NFQUEUE --queue-num 0 --queue-bypass
 ip netns exec "$X" $NODE registrar 10.97.0.1 5060 "$TMP/gw-proxy.log" &
 PIDS="$PIDS $!"
+# The registrar listening before the first REGISTER (without nft to set
+# up, the daemon may answer before python has bound its socket).
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+	ip netns exec "$X" ss -Hlun 'sport = :5060' | grep -q . && break
+	sleep 0.2
+done
 mkdir "$TMP/gw"
 cat > "$TMP/gw/sg.conf" <<EOF
 proxy: { addresses = [ "10.97.0.1" ]; };
 state: { dir = "$TMP/gw"; };
 control: { socket = "$TMP/gw/control"; };
-log: { aggregate = 0; };
+log: { aggregate = 0; json_file = "$TMP/gw/eve.json"; };
+nft: { enabled = false; };
 EOF
 ip netns exec "$G" "$SG" -f -c "$TMP/gw/sg.conf" >> "$TMP/sg.log" 2>&1 &
 SGPID=$!
@@ -582,6 +607,13 @@ ip netns exec "$U" $NODE send 10.96.0.11 10.97.0.1 BYE alice call-gw
 sleep 0.3
 check "gateway: the INVITE and alice's BYE pass, the forged BYE is dropped (ix)" \
     "[ \"\$(gw_received call-gw)\" -eq 2 ] && gctl -j stats | grep -q '\"drop\":{[^}]*\"ix\":1' && gctl -j stats | grep -q '\"inbound\":4,\"outbound\":3'"
+# Without the kernel's sets (nft.enabled false) a blacklisted source
+# reaches the daemon: dropped with no alarm of its own, yet a drop line.
+gctl blacklist add 02:5c:00:00:00:66 10.96.0.66 ttl 300 > /dev/null
+ip netns exec "$A" $NODE send 10.96.0.66 10.97.0.1 OPTIONS mallory gw-bl
+sleep 0.5
+check "gateway: a blacklisted source's OPTIONS is dropped, and the event file has its drop (reason blacklisted, no alarm)" \
+    "[ \"\$(gw_received gw-bl)\" -eq 0 ] && gctl -j stats | grep -q '\"drop\":{[^}]*\"blacklisted\":1' && jq -e -s '[.[] | select(.event_type == \"drop\" and .drop.reason == \"blacklisted\" and .src_ip == \"10.96.0.66\" and .dest_ip == \"10.97.0.1\" and .ether.src_mac == \"02:5c:00:00:00:66\" and (.drop | has(\"alarm\") | not))] | length == 1' $TMP/gw/eve.json >/dev/null"
 kill -TERM "$SGPID"
 wait "$SGPID" 2>/dev/null
 
