@@ -770,10 +770,17 @@ module2(struct engine *e, const struct sg_tuple *t, const struct sipm *msg,
 
 /*
  * In the start-up window, a 2xx teaches a binding only when the proxy
- * checked the sender's password to give it: an initial request (inside
+ * checked the sender's password to give it: an initial INVITE (inside
  * a dialog a proxy asks for none, and a forger could add junk
  * credentials to a BYE the callee answers 200), with a digest response,
- * whose username is the identity's own (user, or user@host).
+ * whose username is the identity's own (user, or user@host), and
+ * challenged first (register.c).  An INVITE only: a proxy decides
+ * whether to ask credentials by the Request-URI too, and Kamailio's
+ * default configuration challenges an OPTIONS to a user but answers one
+ * to itself 200 before any check, so a challenged OPTIONS and a junk
+ * one on the same Call-ID taught a binding in any name; an INVITE from
+ * a local identity it always challenges, and its 2xx is the callee's,
+ * after the check.
  */
 static bool
 window_credentials(const struct sipm *msg, const struct sg_tuple *t)
@@ -781,8 +788,8 @@ window_credentials(const struct sipm *msg, const struct sg_tuple *t)
 	const char	*at = strchr(t->d, '@');
 	size_t		 ul = at != NULL ? (size_t)(at - t->d) : strlen(t->d);
 
-	if (!msg->has_auth || !msg->auth_has_response || msg->to_tag ||
-	    msg->impi[0] == '\0')
+	if (msg->method != SIPM_INVITE || !msg->has_auth ||
+	    !msg->auth_has_response || msg->to_tag || msg->impi[0] == '\0')
 		return false;
 	return strcasecmp(msg->impi, t->d) == 0 ||
 	    (strlen(msg->impi) == ul && strncasecmp(msg->impi, t->d, ul) == 0);

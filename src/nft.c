@@ -564,10 +564,12 @@ create(struct nft *n)
 
 	for (size_t k = 0; k < sizeof(rules) / sizeof(rules[0]); k++)
 		add_rule(n, b, build_rule(rules[k].set, rules[k].l4));
+	/* UDP, TCP and SCTP (which carries SIP too, and is dropped in
+	 * user space: engine.c's sctp_unread()), IPv4 then IPv6. */
 	if (n->port != 0)
-		for (int k = 0; k < 4; k++)
-			add_rule(n, b, jump_rule(k >= 2, k % 2 ? 6 : 17,
-			    n->port));
+		for (int k = 0; k < 6; k++)
+			add_rule(n, b, jump_rule(k >= 3, k % 3 == 0 ? 17 :
+			    k % 3 == 1 ? 6 : 132, n->port));
 	proxy_msgs(n, b);
 	admit_msgs(n, b);
 	return batch_send(n, b);

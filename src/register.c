@@ -92,9 +92,10 @@ reg_request_window(struct pending_table *pt, const struct sg_tuple *t,
  * credentials shows that the proxy checked them only if it checks them
  * for that request at all: a proxy answers OPTIONS 200 before any check
  * (Kamailio's default configuration does), and would to junk credentials.
- * So a 2xx teaches only after the proxy challenged (401/407) a request of
- * the same method on the same Call-ID sent to the same address: then it
- * asks credentials of that method there, and the 2xx followed a check.
+ * So a 2xx to an INVITE (the one method the window learns from:
+ * engine.c's window_credentials()) teaches only after the proxy
+ * challenged (401/407) an INVITE on the same Call-ID sent to the same
+ * address: then it asks credentials there, and the 2xx followed a check.
  * A challenge is an entry of the pending table keyed apart from the
  * transactions (CHALLENGE_KEY), the method in its CSeq's place.
  */
@@ -167,7 +168,7 @@ reg_answer(struct pending_table *pt, const struct sipm *msg,
 	if (msg->request || msg->status < 200 || (msg->cseq_method !=
 	    SIPM_REGISTER && !window))
 		return REG_NONE;
-	if (msg->cseq_method != SIPM_REGISTER && (msg->status == 401 ||
+	if (msg->cseq_method == SIPM_INVITE && (msg->status == 401 ||
 	    msg->status == 407))
 		window_challenge(pt, msg, to, now);
 	if ((p = pending_find(pt, key(msg->call_id_h, to), msg->cseq, now)) ==

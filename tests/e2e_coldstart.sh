@@ -116,6 +116,15 @@ lab_exec atk env SIPNODE_RURI=sip:10.99.0.1 \
 sleep 0.3
 check "junk credentials on an OPTIONS Kamailio answers 200 unchecked teach nothing" \
     "ctl bindings | grep -q 'alice@lab.example' && ! ctl bindings | grep -q 'carol@lab.example'"
+# An OPTIONS to a user Kamailio challenges (407), then one to itself on
+# the same Call-ID with junk credentials, answered 200 unchecked.
+lab_exec atk $NODE send 10.99.0.66 10.99.0.1 OPTIONS carol cold-forged-4 1
+lab_exec atk env SIPNODE_RURI=sip:10.99.0.1 SIPNODE_CSEQ=2 \
+    SIPNODE_AUTH='Digest username="carol", realm="lab.example", nonce="junk", uri="sip:10.99.0.1", response="00000000000000000000000000000000"' \
+    $NODE send 10.99.0.66 10.99.0.1 OPTIONS carol cold-forged-4 1
+sleep 0.3
+check "... nor after a challenged OPTIONS on the same Call-ID (only an INVITE teaches)" \
+    "! ctl bindings | grep -q 'carol@lab.example'"
 lab_exec atk $NODE send 10.99.0.66 10.99.0.1 BYE alice cold-forged-2 1
 sleep 0.3
 check "one forging learned alice is dropped: masquerade, blocked" \

@@ -145,7 +145,7 @@ check "Kamailio is alive" "lab_status >/dev/null 2>&1"
 lab_exec ua1 $NODE send 10.99.0.11 10.99.0.1 OPTIONS alice pre-flush \
     >/dev/null 2>&1
 sleep 0.3
-idle0=$(grep -c 'no packet queued for 3 s' "$TMP/sg.log")
+idle0=$(grep -c 'no packet queued for [0-9]* s' "$TMP/sg.log")
 lab_exec proxy nft flush ruleset
 for i in $(seq 1 20); do
 	lab_exec proxy nft list set inet sipguard blk4 2>/dev/null |
@@ -157,12 +157,12 @@ check "after nft flush ruleset the table inet sipguard is back within 5 s, the a
 check "... with the bound devices (kn4) and the admission chain at its ceiling" \
     "lab_exec proxy nft list set inet sipguard kn4 | grep -q '02:5a:00:00:00:11 . 10.99.0.11' && lab_exec proxy nft list chain inet sipguard admit | grep -q 'limit rate over 50000/second'"
 for i in $(seq 1 30); do
-	[ "$(grep -c 'no packet queued for 3 s' "$TMP/sg.log")" -gt "$idle0" ] &&
+	[ "$(grep -c 'no packet queued for [0-9]* s' "$TMP/sg.log")" -gt "$idle0" ] &&
 	    break
 	sleep 0.25
 done
 check "the queue rules went with it: sipguard says no packet is queued (queue.idle_warning)" \
-    "[ \"\$(grep -c 'no packet queued for 3 s' $TMP/sg.log)\" -gt $idle0 ] && ctl -j stats | grep -Eq '\"idle\":([3-9]|[1-9][0-9]+)[,}]'"
+    "[ \"\$(grep -c 'no packet queued for [0-9]* s' $TMP/sg.log)\" -gt $idle0 ] && ctl -j stats | grep -Eq '\"idle\":([3-9]|[1-9][0-9]+)[,}]'"
 lab_exec proxy sh "$TMP/rules.sh"
 vii=$(ctl -j stats | json_num vii)
 check "the rules put back: alice calls bob, judged again (vii), and the log says so" \

@@ -1032,6 +1032,11 @@ cold_start(struct scn *s)
 	carol_answered(s, "OPTIONS", "cold-opt", 1, junk, NULL, 200);
 	carol_answered(s, "INVITE", "cold-mix", 1, NULL, NULL, 407);
 	carol_answered(s, "OPTIONS", "cold-mix", 2, junk, NULL, 200);
+	/* An OPTIONS to a user is challenged, one to the proxy answered
+	 * unchecked (Kamailio's default configuration): only an INVITE
+	 * teaches. */
+	carol_answered(s, "OPTIONS", "cold-opt2", 1, NULL, NULL, 407);
+	carol_answered(s, "OPTIONS", "cold-opt2", 2, junk, NULL, 200);
 	cold_request(s, &EVE, "carol", "INVITE", "cold-after", 1, NULL, NULL);
 	scn_expect(s, "accept", "b");
 	scn_expect_alarm(s, "spoof", "b");

@@ -99,8 +99,9 @@ def send(src, dst, method, user, callid, count=1, via=None):
     via = via or src
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((src, 5060))
+    first = int(os.environ.get("SIPNODE_CSEQ", "1"))    # the first CSeq
     for k in range(int(count)):
-        s.sendto(request(method, user, src, dst, callid, k + 1, via),
+        s.sendto(request(method, user, src, dst, callid, first + k, via),
                  (dst, 5060))
     if method != "REGISTER":
         return 0

@@ -297,7 +297,7 @@ check "the table deleted behind its back comes back within 3 s, with the entry" 
 # Silence on the queues for queue.idle_warning: the rules may be gone.
 sleep 3.5
 check "no packet queued for 3 s (queue.idle_warning): logged, and stats says since when" \
-    "grep -q 'no packet queued for 3 s: are the NFQUEUE rules in place' $TMP/sg.log && ctl -j stats | grep -Eq '\"idle\":([3-9]|[1-9][0-9]+)[,}]'"
+    "grep -q 'no packet queued for [0-9]* s: are the NFQUEUE rules in place' $TMP/sg.log && ctl -j stats | grep -Eq '\"idle\":([3-9]|[1-9][0-9]+)[,}]'"
 ip netns exec "$U" $NODE send 10.96.0.11 10.96.0.1 OPTIONS alice idle-1
 sleep 1.5
 check "... and when packets come again" \
@@ -368,6 +368,8 @@ check "whitelist_file gone from the configuration: its entries go at reload" \
 # ---- SIGHUP ---------------------------------------------------------------------
 check "prevent mode: the kernel limits unknown sources to the admission ceiling" \
     "in_p nft list chain inet sipguard admit | grep -q 'limit rate over 50000/second'"
+check "... SIP to the proxy over UDP, TCP and SCTP, IPv4 and IPv6, goes through it" \
+    "[ \"\$(in_p nft list chain inet sipguard prerouting | grep -cE '(udp|tcp|sctp) dport 5060 jump admit')\" -eq 6 ] && in_p nft list chain inet sipguard prerouting | grep -q 'sctp dport 5060 jump admit'"
 cp "$TMP/good.conf" "$TMP/saved.conf"
 printf 'mode = "block";\ntables: { binding = 1; };\n' >> "$TMP/good.conf"
 kill -HUP "$SGPID"
