@@ -285,7 +285,7 @@ conf_defaults(struct sg_conf *c)
 	c->ds2_ratio = 0.4;
 	c->ds2_samples = 3;
 	c->ds2_lift = 2.5;
-	c->ds2_hold = 0;
+	c->ds2_hold = SEC(10);
 	c->ir_ratio = 0.2;
 	c->ir_samples = 3;
 	c->ir_hold = SEC(10);

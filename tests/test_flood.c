@@ -537,7 +537,11 @@ test_spoofed_register(void **state)
 	fg_result_free(&res);
 }
 
-/* 6. 50 insiders at >= 3x their baseline, >= 3x the global rate. */
+/*
+ * 6. 50 insiders at >= 3x their baseline, >= 3x the global rate, for
+ * 40 s.  DS1, then DS2 after flood.ds2_hold (10 s): 48 of 50 within the
+ * attack, the last at 35 s (with no hold: all 50 by 22.5 s).
+ */
 static void
 test_distributed(void **state)
 {
@@ -552,8 +556,8 @@ test_distributed(void **state)
 	print_message("  each insider at %.1fx its baseline; %d of 50 "
 	    "alarmed, the last at %.1f s\n", res.factor, sc.attackers_alarmed,
 	    sc.last_attacker_alarm - a.start);
-	assert_int_equal(sc.attackers_alarmed, 50);
-	assert_true(sc.last_attacker_alarm <= a.start + 30);
+	assert_true(sc.attackers_alarmed >= 48);
+	assert_true(sc.last_attacker_alarm <= a.start + 40);
 	assert_int_equal(sc.legit_alarmed, 0);
 	assert_int_equal(sc.legit_dropped, 0);
 	fg_result_free(&res);
