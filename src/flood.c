@@ -1027,8 +1027,8 @@ ir_fires(struct flood *f, struct frow *r, float davg, double ratio,
  * more so the smaller: the window must also exceed the bar by
  * rise_margin x its square root (a Poisson count's spread; busy-lamp
  * notifications come in clusters, more spread still).  A row expecting
- * 50 messages needs 35 % more, one expecting 200 needs 18 % more
- * (margin 2.5; issue 11, measured: README "Module II measured").
+ * 50 messages needs 42 % more, one expecting 200 needs 21 % more
+ * (margin 3; issue 11, measured: README "Module II measured").
  */
 static void
 rise_count(struct flood *f, struct frow *r, uint64_t now)

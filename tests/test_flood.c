@@ -567,9 +567,9 @@ test_distributed(void **state)
  * 6b. Issue 11's miss: 20 of the 50 busy lines raise their own rate for
  * a minute while the global rate rises less than DS1's 2.7x, so DS2
  * never looks.  Before the rise detector none of the 20 was alarmed.
- * Measured with the defaults (seed 1): at 4x, 7 of 20 named, 36-47 s
- * after the start; at 6x, 17 of 20, 26-68 s (before flood.rise_margin:
- * 14 of 20 by 54 s, 20 by 48 s).  Busy lines legitimately reach 3.5x-4.7x
+ * Measured with the defaults (seed 1): at 4x, 3 of 20 named, 42-49 s
+ * after the start; at 6x, 15 of 20, 26-44 s (before flood.rise_margin:
+ * 14 of 20 by 54 s, 20 by 48 s).  Busy lines legitimately reach 3.5x-4.8x
  * their trained rate over 30-45 s in the busy hour (busy-lamp answers
  * come in clusters; make eval), and the margin keeps the bar above them:
  * the README's limits.  SGFLOOD_FACTOR: another factor, by hand.
@@ -603,14 +603,14 @@ test_insiders(void **state)
 
 	(void)state;
 	insiders_run(4, &sc);
-	assert_true(sc.attackers_alarmed >= 7);
-	assert_true(sc.first_alarm >= 240 && sc.first_alarm <= 240 + 40);
+	assert_true(sc.attackers_alarmed >= 3);
+	assert_true(sc.first_alarm >= 240 && sc.first_alarm <= 240 + 45);
 	assert_true(sc.first_ds1 < 0);
 	/* Notices block nothing: the insiders keep lifting the trend the
 	 * bar rises with. */
 	insiders_run(6, &sc);
-	assert_true(sc.attackers_alarmed >= 17);
-	assert_true(sc.last_attacker_alarm <= 240 + 70);
+	assert_true(sc.attackers_alarmed >= 15);
+	assert_true(sc.last_attacker_alarm <= 240 + 45);
 }
 
 /*
