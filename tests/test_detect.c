@@ -379,8 +379,8 @@ population(double factor, uint64_t until, unsigned burst)
 
 /*
  * Against its own trained rate: 4x sustained is named within the window
- * (45 s) and a few seconds; 3x (under flood.rise_factor, 3.5) never; a
- * burst of 20 in 2 s is not a rise.
+ * (45 s) and a few seconds; 3x (flood.rise_factor, but under its margin)
+ * never; a burst of 20 in 2 s is not a rise.
  */
 static void
 test_rise(void **state)
