@@ -90,6 +90,7 @@ struct sg_conf {
 	uint64_t	 rise_window;		/* ns, in thirds */
 	int		 rise_min;		/* messages in the window */
 	double		 rise_trend;		/* population rise tolerated */
+	double		 rise_margin;		/* x sqrt(bar) more messages */
 	bool		 rise_block;		/* the rise test blocks */
 	double		 admission_rate;	/* msgs/s admitted under DS1 */
 	double		 admission_factor;	/* x the trained unbound rate */

@@ -135,6 +135,7 @@ static const struct key schema[] = {
 	{ "flood.rise_window", K_SECS, O(rise_window), 3, 3600, NULL, 0 },
 	{ "flood.rise_min", K_INT, O(rise_min), 1, 1000000, NULL, 0 },
 	{ "flood.rise_trend", K_FLOAT, O(rise_trend), 1, 1000, NULL, 0 },
+	{ "flood.rise_margin", K_FLOAT, O(rise_margin), 0, 100, NULL, 0 },
 	{ "flood.rise_block", K_BOOL, O(rise_block), 0, 0, NULL, 0 },
 	{ "flood.admission_rate", K_FLOAT, O(admission_rate), 0, 1e9, NULL,
 	    0 },
@@ -286,14 +287,15 @@ conf_defaults(struct sg_conf *c)
 	c->ds2_ratio = 0.4;
 	c->ds2_samples = 3;
 	c->ds2_lift = 2.5;
-	c->ds2_hold = 0;
+	c->ds2_hold = SEC(10);
 	c->ir_ratio = 0.2;
 	c->ir_samples = 3;
 	c->ir_hold = SEC(10);
-	c->rise_factor = 3.5;
+	c->rise_factor = 3.0;
 	c->rise_window = SEC(45);
 	c->rise_min = 20;
 	c->rise_trend = 1.5;
+	c->rise_margin = 3.0;
 	c->admission_rate = 10;
 	c->admission_factor = 2;
 	c->admission_burst = 20;

@@ -1024,6 +1024,7 @@ test_set_bounds(void **state)
 		{ "flood.rise_window", "3", "3600", "2.9", "3601", NULL },
 		{ "flood.rise_min", "1", "1000000", "0", "1000001", NULL },
 		{ "flood.rise_trend", "1", "1000", "0.99", "1000.1", NULL },
+		{ "flood.rise_margin", "0", "100", "-0.1", "100.1", NULL },
 		{ "flood.target_identities", "16", "16777216", "15",
 		    "16777217", NULL },
 		{ "flood.target_failures", "2", "100000", "1", "100001", NULL },

@@ -290,29 +290,34 @@ short_training(struct sg_conf *c, int arg)
 /*
  * The bindings lapse for good when they expire (bindings.grace 0): a new
  * binding in a new slot must still find the device's trained rate.
+ * arg: the rise test without its margin (flood.rise_margin 0).
  */
 static void
 short_training_no_grace(struct sg_conf *c, int arg)
 {
 	short_training(c, arg);
 	c->bind_grace = 0;
+	if (arg)
+		c->rise_margin = 0;
 }
 
 /*
  * 21 devices at one message a second (device 1 at `factor' x that after
  * training, from 700 s on) until `until'; the time of device 1's first
  * rise alarm (an ir alarm whose detail says rise), 0: none.  Device
- * `burst' (0: none) sends 20 messages in 2 s at 800 s.
+ * 1's messages come in clusters of `cluster', 20 ms apart (1: evenly
+ * spaced).  Device `burst' (0: none) sends 20 messages in 2 s at 800 s.
  */
 static uint64_t
-population_ex(double factor, uint64_t until, unsigned burst,
-    uint64_t flood_at, uint64_t *blocked)
+population_cl(double factor, unsigned cluster, uint64_t until,
+    unsigned burst, uint64_t flood_at, uint64_t *blocked)
 {
 	struct fx		 f;
 	struct sg_tuple		 t;
 	struct flood_alarm	 a;
 	uint64_t		 first = 0;
 	uint64_t		 next[22];
+	unsigned		 sent = 0;
 
 	fx_open(&f, short_training, 0);
 	for (unsigned d = 1; d <= 21; d++)
@@ -341,8 +346,13 @@ population_ex(double factor, uint64_t until, unsigned burst,
 				first = next[d] - T0;
 		}
 		gap = SEC(1);
-		if (d == 1 && next[d] >= T0 + SEC(700))
-			gap = (uint64_t)(1e9 / factor);
+		if (d == 1 && next[d] >= T0 + SEC(700)) {
+			/* In clusters of `cluster', 20 ms apart. */
+			gap = (uint64_t)(1e9 * cluster / factor) -
+			    (cluster - 1) * SEC(1) / 50;
+			if (++sent % cluster != 0)
+				gap = SEC(1) / 50;
+		}
 		if (d == 1 && flood_at != 0 && next[d] >= T0 + flood_at)
 			gap = SEC(1) / 50;
 		if (d == burst && next[d] >= T0 + SEC(800) &&
@@ -355,6 +365,13 @@ population_ex(double factor, uint64_t until, unsigned burst,
 }
 
 static uint64_t
+population_ex(double factor, uint64_t until, unsigned burst,
+    uint64_t flood_at, uint64_t *blocked)
+{
+	return population_cl(factor, 1, until, burst, flood_at, blocked);
+}
+
+static uint64_t
 population(double factor, uint64_t until, unsigned burst)
 {
 	return population_ex(factor, until, burst, 0, NULL);
@@ -362,8 +379,8 @@ population(double factor, uint64_t until, unsigned burst)
 
 /*
  * Against its own trained rate: 4x sustained is named within the window
- * (45 s) and a few seconds; 3x (under flood.rise_factor, 3.5) never; a
- * burst of 20 in 2 s is not a rise.
+ * (45 s) and a few seconds; 3x (flood.rise_factor, but under its margin)
+ * never; a burst of 20 in 2 s is not a rise.
  */
 static void
 test_rise(void **state)
@@ -377,6 +394,34 @@ test_rise(void **state)
 	assert_true(at > SEC(700) && at <= SEC(700 + 50));
 	assert_int_equal(population(3, SEC(1000), 0), 0);
 	assert_int_equal(population(1, SEC(1000), 1), 0);
+}
+
+/*
+ * The rise test judges the newest third on its time so far, with a
+ * margin of flood.rise_margin x the square root of the count it
+ * expects (issue 11).  A steady 4x is named within 40 s of its onset
+ * (before: the whole window and more, 45 s).  A line answering busy-lamp
+ * notifications in pairs at 3.55x its trained rate for a minute (the
+ * busy hour's busy lines reach 3.5x-4.3x over 45 s, bench/eval.md) is
+ * not named: 160 messages where 170 are asked (before: named at the
+ * window's end, over flood.rise_factor's 3.5x).  In pairs at 4.5x: named.
+ */
+static void
+test_rise_margin(void **state)
+{
+	uint64_t	 at;
+
+	(void)state;
+	at = population(4, SEC(1000), 0);
+	print_message("steady 4x from 700 s: rise alarm at %.1f s\n",
+	    (double)at / 1e9);
+	assert_true(at > SEC(700) && at <= SEC(700 + 40));
+	at = population_cl(3.55, 2, SEC(760), 0, 0, NULL);
+	print_message("pairs at 3.55x from 700 s to 760 s: %s\n",
+	    at == 0 ? "not named" : "named");
+	assert_int_equal(at, 0);
+	at = population_cl(4.5, 2, SEC(760), 0, 0, NULL);
+	assert_true(at > SEC(700) && at <= SEC(700 + 40));
 }
 
 /*
@@ -492,7 +537,7 @@ outage(bool txn_copies, enum alarm_type *type, unsigned *dev)
 	unsigned		 n[OUT_DEVS + 1];
 	int			 alarms = 0;
 
-	fx_open(&f, short_training_no_grace, 0);
+	fx_open(&f, short_training_no_grace, !txn_copies);
 	for (unsigned d = 1; d <= OUT_DEVS; d++) {
 		device(&t, d);
 		identity(&t, 99, d);
@@ -561,7 +606,9 @@ outage(bool txn_copies, enum alarm_type *type, unsigned *dev)
  * The outage raises no alarm: retransmissions are counted once per
  * transaction, and the busy line's new binding is judged against its
  * own trained rate, not the population's (10 times slower).  Counted
- * copy by copy, the same outage alarms.
+ * copy by copy, the same outage alarms the rise test without its
+ * margin (flood.rise_margin 0; with the margin, these copies stay just
+ * under the bar: the margin is not what keeps an outage quiet).
  */
 static void
 test_outage_storm(void **state)
@@ -1135,6 +1182,7 @@ main(void)
 	TREG("detect", scan_pbx);
 	TREG("detect", scan_pool);
 	TREG("detect", rise);
+	TREG("detect", rise_margin);
 	TREG("detect", rise_notice_then_flood);
 	TREG("detect", rise_sparse);
 	TREG("detect", outage_storm);

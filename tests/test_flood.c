@@ -537,7 +537,11 @@ test_spoofed_register(void **state)
 	fg_result_free(&res);
 }
 
-/* 6. 50 insiders at >= 3x their baseline, >= 3x the global rate. */
+/*
+ * 6. 50 insiders at >= 3x their baseline, >= 3x the global rate, for
+ * 40 s.  DS1, then DS2 after flood.ds2_hold (10 s): 48 of 50 within the
+ * attack, the last at 35 s (with no hold: all 50 by 22.5 s).
+ */
 static void
 test_distributed(void **state)
 {
@@ -552,8 +556,8 @@ test_distributed(void **state)
 	print_message("  each insider at %.1fx its baseline; %d of 50 "
 	    "alarmed, the last at %.1f s\n", res.factor, sc.attackers_alarmed,
 	    sc.last_attacker_alarm - a.start);
-	assert_int_equal(sc.attackers_alarmed, 50);
-	assert_true(sc.last_attacker_alarm <= a.start + 30);
+	assert_true(sc.attackers_alarmed >= 48);
+	assert_true(sc.last_attacker_alarm <= a.start + 40);
 	assert_int_equal(sc.legit_alarmed, 0);
 	assert_int_equal(sc.legit_dropped, 0);
 	fg_result_free(&res);
@@ -563,10 +567,11 @@ test_distributed(void **state)
  * 6b. Issue 11's miss: 20 of the 50 busy lines raise their own rate for
  * a minute while the global rate rises less than DS1's 2.7x, so DS2
  * never looks.  Before the rise detector none of the 20 was alarmed.
- * Measured with the defaults (seed 1): at 4x, 14 of 20 named, the last
- * 54 s after the start; at 6x, all 20 within 48 s.  Busy lines here
- * legitimately reach 3.4x their trained rate over 30 s in the busy hour
- * (BLF notifications come in clusters), so a lower bar would alarm them:
+ * Measured with the defaults (seed 1): at 4x, 3 of 20 named, 42-49 s
+ * after the start; at 6x, 15 of 20, 26-44 s (before flood.rise_margin:
+ * 14 of 20 by 54 s, 20 by 48 s).  Busy lines legitimately reach 3.5x-4.8x
+ * their trained rate over 30-45 s in the busy hour (busy-lamp answers
+ * come in clusters; make eval), and the margin keeps the bar above them:
  * the README's limits.  SGFLOOD_FACTOR: another factor, by hand.
  */
 static void
@@ -598,15 +603,14 @@ test_insiders(void **state)
 
 	(void)state;
 	insiders_run(4, &sc);
-	assert_true(sc.attackers_alarmed >= 12);
-	assert_true(sc.first_alarm >= 240 && sc.first_alarm <= 240 + 40);
+	assert_true(sc.attackers_alarmed >= 3);
+	assert_true(sc.first_alarm >= 240 && sc.first_alarm <= 240 + 45);
 	assert_true(sc.first_ds1 < 0);
 	/* Notices block nothing: the insiders keep lifting the trend the
-	 * bar rises with, so two of twenty stay under it (all twenty with
-	 * flood.rise_block). */
+	 * bar rises with. */
 	insiders_run(6, &sc);
-	assert_true(sc.attackers_alarmed >= 18);
-	assert_true(sc.last_attacker_alarm <= 240 + 50);
+	assert_true(sc.attackers_alarmed >= 15);
+	assert_true(sc.last_attacker_alarm <= 240 + 45);
 }
 
 /*
