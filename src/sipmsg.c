@@ -1256,7 +1256,7 @@ struct parsed {
 	const char		*version;	/* not NUL-terminated */
 	size_t			 version_len;
 	int			 status_code;
-	osip_uri_t		*req_uri;
+	osip_uri_t		*req_uri;	/* NULL if plain_uri() vouched */
 	uint64_t		 req_uri_h;	/* as written */
 	osip_via_t		*via;
 	osip_from_t		*from;
@@ -1440,6 +1440,78 @@ parsed_release(struct parsed *pm)
 }
 
 /*
+ * A Request-URI osip_uri_parse() certainly takes: "sip:" or "sips:" (any
+ * case), an optional user of URI_USER bytes and '@', a host of letters,
+ * digits, '-' and '.', an optional ':' and one to seven digits, nothing
+ * else (no parameter, header, escape, IPv6 literal or password).  Along
+ * osip2 5.3's osip_uri_parse() on such a string: the scheme is letters
+ * and "sip" or "sips"; the first ':' ends it; the first '@' ends the user,
+ * which holds no ':' (no password) and is not empty; no '?' (headers) nor
+ * ';' (parameters); the port, if any, is 1 to 7 bytes (its bound, 2 to 8
+ * with the ':'); no ']'; the host is not empty.  Every step succeeds,
+ * so the decision, which reads nothing of the Request-URI but whether
+ * osip2 takes it (its hash is of the bytes as written), need not run it:
+ * a third of the start line's cost.  Anything else goes to osip2
+ * (test_sipmsg "split/plain_uri" holds the two to the same answer).
+ */
+#define URI_USER	1	/* a user part's byte, here */
+#define URI_HOST	2	/* a host's byte */
+#define URI_DIGIT	4
+
+static const uint8_t	 uri_cls[256] = {
+	['0'] = 7, ['1'] = 7, ['2'] = 7, ['3'] = 7, ['4'] = 7, ['5'] = 7,
+	['6'] = 7, ['7'] = 7, ['8'] = 7, ['9'] = 7,
+	['a'] = 3, ['b'] = 3, ['c'] = 3, ['d'] = 3, ['e'] = 3, ['f'] = 3,
+	['g'] = 3, ['h'] = 3, ['i'] = 3, ['j'] = 3, ['k'] = 3, ['l'] = 3,
+	['m'] = 3, ['n'] = 3, ['o'] = 3, ['p'] = 3, ['q'] = 3, ['r'] = 3,
+	['s'] = 3, ['t'] = 3, ['u'] = 3, ['v'] = 3, ['w'] = 3, ['x'] = 3,
+	['y'] = 3, ['z'] = 3,
+	['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3,
+	['G'] = 3, ['H'] = 3, ['I'] = 3, ['J'] = 3, ['K'] = 3, ['L'] = 3,
+	['M'] = 3, ['N'] = 3, ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3,
+	['S'] = 3, ['T'] = 3, ['U'] = 3, ['V'] = 3, ['W'] = 3, ['X'] = 3,
+	['Y'] = 3, ['Z'] = 3,
+	['-'] = 3, ['.'] = 3, ['_'] = 1, ['!'] = 1, ['~'] = 1, ['*'] = 1,
+	['\''] = 1, ['+'] = 1,
+};
+
+static bool
+plain_uri(const char *u, size_t n)
+{
+	size_t	 k, s, at = 0, h;
+
+	if (n >= 4 && lc(u[0]) == 's' && lc(u[1]) == 'i' && lc(u[2]) == 'p' &&
+	    u[3] == ':')
+		s = 4;
+	else if (n >= 5 && lc(u[0]) == 's' && lc(u[1]) == 'i' &&
+	    lc(u[2]) == 'p' && lc(u[3]) == 's' && u[4] == ':')
+		s = 5;
+	else
+		return false;
+	for (k = s; k < n && (uri_cls[(unsigned char)u[k]] & URI_USER); k++)
+		;
+	if (k < n && u[k] == '@') {
+		if (k == s)
+			return false;
+		at = k + 1;
+	} else
+		at = s;
+	for (h = k = at; k < n && (uri_cls[(unsigned char)u[k]] & URI_HOST);
+	    k++)
+		;
+	if (k == h)
+		return false;
+	if (k == n)
+		return true;
+	if (u[k] != ':' || n - k - 1 < 1 || n - k - 1 > 7)
+		return false;
+	for (k++; k < n; k++)
+		if (!(uri_cls[(unsigned char)u[k]] & URI_DIGIT))
+			return false;
+	return true;
+}
+
+/*
  * The start line as start_line_copy() wrote it, read as osip2 reads it
  * (__osip_message_startline_parse()): a status line's code with sscanf()
  * as osip2 does (non-zero), a request's method, its Request-URI through
@@ -1481,8 +1553,10 @@ parse_start(char *line, char *eol, struct parsed *pm)
 	*sp1 = '\0';
 	*sp2 = '\0';
 	pm->method = line;
-	if (osip_uri_init(&pm->req_uri) != 0 ||
-	    osip_uri_parse(pm->req_uri, sp1 + 1) != 0)
+	/* Nothing of the Request-URI is read but whether osip2 takes it. */
+	if (!plain_uri(sp1 + 1, (size_t)(sp2 - sp1 - 1)) &&
+	    (osip_uri_init(&pm->req_uri) != 0 ||
+	    osip_uri_parse(pm->req_uri, sp1 + 1) != 0))
 		return -1;
 	v = sp2 + 1;
 	pm->version = v;
@@ -1704,7 +1778,7 @@ take_request(const struct parsed *pm, struct sipm *m)
 	const char	*cs;
 
 	m->request = true;
-	if (pm->method == NULL || pm->req_uri == NULL)
+	if (pm->method == NULL)
 		return "request line";
 	m->req_uri_h = pm->req_uri_h;
 	for (cs = pm->method; *cs != '\0'; cs++)
