@@ -122,6 +122,17 @@ void		 alarm_log_emit(void *, const struct alarm *);
  * summaries (at most once a second).  The daemon calls it each second.
  */
 void		 alarm_log_flush(struct alarm_log *, uint64_t now);
+/*
+ * From now on the lines (journal, syslog, stderr) are written by whoever
+ * calls alarm_log_write(), not by the thread that raised the alarm: the
+ * daemon's workers queue them, its main loop writes them, and a worker
+ * never waits on journald, a syslog reconnect or a pipe.  `wakefd' (an
+ * eventfd, -1: none) is written when the queue gets a line while empty.
+ * A line that finds the queue (128 KB) full is written at once, after
+ * the queued ones: none is lost or reordered.  -1: out of memory.
+ */
+int		 alarm_log_set_writer(struct alarm_log *, int wakefd);
+void		 alarm_log_write(struct alarm_log *);
 /* Alarms without a line of their own: aggregated or over the budget. */
 uint64_t	 alarm_log_suppressed(const struct alarm_log *);
 /* Of those, held back by the budget for `type' (and `kase', or any). */

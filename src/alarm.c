@@ -6,10 +6,12 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "alarm.h"
 #include "events.h"
@@ -287,6 +289,24 @@ struct alog_entry {
 	struct alog_key	 k;
 };
 
+/*
+ * Lines waiting for the writer (alarm_log_set_writer()): records of a
+ * priority byte, a field count byte, the message and each field, every
+ * string NUL-terminated; filled by whoever raises alarms (the workers),
+ * emptied by alarm_log_write() (the main loop), two buffers swapped.
+ */
+#define ALOG_QUEUE	(128 * 1024)
+#define ALOG_MSG_MAX	2048		/* log.c's bound on a message */
+
+struct alog_queue {
+	pthread_mutex_t	 lock;		/* fill, len */
+	pthread_mutex_t	 wlock;		/* one writer at a time, in order */
+	char		*fill, *out;
+	size_t		 len;
+	int		 wakefd;	/* written when fill gets its first */
+	bool		 on;
+};
+
 struct alarm_log {
 	pthread_mutex_t	 lock;
 	struct alog_entry *e;
@@ -299,7 +319,129 @@ struct alarm_log {
 	uint64_t	 last_summary;
 	uint64_t	 latest;	/* the latest time seen, ns */
 	struct events	*events;	/* NULL: no event file */
+	struct alog_queue q;
 };
+
+/* Write the records of buf[0, len) to the log, in order. */
+static void
+queue_write(const char *buf, size_t len)
+{
+	const char	*v[ALARM_FIELDS];
+	size_t		 o = 0;
+
+	while (o + 2 < len) {
+		int		 pri = (unsigned char)buf[o];
+		int		 n = (unsigned char)buf[o + 1];
+		const char	*msg = buf + o + 2;
+
+		o += 2 + strlen(msg) + 1;
+		for (int k = 0; k < n; k++) {
+			v[k] = buf + o;
+			o += strlen(v[k]) + 1;
+		}
+		log_fields(pri, v, n, "%s", msg);
+	}
+}
+
+void
+alarm_log_write(struct alarm_log *l)
+{
+	struct alog_queue	*q = &l->q;
+	char			*p;
+	size_t			 len;
+
+	if (!q->on)
+		return;
+	pthread_mutex_lock(&q->wlock);
+	pthread_mutex_lock(&q->lock);
+	p = q->fill;
+	q->fill = q->out;
+	q->out = p;
+	len = q->len;
+	q->len = 0;
+	pthread_mutex_unlock(&q->lock);
+	queue_write(q->out, len);
+	pthread_mutex_unlock(&q->wlock);
+}
+
+/*
+ * One line of the log with its journal fields: queued for the writer if
+ * there is one and room, else written here (after what was queued before
+ * it, which this thread writes first: the order stays the order raised).
+ */
+static void
+say(struct alarm_log *l, const struct alarm_fields *f, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+say(struct alarm_log *l, const struct alarm_fields *f, const char *fmt, ...)
+{
+	struct alog_queue	*q = &l->q;
+	char			 msg[ALOG_MSG_MAX];
+	size_t			 need, ml;
+	va_list			 ap;
+	bool			 wake;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!q->on) {
+		log_fields(LOG_WARNING, f->v, f->n, "%s", msg);
+		return;
+	}
+	ml = strlen(msg) + 1;
+	need = 2 + ml;
+	for (int k = 0; k < f->n; k++)
+		need += strlen(f->v[k]) + 1;
+	pthread_mutex_lock(&q->lock);
+	if (need <= ALOG_QUEUE - q->len) {
+		char	*b = q->fill + q->len;
+
+		wake = q->len == 0;
+		b[0] = (char)LOG_WARNING;
+		b[1] = (char)f->n;
+		memcpy(b + 2, msg, ml);
+		b += 2 + ml;
+		for (int k = 0; k < f->n; k++) {
+			size_t	 n = strlen(f->v[k]) + 1;
+
+			memcpy(b, f->v[k], n);
+			b += n;
+		}
+		q->len += need;
+		pthread_mutex_unlock(&q->lock);
+		if (wake && q->wakefd != -1) {
+			uint64_t	 one = 1;
+
+			(void)!write(q->wakefd, &one, sizeof(one));
+		}
+		return;
+	}
+	pthread_mutex_unlock(&q->lock);
+	/* No room: what is queued first, then this line. */
+	alarm_log_write(l);
+	pthread_mutex_lock(&q->wlock);
+	log_fields(LOG_WARNING, f->v, f->n, "%s", msg);
+	pthread_mutex_unlock(&q->wlock);
+}
+
+int
+alarm_log_set_writer(struct alarm_log *l, int wakefd)
+{
+	struct alog_queue	*q = &l->q;
+
+	if (q->on)
+		return 0;
+	if ((q->fill = malloc(ALOG_QUEUE)) == NULL ||
+	    (q->out = malloc(ALOG_QUEUE)) == NULL) {
+		free(q->fill);
+		q->fill = NULL;
+		return -1;
+	}
+	q->wakefd = wakefd;
+	q->on = true;
+	return 0;
+}
 
 static void
 bucket_init(struct alog_bucket *b, uint32_t rate, uint32_t burst)
@@ -376,6 +518,9 @@ alarm_log_create(uint32_t keys, uint64_t interval)
 	l->total_rate = ALOG_TOTAL_RATE;
 	budget_reset(l);
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_init(&l->q.lock, NULL);
+	pthread_mutex_init(&l->q.wlock, NULL);
+	l->q.wakefd = -1;
 	return l;
 }
 
@@ -385,7 +530,12 @@ alarm_log_destroy(struct alarm_log *l)
 	if (l == NULL)
 		return;
 	alarm_log_flush(l, UINT64_MAX);
+	alarm_log_write(l);
 	pthread_mutex_destroy(&l->lock);
+	pthread_mutex_destroy(&l->q.lock);
+	pthread_mutex_destroy(&l->q.wlock);
+	free(l->q.fill);
+	free(l->q.out);
 	free(l->e);
 	free(l);
 }
@@ -490,12 +640,11 @@ summary_line(struct alarm_log *l, const struct alarm *a, uint64_t n,
 	if (log_journal())
 		alarm_fields(a, budget ? "summary" : NULL, n, &f);
 	if (budget)
-		log_fields(LOG_WARNING, f.v, f.n, "alarm %s action=summary "
-		    "suppressed=%" PRIu64 " (%" PRIu64 " more suppressed over "
-		    "the log budget)", line, n, n);
+		say(l, &f, "alarm %s action=summary suppressed=%" PRIu64
+		    " (%" PRIu64 " more suppressed over the log budget)", line,
+		    n, n);
 	else
-		log_fields(LOG_WARNING, f.v, f.n, "alarm %s (%" PRIu64
-		    " more suppressed)", line, n);
+		say(l, &f, "alarm %s (%" PRIu64 " more suppressed)", line, n);
 	if (l->events != NULL && events_on(l->events) &&
 	    (len = events_summary(a, n, why, ev, sizeof(ev))) > 0)
 		events_push(l->events, ev, len);
@@ -622,7 +771,7 @@ alarm_log_emit(void *arg, const struct alarm *a)
 	f.n = 0;
 	if (log_journal())	/* the fields only where they go */
 		alarm_fields(a, NULL, 0, &f);
-	log_fields(LOG_WARNING, f.v, f.n, "alarm %s", line);
+	say(l, &f, "alarm %s", line);
 	/* Formatted here, in the worker; written by the main loop. */
 	if (ev != NULL && events_on(ev) &&
 	    (len = events_alert(a, json, sizeof(json))) > 0)

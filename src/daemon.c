@@ -9,12 +9,14 @@
  * ticks, reloads and saves, and control.c (the commands of the socket,
  * which see the service through struct control) for statistics and
  * blacklist changes.  What a worker must not wait on, the main loop
- * writes: the kernel's sets, the event file (log.json_file: workers only
- * queue formatted lines), the metrics file, the drops capture
+ * writes: the kernel's sets, the alarm lines of the log (journal, syslog,
+ * stderr: workers queue them, alarm_log_set_writer()), the event file
+ * (log.json_file: workers only queue formatted lines), the metrics file, the drops capture
  * (capture.drops_file: workers only queue the dropped packets), the
  * cluster's Redis (cluster.c: workers only queue the entries they list).
  */
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -106,6 +108,7 @@ struct daemon {
 	struct ctl	*ctl;
 	struct control	 control;	/* what the commands see */
 	int		 epfd, sigfd, timerfd;
+	int		 alogfd;	/* the alarm lines' wake-up */
 	atomic_bool	 stop;
 	uint64_t	 started, last_save, last_tick, last_nft_check;
 	uint64_t	 last_metrics;
@@ -946,6 +949,7 @@ tick(struct daemon *d)
 		pthread_mutex_unlock(&w->lock);
 	}
 	alarm_log_flush(d->alog, now);
+	alarm_log_write(d->alog);
 	write_metrics(d, now);
 	check_kernel(d, now);
 	check_queues(d);
@@ -1009,6 +1013,11 @@ serve(struct daemon *d)
 			if (p == &d->sigfd) {
 				if (signals(d) == 1)
 					atomic_store(&d->stop, true);
+			} else if (p == &d->alogfd) {
+				uint64_t	 x;
+
+				(void)!read(d->alogfd, &x, sizeof(x));
+				alarm_log_write(d->alog);
 			} else if (p == &d->timerfd) {
 				uint64_t	 x;
 
@@ -1367,7 +1376,8 @@ setup_workers(struct daemon *d, char *err, size_t errlen)
 	d->w = calloc((size_t)d->nw, sizeof(*d->w));
 	d->engines = calloc((size_t)d->nw, sizeof(*d->engines));
 	if (d->alog == NULL || d->events == NULL || d->dropcap == NULL ||
-	    d->w == NULL || d->engines == NULL) {
+	    d->w == NULL || d->engines == NULL ||
+	    alarm_log_set_writer(d->alog, d->alogfd) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -1491,8 +1501,10 @@ setup_loop(struct daemon *d, char *err, size_t errlen)
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
 	    TFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sigfd == -1 || d->timerfd == -1 || d->epfd == -1) {
-		snprintf(err, errlen, "signalfd/timerfd/epoll: %s",
+	d->alogfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->sigfd == -1 || d->timerfd == -1 || d->epfd == -1 ||
+	    d->alogfd == -1) {
+		snprintf(err, errlen, "signalfd/timerfd/eventfd/epoll: %s",
 		    strerror(errno));
 		return -1;
 	}
@@ -1504,6 +1516,8 @@ setup_loop(struct daemon *d, char *err, size_t errlen)
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev);
 	ev.data.ptr = &d->timerfd;
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->timerfd, &ev);
+	ev.data.ptr = &d->alogfd;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->alogfd, &ev);
 	return 0;
 }
 
@@ -1616,6 +1630,8 @@ teardown(struct daemon *d)
 		close(d->sigfd);
 	if (d->timerfd > 0)
 		close(d->timerfd);
+	if (d->alogfd > 0)
+		close(d->alogfd);
 }
 
 /*
@@ -1719,7 +1735,7 @@ daemon_run(const char *conffile, const char *const *sets, int nsets,
 	d.nsets = nsets;
 	d.conf = *conf;
 	d.foreground = foreground;
-	d.epfd = d.sigfd = d.timerfd = -1;
+	d.epfd = d.sigfd = d.timerfd = d.alogfd = -1;
 	log_init("sipguard", foreground, conf_facility(conf));
 	log_set_verbose(verbose);
 	if (setup(&d, err, sizeof(err)) == -1) {

@@ -123,10 +123,18 @@ is_stun(const uint8_t *p, size_t len)
 	return (mlen % 4) == 0 && mlen + 20 == len;
 }
 
+/* RFC 3261 token bytes: letters, digits and "-.!%*_+`'~" (C locale). */
 static bool
 is_tchar(int c)
 {
-	return isalnum(c) || strchr("-.!%*_+`'~", c) != NULL;
+	static const uint8_t	 tc[256] = {
+		['-'] = 1, ['.'] = 1, ['!'] = 1, ['%'] = 1, ['*'] = 1,
+		['_'] = 1, ['+'] = 1, ['`'] = 1, ['\''] = 1, ['~'] = 1,
+		['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+		['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	};
+
+	return tc[c & 0xff] || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
 static inline int
@@ -480,16 +488,37 @@ hexv(int c)
 	return -1;
 }
 
-/* ';' '?' '&': each may start an element of an osip2 list. */
+/* 0x80 in each byte of w equal to c (exact: no carry crosses a byte). */
+static inline uint64_t
+bytes_eq(uint64_t w, unsigned char c)
+{
+	const uint64_t	 lo7 = 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t	 y = w ^ (0x0101010101010101ULL * c);
+
+	return ~(((y & lo7) + lo7) | y | lo7);
+}
+
+/*
+ * ';' '?' '&': each may start an element of an osip2 list.  Every kept
+ * byte passes here once: eight at a time.
+ */
 static size_t
 count_params(const char *v, size_t n)
 {
 	static const uint8_t	 pcls[256] = {
 		[';'] = 1, ['?'] = 1, ['&'] = 1,
 	};
-	size_t			 x = 0;
+	size_t			 x = 0, k = 0;
 
-	for (size_t k = 0; k < n; k++)
+	for (; k + 8 <= n; k += 8) {
+		uint64_t	 w;
+
+		memcpy(&w, v + k, 8);
+		w = bytes_eq(w, ';') | bytes_eq(w, '?') | bytes_eq(w, '&');
+		/* One bit a byte, summed into the top byte. */
+		x += (size_t)(((w >> 7) * 0x0101010101010101ULL) >> 56);
+	}
+	for (; k < n; k++)
 		x += pcls[(unsigned char)v[k]];
 	return x;
 }
@@ -518,20 +547,22 @@ count_comma(const void *v, size_t n)
 static const char *
 uri_check(char *u, size_t n)
 {
-	const char	*c = memchr(u, ':', n), *a;
+	const char	*c, *a, *p;
 	size_t		 colon, at;
 	bool		 sip;
 
 	if (strlen(u) != n || memchr(u, PCT_MARK, n) != NULL)
 		return "control byte in a URI";
+	/* memchr() to the first '%', then a byte loop: they may be dense. */
+	if ((p = memchr(u, '%', n)) == NULL)
+		return NULL;
+	c = memchr(u, ':', n);
 	colon = c != NULL ? (size_t)(c - u) : n;
 	a = colon < n ? memchr(u + colon, '@', n - colon) : NULL;
 	at = a != NULL ? (size_t)(a - u) : n;
 	sip = (colon == 3 || (colon == 4 && lc(u[3]) == 's')) &&
 	    lc(u[0]) == 's' && lc(u[1]) == 'i' && lc(u[2]) == 'p';
-	/* memchr() to the first '%', then a byte loop: they may be dense. */
-	c = memchr(u, '%', n);
-	for (size_t k = c != NULL ? (size_t)(c - u) : n; k < n; k++) {
+	for (size_t k = (size_t)(p - u); k < n; k++) {
 		if (u[k] != '%')
 			continue;
 		if (k + 2 >= n || hexv(u[k + 1]) < 0 || hexv(u[k + 2]) < 0)
@@ -1135,12 +1166,27 @@ append_norm(char *out, size_t osz, size_t *o, const char *s, int esc,
 	out[*o] = '\0';
 }
 
+/* One byte appended as append_norm() appends a string of one. */
+static void
+append_byte(char *out, size_t osz, size_t *o, char c)
+{
+	if (*o < osz - 1)
+		out[(*o)++] = c;
+	out[*o] = '\0';
+}
+
 /* A decoded identity for display: a NUL byte shows as "%00". */
 static void
 copy_id(char *dst, size_t dsz, const char *src, size_t n)
 {
 	size_t	 o = 0;
 
+	if (memchr(src, '\0', n) == NULL) {	/* nearly always */
+		o = n < dsz - 1 ? n : dsz - 1;
+		memcpy(dst, src, o);
+		dst[o] = '\0';
+		return;
+	}
 	for (size_t k = 0; k < n && o + 1 < dsz; k++) {
 		if (src[k] != '\0')
 			dst[o++] = src[k];
@@ -1177,7 +1223,7 @@ uri_identity(const osip_uri_t *u, char *out, size_t osz, uint64_t *h,
 		if (u->string == NULL || u->string[0] == '\0')
 			return -1;
 		append_norm(tmp, tsz, &o, u->scheme, 0, true);
-		append_norm(tmp, tsz, &o, ":", 0, true);
+		append_byte(tmp, tsz, &o, ':');
 		append_norm(tmp, tsz, &o, u->string, '%', true);
 		*h = hash_bytes(tmp, o);
 		if (hport != NULL)
@@ -1187,14 +1233,14 @@ uri_identity(const osip_uri_t *u, char *out, size_t osz, uint64_t *h,
 			return -1;
 		if (u->username != NULL && u->username[0] != '\0') {
 			append_norm(tmp, tsz, &o, u->username, PCT_MARK, true);
-			append_norm(tmp, tsz, &o, "@", 0, true);
+			append_byte(tmp, tsz, &o, '@');
 		}
 		append_norm(tmp, tsz, &o, u->host, 0, true);
 		*h = hash_bytes(tmp, o);
 		if (hport != NULL) {
 			size_t	 p = o;
 
-			append_norm(tmp, tsz, &p, ":", 0, true);
+			append_byte(tmp, tsz, &p, ':');
 			append_norm(tmp, tsz, &p, u->port != NULL ? u->port :
 			    "5060", 0, true);
 			*hport = hash_bytes(tmp, p);
@@ -1256,7 +1302,7 @@ struct parsed {
 	const char		*version;	/* not NUL-terminated */
 	size_t			 version_len;
 	int			 status_code;
-	osip_uri_t		*req_uri;
+	osip_uri_t		*req_uri;	/* NULL if plain_uri() vouched */
 	uint64_t		 req_uri_h;	/* as written */
 	osip_via_t		*via;
 	osip_from_t		*from;
@@ -1440,6 +1486,78 @@ parsed_release(struct parsed *pm)
 }
 
 /*
+ * A Request-URI osip_uri_parse() certainly takes: "sip:" or "sips:" (any
+ * case), an optional user of URI_USER bytes and '@', a host of letters,
+ * digits, '-' and '.', an optional ':' and one to seven digits, nothing
+ * else (no parameter, header, escape, IPv6 literal or password).  Along
+ * osip2 5.3's osip_uri_parse() on such a string: the scheme is letters
+ * and "sip" or "sips"; the first ':' ends it; the first '@' ends the user,
+ * which holds no ':' (no password) and is not empty; no '?' (headers) nor
+ * ';' (parameters); the port, if any, is 1 to 7 bytes (its bound, 2 to 8
+ * with the ':'); no ']'; the host is not empty.  Every step succeeds,
+ * so the decision, which reads nothing of the Request-URI but whether
+ * osip2 takes it (its hash is of the bytes as written), need not run it:
+ * a third of the start line's cost.  Anything else goes to osip2
+ * (test_sipmsg "split/plain_uri" holds the two to the same answer).
+ */
+#define URI_USER	1	/* a user part's byte, here */
+#define URI_HOST	2	/* a host's byte */
+#define URI_DIGIT	4
+
+static const uint8_t	 uri_cls[256] = {
+	['0'] = 7, ['1'] = 7, ['2'] = 7, ['3'] = 7, ['4'] = 7, ['5'] = 7,
+	['6'] = 7, ['7'] = 7, ['8'] = 7, ['9'] = 7,
+	['a'] = 3, ['b'] = 3, ['c'] = 3, ['d'] = 3, ['e'] = 3, ['f'] = 3,
+	['g'] = 3, ['h'] = 3, ['i'] = 3, ['j'] = 3, ['k'] = 3, ['l'] = 3,
+	['m'] = 3, ['n'] = 3, ['o'] = 3, ['p'] = 3, ['q'] = 3, ['r'] = 3,
+	['s'] = 3, ['t'] = 3, ['u'] = 3, ['v'] = 3, ['w'] = 3, ['x'] = 3,
+	['y'] = 3, ['z'] = 3,
+	['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3,
+	['G'] = 3, ['H'] = 3, ['I'] = 3, ['J'] = 3, ['K'] = 3, ['L'] = 3,
+	['M'] = 3, ['N'] = 3, ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3,
+	['S'] = 3, ['T'] = 3, ['U'] = 3, ['V'] = 3, ['W'] = 3, ['X'] = 3,
+	['Y'] = 3, ['Z'] = 3,
+	['-'] = 3, ['.'] = 3, ['_'] = 1, ['!'] = 1, ['~'] = 1, ['*'] = 1,
+	['\''] = 1, ['+'] = 1,
+};
+
+static bool
+plain_uri(const char *u, size_t n)
+{
+	size_t	 k, s, at = 0, h;
+
+	if (n >= 4 && lc(u[0]) == 's' && lc(u[1]) == 'i' && lc(u[2]) == 'p' &&
+	    u[3] == ':')
+		s = 4;
+	else if (n >= 5 && lc(u[0]) == 's' && lc(u[1]) == 'i' &&
+	    lc(u[2]) == 'p' && lc(u[3]) == 's' && u[4] == ':')
+		s = 5;
+	else
+		return false;
+	for (k = s; k < n && (uri_cls[(unsigned char)u[k]] & URI_USER); k++)
+		;
+	if (k < n && u[k] == '@') {
+		if (k == s)
+			return false;
+		at = k + 1;
+	} else
+		at = s;
+	for (h = k = at; k < n && (uri_cls[(unsigned char)u[k]] & URI_HOST);
+	    k++)
+		;
+	if (k == h)
+		return false;
+	if (k == n)
+		return true;
+	if (u[k] != ':' || n - k - 1 < 1 || n - k - 1 > 7)
+		return false;
+	for (k++; k < n; k++)
+		if (!(uri_cls[(unsigned char)u[k]] & URI_DIGIT))
+			return false;
+	return true;
+}
+
+/*
  * The start line as start_line_copy() wrote it, read as osip2 reads it
  * (__osip_message_startline_parse()): a status line's code with sscanf()
  * as osip2 does (non-zero), a request's method, its Request-URI through
@@ -1481,8 +1599,10 @@ parse_start(char *line, char *eol, struct parsed *pm)
 	*sp1 = '\0';
 	*sp2 = '\0';
 	pm->method = line;
-	if (osip_uri_init(&pm->req_uri) != 0 ||
-	    osip_uri_parse(pm->req_uri, sp1 + 1) != 0)
+	/* Nothing of the Request-URI is read but whether osip2 takes it. */
+	if (!plain_uri(sp1 + 1, (size_t)(sp2 - sp1 - 1)) &&
+	    (osip_uri_init(&pm->req_uri) != 0 ||
+	    osip_uri_parse(pm->req_uri, sp1 + 1) != 0))
 		return -1;
 	v = sp2 + 1;
 	pm->version = v;
@@ -1704,7 +1824,7 @@ take_request(const struct parsed *pm, struct sipm *m)
 	const char	*cs;
 
 	m->request = true;
-	if (pm->method == NULL || pm->req_uri == NULL)
+	if (pm->method == NULL)
 		return "request line";
 	m->req_uri_h = pm->req_uri_h;
 	for (cs = pm->method; *cs != '\0'; cs++)
@@ -1757,7 +1877,7 @@ take_call_id(struct sipm_parser *sp, const struct parsed *pm,
 	append_norm(sp->tmp, sizeof(sp->tmp), &o, pm->call_id->number, 0,
 	    false);
 	if (pm->call_id->host != NULL) {
-		append_norm(sp->tmp, sizeof(sp->tmp), &o, "@", 0, false);
+		append_byte(sp->tmp, sizeof(sp->tmp), &o, '@');
 		append_norm(sp->tmp, sizeof(sp->tmp), &o, pm->call_id->host,
 		    0, false);
 	}
@@ -1770,17 +1890,18 @@ take_call_id(struct sipm_parser *sp, const struct parsed *pm,
 static const char *
 take_cseq(const struct parsed *pm, struct sipm *m)
 {
-	char			*end;
-	unsigned long long	 seq;
+	const char		*num;
+	unsigned long long	 seq = 0;
+	size_t			 d;
 
 	if (pm->cseq == NULL || pm->cseq->number == NULL ||
 	    pm->cseq->method == NULL)
 		return "CSeq";
-	if (!isdigit((unsigned char)pm->cseq->number[0]))
-		return "CSeq";
-	seq = strtoull(pm->cseq->number, &end, 10);
-	if (*end != '\0' || seq > 0x7fffffffULL ||
-	    strlen(pm->cseq->number) > 10)
+	/* Digits alone, at most 10 of them (what strtoull() took). */
+	num = pm->cseq->number;
+	for (d = 0; num[d] >= '0' && num[d] <= '9' && d <= 10; d++)
+		seq = seq * 10 + (unsigned)(num[d] - '0');
+	if (d == 0 || d > 10 || num[d] != '\0' || seq > 0x7fffffffULL)
 		return "CSeq";
 	m->cseq = (uint32_t)seq;
 	m->cseq_method = sipm_method_from_str(pm->cseq->method);

@@ -7,6 +7,8 @@
  * still heard, summaries written with no further alarm, and repeats of
  * one key still aggregated as before.
  */
+#include <sys/eventfd.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -460,6 +462,67 @@ test_set_budget(void **state)
 	assert_int_equal(s.lines, 1000);
 }
 
+/*
+ * The daemon's writer (alarm_log_set_writer()): a worker's alarm only
+ * queues its line and wakes the main loop once, which writes the lines
+ * (alarm_log_write()) exactly as they were; a full queue writes at once,
+ * after what it holds, so nothing is lost or reordered.
+ */
+static void
+test_queued_lines(void **state)
+{
+	struct alarm_log	*l = *state;
+	struct cap		 c;
+	struct said		 s;
+	struct tally		*t;
+	uint64_t		 x = 0;
+	int			 efd = eventfd(0, EFD_NONBLOCK);
+	char			 line[1024], ip[32];
+	unsigned		 prev = 0, n = 0;
+
+	assert_true(efd >= 0);
+	assert_int_equal(alarm_log_set_writer(l, efd), 0);
+	memset(&s, 0, sizeof(s));
+	cap_start(&c);
+	for (uint32_t k = 0; k < 100; k++)
+		emit(l, ALARM_SPOOF, "b", k, T0 + US(100) * k);
+	fflush(stderr);
+	/* Queued, not written; one wake-up for the lot. */
+	assert_int_equal(ftell(c.f), 0);
+	assert_int_equal(read(efd, &x, sizeof(x)), sizeof(x));
+	assert_int_equal(x, 1);
+	alarm_log_write(l);
+	alarm_log_flush(l, T0 + SEC(1));
+	alarm_log_write(l);
+	cap_stop(&c, &s);
+	t = said_of(&s, "spoof", "b");
+	assert_int_equal(t->own, BURST);
+	assert_int_equal(t->own + t->budget, 100);
+
+	/* Past the queue's room: every line, in the order raised. */
+	alarm_log_set_budget(l, 0, 0, 0);
+	cap_start(&c);
+	for (uint32_t k = 0; k < 3000; k++)
+		emit(l, ALARM_SPOOF, "c", 1000 + k, T0 + SEC(2) + US(10) * k);
+	alarm_log_write(l);
+	fflush(stderr);
+	assert_true(dup2(c.saved, STDERR_FILENO) >= 0);
+	close(c.saved);
+	rewind(c.f);
+	while (fgets(line, sizeof(line), c.f) != NULL) {
+		unsigned	 a, b, d;
+
+		field(line, " ip=", ip, sizeof(ip));
+		assert_int_equal(sscanf(ip, "10.%u.%u.%u", &a, &b, &d), 3);
+		assert_true((a << 16 | b << 8 | d) > prev);
+		prev = a << 16 | b << 8 | d;
+		n++;
+	}
+	fclose(c.f);
+	assert_int_equal(n, 3000);
+	close(efd);
+}
+
 int
 main(void)
 {
@@ -480,5 +543,6 @@ main(void)
 	TREG("alarm", repeats_aggregated);
 	TREG("alarm", repeating_sources_exact);
 	TREG("alarm", set_budget);
+	TREG("alarm", queued_lines);
 	return treg_run("alarm");
 }
