@@ -214,4 +214,22 @@ int		 sg_cidr_parse_exact(const char *, struct sg_cidr *);
  * 0 or -1. */
 int		 sg_wl_parse(const char *, struct wl_spec *);
 
+/*
+ * Two buffers between the workers and one writer (events.c, dropcap.c,
+ * alarm.c): workers append to *fill under the owner's lock; the writer,
+ * under that lock, swaps the two and empties fill, then writes *out (the
+ * bytes returned) outside it.
+ */
+static inline size_t
+sg_swap_buffers(char **fill, char **out, size_t *len)
+{
+	char	*p = *fill;
+	size_t	 n = *len;
+
+	*fill = *out;
+	*out = p;
+	*len = 0;
+	return n;
+}
+
 #endif /* SIPGUARD_H */

@@ -347,18 +347,13 @@ void
 alarm_log_write(struct alarm_log *l)
 {
 	struct alog_queue	*q = &l->q;
-	char			*p;
 	size_t			 len;
 
 	if (!q->on)
 		return;
 	pthread_mutex_lock(&q->wlock);
 	pthread_mutex_lock(&q->lock);
-	p = q->fill;
-	q->fill = q->out;
-	q->out = p;
-	len = q->len;
-	q->len = 0;
+	len = sg_swap_buffers(&q->fill, &q->out, &q->len);
 	pthread_mutex_unlock(&q->lock);
 	queue_write(q->out, len);
 	pthread_mutex_unlock(&q->wlock);

@@ -359,12 +359,9 @@ dropcap_flush(struct dropcap *dc)
 	size_t	 len, o = 0;
 
 	pthread_mutex_lock(&dc->lock);
-	p = dc->fill;
-	dc->fill = dc->out;
-	dc->out = p;
-	len = dc->len;
-	dc->len = 0;
+	len = sg_swap_buffers(&dc->fill, &dc->out, &dc->len);
 	pthread_mutex_unlock(&dc->lock);
+	p = dc->out;
 	if (len == 0)
 		return;
 	if (dc->fd == -1 && dc->path[0] != '\0' &&

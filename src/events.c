@@ -524,17 +524,12 @@ events_push_drop(struct events *ev, const char *line, size_t n)
 void
 events_flush(struct events *ev)
 {
-	char		*p;
 	size_t		 len;
 	uint64_t	 lines;
 
 	pthread_mutex_lock(&ev->lock);
-	p = ev->fill;
-	ev->fill = ev->out;
-	ev->out = p;
-	len = ev->len;
+	len = sg_swap_buffers(&ev->fill, &ev->out, &ev->len);
 	lines = ev->lines;
-	ev->len = 0;
 	ev->lines = 0;
 	pthread_mutex_unlock(&ev->lock);
 	if (len == 0)
