@@ -541,7 +541,7 @@ events_flush(struct events *ev)
 		ev->errors += lines;
 		return;
 	}
-	if (sg_write_all(ev->fd, p, len) == -1) {
+	if (sg_write_all(ev->fd, ev->out, len) == -1) {
 		ev->errors += lines;
 		failed(ev, "write failed");
 		return;
