@@ -91,6 +91,8 @@ struct sg_conf {
 	int		 rise_min;		/* messages in the window */
 	double		 rise_trend;		/* population rise tolerated */
 	double		 rise_margin;		/* x sqrt(bar) more messages */
+	double		 rise_spread_min;	/* a row's trained variance / */
+	double		 rise_spread_max;	/* mean, clamped to these */
 	bool		 rise_block;		/* the rise test blocks */
 	double		 admission_rate;	/* msgs/s admitted under DS1 */
 	double		 admission_factor;	/* x the trained unbound rate */

@@ -136,6 +136,10 @@ static const struct key schema[] = {
 	{ "flood.rise_min", K_INT, O(rise_min), 1, 1000000, NULL, 0 },
 	{ "flood.rise_trend", K_FLOAT, O(rise_trend), 1, 1000, NULL, 0 },
 	{ "flood.rise_margin", K_FLOAT, O(rise_margin), 0, 100, NULL, 0 },
+	{ "flood.rise_spread_min", K_FLOAT, O(rise_spread_min), 0, 100, NULL,
+	    0 },
+	{ "flood.rise_spread_max", K_FLOAT, O(rise_spread_max), 0, 100, NULL,
+	    0 },
 	{ "flood.rise_block", K_BOOL, O(rise_block), 0, 0, NULL, 0 },
 	{ "flood.admission_rate", K_FLOAT, O(admission_rate), 0, 1e9, NULL,
 	    0 },
@@ -296,6 +300,8 @@ conf_defaults(struct sg_conf *c)
 	c->rise_min = 20;
 	c->rise_trend = 1.5;
 	c->rise_margin = 3.0;
+	c->rise_spread_min = 1;
+	c->rise_spread_max = 1;
 	c->admission_rate = 10;
 	c->admission_factor = 2;
 	c->admission_burst = 20;

@@ -38,7 +38,9 @@ enum {
 
 /*
  * 176 bytes, one per binding slot and per device row: the fields by
- * size, none padded.  Not blockable at its last
+ * size, none padded; what only training uses shares its bytes with what
+ * only judging does (ir_since, ds2_since and burst are written only
+ * after training ends).  Not blockable at its last
  * alarm, a row is rate-limited until quiet_until (ROW_THROTTLE): an
  * alarm sets both ends at once, and a new one comes only after
  * quiet_until, so a time of its own for the limit (8 bytes) would always
@@ -46,7 +48,12 @@ enum {
  */
 struct frow {
 	uint64_t	 ts;		/* TS: last message, ns */
-	uint64_t	 ir_since;	/* IR condition true since, ns */
+	union {
+		uint64_t ir_since;	/* IR condition true since, ns */
+		struct {		/* training: the rise window's */
+			float	 s1, s2;/* counts and their squares, */
+		} tw;			/* summed at each third's end */
+	};
 	uint64_t	 quiet_until;	/* alarmed: no new alarm before, ns */
 	uint32_t	 gen;		/* binding generation (bound rows) */
 	uint32_t	 c;		/* C: messages counted */
@@ -54,7 +61,11 @@ struct frow {
 	float		 init_davg;	/* Init.D_Avg, s; 0: the population's */
 	float		 curr_davg;	/* Curr.D_Avg, s; 0: window not full */
 	float		 trs;		/* Trs, leaky */
-	float		 init_sum;	/* training: sum of gaps, s */
+	union {
+		float	 init_sum;	/* training: sum of gaps, s */
+		float	 burst;		/* trained: the rise window's count's
+					   variance / mean; 0: not known */
+	};
 	uint32_t	 init_n;	/* training: gaps seen */
 	uint32_t	 ring[RING_MAX];/* recent arrival times, ms (wrapping) */
 	uint32_t	 rise_start;	/* the newest third's start, ms */
@@ -68,7 +79,10 @@ struct frow {
 	uint8_t		 tx_n[TX_SLOTS];/* copies taken as retransmissions */
 	uint8_t		 mbin;		/* its bin in the rise histogram + 1;
 					   0: not counted */
-	uint32_t	 ds2_since;	/* DS2 condition true since, ms */
+	union {
+		uint32_t ds2_since;	/* DS2 condition true since, ms */
+		uint32_t tw_n;		/* training: rise windows summed */
+	};
 };
 
 _Static_assert(sizeof(struct frow) == 176, "struct frow is unpadded");
@@ -556,11 +570,20 @@ keep_trained(struct flood *f)
 static void
 finish_row(struct flood *f, struct frow *r, double *sum, uint32_t *z)
 {
-	double	 mean;
+	double		 mean, m, v;
+	uint32_t	 n = r->tw_n;
 
-	if (r->init_n == 0)
+	m = n > 0 ? r->tw.s1 / n : 0;
+	v = n > 0 ? r->tw.s2 / n - m * m : 0;
+	r->ir_since = 0;
+	r->ds2_since = 0;
+	if (r->init_n == 0) {
+		r->burst = 0;
 		return;
+	}
 	mean = r->init_sum / r->init_n;
+	/* A spread needs 20 windows (5 minutes at 45 s); else unknown. */
+	r->burst = n >= 20 && m > 0 ? (float)(v > 0 ? v / m : 1e-3) : 0;
 	*sum += mean;
 	(*z)++;
 	/* A row's own average needs samples; else the population's. */
@@ -1025,10 +1048,18 @@ ir_fires(struct flood *f, struct frow *r, float davg, double ratio,
  * used to be the whole window's, so a rise was named only as the newest
  * third filled, 45 s or more after its onset).  A count is noisy, the
  * more so the smaller: the window must also exceed the bar by
- * rise_margin x its square root (a Poisson count's spread; busy-lamp
- * notifications come in clusters, more spread still).  A row expecting
- * 50 messages needs 42 % more, one expecting 200 needs 21 % more
- * (margin 3; issue 11, measured: README "Module II measured").
+ * rise_margin x the square root of its count times the row's own
+ * spread: a Poisson count's variance is its mean, and a row's trained
+ * variance / mean of its window count (rise_train()) says how much more
+ * or less its own varies.  A busy line's busy-lamp answers come in
+ * clusters (spread 1-4 in bench/eval's populations), a phone
+ * registering every minute hardly varies (0.3-0.7).  The spread is
+ * clamped to [rise_spread_min, rise_spread_max], and a row with none
+ * (trained too briefly, or its rate restored from a baseline file or
+ * a lapsed binding) takes the maximum: judged as the burstiest.  At
+ * margin 2 and spread 2.25, a row expecting 50 messages needs 42 %
+ * more, one expecting 200 needs 21 % more; at spread 0.25, a third of
+ * that (issue 11, measured: README "Module II measured").
  */
 static void
 rise_count(struct flood *f, struct frow *r, uint64_t now)
@@ -1052,6 +1083,41 @@ rise_count(struct flood *f, struct frow *r, uint64_t now)
 		r->rise_n[RISE_SLOTS - 1]++;
 }
 
+/*
+ * Training: the spread of the row's own rise-window count.  At the end of
+ * each third, the window ending there is summed (its count and square):
+ * a busy line's busy-lamp answers come in clusters, so its count varies
+ * more than a Poisson count of the same mean; a phone registering every
+ * minute varies less.  The first message only starts the window.
+ */
+static void
+rise_train(struct flood *f, struct frow *r, uint64_t now, bool first)
+{
+	uint32_t	 t = MS(now - f->epoch), third, k;
+
+	third = (uint32_t)(f->conf->rise_window / 1000000ULL / RISE_SLOTS);
+	if (third == 0)
+		third = 1;
+	if (first) {
+		memset(r->rise_n, 0, sizeof(r->rise_n));
+		r->rise_start = t - t % third;
+		r->tw.s1 = r->tw.s2 = 0;
+		r->tw_n = 0;
+	} else {
+		k = (t - r->rise_start) / third;
+		for (uint32_t j = 0; j < k && j < RISE_SLOTS; j++) {
+			float	 w = 0;
+
+			for (uint32_t i = j; i < RISE_SLOTS; i++)
+				w += r->rise_n[i];
+			r->tw.s1 += w;
+			r->tw.s2 += w * w;
+		}
+		r->tw_n += k;
+	}
+	rise_count(f, r, now);
+}
+
 static bool
 rise_fires(struct flood *f, const struct frow *r, uint64_t now,
     double *sum_out, double *span_out, double *times)
@@ -1061,9 +1127,13 @@ rise_fires(struct flood *f, const struct frow *r, uint64_t now,
 				    RISE_SLOTS;
 	double			 lift = trend(f, now) / c->rise_trend;
 	double			 bar, need, span, sum = 0, part;
+	double			 spread = r->burst > 0 ? r->burst :
+				    c->rise_spread_max;	/* none: the widest */
 
 	if (r->init_davg <= 0)
 		return false;
+	spread = spread < c->rise_spread_min ? c->rise_spread_min :
+	    spread > c->rise_spread_max ? c->rise_spread_max : spread;
 	/* The count of one third at rise_factor x the trained rate. */
 	bar = c->rise_factor * third / row_init(f, r) * (lift > 1 ? lift : 1);
 	/* The newest third is still filling: judged on its time so far. */
@@ -1081,7 +1151,7 @@ rise_fires(struct flood *f, const struct frow *r, uint64_t now,
 	*sum_out = sum;
 	*span_out = span;
 	*times = sum * row_init(f, r) / span;
-	return sum >= need + c->rise_margin * sqrt(need) &&
+	return sum >= need + c->rise_margin * sqrt(spread * need) &&
 	    sum >= c->rise_min;
 }
 
@@ -1290,6 +1360,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	gap = row_record(f, r, now);
 	if (training) {
 		train_sample(f, r, b != NULL, gap);
+		rise_train(f, r, now, gap < 0);
 		return FLOOD_PASS;
 	}
 	if (gap < 0)
