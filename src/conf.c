@@ -299,9 +299,9 @@ conf_defaults(struct sg_conf *c)
 	c->rise_window = SEC(45);
 	c->rise_min = 20;
 	c->rise_trend = 1.5;
-	c->rise_margin = 3.0;
-	c->rise_spread_min = 1;
-	c->rise_spread_max = 1;
+	c->rise_margin = 2.0;
+	c->rise_spread_min = 0.25;
+	c->rise_spread_max = 2.25;
 	c->admission_rate = 10;
 	c->admission_factor = 2;
 	c->admission_burst = 20;
