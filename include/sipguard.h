@@ -215,6 +215,15 @@ int		 sg_cidr_parse_exact(const char *, struct sg_cidr *);
 int		 sg_wl_parse(const char *, struct wl_spec *);
 
 /*
+ * A GCRA bucket without a lock (util.c): an event costs 1/rate s of
+ * credit, up to one second's worth at once; *tat (theoretical arrival,
+ * ns) moves by compare-and-swap; a clock stepped back (tat far ahead)
+ * starts afresh rather than shutting the bucket for as long as the step.
+ * False for rate 0.
+ */
+bool	sg_gcra_admit(_Atomic uint64_t *tat, uint32_t rate, uint64_t now);
+
+/*
  * Two buffers between the workers and one writer (events.c, dropcap.c,
  * alarm.c): workers append to *fill under the owner's lock; the writer,
  * under that lock, swaps the two and empties fill, then writes *out (the

@@ -39,7 +39,7 @@ struct dropcap {
 	char		*fill;		/* workers lay blocks here, */
 	char		*out;		/* the main loop writes this */
 	size_t		 len;		/* bytes in fill */
-	uint64_t	 tat;		/* GCRA: theoretical arrival, ns */
+	_Atomic uint64_t tat;		/* sg_gcra_admit()'s */
 	uint32_t	 rate;		/* packets/s */
 	uint64_t	 skipped_rate, lost;
 	atomic_bool	 on;		/* a path is set */
@@ -272,23 +272,6 @@ dropcap_on(struct dropcap *dc)
 	    memory_order_relaxed);
 }
 
-/*
- * GCRA: a packet costs 1/rate s of credit; up to one second's worth may
- * be taken at once.  A clock stepped back (tat far ahead) starts afresh
- * rather than shutting the capture for as long as the step.
- */
-static bool
-admit(struct dropcap *dc, uint64_t now)
-{
-	uint64_t	 t = NS_PER_SEC / dc->rate;
-
-	if (dc->tat < now || dc->tat > now + SEC(2))
-		dc->tat = now;
-	if (dc->tat - now + t > NS_PER_SEC)
-		return false;
-	dc->tat += t;
-	return true;
-}
 
 int
 dropcap_push(struct dropcap *dc, const uint8_t *pkt, size_t len,
@@ -306,7 +289,7 @@ dropcap_push(struct dropcap *dc, const uint8_t *pkt, size_t len,
 	pthread_mutex_lock(&dc->lock);
 	if (dc->fill == NULL)
 		goto out;
-	if (!admit(dc, now)) {
+	if (!sg_gcra_admit(&dc->tat, dc->rate, now)) {
 		dc->skipped_rate++;
 		goto out;
 	}

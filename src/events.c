@@ -466,32 +466,16 @@ events_drops_on(struct events *ev)
 	    memory_order_relaxed) > 0;
 }
 
-/*
- * GCRA, as the drops capture's: a line costs 1/rate s of credit, up to
- * one second's worth at once; a clock stepped back (tat far ahead)
- * starts afresh.  A refusal writes nothing but its counter.
- */
+/* A drop line's token (sg_gcra_admit()); a refusal writes nothing but
+ * its counter. */
 bool
 events_drop_admit(struct events *ev, uint64_t now)
 {
-	uint32_t	 rate = atomic_load_explicit(&ev->drops_rate,
-			    memory_order_relaxed);
-	uint64_t	 t, tat, base;
-
-	if (rate == 0)
-		return false;
-	t = NS_PER_SEC / rate;
-	tat = atomic_load_explicit(&ev->tat, memory_order_relaxed);
-	do {
-		base = tat < now || tat > now + SEC(2) ? now : tat;
-		if (base - now + t > NS_PER_SEC) {
-			atomic_fetch_add_explicit(&ev->drops_skipped, 1,
-			    memory_order_relaxed);
-			return false;
-		}
-	} while (!atomic_compare_exchange_weak_explicit(&ev->tat, &tat,
-	    base + t, memory_order_relaxed, memory_order_relaxed));
-	return true;
+	if (sg_gcra_admit(&ev->tat, atomic_load_explicit(&ev->drops_rate,
+	    memory_order_relaxed), now))
+		return true;
+	atomic_fetch_add_explicit(&ev->drops_skipped, 1, memory_order_relaxed);
+	return false;
 }
 
 static void

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,4 +345,22 @@ sg_wl_parse(const char *s, struct wl_spec *w)
 		w->pinned = true;
 	}
 	return 0;
+}
+
+bool
+sg_gcra_admit(_Atomic uint64_t *tat, uint32_t rate, uint64_t now)
+{
+	uint64_t	 t, old, base;
+
+	if (rate == 0)
+		return false;
+	t = NS_PER_SEC / rate;
+	old = atomic_load_explicit(tat, memory_order_relaxed);
+	do {
+		base = old < now || old > now + SEC(2) ? now : old;
+		if (base - now + t > NS_PER_SEC)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(tat, &old, base + t,
+	    memory_order_relaxed, memory_order_relaxed));
+	return true;
 }
