@@ -80,6 +80,8 @@ EOC
 # CPU time of a process (all its threads), in clock ticks.
 CLK=$(getconf CLK_TCK)
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# Of which in user space (the rest is the kernel's: the queue's own path).
+ucpu() { awk '{ print $14 }' "/proc/$1/stat"; }
 
 flood() {	# as fast as the sender goes, or FRATE a second
 	ip netns exec "$S" taskset -c 0 "$B/bench/udpflood" 10.97.0.11 \
@@ -91,13 +93,13 @@ run_ref() {	# run_ref [-b]: the bare reader, one verdict a packet or -b
 	    > "$TMP/ref.out" 2> "$TMP/ref.err" &
 	PID=$!
 	sleep 0.5
-	c0=$(cpu "$PID")
+	c0=$(cpu "$PID") u0=$(ucpu "$PID")
 	flood > /dev/null
 	sleep 0.2
-	c1=$(cpu "$PID")
+	c1=$(cpu "$PID") u1=$(ucpu "$PID")
 	kill "$PID"; wait "$PID" || true
 	PID=
-	echo "$(( $(cat "$TMP/ref.out") / SECS )) $((c1 - c0))"
+	echo "$(( $(cat "$TMP/ref.out") / SECS )) $((c1 - c0)) $((u1 - u0))"
 }
 
 # The daemon on CPU 1 or CPU (PID), alice registered through it: the proxy's
@@ -130,10 +132,10 @@ run_sg() {
 	start_sg
 	before=$("$B/sipguardctl" -s "$TMP/control" -j stats |
 	    sed 's/.*"received":\([0-9]*\).*/\1/')
-	c0=$(cpu "$PID")
+	c0=$(cpu "$PID") u0=$(ucpu "$PID")
 	flood > /dev/null
 	sleep 0.2
-	c1=$(cpu "$PID")
+	c1=$(cpu "$PID") u1=$(ucpu "$PID")
 	"$B/sipguardctl" -s "$TMP/control" -j stats > "$TMP/stats"
 	after=$(sed 's/.*"received":\([0-9]*\).*/\1/' "$TMP/stats")
 	vii=$(sed -n 's/.*"accept":{[^}]*"vii":\([0-9]*\).*/\1/p' "$TMP/stats")
@@ -144,7 +146,7 @@ run_sg() {
 		cat "$TMP/sg.err" >&2
 		exit 1
 	}
-	echo "$(( (after - before) / SECS )) $((c1 - c0))"
+	echo "$(( (after - before) / SECS )) $((c1 - c0)) $((u1 - u0))"
 }
 
 # rounds N NAME: N rounds of the three, each its own flood; a line each,
@@ -155,33 +157,42 @@ rounds() {
 	i=1
 	while [ "$i" -le "$1" ]; do
 		set -- "$1" "$2" $(run_ref)
-		ref=$3 rcpu=$4
+		ref=$3 rcpu=$4 rucpu=$5
 		set -- "$1" "$2" $(run_ref -b)
 		refb=$3 rbcpu=$4
 		set -- "$1" "$2" $(run_sg)
-		sg=$3 scpu=$4
+		sg=$3 scpu=$4 sucpu=$5
 		# CPU per packet (us): ticks / packets; the rate ratio moves
 		# with the machine, CPU per packet much less.  The reader as
 		# written after the library's example (one verdict message a
 		# packet), and with the daemon's batch verdicts (-b).
 		awk -v r="$ref" -v rc="$rcpu" -v b="$refb" -v bc="$rbcpu" \
 		    -v s="$sg" -v sc="$scpu" -v t="$SECS" -v hz="$CLK" \
+		    -v ruc="$rucpu" -v suc="$sucpu" \
 		    -v i="$i" -v n="$2" -v f="$TMP/ratios" 'BEGIN {
 			ru = rc / hz * 1e6 / (r * t)
 			su = sc / hz * 1e6 / (s * t)
 			bu = bc / hz * 1e6 / (b * t)
+			# User space alone: the judgment, beside the reader
+			# whose user space does nearly nothing.
+			ruu = ruc / hz * 1e6 / (r * t)
+			suu = suc / hz * 1e6 / (s * t)
 			printf "  %s %d: accept-all reader %d pkts/s, %.2f us" \
 			    " CPU/pkt (batch verdicts: %d pkts/s, %.2f us);" \
 			    " sipguard %d pkts/s, %.2f us CPU/pkt: %.2f of" \
 			    " the reader'"'"'s rate, %.2f times its CPU per" \
 			    " packet (%.2f times the batching reader'"'"'s)\n",
 			    n, i, r, ru, b, bu, s, su, s / r, su / ru, su / bu
-			printf "%f %f %f\n", su / ru, su / bu, bu / ru >> f }'
+			printf "    user space: reader %.2f us/pkt, sipguard" \
+			    " %.2f; the kernel: reader %.2f, sipguard %.2f\n",
+			    ruu, suu, ru - ruu, su - suu
+			printf "%f %f %f %f\n", su / ru, su / bu, bu / ru,
+			    suu - ruu >> f }'
 		i=$((i + 1))
 	done
 	[ "$1" -gt 0 ] || return 0
 	sort -n "$TMP/ratios" | awk -v n="$2" '
-	{ a[NR] = $1; b[NR] = $2; c[NR] = $3 }
+	{ a[NR] = $1; b[NR] = $2; c[NR] = $3; d[NR] = $4 }
 	function med(x, k,   i, j, t) {
 		for (i = 2; i <= k; i++)
 			for (j = i; j > 1 && x[j - 1] > x[j]; j--) {
@@ -193,8 +204,9 @@ rounds() {
 		printf "  %s, median over %d rounds: sipguard %.2f times the" \
 		    " reader'"'"'s CPU per packet, %.2f times the batching" \
 		    " reader'"'"'s (which is %.2f times the reader'"'"'s);" \
-		    " lowest and highest of the first: %.2f, %.2f\n", n, NR,
-		    med(a, NR), med(b, NR), med(c, NR), a[1], a[NR]
+		    " lowest and highest of the first: %.2f, %.2f; sipguard'"'"'s" \
+		    " user space less the reader'"'"'s: %.2f us a packet\n", n, NR,
+		    med(a, NR), med(b, NR), med(c, NR), a[1], a[NR], med(d, NR)
 	}'
 }
 echo "bench-nfq: ${SECS} s floods of a 580-byte INVITE from a bound UE," \
