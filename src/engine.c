@@ -884,16 +884,27 @@ malformed(struct engine *e, const struct dec_pkt *pkt, const char *why,
 }
 
 /*
- * Certainly a request, from its first bytes: an upper-case letter, and
- * not "SIP/" in any case (a response's start; anything else, leading
- * white space or a keep-alive included, goes to the parser).
+ * Certainly a request, from its first line: an upper-case letter, not
+ * "SIP/" in any case (a response's start), and the line ending in
+ * "SIP/2.0" (so that a payload of the proxy's that is no SIP is not
+ * counted as SIP).  Anything else, leading white space or a keep-alive
+ * included, goes to the parser.
  */
 static bool
 request_start(const uint8_t *p, size_t len)
 {
-	return len >= 4 && p[0] >= 'A' && p[0] <= 'Z' &&
-	    !((p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
-	    (p[2] | 0x20) == 'p' && p[3] == '/');
+	const uint8_t	*lf;
+	size_t		 n;
+
+	if (len < 4 || p[0] < 'A' || p[0] > 'Z' || ((p[0] | 0x20) == 's' &&
+	    (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' && p[3] == '/') ||
+	    (lf = memchr(p, '\n', len)) == NULL)
+		return false;
+	n = (size_t)(lf - p);
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	return n >= 8 && p[n - 8] == ' ' &&
+	    strncasecmp((const char *)p + n - 7, "SIP/2.0", 7) == 0;
 }
 
 /* One SIP payload (a datagram, or one message framed out of TCP). */

@@ -116,6 +116,30 @@ test_outbound_request_unread(void **state)
 	engine_stats(e, &st);
 	assert_int_equal(st.sip, 2);
 	assert_int_equal(st.accept[SG_R_OUTBOUND], 2);
+	/*
+	 * What the proxy sends that only starts like a request (a capital
+	 * letter) is no SIP: let out, not counted as SIP.
+	 */
+	{
+		static const struct pg_ep proxy = { { 2, 0, 0, 0, 0, 1 },
+		    "192.0.2.1", 5060 };
+		static const struct pg_ep ue = { { 2, 0, 0, 0, 0, 7 },
+		    "192.0.2.7", 5060 };
+		static const char *junk[] = { "HELLO WORLD\r\n",
+		    "PING\r\n", "OPTIONS sip:a@b SIP/2.\r\n", "ABCD" };
+		uint8_t		 f[256];
+
+		for (size_t k = 0; k < sizeof(junk) / sizeof(junk[0]); k++) {
+			size_t	 len = pg_frame(f, sizeof(f), &proxy, &ue,
+				    junk[k], strlen(junk[k]), NULL);
+
+			assert_int_equal(engine_packet(e, LINK_ETHERNET, f,
+			    len, NULL, DIR_OUT, 1764547200ULL * 1000000000ULL),
+			    SG_ACCEPT);
+		}
+		engine_stats(e, &st);
+		assert_int_equal(st.sip, 2);
+	}
 	/* sipguard -r: the request read, its fields shown. */
 	engine_set_report_fields(e, true);
 	outbound(e, &req, &s);
