@@ -26,6 +26,7 @@ struct cap_nfq_stats {
 	uint64_t	 enobufs, errors, batches;
 	uint64_t	 hook_out, no_payload;
 	uint64_t	 batch_max_ns;	/* longest from read to verdicts */
+	uint64_t	 lock_wait_max_ns; /* ... of it waiting for the lock */
 	uint64_t	 verdict_msgs;	/* verdict messages sent */
 };
 
@@ -50,5 +51,7 @@ int		 cap_nfq_run(struct cap_nfq *, int wait_ms, pthread_mutex_t *,
 void		 cap_nfq_set_fold(struct cap_nfq *, bool);
 void		 cap_nfq_stats(const struct cap_nfq *, struct cap_nfq_stats *);
 uint16_t	 cap_nfq_num(const struct cap_nfq *);
+/* True while the worker reading q waits for the lock cap_nfq_run() takes. */
+bool		 cap_nfq_lock_wanted(struct cap_nfq *);
 
 #endif

@@ -42,6 +42,7 @@ struct control_queue {
 	uint64_t	 kernel_dropped, user_dropped;
 	double		 idle;		/* s since its last packet */
 	double		 stall;		/* longest batch wait, us */
+	double		 lock_wait;	/* ... for the worker's lock, us */
 };
 
 struct control {
@@ -60,7 +61,9 @@ struct control {
 	/* Take and release every worker's lock (the engines are theirs). */
 	void			(*lock)(void *);
 	void			(*unlock)(void *);
-	/* Worker k's queue counters (called with the workers locked). */
+	/* Take (true) or release (false) worker k's lock alone. */
+	void			(*lock_one)(void *, int k, bool);
+	/* Worker k's queue counters (called with no worker locked). */
 	void			(*queue)(void *, int k,
 				    struct control_queue *);
 	/* Reload the configuration, say how it went in `out'; 0 or -1. */

@@ -152,8 +152,18 @@ bool		 flood_training(const struct flood *, uint64_t now);
 void		 flood_stats(const struct flood *, uint64_t now,
 		    struct flood_stats *);
 
-/* The learned baseline, as text (training.baseline_file). */
+/*
+ * The learned baseline, as text (training.baseline_file): whole, or its
+ * head, its rows [from, from + n) (returns where the next page starts,
+ * flood_baseline_rows_end() when done) and its last line, a page at a
+ * time, for a save that holds the tables no longer than a page.
+ */
 int		 flood_save_baseline(struct flood *, FILE *);
+void		 flood_baseline_head(const struct flood *, FILE *);
+uint32_t	 flood_baseline_rows(struct flood *, FILE *, uint32_t from,
+		    uint32_t n);
+uint32_t	 flood_baseline_rows_end(const struct flood *);
+int		 flood_baseline_tail(FILE *);
 int		 flood_load_baseline(struct flood *, FILE *, char *err,
 		    size_t errlen);
 /* End training now (after a replay with --learn, or a loaded file). */

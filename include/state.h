@@ -10,6 +10,7 @@
 #ifndef SG_STATE_H
 #define SG_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,9 +34,17 @@ int	state_load_key(const char *dir, char *err, size_t errlen);
 /* Restore bindings and blacklist into each engine, skipping expired. */
 int	state_restore(const char *dir, struct engine **, int n, uint64_t now,
 	    struct state_counts *, char *err, size_t errlen);
+/*
+ * How a save holds worker w's tables while it reads them (hold true, then
+ * false), a page of slots at a time; NULL when nothing else runs (a
+ * report, a test).  The lines are written and the file fsync'ed with
+ * nothing held.
+ */
+typedef void	(*state_hold_fn)(void *arg, int w, bool hold);
 /* Save the bindings and blacklist of all engines (duplicates merged). */
 int	state_save(const char *dir, struct engine **, int n, uint64_t now,
-	    struct state_counts *, char *err, size_t errlen);
+	    state_hold_fn, void *, struct state_counts *, char *err,
+	    size_t errlen);
 /*
  * The learned baseline of module II (SPEC 5), in a file of its own: load
  * one into an engine to skip training; save one (training ends at `now'
@@ -44,7 +53,7 @@ int	state_save(const char *dir, struct engine **, int n, uint64_t now,
 int	state_baseline_load(struct engine *, const char *path, char *err,
 	    size_t errlen);
 int	state_baseline_save(struct engine *, const char *path, uint64_t now,
-	    char *err, size_t errlen);
+	    state_hold_fn, void *, char *err, size_t errlen);
 /*
  * The whitelist entries added at run time (sipguardctl whitelist add),
  * in a file of their own (state.dir/whitelist, written the same way), so

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ struct cap_nfq {
 	void			*arg;
 	uint64_t		 now;
 	struct cap_nfq_stats	 st;
+	_Atomic bool		 wanted;	/* waiting for the lock */
 };
 
 static int
@@ -168,6 +170,12 @@ uint16_t
 cap_nfq_num(const struct cap_nfq *q)
 {
 	return q->qnum;
+}
+
+bool
+cap_nfq_lock_wanted(struct cap_nfq *q)
+{
+	return atomic_load_explicit(&q->wanted, memory_order_relaxed);
 }
 
 void
@@ -357,8 +365,21 @@ cap_nfq_run(struct cap_nfq *q, int wait_ms, pthread_mutex_t *lock,
 	t0 = clock_mono();
 	/* One clock read per batch: every packet in it gets this time. */
 	q->now = clock_now();
-	if (lock != NULL)
+	/*
+	 * The main loop takes this lock for what it reads or changes in the
+	 * engine (a save, stats, the cluster): how long the batch waited
+	 * for it is kept, apart from the judging (a clock read only when it
+	 * was taken).
+	 */
+	if (lock != NULL && pthread_mutex_trylock(lock) != 0) {
+		uint64_t	 w;
+
+		atomic_store_explicit(&q->wanted, true, memory_order_relaxed);
 		pthread_mutex_lock(lock);
+		atomic_store_explicit(&q->wanted, false, memory_order_relaxed);
+		if ((w = clock_mono() - t0) > q->st.lock_wait_max_ns)
+			q->st.lock_wait_max_ns = w;
+	}
 	for (int k = 0; k < n; k++) {
 		int	 ret;
 

@@ -242,6 +242,12 @@ static const struct field stats_fields[] = {
 	    "verdicts ", .post = " us", .metric = "queue_stall_microseconds",
 	    .help = "The longest a batch of packets waited for its verdicts "
 	    "since start (a worker stalled), microseconds." },
+	{ "lock_wait_us", F_SECS, AT(q.lock_wait), 0, .pre = " (",
+	    .post = " us of it for the engine's lock)",
+	    .metric = "queue_lock_wait_microseconds",
+	    .help = "Of that, the longest a batch waited for its worker's "
+	    "lock, held by the main loop (a save, stats, the cluster), "
+	    "microseconds." },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 	{ "module2", F_GROUP, 0, 0, .pre = "module II: " },
 	{ "training", F_BOOL, AT(f.training), 0, .only = ONLY_JSON,
@@ -438,6 +444,8 @@ add_worker(struct snapshot *s, const struct engine_stats *e,
 		s->q.idle = q->idle;
 	if (q->stall > s->q.stall)
 		s->q.stall = q->stall;
+	if (q->lock_wait > s->q.lock_wait)
+		s->q.lock_wait = q->lock_wait;
 }
 
 static void
@@ -446,22 +454,29 @@ snapshot(struct control *c, struct snapshot *s)
 	uint64_t	 now = clock_now();
 
 	memset(s, 0, sizeof(*s));
-	c->lock(c->arg);
+	/*
+	 * The engines' counters under the workers' locks, one worker at a
+	 * time; the queues' (the worker's own, and a /proc file of the
+	 * kernel's) need none, so a worker is never held while that file
+	 * is read.
+	 */
 	for (int k = 0; k < c->nw; k++) {
 		struct engine_stats	 e;
 		struct engine_tables	 t;
 		struct control_queue	 q;
 
+		c->lock_one(c->arg, k, true);
 		engine_stats(c->engines[k], &e);
 		engine_tables(c->engines[k], now, &t);
+		if (k == 0)
+			flood_stats(engine_flood(c->engines[0]), now, &s->f);
+		c->lock_one(c->arg, k, false);
 		memset(&q, 0, sizeof(q));
 		c->queue(c->arg, k, &q);
 		add_worker(s, &e, &t, &q, k == 0);
 		if (k < CONTROL_QUEUES)
 			s->qs[k] = q;
 	}
-	flood_stats(engine_flood(c->engines[0]), now, &s->f);
-	c->unlock(c->arg);
 	if (c->nft != NULL)
 		nft_stats(c->nft, &s->n);
 	s->nft = c->nft != NULL;
@@ -986,6 +1001,12 @@ put_binding(struct ctl_buf *o, bool json, bool first,
 		    b->expires <= now ? " lapsed" : "");
 }
 
+/*
+ * Slots of a table looked at under one hold of a worker's lock by a
+ * listing: about a quarter of a millisecond when every one is shown.
+ */
+#define LIST_PAGE	256
+
 /* Which bindings a listing shows: all, one identity's, one address's. */
 struct bfilter {
 	const char	*identity;	/* NULL: any */
@@ -1016,29 +1037,34 @@ list_bindings(struct control *c, const struct bfilter *f, bool json,
 
 	if (json)
 		ctl_printf(o, "{\"bindings\":[");
-	c->lock(c->arg);
 	/*
 	 * Each worker learns the bindings of its own queue and holds those
-	 * restored at start: list each binding once.
+	 * restored at start: list each binding once.  A worker is held a
+	 * page of LIST_PAGE slots at a time, never for the whole table.
 	 */
 	if (c->nw > 1)
 		sg_keyset_init(&seen, (size_t)c->nw *
 		    bind_capacity(engine_bindings(c->engines[0])));
 	for (int k = 0; k < c->nw; k++) {
 		struct bind_table *bt = engine_bindings(c->engines[k]);
+		uint32_t	 cap = bind_capacity(bt);
 
-		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
-			const struct binding	*b = bind_at(bt, s);
+		for (uint32_t s = 0; s < cap; ) {
+			c->lock_one(c->arg, k, true);
+			for (uint32_t end = s + LIST_PAGE; s < cap && s < end;
+			    s++) {
+				const struct binding	*b = bind_at(bt, s);
 
-			if (b == NULL || !bind_held(bt, b, now) ||
-			    !bfilter_match(f, bt, b) || (c->nw > 1 &&
-			    !sg_keyset_add(&seen, bind_row_key(b))))
-				continue;
-			put_binding(o, json, n == 0, bt, b, now);
-			n++;
+				if (b == NULL || !bind_held(bt, b, now) ||
+				    !bfilter_match(f, bt, b) || (c->nw > 1 &&
+				    !sg_keyset_add(&seen, bind_row_key(b))))
+					continue;
+				put_binding(o, json, n == 0, bt, b, now);
+				n++;
+			}
+			c->lock_one(c->arg, k, false);
 		}
 	}
-	c->unlock(c->arg);
 	sg_keyset_free(&seen);
 	if (json)
 		ctl_printf(o, "],\"count\":%d}\n", n);
@@ -1278,11 +1304,30 @@ cmd_blacklist_list(struct control *c, char **args, int nargs, bool json,
 	if (json)
 		ctl_printf(o, "{\"blacklist\":[");
 	c->lock(c->arg);
-	/* Each worker lists its own queue's offenders. */
 	blacklist_keyset(c, &l.seen);
-	for (int w = 0; w < c->nw; w++)
-		enf_foreach(engine_enforcer(c->engines[w]), now, list_one, &l);
 	c->unlock(c->arg);
+	/*
+	 * Each worker lists its own queue's offenders, in its table's order
+	 * (each entry says when it expires), a page of LIST_PAGE slots under
+	 * its lock at a time: a full blacklist is never listed with a worker
+	 * held throughout.
+	 */
+	for (int w = 0; w < c->nw; w++) {
+		struct enforcer	*e = engine_enforcer(c->engines[w]);
+		uint32_t	 cap = enf_capacity(e);
+
+		for (uint32_t s = 0; s < cap; ) {
+			c->lock_one(c->arg, w, true);
+			for (uint32_t end = s + LIST_PAGE; s < cap && s < end;
+			    s++) {
+				const struct bl_entry	*b = enf_at(e, s, now);
+
+				if (b != NULL)
+					list_one(&l, b);
+			}
+			c->lock_one(c->arg, w, false);
+		}
+	}
 	sg_keyset_free(&l.seen);
 	if (json)
 		ctl_printf(o, "],\"count\":%d}\n", l.n);

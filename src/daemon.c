@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -294,6 +295,44 @@ worker_main(void *arg)
 
 /* ---- state --------------------------------------------------------------- */
 
+/*
+ * Worker w's lock was released: if the worker waits for it, it takes it
+ * before the main loop may take it again.  A mutex is not fair: released
+ * and taken again at once, page after page, it kept a worker waiting
+ * through a whole listing of 60,000 bindings (109 ms).  Bounded, in case
+ * the worker is slow to be scheduled.
+ */
+#define LET_IN_NS	(NS_PER_SEC / 1000)
+
+static void
+let_worker_in(struct worker *w)
+{
+	uint64_t	 t0 = clock_mono();
+
+	while (w->q != NULL && cap_nfq_lock_wanted(w->q) &&
+	    clock_mono() - t0 < LET_IN_NS)
+		sched_yield();
+}
+
+/*
+ * Worker w's lock alone, taken (hold) or released: what reads a whole
+ * table (a save, a listing, the cluster's republication) holds one worker
+ * a page at a time, never every worker while it formats, writes or
+ * fsyncs (a save of 60,000 bindings held them all for 130 ms).
+ */
+static void
+hold_worker(void *arg, int w, bool hold)
+{
+	struct daemon	*d = arg;
+
+	if (hold)
+		pthread_mutex_lock(&d->w[w].lock);
+	else {
+		pthread_mutex_unlock(&d->w[w].lock);
+		let_worker_in(&d->w[w]);
+	}
+}
+
 static void
 lock_all(struct daemon *d)
 {
@@ -306,6 +345,8 @@ unlock_all(struct daemon *d)
 {
 	for (int k = d->nw - 1; k >= 0; k--)
 		pthread_mutex_unlock(&d->w[k].lock);
+	for (int k = 0; k < d->nw; k++)
+		let_worker_in(&d->w[k]);
 }
 
 static int	save_whitelist(struct daemon *, uint32_t *, char *, size_t);
@@ -314,17 +355,18 @@ static int
 save_state(struct daemon *d, struct state_counts *c, char *err, size_t len)
 {
 	uint64_t	 now = clock_now();
+	bool		 training;
 	int		 rc;
 
-	lock_all(d);
-	rc = state_save(d->conf.state_dir, d->engines, d->nw, now, c, err,
-	    len);
+	rc = state_save(d->conf.state_dir, d->engines, d->nw, now,
+	    hold_worker, d, c, err, len);
 	/* The baseline once learned (worker 0 speaks for all). */
-	if (rc == 0 && !flood_training(engine_flood(d->engines[0]), now) &&
-	    state_baseline_save(d->engines[0], d->baseline, now, err, len) ==
-	    -1)
+	hold_worker(d, 0, true);
+	training = flood_training(engine_flood(d->engines[0]), now);
+	hold_worker(d, 0, false);
+	if (rc == 0 && !training && state_baseline_save(d->engines[0],
+	    d->baseline, now, hold_worker, d, err, len) == -1)
 		rc = -1;
-	unlock_all(d);
 	if (rc == 0) {
 		uint32_t	 nwl;
 
@@ -646,6 +688,7 @@ on_queue(void *arg, int k, struct control_queue *cq)
 	cq->errors = q.errors;
 	cq->idle = (double)(clock_mono() - d->w[k].rx_at) / 1e9;
 	cq->stall = (double)q.batch_max_ns / 1e3;
+	cq->lock_wait = (double)q.lock_wait_max_ns / 1e3;
 	kernel_queue(cap_nfq_num(d->w[k].q), &cq->kernel_dropped,
 	    &cq->user_dropped);
 }
@@ -1158,10 +1201,13 @@ apply_binding(struct daemon *d, const struct cluster_msg *m, uint64_t ttl,
 
 /*
  * Other nodes' listings and removals, in every worker, as restored state
- * is (state_restore): under every lock (once for the batch), not
- * published back.  A listing never shortens what a worker holds (merging
- * by expiry).
+ * is (state_restore): under every lock, APPLY_HOLD messages at a time (a
+ * binding applied to a full table looks at several rows: a resync's 256
+ * at once could hold the workers for a millisecond), not published back.
+ * A listing never shortens what a worker holds (merging by expiry).
  */
+#define APPLY_HOLD	32
+
 static void
 cluster_apply_msgs(void *arg, const struct cluster_msg *m,
     const uint64_t *ttl, size_t n)
@@ -1172,6 +1218,12 @@ cluster_apply_msgs(void *arg, const struct cluster_msg *m,
 	lock_all(d);
 	d->cluster_applying = true;
 	for (size_t j = 0; j < n; j++) {
+		if (j > 0 && j % APPLY_HOLD == 0) {
+			d->cluster_applying = false;
+			unlock_all(d);
+			lock_all(d);
+			d->cluster_applying = true;
+		}
 		char	 why[sizeof(m[j].why)];
 
 		/* Who listed it, for `blacklist list': "flood@node-b". */
@@ -1218,11 +1270,16 @@ offer_binding(struct daemon *d, const struct bind_table *bt,
  * lost to the full queue when the blacklist went out at once):
  * `room' offered at most, REPUBLISH_PAGE slots looked at (a few ns each:
  * at the default sizes, both tables in the first page, before the
- * resync's scan), one worker's lock at a time.  Every worker's copy of
- * an entry or of a binding restored into each is offered: Redis keeps
- * one.
+ * resync's scan), one worker's lock at a time, and that for at most
+ * REPUBLISH_HOLD slots and REPUBLISH_HOLD_OFFERS offers (an offer formats
+ * a record and queues it, about a microsecond: half a queue of 16,384
+ * under one hold kept a worker waiting for milliseconds).  Every
+ * worker's copy of an entry or of a binding restored into each is
+ * offered: Redis keeps one.
  */
-#define REPUBLISH_PAGE	131072
+#define REPUBLISH_PAGE		131072
+#define REPUBLISH_HOLD		4096
+#define REPUBLISH_HOLD_OFFERS	64
 
 /* Worker w's slot in this phase of the republication: offered? */
 static bool
@@ -1266,12 +1323,21 @@ republish_page(void *arg, bool first, uint32_t room)
 					    enf_capacity(engine_enforcer(w->e)) :
 					    bind_capacity(engine_bindings(w->e));
 
-			pthread_mutex_lock(&w->lock);
-			for (; d->rp_slot < cap && budget > 0 && room > 0;
-			    d->rp_slot++, budget--)
-				if (republish_slot(d, w, d->rp_slot, now))
-					room--;
-			pthread_mutex_unlock(&w->lock);
+			while (d->rp_slot < cap && budget > 0 && room > 0) {
+				uint32_t	 slots = REPUBLISH_HOLD;
+				uint32_t	 offers = REPUBLISH_HOLD_OFFERS;
+
+				hold_worker(d, d->rp_worker, true);
+				for (; d->rp_slot < cap && budget > 0 &&
+				    room > 0 && slots > 0 && offers > 0;
+				    d->rp_slot++, budget--, slots--)
+					if (republish_slot(d, w, d->rp_slot,
+					    now)) {
+						room--;
+						offers--;
+					}
+				hold_worker(d, d->rp_worker, false);
+			}
 			if (d->rp_slot < cap)
 				return false;
 		}
@@ -1546,6 +1612,7 @@ setup_control(struct daemon *d, char *err, size_t errlen)
 		.arg = d,
 		.lock = on_lock,
 		.unlock = on_unlock,
+		.lock_one = hold_worker,
 		.queue = on_queue,
 		.reload = on_reload,
 		.save = on_save,

@@ -1718,12 +1718,30 @@ flood_stats(const struct flood *f, uint64_t now, struct flood_stats *st)
 int
 flood_save_baseline(struct flood *f, FILE *fp)
 {
-	char	 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN];
+	flood_baseline_head(f, fp);
+	flood_baseline_rows(f, fp, 0, f->nbrow);
+	return flood_baseline_tail(fp);
+}
 
+void
+flood_baseline_head(const struct flood *f, FILE *fp)
+{
 	fprintf(fp, "sipguard-baseline 1\n");
 	fprintf(fp, "tdist_avg %.17g\ninit_c_avg %.17g\nunbound_rate %.17g\n",
 	    f->tdist_avg, f->init_c_avg, f->unbound_rate);
-	for (uint32_t k = 0; k < f->nbrow; k++) {
+}
+
+uint32_t
+flood_baseline_rows(struct flood *f, FILE *fp, uint32_t from, uint32_t n)
+{
+	char		 mac[SG_MACSTRLEN], ip[SG_ADDRSTRLEN];
+	uint32_t	 k, end;
+
+	if (from >= f->nbrow)
+		return f->nbrow;
+	end = n > f->nbrow - from ? f->nbrow : from + n;
+
+	for (k = from; k < end; k++) {
 		const struct frow	*r = &f->brow[k];
 		const struct binding	*b = bind_at(f->bt, k);
 		char			 d[SG_ID_MAX];
@@ -1736,6 +1754,18 @@ flood_save_baseline(struct flood *f, FILE *fp)
 		    sg_addr_str(&b->i, ip, sizeof(ip)), r->init_davg,
 		    bind_d(f->bt, b, d));
 	}
+	return k;
+}
+
+uint32_t
+flood_baseline_rows_end(const struct flood *f)
+{
+	return f->nbrow;
+}
+
+int
+flood_baseline_tail(FILE *fp)
+{
 	fprintf(fp, "end\n");
 	return ferror(fp) ? -1 : 0;
 }

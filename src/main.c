@@ -200,7 +200,7 @@ run_replay(const char *path, struct sg_conf *conf, bool learn)
 		struct flood_stats	 fs;
 
 		if (state_baseline_save(e, conf->baseline_file, sum.last_time,
-		    err, sizeof(err)) == -1) {
+		    NULL, NULL, err, sizeof(err)) == -1) {
 			fprintf(stderr, "sipguard: baseline %s\n", err);
 			engine_destroy(e);
 			return 1;

@@ -120,7 +120,7 @@ save(struct fx *f, const char *dir, unsigned n)
 	struct state_counts	 c;
 	char			 err[256];
 
-	if (state_save(dir, &e, 1, T0, &c, err, sizeof(err)) != 0)
+	if (state_save(dir, &e, 1, T0, NULL, NULL, &c, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(c.bindings, 1);
 	assert_int_equal(c.blacklist, 1);
@@ -231,7 +231,7 @@ test_lapsed(void **state)
 	tup(&t, 2);
 	assert_int_equal(bind_learn(engine_bindings(e), &t, 0,
 	    T0 - f->conf.bind_grace, T0 - SEC(7200), &b), BIND_NEW);
-	if (state_save(f->dir, &e, 1, T0, &c, err, sizeof(err)) != 0)
+	if (state_save(f->dir, &e, 1, T0, NULL, NULL, &c, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(c.bindings, 1);
 	engine_destroy(e);
@@ -618,7 +618,7 @@ test_identity_texts(void **state)
 		assert_string_equal(bind_d(bt, b, buf), d[k]);
 		assert_string_equal(bind_impi(bt, b, buf), impi[k]);
 	}
-	if (state_save(f->other, &f->e, 1, T0 + SEC(1), &c, err,
+	if (state_save(f->other, &f->e, 1, T0 + SEC(1), NULL, NULL, &c, err,
 	    sizeof(err)) != 0)
 		fail_msg("%s", err);
 	out = slurp(f->other);

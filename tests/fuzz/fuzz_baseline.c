@@ -35,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e = fz_small_engine();
 	err[0] = '\0';
 	if (state_baseline_load(e, in, err, sizeof(err)) == 0) {
-		if (state_baseline_save(e, out, NOW, err, sizeof(err)) == -1)
+		if (state_baseline_save(e, out, NOW, NULL, NULL, err, sizeof(err)) == -1)
 			fz_fail("state_baseline_save: %s", err);
 		e2 = fz_small_engine();
 		if (state_baseline_load(e2, out, err, sizeof(err)) == -1) {

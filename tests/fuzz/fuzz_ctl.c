@@ -61,11 +61,19 @@ no_lock(void *arg)
 }
 
 static void
+no_lock_one(void *arg, int k, bool on)
+{
+	(void)arg;
+	(void)k;
+	(void)on;
+}
+
+static void
 queue_counts(void *arg, int k, struct control_queue *q)
 {
 	(void)arg;
 	(void)k;
-	*q = (struct control_queue){ 1, 2, 3, 6, 4, 5, 0, 0 };
+	*q = (struct control_queue){ 1, 2, 3, 6, 4, 5, 0, 0, 0 };
 }
 
 static int
@@ -110,6 +118,7 @@ setup(void)
 		.started = clock_now(),
 		.lock = no_lock,
 		.unlock = no_lock,
+		.lock_one = no_lock_one,
 		.queue = queue_counts,
 		.reload = reload,
 		.save = save,

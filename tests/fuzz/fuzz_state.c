@@ -56,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 1)
 		fz_fail("state_restore: no file, but there is one");
 	if (rc == 0) {
-		if (state_save(out, &e, 1, NOW, &saved, err, sizeof(err)) ==
+		if (state_save(out, &e, 1, NOW, NULL, NULL, &saved, err, sizeof(err)) ==
 		    -1)
 			fz_fail("state_save: %s", err);
 		e2 = fz_small_engine();

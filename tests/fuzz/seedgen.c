@@ -245,14 +245,14 @@ tables(struct scn *s, const char *name)
 	struct state_counts c;
 
 	snprintf(dir, sizeof(dir), "%s/tmp", out);
-	if (state_save(dir, &s->e, 1, s->now, &c, err, sizeof(err)) == 0) {
+	if (state_save(dir, &s->e, 1, s->now, NULL, NULL, &c, err, sizeof(err)) == 0) {
 		snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
 		put_file(path, "state", name);
 		unlink(path);
 	} else
 		fprintf(stderr, "seedgen: %s: %s\n", name, err);
 	snprintf(path, sizeof(path), "%s/%s", dir, BASELINE_FILE);
-	if (state_baseline_save(s->e, path, s->now, err, sizeof(err)) == 0) {
+	if (state_baseline_save(s->e, path, s->now, NULL, NULL, err, sizeof(err)) == 0) {
 		put_file(path, "baseline", name);
 		unlink(path);
 	} else
