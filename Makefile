@@ -64,7 +64,7 @@ TOOL_BINS	:= $(B)/sgpcap
 TEST_SCRIPTS	+= tests/e2e_cluster.sh tests/e2e_sentinel.sh \
 		   tests/e2e_cluster_kamailio.sh
 # Batch verdicts (issue 12): a reader of its own, in namespaces.
-TEST_SCRIPTS	+= tests/test_nfq_fold.sh
+TEST_SCRIPTS	+= tests/test_nfq_fold.sh tests/test_stall.sh
 
 DEPS		:= $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d \
 		   $(B)/bench/*.d)
