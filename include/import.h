@@ -34,13 +34,15 @@ struct import_result {
  * Parse `buf' (a whole dump) and import into each of the `n' tables.
  * Expires count from `dumped' (ns, the dump's time), bindings expire at
  * dumped + Expires.  `domain' is the host of an AoR without one
- * (usrloc use_domain = 0); NULL or "" refuses such AoRs.  Returns 0, or
- * -1 with `err' saying what is wrong with the file as a whole.
+ * (usrloc use_domain = 0); NULL or "" refuses such AoRs.  `hold' (NULL:
+ * none) takes (true) and releases (false) the tables around the import,
+ * releasing and taking them again every few dozen contacts.  Returns 0,
+ * or -1 with `err' saying what is wrong with the file as a whole.
  */
 int		 import_buf(const char *buf, size_t len, const char *domain,
 		    struct bind_table **bt, int n, uint64_t dumped,
-		    uint64_t now, struct import_result *r, char *err,
-		    size_t errlen);
+		    uint64_t now, void (*hold)(void *, bool), void *harg,
+		    struct import_result *r, char *err, size_t errlen);
 /*
  * The whole file into *buf (malloc'd, the caller frees), at most
  * IMPORT_MAX_BYTES; its modification time (no later than `now') is the

@@ -1133,6 +1133,18 @@ cmd_ping(struct control *c, char **args, int nargs, bool json,
  * FILE [DOMAIN]: the proxy's registrations (import.h).  Read and parsed
  * with no lock held; only the table inserts run under the workers' locks.
  */
+/* Every worker's lock, for import_buf() (which lets go now and then). */
+static void
+import_hold(void *arg, bool on)
+{
+	struct control	*c = arg;
+
+	if (on)
+		c->lock(c->arg);
+	else
+		c->unlock(c->arg);
+}
+
 static int
 cmd_bindings_import(struct control *c, char **args, int nargs, bool json,
     struct ctl_buf *o)
@@ -1160,10 +1172,8 @@ cmd_bindings_import(struct control *c, char **args, int nargs, bool json,
 	}
 	for (int k = 0; k < n; k++)
 		bt[k] = engine_bindings(c->engines[k]);
-	c->lock(c->arg);
-	rc = import_buf(buf, len, domain, bt, n, dumped, now, &r, why,
-	    sizeof(why));
-	c->unlock(c->arg);
+	rc = import_buf(buf, len, domain, bt, n, dumped, now, import_hold, c,
+	    &r, why, sizeof(why));
 	free(buf);
 	if (rc == -1) {
 		ctl_printf(o, "error: %s: %s\n", args[0], why);

@@ -97,8 +97,8 @@ import_text(struct fx *f, const char *text, const char *domain,
 	assert_int_equal(import_read(f->path, &buf, &len, UINT64_MAX, &mtime,
 	    err, errlen), 0);
 	assert_int_equal(len, strlen(text));
-	rc = import_buf(buf, len, domain, &f->bt, 1, dumped, now, r, err,
-	    errlen);
+	rc = import_buf(buf, len, domain, &f->bt, 1, dumped, now, NULL, NULL,
+	    r, err, errlen);
 	free(buf);
 	return rc;
 }
@@ -639,7 +639,7 @@ engine_import(struct scn *s)
 	char			 err[256];
 
 	assert_int_equal(import_buf(KAMAILIO, strlen(KAMAILIO), "example.com",
-	    &bt, 1, s->now, s->now, &r, err, sizeof(err)), 0);
+	    &bt, 1, s->now, s->now, NULL, NULL, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.imported, 2);
 }
 
@@ -707,6 +707,50 @@ test_engine_first_wins(void **st)
 	scn_fini(&s);
 }
 
+/* The tables held around an import, and let go every few dozen contacts. */
+struct holds {
+	int	 depth, takes;
+};
+
+static void
+count_hold(void *arg, bool on)
+{
+	struct holds	*h = arg;
+
+	assert_int_equal(h->depth, on ? 0 : 1);
+	h->depth += on ? 1 : -1;
+	h->takes += on;
+}
+
+static void
+test_held(void **st)
+{
+	struct fx		*f = *st;
+	struct import_result	 r;
+	struct holds		 h = { 0, 0 };
+	char			*buf, err[256];
+	size_t			 len = 0, cap = 200 * 160;
+
+	bind_destroy(f->bt);
+	f->conf.tab_bindings = 256;
+	assert_non_null(f->bt = bind_create(&f->conf));
+	assert_non_null(buf = malloc(cap));
+	len += (size_t)snprintf(buf, cap, "{\"result\":{\"AoRs\":[");
+	for (int k = 0; k < 130; k++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s{\"Info\":{"
+		    "\"AoR\":\"u%d@example.com\",\"Contacts\":[{\"Contact\":"
+		    "{\"Address\":\"sip:u%d@10.0.%d.%d\",\"Expires\":600}}]}}",
+		    k ? "," : "", k, k, k / 200, k % 200 + 1);
+	len += (size_t)snprintf(buf + len, cap - len, "]}}");
+	assert_int_equal(import_buf(buf, len, NULL, &f->bt, 1, T0, T0,
+	    count_hold, &h, &r, err, sizeof(err)), 0);
+	free(buf);
+	assert_int_equal(r.imported, 130);
+	/* Taken at the start, then again after the 64th and the 128th. */
+	assert_int_equal(h.depth, 0);
+	assert_int_equal(h.takes, 3);
+}
+
 int
 main(void)
 {
@@ -725,6 +769,7 @@ main(void)
 	TREG("import", known_kept);
 	TREG("import", restored_unpinned);
 	TREG("import", command);
+	TREG("import", held);
 	treg_fixture(NULL, NULL);
 	TREG_ROWS("import", test_bad_file, bad_files);
 	TREG("import", engine_pin);

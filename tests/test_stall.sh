@@ -3,7 +3,8 @@
 # 60,000 bindings (Kamailio's ul.dump, imported at start) while a sender
 # keeps its queue busy (2,000 keep-alives a second); meanwhile the state
 # file is saved three times (13 MB each: `sipguardctl save'), the
-# bindings listed three times and the stats read ten times.  Each worker's longest wait for its lock (held by
+# bindings listed three times, the stats read ten times and the dump
+# imported again.  Each worker's longest wait for its lock (held by
 # the main loop) and for its verdicts must stay far below what holding
 # every worker through a whole save cost (130 ms or more here).  Root
 # only; two namespaces made here and removed.
@@ -113,6 +114,8 @@ for k in 1 2 3; do
 	for j in 1 2 3; do ctl stats > /dev/null; done
 	ctl bindings list > "$TMP/list"
 done
+# The proxy's dump again, at run time: every contact looked up (known).
+ctl bindings import "$TMP/ul.json" > "$TMP/import"
 t1=$(date +%s%N)
 ctl stats > /dev/null
 wait "$FPID"
@@ -124,6 +127,8 @@ check "three saves of $lines bindings in $(( (t1 - t0) / 1000000 )) ms" \
 check "module II's baseline saved too" "[ -s $TMP/state/baseline ]"
 check "the bindings listed whole meanwhile" \
     "grep -q '^$N binding(s)' $TMP/list"
+check "the dump imported again at run time: $N known" \
+    "grep -q ' $N known' $TMP/import"
 r1=$(stat queue.received)
 check "the worker judged $((r1 - r0)) keep-alives meanwhile" \
     "[ $((r1 - r0)) -gt 8000 ]"

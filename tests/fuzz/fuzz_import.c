@@ -103,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err[0] = '\0';
 	rc = import_buf(buf, size, size % 2 ? "example.com" : NULL, &bt, 1,
-	    FZ_T0, NOW, &r, err, sizeof(err));
+	    FZ_T0, NOW, NULL, NULL, &r, err, sizeof(err));
 	if (rc != 0 && rc != -1)
 		fz_fail("import_buf returned %d", rc);
 	if (memchr(err, '\0', sizeof(err)) == NULL)
@@ -136,7 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fz_fail("a bad imported binding");
 		}
 		if (import_buf(buf, size, size % 2 ? "example.com" : NULL,
-		    &bt, 1, FZ_T0, NOW, &r2, err, sizeof(err)) != 0)
+		    &bt, 1, FZ_T0, NOW, NULL, NULL, &r2, err, sizeof(err)) != 0)
 			fz_fail("the same dump refused the second time: %s",
 			    err);
 		if (r2.imported != 0)
