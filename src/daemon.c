@@ -725,6 +725,9 @@ on_save_whitelist(void *arg, char *err, size_t errlen)
  * start and after the table was rebuilt.  Copied under the workers'
  * locks, sent after (the workers never wait on netlink).
  */
+/* Binding slots copied under one hold of a worker's lock (a few ns each). */
+#define OFFLOAD_PAGE	16384
+
 static void
 offload_known(struct daemon *d)
 {
@@ -740,22 +743,29 @@ offload_known(struct daemon *d)
 		log_warnx("nft: no memory to offload the bindings");
 		return;
 	}
-	lock_all(d);
+	/* Copied a page at a time, one worker held (a firewall reload
+	 * rebuilds the set while the workers judge). */
 	for (int k = 0; k < d->nw; k++) {
 		struct bind_table	*bt = engine_bindings(d->w[k].e);
+		uint32_t		 slots = bind_capacity(bt);
 
-		for (uint32_t s = 0; s < bind_capacity(bt); s++) {
-			const struct binding	*b = bind_at(bt, s);
+		for (uint32_t s = 0; s < slots; ) {
+			hold_worker(d, k, true);
+			for (uint32_t end = s + OFFLOAD_PAGE; s < slots &&
+			    s < end; s++) {
+				const struct binding	*b = bind_at(bt, s);
 
-			if (b == NULL || !b->has_m ||
-			    b->expires + d->conf.bind_grace <= now)
-				continue;
-			dev[n].m = b->m;
-			dev[n].i = b->i;
-			dev[n++].expires = b->expires + d->conf.bind_grace;
+				if (b == NULL || !b->has_m ||
+				    b->expires + d->conf.bind_grace <= now)
+					continue;
+				dev[n].m = b->m;
+				dev[n].i = b->i;
+				dev[n++].expires = b->expires +
+				    d->conf.bind_grace;
+			}
+			hold_worker(d, k, false);
 		}
 	}
-	unlock_all(d);
 	if (nft_known_many(d->nft, dev, (uint32_t)n) == -1)
 		log_warnx("nft: the bound devices could not all be offloaded");
 	free(dev);
