@@ -43,6 +43,7 @@
 #include "conf.h"
 #include "decode.h"
 #include "sipguard.h"
+#include "sipmsg.h"
 
 /* Whole messages one segment may complete (a GRO super-packet of 64 KB
  * holds a few hundred at most); the rest of such a segment is malformed. */
@@ -76,6 +77,7 @@ struct stream_res {
 	int		 dir;
 	const uint8_t	*left;
 	size_t		 left_len;
+	struct sipm_framer fr;		/* how far `left' was read */
 };
 
 struct stream_stats {

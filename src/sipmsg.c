@@ -2198,15 +2198,29 @@ kf_begin(uint8_t c, bool has, int *ni)
 long
 sipm_frame(const uint8_t *p, size_t len)
 {
+	struct sipm_framer	 f;
+
+	memset(&f, 0, sizeof(f));
+	return sipm_frame_more(&f, p, len);
+}
+
+long
+sipm_frame_more(struct sipm_framer *f, const uint8_t *p, size_t len)
+{
 	static const char name[] = "content-length";
-	enum kframe	 st = KF_START;
-	bool		 has = false;
-	long		 clen = 0, v = 0;
-	int		 ni = 0;
+	enum kframe	 st = (enum kframe)f->st;
+	bool		 has = f->has;
+	long		 clen = f->clen, v = f->v;
+	int		 ni = f->ni;
 	size_t		 k;
 	const uint8_t	*nl;
 
-	for (k = 0; k < len; k++) {
+	if (f->done) {
+		k = f->hend;
+		clen = f->clen;
+		goto body;
+	}
+	for (k = f->k; k < len; k++) {
 		uint8_t	 c = p[k];
 
 		switch (st) {
@@ -2289,11 +2303,22 @@ sipm_frame(const uint8_t *p, size_t len)
 			break;
 		}
 	}
+	/* What was read is not read again when more of it comes. */
+	f->k = k;
+	f->st = (uint8_t)st;
+	f->has = has;
+	f->clen = clen;
+	f->v = v;
+	f->ni = ni;
 	return len >= SG_PKT_MAX ? -1 : 0;
 end:
 	if (!has)
 		return -1;
 	k++;			/* the body starts after this LF */
+	f->done = true;
+	f->hend = k;
+	f->clen = clen;
+body:
 	if (k + (size_t)clen > len)
 		return k + (size_t)clen > SG_PKT_MAX ? -1 : 0;
 	return (long)(k + (size_t)clen);

@@ -37,6 +37,7 @@ struct sdir {
 	uint64_t	 held_since;	/* when the buffer was taken */
 	bool		 synced;	/* `next' is known */
 	bool		 poisoned;	/* a message was dropped: drop all */
+	struct sipm_framer fr;		/* how far the held bytes were read */
 	uint8_t		 nseen;
 	struct seen_seg	 seen[SEEN_SEGS];
 };
@@ -569,7 +570,16 @@ frame(struct stream_table *t, uint32_t k, int dir, const uint8_t *data,
 			pos++;
 		if (pos == n)
 			break;
-		m = sipm_frame(p + pos, n - pos);
+		/*
+		 * The held message (it starts the buffer) is read on from
+		 * where the last segment left it: a message trickled in
+		 * short lines is read once, not once a segment.
+		 */
+		if (pos == 0 && d->buf != HNIL)
+			r->fr = d->fr;
+		else
+			memset(&r->fr, 0, sizeof(r->fr));
+		m = sipm_frame_more(&r->fr, p + pos, n - pos);
 		if (m < 0 || r->nmsg == STREAM_MAX_MSGS - 1) {
 			/* Cannot be framed: the rest is one malformed
 			 * message, and the stream must be picked up again. */
@@ -673,8 +683,11 @@ stream_commit(struct stream_table *t, struct stream_res *r,
 		dir_attach(t, s, d, r->newbuf, r->now);
 	else
 		buf_put(t, r->newbuf);
-	memmove(bufp(t, d->buf), r->left, r->left_len);
+	/* The held message where it already is: nothing to move. */
+	if (r->left != bufp(t, d->buf))
+		memmove(bufp(t, d->buf), r->left, r->left_len);
 	d->blen = (uint32_t)r->left_len;
+	d->fr = r->fr;
 }
 
 /* ---- segments ----------------------------------------------------------- */

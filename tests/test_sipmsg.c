@@ -2048,6 +2048,65 @@ test_frame_colonless_line(void **state)
 	assert_true(n == -1 || n == (long)sizeof(msg) - 1);
 }
 
+/*
+ * sipm_frame_more(), resumed as the stream hands it more of a message a
+ * segment at a time, answers as sipm_frame() on the whole of what has
+ * come: every framing case, and 20,000 random messages made of the bytes
+ * the framer's states turn on, each given in random steps of 1 to 9
+ * bytes, compared at every step until the answer is no longer "more".
+ */
+static void
+test_frame_resumed(void **state)
+{
+	static const char	 alpha[] = "\r\n \tcClL:-_0123456789ontegh;xX";
+	static const char	*frag[] = { "\r\n", "\n", "Content-Length:",
+	    "content_length: ", "l:", "L :", " 12", "0", "5\r\n", "\r\n\r\n",
+	    "X-A: b\r\n", "\n\r\n", "\t", "Content-Lengthx: 3\r\n" };
+	char			 buf[512];
+	unsigned		 seed = 12345;
+
+	(void)state;
+	for (size_t c = 0; c < nitems(framecases) + 20000; c++) {
+		const char		*p = buf;
+		size_t			 len = 0, at = 0;
+		struct sipm_framer	 f;
+
+		if (c < nitems(framecases)) {
+			p = framecases[c].text;
+			len = framecases[c].len;
+		} else {
+			len = (size_t)snprintf(buf, sizeof(buf), "%s",
+			    "OPTIONS sip:x SIP/2.0\r\n");
+			while (len < sizeof(buf) - 40) {
+				seed = seed * 1103515245u + 12345u;
+				if ((seed >> 16) % 3 == 0)
+					buf[len++] = alpha[(seed >> 8) %
+					    (sizeof(alpha) - 1)];
+				else
+					len += (size_t)snprintf(buf + len,
+					    sizeof(buf) - len, "%s",
+					    frag[(seed >> 8) % nitems(frag)]);
+			}
+		}
+		memset(&f, 0, sizeof(f));
+		while (at < len) {
+			long	 fresh, resumed;
+
+			seed = seed * 1103515245u + 12345u;
+			at += 1 + (seed >> 16) % 9;
+			if (at > len)
+				at = len;
+			fresh = sipm_frame((const uint8_t *)p, at);
+			resumed = sipm_frame_more(&f, (const uint8_t *)p, at);
+			if (fresh != resumed)
+				fail_msg("case %zu at %zu of %zu: resumed %ld, "
+				    "whole %ld", c, at, len, resumed, fresh);
+			if (fresh != 0)
+				break;
+		}
+	}
+}
+
 /* ---- every truncation of an INVITE with a body ------------------------ */
 
 static void
@@ -2727,6 +2786,7 @@ main(void)
 	TREG_ROWS("method", test_method, methcases);
 	TREG_ROWS("frame", test_frame, framecases);
 	treg_add("frame", "unterminated", test_frame_unterminated, NULL);
+	treg_add("frame", "resumed", test_frame_resumed, NULL);
 	TREG("bug", frame_colonless_line);
 	TREG("robust", truncations);
 	TREG("robust", mutations);
