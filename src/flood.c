@@ -209,6 +209,13 @@ struct flood {
 	/* DS1: messages per second over ds.interval */
 	uint32_t		 bucket[DS_BUCKETS];
 	uint64_t		 bucket_sec[DS_BUCKETS];
+	/*
+	 * past_sum() remembered: the messages of the whole seconds before
+	 * past_sec - 1 in the last past_w, for ds.interval and for the
+	 * last 2 s (0: nothing remembered).
+	 */
+	uint64_t		 past_sec[2];
+	uint32_t		 past_w[2], past_n[2];
 	bool			 ds1, ds1_announced;
 	uint64_t		 ds1_below_since;
 	/*
@@ -645,6 +652,16 @@ ds_count(struct flood *f, uint64_t now)
 	uint64_t	 sec = now / NS_PER_SEC;
 	uint32_t	 b = (uint32_t)(sec % DS_BUCKETS);
 
+	/*
+	 * A count in any second but the remembered one may change the
+	 * remembered sums (time going back, a bucket reused): forgotten.
+	 * One in that second changes its own bucket only, never a past one
+	 * (ds_window() < DS_BUCKETS).
+	 */
+	if (f->past_sec[0] != sec + 1)
+		f->past_sec[0] = 0;
+	if (f->past_sec[1] != sec + 1)
+		f->past_sec[1] = 0;
 	if (f->bucket_sec[b] != sec) {
 		f->bucket_sec[b] = sec;
 		f->bucket[b] = 0;
@@ -652,15 +669,10 @@ ds_count(struct flood *f, uint64_t now)
 	f->bucket[b]++;
 }
 
-/*
- * Messages per second over the last `w' whole seconds; the current second
- * counts too once it holds more than that average (a flood shows in its
- * first second, a quiet start of a second does not drag the rate down).
- */
-static double
-rate_over(const struct flood *f, uint64_t now, uint32_t w)
+/* Messages of the `w' whole seconds before `sec'. */
+static uint32_t
+past_sum(const struct flood *f, uint64_t sec, uint32_t w)
 {
-	uint64_t	 sec = now / NS_PER_SEC;
 	uint32_t	 n = 0, b;
 
 	for (uint32_t k = 1; k <= w; k++) {
@@ -668,15 +680,47 @@ rate_over(const struct flood *f, uint64_t now, uint32_t w)
 		if (f->bucket_sec[b] == sec - k)
 			n += f->bucket[b];
 	}
-	b = (uint32_t)(sec % DS_BUCKETS);
+	return n;
+}
+
+/* The current second counts too once it holds more than that average. */
+static double
+rate_of(const struct flood *f, uint64_t sec, uint32_t w, uint32_t n)
+{
+	uint32_t	 b = (uint32_t)(sec % DS_BUCKETS);
+
 	if (f->bucket_sec[b] == sec && f->bucket[b] > n / w)
 		return (double)(n + f->bucket[b]) / (w + 1);
 	return (double)n / w;
 }
 
+/*
+ * Messages per second over the last `w' whole seconds; the current second
+ * counts too once it holds more than that average (a flood shows in its
+ * first second, a quiet start of a second does not drag the rate down).
+ * Every message module II judges asks it up to five times (trend() in
+ * SS, IR and the rise, DS1 over ds.interval and over 2 s), each a walk of
+ * up to ds.interval buckets that only change when a second ends: the
+ * past seconds' sum is remembered for the second it was taken in, so
+ * the walk is once a second, not once a message.  Same sum, same answer.
+ */
+static double
+rate_over(struct flood *f, uint64_t now, uint32_t w)
+{
+	uint64_t	 sec = now / NS_PER_SEC;
+	int		 m = w == 2;
+
+	if (f->past_sec[m] != sec + 1 || f->past_w[m] != w) {
+		f->past_n[m] = past_sum(f, sec, w);
+		f->past_w[m] = w;
+		f->past_sec[m] = sec + 1;
+	}
+	return rate_of(f, sec, w, f->past_n[m]);
+}
+
 /* Curr.C_Avg: over ds.interval. */
 static double
-curr_c_avg(const struct flood *f, uint64_t now)
+curr_c_avg(struct flood *f, uint64_t now)
 {
 	return rate_over(f, now, ds_window(f));
 }
@@ -830,7 +874,7 @@ fire(struct flood *f, struct frow *r, const struct sg_tuple *t,
 
 /* Curr.C_Avg / Init.C_Avg, never below 1. */
 static double
-trend(const struct flood *f, uint64_t now)
+trend(struct flood *f, uint64_t now)
 {
 	double	 t;
 
@@ -1687,7 +1731,8 @@ flood_stats(const struct flood *f, uint64_t now, struct flood_stats *st)
 		st->train_left = (double)f->conf->training_duration / 1e9;
 	st->tdist_avg = f->tdist_avg;
 	st->init_c_avg = f->init_c_avg;
-	st->curr_c_avg = curr_c_avg(f, now);
+	st->curr_c_avg = rate_of(f, now / NS_PER_SEC, ds_window(f),
+	    past_sum(f, now / NS_PER_SEC, ds_window(f)));
 	st->unbound_rate = f->unbound_rate;
 	st->ds1 = f->ds1;
 	st->sources_in_use = f->slru.count + f->klru.count;
