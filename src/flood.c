@@ -738,25 +738,26 @@ ds1_threshold(const struct flood *f)
 int
 flood_ds1_edge(struct flood *f, uint64_t now, struct flood_alarm *a)
 {
-	double	 c;
+	double	 c, bar;
 
 	if (flood_training(f, now) || !f->trained)
 		return 0;
 	c = curr_c_avg(f, now);
+	bar = ds1_threshold(f);		/* Init.C_Avg + tr */
 	/*
 	 * Two views of Curr.C_Avg: over ds.interval against Init.C_Avg + tr,
 	 * steady enough not to take a busy hour for an attack; and over the
 	 * last 2 s against ds_fast_ratio x Init.C_Avg, so a massive flood
 	 * raises DS1 within a second or two.
 	 */
-	if (c <= ds1_threshold(f)) {
+	if (c <= bar) {
 		double	 fast = rate_over(f, now, 2);
 
 		if (fast > f->conf->ds_fast_ratio * f->init_c_avg &&
-		    fast > ds1_threshold(f))
+		    fast > bar)
 			c = fast;
 	}
-	if (c > ds1_threshold(f)) {
+	if (c > bar) {
 		f->ds1_below_since = 0;
 		if (!f->ds1) {
 			f->ds1 = true;
@@ -782,7 +783,7 @@ flood_ds1_edge(struct flood *f, uint64_t now, struct flood_alarm *a)
 	 */
 	if (!f->ds1)
 		return 0;
-	if (c > (ds1_threshold(f) + f->init_c_avg) / 2) {
+	if (c > (bar + f->init_c_avg) / 2) {
 		f->ds1_below_since = 0;
 		return 0;
 	}
@@ -1029,10 +1030,10 @@ train_sample(struct flood *f, struct frow *r, bool bound, float gap)
  */
 static void
 ss_update(struct flood *f, struct frow *r, float gap, double init,
-    uint64_t now)
+    double tr)
 {
 	double	 leak = 1e9 / (double)f->conf->ss_decay;
-	double	 own = f->conf->ss_rate_factor * trend(f, now) / init;
+	double	 own = f->conf->ss_rate_factor * tr / init;
 
 	if (own > leak)
 		leak = own;
@@ -1054,12 +1055,12 @@ ss_update(struct flood *f, struct frow *r, float gap, double init,
  */
 static bool
 ir_fires(struct flood *f, struct frow *r, float davg, double ratio,
-    uint64_t now)
+    double tr, uint64_t now)
 {
 	const struct sg_conf	*c = f->conf;
 
 	if (!(davg > 0 && 1.0 / davg >= c->min_rate) ||
-	    ratio * trend(f, now) >= c->ir_ratio) {
+	    ratio * tr >= c->ir_ratio) {
 		r->ir_run = 0;
 		return false;
 	}
@@ -1163,13 +1164,13 @@ rise_train(struct flood *f, struct frow *r, uint64_t now, bool first)
 }
 
 static bool
-rise_fires(struct flood *f, const struct frow *r, uint64_t now,
+rise_fires(struct flood *f, const struct frow *r, double tr, uint64_t now,
     double *sum_out, double *span_out, double *times)
 {
 	const struct sg_conf	*c = f->conf;
 	double			 third = (double)c->rise_window / 1e9 /
 				    RISE_SLOTS;
-	double			 lift = trend(f, now) / c->rise_trend;
+	double			 lift = tr / c->rise_trend;
 	double			 bar, need, span, sum = 0, part;
 	double			 spread = r->burst > 0 ? r->burst :
 				    c->rise_spread_max;	/* none: the widest */
@@ -1391,7 +1392,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 {
 	struct frow	*r;
 	float		 gap, davg;
-	double		 init, ratio, sum, span, times;
+	double		 init, ratio, sum, span, times, tr;
 	uint64_t	 prev;
 	bool		 has_prev, training = training_phase(f, now);
 
@@ -1411,7 +1412,10 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 		return FLOOD_PASS;
 	r->tdist = gap;
 	init = row_init(f, r);
-	ss_update(f, r, gap, init, now);
+	/* The population's trend, the same for SS, IR and the rise: nothing
+	 * between them counts a message. */
+	tr = trend(f, now);
+	ss_update(f, r, gap, init, tr);
 	rise_count(f, r, now);
 	davg = curr_davg(r, f->conf->window);
 	r->curr_davg = davg;
@@ -1425,9 +1429,9 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	if (r->trs > f->conf->ss_threshold)
 		return fire(f, r, t, ALARM_SS, m, davg > 0 ? davg : gap, ratio,
 		    now, a);
-	if (ir_fires(f, r, davg, ratio, now))
+	if (ir_fires(f, r, davg, ratio, tr, now))
 		return fire(f, r, t, ALARM_IR, m, davg, ratio, now, a);
-	if (rise_fires(f, r, now, &sum, &span, &times)) {
+	if (rise_fires(f, r, tr, now, &sum, &span, &times)) {
 		/*
 		 * A busy line's clustered traffic can look the same for tens
 		 * of seconds (issue 11, measured): a notice unless the
