@@ -11,7 +11,8 @@
 #include "htab.h"
 #include "whitelist.h"
 
-#define ENF_SRCS	4096	/* counts of listed sources (power of 2) */
+#define ENF_SRCS_BITS	12
+#define ENF_SRCS	(1 << ENF_SRCS_BITS)	/* counts of listed sources */
 
 /*
  * Entries live in an ftab (hash index, free list, insertion order); a
@@ -219,7 +220,10 @@ src_slot(bool has_m, const uint8_t m[6], const struct sg_addr *i)
 	a |= (uint64_t)has_m << 48 | (uint64_t)i->family << 56;
 	memcpy(&b, i->a, 8);
 	memcpy(&c, i->a + 8, 8);
-	return (uint32_t)(hash_mix(hash_mix(a, b), c) & (ENF_SRCS - 1));
+	/* Multiply-shift: the top bits of the sum depend on every bit. */
+	return (uint32_t)((a * 0x9e3779b97f4a7c15ULL ^
+	    b * 0xc2b2ae3d27d4eb4fULL ^ c * 0x165667b19e3779f9ULL) >>
+	    (64 - ENF_SRCS_BITS));
 }
 
 static void
