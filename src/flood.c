@@ -698,8 +698,8 @@ rate_of(const struct flood *f, uint64_t sec, uint32_t w, uint32_t n)
  * Messages per second over the last `w' whole seconds; the current second
  * counts too once it holds more than that average (a flood shows in its
  * first second, a quiet start of a second does not drag the rate down).
- * Every message module II judges asks it up to five times (trend() in
- * SS, IR and the rise, DS1 over ds.interval and over 2 s), each a walk of
+ * Every message module II judges asks it three times (trend(), for SS,
+ * IR and the rise; DS1 over ds.interval and over 2 s), each a walk of
  * up to ds.interval buckets that only change when a second ends: the
  * past seconds' sum is remembered for the second it was taken in, so
  * the walk is once a second, not once a message.  Same sum, same answer.
