@@ -907,7 +907,7 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	enum sg_reason	 reason;
 	enum sg_verdict	 v;
 	bool		 listed = false, ds1;
-	uint64_t	 bkey = 0, fkey = 0;
+	uint64_t	 skey = 0;
 
 	if (!inbound) {
 		/*
@@ -935,11 +935,11 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	 * While DS1 holds, admission below looks the source up in two tables
 	 * where a spoofed one is in neither: two cache misses a packet of the
 	 * flood.  Their buckets are fetched now, while the whitelist and the
-	 * blacklist are looked at.
+	 * blacklist are looked at.  Both file a source under one key.
 	 */
 	if ((ds1 = flood_ds1(e->flood))) {
-		bkey = bind_source_key(e->bt, &t);
-		fkey = flood_source_key(e->flood, &t);
+		skey = bind_source_key(e->bt, &t);
+		flood_source_prefetch(e->flood, skey);
 	}
 	switch (wl_check(e->wl, &pkt->src, &pkt->smac, pkt->has_mac)) {
 	case WL_PASS:
@@ -967,8 +967,8 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	 * for admission, decided before the parse: a flood of spoofed
 	 * sources costs a lookup each, not a parse.
 	 */
-	if (!listed && ds1 && !flood_admission_key(e->flood, fkey,
-	    bind_has_source_key(e->bt, bkey), now)) {
+	if (!listed && ds1 && !flood_admission_key(e->flood, skey,
+	    bind_has_source_key(e->bt, skey), now)) {
 		ds1_check(e, now);
 		return emit(e, true, SG_DROP, SG_R_DS_ADMISSION, SIPM_K_NOT_SIP,
 		    pkt, NULL);

@@ -316,12 +316,9 @@ struct dkey {
 	struct sg_addr	 s;
 };
 
-/*
- * A device: (m, i), or (m, i, s) behind NAT (SPEC 4); or, `source' set,
- * the source (m, i) alone: what is known of a packet before its parse.
- */
+/* A device: (m, i), or (m, i, s) behind NAT (SPEC 4). */
 static uint64_t
-dkey_hash(const struct sg_tuple *t, bool source)
+device_key(const struct sg_tuple *t)
 {
 	struct dkey	 k;
 
@@ -330,24 +327,22 @@ dkey_hash(const struct sg_tuple *t, bool source)
 		memcpy(k.m, t->m.b, 6);
 	k.has_m = t->has_m;
 	k.i = t->i;
-	if (!source) {
-		k.nat = t->nat;
-		if (t->nat)
-			k.s = t->s;
-	}
+	k.nat = t->nat;
+	if (t->nat)
+		k.s = t->s;
 	return hash_bytes(&k, sizeof(k));
 }
 
-static uint64_t
-device_key(const struct sg_tuple *t)
-{
-	return dkey_hash(t, false);
-}
-
+/*
+ * The source (m, i) alone, what is known of a packet before its parse:
+ * the binding table's key of it, so that admission while DS1 holds
+ * hashes a packet's source once for both tables.  Kept in memory only
+ * (mix, smi), never in a file.
+ */
 static uint64_t
 source_key(const struct sg_tuple *t)
 {
-	return dkey_hash(t, true);
+	return bind_source_hash(t);
 }
 
 /* The key a binding's saved Init.D_Avg is filed under: its F. */
@@ -943,6 +938,12 @@ flood_source_key(const struct flood *f, const struct sg_tuple *t)
 
 	hidx_prefetch(&f->mix, key);
 	return key;
+}
+
+void
+flood_source_prefetch(const struct flood *f, uint64_t key)
+{
+	hidx_prefetch(&f->mix, key);
 }
 
 bool
