@@ -1339,7 +1339,10 @@ engine_packet_flags(struct engine *e, enum dec_link link,
 	 * order, so this looks at the oldest only. */
 	pending_expire(e->pt, now);
 
-	memset(&pkt, 0, sizeof(pkt));
+	/* dec_frame() clears the rest of pkt itself: what it keeps of these
+	 * two is a link without a MAC of its own. */
+	memset(&pkt.smac, 0, sizeof(pkt.smac));
+	pkt.has_mac = false;
 	if (hwmac != NULL) {
 		pkt.smac = *hwmac;
 		pkt.has_mac = true;
