@@ -513,11 +513,24 @@ flood_alarm(struct engine *e, const struct flood_alarm *fa,
 	    fa->detail[0] ? fa->detail : NULL, fa->rate, fa->cls, now);
 }
 
-/* The L3 part of E, before parsing: enough for the (m, i) blacklist. */
+/*
+ * d and impi, most of a tuple, are its last fields, and tuple_sip()
+ * copies both whole: tuple_l3() need not clear them first.
+ */
+_Static_assert(offsetof(struct sg_tuple, impi) ==
+    offsetof(struct sg_tuple, d) + SG_ID_MAX &&
+    sizeof(struct sg_tuple) == offsetof(struct sg_tuple, impi) + SG_ID_MAX,
+    "d and impi end struct sg_tuple");
+
+/*
+ * The L3 part of E, before parsing: enough for the (m, i) blacklist.
+ * Nothing reads d or impi before tuple_sip() writes them (a flood the
+ * blacklist or admission refuses never gets there).
+ */
 static void
 tuple_l3(struct sg_tuple *t, const struct dec_pkt *pkt)
 {
-	memset(t, 0, sizeof(*t));
+	memset(t, 0, offsetof(struct sg_tuple, d));
 	t->m = pkt->smac;
 	t->has_m = pkt->has_mac;
 	t->i = pkt->src;
