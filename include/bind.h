@@ -111,6 +111,8 @@ bool		 bind_has_source(const struct bind_table *,
 uint64_t	 bind_source_key(const struct bind_table *,
 		    const struct sg_tuple *);
 bool		 bind_has_source_key(const struct bind_table *, uint64_t);
+/* That key alone (module II files its known sources under it too). */
+uint64_t	 bind_source_hash(const struct sg_tuple *);
 /* A binding on the same device (m, i, and s behind NAT), any identity. */
 const struct binding *bind_find_device(struct bind_table *,
 		    const struct sg_tuple *, uint64_t now);

@@ -93,9 +93,13 @@ bool		 flood_ds1(const struct flood *);
  */
 bool		 flood_admission(struct flood *, const struct sg_tuple *,
 		    bool bound, uint64_t now);
-/* The same in two steps (see bind_source_key()): the source's key, then
- * admission by that key. */
+/*
+ * The same in two steps (see bind_source_key()): the source's key, then
+ * admission by that key.  The key is bind_source_key()'s: a caller that
+ * has it asks flood_source_prefetch() instead of hashing again.
+ */
 uint64_t	 flood_source_key(const struct flood *, const struct sg_tuple *);
+void		 flood_source_prefetch(const struct flood *, uint64_t key);
 bool		 flood_admission_key(struct flood *, uint64_t key, bool bound,
 		    uint64_t now);
 /*

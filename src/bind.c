@@ -823,9 +823,15 @@ bind_has_source(const struct bind_table *bt, const struct sg_tuple *t)
 }
 
 uint64_t
+bind_source_hash(const struct sg_tuple *t)
+{
+	return key_hash(IX__COUNT, &t->m, t->has_m, &t->i, 0);
+}
+
+uint64_t
 bind_source_key(const struct bind_table *bt, const struct sg_tuple *t)
 {
-	uint64_t	 key = key_hash(IX__COUNT, &t->m, t->has_m, &t->i, 0);
+	uint64_t	 key = bind_source_hash(t);
 
 	sidx_prefetch(&bt->mi.ix, key);
 	return key;

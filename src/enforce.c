@@ -11,6 +11,9 @@
 #include "htab.h"
 #include "whitelist.h"
 
+#define ENF_SRCS_BITS	12
+#define ENF_SRCS	(1 << ENF_SRCS_BITS)	/* counts of listed sources */
+
 /*
  * Entries live in an ftab (hash index, free list, insertion order); a
  * binary min-heap of slots orders them by expiry, so expiry and eviction
@@ -29,6 +32,18 @@ struct enforcer {
 	uint64_t	 nseq;
 	const struct sg_conf *conf;
 	uint32_t	 nkind[4];	/* live entries per kind */
+	/*
+	 * Every inbound packet asks whether its source (m, i) is listed,
+	 * which costs a SipHash of the whole key: srcs counts the BL_MI
+	 * and BL_MIP entries by an unkeyed mix of their (m, i), so a source
+	 * whose count is 0 is listed under neither and its keys need no
+	 * hash.  A source an attacker picks to share a count costs the
+	 * probe it cost before, no more.
+	 */
+	uint32_t	 srcs[ENF_SRCS];
+	/* The slot find() found last, while it holds that entry: a flood
+	 * from a listed source asks for the same key again and again. */
+	uint32_t	 last;
 	enf_offload	 offload;
 	void		*offload_arg;
 	const struct whitelist *wl;	/* NULL: none */
@@ -54,6 +69,7 @@ enf_create(const struct sg_conf *conf)
 		return NULL;
 	}
 	memset(e->hpos, 0xff, (size_t)cap * sizeof(*e->hpos));
+	e->last = HNIL;
 	e->st.capacity = cap;
 	return e;
 }
@@ -192,12 +208,34 @@ first_due(const struct enforcer *e)
 	return e->nheap > 0 ? e->heap[0] : HNIL;
 }
 
+/* The count of srcs a source (m, i) falls in; the key's other fields
+ * play no part, so BL_MI and BL_MIP of one source share it. */
+static uint32_t
+src_slot(bool has_m, const uint8_t m[6], const struct sg_addr *i)
+{
+	uint64_t	 a = 0, b, c;
+
+	if (has_m)
+		memcpy(&a, m, 6);	/* a key holds none without */
+	a |= (uint64_t)has_m << 48 | (uint64_t)i->family << 56;
+	memcpy(&b, i->a, 8);
+	memcpy(&c, i->a + 8, 8);
+	/* Multiply-shift: the top bits of the sum depend on every bit. */
+	return (uint32_t)((a * 0x9e3779b97f4a7c15ULL ^
+	    b * 0xc2b2ae3d27d4eb4fULL ^ c * 0x165667b19e3779f9ULL) >>
+	    (64 - ENF_SRCS_BITS));
+}
+
 static void
 drop_entry(struct enforcer *e, uint32_t s)
 {
 	const struct bl_entry	*b = &e->row[s];
 
 	e->nkind[b->key.kind]--;
+	if (b->key.kind != BL_K)
+		e->srcs[src_slot(b->key.has_m, b->key.m, &b->key.i)]--;
+	if (e->last == s)
+		e->last = HNIL;
 	if (e->offload != NULL && b->key.kind != BL_K)
 		e->offload(e->offload_arg, b, false);
 	heap_del(e, s);
@@ -207,22 +245,30 @@ drop_entry(struct enforcer *e, uint32_t s)
 static uint32_t
 find(struct enforcer *e, const struct bl_key *k, uint64_t now)
 {
-	uint64_t	 h = hash_bytes(k, sizeof(*k));
+	uint64_t	 h;
 	uint32_t	 s;
 
+	/* A key is listed once at most: the entry the walk would find. */
+	if ((s = e->last) != HNIL &&
+	    memcmp(&e->row[s].key, k, sizeof(*k)) == 0)
+		goto found;
+	h = hash_bytes(k, sizeof(*k));
 	for (s = hidx_first(&e->ft.ix, h); s != HNIL;
 	    s = hidx_next(&e->ft.ix, s)) {
 		if (e->ft.key[s] != h ||
 		    memcmp(&e->row[s].key, k, sizeof(*k)) != 0)
 			continue;
-		if (e->ft.expires[s] <= now) {
-			drop_entry(e, s);
-			e->st.expired++;
-			return HNIL;
-		}
-		return s;
+		goto found;
 	}
 	return HNIL;
+found:
+	if (e->ft.expires[s] <= now) {
+		drop_entry(e, s);
+		e->st.expired++;
+		return HNIL;
+	}
+	e->last = s;
+	return s;
 }
 
 static bool
@@ -251,7 +297,8 @@ enf_check_l3(struct enforcer *e, const struct sg_tuple *t, uint64_t now)
 {
 	struct bl_key	 k;
 
-	if (!blocking(e))
+	if (!blocking(e) || (e->nkind[BL_MI] == 0 && e->nkind[BL_MIP] == 0) ||
+	    e->srcs[src_slot(t->has_m, t->m.b, &t->i)] == 0)
 		return false;
 	if (e->nkind[BL_MI] > 0) {
 		enf_key_mi(&k, t);
@@ -341,6 +388,8 @@ enf_add(struct enforcer *e, const struct bl_key *k, const char *why,
 	snprintf(b->why, sizeof(b->why), "%s", why ? why : "-");
 	snprintf(b->d, sizeof(b->d), "%s", d ? d : "");
 	e->nkind[k->kind]++;
+	if (k->kind != BL_K)
+		e->srcs[src_slot(k->has_m, k->m, &k->i)]++;
 	e->st.added++;
 	if (e->offload != NULL && k->kind != BL_K)
 		e->offload(e->offload_arg, b, true);

@@ -513,11 +513,24 @@ flood_alarm(struct engine *e, const struct flood_alarm *fa,
 	    fa->detail[0] ? fa->detail : NULL, fa->rate, fa->cls, now);
 }
 
-/* The L3 part of E, before parsing: enough for the (m, i) blacklist. */
+/*
+ * d and impi, most of a tuple, are its last fields, and tuple_sip()
+ * copies both whole: tuple_l3() need not clear them first.
+ */
+_Static_assert(offsetof(struct sg_tuple, impi) ==
+    offsetof(struct sg_tuple, d) + SG_ID_MAX &&
+    sizeof(struct sg_tuple) == offsetof(struct sg_tuple, impi) + SG_ID_MAX,
+    "d and impi end struct sg_tuple");
+
+/*
+ * The L3 part of E, before parsing: enough for the (m, i) blacklist.
+ * Nothing reads d or impi before tuple_sip() writes them (a flood the
+ * blacklist or admission refuses never gets there).
+ */
 static void
 tuple_l3(struct sg_tuple *t, const struct dec_pkt *pkt)
 {
-	memset(t, 0, sizeof(*t));
+	memset(t, 0, offsetof(struct sg_tuple, d));
 	t->m = pkt->smac;
 	t->has_m = pkt->has_mac;
 	t->i = pkt->src;
@@ -918,7 +931,7 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	enum sg_reason	 reason;
 	enum sg_verdict	 v;
 	bool		 listed = false, ds1;
-	uint64_t	 bkey = 0, fkey = 0;
+	uint64_t	 skey = 0;
 
 	if (!inbound) {
 		/*
@@ -946,11 +959,11 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	 * While DS1 holds, admission below looks the source up in two tables
 	 * where a spoofed one is in neither: two cache misses a packet of the
 	 * flood.  Their buckets are fetched now, while the whitelist and the
-	 * blacklist are looked at.
+	 * blacklist are looked at.  Both file a source under one key.
 	 */
 	if ((ds1 = flood_ds1(e->flood))) {
-		bkey = bind_source_key(e->bt, &t);
-		fkey = flood_source_key(e->flood, &t);
+		skey = bind_source_key(e->bt, &t);
+		flood_source_prefetch(e->flood, skey);
 	}
 	switch (wl_check(e->wl, &pkt->src, &pkt->smac, pkt->has_mac)) {
 	case WL_PASS:
@@ -978,8 +991,8 @@ handle_payload(struct engine *e, const struct dec_pkt *pkt,
 	 * for admission, decided before the parse: a flood of spoofed
 	 * sources costs a lookup each, not a parse.
 	 */
-	if (!listed && ds1 && !flood_admission_key(e->flood, fkey,
-	    bind_has_source_key(e->bt, bkey), now)) {
+	if (!listed && ds1 && !flood_admission_key(e->flood, skey,
+	    bind_has_source_key(e->bt, skey), now)) {
 		ds1_check(e, now);
 		return emit(e, true, SG_DROP, SG_R_DS_ADMISSION, SIPM_K_NOT_SIP,
 		    pkt, NULL);
@@ -1350,7 +1363,10 @@ engine_packet_flags(struct engine *e, enum dec_link link,
 	 * order, so this looks at the oldest only. */
 	pending_expire(e->pt, now);
 
-	memset(&pkt, 0, sizeof(pkt));
+	/* dec_frame() clears the rest of pkt itself: what it keeps of these
+	 * two is a link without a MAC of its own. */
+	memset(&pkt.smac, 0, sizeof(pkt.smac));
+	pkt.has_mac = false;
 	if (hwmac != NULL) {
 		pkt.smac = *hwmac;
 		pkt.has_mac = true;

@@ -209,6 +209,13 @@ struct flood {
 	/* DS1: messages per second over ds.interval */
 	uint32_t		 bucket[DS_BUCKETS];
 	uint64_t		 bucket_sec[DS_BUCKETS];
+	/*
+	 * past_sum() remembered: the messages of the whole seconds before
+	 * past_sec - 1 in the last past_w, for ds.interval and for the
+	 * last 2 s (0: nothing remembered).
+	 */
+	uint64_t		 past_sec[2];
+	uint32_t		 past_w[2], past_n[2];
 	bool			 ds1, ds1_announced;
 	uint64_t		 ds1_below_since;
 	/*
@@ -309,12 +316,9 @@ struct dkey {
 	struct sg_addr	 s;
 };
 
-/*
- * A device: (m, i), or (m, i, s) behind NAT (SPEC 4); or, `source' set,
- * the source (m, i) alone: what is known of a packet before its parse.
- */
+/* A device: (m, i), or (m, i, s) behind NAT (SPEC 4). */
 static uint64_t
-dkey_hash(const struct sg_tuple *t, bool source)
+device_key(const struct sg_tuple *t)
 {
 	struct dkey	 k;
 
@@ -323,24 +327,22 @@ dkey_hash(const struct sg_tuple *t, bool source)
 		memcpy(k.m, t->m.b, 6);
 	k.has_m = t->has_m;
 	k.i = t->i;
-	if (!source) {
-		k.nat = t->nat;
-		if (t->nat)
-			k.s = t->s;
-	}
+	k.nat = t->nat;
+	if (t->nat)
+		k.s = t->s;
 	return hash_bytes(&k, sizeof(k));
 }
 
-static uint64_t
-device_key(const struct sg_tuple *t)
-{
-	return dkey_hash(t, false);
-}
-
+/*
+ * The source (m, i) alone, what is known of a packet before its parse:
+ * the binding table's key of it, so that admission while DS1 holds
+ * hashes a packet's source once for both tables.  Kept in memory only
+ * (mix, smi), never in a file.
+ */
 static uint64_t
 source_key(const struct sg_tuple *t)
 {
-	return dkey_hash(t, true);
+	return bind_source_hash(t);
 }
 
 /* The key a binding's saved Init.D_Avg is filed under: its F. */
@@ -645,6 +647,16 @@ ds_count(struct flood *f, uint64_t now)
 	uint64_t	 sec = now / NS_PER_SEC;
 	uint32_t	 b = (uint32_t)(sec % DS_BUCKETS);
 
+	/*
+	 * A count in any second but the remembered one may change the
+	 * remembered sums (time going back, a bucket reused): forgotten.
+	 * One in that second changes its own bucket only, never a past one
+	 * (ds_window() < DS_BUCKETS).
+	 */
+	if (f->past_sec[0] != sec + 1)
+		f->past_sec[0] = 0;
+	if (f->past_sec[1] != sec + 1)
+		f->past_sec[1] = 0;
 	if (f->bucket_sec[b] != sec) {
 		f->bucket_sec[b] = sec;
 		f->bucket[b] = 0;
@@ -652,15 +664,10 @@ ds_count(struct flood *f, uint64_t now)
 	f->bucket[b]++;
 }
 
-/*
- * Messages per second over the last `w' whole seconds; the current second
- * counts too once it holds more than that average (a flood shows in its
- * first second, a quiet start of a second does not drag the rate down).
- */
-static double
-rate_over(const struct flood *f, uint64_t now, uint32_t w)
+/* Messages of the `w' whole seconds before `sec'. */
+static uint32_t
+past_sum(const struct flood *f, uint64_t sec, uint32_t w)
 {
-	uint64_t	 sec = now / NS_PER_SEC;
 	uint32_t	 n = 0, b;
 
 	for (uint32_t k = 1; k <= w; k++) {
@@ -668,15 +675,47 @@ rate_over(const struct flood *f, uint64_t now, uint32_t w)
 		if (f->bucket_sec[b] == sec - k)
 			n += f->bucket[b];
 	}
-	b = (uint32_t)(sec % DS_BUCKETS);
+	return n;
+}
+
+/* The current second counts too once it holds more than that average. */
+static double
+rate_of(const struct flood *f, uint64_t sec, uint32_t w, uint32_t n)
+{
+	uint32_t	 b = (uint32_t)(sec % DS_BUCKETS);
+
 	if (f->bucket_sec[b] == sec && f->bucket[b] > n / w)
 		return (double)(n + f->bucket[b]) / (w + 1);
 	return (double)n / w;
 }
 
+/*
+ * Messages per second over the last `w' whole seconds; the current second
+ * counts too once it holds more than that average (a flood shows in its
+ * first second, a quiet start of a second does not drag the rate down).
+ * Every message module II judges asks it three times (trend(), for SS,
+ * IR and the rise; DS1 over ds.interval and over 2 s), each a walk of
+ * up to ds.interval buckets that only change when a second ends: the
+ * past seconds' sum is remembered for the second it was taken in, so
+ * the walk is once a second, not once a message.  Same sum, same answer.
+ */
+static double
+rate_over(struct flood *f, uint64_t now, uint32_t w)
+{
+	uint64_t	 sec = now / NS_PER_SEC;
+	int		 m = w == 2;
+
+	if (f->past_sec[m] != sec + 1 || f->past_w[m] != w) {
+		f->past_n[m] = past_sum(f, sec, w);
+		f->past_w[m] = w;
+		f->past_sec[m] = sec + 1;
+	}
+	return rate_of(f, sec, w, f->past_n[m]);
+}
+
 /* Curr.C_Avg: over ds.interval. */
 static double
-curr_c_avg(const struct flood *f, uint64_t now)
+curr_c_avg(struct flood *f, uint64_t now)
 {
 	return rate_over(f, now, ds_window(f));
 }
@@ -694,25 +733,26 @@ ds1_threshold(const struct flood *f)
 int
 flood_ds1_edge(struct flood *f, uint64_t now, struct flood_alarm *a)
 {
-	double	 c;
+	double	 c, bar;
 
 	if (flood_training(f, now) || !f->trained)
 		return 0;
 	c = curr_c_avg(f, now);
+	bar = ds1_threshold(f);		/* Init.C_Avg + tr */
 	/*
 	 * Two views of Curr.C_Avg: over ds.interval against Init.C_Avg + tr,
 	 * steady enough not to take a busy hour for an attack; and over the
 	 * last 2 s against ds_fast_ratio x Init.C_Avg, so a massive flood
 	 * raises DS1 within a second or two.
 	 */
-	if (c <= ds1_threshold(f)) {
+	if (c <= bar) {
 		double	 fast = rate_over(f, now, 2);
 
 		if (fast > f->conf->ds_fast_ratio * f->init_c_avg &&
-		    fast > ds1_threshold(f))
+		    fast > bar)
 			c = fast;
 	}
-	if (c > ds1_threshold(f)) {
+	if (c > bar) {
 		f->ds1_below_since = 0;
 		if (!f->ds1) {
 			f->ds1 = true;
@@ -738,7 +778,7 @@ flood_ds1_edge(struct flood *f, uint64_t now, struct flood_alarm *a)
 	 */
 	if (!f->ds1)
 		return 0;
-	if (c > (ds1_threshold(f) + f->init_c_avg) / 2) {
+	if (c > (bar + f->init_c_avg) / 2) {
 		f->ds1_below_since = 0;
 		return 0;
 	}
@@ -830,7 +870,7 @@ fire(struct flood *f, struct frow *r, const struct sg_tuple *t,
 
 /* Curr.C_Avg / Init.C_Avg, never below 1. */
 static double
-trend(const struct flood *f, uint64_t now)
+trend(struct flood *f, uint64_t now)
 {
 	double	 t;
 
@@ -898,6 +938,12 @@ flood_source_key(const struct flood *f, const struct sg_tuple *t)
 
 	hidx_prefetch(&f->mix, key);
 	return key;
+}
+
+void
+flood_source_prefetch(const struct flood *f, uint64_t key)
+{
+	hidx_prefetch(&f->mix, key);
 }
 
 bool
@@ -985,10 +1031,10 @@ train_sample(struct flood *f, struct frow *r, bool bound, float gap)
  */
 static void
 ss_update(struct flood *f, struct frow *r, float gap, double init,
-    uint64_t now)
+    double tr)
 {
 	double	 leak = 1e9 / (double)f->conf->ss_decay;
-	double	 own = f->conf->ss_rate_factor * trend(f, now) / init;
+	double	 own = f->conf->ss_rate_factor * tr / init;
 
 	if (own > leak)
 		leak = own;
@@ -1010,12 +1056,12 @@ ss_update(struct flood *f, struct frow *r, float gap, double init,
  */
 static bool
 ir_fires(struct flood *f, struct frow *r, float davg, double ratio,
-    uint64_t now)
+    double tr, uint64_t now)
 {
 	const struct sg_conf	*c = f->conf;
 
 	if (!(davg > 0 && 1.0 / davg >= c->min_rate) ||
-	    ratio * trend(f, now) >= c->ir_ratio) {
+	    ratio * tr >= c->ir_ratio) {
 		r->ir_run = 0;
 		return false;
 	}
@@ -1119,13 +1165,13 @@ rise_train(struct flood *f, struct frow *r, uint64_t now, bool first)
 }
 
 static bool
-rise_fires(struct flood *f, const struct frow *r, uint64_t now,
+rise_fires(struct flood *f, const struct frow *r, double tr, uint64_t now,
     double *sum_out, double *span_out, double *times)
 {
 	const struct sg_conf	*c = f->conf;
 	double			 third = (double)c->rise_window / 1e9 /
 				    RISE_SLOTS;
-	double			 lift = trend(f, now) / c->rise_trend;
+	double			 lift = tr / c->rise_trend;
 	double			 bar, need, span, sum = 0, part;
 	double			 spread = r->burst > 0 ? r->burst :
 				    c->rise_spread_max;	/* none: the widest */
@@ -1347,7 +1393,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 {
 	struct frow	*r;
 	float		 gap, davg;
-	double		 init, ratio, sum, span, times;
+	double		 init, ratio, sum, span, times, tr;
 	uint64_t	 prev;
 	bool		 has_prev, training = training_phase(f, now);
 
@@ -1367,7 +1413,10 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 		return FLOOD_PASS;
 	r->tdist = gap;
 	init = row_init(f, r);
-	ss_update(f, r, gap, init, now);
+	/* The population's trend, the same for SS, IR and the rise: nothing
+	 * between them counts a message. */
+	tr = trend(f, now);
+	ss_update(f, r, gap, init, tr);
 	rise_count(f, r, now);
 	davg = curr_davg(r, f->conf->window);
 	r->curr_davg = davg;
@@ -1381,9 +1430,9 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	if (r->trs > f->conf->ss_threshold)
 		return fire(f, r, t, ALARM_SS, m, davg > 0 ? davg : gap, ratio,
 		    now, a);
-	if (ir_fires(f, r, davg, ratio, now))
+	if (ir_fires(f, r, davg, ratio, tr, now))
 		return fire(f, r, t, ALARM_IR, m, davg, ratio, now, a);
-	if (rise_fires(f, r, now, &sum, &span, &times)) {
+	if (rise_fires(f, r, tr, now, &sum, &span, &times)) {
 		/*
 		 * A busy line's clustered traffic can look the same for tens
 		 * of seconds (issue 11, measured): a notice unless the
@@ -1687,7 +1736,8 @@ flood_stats(const struct flood *f, uint64_t now, struct flood_stats *st)
 		st->train_left = (double)f->conf->training_duration / 1e9;
 	st->tdist_avg = f->tdist_avg;
 	st->init_c_avg = f->init_c_avg;
-	st->curr_c_avg = curr_c_avg(f, now);
+	st->curr_c_avg = rate_of(f, now / NS_PER_SEC, ds_window(f),
+	    past_sum(f, now / NS_PER_SEC, ds_window(f)));
 	st->unbound_rate = f->unbound_rate;
 	st->ds1 = f->ds1;
 	st->sources_in_use = f->slru.count + f->klru.count;

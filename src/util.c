@@ -212,12 +212,6 @@ sg_mac_parse(const char *s, struct sg_mac *m)
 }
 
 bool
-sg_addr_eq(const struct sg_addr *a, const struct sg_addr *b)
-{
-	return memcmp(a, b, sizeof(*a)) == 0;
-}
-
-bool
 sg_addr_is_ip(const struct sg_addr *a)
 {
 	return a->family == SG_AF_INET || a->family == SG_AF_INET6;

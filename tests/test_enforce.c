@@ -1200,6 +1200,81 @@ test_forget(void **state)
 	assert_int_equal(stats(f).entries, 1);
 }
 
+/*
+ * enf_check_l3() skips the SipHash of a source no BL_MI or BL_MIP entry
+ * lists (a count per source) and tries the entry it found last first:
+ * neither may change an answer.  A model of the entries against the
+ * blacklist, over random adds, deletions, refreshes and expiries of 16
+ * sources (with and without a MAC, a frame without one carrying stray
+ * MAC bytes) and two ports each: listed exactly when a live BL_MI of the
+ * source or BL_MIP of the source and port is in the model.
+ */
+#define MODEL_SRC	16
+
+static void
+model_src(struct sg_tuple *t, unsigned s, uint16_t port)
+{
+	char	 a[32];
+
+	snprintf(a, sizeof(a), "203.0.113.%u", 10 + s % 8);
+	tup(t, s < 8 ? 0x0100 + s : 0, a, port, NULL, s);
+	/* No layer 2: the key holds no MAC, whatever the frame left. */
+	if (!t->has_m)
+		t->m.b[0] = (uint8_t)(0xa0 + s);
+}
+
+static void
+test_sources_counted(void **state)
+{
+	struct fx	*f = fx_new(64);
+	uint64_t	 mi[MODEL_SRC], mip[MODEL_SRC][2];
+	uint64_t	 now = T0, x = 0x9e3779b97f4a7c15ULL;
+	struct sg_tuple	 t;
+	struct bl_key	 k;
+
+	(void)state;
+	memset(mi, 0, sizeof(mi));
+	memset(mip, 0, sizeof(mip));
+	for (int n = 0; n < 20000; n++) {
+		unsigned	 s, p, op;
+		uint64_t	 ttl;
+		bool		 want;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		s = (unsigned)(x % MODEL_SRC);
+		p = (unsigned)(x >> 8) & 1;
+		op = (unsigned)(x >> 16) % 8;
+		ttl = SEC(1 + (x >> 24) % 5);
+		model_src(&t, s, (uint16_t)(5060 + p));
+		switch (op) {
+		case 0:
+			enf_key_mi(&k, &t);
+			enf_add(f->e, &k, "ss", NULL, ttl, now);
+			mi[s] = now + ttl;
+			break;
+		case 1:
+			enf_key_mip(&k, &t);
+			enf_add(f->e, &k, "ss", NULL, ttl, now);
+			mip[s][p] = now + ttl;
+			break;
+		case 2:
+			enf_key_mi(&k, &t);
+			enf_del(f->e, &k);
+			mi[s] = 0;
+			break;
+		case 3:
+			now += SEC(1) / 2;
+			break;
+		default:
+			want = mi[s] > now || mip[s][p] > now;
+			assert_int_equal(enf_check_l3(f->e, &t, now), want);
+			break;
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -1227,6 +1302,7 @@ main(void)
 	treg_fixture(NULL, teardown);
 	TREG("enforce", evict_large);
 	TREG("enforce", insert_decreasing_fast);
+	TREG("enforce", sources_counted);
 	TREG("enforce", expiry_order_any);
 	treg_fixture(setup, teardown);
 	TREG("enforce", del);
