@@ -48,6 +48,7 @@ struct bl_entry {
 struct enf_stats {
 	uint32_t	 entries, capacity;
 	uint64_t	 added, refreshed, removed, evicted, expired;
+	uint64_t	 refused;	/* a K that found only blocks: full */
 	uint64_t	 hits_l3, hits_k;
 };
 

@@ -15,20 +15,35 @@
 #define ENF_SRCS	(1 << ENF_SRCS_BITS)	/* counts of listed sources */
 
 /*
- * Entries live in an ftab (hash index, free list, insertion order); a
- * binary min-heap of slots orders them by expiry, so expiry and eviction
- * both take its root.  Insert, refresh and removal cost O(log n) in any
+ * Entries live in an ftab (hash index, free list, insertion order); two
+ * binary min-heaps of slots order them by expiry, the spoof tuples K in
+ * one and the blocks ((m, i), (m, i, port)) in the other, so expiry and
+ * eviction take a root.  Insert, refresh and removal cost O(log n) in any
  * order of expiries: a list kept sorted cost O(n) per insert when they
  * came in decreasing (capture time going back, a wall-clock step, long
  * manual entries first), 2e9 steps to fill 65536 slots.
+ *
+ * A full table recycles a spoof tuple before a block, and a spoof tuple
+ * never recycles a block: forged messages, each naming a new K (one per
+ * spoofed source, or an insider's device varying its identity), filled
+ * the table and recycled module II's block of a flooder, whose traffic
+ * then passed (an attacker's review).  Module I drops a forgery whether
+ * or not its K is listed; a block's source is let through without it.
  */
+struct eheap {
+	uint32_t	*a;		/* slots; a[0] expires first */
+	uint32_t	 n;
+};
+
+#define HEAP_K		0
+#define HEAP_BLOCK	1
+
 struct enforcer {
 	struct ftab	 ft;
 	struct bl_entry	*row;
-	uint32_t	*heap;		/* slots; heap[0] expires first */
-	uint32_t	*hpos;		/* slot -> index in heap, or HNIL */
+	struct eheap	 heap[2];	/* HEAP_K, HEAP_BLOCK */
+	uint32_t	*hpos;		/* slot -> index in its heap, or HNIL */
 	uint64_t	*seq;		/* slot -> when placed: ties go FIFO */
-	uint32_t	 nheap;
 	uint64_t	 nseq;
 	const struct sg_conf *conf;
 	uint32_t	 nkind[4];	/* live entries per kind */
@@ -60,10 +75,12 @@ enf_create(const struct sg_conf *conf)
 		return NULL;
 	e->conf = conf;
 	e->row = sg_table_alloc(cap, sizeof(*e->row));
-	e->heap = sg_table_alloc(cap, sizeof(*e->heap));
+	e->heap[HEAP_K].a = sg_table_alloc(cap, sizeof(uint32_t));
+	e->heap[HEAP_BLOCK].a = sg_table_alloc(cap, sizeof(uint32_t));
 	e->hpos = sg_table_alloc(cap, sizeof(*e->hpos));
 	e->seq = sg_table_alloc(cap, sizeof(*e->seq));
-	if (e->row == NULL || e->heap == NULL || e->hpos == NULL ||
+	if (e->row == NULL || e->heap[HEAP_K].a == NULL ||
+	    e->heap[HEAP_BLOCK].a == NULL || e->hpos == NULL ||
 	    e->seq == NULL || ftab_init(&e->ft, cap) == -1) {
 		enf_destroy(e);
 		return NULL;
@@ -81,7 +98,8 @@ enf_destroy(struct enforcer *e)
 		return;
 	ftab_fini(&e->ft);
 	free(e->row);
-	free(e->heap);
+	free(e->heap[HEAP_K].a);
+	free(e->heap[HEAP_BLOCK].a);
 	free(e->hpos);
 	free(e->seq);
 	free(e);
@@ -147,65 +165,86 @@ before(const struct enforcer *e, uint32_t a, uint32_t b)
 	return e->seq[a] < e->seq[b];
 }
 
-static void
-heap_set(struct enforcer *e, uint32_t at, uint32_t s)
+/* The heap of slot s: by the kind of its entry (its key is set). */
+static struct eheap *
+heap_of(struct enforcer *e, uint32_t s)
 {
-	e->heap[at] = s;
+	return &e->heap[e->row[s].key.kind == BL_K ? HEAP_K : HEAP_BLOCK];
+}
+
+static void
+heap_set(struct enforcer *e, struct eheap *h, uint32_t at, uint32_t s)
+{
+	h->a[at] = s;
 	e->hpos[s] = at;
 }
 
 /* Restore the heap order around index `at', whichever way it broke. */
 static void
-heap_fix(struct enforcer *e, uint32_t at)
+heap_fix(struct enforcer *e, struct eheap *h, uint32_t at)
 {
-	uint32_t	 s = e->heap[at], up, c;
+	uint32_t	 s = h->a[at], up, c;
 
 	while (at > 0) {
 		up = (at - 1) / 2;
-		if (!before(e, s, e->heap[up]))
+		if (!before(e, s, h->a[up]))
 			break;
-		heap_set(e, at, e->heap[up]);
+		heap_set(e, h, at, h->a[up]);
 		at = up;
 	}
-	/* 2 * at + 2 fits: at < nheap <= blacklist.size <= 2^24. */
-	while ((c = 2 * at + 1) < e->nheap) {
-		if (c + 1 < e->nheap && before(e, e->heap[c + 1], e->heap[c]))
+	/* 2 * at + 2 fits: at < n <= blacklist.size <= 2^24. */
+	while ((c = 2 * at + 1) < h->n) {
+		if (c + 1 < h->n && before(e, h->a[c + 1], h->a[c]))
 			c++;
-		if (!before(e, e->heap[c], s))
+		if (!before(e, h->a[c], s))
 			break;
-		heap_set(e, at, e->heap[c]);
+		heap_set(e, h, at, h->a[c]);
 		at = c;
 	}
-	heap_set(e, at, s);
+	heap_set(e, h, at, s);
 }
 
 static void
 heap_del(struct enforcer *e, uint32_t s)
 {
-	uint32_t	 at = e->hpos[s], last = e->heap[--e->nheap];
+	struct eheap	*h = heap_of(e, s);
+	uint32_t	 at = e->hpos[s], last = h->a[--h->n];
 
 	e->hpos[s] = HNIL;
 	if (last == s)
 		return;
-	heap_set(e, at, last);
-	heap_fix(e, at);
+	heap_set(e, h, at, last);
+	heap_fix(e, h, at);
 }
 
 /* Slot `s' was listed or its expiry changed: put it in its place. */
 static void
 place(struct enforcer *e, uint32_t s)
 {
+	struct eheap	*h = heap_of(e, s);
+
 	e->seq[s] = e->nseq++;
 	if (e->hpos[s] == HNIL)
-		heap_set(e, e->nheap++, s);
-	heap_fix(e, e->hpos[s]);
+		heap_set(e, h, h->n++, s);
+	heap_fix(e, h, e->hpos[s]);
 }
 
-/* The entry to lapse first (and to recycle when full), or HNIL. */
+/* The root of heap h, or HNIL. */
+static uint32_t
+root(const struct enforcer *e, int h)
+{
+	return e->heap[h].n > 0 ? e->heap[h].a[0] : HNIL;
+}
+
+/* The entry to lapse first, or HNIL. */
 static uint32_t
 first_due(const struct enforcer *e)
 {
-	return e->nheap > 0 ? e->heap[0] : HNIL;
+	uint32_t	 k = root(e, HEAP_K), b = root(e, HEAP_BLOCK);
+
+	if (k == HNIL || (b != HNIL && before(e, b, k)))
+		return b;
+	return k;
 }
 
 /* The count of srcs a source (m, i) falls in; the key's other fields
@@ -373,16 +412,28 @@ enf_add(struct enforcer *e, const struct bl_key *k, const char *why,
 		return ACT_BLOCK;
 	}
 	if (ftab_count(&e->ft) == e->ft.cap) {
-		/* Full: recycle the one closest to expiry, telling the
-		 * kernel first. */
-		drop_entry(e, first_due(e));
+		/*
+		 * Full: recycle the spoof tuple closest to expiry; a block
+		 * only for a block, when no spoof tuple is left (telling the
+		 * kernel first).  A spoof tuple that finds only blocks is
+		 * not listed: its forgeries are judged and dropped still.
+		 */
+		uint32_t	 victim = root(e, HEAP_K);
+
+		if (victim == HNIL && k->kind != BL_K)
+			victim = root(e, HEAP_BLOCK);
+		if (victim == HNIL) {
+			e->st.refused++;
+			return ACT_DROP;
+		}
+		drop_entry(e, victim);
 		e->st.evicted++;
 	}
 	s = ftab_insert(&e->ft, h, now + ttl, &evicted);
-	place(e, s);
 	b = &e->row[s];
 	memset(b, 0, sizeof(*b));
 	b->key = *k;
+	place(e, s);
 	b->added = now;
 	b->expires = now + ttl;
 	snprintf(b->why, sizeof(b->why), "%s", why ? why : "-");

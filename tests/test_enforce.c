@@ -741,13 +741,60 @@ test_evict_oldest(void **state)
 	assert_false(enf_check_l3(f->e, &t[0], T0 + 101));
 	for (unsigned n = 1; n < 17; n++)
 		assert_true(enf_check_l3(f->e, &t[n], T0 + 101));
-	/* K entries are recycled the same way, silently. */
+	/* A spoof tuple never recycles a block: not listed, counted. */
 	f->ncalls = 0;
-	assert_int_equal(add_k(f, &t[0], 0, T0 + 200), ACT_BLOCK);
-	assert_int_equal(f->ncalls, 1);		/* t[1]'s MI went */
-	assert_false(f->calls[0].add);
-	assert_false(enf_check_l3(f->e, &t[1], T0 + 201));
-	assert_int_equal(stats(f).evicted, 2);
+	assert_int_equal(add_k(f, &t[0], 0, T0 + 200), ACT_DROP);
+	assert_int_equal(f->ncalls, 0);
+	assert_true(enf_check_l3(f->e, &t[1], T0 + 201));
+	assert_int_equal(stats(f).evicted, 1);
+	assert_int_equal(stats(f).refused, 1);
+}
+
+/*
+ * An attacker's review: forged messages, each naming a new spoof tuple,
+ * filled the table and recycled module II's block of a flooder.  Spoof
+ * tuples now recycle each other (the one closest to expiry); a block
+ * recycles a spoof tuple first, and another block only when none is left.
+ */
+static void
+test_blocks_outlive_spoof_tuples(void **state)
+{
+	struct fx	*f = *state;
+	struct sg_tuple	 flooder, t;
+	char		 buf[32];
+
+	tup(&flooder, 99, "198.51.100.9", 5060, NULL, 0);
+	assert_int_equal(add_mi(f, &flooder, 0, T0), ACT_BLOCK);
+	/* 64 forgeries, each a K of its own, into a table of 16. */
+	for (unsigned n = 0; n < 64; n++) {
+		snprintf(buf, sizeof(buf), "192.0.2.%u", n + 1);
+		tup(&t, n + 1, buf, 5060, buf, n);
+		assert_int_equal(add_k(f, &t, 0, T0 + 1 + n), ACT_BLOCK);
+		assert_true(enf_check_l3(f->e, &flooder, T0 + 1 + n));
+	}
+	assert_int_equal(stats(f).entries, 16);
+	assert_int_equal(stats(f).evicted, 49);
+	/* The newest fifteen forgeries are listed: 49 .. 63. */
+	tup(&t, 64, "192.0.2.64", 5060, "192.0.2.64", 63);
+	assert_true(enf_check_k(f->e, &t, T0 + 100));
+	tup(&t, 50, "192.0.2.50", 5060, "192.0.2.50", 49);
+	assert_true(enf_check_k(f->e, &t, T0 + 100));
+	tup(&t, 49, "192.0.2.49", 5060, "192.0.2.49", 48);
+	assert_false(enf_check_k(f->e, &t, T0 + 100));
+	/* Fifteen more blocks recycle the fifteen spoof tuples ... */
+	for (unsigned n = 0; n < 15; n++) {
+		snprintf(buf, sizeof(buf), "203.0.113.%u", n + 1);
+		tup(&t, 200 + n, buf, 5060, NULL, 0);
+		assert_int_equal(add_mi(f, &t, 0, T0 + 200 + n), ACT_BLOCK);
+	}
+	assert_int_equal(stats(f).evicted, 64);
+	assert_true(enf_check_l3(f->e, &flooder, T0 + 250));
+	/* ... and a sixteenth the block closest to expiry: the flooder's. */
+	tup(&t, 300, "203.0.113.100", 5060, NULL, 0);
+	assert_int_equal(add_mi(f, &t, 0, T0 + 300), ACT_BLOCK);
+	assert_false(enf_check_l3(f->e, &flooder, T0 + 301));
+	assert_int_equal(stats(f).evicted, 65);
+	assert_int_equal(stats(f).refused, 0);
 }
 
 static void
@@ -1299,6 +1346,7 @@ main(void)
 	TREG("enforce", refreshed_not_evicted);
 	TREG("enforce", lazy_expiry_offload);
 	TREG("enforce", evict_oldest);
+	TREG("enforce", blocks_outlive_spoof_tuples);
 	treg_fixture(NULL, teardown);
 	TREG("enforce", evict_large);
 	TREG("enforce", insert_decreasing_fast);
