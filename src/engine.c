@@ -1069,8 +1069,16 @@ handle_stream(struct engine *e, const struct dec_pkt *pkt, bool inbound,
 		} else
 			mv = handle_payload(e, pkt, r->msg[k].p,
 			    r->msg[k].len, true, inbound, now);
-		if (mv == SG_DROP)
+		/*
+		 * One message dropped drops the segment and poisons the
+		 * stream: the ones after it are not judged (a segment of
+		 * many forgeries cost a judgment each, an attacker's review).
+		 */
+		if (mv == SG_DROP) {
 			v = SG_DROP;
+			if (inbound)
+				break;
+		}
 	}
 	stream_commit(e->streams, r, v);
 	return v;
