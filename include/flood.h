@@ -61,6 +61,7 @@ struct flood_stats {
 	uint64_t	 admitted, refused;
 	uint32_t	 scan_sketches;		/* pool size */
 	uint64_t	 scan_sketches_short;	/* asked, none free */
+	uint64_t	 target_rows_short;	/* a failure with no row */
 	size_t		 memory;
 };
 

@@ -130,6 +130,12 @@ sketches_short(const struct snapshot *s)
 	return s->f.scan_sketches_short > 0;
 }
 
+static bool
+target_rows_short(const struct snapshot *s)
+{
+	return s->f.target_rows_short > 0;
+}
+
 #define AT(m)	offsetof(struct snapshot, m)
 
 /*
@@ -273,6 +279,10 @@ static const struct field stats_fields[] = {
 	    .pre = ", scan sketches short ", .when = sketches_short,
 	    .help = "Devices past 16 identities that found no free sketch "
 	    "(flood.scan_sketches)." },
+	{ "target_rows_short", F_U64, AT(f.target_rows_short), 0,
+	    .pre = ", identity rows short ", .when = target_rows_short,
+	    .help = "Failed authentications not counted for their identity: "
+	    "every row looked at still guarded (flood.target_identities)." },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 	{ "nft", F_GROUP, 0, 0, .pre = "nft offload: " },
 	{ "enabled", F_BOOL, AT(nft), 0, .yes = "on", .no = "off",

@@ -191,6 +191,7 @@ struct flood {
 	struct sketch		*pool;
 	uint32_t		 npool;
 	uint64_t		 pool_short;	/* none free when asked */
+	uint64_t		 trow_short;	/* failures with no row free */
 	/* training */
 	bool			 started, trained;
 	uint64_t		 epoch;		/* first packet, ns */
@@ -1511,8 +1512,11 @@ flood_failure(struct flood *f, const struct sg_tuple *t, bool bound,
 /* ---- brute force per target identity ------------------------------------ */
 
 /* The row of identity hash `dh' (HNIL: none and not `create'). */
+/* Guarded rows looked past for one to recycle, at most. */
+#define TARGET_SKIP	8
+
 static uint32_t
-target_slot(struct flood *f, uint64_t dh, bool create)
+target_slot(struct flood *f, uint64_t dh, bool create, uint64_t now)
 {
 	uint32_t	 s;
 
@@ -1528,7 +1532,26 @@ target_slot(struct flood *f, uint64_t dh, bool create)
 	if (!create)
 		return HNIL;
 	if ((s = dlist_pop_head(&f->tfree)) == HNIL) {
-		s = dlist_pop_head(&f->tlru);
+		/*
+		 * The least recently failed row goes, but never one whose
+		 * guard (or quiet time) still holds: its guesses are dropped
+		 * before they count as failures, so it is not refreshed, and
+		 * failures for 16,384 other identities lifted a guard while
+		 * its guesser paused (an attacker's review).  Such a row goes
+		 * to the back; after TARGET_SKIP of them the failure is not
+		 * counted (stats: target_rows_short).
+		 */
+		for (int k = 0; ; k++) {
+			s = dlist_pop_head(&f->tlru);
+			if (f->trow[s].guard_until <= now &&
+			    f->trow[s].quiet_until <= now)
+				break;
+			dlist_push_tail(&f->tlru, s);
+			if (k == TARGET_SKIP) {
+				f->trow_short++;
+				return HNIL;
+			}
+		}
 		hidx_del(&f->tix, s, f->tkey[s]);
 	}
 	memset(&f->trow[s], 0, sizeof(f->trow[s]));
@@ -1544,12 +1567,15 @@ flood_target_failure(struct flood *f, const struct sg_tuple *t, int status,
 {
 	const struct sg_conf	*c = f->conf;
 	struct trow		*r;
+	uint32_t		 s;
 	double			 secs;
 
 	/* A 404 says the identity does not exist: nothing to guess. */
 	if (status == 404 || f->ntrow == 0)
 		return FLOOD_PASS;
-	r = &f->trow[target_slot(f, t->dh, true)];
+	if ((s = target_slot(f, t->dh, true, now)) == HNIL)
+		return FLOOD_PASS;
+	r = &f->trow[s];
 	if (r->count == 0 || now - r->start > c->target_window) {
 		r->start = now;
 		r->count = 0;
@@ -1581,7 +1607,8 @@ flood_target_failure(struct flood *f, const struct sg_tuple *t, int status,
 bool
 flood_target_guarded(struct flood *f, const struct sg_tuple *t, uint64_t now)
 {
-	uint32_t	 s = f->ntrow > 0 ? target_slot(f, t->dh, false) : HNIL;
+	uint32_t	 s = f->ntrow > 0 ? target_slot(f, t->dh, false, now) :
+			    HNIL;
 
 	return s != HNIL && f->trow[s].guard_until > now;
 }
@@ -1747,6 +1774,7 @@ flood_stats(const struct flood *f, uint64_t now, struct flood_stats *st)
 	st->refused = f->refused;
 	st->scan_sketches = f->npool;
 	st->scan_sketches_short = f->pool_short;
+	st->target_rows_short = f->trow_short;
 	st->memory = sizeof(*f) + (size_t)f->nbrow * sizeof(struct frow) +
 	    (size_t)f->npool * sizeof(struct sketch) +
 	    (size_t)f->ntrow * (sizeof(struct trow) + sizeof(uint64_t) +

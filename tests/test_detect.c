@@ -142,6 +142,60 @@ identity(struct sg_tuple *t, unsigned seed, unsigned k)
 	t->dh = hash_bytes(t->d, strlen(t->d));
 }
 
+/* ---- brute force: a guard outlives a flush of its table ------------- */
+
+static void
+targets16(struct sg_conf *c, int arg)
+{
+	(void)arg;
+	c->target_identities = 16;
+}
+
+/*
+ * An attacker's review: an identity guarded after 20 failures was no
+ * longer refreshed (its guesses are dropped before they count), so
+ * failures for as many other identities as the table holds recycled its
+ * row and lifted the guard while the guesser paused.  A row whose guard
+ * holds is never recycled: the failures past the rows are not counted.
+ */
+static void
+test_target_guard_kept(void **state)
+{
+	struct fx		 f;
+	struct sg_tuple		 t;
+	struct flood_alarm	 a;
+	struct flood_stats	 st;
+	uint64_t		 now = T0;
+	bool			 alarmed = false;
+
+	(void)state;
+	fx_open(&f, targets16, 0);
+	device(&t, 7);
+	identity(&t, 1, 0);
+	for (int k = 0; k < 20; k++, now += SEC(1))
+		alarmed |= flood_target_failure(f.fl, &t, 401, now, &a) ==
+		    FLOOD_ALARM;
+	assert_true(alarmed);
+	assert_true(flood_target_guarded(f.fl, &t, now));
+	/* 64 other identities fail, 20 times each, from other devices. */
+	for (unsigned id = 1; id <= 64; id++) {
+		struct sg_tuple	 o;
+
+		device(&o, 8 + id % 100);
+		identity(&o, 2, id);
+		for (int k = 0; k < 20; k++, now += SEC(1) / 10)
+			(void)flood_target_failure(f.fl, &o, 401, now, &a);
+	}
+	assert_true(now < T0 + f.conf.target_guard);
+	assert_true(flood_target_guarded(f.fl, &t, now));
+	flood_stats(f.fl, now, &st);
+	assert_true(st.target_rows_short > 0);
+	/* When its guard lapses, the row is anyone's again. */
+	now = T0 + f.conf.target_guard + SEC(600);
+	assert_false(flood_target_guarded(f.fl, &t, now));
+	fx_close(&f);
+}
+
 static void
 scan_threshold(struct sg_conf *c, int t)
 {
@@ -1232,6 +1286,7 @@ main(void)
 	TREG("detect", outage_storm);
 	TREG("detect", known_sources_kept);
 	TREG("detect", primed_table_hides_scan);
+	TREG("detect", target_guard_kept);
 	TREG("detect", same_request_flood);
 	TREG("detect", held_back_copies);
 	TREG("detect", gateway_throttle);
