@@ -98,6 +98,20 @@ whitelist_conf(struct engine *e)
 	return lost;
 }
 
+/* The stream table's question: is a TCP client (m, i) a bound device? */
+static bool
+stream_known(void *arg, const struct sg_mac *m, const struct sg_addr *i)
+{
+	struct engine	*e = arg;
+	struct sg_tuple	 t;
+
+	memset(&t, 0, offsetof(struct sg_tuple, d));
+	if ((t.has_m = m != NULL))
+		t.m = *m;
+	t.i = *i;
+	return bind_has_source(e->bt, &t);
+}
+
 struct engine *
 engine_create(const struct sg_conf *conf)
 {
@@ -124,6 +138,7 @@ engine_create(const struct sg_conf *conf)
 		return NULL;
 	}
 	enf_set_whitelist(e->enf, e->wl);
+	stream_set_known(e->streams, stream_known, e);
 	whitelist_conf(e);
 	return e;
 }

@@ -89,6 +89,14 @@ struct stream_table {
 	uint8_t		*pool;
 	uint32_t	*bfree;		/* stack of free buffer indexes */
 	uint32_t	 nbuf, nbfree;
+	/* The buffers held, oldest first, and whose each is (slot << 1 |
+	 * direction): the one held longest is found at once. */
+	struct dlist	 held;
+	uint32_t	*bown;
+	/* Is the client (m, i) of a connection a bound device?  The last
+	 * quarter of the buffers is theirs (NULL: no reserve). */
+	stream_known_fn	 known;
+	void		*known_arg;
 	uint64_t	 idle;
 	uint32_t	 per_source;
 	uint32_t	 buf_quota;	/* buffers per device */
@@ -118,8 +126,11 @@ stream_create(const struct sg_conf *c)
 	t->src = sg_table_alloc(t->n, sizeof(*t->src));
 	t->pool = sg_table_alloc(t->nbuf, STREAM_BUF);
 	t->bfree = sg_table_alloc(t->nbuf, sizeof(*t->bfree));
+	t->bown = sg_table_alloc(t->nbuf, sizeof(*t->bown));
 	if (t->s == NULL || t->src == NULL || t->pool == NULL ||
-	    t->bfree == NULL || hidx_init(&t->ix, t->n) == -1 ||
+	    t->bfree == NULL || t->bown == NULL ||
+	    dlist_init(&t->held, t->nbuf) == -1 ||
+	    hidx_init(&t->ix, t->n) == -1 ||
 	    dlist_init(&t->lru, t->n) == -1 ||
 	    dlist_init(&t->free, t->n) == -1 ||
 	    hidx_init(&t->srcix, t->n) == -1 ||
@@ -150,10 +161,12 @@ stream_destroy(struct stream_table *t)
 	dlist_fini(&t->lru);
 	dlist_fini(&t->free);
 	dlist_fini(&t->srcfree);
+	dlist_fini(&t->held);
 	free(t->s);
 	free(t->src);
 	free(t->pool);
 	free(t->bfree);
+	free(t->bown);
 	free(t);
 }
 
@@ -195,8 +208,10 @@ buf_put(struct stream_table *t, uint32_t b)
 static void
 dir_release(struct stream_table *t, struct stream *s, struct sdir *d)
 {
-	if (d->buf != HNIL)
+	if (d->buf != HNIL) {
 		t->src[s->src].nbufs--;
+		dlist_del(&t->held, d->buf);
+	}
 	buf_put(t, d->buf);
 	d->buf = HNIL;
 	d->blen = 0;
@@ -209,6 +224,15 @@ dir_attach(struct stream_table *t, struct stream *s, struct sdir *d,
 	d->buf = b;
 	d->held_since = now;
 	t->src[s->src].nbufs++;
+	t->bown[b] = (uint32_t)(s - t->s) << 1 | (uint32_t)(d - s->d);
+	dlist_push_tail(&t->held, b);
+}
+
+void
+stream_set_known(struct stream_table *t, stream_known_fn fn, void *arg)
+{
+	t->known = fn;
+	t->known_arg = arg;
 }
 
 static uint64_t
@@ -436,26 +460,68 @@ stream_expire(struct stream_table *t, uint64_t now)
 
 /*
  * A buffer for connection `keep'.  A device holds at most a sixteenth
- * of the pool.  None free: take one back from the least recently used
- * connection that was never established (a spoofed source's slow
- * message: the proxy holds nothing of it), or that has held part of a
- * message for HOLD_MAX (a slow message on a real connection: poisoned,
- * so the proxy never completes it), so neither flood can starve the
- * phones' messages that span segments.
+ * of the pool, and the last quarter of it is for bound devices (and the
+ * proxy's own messages).  None free: take one back from the least
+ * recently used connection that was never established (a spoofed
+ * source's slow message: the proxy holds nothing of it), or the buffer
+ * held longest if it has held part of a message for HOLD_MAX (a slow
+ * message on a real connection: poisoned, so the proxy never completes
+ * it), so neither flood can starve the phones' messages that span
+ * segments.  Sixteen addresses of one host (an IPv6 /64) held every
+ * buffer for good, the old ones out of sight of the connections' LRU,
+ * and a phone's INVITE in two segments was dropped (an attacker's
+ * review).
  */
 #define HOLD_MAX	SEC(60)
 
-static uint32_t
-buf_get(struct stream_table *t, uint32_t keep, uint64_t now)
+/* May connection `keep' take one of the last quarter of the buffers? */
+static bool
+may_take_reserve(struct stream_table *t, uint32_t keep, int dir)
 {
-	uint32_t	 k = t->lru.head;
+	const struct stream	*s = &t->s[keep];
+
+	return dir == DIR_OUT || t->known == NULL ||
+	    t->known(t->known_arg, s->has_m ? &s->m : NULL, &s->cli);
+}
+
+/* The buffer held longest, if it has held its message too long. */
+static uint32_t
+buf_reclaim_oldest(struct stream_table *t, uint32_t keep, uint64_t now)
+{
+	uint32_t	 b = t->held.head, k;
+	struct stream	*s;
+	struct sdir	*d;
+
+	if (b == HNIL)
+		return HNIL;
+	k = t->bown[b] >> 1;
+	s = &t->s[k];
+	d = &s->d[t->bown[b] & 1];
+	if (k == keep || now - d->held_since <= HOLD_MAX)
+		return HNIL;
+	dir_release(t, s, d);
+	if (d == &s->d[DIR_IN]) {
+		d->poisoned = true;
+		t->st.poisoned++;
+	} else
+		d->synced = false;	/* the proxy's: learn from the next */
+	return buf_take(t);
+}
+
+static uint32_t
+buf_get(struct stream_table *t, uint32_t keep, int dir, uint64_t now)
+{
+	uint32_t	 k = t->lru.head, b;
 
 	if (t->src[t->s[keep].src].nbufs >= t->buf_quota) {
 		t->st.buf_quota++;
 		return HNIL;
 	}
-	if (t->nbfree > 0)
+	if (t->nbfree > t->nbuf / 4 || (t->nbfree > 0 &&
+	    may_take_reserve(t, keep, dir)))
 		return buf_take(t);
+	if ((b = buf_reclaim_oldest(t, keep, now)) != HNIL)
+		return b;
 	for (int n = 0; n < EVICT_SCAN && k != HNIL; n++,
 	    k = t->lru.link[k].next) {
 		struct stream	*s = &t->s[k];
@@ -598,7 +664,7 @@ frame(struct stream_table *t, uint32_t k, int dir, const uint8_t *data,
 	r->left = p + pos;
 	r->left_len = n - pos;
 	if (r->left_len > 0 && d->buf == HNIL &&
-	    (r->newbuf = buf_get(t, k, r->now)) == HNIL) {
+	    (r->newbuf = buf_get(t, k, dir, r->now)) == HNIL) {
 		t->st.no_buffer++;
 		r->nmsg = 0;
 		if (dir == DIR_IN) {

@@ -1256,6 +1256,54 @@ test_buffer_hog(void **st)
 	run(buffer_hog, "buffer_hog", SETS_BASE);
 }
 
+/*
+ * An attacker's review: the quota is per (m, i), so one host with sixteen
+ * addresses (an IPv6 /64 gives it millions) held every buffer, sixteen
+ * connections each, and a phone's INVITE in two segments was dropped.
+ * The last quarter of the buffers is for bound devices.
+ */
+static void
+buffer_hog_addresses(struct scn *s)
+{
+	static char	 inv[2048];
+	static const char start[] = "INVITE sip:bob@example.com SIP/2.0\r\n";
+	struct pg_ep	 alice = port_of(&ALICE.ep, 45001);
+	size_t		 ni;
+
+	reg(s, &ALICE);
+	ni = request_text(inv, sizeof(inv), ALICE.ep.ip, "alice", "INVITE",
+	    "hog-invite-2", NULL);
+	for (int a = 0; a < 16; a++) {
+		char	 ip[32];
+
+		snprintf(ip, sizeof(ip), "203.0.113.%d", 100 + a);
+		for (int i = 0; i < 16; i++) {
+			struct pg_ep	 eve = port_of(&EVE,
+					    (uint16_t)(21000 + 16 * a + i));
+
+			eve.ip = ip;
+			handshake(s, &eve);
+			tcp_seg(s, &eve, &PROXY, 1, 5001, 0x10, 0, start,
+			    sizeof(start) - 1);
+			/* The proxy acknowledges what it got. */
+			tcp_seg(s, &PROXY, &eve, 5001,
+			    1 + (uint32_t)sizeof(start) - 1, 0x10, 0, "", 0);
+		}
+	}
+	handshake(s, &alice);
+	tcp_seg(s, &alice, &PROXY, 1, 5001, 0x10, 0, inv, 100);
+	must_accept(s, "first part of Alice's INVITE");
+	tcp_seg(s, &alice, &PROXY, 101, 5001, 0x10, 0, inv + 100, ni - 100);
+	must_accept(s, "rest of Alice's INVITE");
+}
+
+static void
+test_buffer_hog_addresses(void **st)
+{
+	(void)st;
+	run(buffer_hog_addresses, "buffer_hog_addresses", SETS_BASE);
+}
+
 /* ==== 10. Poisoning a phone's connection ================================ */
 
 /*
@@ -1710,6 +1758,7 @@ main(void)
 	TREG("attack", pending_overwrite);
 	TREG("attack", frag_table_fill);
 	TREG("attack", buffer_hog);
+	TREG("attack", buffer_hog_addresses);
 	TREG("attack", poison_phone);
 	TREG("attack", poison_forever);
 	TREG("attack", retransmit_identical);
