@@ -1079,6 +1079,50 @@ unquote(const char *s, char *buf, size_t bsz)
 	return buf;
 }
 
+/*
+ * A dotted quad as inet_pton(AF_INET) reads it (glibc's inet_pton4(),
+ * step for step: 1 to 3 digits an octet, no leading zero, at most 255,
+ * four of them), straight into a: nearly every Via and Contact host is
+ * one, and inet_pton() with its copy and the calls around it cost more
+ * than the rest of the field.  false: not one; nothing written.
+ */
+static bool
+quad_to_addr(const char *s, size_t n, struct sg_addr *a)
+{
+	uint8_t		 q[4] = { 0 };
+	unsigned	 octets = 0, v = 0;
+	bool		 digit = false;
+
+	for (size_t k = 0; k < n; k++) {
+		unsigned	 c = (unsigned char)s[k];
+
+		if (c >= '0' && c <= '9') {
+			if (digit && v == 0)
+				return false;
+			if ((v = v * 10 + (c - '0')) > 255)
+				return false;
+			if (!digit) {
+				if (++octets > 4)
+					return false;
+				digit = true;
+			}
+			q[octets - 1] = (uint8_t)v;
+		} else if (c == '.' && digit) {
+			if (octets == 4)
+				return false;
+			digit = false;
+			v = 0;
+		} else
+			return false;
+	}
+	if (octets < 4)
+		return false;
+	memset(a, 0, sizeof(*a));
+	a->family = SG_AF_INET;
+	memcpy(a->a, q, sizeof(q));
+	return true;
+}
+
 /* A host as text to an address: IP literal (bracketed IPv6 too) or name. */
 static void
 host_to_addr(const char *host, struct sg_addr *a)
@@ -1093,6 +1137,9 @@ host_to_addr(const char *host, struct sg_addr *a)
 		host++;
 		n -= 2;
 	}
+	/* No dotted quad is longer, and case does not matter to one. */
+	if (n <= 15 && quad_to_addr(host, n, a))
+		return;
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
 	for (size_t k = 0; k < n; k++)
