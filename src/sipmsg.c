@@ -17,6 +17,9 @@
 #include <strings.h>
 
 #include <osipparser2/osip_parser.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "hash.h"
 #include "sipmsg.h"
@@ -498,9 +501,65 @@ bytes_eq(uint64_t w, unsigned char c)
 	return ~(((y & lo7) + lo7) | y | lo7);
 }
 
+#ifdef __SSE2__
+/*
+ * count_params() sixteen bytes at a time: each match is 0xff in its byte
+ * of `e', subtracted from per-byte counters that are summed (psadbw)
+ * before any can pass 255.  The last bytes are the sixteen that end at
+ * n, those already counted masked off, so nothing is read outside
+ * v[0, n).  Returns the bytes counted (all of them but when n < 16).
+ */
+static size_t
+count_params_sse2(const char *v, size_t n, size_t *x)
+{
+	static const uint8_t	 tail[32] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	};
+	const __m128i		 semi = _mm_set1_epi8(';');
+	const __m128i		 qm = _mm_set1_epi8('?');
+	const __m128i		 amp = _mm_set1_epi8('&');
+	__m128i			 sum = _mm_setzero_si128(), acc, w, e;
+	size_t			 k = 0, rest;
+
+	if (n < 16)
+		return 0;
+	while (k + 16 <= n) {
+		/* 255 rounds at most, so no byte counter wraps. */
+		size_t	 lim = n - k > 255 * 16 ? k + 255 * 16 : n;
+
+		acc = _mm_setzero_si128();
+		for (; k + 16 <= lim; k += 16) {
+			w = _mm_loadu_si128((const __m128i *)(const void *)
+			    (v + k));
+			e = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, semi),
+			    _mm_cmpeq_epi8(w, qm)), _mm_cmpeq_epi8(w, amp));
+			acc = _mm_sub_epi8(acc, e);
+		}
+		sum = _mm_add_epi64(sum, _mm_sad_epu8(acc,
+		    _mm_setzero_si128()));
+	}
+	if ((rest = n - k) > 0) {
+		w = _mm_loadu_si128((const __m128i *)(const void *)
+		    (v + n - 16));
+		e = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, semi),
+		    _mm_cmpeq_epi8(w, qm)), _mm_cmpeq_epi8(w, amp));
+		e = _mm_and_si128(e, _mm_loadu_si128((const __m128i *)
+		    (const void *)(tail + rest)));
+		sum = _mm_add_epi64(sum, _mm_sad_epu8(_mm_sub_epi8(
+		    _mm_setzero_si128(), e), _mm_setzero_si128()));
+	}
+	/* Two 64-bit sums, each below 2^17 (n is at most 64 KB). */
+	*x += (size_t)(uint32_t)_mm_cvtsi128_si32(sum) +
+	    (size_t)(uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+	return n;
+}
+#endif
+
 /*
  * ';' '?' '&': each may start an element of an osip2 list.  Every kept
- * byte passes here once: eight at a time.
+ * byte passes here once: sixteen at a time with SSE2, else eight.
  */
 static size_t
 count_params(const char *v, size_t n)
@@ -510,6 +569,10 @@ count_params(const char *v, size_t n)
 	};
 	size_t			 x = 0, k = 0;
 
+#ifdef __SSE2__
+	if ((k = count_params_sse2(v, n, &x)) == n)
+		return x;
+#endif
 	for (; k + 8 <= n; k += 8) {
 		uint64_t	 w;
 
