@@ -347,16 +347,39 @@ static const char *const hdr_dup[H_NKINDS] = {
 	[H_EXPIRES] = "two Expires headers",
 };
 
-/* Case-insensitive compare of a name of known length with a literal. */
-static bool
+/*
+ * name[0, n) (n <= 8) against the lower-case letters and '-' of lit, as
+ * lc() compares them, in one word: a letter's byte with 0x20 set must be
+ * the literal's (only its two cases are), any other byte must be equal
+ * ((lit >> 1) & 0x20 is 0x20 for a letter, 0 for '-').  With the
+ * literal's length a constant, both loads are plain moves.
+ */
+static inline bool
+word_is(const char *name, const char *lit, size_t n)
+{
+	uint64_t	 w = 0, l = 0;
+
+	memcpy(&w, name, n);
+	memcpy(&l, lit, n);
+	return (w | ((l >> 1) & 0x2020202020202020ULL)) == l;
+}
+
+/*
+ * Case-insensitive compare of a name of known length with a literal of
+ * lower-case letters and '-': a word, or eight bytes at a time and the
+ * last eight of a longer one (at most 24 bytes: "proxy-authorization").
+ */
+static inline bool
 name_is(const char *name, size_t n, const char *lit, size_t litlen)
 {
 	if (n != litlen)
 		return false;
-	for (size_t k = 0; k < n; k++)
-		if (lc((unsigned char)name[k]) != lit[k])
-			return false;
-	return true;
+	if (litlen <= 8)
+		return word_is(name, lit, litlen);
+	if (litlen > 16 && !word_is(name + 8, lit + 8, 8))
+		return false;
+	return word_is(name, lit, 8) &&
+	    word_is(name + litlen - 8, lit + litlen - 8, 8);
 }
 
 /* Dispatch on length and first letter: this runs for every header line. */
