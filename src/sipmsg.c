@@ -746,6 +746,44 @@ struct value {
 };
 
 /*
+ * The first '"', '<', '>', ';' or ',' in v[e, n) (e < n), or n.  With
+ * SSE2 sixteen bytes at a time, the last sixteen ending at v[n - 1] (so
+ * nothing past it is read) and the bytes before v[e] dropped; else
+ * strcspn(), which may stop short at a NUL inside the list: value_find()
+ * steps over one as over any byte it does not look for.
+ */
+static inline size_t
+sep_find(const char *v, size_t e, size_t n)
+{
+#ifdef __SSE2__
+	if (n >= 16) {
+		for (;;) {
+			size_t		 at = e + 16 <= n ? e : n - 16;
+			__m128i		 w, m;
+			unsigned	 bits;
+
+			w = _mm_loadu_si128((const __m128i *)(const void *)
+			    (v + at));
+			m = _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8('"')),
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8('<'))),
+			    _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8('>')),
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8(';'))),
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8(','))));
+			bits = (unsigned)_mm_movemask_epi8(m) >> (e - at);
+			if (bits != 0)
+				return e + (size_t)__builtin_ctz(bits);
+			if (e + 16 >= n)
+				return n;
+			e += 16;
+		}
+	}
+#endif
+	return e + strcspn(v + e, "\"<>;,");
+}
+
+/*
  * The value of the list v[0, n) that starts at v[k]: up to the first ','
  * out of quotes and <>.  NULL, or why it is no value osip2 may have.
  */
@@ -758,7 +796,7 @@ value_find(const char *v, size_t k, size_t n, struct value *x)
 	for (e = k; e < n; e++) {
 		char	 c;
 
-		e += strcspn(v + e, "\"<>;,");
+		e = sep_find(v, e, n);
 		if (e >= n)
 			break;
 		c = v[e];
