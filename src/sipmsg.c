@@ -348,11 +348,12 @@ static const char *const hdr_dup[H_NKINDS] = {
 };
 
 /*
- * name[0, n) (n <= 8) against the lower-case letters and '-' of lit, as
- * lc() compares them, in one word: a letter's byte with 0x20 set must be
- * the literal's (only its two cases are), any other byte must be equal
- * ((lit >> 1) & 0x20 is 0x20 for a letter, 0 for '-').  With the
- * literal's length a constant, both loads are plain moves.
+ * name[0, n) (n <= 8) against lit, lower-case letters and bytes below
+ * 0x40 ('-', '/', '.', digits), as lc() compares them, in one word: a
+ * letter's byte with 0x20 set must be the literal's (only its two cases
+ * are), any other byte must be equal ((lit >> 1) & 0x20 is 0x20 for a
+ * lower-case letter, 0 below 0x40).  With the literal's length a
+ * constant, both loads are plain moves.
  */
 static inline bool
 word_is(const char *name, const char *lit, size_t n)
@@ -380,6 +381,19 @@ name_is(const char *name, size_t n, const char *lit, size_t litlen)
 		return false;
 	return word_is(name, lit, 8) &&
 	    word_is(name + litlen - 8, lit + litlen - 8, 8);
+}
+
+/*
+ * strcasecmp(s, lit) == 0 for a literal in lower case, without the call:
+ * sipguard never leaves the C locale, where only A-Z fold.
+ */
+static inline bool
+ascii_caseeq(const char *s, const char *lit)
+{
+	for (; *lit != '\0'; s++, lit++)
+		if (lc((unsigned char)*s) != *lit)
+			return false;
+	return *s == '\0';
 }
 
 /* Dispatch on length and first letter: this runs for every header line. */
@@ -1437,8 +1451,8 @@ uri_identity(const osip_uri_t *u, char *out, size_t osz, uint64_t *h,
 
 	if (u == NULL)
 		return -1;
-	if (u->scheme != NULL && strcasecmp(u->scheme, "sip") != 0 &&
-	    strcasecmp(u->scheme, "sips") != 0) {
+	if (u->scheme != NULL && !ascii_caseeq(u->scheme, "sip") &&
+	    !ascii_caseeq(u->scheme, "sips")) {
 		if (u->string == NULL || u->string[0] == '\0')
 			return -1;
 		append_norm(tmp, tsz, &o, u->scheme, 0, true);
@@ -2053,8 +2067,7 @@ take_request(const struct parsed *pm, struct sipm *m)
 	m->method = sipm_method_from_str(pm->method);
 	if (m->method == SIPM_OTHER && method_any_case(pm->method))
 		return "method case";
-	if (pm->version_len != 7 || strncasecmp(pm->version, "SIP/2.0",
-	    7) != 0)
+	if (pm->version_len != 7 || !word_is(pm->version, "sip/2.0", 7))
 		return "version";
 	return NULL;
 }
@@ -2076,8 +2089,7 @@ take_status(const char *line, const struct parsed *pm, struct sipm *m)
 		return "status code";
 	if (pm->status_code < 100 || pm->status_code > 699)
 		return "status code";
-	if (pm->version_len != 7 || strncasecmp(pm->version, "SIP/2.0",
-	    7) != 0)
+	if (pm->version_len != 7 || !word_is(pm->version, "sip/2.0", 7))
 		return "version";
 	m->status = pm->status_code;
 	m->method = SIPM_NONE;
@@ -2123,8 +2135,13 @@ take_cseq(const struct parsed *pm, struct sipm *m)
 	if (d == 0 || d > 10 || num[d] != '\0' || seq > 0x7fffffffULL)
 		return "CSeq";
 	m->cseq = (uint32_t)seq;
+	/* The request's own method (take_request() looked it up). */
+	if (m->request && strcmp(pm->cseq->method, pm->method) == 0) {
+		m->cseq_method = m->method;
+		return NULL;
+	}
 	m->cseq_method = sipm_method_from_str(pm->cseq->method);
-	if (m->request && strcmp(pm->cseq->method, pm->method) != 0)
+	if (m->request)
 		return "CSeq method";
 	return NULL;
 }
@@ -2140,7 +2157,7 @@ take_from_to(struct sipm_parser *sp, const struct parsed *pm,
 	    NULL) == -1)
 		return "From";
 	if (pm->from->url->host != NULL &&
-	    strcasecmp(pm->from->url->host, "anonymous.invalid") == 0)
+	    ascii_caseeq(pm->from->url->host, "anonymous.invalid"))
 		m->from_anonymous = true;
 	if (pm->to == NULL || uri_identity(pm->to->url, m->to,
 	    sizeof(m->to), &m->to_h, sp->tmp, sizeof(sp->tmp), NULL) == -1)
