@@ -126,7 +126,10 @@ is_stun(const uint8_t *p, size_t len)
 	return (mlen % 4) == 0 && mlen + 20 == len;
 }
 
-/* RFC 3261 token bytes: letters, digits and "-.!%*_+`'~" (C locale). */
+/*
+ * RFC 3261 token bytes: letters, digits and "-.!%*_+`'~" (C locale), one
+ * table look-up a byte.
+ */
 static bool
 is_tchar(int c)
 {
@@ -135,9 +138,20 @@ is_tchar(int c)
 		['_'] = 1, ['+'] = 1, ['`'] = 1, ['\''] = 1, ['~'] = 1,
 		['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
 		['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+		['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
+		['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+		['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
+		['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+		['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+		['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1,
+		['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+		['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
+		['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+		['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1,
+		['z'] = 1,
 	};
 
-	return tc[c & 0xff] || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+	return tc[c & 0xff] != 0;
 }
 
 static inline int
@@ -202,6 +216,26 @@ start_tokens(const uint8_t *q, size_t lim, struct sline *sl)
 	for (k = 0; k < lim;) {
 		size_t	 t0 = k;
 
+#ifdef __SSE2__
+		/* A token, sixteen bytes at a time while sixteen are left. */
+		while (k + 16 <= lim) {
+			__m128i		 w;
+			unsigned	 m;
+
+			w = _mm_loadu_si128((const __m128i *)(const void *)
+			    (q + k));
+			m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8(' ')),
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8('\t'))),
+			    _mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8('\r')),
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8('\n')))));
+			if (m != 0) {
+				k += (size_t)__builtin_ctz(m);
+				break;
+			}
+			k += 16;
+		}
+#endif
 		while (k < lim && dl[q[k]] == 0)	/* a token */
 			k++;
 		if (k > t0) {
@@ -849,11 +883,14 @@ value_move(char *v, size_t s, size_t n, struct value *x, size_t *o,
 		if (gt > e)
 			gt = e;
 		v[(*o)++] = '<';
-		memmove(v + *o, v + x->lt + 1, gt - x->lt - 1);
+		/* Nothing moves when the value is already "<URI>params". */
+		if (*o != x->lt + 1) {
+			memmove(v + *o, v + x->lt + 1, gt - x->lt - 1);
+			memmove(v + *o + gt - x->lt - 1, v + gt, e - gt);
+		}
 		x->us = *o;
 		*o += gt - x->lt - 1;
 		x->ue = *o;
-		memmove(v + *o, v + gt, e - gt);
 		*o += e - gt;
 		return;
 	}
@@ -863,7 +900,8 @@ value_move(char *v, size_t s, size_t n, struct value *x, size_t *o,
 		semi--;
 	if (semi - s == 1 && v[s] == '*')
 		w->star = true;
-	memmove(v + *o, v + s, e - s);
+	if (*o != s)
+		memmove(v + *o, v + s, e - s);
 	x->us = *o;
 	x->ue = *o + (semi - s);
 	*o += e - s;
@@ -1116,14 +1154,40 @@ keep_start(struct filter *f, enum hdr cur, const uint8_t *s, size_t n,
 }
 
 /*
+ * The first ':' of the line s[0, n), NULL if none; `end' is the end of
+ * the payload.  With SSE2 the first sixteen bytes (they may run past the
+ * line, never past the payload) hold a name's colon nearly always.
+ */
+static inline const uint8_t *
+colon_find(const uint8_t *s, size_t n, const uint8_t *end)
+{
+#ifdef __SSE2__
+	if (end - s >= 16) {
+		unsigned	 m;
+
+		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const __m128i *)(const void *)s),
+		    _mm_set1_epi8(':')));
+		if (m != 0)
+			return (size_t)__builtin_ctz(m) < n ? s +
+			    __builtin_ctz(m) : NULL;
+		return n > 16 ? memchr(s + 16, ':', n - 16) : NULL;
+	}
+#endif
+	return memchr(s, ':', n);
+}
+
+/*
  * A header line (not a fold) of n bytes: its kind, Content-Length's
  * value, and the headers the decision reads kept.  -1: unusable.
+ * `end': the end of the payload.
  */
 static int
-header_line(struct filter *f, const uint8_t *s, size_t n)
+header_line(struct filter *f, const uint8_t *s, size_t n,
+    const uint8_t *end)
 {
 	struct scan	*sc = f->sc;
-	const uint8_t	*colon = memchr(s, ':', n);
+	const uint8_t	*colon = colon_find(s, n, end);
 	size_t		 namelen;
 
 	if (colon == NULL) {
@@ -1214,7 +1278,7 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 			sc->bad = why;
 			return -1;
 		}
-		if (header_line(&f, p + start, linelen) == -1)
+		if (header_line(&f, p + start, linelen, p + len) == -1)
 			return -1;
 	}
 	if (f.kp.cur != H_OTHER && (why = keep_end(&f.kp, out, &f.o)) !=
