@@ -2210,6 +2210,46 @@ take_cseq(const struct parsed *pm, struct sipm *m)
 	return NULL;
 }
 
+/* Two C strings equal, a byte loop: they differ early or are short. */
+static inline bool
+str_eq(const char *a, const char *b)
+{
+	for (; *a == *b; a++, b++)
+		if (*a == '\0')
+			return true;
+	return false;
+}
+
+/* A user part as uri_identity() reads it: NULL or empty is none. */
+static inline bool
+no_user(const osip_uri_t *u)
+{
+	return u->username == NULL || u->username[0] == '\0';
+}
+
+static inline bool
+sip_scheme(const osip_uri_t *u)
+{
+	return u->scheme == NULL || ascii_caseeq(u->scheme, "sip") ||
+	    ascii_caseeq(u->scheme, "sips");
+}
+
+/*
+ * Whether uri_identity() makes of b what it made of a: both sip or sips,
+ * the same user part (or none) and the same host, byte for byte.  The
+ * user first: it differs in most requests, a REGISTER's To and From are
+ * one.
+ */
+static bool
+same_identity(const osip_uri_t *a, const osip_uri_t *b)
+{
+	if (b == NULL || no_user(a) != no_user(b) ||
+	    (!no_user(a) && !str_eq(a->username, b->username)) ||
+	    a->host == NULL || b->host == NULL || !str_eq(a->host, b->host))
+		return false;
+	return sip_scheme(a) && sip_scheme(b);
+}
+
 static const char *
 take_from_to(struct sipm_parser *sp, const struct parsed *pm,
     struct sipm *m)
@@ -2223,7 +2263,14 @@ take_from_to(struct sipm_parser *sp, const struct parsed *pm,
 	if (pm->from->url->host != NULL &&
 	    ascii_caseeq(pm->from->url->host, "anonymous.invalid"))
 		m->from_anonymous = true;
-	if (pm->to == NULL || uri_identity(pm->to->url, m->to,
+	/*
+	 * The From's identity again (a sip URI's; a REGISTER's To): its
+	 * copy and hash, not made again.
+	 */
+	if (pm->to != NULL && same_identity(pm->from->url, pm->to->url)) {
+		memcpy(m->to, m->from, sizeof(m->to));
+		m->to_h = m->from_h;
+	} else if (pm->to == NULL || uri_identity(pm->to->url, m->to,
 	    sizeof(m->to), &m->to_h, sp->tmp, sizeof(sp->tmp), NULL) == -1)
 		return "To";
 	m->to_tag = osip_to_get_tag(pm->to, &tag) == OSIP_SUCCESS &&
