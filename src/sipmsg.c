@@ -1571,12 +1571,33 @@ parse_delta(const char *s)
 	return *s == '\0' ? v : -1;
 }
 
+/*
+ * osip_generic_param_get_byname() for a name in lower case, without its
+ * calls (a strlen() and an osip_list_get() per parameter, then
+ * osip_strncasecmp()): the first parameter of the list, in osip2's
+ * order, whose name is as long and the same in any case.  NULL if none.
+ */
+static osip_generic_param_t *
+param_get(const osip_list_t *l, const char *name)
+{
+	const __node_t	*nd = l->node;
+
+	for (int k = 0; k < l->nb_elt && nd != NULL; k++, nd = nd->next) {
+		osip_generic_param_t	*p = nd->element;
+
+		if (p != NULL && p->gname != NULL &&
+		    ascii_caseeq(p->gname, name))
+			return p;
+	}
+	return NULL;
+}
+
 static int64_t
 contact_expires(osip_contact_t *c)
 {
-	osip_generic_param_t	*p = NULL;
+	osip_generic_param_t	*p;
 
-	if (osip_contact_param_get_byname(c, "expires", &p) != 0 || p == NULL)
+	if ((p = param_get(&c->gen_params, "expires")) == NULL)
 		return -1;
 	return parse_delta(p->gvalue);
 }
@@ -2254,8 +2275,6 @@ static const char *
 take_from_to(struct sipm_parser *sp, const struct parsed *pm,
     struct sipm *m)
 {
-	osip_generic_param_t	*tag = NULL;
-
 	if (pm->from == NULL || uri_identity(pm->from->url, m->from,
 	    sizeof(m->from), &m->from_h, sp->tmp, sizeof(sp->tmp),
 	    NULL) == -1)
@@ -2273,15 +2292,14 @@ take_from_to(struct sipm_parser *sp, const struct parsed *pm,
 	} else if (pm->to == NULL || uri_identity(pm->to->url, m->to,
 	    sizeof(m->to), &m->to_h, sp->tmp, sizeof(sp->tmp), NULL) == -1)
 		return "To";
-	m->to_tag = osip_to_get_tag(pm->to, &tag) == OSIP_SUCCESS &&
-	    tag != NULL;
+	m->to_tag = param_get(&pm->to->gen_params, "tag") != NULL;
 	return NULL;
 }
 
 static const char *
 take_via(const struct parsed *pm, struct sipm *m)
 {
-	osip_generic_param_t	*br = NULL;
+	osip_generic_param_t	*br;
 
 	if (pm->via == NULL || pm->via->host == NULL ||
 	    pm->via->host[0] == '\0')
@@ -2290,9 +2308,8 @@ take_via(const struct parsed *pm, struct sipm *m)
 	m->via_branch_h = 0;
 	/* RFC 3261's branches only (the magic cookie): an older one names
 	 * no transaction by itself. */
-	if (osip_via_param_get_byname(pm->via, "branch", &br) ==
-	    OSIP_SUCCESS && br != NULL && br->gvalue != NULL &&
-	    strncmp(br->gvalue, "z9hG4bK", 7) == 0)
+	if ((br = param_get(&pm->via->via_params, "branch")) != NULL &&
+	    br->gvalue != NULL && strncmp(br->gvalue, "z9hG4bK", 7) == 0)
 		m->via_branch_h = hash_bytes(br->gvalue, strlen(br->gvalue));
 	return NULL;
 }
