@@ -50,12 +50,16 @@ static const struct {
 	{ "REFER", SIPM_REFER },
 };
 
-/* Methods are case-sensitive (RFC 3261 7.1). */
+/*
+ * Methods are case-sensitive (RFC 3261 7.1).  strcmp() only where the
+ * first byte is the name's.
+ */
 enum sip_method
 sipm_method_from_str(const char *s)
 {
 	for (size_t k = 0; k < nitems(methods); k++)
-		if (strcmp(s, methods[k].name) == 0)
+		if (s[0] == methods[k].name[0] &&
+		    strcmp(s, methods[k].name) == 0)
 			return methods[k].m;
 	return SIPM_OTHER;
 }
@@ -523,6 +527,8 @@ struct scan {
 	bool		 contact_star;	/* one of them "*" */
 	int		 ncred;		/* (Proxy-)Authorization headers */
 	int		 nkept;		/* kept headers, in kept[] */
+	size_t		 sline_len;	/* the start line's copy, its CRLF
+					   included */
 };
 
 /* A header kept for osip2: its kind, its value in the scratch buffer. */
@@ -1234,6 +1240,7 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 	f.o = o;
 	f.sc = sc;
 	f.kp.kept = o;			/* the start line counts */
+	sc->sline_len = o;
 	f.kp.rec = kept;
 	/* The Request-URI's parameters are an osip2 list too. */
 	if ((f.kp.params = count_params(out, o)) > VALUE_PARAMS_MAX) {
@@ -1298,15 +1305,20 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 
 /* ---- field helpers ------------------------------------------------------ */
 
+/* The n bytes of src (no NUL among them), truncated to dst. */
 static void
-copy_trunc(char *dst, size_t dsz, const char *src)
+copy_n(char *dst, size_t dsz, const char *src, size_t n)
 {
-	size_t	 n = strlen(src);
-
 	if (n >= dsz)
 		n = dsz - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+static void
+copy_trunc(char *dst, size_t dsz, const char *src)
+{
+	copy_n(dst, dsz, src, strlen(src));
 }
 
 /* Strip one pair of double quotes, as osip2 keeps them on digest fields. */
@@ -2100,12 +2112,16 @@ parse_header(struct parsed *pm, enum hdr kind, char *v)
  * the same buffer fails.
  */
 static int
-osip_parse_kept(char *buf, const struct kept *kept, int nkept,
-    struct parsed *pm)
+osip_parse_kept(char *buf, size_t sline_len, const struct kept *kept,
+    int nkept, struct parsed *pm)
 {
-	char	*eol = strchr(buf, '\r');
+	/*
+	 * Its first CR: start_line_copy() leaves none before its CRLF (and
+	 * no NUL).
+	 */
+	char	*eol = buf + sline_len - 2;
 
-	if (eol == NULL || parse_start(buf, eol, pm) == -1)
+	if (parse_start(buf, eol, pm) == -1)
 		return -1;
 	/*
 	 * The decision reads a Contact's fields in a response (s, SPEC 2)
@@ -2148,7 +2164,8 @@ take_request(const struct parsed *pm, struct sipm *m)
 	for (cs = pm->method; *cs != '\0'; cs++)
 		if (!is_tchar((unsigned char)*cs))
 			return "method";
-	copy_trunc(m->method_str, sizeof(m->method_str), pm->method);
+	copy_n(m->method_str, sizeof(m->method_str), pm->method,
+	    (size_t)(cs - pm->method));
 	m->method = sipm_method_from_str(pm->method);
 	if (m->method == SIPM_OTHER && method_any_case(pm->method))
 		return "method case";
@@ -2198,7 +2215,8 @@ take_call_id(struct sipm_parser *sp, const struct parsed *pm,
 		    0, false);
 	}
 	m->call_id_h = hash_bytes(sp->tmp, o);
-	copy_trunc(m->call_id, sizeof(m->call_id), sp->tmp);
+	/* append_norm() without `esc' writes no NUL: o is its length. */
+	copy_n(m->call_id, sizeof(m->call_id), sp->tmp, o);
 	return NULL;
 }
 
@@ -2467,7 +2485,8 @@ osip_fields(struct sipm_parser *sp, const struct scan *sc, struct sipm *m)
 	a->used = 0;
 	a->spills = 0;
 	arena_cur = a;
-	if (osip_parse_kept(sp->buf, sp->kept, sc->nkept, pm) == 0) {
+	if (osip_parse_kept(sp->buf, sc->sline_len, sp->kept, sc->nkept,
+	    pm) == 0) {
 		m->ncontacts = sc->ncontacts;
 		why = extract(sp, pm, m);
 	}
