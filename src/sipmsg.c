@@ -923,13 +923,16 @@ value_move(char *v, size_t s, size_t n, struct value *x, size_t *o,
  *
  * The list is rewritten in place without display names, which the
  * decision never reads and osip2 spends most on: "<URI>params" or the
- * addr-spec, joined by ','.  Returns its new length in *len; w->cut is
- * where the SIPM_MAX_CONTACTS-th value of all the walks ends.
+ * addr-spec, joined by ','.  The SP and HTAB before a first value stay
+ * where they are (osip_parse_kept() trims them, as it trimmed the
+ * value before): the usual single value then moves not at all.  Returns
+ * its new length in *len; w->cut is where the SIPM_MAX_CONTACTS-th value
+ * of all the walks ends.
  */
 static const char *
 uri_walk(char *v, size_t *len, struct walk *w)
 {
-	size_t		 n = *len, k = 0, o = 0, np;
+	size_t		 n = *len, k = 0, o = 0, lead = 0, np;
 
 	w->cut = SIZE_MAX;
 	while (k < n) {
@@ -946,7 +949,9 @@ uri_walk(char *v, size_t *len, struct walk *w)
 			k = x.end + 1;
 			continue;
 		}
-		if (o > 0)
+		if (k == 0)			/* the first byte's value */
+			o = lead = s;
+		if (o > lead)
 			v[o++] = ',';
 		vo = o;
 		value_move(v, s, n, &x, &o, w);
