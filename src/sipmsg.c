@@ -597,16 +597,18 @@ count_params_sse2(const char *v, size_t n, size_t *x)
 	const __m128i		 semi = _mm_set1_epi8(';');
 	const __m128i		 qm = _mm_set1_epi8('?');
 	const __m128i		 amp = _mm_set1_epi8('&');
-	__m128i			 sum = _mm_setzero_si128(), acc, w, e;
-	size_t			 k = 0, rest;
+	__m128i			 sum = _mm_setzero_si128();
+	__m128i			 acc = _mm_setzero_si128(), w, e;
+	size_t			 k = 0, lim;
 
 	if (n < 16)
 		return 0;
-	while (k + 16 <= n) {
-		/* 255 rounds at most, so no byte counter wraps. */
-		size_t	 lim = n - k > 255 * 16 ? k + 255 * 16 : n;
-
-		acc = _mm_setzero_si128();
+	for (;;) {
+		/*
+		 * 254 rounds at most, and the last bytes' one: no byte
+		 * counter wraps.
+		 */
+		lim = n - k > 254 * 16 ? k + 254 * 16 : n;
 		for (; k + 16 <= lim; k += 16) {
 			w = _mm_loadu_si128((const __m128i *)(const void *)
 			    (v + k));
@@ -614,19 +616,21 @@ count_params_sse2(const char *v, size_t n, size_t *x)
 			    _mm_cmpeq_epi8(w, qm)), _mm_cmpeq_epi8(w, amp));
 			acc = _mm_sub_epi8(acc, e);
 		}
+		if (lim == n)
+			break;
 		sum = _mm_add_epi64(sum, _mm_sad_epu8(acc,
 		    _mm_setzero_si128()));
+		acc = _mm_setzero_si128();
 	}
-	if ((rest = n - k) > 0) {
+	if (k < n) {
 		w = _mm_loadu_si128((const __m128i *)(const void *)
 		    (v + n - 16));
 		e = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, semi),
 		    _mm_cmpeq_epi8(w, qm)), _mm_cmpeq_epi8(w, amp));
-		e = _mm_and_si128(e, _mm_loadu_si128((const __m128i *)
-		    (const void *)(tail + rest)));
-		sum = _mm_add_epi64(sum, _mm_sad_epu8(_mm_sub_epi8(
-		    _mm_setzero_si128(), e), _mm_setzero_si128()));
+		acc = _mm_sub_epi8(acc, _mm_and_si128(e, _mm_loadu_si128(
+		    (const __m128i *)(const void *)(tail + (n - k)))));
 	}
+	sum = _mm_add_epi64(sum, _mm_sad_epu8(acc, _mm_setzero_si128()));
 	/* Two 64-bit sums, each below 2^17 (n is at most 64 KB). */
 	*x += (size_t)(uint32_t)_mm_cvtsi128_si32(sum) +
 	    (size_t)(uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
@@ -1356,33 +1360,32 @@ unquote(const char *s, char *buf, size_t bsz)
 static bool
 quad_to_addr(const char *s, size_t n, struct sg_addr *a)
 {
-	uint8_t		 q[4] = { 0 };
-	unsigned	 octets = 0, v = 0;
-	bool		 digit = false;
+	const char	*p = s, *end = s + n;
+	uint8_t		 q[4];
 
-	for (size_t k = 0; k < n; k++) {
-		unsigned	 c = (unsigned char)s[k];
+	/* Octet by octet: what inet_pton4() takes, and nothing else. */
+	for (int i = 0; i < 4; i++) {
+		unsigned	 v;
 
-		if (c >= '0' && c <= '9') {
-			if (digit && v == 0)
-				return false;
-			if ((v = v * 10 + (c - '0')) > 255)
-				return false;
-			if (!digit) {
-				if (++octets > 4)
-					return false;
-				digit = true;
-			}
-			q[octets - 1] = (uint8_t)v;
-		} else if (c == '.' && digit) {
-			if (octets == 4)
-				return false;
-			digit = false;
-			v = 0;
-		} else
+		if (i > 0 && (p == end || *p++ != '.'))
 			return false;
+		if (p == end || *p < '0' || *p > '9')
+			return false;
+		v = (unsigned)(*p++ - '0');
+		if (p < end && *p >= '0' && *p <= '9') {
+			if (v == 0)		/* a leading zero */
+				return false;
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < end && *p >= '0' && *p <= '9' &&
+			    (v = v * 10 + (unsigned)(*p++ - '0')) > 255)
+				return false;
+			/* A fourth digit is past 255. */
+			if (p < end && *p >= '0' && *p <= '9')
+				return false;
+		}
+		q[i] = (uint8_t)v;
 	}
-	if (octets < 4)
+	if (p != end)
 		return false;
 	memset(a, 0, sizeof(*a));
 	a->family = SG_AF_INET;
