@@ -1427,24 +1427,53 @@ host_to_addr(const char *host, struct sg_addr *a)
 	}
 }
 
-/* ASCII lower case, eight bytes at a time (bytes >= 0x80 untouched). */
+/* ASCII lower case of the bytes of a word (bytes >= 0x80 untouched). */
+static inline uint64_t
+lower_word(uint64_t x)
+{
+	uint64_t	 h = x & 0x7f7f7f7f7f7f7f7fULL, up;
+
+	up = ~x & ((h + 0x3f3f3f3f3f3f3f3fULL) ^ (h + 0x2525252525252525ULL)) &
+	    0x8080808080808080ULL;
+	return x | up >> 2;
+}
+
+/*
+ * ASCII lower case, eight bytes at a time; the last bytes as the word (or
+ * two half words, under eight) that ends with them, overlapping the ones
+ * done (dst and src do not overlap, so they are written the same again).
+ */
 static void
 lower_copy(char *dst, const char *src, size_t n)
 {
-	size_t	 k = 0;
+	size_t		 k = 0;
+	uint64_t	 x;
+	uint32_t	 y;
 
+	if (n < 4) {
+		for (; k < n; k++)
+			dst[k] = (char)lc((unsigned char)src[k]);
+		return;
+	}
+	if (n < 8) {
+		memcpy(&y, src, 4);
+		y = (uint32_t)lower_word(y);
+		memcpy(dst, &y, 4);
+		memcpy(&y, src + n - 4, 4);
+		y = (uint32_t)lower_word(y);
+		memcpy(dst + n - 4, &y, 4);
+		return;
+	}
 	for (; k + 8 <= n; k += 8) {
-		uint64_t	 x, h, up;
-
 		memcpy(&x, src + k, 8);
-		h = x & 0x7f7f7f7f7f7f7f7fULL;
-		up = ~x & ((h + 0x3f3f3f3f3f3f3f3fULL) ^
-		    (h + 0x2525252525252525ULL)) & 0x8080808080808080ULL;
-		x |= up >> 2;
+		x = lower_word(x);
 		memcpy(dst + k, &x, 8);
 	}
-	for (; k < n; k++)
-		dst[k] = (char)lc((unsigned char)src[k]);
+	if (k < n) {
+		memcpy(&x, src + n - 8, 8);
+		x = lower_word(x);
+		memcpy(dst + n - 8, &x, 8);
+	}
 }
 
 /*
