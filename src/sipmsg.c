@@ -422,14 +422,16 @@ name_is(const char *name, size_t n, const char *lit, size_t litlen)
 }
 
 /*
- * strcasecmp(s, lit) == 0 for a literal in lower case, without the call:
- * sipguard never leaves the C locale, where only A-Z fold.
+ * strcasecmp(s, lit) == 0 for a literal of lower-case letters and bytes
+ * below 0x40, without the call: sipguard never leaves the C locale, where
+ * only A-Z fold.  Each byte as word_is() compares it: 0x20 set in a
+ * letter's place, exact elsewhere (a NUL never matches).
  */
 static inline bool
 ascii_caseeq(const char *s, const char *lit)
 {
 	for (; *lit != '\0'; s++, lit++)
-		if (lc((unsigned char)*s) != *lit)
+		if ((*s | ((*lit >> 1) & 0x20)) != *lit)
 			return false;
 	return *s == '\0';
 }
