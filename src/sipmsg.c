@@ -806,6 +806,16 @@ struct value {
 };
 
 /*
+ * The sixteen bytes sep_find() looked at last, v[at, at + 16), and which
+ * of them are separators: the next one is often in them.  `at' starts at
+ * n (none).
+ */
+struct sepc {
+	size_t		 at;
+	unsigned	 bits;
+};
+
+/*
  * The first '"', '<', '>', ';' or ',' in v[e, n) (e < n), or n.  With
  * SSE2 sixteen bytes at a time, the last sixteen ending at v[n - 1] (so
  * nothing past it is read) and the bytes before v[e] dropped; else
@@ -813,32 +823,39 @@ struct value {
  * steps over one as over any byte it does not look for.
  */
 static inline size_t
-sep_find(const char *v, size_t e, size_t n)
+sep_find(const char *v, size_t e, size_t n, struct sepc *c)
 {
 #ifdef __SSE2__
 	if (n >= 16) {
 		for (;;) {
-			size_t		 at = e + 16 <= n ? e : n - 16;
-			__m128i		 w, m;
 			unsigned	 bits;
 
-			w = _mm_loadu_si128((const __m128i *)(const void *)
-			    (v + at));
-			m = _mm_or_si128(_mm_or_si128(
-			    _mm_cmpeq_epi8(w, _mm_set1_epi8('"')),
-			    _mm_cmpeq_epi8(w, _mm_set1_epi8('<'))),
-			    _mm_or_si128(_mm_or_si128(
-			    _mm_cmpeq_epi8(w, _mm_set1_epi8('>')),
-			    _mm_cmpeq_epi8(w, _mm_set1_epi8(';'))),
-			    _mm_cmpeq_epi8(w, _mm_set1_epi8(','))));
-			bits = (unsigned)_mm_movemask_epi8(m) >> (e - at);
+			if (e < c->at || e >= c->at + 16) {
+				__m128i		 w, m;
+
+				c->at = e + 16 <= n ? e : n - 16;
+				w = _mm_loadu_si128((const __m128i *)
+				    (const void *)(v + c->at));
+				m = _mm_or_si128(_mm_or_si128(
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8('"')),
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8('<'))),
+				    _mm_or_si128(_mm_or_si128(
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8('>')),
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8(';'))),
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8(','))));
+				c->bits = (unsigned)_mm_movemask_epi8(m);
+			}
+			bits = c->bits >> (e - c->at);
 			if (bits != 0)
 				return e + (size_t)__builtin_ctz(bits);
-			if (e + 16 >= n)
+			if (c->at + 16 >= n)
 				return n;
-			e += 16;
+			e = c->at + 16;
 		}
 	}
+#else
+	(void)n;
+	(void)c;
 #endif
 	return e + strcspn(v + e, "\"<>;,");
 }
@@ -850,13 +867,14 @@ sep_find(const char *v, size_t e, size_t n)
 static const char *
 value_find(const char *v, size_t k, size_t n, struct value *x)
 {
-	size_t	 e;
+	size_t		 e;
+	struct sepc	 sc = { n, 0 };
 
 	x->lt = x->gt = x->semi = n;
 	for (e = k; e < n; e++) {
 		char	 c;
 
-		e = sep_find(v, e, n);
+		e = sep_find(v, e, n, &sc);
 		if (e >= n)
 			break;
 		c = v[e];
@@ -1190,6 +1208,8 @@ colon_find(const uint8_t *s, size_t n, const uint8_t *end)
 			    __builtin_ctz(m) : NULL;
 		return n > 16 ? memchr(s + 16, ':', n - 16) : NULL;
 	}
+#else
+	(void)end;
 #endif
 	return memchr(s, ':', n);
 }
