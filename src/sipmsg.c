@@ -2189,8 +2189,8 @@ osip_parse_kept(char *buf, size_t sline_len, const struct kept *kept,
 	 * the values as written, checked by the scan, are enough: osip2's
 	 * Contact parser, a tenth of an INVITE's parse, is not run there.
 	 */
-	pm->contacts_read = !pm->request || strcmp(pm->method,
-	    "REGISTER") == 0;
+	pm->contacts_read = !pm->request || (pm->method[0] == 'R' &&
+	    strcmp(pm->method, "REGISTER") == 0);
 	for (int k = 0; k < nkept; k++) {
 		const struct kept	*h = &kept[k];
 		char			*v = NULL;
