@@ -17,6 +17,9 @@
 #include <strings.h>
 
 #include <osipparser2/osip_parser.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "hash.h"
 #include "sipmsg.h"
@@ -47,12 +50,16 @@ static const struct {
 	{ "REFER", SIPM_REFER },
 };
 
-/* Methods are case-sensitive (RFC 3261 7.1). */
+/*
+ * Methods are case-sensitive (RFC 3261 7.1).  strcmp() only where the
+ * first byte is the name's.
+ */
 enum sip_method
 sipm_method_from_str(const char *s)
 {
 	for (size_t k = 0; k < nitems(methods); k++)
-		if (strcmp(s, methods[k].name) == 0)
+		if (s[0] == methods[k].name[0] &&
+		    strcmp(s, methods[k].name) == 0)
 			return methods[k].m;
 	return SIPM_OTHER;
 }
@@ -123,7 +130,10 @@ is_stun(const uint8_t *p, size_t len)
 	return (mlen % 4) == 0 && mlen + 20 == len;
 }
 
-/* RFC 3261 token bytes: letters, digits and "-.!%*_+`'~" (C locale). */
+/*
+ * RFC 3261 token bytes: letters, digits and "-.!%*_+`'~" (C locale), one
+ * table look-up a byte.
+ */
 static bool
 is_tchar(int c)
 {
@@ -132,9 +142,20 @@ is_tchar(int c)
 		['_'] = 1, ['+'] = 1, ['`'] = 1, ['\''] = 1, ['~'] = 1,
 		['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
 		['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+		['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
+		['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+		['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
+		['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+		['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+		['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1,
+		['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+		['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
+		['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+		['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1,
+		['z'] = 1,
 	};
 
-	return tc[c & 0xff] || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+	return tc[c & 0xff] != 0;
 }
 
 static inline int
@@ -199,6 +220,26 @@ start_tokens(const uint8_t *q, size_t lim, struct sline *sl)
 	for (k = 0; k < lim;) {
 		size_t	 t0 = k;
 
+#ifdef __SSE2__
+		/* A token, sixteen bytes at a time while sixteen are left. */
+		while (k + 16 <= lim) {
+			__m128i		 w;
+			unsigned	 m;
+
+			w = _mm_loadu_si128((const __m128i *)(const void *)
+			    (q + k));
+			m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8(' ')),
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8('\t'))),
+			    _mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8('\r')),
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8('\n')))));
+			if (m != 0) {
+				k += (size_t)__builtin_ctz(m);
+				break;
+			}
+			k += 16;
+		}
+#endif
 		while (k < lim && dl[q[k]] == 0)	/* a token */
 			k++;
 		if (k > t0) {
@@ -344,16 +385,55 @@ static const char *const hdr_dup[H_NKINDS] = {
 	[H_EXPIRES] = "two Expires headers",
 };
 
-/* Case-insensitive compare of a name of known length with a literal. */
-static bool
+/*
+ * name[0, n) (n <= 8) against lit, lower-case letters and bytes below
+ * 0x40 ('-', '/', '.', digits), as lc() compares them, in one word: a
+ * letter's byte with 0x20 set must be the literal's (only its two cases
+ * are), any other byte must be equal ((lit >> 1) & 0x20 is 0x20 for a
+ * lower-case letter, 0 below 0x40).  With the literal's length a
+ * constant, both loads are plain moves.
+ */
+static inline bool
+word_is(const char *name, const char *lit, size_t n)
+{
+	uint64_t	 w = 0, l = 0;
+
+	memcpy(&w, name, n);
+	memcpy(&l, lit, n);
+	return (w | ((l >> 1) & 0x2020202020202020ULL)) == l;
+}
+
+/*
+ * Case-insensitive compare of a name of known length with a literal of
+ * lower-case letters and '-': a word, or eight bytes at a time and the
+ * last eight of a longer one (at most 24 bytes: "proxy-authorization").
+ */
+static inline bool
 name_is(const char *name, size_t n, const char *lit, size_t litlen)
 {
 	if (n != litlen)
 		return false;
-	for (size_t k = 0; k < n; k++)
-		if (lc((unsigned char)name[k]) != lit[k])
+	if (litlen <= 8)
+		return word_is(name, lit, litlen);
+	if (litlen > 16 && !word_is(name + 8, lit + 8, 8))
+		return false;
+	return word_is(name, lit, 8) &&
+	    word_is(name + litlen - 8, lit + litlen - 8, 8);
+}
+
+/*
+ * strcasecmp(s, lit) == 0 for a literal of lower-case letters and bytes
+ * below 0x40, without the call: sipguard never leaves the C locale, where
+ * only A-Z fold.  Each byte as word_is() compares it: 0x20 set in a
+ * letter's place, exact elsewhere (a NUL never matches).
+ */
+static inline bool
+ascii_caseeq(const char *s, const char *lit)
+{
+	for (; *lit != '\0'; s++, lit++)
+		if ((*s | ((*lit >> 1) & 0x20)) != *lit)
 			return false;
-	return true;
+	return *s == '\0';
 }
 
 /* Dispatch on length and first letter: this runs for every header line. */
@@ -449,6 +529,8 @@ struct scan {
 	bool		 contact_star;	/* one of them "*" */
 	int		 ncred;		/* (Proxy-)Authorization headers */
 	int		 nkept;		/* kept headers, in kept[] */
+	size_t		 sline_len;	/* the start line's copy, its CRLF
+					   included */
 };
 
 /* A header kept for osip2: its kind, its value in the scratch buffer. */
@@ -498,9 +580,69 @@ bytes_eq(uint64_t w, unsigned char c)
 	return ~(((y & lo7) + lo7) | y | lo7);
 }
 
+#ifdef __SSE2__
+/*
+ * count_params() sixteen bytes at a time: each match is 0xff in its byte
+ * of `e', subtracted from per-byte counters that are summed (psadbw)
+ * before any can pass 255.  The last bytes are the sixteen that end at
+ * n, those already counted masked off, so nothing is read outside
+ * v[0, n).  Returns the bytes counted (all of them but when n < 16).
+ */
+static size_t
+count_params_sse2(const char *v, size_t n, size_t *x)
+{
+	static const uint8_t	 tail[32] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	};
+	const __m128i		 semi = _mm_set1_epi8(';');
+	const __m128i		 qm = _mm_set1_epi8('?');
+	const __m128i		 amp = _mm_set1_epi8('&');
+	__m128i			 sum = _mm_setzero_si128();
+	__m128i			 acc = _mm_setzero_si128(), w, e;
+	size_t			 k = 0, lim;
+
+	if (n < 16)
+		return 0;
+	for (;;) {
+		/*
+		 * 254 rounds at most, and the last bytes' one: no byte
+		 * counter wraps.
+		 */
+		lim = n - k > 254 * 16 ? k + 254 * 16 : n;
+		for (; k + 16 <= lim; k += 16) {
+			w = _mm_loadu_si128((const __m128i *)(const void *)
+			    (v + k));
+			e = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, semi),
+			    _mm_cmpeq_epi8(w, qm)), _mm_cmpeq_epi8(w, amp));
+			acc = _mm_sub_epi8(acc, e);
+		}
+		if (lim == n)
+			break;
+		sum = _mm_add_epi64(sum, _mm_sad_epu8(acc,
+		    _mm_setzero_si128()));
+		acc = _mm_setzero_si128();
+	}
+	if (k < n) {
+		w = _mm_loadu_si128((const __m128i *)(const void *)
+		    (v + n - 16));
+		e = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, semi),
+		    _mm_cmpeq_epi8(w, qm)), _mm_cmpeq_epi8(w, amp));
+		acc = _mm_sub_epi8(acc, _mm_and_si128(e, _mm_loadu_si128(
+		    (const __m128i *)(const void *)(tail + (n - k)))));
+	}
+	sum = _mm_add_epi64(sum, _mm_sad_epu8(acc, _mm_setzero_si128()));
+	/* Two 64-bit sums, each below 2^17 (n is at most 64 KB). */
+	*x += (size_t)(uint32_t)_mm_cvtsi128_si32(sum) +
+	    (size_t)(uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+	return n;
+}
+#endif
+
 /*
  * ';' '?' '&': each may start an element of an osip2 list.  Every kept
- * byte passes here once: eight at a time.
+ * byte passes here once: sixteen at a time with SSE2, else eight.
  */
 static size_t
 count_params(const char *v, size_t n)
@@ -510,6 +652,10 @@ count_params(const char *v, size_t n)
 	};
 	size_t			 x = 0, k = 0;
 
+#ifdef __SSE2__
+	if ((k = count_params_sse2(v, n, &x)) == n)
+		return x;
+#endif
 	for (; k + 8 <= n; k += 8) {
 		uint64_t	 w;
 
@@ -521,6 +667,45 @@ count_params(const char *v, size_t n)
 	for (; k < n; k++)
 		x += pcls[(unsigned char)v[k]];
 	return x;
+}
+
+/*
+ * Which of the bytes a, b, c are in s[0, n): bits 0, 1, 2; one pass, not
+ * a memchr() each.  Sixteen bytes at a time with SSE2, the last sixteen
+ * overlapping the ones before, so nothing outside s[0, n) is read;
+ * memchr() for fewer bytes and on other CPUs.
+ */
+static inline unsigned
+bytes_in(const char *s, size_t n, char a, char b, char c)
+{
+#ifdef __SSE2__
+	if (n >= 16) {
+		const __m128i	 va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+		const __m128i	 vc = _mm_set1_epi8(c);
+		__m128i		 ea, eb, ec, w;
+		size_t		 k;
+
+		ea = eb = ec = _mm_setzero_si128();
+		for (k = 0; k + 16 < n; k += 16) {
+			w = _mm_loadu_si128((const __m128i *)(const void *)
+			    (s + k));
+			ea = _mm_or_si128(ea, _mm_cmpeq_epi8(w, va));
+			eb = _mm_or_si128(eb, _mm_cmpeq_epi8(w, vb));
+			ec = _mm_or_si128(ec, _mm_cmpeq_epi8(w, vc));
+		}
+		w = _mm_loadu_si128((const __m128i *)(const void *)
+		    (s + n - 16));
+		ea = _mm_or_si128(ea, _mm_cmpeq_epi8(w, va));
+		eb = _mm_or_si128(eb, _mm_cmpeq_epi8(w, vb));
+		ec = _mm_or_si128(ec, _mm_cmpeq_epi8(w, vc));
+		return (_mm_movemask_epi8(ea) != 0 ? 1U : 0) |
+		    (_mm_movemask_epi8(eb) != 0 ? 2U : 0) |
+		    (_mm_movemask_epi8(ec) != 0 ? 4U : 0);
+	}
+#endif
+	return (memchr(s, a, n) != NULL ? 1U : 0) |
+	    (memchr(s, b, n) != NULL ? 2U : 0) |
+	    (c != b && memchr(s, c, n) != NULL ? 4U : 0);
 }
 
 /* ',' in v (a bound on values), stopping once past CONTACTS_MAX. */
@@ -550,11 +735,13 @@ uri_check(char *u, size_t n)
 	const char	*c, *a, *p;
 	size_t		 colon, at;
 	bool		 sip;
+	unsigned	 in = bytes_in(u, n, '\0', PCT_MARK, '%');
 
-	if (strlen(u) != n || memchr(u, PCT_MARK, n) != NULL)
+	/* A NUL before u[n], or the mark. */
+	if ((in & 3) != 0)
 		return "control byte in a URI";
 	/* memchr() to the first '%', then a byte loop: they may be dense. */
-	if ((p = memchr(u, '%', n)) == NULL)
+	if ((in & 4) == 0 || (p = memchr(u, '%', n)) == NULL)
 		return NULL;
 	c = memchr(u, ':', n);
 	colon = c != NULL ? (size_t)(c - u) : n;
@@ -619,19 +806,75 @@ struct value {
 };
 
 /*
+ * The sixteen bytes sep_find() looked at last, v[at, at + 16), and which
+ * of them are separators: the next one is often in them.  `at' starts at
+ * n (none).
+ */
+struct sepc {
+	size_t		 at;
+	unsigned	 bits;
+};
+
+/*
+ * The first '"', '<', '>', ';' or ',' in v[e, n) (e < n), or n.  With
+ * SSE2 sixteen bytes at a time, the last sixteen ending at v[n - 1] (so
+ * nothing past it is read) and the bytes before v[e] dropped; else
+ * strcspn(), which may stop short at a NUL inside the list: value_find()
+ * steps over one as over any byte it does not look for.
+ */
+static inline size_t
+sep_find(const char *v, size_t e, size_t n, struct sepc *c)
+{
+#ifdef __SSE2__
+	if (n >= 16) {
+		for (;;) {
+			unsigned	 bits;
+
+			if (e < c->at || e >= c->at + 16) {
+				__m128i		 w, m;
+
+				c->at = e + 16 <= n ? e : n - 16;
+				w = _mm_loadu_si128((const __m128i *)
+				    (const void *)(v + c->at));
+				m = _mm_or_si128(_mm_or_si128(
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8('"')),
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8('<'))),
+				    _mm_or_si128(_mm_or_si128(
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8('>')),
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8(';'))),
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8(','))));
+				c->bits = (unsigned)_mm_movemask_epi8(m);
+			}
+			bits = c->bits >> (e - c->at);
+			if (bits != 0)
+				return e + (size_t)__builtin_ctz(bits);
+			if (c->at + 16 >= n)
+				return n;
+			e = c->at + 16;
+		}
+	}
+#else
+	(void)n;
+	(void)c;
+#endif
+	return e + strcspn(v + e, "\"<>;,");
+}
+
+/*
  * The value of the list v[0, n) that starts at v[k]: up to the first ','
  * out of quotes and <>.  NULL, or why it is no value osip2 may have.
  */
 static const char *
 value_find(const char *v, size_t k, size_t n, struct value *x)
 {
-	size_t	 e;
+	size_t		 e;
+	struct sepc	 sc = { n, 0 };
 
 	x->lt = x->gt = x->semi = n;
 	for (e = k; e < n; e++) {
 		char	 c;
 
-		e += strcspn(v + e, "\"<>;,");
+		e = sep_find(v, e, n, &sc);
 		if (e >= n)
 			break;
 		c = v[e];
@@ -670,11 +913,14 @@ value_move(char *v, size_t s, size_t n, struct value *x, size_t *o,
 		if (gt > e)
 			gt = e;
 		v[(*o)++] = '<';
-		memmove(v + *o, v + x->lt + 1, gt - x->lt - 1);
+		/* Nothing moves when the value is already "<URI>params". */
+		if (*o != x->lt + 1) {
+			memmove(v + *o, v + x->lt + 1, gt - x->lt - 1);
+			memmove(v + *o + gt - x->lt - 1, v + gt, e - gt);
+		}
 		x->us = *o;
 		*o += gt - x->lt - 1;
 		x->ue = *o;
-		memmove(v + *o, v + gt, e - gt);
 		*o += e - gt;
 		return;
 	}
@@ -684,7 +930,8 @@ value_move(char *v, size_t s, size_t n, struct value *x, size_t *o,
 		semi--;
 	if (semi - s == 1 && v[s] == '*')
 		w->star = true;
-	memmove(v + *o, v + s, e - s);
+	if (*o != s)
+		memmove(v + *o, v + s, e - s);
 	x->us = *o;
 	x->ue = *o + (semi - s);
 	*o += e - s;
@@ -700,13 +947,16 @@ value_move(char *v, size_t s, size_t n, struct value *x, size_t *o,
  *
  * The list is rewritten in place without display names, which the
  * decision never reads and osip2 spends most on: "<URI>params" or the
- * addr-spec, joined by ','.  Returns its new length in *len; w->cut is
- * where the SIPM_MAX_CONTACTS-th value of all the walks ends.
+ * addr-spec, joined by ','.  The SP and HTAB before a first value stay
+ * where they are (osip_parse_kept() trims them, as it trimmed the
+ * value before): the usual single value then moves not at all.  Returns
+ * its new length in *len; w->cut is where the SIPM_MAX_CONTACTS-th value
+ * of all the walks ends.
  */
 static const char *
 uri_walk(char *v, size_t *len, struct walk *w)
 {
-	size_t		 n = *len, k = 0, o = 0, np;
+	size_t		 n = *len, k = 0, o = 0, lead = 0, np;
 
 	w->cut = SIZE_MAX;
 	while (k < n) {
@@ -723,7 +973,9 @@ uri_walk(char *v, size_t *len, struct walk *w)
 			k = x.end + 1;
 			continue;
 		}
-		if (o > 0)
+		if (k == 0)			/* the first byte's value */
+			o = lead = s;
+		if (o > lead)
 			v[o++] = ',';
 		vo = o;
 		value_move(v, s, n, &x, &o, w);
@@ -777,10 +1029,16 @@ keep_end(struct keep *kp, char *out, size_t *o)
 	int		 before = kp->walk.values;
 	size_t		 pbefore = kp->walk.params;
 	enum hdr	 cur = kp->cur;
+	unsigned	 in;
 
 	kp->cur = H_OTHER;
-	/* osip2 would end the header there (Kamailio does not). */
-	if (memchr(v, '\r', n) != NULL)
+	/*
+	 * A CR, a NUL in the line, in one pass: the name before the value
+	 * holds neither (it is one header_id() knows, then SP or HTAB).
+	 * osip2 would end the header at a CR (Kamailio does not).
+	 */
+	in = bytes_in(out + kp->hstart, *o - kp->hstart, '\r', '\0', '\0');
+	if ((in & 1) != 0)
 		return "CR inside a header";
 	out[*o] = '\0';
 	switch (cur) {
@@ -822,7 +1080,8 @@ keep_end(struct keep *kp, char *out, size_t *o)
 	*o = kp->vstart + n;
 	if ((kp->params += params) > PARAMS_MAX)
 		return "too many parameters";
-	nul_to_q(out + kp->hstart, *o - kp->hstart);
+	if ((in & 2) != 0)
+		nul_to_q(out + kp->hstart, *o - kp->hstart);
 	kp->rec[kp->nrec].kind = cur;
 	kp->rec[kp->nrec].vs = kp->vstart;
 	kp->rec[kp->nrec++].ve = *o;
@@ -930,14 +1189,42 @@ keep_start(struct filter *f, enum hdr cur, const uint8_t *s, size_t n,
 }
 
 /*
+ * The first ':' of the line s[0, n), NULL if none; `end' is the end of
+ * the payload.  With SSE2 the first sixteen bytes (they may run past the
+ * line, never past the payload) hold a name's colon nearly always.
+ */
+static inline const uint8_t *
+colon_find(const uint8_t *s, size_t n, const uint8_t *end)
+{
+#ifdef __SSE2__
+	if (end - s >= 16) {
+		unsigned	 m;
+
+		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const __m128i *)(const void *)s),
+		    _mm_set1_epi8(':')));
+		if (m != 0)
+			return (size_t)__builtin_ctz(m) < n ? s +
+			    __builtin_ctz(m) : NULL;
+		return n > 16 ? memchr(s + 16, ':', n - 16) : NULL;
+	}
+#else
+	(void)end;
+#endif
+	return memchr(s, ':', n);
+}
+
+/*
  * A header line (not a fold) of n bytes: its kind, Content-Length's
  * value, and the headers the decision reads kept.  -1: unusable.
+ * `end': the end of the payload.
  */
 static int
-header_line(struct filter *f, const uint8_t *s, size_t n)
+header_line(struct filter *f, const uint8_t *s, size_t n,
+    const uint8_t *end)
 {
 	struct scan	*sc = f->sc;
-	const uint8_t	*colon = memchr(s, ':', n);
+	const uint8_t	*colon = colon_find(s, n, end);
 	size_t		 namelen;
 
 	if (colon == NULL) {
@@ -984,6 +1271,7 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 	f.o = o;
 	f.sc = sc;
 	f.kp.kept = o;			/* the start line counts */
+	sc->sline_len = o;
 	f.kp.rec = kept;
 	/* The Request-URI's parameters are an osip2 list too. */
 	if ((f.kp.params = count_params(out, o)) > VALUE_PARAMS_MAX) {
@@ -1028,7 +1316,7 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 			sc->bad = why;
 			return -1;
 		}
-		if (header_line(&f, p + start, linelen) == -1)
+		if (header_line(&f, p + start, linelen, p + len) == -1)
 			return -1;
 	}
 	if (f.kp.cur != H_OTHER && (why = keep_end(&f.kp, out, &f.o)) !=
@@ -1048,15 +1336,20 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 
 /* ---- field helpers ------------------------------------------------------ */
 
+/* The n bytes of src (no NUL among them), truncated to dst. */
 static void
-copy_trunc(char *dst, size_t dsz, const char *src)
+copy_n(char *dst, size_t dsz, const char *src, size_t n)
 {
-	size_t	 n = strlen(src);
-
 	if (n >= dsz)
 		n = dsz - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+static void
+copy_trunc(char *dst, size_t dsz, const char *src)
+{
+	copy_n(dst, dsz, src, strlen(src));
 }
 
 /* Strip one pair of double quotes, as osip2 keeps them on digest fields. */
@@ -1079,6 +1372,49 @@ unquote(const char *s, char *buf, size_t bsz)
 	return buf;
 }
 
+/*
+ * A dotted quad as inet_pton(AF_INET) reads it (glibc's inet_pton4(),
+ * step for step: 1 to 3 digits an octet, no leading zero, at most 255,
+ * four of them), straight into a: nearly every Via and Contact host is
+ * one, and inet_pton() with its copy and the calls around it cost more
+ * than the rest of the field.  false: not one; nothing written.
+ */
+static bool
+quad_to_addr(const char *s, size_t n, struct sg_addr *a)
+{
+	const char	*p = s, *end = s + n;
+	uint8_t		 q[4];
+
+	/* Octet by octet: what inet_pton4() takes, and nothing else. */
+	for (int i = 0; i < 4; i++) {
+		unsigned	 v;
+
+		if (i > 0 && (p == end || *p++ != '.'))
+			return false;
+		if (p == end || *p < '0' || *p > '9')
+			return false;
+		v = (unsigned)(*p++ - '0');
+		if (p < end && *p >= '0' && *p <= '9') {
+			if (v == 0)		/* a leading zero */
+				return false;
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < end && *p >= '0' && *p <= '9' &&
+			    (v = v * 10 + (unsigned)(*p++ - '0')) > 255)
+				return false;
+			/* A fourth digit is past 255. */
+			if (p < end && *p >= '0' && *p <= '9')
+				return false;
+		}
+		q[i] = (uint8_t)v;
+	}
+	if (p != end)
+		return false;
+	memset(a, 0, sizeof(*a));
+	a->family = SG_AF_INET;
+	memcpy(a->a, q, sizeof(q));
+	return true;
+}
+
 /* A host as text to an address: IP literal (bracketed IPv6 too) or name. */
 static void
 host_to_addr(const char *host, struct sg_addr *a)
@@ -1093,6 +1429,9 @@ host_to_addr(const char *host, struct sg_addr *a)
 		host++;
 		n -= 2;
 	}
+	/* No dotted quad is longer, and case does not matter to one. */
+	if (n <= 15 && quad_to_addr(host, n, a))
+		return;
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
 	for (size_t k = 0; k < n; k++)
@@ -1110,24 +1449,53 @@ host_to_addr(const char *host, struct sg_addr *a)
 	}
 }
 
-/* ASCII lower case, eight bytes at a time (bytes >= 0x80 untouched). */
+/* ASCII lower case of the bytes of a word (bytes >= 0x80 untouched). */
+static inline uint64_t
+lower_word(uint64_t x)
+{
+	uint64_t	 h = x & 0x7f7f7f7f7f7f7f7fULL, up;
+
+	up = ~x & ((h + 0x3f3f3f3f3f3f3f3fULL) ^ (h + 0x2525252525252525ULL)) &
+	    0x8080808080808080ULL;
+	return x | up >> 2;
+}
+
+/*
+ * ASCII lower case, eight bytes at a time; the last bytes as the word (or
+ * two half words, under eight) that ends with them, overlapping the ones
+ * done (dst and src do not overlap, so they are written the same again).
+ */
 static void
 lower_copy(char *dst, const char *src, size_t n)
 {
-	size_t	 k = 0;
+	size_t		 k = 0;
+	uint64_t	 x;
+	uint32_t	 y;
 
+	if (n < 4) {
+		for (; k < n; k++)
+			dst[k] = (char)lc((unsigned char)src[k]);
+		return;
+	}
+	if (n < 8) {
+		memcpy(&y, src, 4);
+		y = (uint32_t)lower_word(y);
+		memcpy(dst, &y, 4);
+		memcpy(&y, src + n - 4, 4);
+		y = (uint32_t)lower_word(y);
+		memcpy(dst + n - 4, &y, 4);
+		return;
+	}
 	for (; k + 8 <= n; k += 8) {
-		uint64_t	 x, h, up;
-
 		memcpy(&x, src + k, 8);
-		h = x & 0x7f7f7f7f7f7f7f7fULL;
-		up = ~x & ((h + 0x3f3f3f3f3f3f3f3fULL) ^
-		    (h + 0x2525252525252525ULL)) & 0x8080808080808080ULL;
-		x |= up >> 2;
+		x = lower_word(x);
 		memcpy(dst + k, &x, 8);
 	}
-	for (; k < n; k++)
-		dst[k] = (char)lc((unsigned char)src[k]);
+	if (k < n) {
+		memcpy(&x, src + n - 8, 8);
+		x = lower_word(x);
+		memcpy(dst + n - 8, &x, 8);
+	}
 }
 
 /*
@@ -1218,8 +1586,8 @@ uri_identity(const osip_uri_t *u, char *out, size_t osz, uint64_t *h,
 
 	if (u == NULL)
 		return -1;
-	if (u->scheme != NULL && strcasecmp(u->scheme, "sip") != 0 &&
-	    strcasecmp(u->scheme, "sips") != 0) {
+	if (u->scheme != NULL && !ascii_caseeq(u->scheme, "sip") &&
+	    !ascii_caseeq(u->scheme, "sips")) {
 		if (u->string == NULL || u->string[0] == '\0')
 			return -1;
 		append_norm(tmp, tsz, &o, u->scheme, 0, true);
@@ -1274,12 +1642,33 @@ parse_delta(const char *s)
 	return *s == '\0' ? v : -1;
 }
 
+/*
+ * osip_generic_param_get_byname() for a name in lower case, without its
+ * calls (a strlen() and an osip_list_get() per parameter, then
+ * osip_strncasecmp()): the first parameter of the list, in osip2's
+ * order, whose name is as long and the same in any case.  NULL if none.
+ */
+static osip_generic_param_t *
+param_get(const osip_list_t *l, const char *name)
+{
+	const __node_t	*nd = l->node;
+
+	for (int k = 0; k < l->nb_elt && nd != NULL; k++, nd = nd->next) {
+		osip_generic_param_t	*p = nd->element;
+
+		if (p != NULL && p->gname != NULL &&
+		    ascii_caseeq(p->gname, name))
+			return p;
+	}
+	return NULL;
+}
+
 static int64_t
 contact_expires(osip_contact_t *c)
 {
-	osip_generic_param_t	*p = NULL;
+	osip_generic_param_t	*p;
 
-	if (osip_contact_param_get_byname(c, "expires", &p) != 0 || p == NULL)
+	if ((p = param_get(&c->gen_params, "expires")) == NULL)
 		return -1;
 	return parse_delta(p->gvalue);
 }
@@ -1782,12 +2171,16 @@ parse_header(struct parsed *pm, enum hdr kind, char *v)
  * the same buffer fails.
  */
 static int
-osip_parse_kept(char *buf, const struct kept *kept, int nkept,
-    struct parsed *pm)
+osip_parse_kept(char *buf, size_t sline_len, const struct kept *kept,
+    int nkept, struct parsed *pm)
 {
-	char	*eol = strchr(buf, '\r');
+	/*
+	 * Its first CR: start_line_copy() leaves none before its CRLF (and
+	 * no NUL).
+	 */
+	char	*eol = buf + sline_len - 2;
 
-	if (eol == NULL || parse_start(buf, eol, pm) == -1)
+	if (parse_start(buf, eol, pm) == -1)
 		return -1;
 	/*
 	 * The decision reads a Contact's fields in a response (s, SPEC 2)
@@ -1796,8 +2189,8 @@ osip_parse_kept(char *buf, const struct kept *kept, int nkept,
 	 * the values as written, checked by the scan, are enough: osip2's
 	 * Contact parser, a tenth of an INVITE's parse, is not run there.
 	 */
-	pm->contacts_read = !pm->request || strcmp(pm->method,
-	    "REGISTER") == 0;
+	pm->contacts_read = !pm->request || (pm->method[0] == 'R' &&
+	    strcmp(pm->method, "REGISTER") == 0);
 	for (int k = 0; k < nkept; k++) {
 		const struct kept	*h = &kept[k];
 		char			*v = NULL;
@@ -1830,12 +2223,12 @@ take_request(const struct parsed *pm, struct sipm *m)
 	for (cs = pm->method; *cs != '\0'; cs++)
 		if (!is_tchar((unsigned char)*cs))
 			return "method";
-	copy_trunc(m->method_str, sizeof(m->method_str), pm->method);
+	copy_n(m->method_str, sizeof(m->method_str), pm->method,
+	    (size_t)(cs - pm->method));
 	m->method = sipm_method_from_str(pm->method);
 	if (m->method == SIPM_OTHER && method_any_case(pm->method))
 		return "method case";
-	if (pm->version_len != 7 || strncasecmp(pm->version, "SIP/2.0",
-	    7) != 0)
+	if (pm->version_len != 7 || !word_is(pm->version, "sip/2.0", 7))
 		return "version";
 	return NULL;
 }
@@ -1857,8 +2250,7 @@ take_status(const char *line, const struct parsed *pm, struct sipm *m)
 		return "status code";
 	if (pm->status_code < 100 || pm->status_code > 699)
 		return "status code";
-	if (pm->version_len != 7 || strncasecmp(pm->version, "SIP/2.0",
-	    7) != 0)
+	if (pm->version_len != 7 || !word_is(pm->version, "sip/2.0", 7))
 		return "version";
 	m->status = pm->status_code;
 	m->method = SIPM_NONE;
@@ -1882,7 +2274,8 @@ take_call_id(struct sipm_parser *sp, const struct parsed *pm,
 		    0, false);
 	}
 	m->call_id_h = hash_bytes(sp->tmp, o);
-	copy_trunc(m->call_id, sizeof(m->call_id), sp->tmp);
+	/* append_norm() without `esc' writes no NUL: o is its length. */
+	copy_n(m->call_id, sizeof(m->call_id), sp->tmp, o);
 	return NULL;
 }
 
@@ -1904,37 +2297,86 @@ take_cseq(const struct parsed *pm, struct sipm *m)
 	if (d == 0 || d > 10 || num[d] != '\0' || seq > 0x7fffffffULL)
 		return "CSeq";
 	m->cseq = (uint32_t)seq;
+	/* The request's own method (take_request() looked it up). */
+	if (m->request && strcmp(pm->cseq->method, pm->method) == 0) {
+		m->cseq_method = m->method;
+		return NULL;
+	}
 	m->cseq_method = sipm_method_from_str(pm->cseq->method);
-	if (m->request && strcmp(pm->cseq->method, pm->method) != 0)
+	if (m->request)
 		return "CSeq method";
 	return NULL;
+}
+
+/* Two C strings equal, a byte loop: they differ early or are short. */
+static inline bool
+str_eq(const char *a, const char *b)
+{
+	for (; *a == *b; a++, b++)
+		if (*a == '\0')
+			return true;
+	return false;
+}
+
+/* A user part as uri_identity() reads it: NULL or empty is none. */
+static inline bool
+no_user(const osip_uri_t *u)
+{
+	return u->username == NULL || u->username[0] == '\0';
+}
+
+static inline bool
+sip_scheme(const osip_uri_t *u)
+{
+	return u->scheme == NULL || ascii_caseeq(u->scheme, "sip") ||
+	    ascii_caseeq(u->scheme, "sips");
+}
+
+/*
+ * Whether uri_identity() makes of b what it made of a: both sip or sips,
+ * the same user part (or none) and the same host, byte for byte.  The
+ * user first: it differs in most requests, a REGISTER's To and From are
+ * one.
+ */
+static bool
+same_identity(const osip_uri_t *a, const osip_uri_t *b)
+{
+	if (b == NULL || no_user(a) != no_user(b) ||
+	    (!no_user(a) && !str_eq(a->username, b->username)) ||
+	    a->host == NULL || b->host == NULL || !str_eq(a->host, b->host))
+		return false;
+	return sip_scheme(a) && sip_scheme(b);
 }
 
 static const char *
 take_from_to(struct sipm_parser *sp, const struct parsed *pm,
     struct sipm *m)
 {
-	osip_generic_param_t	*tag = NULL;
-
 	if (pm->from == NULL || uri_identity(pm->from->url, m->from,
 	    sizeof(m->from), &m->from_h, sp->tmp, sizeof(sp->tmp),
 	    NULL) == -1)
 		return "From";
 	if (pm->from->url->host != NULL &&
-	    strcasecmp(pm->from->url->host, "anonymous.invalid") == 0)
+	    ascii_caseeq(pm->from->url->host, "anonymous.invalid"))
 		m->from_anonymous = true;
-	if (pm->to == NULL || uri_identity(pm->to->url, m->to,
+	/*
+	 * The From's identity again (a sip URI's; a REGISTER's To): its
+	 * copy and hash, not made again.
+	 */
+	if (pm->to != NULL && same_identity(pm->from->url, pm->to->url)) {
+		memcpy(m->to, m->from, sizeof(m->to));
+		m->to_h = m->from_h;
+	} else if (pm->to == NULL || uri_identity(pm->to->url, m->to,
 	    sizeof(m->to), &m->to_h, sp->tmp, sizeof(sp->tmp), NULL) == -1)
 		return "To";
-	m->to_tag = osip_to_get_tag(pm->to, &tag) == OSIP_SUCCESS &&
-	    tag != NULL;
+	m->to_tag = param_get(&pm->to->gen_params, "tag") != NULL;
 	return NULL;
 }
 
 static const char *
 take_via(const struct parsed *pm, struct sipm *m)
 {
-	osip_generic_param_t	*br = NULL;
+	osip_generic_param_t	*br;
 
 	if (pm->via == NULL || pm->via->host == NULL ||
 	    pm->via->host[0] == '\0')
@@ -1943,9 +2385,8 @@ take_via(const struct parsed *pm, struct sipm *m)
 	m->via_branch_h = 0;
 	/* RFC 3261's branches only (the magic cookie): an older one names
 	 * no transaction by itself. */
-	if (osip_via_param_get_byname(pm->via, "branch", &br) ==
-	    OSIP_SUCCESS && br != NULL && br->gvalue != NULL &&
-	    strncmp(br->gvalue, "z9hG4bK", 7) == 0)
+	if ((br = param_get(&pm->via->via_params, "branch")) != NULL &&
+	    br->gvalue != NULL && strncmp(br->gvalue, "z9hG4bK", 7) == 0)
 		m->via_branch_h = hash_bytes(br->gvalue, strlen(br->gvalue));
 	return NULL;
 }
@@ -2103,7 +2544,8 @@ osip_fields(struct sipm_parser *sp, const struct scan *sc, struct sipm *m)
 	a->used = 0;
 	a->spills = 0;
 	arena_cur = a;
-	if (osip_parse_kept(sp->buf, sp->kept, sc->nkept, pm) == 0) {
+	if (osip_parse_kept(sp->buf, sc->sline_len, sp->kept, sc->nkept,
+	    pm) == 0) {
 		m->ncontacts = sc->ncontacts;
 		why = extract(sp, pm, m);
 	}
