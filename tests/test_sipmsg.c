@@ -2458,6 +2458,13 @@ static const struct costcase {
 	    T(",<sip:a@b>"), 0 },
 	{ "contact_empty_values", CM_200 "Contact: <sip:a@b>#\r\n" END0,
 	    T(","), 0 },
+	/* An attacker's review: empty values before the one URI, in From,
+	 * To and Contact at once (a value_find() each: 31 INVITEs). */
+	{ "empty_values_from_to_contact", SL_INV H_VIA "From: #<sip:a@b>;"
+	    "tag=1\r\nTo: #<sip:a@b>\r\n" H_CID H_CSEQ "Contact: #<sip:a@b>"
+	    "\r\n" END0, T(","), 1500 },
+	{ "blank_empty_values", SL_INV H_VIA "From: #<sip:a@b>;tag=1\r\n"
+	    H_TO H_CID H_CSEQ END0, T(" ,"), 1500 },
 	{ "contact_values_folded", CM_200 "Contact: <sip:a@b>#\r\n" END0,
 	    T("\r\n ,<sip:a@b>"), 0 },
 	{ "contact_params", CM_200 "Contact: <sip:a@b>#\r\n" END0, T(";x"),
