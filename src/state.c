@@ -390,6 +390,40 @@ put_binding(struct saver *sv, FILE *fp, struct bind_table *bt, uint32_t s)
 	sv->c->bindings++;
 }
 
+/* Slot s of worker w's bindings, or of its blacklist, as lines. */
+static void
+put_binding_slot(struct saver *sv, FILE *fp, int w, uint32_t s)
+{
+	put_binding(sv, fp, engine_bindings(sv->e[w]), s);
+}
+
+static void
+put_blacklist_slot(struct saver *sv, FILE *fp, int w, uint32_t s)
+{
+	const struct bl_entry	*b = enf_at(engine_enforcer(sv->e[w]), s,
+				    sv->now);
+
+	if (b != NULL)
+		put_blacklist(sv, fp, b);
+}
+
+/* Worker w's `cap' slots, SAVE_PAGE under each hold.  0 or -1. */
+static int
+put_pages(struct saver *sv, struct pager *pg, int w, uint32_t cap,
+    void (*put)(struct saver *, FILE *, int, uint32_t))
+{
+	int	 rc = 0;
+
+	for (uint32_t s = 0; s < cap && rc == 0; ) {
+		FILE	*mp = page_begin(pg, w);
+
+		for (uint32_t end = s + SAVE_PAGE; s < cap && s < end; s++)
+			put(sv, mp, w, s);
+		rc = page_end(pg);
+	}
+	return rc;
+}
+
 static int
 fill_state(void *arg, FILE *fp)
 {
@@ -404,19 +438,9 @@ fill_state(void *arg, FILE *fp)
 	fprintf(fp, "sipguard-state 1\nkey ");
 	put_hex(fp, key, sizeof(key));
 	fputc('\n', fp);
-	for (int w = 0; w < sv->n && rc == 0; w++) {
-		struct bind_table	*bt = engine_bindings(sv->e[w]);
-		uint32_t		 cap = bind_capacity(bt);
-
-		for (uint32_t s = 0; s < cap && rc == 0; ) {
-			FILE	*mp = page_begin(&pg, w);
-
-			for (uint32_t end = s + SAVE_PAGE; s < cap && s < end;
-			    s++)
-				put_binding(sv, mp, bt, s);
-			rc = page_end(&pg);
-		}
-	}
+	for (int w = 0; w < sv->n && rc == 0; w++)
+		rc = put_pages(sv, &pg, w, bind_capacity(engine_bindings(
+		    sv->e[w])), put_binding_slot);
 	/*
 	 * Each worker lists the offenders of its own queue (the kernel
 	 * spreads sources over queues by address); manual entries are in
@@ -439,23 +463,9 @@ fill_state(void *arg, FILE *fp)
 		}
 		sg_keyset_init(&sv->seen, cap);
 	}
-	for (int w = 0; w < sv->n && rc == 0; w++) {
-		struct enforcer	*e = engine_enforcer(sv->e[w]);
-		uint32_t	 cap = enf_capacity(e);
-
-		for (uint32_t s = 0; s < cap && rc == 0; ) {
-			FILE	*mp = page_begin(&pg, w);
-
-			for (uint32_t end = s + SAVE_PAGE; s < cap && s < end;
-			    s++) {
-				const struct bl_entry *b = enf_at(e, s, sv->now);
-
-				if (b != NULL)
-					put_blacklist(sv, mp, b);
-			}
-			rc = page_end(&pg);
-		}
-	}
+	for (int w = 0; w < sv->n && rc == 0; w++)
+		rc = put_pages(sv, &pg, w, enf_capacity(engine_enforcer(
+		    sv->e[w])), put_blacklist_slot);
 	pager_close(&pg);
 	if (rc == -1)
 		return -1;
