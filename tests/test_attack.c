@@ -1571,15 +1571,13 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-trickle_cost(struct scn *s)
+/* Alice registered, then the CPU time of one of her INVITEs over UDP. */
+static double
+invite_cost(struct scn *s, int rounds)
 {
-	static char	 big[66000], inv[2048];
-	struct pg_ep	 eve = port_of(&EVE, 33040);
-	size_t		 n = 0, ni;
-	double		 t0, per_inv, per_seg;
-	const int	 rounds = 2000;
-	uint32_t	 seq;
+	static char	 inv[2048];
+	size_t		 ni;
+	double		 t0;
 
 	reg(s, &ALICE);
 	ni = request_text(inv, sizeof(inv), ALICE.ep.ip, "alice", "INVITE",
@@ -1587,7 +1585,20 @@ trickle_cost(struct scn *s)
 	t0 = now_s();
 	for (int i = 0; i < rounds; i++)
 		scn_send_payload(s, &ALICE.ep, &PROXY, inv, ni, NULL);
-	per_inv = (now_s() - t0) / rounds;
+	return (now_s() - t0) / rounds;
+}
+
+static void
+trickle_cost(struct scn *s)
+{
+	static char	 big[66000];
+	struct pg_ep	 eve = port_of(&EVE, 33040);
+	size_t		 n = 0;
+	double		 t0, per_inv, per_seg;
+	const int	 rounds = 2000;
+	uint32_t	 seq;
+
+	per_inv = invite_cost(s, rounds);
 
 	/* 250 header lines of 250 bytes, never terminated: ~62 KB held. */
 	n += (size_t)snprintf(big, sizeof(big), "OPTIONS sip:x SIP/2.0\r\n");
@@ -1630,20 +1641,14 @@ test_trickle_cost(void **st)
 static void
 trickle_lines_cost(struct scn *s)
 {
-	static char	 big[66000], inv[2048];
+	static char	 big[66000];
 	struct pg_ep	 eve = port_of(&EVE, 33041);
-	size_t		 n = 0, ni;
+	size_t		 n = 0;
 	double		 t0, per_inv, per_seg;
 	const int	 rounds = 2000;
 	uint32_t	 seq;
 
-	reg(s, &ALICE);
-	ni = request_text(inv, sizeof(inv), ALICE.ep.ip, "alice", "INVITE",
-	    "cost", NULL);
-	t0 = now_s();
-	for (int i = 0; i < rounds; i++)
-		scn_send_payload(s, &ALICE.ep, &PROXY, inv, ni, NULL);
-	per_inv = (now_s() - t0) / rounds;
+	per_inv = invite_cost(s, rounds);
 
 	n += (size_t)snprintf(big, sizeof(big), "OPTIONS sip:x SIP/2.0\r\n");
 	for (int l = 0; l < 29000; l++) {
