@@ -115,6 +115,8 @@ struct frag_stats {
 
 struct frag_table *frag_create(int contexts, uint64_t timeout);
 void		 frag_destroy(struct frag_table *);
+/* The last quarter of the contexts for bound senders (none: no reserve). */
+void		 frag_set_known(struct frag_table *, sg_known_fn, void *);
 enum frag_result frag_add(struct frag_table *, const struct dec_pkt *,
 		    uint64_t now, const uint8_t **data, size_t *len);
 /* The verdict of the datagram of the last FRAG_DONE. */

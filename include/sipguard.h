@@ -61,6 +61,14 @@ struct sg_mac {
 	uint8_t		 b[6];
 };
 
+/*
+ * Is the source (m, i) (m NULL: no layer 2) a bound device?  The tables
+ * a flood of unknown sources could fill (TCP reassembly buffers,
+ * fragment contexts) keep their last quarter for those.
+ */
+typedef bool	(*sg_known_fn)(void *, const struct sg_mac *,
+		    const struct sg_addr *);
+
 /* SIP methods the decision distinguishes; the rest are SIPM_OTHER. */
 enum sip_method {
 	SIPM_NONE = 0,		/* a response */

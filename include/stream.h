@@ -95,15 +95,11 @@ struct stream_table *stream_create(const struct sg_conf *);
 void		 stream_destroy(struct stream_table *);
 void		 stream_set_idle(struct stream_table *, uint64_t idle);
 /*
- * Is the client (m, i) (m NULL: no layer 2) a bound device?  The last
- * quarter of the reassembly buffers is kept for those (and for the
- * proxy's own messages); asked only when that quarter is all that is
- * left.
+ * Is the client (m, i) a bound device (sg_known_fn)?  The last quarter
+ * of the reassembly buffers is kept for those (and for the proxy's own
+ * messages); asked only when that quarter is all that is left.
  */
-typedef bool	(*stream_known_fn)(void *, const struct sg_mac *,
-		    const struct sg_addr *);
-void		 stream_set_known(struct stream_table *, stream_known_fn,
-		    void *);
+void		 stream_set_known(struct stream_table *, sg_known_fn, void *);
 /*
  * One TCP segment, already known to be inbound (towards the proxy) or
  * outbound.  Fills `r'; for STREAM_JUDGE the spans point into the

@@ -412,6 +412,8 @@ struct frag_table {
 	uint32_t	 last_done;	/* for frag_judged() */
 	uint8_t		 last_proto;	/* of the last FRAG_DONE */
 	int		 per_sender;	/* contexts one sender may hold */
+	sg_known_fn	 known;		/* bound senders: the last quarter */
+	void		*known_arg;
 	uint64_t	 timeout;
 	struct frag_stats st;
 };
@@ -441,6 +443,13 @@ frag_create(int contexts, uint64_t timeout)
 		ft->ctx[k].buf = ft->bufs + (size_t)k * FRAG_MAX;
 	ft->st.capacity = (uint32_t)contexts;
 	return ft;
+}
+
+void
+frag_set_known(struct frag_table *ft, sg_known_fn fn, void *arg)
+{
+	ft->known = fn;
+	ft->known_arg = arg;
 }
 
 void
@@ -557,7 +566,16 @@ ctx_get(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now)
 		} else if (quota_sender(c, pkt))
 			held++;
 	}
-	if ((c = freec) == NULL || held >= ft->per_sender) {
+	/*
+	 * The last quarter of the contexts is for bound senders: first
+	 * fragments of four forged MACs, a quarter each, filled the table
+	 * and a phone's fragmented INVITE was dropped (an attacker's
+	 * review).
+	 */
+	if ((c = freec) == NULL || held >= ft->per_sender ||
+	    (ft->st.in_use >= (uint32_t)(ft->n - ft->n / 4) &&
+	    ft->known != NULL && !ft->known(ft->known_arg, pkt->has_mac ?
+	    &pkt->smac : NULL, &pkt->src))) {
 		ft->st.full++;
 		return NULL;
 	}

@@ -98,9 +98,9 @@ whitelist_conf(struct engine *e)
 	return lost;
 }
 
-/* The stream table's question: is a TCP client (m, i) a bound device? */
+/* The stream and fragment tables' question: is (m, i) a bound device? */
 static bool
-stream_known(void *arg, const struct sg_mac *m, const struct sg_addr *i)
+source_known(void *arg, const struct sg_mac *m, const struct sg_addr *i)
 {
 	struct engine	*e = arg;
 	struct sg_tuple	 t;
@@ -138,7 +138,8 @@ engine_create(const struct sg_conf *conf)
 		return NULL;
 	}
 	enf_set_whitelist(e->enf, e->wl);
-	stream_set_known(e->streams, stream_known, e);
+	stream_set_known(e->streams, source_known, e);
+	frag_set_known(e->frag, source_known, e);
 	whitelist_conf(e);
 	return e;
 }

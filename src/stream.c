@@ -95,7 +95,7 @@ struct stream_table {
 	uint32_t	*bown;
 	/* Is the client (m, i) of a connection a bound device?  The last
 	 * quarter of the buffers is theirs (NULL: no reserve). */
-	stream_known_fn	 known;
+	sg_known_fn	 known;
 	void		*known_arg;
 	uint64_t	 idle;
 	uint32_t	 per_source;
@@ -229,7 +229,7 @@ dir_attach(struct stream_table *t, struct stream *s, struct sdir *d,
 }
 
 void
-stream_set_known(struct stream_table *t, stream_known_fn fn, void *arg)
+stream_set_known(struct stream_table *t, sg_known_fn fn, void *arg)
 {
 	t->known = fn;
 	t->known_arg = arg;

@@ -1157,29 +1157,16 @@ test_pending_overwrite(void **st)
  * ("fragment-dropped").  Linux's own limit is memory (ip(6)frag_high_
  * thresh, 4 MB: thousands of small fragments), not 64 datagrams.
  */
+/* Alice's INVITE with a 2.5 KB body, in fragments: each accepted. */
 static void
-frag_table_fill(struct scn *s)
+alice_fragmented(struct scn *s, uint16_t id)
 {
 	static char	 text[4000], body[2500];
 	static uint8_t	 dg[5000];
 	struct pg_msg	 m;
-	char		 a[64], b[64], ip[32];
+	char		 a[64], b[64];
 	size_t		 n, off, chunk = 1480;
 
-	reg(s, &ALICE);
-	for (int round = 0; round < 3; round++) {
-		for (int i = 0; i < 64; i++) {
-			struct pg_ep	 fake = EVE;
-			struct pg_frame_opt d = { .raw_l4 = true,
-			    .ip_id = (uint16_t)(round * 100 + i),
-			    .frag_more = true };
-
-			snprintf(ip, sizeof(ip), "10.%d.%d.1", round, i);
-			fake.ip = ip;
-			scn_send_payload(s, &fake, &PROXY, "01234567", 8, &d);
-		}
-		scn_wait(s, 59);
-	}
 	memset(body, 'a', sizeof(body) - 1);
 	aor(a, sizeof(a), "alice");
 	aor(b, sizeof(b), "bob");
@@ -1197,12 +1184,67 @@ frag_table_fill(struct scn *s)
 	    pg_sip(text, sizeof(text), &m));
 	for (off = 0; off < n; off += chunk) {
 		size_t len = n - off > chunk ? chunk : n - off;
-		struct pg_frame_opt opt = { .raw_l4 = true, .ip_id = 4242,
+		struct pg_frame_opt opt = { .raw_l4 = true, .ip_id = id,
 		    .frag_off = (uint16_t)off, .frag_more = off + len < n };
 
 		scn_send_payload(s, &ALICE.ep, &PROXY, dg + off, len, &opt);
 		must_accept(s, "Alice's fragmented INVITE");
 	}
+}
+
+static void
+frag_table_fill(struct scn *s)
+{
+	char	 ip[32];
+
+	reg(s, &ALICE);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 64; i++) {
+			struct pg_ep	 fake = EVE;
+			struct pg_frame_opt d = { .raw_l4 = true,
+			    .ip_id = (uint16_t)(round * 100 + i),
+			    .frag_more = true };
+
+			snprintf(ip, sizeof(ip), "10.%d.%d.1", round, i);
+			fake.ip = ip;
+			scn_send_payload(s, &fake, &PROXY, "01234567", 8, &d);
+		}
+		scn_wait(s, 59);
+	}
+	alice_fragmented(s, 4242);
+}
+
+/*
+ * An attacker's review: the quota is a quarter of the contexts a MAC,
+ * so first fragments from four forged MACs filled the table.  The last
+ * quarter is for bound senders.
+ */
+static void
+frag_table_fill_macs(struct scn *s)
+{
+	char	 ip[32];
+
+	reg(s, &ALICE);
+	for (int mac = 0; mac < 4; mac++)
+		for (int i = 0; i < 16; i++) {
+			struct pg_ep	 fake = EVE;
+			struct pg_frame_opt d = { .raw_l4 = true,
+			    .ip_id = (uint16_t)(mac * 100 + i),
+			    .frag_more = true };
+
+			fake.mac[5] = (uint8_t)(0x70 + mac);
+			snprintf(ip, sizeof(ip), "10.9.%d.%d", mac, i + 1);
+			fake.ip = ip;
+			scn_send_payload(s, &fake, &PROXY, "01234567", 8, &d);
+		}
+	alice_fragmented(s, 4343);
+}
+
+static void
+test_frag_table_fill_macs(void **st)
+{
+	(void)st;
+	run(frag_table_fill_macs, "frag_table_fill_macs", SETS_BASE);
 }
 
 static void
@@ -1762,6 +1804,7 @@ main(void)
 	TREG("attack", pin_first);
 	TREG("attack", pending_overwrite);
 	TREG("attack", frag_table_fill);
+	TREG("attack", frag_table_fill_macs);
 	TREG("attack", buffer_hog);
 	TREG("attack", buffer_hog_addresses);
 	TREG("attack", poison_phone);
