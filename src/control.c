@@ -280,9 +280,10 @@ static const struct field stats_fields[] = {
 	    .help = "Devices past 16 identities that found no free sketch "
 	    "(flood.scan_sketches)." },
 	{ "target_rows_short", F_U64, AT(f.target_rows_short), 0,
-	    .pre = ", identity rows short ", .when = target_rows_short,
-	    .help = "Failed authentications not counted for their identity: "
-	    "every row looked at still guarded (flood.target_identities)." },
+	    .pre = ", guarded identity rows recycled ",
+	    .when = target_rows_short,
+	    .help = "Rows of a guarded identity recycled for another's failures: "
+	    "the table nearly all guards (flood.target_identities)." },
 	{ NULL, F_END, 0, 0, .post = "\n" },
 	{ "nft", F_GROUP, 0, 0, .pre = "nft offload: " },
 	{ "enabled", F_BOOL, AT(nft), 0, .yes = "on", .no = "off",
@@ -1221,12 +1222,9 @@ blacklist_keyset(struct control *c, struct sg_keyset *ks)
 
 	if (c->nw < 2)
 		return;
-	for (int w = 0; w < c->nw; w++) {
-		struct enf_stats es;
-
-		enf_stats(engine_enforcer(c->engines[w]), &es);
-		cap += es.entries;
-	}
+	/* By capacity: entries added between a listing's pages find room. */
+	for (int w = 0; w < c->nw; w++)
+		cap += enf_capacity(engine_enforcer(c->engines[w]));
 	sg_keyset_init(ks, cap);
 }
 
@@ -1323,9 +1321,7 @@ cmd_blacklist_list(struct control *c, char **args, int nargs, bool json,
 	(void)nargs;
 	if (json)
 		ctl_printf(o, "{\"blacklist\":[");
-	c->lock(c->arg);
 	blacklist_keyset(c, &l.seen);
-	c->unlock(c->arg);
 	/*
 	 * Each worker lists its own queue's offenders, in its table's order
 	 * (each entry says when it expires), a page of LIST_PAGE slots under

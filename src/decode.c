@@ -567,15 +567,17 @@ ctx_get(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now)
 			held++;
 	}
 	/*
-	 * The last quarter of the contexts is for bound senders: first
-	 * fragments of four forged MACs, a quarter each, filled the table
-	 * and a phone's fragmented INVITE was dropped (an attacker's
-	 * review).
+	 * The last quarter of the contexts is for bound senders, each
+	 * holding less than a quarter of its quota: first fragments of four
+	 * forged MACs, a quarter each, filled the table and a phone's
+	 * fragmented INVITE was dropped (an attacker's review), and so did
+	 * three and a bound subscriber's own.
 	 */
 	if ((c = freec) == NULL || held >= ft->per_sender ||
 	    (ft->st.in_use >= (uint32_t)(ft->n - ft->n / 4) &&
-	    ft->known != NULL && !ft->known(ft->known_arg, pkt->has_mac ?
-	    &pkt->smac : NULL, &pkt->src))) {
+	    ft->known != NULL && (held >= (ft->per_sender / 4 > 0 ?
+	    ft->per_sender / 4 : 1) || !ft->known(ft->known_arg,
+	    pkt->has_mac ? &pkt->smac : NULL, &pkt->src)))) {
 		ft->st.full++;
 		return NULL;
 	}

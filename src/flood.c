@@ -1533,25 +1533,26 @@ target_slot(struct flood *f, uint64_t dh, bool create, uint64_t now)
 		return HNIL;
 	if ((s = dlist_pop_head(&f->tfree)) == HNIL) {
 		/*
-		 * The least recently failed row goes, but never one whose
+		 * The least recently failed row goes, but not one whose
 		 * guard (or quiet time) still holds: its guesses are dropped
 		 * before they count as failures, so it is not refreshed, and
 		 * failures for 16,384 other identities lifted a guard while
 		 * its guesser paused (an attacker's review).  Such a row goes
-		 * to the back; after TARGET_SKIP of them the failure is not
-		 * counted (stats: target_rows_short).
+		 * to the back.  Past TARGET_SKIP of them (the table nearly
+		 * all guards: 20 failures each for thousands of identities)
+		 * the next goes all the same, so that a new identity's
+		 * failures are still counted (stats: target_rows_short).
 		 */
 		for (int k = 0; ; k++) {
 			s = dlist_pop_head(&f->tlru);
-			if (f->trow[s].guard_until <= now &&
-			    f->trow[s].quiet_until <= now)
+			if ((f->trow[s].guard_until <= now &&
+			    f->trow[s].quiet_until <= now) || k == TARGET_SKIP)
 				break;
 			dlist_push_tail(&f->tlru, s);
-			if (k == TARGET_SKIP) {
-				f->trow_short++;
-				return HNIL;
-			}
 		}
+		if (f->trow[s].guard_until > now ||
+		    f->trow[s].quiet_until > now)
+			f->trow_short++;
 		hidx_del(&f->tix, s, f->tkey[s]);
 	}
 	memset(&f->trow[s], 0, sizeof(f->trow[s]));

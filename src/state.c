@@ -451,16 +451,9 @@ fill_state(void *arg, FILE *fp)
 	if (sv->n > 1) {
 		size_t	 cap = 0;
 
-		for (int w = 0; w < sv->n; w++) {
-			struct enf_stats es;
-
-			if (sv->hold != NULL)
-				sv->hold(sv->arg, w, true);
-			enf_stats(engine_enforcer(sv->e[w]), &es);
-			if (sv->hold != NULL)
-				sv->hold(sv->arg, w, false);
-			cap += es.entries;
-		}
+		/* By capacity: entries added between pages find room. */
+		for (int w = 0; w < sv->n; w++)
+			cap += enf_capacity(engine_enforcer(sv->e[w]));
 		sg_keyset_init(&sv->seen, cap);
 	}
 	for (int w = 0; w < sv->n && rc == 0; w++)

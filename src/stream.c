@@ -474,14 +474,22 @@ stream_expire(struct stream_table *t, uint64_t now)
  */
 #define HOLD_MAX	SEC(60)
 
-/* May connection `keep' take one of the last quarter of the buffers? */
+/*
+ * May connection `keep' take one of the last quarter of the buffers?
+ * Only if its client is a bound device holding less than a quarter of
+ * its quota, whichever way the message goes (the proxy's answers to an
+ * unbound client stopped mid-message by a closed window took the
+ * reserve; four bound subscribers at their quota filled it).
+ */
 static bool
-may_take_reserve(struct stream_table *t, uint32_t keep, int dir)
+may_take_reserve(struct stream_table *t, uint32_t keep)
 {
 	const struct stream	*s = &t->s[keep];
+	uint32_t		 cap = t->buf_quota / 4 > 0 ? t->buf_quota / 4 :
+				    1;
 
-	return dir == DIR_OUT || t->known == NULL ||
-	    t->known(t->known_arg, s->has_m ? &s->m : NULL, &s->cli);
+	return t->known == NULL || (t->src[s->src].nbufs < cap &&
+	    t->known(t->known_arg, s->has_m ? &s->m : NULL, &s->cli));
 }
 
 /* The buffer held longest, if it has held its message too long. */
@@ -492,6 +500,9 @@ buf_reclaim_oldest(struct stream_table *t, uint32_t keep, uint64_t now)
 	struct stream	*s;
 	struct sdir	*d;
 
+	/* Not the asker's own other direction. */
+	if (b != HNIL && t->bown[b] >> 1 == keep)
+		b = t->held.link[b].next;
 	if (b == HNIL)
 		return HNIL;
 	k = t->bown[b] >> 1;
@@ -509,7 +520,7 @@ buf_reclaim_oldest(struct stream_table *t, uint32_t keep, uint64_t now)
 }
 
 static uint32_t
-buf_get(struct stream_table *t, uint32_t keep, int dir, uint64_t now)
+buf_get(struct stream_table *t, uint32_t keep, uint64_t now)
 {
 	uint32_t	 k = t->lru.head, b;
 
@@ -518,7 +529,7 @@ buf_get(struct stream_table *t, uint32_t keep, int dir, uint64_t now)
 		return HNIL;
 	}
 	if (t->nbfree > t->nbuf / 4 || (t->nbfree > 0 &&
-	    may_take_reserve(t, keep, dir)))
+	    may_take_reserve(t, keep)))
 		return buf_take(t);
 	if ((b = buf_reclaim_oldest(t, keep, now)) != HNIL)
 		return b;
@@ -664,7 +675,7 @@ frame(struct stream_table *t, uint32_t k, int dir, const uint8_t *data,
 	r->left = p + pos;
 	r->left_len = n - pos;
 	if (r->left_len > 0 && d->buf == HNIL &&
-	    (r->newbuf = buf_get(t, k, dir, r->now)) == HNIL) {
+	    (r->newbuf = buf_get(t, k, r->now)) == HNIL) {
 		t->st.no_buffer++;
 		r->nmsg = 0;
 		if (dir == DIR_IN) {
@@ -747,8 +758,20 @@ stream_commit(struct stream_table *t, struct stream_res *r,
 	}
 	if (d->buf == HNIL)
 		dir_attach(t, s, d, r->newbuf, r->now);
-	else
+	else {
 		buf_put(t, r->newbuf);
+		/*
+		 * Messages were taken out and a new one is held: its time
+		 * counts from now (a busy trunk, its segments ending mid-
+		 * message, held "one message" for minutes, and an attacker
+		 * asking for a buffer had its connection poisoned).
+		 */
+		if (r->left != bufp(t, d->buf)) {
+			d->held_since = r->now;
+			dlist_del(&t->held, d->buf);
+			dlist_push_tail(&t->held, d->buf);
+		}
+	}
 	/* The held message where it already is: nothing to move. */
 	if (r->left != bufp(t, d->buf))
 		memmove(bufp(t, d->buf), r->left, r->left_len);

@@ -1346,6 +1346,80 @@ test_buffer_hog_addresses(void **st)
 	run(buffer_hog_addresses, "buffer_hog_addresses", SETS_BASE);
 }
 
+/*
+ * An attacker's review of the above: a trunk whose segments end mid-
+ * message keeps its buffer from message to message, and its time was
+ * counted from the first: past 60 s an attacker asking for a buffer had
+ * it reclaimed and the trunk's connection poisoned.  A new message held
+ * counts from when it starts.
+ */
+static void
+trunk_not_reclaimed(struct scn *s)
+{
+	static char	 msg[20][1024], seg[2048];
+	static const char start[] = "INVITE sip:bob@example.com SIP/2.0\r\n";
+	struct pg_ep	 alice = port_of(&ALICE.ep, 45002);
+	size_t		 ml[20], n;
+	uint32_t	 seq = 1;
+	int		 i;
+
+	reg(s, &ALICE);
+	for (i = 0; i < 20; i++) {
+		char	 cid[32];
+
+		snprintf(cid, sizeof(cid), "trunk-%d", i);
+		ml[i] = request_text(msg[i], sizeof(msg[i]), ALICE.ep.ip,
+		    "alice", "OPTIONS", cid, NULL);
+	}
+	handshake(s, &alice);
+	tcp_seg(s, &alice, &PROXY, seq, 5001, 0x10, 0, msg[0], 100);
+	seq += 100;
+	tcp_seg(s, &PROXY, &alice, 5001, seq, 0x10, 0, "", 0);
+	/* 65 s of messages, each segment ending inside the next one. */
+	for (i = 1; i <= 13; i++) {
+		n = ml[i - 1] - 100;
+		memcpy(seg, msg[i - 1] + 100, n);
+		memcpy(seg + n, msg[i], 100);
+		n += 100;
+		scn_wait(s, 5);
+		tcp_seg(s, &alice, &PROXY, seq, 5001, 0x10, 0, seg, n);
+		must_accept(s, "the trunk's pipelined messages");
+		seq += (uint32_t)n;
+		tcp_seg(s, &PROXY, &alice, 5001, seq, 0x10, 0, "", 0);
+	}
+	/* Thirteen addresses of one host take what is not reserved ... */
+	for (int a = 0; a < 13; a++) {
+		char	 ip[32];
+
+		snprintf(ip, sizeof(ip), "203.0.113.%d", 150 + a);
+		for (int c = 0; c < 16; c++) {
+			struct pg_ep	 eve = port_of(&EVE,
+					    (uint16_t)(23000 + 16 * a + c));
+
+			eve.ip = ip;
+			handshake(s, &eve);
+			tcp_seg(s, &eve, &PROXY, 1, 5001, 0x10, 0, start,
+			    sizeof(start) - 1);
+			tcp_seg(s, &PROXY, &eve, 5001,
+			    1 + (uint32_t)sizeof(start) - 1, 0x10, 0, "", 0);
+		}
+	}
+	/* ... and asks for more: the trunk's connection is not touched. */
+	n = ml[i - 1] - 100;
+	memcpy(seg, msg[i - 1] + 100, n);
+	memcpy(seg + n, msg[i], 100);
+	n += 100;
+	tcp_seg(s, &alice, &PROXY, seq, 5001, 0x10, 0, seg, n);
+	must_accept(s, "the trunk's next segment");
+}
+
+static void
+test_trunk_not_reclaimed(void **st)
+{
+	(void)st;
+	run(trunk_not_reclaimed, "trunk_not_reclaimed", SETS_BASE);
+}
+
 /* ==== 10. Poisoning a phone's connection ================================ */
 
 /*
@@ -1807,6 +1881,7 @@ main(void)
 	TREG("attack", frag_table_fill_macs);
 	TREG("attack", buffer_hog);
 	TREG("attack", buffer_hog_addresses);
+	TREG("attack", trunk_not_reclaimed);
 	TREG("attack", poison_phone);
 	TREG("attack", poison_forever);
 	TREG("attack", retransmit_identical);

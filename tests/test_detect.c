@@ -156,7 +156,9 @@ targets16(struct sg_conf *c, int arg)
  * longer refreshed (its guesses are dropped before they count), so
  * failures for as many other identities as the table holds recycled its
  * row and lifted the guard while the guesser paused.  A row whose guard
- * holds is never recycled: the failures past the rows are not counted.
+ * holds is passed over.  A second review: when every row is guarded, a
+ * new identity's failures must still count (a guarded row is recycled
+ * after eight passed over), or guessing it goes unseen.
  */
 static void
 test_target_guard_kept(void **state)
@@ -177,16 +179,35 @@ test_target_guard_kept(void **state)
 		    FLOOD_ALARM;
 	assert_true(alarmed);
 	assert_true(flood_target_guarded(f.fl, &t, now));
-	/* 64 other identities fail, 20 times each, from other devices. */
+	/* 64 other identities fail, 5 times each, from other devices. */
 	for (unsigned id = 1; id <= 64; id++) {
 		struct sg_tuple	 o;
 
 		device(&o, 8 + id % 100);
 		identity(&o, 2, id);
-		for (int k = 0; k < 20; k++, now += SEC(1) / 10)
+		for (int k = 0; k < 5; k++, now += SEC(1) / 10)
 			(void)flood_target_failure(f.fl, &o, 401, now, &a);
 	}
 	assert_true(now < T0 + f.conf.target_guard);
+	assert_true(flood_target_guarded(f.fl, &t, now));
+	flood_stats(f.fl, now, &st);
+	assert_int_equal(st.target_rows_short, 0);
+	/* Every row guarded: 16 identities, 20 failures each ... */
+	for (unsigned id = 100; id < 116; id++) {
+		struct sg_tuple	 o;
+
+		device(&o, 50);
+		identity(&o, 3, id);
+		for (int k = 0; k < 20; k++, now += SEC(1) / 100)
+			(void)flood_target_failure(f.fl, &o, 401, now, &a);
+	}
+	/* ... and a new one's 20 failures still raise its alarm. */
+	identity(&t, 4, 0);
+	alarmed = false;
+	for (int k = 0; k < 20; k++, now += SEC(1) / 100)
+		alarmed |= flood_target_failure(f.fl, &t, 401, now, &a) ==
+		    FLOOD_ALARM;
+	assert_true(alarmed);
 	assert_true(flood_target_guarded(f.fl, &t, now));
 	flood_stats(f.fl, now, &st);
 	assert_true(st.target_rows_short > 0);
