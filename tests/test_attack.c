@@ -1299,6 +1299,34 @@ test_buffer_hog(void **st)
 }
 
 /*
+ * One host's `naddr' addresses (203.0.113.first ...), 16 real connections
+ * each from port `port', each holding a request line the proxy
+ * acknowledged: a reassembly buffer each.
+ */
+static void
+hog_buffers(struct scn *s, int first, int naddr, uint16_t port)
+{
+	static const char start[] = "INVITE sip:bob@example.com SIP/2.0\r\n";
+
+	for (int a = 0; a < naddr; a++) {
+		char	 ip[32];
+
+		snprintf(ip, sizeof(ip), "203.0.113.%d", first + a);
+		for (int c = 0; c < 16; c++) {
+			struct pg_ep	 eve = port_of(&EVE,
+					    (uint16_t)(port + 16 * a + c));
+
+			eve.ip = ip;
+			handshake(s, &eve);
+			tcp_seg(s, &eve, &PROXY, 1, 5001, 0x10, 0, start,
+			    sizeof(start) - 1);
+			tcp_seg(s, &PROXY, &eve, 5001,
+			    1 + (uint32_t)sizeof(start) - 1, 0x10, 0, "", 0);
+		}
+	}
+}
+
+/*
  * An attacker's review: the quota is per (m, i), so one host with sixteen
  * addresses (an IPv6 /64 gives it millions) held every buffer, sixteen
  * connections each, and a phone's INVITE in two segments was dropped.
@@ -1308,30 +1336,13 @@ static void
 buffer_hog_addresses(struct scn *s)
 {
 	static char	 inv[2048];
-	static const char start[] = "INVITE sip:bob@example.com SIP/2.0\r\n";
 	struct pg_ep	 alice = port_of(&ALICE.ep, 45001);
 	size_t		 ni;
 
 	reg(s, &ALICE);
 	ni = request_text(inv, sizeof(inv), ALICE.ep.ip, "alice", "INVITE",
 	    "hog-invite-2", NULL);
-	for (int a = 0; a < 16; a++) {
-		char	 ip[32];
-
-		snprintf(ip, sizeof(ip), "203.0.113.%d", 100 + a);
-		for (int i = 0; i < 16; i++) {
-			struct pg_ep	 eve = port_of(&EVE,
-					    (uint16_t)(21000 + 16 * a + i));
-
-			eve.ip = ip;
-			handshake(s, &eve);
-			tcp_seg(s, &eve, &PROXY, 1, 5001, 0x10, 0, start,
-			    sizeof(start) - 1);
-			/* The proxy acknowledges what it got. */
-			tcp_seg(s, &PROXY, &eve, 5001,
-			    1 + (uint32_t)sizeof(start) - 1, 0x10, 0, "", 0);
-		}
-	}
+	hog_buffers(s, 100, 16, 21000);
 	handshake(s, &alice);
 	tcp_seg(s, &alice, &PROXY, 1, 5001, 0x10, 0, inv, 100);
 	must_accept(s, "first part of Alice's INVITE");
@@ -1357,7 +1368,6 @@ static void
 trunk_not_reclaimed(struct scn *s)
 {
 	static char	 msg[20][1024], seg[2048];
-	static const char start[] = "INVITE sip:bob@example.com SIP/2.0\r\n";
 	struct pg_ep	 alice = port_of(&ALICE.ep, 45002);
 	size_t		 ml[20], n;
 	uint32_t	 seq = 1;
@@ -1388,22 +1398,7 @@ trunk_not_reclaimed(struct scn *s)
 		tcp_seg(s, &PROXY, &alice, 5001, seq, 0x10, 0, "", 0);
 	}
 	/* Thirteen addresses of one host take what is not reserved ... */
-	for (int a = 0; a < 13; a++) {
-		char	 ip[32];
-
-		snprintf(ip, sizeof(ip), "203.0.113.%d", 150 + a);
-		for (int c = 0; c < 16; c++) {
-			struct pg_ep	 eve = port_of(&EVE,
-					    (uint16_t)(23000 + 16 * a + c));
-
-			eve.ip = ip;
-			handshake(s, &eve);
-			tcp_seg(s, &eve, &PROXY, 1, 5001, 0x10, 0, start,
-			    sizeof(start) - 1);
-			tcp_seg(s, &PROXY, &eve, 5001,
-			    1 + (uint32_t)sizeof(start) - 1, 0x10, 0, "", 0);
-		}
-	}
+	hog_buffers(s, 150, 13, 23000);
 	/* ... and asks for more: the trunk's connection is not touched. */
 	n = ml[i - 1] - 100;
 	memcpy(seg, msg[i - 1] + 100, n);
