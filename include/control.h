@@ -62,7 +62,7 @@ struct control {
 	void			(*lock)(void *);
 	void			(*unlock)(void *);
 	/* Take (true) or release (false) worker k's lock alone. */
-	void			(*lock_one)(void *, int k, bool);
+	sg_hold_fn		 lock_one;
 	/* Worker k's queue counters (called with no worker locked). */
 	void			(*queue)(void *, int k,
 				    struct control_queue *);

@@ -188,6 +188,17 @@ void		 sg_keyset_init(struct sg_keyset *, size_t n);
 bool		 sg_keyset_add(struct sg_keyset *, uint64_t key);
 void		 sg_keyset_free(struct sg_keyset *);
 
+/*
+ * Take (hold true) or release worker w's lock.  What reads a whole table
+ * outside the packet path (a save, a listing, the kernel's copy) holds
+ * one worker a page of slots at a time: sg_paged() calls fn(arg, s) for
+ * the slots s of [0, n), `page' of them under each hold (hold NULL: none
+ * taken).
+ */
+typedef void	(*sg_hold_fn)(void *, int w, bool hold);
+void		 sg_paged(sg_hold_fn, void *harg, int w, uint32_t n,
+		    uint32_t page, void (*fn)(void *, uint32_t), void *arg);
+
 const char	*sg_reason_str(enum sg_reason);
 
 /* Addresses: text form (buf >= 46 bytes), parsing, classification. */

@@ -35,15 +35,13 @@ int	state_load_key(const char *dir, char *err, size_t errlen);
 int	state_restore(const char *dir, struct engine **, int n, uint64_t now,
 	    struct state_counts *, char *err, size_t errlen);
 /*
- * How a save holds worker w's tables while it reads them (hold true, then
- * false), a page of slots at a time; NULL when nothing else runs (a
- * report, a test).  The lines are written and the file fsync'ed with
+ * Save the bindings and blacklist of all engines (duplicates merged),
+ * holding each worker a page at a time (sg_hold_fn; NULL when nothing
+ * else runs: a report, a test); the file is written and fsync'ed with
  * nothing held.
  */
-typedef void	(*state_hold_fn)(void *arg, int w, bool hold);
-/* Save the bindings and blacklist of all engines (duplicates merged). */
 int	state_save(const char *dir, struct engine **, int n, uint64_t now,
-	    state_hold_fn, void *, struct state_counts *, char *err,
+	    sg_hold_fn, void *, struct state_counts *, char *err,
 	    size_t errlen);
 /*
  * The learned baseline of module II (SPEC 5), in a file of its own: load
@@ -53,7 +51,7 @@ int	state_save(const char *dir, struct engine **, int n, uint64_t now,
 int	state_baseline_load(struct engine *, const char *path, char *err,
 	    size_t errlen);
 int	state_baseline_save(struct engine *, const char *path, uint64_t now,
-	    state_hold_fn, void *, char *err, size_t errlen);
+	    sg_hold_fn, void *, char *err, size_t errlen);
 /*
  * The whitelist entries added at run time (sipguardctl whitelist add),
  * in a file of their own (state.dir/whitelist, written the same way), so

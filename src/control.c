@@ -1038,13 +1038,38 @@ bfilter_match(const struct bfilter *f, const struct bind_table *bt,
 	    sg_addr_eq(&f->addr, &b->s);
 }
 
+/* A listing of bindings, slot by slot (sg_paged()). */
+struct blist {
+	struct control		*c;
+	const struct bfilter	*f;
+	struct bind_table	*bt;
+	struct ctl_buf		*o;
+	bool			 json;
+	int			 n;
+	uint64_t		 now;
+	struct sg_keyset	 seen;
+};
+
+static void
+blist_slot(void *arg, uint32_t s)
+{
+	struct blist		*l = arg;
+	const struct binding	*b = bind_at(l->bt, s);
+
+	if (b == NULL || !bind_held(l->bt, b, l->now) ||
+	    !bfilter_match(l->f, l->bt, b) || (l->c->nw > 1 &&
+	    !sg_keyset_add(&l->seen, bind_row_key(b))))
+		return;
+	put_binding(l->o, l->json, l->n == 0, l->bt, b, l->now);
+	l->n++;
+}
+
 static int
 list_bindings(struct control *c, const struct bfilter *f, bool json,
     struct ctl_buf *o)
 {
-	uint64_t		 now = clock_now();
-	int			 n = 0;
-	struct sg_keyset	 seen = { NULL, 0, 0 };
+	struct blist	 l = { .c = c, .f = f, .o = o, .json = json,
+			    .now = clock_now() };
 
 	if (json)
 		ctl_printf(o, "{\"bindings\":[");
@@ -1054,33 +1079,18 @@ list_bindings(struct control *c, const struct bfilter *f, bool json,
 	 * page of LIST_PAGE slots at a time, never for the whole table.
 	 */
 	if (c->nw > 1)
-		sg_keyset_init(&seen, (size_t)c->nw *
+		sg_keyset_init(&l.seen, (size_t)c->nw *
 		    bind_capacity(engine_bindings(c->engines[0])));
 	for (int k = 0; k < c->nw; k++) {
-		struct bind_table *bt = engine_bindings(c->engines[k]);
-		uint32_t	 cap = bind_capacity(bt);
-
-		for (uint32_t s = 0; s < cap; ) {
-			c->lock_one(c->arg, k, true);
-			for (uint32_t end = s + LIST_PAGE; s < cap && s < end;
-			    s++) {
-				const struct binding	*b = bind_at(bt, s);
-
-				if (b == NULL || !bind_held(bt, b, now) ||
-				    !bfilter_match(f, bt, b) || (c->nw > 1 &&
-				    !sg_keyset_add(&seen, bind_row_key(b))))
-					continue;
-				put_binding(o, json, n == 0, bt, b, now);
-				n++;
-			}
-			c->lock_one(c->arg, k, false);
-		}
+		l.bt = engine_bindings(c->engines[k]);
+		sg_paged(c->lock_one, c->arg, k, bind_capacity(l.bt),
+		    LIST_PAGE, blist_slot, &l);
 	}
-	sg_keyset_free(&seen);
+	sg_keyset_free(&l.seen);
 	if (json)
-		ctl_printf(o, "],\"count\":%d}\n", n);
+		ctl_printf(o, "],\"count\":%d}\n", l.n);
 	else
-		ctl_printf(o, "%d binding(s)\n", n);
+		ctl_printf(o, "%d binding(s)\n", l.n);
 	return 0;
 }
 
@@ -1235,6 +1245,7 @@ struct listing {
 	uint64_t	 now;
 	struct sg_keyset seen;		/* with several workers */
 	bool		 dedup;
+	struct enforcer	*e;		/* the table a listing pages */
 };
 
 static int
@@ -1272,6 +1283,17 @@ list_one(void *arg, const struct bl_entry *b)
 	}
 	l->n++;
 	return 0;
+}
+
+/* Slot s of the table a blacklist listing pages (sg_paged()). */
+static void
+list_slot(void *arg, uint32_t s)
+{
+	struct listing		*l = arg;
+	const struct bl_entry	*b = enf_at(l->e, s, l->now);
+
+	if (b != NULL)
+		list_one(l, b);
 }
 
 /* "MAC IP [PORT]": the key of a manual (m, i) or (m, i, port) entry. */
@@ -1329,20 +1351,9 @@ cmd_blacklist_list(struct control *c, char **args, int nargs, bool json,
 	 * held throughout.
 	 */
 	for (int w = 0; w < c->nw; w++) {
-		struct enforcer	*e = engine_enforcer(c->engines[w]);
-		uint32_t	 cap = enf_capacity(e);
-
-		for (uint32_t s = 0; s < cap; ) {
-			c->lock_one(c->arg, w, true);
-			for (uint32_t end = s + LIST_PAGE; s < cap && s < end;
-			    s++) {
-				const struct bl_entry	*b = enf_at(e, s, now);
-
-				if (b != NULL)
-					list_one(&l, b);
-			}
-			c->lock_one(c->arg, w, false);
-		}
+		l.e = engine_enforcer(c->engines[w]);
+		sg_paged(c->lock_one, c->arg, w, enf_capacity(l.e), LIST_PAGE,
+		    list_slot, &l);
 	}
 	sg_keyset_free(&l.seen);
 	if (json)

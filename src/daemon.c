@@ -725,50 +725,55 @@ on_save_whitelist(void *arg, char *err, size_t errlen)
  * start and after the table was rebuilt.  Copied under the workers'
  * locks, sent after (the workers never wait on netlink).
  */
+/* The bound devices copied for the kernel's set (sg_paged()). */
+struct known_copy {
+	struct nft_known_dev	*dev;
+	size_t			 n;
+	struct bind_table	*bt;
+	uint64_t		 now, grace;
+};
+
+static void
+known_slot(void *arg, uint32_t s)
+{
+	struct known_copy	*kc = arg;
+	const struct binding	*b = bind_at(kc->bt, s);
+
+	if (b == NULL || !b->has_m || b->expires + kc->grace <= kc->now)
+		return;
+	kc->dev[kc->n].m = b->m;
+	kc->dev[kc->n].i = b->i;
+	kc->dev[kc->n++].expires = b->expires + kc->grace;
+}
+
 /* Binding slots copied under one hold of a worker's lock (a few ns each). */
 #define OFFLOAD_PAGE	16384
 
 static void
 offload_known(struct daemon *d)
 {
-	struct nft_known_dev	*dev;
-	size_t			 cap = 0, n = 0;
-	uint64_t		 now = clock_now();
+	struct known_copy	 kc = { .grace = d->conf.bind_grace,
+				    .now = clock_now() };
+	size_t			 cap = 0;
 
 	if (d->nft == NULL || d->conf.admission_port == 0)
 		return;
 	for (int k = 0; k < d->nw; k++)
 		cap += bind_capacity(engine_bindings(d->w[k].e));
-	if ((dev = calloc(cap > 0 ? cap : 1, sizeof(*dev))) == NULL) {
+	if ((kc.dev = calloc(cap > 0 ? cap : 1, sizeof(*kc.dev))) == NULL) {
 		log_warnx("nft: no memory to offload the bindings");
 		return;
 	}
 	/* Copied a page at a time, one worker held (a firewall reload
 	 * rebuilds the set while the workers judge). */
 	for (int k = 0; k < d->nw; k++) {
-		struct bind_table	*bt = engine_bindings(d->w[k].e);
-		uint32_t		 slots = bind_capacity(bt);
-
-		for (uint32_t s = 0; s < slots; ) {
-			hold_worker(d, k, true);
-			for (uint32_t end = s + OFFLOAD_PAGE; s < slots &&
-			    s < end; s++) {
-				const struct binding	*b = bind_at(bt, s);
-
-				if (b == NULL || !b->has_m ||
-				    b->expires + d->conf.bind_grace <= now)
-					continue;
-				dev[n].m = b->m;
-				dev[n].i = b->i;
-				dev[n++].expires = b->expires +
-				    d->conf.bind_grace;
-			}
-			hold_worker(d, k, false);
-		}
+		kc.bt = engine_bindings(d->w[k].e);
+		sg_paged(hold_worker, d, k, bind_capacity(kc.bt),
+		    OFFLOAD_PAGE, known_slot, &kc);
 	}
-	if (nft_known_many(d->nft, dev, (uint32_t)n) == -1)
+	if (nft_known_many(d->nft, kc.dev, (uint32_t)kc.n) == -1)
 		log_warnx("nft: the bound devices could not all be offloaded");
-	free(dev);
+	free(kc.dev);
 }
 
 static void

@@ -236,7 +236,7 @@ state_baseline_load(struct engine *e, const char *path, char *err,
 
 /*
  * A save reads a worker's tables a page of SAVE_PAGE slots at a time,
- * holding them (state_hold_fn) only while it formats that page's lines
+ * holding them (sg_hold_fn) only while it formats that page's lines
  * into memory; the page goes to the file once they are released, and
  * fsync() runs with nothing held.  Formatting 60,000 bindings took 130
  * ms, all of it with every worker waiting, when the save held them
@@ -249,13 +249,13 @@ struct pager {
 	char		*buf;
 	size_t		 len;
 	FILE		*out;
-	state_hold_fn	 hold;
+	sg_hold_fn	 hold;
 	void		*arg;
 	int		 w;		/* held while a page is formatted */
 };
 
 static int
-pager_open(struct pager *pg, FILE *out, state_hold_fn hold, void *arg)
+pager_open(struct pager *pg, FILE *out, sg_hold_fn hold, void *arg)
 {
 	memset(pg, 0, sizeof(*pg));
 	pg->out = out;
@@ -301,7 +301,7 @@ pager_close(struct pager *pg)
 struct baseline_saver {
 	struct flood	*f;
 	uint64_t	 now;
-	state_hold_fn	 hold;
+	sg_hold_fn	 hold;
 	void		*arg;
 };
 
@@ -328,7 +328,7 @@ fill_baseline(void *arg, FILE *fp)
 
 int
 state_baseline_save(struct engine *e, const char *path, uint64_t now,
-    state_hold_fn hold, void *arg, char *err, size_t errlen)
+    sg_hold_fn hold, void *arg, char *err, size_t errlen)
 {
 	struct baseline_saver	 bs = { engine_flood(e), now, hold, arg };
 
@@ -342,7 +342,7 @@ struct saver {
 	int		 n;
 	uint64_t	 now;
 	struct state_counts *c;
-	state_hold_fn	 hold;
+	sg_hold_fn	 hold;
 	void		*arg;
 	/* what was written, to merge the workers' copies (n > 1) */
 	struct sg_keyset seen;
@@ -468,7 +468,7 @@ fill_state(void *arg, FILE *fp)
 
 int
 state_save(const char *dir, struct engine **e, int n, uint64_t now,
-    state_hold_fn hold, void *arg, struct state_counts *c, char *err,
+    sg_hold_fn hold, void *arg, struct state_counts *c, char *err,
     size_t errlen)
 {
 	struct saver	 sv = { .e = e, .n = n, .now = now, .c = c,

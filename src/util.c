@@ -86,6 +86,20 @@ sg_table_alloc(size_t n, size_t size)
 }
 
 void
+sg_paged(sg_hold_fn hold, void *harg, int w, uint32_t n, uint32_t page,
+    void (*fn)(void *, uint32_t), void *arg)
+{
+	for (uint32_t s = 0; s < n; ) {
+		if (hold != NULL)
+			hold(harg, w, true);
+		for (uint32_t end = s + page; s < n && s < end; s++)
+			fn(arg, s);
+		if (hold != NULL)
+			hold(harg, w, false);
+	}
+}
+
+void
 sg_keyset_init(struct sg_keyset *ks, size_t n)
 {
 	size_t	 cap = 16;
