@@ -79,8 +79,12 @@ crlf "REGISTER sip:lab.example SIP/2.0" \
     "CSeq: 1 REGISTER" "Contact: <sip:u@10.98.0.1:5060>" "Expires: 3600" \
     "Content-Length: 0" "" > "$TMP/register"
 
-CLK=$(getconf CLK_TCK)
-cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU time of a process, all its threads, in ns: the scheduler's own
+# count (schedstat), exact (utime and stime are sampled at the tick).
+cpu() {
+	cat "/proc/$1"/task/*/schedstat |
+	    awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
 # Packets the queue rules (INPUT, OUTPUT) matched; packets queue 0 took.
 rule() {
 	ip netns exec "$R" iptables -L -v -x -n |
@@ -233,11 +237,11 @@ run_reader reader-b -b
 run_reader reader-d "-b -d"
 run_sg user 0
 run_sg kernel 5060
-awk -v hz="$CLK" -v secs="$SECS" -v warm="$WARM" '
+awk -v secs="$SECS" -v warm="$WARM" '
 { name[NR] = $1; sent[NR] = $2; rule[NR] = $3; took[NR] = $4
   lim[NR] = $5; cpu[NR] = $6; inv[NR] = $7; got[NR] = $8; bl[NR] = $9
   stook[NR] = $10; scpu[NR] = $11; ds1[NR] = $12 }
-function per(c, n) { return c / hz * 1e6 / (n > 0 ? n : 1) }
+function per(c, n) { return c / 1e3 / (n > 0 ? n : 1) }
 END {
 	ref = per(scpu[1], stook[1])
 	refb = per(scpu[2], stook[2])
@@ -254,7 +258,7 @@ END {
 		    bl[i], rule[i], took[i], rule[i] - took[i], lim[i],
 		    per(cpu[i], took[i]), stook[i], d, s, s / ref, s / refb,
 		    s / refd,
-		    cpu[i] / hz / (secs + 1) * 100, got[i], inv[i]
+		    cpu[i] / 1e9 / (secs + 1) * 100, got[i], inv[i]
 	}
 	printf "  (%d pkts/s offered.  backlog: dropped by the kernel before" \
 	    " any hook, the receiving CPU outrun; unjudged: reached the" \
