@@ -97,6 +97,8 @@ bool		 dec_l4_csum_ok(const struct dec_pkt *);
  * every later fragment of it are dropped.  When every context is busy a
  * fragment of a new datagram is dropped: a busy context is never
  * recycled, since its remaining fragments would then pass unjudged.
+ * Every fragment costs O(1) (expiry amortized) while time runs forward,
+ * the table full or not.
  */
 struct frag_table;
 

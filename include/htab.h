@@ -100,6 +100,8 @@ int	dlist_init(struct dlist *, uint32_t slots);
 void	dlist_fini(struct dlist *);
 void	dlist_clear(struct dlist *);
 void	dlist_push_tail(struct dlist *, uint32_t slot);
+/* Put slot just after `after' (HNIL: at the head). */
+void	dlist_insert_after(struct dlist *, uint32_t after, uint32_t slot);
 void	dlist_del(struct dlist *, uint32_t slot);
 uint32_t dlist_pop_head(struct dlist *);
 /* Fill with slots 0..n-1 in order (a fresh free list). */

@@ -400,14 +400,47 @@ struct frag_ctx {
 	uint32_t	 total;		/* 0 until the last fragment arrives */
 	uint32_t	 have;		/* bytes received */
 	uint32_t	 maxend;	/* highest end offset seen */
+	uint32_t	 sender;	/* its slot in frag_table.snd */
 	uint8_t		 seen[FRAG_BLOCKS / 8 + 1];
 	uint8_t		*buf;
 };
 
+/*
+ * One sender for the quota (quota_sender()): its MAC, or without one its
+ * address.  Zeroed, then filled, so the same sender is the same bytes,
+ * hashed and compared whole.
+ */
+struct frag_skey {
+	uint8_t		 has_mac;
+	struct sg_mac	 mac;		/* with a MAC */
+	uint8_t		 pad;
+	struct sg_addr	 src;		/* without one */
+};
+
+struct frag_sender {
+	uint64_t	 hv;
+	struct frag_skey key;
+	uint32_t	 held;		/* its busy contexts, > 0 */
+};
+
+/*
+ * Every fragment costs O(1) (expiry amortized) while time runs forward
+ * (see ctx_place()), the table full or not: the busy contexts are listed
+ * in order of `until' (expiry takes them from the head), the free ones in
+ * a list of their own, and each sender holding one has a slot counting
+ * them (a busy context is one sender's, so `n' slots are enough).  A scan
+ * of every context for each new datagram cost 4.8 INVITEs a fragment at
+ * 4096 (an attacker's review; test_attack frag_new_cost_4096).
+ */
 struct frag_table {
 	struct frag_ctx	*ctx;
 	uint8_t		*bufs;
 	struct hidx	 ix;
+	struct dlist	 order;		/* busy contexts, by until */
+	struct dlist	 free;		/* free contexts */
+	struct frag_sender *snd;	/* n slots */
+	struct hidx	 six;		/* busy sender slots, by key */
+	struct dlist	 sfree;		/* free sender slots */
 	int		 n;
 	uint32_t	 last_done;	/* for frag_judged() */
 	uint8_t		 last_proto;	/* of the last FRAG_DONE */
@@ -434,11 +467,18 @@ frag_create(int contexts, uint64_t timeout)
 	    contexts : 4;
 	ft->ctx = sg_table_alloc((size_t)contexts, sizeof(*ft->ctx));
 	ft->bufs = sg_table_alloc((size_t)contexts, FRAG_MAX);
-	if (ft->ctx == NULL || ft->bufs == NULL ||
-	    hidx_init(&ft->ix, (uint32_t)contexts) == -1) {
+	ft->snd = sg_table_alloc((size_t)contexts, sizeof(*ft->snd));
+	if (ft->ctx == NULL || ft->bufs == NULL || ft->snd == NULL ||
+	    hidx_init(&ft->ix, (uint32_t)contexts) == -1 ||
+	    hidx_init(&ft->six, (uint32_t)contexts) == -1 ||
+	    dlist_init(&ft->order, (uint32_t)contexts) == -1 ||
+	    dlist_init(&ft->free, (uint32_t)contexts) == -1 ||
+	    dlist_init(&ft->sfree, (uint32_t)contexts) == -1) {
 		frag_destroy(ft);
 		return NULL;
 	}
+	dlist_fill(&ft->free, (uint32_t)contexts);
+	dlist_fill(&ft->sfree, (uint32_t)contexts);
 	for (int k = 0; k < contexts; k++)
 		ft->ctx[k].buf = ft->bufs + (size_t)k * FRAG_MAX;
 	ft->st.capacity = (uint32_t)contexts;
@@ -458,17 +498,58 @@ frag_destroy(struct frag_table *ft)
 	if (ft == NULL)
 		return;
 	hidx_fini(&ft->ix);
+	hidx_fini(&ft->six);
+	dlist_fini(&ft->order);
+	dlist_fini(&ft->free);
+	dlist_fini(&ft->sfree);
 	free(ft->ctx);
 	free(ft->bufs);
+	free(ft->snd);
 	free(ft);
 }
 
 static void
 ctx_release(struct frag_table *ft, struct frag_ctx *c)
 {
-	hidx_del(&ft->ix, (uint32_t)(c - ft->ctx), c->hv);
+	uint32_t		 k = (uint32_t)(c - ft->ctx);
+	struct frag_sender	*s = &ft->snd[c->sender];
+
+	hidx_del(&ft->ix, k, c->hv);
+	dlist_del(&ft->order, k);
+	dlist_push_tail(&ft->free, k);
+	if (--s->held == 0) {
+		hidx_del(&ft->six, c->sender, s->hv);
+		dlist_push_tail(&ft->sfree, c->sender);
+	}
 	c->state = FS_FREE;
 	ft->st.in_use--;
+}
+
+/*
+ * Keep a busy context `k' (out of the list) and its new `until' in order.
+ * Time runs forward, so it goes to the tail at once; after a step back
+ * (the clock set back, a capture out of order) it walks back past those
+ * kept longer, so the order, and expiry, stay exact.
+ */
+static void
+ctx_place(struct frag_table *ft, uint32_t k)
+{
+	uint32_t	 at = ft->order.tail;
+
+	while (at != HNIL && ft->ctx[at].until > ft->ctx[k].until)
+		at = ft->order.link[at].prev;
+	dlist_insert_after(&ft->order, at, k);
+}
+
+/* Keep the context's state for the timeout from now. */
+static void
+ctx_touch(struct frag_table *ft, struct frag_ctx *c, uint64_t now)
+{
+	uint32_t	 k = (uint32_t)(c - ft->ctx);
+
+	c->until = now + ft->timeout;
+	dlist_del(&ft->order, k);
+	ctx_place(ft, k);
 }
 
 /*
@@ -489,13 +570,32 @@ same_sender(const struct frag_ctx *c, const struct dec_pkt *pkt)
 	    memcmp(&c->mac, &pkt->smac, sizeof(c->mac)) == 0);
 }
 
-/* One sender for the quota: its MAC, or without one its address. */
-static bool
-quota_sender(const struct frag_ctx *c, const struct dec_pkt *pkt)
+/*
+ * One sender for the quota: its MAC, or without one its address; a
+ * sender with a MAC is never one without (struct frag_skey).
+ */
+static void
+quota_sender(const struct dec_pkt *pkt, struct frag_skey *k)
 {
-	if (c->has_mac || pkt->has_mac)
-		return same_sender(c, pkt);
-	return sg_addr_eq(&c->src, &pkt->src);
+	memset(k, 0, sizeof(*k));
+	if (pkt->has_mac) {
+		k->has_mac = 1;
+		k->mac = pkt->smac;
+	} else
+		k->src = pkt->src;
+}
+
+/* The slot of the sender `k' (hash hv), or HNIL: it holds none. */
+static uint32_t
+sender_find(const struct frag_table *ft, const struct frag_skey *k,
+    uint64_t hv)
+{
+	for (uint32_t s = hidx_first(&ft->six, hv); s != HNIL;
+	    s = hidx_next(&ft->six, s))
+		if (ft->snd[s].hv == hv &&
+		    memcmp(&ft->snd[s].key, k, sizeof(*k)) == 0)
+			return s;
+	return HNIL;
 }
 
 static uint64_t
@@ -534,11 +634,13 @@ ctx_expired(const struct frag_table *ft, const struct frag_ctx *c,
 static struct frag_ctx *
 ctx_get(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now)
 {
-	uint64_t	 hv = frag_hash(pkt);
-	struct frag_ctx	*c, *freec = NULL;
-	int		 held = 0;
+	uint64_t	 hv = frag_hash(pkt), shv;
+	struct frag_ctx	*c;
+	struct frag_skey sk;
+	uint32_t	 k, si;
+	int		 held;
 
-	for (uint32_t k = hidx_first(&ft->ix, hv); k != HNIL;
+	for (k = hidx_first(&ft->ix, hv); k != HNIL;
 	    k = hidx_next(&ft->ix, k)) {
 		c = &ft->ctx[k];
 		if (c->hv != hv || c->id != pkt->frag.id ||
@@ -552,20 +654,16 @@ ctx_get(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now)
 		ft->st.expired++;
 		break;
 	}
-	/* A bounded scan (the pool is small: tables.fragments), counting
-	 * what this sender holds. */
-	for (int k = 0; k < ft->n; k++) {
-		c = &ft->ctx[k];
-		if (c->state != FS_FREE && ctx_expired(ft, c, now)) {
-			ctx_release(ft, c);
-			ft->st.expired++;
-		}
-		if (c->state == FS_FREE) {
-			if (freec == NULL)
-				freec = c;
-		} else if (quota_sender(c, pkt))
-			held++;
+	/* The expired leave first: the oldest are at the head. */
+	while ((k = ft->order.head) != HNIL &&
+	    ctx_expired(ft, &ft->ctx[k], now)) {
+		ctx_release(ft, &ft->ctx[k]);
+		ft->st.expired++;
 	}
+	quota_sender(pkt, &sk);
+	shv = hash_bytes(&sk, sizeof(sk));
+	si = sender_find(ft, &sk, shv);
+	held = si == HNIL ? 0 : (int)ft->snd[si].held;
 	/*
 	 * The last quarter of the contexts is for bound senders, each
 	 * holding less than a quarter of its quota: first fragments of four
@@ -573,7 +671,7 @@ ctx_get(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now)
 	 * fragmented INVITE was dropped (an attacker's review), and so did
 	 * three and a bound subscriber's own.
 	 */
-	if ((c = freec) == NULL || held >= ft->per_sender ||
+	if ((k = ft->free.head) == HNIL || held >= ft->per_sender ||
 	    (ft->st.in_use >= (uint32_t)(ft->n - ft->n / 4) &&
 	    ft->known != NULL && (held >= (ft->per_sender / 4 > 0 ?
 	    ft->per_sender / 4 : 1) || !ft->known(ft->known_arg,
@@ -581,6 +679,20 @@ ctx_get(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now)
 		ft->st.full++;
 		return NULL;
 	}
+	c = &ft->ctx[k];
+	dlist_del(&ft->free, k);
+	if (si == HNIL) {
+		/* n slots, fewer than n senders hold the busy contexts. */
+		si = dlist_pop_head(&ft->sfree);
+		ft->snd[si].hv = shv;
+		ft->snd[si].key = sk;
+		ft->snd[si].held = 0;
+		hidx_add(&ft->six, si, shv);
+	}
+	ft->snd[si].held++;
+	c->sender = si;
+	c->until = now + ft->timeout;
+	ctx_place(ft, k);
 	c->state = FS_OPEN;
 	ft->st.in_use++;
 	c->src = pkt->src;
@@ -637,7 +749,7 @@ ctx_poison(struct frag_table *ft, struct frag_ctx *c, uint64_t now,
 {
 	(*counter)++;
 	c->state = FS_DROPPED;
-	c->until = now + ft->timeout;
+	ctx_touch(ft, c, now);
 	return FRAG_BAD;
 }
 
@@ -670,19 +782,19 @@ frag_add(struct frag_table *ft, const struct dec_pkt *pkt, uint64_t now,
 	switch (c->state) {
 	case FS_DROPPED:
 		ft->st.late++;
-		c->until = now + ft->timeout;
+		ctx_touch(ft, c, now);
 		return FRAG_BAD;
 	case FS_ACCEPTED:
 		/* A late copy: the same verdict if it is the same bytes. */
 		if (!same_as_held(c, f, start, end))
 			return ctx_poison(ft, c, now, &ft->st.overlap);
 		ft->st.late++;
-		c->until = now + ft->timeout;
+		ctx_touch(ft, c, now);
 		return FRAG_LATE;
 	default:
 		break;
 	}
-	c->until = now + ft->timeout;
+	ctx_touch(ft, c, now);
 	if (blocks_seen(c, start, end, &any) && same_as_held(c, f, start,
 	    end)) {
 		/* An exact duplicate: the end host ignores it too. */

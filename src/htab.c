@@ -120,6 +120,24 @@ dlist_push_tail(struct dlist *d, uint32_t slot)
 }
 
 void
+dlist_insert_after(struct dlist *d, uint32_t after, uint32_t slot)
+{
+	uint32_t	 next = after == HNIL ? d->head : d->link[after].next;
+
+	d->link[slot].prev = after;
+	d->link[slot].next = next;
+	if (after != HNIL)
+		d->link[after].next = slot;
+	else
+		d->head = slot;
+	if (next != HNIL)
+		d->link[next].prev = slot;
+	else
+		d->tail = slot;
+	d->count++;
+}
+
+void
 dlist_del(struct dlist *d, uint32_t slot)
 {
 	struct hlink	*l = &d->link[slot];

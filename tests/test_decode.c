@@ -2036,6 +2036,286 @@ test_random_fragments(void **state)
 	frag_destroy(ft);
 }
 
+/* ---- the table against its rules -------------------------------------- */
+
+/*
+ * The reassembly table's rules as first written: every fragment that
+ * starts a datagram scans all the contexts, to expire the old ones, find
+ * a free one and count what its sender holds.  However the table does it,
+ * random streams from a few senders, with and without MACs, through time
+ * running forward, jumping past the timeout and stepping back, must get
+ * the same answer, fragment by fragment, the same counters and the same
+ * questions to the engine.  Datagrams of two 8-byte pieces, so the model
+ * needs no buffer.
+ */
+enum { MS_OPEN = 1, MS_ACCEPTED, MS_DROPPED };
+
+struct mctx {
+	bool		 busy;
+	int		 state;
+	struct sg_addr	 src;
+	uint32_t	 id;
+	bool		 has_mac;
+	struct sg_mac	 mac;
+	uint64_t	 until;
+	bool		 piece[2];
+};
+
+struct model {
+	struct mctx	 c[64];
+	int		 n, per_sender, last_done;
+	uint64_t	 timeout;
+	bool		 with_known;
+	struct frag_stats st;
+};
+
+/* Who is bound: MAC 0 from anywhere, the first address without a MAC;
+ * nobody while `nobody'. */
+struct known {
+	struct sg_mac	 mac0;
+	struct sg_addr	 addr0;
+	bool		 nobody;
+	uint64_t	 calls;
+};
+
+static bool
+known_answer(const struct known *kn, const struct sg_mac *m,
+    const struct sg_addr *a)
+{
+	if (kn->nobody)
+		return false;
+	if (m != NULL)
+		return memcmp(m, &kn->mac0, sizeof(*m)) == 0;
+	return sg_addr_eq(a, &kn->addr0);
+}
+
+static bool
+known_cb(void *arg, const struct sg_mac *m, const struct sg_addr *a)
+{
+	struct known	*kn = arg;
+
+	kn->calls++;
+	return known_answer(kn, m, a);
+}
+
+static bool
+model_quota_sender(const struct mctx *c, const struct dec_pkt *pkt)
+{
+	if (c->has_mac || pkt->has_mac)
+		return c->has_mac == pkt->has_mac && (!c->has_mac ||
+		    memcmp(&c->mac, &pkt->smac, sizeof(c->mac)) == 0);
+	return sg_addr_eq(&c->src, &pkt->src);
+}
+
+static void
+model_release(struct model *m, struct mctx *c)
+{
+	c->busy = false;
+	m->st.in_use--;
+	m->st.expired++;
+}
+
+static enum frag_result
+model_add(struct model *m, struct known *kn, uint64_t *kcalls,
+    const struct dec_pkt *pkt, int piece, uint64_t now)
+{
+	struct mctx	*c = NULL, *freec = NULL;
+	int		 held = 0;
+
+	for (int k = 0; k < m->n && c == NULL; k++)
+		if (m->c[k].busy && m->c[k].id == pkt->frag.id &&
+		    sg_addr_eq(&m->c[k].src, &pkt->src))
+			c = &m->c[k];
+	if (c != NULL && now > c->until) {
+		model_release(m, c);
+		c = NULL;
+	}
+	if (c == NULL) {
+		for (int k = 0; k < m->n; k++) {
+			struct mctx	*x = &m->c[k];
+
+			if (x->busy && now > x->until)
+				model_release(m, x);
+			if (!x->busy) {
+				if (freec == NULL)
+					freec = x;
+			} else if (model_quota_sender(x, pkt))
+				held++;
+		}
+		if (freec == NULL || held >= m->per_sender ||
+		    (m->st.in_use >= (uint32_t)(m->n - m->n / 4) &&
+		    m->with_known && (held >= (m->per_sender / 4 > 0 ?
+		    m->per_sender / 4 : 1) || ((*kcalls)++,
+		    !known_answer(kn, pkt->has_mac ? &pkt->smac : NULL,
+		    &pkt->src))))) {
+			m->st.full++;
+			return FRAG_BAD;
+		}
+		c = freec;
+		memset(c, 0, sizeof(*c));
+		c->busy = true;
+		c->state = MS_OPEN;
+		c->src = pkt->src;
+		c->id = pkt->frag.id;
+		c->has_mac = pkt->has_mac;
+		c->mac = pkt->smac;
+		m->st.in_use++;
+	}
+	if (c->has_mac != pkt->has_mac || (c->has_mac &&
+	    memcmp(&c->mac, &pkt->smac, sizeof(c->mac)) != 0)) {
+		m->st.other_mac++;
+		return FRAG_BAD;
+	}
+	c->until = now + m->timeout;
+	switch (c->state) {
+	case MS_DROPPED:
+		m->st.late++;
+		return FRAG_BAD;
+	case MS_ACCEPTED:
+		m->st.late++;		/* the same bytes: a late copy */
+		return FRAG_LATE;
+	}
+	if (!c->piece[piece]) {
+		c->piece[piece] = true;
+		if (c->piece[!piece]) {
+			m->st.done++;
+			c->state = MS_ACCEPTED;
+			m->last_done = (int)(c - m->c);
+			return FRAG_DONE;
+		}
+	}
+	m->st.held++;			/* new, or an exact duplicate */
+	return FRAG_HELD;
+}
+
+static const struct modelcase {
+	const char	*name;
+	int		 n;		/* contexts */
+	uint32_t	 ids;		/* datagram ids a sender uses */
+	bool		 with_known;
+	uint64_t	 seed;
+} modelcases[] = {
+	{ "n4_known", 4, 4, true, 0x4a11 },
+	{ "n16_known", 16, 8, true, 0x16a11 },
+	{ "n16_no_known", 16, 8, false, 0x16b22 },
+	{ "n64_known", 64, 24, true, 0x64a11 },
+};
+
+#define MODEL_OPS	40000
+
+static void
+test_frag_model(void **state)
+{
+	static const char *const addrs[] = { "192.0.2.1", "192.0.2.2",
+	    "192.0.2.3", "2001:db8::1", "2001:db8::2" };
+	const struct modelcase	*t = *state;
+	const uint64_t		 timeout = SEC(1);
+	struct frag_table	*ft = frag_create(t->n, timeout);
+	static struct model	 m;
+	struct known		 kn;
+	struct frag_stats	 st;
+	struct sg_addr		 dst;
+	uint64_t		 now = SEC(10), kcalls = 0;
+	uint64_t		 n[4] = { 0 };
+
+	assert_non_null(ft);
+	assert_true(t->n <= (int)nitems(m.c));
+	memset(&m, 0, sizeof(m));
+	m.n = t->n;
+	m.per_sender = t->n / 4 > 4 ? t->n / 4 : t->n < 4 ? t->n : 4;
+	m.timeout = timeout;
+	m.with_known = t->with_known;
+	m.st.capacity = (uint32_t)t->n;
+	memset(&kn, 0, sizeof(kn));
+	kn.mac0.b[0] = 2;
+	addr_of(addrs[0], &kn.addr0);
+	if (t->with_known)
+		frag_set_known(ft, known_cb, &kn);
+	addr_of("192.0.2.250", &dst);
+	rng_seed(t->seed);
+	for (int i = 0; i < MODEL_OPS; i++) {
+		struct dec_pkt	 pkt;
+		const uint8_t	*data = NULL;
+		size_t		 len = 0;
+		enum frag_result fr, want;
+		unsigned	 r = (unsigned)(rng() % 1000);
+		int		 piece, mac;
+
+		/* About 2n fragments a timeout: the table fills, and empties. */
+		now += rng() % (timeout / (uint64_t)t->n);
+		if (r < 5) {			/* past every context */
+			now += timeout + rng() % timeout;
+			continue;
+		}
+		if (r < 20) {			/* a step back in time */
+			now -= rng() % (timeout / 2);
+			continue;
+		}
+		if (r < 40) {
+			kn.nobody = !kn.nobody;
+			continue;
+		}
+		memset(&pkt, 0, sizeof(pkt));
+		addr_of(addrs[rng() % nitems(addrs)], &pkt.src);
+		pkt.dst = dst;
+		pkt.dst.family = pkt.src.family;
+		if ((mac = (int)(rng() % 6)) < 4) {
+			pkt.has_mac = true;
+			pkt.smac.b[0] = 2;
+			pkt.smac.b[5] = (uint8_t)mac;
+		} else
+			pkt.smac.b[5] = 0x99;	/* no MAC: never read */
+		pkt.frag.id = (uint32_t)(rng() % t->ids);
+		pkt.frag.proto = DEC_PROTO_UDP;
+		piece = rng() % 3 != 0 ? 0 : 1;
+		pkt.frag.offset = (uint16_t)(piece * 8);
+		pkt.frag.more = piece == 0;
+		pkt.frag.data = pattern + piece * 8;
+		pkt.frag.len = 8;
+
+		want = model_add(&m, &kn, &kcalls, &pkt, piece, now);
+		fr = frag_add(ft, &pkt, now, &data, &len);
+		if (fr != want)
+			fail_msg("op %d: frag_add %d, the rules say %d", i,
+			    (int)fr, (int)want);
+		n[fr]++;
+		if (fr == FRAG_DONE) {
+			bool	 drop = rng() % 3 == 0;
+
+			assert_int_equal(len, 16);
+			assert_memory_equal(data, pattern, 16);
+			frag_judged(ft, drop);
+			if (drop)
+				m.c[m.last_done].state = MS_DROPPED;
+		}
+		frag_stats(ft, &st);
+		if (memcmp(&st, &m.st, sizeof(st)) != 0)
+			fail_msg("op %d: in_use %u/%u full %llu/%llu expired "
+			    "%llu/%llu held %llu/%llu late %llu/%llu (table/"
+			    "rules)", i, st.in_use, m.st.in_use,
+			    (unsigned long long)st.full,
+			    (unsigned long long)m.st.full,
+			    (unsigned long long)st.expired,
+			    (unsigned long long)m.st.expired,
+			    (unsigned long long)st.held,
+			    (unsigned long long)m.st.held,
+			    (unsigned long long)st.late,
+			    (unsigned long long)m.st.late);
+		assert_int_equal(kn.calls, kcalls);
+	}
+	/* Every rule was reached. */
+	assert_true(n[FRAG_DONE] > 0 && n[FRAG_LATE] > 0 && n[FRAG_BAD] > 0);
+	assert_true(st.full > 0 && st.expired > 0 && st.other_mac > 0);
+	assert_true(!t->with_known || kcalls > 0);
+	print_message("%s: held %llu done %llu late %llu bad %llu, full %llu "
+	    "expired %llu other-mac %llu, known asked %llu\n", t->name,
+	    (unsigned long long)n[FRAG_HELD], (unsigned long long)n[FRAG_DONE],
+	    (unsigned long long)n[FRAG_LATE], (unsigned long long)n[FRAG_BAD],
+	    (unsigned long long)st.full, (unsigned long long)st.expired,
+	    (unsigned long long)st.other_mac, (unsigned long long)kcalls);
+	frag_destroy(ft);
+}
+
 int
 main(void)
 {
@@ -2082,6 +2362,7 @@ main(void)
 	    NULL);
 	treg_add("random", "frames", test_random_frames, NULL);
 	treg_add("random", "fragments", test_random_fragments, NULL);
+	TREG_ROWS("frag_model", test_frag_model, modelcases);
 
 	rc = treg_run("decode");
 	return rc;

@@ -354,6 +354,33 @@ test_dlist_del_anywhere(void **state)
 	dlist_fini(&d);
 }
 
+static void
+test_dlist_insert_after(void **state)
+{
+	struct dlist	 d;
+	uint32_t	 got[8];
+
+	(void)state;
+	assert_int_equal(dlist_init(&d, 8), 0);
+	dlist_insert_after(&d, HNIL, 3);	/* into an empty list */
+	assert_int_equal(d.head, 3);
+	assert_int_equal(d.tail, 3);
+	dlist_insert_after(&d, HNIL, 1);	/* at the head */
+	dlist_insert_after(&d, 3, 5);		/* after the tail */
+	dlist_insert_after(&d, 1, 2);		/* in the middle */
+	assert_int_equal(walk(&d, got, 8), 4);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(got[1], 2);
+	assert_int_equal(got[2], 3);
+	assert_int_equal(got[3], 5);
+	dlist_del(&d, 5);
+	dlist_insert_after(&d, 1, 5);
+	assert_int_equal(walk(&d, got, 8), 4);
+	assert_int_equal(got[1], 5);
+	assert_int_equal(got[3], 3);
+	dlist_fini(&d);
+}
+
 /* ---- ftab ---------------------------------------------------------------- */
 
 #define FAR	UINT64_MAX	/* an expiry never reached */
@@ -770,6 +797,7 @@ main(void)
 	TREG("htab", flist_borrowed_links);
 	TREG("htab", sidx_as_hidx);
 	TREG("htab", dlist_del_anywhere);
+	TREG("htab", dlist_insert_after);
 	treg_fixture(fx_setup, fx_teardown);
 	TREG("htab", ftab_find);
 	TREG("htab", ftab_expiry_boundary);
