@@ -45,6 +45,7 @@ struct sg_conf {
 
 	uint64_t	 blacklist_ttl;		/* ns */
 	int		 blacklist_size;
+	double		 forgery_rate;		/* a source's, a second */
 
 	uint64_t	 register_timeout;	/* ns, pending REGISTER */
 	uint64_t	 replay_window;		/* ns, nonce memory */

@@ -103,6 +103,8 @@ uint64_t	 flood_source_key(const struct flood *, const struct sg_tuple *);
 void		 flood_source_prefetch(const struct flood *, uint64_t key);
 bool		 flood_admission_key(struct flood *, uint64_t key, bool bound,
 		    uint64_t now);
+/* A message module I dropped: part of the rate DS1 watches all the same. */
+void		 flood_count_dropped(struct flood *, uint64_t now);
 /*
  * DS1 changes state as time passes; call after each message and from the
  * timer.  Returns 1 when DS1 is raised, -1 when it clears (`a' filled

@@ -75,6 +75,8 @@ static const struct key schema[] = {
 	{ "blacklist", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "blacklist.ttl", K_SECS, O(blacklist_ttl), 1, 86400 * 30, NULL, 0 },
 	{ "blacklist.size", K_INT, O(blacklist_size), 16, 1 << 24, NULL, 0 },
+	{ "blacklist.forgery_rate", K_FLOAT, O(forgery_rate), 0, 1e6, NULL,
+	    0 },
 
 	{ "register", K_GROUP, 0, 0, 0, NULL, 0 },
 	{ "register.timeout", K_SECS, O(register_timeout), 1, 600, NULL, 0 },
@@ -259,6 +261,7 @@ conf_defaults(struct sg_conf *c)
 
 	c->blacklist_ttl = SEC(600);
 	c->blacklist_size = 65536;
+	c->forgery_rate = 50;
 	c->register_timeout = SEC(32);
 	c->replay_window = SEC(600);
 	c->default_expires = SEC(3600);

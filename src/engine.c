@@ -58,10 +58,26 @@ struct engine {
 	 * start, open from the first packet for that long. */
 	bool			 learn_armed;
 	uint64_t		 learn_until;
+	struct forgery_slot	*forgeries;	/* FORGERY_SLOTS */
 };
 
 /* Linux keeps fragments 30 s (IPv4) and 60 s (IPv6): at least that. */
 #define FRAG_TIMEOUT		SEC(60)
+
+/*
+ * A source's forgeries (messages module I drops, or that name a listed
+ * identity) against blacklist.forgery_rate: a table keyed by what would
+ * list the source, one slot a key's hash, a newcomer taking the slot
+ * (a source forgotten counts from nothing again: its listing comes
+ * later, never sooner).
+ */
+#define FORGERY_SLOTS		4096
+#define FORGERY_BURST_S		2
+
+struct forgery_slot {
+	uint64_t	 key;
+	uint64_t	 tat;		/* GCRA's theoretical arrival, ns */
+};
 
 static void	 ds1_check(struct engine *, uint64_t);
 
@@ -130,10 +146,11 @@ engine_create(const struct sg_conf *conf)
 	e->enf = enf_create(&e->conf);
 	e->flood = e->bt ? flood_create(&e->conf, e->bt) : NULL;
 	e->wl = wl_create((uint32_t)conf->tab_whitelist);
+	e->forgeries = sg_table_alloc(FORGERY_SLOTS, sizeof(*e->forgeries));
 	e->learn_armed = conf->startup_learn > 0;
 	if (e->frag == NULL || e->streams == NULL || e->sp == NULL || e->bt == NULL ||
 	    e->pt == NULL || e->spoof == NULL || e->enf == NULL ||
-	    e->flood == NULL || e->wl == NULL) {
+	    e->flood == NULL || e->wl == NULL || e->forgeries == NULL) {
 		engine_destroy(e);
 		return NULL;
 	}
@@ -158,6 +175,7 @@ engine_destroy(struct engine *e)
 	enf_destroy(e->enf);
 	flood_destroy(e->flood);
 	wl_destroy(e->wl);
+	free(e->forgeries);
 	free(e);
 }
 
@@ -516,6 +534,56 @@ block_offender(struct engine *e, const struct sg_tuple *t, bool blockable,
 	return enf_add(e->enf, &k, why, t->d, 0, now);
 }
 
+/*
+ * A message module I dropped, or one naming a listed identity: each was
+ * parsed in full, and a crafted one (16 Contact values, URIs full of
+ * parameters) costs 12.8 INVITEs; an attacker's review sent 100,000 from
+ * one address, each dropped, none listed, none in any rate.  They count
+ * in DS1's rate (a flood of them from many sources raises it, admission
+ * then refuses unknown sources before the parse), and past
+ * blacklist.forgery_rate a second (bursts of two seconds' worth) the
+ * source is listed as a flood offender is: its next packets cost a
+ * lookup.  Not a source that may be forged (block_offender()): behind a
+ * gateway MAC, only one with a binding (it answered the proxy); the
+ * others are left to DS1.
+ */
+static void
+forgery(struct engine *e, const struct sg_tuple *t, const struct dec_pkt *pkt,
+    const struct sipm *msg, uint64_t now)
+{
+	struct forgery_slot	*s;
+	struct bl_key		 k;
+	enum alarm_action	 act;
+	uint64_t		 h, step, burst;
+	char			 detail[96];
+
+	flood_count_dropped(e->flood, now);
+	ds1_check(e, now);
+	if (!(e->conf.forgery_rate > 0) || (t->has_m &&
+	    bind_is_gateway(e->bt, &t->m, true) && !bind_has_source(e->bt, t)))
+		return;
+	if (t->nat)
+		enf_key_mip(&k, t);
+	else
+		enf_key_mi(&k, t);
+	h = hash_bytes(&k, sizeof(k));
+	s = &e->forgeries[h & (FORGERY_SLOTS - 1)];
+	step = (uint64_t)(NS_PER_SEC / e->conf.forgery_rate);
+	burst = step * (uint64_t)(e->conf.forgery_rate * FORGERY_BURST_S);
+	if (s->key != h || s->tat < now) {
+		s->key = h;
+		s->tat = now;
+	}
+	s->tat += step;
+	if (s->tat - now <= burst)
+		return;
+	s->tat = now;
+	act = block_offender(e, t, true, "source", now);
+	snprintf(detail, sizeof(detail), "more than %g forged or listed "
+	    "messages a second from one source", e->conf.forgery_rate);
+	raise_alarm(e, ALARM_SPOOF, "source", act, t, pkt, msg, detail, now);
+}
+
 static void
 flood_alarm(struct engine *e, const struct flood_alarm *fa,
     const struct sg_tuple *t, const struct dec_pkt *pkt,
@@ -837,6 +905,7 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 	tuple_sip(e, t, msg);
 	/* SPEC 6: K entries never stop a REGISTER, the way back to trust. */
 	if (!reg && enf_check_k(e->enf, t, now)) {
+		forgery(e, t, pkt, msg, now);
 		*reason = SG_R_BLACKLISTED;
 		return SG_DROP;
 	}
@@ -877,6 +946,7 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 		}
 		raise_alarm(e, ALARM_SPOOF, sg_reason_str(r.reason), act, t,
 		    pkt, msg, NULL, now);
+		forgery(e, t, pkt, msg, now);
 		return SG_DROP;
 	}
 	v = module2(e, t, msg, reg ? bind_find(e->bt, t, now) : r.ec.b, pkt,

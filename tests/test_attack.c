@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "flood.h"
 #include "hash.h"
 #include "scenario.h"
 #include "testlib.h"
@@ -1931,6 +1932,139 @@ test_frag_new_cost_64(void **st)
 }
 
 /*
+ * An attacker's review: REGISTERs built to cost (16 Contact values, each
+ * URI with six parameters) that fail module I's intra-packet check (a
+ * Via naming another public address), 7.8 INVITEs each, sent without
+ * end from one address: each was dropped, none listed, none in any rate.
+ * Past blacklist.forgery_rate a second (bursts of two seconds' worth)
+ * the source is listed, and its next packets cost a lookup.
+ */
+static size_t
+costly_register(char *buf, size_t len)
+{
+	char	 extra[1200];
+	size_t	 k = 0;
+
+	k += (size_t)snprintf(extra, sizeof(extra), "Contact: ");
+	for (int c = 0; c < 16; c++)
+		k += (size_t)snprintf(extra + k, sizeof(extra) - k,
+		    "%s<sip:e%d@h;a0;a1;a2;a3;a4;a5>", c > 0 ? "," : "", c);
+	snprintf(extra + k, sizeof(extra) - k, "\r\n");
+	return request_text(buf, len, "198.51.100.99", "eve", "REGISTER",
+	    "costly", extra);
+}
+
+static void
+forgeries_listed(struct scn *s)
+{
+	static char	 r[2048];
+	size_t		 n = costly_register(r, sizeof(r));
+	double		 per_inv, per, t0;
+	const int	 rounds = 2000;
+
+	per_inv = invite_cost(s, rounds);
+	t0 = now_s();
+	for (int i = 0; i < 100; i++) {
+		scn_send_payload(s, &EVE, &PROXY, r, n, NULL);
+		must_drop(s, "a costly REGISTER");
+	}
+	per = (now_s() - t0) / 100;
+	print_message("costly REGISTER: %.2f us, x%.1f an INVITE\n",
+	    per * 1e6, per / per_inv);
+	t0 = now_s();
+	for (int i = 0; i < rounds; i++) {
+		scn_send_payload(s, &EVE, &PROXY, r, n, NULL);
+		must_drop(s, "a costly REGISTER, the source listed");
+	}
+	per = (now_s() - t0) / rounds;
+	print_message("then: %.2f us, x%.2f an INVITE, %s\n", per * 1e6,
+	    per / per_inv, first_reason(s));
+	if (strcmp(first_reason(s), "blacklisted") != 0)
+		scn_failf(s, "the source of %d forgeries is not listed: %s",
+		    100 + rounds, first_reason(s));
+	if (per > 0.5 * per_inv)
+		scn_failf(s, "a forgery from a source that sent %d still "
+		    "costs %.1f INVITEs", 100 + rounds, per / per_inv);
+}
+
+static void
+test_forgeries_listed(void **st)
+{
+	(void)st;
+	run(forgeries_listed, "forgeries_listed", SETS_BASE);
+}
+
+/*
+ * The same from many sources behind a gateway MAC (none can be listed:
+ * any may be forged): forged INVITEs in Alice's name, each dropped by
+ * module I, now count in DS1's rate, which rises, and admission then
+ * refuses a new unknown source before the parse.  Before, DS1 never rose
+ * and every one was parsed in full.
+ */
+static const char *const SETS_GATEWAY[] = {
+	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
+	"gateway_macs = [\"02:00:00:00:00:77\"]",
+	"training.duration = 10",
+	NULL,
+};
+
+static void
+forgeries_raise_ds1(struct scn *s)
+{
+	static char	 inv[2048];
+	char		 ip[32];
+	struct pg_ep	 src = { { 2, 0, 0, 0, 0, 0x77 }, ip, 5060 };
+	size_t		 n;
+	int		 refused = 0;
+
+	reg(s, &ALICE);
+	n = request_text(inv, sizeof(inv), ALICE.ep.ip, "alice", "INVITE",
+	    "train", NULL);
+	/* Training: Alice's calls, one every 2 s. */
+	for (int i = 0; i < 6; i++) {
+		scn_send_payload(s, &ALICE.ep, &PROXY, inv, n, NULL);
+		scn_wait(s, 2);
+	}
+	/* 3 s of forgeries at 2,000 a second, each from its own address. */
+	for (int i = 0; i < 6000 && !flood_ds1(engine_flood(s->e)); i++) {
+		snprintf(ip, sizeof(ip), "203.0.%d.%d", 1 + i / 250,
+		    1 + i % 250);
+		n = request_text(inv, sizeof(inv), ip, "alice", "INVITE",
+		    "forged", NULL);
+		scn_send_payload(s, &src, &PROXY, inv, n, NULL);
+		must_drop(s, "a forged INVITE");
+		scn_wait(s, 0.0005);
+	}
+	if (!flood_ds1(engine_flood(s->e))) {
+		scn_failf(s, "6,000 forged INVITEs in 3 s did not raise DS1");
+		return;
+	}
+	/* Then new sources' forgeries are refused before the parse. */
+	for (int i = 0; i < 200; i++) {
+		snprintf(ip, sizeof(ip), "198.18.%d.%d", 1 + i / 250,
+		    1 + i % 250);
+		n = request_text(inv, sizeof(inv), ip, "alice", "INVITE",
+		    "forged", NULL);
+		scn_send_payload(s, &src, &PROXY, inv, n, NULL);
+		must_drop(s, "a forged INVITE, DS1 raised");
+		refused += strcmp(first_reason(s), "ds-admission") == 0;
+		scn_wait(s, 0.0005);
+	}
+	print_message("DS1 raised: %d of 200 forgeries refused before the "
+	    "parse\n", refused);
+	if (refused < 150)
+		scn_failf(s, "DS1 raised, %d of 200 forgeries from new "
+		    "sources refused before the parse", refused);
+}
+
+static void
+test_forgeries_raise_ds1(void **st)
+{
+	(void)st;
+	run(forgeries_raise_ds1, "forgeries_raise_ds1", SETS_GATEWAY);
+}
+
+/*
  * Tried and held up (no test fails for them here; several are covered by
  * tcp_overlap, tcp_split, frag_evasion in scenarios.c):
  *  - insertion alone (a segment Linux drops: no ACK, bad checksum inside
@@ -1983,5 +2117,7 @@ main(void)
 	TREG("attack", segment_of_forgeries);
 	TREG("attack", frag_new_cost_4096);
 	TREG("attack", frag_new_cost_64);
+	TREG("attack", forgeries_listed);
+	TREG("attack", forgeries_raise_ds1);
 	return treg_run("attack");
 }
