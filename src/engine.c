@@ -570,6 +570,8 @@ forgery(struct engine *e, const struct sg_tuple *t, const struct dec_pkt *pkt,
 	s = &e->forgeries[h & (FORGERY_SLOTS - 1)];
 	step = (uint64_t)(NS_PER_SEC / e->conf.forgery_rate);
 	burst = step * (uint64_t)(e->conf.forgery_rate * FORGERY_BURST_S);
+	if (burst < step)		/* under one in two seconds */
+		burst = step;
 	if (s->key != h || s->tat < now) {
 		s->key = h;
 		s->tat = now;
