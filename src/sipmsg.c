@@ -2195,6 +2195,84 @@ from_params_cut(char *v)
 }
 
 /*
+ * Whether the parameter at q (its ';') is named "branch" in any case, as
+ * param_get() reads a name (ascii_caseeq()), then has its '=' or the
+ * next ';'.  Byte by byte: a NUL stops the test where it is.
+ */
+static bool
+branch_at(const char *q)
+{
+	return (q[1] | 0x20) == 'b' && (q[2] | 0x20) == 'r' &&
+	    (q[3] | 0x20) == 'a' && (q[4] | 0x20) == 'n' &&
+	    (q[5] | 0x20) == 'c' && (q[6] | 0x20) == 'h' &&
+	    (q[7] == '=' || q[7] == ';');
+}
+
+/*
+ * The top Via's parameters past its first branch, cut where osip2
+ * certainly takes them: the decision reads the host and the first
+ * branch alone, and each parameter osip2 lists costs some 400
+ * instructions (";rport" after the branch, as many phones send it).
+ * Along osip2 5.3's osip_via_parse(): the host starts at the first SP
+ * after the second '/' (the extra-SP case aside), the parameters at the
+ * first ';' from there; version, protocol, host and port are read before
+ * that ';', and the parameters one by one, in order, by
+ * __osip_generic_param_parseall(), which refuses only an empty name or
+ * an empty "a=;" value, and looks past a ';' only inside a quoted value.
+ * So with no '"' among them, the ones up to the first named "branch"
+ * (which param_get() finds, or one before it) are read the same without
+ * the rest; when the rest is ";" token ["=" token] (ptok[]) to the end,
+ * osip2 takes it: the value ends after that branch.  Its own value must
+ * end as it ended before the ';' that followed it: not in '=' or a blank
+ * (";branch=;x" is refused, ";branch=" at the end is not).  Anything
+ * else goes whole (test_sipmsg "split/via_params").
+ */
+static void
+via_params_cut(char *v)
+{
+	char	*p, *q, *cut, *x;
+
+	/*
+	 * "SIP/2.0/UDP " (any case; TCP, TLS, any three letters): osip2's
+	 * second '/' at v[7], its host's SP at v[11].  Any other layout goes
+	 * whole.  Byte by byte: a NUL stops the test where it is.
+	 */
+	if ((v[0] | 0x20) != 's' || (v[1] | 0x20) != 'i' ||
+	    (v[2] | 0x20) != 'p' || v[3] != '/' || v[4] != '2' ||
+	    v[5] != '.' || v[6] != '0' || v[7] != '/' ||
+	    (unsigned)((v[8] | 0x20) - 'a') > 25 ||
+	    (unsigned)((v[9] | 0x20) - 'a') > 25 ||
+	    (unsigned)((v[10] | 0x20) - 'a') > 25 || v[11] != ' ' ||
+	    (p = strchr(v + 11, ';')) == NULL)
+		return;
+	/* The first parameter named "branch", in any case. */
+	for (q = p; !branch_at(q); q = cut)
+		if ((cut = strchr(q + 1, ';')) == NULL)
+			return;
+	if ((cut = strchr(q + 1, ';')) == NULL || cut[-1] == '=' ||
+	    cut[-1] == ' ' || cut[-1] == '\t' ||
+	    memchr(p, '"', (size_t)(cut - p)) != NULL)
+		return;
+	for (x = cut; *x == ';';) {
+		const char	*s = ++x;
+
+		while (ptok[(unsigned char)*x])
+			x++;
+		if (x == s)
+			return;
+		if (*x == '=') {
+			s = ++x;
+			while (ptok[(unsigned char)*x])
+				x++;
+			if (x == s)
+				return;
+		}
+	}
+	if (*x == '\0')
+		*cut = '\0';
+}
+
+/*
  * One kept header's value (NUL-terminated, trimmed; NULL if it was empty)
  * to its osip2 parser.  An empty value is no header to osip2.  -1 where
  * osip2 refuses it: a value its parser rejects, or a second From, To,
@@ -2212,6 +2290,7 @@ parse_header(struct parsed *pm, enum hdr kind, char *v)
 	switch (kind) {
 	case H_VIA:
 		/* The scan keeps the top Via alone. */
+		via_params_cut(v);
 		return pm->via != NULL || osip_via_init(&pm->via) != 0 ||
 		    osip_via_parse(pm->via, v) != 0 ? -1 : 0;
 	case H_FROM:

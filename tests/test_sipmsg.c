@@ -1120,6 +1120,99 @@ test_from_params(void **state)
 	assert_true(taken > 2000 && taken < 18000);
 }
 
+/*
+ * The top Via's parameters: sipm_parse() gives osip2 the Via without
+ * those after its first branch when they are plain tokens (sipmsg.c
+ * via_params_cut()), which must never pass a Via osip2 refuses nor name
+ * another branch.  Random parameter lists, most of them near plain ones:
+ * the message is SIP exactly when osip_via_parse() takes the whole value,
+ * and then its branch is the one osip2 reads first in the whole value.
+ */
+static void
+test_via_params(void **state)
+{
+	static const char *const parts[] = {
+		";", ";", ";", "branch", "branch", "BRANCH", "=", "=",
+		"z9hG4bK776asdhds", "z9hG4bKx", "rport", "received", "1.2.3.4",
+		"x", "a-b", "_", "!~*'+", " ", "\t", "%", "`", ";;", "=;", "==",
+		"(", ")", "(c)", "\"", "\"a;b\"", "/", ":", "@", "?", "&", "[",
+		"]", "\\", "\x80", "$",
+	};
+	static const char *const heads[] = {
+		"SIP/2.0/UDP 192.0.2.10:5062", "SIP/2.0/TCP 192.0.2.10",
+		"sip/2.0/tls h.example.com:5061", "SIP/2.0/SCTP 192.0.2.10",
+		"SIP/2.0/UDP  192.0.2.10", "SIP/2.0/UDP [2001:db8::1]:5060",
+		"SIP/2.0 /UDP 192.0.2.10",
+	};
+	static const char *const branches[] = {
+		"", ";branch=z9hG4bK7", ";branch=z9hG4bK7", ";branch=",
+		";Branch", ";branch= ", ";rport;branch=z9hG4bKa",
+	};
+	uint64_t	 r = 0x13198a2e03707344ULL;
+	unsigned	 taken = 0;
+
+	(void)state;
+	for (int k = 0; k < 20000; k++) {
+		char			 v[200], text[700];
+		size_t			 o;
+		int			 n;
+		osip_via_t		*via;
+		osip_generic_param_t	*br = NULL;
+		bool			 osip_ok;
+		uint64_t		 bh = 0;
+		struct sipm		 m;
+		enum sipm_kind		 kind;
+
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		o = (size_t)snprintf(v, sizeof(v), "%s%s",
+		    heads[(r >> 8) % nitems(heads)],
+		    branches[(r >> 12) % nitems(branches)]);
+		n = 1 + (int)((r >> 16) % 7);
+		for (int j = 0; j < n; j++) {
+			const char	*x;
+
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			x = parts[r % nitems(parts)];
+			if (o + strlen(x) < sizeof(v) - 1) {
+				memcpy(v + o, x, strlen(x));
+				o += strlen(x);
+			}
+		}
+		while (o > 0 && (v[o - 1] == ' ' || v[o - 1] == '\t'))
+			o--;
+		v[o] = '\0';
+		/* A ',' would end the value: none is drawn. */
+		osip_via_init(&via);
+		osip_ok = osip_via_parse(via, v) == 0 && via->host != NULL &&
+		    via->host[0] != '\0';
+		if (osip_ok) {
+			osip_via_param_get_byname(via, "branch", &br);
+			if (br != NULL && br->gvalue != NULL &&
+			    strncmp(br->gvalue, "z9hG4bK", 7) == 0)
+				bh = H(br->gvalue);
+		}
+		osip_via_free(via);
+		snprintf(text, sizeof(text), SL_INV "Via: %s\r\n" H_FROM
+		    H_TO H_CID H_CSEQ END0, v);
+		kind = parse_str(text, &m);
+		/* The scan's own refusals (a bad port, a host) aside. */
+		if (kind == SIPM_K_MALFORMED && m.why != NULL &&
+		    strcmp(m.why, "osip2 rejects it") != 0 &&
+		    strcmp(m.why, "Via") != 0)
+			continue;
+		if (kind != (osip_ok ? SIPM_K_SIP : SIPM_K_MALFORMED))
+			fail_msg("Via \"%s\": osip2 %s it, sipm_parse() %d "
+			    "(%s)", v, osip_ok ? "takes" : "refuses", (int)kind,
+			    m.why != NULL ? m.why : "-");
+		if (osip_ok) {
+			if (m.via_branch_h != bh)
+				fail_msg("Via \"%s\": another branch", v);
+			taken++;
+		}
+	}
+	assert_true(taken > 2000 && taken < 18000);
+}
+
 /* ---- identities (SPEC 2: d is user@host, lower-cased) ----------------- */
 
 static const struct idcase {
@@ -2852,6 +2945,7 @@ main(void)
 	TREG_ROWS("split", test_split, splitcases);
 	TREG("split", plain_uri);
 	TREG("split", from_params);
+	TREG("split", via_params);
 	TREG_ROWS("identity", test_identity, idcases);
 	TREG("bug", identity_escapes);
 	TREG_ROWS("anonymous", test_anonymous, anoncases);
