@@ -1706,7 +1706,9 @@ struct parsed {
 	uint64_t		 req_uri_h;	/* as written */
 	osip_via_t		*via;
 	osip_from_t		*from;
-	osip_to_t		*to;
+	const char		*from_v;	/* the value osip2 read */
+	osip_to_t		*to;		/* the From's, if to_is_from */
+	bool			 to_is_from;
 	osip_call_id_t		*call_id;
 	osip_cseq_t		*cseq;
 	osip_authorization_t	*auth, *pauth;
@@ -1876,7 +1878,8 @@ parsed_release(struct parsed *pm)
 	osip_uri_free(pm->req_uri);
 	osip_via_free(pm->via);
 	osip_from_free(pm->from);
-	osip_to_free(pm->to);
+	if (!pm->to_is_from)
+		osip_to_free(pm->to);
 	osip_call_id_free(pm->call_id);
 	osip_cseq_free(pm->cseq);
 	osip_authorization_free(pm->auth);
@@ -2295,9 +2298,21 @@ parse_header(struct parsed *pm, enum hdr kind, char *v)
 		    osip_via_parse(pm->via, v) != 0 ? -1 : 0;
 	case H_FROM:
 		from_params_cut(v);
+		pm->from_v = v;
 		return pm->from != NULL || osip_from_init(&pm->from) != 0 ||
 		    osip_from_parse(pm->from, v) != 0 ? -1 : 0;
 	case H_TO:
+		/*
+		 * The To the From osip2 has just read, byte for byte (a
+		 * REGISTER's, an answer to one): osip_to_parse() is
+		 * osip_from_parse(), so its object would be the From's.
+		 */
+		if (pm->to == NULL && pm->from != NULL &&
+		    strcmp(v, pm->from_v) == 0) {
+			pm->to = pm->from;
+			pm->to_is_from = true;
+			return 0;
+		}
 		return pm->to != NULL || osip_to_init(&pm->to) != 0 ||
 		    osip_to_parse(pm->to, v) != 0 ? -1 : 0;
 	case H_CALLID:

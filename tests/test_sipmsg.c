@@ -1471,6 +1471,56 @@ test_via_top_contact_v6(void **state)
 }
 
 /*
+ * A To written as the From osip2 has just read (its parameters cut or
+ * not) shares the From's parse: every To field as from a To of its own.
+ * The same identity with a To tag, or in another case, is parsed apart.
+ */
+static void
+test_to_as_from(void **state)
+{
+	static const struct {
+		const char	*from, *to;
+		bool		 tag;
+	} rows[] = {
+		{ "<sip:Alice@Example.com>;tag=1", "<sip:Alice@Example.com>",
+		    false },
+		{ "<sip:alice@example.com>;tag=1",
+		    "<sip:alice@example.com>;tag=1", true },
+		{ "<sip:alice@example.com>;tag=1 x",
+		    "<sip:alice@example.com>;tag=1 x", true },
+		{ "<tel:+12125551212>;tag=9", "<tel:+12125551212>", false },
+		{ "<sip:alice@example.com>", "<sip:ALICE@example.com>", false },
+		{ "<sip:alice@example.com>;tag=1", "<sip:alice@example.com>;x",
+		    false },
+	};
+	char		 buf[1024];
+	struct sipm	 m;
+
+	(void)state;
+	for (size_t k = 0; k < nitems(rows); k++) {
+		char		 want[SG_ID_MAX];
+		uint64_t	 want_h;
+
+		/* The To's fields, from a To no From precedes. */
+		snprintf(buf, sizeof(buf), "REGISTER sip:example.com "
+		    "SIP/2.0\r\n" H_VIA "To: %s\r\n"
+		    "From: <sip:other@example.org>\r\n" H_CID
+		    "CSeq: 1 REGISTER\r\n" END0, rows[k].to);
+		expect_kind(parse_str(buf, &m), SIPM_K_SIP, &m, "to first");
+		assert_int_equal(m.to_tag, rows[k].tag);
+		snprintf(want, sizeof(want), "%s", m.to);
+		want_h = m.to_h;
+		snprintf(buf, sizeof(buf), "REGISTER sip:example.com "
+		    "SIP/2.0\r\n" H_VIA "From: %s\r\nTo: %s\r\n" H_CID
+		    "CSeq: 1 REGISTER\r\n" END0, rows[k].from, rows[k].to);
+		expect_kind(parse_str(buf, &m), SIPM_K_SIP, &m, "from first");
+		assert_int_equal(m.to_tag, rows[k].tag);
+		assert_string_equal(m.to, want);
+		assert_true(m.to_h == want_h);
+	}
+}
+
+/*
  * A Contact is read in a REGISTER and a response, nowhere else: in any
  * other request the scan checks it and counts it, and its values as
  * written name it (contact_uh, for the engine's transaction key), but
@@ -2937,6 +2987,7 @@ main(void)
 	TREG("fields", contact_star);
 	TREG("fields", via_top_contact_v6);
 	TREG("fields", contact_not_read);
+	TREG("fields", to_as_from);
 	TREG("fields", txn_fields);
 	treg_add("fields", "capped", test_capped_fields, NULL);
 	TREG("fields", nul_in_call_id);
