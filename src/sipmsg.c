@@ -2216,10 +2216,9 @@ branch_at(const char *q)
  * certainly takes them: the decision reads the host and the first
  * branch alone, and each parameter osip2 lists costs some 400
  * instructions (";rport" after the branch, as many phones send it).
- * Along osip2 5.3's osip_via_parse(): the host starts at the first SP
- * after the second '/' (the extra-SP case aside), the parameters at the
- * first ';' from there; version, protocol, host and port are read before
- * that ';', and the parameters one by one, in order, by
+ * Along osip2 5.3's osip_via_parse(): the parameters start at the first
+ * ';' after the host's SP (p); version, protocol, host and port are read
+ * before it, and the parameters one by one, in order, by
  * __osip_generic_param_parseall(), which refuses only an empty name or
  * an empty "a=;" value, and looks past a ';' only inside a quoted value.
  * So with no '"' among them, the ones up to the first named "branch"
@@ -2227,27 +2226,13 @@ branch_at(const char *q)
  * the rest; when the rest is ";" token ["=" token] (ptok[]) to the end,
  * osip2 takes it: the value ends after that branch.  Its own value must
  * end as it ended before the ';' that followed it: not in '=' or a blank
- * (";branch=;x" is refused, ";branch=" at the end is not).  Anything
- * else goes whole (test_sipmsg "split/via_params").
+ * (";branch=;x" is refused, ";branch=" at the end is not).
  */
 static void
-via_params_cut(char *v)
+via_tail_cut(char *p)
 {
-	char	*p, *q, *cut, *x;
+	char	*q, *cut, *x;
 
-	/*
-	 * "SIP/2.0/UDP " (any case; TCP, TLS, any three letters): osip2's
-	 * second '/' at v[7], its host's SP at v[11].  Any other layout goes
-	 * whole.  Byte by byte: a NUL stops the test where it is.
-	 */
-	if ((v[0] | 0x20) != 's' || (v[1] | 0x20) != 'i' ||
-	    (v[2] | 0x20) != 'p' || v[3] != '/' || v[4] != '2' ||
-	    v[5] != '.' || v[6] != '0' || v[7] != '/' ||
-	    (unsigned)((v[8] | 0x20) - 'a') > 25 ||
-	    (unsigned)((v[9] | 0x20) - 'a') > 25 ||
-	    (unsigned)((v[10] | 0x20) - 'a') > 25 || v[11] != ' ' ||
-	    (p = strchr(v + 11, ';')) == NULL)
-		return;
 	/* The first parameter named "branch", in any case. */
 	for (q = p; !branch_at(q); q = cut)
 		if ((cut = strchr(q + 1, ';')) == NULL)
@@ -2276,6 +2261,51 @@ via_params_cut(char *v)
 }
 
 /*
+ * The top Via as osip2 needs it for what the decision reads (its host and
+ * first branch): its plain parameters past that branch cut
+ * (via_tail_cut()), and its port too when osip2 certainly takes it.
+ * osip_via_parse() reads the port between the first ':' after the host's
+ * SP and the parameters, when there is no '[' (an IPv6 host) before
+ * them, only to refuse one osip_atoi() makes negative; the host is the
+ * bytes before that ':', or before the parameters when there is no port:
+ * the same bytes.  One to five digits are a port strtol() takes (~290
+ * instructions: a copy, osip_atoi(), an allocation): ":port" goes, the
+ * bytes before it moved up to it.  Only the usual layout "SIP/2.0/XXX "
+ * with parameters; anything else goes whole (test_sipmsg
+ * "split/via_params").  Returns where the value now starts.
+ */
+static char *
+via_cut(char *v)
+{
+	char	*p, *x;
+	size_t	 d;
+
+	/*
+	 * "SIP/2.0/UDP " (any case; TCP, TLS, any three letters): osip2's
+	 * second '/' at v[7], its host's SP at v[11].  Byte by byte: a NUL
+	 * stops the test where it is.
+	 */
+	if ((v[0] | 0x20) != 's' || (v[1] | 0x20) != 'i' ||
+	    (v[2] | 0x20) != 'p' || v[3] != '/' || v[4] != '2' ||
+	    v[5] != '.' || v[6] != '0' || v[7] != '/' ||
+	    (unsigned)((v[8] | 0x20) - 'a') > 25 ||
+	    (unsigned)((v[9] | 0x20) - 'a') > 25 ||
+	    (unsigned)((v[10] | 0x20) - 'a') > 25 || v[11] != ' ' ||
+	    (p = strchr(v + 11, ';')) == NULL)
+		return v;
+	via_tail_cut(p);
+	if ((x = memchr(v + 12, ':', (size_t)(p - v - 12))) == NULL ||
+	    (d = (size_t)(p - x)) < 2 || d > 6 ||
+	    memchr(v + 12, '[', (size_t)(p - v - 12)) != NULL)
+		return v;
+	for (char *y = x + 1; y < p; y++)
+		if (*y < '0' || *y > '9')
+			return v;
+	memmove(v + d, v, (size_t)(x - v));
+	return v + d;
+}
+
+/*
  * One kept header's value (NUL-terminated, trimmed; NULL if it was empty)
  * to its osip2 parser.  An empty value is no header to osip2.  -1 where
  * osip2 refuses it: a value its parser rejects, or a second From, To,
@@ -2293,7 +2323,7 @@ parse_header(struct parsed *pm, enum hdr kind, char *v)
 	switch (kind) {
 	case H_VIA:
 		/* The scan keeps the top Via alone. */
-		via_params_cut(v);
+		v = via_cut(v);
 		return pm->via != NULL || osip_via_init(&pm->via) != 0 ||
 		    osip_via_parse(pm->via, v) != 0 ? -1 : 0;
 	case H_FROM:

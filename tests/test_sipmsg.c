@@ -1121,12 +1121,14 @@ test_from_params(void **state)
 }
 
 /*
- * The top Via's parameters: sipm_parse() gives osip2 the Via without
- * those after its first branch when they are plain tokens (sipmsg.c
- * via_params_cut()), which must never pass a Via osip2 refuses nor name
- * another branch.  Random parameter lists, most of them near plain ones:
- * the message is SIP exactly when osip_via_parse() takes the whole value,
- * and then its branch is the one osip2 reads first in the whole value.
+ * The top Via: sipm_parse() gives osip2 the Via without its port and
+ * without the parameters after its first branch when osip2 certainly
+ * takes them (sipmsg.c via_cut()), which must never pass a Via osip2
+ * refuses, nor read another host or branch.  Random ports and parameter
+ * lists, most of them near plain ones: the message is SIP exactly when
+ * osip_via_parse() takes the whole value, its branch hash is that of
+ * osip2's first branch in the whole value, and its host is the one read
+ * from the same value with a four-letter transport (a layout never cut).
  */
 static void
 test_via_params(void **state)
@@ -1142,7 +1144,12 @@ test_via_params(void **state)
 		"SIP/2.0/UDP 192.0.2.10:5062", "SIP/2.0/TCP 192.0.2.10",
 		"sip/2.0/tls h.example.com:5061", "SIP/2.0/SCTP 192.0.2.10",
 		"SIP/2.0/UDP  192.0.2.10", "SIP/2.0/UDP [2001:db8::1]:5060",
-		"SIP/2.0 /UDP 192.0.2.10",
+		"SIP/2.0 /UDP 192.0.2.10", "SIP/2.0/UDP 192.0.2.10:0",
+		"SIP/2.0/UDP 192.0.2.10:99999", "SIP/2.0/UDP 192.0.2.10:123456",
+		"SIP/2.0/UDP 192.0.2.10:-1", "SIP/2.0/UDP 192.0.2.10:",
+		"SIP/2.0/UDP 192.0.2.10:50a", "SIP/2.0/UDP 192.0.2.10 :5060",
+		"SIP/2.0/UDP h:1:2", "SIP/2.0/UDP :5060", "SIP/2.0/UDP h:05060",
+		"SIP/2.0/UDP a[b:5060", "SIP/2.0/UDP 192.0.2.10:5060 ",
 	};
 	static const char *const branches[] = {
 		"", ";branch=z9hG4bK7", ";branch=z9hG4bK7", ";branch=",
@@ -1195,6 +1202,23 @@ test_via_params(void **state)
 		snprintf(text, sizeof(text), SL_INV "Via: %s\r\n" H_FROM
 		    H_TO H_CID H_CSEQ END0, v);
 		kind = parse_str(text, &m);
+		/* The same Via with a transport of four letters. */
+		if (v[11] == ' ') {
+			char		 v4[sizeof(v) + 1];
+			struct sipm	 m4;
+
+			memcpy(v4, v, 11);
+			v4[11] = 'X';
+			memcpy(v4 + 12, v + 11, o - 11 + 1);
+			snprintf(text, sizeof(text), SL_INV "Via: %s\r\n"
+			    H_FROM H_TO H_CID H_CSEQ END0, v4);
+			if (parse_str(text, &m4) != kind ||
+			    (kind == SIPM_K_SIP && (memcmp(&m.via_host,
+			    &m4.via_host, sizeof(m.via_host)) != 0 ||
+			    m.via_branch_h != m4.via_branch_h)))
+				fail_msg("Via \"%s\": read otherwise than "
+				    "\"%s\"", v, v4);
+		}
 		/* The scan's own refusals (a bad port, a host) aside. */
 		if (kind == SIPM_K_MALFORMED && m.why != NULL &&
 		    strcmp(m.why, "osip2 rejects it") != 0 &&
