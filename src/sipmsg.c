@@ -1519,11 +1519,20 @@ static void
 append_norm(char *out, size_t osz, size_t *o, const char *s, int esc,
     bool lower)
 {
-	size_t		 n = strnlen(s, osz - 1 - *o), k;
+	size_t		 lim = osz - 1 - *o, n, k;
 	const char	 sp = (char)(esc != 0 ? esc : PCT_MARK);
-	const char	*x = memchr(s, sp, n);
 
-	k = x != NULL ? (size_t)(x - s) : n;
+	/*
+	 * To the first NUL or `sp' in one pass (strchrnul()), then the
+	 * bound: a string's length is looked for past an `sp' only.
+	 */
+	k = (size_t)(strchrnul(s, sp) - s);
+	if (k >= lim)
+		k = n = lim;
+	else if (s[k] == '\0')
+		n = k;
+	else
+		n = k + strnlen(s + k, lim - k);
 	if (lower)
 		lower_copy(out + *o, s, k);
 	else
