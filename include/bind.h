@@ -58,6 +58,8 @@ struct binding {
 struct bind_match {
 	const struct binding	*b;	/* NULL: no binding shares anything */
 	unsigned		 flags;
+	const struct binding	*f;	/* F's own row, lapsed too: what
+					   bind_find() would answer */
 };
 
 enum bind_res {

@@ -648,10 +648,10 @@ bind_grace(const struct bind_table *bt)
 
 /* ---- exact lookup ------------------------------------------------------- */
 
-/* `lapsed': a row in its grace is found too. */
+/* F's own row, a lapsed one (in its grace) too. */
 static struct binding *
 find_f(struct bind_table *bt, const struct sg_mac *m, bool has_m,
-    const struct sg_addr *i, uint64_t dh, uint64_t now, bool lapsed)
+    const struct sg_addr *i, uint64_t dh, uint64_t now)
 {
 	struct cbf_key	 ck;
 
@@ -673,8 +673,6 @@ find_f(struct bind_table *bt, const struct sg_mac *m, bool has_m,
 				bt->st.expired++;
 				return NULL;
 			}
-			if (!lapsed && !alive(b, now))
-				return NULL;
 			return b;
 		}
 	}
@@ -685,7 +683,7 @@ find_f(struct bind_table *bt, const struct sg_mac *m, bool has_m,
 const struct binding *
 bind_find(struct bind_table *bt, const struct sg_tuple *t, uint64_t now)
 {
-	return find_f(bt, &t->m, t->has_m, &t->i, t->dh, now, true);
+	return find_f(bt, &t->m, t->has_m, &t->i, t->dh, now);
 }
 
 /* ---- best partial match (labels) ---------------------------------------- */
@@ -792,8 +790,9 @@ bind_match(struct bind_table *bt, const struct sg_tuple *t, bool response,
 
 	bm->b = NULL;
 	bm->flags = 0;
-	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, now, false)) !=
-	    NULL) {
+	/* A lapsed row labels nothing, but is bind_find()'s answer. */
+	if ((bm->f = b = find_f(bt, &t->m, t->has_m, &t->i, t->dh,
+	    now)) != NULL && alive(b, now)) {
 		consider(bm, b, flags_of(b, t, response));
 		if (bm->flags == (BM_M | BM_I | BM_S | BM_D))
 			return;
@@ -879,9 +878,13 @@ bind_ip_other_device(struct bind_table *bt, const struct sg_tuple *t,
 
 		if (!alive(b, now) || !sg_addr_eq(&b->i, &t->i))
 			continue;
-		if (!b->has_m || bind_is_gateway(bt, &b->m, true))
-			continue;
+		/*
+		 * The sender's own rows first: a MAC's gateway check is a
+		 * keyed hash, and the row found is nearly always its own.
+		 */
 		if (mac_eq(b, &t->m, t->has_m) || b->dh == t->dh)
+			continue;
+		if (!b->has_m || bind_is_gateway(bt, &b->m, true))
 			continue;
 		return b;
 	}
@@ -1089,7 +1092,7 @@ bind_learn(struct bind_table *bt, const struct sg_tuple *t,
 
 	/* A lapsed binding registering again is refreshed in place: its
 	 * generation, and so its module II row, stay. */
-	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, now, true)) !=
+	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, now)) !=
 	    NULL) {
 		/*
 		 * Lapsed, it held no quota: it takes one again as a new
@@ -1290,7 +1293,7 @@ bind_remove(struct bind_table *bt, const struct sg_tuple *t)
 	struct binding	*b;
 
 	/* now = 0: an expired row is still found, and removed here. */
-	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, 0, true)) == NULL)
+	if ((b = find_f(bt, &t->m, t->has_m, &t->i, t->dh, 0)) == NULL)
 		return 0;
 	unlink_row(bt, bind_slot(bt, b));
 	bt->st.removed++;

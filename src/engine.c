@@ -951,8 +951,11 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 		forgery(e, t, pkt, msg, now);
 		return SG_DROP;
 	}
-	v = module2(e, t, msg, reg ? bind_find(e->bt, t, now) : r.ec.b, pkt,
-	    now, reason);
+	/*
+	 * A REGISTER's exact binding: spoof_register() looked F up already
+	 * (bind_match()), and nothing since has touched the table.
+	 */
+	v = module2(e, t, msg, reg ? r.ec.f : r.ec.b, pkt, now, reason);
 	/* The proxy will see it: its answer may teach a binding. */
 	if (reg && delivered(e, v) && reg_request(e->pt, t, msg, now))
 		flood_answered(e->flood, t);

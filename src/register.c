@@ -26,17 +26,18 @@ reg_request(struct pending_table *pt, const struct sg_tuple *t,
 {
 	struct pending	*p;
 	bool		 is_new, answered = false;
+	/* One keyed hash for both lookups: they name the same sender. */
+	uint64_t	 k = key(msg->call_id_h, &t->i);
 
 	if (msg->has_auth && msg->cseq > 0) {
-		struct pending	*prev = pending_find(pt, key(msg->call_id_h,
-				    &t->i), msg->cseq - 1, now);
+		struct pending	*prev = pending_find(pt, k, msg->cseq - 1,
+				    now);
 
 		answered = prev != NULL && prev->challenged &&
 		    sg_addr_eq(&prev->t.i, &t->i) &&
 		    memcmp(&prev->t.m, &t->m, sizeof(t->m)) == 0;
 	}
-	p = pending_add(pt, key(msg->call_id_h, &t->i), msg->cseq, now,
-	    &is_new);
+	p = pending_add(pt, k, msg->cseq, now, &is_new);
 	if (is_new)
 		p->method = SIPM_REGISTER;
 	/*

@@ -1519,11 +1519,20 @@ static void
 append_norm(char *out, size_t osz, size_t *o, const char *s, int esc,
     bool lower)
 {
-	size_t		 n = strnlen(s, osz - 1 - *o), k;
+	size_t		 lim = osz - 1 - *o, n, k;
 	const char	 sp = (char)(esc != 0 ? esc : PCT_MARK);
-	const char	*x = memchr(s, sp, n);
 
-	k = x != NULL ? (size_t)(x - s) : n;
+	/*
+	 * To the first NUL or `sp' in one pass (strchrnul()), then the
+	 * bound: a string's length is looked for past an `sp' only.
+	 */
+	k = (size_t)(strchrnul(s, sp) - s);
+	if (k >= lim)
+		k = n = lim;
+	else if (s[k] == '\0')
+		n = k;
+	else
+		n = k + strnlen(s + k, lim - k);
 	if (lower)
 		lower_copy(out + *o, s, k);
 	else
@@ -1706,7 +1715,9 @@ struct parsed {
 	uint64_t		 req_uri_h;	/* as written */
 	osip_via_t		*via;
 	osip_from_t		*from;
-	osip_to_t		*to;
+	const char		*from_v;	/* the value osip2 read */
+	osip_to_t		*to;		/* the From's, if to_is_from */
+	bool			 to_is_from;
 	osip_call_id_t		*call_id;
 	osip_cseq_t		*cseq;
 	osip_authorization_t	*auth, *pauth;
@@ -1876,7 +1887,8 @@ parsed_release(struct parsed *pm)
 	osip_uri_free(pm->req_uri);
 	osip_via_free(pm->via);
 	osip_from_free(pm->from);
-	osip_to_free(pm->to);
+	if (!pm->to_is_from)
+		osip_to_free(pm->to);
 	osip_call_id_free(pm->call_id);
 	osip_cseq_free(pm->cseq);
 	osip_authorization_free(pm->auth);
@@ -2130,6 +2142,179 @@ parse_credentials(osip_authorization_t **au, char *v)
 }
 
 /*
+ * A parameter's name or value that osip2's parameter parser
+ * (__osip_generic_param_parseall()) takes as it is: a token's bytes but
+ * '%' and '`', never a separator, blank, quote or control byte.
+ */
+static const uint8_t	 ptok[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['-'] = 1, ['.'] = 1, ['_'] = 1, ['!'] = 1, ['~'] = 1, ['*'] = 1,
+	['\''] = 1, ['+'] = 1,
+};
+
+/*
+ * The From's parameters, cut where osip2 certainly takes them: the
+ * decision reads none (nothing here reads a From tag), and osip2 spends
+ * on them a twentieth of an INVITE's parse (~660 instructions for
+ * ";tag=...").  Along osip2 5.3's osip_from_parse() on "<URI>" params:
+ * the URI runs from the '<' to the first '>' and is parsed alone, from
+ * the same bytes whatever follows; the parameters start at the first
+ * ';' from the byte before that '>', and __osip_generic_param_parseall()
+ * refuses only an empty name, or an '=' with a value as empty as "a=;".
+ * So when every parameter after the '>' is ";" token or ";" token "="
+ * token (ptok[]) up to the end, and the URI does not end in ';', osip2
+ * takes them and makes of the URI what it makes of it alone: the value
+ * ends at the '>'.  Anything else goes to osip2 whole (test_sipmsg
+ * "split/from_params"; the differential run holds old and new to the
+ * same fields).  `v' is trimmed: the value starts with its '<'.
+ */
+static void
+from_params_cut(char *v)
+{
+	char	*gt, *p;
+
+	if (v[0] != '<' || (gt = strchr(v, '>')) == NULL || gt[-1] == ';' ||
+	    gt[1] != ';')
+		return;
+	for (p = gt + 1; *p == ';';) {
+		const char	*s = ++p;
+
+		while (ptok[(unsigned char)*p])
+			p++;
+		if (p == s)
+			return;
+		if (*p == '=') {
+			s = ++p;
+			while (ptok[(unsigned char)*p])
+				p++;
+			if (p == s)
+				return;
+		}
+	}
+	if (*p == '\0')
+		gt[1] = '\0';
+}
+
+/*
+ * Whether the parameter at q (its ';') is named "branch" in any case, as
+ * param_get() reads a name (ascii_caseeq()), then has its '=' or the
+ * next ';'.  Byte by byte: a NUL stops the test where it is.
+ */
+static bool
+branch_at(const char *q)
+{
+	return (q[1] | 0x20) == 'b' && (q[2] | 0x20) == 'r' &&
+	    (q[3] | 0x20) == 'a' && (q[4] | 0x20) == 'n' &&
+	    (q[5] | 0x20) == 'c' && (q[6] | 0x20) == 'h' &&
+	    (q[7] == '=' || q[7] == ';');
+}
+
+/*
+ * The top Via's parameters past its first branch, cut where osip2
+ * certainly takes them: the decision reads the host and the first
+ * branch alone, and each parameter osip2 lists costs some 400
+ * instructions (";rport" after the branch, as many phones send it).
+ * Along osip2 5.3's osip_via_parse(): the parameters start at the first
+ * ';' after the host's SP (p); version, protocol, host and port are read
+ * before it, and the parameters one by one, in order, by
+ * __osip_generic_param_parseall(), which refuses only an empty name or
+ * an empty "a=;" value, and looks past a ';' only inside a quoted value.
+ * So with no '"' among them, the ones up to the first named "branch"
+ * (which param_get() finds, or one before it) are read the same without
+ * the rest; when the rest is ";" token ["=" token] (ptok[]) to the end,
+ * osip2 takes it: the value ends after that branch.  Its own value must
+ * end as it ended before the ';' that followed it: not in '=' or a blank
+ * (";branch=;x" is refused, ";branch=" at the end is not).
+ */
+static void
+via_tail_cut(char *p)
+{
+	char	*q, *cut, *x;
+
+	/* The first parameter named "branch", in any case. */
+	for (q = p; !branch_at(q); q = cut)
+		if ((cut = strchr(q + 1, ';')) == NULL)
+			return;
+	if ((cut = strchr(q + 1, ';')) == NULL || cut[-1] == '=' ||
+	    cut[-1] == ' ' || cut[-1] == '\t' ||
+	    memchr(p, '"', (size_t)(cut - p)) != NULL)
+		return;
+	for (x = cut; *x == ';';) {
+		const char	*s = ++x;
+
+		while (ptok[(unsigned char)*x])
+			x++;
+		if (x == s)
+			return;
+		if (*x == '=') {
+			s = ++x;
+			while (ptok[(unsigned char)*x])
+				x++;
+			if (x == s)
+				return;
+		}
+	}
+	if (*x == '\0')
+		*cut = '\0';
+}
+
+/*
+ * The top Via as osip2 needs it for what the decision reads (its host and
+ * first branch): its plain parameters past that branch cut
+ * (via_tail_cut()), and its port too when osip2 certainly takes it.
+ * osip_via_parse() reads the port between the first ':' after the host's
+ * SP and the parameters, when there is no '[' (an IPv6 host) before
+ * them, only to refuse one osip_atoi() makes negative; the host is the
+ * bytes before that ':', or before the parameters when there is no port:
+ * the same bytes.  One to five digits are a port strtol() takes (~290
+ * instructions: a copy, osip_atoi(), an allocation): ":port" goes, the
+ * bytes before it moved up to it.  Only the usual layout "SIP/2.0/XXX "
+ * with parameters; anything else goes whole (test_sipmsg
+ * "split/via_params").  Returns where the value now starts.
+ */
+static char *
+via_cut(char *v)
+{
+	char	*p, *x;
+	size_t	 d;
+
+	/*
+	 * "SIP/2.0/UDP " (any case; TCP, TLS, any three letters): osip2's
+	 * second '/' at v[7], its host's SP at v[11].  Byte by byte: a NUL
+	 * stops the test where it is.
+	 */
+	if ((v[0] | 0x20) != 's' || (v[1] | 0x20) != 'i' ||
+	    (v[2] | 0x20) != 'p' || v[3] != '/' || v[4] != '2' ||
+	    v[5] != '.' || v[6] != '0' || v[7] != '/' ||
+	    (unsigned)((v[8] | 0x20) - 'a') > 25 ||
+	    (unsigned)((v[9] | 0x20) - 'a') > 25 ||
+	    (unsigned)((v[10] | 0x20) - 'a') > 25 || v[11] != ' ' ||
+	    (p = strchr(v + 11, ';')) == NULL)
+		return v;
+	via_tail_cut(p);
+	if ((x = memchr(v + 12, ':', (size_t)(p - v - 12))) == NULL ||
+	    (d = (size_t)(p - x)) < 2 || d > 6 ||
+	    memchr(v + 12, '[', (size_t)(p - v - 12)) != NULL)
+		return v;
+	for (char *y = x + 1; y < p; y++)
+		if (*y < '0' || *y > '9')
+			return v;
+	memmove(v + d, v, (size_t)(x - v));
+	return v + d;
+}
+
+/*
  * One kept header's value (NUL-terminated, trimmed; NULL if it was empty)
  * to its osip2 parser.  An empty value is no header to osip2.  -1 where
  * osip2 refuses it: a value its parser rejects, or a second From, To,
@@ -2147,12 +2332,26 @@ parse_header(struct parsed *pm, enum hdr kind, char *v)
 	switch (kind) {
 	case H_VIA:
 		/* The scan keeps the top Via alone. */
+		v = via_cut(v);
 		return pm->via != NULL || osip_via_init(&pm->via) != 0 ||
 		    osip_via_parse(pm->via, v) != 0 ? -1 : 0;
 	case H_FROM:
+		from_params_cut(v);
+		pm->from_v = v;
 		return pm->from != NULL || osip_from_init(&pm->from) != 0 ||
 		    osip_from_parse(pm->from, v) != 0 ? -1 : 0;
 	case H_TO:
+		/*
+		 * The To the From osip2 has just read, byte for byte (a
+		 * REGISTER's, an answer to one): osip_to_parse() is
+		 * osip_from_parse(), so its object would be the From's.
+		 */
+		if (pm->to == NULL && pm->from != NULL &&
+		    strcmp(v, pm->from_v) == 0) {
+			pm->to = pm->from;
+			pm->to_is_from = true;
+			return 0;
+		}
 		return pm->to != NULL || osip_to_init(&pm->to) != 0 ||
 		    osip_to_parse(pm->to, v) != 0 ? -1 : 0;
 	case H_CALLID:

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <osipparser2/osip_port.h>
 #include <osipparser2/osip_uri.h>
+#include <osipparser2/osip_parser.h>
 
 #include "hash.h"
 #include "pktgen.h"
@@ -1051,6 +1052,191 @@ test_plain_uri(void **state)
 	assert_true(plainish > 2000 && plainish < 18000);
 }
 
+/*
+ * The From's parameters: sipm_parse() gives osip2 the From without them
+ * when they are plain tokens (sipmsg.c from_params_cut()), which must
+ * never pass a From osip2 refuses.  Random parameters after a URI, most
+ * of them near plain ones: the message is SIP exactly when
+ * osip_from_parse() takes the whole From value alone.
+ */
+static void
+test_from_params(void **state)
+{
+	static const char *const parts[] = {
+		";", ";", ";", "tag", "tag", "=", "=", "x", "9fxced76sl", "a-b",
+		"a.b", "_", "!~*'+", " ", "\t", "%", "%41", "`", ";;", "=;",
+		"==", "(", ")", "/", ":", "@", "?", "&", "[", "]", "\\",
+		"\x7f", "\x80", "$", "#", "{", "}",
+	};
+	static const char *const uris[] = {
+		"sip:alice@example.com", "sip:alice@example.com;", "sip:a@b;x",
+		"sip:", "sip:alice@example.com;transport=udp",
+	};
+	uint64_t	 r = 0x243f6a8885a308d3ULL;
+	unsigned	 taken = 0;
+
+	(void)state;
+	for (int k = 0; k < 20000; k++) {
+		char		 v[160], text[640];
+		size_t		 o;
+		int		 n;
+		osip_from_t	*f;
+		bool		 osip_ok;
+		struct sipm	 m;
+		enum sipm_kind	 kind;
+
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		o = (size_t)snprintf(v, sizeof(v), "<%s>%s",
+		    uris[(r >> 8) % nitems(uris)], (r >> 12) % 4 ? ";" : "");
+		n = 1 + (int)((r >> 16) % 6);
+		for (int j = 0; j < n; j++) {
+			const char	*x;
+
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			x = parts[r % nitems(parts)];
+			if (o + strlen(x) < sizeof(v) - 1) {
+				memcpy(v + o, x, strlen(x));
+				o += strlen(x);
+			}
+		}
+		/* osip2 gets the value trimmed, as its own parse trims it. */
+		while (o > 0 && (v[o - 1] == ' ' || v[o - 1] == '\t'))
+			o--;
+		v[o] = '\0';
+		osip_from_init(&f);
+		osip_ok = osip_from_parse(f, v) == 0;
+		osip_from_free(f);
+		snprintf(text, sizeof(text), SL_INV H_VIA "From: %s\r\n"
+		    H_TO H_CID H_CSEQ END0, v);
+		kind = parse_str(text, &m);
+		if (kind != (osip_ok ? SIPM_K_SIP : SIPM_K_MALFORMED))
+			fail_msg("From \"%s\": osip2 %s it, sipm_parse() %d "
+			    "(%s)", v, osip_ok ? "takes" : "refuses", (int)kind,
+			    m.why != NULL ? m.why : "-");
+		if (osip_ok)
+			taken++;
+	}
+	/* Both answers met often enough to mean something. */
+	assert_true(taken > 2000 && taken < 18000);
+}
+
+/*
+ * The top Via: sipm_parse() gives osip2 the Via without its port and
+ * without the parameters after its first branch when osip2 certainly
+ * takes them (sipmsg.c via_cut()), which must never pass a Via osip2
+ * refuses, nor read another host or branch.  Random ports and parameter
+ * lists, most of them near plain ones: the message is SIP exactly when
+ * osip_via_parse() takes the whole value, its branch hash is that of
+ * osip2's first branch in the whole value, and its host is the one read
+ * from the same value with a four-letter transport (a layout never cut).
+ */
+static void
+test_via_params(void **state)
+{
+	static const char *const parts[] = {
+		";", ";", ";", "branch", "branch", "BRANCH", "=", "=",
+		"z9hG4bK776asdhds", "z9hG4bKx", "rport", "received", "1.2.3.4",
+		"x", "a-b", "_", "!~*'+", " ", "\t", "%", "`", ";;", "=;", "==",
+		"(", ")", "(c)", "\"", "\"a;b\"", "/", ":", "@", "?", "&", "[",
+		"]", "\\", "\x80", "$",
+	};
+	static const char *const heads[] = {
+		"SIP/2.0/UDP 192.0.2.10:5062", "SIP/2.0/TCP 192.0.2.10",
+		"sip/2.0/tls h.example.com:5061", "SIP/2.0/SCTP 192.0.2.10",
+		"SIP/2.0/UDP  192.0.2.10", "SIP/2.0/UDP [2001:db8::1]:5060",
+		"SIP/2.0 /UDP 192.0.2.10", "SIP/2.0/UDP 192.0.2.10:0",
+		"SIP/2.0/UDP 192.0.2.10:99999", "SIP/2.0/UDP 192.0.2.10:123456",
+		"SIP/2.0/UDP 192.0.2.10:-1", "SIP/2.0/UDP 192.0.2.10:",
+		"SIP/2.0/UDP 192.0.2.10:50a", "SIP/2.0/UDP 192.0.2.10 :5060",
+		"SIP/2.0/UDP h:1:2", "SIP/2.0/UDP :5060", "SIP/2.0/UDP h:05060",
+		"SIP/2.0/UDP a[b:5060", "SIP/2.0/UDP 192.0.2.10:5060 ",
+	};
+	static const char *const branches[] = {
+		"", ";branch=z9hG4bK7", ";branch=z9hG4bK7", ";branch=",
+		";Branch", ";branch= ", ";rport;branch=z9hG4bKa",
+	};
+	uint64_t	 r = 0x13198a2e03707344ULL;
+	unsigned	 taken = 0;
+
+	(void)state;
+	for (int k = 0; k < 20000; k++) {
+		char			 v[200], text[700];
+		size_t			 o;
+		int			 n;
+		osip_via_t		*via;
+		osip_generic_param_t	*br = NULL;
+		bool			 osip_ok;
+		uint64_t		 bh = 0;
+		struct sipm		 m;
+		enum sipm_kind		 kind;
+
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		o = (size_t)snprintf(v, sizeof(v), "%s%s",
+		    heads[(r >> 8) % nitems(heads)],
+		    branches[(r >> 12) % nitems(branches)]);
+		n = 1 + (int)((r >> 16) % 7);
+		for (int j = 0; j < n; j++) {
+			const char	*x;
+
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			x = parts[r % nitems(parts)];
+			if (o + strlen(x) < sizeof(v) - 1) {
+				memcpy(v + o, x, strlen(x));
+				o += strlen(x);
+			}
+		}
+		while (o > 0 && (v[o - 1] == ' ' || v[o - 1] == '\t'))
+			o--;
+		v[o] = '\0';
+		/* A ',' would end the value: none is drawn. */
+		osip_via_init(&via);
+		osip_ok = osip_via_parse(via, v) == 0 && via->host != NULL &&
+		    via->host[0] != '\0';
+		if (osip_ok) {
+			osip_via_param_get_byname(via, "branch", &br);
+			if (br != NULL && br->gvalue != NULL &&
+			    strncmp(br->gvalue, "z9hG4bK", 7) == 0)
+				bh = H(br->gvalue);
+		}
+		osip_via_free(via);
+		snprintf(text, sizeof(text), SL_INV "Via: %s\r\n" H_FROM
+		    H_TO H_CID H_CSEQ END0, v);
+		kind = parse_str(text, &m);
+		/* The same Via with a transport of four letters. */
+		if (v[11] == ' ') {
+			char		 v4[sizeof(v) + 1];
+			struct sipm	 m4;
+
+			memcpy(v4, v, 11);
+			v4[11] = 'X';
+			memcpy(v4 + 12, v + 11, o - 11 + 1);
+			snprintf(text, sizeof(text), SL_INV "Via: %s\r\n"
+			    H_FROM H_TO H_CID H_CSEQ END0, v4);
+			if (parse_str(text, &m4) != kind ||
+			    (kind == SIPM_K_SIP && (memcmp(&m.via_host,
+			    &m4.via_host, sizeof(m.via_host)) != 0 ||
+			    m.via_branch_h != m4.via_branch_h)))
+				fail_msg("Via \"%s\": read otherwise than "
+				    "\"%s\"", v, v4);
+		}
+		/* The scan's own refusals (a bad port, a host) aside. */
+		if (kind == SIPM_K_MALFORMED && m.why != NULL &&
+		    strcmp(m.why, "osip2 rejects it") != 0 &&
+		    strcmp(m.why, "Via") != 0)
+			continue;
+		if (kind != (osip_ok ? SIPM_K_SIP : SIPM_K_MALFORMED))
+			fail_msg("Via \"%s\": osip2 %s it, sipm_parse() %d "
+			    "(%s)", v, osip_ok ? "takes" : "refuses", (int)kind,
+			    m.why != NULL ? m.why : "-");
+		if (osip_ok) {
+			if (m.via_branch_h != bh)
+				fail_msg("Via \"%s\": another branch", v);
+			taken++;
+		}
+	}
+	assert_true(taken > 2000 && taken < 18000);
+}
+
 /* ---- identities (SPEC 2: d is user@host, lower-cased) ----------------- */
 
 static const struct idcase {
@@ -1306,6 +1492,56 @@ test_via_top_contact_v6(void **state)
 	    "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK2\r\n"
 	    H_FROM H_TO H_CID H_CSEQ END0, &m), SIPM_K_SIP, &m, "via v6");
 	check_addr(&m.via_host, "2001:db8::10");
+}
+
+/*
+ * A To written as the From osip2 has just read (its parameters cut or
+ * not) shares the From's parse: every To field as from a To of its own.
+ * The same identity with a To tag, or in another case, is parsed apart.
+ */
+static void
+test_to_as_from(void **state)
+{
+	static const struct {
+		const char	*from, *to;
+		bool		 tag;
+	} rows[] = {
+		{ "<sip:Alice@Example.com>;tag=1", "<sip:Alice@Example.com>",
+		    false },
+		{ "<sip:alice@example.com>;tag=1",
+		    "<sip:alice@example.com>;tag=1", true },
+		{ "<sip:alice@example.com>;tag=1 x",
+		    "<sip:alice@example.com>;tag=1 x", true },
+		{ "<tel:+12125551212>;tag=9", "<tel:+12125551212>", false },
+		{ "<sip:alice@example.com>", "<sip:ALICE@example.com>", false },
+		{ "<sip:alice@example.com>;tag=1", "<sip:alice@example.com>;x",
+		    false },
+	};
+	char		 buf[1024];
+	struct sipm	 m;
+
+	(void)state;
+	for (size_t k = 0; k < nitems(rows); k++) {
+		char		 want[SG_ID_MAX];
+		uint64_t	 want_h;
+
+		/* The To's fields, from a To no From precedes. */
+		snprintf(buf, sizeof(buf), "REGISTER sip:example.com "
+		    "SIP/2.0\r\n" H_VIA "To: %s\r\n"
+		    "From: <sip:other@example.org>\r\n" H_CID
+		    "CSeq: 1 REGISTER\r\n" END0, rows[k].to);
+		expect_kind(parse_str(buf, &m), SIPM_K_SIP, &m, "to first");
+		assert_int_equal(m.to_tag, rows[k].tag);
+		snprintf(want, sizeof(want), "%s", m.to);
+		want_h = m.to_h;
+		snprintf(buf, sizeof(buf), "REGISTER sip:example.com "
+		    "SIP/2.0\r\n" H_VIA "From: %s\r\nTo: %s\r\n" H_CID
+		    "CSeq: 1 REGISTER\r\n" END0, rows[k].from, rows[k].to);
+		expect_kind(parse_str(buf, &m), SIPM_K_SIP, &m, "from first");
+		assert_int_equal(m.to_tag, rows[k].tag);
+		assert_string_equal(m.to, want);
+		assert_true(m.to_h == want_h);
+	}
 }
 
 /*
@@ -2775,6 +3011,7 @@ main(void)
 	TREG("fields", contact_star);
 	TREG("fields", via_top_contact_v6);
 	TREG("fields", contact_not_read);
+	TREG("fields", to_as_from);
 	TREG("fields", txn_fields);
 	treg_add("fields", "capped", test_capped_fields, NULL);
 	TREG("fields", nul_in_call_id);
@@ -2782,6 +3019,8 @@ main(void)
 	TREG_ROWS("equivalent", test_equivalent, eqcases);
 	TREG_ROWS("split", test_split, splitcases);
 	TREG("split", plain_uri);
+	TREG("split", from_params);
+	TREG("split", via_params);
 	TREG_ROWS("identity", test_identity, idcases);
 	TREG("bug", identity_escapes);
 	TREG_ROWS("anonymous", test_anonymous, anoncases);
