@@ -34,6 +34,8 @@ enum {
 	ROW_THROTTLE = 4,	/* the last alarm's source not blockable */
 	ROW_KNOWN = 8,		/* a device row in klru and mix */
 	ROW_GRANTED = 16,	/* the proxy accepted its credentials */
+	ROW_SHARED = 32,	/* a source's (m, i) row, counting NAT Via
+				   hosts nobody vouched for */
 };
 
 /*
@@ -585,8 +587,11 @@ device_slot(struct flood *f, const struct sg_tuple *t, enum vouch v,
 			return slot_make(f, t, key);
 	}
 	key = device_key(t, false);
-	s = slot_find(f, key);
-	return s != HNIL ? s : slot_make(f, t, key);
+	if ((s = slot_find(f, key)) == HNIL)
+		s = slot_make(f, t, key);
+	if (t->nat)
+		f->srow[s].flags |= ROW_SHARED;
+	return s;
 }
 
 static struct frow *
@@ -939,7 +944,16 @@ fire(struct flood *f, struct frow *r, const struct sg_tuple *t,
 	r->quiet_until = now + f->conf->blacklist_ttl;
 	r->trs = 0;
 	r->ir_run = r->ds2_run = 0;
-	if (!a->blockable)
+	/*
+	 * Behind NAT the offender is listed by (m, i, port) (SPEC 6,
+	 * block_offender()): a host taking a new port for each message
+	 * walks past that, and its row, quiet for the TTL, no longer
+	 * judged it (a rotating Via and port: one SS, then 2,000
+	 * REGISTERs/s through).  A source's shared row is then limited by
+	 * rate for the TTL, as a gateway's unblockable one is; the phones
+	 * behind it that a binding vouches for have rows of their own.
+	 */
+	if (!a->blockable || (t->nat && (r->flags & ROW_SHARED) != 0))
 		r->flags |= ROW_THROTTLE;
 	else
 		r->flags &= (uint8_t)~ROW_THROTTLE;

@@ -1476,6 +1476,62 @@ test_via_rotating_flood(void **state)
 }
 
 /*
+ * A new source port for each REGISTER as well, at 20 a second (below
+ * DS1, whose admission would drop a faster flood of unknown sources
+ * anyway): listed by (m, i, port) (SPEC 6), the host walks past its
+ * listing, so the source's row is then limited by rate and the flood
+ * dropped (before: one SS, then every REGISTER through).
+ */
+static void
+test_via_rotating_ports(void **state)
+{
+	struct scn	 s;
+	struct pg_ep	 e = EVE, u[50];
+	char		 via[32], cid[64], ips[50][32], users[50][16];
+	unsigned	 ss = 0, dropped = 0;
+
+	(void)state;
+	assert_int_equal(scn_init(&s, "via-ports", SETS_VIA, NULL, true), 0);
+	/* Training: 50 phones, an OPTIONS every 5 s each (10/s). */
+	for (int k = 0; k < 50; k++) {
+		memset(&u[k], 0, sizeof(u[k]));
+		u[k].mac[0] = 0x02;
+		u[k].mac[4] = 0x02;
+		u[k].mac[5] = (uint8_t)k;
+		snprintf(ips[k], sizeof(ips[k]), "198.51.101.%d", k + 1);
+		snprintf(users[k], sizeof(users[k]), "u%02d", k);
+		u[k].ip = ips[k];
+		u[k].port = 5060;
+		via_reg(&s, &u[k], ips[k], users[k]);
+	}
+	for (int t = 0; t < 12 * 10; t++) {
+		for (int k = 0; k < 50; k++)
+			if ((k + t) % 50 == 0)
+				via_options(&s, &u[k], ips[k], users[k]);
+		scn_wait(&s, 0.1);
+	}
+	assert_false(flood_training(engine_flood(s.e), s.now));
+	for (unsigned k = 0; k < 600; k++) {
+		rot_via(via, sizeof(via), k);
+		e.port = (uint16_t)(30000 + k);
+		scn_token(&s, cid, sizeof(cid));
+		via_register(&s, &e, via, "eve", cid, 1, false);
+		if (raised(&s, ALARM_SS))
+			ss++;
+		if (s.verdict == SG_DROP && s.seen.nres > 0 &&
+		    s.seen.res[0].r == SG_R_FLOOD)
+			dropped++;
+		scn_wait(&s, 0.05);
+	}
+	assert_false(flood_ds1(engine_flood(s.e)));
+	print_message("rotating Via and port: %u SS, %u of 600 dropped by "
+	    "module II\n", ss, dropped);
+	assert_int_equal(ss, 1);
+	assert_true(dropped > 500);
+	scn_fini(&s);
+}
+
+/*
  * 60 REGISTERs, five a second, each to another identity and with a new
  * private Via: a scan alarm, and the source listed (before: nothing).
  */
@@ -1645,6 +1701,7 @@ main(void)
 	TREG("detect", ds2_ramp);
 	TREG("detect", ds2_minority);
 	TREG("detect", via_rotating_flood);
+	TREG("detect", via_rotating_ports);
 	TREG("detect", via_rotating_scan);
 	TREG("detect", via_rotating_spray);
 	TREG("detect", via_nat_phones);
