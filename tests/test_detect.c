@@ -4,7 +4,9 @@
  * reaches module II, the scan counter's accuracy at any threshold, brute
  * force per target identity, and the per-device rise detector; a proxy
  * outage (retransmissions, bindings lapsing, re-registration) raises no
- * alarm, and one request repeated at a high rate still does.
+ * alarm, and one request repeated at a high rate still does; one host
+ * writing a new Via on each REGISTER is still one source, and phones
+ * behind one router still a device each.
  */
 #include <setjmp.h>
 #include <stdarg.h>
