@@ -4,7 +4,9 @@
  * reaches module II, the scan counter's accuracy at any threshold, brute
  * force per target identity, and the per-device rise detector; a proxy
  * outage (retransmissions, bindings lapsing, re-registration) raises no
- * alarm, and one request repeated at a high rate still does.
+ * alarm, and one request repeated at a high rate still does; one host
+ * writing a new Via on each REGISTER is still one source, and phones
+ * behind one router still a device each.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1292,6 +1294,393 @@ test_ds2_minority(void **state)
 	assert_int_equal(ds2, 50);
 }
 
+/* ---- one host, a Via host per message ---------------------------------- */
+
+/*
+ * An attacker's review: module II filed a NAT device under (m, i, s),
+ * s the Via sent-by the sender writes itself, so one host (one MAC, one
+ * address) writing a new private Via on each REGISTER had a fresh row
+ * for each: its flood raised no SS (DS1 rose instead, and refused a new
+ * subscriber's first REGISTER), its scan and its password spray nothing.
+ * An (m, i, s) row is now kept for an s a binding vouches for; the rest
+ * counts on the source (m, i).  Driven through the engine, so the alarm
+ * and the listing are the ones a live daemon would act on.
+ */
+static const char *const SETS_VIA[] = {
+	"proxy.addresses = [\"192.0.2.1\"]",
+	"startup.learn = 0",
+	"training.duration = 10",
+	NULL,
+};
+
+/* A REGISTER for `user' from `src', Via sent-by `via_host'; credentials
+ * (never a right answer) when `auth'. */
+static void
+via_register(struct scn *s, const struct pg_ep *src, const char *via_host,
+    const char *user, const char *cid, uint32_t cseq, bool auth)
+{
+	char		 a[64], via[80], contact[160], hdr[320], nonce[32];
+	struct pg_msg	 m;
+
+	snprintf(a, sizeof(a), "sip:%s@example.com", user);
+	snprintf(via, sizeof(via), "%s:%u", via_host, src->port);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s>", user, via);
+	scn_token(s, nonce, sizeof(nonce));
+	snprintf(hdr, sizeof(hdr), "Digest username=\"%s\", realm=\""
+	    "example.com\", nonce=\"%s\", uri=\"sip:example.com\", "
+	    "response=\"%032x\", algorithm=MD5", user, nonce,
+	    (unsigned)(s->seq * 2654435761u));
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.ruri = "sip:example.com";
+	m.via = via;
+	m.from = m.to = a;
+	m.call_id = cid;
+	m.cseq = cseq;
+	m.contact = contact;
+	m.expires = 3600;
+	m.auth = auth ? hdr : NULL;
+	scn_send(s, src, &PROXY, &m);
+}
+
+/* The proxy's answer `status' to that REGISTER. */
+static void
+via_answer(struct scn *s, const struct pg_ep *to, const char *via_host,
+    const char *user, const char *cid, uint32_t cseq, int status)
+{
+	char		 a[64], via[80], contact[160], wa[128], nonce[32];
+	struct pg_msg	 r;
+
+	snprintf(a, sizeof(a), "sip:%s@example.com", user);
+	snprintf(via, sizeof(via), "%s:%u", via_host, to->port);
+	snprintf(contact, sizeof(contact), "<sip:%s@%s>;expires=3600", user,
+	    via);
+	scn_token(s, nonce, sizeof(nonce));
+	snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\""
+	    "example.com\", nonce=\"%s\"\r\n", nonce);
+	memset(&r, 0, sizeof(r));
+	r.status = status;
+	r.via = via;
+	r.from = r.to = a;
+	r.to_tag = "reg";
+	r.call_id = cid;
+	r.cseq = cseq;
+	r.cseq_method = "REGISTER";
+	r.raw_headers = status == 401 ? wa : NULL;
+	r.contact = status == 200 ? contact : NULL;
+	r.expires = -1;
+	scn_send(s, &PROXY, to, &r);
+}
+
+/* A whole registration: REGISTER, 401, credentials, 200. */
+static void
+via_reg(struct scn *s, const struct pg_ep *src, const char *via_host,
+    const char *user)
+{
+	char	 cid[64];
+
+	scn_token(s, cid, sizeof(cid));
+	via_register(s, src, via_host, user, cid, 1, false);
+	assert_int_equal(s->verdict, SG_ACCEPT);
+	via_answer(s, src, via_host, user, cid, 1, 401);
+	via_register(s, src, via_host, user, cid, 2, true);
+	assert_int_equal(s->verdict, SG_ACCEPT);
+	via_answer(s, src, via_host, user, cid, 2, 200);
+}
+
+/* An OPTIONS from `user' (bound at src, Via via_host) to bob. */
+static void
+via_options(struct scn *s, const struct pg_ep *src, const char *via_host,
+    const char *user)
+{
+	char		 a[64], via[80], cid[64];
+	struct pg_msg	 m;
+
+	snprintf(a, sizeof(a), "sip:%s@example.com", user);
+	snprintf(via, sizeof(via), "%s:%u", via_host, src->port);
+	memset(&m, 0, sizeof(m));
+	m.method = "OPTIONS";
+	m.via = via;
+	m.from = a;
+	m.to = "sip:bob@example.com";
+	m.from_tag = "ft";
+	m.call_id = scn_token(s, cid, sizeof(cid));
+	m.cseq = 1;
+	m.expires = -1;
+	scn_send(s, src, &PROXY, &m);
+}
+
+/* Training (10 s) on Alice's OPTIONS, ten a second, as in the review. */
+static void
+via_train(struct scn *s)
+{
+	via_reg(s, &ALICE, ALICE.ip, "alice");
+	for (int k = 0; k < 120; k++) {
+		via_options(s, &ALICE, ALICE.ip, "alice");
+		assert_int_equal(s->verdict, SG_ACCEPT);
+		scn_wait(s, 0.1);
+	}
+	assert_false(flood_training(engine_flood(s->e), s->now));
+}
+
+/* Did the last frame raise an alarm of `type'? */
+static bool
+raised(const struct scn *s, enum alarm_type type)
+{
+	for (int k = 0; k < s->seen.nalarm; k++)
+		if (s->seen.alarm[k].type == type)
+			return true;
+	return false;
+}
+
+static void
+rot_via(char *buf, size_t len, unsigned k)
+{
+	snprintf(buf, len, "10.%u.%u.1", (k >> 8) & 255, k & 255);
+}
+
+/*
+ * 2,000 REGISTERs a second for 1.5 s, each with a new private Via: SS
+ * for the source, listed (its later REGISTERs dropped before module
+ * II), and DS1's admission does not refuse Bob's first REGISTER from a
+ * new address (before: no SS, DS1, Bob refused `ds-admission').
+ */
+static void
+test_via_rotating_flood(void **state)
+{
+	static const struct pg_ep BOB = { { 2, 0, 0, 0, 0, 0x22 },
+	    "198.51.100.22", 5060 };
+	struct scn	 s;
+	char		 via[32], cid[64];
+	unsigned	 ss_at = 0, listed = 0;
+
+	(void)state;
+	assert_int_equal(scn_init(&s, "via-flood", SETS_VIA, NULL, true), 0);
+	via_train(&s);
+	for (unsigned k = 0; k < 3000; k++) {
+		rot_via(via, sizeof(via), k);
+		scn_token(&s, cid, sizeof(cid));
+		via_register(&s, &EVE, via, "eve", cid, 1, false);
+		if (raised(&s, ALARM_SS) && ss_at == 0)
+			ss_at = k + 1;
+		if (s.seen.nres > 0 && s.seen.res[0].r == SG_R_BLACKLISTED)
+			listed++;
+		scn_wait(&s, 0.0005);
+	}
+	print_message("rotating Via: SS at REGISTER %u, %u of 3000 "
+	    "dropped as listed\n", ss_at, listed);
+	assert_true(ss_at > 0 && ss_at < 100);
+	assert_true(listed > 2800);
+	scn_token(&s, cid, sizeof(cid));
+	via_register(&s, &BOB, BOB.ip, "bob", cid, 1, false);
+	assert_int_equal(s.verdict, SG_ACCEPT);
+	scn_fini(&s);
+}
+
+/*
+ * A new source port for each REGISTER as well, at 20 a second (below
+ * DS1, whose admission would drop a faster flood of unknown sources
+ * anyway): listed by (m, i, port) (SPEC 6), the host walks past its
+ * listing, so the source's row is then limited by rate and the flood
+ * dropped (before: one SS, then every REGISTER through).
+ */
+static void
+test_via_rotating_ports(void **state)
+{
+	struct scn	 s;
+	struct pg_ep	 e = EVE, u[50];
+	char		 via[32], cid[64], ips[50][32], users[50][16];
+	unsigned	 ss = 0, dropped = 0;
+
+	(void)state;
+	assert_int_equal(scn_init(&s, "via-ports", SETS_VIA, NULL, true), 0);
+	/* Training: 50 phones, an OPTIONS every 5 s each (10/s). */
+	for (int k = 0; k < 50; k++) {
+		memset(&u[k], 0, sizeof(u[k]));
+		u[k].mac[0] = 0x02;
+		u[k].mac[4] = 0x02;
+		u[k].mac[5] = (uint8_t)k;
+		snprintf(ips[k], sizeof(ips[k]), "198.51.101.%d", k + 1);
+		snprintf(users[k], sizeof(users[k]), "u%02d", k);
+		u[k].ip = ips[k];
+		u[k].port = 5060;
+		via_reg(&s, &u[k], ips[k], users[k]);
+	}
+	for (int t = 0; t < 12 * 10; t++) {
+		for (int k = 0; k < 50; k++)
+			if ((k + t) % 50 == 0)
+				via_options(&s, &u[k], ips[k], users[k]);
+		scn_wait(&s, 0.1);
+	}
+	assert_false(flood_training(engine_flood(s.e), s.now));
+	for (unsigned k = 0; k < 600; k++) {
+		rot_via(via, sizeof(via), k);
+		e.port = (uint16_t)(30000 + k);
+		scn_token(&s, cid, sizeof(cid));
+		via_register(&s, &e, via, "eve", cid, 1, false);
+		if (raised(&s, ALARM_SS))
+			ss++;
+		if (s.verdict == SG_DROP && s.seen.nres > 0 &&
+		    s.seen.res[0].r == SG_R_FLOOD)
+			dropped++;
+		scn_wait(&s, 0.05);
+	}
+	assert_false(flood_ds1(engine_flood(s.e)));
+	print_message("rotating Via and port: %u SS, %u of 600 dropped by "
+	    "module II\n", ss, dropped);
+	assert_int_equal(ss, 1);
+	assert_true(dropped > 500);
+	scn_fini(&s);
+}
+
+/*
+ * 60 REGISTERs, five a second, each to another identity and with a new
+ * private Via: a scan alarm, and the source listed (before: nothing).
+ */
+static void
+test_via_rotating_scan(void **state)
+{
+	struct scn	 s;
+	char		 via[32], cid[64], user[32];
+	unsigned	 scan_at = 0, listed = 0;
+
+	(void)state;
+	assert_int_equal(scn_init(&s, "via-scan", SETS_VIA, NULL, true), 0);
+	via_train(&s);
+	for (unsigned k = 0; k < 60; k++) {
+		rot_via(via, sizeof(via), k);
+		snprintf(user, sizeof(user), "user%u", k);
+		scn_token(&s, cid, sizeof(cid));
+		via_register(&s, &EVE, via, user, cid, 1, false);
+		if (raised(&s, ALARM_SCAN) && scan_at == 0)
+			scan_at = k + 1;
+		if (s.seen.nres > 0 && s.seen.res[0].r == SG_R_BLACKLISTED)
+			listed++;
+		scn_wait(&s, 0.2);
+	}
+	print_message("rotating Via: scan alarm at REGISTER %u, %u of 60 "
+	    "dropped as listed\n", scan_at, listed);
+	assert_int_equal(scan_at, 10);	/* flood.scan_identities */
+	assert_int_equal(listed, 50);
+	scn_fini(&s);
+}
+
+/*
+ * A password spray: ten a second, credentials for another user each,
+ * each answered 403, a new private Via each: the source is alarmed
+ * (scan, or brute force from the 403s) and listed (before: nothing;
+ * each user failed once, below the per-target guard).
+ */
+static void
+test_via_rotating_spray(void **state)
+{
+	struct scn		 s;
+	struct engine_stats	 st;
+	char			 via[32], cid[64], user[32];
+	unsigned		 alarm_at = 0, listed = 0;
+
+	(void)state;
+	assert_int_equal(scn_init(&s, "via-spray", SETS_VIA, NULL, true), 0);
+	via_train(&s);
+	for (unsigned k = 0; k < 60; k++) {
+		rot_via(via, sizeof(via), k);
+		snprintf(user, sizeof(user), "user%u", k);
+		scn_token(&s, cid, sizeof(cid));
+		via_register(&s, &EVE, via, user, cid, 2, true);
+		if ((raised(&s, ALARM_SCAN) || raised(&s, ALARM_BRUTEFORCE)) &&
+		    alarm_at == 0)
+			alarm_at = k + 1;
+		if (s.seen.nres > 0 && s.seen.res[0].r == SG_R_BLACKLISTED)
+			listed++;
+		else {
+			via_answer(&s, &EVE, via, user, cid, 2, 403);
+			if (raised(&s, ALARM_BRUTEFORCE) && alarm_at == 0)
+				alarm_at = k + 1;
+		}
+		scn_wait(&s, 0.1);
+	}
+	engine_stats(s.e, &st);
+	print_message("rotating Via: spray alarmed at REGISTER %u (scan %llu, "
+	    "brute force %llu), %u of 60 dropped as listed\n", alarm_at,
+	    (unsigned long long)st.alarms[ALARM_SCAN],
+	    (unsigned long long)st.alarms[ALARM_BRUTEFORCE], listed);
+	assert_true(alarm_at > 0 && alarm_at <= 10);
+	assert_true(listed >= 50);
+	scn_fini(&s);
+}
+
+/*
+ * What the Via is still good for: phones behind one router (one MAC, one
+ * public address, a port and a private Via each), registered, are a
+ * device each.  20 register in training; after it, 20 more register
+ * for the first time within 10 s (an office powered up: their first
+ * REGISTERs count on the router's (m, i) until the proxy accepts them),
+ * then 4 more, one every 30 s.  Ten minutes of traffic (an OPTIONS
+ * every 5 s each, a re-registration every minute with its challenge):
+ * every message accepted, no alarm.
+ */
+#define NAT_PHONES	44
+
+static void
+test_via_nat_phones(void **state)
+{
+	struct scn		 s;
+	struct engine_stats	 st;
+	struct pg_ep		 ph[NAT_PHONES];
+	char			 vias[NAT_PHONES][32], users[NAT_PHONES][16];
+	uint64_t		 alarms = 0;
+	int			 up = 20;
+
+	(void)state;
+	assert_int_equal(scn_init(&s, "via-nat", SETS_VIA, NULL, true), 0);
+	for (int k = 0; k < NAT_PHONES; k++) {
+		memset(&ph[k], 0, sizeof(ph[k]));
+		ph[k].mac[0] = 0x02;
+		ph[k].mac[5] = 0x41;
+		ph[k].ip = "198.51.100.41";
+		ph[k].port = (uint16_t)(20000 + k);
+		snprintf(vias[k], sizeof(vias[k]), "192.168.1.%d", 10 + k);
+		snprintf(users[k], sizeof(users[k]), "nat%02d", k);
+	}
+	for (int k = 0; k < up; k++)
+		via_reg(&s, &ph[k], vias[k], users[k]);
+	for (int t = 0; t < 12 * 4; t++) {
+		for (int k = 0; k < up; k++)
+			if ((k + t) % 20 == 0)
+				via_options(&s, &ph[k], vias[k], users[k]);
+		scn_wait(&s, 0.25);
+	}
+	assert_false(flood_training(engine_flood(s.e), s.now));
+	for (int t = 0; t < 600 * 4; t++) {
+		/* t counts quarter seconds. */
+		if (up < NAT_PHONES && ((t >= 120 && t < 160 && t % 2 == 0) ||
+		    (t >= 400 && (t - 400) % 120 == 0))) {
+			via_reg(&s, &ph[up], vias[up], users[up]);
+			up++;
+		}
+		for (int k = 0; k < up; k++) {
+			if ((k + t) % 20 == 0) {
+				via_options(&s, &ph[k], vias[k], users[k]);
+				assert_int_equal(s.verdict, SG_ACCEPT);
+			}
+			if ((k * 12 + t) % 240 == 0)
+				via_reg(&s, &ph[k], vias[k], users[k]);
+		}
+		scn_wait(&s, 0.25);
+	}
+	assert_int_equal(up, NAT_PHONES);
+	engine_stats(s.e, &st);
+	for (int a = 0; a < ALARM__COUNT; a++)
+		alarms += st.alarms[a];
+	print_message("NAT: %d phones, %llu accepted, %llu dropped, %llu "
+	    "alarms\n", up, (unsigned long long)st.verdict[SG_ACCEPT],
+	    (unsigned long long)st.verdict[SG_DROP],
+	    (unsigned long long)alarms);
+	assert_int_equal(st.verdict[SG_DROP], 0);
+	assert_int_equal(alarms, 0);
+	scn_fini(&s);
+}
+
 int
 main(void)
 {
@@ -1313,5 +1702,10 @@ main(void)
 	TREG("detect", gateway_throttle);
 	TREG("detect", ds2_ramp);
 	TREG("detect", ds2_minority);
+	TREG("detect", via_rotating_flood);
+	TREG("detect", via_rotating_ports);
+	TREG("detect", via_rotating_scan);
+	TREG("detect", via_rotating_spray);
+	TREG("detect", via_nat_phones);
 	return treg_run("detect");
 }
