@@ -1,9 +1,13 @@
 /*
  * pending.h: REGISTERs that module I let through, waiting for the proxy's
  * answer (SPEC 3), keyed by Call-ID + CSeq number.  Bounded on its own and
- * short-lived (register.timeout, SIP's Timer F): when full the oldest
- * entry goes first, so a spoofed REGISTER flood only ever recycles its own
- * entries and a legitimate REGISTER waits milliseconds for its 200.
+ * short-lived (register.timeout, SIP's Timer F).  Two tiers in one array
+ * (pending.c): a guarded entry (a REGISTER the caller vouches for: one
+ * answering the proxy's challenge) is recycled only for another guarded
+ * one, which hold at most a quarter of the table and QUOTA_GUARDED per
+ * source; when full, the oldest unguarded entry goes first, so a spoofed
+ * REGISTER flood recycles its own entries and cannot push out a
+ * subscriber's answered challenge within its round trip.
  */
 #ifndef SG_PENDING_H
 #define SG_PENDING_H
@@ -35,6 +39,10 @@ struct pending {
 struct pending_stats {
 	uint32_t	 in_use, capacity;
 	uint64_t	 added, answered, evicted, expired;
+	uint32_t	 guarded, guarded_cap;
+	uint64_t	 guarded_added;
+	uint64_t	 evicted_guarded;	/* by other guarded ones */
+	uint64_t	 quota_replaced;	/* a source's own, at its quota */
 };
 
 struct pending_table;
@@ -45,6 +53,16 @@ void		 pending_set_timeout(struct pending_table *, uint64_t);
 /* The entry for this transaction: existing (retransmission) or new. */
 struct pending	*pending_add(struct pending_table *, uint64_t call_id_h,
 		    uint32_t cseq, uint64_t now, bool *is_new);
+/*
+ * The same, a new entry guarded under the quota of source `src' (a
+ * nonzero hash of its (m, i)); 0 adds an unguarded one.  A retransmission
+ * keeps its tier.
+ */
+struct pending	*pending_add_guarded(struct pending_table *,
+		    uint64_t call_id_h, uint32_t cseq, uint64_t src,
+		    uint64_t now, bool *is_new);
+bool		 pending_is_guarded(const struct pending_table *,
+		    const struct pending *);
 struct pending	*pending_find(struct pending_table *, uint64_t call_id_h,
 		    uint32_t cseq, uint64_t now);
 void		 pending_del(struct pending_table *, struct pending *);

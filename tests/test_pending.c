@@ -5,7 +5,9 @@
  * what the engine wrote there (the ambiguity mark included); an entry
  * lives exactly `timeout' from its first copy (Timer F); when the table
  * is full the oldest goes, so a flood recycles its own entries; a 64-bit
- * key collision never hands one transaction another's entry.
+ * key collision never hands one transaction another's entry.  Guarded
+ * entries (answered challenges) go only for other guarded ones, hold at
+ * most a quarter of the table and QUOTA_GUARDED (8) per source.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -351,6 +353,143 @@ test_flood_recycles_its_own(void **state)
 	assert_int_equal(stats(pt).answered, 1);
 }
 
+/* A guarded transaction not seen before, of source `src'. */
+static struct pending *
+add_guarded(struct pending_table *pt, uint64_t call_id_h, uint64_t src,
+    uint64_t now)
+{
+	struct pending	*p;
+	bool		 is_new = false;
+
+	p = pending_add_guarded(pt, call_id_h, 1, src, now, &is_new);
+	assert_non_null(p);
+	assert_true(is_new);
+	assert_true(pending_is_guarded(pt, p));
+	return p;
+}
+
+/*
+ * The finding: a flood of CAP new transactions (spoofed sources) inside
+ * one round trip pushed out a subscriber's answered challenge.  A guarded
+ * entry outlives any number of unguarded ones; they recycle their own.
+ */
+static void
+test_guarded_outlives_flood(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*g;
+	uint64_t		 now = 0;
+
+	g = add_guarded(pt, 0xa11ce, 0x5a, now++);
+	scribble(g);
+	for (uint64_t k = 0; k < 4 * CAP; k++) {
+		struct pending	*p = add_new(pt, 1000 + k, 1, now++);
+
+		assert_false(pending_is_guarded(pt, p));
+	}
+	assert_ptr_equal(pending_find(pt, 0xa11ce, 1, now), g);
+	assert_true(g->challenged);
+	assert_int_equal(stats(pt).in_use, CAP);
+	assert_int_equal(stats(pt).evicted, 3 * CAP + 1);
+	assert_int_equal(stats(pt).evicted_guarded, 0);
+	assert_int_equal(stats(pt).guarded, 1);
+}
+
+/*
+ * Guarded entries hold at most CAP / 4: the next one recycles the oldest
+ * guarded, never an unguarded one, and the unguarded keep the rest.
+ */
+static void
+test_guarded_tier_full(void **state)
+{
+	struct pending_table	*pt = *state;
+	uint64_t		 now = 0;
+
+	assert_int_equal(stats(pt).guarded_cap, CAP / 4);
+	for (uint64_t k = 0; k < CAP - CAP / 4; k++)
+		add_new(pt, 1000 + k, 1, now++);
+	for (uint64_t k = 0; k < CAP / 4; k++)
+		add_guarded(pt, 0x900 + k, 0x100 + k, now++);
+	assert_int_equal(stats(pt).in_use, CAP);
+	add_guarded(pt, 0x9ff, 0x1ff, now++);
+	assert_null(pending_find(pt, 0x900, 1, now));
+	for (uint64_t k = 1; k < CAP / 4; k++)
+		assert_non_null(pending_find(pt, 0x900 + k, 1, now));
+	for (uint64_t k = 0; k < CAP - CAP / 4; k++)
+		assert_non_null(pending_find(pt, 1000 + k, 1, now));
+	assert_int_equal(stats(pt).evicted_guarded, 1);
+	assert_int_equal(stats(pt).evicted, 1);
+	assert_int_equal(stats(pt).guarded, CAP / 4);
+	/* An unguarded one now recycles the oldest unguarded. */
+	add_new(pt, 2000, 1, now++);
+	assert_null(pending_find(pt, 1000, 1, now));
+	assert_non_null(pending_find(pt, 0x901, 1, now));
+	assert_int_equal(stats(pt).evicted_guarded, 1);
+	/* Guarded entries take the room of unguarded ones when full. */
+	assert_int_equal(stats(pt).in_use, CAP);
+}
+
+/*
+ * One source holds at most 8 guarded entries: its ninth replaces its own
+ * oldest, whatever room the tier has, and other sources keep theirs.
+ */
+static void
+test_guarded_quota(void **state)
+{
+	struct pending_table	*pt = pending_create(64, TIMEOUT);
+	uint64_t		 now = 0;
+
+	(void)state;
+	assert_non_null(pt);
+	add_guarded(pt, 0xb0b, 0x2, now++);
+	for (uint64_t k = 0; k < 9; k++)
+		add_guarded(pt, 0x700 + k, 0x1, now++);
+	assert_null(pending_find(pt, 0x700, 1, now));
+	for (uint64_t k = 1; k < 9; k++)
+		assert_non_null(pending_find(pt, 0x700 + k, 1, now));
+	assert_non_null(pending_find(pt, 0xb0b, 1, now));
+	assert_int_equal(stats(pt).quota_replaced, 1);
+	assert_int_equal(stats(pt).evicted_guarded, 0);
+	assert_int_equal(stats(pt).guarded, 9);
+	/* Its entries gone, the source has its quota back. */
+	for (uint64_t k = 1; k < 9; k++)
+		pending_del(pt, pending_find(pt, 0x700 + k, 1, now));
+	add_guarded(pt, 0x800, 0x1, now++);
+	assert_int_equal(stats(pt).quota_replaced, 1);
+	pending_destroy(pt);
+}
+
+/*
+ * Guarded entries expire as others do (Timer F), the sweep frees both
+ * tiers, a retransmission keeps its tier, and a freed guarded slot is
+ * a fresh unguarded one.
+ */
+static void
+test_guarded_expire(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*p;
+	bool			 is_new = true;
+
+	add_guarded(pt, 0xa, 0x1, 0);
+	add_new(pt, 0xb, 1, 1);
+	p = pending_add(pt, 0xa, 1, 2, &is_new);
+	assert_false(is_new);
+	assert_true(pending_is_guarded(pt, p));
+	p = pending_add_guarded(pt, 0xb, 1, 0x1, 3, &is_new);
+	assert_false(is_new);
+	assert_false(pending_is_guarded(pt, p));
+	assert_non_null(pending_find(pt, 0xa, 1, TIMEOUT - 1));
+	pending_expire(pt, TIMEOUT + 1);
+	assert_int_equal(stats(pt).in_use, 0);
+	assert_int_equal(stats(pt).expired, 2);
+	assert_int_equal(stats(pt).guarded, 0);
+	assert_null(pending_find(pt, 0xa, 1, TIMEOUT + 1));
+	for (uint64_t k = 0; k < CAP; k++)
+		assert_false(pending_is_guarded(pt, add_new(pt, 0x100 + k, 1,
+		    TIMEOUT + 2)));
+}
+
 /*
  * A longer timeout applies to transactions from then on; one already
  * pending keeps the time it was given.
@@ -447,6 +586,10 @@ main(void)
 	TREG("pending", del);
 	TREG("pending", full);
 	TREG("pending", flood_recycles_its_own);
+	TREG("pending", guarded_outlives_flood);
+	TREG("pending", guarded_tier_full);
+	TREG("pending", guarded_quota);
+	TREG("pending", guarded_expire);
 	TREG("pending", longer_timeout);
 	TREG("pending", shorter_timeout_sweep);
 	TREG("pending", shorter_timeout_full);
