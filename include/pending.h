@@ -30,6 +30,7 @@ struct pending {
 	bool		 ambiguous;	/* sent by two devices: learn nothing */
 	bool		 auth_has_response;
 	uint64_t	 auth_h;	/* its digest (nonce, response) */
+	uint64_t	 chal_nonce_h;	/* the nonce of its last 401/407 */
 	int64_t		 req_expires;	/* expiry it asked for, -1 none */
 	uint8_t		 method;	/* REGISTER, or (start-up window) the
 					   authenticated request's */

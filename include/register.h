@@ -49,7 +49,9 @@ struct reg_answer {
  * Remember a REGISTER that will reach the proxy.  Returns true when it
  * carries credentials on the next CSeq of a transaction the proxy
  * challenged, from the same device: the source answered the challenge,
- * so its address is its own.
+ * so its address is its own.  When its credentials also carry that
+ * challenge's nonce, its entry is guarded (pending.h): a flood of
+ * REGISTERs from forged sources cannot push it out before the 200.
  */
 bool		 reg_request(struct pending_table *, const struct sg_tuple *,
 		    const struct sipm *, uint64_t now);
