@@ -42,8 +42,8 @@ struct pending_stats {
 	uint64_t	 added, answered, evicted, expired;
 	uint32_t	 guarded, guarded_cap;
 	uint64_t	 guarded_added;
-	uint64_t	 evicted_guarded;	/* by other guarded ones */
-	uint64_t	 quota_replaced;	/* a source's own, at its quota */
+	uint64_t	 evicted_guarded;	/* for other guarded ones */
+	uint64_t	 quota_replaced;	/* a source's own, at quota */
 };
 
 struct pending_table;
