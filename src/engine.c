@@ -829,6 +829,7 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
     const struct dec_pkt *pkt, uint64_t now, enum sg_reason *reason)
 {
 	struct spoof_result	 r;
+	const struct binding	*b;
 	enum alarm_action	 act;
 	enum sg_verdict		 v;
 	bool			 reg = msg->request &&
@@ -879,10 +880,11 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 		    pkt, msg, NULL, now);
 		return SG_DROP;
 	}
-	v = module2(e, t, msg, reg ? bind_find(e->bt, t, now) : r.ec.b, pkt,
-	    now, reason);
+	b = reg ? bind_find(e->bt, t, now) : r.ec.b;
+	v = module2(e, t, msg, b, pkt, now, reason);
 	/* The proxy will see it: its answer may teach a binding. */
-	if (reg && delivered(e, v) && reg_request(e->pt, t, msg, now))
+	if (reg && delivered(e, v) && reg_request(e->pt, t, msg, b != NULL,
+	    now))
 		flood_answered(e->flood, t);
 	return v;
 }

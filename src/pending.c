@@ -8,20 +8,29 @@
  * engine trains) landing inside one REGISTER -> 200 round trip pushed a
  * subscriber's transaction out, the 200 then matched nothing, no binding
  * was learned, and the replay memory was never told the proxy took her
- * credentials (spoof.c).  So the table has two tiers in one fixed array:
+ * credentials (spoof.c).  So the table has three tiers in one fixed
+ * array:
  *
- *  guarded    transactions register.c vouches for: a REGISTER answering
+ *  answered   transactions register.c vouches for: a REGISTER answering
  *             a challenge the proxy sent to that same source with that
  *             same nonce, which a blind sender at a forged address never
- *             sees.  At most cap / 4; when full, the oldest guarded goes,
- *             only for another guarded one; one source (m, i) holds at
- *             most QUOTA_GUARDED (its next replaces its own oldest), so a
- *             real host that sees its own challenges fills cap / 4 /
- *             QUOTA_GUARDED sources' worth and no more.
- *  unguarded  everything else, FIFO as before: when the table is full the
- *             oldest unguarded entry goes.  There always is one when a
- *             new unguarded entry needs room, since guarded ones hold at
- *             most a quarter.
+ *             sees.
+ *  known      a REGISTER from a device bound with exactly its tuple (a
+ *             re-registration): its first leg, before the proxy's 401,
+ *             which no nonce vouches for yet.  An attacker who forges
+ *             bound devices' whole tuples can fill this tier, never the
+ *             answered one.
+ *             Each of the two guarded tiers holds at most cap / 4; when
+ *             full, its oldest goes, only for another of its own; one
+ *             source (m, i) holds at most QUOTA_GUARDED in each (its next
+ *             is an open entry: twenty phones behind one NAT address
+ *             re-registering at once lose no transaction, some only the
+ *             guard), so a real host that sees its own challenges fills
+ *             cap / 4 / QUOTA_GUARDED sources' worth.
+ *  open       everything else, FIFO as before: when the table is full the
+ *             oldest open entry goes.  There always is one when a new
+ *             open entry needs room, since guarded ones hold at most
+ *             half.
  *
  * Every operation is O(1) expected: a keyed hash index by transaction,
  * one by source over the guarded tier (a chain holds the quota plus the
@@ -36,14 +45,15 @@
 #include "pending.h"
 
 /*
- * A phone's challenged REGISTER stays pending until its timeout beside
- * the one that answered it, so each registration in flight takes two
- * guarded entries; 8 is four at once from one (m, i), e.g. a few lines
- * of a PBX or phones behind one NAT address re-registering together.
+ * Per kind: eight registrations in flight at once from one (m, i), the
+ * lines of a PBX (identities_per_device, 8) or phones behind one NAT
+ * address re-registering together.  A bound phone's challenged first
+ * REGISTER (known) stays pending until its timeout: eight in 32 s.
+ * Past it, nothing is lost but the guard.
  */
 #define QUOTA_GUARDED	8
 
-enum { TIER_U, TIER_G, TIER__COUNT };
+enum { TIER_U, TIER_G, TIER_K, TIER__COUNT };
 
 struct pending_table {
 	struct pending	*row;
@@ -52,7 +62,7 @@ struct pending_table {
 	struct dlist	 free;
 	uint64_t	*key, *expires, *src;
 	uint8_t		*tier;
-	uint32_t	 cap, gcap;
+	uint32_t	 cap, gcap;	/* gcap: each guarded tier's */
 	uint64_t	 timeout;
 	uint64_t	 added, answered, expired, guarded;
 	uint64_t	 evicted[TIER__COUNT], quota;
@@ -79,6 +89,7 @@ pending_create(uint32_t cap, uint64_t timeout)
 	    hidx_init(&pt->by_src, cap) == -1 ||
 	    dlist_init(&pt->order[TIER_U], cap) == -1 ||
 	    dlist_init(&pt->order[TIER_G], cap) == -1 ||
+	    dlist_init(&pt->order[TIER_K], cap) == -1 ||
 	    dlist_init(&pt->free, cap) == -1) {
 		pending_destroy(pt);
 		return NULL;
@@ -96,6 +107,7 @@ pending_destroy(struct pending_table *pt)
 	hidx_fini(&pt->by_src);
 	dlist_fini(&pt->order[TIER_U]);
 	dlist_fini(&pt->order[TIER_G]);
+	dlist_fini(&pt->order[TIER_K]);
 	dlist_fini(&pt->free);
 	free(pt->row);
 	free(pt->key);
@@ -133,7 +145,7 @@ static void
 slot_del(struct pending_table *pt, uint32_t s)
 {
 	hidx_del(&pt->ix, s, pt->key[s]);
-	if (pt->tier[s] == TIER_G)
+	if (pt->tier[s] != TIER_U)
 		hidx_del(&pt->by_src, s, pt->src[s]);
 	dlist_del(&pt->order[pt->tier[s]], s);
 	dlist_push_tail(&pt->free, s);
@@ -172,14 +184,15 @@ evict_oldest(struct pending_table *pt, int tier, uint64_t now)
 }
 
 /*
- * Room for a guarded entry of `src': the source's own oldest if it is at
- * its quota, else the tier's oldest if the tier is full.  Costs the
- * source's chain: its quota plus the bucket's load.
+ * Room for an entry of `src' (tagged by its tier) in guarded `tier': the
+ * tier's oldest goes if the tier is full.  False if the source is at its
+ * quota (nothing goes).  Costs the source's chain: its quota plus the
+ * bucket's load.
  */
-static void
-guard_room(struct pending_table *pt, uint64_t src, uint64_t now)
+static bool
+guard_room(struct pending_table *pt, int tier, uint64_t src, uint64_t now)
 {
-	uint32_t	 s, next, own = 0, oldest = HNIL;
+	uint32_t	 s, next, own = 0;
 
 	for (s = hidx_first(&pt->by_src, src); s != HNIL; s = next) {
 		next = hidx_next(&pt->by_src, s);
@@ -191,23 +204,25 @@ guard_room(struct pending_table *pt, uint64_t src, uint64_t now)
 			continue;
 		}
 		own++;
-		if (oldest == HNIL || pt->expires[s] < pt->expires[oldest])
-			oldest = s;
 	}
 	if (own >= QUOTA_GUARDED) {
-		slot_del(pt, oldest);
 		pt->quota++;
-	} else if (pt->order[TIER_G].count >= pt->gcap)
-		evict_oldest(pt, TIER_G, now);
+		return false;
+	}
+	if (pt->order[tier].count >= pt->gcap)
+		evict_oldest(pt, tier, now);
+	return true;
 }
 
 struct pending *
 pending_add_guarded(struct pending_table *pt, uint64_t call_id_h,
-    uint32_t cseq, uint64_t src, uint64_t now, bool *is_new)
+    uint32_t cseq, enum pending_guard g, uint64_t src, uint64_t now,
+    bool *is_new)
 {
 	uint64_t	 key = tx_key(call_id_h, cseq);
 	uint32_t	 s = slot_find(pt, key, now);
-	int		 tier = src != 0 ? TIER_G : TIER_U;
+	int		 tier = g == PENDING_ANSWERED ? TIER_G :
+			    g == PENDING_KNOWN ? TIER_K : TIER_U;
 	struct pending	*p;
 
 	if (s != HNIL) {
@@ -219,20 +234,22 @@ pending_add_guarded(struct pending_table *pt, uint64_t call_id_h,
 		/* A 64-bit collision: the newer transaction wins. */
 		slot_del(pt, s);
 	}
-	if (tier == TIER_G)
-		guard_room(pt, src, now);
-	/* Guarded entries hold at most gcap < cap: an unguarded one is
+	/* Each tier its own quotas: the source key tagged by tier. */
+	src = hash_mix(src, (uint64_t)tier);
+	if (tier != TIER_U && !guard_room(pt, tier, src, now))
+		tier = TIER_U;
+	/* Guarded entries hold at most 2 * gcap < cap: an open one is
 	 * there whenever the table is full. */
 	if (pt->free.count == 0)
 		evict_oldest(pt, pt->order[TIER_U].count > 0 ? TIER_U :
-		    TIER_G, now);
+		    pt->order[TIER_G].count > 0 ? TIER_G : TIER_K, now);
 	s = dlist_pop_head(&pt->free);
 	pt->key[s] = key;
 	pt->expires[s] = now + pt->timeout;
 	pt->tier[s] = (uint8_t)tier;
 	pt->src[s] = src;
 	hidx_add(&pt->ix, s, key);
-	if (tier == TIER_G) {
+	if (tier != TIER_U) {
 		hidx_add(&pt->by_src, s, src);
 		pt->guarded++;
 	}
@@ -252,13 +269,21 @@ struct pending *
 pending_add(struct pending_table *pt, uint64_t call_id_h, uint32_t cseq,
     uint64_t now, bool *is_new)
 {
-	return pending_add_guarded(pt, call_id_h, cseq, 0, now, is_new);
+	return pending_add_guarded(pt, call_id_h, cseq, PENDING_OPEN, 0, now,
+	    is_new);
 }
 
-bool
-pending_is_guarded(const struct pending_table *pt, const struct pending *p)
+enum pending_guard
+pending_guard(const struct pending_table *pt, const struct pending *p)
 {
-	return pt->tier[p - pt->row] == TIER_G;
+	switch (pt->tier[p - pt->row]) {
+	case TIER_G:
+		return PENDING_ANSWERED;
+	case TIER_K:
+		return PENDING_KNOWN;
+	default:
+		return PENDING_OPEN;
+	}
 }
 
 struct pending *
@@ -299,15 +324,16 @@ pending_expire(struct pending_table *pt, uint64_t now)
 void
 pending_stats(const struct pending_table *pt, struct pending_stats *st)
 {
-	st->in_use = pt->order[TIER_U].count + pt->order[TIER_G].count;
+	st->in_use = pt->order[TIER_U].count + pt->order[TIER_G].count +
+	    pt->order[TIER_K].count;
 	st->capacity = pt->cap;
 	st->added = pt->added;
 	st->answered = pt->answered;
 	st->evicted = pt->evicted[TIER_U] + pt->evicted[TIER_G];
 	st->expired = pt->expired;
-	st->guarded = pt->order[TIER_G].count;
-	st->guarded_cap = pt->gcap;
+	st->guarded = pt->order[TIER_G].count + pt->order[TIER_K].count;
+	st->guarded_cap = 2 * pt->gcap;
 	st->guarded_added = pt->guarded;
-	st->evicted_guarded = pt->evicted[TIER_G];
-	st->quota_replaced = pt->quota;
+	st->evicted_guarded = pt->evicted[TIER_G] + pt->evicted[TIER_K];
+	st->quota_open = pt->quota;
 }

@@ -40,11 +40,11 @@ source_key(const struct sg_tuple *t)
 
 bool
 reg_request(struct pending_table *pt, const struct sg_tuple *t,
-    const struct sipm *msg, uint64_t now)
+    const struct sipm *msg, bool known, uint64_t now)
 {
 	struct pending	*p;
 	bool		 is_new, answered = false;
-	uint64_t	 guard = 0;
+	enum pending_guard guard = known ? PENDING_KNOWN : PENDING_OPEN;
 
 	if (msg->has_auth && msg->cseq > 0) {
 		struct pending	*prev = pending_find(pt, key(msg->call_id_h,
@@ -59,14 +59,16 @@ reg_request(struct pending_table *pt, const struct sg_tuple *t,
 		 * of the challenge the proxy sent to this source: a sender
 		 * at a forged address never saw it, so it cannot make
 		 * guarded entries of its own; a host that does see its
-		 * challenges is held to its source's quota.
+		 * challenges is held to its source's quota.  A bound
+		 * device's first leg (`known') is guarded apart: forging
+		 * bound devices' tuples fills that kind, not this one.
 		 */
 		if (answered && prev->chal_nonce_h != 0 &&
 		    prev->chal_nonce_h == msg->auth_nonce_h)
-			guard = source_key(t);
+			guard = PENDING_ANSWERED;
 	}
 	p = pending_add_guarded(pt, key(msg->call_id_h, &t->i), msg->cseq,
-	    guard, now, &is_new);
+	    guard, source_key(t), now, &is_new);
 	if (is_new)
 		p->method = SIPM_REGISTER;
 	/*

@@ -79,14 +79,14 @@ hostport(char *buf, size_t len, const char *host, uint16_t port)
 
 /*
  * A full registration: REGISTER, 401, REGISTER with credentials, 200;
- * `rtt' (if not NULL) runs between the credentials and the 200 (inside
- * one round trip), and the credentials sent are copied to `cred' if not
- * NULL.
+ * `leg1' (if not NULL) runs between the REGISTER and the 401, `rtt'
+ * between the credentials and the 200 (each inside one round trip), and
+ * the credentials sent are copied to `cred' if not NULL.
  */
 static void
 reg_full(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
-    int expires, const char *label, void (*rtt)(struct scn *), char *cred,
-    size_t credsz)
+    int expires, const char *label, void (*leg1)(struct scn *),
+    void (*rtt)(struct scn *), char *cred, size_t credsz)
 {
 	char		 cid[64], nonce[64], auth[256], contact[160], c200[200];
 	char		 a[64], via[80], wa[128];
@@ -108,6 +108,8 @@ reg_full(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
 	m.expires = expires;
 	scn_send(s, &u->ep, proxy, &m);
 	scn_expect(s, "accept", label);
+	if (leg1 != NULL)
+		leg1(s);
 
 	scn_token(s, nonce, sizeof(nonce));
 	snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\""
@@ -151,7 +153,7 @@ static void
 reg_to(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
     int expires, const char *label)
 {
-	reg_full(s, u, proxy, expires, label, NULL, NULL, 0);
+	reg_full(s, u, proxy, expires, label, NULL, NULL, NULL, 0);
 }
 
 static void
@@ -1269,7 +1271,8 @@ pending_flush_binding(struct scn *s)
 	size_t			 n;
 
 	engine_warm_start(s->e);
-	reg_full(s, &ALICE, &PROXY, 3600, "x", flood_registers, NULL, 0);
+	reg_full(s, &ALICE, &PROXY, 3600, "x", NULL, flood_registers, NULL,
+	    0);
 	engine_tables(s->e, s->now, &t);
 	if (t.pending_evicted == 0)
 		scn_failf(s, "the flood recycled no pending entry: no test");
@@ -1311,7 +1314,7 @@ pending_flush_replay(struct scn *s)
 	struct pg_msg	 m;
 
 	engine_warm_start(s->e);
-	reg_full(s, &ALICE, &PROXY, 3600, "x", flood_registers, cred,
+	reg_full(s, &ALICE, &PROXY, 3600, "x", NULL, flood_registers, cred,
 	    sizeof(cred));
 	scn_wait(s, 2.0);
 	aor(a, sizeof(a), "alice");
@@ -1359,7 +1362,7 @@ pending_flush_answered(struct scn *s)
 
 	engine_warm_start(s->e);
 	forged_registers(s, 0, PENDING_ANSWERED, 1, true);
-	reg_full(s, &ALICE, &PROXY, 3600, "x", answer_blind, NULL, 0);
+	reg_full(s, &ALICE, &PROXY, 3600, "x", NULL, answer_blind, NULL, 0);
 	engine_tables(s->e, s->now, &t);
 	if (t.bindings != 1)
 		scn_failf(s, "Alice's binding lost to blind answers "
@@ -1376,6 +1379,40 @@ test_pending_flush_answered(void **st)
 {
 	(void)st;
 	run(pending_flush_answered, "pending_flush_answered", SETS_BASE);
+}
+
+/*
+ * A bound phone's re-registration under the flood in both legs: its
+ * first REGISTER must outlive the flood until the proxy's 401 (no nonce
+ * vouches for it yet, its bound tuple does), its credentials until the
+ * 200, and every answer must match its transaction.  Without the first
+ * leg guarded the 401 matched nothing, the credentials were then
+ * unguarded, and the 200 was lost to the second flood.
+ */
+static void
+pending_flush_rereg(struct scn *s)
+{
+	struct engine_stats	 st;
+	uint64_t		 unmatched;
+
+	engine_warm_start(s->e);
+	reg(s, &ALICE);
+	engine_stats(s->e, &st);
+	unmatched = st.register_unmatched;
+	reg_full(s, &ALICE, &PROXY, 3600, "vii", flood_registers,
+	    flood_registers, NULL, 0);
+	engine_stats(s->e, &st);
+	if (st.register_unmatched != unmatched)
+		scn_failf(s, "%llu of the proxy's answers to Alice's "
+		    "re-registration matched nothing",
+		    (unsigned long long)(st.register_unmatched - unmatched));
+}
+
+static void
+test_pending_flush_rereg(void **st)
+{
+	(void)st;
+	run(pending_flush_rereg, "pending_flush_rereg", SETS_BASE);
 }
 
 /*
@@ -2201,6 +2238,7 @@ main(void)
 	TREG("attack", pending_flush_binding);
 	TREG("attack", pending_flush_replay);
 	TREG("attack", pending_flush_answered);
+	TREG("attack", pending_flush_rereg);
 	TREG("attack", frag_table_fill);
 	TREG("attack", frag_table_fill_macs);
 	TREG("attack", buffer_hog);
