@@ -49,10 +49,14 @@ struct reg_answer {
  * Remember a REGISTER that will reach the proxy.  Returns true when it
  * carries credentials on the next CSeq of a transaction the proxy
  * challenged, from the same device: the source answered the challenge,
- * so its address is its own.
+ * so its address is its own.  When its credentials also carry that
+ * challenge's nonce, its entry is guarded (pending.h): a flood of
+ * REGISTERs from forged sources cannot push it out before the 200.
+ * `known': the sender's whole tuple is bound (a re-registration), which
+ * guards its entry apart from those.
  */
 bool		 reg_request(struct pending_table *, const struct sg_tuple *,
-		    const struct sipm *, uint64_t now);
+		    const struct sipm *, bool known, uint64_t now);
 /*
  * The start-up learning window (startup.learn): an authenticated request
  * from a device with no binding, let through with a notice; a 2xx from

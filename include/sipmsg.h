@@ -78,6 +78,9 @@ struct sipm {
 	uint64_t	 impi_h;
 	uint64_t	 auth_h;	/* keyed hash of nonce + response */
 	bool		 auth_has_response;
+	uint64_t	 auth_nonce_h;	/* its nonce alone, 0 none */
+	/* A response's first WWW- or Proxy-Authenticate: its nonce, 0 none */
+	uint64_t	 chal_nonce_h;
 
 	size_t		 msg_len;	/* header + body as framed */
 	const char	*why;		/* SIPM_K_MALFORMED: what was wrong */

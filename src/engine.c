@@ -899,6 +899,7 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
     const struct dec_pkt *pkt, uint64_t now, enum sg_reason *reason)
 {
 	struct spoof_result	 r;
+	const struct binding	*b;
 	enum alarm_action	 act;
 	enum sg_verdict		 v;
 	bool			 reg = msg->request &&
@@ -955,9 +956,11 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 	 * A REGISTER's exact binding: spoof_register() looked F up already
 	 * (bind_match()), and nothing since has touched the table.
 	 */
-	v = module2(e, t, msg, reg ? r.ec.f : r.ec.b, pkt, now, reason);
+	b = reg ? r.ec.f : r.ec.b;
+	v = module2(e, t, msg, b, pkt, now, reason);
 	/* The proxy will see it: its answer may teach a binding. */
-	if (reg && delivered(e, v) && reg_request(e->pt, t, msg, now))
+	if (reg && delivered(e, v) && reg_request(e->pt, t, msg, b != NULL,
+	    now))
 		flood_answered(e->flood, t);
 	return v;
 }

@@ -20,14 +20,33 @@ key(uint64_t call_id_h, const struct sg_addr *ip)
 	return hash_mix(call_id_h, hash_bytes(ip, sizeof(*ip)));
 }
 
+/* A device's address, (m, i): the pending table's quota key, never 0. */
+static uint64_t
+source_key(const struct sg_tuple *t)
+{
+	struct {
+		uint8_t		 m[6];
+		uint8_t		 has_m, pad;
+		struct sg_addr	 i;
+	} k;
+
+	memset(&k, 0, sizeof(k));
+	if (t->has_m)
+		memcpy(k.m, t->m.b, sizeof(k.m));
+	k.has_m = t->has_m;
+	k.i = t->i;
+	return hash_bytes(&k, sizeof(k)) | 1;
+}
+
 bool
 reg_request(struct pending_table *pt, const struct sg_tuple *t,
-    const struct sipm *msg, uint64_t now)
+    const struct sipm *msg, bool known, uint64_t now)
 {
 	struct pending	*p;
 	bool		 is_new, answered = false;
 	/* One keyed hash for both lookups: they name the same sender. */
 	uint64_t	 k = key(msg->call_id_h, &t->i);
+	enum pending_guard guard = known ? PENDING_KNOWN : PENDING_OPEN;
 
 	if (msg->has_auth && msg->cseq > 0) {
 		struct pending	*prev = pending_find(pt, k, msg->cseq - 1,
@@ -36,8 +55,22 @@ reg_request(struct pending_table *pt, const struct sg_tuple *t,
 		answered = prev != NULL && prev->challenged &&
 		    sg_addr_eq(&prev->t.i, &t->i) &&
 		    memcmp(&prev->t.m, &t->m, sizeof(t->m)) == 0;
+		/*
+		 * SPEC 1: a transaction a flood must not push out before the
+		 * proxy's 200 (pending.c).  Its credentials carry the nonce
+		 * of the challenge the proxy sent to this source: a sender
+		 * at a forged address never saw it, so it cannot make
+		 * guarded entries of its own; a host that does see its
+		 * challenges is held to its source's quota.  A bound
+		 * device's first leg (`known') is guarded apart: forging
+		 * bound devices' tuples fills that kind, not this one.
+		 */
+		if (answered && prev->chal_nonce_h != 0 &&
+		    prev->chal_nonce_h == msg->auth_nonce_h)
+			guard = PENDING_ANSWERED;
 	}
-	p = pending_add(pt, k, msg->cseq, now, &is_new);
+	p = pending_add_guarded(pt, k, msg->cseq, guard, source_key(t), now,
+	    &is_new);
 	if (is_new)
 		p->method = SIPM_REGISTER;
 	/*
@@ -200,6 +233,7 @@ reg_answer(struct pending_table *pt, const struct sipm *msg,
 	    ((msg->status == 401 || msg->status == 407) && p->has_auth);
 	if (msg->status == 401 || msg->status == 407) {
 		p->challenged = true;	/* stays pending */
+		p->chal_nonce_h = msg->chal_nonce_h;
 		return REG_CHALLENGE;
 	}
 	if (msg->status >= 300)

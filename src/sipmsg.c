@@ -375,7 +375,7 @@ start_line_copy(const uint8_t *p, const struct sline *sl, char *out)
 
 enum hdr {
 	H_OTHER = 0, H_VIA, H_FROM, H_TO, H_CALLID, H_CSEQ, H_CONTACT,
-	H_EXPIRES, H_AUTH, H_PAUTH, H_CLEN, H_NKINDS,
+	H_EXPIRES, H_AUTH, H_PAUTH, H_CLEN, H_CHAL, H_NKINDS,
 	H_CONTACT_TAIL,		/* a Contact after the first 16 values */
 };
 
@@ -488,6 +488,12 @@ header_id(const char *name, size_t n)
 	case 'p':
 		if (name_is(name, n, "proxy-authorization", 19))
 			return H_PAUTH;
+		if (name_is(name, n, "proxy-authenticate", 18))
+			return H_CHAL;
+		break;
+	case 'w':
+		if (name_is(name, n, "www-authenticate", 16))
+			return H_CHAL;
 		break;
 	}
 	return H_OTHER;
@@ -1070,6 +1076,7 @@ keep_end(struct keep *kp, char *out, size_t *o)
 		break;
 	case H_AUTH:
 	case H_PAUTH:
+	case H_CHAL:
 		/*
 		 * osip2 looks at each parameter it does not know from there to
 		 * the end of the value: cost parameters times length.
@@ -1175,7 +1182,8 @@ keep_start(struct filter *f, enum hdr cur, const uint8_t *s, size_t n,
 			sc->bad = "too many credentials";
 			return -1;
 		}
-		/* Only the top Via and the first credentials. */
+		/* Only the top Via, the first credentials and the first
+		 * challenge (a proxy may offer several, one nonce). */
 		if (cur != H_CONTACT)
 			return 0;
 	}
@@ -1721,6 +1729,7 @@ struct parsed {
 	osip_call_id_t		*call_id;
 	osip_cseq_t		*cseq;
 	osip_authorization_t	*auth, *pauth;
+	osip_www_authenticate_t	*chal;		/* WWW- or Proxy-Authenticate */
 	const char		*expires;	/* its value; NULL if empty */
 	bool			 contacts_read;	/* Contact to osip2 (below) */
 	uint64_t		 contact_raw_h;	/* else: the values as written */
@@ -1893,6 +1902,7 @@ parsed_release(struct parsed *pm)
 	osip_cseq_free(pm->cseq);
 	osip_authorization_free(pm->auth);
 	osip_proxy_authorization_free(pm->pauth);
+	osip_www_authenticate_free(pm->chal);
 	for (int k = 0; k < pm->ncontacts; k++)
 		osip_contact_free(pm->contacts[k]);
 }
@@ -2315,6 +2325,23 @@ via_cut(char *v)
 }
 
 /*
+ * The first WWW-Authenticate or Proxy-Authenticate (the scan keeps one):
+ * only its nonce is read (register.c).  One osip2 refuses is no
+ * challenge, as with credentials.
+ */
+static int
+parse_challenge(osip_www_authenticate_t **ch, char *v)
+{
+	if (*ch != NULL || osip_www_authenticate_init(ch) != 0)
+		return -1;
+	if (osip_www_authenticate_parse(*ch, v) != 0) {
+		osip_www_authenticate_free(*ch);
+		*ch = NULL;
+	}
+	return 0;
+}
+
+/*
  * One kept header's value (NUL-terminated, trimmed; NULL if it was empty)
  * to its osip2 parser.  An empty value is no header to osip2.  -1 where
  * osip2 refuses it: a value its parser rejects, or a second From, To,
@@ -2365,6 +2392,9 @@ parse_header(struct parsed *pm, enum hdr kind, char *v)
 	case H_PAUTH:
 		return parse_credentials(kind == H_AUTH ? &pm->auth :
 		    &pm->pauth, v);
+	case H_CHAL:
+		/* Read in a response only: a request's is not the proxy's. */
+		return pm->request ? 0 : parse_challenge(&pm->chal, v);
 	case H_CONTACT:
 		return split_contacts(pm, v);
 	default:
@@ -2656,6 +2686,13 @@ take_contacts(struct sipm_parser *sp, const struct parsed *pm,
 	return NULL;
 }
 
+/* A nonce as the proxy wrote it, quotes and all; 0 is none. */
+static uint64_t
+nonce_hash(const char *nonce)
+{
+	return hash_bytes(nonce, strlen(nonce)) | 1;
+}
+
 /* The first Authorization, else the first Proxy-Authorization. */
 static void
 take_credentials(struct sipm_parser *sp, const struct parsed *pm,
@@ -2673,6 +2710,8 @@ take_credentials(struct sipm_parser *sp, const struct parsed *pm,
 		copy_trunc(m->impi, sizeof(m->impi), u);
 		m->impi_h = hash_bytes(u, strlen(u)) | 1;
 	}
+	if (au->nonce != NULL)
+		m->auth_nonce_h = nonce_hash(au->nonce);
 	/* The whole nonce and response, however long. */
 	if (au->nonce != NULL && au->response != NULL) {
 		m->auth_h = hash_mix(hash_bytes(au->nonce, strlen(au->nonce)),
@@ -2704,6 +2743,8 @@ extract(struct sipm_parser *sp, const struct parsed *pm, struct sipm *m)
 		return why;
 	m->expires = parse_delta(pm->expires);
 	take_credentials(sp, pm, m);
+	if (!pm->request && pm->chal != NULL && pm->chal->nonce != NULL)
+		m->chal_nonce_h = nonce_hash(pm->chal->nonce);
 	return NULL;
 }
 

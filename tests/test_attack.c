@@ -78,10 +78,16 @@ hostport(char *buf, size_t len, const char *host, uint16_t port)
 		snprintf(buf, len, "%s:%u", host, port);
 }
 
-/* A full registration: REGISTER, 401, REGISTER with credentials, 200. */
+/*
+ * A full registration: REGISTER, 401, REGISTER with credentials, 200;
+ * `leg1' (if not NULL) runs between the REGISTER and the 401, `rtt'
+ * between the credentials and the 200 (each inside one round trip), and
+ * the credentials sent are copied to `cred' if not NULL.
+ */
 static void
-reg_to(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
-    int expires, const char *label)
+reg_full(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
+    int expires, const char *label, void (*leg1)(struct scn *),
+    void (*rtt)(struct scn *), char *cred, size_t credsz)
 {
 	char		 cid[64], nonce[64], auth[256], contact[160], c200[200];
 	char		 a[64], via[80], wa[128];
@@ -103,6 +109,8 @@ reg_to(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
 	m.expires = expires;
 	scn_send(s, &u->ep, proxy, &m);
 	scn_expect(s, "accept", label);
+	if (leg1 != NULL)
+		leg1(s);
 
 	scn_token(s, nonce, sizeof(nonce));
 	snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\""
@@ -128,6 +136,10 @@ reg_to(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
 	m.auth = auth;
 	scn_send(s, &u->ep, proxy, &m);
 	scn_expect(s, "accept", label);
+	if (cred != NULL)
+		snprintf(cred, credsz, "%s", auth);
+	if (rtt != NULL)
+		rtt(s);
 
 	snprintf(c200, sizeof(c200), "%s;expires=%d", contact, expires);
 	r.status = 200;
@@ -136,6 +148,13 @@ reg_to(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
 	r.raw_headers = NULL;
 	scn_send(s, proxy, &u->ep, &r);
 	scn_expect(s, "accept", "outbound");
+}
+
+static void
+reg_to(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
+    int expires, const char *label)
+{
+	reg_full(s, u, proxy, expires, label, NULL, NULL, NULL, 0);
 }
 
 static void
@@ -1150,6 +1169,254 @@ test_pending_overwrite(void **st)
 /* ==== 9. Tables an attacker fills ======================================= */
 
 /*
+ * REGISTERs from forged sources (Eve's MAC, 10.x.y.z, Call-ID junk-k)
+ * with made-up credentials, as a blind attacker sends them: none
+ * carries a nonce the proxy sent there.  While the engine trains, module
+ * II lets every one through to the proxy, so each is a pending
+ * transaction.  `cseq' 1 without credentials, and then `challenge' set:
+ * the proxy's 401 to each (which the attacker does not see).
+ */
+static void
+forged_registers(struct scn *s, long first, long n, uint32_t cseq,
+    bool challenge)
+{
+	char		 ip[20], cid[32], a[64], via[80], au[256], wa[96];
+	struct pg_ep	 e = EVE;
+	struct pg_msg	 m, r;
+
+	for (long k = first; k < first + n; k++) {
+		snprintf(ip, sizeof(ip), "10.%ld.%ld.%ld", (k >> 16) & 255,
+		    (k >> 8) & 255, k & 255);
+		e.ip = ip;
+		snprintf(cid, sizeof(cid), "junk-%ld", k);
+		snprintf(a, sizeof(a), "sip:u%ld@" DOMAIN, k);
+		hostport(via, sizeof(via), ip, 5060);
+		snprintf(au, sizeof(au), "Digest username=\"u%ld\", realm=\""
+		    DOMAIN "\", nonce=\"n%ld\", uri=\"sip:" DOMAIN "\", "
+		    "response=\"%032lx\", algorithm=MD5", k, k,
+		    (unsigned long)k);
+		memset(&m, 0, sizeof(m));
+		m.method = "REGISTER";
+		m.ruri = "sip:" DOMAIN;
+		m.via = via;
+		m.from = a;
+		m.to = a;
+		m.call_id = cid;
+		m.cseq = cseq;
+		m.contact = "<sip:x@10.0.0.1>";
+		m.expires = 3600;
+		m.auth = cseq > 1 ? au : NULL;
+		scn_send(s, &e, &PROXY, &m);
+		if (!challenge)
+			continue;
+		snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\""
+		    DOMAIN "\", nonce=\"proxy%ld\"\r\n", k);
+		memset(&r, 0, sizeof(r));
+		r.status = 401;
+		r.via = via;
+		r.from = a;
+		r.to = a;
+		r.to_tag = "reg";
+		r.call_id = cid;
+		r.cseq = cseq;
+		r.cseq_method = "REGISTER";
+		r.raw_headers = wa;
+		r.expires = -1;
+		scn_send(s, &PROXY, &e, &r);
+	}
+}
+
+/* More than tables.pending (16,384), inside Alice's round trip. */
+#define PENDING_FLUSH	16500
+
+static void
+flood_registers(struct scn *s)
+{
+	forged_registers(s, 0, PENDING_FLUSH, 2, false);
+}
+
+/* Sources challenged beforehand: more than the guarded quarter (4,096). */
+#define PENDING_ANSWERED 5000
+
+static void
+answer_blind(struct scn *s)
+{
+	forged_registers(s, 0, PENDING_ANSWERED, 2, false);
+	forged_registers(s, PENDING_ANSWERED, PENDING_FLUSH, 2, false);
+}
+
+static void
+must_reason(struct scn *s, enum sg_reason want, const char *what)
+{
+	if (s->seen.nres == 0 || s->seen.res[0].r != want)
+		scn_failf(s, "frame %llu (%s): reason %s, not %s",
+		    (unsigned long long)s->frame, what, first_reason(s),
+		    sg_reason_str(want));
+}
+
+/*
+ * Pending REGISTERs: one FIFO of tables.pending entries, the oldest
+ * recycled first.  Alice registers (REGISTER, 401, REGISTER with the
+ * 401's nonce); before the proxy's 200 comes back, PENDING_FLUSH spoofed
+ * REGISTERs push her transaction out, the 200 matches nothing and she
+ * has no binding: her INVITE is dropped (b), and a BYE forged in her
+ * name is no longer told apart (b, not ix).  Her REGISTER answered the
+ * challenge sent to her address with its nonce, which a blind sender at
+ * a forged address never sees: it must outlive the flood.
+ */
+static void
+pending_flush_binding(struct scn *s)
+{
+	static char		 pkt[2048];
+	struct engine_tables	 t;
+	size_t			 n;
+
+	engine_warm_start(s->e);
+	reg_full(s, &ALICE, &PROXY, 3600, "x", NULL, flood_registers, NULL,
+	    0);
+	engine_tables(s->e, s->now, &t);
+	if (t.pending_evicted == 0)
+		scn_failf(s, "the flood recycled no pending entry: no test");
+	if (t.bindings != 1)
+		scn_failf(s, "Alice's binding lost to the flood (bindings %u, "
+		    "pending evicted %llu)", t.bindings,
+		    (unsigned long long)t.pending_evicted);
+	n = request_text(pkt, sizeof(pkt), ALICE.ep.ip, "alice", "INVITE",
+	    "alice-call", NULL);
+	scn_send_payload(s, &ALICE.ep, &PROXY, pkt, n, NULL);
+	must_accept(s, "Alice's INVITE after the flood");
+	must_reason(s, SG_R_CASE_VII, "Alice's INVITE after the flood");
+	n = request_text(pkt, sizeof(pkt), ALICE.ep.ip, "alice", "BYE",
+	    "forged", NULL);
+	scn_send_payload(s, &EVE_AS_ALICE, &PROXY, pkt, n, NULL);
+	must_drop(s, "a BYE forged as Alice from Eve's MAC");
+	must_reason(s, SG_R_CASE_IX, "a BYE forged as Alice from Eve's MAC");
+}
+
+static void
+test_pending_flush_binding(void **st)
+{
+	(void)st;
+	run(pending_flush_binding, "pending_flush_binding", SETS_BASE);
+}
+
+/*
+ * The same flood also flushes the replay memory's unconfirmed tier
+ * (spoof.c), which is allowed: the proxy's 200 puts Alice's (nonce,
+ * response) in the confirmed tier.  With her transaction pushed out the
+ * 200 confirmed nothing, and Eve replaying Alice's captured credentials
+ * from her own address was accepted (and, once the proxy took the reused
+ * nonce within its lifetime, bound Eve as alice: her INVITE case vii).
+ */
+static void
+pending_flush_replay(struct scn *s)
+{
+	char		 cred[256], a[64], via[80], contact[160];
+	struct pg_msg	 m;
+
+	engine_warm_start(s->e);
+	reg_full(s, &ALICE, &PROXY, 3600, "x", NULL, flood_registers, cred,
+	    sizeof(cred));
+	scn_wait(s, 2.0);
+	aor(a, sizeof(a), "alice");
+	hostport(via, sizeof(via), EVE.ip, EVE.port);
+	snprintf(contact, sizeof(contact), "<sip:alice@%s>", via);
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.ruri = "sip:" DOMAIN;
+	m.via = via;
+	m.from = a;
+	m.to = a;
+	m.call_id = "eve-replay";
+	m.cseq = 2;
+	m.contact = contact;
+	m.expires = 3600;
+	m.auth = cred;
+	scn_send(s, &EVE, &PROXY, &m);
+	must_drop(s, "Eve's replay of Alice's credentials");
+	must_reason(s, SG_R_REPLAY, "Eve's replay of Alice's credentials");
+}
+
+static void
+test_pending_flush_replay(void **st)
+{
+	(void)st;
+	run(pending_flush_replay, "pending_flush_replay", SETS_BASE);
+}
+
+/*
+ * The guarded quarter of the pending table is not Eve's to fill: she
+ * sends a REGISTER from each of PENDING_ANSWERED forged addresses
+ * beforehand, the proxy challenges each there, and inside Alice's round
+ * trip she "answers" every challenge on the next CSeq, blind: her nonce
+ * is not the one the proxy sent; then the flood of pending_flush_binding.
+ * Were answering on the next CSeq from the same source enough, her
+ * entries would be guarded and recycle Alice's (the guarded tier's
+ * oldest).
+ */
+static void
+pending_flush_answered(struct scn *s)
+{
+	struct engine_tables	 t;
+	static char		 pkt[2048];
+	size_t			 n;
+
+	engine_warm_start(s->e);
+	forged_registers(s, 0, PENDING_ANSWERED, 1, true);
+	reg_full(s, &ALICE, &PROXY, 3600, "x", NULL, answer_blind, NULL, 0);
+	engine_tables(s->e, s->now, &t);
+	if (t.bindings != 1)
+		scn_failf(s, "Alice's binding lost to blind answers "
+		    "(bindings %u, pending evicted %llu)", t.bindings,
+		    (unsigned long long)t.pending_evicted);
+	n = request_text(pkt, sizeof(pkt), ALICE.ep.ip, "alice", "INVITE",
+	    "alice-call", NULL);
+	scn_send_payload(s, &ALICE.ep, &PROXY, pkt, n, NULL);
+	must_accept(s, "Alice's INVITE after the blind answers");
+}
+
+static void
+test_pending_flush_answered(void **st)
+{
+	(void)st;
+	run(pending_flush_answered, "pending_flush_answered", SETS_BASE);
+}
+
+/*
+ * A bound phone's re-registration under the flood in both legs: its
+ * first REGISTER must outlive the flood until the proxy's 401 (no nonce
+ * vouches for it yet, its bound tuple does), its credentials until the
+ * 200, and every answer must match its transaction.  Without the first
+ * leg guarded the 401 matched nothing, the credentials were then
+ * unguarded, and the 200 was lost to the second flood.
+ */
+static void
+pending_flush_rereg(struct scn *s)
+{
+	struct engine_stats	 st;
+	uint64_t		 unmatched;
+
+	engine_warm_start(s->e);
+	reg(s, &ALICE);
+	engine_stats(s->e, &st);
+	unmatched = st.register_unmatched;
+	reg_full(s, &ALICE, &PROXY, 3600, "vii", flood_registers,
+	    flood_registers, NULL, 0);
+	engine_stats(s->e, &st);
+	if (st.register_unmatched != unmatched)
+		scn_failf(s, "%llu of the proxy's answers to Alice's "
+		    "re-registration matched nothing",
+		    (unsigned long long)(st.register_unmatched - unmatched));
+}
+
+static void
+test_pending_flush_rereg(void **st)
+{
+	(void)st;
+	run(pending_flush_rereg, "pending_flush_rereg", SETS_BASE);
+}
+
+/*
  * Fragments: 64 contexts by default (tables.fragments), each kept 60 s
  * after its last fragment and never recycled while busy.  64 first
  * fragments from spoofed sources per minute (about 1 packet a second)
@@ -2102,6 +2369,10 @@ main(void)
 	TREG("attack", nested_fragment);
 	TREG("attack", pin_first);
 	TREG("attack", pending_overwrite);
+	TREG("attack", pending_flush_binding);
+	TREG("attack", pending_flush_replay);
+	TREG("attack", pending_flush_answered);
+	TREG("attack", pending_flush_rereg);
 	TREG("attack", frag_table_fill);
 	TREG("attack", frag_table_fill_macs);
 	TREG("attack", buffer_hog);

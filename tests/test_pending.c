@@ -5,7 +5,10 @@
  * what the engine wrote there (the ambiguity mark included); an entry
  * lives exactly `timeout' from its first copy (Timer F); when the table
  * is full the oldest goes, so a flood recycles its own entries; a 64-bit
- * key collision never hands one transaction another's entry.
+ * key collision never hands one transaction another's entry.  Guarded
+ * entries (answered challenges; a bound device's) go only for others of
+ * their kind, each kind at most a quarter of the table and QUOTA_GUARDED
+ * (8) per source, past which a source's next is an open entry.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,6 +81,7 @@ assert_fresh(const struct pending *p, uint64_t call_id_h, uint32_t cseq,
 	assert_int_equal(p->contact_uh, 0);
 	assert_int_equal(p->contact_idh, 0);
 	assert_int_equal(p->auth_h, 0);
+	assert_int_equal(p->chal_nonce_h, 0);
 	assert_int_equal(p->t.dh, 0);
 	assert_false(p->t.has_m);
 }
@@ -97,6 +101,7 @@ scribble(struct pending *p)
 	p->ambiguous = true;
 	p->auth_has_response = true;
 	p->auth_h = 0xa;
+	p->chal_nonce_h = 0xc;
 	p->req_expires = 3600;
 }
 
@@ -351,6 +356,187 @@ test_flood_recycles_its_own(void **state)
 	assert_int_equal(stats(pt).answered, 1);
 }
 
+/* A guarded transaction not seen before, of source `src'. */
+static struct pending *
+add_guarded(struct pending_table *pt, uint64_t call_id_h, uint64_t src,
+    uint64_t now)
+{
+	struct pending	*p;
+	bool		 is_new = false;
+
+	p = pending_add_guarded(pt, call_id_h, 1, PENDING_ANSWERED, src, now,
+	    &is_new);
+	assert_non_null(p);
+	assert_true(is_new);
+	assert_int_equal(pending_guard(pt, p), PENDING_ANSWERED);
+	return p;
+}
+
+/*
+ * The finding: a flood of CAP new transactions (spoofed sources) inside
+ * one round trip pushed out a subscriber's answered challenge.  A guarded
+ * entry outlives any number of unguarded ones; they recycle their own.
+ */
+static void
+test_guarded_outlives_flood(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*g;
+	uint64_t		 now = 0;
+
+	g = add_guarded(pt, 0xa11ce, 0x5a, now++);
+	scribble(g);
+	for (uint64_t k = 0; k < 4 * CAP; k++) {
+		struct pending	*p = add_new(pt, 1000 + k, 1, now++);
+
+		assert_int_equal(pending_guard(pt, p), PENDING_OPEN);
+	}
+	assert_ptr_equal(pending_find(pt, 0xa11ce, 1, now), g);
+	assert_true(g->challenged);
+	assert_int_equal(stats(pt).in_use, CAP);
+	assert_int_equal(stats(pt).evicted, 3 * CAP + 1);
+	assert_int_equal(stats(pt).evicted_guarded, 0);
+	assert_int_equal(stats(pt).guarded, 1);
+}
+
+/*
+ * Guarded entries hold at most CAP / 4: the next one recycles the oldest
+ * guarded, never an unguarded one, and the unguarded keep the rest.
+ */
+static void
+test_guarded_tier_full(void **state)
+{
+	struct pending_table	*pt = *state;
+	uint64_t		 now = 0;
+
+	assert_int_equal(stats(pt).guarded_cap, 2 * (CAP / 4));
+	for (uint64_t k = 0; k < CAP - CAP / 4; k++)
+		add_new(pt, 1000 + k, 1, now++);
+	for (uint64_t k = 0; k < CAP / 4; k++)
+		add_guarded(pt, 0x900 + k, 0x100 + k, now++);
+	assert_int_equal(stats(pt).in_use, CAP);
+	add_guarded(pt, 0x9ff, 0x1ff, now++);
+	assert_null(pending_find(pt, 0x900, 1, now));
+	for (uint64_t k = 1; k < CAP / 4; k++)
+		assert_non_null(pending_find(pt, 0x900 + k, 1, now));
+	for (uint64_t k = 0; k < CAP - CAP / 4; k++)
+		assert_non_null(pending_find(pt, 1000 + k, 1, now));
+	assert_int_equal(stats(pt).evicted_guarded, 1);
+	assert_int_equal(stats(pt).evicted, 1);
+	assert_int_equal(stats(pt).guarded, CAP / 4);
+	/* An unguarded one now recycles the oldest unguarded. */
+	add_new(pt, 2000, 1, now++);
+	assert_null(pending_find(pt, 1000, 1, now));
+	assert_non_null(pending_find(pt, 0x901, 1, now));
+	assert_int_equal(stats(pt).evicted_guarded, 1);
+	/* Guarded entries take the room of unguarded ones when full. */
+	assert_int_equal(stats(pt).in_use, CAP);
+}
+
+/*
+ * A bound device's entries (known) are a tier of their own: filling it
+ * (tuples of bound devices forged) recycles only its own, never an
+ * answered challenge, and floods of open entries recycle neither.
+ */
+static void
+test_known_tier(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*p;
+	uint64_t		 now = 0;
+	bool			 is_new;
+
+	for (uint64_t k = 0; k < CAP / 4; k++)
+		add_guarded(pt, 0x900 + k, 0x100 + k, now++);
+	for (uint64_t k = 0; k < CAP / 4 + 3; k++) {
+		p = pending_add_guarded(pt, 0x500 + k, 1, PENDING_KNOWN,
+		    0x100 + k, now++, &is_new);
+		assert_true(is_new);
+		assert_int_equal(pending_guard(pt, p), PENDING_KNOWN);
+	}
+	for (uint64_t k = 0; k < 2 * CAP; k++)
+		add_new(pt, 1000 + k, 1, now++);
+	for (uint64_t k = 0; k < CAP / 4; k++)
+		assert_non_null(pending_find(pt, 0x900 + k, 1, now));
+	for (uint64_t k = 0; k < 3; k++)
+		assert_null(pending_find(pt, 0x500 + k, 1, now));
+	for (uint64_t k = 3; k < CAP / 4 + 3; k++)
+		assert_non_null(pending_find(pt, 0x500 + k, 1, now));
+	assert_int_equal(stats(pt).evicted_guarded, 3);
+	assert_int_equal(stats(pt).guarded, 2 * (CAP / 4));
+	assert_int_equal(stats(pt).in_use, CAP);
+}
+
+/*
+ * One source holds at most 8 guarded entries of a kind: its ninth is an
+ * open entry (twenty phones behind one NAT address lose no transaction),
+ * its eight stay, other sources keep theirs, and the other kind has its
+ * own eight.
+ */
+static void
+test_guarded_quota(void **state)
+{
+	struct pending_table	*pt = pending_create(64, TIMEOUT);
+	struct pending		*p;
+	uint64_t		 now = 0;
+	bool			 is_new;
+
+	(void)state;
+	assert_non_null(pt);
+	add_guarded(pt, 0xb0b, 0x2, now++);
+	for (uint64_t k = 0; k < 8; k++)
+		add_guarded(pt, 0x700 + k, 0x1, now++);
+	p = pending_add_guarded(pt, 0x708, 1, PENDING_ANSWERED, 0x1, now++,
+	    &is_new);
+	assert_true(is_new);
+	assert_int_equal(pending_guard(pt, p), PENDING_OPEN);
+	for (uint64_t k = 0; k < 9; k++)
+		assert_non_null(pending_find(pt, 0x700 + k, 1, now));
+	assert_non_null(pending_find(pt, 0xb0b, 1, now));
+	assert_int_equal(stats(pt).quota_open, 1);
+	assert_int_equal(stats(pt).evicted_guarded, 0);
+	assert_int_equal(stats(pt).guarded, 9);
+	/* Its quota in one kind is not spent in the other. */
+	for (uint64_t k = 0; k < 8; k++) {
+		p = pending_add_guarded(pt, 0x600 + k, 1, PENDING_KNOWN, 0x1,
+		    now++, &is_new);
+		assert_int_equal(pending_guard(pt, p), PENDING_KNOWN);
+	}
+	assert_int_equal(stats(pt).quota_open, 1);
+	/* One of its entries gone, the source has a guard back. */
+	pending_del(pt, pending_find(pt, 0x700, 1, now));
+	add_guarded(pt, 0x800, 0x1, now++);
+	assert_int_equal(stats(pt).quota_open, 1);
+	pending_destroy(pt);
+}
+
+static void
+test_guarded_expire(void **state)
+{
+	struct pending_table	*pt = *state;
+	struct pending		*p;
+	bool			 is_new = true;
+
+	add_guarded(pt, 0xa, 0x1, 0);
+	add_new(pt, 0xb, 1, 1);
+	p = pending_add(pt, 0xa, 1, 2, &is_new);
+	assert_false(is_new);
+	assert_int_equal(pending_guard(pt, p), PENDING_ANSWERED);
+	p = pending_add_guarded(pt, 0xb, 1, PENDING_ANSWERED, 0x1, 3,
+	    &is_new);
+	assert_false(is_new);
+	assert_int_equal(pending_guard(pt, p), PENDING_OPEN);
+	assert_non_null(pending_find(pt, 0xa, 1, TIMEOUT - 1));
+	pending_expire(pt, TIMEOUT + 1);
+	assert_int_equal(stats(pt).in_use, 0);
+	assert_int_equal(stats(pt).expired, 2);
+	assert_int_equal(stats(pt).guarded, 0);
+	assert_null(pending_find(pt, 0xa, 1, TIMEOUT + 1));
+	for (uint64_t k = 0; k < CAP; k++)
+		assert_int_equal(pending_guard(pt, add_new(pt, 0x100 + k, 1,
+		    TIMEOUT + 2)), PENDING_OPEN);
+}
+
 /*
  * A longer timeout applies to transactions from then on; one already
  * pending keeps the time it was given.
@@ -447,6 +633,11 @@ main(void)
 	TREG("pending", del);
 	TREG("pending", full);
 	TREG("pending", flood_recycles_its_own);
+	TREG("pending", guarded_outlives_flood);
+	TREG("pending", guarded_tier_full);
+	TREG("pending", known_tier);
+	TREG("pending", guarded_quota);
+	TREG("pending", guarded_expire);
 	TREG("pending", longer_timeout);
 	TREG("pending", shorter_timeout_sweep);
 	TREG("pending", shorter_timeout_full);

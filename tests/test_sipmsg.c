@@ -630,6 +630,53 @@ test_invite_fields(void **state)
 	assert_false(m.auth_has_response);
 }
 
+/*
+ * A challenge's nonce (register.c guards a REGISTER whose credentials
+ * carry the nonce of the 401 sent to its source): the first WWW- or
+ * Proxy-Authenticate's, hashed as the credentials' nonce is; a second
+ * challenge (MD5 beside SHA-256) is skipped, not malformed; a request's
+ * challenge header is not read.
+ */
+static void
+test_challenge_nonce(void **state)
+{
+	static const char	 r401[] = "SIP/2.0 401 Unauthorized\r\n"
+	    H_VIA H_FROM H_TO H_CID "CSeq: 1 REGISTER\r\n"
+	    "WWW-Authenticate: Digest realm=\"example.com\", "
+	    "nonce=\"5f2a9c\", algorithm=SHA-256\r\n"
+	    "www-authenticate: Digest realm=\"example.com\", "
+	    "nonce=\"77aa\", algorithm=MD5\r\n" END0;
+	static const char	 r407[] = "SIP/2.0 407 Proxy Auth\r\n"
+	    H_VIA H_FROM H_TO H_CID "CSeq: 1 REGISTER\r\n"
+	    "Proxy-Authenticate: Digest realm=\"example.com\", "
+	    "nonce=\"5f2a9c\"\r\n" END0;
+	static const char	 r200[] = SL_200 H_VIA H_FROM H_TO H_CID
+	    "CSeq: 2 REGISTER\r\n" END0;
+	static const char	 reg[] = SL_REG H_VIA H_FROM H_TO H_CID
+	    "CSeq: 2 REGISTER\r\n"
+	    "Authorization: Digest username=\"alice\", "
+	    "realm=\"example.com\", nonce=\"5f2a9c\", "
+	    "uri=\"sip:example.com\", response=\"00ff\"\r\n"
+	    "WWW-Authenticate: Digest nonce=\"5f2a9c\"\r\n" END0;
+	struct sipm		 a, b, c, q;
+
+	(void)state;
+	expect_kind(parse(r401, sizeof(r401) - 1, false, &a), SIPM_K_SIP,
+	    &a, "401");
+	expect_kind(parse(r407, sizeof(r407) - 1, false, &b), SIPM_K_SIP,
+	    &b, "407");
+	expect_kind(parse(r200, sizeof(r200) - 1, false, &c), SIPM_K_SIP,
+	    &c, "200");
+	expect_kind(parse(reg, sizeof(reg) - 1, false, &q), SIPM_K_SIP, &q,
+	    "REGISTER");
+	assert_true(a.chal_nonce_h != 0);
+	assert_true(a.chal_nonce_h == b.chal_nonce_h);
+	assert_true(c.chal_nonce_h == 0);
+	assert_true(q.chal_nonce_h == 0);
+	assert_true(q.auth_nonce_h == a.chal_nonce_h);
+	assert_true(a.auth_nonce_h == 0);
+}
+
 static void
 test_response_fields(void **state)
 {
@@ -3007,6 +3054,7 @@ main(void)
 	treg_add("fields", "register", test_register_fields, NULL);
 	treg_add("fields", "invite", test_invite_fields, NULL);
 	treg_add("fields", "response", test_response_fields, NULL);
+	treg_add("fields", "challenge_nonce", test_challenge_nonce, NULL);
 	TREG("fields", many_contacts);
 	TREG("fields", contact_star);
 	TREG("fields", via_top_contact_v6);
