@@ -1,11 +1,9 @@
 /*
  * flood.h: module II, flood statistics (SPEC 5, the paper's Table I).
  * A row per binding (indexed by binding slot) and per not-yet-bound
- * device ((m, i), or (m, i, s) behind NAT where a binding or the proxy's
- * 2xx vouches for s: the Via is the sender's to write) in a bounded
- * table of its own that recycles its least recently seen row, so
- * outsiders' floods are measured without making memory grow.  Every
- * value is on packet time.
+ * device ((m, i), or (m, i, s) behind NAT) in a bounded table of its own
+ * that recycles its least recently seen row, so outsiders' floods are
+ * measured without making memory grow.  Every value is on packet time.
  *
  * Training (training.duration from the engine's first packet, or a loaded
  * baseline) learns T.Dist_Avg (eq. 1), Init.C_Avg, each row's Init.D_Avg

@@ -34,8 +34,6 @@ enum {
 	ROW_THROTTLE = 4,	/* the last alarm's source not blockable */
 	ROW_KNOWN = 8,		/* a device row in klru and mix */
 	ROW_GRANTED = 16,	/* the proxy accepted its credentials */
-	ROW_SHARED = 32,	/* a source's (m, i) row, counting NAT Via
-				   hosts nobody vouched for */
 };
 
 /*
@@ -319,12 +317,9 @@ struct dkey {
 	struct sg_addr	 s;
 };
 
-/*
- * A device: (m, i), or (m, i, s) behind NAT (SPEC 4); `with_s' false:
- * the source (m, i) whatever its Via says (device_slot() decides).
- */
+/* A device: (m, i), or (m, i, s) behind NAT (SPEC 4). */
 static uint64_t
-device_key(const struct sg_tuple *t, bool with_s)
+device_key(const struct sg_tuple *t)
 {
 	struct dkey	 k;
 
@@ -333,8 +328,8 @@ device_key(const struct sg_tuple *t, bool with_s)
 		memcpy(k.m, t->m.b, 6);
 	k.has_m = t->has_m;
 	k.i = t->i;
-	k.nat = t->nat && with_s;
-	if (k.nat)
+	k.nat = t->nat;
+	if (t->nat)
 		k.s = t->s;
 	return hash_bytes(&k, sizeof(k));
 }
@@ -474,11 +469,14 @@ row_learned(struct flood *f, uint32_t s)
 	hidx_add(&f->mix, s, f->smi[s]);
 }
 
-/* The slot of the row filed under `key' (HNIL: none), seen now. */
+/* The slot of a device's row, created (or recycled) if need be. */
 static uint32_t
-slot_find(struct flood *f, uint64_t key)
+device_slot(struct flood *f, const struct sg_tuple *t)
 {
-	for (uint32_t s = hidx_first(&f->six, key); s != HNIL;
+	uint64_t	 key = device_key(t);
+	uint32_t	 s;
+
+	for (s = hidx_first(&f->six, key); s != HNIL;
 	    s = hidx_next(&f->six, s))
 		if (f->skey[s] == key) {
 			struct dlist	*l = f->srow[s].flags & ROW_KNOWN ?
@@ -489,15 +487,6 @@ slot_find(struct flood *f, uint64_t key)
 			dlist_push_tail(l, s);
 			return s;
 		}
-	return HNIL;
-}
-
-/* A new row for source `t' under `key' (a free one, or recycled). */
-static uint32_t
-slot_make(struct flood *f, const struct sg_tuple *t, uint64_t key)
-{
-	uint32_t	 s;
-
 	if ((s = dlist_pop_head(&f->sfree)) == HNIL) {
 		/*
 		 * Full: recycle the row seen least recently, one module II
@@ -523,81 +512,10 @@ slot_make(struct flood *f, const struct sg_tuple *t, uint64_t key)
 	return s;
 }
 
-/*
- * Does someone other than the sender vouch for its Via host s?  The
- * proxy registered the device (m, i, s) (a live binding, any identity),
- * or this message's own binding (m, i, d), lapsed or not, was registered
- * from s: a phone re-registering after a proxy outage.
- */
-static bool
-vouched(struct flood *f, const struct sg_tuple *t, uint64_t now)
-{
-	const struct binding	*b;
-
-	if (bind_find_device(f->bt, t, now) != NULL)
-		return true;
-	b = bind_find(f->bt, t, now);
-	return b != NULL && b->nat && sg_addr_eq(&b->s, &t->s);
-}
-
-enum vouch {
-	VOUCH_ASK,	/* look at the bindings (vouched()) */
-	VOUCH_GRANTED,	/* the proxy accepted its credentials just now */
-	VOUCH_FIND,	/* an existing row of (m, i, s) only, none made */
-};
-
-/*
- * The slot of a device's row, created (or recycled) if need be.
- *
- * Behind NAT a device is (m, i, s), so that twenty phones behind one
- * router are twenty rows (SPEC 4).  But s is the sender's own Via: one
- * host (one MAC, one address) writing a new private sent-by on each
- * message made a fresh row of each, and its flood, scan or password
- * spray never built up anywhere (an attacker's review: 2,000
- * REGISTERs/s raised no SS, 164 identities no scan, 232 sprayed
- * passwords nothing).  So an (m, i, s) row is made only when s is
- * vouched for: a binding (vouched()), or the proxy's 2xx to the
- * device's credentials (flood_granted()); and it is used while a
- * binding vouches or while module II knows the row (row_known(): at
- * most KNOWN_PER_SOURCE of one source, so an account's owner who had
- * credentials accepted from many Via hosts holds that many rows, not
- * one per message).  Anything else from the source counts on its (m, i)
- * row, where a rotating Via is counted whole.  Cost: at most two hash
- * probes here, and two binding lookups for a NAT message whose row is
- * not known.  What it costs a NAT: phones not yet registered (a first
- * registration, a binding expired past bindings.grace and its row
- * forgotten) share the router's (m, i) row until the proxy accepts
- * them.
- */
-static uint32_t
-device_slot(struct flood *f, const struct sg_tuple *t, enum vouch v,
-    uint64_t now)
-{
-	uint64_t	 key;
-	uint32_t	 s;
-
-	if (t->nat) {
-		key = device_key(t, true);
-		s = slot_find(f, key);
-		if (s != HNIL && (v != VOUCH_ASK ||
-		    (f->srow[s].flags & ROW_KNOWN) != 0 || vouched(f, t, now)))
-			return s;
-		if (s == HNIL && (v == VOUCH_GRANTED ||
-		    (v == VOUCH_ASK && vouched(f, t, now))))
-			return slot_make(f, t, key);
-	}
-	key = device_key(t, false);
-	if ((s = slot_find(f, key)) == HNIL)
-		s = slot_make(f, t, key);
-	if (t->nat)
-		f->srow[s].flags |= ROW_SHARED;
-	return s;
-}
-
 static struct frow *
-device_row(struct flood *f, const struct sg_tuple *t, uint64_t now)
+device_row(struct flood *f, const struct sg_tuple *t)
 {
-	return &f->srow[device_slot(f, t, VOUCH_ASK, now)];
+	return &f->srow[device_slot(f, t)];
 }
 
 /* ---- training ----------------------------------------------------------------- */
@@ -944,16 +862,7 @@ fire(struct flood *f, struct frow *r, const struct sg_tuple *t,
 	r->quiet_until = now + f->conf->blacklist_ttl;
 	r->trs = 0;
 	r->ir_run = r->ds2_run = 0;
-	/*
-	 * Behind NAT the offender is listed by (m, i, port) (SPEC 6,
-	 * block_offender()): a host taking a new port for each message
-	 * walks past that, and its row, quiet for the TTL, no longer
-	 * judged it (a rotating Via and port: one SS, then 2,000
-	 * REGISTERs/s through).  A source's shared row is then limited by
-	 * rate for the TTL, as a gateway's unblockable one is; the phones
-	 * behind it that a binding vouches for have rows of their own.
-	 */
-	if (!a->blockable || (t->nat && (r->flags & ROW_SHARED) != 0))
+	if (!a->blockable)
 		r->flags |= ROW_THROTTLE;
 	else
 		r->flags &= (uint8_t)~ROW_THROTTLE;
@@ -1502,7 +1411,7 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 	uint64_t	 prev;
 	bool		 has_prev, training = training_phase(f, now);
 
-	r = b != NULL ? bound_row(f, b) : device_row(f, t, now);
+	r = b != NULL ? bound_row(f, b) : device_row(f, t);
 	if (retransmission(f, r, txn, now))
 		return FLOOD_PASS;
 	ds_count(f, now);
@@ -1574,57 +1483,23 @@ flood_message(struct flood *f, const struct sg_tuple *t,
 void
 flood_answered(struct flood *f, const struct sg_tuple *t)
 {
-	f->srow[device_slot(f, t, VOUCH_FIND, 0)].flags |= ROW_ANSWERED;
-}
-
-/*
- * A NAT phone's first registration counted on its router's (m, i) row:
- * nothing vouched for its Via yet (device_slot()).  Once the proxy
- * accepts it, what it added there is taken back (its two REGISTERs'
- * share of Trs, its identity from the distinct count while that is
- * exact), so that an office's phones registering together are no flood
- * or scan of the router's.  Only for a device whose own row the grant
- * has just made: a refresh of a known phone never counted there, and an
- * (m, i, s) row costs the proxy's 2xx, its registration counted first.
- */
-static void
-granted_refund(struct flood *f, const struct sg_tuple *t)
-{
-	uint32_t	 s = slot_find(f, device_key(t, false));
-	uint32_t	 h = (uint32_t)(t->dh >> 32);
-	struct dscan	*d;
-
-	if (s == HNIL)
-		return;
-	f->srow[s].trs = f->srow[s].trs > 2 ? f->srow[s].trs - 2 : 0;
-	d = &f->sscan[s];
-	if (d->sketch != 0)
-		return;
-	for (int e = 0; e < d->nexact; e++)
-		if (d->exact[e] == h) {
-			d->exact[e] = d->exact[--d->nexact];
-			break;
-		}
+	f->srow[device_slot(f, t)].flags |= ROW_ANSWERED;
 }
 
 void
 flood_granted(struct flood *f, const struct sg_tuple *t)
 {
-	bool		 fresh = t->nat &&
-			    slot_find(f, device_key(t, true)) == HNIL;
-	uint32_t	 s = device_slot(f, t, VOUCH_GRANTED, 0);
+	uint32_t	 s = device_slot(f, t);
 
 	f->srow[s].flags |= ROW_ANSWERED | ROW_GRANTED;
 	row_learned(f, s);
-	if (fresh)
-		granted_refund(f, t);
 }
 
 enum flood_verdict
 flood_failure(struct flood *f, const struct sg_tuple *t, bool bound,
     int status, uint64_t now, struct flood_alarm *a)
 {
-	uint32_t	 slot = device_slot(f, t, VOUCH_ASK, now);
+	uint32_t	 slot = device_slot(f, t);
 	struct frow	*r = &f->srow[slot];
 	struct dscan	*d = &f->sscan[slot];
 
@@ -1864,7 +1739,7 @@ enum flood_verdict
 flood_register_probe(struct flood *f, const struct sg_tuple *t, bool bound,
     uint64_t now, struct flood_alarm *a)
 {
-	uint32_t	 slot = device_slot(f, t, VOUCH_ASK, now);
+	uint32_t	 slot = device_slot(f, t);
 	struct frow	*r = &f->srow[slot];
 	struct dscan	*d = &f->sscan[slot];
 	double		 n;
