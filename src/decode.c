@@ -406,15 +406,15 @@ struct frag_ctx {
 };
 
 /*
- * One sender for the quota (quota_sender()): its MAC, or without one its
- * address.  Zeroed, then filled, so the same sender is the same bytes,
- * hashed and compared whole.
+ * One sender for the quota (quota_sender()): its MAC and its address.
+ * Zeroed, then filled, so the same sender is the same bytes, hashed and
+ * compared whole.
  */
 struct frag_skey {
 	uint8_t		 has_mac;
 	struct sg_mac	 mac;		/* with a MAC */
 	uint8_t		 pad;
-	struct sg_addr	 src;		/* without one */
+	struct sg_addr	 src;
 };
 
 struct frag_sender {
@@ -571,8 +571,14 @@ same_sender(const struct frag_ctx *c, const struct dec_pkt *pkt)
 }
 
 /*
- * One sender for the quota: its MAC, or without one its address; a
- * sender with a MAC is never one without (struct frag_skey).
+ * One sender for the quota: its MAC and its address (a sender with a
+ * MAC is never one without).  By MAC alone, everyone behind a gateway
+ * router was one sender: sixteen first fragments from the internet
+ * took its quota, and a bound phone's fragmented INVITE through the same
+ * router was refused the reserve as a sender over a quarter of it (an
+ * attacker's review; test_attack frag_gateway_quota).  Forged addresses
+ * behind one MAC fill the table at most to its reserve, as forged MACs
+ * did.
  */
 static void
 quota_sender(const struct dec_pkt *pkt, struct frag_skey *k)
@@ -581,8 +587,8 @@ quota_sender(const struct dec_pkt *pkt, struct frag_skey *k)
 	if (pkt->has_mac) {
 		k->has_mac = 1;
 		k->mac = pkt->smac;
-	} else
-		k->src = pkt->src;
+	}
+	k->src = pkt->src;
 }
 
 /* The slot of the sender `k' (hash hv), or HNIL: it holds none. */

@@ -541,11 +541,17 @@ block_offender(struct engine *e, const struct sg_tuple *t, bool blockable,
  * one address, each dropped, none listed, none in any rate.  They count
  * in DS1's rate (a flood of them from many sources raises it, admission
  * then refuses unknown sources before the parse), and past
- * blacklist.forgery_rate a second (bursts of two seconds' worth) the
- * source is listed as a flood offender is: its next packets cost a
- * lookup.  Not a source that may be forged (block_offender()): behind a
- * gateway MAC, only one with a binding (it answered the proxy); the
- * others are left to DS1.
+ * blacklist.forgery_rate a second (bursts of two seconds' worth) a
+ * source that is its own is listed under (m, i): its next packets cost
+ * a lookup.  Its own: a MAC that is no gateway's (a host on the proxy's
+ * link, which forges no other MAC without being that link's attacker),
+ * and no binding there: drops are no evidence about their source, and
+ * a forger on the internet named a bound customer's address through the
+ * gateway's MAC 101 times and got the customer listed, REGISTERs and
+ * all (an attacker's review; test_attack forgeries_spare_customer).  The
+ * count is by (m, i), whatever port or Via: counted by port behind a
+ * private Via, a source rotating its ports was never listed.  The rest
+ * is left to DS1.
  */
 static void
 forgery(struct engine *e, const struct sg_tuple *t, const struct dec_pkt *pkt,
@@ -559,13 +565,10 @@ forgery(struct engine *e, const struct sg_tuple *t, const struct dec_pkt *pkt,
 
 	flood_count_dropped(e->flood, now);
 	ds1_check(e, now);
-	if (!(e->conf.forgery_rate > 0) || (t->has_m &&
-	    bind_is_gateway(e->bt, &t->m, true) && !bind_has_source(e->bt, t)))
+	if (!(e->conf.forgery_rate > 0) || !t->has_m ||
+	    bind_is_gateway(e->bt, &t->m, true) || bind_has_source(e->bt, t))
 		return;
-	if (t->nat)
-		enf_key_mip(&k, t);
-	else
-		enf_key_mi(&k, t);
+	enf_key_mi(&k, t);
 	h = hash_bytes(&k, sizeof(k));
 	s = &e->forgeries[h & (FORGERY_SLOTS - 1)];
 	step = (uint64_t)(NS_PER_SEC / e->conf.forgery_rate);
@@ -580,7 +583,7 @@ forgery(struct engine *e, const struct sg_tuple *t, const struct dec_pkt *pkt,
 	if (s->tat - now <= burst)
 		return;
 	s->tat = now;
-	act = block_offender(e, t, true, "source", now);
+	act = enf_add(e->enf, &k, "source", t->d, 0, now);
 	snprintf(detail, sizeof(detail), "more than %g forged or listed "
 	    "messages a second from one source", e->conf.forgery_rate);
 	raise_alarm(e, ALARM_SPOOF, "source", act, t, pkt, msg, detail, now);

@@ -1718,15 +1718,16 @@ frag_evasion(struct scn *s)
 		scn_send_payload(s, &EVE_WITH_ALICE_IP, &PROXY, dgram, half,
 		    &f1);
 		scn_expect_held(s);
-		/* 64 decoy datagrams between the halves: one sender holds
+		/* 64 decoy datagrams between the halves: one sender (MAC
+		 * and address: Eve's own, not the BYE's forged one) holds
 		 * at most 4 of the 8 contexts here (tables.fragments = 8),
-		 * so they are dropped, and the BYE's state survives. */
+		 * so the rest are dropped, and the BYE's state survives. */
 		for (uint16_t id = 1000; id < 1064; id++) {
 			struct pg_frame_opt d = { .raw_l4 = true, .ip_id = id,
 			    .frag_more = true };
 
 			scn_send_payload(s, &EVE, &PROXY, dgram, half, &d);
-			if (id >= 1003)
+			if (id >= 1004)
 				scn_expect(s, "drop", "fragment-dropped");
 		}
 		scn_send_payload(s, &EVE_WITH_ALICE_IP, &PROXY, dgram + half,

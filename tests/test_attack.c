@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "enforce.h"
 #include "flood.h"
 #include "hash.h"
 #include "scenario.h"
@@ -1427,7 +1428,7 @@ test_pending_flush_rereg(void **st)
  */
 /* Alice's INVITE with a 2.5 KB body, in fragments: each accepted. */
 static void
-alice_fragmented(struct scn *s, uint16_t id)
+fragmented_from(struct scn *s, uint16_t id, const struct pg_ep *ep)
 {
 	static char	 text[4000], body[2500];
 	static uint8_t	 dg[5000];
@@ -1448,16 +1449,22 @@ alice_fragmented(struct scn *s, uint16_t id)
 	m.expires = -1;
 	m.body = body;
 	m.content_type = "text/plain";
-	n = pg_udp_datagram(dg, sizeof(dg), &ALICE.ep, &PROXY, text,
+	n = pg_udp_datagram(dg, sizeof(dg), ep, &PROXY, text,
 	    pg_sip(text, sizeof(text), &m));
 	for (off = 0; off < n; off += chunk) {
 		size_t len = n - off > chunk ? chunk : n - off;
 		struct pg_frame_opt opt = { .raw_l4 = true, .ip_id = id,
 		    .frag_off = (uint16_t)off, .frag_more = off + len < n };
 
-		scn_send_payload(s, &ALICE.ep, &PROXY, dg + off, len, &opt);
+		scn_send_payload(s, ep, &PROXY, dg + off, len, &opt);
 		must_accept(s, "Alice's fragmented INVITE");
 	}
+}
+
+static void
+alice_fragmented(struct scn *s, uint16_t id)
+{
+	fragmented_from(s, id, &ALICE.ep);
 }
 
 static void
@@ -2262,11 +2269,13 @@ test_forgeries_listed(void **st)
 }
 
 /*
- * The same from many sources behind a gateway MAC (none can be listed:
- * any may be forged): forged INVITEs in Alice's name, each dropped by
- * module I, now count in DS1's rate, which rises, and admission then
- * refuses a new unknown source before the parse.  Before, DS1 never rose
- * and every one was parsed in full.
+ * The review of that rule: a forger on the internet, through the
+ * gateway's MAC, wrote bound Alice's address on 150 INVITEs in another
+ * name; at the 101st (G, Alice) was listed, and Alice's own INVITEs and
+ * REGISTERs were dropped for ten minutes.  Drops say nothing sure of
+ * their source: behind a gateway, and with a binding, none is listed.
+ * And a host of its own rotating its source port behind a private Via
+ * (counted by port, it was never listed) is listed all the same.
  */
 static const char *const SETS_GATEWAY[] = {
 	"proxy.addresses = [\"192.0.2.1\", \"2001:db8::1\"]",
@@ -2274,6 +2283,117 @@ static const char *const SETS_GATEWAY[] = {
 	"training.duration = 10",
 	NULL,
 };
+
+static const struct ua ALICE_GW = { "alice", { { 2, 0, 0, 0, 0, 0x77 },
+    "198.51.100.11", 5060 } };
+
+static void
+forgeries_spare_customer(struct scn *s)
+{
+	static char	 inv[2048];
+	size_t		 n;
+
+	reg(s, &ALICE_GW);
+	n = request_text(inv, sizeof(inv), ALICE_GW.ep.ip, "mallory",
+	    "INVITE", "forged", NULL);
+	for (int i = 0; i < 300; i++) {
+		scn_send_payload(s, &ALICE_GW.ep, &PROXY, inv, n, NULL);
+		must_drop(s, "a forgery with Alice's address");
+	}
+	scn_wait(s, 1);
+	n = request_text(inv, sizeof(inv), ALICE_GW.ep.ip, "alice",
+	    "INVITE", "alice-own", NULL);
+	scn_send_payload(s, &ALICE_GW.ep, &PROXY, inv, n, NULL);
+	must_accept(s, "Alice's own INVITE after 300 forgeries in her "
+	    "address");
+}
+
+static void
+test_forgeries_spare_customer(void **st)
+{
+	(void)st;
+	run(forgeries_spare_customer, "forgeries_spare_customer",
+	    SETS_GATEWAY);
+}
+
+/*
+ * An attacker's review: the fragments' quota was by MAC, so everyone
+ * behind a gateway router was one sender; sixteen first fragments from
+ * the internet through it (a quarter of 64) kept bound Alice's
+ * fragmented INVITE through the same router from the reserve for a
+ * minute.  The quota is by MAC and address.
+ */
+static void
+frag_gateway_quota(struct scn *s)
+{
+	char	 ip[32];
+
+	reg(s, &ALICE_GW);
+	for (int i = 0; i < 16; i++) {
+		struct pg_ep	 fake = ALICE_GW.ep;
+		struct pg_frame_opt d = { .raw_l4 = true,
+		    .ip_id = (uint16_t)(700 + i), .frag_more = true };
+
+		snprintf(ip, sizeof(ip), "203.0.113.%d", 1 + i);
+		fake.ip = ip;
+		scn_send_payload(s, &fake, &PROXY, "01234567", 8, &d);
+	}
+	fragmented_from(s, 4243, &ALICE_GW.ep);
+}
+
+static void
+test_frag_gateway_quota(void **st)
+{
+	(void)st;
+	run(frag_gateway_quota, "frag_gateway_quota", SETS_GATEWAY);
+}
+
+static void
+forgeries_ports(struct scn *s)
+{
+	static char	 inv[2048];
+	size_t		 n = request_text(inv, sizeof(inv), "192.168.5.5",
+			    "alice", "INVITE", "ports", NULL);
+	struct sg_tuple	 t;
+	struct bl_key	 k;
+	bool		 listed;
+
+	reg(s, &ALICE);
+	for (int i = 0; i < 400; i++) {
+		struct pg_ep	 eve = port_of(&EVE, (uint16_t)(20000 + i));
+
+		scn_send_payload(s, &eve, &PROXY, inv, n, NULL);
+		must_drop(s, "a forgery from a rotating port");
+	}
+	/* Listed under (m, i): an L3 entry, not the forged K. */
+	memset(&t, 0, sizeof(t));
+	memcpy(t.m.b, EVE.mac, 6);
+	t.has_m = true;
+	t.i.family = SG_AF_INET;
+	inet_pton(AF_INET, EVE.ip, t.i.a);
+	enf_key_mi(&k, &t);
+	listed = enf_find(engine_enforcer(s->e), &k, s->now) != NULL;
+	print_message("rotating ports: (m, i) %s\n", listed ? "listed" :
+	    "not listed");
+	if (!listed)
+		scn_failf(s, "a host rotating its ports behind a private Via: "
+		    "400 forgeries, (m, i) not listed");
+}
+
+static void
+test_forgeries_ports(void **st)
+{
+	(void)st;
+	run(forgeries_ports, "forgeries_ports", SETS_BASE);
+}
+
+/*
+ * The same from many sources behind a gateway MAC (none can be listed:
+ * any may be forged): forged INVITEs in Alice's name, each dropped by
+ * module I, now count in DS1's rate, which rises, and admission then
+ * refuses a new unknown source before the parse.  Before, DS1 never rose
+ * and every one was parsed in full.
+ */
 
 static void
 forgeries_raise_ds1(struct scn *s)
@@ -2390,5 +2510,8 @@ main(void)
 	TREG("attack", frag_new_cost_64);
 	TREG("attack", forgeries_listed);
 	TREG("attack", forgeries_raise_ds1);
+	TREG("attack", forgeries_spare_customer);
+	TREG("attack", forgeries_ports);
+	TREG("attack", frag_gateway_quota);
 	return treg_run("attack");
 }

@@ -2101,10 +2101,9 @@ known_cb(void *arg, const struct sg_mac *m, const struct sg_addr *a)
 static bool
 model_quota_sender(const struct mctx *c, const struct dec_pkt *pkt)
 {
-	if (c->has_mac || pkt->has_mac)
-		return c->has_mac == pkt->has_mac && (!c->has_mac ||
-		    memcmp(&c->mac, &pkt->smac, sizeof(c->mac)) == 0);
-	return sg_addr_eq(&c->src, &pkt->src);
+	return c->has_mac == pkt->has_mac && (!c->has_mac ||
+	    memcmp(&c->mac, &pkt->smac, sizeof(c->mac)) == 0) &&
+	    sg_addr_eq(&c->src, &pkt->src);
 }
 
 static void
