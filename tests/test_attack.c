@@ -2348,15 +2348,28 @@ test_frag_gateway_quota(void **st)
 	run(frag_gateway_quota, "frag_gateway_quota", SETS_GATEWAY);
 }
 
+/* Eve listed under (m, i): an L3 entry, not a forged K. */
+static bool
+eve_listed(struct scn *s)
+{
+	struct sg_tuple	 t;
+	struct bl_key	 k;
+
+	memset(&t, 0, sizeof(t));
+	memcpy(t.m.b, EVE.mac, 6);
+	t.has_m = true;
+	t.i.family = SG_AF_INET;
+	inet_pton(AF_INET, EVE.ip, t.i.a);
+	enf_key_mi(&k, &t);
+	return enf_find(engine_enforcer(s->e), &k, s->now) != NULL;
+}
+
 static void
 forgeries_ports(struct scn *s)
 {
 	static char	 inv[2048];
 	size_t		 n = request_text(inv, sizeof(inv), "192.168.5.5",
 			    "alice", "INVITE", "ports", NULL);
-	struct sg_tuple	 t;
-	struct bl_key	 k;
-	bool		 listed;
 
 	reg(s, &ALICE);
 	for (int i = 0; i < 400; i++) {
@@ -2365,19 +2378,33 @@ forgeries_ports(struct scn *s)
 		scn_send_payload(s, &eve, &PROXY, inv, n, NULL);
 		must_drop(s, "a forgery from a rotating port");
 	}
-	/* Listed under (m, i): an L3 entry, not the forged K. */
-	memset(&t, 0, sizeof(t));
-	memcpy(t.m.b, EVE.mac, 6);
-	t.has_m = true;
-	t.i.family = SG_AF_INET;
-	inet_pton(AF_INET, EVE.ip, t.i.a);
-	enf_key_mi(&k, &t);
-	listed = enf_find(engine_enforcer(s->e), &k, s->now) != NULL;
-	print_message("rotating ports: (m, i) %s\n", listed ? "listed" :
-	    "not listed");
-	if (!listed)
+	if (!eve_listed(s))
 		scn_failf(s, "a host rotating its ports behind a private Via: "
 		    "400 forgeries, (m, i) not listed");
+}
+
+/* The review: malformed messages (parsed to their fault) counted too. */
+static void
+forgeries_malformed(struct scn *s)
+{
+	static char	 inv[2048];
+	size_t		 n = request_text(inv, sizeof(inv), EVE.ip, "eve",
+			    "INVITE", "one", "Call-ID: two\r\n");
+
+	for (int i = 0; i < 400; i++) {
+		scn_send_payload(s, &EVE, &PROXY, inv, n, NULL);
+		must_drop(s, "a malformed INVITE");
+	}
+	if (!eve_listed(s))
+		scn_failf(s, "400 malformed INVITEs from one host, (m, i) not "
+		    "listed");
+}
+
+static void
+test_forgeries_malformed(void **st)
+{
+	(void)st;
+	run(forgeries_malformed, "forgeries_malformed", SETS_BASE);
 }
 
 static void
@@ -2512,6 +2539,7 @@ main(void)
 	TREG("attack", forgeries_raise_ds1);
 	TREG("attack", forgeries_spare_customer);
 	TREG("attack", forgeries_ports);
+	TREG("attack", forgeries_malformed);
 	TREG("attack", frag_gateway_quota);
 	return treg_run("attack");
 }
