@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "bind.h"
 #include "hash.h"
 #include "register.h"
 
@@ -20,22 +21,14 @@ key(uint64_t call_id_h, const struct sg_addr *ip)
 	return hash_mix(call_id_h, hash_bytes(ip, sizeof(*ip)));
 }
 
-/* A device's address, (m, i): the pending table's quota key, never 0. */
+/*
+ * A device's address, (m, i): the pending table's quota key, never 0
+ * (the binding table's own key of a source, kept in memory only).
+ */
 static uint64_t
 source_key(const struct sg_tuple *t)
 {
-	struct {
-		uint8_t		 m[6];
-		uint8_t		 has_m, pad;
-		struct sg_addr	 i;
-	} k;
-
-	memset(&k, 0, sizeof(k));
-	if (t->has_m)
-		memcpy(k.m, t->m.b, sizeof(k.m));
-	k.has_m = t->has_m;
-	k.i = t->i;
-	return hash_bytes(&k, sizeof(k)) | 1;
+	return bind_source_hash(t) | 1;
 }
 
 bool
