@@ -52,11 +52,13 @@ struct reg_answer {
  * so its address is its own.  When its credentials also carry that
  * challenge's nonce, its entry is guarded (pending.h): a flood of
  * REGISTERs from forged sources cannot push it out before the 200.
- * `known': the sender's whole tuple is bound (a re-registration), which
- * guards its entry apart from those.
+ * `known': the binding of the sender's whole tuple (a re-registration),
+ * which guards its entry apart from those, under its device's own quota.
  */
+struct binding;
 bool		 reg_request(struct pending_table *, const struct sg_tuple *,
-		    const struct sipm *, bool known, uint64_t now);
+		    const struct sipm *, const struct binding *known,
+		    uint64_t now);
 /*
  * The start-up learning window (startup.learn): an authenticated request
  * from a device with no binding, let through with a notice; a 2xx from

@@ -964,8 +964,7 @@ judge_sip(struct engine *e, struct sg_tuple *t, const struct sipm *msg,
 	b = reg ? r.ec.f : r.ec.b;
 	v = module2(e, t, msg, b, pkt, now, reason);
 	/* The proxy will see it: its answer may teach a binding. */
-	if (reg && delivered(e, v) && reg_request(e->pt, t, msg, b != NULL,
-	    now))
+	if (reg && delivered(e, v) && reg_request(e->pt, t, msg, b, now))
 		flood_answered(e->flood, t);
 	return v;
 }

@@ -22,24 +22,35 @@ key(uint64_t call_id_h, const struct sg_addr *ip)
 }
 
 /*
- * A device's address, (m, i): the pending table's quota key, never 0
- * (the binding table's own key of a source, kept in memory only).
+ * The pending table's quota key, never 0: a device's address, (m, i)
+ * (the binding table's own key of a source, kept in memory only); for a
+ * bound device behind NAT, with its binding's sent-by, which the proxy
+ * registered (the message's own could be anything).  By (m, i) alone,
+ * thirty bound phones behind one NAT re-registering at once shared
+ * eight guarded entries, and 22 lost their re-registration under a flood
+ * of forged REGISTERs (an attacker's review; test_attack
+ * pending_nat_office).
  */
 static uint64_t
-source_key(const struct sg_tuple *t)
+source_key(const struct sg_tuple *t, const struct binding *known)
 {
-	return bind_source_hash(t) | 1;
+	uint64_t	 h = bind_source_hash(t);
+
+	if (known != NULL && known->nat)
+		h = hash_mix(h, hash_bytes(&known->s, sizeof(known->s)));
+	return h | 1;
 }
 
 bool
 reg_request(struct pending_table *pt, const struct sg_tuple *t,
-    const struct sipm *msg, bool known, uint64_t now)
+    const struct sipm *msg, const struct binding *known, uint64_t now)
 {
 	struct pending	*p;
 	bool		 is_new, answered = false;
 	/* One keyed hash for both lookups: they name the same sender. */
 	uint64_t	 k = key(msg->call_id_h, &t->i);
-	enum pending_guard guard = known ? PENDING_KNOWN : PENDING_OPEN;
+	enum pending_guard guard = known != NULL ? PENDING_KNOWN :
+			    PENDING_OPEN;
 
 	if (msg->has_auth && msg->cseq > 0) {
 		struct pending	*prev = pending_find(pt, k, msg->cseq - 1,
@@ -62,8 +73,8 @@ reg_request(struct pending_table *pt, const struct sg_tuple *t,
 		    prev->chal_nonce_h == msg->auth_nonce_h)
 			guard = PENDING_ANSWERED;
 	}
-	p = pending_add_guarded(pt, k, msg->cseq, guard, source_key(t), now,
-	    &is_new);
+	p = pending_add_guarded(pt, k, msg->cseq, guard, source_key(t, known),
+	    now, &is_new);
 	if (is_new)
 		p->method = SIPM_REGISTER;
 	/*

@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "bind.h"
 #include "enforce.h"
 #include "flood.h"
 #include "hash.h"
@@ -1418,6 +1419,139 @@ test_pending_flush_rereg(void **st)
 }
 
 /*
+ * An attacker's review: thirty bound phones behind one NAT (one MAC, one
+ * public address, a port and a private Via each) re-registering at once
+ * shared one source's eight guarded entries, and a flood of forged
+ * REGISTERs between their credentials and the proxy's 200s left 22 of
+ * the 200s unmatched.  A bound device's quota is its own.
+ */
+#define NAT_PHONES	30
+
+struct nat_phone {
+	struct pg_ep	 ep;
+	char		 user[16], a[64], via[80], contact[160], cid[64];
+	char		 nonce[64], auth[256];
+};
+
+/* Every phone's REGISTER, the 401s, the credentials, [the flood,] 200s. */
+static void
+nat_register_all(struct scn *s, struct nat_phone *ph, bool flood)
+{
+	struct pg_msg	 m, r;
+	char		 wa[128], c200[200];
+
+	for (int k = 0; k < NAT_PHONES; k++) {
+		scn_token(s, ph[k].cid, sizeof(ph[k].cid));
+		scn_token(s, ph[k].nonce, sizeof(ph[k].nonce));
+	}
+	for (int leg = 1; leg <= 2; leg++) {
+		for (int k = 0; k < NAT_PHONES; k++) {
+			memset(&m, 0, sizeof(m));
+			m.method = "REGISTER";
+			m.ruri = "sip:" DOMAIN;
+			m.via = ph[k].via;
+			m.from = m.to = ph[k].a;
+			m.call_id = ph[k].cid;
+			m.cseq = (uint32_t)leg;
+			m.contact = ph[k].contact;
+			m.expires = 3600;
+			if (leg == 2) {
+				snprintf(ph[k].auth, sizeof(ph[k].auth),
+				    "Digest username=\"%s\", realm=\"" DOMAIN
+				    "\", nonce=\"%s\", uri=\"sip:" DOMAIN
+				    "\", response=\"%032x\", algorithm=MD5",
+				    ph[k].user, ph[k].nonce, 77u * (unsigned)k);
+				m.auth = ph[k].auth;
+			}
+			scn_send(s, &ph[k].ep, &PROXY, &m);
+		}
+		if (leg == 2)
+			break;
+		for (int k = 0; k < NAT_PHONES; k++) {
+			snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest "
+			    "realm=\"" DOMAIN "\", nonce=\"%s\"\r\n",
+			    ph[k].nonce);
+			memset(&r, 0, sizeof(r));
+			r.status = 401;
+			r.via = ph[k].via;
+			r.from = r.to = ph[k].a;
+			r.to_tag = "reg";
+			r.call_id = ph[k].cid;
+			r.cseq = 1;
+			r.cseq_method = "REGISTER";
+			r.raw_headers = wa;
+			r.expires = -1;
+			scn_send(s, &PROXY, &ph[k].ep, &r);
+		}
+	}
+	if (flood)
+		flood_registers(s);
+	for (int k = 0; k < NAT_PHONES; k++) {
+		snprintf(c200, sizeof(c200), "%s;expires=3600",
+		    ph[k].contact);
+		memset(&r, 0, sizeof(r));
+		r.status = 200;
+		r.via = ph[k].via;
+		r.from = r.to = ph[k].a;
+		r.to_tag = "reg";
+		r.call_id = ph[k].cid;
+		r.cseq = 2;
+		r.cseq_method = "REGISTER";
+		r.contact = c200;
+		r.expires = -1;
+		scn_send(s, &PROXY, &ph[k].ep, &r);
+	}
+}
+
+static void
+pending_nat_office(struct scn *s)
+{
+	static struct nat_phone	 ph[NAT_PHONES];
+	struct engine_stats	 st;
+	struct bind_stats	 bs;
+	uint64_t		 unmatched;
+
+	engine_warm_start(s->e);
+	for (int k = 0; k < NAT_PHONES; k++) {
+		struct pg_ep	 ep = { { 2, 0, 0, 0, 0, 0x55 },
+				    "198.51.100.50", (uint16_t)(5060 + k) };
+
+		ph[k].ep = ep;
+		snprintf(ph[k].user, sizeof(ph[k].user), "p%02d", k);
+		aor(ph[k].a, sizeof(ph[k].a), ph[k].user);
+		snprintf(ph[k].via, sizeof(ph[k].via), "192.168.1.%d:5060",
+		    10 + k);
+		snprintf(ph[k].contact, sizeof(ph[k].contact),
+		    "<sip:%s@%s>", ph[k].user, ph[k].via);
+	}
+	nat_register_all(s, ph, false);
+	bind_stats(engine_bindings(s->e), &bs);
+	if (bs.live != NAT_PHONES) {
+		scn_failf(s, "%u of %d phones bound", bs.live, NAT_PHONES);
+		return;
+	}
+	engine_stats(s->e, &st);
+	unmatched = st.register_unmatched;
+	nat_register_all(s, ph, true);
+	engine_stats(s->e, &st);
+	print_message("NAT office: %llu of the proxy's answers matched "
+	    "nothing\n",
+	    (unsigned long long)(st.register_unmatched - unmatched));
+	if (st.register_unmatched != unmatched)
+		scn_failf(s, "%llu of the proxy's answers to %d bound phones "
+		    "behind one NAT matched nothing",
+		    (unsigned long long)(st.register_unmatched - unmatched),
+		    NAT_PHONES);
+}
+
+static void
+test_pending_nat_office(void **st)
+{
+	(void)st;
+	run(pending_nat_office, "pending_nat_office", SETS_BASE);
+}
+
+/*
  * Fragments: 64 contexts by default (tables.fragments), each kept 60 s
  * after its last fragment and never recycled while busy.  64 first
  * fragments from spoofed sources per minute (about 1 packet a second)
@@ -2520,6 +2654,7 @@ main(void)
 	TREG("attack", pending_flush_replay);
 	TREG("attack", pending_flush_answered);
 	TREG("attack", pending_flush_rereg);
+	TREG("attack", pending_nat_office);
 	TREG("attack", frag_table_fill);
 	TREG("attack", frag_table_fill_macs);
 	TREG("attack", buffer_hog);

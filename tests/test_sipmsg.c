@@ -677,6 +677,47 @@ test_challenge_nonce(void **state)
 	assert_true(a.auth_nonce_h == 0);
 }
 
+/*
+ * An attacker's review: the proxy's 401 offering three digests (SHA-512-
+ * 256, SHA-256, MD5, each with qop and opaque: more than 16 commas), or
+ * one over 4 KB, was malformed under the credentials' bounds, and the
+ * brute-force count never saw the proxy's answers.  A challenge past a
+ * bound is left out (no nonce), the message is SIP.
+ */
+static void
+test_challenge_bounds(void **state)
+{
+	static char		 big[6000], many[2048];
+	static const char	 head[] = "SIP/2.0 401 Unauthorized\r\n"
+	    H_VIA H_FROM H_TO H_CID "CSeq: 1 REGISTER\r\n";
+	const char		*alg[] = { "SHA-512-256", "SHA-256", "MD5" };
+	struct sipm		 a, b;
+	size_t			 n;
+
+	(void)state;
+	/* Three challenges in one header: 23 commas. */
+	n = (size_t)snprintf(many, sizeof(many), "%sWWW-Authenticate: ",
+	    head);
+	for (int k = 0; k < 3; k++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n,
+		    "%sDigest realm=\"example.com\", nonce=\"n%d\", "
+		    "opaque=\"o\", qop=\"auth\", algorithm=%s, "
+		    "stale=FALSE, userhash=true, charset=UTF-8",
+		    k > 0 ? ", " : "", k, alg[k]);
+	n += (size_t)snprintf(many + n, sizeof(many) - n, "\r\n" END0);
+	expect_kind(parse(many, n, false, &a), SIPM_K_SIP, &a,
+	    "a 401 with three digests in one challenge");
+	assert_true(a.chal_nonce_h == 0);
+	n = (size_t)snprintf(big, sizeof(big), "%sWWW-Authenticate: Digest "
+	    "realm=\"example.com\", nonce=\"", head);
+	memset(big + n, 'a', 4500);
+	n += 4500;
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "\"\r\n" END0);
+	expect_kind(parse(big, n, false, &b), SIPM_K_SIP, &b,
+	    "a 401 with a 4.5 KB challenge");
+	assert_true(b.chal_nonce_h == 0);
+}
+
 static void
 test_response_fields(void **state)
 {
@@ -3055,6 +3096,7 @@ main(void)
 	treg_add("fields", "invite", test_invite_fields, NULL);
 	treg_add("fields", "response", test_response_fields, NULL);
 	treg_add("fields", "challenge_nonce", test_challenge_nonce, NULL);
+	treg_add("fields", "challenge_bounds", test_challenge_bounds, NULL);
 	TREG("fields", many_contacts);
 	TREG("fields", contact_star);
 	TREG("fields", via_top_contact_v6);
