@@ -73,6 +73,13 @@ enum pending_guard pending_guard(const struct pending_table *,
 struct pending	*pending_find(struct pending_table *, uint64_t call_id_h,
 		    uint32_t cseq, uint64_t now);
 void		 pending_del(struct pending_table *, struct pending *);
+/*
+ * The proxy refused its credentials (a 401 or 407 to them): it stays,
+ * for the next attempt to find, as an open entry.  A host that sees its
+ * own challenges kept 4,096 refused answers guarded inside a
+ * subscriber's round trip and pushed the subscriber's out.
+ */
+void		 pending_demote(struct pending_table *, struct pending *);
 void		 pending_expire(struct pending_table *, uint64_t now);
 void		 pending_stats(const struct pending_table *,
 		    struct pending_stats *);

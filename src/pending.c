@@ -21,8 +21,9 @@
  *             bound devices' whole tuples can fill this tier, never the
  *             answered one.
  *             Each of the two guarded tiers holds at most cap / 4; when
- *             full, its oldest goes, only for another of its own; one
- *             source (m, i) holds at most QUOTA_GUARDED in each (its next
+ *             full, its oldest goes, only for another of its own; an
+ *             entry whose credentials the proxy refused is open from
+ *             then (pending_demote()); one source (m, i) holds at most QUOTA_GUARDED in each (its next
  *             is an open entry: twenty phones behind one NAT address
  *             re-registering at once lose no transaction, some only the
  *             guard), so a real host that sees its own challenges fills
@@ -303,6 +304,20 @@ pending_del(struct pending_table *pt, struct pending *p)
 {
 	slot_del(pt, (uint32_t)(p - pt->row));
 	pt->answered++;
+}
+
+void
+pending_demote(struct pending_table *pt, struct pending *p)
+{
+	uint32_t	 s = (uint32_t)(p - pt->row);
+
+	if (pt->tier[s] == TIER_U)
+		return;
+	hidx_del(&pt->by_src, s, pt->src[s]);
+	dlist_del(&pt->order[pt->tier[s]], s);
+	/* Behind younger open entries: it lapses no sooner for that. */
+	pt->tier[s] = TIER_U;
+	dlist_push_tail(&pt->order[TIER_U], s);
 }
 
 void

@@ -238,6 +238,8 @@ reg_answer(struct pending_table *pt, const struct sipm *msg,
 	if (msg->status == 401 || msg->status == 407) {
 		p->challenged = true;	/* stays pending */
 		p->chal_nonce_h = msg->chal_nonce_h;
+		if (a->failure)
+			pending_demote(pt, p);
 		return REG_CHALLENGE;
 	}
 	if (msg->status >= 300)

@@ -1180,7 +1180,7 @@ test_pending_overwrite(void **st)
  */
 static void
 forged_registers(struct scn *s, long first, long n, uint32_t cseq,
-    bool challenge)
+    bool challenge, bool seen)
 {
 	char		 ip[20], cid[32], a[64], via[80], au[256], wa[96];
 	struct pg_ep	 e = EVE;
@@ -1193,10 +1193,12 @@ forged_registers(struct scn *s, long first, long n, uint32_t cseq,
 		snprintf(cid, sizeof(cid), "junk-%ld", k);
 		snprintf(a, sizeof(a), "sip:u%ld@" DOMAIN, k);
 		hostport(via, sizeof(via), ip, 5060);
+		/* `seen': the nonce of the proxy's challenge (below) to the
+		 * first leg, which a host at its own address sees. */
 		snprintf(au, sizeof(au), "Digest username=\"u%ld\", realm=\""
-		    DOMAIN "\", nonce=\"n%ld\", uri=\"sip:" DOMAIN "\", "
-		    "response=\"%032lx\", algorithm=MD5", k, k,
-		    (unsigned long)k);
+		    DOMAIN "\", nonce=\"%s%ld\", uri=\"sip:" DOMAIN "\", "
+		    "response=\"%032lx\", algorithm=MD5", k, seen ? "proxy" :
+		    "n", k, (unsigned long)k);
 		memset(&m, 0, sizeof(m));
 		m.method = "REGISTER";
 		m.ruri = "sip:" DOMAIN;
@@ -1234,7 +1236,7 @@ forged_registers(struct scn *s, long first, long n, uint32_t cseq,
 static void
 flood_registers(struct scn *s)
 {
-	forged_registers(s, 0, PENDING_FLUSH, 2, false);
+	forged_registers(s, 0, PENDING_FLUSH, 2, false, false);
 }
 
 /* Sources challenged beforehand: more than the guarded quarter (4,096). */
@@ -1243,8 +1245,9 @@ flood_registers(struct scn *s)
 static void
 answer_blind(struct scn *s)
 {
-	forged_registers(s, 0, PENDING_ANSWERED, 2, false);
-	forged_registers(s, PENDING_ANSWERED, PENDING_FLUSH, 2, false);
+	forged_registers(s, 0, PENDING_ANSWERED, 2, false, false);
+	forged_registers(s, PENDING_ANSWERED, PENDING_FLUSH, 2, false,
+	    false);
 }
 
 static void
@@ -1364,7 +1367,7 @@ pending_flush_answered(struct scn *s)
 	size_t			 n;
 
 	engine_warm_start(s->e);
-	forged_registers(s, 0, PENDING_ANSWERED, 1, true);
+	forged_registers(s, 0, PENDING_ANSWERED, 1, true, false);
 	reg_full(s, &ALICE, &PROXY, 3600, "x", NULL, answer_blind, NULL, 0);
 	engine_tables(s->e, s->now, &t);
 	if (t.bindings != 1)
@@ -1382,6 +1385,42 @@ test_pending_flush_answered(void **st)
 {
 	(void)st;
 	run(pending_flush_answered, "pending_flush_answered", SETS_BASE);
+}
+
+/*
+ * The review of the tiers: a host with 4,200 addresses of its own sees
+ * the proxy's challenges, answers each with its nonce and wrong
+ * credentials inside Alice's round trip: every answer a guarded entry,
+ * kept after the proxy refused it (401), and the 4,096th pushed Alice's
+ * out.  An entry the proxy refused is guarded no more.
+ */
+static void
+answer_seen_refused(struct scn *s)
+{
+	forged_registers(s, 0, 4200, 2, true, true);
+}
+
+static void
+pending_answered_refused(struct scn *s)
+{
+	struct engine_tables	 t;
+
+	engine_warm_start(s->e);
+	forged_registers(s, 0, 4200, 1, true, false);
+	reg_full(s, &ALICE, &PROXY, 3600, "x", NULL, answer_seen_refused,
+	    NULL, 0);
+	engine_tables(s->e, s->now, &t);
+	if (t.bindings != 1)
+		scn_failf(s, "Alice's binding lost to refused answers "
+		    "(bindings %u, pending evicted %llu)", t.bindings,
+		    (unsigned long long)t.pending_evicted);
+}
+
+static void
+test_pending_answered_refused(void **st)
+{
+	(void)st;
+	run(pending_answered_refused, "pending_answered_refused", SETS_BASE);
 }
 
 /*
@@ -2655,6 +2694,7 @@ main(void)
 	TREG("attack", pending_flush_answered);
 	TREG("attack", pending_flush_rereg);
 	TREG("attack", pending_nat_office);
+	TREG("attack", pending_answered_refused);
 	TREG("attack", frag_table_fill);
 	TREG("attack", frag_table_fill_macs);
 	TREG("attack", buffer_hog);
