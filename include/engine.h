@@ -177,6 +177,7 @@ void		 engine_tick(struct engine *, uint64_t now);
 struct engine_tables {
 	uint32_t	 bindings, bindings_cap;
 	uint32_t	 pending, pending_cap;
+	uint32_t	 pending_guarded, pending_guarded_cap;	/* of those */
 	uint32_t	 sources, sources_cap;
 	uint32_t	 blacklist, blacklist_cap;
 	uint32_t	 nonces, nonces_cap;
@@ -188,6 +189,7 @@ struct engine_tables {
 	uint64_t	 streams_refused;
 	uint64_t	 pending_evicted, sources_recycled, blacklist_evicted;
 	uint64_t	 nonces_evicted, bindings_refused;
+	uint64_t	 pending_guarded_evicted;	/* for newer guarded */
 	size_t		 memory;		/* bytes, all tables */
 };
 

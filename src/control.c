@@ -205,6 +205,9 @@ static const struct field stats_fields[] = {
 	    .help = "A fixed-size table (they never grow), by name:" },
 	{ "pending", F_USE, AT(t.pending), AT(t.pending_cap),
 	    .pre = ", pending ", .metric = "table", .help = "" },
+	{ "pending_guarded", F_USE, AT(t.pending_guarded),
+	    AT(t.pending_guarded_cap), .pre = " (guarded ", .post = ")",
+	    .metric = "table", .help = "" },
 	{ "sources", F_USE, AT(t.sources), AT(t.sources_cap),
 	    .pre = ", sources ", .metric = "table", .help = "" },
 	{ "blacklist", F_USE, AT(t.blacklist), AT(t.blacklist_cap),
@@ -223,6 +226,12 @@ static const struct field stats_fields[] = {
 	    .pre = "accepted on lapsed bindings (bindings.grace): ",
 	    .post = "\n", .help = "Messages accepted on a binding past its "
 	    "expiry, within bindings.grace." },
+	{ "pending_guarded_evicted", F_U64, AT(t.pending_guarded_evicted), 0,
+	    .pre = "guarded pending REGISTERs recycled for newer ones: ",
+	    .post = "\n", .help = "Guarded pending REGISTERs (answering the "
+	    "proxy's challenge with its nonce, or a bound device's) pushed "
+	    "out by newer guarded ones: each a subscriber's answer that may "
+	    "then match nothing (tables.pending)." },
 	{ "queue", F_GROUP, 0, 0, .pre = "queue: ", .each_queue = true },
 	{ "received", F_U64, AT(q.received), 0, .pre = "received ",
 	    .help = "Packets received from the queue." },
@@ -434,6 +443,9 @@ add_worker(struct snapshot *s, const struct engine_stats *e,
 	s->t.id_cells_cap += t->id_cells_cap;
 	s->t.pending += t->pending;
 	s->t.pending_cap += t->pending_cap;
+	s->t.pending_guarded += t->pending_guarded;
+	s->t.pending_guarded_cap += t->pending_guarded_cap;
+	s->t.pending_guarded_evicted += t->pending_guarded_evicted;
 	s->t.sources += t->sources;
 	s->t.sources_cap += t->sources_cap;
 	s->t.blacklist += t->blacklist;

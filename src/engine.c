@@ -317,6 +317,9 @@ engine_tables(const struct engine *e, uint64_t now, struct engine_tables *t)
 	t->pending = ps.in_use;
 	t->pending_cap = ps.capacity;
 	t->pending_evicted = ps.evicted;
+	t->pending_guarded = ps.guarded;
+	t->pending_guarded_cap = ps.guarded_cap;
+	t->pending_guarded_evicted = ps.evicted_guarded;
 	t->sources = fs.sources_in_use;
 	t->sources_cap = fs.sources_capacity;
 	t->sources_recycled = fs.sources_recycled;

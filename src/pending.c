@@ -344,7 +344,8 @@ pending_stats(const struct pending_table *pt, struct pending_stats *st)
 	st->capacity = pt->cap;
 	st->added = pt->added;
 	st->answered = pt->answered;
-	st->evicted = pt->evicted[TIER_U] + pt->evicted[TIER_G];
+	st->evicted = pt->evicted[TIER_U] + pt->evicted[TIER_G] +
+	    pt->evicted[TIER_K];
 	st->expired = pt->expired;
 	st->guarded = pt->order[TIER_G].count + pt->order[TIER_K].count;
 	st->guarded_cap = 2 * pt->gcap;
