@@ -524,6 +524,16 @@ header_id(const char *name, size_t n)
 #define CONTACTS_MAX	64	/* Contact values in all */
 #define AUTH_MAX	4	/* Authorization, Proxy-Authorization each */
 #define AUTH_PARAMS_MAX	16	/* ',' in the one of each kept */
+/*
+ * A response carries the request's Via, From and To with what the proxy
+ * adds (received, a To tag; a registrar an expires to each Contact): a
+ * request at the bounds must not make the proxy's answer to it
+ * malformed.  An attacker's review: a REGISTER whose Via held 32
+ * parameters got a 401 with 33, which was malformed, so learn() never
+ * saw it and password guesses padded so were never counted.
+ */
+#define RESP_PARAMS_ADDED 4	/* in one list of a response */
+#define RESP_TOTAL_ADDED 24	/* in all of a response's */
 
 struct scan {
 	size_t		 body_off;	/* first body byte */
@@ -797,6 +807,7 @@ struct walk {
 	int		 values;	/* so far, in every Contact header */
 	size_t		 params;	/* ; ? & in the values kept */
 	size_t		 cut;		/* the kept values end */
+	size_t		 vmax;		/* params in one value (struct keep) */
 	bool		 star;		/* a value "*" */
 };
 
@@ -1003,7 +1014,7 @@ uri_walk(char *v, size_t *len, struct walk *w)
 		if (why != NULL)
 			return why;
 		/* One value is one osip2 list of parameters. */
-		if ((np = count_params(v + vo, o - vo)) > VALUE_PARAMS_MAX)
+		if ((np = count_params(v + vo, o - vo)) > w->vmax)
 			return "too many parameters";
 		if (w->values < SIPM_MAX_CONTACTS)
 			w->params += np;
@@ -1024,6 +1035,7 @@ struct keep {
 	int		 seen[H_NKINDS];
 	size_t		 kept;		/* bytes kept */
 	size_t		 params;	/* ';' '?' '&' given to osip2 */
+	size_t		 vmax, pmax;	/* bounds: a response's are wider */
 	size_t		 contacts;	/* Contact values (lines + ',' past
 					   the first SIPM_MAX_CONTACTS) */
 	struct walk	 walk;		/* Contact values */
@@ -1042,7 +1054,7 @@ keep_end(struct keep *kp, char *out, size_t *o)
 	char		*v = out + kp->vstart, *z;
 	size_t		 n = *o - kp->vstart, params;
 	const char	*why = NULL;
-	struct walk	 w = { 0 };
+	struct walk	 w = { .vmax = kp->vmax };
 	int		 before = kp->walk.values;
 	size_t		 pbefore = kp->walk.params;
 	enum hdr	 cur = kp->cur;
@@ -1089,11 +1101,11 @@ keep_end(struct keep *kp, char *out, size_t *o)
 			n = (size_t)(z - v);
 		/* FALLTHROUGH */
 	default:
-		if ((params = count_params(v, n)) > VALUE_PARAMS_MAX)
+		if ((params = count_params(v, n)) > kp->vmax)
 			why = "too many parameters";
 		break;
 	}
-	if (why == NULL && cur == H_CHAL && kp->params + params > PARAMS_MAX)
+	if (why == NULL && cur == H_CHAL && kp->params + params > kp->pmax)
 		why = "too many parameters";
 	if (why != NULL) {
 		/*
@@ -1111,7 +1123,7 @@ keep_end(struct keep *kp, char *out, size_t *o)
 		return why;
 	}
 	*o = kp->vstart + n;
-	if ((kp->params += params) > PARAMS_MAX)
+	if ((kp->params += params) > kp->pmax)
 		return "too many parameters";
 	if ((in & 2) != 0)
 		nul_to_q(out + kp->hstart, *o - kp->hstart);
@@ -1318,6 +1330,13 @@ filter_headers(const uint8_t *p, size_t len, size_t pos, char *out,
 	f.kp.kept = o;			/* the start line counts */
 	sc->sline_len = o;
 	f.kp.rec = kept;
+	f.kp.vmax = VALUE_PARAMS_MAX;
+	f.kp.pmax = PARAMS_MAX;
+	if (o >= 4 && strncasecmp(out, "SIP/", 4) == 0) {
+		f.kp.vmax += RESP_PARAMS_ADDED;
+		f.kp.pmax += RESP_TOTAL_ADDED;
+	}
+	f.kp.walk.vmax = f.kp.vmax;
 	/* The Request-URI's parameters are an osip2 list too. */
 	if ((f.kp.params = count_params(out, o)) > VALUE_PARAMS_MAX) {
 		sc->bad = "too many parameters";

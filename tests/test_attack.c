@@ -1416,6 +1416,72 @@ pending_answered_refused(struct scn *s)
 		    (unsigned long long)t.pending_evicted);
 }
 
+/*
+ * An attacker's review: password guesses whose Via holds 32 parameters
+ * (the bound) got the proxy's 401 with 33 (its received=), which was
+ * malformed: learn() never saw a failure, and 30 guesses raised no
+ * brute-force alarm.  A response's bounds are wider by what the proxy
+ * adds.
+ */
+static void
+padded_guesses(struct scn *s)
+{
+	char			 via[600], rvia[700], auth[256], wa[128];
+	struct pg_msg		 m, r;
+	struct engine_stats	 st;
+	size_t			 n;
+
+	/* 30 here, then pg_sip()'s branch and rport: 32. */
+	n = (size_t)snprintf(via, sizeof(via), "%s:%u", EVE.ip, EVE.port);
+	for (int k = 1; k <= 30; k++)
+		n += (size_t)snprintf(via + n, sizeof(via) - n, ";p%d", k);
+	snprintf(rvia, sizeof(rvia), "%s;received=%s", via, EVE.ip);
+	for (int k = 0; k < 30; k++) {
+		memset(&m, 0, sizeof(m));
+		m.method = "REGISTER";
+		m.ruri = "sip:" DOMAIN;
+		m.via = via;
+		m.from = m.to = "sip:bob@" DOMAIN;
+		m.call_id = "guess";
+		m.cseq = (uint32_t)(2 + k);
+		m.contact = "<sip:bob@203.0.113.66>";
+		m.expires = 3600;
+		snprintf(auth, sizeof(auth), "Digest username=\"bob\", realm=\""
+		    DOMAIN "\", nonce=\"n%d\", uri=\"sip:" DOMAIN "\", "
+		    "response=\"%032x\"", k, k);
+		m.auth = auth;
+		scn_send(s, &EVE, &PROXY, &m);
+		snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\""
+		    DOMAIN "\", nonce=\"n%d\"\r\n", k + 1);
+		memset(&r, 0, sizeof(r));
+		r.status = 401;
+		r.via = rvia;
+		r.from = r.to = "sip:bob@" DOMAIN;
+		r.to_tag = "reg";
+		r.call_id = "guess";
+		r.cseq = (uint32_t)(2 + k);
+		r.cseq_method = "REGISTER";
+		r.raw_headers = wa;
+		r.expires = -1;
+		scn_send(s, &PROXY, &EVE, &r);
+		scn_wait(s, 0.5);
+	}
+	engine_stats(s->e, &st);
+	print_message("padded guesses: %llu brute-force alarms, %llu "
+	    "malformed\n", (unsigned long long)st.alarms[ALARM_BRUTEFORCE],
+	    (unsigned long long)st.malformed);
+	if (st.alarms[ALARM_BRUTEFORCE] == 0)
+		scn_failf(s, "30 wrong passwords with a padded Via: no "
+		    "brute-force alarm");
+}
+
+static void
+test_padded_guesses(void **st)
+{
+	(void)st;
+	run(padded_guesses, "padded_guesses", SETS_BASE);
+}
+
 static void
 test_pending_answered_refused(void **st)
 {
@@ -2695,6 +2761,7 @@ main(void)
 	TREG("attack", pending_flush_rereg);
 	TREG("attack", pending_nat_office);
 	TREG("attack", pending_answered_refused);
+	TREG("attack", padded_guesses);
 	TREG("attack", frag_table_fill);
 	TREG("attack", frag_table_fill_macs);
 	TREG("attack", buffer_hog);

@@ -718,6 +718,34 @@ test_challenge_bounds(void **state)
 	assert_true(b.chal_nonce_h == 0);
 }
 
+/* A response's bounds: the request's plus what the proxy adds. */
+static void
+test_response_bounds(void **state)
+{
+	char		 via[400], msg[1200];
+	struct sipm	 a;
+	size_t		 n, m;
+
+	(void)state;
+	for (int np = 32; np <= 37; np++) {
+		n = (size_t)snprintf(via, sizeof(via), "Via: SIP/2.0/UDP "
+		    "192.0.2.10:5062;branch=z9hG4bKb");
+		for (int k = 1; k < np; k++)
+			n += (size_t)snprintf(via + n, sizeof(via) - n, ";p%d",
+			    k);
+		m = (size_t)snprintf(msg, sizeof(msg), "SIP/2.0 401 "
+		    "Unauthorized\r\n%s\r\n" H_FROM H_TO H_CID
+		    "CSeq: 1 REGISTER\r\n" END0, via);
+		expect_kind(parse(msg, m, false, &a), np <= 36 ? SIPM_K_SIP :
+		    SIPM_K_MALFORMED, &a, "a response's Via");
+		m = (size_t)snprintf(msg, sizeof(msg), "REGISTER "
+		    "sip:example.com SIP/2.0\r\n%s\r\n" H_FROM H_TO H_CID
+		    "CSeq: 1 REGISTER\r\n" END0, via);
+		expect_kind(parse(msg, m, false, &a), np <= 32 ? SIPM_K_SIP :
+		    SIPM_K_MALFORMED, &a, "a request's Via");
+	}
+}
+
 static void
 test_response_fields(void **state)
 {
@@ -2143,10 +2171,14 @@ static const struct capcase {
 	{ "params_one_value", SL_INV H_VIA H_FROM H_CID H_CSEQ
 	    "To: <sip:bob@example.com>", ";x", "\r\n" END0, 32,
 	    "too many parameters" },
-	{ "params_one_contact", SL_200 H_VIA H_FROM H_TO H_CID
+	{ "params_one_contact", SL_REG H_VIA H_FROM H_TO H_CID
 	    "CSeq: 1 REGISTER\r\nContact: <sip:a@b>, <sip:b@b>", ";x",
 	    "\r\n" END0, 32, "too many parameters" },
-	{ "params_all_headers", SL_200 H_VIA H_FROM H_TO H_CID
+	/* A response's: what the proxy adds to the request's (4). */
+	{ "params_one_contact_response", SL_200 H_VIA H_FROM H_TO H_CID
+	    "CSeq: 1 REGISTER\r\nContact: <sip:a@b>, <sip:b@b>", ";x",
+	    "\r\n" END0, 36, "too many parameters" },
+	{ "params_all_headers", SL_REG H_VIA H_FROM H_TO H_CID
 	    "CSeq: 1 REGISTER\r\n", "m: <sip:b@b>;p;p;p;p;p;p;p;p;p;p\r\n",
 	    END0, 15, "too many parameters" },
 	{ "ruri_params", "INVITE sip:bob@example.com", ";x",
@@ -3097,6 +3129,7 @@ main(void)
 	treg_add("fields", "response", test_response_fields, NULL);
 	treg_add("fields", "challenge_nonce", test_challenge_nonce, NULL);
 	treg_add("fields", "challenge_bounds", test_challenge_bounds, NULL);
+	treg_add("fields", "response_bounds", test_response_bounds, NULL);
 	TREG("fields", many_contacts);
 	TREG("fields", contact_star);
 	TREG("fields", via_top_contact_v6);
