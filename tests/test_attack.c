@@ -81,6 +81,37 @@ hostport(char *buf, size_t len, const char *host, uint16_t port)
 }
 
 /*
+ * The proxy's answer to a REGISTER of `aor' (Via `via', Call-ID `cid',
+ * CSeq `cseq') sent to `to': a 401 with `nonce', or with `contact' (and
+ * its expires) a 200.
+ */
+static void
+proxy_answer(struct scn *s, const struct pg_ep *proxy, const struct pg_ep *to,
+    const char *via, const char *aor, const char *cid, uint32_t cseq,
+    const char *nonce, const char *contact)
+{
+	char		 wa[160];
+	struct pg_msg	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.status = nonce != NULL ? 401 : 200;
+	if (nonce != NULL) {
+		snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\""
+		    DOMAIN "\", nonce=\"%s\"\r\n", nonce);
+		r.raw_headers = wa;
+	}
+	r.via = via;
+	r.from = r.to = aor;
+	r.to_tag = "reg";
+	r.call_id = cid;
+	r.cseq = cseq;
+	r.cseq_method = "REGISTER";
+	r.contact = contact;
+	r.expires = -1;
+	scn_send(s, proxy, to, &r);
+}
+
+/*
  * A full registration: REGISTER, 401, REGISTER with credentials, 200;
  * `leg1' (if not NULL) runs between the REGISTER and the 401, `rtt'
  * between the credentials and the 200 (each inside one round trip), and
@@ -92,8 +123,8 @@ reg_full(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
     void (*rtt)(struct scn *), char *cred, size_t credsz)
 {
 	char		 cid[64], nonce[64], auth[256], contact[160], c200[200];
-	char		 a[64], via[80], wa[128];
-	struct pg_msg	 m, r;
+	char		 a[64], via[80];
+	struct pg_msg	 m;
 
 	aor(a, sizeof(a), u->user);
 	scn_token(s, cid, sizeof(cid));
@@ -115,20 +146,7 @@ reg_full(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
 		leg1(s);
 
 	scn_token(s, nonce, sizeof(nonce));
-	snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\""
-	    DOMAIN "\", nonce=\"%s\"\r\n", nonce);
-	memset(&r, 0, sizeof(r));
-	r.status = 401;
-	r.via = via;
-	r.from = a;
-	r.to = a;
-	r.to_tag = "reg";
-	r.call_id = cid;
-	r.cseq = 1;
-	r.cseq_method = "REGISTER";
-	r.raw_headers = wa;
-	r.expires = -1;
-	scn_send(s, proxy, &u->ep, &r);
+	proxy_answer(s, proxy, &u->ep, via, a, cid, 1, nonce, NULL);
 	scn_expect(s, "accept", "outbound");
 
 	snprintf(auth, sizeof(auth), "Digest username=\"%s\", realm=\"" DOMAIN
@@ -144,11 +162,7 @@ reg_full(struct scn *s, const struct ua *u, const struct pg_ep *proxy,
 		rtt(s);
 
 	snprintf(c200, sizeof(c200), "%s;expires=%d", contact, expires);
-	r.status = 200;
-	r.cseq = 2;
-	r.contact = c200;
-	r.raw_headers = NULL;
-	scn_send(s, proxy, &u->ep, &r);
+	proxy_answer(s, proxy, &u->ep, via, a, cid, 2, NULL, c200);
 	scn_expect(s, "accept", "outbound");
 }
 
@@ -1182,9 +1196,9 @@ static void
 forged_registers(struct scn *s, long first, long n, uint32_t cseq,
     bool challenge, bool seen)
 {
-	char		 ip[20], cid[32], a[64], via[80], au[256], wa[96];
+	char		 ip[20], cid[32], a[64], via[80], au[256], nonce[32];
 	struct pg_ep	 e = EVE;
-	struct pg_msg	 m, r;
+	struct pg_msg	 m;
 
 	for (long k = first; k < first + n; k++) {
 		snprintf(ip, sizeof(ip), "10.%ld.%ld.%ld", (k >> 16) & 255,
@@ -1213,20 +1227,8 @@ forged_registers(struct scn *s, long first, long n, uint32_t cseq,
 		scn_send(s, &e, &PROXY, &m);
 		if (!challenge)
 			continue;
-		snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\""
-		    DOMAIN "\", nonce=\"proxy%ld\"\r\n", k);
-		memset(&r, 0, sizeof(r));
-		r.status = 401;
-		r.via = via;
-		r.from = a;
-		r.to = a;
-		r.to_tag = "reg";
-		r.call_id = cid;
-		r.cseq = cseq;
-		r.cseq_method = "REGISTER";
-		r.raw_headers = wa;
-		r.expires = -1;
-		scn_send(s, &PROXY, &e, &r);
+		snprintf(nonce, sizeof(nonce), "proxy%ld", k);
+		proxy_answer(s, &PROXY, &e, via, a, cid, cseq, nonce, NULL);
 	}
 }
 
@@ -1426,8 +1428,8 @@ pending_answered_refused(struct scn *s)
 static void
 padded_guesses(struct scn *s)
 {
-	char			 via[600], rvia[700], auth[256], wa[128];
-	struct pg_msg		 m, r;
+	char			 via[600], rvia[700], auth[256], nonce[16];
+	struct pg_msg		 m;
 	struct engine_stats	 st;
 	size_t			 n;
 
@@ -1451,19 +1453,9 @@ padded_guesses(struct scn *s)
 		    "response=\"%032x\"", k, k);
 		m.auth = auth;
 		scn_send(s, &EVE, &PROXY, &m);
-		snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest realm=\""
-		    DOMAIN "\", nonce=\"n%d\"\r\n", k + 1);
-		memset(&r, 0, sizeof(r));
-		r.status = 401;
-		r.via = rvia;
-		r.from = r.to = "sip:bob@" DOMAIN;
-		r.to_tag = "reg";
-		r.call_id = "guess";
-		r.cseq = (uint32_t)(2 + k);
-		r.cseq_method = "REGISTER";
-		r.raw_headers = wa;
-		r.expires = -1;
-		scn_send(s, &PROXY, &EVE, &r);
+		snprintf(nonce, sizeof(nonce), "n%d", k + 1);
+		proxy_answer(s, &PROXY, &EVE, rvia, "sip:bob@" DOMAIN,
+		    "guess", (uint32_t)(2 + k), nonce, NULL);
 		scn_wait(s, 0.5);
 	}
 	engine_stats(s->e, &st);
@@ -1542,8 +1534,8 @@ struct nat_phone {
 static void
 nat_register_all(struct scn *s, struct nat_phone *ph, bool flood)
 {
-	struct pg_msg	 m, r;
-	char		 wa[128], c200[200];
+	struct pg_msg	 m;
+	char		 c200[200];
 
 	for (int k = 0; k < NAT_PHONES; k++) {
 		scn_token(s, ph[k].cid, sizeof(ph[k].cid));
@@ -1572,39 +1564,17 @@ nat_register_all(struct scn *s, struct nat_phone *ph, bool flood)
 		}
 		if (leg == 2)
 			break;
-		for (int k = 0; k < NAT_PHONES; k++) {
-			snprintf(wa, sizeof(wa), "WWW-Authenticate: Digest "
-			    "realm=\"" DOMAIN "\", nonce=\"%s\"\r\n",
-			    ph[k].nonce);
-			memset(&r, 0, sizeof(r));
-			r.status = 401;
-			r.via = ph[k].via;
-			r.from = r.to = ph[k].a;
-			r.to_tag = "reg";
-			r.call_id = ph[k].cid;
-			r.cseq = 1;
-			r.cseq_method = "REGISTER";
-			r.raw_headers = wa;
-			r.expires = -1;
-			scn_send(s, &PROXY, &ph[k].ep, &r);
-		}
+		for (int k = 0; k < NAT_PHONES; k++)
+			proxy_answer(s, &PROXY, &ph[k].ep, ph[k].via,
+			    ph[k].a, ph[k].cid, 1, ph[k].nonce, NULL);
 	}
 	if (flood)
 		flood_registers(s);
 	for (int k = 0; k < NAT_PHONES; k++) {
 		snprintf(c200, sizeof(c200), "%s;expires=3600",
 		    ph[k].contact);
-		memset(&r, 0, sizeof(r));
-		r.status = 200;
-		r.via = ph[k].via;
-		r.from = r.to = ph[k].a;
-		r.to_tag = "reg";
-		r.call_id = ph[k].cid;
-		r.cseq = 2;
-		r.cseq_method = "REGISTER";
-		r.contact = c200;
-		r.expires = -1;
-		scn_send(s, &PROXY, &ph[k].ep, &r);
+		proxy_answer(s, &PROXY, &ph[k].ep, ph[k].via, ph[k].a,
+		    ph[k].cid, 2, NULL, c200);
 	}
 }
 
