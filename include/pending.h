@@ -31,7 +31,8 @@ struct pending {
 	bool		 ambiguous;	/* sent by two devices: learn nothing */
 	bool		 auth_has_response;
 	uint64_t	 auth_h;	/* its digest (nonce, response) */
-	uint64_t	 chal_nonce_h;	/* the nonce of its last 401/407 */
+	uint64_t	 chal_nonce_h[4];	/* the nonces of its last 401/407
+					   (SIPM_CHALLENGES), 0: none */
 	int64_t		 req_expires;	/* expiry it asked for, -1 none */
 	uint8_t		 method;	/* REGISTER, or (start-up window) the
 					   authenticated request's */

@@ -36,6 +36,7 @@ struct sipm_contact {
 };
 
 #define SIPM_MAX_CONTACTS	16
+#define SIPM_CHALLENGES		4
 
 struct sipm {
 	bool		 request;
@@ -79,8 +80,12 @@ struct sipm {
 	uint64_t	 auth_h;	/* keyed hash of nonce + response */
 	bool		 auth_has_response;
 	uint64_t	 auth_nonce_h;	/* its nonce alone, 0 none */
-	/* A response's first WWW- or Proxy-Authenticate: its nonce, 0 none */
-	uint64_t	 chal_nonce_h;
+	/*
+	 * A response's first SIPM_CHALLENGES WWW- or Proxy-Authenticate
+	 * headers: their nonces, 0 none (a proxy may offer one a digest
+	 * algorithm, RFC 8760, and a phone answers the one it knows).
+	 */
+	uint64_t	 chal_nonce_h[SIPM_CHALLENGES];
 
 	size_t		 msg_len;	/* header + body as framed */
 	const char	*why;		/* SIPM_K_MALFORMED: what was wrong */

@@ -21,6 +21,9 @@ key(uint64_t call_id_h, const struct sg_addr *ip)
 	return hash_mix(call_id_h, hash_bytes(ip, sizeof(*ip)));
 }
 
+_Static_assert(sizeof(((struct pending *)0)->chal_nonce_h) ==
+    sizeof(((struct sipm *)0)->chal_nonce_h), "a challenge's nonces");
+
 /*
  * The pending table's quota key, never 0: a device's address, (m, i)
  * (the binding table's own key of a source, kept in memory only); for a
@@ -69,9 +72,10 @@ reg_request(struct pending_table *pt, const struct sg_tuple *t,
 		 * device's first leg (`known') is guarded apart: forging
 		 * bound devices' tuples fills that kind, not this one.
 		 */
-		if (answered && prev->chal_nonce_h != 0 &&
-		    prev->chal_nonce_h == msg->auth_nonce_h)
-			guard = PENDING_ANSWERED;
+		for (int c = 0; answered && c < SIPM_CHALLENGES; c++)
+			if (prev->chal_nonce_h[c] != 0 &&
+			    prev->chal_nonce_h[c] == msg->auth_nonce_h)
+				guard = PENDING_ANSWERED;
 	}
 	p = pending_add_guarded(pt, k, msg->cseq, guard, source_key(t, known),
 	    now, &is_new);
@@ -237,7 +241,8 @@ reg_answer(struct pending_table *pt, const struct sipm *msg,
 	    ((msg->status == 401 || msg->status == 407) && p->has_auth);
 	if (msg->status == 401 || msg->status == 407) {
 		p->challenged = true;	/* stays pending */
-		p->chal_nonce_h = msg->chal_nonce_h;
+		memcpy(p->chal_nonce_h, msg->chal_nonce_h,
+		    sizeof(p->chal_nonce_h));
 		if (a->failure)
 			pending_demote(pt, p);
 		return REG_CHALLENGE;

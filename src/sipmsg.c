@@ -1216,8 +1216,9 @@ keep_start(struct filter *f, enum hdr cur, const uint8_t *s, size_t n,
 			return -1;
 		}
 		/* Only the top Via, the first credentials and the first
-		 * challenge (a proxy may offer several, one nonce). */
-		if (cur != H_CONTACT)
+		 * SIPM_CHALLENGES challenges (one a digest algorithm). */
+		if (cur != H_CONTACT && (cur != H_CHAL ||
+		    kp->seen[cur] > SIPM_CHALLENGES))
 			return 0;
 	}
 	if (cur == H_CONTACT && kp->walk.values >= SIPM_MAX_CONTACTS) {
@@ -1774,7 +1775,8 @@ struct parsed {
 	osip_call_id_t		*call_id;
 	osip_cseq_t		*cseq;
 	osip_authorization_t	*auth, *pauth;
-	osip_www_authenticate_t	*chal;		/* WWW- or Proxy-Authenticate */
+	osip_www_authenticate_t	*chal[SIPM_CHALLENGES]; /* WWW-, Proxy-Auth.. */
+	int			 nchal;
 	const char		*expires;	/* its value; NULL if empty */
 	bool			 contacts_read;	/* Contact to osip2 (below) */
 	uint64_t		 contact_raw_h;	/* else: the values as written */
@@ -1947,7 +1949,8 @@ parsed_release(struct parsed *pm)
 	osip_cseq_free(pm->cseq);
 	osip_authorization_free(pm->auth);
 	osip_proxy_authorization_free(pm->pauth);
-	osip_www_authenticate_free(pm->chal);
+	for (int k = 0; k < pm->nchal; k++)
+		osip_www_authenticate_free(pm->chal[k]);
 	for (int k = 0; k < pm->ncontacts; k++)
 		osip_contact_free(pm->contacts[k]);
 }
@@ -2370,19 +2373,22 @@ via_cut(char *v)
 }
 
 /*
- * The first WWW-Authenticate or Proxy-Authenticate (the scan keeps one):
- * only its nonce is read (register.c).  One osip2 refuses is no
- * challenge, as with credentials.
+ * One of the first SIPM_CHALLENGES WWW-Authenticate or Proxy-Authenticate
+ * headers (the scan keeps no more): only its nonce is read (register.c).
+ * One osip2 refuses is no challenge, as with credentials.
  */
 static int
-parse_challenge(osip_www_authenticate_t **ch, char *v)
+parse_challenge(struct parsed *pm, char *v)
 {
-	if (*ch != NULL || osip_www_authenticate_init(ch) != 0)
+	osip_www_authenticate_t	**ch = &pm->chal[pm->nchal];
+
+	if (pm->nchal >= SIPM_CHALLENGES || osip_www_authenticate_init(ch) != 0)
 		return -1;
 	if (osip_www_authenticate_parse(*ch, v) != 0) {
 		osip_www_authenticate_free(*ch);
 		*ch = NULL;
-	}
+	} else
+		pm->nchal++;
 	return 0;
 }
 
@@ -2439,7 +2445,7 @@ parse_header(struct parsed *pm, enum hdr kind, char *v)
 		    &pm->pauth, v);
 	case H_CHAL:
 		/* Read in a response only: a request's is not the proxy's. */
-		return pm->request ? 0 : parse_challenge(&pm->chal, v);
+		return pm->request ? 0 : parse_challenge(pm, v);
 	case H_CONTACT:
 		return split_contacts(pm, v);
 	default:
@@ -2788,8 +2794,9 @@ extract(struct sipm_parser *sp, const struct parsed *pm, struct sipm *m)
 		return why;
 	m->expires = parse_delta(pm->expires);
 	take_credentials(sp, pm, m);
-	if (!pm->request && pm->chal != NULL && pm->chal->nonce != NULL)
-		m->chal_nonce_h = nonce_hash(pm->chal->nonce);
+	for (int k = 0; !pm->request && k < pm->nchal; k++)
+		if (pm->chal[k]->nonce != NULL)
+			m->chal_nonce_h[k] = nonce_hash(pm->chal[k]->nonce);
 	return NULL;
 }
 

@@ -1474,6 +1474,68 @@ test_padded_guesses(void **st)
 	run(padded_guesses, "padded_guesses", SETS_BASE);
 }
 
+/*
+ * An attacker's review of the tiers: only the first challenge's nonce
+ * was kept, so a phone answering the second of a 401 offering SHA-256
+ * then MD5 (RFC 8760) got no guard, and a blind flood inside its round
+ * trip left it unbound.  The first SIPM_CHALLENGES nonces are kept.
+ */
+static void
+pending_second_challenge(struct scn *s)
+{
+	char			 a[64], via[80], auth[256];
+	struct pg_msg		 m, r;
+	struct engine_tables	 t;
+
+	engine_warm_start(s->e);
+	aor(a, sizeof(a), ALICE.user);
+	hostport(via, sizeof(via), ALICE.ep.ip, ALICE.ep.port);
+	memset(&m, 0, sizeof(m));
+	m.method = "REGISTER";
+	m.ruri = "sip:" DOMAIN;
+	m.via = via;
+	m.from = m.to = a;
+	m.call_id = "two-digests";
+	m.cseq = 1;
+	m.contact = "<sip:alice@198.51.100.11:5060>";
+	m.expires = 3600;
+	scn_send(s, &ALICE.ep, &PROXY, &m);
+	memset(&r, 0, sizeof(r));
+	r.status = 401;
+	r.via = via;
+	r.from = r.to = a;
+	r.to_tag = "reg";
+	r.call_id = "two-digests";
+	r.cseq = 1;
+	r.cseq_method = "REGISTER";
+	r.raw_headers = "WWW-Authenticate: Digest realm=\"" DOMAIN "\", "
+	    "nonce=\"sha\", algorithm=SHA-256\r\n"
+	    "WWW-Authenticate: Digest realm=\"" DOMAIN "\", "
+	    "nonce=\"md5\", algorithm=MD5\r\n";
+	r.expires = -1;
+	scn_send(s, &PROXY, &ALICE.ep, &r);
+	snprintf(auth, sizeof(auth), "Digest username=\"alice\", realm=\""
+	    DOMAIN "\", nonce=\"md5\", uri=\"sip:" DOMAIN "\", "
+	    "response=\"%032x\", algorithm=MD5", 0x5eedu);
+	m.cseq = 2;
+	m.auth = auth;
+	scn_send(s, &ALICE.ep, &PROXY, &m);
+	flood_registers(s);
+	proxy_answer(s, &PROXY, &ALICE.ep, via, a, "two-digests", 2, NULL,
+	    "<sip:alice@198.51.100.11:5060>;expires=3600");
+	engine_tables(s->e, s->now, &t);
+	if (t.bindings != 1)
+		scn_failf(s, "Alice answered the second challenge: binding "
+		    "lost to the flood (bindings %u)", t.bindings);
+}
+
+static void
+test_pending_second_challenge(void **st)
+{
+	(void)st;
+	run(pending_second_challenge, "pending_second_challenge", SETS_BASE);
+}
+
 static void
 test_pending_answered_refused(void **st)
 {
@@ -2732,6 +2794,7 @@ main(void)
 	TREG("attack", pending_nat_office);
 	TREG("attack", pending_answered_refused);
 	TREG("attack", padded_guesses);
+	TREG("attack", pending_second_challenge);
 	TREG("attack", frag_table_fill);
 	TREG("attack", frag_table_fill_macs);
 	TREG("attack", buffer_hog);

@@ -81,7 +81,8 @@ assert_fresh(const struct pending *p, uint64_t call_id_h, uint32_t cseq,
 	assert_int_equal(p->contact_uh, 0);
 	assert_int_equal(p->contact_idh, 0);
 	assert_int_equal(p->auth_h, 0);
-	assert_int_equal(p->chal_nonce_h, 0);
+	for (int k = 0; k < 4; k++)
+		assert_int_equal(p->chal_nonce_h[k], 0);
 	assert_int_equal(p->t.dh, 0);
 	assert_false(p->t.has_m);
 }
@@ -101,7 +102,8 @@ scribble(struct pending *p)
 	p->ambiguous = true;
 	p->auth_has_response = true;
 	p->auth_h = 0xa;
-	p->chal_nonce_h = 0xc;
+	for (int k = 0; k < 4; k++)
+		p->chal_nonce_h[k] = 0xc0u + (unsigned)k;
 	p->req_expires = 3600;
 }
 
