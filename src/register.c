@@ -37,8 +37,24 @@ _Static_assert(sizeof(((struct pending *)0)->chal_nonce_h) ==
 static uint64_t
 source_key(const struct sg_tuple *t, const struct binding *known)
 {
-	uint64_t	 h = bind_source_hash(t);
+	struct sg_tuple	 p;
+	uint64_t	 h;
 
+	/*
+	 * A sender no binding vouches for, at an IPv6 address, by its /64:
+	 * one host holds a /64 (an attacker's review answered the proxy's
+	 * challenges from 512 addresses of one /64 and filled the guarded
+	 * quarter, eight entries an address).  bind_source_hash() reads
+	 * the MAC and the address alone.
+	 */
+	if (known == NULL && t->i.family == SG_AF_INET6) {
+		p.m = t->m;
+		p.has_m = t->has_m;
+		p.i = t->i;
+		memset(p.i.a + 8, 0, 8);
+		h = bind_source_hash(&p);
+	} else
+		h = bind_source_hash(t);
 	if (known != NULL && known->nat)
 		h = hash_mix(h, hash_bytes(&known->s, sizeof(known->s)));
 	return h | 1;

@@ -1536,6 +1536,77 @@ test_pending_second_challenge(void **st)
 	run(pending_second_challenge, "pending_second_challenge", SETS_BASE);
 }
 
+/*
+ * The review: a host with a /64 answers the proxy's challenges from
+ * 4,200 of its addresses with their nonces inside Alice's round trip,
+ * before the proxy answers any: eight guarded entries an address filled
+ * the guarded quarter and pushed Alice's out.  Unvouched IPv6 senders
+ * have a /64's quota.
+ */
+static void
+v6_answers(struct scn *s, uint32_t cseq, bool challenge)
+{
+	char		 ip[64], cid[32], a[64], via[96], au[256], nonce[32];
+	struct pg_ep	 e = EVE;
+	struct pg_msg	 m;
+
+	for (long k = 0; k < 4200; k++) {
+		snprintf(ip, sizeof(ip), "2001:db8:66:1::%lx", k + 1);
+		e.ip = ip;
+		snprintf(cid, sizeof(cid), "v6-%ld", k);
+		snprintf(a, sizeof(a), "sip:v%ld@" DOMAIN, k);
+		snprintf(via, sizeof(via), "[%s]:5060", ip);
+		snprintf(nonce, sizeof(nonce), "v6n%ld", k);
+		snprintf(au, sizeof(au), "Digest username=\"v%ld\", realm=\""
+		    DOMAIN "\", nonce=\"%s\", uri=\"sip:" DOMAIN "\", "
+		    "response=\"%032lx\", algorithm=MD5", k, nonce,
+		    (unsigned long)k);
+		memset(&m, 0, sizeof(m));
+		m.method = "REGISTER";
+		m.ruri = "sip:" DOMAIN;
+		m.via = via;
+		m.from = m.to = a;
+		m.call_id = cid;
+		m.cseq = cseq;
+		m.contact = "<sip:x@[2001:db8:66:1::1]>";
+		m.expires = 3600;
+		m.auth = cseq > 1 ? au : NULL;
+		scn_send(s, &e, &PROXY6, &m);
+		if (challenge)
+			proxy_answer(s, &PROXY6, &e, via, a, cid, cseq, nonce,
+			    NULL);
+	}
+}
+
+static void
+v6_answers_seen(struct scn *s)
+{
+	v6_answers(s, 2, false);
+}
+
+static void
+pending_v6_prefix(struct scn *s)
+{
+	struct engine_tables	 t;
+
+	engine_warm_start(s->e);
+	v6_answers(s, 1, true);
+	reg_full(s, &ALICE6, &PROXY6, 3600, "x", NULL, v6_answers_seen, NULL,
+	    0);
+	engine_tables(s->e, s->now, &t);
+	if (t.bindings != 1)
+		scn_failf(s, "Alice's binding lost to one /64's answers "
+		    "(bindings %u, pending evicted %llu)", t.bindings,
+		    (unsigned long long)t.pending_evicted);
+}
+
+static void
+test_pending_v6_prefix(void **st)
+{
+	(void)st;
+	run(pending_v6_prefix, "pending_v6_prefix", SETS_BASE);
+}
+
 static void
 test_pending_answered_refused(void **st)
 {
@@ -2795,6 +2866,7 @@ main(void)
 	TREG("attack", pending_answered_refused);
 	TREG("attack", padded_guesses);
 	TREG("attack", pending_second_challenge);
+	TREG("attack", pending_v6_prefix);
 	TREG("attack", frag_table_fill);
 	TREG("attack", frag_table_fill_macs);
 	TREG("attack", buffer_hog);
