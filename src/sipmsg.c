@@ -2337,9 +2337,10 @@ via_tail_cut(char *p)
  * bytes before that ':', or before the parameters when there is no port:
  * the same bytes.  One to five digits are a port strtol() takes (~290
  * instructions: a copy, osip_atoi(), an allocation): ":port" goes, the
- * bytes before it moved up to it.  Only the usual layout "SIP/2.0/XXX "
- * with parameters; anything else goes whole (test_sipmsg
- * "split/via_params").  Returns where the value now starts.
+ * bytes before it moved up to it.  Only the usual layout, "SIP/2.0/", a
+ * three-letter transport and SP, with parameters; anything else goes
+ * whole (test_sipmsg "split/via_params").  Returns where the value now
+ * starts.
  */
 static char *
 via_cut(char *v)
