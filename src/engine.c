@@ -541,8 +541,8 @@ block_offender(struct engine *e, const struct sg_tuple *t, bool blockable,
  * A message module I dropped, one naming a listed identity, or a
  * malformed one dropped: each was parsed in full, and a crafted one (16
  * Contact values, URIs full of parameters) costs 12.8 INVITEs; an
- * attacker's review sent 100,000 from
- * one address, each dropped, none listed, none in any rate.  They count
+ * attacker's review sent 100,000 from one address, each dropped, none
+ * listed, none in any rate.  They count
  * in DS1's rate (a flood of them from many sources raises it, admission
  * then refuses unknown sources before the parse), and past
  * blacklist.forgery_rate a second (bursts of two seconds' worth) a

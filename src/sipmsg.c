@@ -2237,30 +2237,40 @@ static const uint8_t	 ptok[256] = {
  * "split/from_params"; the differential run holds old and new to the
  * same fields).  `v' is trimmed: the value starts with its '<'.
  */
-static void
-from_params_cut(char *v)
+/*
+ * Whether p, at a ';', runs to its end as ";" token or ";" token "="
+ * token (ptok[]), the parameters osip2 certainly takes.
+ */
+static bool
+plain_params(const char *p)
 {
-	char	*gt, *p;
-
-	if (v[0] != '<' || (gt = strchr(v, '>')) == NULL || gt[-1] == ';' ||
-	    gt[1] != ';')
-		return;
-	for (p = gt + 1; *p == ';';) {
+	while (*p == ';') {
 		const char	*s = ++p;
 
 		while (ptok[(unsigned char)*p])
 			p++;
 		if (p == s)
-			return;
+			return false;
 		if (*p == '=') {
 			s = ++p;
 			while (ptok[(unsigned char)*p])
 				p++;
 			if (p == s)
-				return;
+				return false;
 		}
 	}
-	if (*p == '\0')
+	return *p == '\0';
+}
+
+static void
+from_params_cut(char *v)
+{
+	char	*gt;
+
+	if (v[0] != '<' || (gt = strchr(v, '>')) == NULL || gt[-1] == ';' ||
+	    gt[1] != ';')
+		return;
+	if (plain_params(gt + 1))
 		gt[1] = '\0';
 }
 
@@ -2298,7 +2308,7 @@ branch_at(const char *q)
 static void
 via_tail_cut(char *p)
 {
-	char	*q, *cut, *x;
+	char	*q, *cut;
 
 	/* The first parameter named "branch", in any case. */
 	for (q = p; !branch_at(q); q = cut)
@@ -2308,22 +2318,7 @@ via_tail_cut(char *p)
 	    cut[-1] == ' ' || cut[-1] == '\t' ||
 	    memchr(p, '"', (size_t)(cut - p)) != NULL)
 		return;
-	for (x = cut; *x == ';';) {
-		const char	*s = ++x;
-
-		while (ptok[(unsigned char)*x])
-			x++;
-		if (x == s)
-			return;
-		if (*x == '=') {
-			s = ++x;
-			while (ptok[(unsigned char)*x])
-				x++;
-			if (x == s)
-				return;
-		}
-	}
-	if (*x == '\0')
+	if (plain_params(cut))
 		*cut = '\0';
 }
 
